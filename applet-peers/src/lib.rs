@@ -1,0 +1,1 @@
+//! applet-peers: filled by a later issue.

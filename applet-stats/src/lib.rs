@@ -1,0 +1,1 @@
+//! applet-stats: filled by a later issue.

@@ -1,0 +1,265 @@
+//! The parsed configuration: what `global`, `defaults`, `frontend`, `backend`
+//! and `listen` sections say, after inheritance from `defaults`, with every
+//! value already converted (times in milliseconds, sizes in bytes, addresses
+//! resolved). The runtime builds its state from this and never re-reads text.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where a configuration line came from, for `file:line` in messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub global: Global,
+    /// Frontends, backends and listens, in the order they appear.
+    pub proxies: Vec<ProxyConfig>,
+    /// Non-fatal diagnostics, already formatted as HAProxy prints them
+    /// (without the `[WARNING]  (pid) : ` prefix).
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    pub fn proxy(&self, name: &str) -> Option<&ProxyConfig> {
+        self.proxies.iter().find(|p| p.name == name)
+    }
+}
+
+/// The `global` section.
+#[derive(Clone, Debug)]
+pub struct Global {
+    pub maxconn: Option<u32>,
+    /// Worker threads; 1 when unset.
+    pub nbthread: usize,
+    pub logs: Vec<LogTarget>,
+    pub pidfile: Option<PathBuf>,
+    pub localpeer: Option<String>,
+    pub daemon: bool,
+    /// `tune.bufsize`, bytes (default 16384).
+    pub bufsize: usize,
+    /// `tune.maxrewrite`, bytes (default 1024).
+    pub maxrewrite: usize,
+    /// `tune.fail-alloc <percent>`: probability (0..=100) that an allocation
+    /// from a pool fails on purpose.
+    pub fail_alloc: u32,
+    /// `tune.conn-pool-max <n>`: cap on live connection objects.
+    pub conn_pool_max: Option<usize>,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            maxconn: None,
+            nbthread: 1,
+            logs: Vec::new(),
+            pidfile: None,
+            localpeer: None,
+            daemon: false,
+            bufsize: 16384,
+            maxrewrite: 1024,
+            fail_alloc: 0,
+            conn_pool_max: None,
+        }
+    }
+}
+
+/// One `log` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogTarget {
+    pub dest: LogDest,
+    /// `len N`: maximum line length (default 1024).
+    pub max_len: usize,
+    pub format: LogFormat,
+    /// Syslog facility number (local0 = 16).
+    pub facility: u8,
+    /// Highest severity number sent (default 7, debug = everything).
+    pub level: u8,
+    pub loc: Location,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogDest {
+    Stdout,
+    Stderr,
+    Udp(SocketAddr),
+    /// A unix datagram socket such as `/dev/log`.
+    Unix(PathBuf),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// `<pri>Mon DD HH:MM:SS proxy[pid]: msg`
+    Rfc3164,
+    /// The message alone.
+    Raw,
+    /// `<pri>msg`
+    Short,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Tcp,
+    Http,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyKind {
+    Frontend,
+    Backend,
+    Listen,
+}
+
+impl ProxyKind {
+    pub fn has_frontend(self) -> bool {
+        matches!(self, ProxyKind::Frontend | ProxyKind::Listen)
+    }
+    pub fn has_backend(self) -> bool {
+        matches!(self, ProxyKind::Backend | ProxyKind::Listen)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Balance {
+    #[default]
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    Source,
+}
+
+/// All `timeout` values of a proxy; `None` = not set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Option<Duration>,
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+    pub queue: Option<Duration>,
+    pub tunnel: Option<Duration>,
+    pub client_fin: Option<Duration>,
+    pub server_fin: Option<Duration>,
+    pub http_request: Option<Duration>,
+    pub http_keep_alive: Option<Duration>,
+    pub check: Option<Duration>,
+}
+
+/// One address of a `bind` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BindAddr {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+    /// An already-listening socket inherited by file descriptor number.
+    Fd(i32),
+}
+
+/// A `bind` line may carry several addresses (comma-separated, port ranges).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BindConfig {
+    pub addrs: Vec<BindAddr>,
+    pub name: Option<String>,
+    pub loc: Location,
+}
+
+/// `source <addr>[:port]` on a backend or a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceAddr {
+    pub ip: IpAddr,
+    /// 0 = any port.
+    pub port: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    pub name: String,
+    /// Server address; the port is `None` when the line gave none (the
+    /// client's destination port is used then).
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+    /// 0..=256, default 1.
+    pub weight: u32,
+    /// 0 = unlimited.
+    pub maxconn: u32,
+    pub source: Option<SourceAddr>,
+    pub disabled: bool,
+    pub backup: bool,
+    /// `id <n>` or the position (1-based) in the backend.
+    pub id: u32,
+    pub loc: Location,
+}
+
+/// A `use_backend` rule. Conditions arrive with the HTTP issue; for now the
+/// rule is unconditional.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UseBackend {
+    pub backend: String,
+    pub loc: Location,
+}
+
+/// A `frontend`, `backend` or `listen` section after `defaults` were applied.
+#[derive(Clone, Debug)]
+pub struct ProxyConfig {
+    pub name: String,
+    pub kind: ProxyKind,
+    /// `id <n>` or the position (1-based) among all proxies.
+    pub id: u32,
+    pub loc: Location,
+    pub mode: Mode,
+    pub binds: Vec<BindConfig>,
+    pub maxconn: Option<u32>,
+    pub default_backend: Option<String>,
+    pub use_backends: Vec<UseBackend>,
+    pub servers: Vec<ServerConfig>,
+    pub dispatch: Option<SocketAddr>,
+    pub source: Option<SourceAddr>,
+    pub timeouts: Timeouts,
+    /// Connection retries (default 3).
+    pub retries: u32,
+    pub redispatch: bool,
+    pub balance: Balance,
+    pub tcplog: bool,
+    pub httplog: bool,
+    pub dontlognull: bool,
+    /// Effective log targets: the global ones when `log global` is present,
+    /// plus the proxy's own `log` lines.
+    pub logs: Vec<LogTarget>,
+}
+
+impl ProxyConfig {
+    pub fn new(name: &str, kind: ProxyKind, id: u32, loc: Location) -> Self {
+        ProxyConfig {
+            name: name.to_string(),
+            kind,
+            id,
+            loc,
+            mode: Mode::Tcp,
+            binds: Vec::new(),
+            maxconn: None,
+            default_backend: None,
+            use_backends: Vec::new(),
+            servers: Vec::new(),
+            dispatch: None,
+            source: None,
+            timeouts: Timeouts::default(),
+            retries: 3,
+            redispatch: false,
+            balance: Balance::RoundRobin,
+            tcplog: false,
+            httplog: false,
+            dontlognull: false,
+            logs: Vec::new(),
+        }
+    }
+}
