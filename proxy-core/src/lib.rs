@@ -1,8 +1,39 @@
 //! proxy-core: a HAProxy-class TCP/HTTP proxy as a library.
 //!
-//! Modules:
+//! Modules, from the configuration down to the bytes:
 //! - [`config`]: haproxy.cfg parsing into a typed model.
-//! - [`log`]: HAProxy's tcplog/httplog lines and where they go (stdout, stderr, syslog).
+//! - [`state`]: the run-time state built from it (proxies, pools, counters).
+//! - [`runtime`]: start-up, worker threads, signals.
+//! - [`listener`]: bind lines and accept loops with `maxconn` admission.
+//! - [`tcp`]: a TCP-mode stream from accept to log line.
+//! - [`connect`]: server assignment, queue, lazy connection, retries.
+//! - [`forward`]: full-duplex forwarding with half-close and timeouts.
+//! - [`stream`]: streams, stream interfaces and endpoints (the seed's model).
+//! - [`connection`]: connection objects and their sockets.
+//! - [`backend`]: servers, load balancing, the queue.
+//! - [`pool`], [`buffer`]: object pools with counters, pooled I/O buffers.
+//! - [`counters`]: traffic counters.
+//! - [`error`]: the one error type, which knows the failing side.
+//! - [`log`]: tcplog/httplog lines and where they go.
+//! - [`sys`]: the few raw system calls std lacks.
+#![deny(unsafe_code)]
 
+pub mod backend;
+pub mod buffer;
 pub mod config;
+pub mod connect;
+pub mod connection;
+pub mod counters;
+pub mod error;
+pub mod forward;
+pub mod listener;
 pub mod log;
+pub mod pool;
+pub mod runtime;
+pub mod state;
+pub mod stream;
+pub mod sys;
+pub mod tcp;
+
+/// The version string the command line prints.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
