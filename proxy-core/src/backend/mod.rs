@@ -1,0 +1,282 @@
+//! Backends and servers at run time: selection, slots and the queue.
+//!
+//! - [`lb`]: the `balance` algorithms.
+//! - this file: [`Server`] (live counts, weight, limits), [`Backend`]
+//!   (servers, selection state and the queue under one lock) and the slot
+//!   protocol: a stream takes a server slot before connecting and gives it
+//!   back when done; a slot given back while streams wait in the queue goes
+//!   straight to the oldest of them.
+
+pub mod lb;
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use tokio::sync::oneshot;
+
+use crate::config::{Balance, ProxyConfig, ServerConfig};
+use crate::counters::Counters;
+use lb::LbState;
+
+/// A server of a backend.
+#[derive(Debug)]
+pub struct Server {
+    pub name: String,
+    pub idx: usize,
+    pub id: u32,
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+    pub source: Option<SocketAddr>,
+    pub backup: bool,
+    pub disabled: bool,
+    /// Current weight (changeable at run time).
+    pub weight: AtomicU32,
+    /// Slot limit, 0 = none.
+    pub maxconn: AtomicU32,
+    /// Streams currently holding a slot on this server.
+    pub cur_sess: AtomicU32,
+    pub counters: Counters,
+}
+
+impl Server {
+    pub fn from_config(idx: usize, c: &ServerConfig) -> Server {
+        Server {
+            name: c.name.clone(),
+            idx,
+            id: c.id,
+            ip: c.ip,
+            port: c.port,
+            source: c.source.map(|s| SocketAddr::new(s.ip, s.port)),
+            backup: c.backup,
+            disabled: c.disabled,
+            weight: AtomicU32::new(c.weight),
+            maxconn: AtomicU32::new(c.maxconn),
+            cur_sess: AtomicU32::new(0),
+            counters: Counters::default(),
+        }
+    }
+
+    /// The address to connect to; a server without a port takes the port
+    /// the client connected to.
+    pub fn addr(&self, client_dst_port: Option<u16>) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port.or(client_dst_port).unwrap_or(0))
+    }
+
+    #[cfg(test)]
+    pub fn for_test(idx: usize, weight: u32, maxconn: u32) -> Server {
+        Server {
+            name: format!("s{idx}"),
+            idx,
+            id: idx as u32 + 1,
+            ip: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: Some(1),
+            source: None,
+            backup: false,
+            disabled: false,
+            weight: AtomicU32::new(weight),
+            maxconn: AtomicU32::new(maxconn),
+            cur_sess: AtomicU32::new(0),
+            counters: Counters::default(),
+        }
+    }
+}
+
+/// What a stream gets when it asks for a server.
+#[derive(Debug)]
+pub enum Assignment {
+    /// A slot on this server is now held by the caller.
+    Server(usize),
+    /// Every usable server is full: wait on this for a slot.
+    Queued(QueueTicket),
+    /// No usable server at all.
+    NoServer,
+}
+
+/// A place in the backend queue.
+#[derive(Debug)]
+pub struct QueueTicket {
+    pub id: u64,
+    /// How many streams were ahead when this one queued (`%bq`).
+    pub position: u32,
+    pub rx: oneshot::Receiver<usize>,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    id: u64,
+    tx: oneshot::Sender<usize>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    lb: LbState,
+    queue: VecDeque<Waiter>,
+    next_ticket: u64,
+}
+
+/// The backend side of a proxy.
+#[derive(Debug)]
+pub struct Backend {
+    pub balance: Balance,
+    pub servers: Vec<Server>,
+    pub dispatch: Option<SocketAddr>,
+    pub source: Option<SocketAddr>,
+    pub counters: Counters,
+    /// Streams waiting in the queue (mirrors `queue.len()` for lock-free reads).
+    pub queued: AtomicU32,
+    pub queued_total: AtomicU64,
+    shared: Mutex<Shared>,
+}
+
+impl Backend {
+    pub fn from_config(p: &ProxyConfig) -> Backend {
+        let servers: Vec<Server> = p.servers.iter().enumerate().map(|(i, s)| Server::from_config(i, s)).collect();
+        Backend {
+            balance: p.balance,
+            dispatch: p.dispatch,
+            source: p.source.map(|s| SocketAddr::new(s.ip, s.port)),
+            counters: Counters::default(),
+            queued: AtomicU32::new(0),
+            queued_total: AtomicU64::new(0),
+            shared: Mutex::new(Shared { lb: LbState::new(servers.len()), queue: VecDeque::new(), next_ticket: 0 }),
+            servers,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        // A panic while holding this lock leaves only counters behind;
+        // carrying on is better than poisoning every later stream.
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The candidates: active servers that are enabled, or, when there is
+    /// none, the first backup (HAProxy's default without `allbackups`).
+    fn usable(&self) -> Vec<usize> {
+        let live = |s: &&Server| !s.disabled;
+        let active: Vec<usize> = self.servers.iter().filter(live).filter(|s| !s.backup).map(|s| s.idx).collect();
+        if !active.is_empty() {
+            return active;
+        }
+        self.servers.iter().filter(live).find(|s| s.backup).map(|s| vec![s.idx]).unwrap_or_default()
+    }
+
+    /// Chooses a server and takes a slot on it, or queues the caller.
+    pub fn assign(&self, client: Option<IpAddr>) -> Assignment {
+        let usable = self.usable();
+        if usable.iter().all(|&i| self.servers[i].weight.load(Ordering::Relaxed) == 0) {
+            return Assignment::NoServer;
+        }
+        let mut sh = self.lock();
+        // Streams already waiting go first: a newcomer does not overtake them.
+        let picked = if sh.queue.is_empty() { sh.lb.pick(self.balance, &self.servers, &usable, client) } else { None };
+        match picked {
+            Some(i) => {
+                self.servers[i].cur_sess.fetch_add(1, Ordering::Relaxed);
+                Assignment::Server(i)
+            }
+            None => {
+                let (tx, rx) = oneshot::channel();
+                let id = sh.next_ticket;
+                sh.next_ticket += 1;
+                let position = sh.queue.len() as u32;
+                sh.queue.push_back(Waiter { id, tx });
+                self.queued.fetch_add(1, Ordering::Relaxed);
+                self.queued_total.fetch_add(1, Ordering::Relaxed);
+                Assignment::Queued(QueueTicket { id, position, rx })
+            }
+        }
+    }
+
+    /// Gives a server slot back: to the oldest waiter if any, else to the
+    /// server.
+    pub fn release(&self, srv: usize) {
+        let mut sh = self.lock();
+        while let Some(w) = sh.queue.pop_front() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            match w.tx.send(srv) {
+                Ok(()) => return,
+                // The waiter gave up (timeout, client gone): try the next.
+                Err(_) => continue,
+            }
+        }
+        self.servers[srv].cur_sess.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Leaves the queue without a slot. Returns a slot granted meanwhile,
+    /// which the caller now holds.
+    pub fn dequeue(&self, mut ticket: QueueTicket) -> Option<usize> {
+        {
+            let mut sh = self.lock();
+            if let Some(pos) = sh.queue.iter().position(|w| w.id == ticket.id) {
+                sh.queue.remove(pos);
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                return None;
+            }
+        }
+        // Not in the queue any more: a slot was sent before we left.
+        ticket.rx.try_recv().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(maxconn: u32, n: usize) -> Backend {
+        let mut b = Backend {
+            balance: Balance::RoundRobin,
+            servers: Vec::new(),
+            dispatch: None,
+            source: None,
+            counters: Counters::default(),
+            queued: AtomicU32::new(0),
+            queued_total: AtomicU64::new(0),
+            shared: Mutex::new(Shared { lb: LbState::new(n), queue: VecDeque::new(), next_ticket: 0 }),
+        };
+        b.servers = (0..n).map(|i| Server::for_test(i, 1, maxconn)).collect();
+        b
+    }
+
+    #[test]
+    fn full_servers_queue_and_a_release_hands_the_slot_over() {
+        let b = backend(1, 1);
+        assert!(matches!(b.assign(None), Assignment::Server(0)));
+        let Assignment::Queued(mut t) = b.assign(None) else { panic!("expected a queue") };
+        assert_eq!(b.queued.load(Ordering::Relaxed), 1);
+        b.release(0);
+        assert_eq!(t.rx.try_recv().unwrap(), 0);
+        assert_eq!(b.servers[0].cur_sess.load(Ordering::Relaxed), 1, "the slot moved, not freed");
+        b.release(0);
+        assert_eq!(b.servers[0].cur_sess.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_waiter_that_left_is_skipped() {
+        let b = backend(1, 1);
+        let _ = b.assign(None);
+        let Assignment::Queued(t1) = b.assign(None) else { panic!() };
+        let Assignment::Queued(mut t2) = b.assign(None) else { panic!() };
+        assert_eq!(t2.position, 1);
+        assert_eq!(b.dequeue(t1), None);
+        b.release(0);
+        assert_eq!(t2.rx.try_recv().unwrap(), 0);
+    }
+
+    #[test]
+    fn dequeue_after_grant_returns_the_slot() {
+        let b = backend(1, 1);
+        let _ = b.assign(None);
+        let Assignment::Queued(t) = b.assign(None) else { panic!() };
+        b.release(0);
+        assert_eq!(b.dequeue(t), Some(0));
+    }
+
+    #[test]
+    fn disabled_servers_leave_no_server() {
+        let mut b = backend(0, 1);
+        b.servers[0].disabled = true;
+        assert!(matches!(b.assign(None), Assignment::NoServer));
+    }
+}

@@ -1,0 +1,215 @@
+//! Getting a stream to a server: backend selection, the queue, the lazy
+//! allocation of the server-side connection, connect, and retries.
+//!
+//! The order follows the seed: the server-side connection object is taken
+//! from the pool by `alloc_conn` when its address is first needed, its
+//! address is written once (`ADDR_SET`) and kept across retries, so a retry
+//! reaches the same address; only `option redispatch`, on the last retry,
+//! clears it and runs server selection again.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::net::{TcpSocket, TcpStream};
+
+use crate::backend::{Assignment, Backend};
+use crate::connection::{Target, Transport};
+use crate::error::{ErrorKind, ProxyError};
+use crate::log::termination::FinState;
+use crate::state::{Proxy, State};
+use crate::stream::{sess_flags, AllocConnError, SiState, Stream};
+
+/// HAProxy waits this long before retrying a server that refused.
+const TURN_AROUND: Duration = Duration::from_secs(1);
+
+/// What the log needs to know about the way to the server.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ConnectInfo {
+    pub retries: u32,
+    pub redispatched: bool,
+    /// Streams ahead in the backend queue when this one queued.
+    pub be_queue: u32,
+}
+
+/// Releases the server slot a stream holds, if any.
+pub fn release_server(be: &Backend, s: &mut Stream) {
+    if s.flags & sess_flags::ASSIGNED != 0 {
+        if let Some(i) = s.srv {
+            be.release(i);
+        }
+        s.flags &= !sess_flags::ASSIGNED;
+    }
+}
+
+/// Takes a server slot (possibly after waiting in the queue).
+async fn assign_server(p: &Proxy, be: &Backend, s: &mut Stream, info: &mut ConnectInfo) -> Result<(), ProxyError> {
+    s.si[1].set_state(SiState::Req);
+    let client_ip = s.si[0].conn().and_then(|c| c.from).map(|a| a.ip());
+    if be.servers.is_empty() {
+        return match be.dispatch {
+            Some(_) => {
+                s.target = Target::Proxy(p.idx);
+                s.flags |= sess_flags::ASSIGNED;
+                s.srv = None;
+                Ok(())
+            }
+            None => Err(ProxyError::new(ErrorKind::NoServer)),
+        };
+    }
+    let srv = match be.assign(client_ip) {
+        Assignment::Server(i) => i,
+        Assignment::NoServer => return Err(ProxyError::new(ErrorKind::NoServer)),
+        Assignment::Queued(mut ticket) => {
+            s.si[1].set_state(SiState::Que);
+            info.be_queue = info.be_queue.max(ticket.position);
+            let limit = p.cfg.timeouts.queue.or(p.cfg.timeouts.connect);
+            let granted = match limit {
+                Some(d) => tokio::time::timeout(d, &mut ticket.rx).await.ok().and_then(|r| r.ok()),
+                None => (&mut ticket.rx).await.ok(),
+            };
+            match granted.or_else(|| be.dequeue(ticket)) {
+                Some(i) => i,
+                None => {
+                    s.set_finst(FinState::Q);
+                    return Err(ProxyError::new(ErrorKind::QueueTimeout));
+                }
+            }
+        }
+    };
+    s.srv = Some(srv);
+    s.target = Target::Server(p.idx, srv);
+    s.flags |= sess_flags::ASSIGNED;
+    Ok(())
+}
+
+/// Writes the destination (and source) address into the server-side
+/// connection, allocating it on this first touch (rule 3).
+fn assign_address(st: &State, p: &Proxy, be: &Backend, s: &mut Stream) -> Result<(), ProxyError> {
+    let client_dst_port = s.si[0].conn_mut().and_then(|c| c.dst()).map(|a| a.port());
+    let (to, from, target) = match s.srv {
+        Some(i) => {
+            let srv = &be.servers[i];
+            (srv.addr(client_dst_port), srv.source.or(be.source), Target::Server(p.idx, i))
+        }
+        None => match be.dispatch {
+            Some(d) => (d, be.source, Target::Proxy(p.idx)),
+            None => return Err(ProxyError::new(ErrorKind::NoServer)),
+        },
+    };
+    let set = s.flags & sess_flags::ADDR_SET != 0;
+    let conn = s.si[1].alloc_conn(&st.pools.connection).map_err(|e| match e {
+        AllocConnError::AppletHolds => ProxyError::new(ErrorKind::Internal).context("an applet holds the server side"),
+        AllocConnError::Resource(e) => ProxyError::new(ErrorKind::Resource).context(e.to_string()),
+    })?;
+    if !set {
+        conn.to = Some(to);
+        conn.from = from;
+        conn.target = target;
+        s.flags |= sess_flags::ADDR_SET;
+    }
+    Ok(())
+}
+
+async fn tcp_connect(to: SocketAddr, from: Option<SocketAddr>) -> std::io::Result<TcpStream> {
+    let sock = if to.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    if let Some(f) = from {
+        sock.bind(f)?;
+    }
+    let stream = sock.connect(to).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// One connect attempt on the connection already attached to si[1].
+async fn attempt(p: &Proxy, s: &mut Stream) -> Result<(), ProxyError> {
+    let (to, from) = match s.si[1].conn() {
+        Some(c) => (c.to, c.from),
+        None => return Err(ProxyError::new(ErrorKind::Internal).context("no server connection")),
+    };
+    let Some(to) = to else { return Err(ProxyError::new(ErrorKind::Internal).context("no server address")) };
+    s.si[1].set_state(SiState::Con);
+    let res = match p.cfg.timeouts.connect {
+        Some(d) => match tokio::time::timeout(d, tcp_connect(to, from)).await {
+            Ok(r) => r,
+            Err(_) => return Err(ProxyError::new(ErrorKind::ConnectTimeout)),
+        },
+        None => tcp_connect(to, from).await,
+    };
+    match res {
+        Ok(stream) => {
+            if let Some(c) = s.si[1].conn_mut() {
+                c.transport = Transport::Tcp(stream);
+            }
+            Ok(())
+        }
+        Err(e) => Err(ProxyError::from_connect(&e)),
+    }
+}
+
+/// Brings si[1] to EST on a server of backend `p`, with retries and
+/// redispatch; on failure the error says why, and si[1] ends in CLO.
+pub async fn connect_server(st: &State, p: &Proxy, s: &mut Stream, info: &mut ConnectInfo) -> Result<(), ProxyError> {
+    let Some(be) = p.be.as_ref() else { return Err(ProxyError::new(ErrorKind::Internal)) };
+    let retries = p.cfg.retries as i32;
+    s.si[1].conn_retries = retries;
+    loop {
+        if s.flags & sess_flags::ASSIGNED == 0 {
+            assign_server(p, be, s, info).await?;
+            s.timers.queued = Some(std::time::Instant::now());
+        }
+        let result = match assign_address(st, p, be, s) {
+            Ok(()) => attempt(p, s).await,
+            Err(e) => Err(e),
+        };
+        let err = match result {
+            Ok(()) => {
+                s.si[1].set_state(SiState::Est);
+                s.timers.connected = Some(std::time::Instant::now());
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        s.si[1].set_state(SiState::Cer);
+        if let Some(c) = s.si[1].conn_mut() {
+            // Close the socket, keep the object and its address (rule 4).
+            c.close_transport();
+        }
+        if !err.retry || s.si[1].conn_retries <= 0 {
+            s.si[1].err_type |= err.si_err_type();
+            s.si[1].set_state(SiState::Clo);
+            bump(&be.counters.failed_conns);
+            if let Some(i) = s.srv {
+                bump(&be.servers[i].counters.failed_conns);
+            }
+            return Err(err);
+        }
+        s.si[1].conn_retries -= 1;
+        info.retries += 1;
+        bump(&be.counters.retries);
+        if let Some(i) = s.srv {
+            bump(&be.servers[i].counters.retries);
+        }
+        let last = s.si[1].conn_retries == 0;
+        let others = be.servers.iter().filter(|x| !x.disabled && x.weight.load(Ordering::Relaxed) > 0).count() > 1;
+        if p.cfg.redispatch && last && others && s.srv.is_some() {
+            // Last try: pick a server again, into the same connection object.
+            release_server(be, s);
+            s.flags &= !(sess_flags::ADDR_SET | sess_flags::DIRECT);
+            s.flags |= sess_flags::REDISP;
+            info.redispatched = true;
+            bump(&be.counters.redispatches);
+            continue;
+        }
+        if err.kind == ErrorKind::ConnectFailed {
+            // The server answered with a refusal: give it a moment.
+            s.si[1].set_state(SiState::Tar);
+            tokio::time::sleep(TURN_AROUND).await;
+        }
+        s.si[1].set_state(SiState::Ass);
+    }
+}
+
+fn bump(c: &std::sync::atomic::AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}

@@ -1,0 +1,186 @@
+//! A connection: a socket-to-be with its addresses and target.
+//!
+//! A [`Connection`] exists before its socket does: the server side of a
+//! stream gets one the first time something needs its address (see
+//! [`crate::stream::StreamInterface::alloc_conn`]), the address is written
+//! into it, and only then is a socket connected. Retries reuse the same
+//! object, so the address survives them. Dropping a connection closes its
+//! socket and gives its slot back to the pool.
+
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use tokio::net::{TcpStream, UnixStream};
+
+use crate::pool::PoolSlot;
+
+/// What a connection is for (HAProxy's `conn->target`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Target {
+    #[default]
+    None,
+    /// An accepting listener: `(proxy index, listener index)`.
+    Listener(usize, usize),
+    /// A server of a backend: `(proxy index, server index)`.
+    Server(usize, usize),
+    /// A backend without a server (dispatch, transparent, http_proxy).
+    Proxy(usize),
+}
+
+/// The socket under a connection, once there is one.
+#[derive(Debug, Default)]
+pub enum Transport {
+    /// No socket yet (or it was closed after a failed attempt).
+    #[default]
+    None,
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Transport {
+    pub fn is_none(&self) -> bool {
+        matches!(self, Transport::None)
+    }
+
+    /// The protocol name `show sess` prints.
+    pub fn proto_name(&self, addr: Option<&SocketAddr>) -> &'static str {
+        match (self, addr) {
+            (Transport::Unix(_), _) => "unix_stream",
+            (_, Some(SocketAddr::V6(_))) => "tcpv6",
+            _ => "tcpv4",
+        }
+    }
+
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Transport::Tcp(s) => s.poll_read_ready(cx),
+            Transport::Unix(s) => s.poll_read_ready(cx),
+            Transport::None => Poll::Ready(Err(not_connected())),
+        }
+    }
+
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Transport::Tcp(s) => s.poll_write_ready(cx),
+            Transport::Unix(s) => s.poll_write_ready(cx),
+            Transport::None => Poll::Ready(Err(not_connected())),
+        }
+    }
+
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(s) => s.try_read(buf),
+            Transport::Unix(s) => s.try_read(buf),
+            Transport::None => Err(not_connected()),
+        }
+    }
+
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(s) => s.try_write(buf),
+            Transport::Unix(s) => s.try_write(buf),
+            Transport::None => Err(not_connected()),
+        }
+    }
+
+    /// Reads into `buf`; `Ok(0)` is end-of-stream.
+    pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        use tokio::io::AsyncRead;
+        let mut rb = tokio::io::ReadBuf::new(buf);
+        let res = match self {
+            Transport::Tcp(s) => std::pin::Pin::new(s).poll_read(cx, &mut rb),
+            Transport::Unix(s) => std::pin::Pin::new(s).poll_read(cx, &mut rb),
+            Transport::None => return Poll::Ready(Err(not_connected())),
+        };
+        res.map_ok(|()| rb.filled().len())
+    }
+
+    pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        use tokio::io::AsyncWrite;
+        match self {
+            Transport::Tcp(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+            Transport::Unix(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+            Transport::None => Poll::Ready(Err(not_connected())),
+        }
+    }
+
+    /// Sends a FIN: the peer reads end-of-stream, the other direction stays
+    /// open (half-close).
+    pub fn shutdown_write(&mut self) -> io::Result<()> {
+        use tokio::io::AsyncWrite;
+        // tokio's shutdown of a socket completes at once (it is a plain
+        // shutdown(SHUT_WR)), so a no-op waker is enough to drive it.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let res = match self {
+            Transport::Tcp(s) => std::pin::Pin::new(s).poll_shutdown(&mut cx),
+            Transport::Unix(s) => std::pin::Pin::new(s).poll_shutdown(&mut cx),
+            Transport::None => return Ok(()),
+        };
+        match res {
+            Poll::Ready(r) => r,
+            Poll::Pending => Ok(()),
+        }
+    }
+
+    /// The local address of the socket (the destination a client reached).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Transport::Tcp(s) => s.local_addr().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Transport::Tcp(s) => s.as_raw_fd(),
+            Transport::Unix(s) => s.as_raw_fd(),
+            Transport::None => -1,
+        }
+    }
+}
+
+fn not_connected() -> io::Error {
+    io::Error::from(io::ErrorKind::NotConnected)
+}
+
+/// A connection object, owned by exactly one endpoint.
+#[derive(Debug)]
+pub struct Connection {
+    /// Source address; `None` until set.
+    pub from: Option<SocketAddr>,
+    /// Destination address; `None` until set.
+    pub to: Option<SocketAddr>,
+    pub target: Target,
+    pub transport: Transport,
+    _slot: PoolSlot,
+}
+
+impl Connection {
+    /// Makes a connection from a pool slot: no socket, no address yet.
+    pub fn new(slot: PoolSlot) -> Connection {
+        Connection {
+            from: None,
+            to: None,
+            target: Target::None,
+            transport: Transport::None,
+            _slot: slot,
+        }
+    }
+
+    /// The destination address, read from the socket the first time it is
+    /// needed (accept does not pay for a `getsockname` nobody uses).
+    pub fn dst(&mut self) -> Option<SocketAddr> {
+        if self.to.is_none() {
+            self.to = self.transport.local_addr();
+        }
+        self.to
+    }
+
+    /// Closes the socket but keeps the object and its addresses, as a failed
+    /// connect attempt does before a retry.
+    pub fn close_transport(&mut self) {
+        self.transport = Transport::None;
+    }
+}

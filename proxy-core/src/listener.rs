@@ -1,0 +1,203 @@
+//! Listening sockets: binding the `bind` lines (TCP, unix, inherited
+//! `fd@<n>`), and the accept loop each worker thread runs on its own copy.
+//!
+//! Every worker accepts on the same socket (a duplicate descriptor
+//! registered in its own event loop), which works alike for TCP, unix and
+//! inherited sockets. Admission follows `maxconn`: a loop takes a global and
+//! a frontend permit *before* accepting, so connections over the limit wait
+//! in the kernel's accept backlog instead of being accepted and dropped.
+
+use std::io;
+use std::os::unix::net::UnixListener as StdUnixListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::{watch, Semaphore};
+
+use crate::config::{BindAddr, Config, Location};
+use crate::connection::{Connection, Target, Transport};
+use crate::state::State;
+use crate::tcp::{run_stream, Permits};
+
+/// A bound listening socket, not yet tied to an event loop.
+#[derive(Debug)]
+pub enum BoundSocket {
+    Tcp(std::net::TcpListener),
+    Unix(StdUnixListener, PathBuf),
+}
+
+/// A listener of a frontend.
+#[derive(Debug)]
+pub struct Listener {
+    pub proxy: usize,
+    /// 1-based listener id within its frontend.
+    pub id: u32,
+    pub name: Option<String>,
+    pub socket: BoundSocket,
+}
+
+fn bind_error(loc: &Location, fe: &str, what: &str, e: &io::Error) -> String {
+    let reason = match e.kind() {
+        io::ErrorKind::AddrInUse => "Address already in use".to_string(),
+        io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
+        io::ErrorKind::AddrNotAvailable => "Cannot assign requested address".to_string(),
+        _ => e.to_string(),
+    };
+    format!("Binding [{loc}] for frontend {fe}: cannot bind socket ({reason}) for [{what}]")
+}
+
+fn bind_one(addr: &BindAddr) -> io::Result<BoundSocket> {
+    match addr {
+        BindAddr::Tcp(a) => Ok(BoundSocket::Tcp(std::net::TcpListener::bind(a)?)),
+        BindAddr::Unix(path) => {
+            // A stale socket file from an earlier run would make bind fail.
+            if std::fs::symlink_metadata(path).map(|m| is_socket(&m)).unwrap_or(false) {
+                let _ = std::fs::remove_file(path);
+            }
+            Ok(BoundSocket::Unix(StdUnixListener::bind(path)?, path.clone()))
+        }
+        BindAddr::Fd(n) => {
+            let fd = crate::sys::adopt_fd(*n)?;
+            let tcp = std::net::TcpListener::from(fd);
+            // getsockname tells the family: an AF_UNIX socket is not an
+            // internet address, so std refuses to convert it.
+            if tcp.local_addr().is_ok() {
+                Ok(BoundSocket::Tcp(tcp))
+            } else {
+                let fd = std::os::fd::OwnedFd::from(tcp);
+                Ok(BoundSocket::Unix(StdUnixListener::from(fd), PathBuf::new()))
+            }
+        }
+    }
+}
+
+fn is_socket(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    m.file_type().is_socket()
+}
+
+/// Binds every address of every frontend. Errors are HAProxy's alert lines.
+pub fn bind_all(config: &Config) -> Result<Vec<Listener>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (idx, p) in config.proxies.iter().enumerate() {
+        if !p.kind.has_frontend() {
+            continue;
+        }
+        let mut id = 0;
+        for b in &p.binds {
+            for a in &b.addrs {
+                id += 1;
+                match bind_one(a) {
+                    Ok(socket) => out.push(Listener { proxy: idx, id, name: b.name.clone(), socket }),
+                    Err(e) => {
+                        let what = match a {
+                            BindAddr::Tcp(s) => s.to_string(),
+                            BindAddr::Unix(path) => format!("unix@{}", path.display()),
+                            BindAddr::Fd(n) => format!("fd@{n}"),
+                        };
+                        errors.push(bind_error(&b.loc, &p.name, &what, &e));
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        errors.push("Some protocols failed to start their listeners! Exiting.".to_string());
+        Err(errors)
+    }
+}
+
+/// The listener as one worker's event loop sees it.
+enum LoopListener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    /// A copy of the socket registered in the calling thread's runtime.
+    fn for_this_thread(&self) -> io::Result<LoopListener> {
+        match &self.socket {
+            BoundSocket::Tcp(l) => {
+                let l = l.try_clone()?;
+                l.set_nonblocking(true)?;
+                Ok(LoopListener::Tcp(TcpListener::from_std(l)?))
+            }
+            BoundSocket::Unix(l, _) => {
+                let l = l.try_clone()?;
+                l.set_nonblocking(true)?;
+                Ok(LoopListener::Unix(UnixListener::from_std(l)?))
+            }
+        }
+    }
+}
+
+async fn permit(sem: &Option<Arc<Semaphore>>) -> Option<Option<tokio::sync::OwnedSemaphorePermit>> {
+    match sem {
+        None => Some(None),
+        Some(s) => s.clone().acquire_owned().await.ok().map(Some),
+    }
+}
+
+/// Starts this thread's accept loop for `l`; it ends when `stop` flips.
+pub fn spawn_accept_loop(st: Arc<State>, l: &Listener, mut stop: watch::Receiver<bool>) -> io::Result<()> {
+    let sock = l.for_this_thread()?;
+    let (fe_idx, lid) = (l.proxy, l.id);
+    tokio::spawn(async move {
+        let fe_limit = st.proxies.get(fe_idx).and_then(|p| p.fe.as_ref()).and_then(|f| f.limit.clone());
+        let fe_limit = fe_limit.map(Some).unwrap_or(None);
+        loop {
+            let admitted = tokio::select! {
+                p = async { (permit(&st.global_limit).await, permit(&fe_limit).await) } => p,
+                _ = stop.changed() => return,
+            };
+            let (Some(global), Some(frontend)) = admitted else { return };
+            let accepted = tokio::select! {
+                r = accept(&sock) => r,
+                _ = stop.changed() => return,
+            };
+            let transport = match accepted {
+                Ok(t) => t,
+                Err(e) => {
+                    // Out of descriptors and the like: back off briefly
+                    // rather than spin on the error.
+                    tracing::debug!("accept failed on frontend #{fe_idx}: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            let conn = match st.pools.connection.take() {
+                Ok(slot) => slot,
+                // Rule 1: no connection object, so the socket is closed.
+                Err(_) => continue,
+            };
+            let mut conn = Connection::new(conn);
+            conn.target = Target::Listener(fe_idx, lid as usize);
+            if let (_, Some(peer)) = &transport {
+                conn.from = Some(*peer);
+            }
+            conn.transport = transport.0;
+            let permits = Permits { global, frontend };
+            tokio::spawn(run_stream(st.clone(), fe_idx, lid, conn, permits));
+        }
+    });
+    Ok(())
+}
+
+async fn accept(l: &LoopListener) -> io::Result<(Transport, Option<std::net::SocketAddr>)> {
+    match l {
+        LoopListener::Tcp(l) => {
+            let (s, peer) = l.accept().await?;
+            s.set_nodelay(true)?;
+            Ok((Transport::Tcp(s), Some(peer)))
+        }
+        LoopListener::Unix(l) => {
+            let (s, _) = l.accept().await?;
+            Ok((Transport::Unix(s), None))
+        }
+    }
+}

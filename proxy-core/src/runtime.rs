@@ -1,0 +1,143 @@
+//! Starting and stopping: listeners, worker threads, pid file, signals.
+//!
+//! `nbthread` workers each run their own single-threaded event loop with a
+//! copy of every listener; a stream lives and dies on the thread that
+//! accepted it, so the data path takes no lock. The main thread only waits
+//! for signals: SIGINT/SIGTERM stop at once, SIGUSR1 closes the listeners
+//! and exits once the last stream has ended (soft stop).
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::listener::{bind_all, spawn_accept_loop, Listener};
+use crate::state::State;
+
+/// Start-up choices that come from the command line.
+#[derive(Debug, Default, Clone)]
+pub struct RunOptions {
+    pub daemon: bool,
+    pub pidfile: Option<PathBuf>,
+    /// `-sf`: old processes told to finish (SIGUSR1) once we listen.
+    pub soft_stop_pids: Vec<i32>,
+    /// `-st`: old processes told to terminate (SIGTERM) once we listen.
+    pub hard_stop_pids: Vec<i32>,
+}
+
+/// Why the proxy could not start.
+#[derive(Debug)]
+pub struct StartError(pub Vec<String>);
+
+/// Binds, starts the workers and serves until a signal stops the process.
+/// Returns the exit code; errors before serving come back as alert lines.
+pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
+    let listeners = bind_all(&config).map_err(StartError)?;
+    if opts.daemon || config.global.daemon {
+        crate::sys::daemonize().map_err(|e| StartError(vec![format!("cannot fork into the background: {e}")]))?;
+    }
+    let pidfile = opts.pidfile.clone().or_else(|| config.global.pidfile.clone());
+    if let Some(p) = &pidfile {
+        std::fs::write(p, format!("{}\n", std::process::id()))
+            .map_err(|e| StartError(vec![format!("Cannot create pidfile {}: {e}", p.display())]))?;
+    }
+    let nbthread = config.global.nbthread.max(1);
+    let state = State::build(config);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let listeners = Arc::new(listeners);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    for t in 0..nbthread {
+        let st = state.clone();
+        let ls = listeners.clone();
+        let stop = stop_rx.clone();
+        let ready = ready_tx.clone();
+        std::thread::Builder::new()
+            .name(format!("worker-{t}"))
+            .spawn(move || worker(st, &ls, stop, ready))
+            .map_err(|e| StartError(vec![format!("cannot start worker thread: {e}")]))?;
+    }
+    drop(ready_tx);
+    for _ in 0..nbthread {
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(StartError(vec![e])),
+            Err(_) => return Err(StartError(vec!["a worker thread died at start-up".into()])),
+        }
+    }
+    // Every worker holds its own copy now; the originals can go, so a soft
+    // stop really releases the ports.
+    drop(listeners);
+
+    for pid in &opts.soft_stop_pids {
+        let _ = crate::sys::signal(*pid, crate::sys::SIGUSR1);
+    }
+    for pid in &opts.hard_stop_pids {
+        let _ = crate::sys::signal(*pid, crate::sys::SIGTERM);
+    }
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StartError(vec![format!("cannot start the signal loop: {e}")]))?;
+    let code = rt.block_on(wait_for_stop(state, stop_tx));
+    if let Some(p) = &pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(code)
+}
+
+fn worker(st: Arc<State>, listeners: &[Listener], stop: watch::Receiver<bool>, ready: std::sync::mpsc::Sender<Result<(), String>>) {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(format!("cannot start a worker: {e}")));
+            return;
+        }
+    };
+    rt.block_on(async move {
+        for l in listeners {
+            if let Err(e) = spawn_accept_loop(st.clone(), l, stop.clone()) {
+                let _ = ready.send(Err(format!("cannot listen on frontend #{}: {e}", l.proxy)));
+                return;
+            }
+        }
+        let _ = ready.send(Ok(()));
+        // Streams run as tasks of this loop; the process exits from the
+        // main thread, so this thread just keeps serving.
+        std::future::pending::<()>().await;
+    });
+}
+
+async fn wait_for_stop(st: Arc<State>, stop_tx: watch::Sender<bool>) -> i32 {
+    let (Ok(mut int), Ok(mut term), Ok(mut usr1)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::user_defined1()),
+    ) else {
+        tracing::error!("cannot install signal handlers");
+        return 1;
+    };
+    tokio::select! {
+        _ = int.recv() => return 0,
+        _ = term.recv() => return 0,
+        _ = usr1.recv() => {}
+    }
+    // Soft stop: no new connections; wait for the live ones to end.
+    tracing::warn!("Proxy stopping: soft stop requested, waiting for live streams to end.");
+    st.stopping.store(true, Ordering::Relaxed);
+    let _ = stop_tx.send(true);
+    loop {
+        if st.global.cur.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            _ = int.recv() => return 0,
+            _ = term.recv() => return 0,
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The shared run-time state built once from the configuration: proxies
+//! with their frontend and backend halves, the pools, global counters.
+//! Worker threads share it behind an `Arc`; everything that changes while
+//! running is an atomic or sits behind a short lock.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::backend::Backend;
+use crate::config::{Config, Mode, ProxyConfig};
+use crate::counters::Counters;
+use crate::pool::Pool;
+
+/// Approximate object sizes reported by `show pools`.
+const CONN_OBJ_SIZE: usize = std::mem::size_of::<crate::connection::Connection>();
+const STREAM_OBJ_SIZE: usize = std::mem::size_of::<crate::stream::Stream>();
+
+/// The pools every stream allocates from.
+#[derive(Debug)]
+pub struct Pools {
+    pub connection: Arc<Pool>,
+    pub stream: Arc<Pool>,
+}
+
+/// The frontend half of a proxy.
+#[derive(Debug)]
+pub struct Frontend {
+    pub counters: Counters,
+    /// Admission limit (`maxconn`): excess connections stay in the accept
+    /// backlog until a permit frees.
+    pub limit: Option<Arc<Semaphore>>,
+    /// Backends of the unconditional `use_backend` rules, then the default.
+    pub backend: Option<usize>,
+}
+
+/// A proxy at run time.
+#[derive(Debug)]
+pub struct Proxy {
+    pub idx: usize,
+    pub name: String,
+    pub mode: Mode,
+    pub cfg: ProxyConfig,
+    pub fe: Option<Frontend>,
+    pub be: Option<Backend>,
+}
+
+/// Everything the workers share.
+#[derive(Debug)]
+pub struct State {
+    pub config: Config,
+    pub proxies: Vec<Proxy>,
+    pub pools: Pools,
+    /// Process-wide current connections (`actconn`).
+    pub global: Counters,
+    pub global_limit: Option<Arc<Semaphore>>,
+    /// Set on a soft stop: listeners close, live streams finish.
+    pub stopping: AtomicBool,
+    pub started: std::time::Instant,
+    pub streams_total: AtomicU64,
+}
+
+impl State {
+    pub fn build(config: Config) -> Arc<State> {
+        let g = &config.global;
+        let pools = Pools {
+            connection: Pool::new("connection", CONN_OBJ_SIZE, g.conn_pool_max, g.fail_alloc),
+            stream: Pool::new("stream", STREAM_OBJ_SIZE, None, g.fail_alloc),
+        };
+        let find = |name: &str| config.proxies.iter().position(|p| p.name == name && p.kind.has_backend());
+        let proxies = config
+            .proxies
+            .iter()
+            .enumerate()
+            .map(|(idx, p)| {
+                let fe = p.kind.has_frontend().then(|| {
+                    let backend = p
+                        .use_backends
+                        .first()
+                        .and_then(|u| find(&u.backend))
+                        .or_else(|| p.default_backend.as_deref().and_then(find))
+                        .or_else(|| p.kind.has_backend().then_some(idx));
+                    Frontend {
+                        counters: Counters::default(),
+                        limit: p.maxconn.filter(|&m| m > 0).map(|m| Arc::new(Semaphore::new(m as usize))),
+                        backend,
+                    }
+                });
+                let be = p.kind.has_backend().then(|| Backend::from_config(p));
+                Proxy { idx, name: p.name.clone(), mode: p.mode, cfg: p.clone(), fe, be }
+            })
+            .collect();
+        let global_limit = g.maxconn.filter(|&m| m > 0).map(|m| Arc::new(Semaphore::new(m as usize)));
+        Arc::new(State {
+            proxies,
+            pools,
+            global: Counters::default(),
+            global_limit,
+            stopping: AtomicBool::new(false),
+            started: std::time::Instant::now(),
+            streams_total: AtomicU64::new(0),
+            config,
+        })
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+}

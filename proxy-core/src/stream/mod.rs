@@ -1,0 +1,188 @@
+//! Streams: what HAProxy calls a session, a client connection paired with
+//! whatever serves it.
+//!
+//! - [`endpoint`]: `Endpoint::{None, Conn, Applet}` and the applet trait.
+//! - [`si`]: stream interfaces, their states, flags and `alloc_conn`.
+//! - this file: the [`Stream`] with its two interfaces, channels, target,
+//!   session flags and log timers.
+//!
+//! The endpoint ownership rules of ARCHITECTURE.md hold by construction:
+//! the client connection exists before the stream and is freed with it when
+//! the stream cannot be made (rule 1); si[1] starts empty (2); only
+//! `alloc_conn` gives it a connection and it returns the existing one (3, 4);
+//! a new transaction releases it (5); `register_handler` frees what was there
+//! (6); dropping a stream drops both endpoints (7).
+
+pub mod endpoint;
+pub mod si;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::connection::{Connection, Target};
+use crate::log::termination::{ErrCause, FinState};
+use crate::pool::{AllocError, Pool, PoolSlot};
+pub use endpoint::{AppCtx, Applet, AppletIo, AppletWait, Endpoint};
+pub use si::{AllocConnError, SiState, StreamInterface};
+
+/// Session flags (HAProxy's `SF_*`), the ones this proxy sets.
+pub mod sess_flags {
+    /// The server was chosen by persistence.
+    pub const DIRECT: u32 = 0x0000_0001;
+    /// A server is assigned (`target` is valid).
+    pub const ASSIGNED: u32 = 0x0000_0002;
+    /// The server-side connection's destination address is set.
+    pub const ADDR_SET: u32 = 0x0000_0004;
+    /// A backend was chosen.
+    pub const BE_ASSIGNED: u32 = 0x0000_0008;
+    /// The stream is counted in its server's current sessions.
+    pub const CURR_SESS: u32 = 0x0000_0040;
+    /// The last retry went to another server.
+    pub const REDISP: u32 = 0x0000_0100;
+}
+
+/// One direction of data (HAProxy's channel): flags and byte counts. The
+/// bytes themselves sit in pooled buffers only while in flight.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Channel {
+    pub flags: u32,
+    pub analysers: u32,
+    /// Bytes that went through this channel.
+    pub total: u64,
+}
+
+/// Timestamps of a stream's life, for the log's timers.
+#[derive(Debug, Clone, Copy)]
+pub struct LogTimers {
+    pub accept_date: SystemTime,
+    pub accept: Instant,
+    /// When the stream left the queue (a server slot was granted).
+    pub queued: Option<Instant>,
+    /// When the server connection was established.
+    pub connected: Option<Instant>,
+}
+
+impl LogTimers {
+    pub fn now() -> LogTimers {
+        LogTimers { accept_date: SystemTime::now(), accept: Instant::now(), queued: None, connected: None }
+    }
+
+    /// Milliseconds from `a` to `b`, `-1` if `b` never happened.
+    pub fn ms(a: Instant, b: Option<Instant>) -> i64 {
+        b.map_or(-1, |b| b.saturating_duration_since(a).as_millis() as i64)
+    }
+}
+
+static NEXT_UNIQ_ID: AtomicU64 = AtomicU64::new(0);
+
+/// A stream: two stream interfaces and what flows between them.
+#[derive(Debug)]
+pub struct Stream {
+    pub uniq_id: u64,
+    /// si[0] is the client side, si[1] the server side.
+    pub si: [StreamInterface; 2],
+    pub req: Channel,
+    pub res: Channel,
+    /// Where the stream goes (server, backend, or nothing yet).
+    pub target: Target,
+    pub flags: u32,
+    err: ErrCause,
+    finst: FinState,
+    /// Frontend proxy index.
+    pub fe: usize,
+    pub be: Option<usize>,
+    pub srv: Option<usize>,
+    pub timers: LogTimers,
+    _slot: PoolSlot,
+}
+
+impl Stream {
+    /// Makes a stream around an accepted client connection. If the stream
+    /// pool refuses, the connection is handed back so the caller can answer
+    /// (an HTTP frontend writes a 500) before dropping it, which closes it
+    /// and returns it to its pool (rule 1).
+    pub fn new(pool: &Arc<Pool>, client: Connection, fe: usize) -> Result<Stream, (Connection, AllocError)> {
+        let slot = match pool.take() {
+            Ok(s) => s,
+            Err(e) => return Err((client, e)),
+        };
+        Ok(Stream {
+            uniq_id: NEXT_UNIQ_ID.fetch_add(1, Ordering::Relaxed),
+            si: [StreamInterface::with_conn(client), StreamInterface::new()],
+            req: Channel::default(),
+            res: Channel::default(),
+            target: Target::None,
+            flags: 0,
+            err: ErrCause::None,
+            finst: FinState::None,
+            fe,
+            be: None,
+            srv: None,
+            timers: LogTimers::now(),
+            _slot: slot,
+        })
+    }
+
+    /// Records why the stream ends; the first cause set wins, as in HAProxy.
+    pub fn set_err(&mut self, cause: ErrCause) {
+        if self.err == ErrCause::None {
+            self.err = cause;
+        }
+    }
+
+    /// Records the phase the stream ended in; the first one set wins.
+    pub fn set_finst(&mut self, finst: FinState) {
+        if self.finst == FinState::None {
+            self.finst = finst;
+        }
+    }
+
+    pub fn err(&self) -> ErrCause {
+        self.err
+    }
+
+    /// The final state, derived from si[1]'s state when no phase set one
+    /// (HAProxy's `sess_set_term_flags`).
+    pub fn finst(&self) -> FinState {
+        if self.finst != FinState::None || self.err == ErrCause::None {
+            return self.finst;
+        }
+        let si = &self.si[1];
+        match si.state {
+            s if s < SiState::Req => FinState::R,
+            SiState::Que => FinState::Q,
+            s if s < SiState::Est => FinState::C,
+            SiState::Est => FinState::D,
+            _ if si.prev_state == SiState::Est => FinState::D,
+            _ => FinState::L,
+        }
+    }
+
+    /// Ends one HTTP transaction on a kept-alive client connection: the
+    /// server side is released and goes back to INI, so the next request
+    /// allocates afresh (rule 5).
+    pub fn new_transaction(&mut self) {
+        self.si[1].reset();
+        self.target = Target::None;
+        self.flags &= !(sess_flags::DIRECT
+            | sess_flags::ASSIGNED
+            | sess_flags::ADDR_SET
+            | sess_flags::BE_ASSIGNED
+            | sess_flags::CURR_SESS
+            | sess_flags::REDISP);
+        self.err = ErrCause::None;
+        self.finst = FinState::None;
+        self.timers = LogTimers::now();
+        self.req = Channel::default();
+        self.res = Channel::default();
+    }
+
+    /// Age of the stream, for `show sess`.
+    pub fn age(&self) -> Duration {
+        self.timers.accept.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests;

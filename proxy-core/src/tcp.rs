@@ -1,0 +1,198 @@
+//! TCP mode: a stream from accept to log line.
+//!
+//! Accept made the client connection; here the stream is made around it,
+//! a backend and server are chosen, the server side is connected (see
+//! [`crate::connect`]), bytes flow both ways until both sides are done, and
+//! the tcplog line says how it ended.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::connect::{connect_server, release_server, ConnectInfo};
+use crate::connection::Connection;
+use crate::counters::CurGuard;
+use crate::error::{ErrorKind, ProxyError};
+use crate::forward::{forward, FwdEnd, SideTimeouts, Totals};
+use crate::log::fields::{ClientAddr, LogCounters};
+use crate::log::subscriber::traffic;
+use crate::log::tcplog::{format_default_connect, format_tcplog, TcpLogRecord};
+use crate::log::termination::{term_code, ErrCause, FinState};
+use crate::state::{Proxy, State};
+use crate::stream::{SiState, Stream};
+
+/// The admission permits an accepted connection holds until its stream ends.
+pub struct Permits {
+    pub global: Option<OwnedSemaphorePermit>,
+    pub frontend: Option<OwnedSemaphorePermit>,
+}
+
+/// Runs one TCP-mode stream to its end.
+pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client: Connection, _permits: Permits) {
+    let Some(fe_proxy) = st.proxies.get(fe_idx) else { return };
+    let Some(fe) = fe_proxy.fe.as_ref() else { return };
+    let _act = CurGuard::enter(&st.global);
+    let _fec = CurGuard::enter(&fe.counters);
+    let mut s = match Stream::new(&st.pools.stream, client, fe_idx) {
+        Ok(s) => s,
+        // Rule 1: no stream, so the client connection is dropped (closed,
+        // back to its pool) right here.
+        Err((_conn, _e)) => return,
+    };
+    st.streams_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let client_addr = match s.si[0].conn().and_then(|c| c.from) {
+        Some(a) => ClientAddr::Inet(a),
+        None => ClientAddr::Unix { listener_id },
+    };
+    if !fe_proxy.cfg.tcplog && !fe_proxy.cfg.logs.is_empty() {
+        let local = s.si[0].conn_mut().and_then(|c| c.dst()).map_or(ClientAddr::Unknown, ClientAddr::Inet);
+        let mut line = String::new();
+        format_default_connect(&client_addr, &local, &fe_proxy.name, fe_proxy.mode, &mut line);
+        traffic(fe_idx, &line);
+    }
+
+    let mut info = ConnectInfo::default();
+    let mut totals = Totals::default();
+    let be_proxy = fe.backend.and_then(|i| st.proxies.get(i));
+    match be_proxy {
+        None => {
+            s.set_err(ErrCause::SrvCl);
+            s.set_finst(FinState::R);
+        }
+        Some(bp) => {
+            s.be = Some(bp.idx);
+            if let Some(be) = bp.be.as_ref() {
+                let _bec = CurGuard::enter(&be.counters);
+                serve(&st, fe_proxy, bp, &mut s, &mut info, &mut totals).await;
+                if let Some(i) = s.srv {
+                    be.servers[i].counters.bytes_in.fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
+                    be.servers[i].counters.bytes_out.fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
+                }
+                be.counters.bytes_in.fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
+                be.counters.bytes_out.fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
+                release_server(be, &mut s);
+            }
+        }
+    }
+    fe.counters.bytes_in.fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
+    fe.counters.bytes_out.fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
+    // Close the server side before logging, as HAProxy does, so the line's
+    // counters no longer include this stream on the backend.
+    s.si[1].release_endpoint();
+    log_stream(&st, fe_proxy, be_proxy, &s, &info, &totals, client_addr);
+}
+
+/// Connects and forwards; records the outcome in the stream.
+async fn serve(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, info: &mut ConnectInfo, totals: &mut Totals) {
+    let srv_guard;
+    match connect_server(st, bp, s, info).await {
+        Ok(()) => {
+            srv_guard = s.srv.and_then(|i| bp.be.as_ref().map(|b| CurGuard::enter(&b.servers[i].counters)));
+        }
+        Err(e) => {
+            fail(s, &e);
+            return;
+        }
+    }
+    let t = &fe.cfg.timeouts;
+    let bt = &bp.cfg.timeouts;
+    // `timeout tunnel` replaces both inactivity timeouts once the two sides
+    // are connected; the backend's setting decides, as in HAProxy.
+    let tunnel = bt.tunnel;
+    let timeouts = SideTimeouts {
+        client: tunnel.or(t.client),
+        server: tunnel.or(bt.server),
+        client_fin: t.client_fin,
+        server_fin: bt.server_fin,
+    };
+    let bufsize = st.config.global.bufsize;
+    let (c0, c1) = s.si.split_at_mut(1);
+    let (Some(client), Some(server)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
+        fail(s, &ProxyError::new(ErrorKind::Internal));
+        return;
+    };
+    let end = forward(&mut client.transport, &mut server.transport, timeouts, bufsize, totals).await;
+    s.req.total = totals.req;
+    s.res.total = totals.res;
+    let (cause, si_side) = match end {
+        FwdEnd::Done => (ErrCause::None, None),
+        FwdEnd::ClientTimeout => (ErrCause::CliTo, Some(0)),
+        FwdEnd::ServerTimeout => (ErrCause::SrvTo, Some(1)),
+        FwdEnd::ClientError(_) => (ErrCause::CliCl, Some(0)),
+        FwdEnd::ServerError(_) => (ErrCause::SrvCl, Some(1)),
+    };
+    if let Some(side) = si_side {
+        s.set_err(cause);
+        s.set_finst(FinState::D);
+        if let Some(be) = bp.be.as_ref() {
+            let c = if side == 0 { &be.counters.cli_aborts } else { &be.counters.srv_aborts };
+            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    s.si[1].set_state(SiState::Dis);
+    s.si[1].set_state(SiState::Clo);
+    drop(srv_guard);
+}
+
+fn fail(s: &mut Stream, e: &ProxyError) {
+    s.set_err(e.err_cause());
+    s.si[1].err_type |= e.si_err_type();
+}
+
+fn log_stream(
+    st: &State,
+    fe: &Proxy,
+    be: Option<&Proxy>,
+    s: &Stream,
+    info: &ConnectInfo,
+    totals: &Totals,
+    client: ClientAddr,
+) {
+    if !fe.cfg.tcplog || fe.cfg.logs.is_empty() {
+        return;
+    }
+    if fe.cfg.dontlognull && totals.req == 0 && s.err() == ErrCause::None {
+        return;
+    }
+    let now = Instant::now();
+    let acc = s.timers.accept;
+    let t_queue = s.timers.queued.map_or(-1, |q| q.saturating_duration_since(acc).as_millis() as i64);
+    let t_connect = match (s.timers.queued, s.timers.connected) {
+        (Some(q), Some(c)) => c.saturating_duration_since(q).as_millis() as i64,
+        _ => -1,
+    };
+    let backend_name = be.map_or(fe.name.as_str(), |b| b.name.as_str());
+    let (server_name, srv_conn) = match (be.and_then(|b| b.be.as_ref()), s.srv) {
+        (Some(b), Some(i)) => (b.servers[i].name.as_str(), b.servers[i].counters.cur()),
+        _ => ("<NOSRV>", 0),
+    };
+    let beconn = be.and_then(|b| b.be.as_ref()).map_or(0, |b| b.counters.cur());
+    let fe_counters = fe.fe.as_ref().map_or(0, |f| f.counters.cur());
+    let rec = TcpLogRecord {
+        client,
+        accept_date: s.timers.accept_date,
+        frontend: &fe.name,
+        backend: backend_name,
+        server: server_name,
+        t_queue,
+        t_connect,
+        t_total: now.saturating_duration_since(acc).as_millis() as i64,
+        logasap: false,
+        bytes_out: totals.res,
+        term: term_code(s.err(), s.finst()),
+        counters: LogCounters {
+            actconn: st.global.cur(),
+            feconn: fe_counters,
+            beconn,
+            srv_conn,
+            retries: info.retries,
+            redispatched: info.redispatched,
+            srv_queue: 0,
+            be_queue: info.be_queue,
+        },
+    };
+    let mut line = String::with_capacity(160);
+    format_tcplog(&rec, &mut line);
+    traffic(fe.idx, &line);
+}
