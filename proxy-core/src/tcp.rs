@@ -11,7 +11,7 @@ use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::connect::{connect_server, release_server, ConnectInfo};
-use crate::connection::Connection;
+use crate::connection::{Connection, Transport};
 use crate::counters::CurGuard;
 use crate::error::{ErrorKind, ProxyError};
 use crate::forward::{forward, FwdEnd, SideTimeouts, Totals};
@@ -86,7 +86,34 @@ pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client:
 /// Connects and forwards; records the outcome in the stream.
 async fn serve(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, info: &mut ConnectInfo, totals: &mut Totals) {
     let srv_guard;
-    match connect_server(st, bp, s, info).await {
+    // While the server side is being reached, watch the client: a reset
+    // there aborts the attempt (`CC`). Its socket is lent to the watcher
+    // for that time; the destination address is read first, as the server
+    // selection may need it.
+    let client_t = match s.si[0].conn_mut() {
+        Some(c) => {
+            c.dst();
+            std::mem::take(&mut c.transport)
+        }
+        None => Transport::None,
+    };
+    let outcome = tokio::select! {
+        r = connect_server(st, bp, s, info) => Some(r),
+        _ = client_aborted(&client_t) => None,
+    };
+    if let Some(c) = s.si[0].conn_mut() {
+        c.transport = client_t;
+    }
+    let connected = match outcome {
+        Some(r) => r,
+        None => {
+            let state = s.si[1].state;
+            let finst = if state == SiState::Que { FinState::Q } else { FinState::C };
+            s.set_finst(finst);
+            Err(ProxyError::new(ErrorKind::ClientAborted))
+        }
+    };
+    match connected {
         Ok(()) => {
             srv_guard = s.srv.and_then(|i| bp.be.as_ref().map(|b| CurGuard::enter(&b.servers[i].counters)));
         }
@@ -133,6 +160,19 @@ async fn serve(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, info: &mut Co
     s.si[1].set_state(SiState::Dis);
     s.si[1].set_state(SiState::Clo);
     drop(srv_guard);
+}
+
+/// Resolves only if the client resets its connection. Data or a FIN from
+/// the client is not an abort: it waits in the socket until the server side
+/// is ready (HAProxy aborts on a FIN only with `option abortonclose`).
+async fn client_aborted(t: &Transport) {
+    if let Transport::Tcp(sock) = t {
+        let mut probe = [0u8; 1];
+        if sock.peek(&mut probe).await.is_err() {
+            return;
+        }
+    }
+    std::future::pending::<()>().await
 }
 
 fn fail(s: &mut Stream, e: &ProxyError) {
@@ -196,3 +236,4 @@ fn log_stream(
     format_tcplog(&rec, &mut line);
     traffic(fe.idx, &line);
 }
+

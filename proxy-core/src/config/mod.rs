@@ -3,14 +3,37 @@
 //! - [`tokenizer`]: one line into words (quotes, escapes, `${VAR}`, comments).
 //! - [`units`]: time and size values.
 //! - [`cond`]: `.if` / `-cc` condition expressions.
-//! - [`parser`]: sections and keywords into the [`model`] types.
+//! - [`parser`]: the entry points (`parse_str`, `load_paths`) and the error
+//!   types; reads files and directories.
+//! - `blocks`: the lines of a file, `.if` blocks and `.notice`-style
+//!   directives.
+//! - `sections`: section headers, `defaults` inheritance, and keyword lines
+//!   dispatched to their handlers through the table in `keywords`.
+//! - `keywords`: the keyword table (name, sections, handler), the section
+//!   state and the "did you mean" suggestions.
+//! - `kw_global`, `kw_proxy`, `kw_option`, `kw_server`: the keyword handlers
+//!   (`global`; proxies; `option`; `bind` and `server`).
+//! - `addr`, `logtarget`: addresses and `log` lines, shared by handlers.
+//! - `checks`: ids, `log global` and the whole-configuration checks.
 //! - [`model`]: the parsed configuration the runtime is built from.
 
+mod addr;
+mod blocks;
+mod checks;
 pub mod cond;
+mod keywords;
+mod kw_global;
+mod kw_option;
+mod kw_proxy;
+mod kw_server;
+mod logtarget;
 pub mod model;
 pub mod parser;
+mod sections;
 pub mod tokenizer;
 pub mod units;
 
 pub use model::*;
-pub use parser::{load_paths, parse_str, ConfigError, ConfigErrors};
+pub use parser::{
+    load_paths, load_paths_with_env, parse_str, parse_str_with_env, ConfigError, ConfigErrors,
+};

@@ -29,6 +29,8 @@ pub struct Config {
     /// Non-fatal diagnostics, already formatted as HAProxy prints them
     /// (without the `[WARNING]  (pid) : ` prefix).
     pub warnings: Vec<String>,
+    /// `.notice` messages, formatted like `warnings` (for `[NOTICE]`).
+    pub notices: Vec<String>,
 }
 
 impl Config {
@@ -195,16 +197,28 @@ pub struct ServerConfig {
     pub source: Option<SourceAddr>,
     pub disabled: bool,
     pub backup: bool,
-    /// `id <n>` or the position (1-based) in the backend.
+    /// `id <n>`, else the next number no server of the backend claimed,
+    /// from 1 (so the 1-based position when no server sets `id`).
     pub id: u32,
+    /// `check`: health checks requested (not run yet by the runtime).
+    pub check: bool,
+    /// `inter <t>`: check interval (default 2 s).
+    pub inter: Duration,
+    /// `rise <n>`: successful checks to go UP (default 2).
+    pub rise: u32,
+    /// `fall <n>`: failed checks to go DOWN (default 3).
+    pub fall: u32,
     pub loc: Location,
 }
 
 /// A `use_backend` rule. Conditions arrive with the HTTP issue; for now the
-/// rule is unconditional.
+/// runtime treats every rule as unconditional.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UseBackend {
     pub backend: String,
+    /// The condition words as written (`["if", "is_api"]`), empty when the
+    /// rule has none. Kept verbatim for the ACL work; ignored for now.
+    pub cond: Vec<String>,
     pub loc: Location,
 }
 
@@ -213,11 +227,14 @@ pub struct UseBackend {
 pub struct ProxyConfig {
     pub name: String,
     pub kind: ProxyKind,
-    /// `id <n>` or the position (1-based) among all proxies.
+    /// `id <n>`, else the next number no proxy claimed, in declaration
+    /// order from 1 (so the 1-based position when no proxy sets `id`).
     pub id: u32,
     pub loc: Location,
     pub mode: Mode,
     pub binds: Vec<BindConfig>,
+    /// Frontends and listens: `maxconn`, else the global `maxconn` (None
+    /// when neither is set). Always None for backends.
     pub maxconn: Option<u32>,
     pub default_backend: Option<String>,
     pub use_backends: Vec<UseBackend>,

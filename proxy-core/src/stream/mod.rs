@@ -102,10 +102,10 @@ impl Stream {
     /// pool refuses, the connection is handed back so the caller can answer
     /// (an HTTP frontend writes a 500) before dropping it, which closes it
     /// and returns it to its pool (rule 1).
-    pub fn new(pool: &Arc<Pool>, client: Connection, fe: usize) -> Result<Stream, (Connection, AllocError)> {
+    pub fn new(pool: &Arc<Pool>, client: Connection, fe: usize) -> Result<Stream, (Box<Connection>, AllocError)> {
         let slot = match pool.take() {
             Ok(s) => s,
-            Err(e) => return Err((client, e)),
+            Err(e) => return Err((Box::new(client), e)),
         };
         Ok(Stream {
             uniq_id: NEXT_UNIQ_ID.fetch_add(1, Ordering::Relaxed),

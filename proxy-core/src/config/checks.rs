@@ -1,0 +1,308 @@
+//! What can only be decided once every file is read: ids, `log global`,
+//! inherited limits, and the consistency checks `haproxy -c` makes after
+//! parsing (backend references, modes, missing `bind` or timeouts).
+//!
+//! Choices where HAProxy depends on its runtime environment:
+//! - proxy ids follow declaration order starting at 1 (HAProxy may give its
+//!   internal proxies the first numbers); explicit `id`s are kept and the
+//!   others take the next free numbers. Server ids work the same way inside
+//!   their backend, so without `id` they are the 1-based positions;
+//! - a frontend or listen without `maxconn` takes the global `maxconn`
+//!   (HAProxy computes one from `ulimit -n` when that is unset too; we leave
+//!   it `None` then and the runtime decides);
+//! - a frontend or listen without `bind` gets a warning, not an error:
+//!   `haproxy -c` 2.6.12 only warns (and the proxy never accepts anything);
+//! - a frontend whose mode differs from the backend it routes to is an
+//!   error in both directions (HAProxy 2.6 accepts a TCP frontend feeding an
+//!   HTTP backend by upgrading the stream, which the runtime does not do).
+
+use super::keywords::{type_str, LogItem, ProxyState};
+use super::model::{Config, Global, Location, Mode, ProxyConfig};
+use super::parser::ConfigError;
+
+fn error(errors: &mut Vec<ConfigError>, loc: &Location, msg: String) {
+    errors.push(ConfigError {
+        loc: Some(loc.clone()),
+        msg,
+    });
+}
+
+/// Gives every entry without an explicit id (0) the next free number.
+fn fill_ids(ids: Vec<&mut u32>) {
+    let mut used: Vec<u32> = ids.iter().map(|i| **i).filter(|&i| i != 0).collect();
+    used.sort_unstable();
+    let mut next = 1;
+    for id in ids.into_iter().filter(|i| **i == 0) {
+        while used.binary_search(&next).is_ok() {
+            next += 1;
+        }
+        *id = next;
+        next += 1;
+    }
+}
+
+fn mode_str(m: Mode) -> &'static str {
+    match m {
+        Mode::Tcp => "tcp",
+        Mode::Http => "http",
+    }
+}
+
+/// Checks that `px` may route to `target` through `rule`.
+fn check_route(px: &ProxyConfig, all: &[ProxyConfig], target: &str, rule: &str) -> Option<String> {
+    // A log-format name (`%[req.hdr(host)]`) is only known per request.
+    if target.contains("%[") {
+        return None;
+    }
+    let Some(be) = all
+        .iter()
+        .find(|p| p.kind.has_backend() && p.name == target)
+    else {
+        return Some(format!(
+            "Proxy '{}': unable to find required {rule}: '{target}'.",
+            px.name
+        ));
+    };
+    if std::ptr::eq(be, px) {
+        return Some(format!(
+            "Proxy '{}': loop detected for {rule}: '{target}'.",
+            px.name
+        ));
+    }
+    if be.mode != px.mode {
+        let how = if rule == "use_backend" {
+            "in a 'use_backend' rule"
+        } else {
+            "as its default backend"
+        };
+        return Some(format!(
+            "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) {how} (see 'mode').",
+            mode_str(px.mode),
+            type_str(px.kind),
+            px.name,
+            px.loc,
+            mode_str(be.mode),
+            type_str(be.kind),
+            be.name,
+            be.loc
+        ));
+    }
+    None
+}
+
+fn missing_timeouts(px: &ProxyConfig) -> bool {
+    let t = &px.timeouts;
+    // HAProxy only worries about the server side when there are servers.
+    (px.kind.has_frontend() && t.client.is_none())
+        || (px.kind.has_backend()
+            && !px.servers.is_empty()
+            && (t.connect.is_none() || t.server.is_none()))
+}
+
+/// Turns the parsed sections into the final [`Config`], recording what is
+/// wrong in `errors` and `warnings`.
+pub(super) fn finalize(
+    mut global: Global,
+    mut states: Vec<ProxyState>,
+    errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<String>,
+) -> Config {
+    // HAProxy keeps at least half of each buffer for data.
+    global.maxrewrite = global.maxrewrite.min(global.bufsize / 2);
+
+    for (i, st) in states.iter().enumerate() {
+        let Some(id_loc) = &st.id_loc else { continue };
+        if let Some(first) = states[..i].iter().find(|o| o.cfg.id == st.cfg.id) {
+            let msg = format!(
+                "{} {} reuses same custom id as {} {} (declared at {}).",
+                type_str(st.cfg.kind),
+                st.cfg.name,
+                type_str(first.cfg.kind),
+                first.cfg.name,
+                first.cfg.loc
+            );
+            error(errors, id_loc, msg);
+        }
+    }
+    fill_ids(states.iter_mut().map(|s| &mut s.cfg.id).collect());
+
+    for st in &mut states {
+        let cfg = &mut st.cfg;
+        fill_ids(cfg.servers.iter_mut().map(|s| &mut s.id).collect());
+        cfg.logs = st
+            .logs
+            .iter()
+            .flat_map(|l| match l {
+                LogItem::Global => global.logs.clone(),
+                LogItem::Target(t) => vec![t.clone()],
+            })
+            .collect();
+        if cfg.kind.has_frontend() && cfg.maxconn.is_none() {
+            cfg.maxconn = global.maxconn;
+        }
+    }
+
+    let all: Vec<ProxyConfig> = states.iter().map(|s| s.cfg.clone()).collect();
+    for (st, px) in states.iter_mut().zip(&all) {
+        let kind = type_str(px.kind);
+        if px.kind.has_frontend() {
+            if px.binds.is_empty() {
+                warnings.push(format!(
+                    "config : {kind} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+                    px.name
+                ));
+            }
+            let routes = px
+                .default_backend
+                .iter()
+                .map(|b| (b.as_str(), "default_backend"));
+            let routes = routes.chain(
+                px.use_backends
+                    .iter()
+                    .map(|u| (u.backend.as_str(), "use_backend")),
+            );
+            for (target, rule) in routes {
+                if let Some(msg) = check_route(px, &all, target, rule) {
+                    error(errors, &px.loc, msg);
+                }
+            }
+            if px.httplog && px.mode == Mode::Tcp {
+                let at = st.httplog_loc.as_ref().unwrap_or(&px.loc);
+                warnings.push(format!(
+                    "config : parsing [{at}] : 'option httplog' not usable with {kind} '{}' (needs 'mode http'). \
+                     Falling back to 'option tcplog'.",
+                    px.name
+                ));
+                st.cfg.httplog = false;
+                st.cfg.tcplog = true;
+            }
+        }
+        if missing_timeouts(px) {
+            warnings.push(format!(
+                "config : missing timeouts for {kind} '{}'.\n   \
+                 | While not properly invalid, you will certainly encounter various problems\n   \
+                 | with such a configuration. To fix this, please ensure that all following\n   \
+                 | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                px.name
+            ));
+        }
+        if px.kind.has_frontend() && (st.cfg.tcplog || st.cfg.httplog) && px.logs.is_empty() {
+            warnings.push(format!(
+                "config : log format ignored for {kind} '{}' since it has no log address.",
+                px.name
+            ));
+        }
+    }
+
+    Config {
+        global,
+        proxies: states.into_iter().map(|s| s.cfg).collect(),
+        warnings: Vec::new(),
+        notices: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parser::testing::{error, errors, ok};
+
+    const TIMEOUTS_HELP: &str =
+        "\n   | While not properly invalid, you will certainly encounter various problems\n   \
+        | with such a configuration. To fix this, please ensure that all following\n   \
+        | timeouts are set to a non-zero value: 'client', 'connect', 'server'.";
+
+    #[test]
+    fn ids() {
+        let c = ok("
+backend a
+    server s1 127.0.0.1 id 1
+    server s2 127.0.0.1
+    server s3 127.0.0.1 id 2
+    server s4 127.0.0.1
+backend b
+    id 1
+backend c
+");
+        let ids: Vec<u32> = c.proxies.iter().map(|p| p.id).collect();
+        assert_eq!(ids, [2, 1, 3]);
+        let sids: Vec<u32> = c.proxies[0].servers.iter().map(|s| s.id).collect();
+        assert_eq!(sids, [1, 3, 2, 4]);
+        assert_eq!(
+            error("backend be\n id 5\nbackend be2\n id 5\n"),
+            "parsing [t.cfg:4] : backend be2 reuses same custom id as backend be (declared at t.cfg:1)."
+        );
+    }
+
+    #[test]
+    fn global_maxconn_and_maxrewrite() {
+        let c = ok("global\n maxconn 100\n tune.bufsize 1024\n tune.maxrewrite 1000\nfrontend f\n bind :1\nfrontend g\n bind :2\n maxconn 5\nbackend b\n");
+        assert_eq!(c.proxy("f").unwrap().maxconn, Some(100));
+        assert_eq!(c.proxy("g").unwrap().maxconn, Some(5));
+        assert_eq!(c.proxy("b").unwrap().maxconn, None);
+        assert_eq!(c.global.maxrewrite, 512);
+        assert_eq!(ok("frontend f\n bind :1\n").proxies[0].maxconn, None);
+    }
+
+    #[test]
+    fn backend_references() {
+        let e = errors("frontend fe\n bind :1\n default_backend nope\n use_backend fe\n use_backend %[req.hdr(host)]\n");
+        assert_eq!(
+            e[0],
+            "parsing [t.cfg:1] : Proxy 'fe': unable to find required default_backend: 'nope'."
+        );
+        assert_eq!(
+            e[1],
+            "parsing [t.cfg:1] : Proxy 'fe': unable to find required use_backend: 'fe'."
+        );
+        assert_eq!(e.len(), 2);
+        assert_eq!(
+            error("listen li\n bind :1\n default_backend li\n"),
+            "parsing [t.cfg:1] : Proxy 'li': loop detected for default_backend: 'li'."
+        );
+        assert_eq!(
+            error("frontend fe\n mode http\n bind :1\n use_backend be if x\nbackend be\n server s 127.0.0.1\n"),
+            "parsing [t.cfg:1] : http frontend 'fe' (t.cfg:1) tries to use incompatible tcp backend 'be' (t.cfg:5) \
+             in a 'use_backend' rule (see 'mode')."
+        );
+        assert!(error("frontend fe\n bind :1\n default_backend be\nbackend be\n mode http\n")
+            .contains("tcp frontend 'fe' (t.cfg:1) tries to use incompatible http backend 'be' (t.cfg:4) as its default backend"));
+        // A listen section is a valid target.
+        ok("frontend fe\n bind :1\n default_backend li\nlisten li\n bind :2\n");
+    }
+
+    #[test]
+    fn warnings() {
+        let c = ok("
+frontend nobind
+    timeout client 1s
+backend noservers
+backend be
+    server s 127.0.0.1
+listen li
+    bind :1
+    option httplog
+");
+        assert_eq!(
+            c.warnings,
+            [
+                "config : frontend 'nobind' has no 'bind' directive. Please declare it as a backend if this was intended."
+                    .to_string(),
+                format!("config : missing timeouts for backend 'be'.{TIMEOUTS_HELP}"),
+                "config : parsing [t.cfg:9] : 'option httplog' not usable with proxy 'li' (needs 'mode http'). \
+                 Falling back to 'option tcplog'."
+                    .to_string(),
+                format!("config : missing timeouts for proxy 'li'.{TIMEOUTS_HELP}"),
+                "config : log format ignored for proxy 'li' since it has no log address.".to_string(),
+            ]
+        );
+        let li = c.proxy("li").unwrap();
+        assert!(li.tcplog && !li.httplog);
+        let c = ok("frontend f\n bind :1\n");
+        assert_eq!(
+            c.warnings,
+            [format!(
+                "config : missing timeouts for frontend 'f'.{TIMEOUTS_HELP}"
+            )]
+        );
+    }
+}

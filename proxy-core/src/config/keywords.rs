@@ -1,0 +1,473 @@
+//! The keyword table: which keywords exist, in which sections, and which
+//! function parses each one.
+//!
+//! Adding a keyword means adding a row to [`KEYWORDS`] and writing its
+//! handler; the parser, the "not allowed here" and "unknown keyword; did you
+//! mean" messages all come from the table. A row says where the keyword is
+//! valid (`allowed`) and where HAProxy merely warns and ignores it because
+//! the proxy lacks the frontend or backend side (`ignored`); anywhere else in
+//! the same family of sections it is an error.
+
+use super::kw_global as g;
+use super::kw_option::option;
+use super::kw_proxy as p;
+use super::kw_server as s;
+use super::model::{Global, Location, LogTarget, ProxyConfig, ProxyKind};
+
+/// The kind of section a line belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SectionKind {
+    Global,
+    Defaults,
+    Frontend,
+    Backend,
+    Listen,
+}
+
+pub(super) const GLOBAL: u8 = 1;
+pub(super) const DEFAULTS: u8 = 2;
+pub(super) const FRONTEND: u8 = 4;
+pub(super) const BACKEND: u8 = 8;
+pub(super) const LISTEN: u8 = 16;
+/// Every proxy-like section.
+const PROXIES: u8 = DEFAULTS | FRONTEND | BACKEND | LISTEN;
+
+impl SectionKind {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            SectionKind::Global => "global",
+            SectionKind::Defaults => "defaults",
+            SectionKind::Frontend => "frontend",
+            SectionKind::Backend => "backend",
+            SectionKind::Listen => "listen",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            SectionKind::Global => GLOBAL,
+            SectionKind::Defaults => DEFAULTS,
+            SectionKind::Frontend => FRONTEND,
+            SectionKind::Backend => BACKEND,
+            SectionKind::Listen => LISTEN,
+        }
+    }
+
+    /// Defaults sections hold settings for both sides.
+    pub(super) fn has_frontend(self) -> bool {
+        matches!(
+            self,
+            SectionKind::Defaults | SectionKind::Frontend | SectionKind::Listen
+        )
+    }
+
+    pub(super) fn has_backend(self) -> bool {
+        matches!(
+            self,
+            SectionKind::Defaults | SectionKind::Backend | SectionKind::Listen
+        )
+    }
+}
+
+/// How HAProxy names a proxy in messages: `frontend`, `backend`, or
+/// `proxy` for a listen section.
+pub(super) fn type_str(kind: ProxyKind) -> &'static str {
+    match kind {
+        ProxyKind::Frontend => "frontend",
+        ProxyKind::Backend => "backend",
+        ProxyKind::Listen => "proxy",
+    }
+}
+
+/// The first character HAProxy refuses in a proxy or server name (it
+/// allows letters, digits, `-`, `_`, `.` and `:`).
+pub(super) fn invalid_char(name: &str) -> Option<char> {
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+}
+
+/// A `log` line of a proxy before `log global` is resolved (the global
+/// targets are only complete once every file is read).
+#[derive(Clone, Debug)]
+pub(super) enum LogItem {
+    Global,
+    Target(LogTarget),
+}
+
+/// A proxy or defaults section while it is being parsed.
+#[derive(Clone, Debug)]
+pub(super) struct ProxyState {
+    /// For a defaults section `cfg.kind` is meaningless; `section` is right.
+    pub cfg: ProxyConfig,
+    pub section: SectionKind,
+    pub logs: Vec<LogItem>,
+    /// Where `id` was given; `cfg.id` stays 0 until ids are assigned.
+    pub id_loc: Option<Location>,
+    /// Where `option httplog` was set, for the mode check.
+    pub httplog_loc: Option<Location>,
+}
+
+impl ProxyState {
+    /// A new section, empty or inheriting from `parent` (a defaults
+    /// section). Settings
+    /// for the side the new proxy lacks are dropped, as HAProxy only copies
+    /// what applies (a backend gets no `timeout client`).
+    pub(super) fn inherit(
+        parent: Option<&ProxyState>,
+        name: &str,
+        section: SectionKind,
+        loc: Location,
+    ) -> Self {
+        let kind = match section {
+            SectionKind::Frontend => ProxyKind::Frontend,
+            SectionKind::Backend => ProxyKind::Backend,
+            _ => ProxyKind::Listen,
+        };
+        let Some(parent) = parent else {
+            return ProxyState {
+                cfg: ProxyConfig::new(name, kind, 0, loc),
+                section,
+                logs: Vec::new(),
+                id_loc: None,
+                httplog_loc: None,
+            };
+        };
+        let mut st = parent.clone();
+        st.section = section;
+        st.id_loc = None;
+        let cfg = &mut st.cfg;
+        cfg.name = name.to_string();
+        cfg.kind = kind;
+        cfg.id = 0;
+        cfg.loc = loc;
+        let t = &mut cfg.timeouts;
+        if !section.has_frontend() {
+            t.client = None;
+            t.client_fin = None;
+            cfg.maxconn = None;
+            cfg.default_backend = None;
+        }
+        if !section.has_backend() {
+            t.connect = None;
+            t.server = None;
+            t.server_fin = None;
+            t.queue = None;
+            t.tunnel = None;
+            t.check = None;
+        }
+        st
+    }
+}
+
+impl ProxyState {
+    /// `frontend 'fe' has no backend capability`: the side this proxy
+    /// lacks, for "ignored because" and "not allowed because" messages.
+    pub(super) fn lacks_phrase(&self) -> String {
+        let side = if self.section.has_frontend() {
+            "backend"
+        } else {
+            "frontend"
+        };
+        format!(
+            "{} '{}' has no {side} capability",
+            type_str(self.cfg.kind),
+            self.cfg.name
+        )
+    }
+}
+
+/// What a handler sees of the line being parsed.
+pub(super) struct Ctx<'a> {
+    /// The words of the line, the keyword first (without a leading `no`).
+    pub args: &'a [String],
+    pub loc: &'a Location,
+    /// The line started with `no`.
+    pub negate: bool,
+    pub warnings: &'a mut Vec<String>,
+}
+
+pub(super) type KwResult = Result<(), String>;
+
+impl Ctx<'_> {
+    pub(super) fn kw(&self) -> &str {
+        self.args.first().map_or("", String::as_str)
+    }
+
+    pub(super) fn arg(&self, i: usize) -> Option<&str> {
+        self.args.get(i).map(String::as_str)
+    }
+
+    /// Records a warning about this line, formatted as HAProxy prints it.
+    pub(super) fn warn(&mut self, msg: impl std::fmt::Display) {
+        self.warnings
+            .push(format!("config : parsing [{}] : {msg}", self.loc));
+    }
+
+    /// Errors if the line has more than `n` arguments after the keyword.
+    pub(super) fn max_args(&self, n: usize) -> KwResult {
+        match self.args.get(n + 1) {
+            Some(extra) => Err(format!(
+                "'{}' cannot handle unexpected argument '{extra}'.",
+                self.kw()
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The integer argument `i`, or the usual "expects an integer" error.
+    pub(super) fn int_arg<T: std::str::FromStr>(&self, i: usize) -> Result<T, String> {
+        self.arg(i)
+            .and_then(|a| a.parse::<T>().ok())
+            .ok_or_else(|| format!("'{}' expects an integer argument.", self.kw()))
+    }
+}
+
+/// A keyword handler, by the section state it modifies.
+pub(super) enum Handler {
+    Global(fn(&mut Global, &mut Ctx<'_>) -> KwResult),
+    Proxy(fn(&mut ProxyState, &mut Ctx<'_>) -> KwResult),
+}
+
+pub(super) struct Keyword {
+    pub name: &'static str,
+    /// Sections where the keyword is parsed.
+    pub allowed: u8,
+    /// Proxy sections where it is accepted but ignored with a warning.
+    pub ignored: u8,
+    /// `no <kw>` is meaningful.
+    pub negatable: bool,
+    pub handler: Handler,
+}
+
+const fn gl(name: &'static str, f: fn(&mut Global, &mut Ctx<'_>) -> KwResult) -> Keyword {
+    Keyword {
+        name,
+        allowed: GLOBAL,
+        ignored: 0,
+        negatable: false,
+        handler: Handler::Global(f),
+    }
+}
+
+const fn px(
+    name: &'static str,
+    allowed: u8,
+    ignored: u8,
+    f: fn(&mut ProxyState, &mut Ctx<'_>) -> KwResult,
+) -> Keyword {
+    Keyword {
+        name,
+        allowed,
+        ignored,
+        negatable: false,
+        handler: Handler::Proxy(f),
+    }
+}
+
+const fn negatable(mut k: Keyword) -> Keyword {
+    k.negatable = true;
+    k
+}
+
+const D: u8 = DEFAULTS;
+const F: u8 = FRONTEND;
+const B: u8 = BACKEND;
+const L: u8 = LISTEN;
+
+/// Every keyword we know, by section.
+pub(super) static KEYWORDS: &[Keyword] = &[
+    // global
+    gl("maxconn", g::maxconn),
+    gl("nbthread", g::nbthread),
+    gl("nbproc", g::nbproc),
+    negatable(gl("log", g::log)),
+    gl("pidfile", g::pidfile),
+    gl("localpeer", g::localpeer),
+    gl("daemon", g::daemon),
+    gl("tune.bufsize", g::tune_bufsize),
+    gl("tune.maxrewrite", g::tune_maxrewrite),
+    gl("tune.fail-alloc", g::tune_fail_alloc),
+    gl("tune.conn-pool-max", g::tune_conn_pool_max),
+    // proxies
+    px("mode", D | F | B | L, 0, p::mode),
+    px("bind", F | L, B, s::bind),
+    px("maxconn", D | F | L, B, p::maxconn),
+    px("default_backend", D | F | L, B, p::default_backend),
+    px("use_backend", F | L, B, p::use_backend),
+    px("server", B | L, 0, s::server),
+    px("dispatch", B | L, F, p::dispatch),
+    px("source", D | B | L, F, p::source),
+    px("timeout", D | F | B | L, 0, p::timeout),
+    px("contimeout", D | F | B | L, 0, p::removed_timeout),
+    px("clitimeout", D | F | B | L, 0, p::removed_timeout),
+    px("srvtimeout", D | F | B | L, 0, p::removed_timeout),
+    px("retries", D | B | L, F, p::retries),
+    negatable(px("option", D | F | B | L, 0, option)),
+    px("balance", D | B | L, F, p::balance),
+    negatable(px("log", D | F | B | L, 0, p::log)),
+    px("id", F | B | L, 0, p::id),
+    px("description", D | F | B | L, 0, p::description),
+];
+
+/// Section keywords, also offered as suggestions for typos.
+pub(super) const SECTIONS: &[&str] = &["global", "defaults", "frontend", "backend", "listen"];
+
+pub(super) enum Lookup {
+    Found(&'static Keyword),
+    /// Valid for the other side of a proxy: warn and ignore.
+    Ignored,
+    /// Exists for this family of sections but not this one.
+    NotAllowed,
+    /// Unknown here; maybe a close known keyword.
+    Unknown(Option<&'static str>),
+}
+
+pub(super) fn lookup(name: &str, section: SectionKind) -> Lookup {
+    let bit = section.bit();
+    let rows = || KEYWORDS.iter().filter(|k| k.name == name);
+    if let Some(k) = rows().find(|k| k.allowed & bit != 0) {
+        return Lookup::Found(k);
+    }
+    if rows().any(|k| k.ignored & bit != 0) {
+        return Lookup::Ignored;
+    }
+    let family = if bit == GLOBAL { GLOBAL } else { PROXIES };
+    if rows().any(|k| k.allowed & family != 0) {
+        return Lookup::NotAllowed;
+    }
+    // Like HAProxy, suggest any keyword of the family, even one that would
+    // then be refused here: the typo is the first thing to fix.
+    let kin = KEYWORDS
+        .iter()
+        .filter(|k| (k.allowed | k.ignored) & family != 0)
+        .map(|k| k.name);
+    Lookup::Unknown(suggest(name, kin.chain(SECTIONS.iter().copied())))
+}
+
+/// The candidate closest to `word`, if close enough to be a likely typo.
+pub(super) fn suggest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .map(|c| (distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Edit distance counting insertions, deletions, substitutions and swaps of
+/// adjacent characters (typos are often swaps).
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * w + j] = if i == 0 || j == 0 {
+                i + j
+            } else {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut v = (d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1)
+                    .min(d[(i - 1) * w + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    v = v.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                v
+            };
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(distance("server", "server"), 0);
+        assert_eq!(distance("serverr", "server"), 1);
+        assert_eq!(distance("tiemout", "timeout"), 1);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn suggestions() {
+        let c = ["server", "timeout", "maxconn"];
+        assert_eq!(suggest("serverr", c.iter().copied()), Some("server"));
+        assert_eq!(suggest("mxconn", c.iter().copied()), Some("maxconn"));
+        assert_eq!(suggest("zzz", c.iter().copied()), None);
+        assert_eq!(suggest("acl", c.iter().copied()), None);
+    }
+
+    #[test]
+    fn lookups() {
+        assert!(matches!(
+            lookup("server", SectionKind::Backend),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            lookup("server", SectionKind::Frontend),
+            Lookup::NotAllowed
+        ));
+        assert!(matches!(
+            lookup("server", SectionKind::Defaults),
+            Lookup::NotAllowed
+        ));
+        assert!(matches!(
+            lookup("balance", SectionKind::Frontend),
+            Lookup::Ignored
+        ));
+        assert!(
+            matches!(lookup("maxconn", SectionKind::Global), Lookup::Found(k) if matches!(k.handler, Handler::Global(_)))
+        );
+        assert!(
+            matches!(lookup("maxconn", SectionKind::Frontend), Lookup::Found(k) if matches!(k.handler, Handler::Proxy(_)))
+        );
+        // A global-only keyword in a proxy is simply unknown there.
+        assert!(matches!(
+            lookup("nbthread", SectionKind::Frontend),
+            Lookup::Unknown(None)
+        ));
+        // Suggestions come from the whole family, as in HAProxy.
+        assert!(matches!(
+            lookup("serverr", SectionKind::Frontend),
+            Lookup::Unknown(Some("server"))
+        ));
+        assert!(matches!(
+            lookup("serverr", SectionKind::Listen),
+            Lookup::Unknown(Some("server"))
+        ));
+        assert!(matches!(
+            lookup("frontned", SectionKind::Global),
+            Lookup::Unknown(Some("frontend"))
+        ));
+    }
+
+    #[test]
+    fn every_row_is_reachable() {
+        for k in KEYWORDS {
+            assert!(k.allowed != 0 && k.allowed & k.ignored == 0, "{}", k.name);
+            let mut first = None;
+            for s in [
+                SectionKind::Global,
+                SectionKind::Defaults,
+                SectionKind::Frontend,
+                SectionKind::Backend,
+                SectionKind::Listen,
+            ] {
+                if let Lookup::Found(f) = lookup(k.name, s) {
+                    if std::ptr::eq(f, k) {
+                        first = Some(s);
+                    }
+                }
+            }
+            assert!(first.is_some(), "row {} shadowed", k.name);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Handlers for the keywords of the `global` section (rows in
+//! [`super::keywords::KEYWORDS`]).
+
+use std::path::PathBuf;
+
+use super::keywords::{Ctx, KwResult};
+use super::logtarget::{parse_log, LogLine};
+use super::model::Global;
+
+/// HAProxy's `MAX_THREADS` on 64-bit builds.
+pub(super) const MAX_THREADS: usize = 64;
+
+pub(super) fn maxconn(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    ctx.max_args(1)?;
+    g.maxconn = Some(ctx.int_arg(1)?);
+    Ok(())
+}
+
+/// `nbthread <n>`; unset means 1 (see [`Global::nbthread`]): we do not
+/// guess from the CPU count, so a config runs the same everywhere.
+pub(super) fn nbthread(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    ctx.max_args(1)?;
+    let raw = ctx.arg(1).unwrap_or("");
+    let n: usize = raw.parse().map_err(|_| {
+        format!("'nbthread' passed a missing or unparsable integer value in '{raw}'")
+    })?;
+    if !(1..=MAX_THREADS).contains(&n) {
+        return Err(format!(
+            "'nbthread' value must be between 1 and {MAX_THREADS} (was {n})"
+        ));
+    }
+    g.nbthread = n;
+    Ok(())
+}
+
+pub(super) fn nbproc(_: &mut Global, _: &mut Ctx<'_>) -> KwResult {
+    Err("nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on \
+         multi-processor machines if available."
+        .into())
+}
+
+pub(super) fn log(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    if ctx.negate {
+        g.logs.clear();
+        return Ok(());
+    }
+    if let LogLine::Target(t) = parse_log(ctx.args, ctx.loc, false)? {
+        g.logs.push(t);
+    }
+    Ok(())
+}
+
+pub(super) fn pidfile(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    ctx.max_args(1)?;
+    let path = ctx
+        .arg(1)
+        .ok_or("'pidfile' expects a file name as an argument.")?;
+    if g.pidfile.is_some() {
+        // HAProxy keeps the first one and goes on.
+        ctx.warn("'pidfile' already specified. Continuing.");
+        return Ok(());
+    }
+    g.pidfile = Some(PathBuf::from(path));
+    Ok(())
+}
+
+pub(super) fn localpeer(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    ctx.max_args(1)?;
+    let name = ctx
+        .arg(1)
+        .filter(|n| !n.is_empty())
+        .ok_or("'localpeer' expects a name as an argument.")?;
+    g.localpeer = Some(name.to_string());
+    Ok(())
+}
+
+pub(super) fn daemon(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    ctx.max_args(0)?;
+    g.daemon = true;
+    Ok(())
+}
+
+pub(super) fn tune_bufsize(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    ctx.max_args(1)?;
+    // The cap keeps sizes within what HAProxy's int-based code accepts.
+    g.bufsize = ctx
+        .arg(1)
+        .and_then(|a| a.parse::<usize>().ok())
+        .filter(|n| (1..=(1 << 30)).contains(n))
+        .ok_or("'tune.bufsize' expects a positive integer argument.")?;
+    Ok(())
+}
+
+pub(super) fn tune_maxrewrite(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    ctx.max_args(1)?;
+    g.maxrewrite = ctx.int_arg(1)?;
+    Ok(())
+}
+
+pub(super) fn tune_fail_alloc(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    ctx.max_args(1)?;
+    g.fail_alloc = ctx
+        .arg(1)
+        .and_then(|a| a.parse::<u32>().ok())
+        .filter(|n| *n <= 100)
+        .ok_or("'tune.fail-alloc' expects a percentage (0 to 100).")?;
+    Ok(())
+}
+
+pub(super) fn tune_conn_pool_max(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    ctx.max_args(1)?;
+    g.conn_pool_max = Some(ctx.int_arg(1)?);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parser::testing::{error, ok};
+    use crate::config::model::{LogDest, LogFormat};
+    use std::path::PathBuf;
+
+    #[test]
+    fn defaults_when_unset() {
+        let g = ok("global\n").global;
+        assert_eq!(
+            (g.maxconn, g.nbthread, g.daemon, g.bufsize, g.maxrewrite),
+            (None, 1, false, 16384, 1024)
+        );
+        assert_eq!(
+            (g.fail_alloc, g.conn_pool_max, g.pidfile, g.localpeer),
+            (0, None, None, None)
+        );
+    }
+
+    #[test]
+    fn every_keyword() {
+        let c = ok("
+global
+    maxconn 2000
+    nbthread 4
+    pidfile /run/p.pid
+    localpeer node1
+    daemon
+    tune.bufsize 32768
+    tune.maxrewrite 2048
+    tune.fail-alloc 25
+    tune.conn-pool-max 100
+    log 127.0.0.1:1514 local3 notice
+    log stderr format short user
+");
+        let g = c.global;
+        assert_eq!((g.maxconn, g.nbthread, g.daemon), (Some(2000), 4, true));
+        assert_eq!(g.pidfile, Some(PathBuf::from("/run/p.pid")));
+        assert_eq!(g.localpeer.as_deref(), Some("node1"));
+        assert_eq!(
+            (g.bufsize, g.maxrewrite, g.fail_alloc, g.conn_pool_max),
+            (32768, 2048, 25, Some(100))
+        );
+        assert_eq!(g.logs.len(), 2);
+        assert_eq!(
+            g.logs[0].dest,
+            LogDest::Udp("127.0.0.1:1514".parse().unwrap())
+        );
+        assert_eq!(
+            (g.logs[0].facility, g.logs[0].level, g.logs[0].loc.line),
+            (19, 5, 12)
+        );
+        assert_eq!(
+            (g.logs[1].dest.clone(), g.logs[1].format),
+            (LogDest::Stderr, LogFormat::Short)
+        );
+        assert!(ok("global\n log stdout local0\n no log\n")
+            .global
+            .logs
+            .is_empty());
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            error("global\n nbproc 2\n"),
+            "parsing [t.cfg:2] : nbproc is not supported any more since HAProxy 2.5. Threads will automatically \
+             be used on multi-processor machines if available."
+        );
+        assert_eq!(
+            error("global\n nbthread 100\n"),
+            "parsing [t.cfg:2] : 'nbthread' value must be between 1 and 64 (was 100)"
+        );
+        assert!(error("global\n nbthread x\n")
+            .contains("'nbthread' passed a missing or unparsable integer value in 'x'"));
+        assert_eq!(
+            error("global\n maxconn lots\n"),
+            "parsing [t.cfg:2] : 'maxconn' expects an integer argument."
+        );
+        assert_eq!(
+            error("global\n maxconn 1 2\n"),
+            "parsing [t.cfg:2] : 'maxconn' cannot handle unexpected argument '2'."
+        );
+        assert!(error("global\n tune.fail-alloc 101\n")
+            .contains("'tune.fail-alloc' expects a percentage"));
+        assert!(error("global\n tune.bufsize 0\n")
+            .contains("'tune.bufsize' expects a positive integer"));
+        assert!(
+            error("global\n tune.maxrewrite -1\n").contains("'tune.maxrewrite' expects an integer")
+        );
+        assert!(error("global\n tune.conn-pool-max\n")
+            .contains("'tune.conn-pool-max' expects an integer"));
+        assert!(error("global\n daemon now\n")
+            .contains("'daemon' cannot handle unexpected argument 'now'"));
+        assert!(error("global\n localpeer\n").contains("'localpeer' expects a name"));
+        assert!(error("global\n log global\n")
+            .contains("log : 'global' is not supported for a global syslog server"));
+        assert!(error("global\n log 127.0.0.1 local9\n")
+            .contains("[t.cfg:2] : log : unknown log facility 'local9'"));
+    }
+
+    #[test]
+    fn second_pidfile_is_ignored_with_a_warning() {
+        let c = ok("global\n pidfile /a\n pidfile /b\n");
+        assert_eq!(c.global.pidfile, Some(PathBuf::from("/a")));
+        assert_eq!(
+            c.warnings,
+            ["config : parsing [t.cfg:3] : 'pidfile' already specified. Continuing."]
+        );
+    }
+}

@@ -1,0 +1,437 @@
+//! Handlers for `bind` and `server`, the two proxy keywords that carry
+//! their own sub-keywords.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::addr::{
+    inet_family, parse_bind_addrs, resolve_host, split_host_port, split_prefix, unsupported_family,
+    Family,
+};
+use super::keywords::{invalid_char, suggest, type_str, Ctx, KwResult, ProxyState};
+use super::kw_proxy::parse_source;
+use super::model::{BindConfig, ServerConfig};
+use super::units::parse_time;
+
+/// `bind` options we implement.
+const BIND_KEYWORDS: &[&str] = &["name"];
+
+/// HAProxy `bind` options we do not implement: refused by name.
+const UNSUPPORTED_BIND: &[&str] = &[
+    "accept-netscaler-cip",
+    "accept-proxy",
+    "allow-0rtt",
+    "alpn",
+    "backlog",
+    "ca-file",
+    "ciphers",
+    "crt",
+    "crt-list",
+    "defer-accept",
+    "expose-fd",
+    "gid",
+    "group",
+    "id",
+    "interface",
+    "level",
+    "maxconn",
+    "mode",
+    "mss",
+    "namespace",
+    "nice",
+    "npn",
+    "process",
+    "proto",
+    "severity-output",
+    "ssl",
+    "tcp-ut",
+    "tfo",
+    "thread",
+    "transparent",
+    "uid",
+    "user",
+    "v4v6",
+    "v6only",
+    "verify",
+];
+
+/// `bind <addr>[,<addr>...] [name <n>]`.
+pub(super) fn bind(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    let spec = ctx.arg(1).ok_or(
+        "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.",
+    )?;
+    let addrs = parse_bind_addrs(spec).map_err(|e| format!("'bind' : {e}"))?;
+    let who = format!("'bind {spec}' in section '{}'", st.section.name());
+    let mut name = None;
+    let mut i = 2;
+    while let Some(kw) = ctx.arg(i) {
+        match kw {
+            "name" => {
+                let n = ctx
+                    .arg(i + 1)
+                    .ok_or_else(|| format!("{who} : 'name' : missing name"))?;
+                name = Some(n.to_string());
+                i += 2;
+            }
+            k if UNSUPPORTED_BIND.contains(&k) => {
+                return Err(format!("{who} : '{k}' is not supported by this proxy."))
+            }
+            k => {
+                let hint = suggest(k, BIND_KEYWORDS.iter().chain(UNSUPPORTED_BIND).copied())
+                    .map(|s| format!("; did you mean '{s}' maybe ?"))
+                    .unwrap_or_default();
+                return Err(format!("{who}: unknown keyword '{k}'{hint}"));
+            }
+        }
+    }
+    st.cfg.binds.push(BindConfig {
+        addrs,
+        name,
+        loc: ctx.loc.clone(),
+    });
+    Ok(())
+}
+
+/// `server` options we implement.
+const SERVER_KEYWORDS: &[&str] = &[
+    "weight", "maxconn", "source", "disabled", "backup", "id", "check", "inter", "rise", "fall",
+];
+
+/// HAProxy `server` options we do not implement: refused by name.
+const UNSUPPORTED_SERVER: &[&str] = &[
+    "addr",
+    "agent-check",
+    "agent-inter",
+    "agent-port",
+    "alpn",
+    "ca-file",
+    "check-send-proxy",
+    "check-ssl",
+    "cookie",
+    "crt",
+    "downinter",
+    "enabled",
+    "error-limit",
+    "fastinter",
+    "init-addr",
+    "interface",
+    "max-reuse",
+    "maxqueue",
+    "minconn",
+    "namespace",
+    "no-check",
+    "non-stick",
+    "observe",
+    "on-error",
+    "on-marked-down",
+    "on-marked-up",
+    "pool-low-conn",
+    "pool-max-conn",
+    "pool-purge-delay",
+    "port",
+    "proto",
+    "proxy-v2-options",
+    "redir",
+    "resolve-opts",
+    "resolve-prefer",
+    "resolvers",
+    "send-proxy",
+    "send-proxy-v2",
+    "slowstart",
+    "sni",
+    "socks4",
+    "ssl",
+    "tcp-ut",
+    "tfo",
+    "track",
+    "usesrc",
+    "verify",
+    "ws",
+];
+
+/// A server address: IPv4/IPv6 literal or host name, optional port (`None`
+/// when absent or 0: the client's destination port is used then).
+fn server_addr(spec: &str) -> Result<(IpAddr, Option<u16>), String> {
+    let (prefix, rest) = split_prefix(spec);
+    let family = match prefix {
+        None if rest.starts_with('/') => {
+            return Err("unix socket servers are not supported by this proxy".into())
+        }
+        None => Family::Any,
+        Some(p) => inet_family(p).ok_or_else(|| unsupported_family(p))?,
+    };
+    let (host, port) = split_host_port(rest)?;
+    // HAProxy reports any failure here as a resolution failure, even for
+    // a broken IPv6 literal such as `::1` (read as host `:` and port 1).
+    let ip = resolve_host(host, family, spec)
+        .map_err(|_| format!("could not resolve address '{host}'."))?;
+    let port = match port.filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) if p.starts_with('+') || p.starts_with('-') => {
+            return Err(format!(
+                "port offsets are not supported by this proxy in '{spec}'"
+            ))
+        }
+        Some(p) if p.contains('-') => {
+            return Err(format!("port range not permitted here in '{spec}'"))
+        }
+        Some(p) => Some(
+            p.parse::<u16>()
+                .map_err(|_| format!("invalid port '{p}'"))?,
+        )
+        .filter(|&n| n > 0),
+    };
+    Ok((ip, port))
+}
+
+/// `server <name> <addr>[:port] [options...]`.
+pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    let (Some(name), Some(addr)) = (ctx.arg(1), ctx.arg(2)) else {
+        return Err("'server' expects <name> and <addr>[:<port>] as arguments.".into());
+    };
+    if let Some(c) = invalid_char(name) {
+        return Err(format!(
+            "character '{c}' is not permitted in server name '{name}'."
+        ));
+    }
+    if let Some(prev) = st.cfg.servers.iter().find(|s| s.name == name) {
+        return Err(format!(
+            "{} '{}', another server named '{name}' was already defined at line {}, please use distinct names.",
+            type_str(st.cfg.kind),
+            st.cfg.name,
+            prev.loc.line
+        ));
+    }
+    let who = format!("'server {}/{name}'", st.cfg.name);
+    let (ip, port) = server_addr(addr).map_err(|e| format!("{who} : {e}"))?;
+    let mut srv = ServerConfig {
+        name: name.to_string(),
+        ip,
+        port,
+        weight: 1,
+        maxconn: 0,
+        source: None,
+        disabled: false,
+        backup: false,
+        id: 0,
+        check: false,
+        inter: Duration::from_millis(2000),
+        rise: 2,
+        fall: 3,
+        loc: ctx.loc.clone(),
+    };
+    let mut i = 3;
+    while let Some(kw) = ctx.arg(i) {
+        let value = || {
+            ctx.arg(i + 1)
+                .ok_or_else(|| format!("{who} : '{kw}' expects an argument."))
+        };
+        let int = || -> Result<i64, String> {
+            value()?
+                .parse::<i64>()
+                .map_err(|_| format!("{who} : '{kw}' expects an integer argument."))
+        };
+        let positive = || -> Result<u32, String> {
+            u32::try_from(int()?)
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("{who} : '{kw}' has to be > 0."))
+        };
+        let mut flag = true;
+        match kw {
+            "disabled" => srv.disabled = true,
+            "backup" => srv.backup = true,
+            "check" => srv.check = true,
+            _ => flag = false,
+        }
+        if flag {
+            i += 1;
+            continue;
+        }
+        match kw {
+            "weight" => {
+                let w = int()?;
+                srv.weight = u32::try_from(w).ok().filter(|&w| w <= 256).ok_or_else(|| {
+                    format!("{who} : weight of server {name} is not within 0 and 256 ({w}).")
+                })?;
+            }
+            "maxconn" => {
+                srv.maxconn = u32::try_from(int()?)
+                    .map_err(|_| format!("{who} : '{kw}' expects a positive integer."))?
+            }
+            "source" => {
+                let args = [kw.to_string(), value()?.to_string()];
+                srv.source = Some(parse_source(&args).map_err(|e| format!("{who} : {e}"))?);
+            }
+            "id" => {
+                let id =
+                    positive().map_err(|_| format!("{who} : 'id' : custom id has to be > 0."))?;
+                if let Some(other) = st.cfg.servers.iter().find(|s| s.id == id) {
+                    return Err(format!(
+                        "{who} : 'id' : custom id {id} already used at {} ('server {}').",
+                        other.loc, other.name
+                    ));
+                }
+                srv.id = id;
+            }
+            "inter" => {
+                let t = parse_time(value()?).map_err(|e| format!("{who} : 'inter' : {e}"))?;
+                if t.is_zero() {
+                    return Err(format!(
+                        "{who} : invalid value 0 for argument 'inter' of server {name}."
+                    ));
+                }
+                srv.inter = t;
+            }
+            "rise" => srv.rise = positive()?,
+            "fall" => srv.fall = positive()?,
+            k if UNSUPPORTED_SERVER.contains(&k) => {
+                return Err(format!("{who} : '{k}' is not supported by this proxy."))
+            }
+            k => {
+                let hint = suggest(k, SERVER_KEYWORDS.iter().chain(UNSUPPORTED_SERVER).copied())
+                    .map(|s| format!("; did you mean '{s}' maybe ?"))
+                    .unwrap_or_default();
+                return Err(format!("{who} : unknown keyword '{k}'{hint}"));
+            }
+        }
+        i += 2;
+    }
+    st.cfg.servers.push(srv);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parser::testing::{error, ok};
+    use crate::config::model::{BindAddr, SourceAddr};
+    use std::net::IpAddr;
+    use std::time::Duration;
+
+    fn tcp(s: &str) -> BindAddr {
+        BindAddr::Tcp(s.parse().unwrap())
+    }
+
+    #[test]
+    fn bind_lines() {
+        let c = ok("frontend f\n bind 127.0.0.1:80,127.0.0.1:81 name web\n bind :8000-8001\n bind /run/f.sock\n bind fd@4\n");
+        let b = &c.proxy("f").unwrap().binds;
+        assert_eq!(b[0].addrs, [tcp("127.0.0.1:80"), tcp("127.0.0.1:81")]);
+        assert_eq!((b[0].name.as_deref(), b[0].loc.line), (Some("web"), 2));
+        assert_eq!(b[1].addrs, [tcp("0.0.0.0:8000"), tcp("0.0.0.0:8001")]);
+        assert_eq!(b[2].addrs, [BindAddr::Unix("/run/f.sock".into())]);
+        assert_eq!(b[3].addrs, [BindAddr::Fd(4)]);
+    }
+
+    #[test]
+    fn bind_errors() {
+        assert_eq!(
+            error("frontend f\n bind 127.0.0.1:0\n"),
+            "parsing [t.cfg:2] : 'bind' : invalid port '0'"
+        );
+        assert!(error("frontend f\n bind 127.0.0.1\n")
+            .contains("'bind' : missing port specification in '127.0.0.1'"));
+        assert!(error("frontend f\n bind\n").contains("'bind' expects"));
+        assert_eq!(
+            error("frontend f\n bind :80 nmae x\n"),
+            "parsing [t.cfg:2] : 'bind :80' in section 'frontend': unknown keyword 'nmae'; did you mean 'name' maybe ?"
+        );
+        assert!(error("listen l\n bind :80 ssl crt x.pem\n")
+            .contains("'bind :80' in section 'listen' : 'ssl' is not supported"));
+        assert!(error("frontend f\n bind :80 name\n").contains("'name' : missing name"));
+    }
+
+    #[test]
+    fn server_lines() {
+        let c = ok("
+backend b
+    server a 127.0.0.1:8001 weight 10 maxconn 100 check inter 500 rise 1 fall 5
+    server b 127.0.0.1 backup disabled id 7 source 10.0.0.2
+    server c localhost:8003 weight 0
+    server d [::1]:8004 weight 256
+    server e 127.0.0.1:0
+    server f ::1:8005
+    server g [::1]
+");
+        let s = &c.proxy("b").unwrap().servers;
+        assert_eq!((s[0].weight, s[0].maxconn, s[0].check), (10, 100, true));
+        assert_eq!(
+            (s[0].inter, s[0].rise, s[0].fall),
+            (Duration::from_millis(500), 1, 5)
+        );
+        assert_eq!(
+            (s[0].ip, s[0].port, s[0].id),
+            ("127.0.0.1".parse::<IpAddr>().unwrap(), Some(8001), 1)
+        );
+        assert_eq!(
+            (s[1].port, s[1].backup, s[1].disabled, s[1].id, s[1].check),
+            (None, true, true, 7, false)
+        );
+        assert_eq!(
+            s[1].source,
+            Some(SourceAddr {
+                ip: "10.0.0.2".parse().unwrap(),
+                port: 0
+            })
+        );
+        assert_eq!(
+            (s[1].weight, s[1].inter, s[1].rise, s[1].fall),
+            (1, Duration::from_secs(2), 2, 3)
+        );
+        assert_eq!(
+            (s[2].ip, s[2].weight, s[2].id),
+            ("127.0.0.1".parse::<IpAddr>().unwrap(), 0, 2)
+        );
+        assert_eq!(
+            (s[3].ip, s[3].port, s[3].weight),
+            ("::1".parse::<IpAddr>().unwrap(), Some(8004), 256)
+        );
+        assert_eq!((s[4].port, s[4].loc.line), (None, 7));
+        // The port follows the last colon, as in HAProxy.
+        let v6: IpAddr = "::1".parse().unwrap();
+        assert_eq!((s[5].ip, s[5].port), (v6, Some(8005)));
+        assert_eq!((s[6].ip, s[6].port), (v6, None));
+    }
+
+    #[test]
+    fn server_errors() {
+        let e = |l: &str| error(&format!("backend be\n server s1 127.0.0.1:80\n {l}\n"));
+        assert_eq!(
+            e("server s2 127.0.0.1:80 weight 257"),
+            "parsing [t.cfg:3] : 'server be/s2' : weight of server s2 is not within 0 and 256 (257)."
+        );
+        assert_eq!(
+            e("server s1 127.0.0.1:81"),
+            "parsing [t.cfg:3] : backend 'be', another server named 's1' was already defined at line 2, please use distinct names."
+        );
+        assert!(e("server s2 nope.invalid:80")
+            .contains("'server be/s2' : could not resolve address 'nope.invalid'."));
+        assert!(e("server s2 ::1").contains("'server be/s2' : could not resolve address ':'."));
+        assert!(e("server s2 127.0.0.1:80 foo").contains("'server be/s2' : unknown keyword 'foo'"));
+        assert!(e("server s2 127.0.0.1:80 wieght 3")
+            .contains("unknown keyword 'wieght'; did you mean 'weight' maybe ?"));
+        assert!(e("server s2 127.0.0.1:80 cookie x")
+            .contains("'cookie' is not supported by this proxy"));
+        assert!(e("server s2 127.0.0.1:80 id 0")
+            .contains("'server be/s2' : 'id' : custom id has to be > 0."));
+        assert!(
+            e("server s2 127.0.0.1:80 rise 0").contains("'server be/s2' : 'rise' has to be > 0.")
+        );
+        assert!(e("server s2 127.0.0.1:80 inter 0")
+            .contains("invalid value 0 for argument 'inter' of server s2."));
+        assert!(e("server s2 127.0.0.1:80 inter 1x").contains("'inter' : unexpected character 'x'"));
+        assert!(e("server s2 127.0.0.1:80 weight").contains("'weight' expects an argument."));
+        assert!(e("server s2 127.0.0.1:99999").contains("invalid port '99999'"));
+        assert!(e("server s2 127.0.0.1:80-81")
+            .contains("port range not permitted here in '127.0.0.1:80-81'"));
+        assert!(e("server s2 127.0.0.1:+1").contains("port offsets are not supported"));
+        assert!(e("server s2 /run/s.sock").contains("unix socket servers are not supported"));
+        assert!(
+            e("server s2").contains("'server' expects <name> and <addr>[:<port>] as arguments.")
+        );
+        assert!(e("server s/2 127.0.0.1")
+            .contains("character '/' is not permitted in server name 's/2'."));
+        let dup = error("backend be\n server a 127.0.0.1 id 7\n server b 127.0.0.1 id 7\n");
+        assert_eq!(dup, "parsing [t.cfg:3] : 'server be/b' : 'id' : custom id 7 already used at t.cfg:2 ('server a').");
+    }
+}
