@@ -2,6 +2,7 @@
 //!
 //! Modules, from the configuration down to the bytes:
 //! - [`config`]: haproxy.cfg parsing into a typed model.
+//! - [`rules`]: ACLs, conditions and HTTP rules evaluated against requests.
 //! - [`state`]: the run-time state built from it (proxies, pools, counters).
 //! - [`runtime`]: start-up, worker threads, signals.
 //! - [`listener`]: bind lines and accept loops with `maxconn` admission.
@@ -11,6 +12,7 @@
 //! - [`stream`]: streams, stream interfaces and endpoints (the seed's model).
 //! - [`connection`]: connection objects and their sockets.
 //! - [`backend`]: servers, load balancing, the queue.
+//! - [`idle`]: idle server connections parked for reuse.
 //! - [`pool`], [`buffer`]: object pools with counters, pooled I/O buffers.
 //! - [`counters`]: traffic counters.
 //! - [`error`]: the one error type, which knows the failing side.
@@ -26,9 +28,12 @@ pub mod connection;
 pub mod counters;
 pub mod error;
 pub mod forward;
+pub mod http;
+pub mod idle;
 pub mod listener;
 pub mod log;
 pub mod pool;
+pub mod rules;
 pub mod runtime;
 pub mod state;
 pub mod stream;

@@ -21,6 +21,9 @@ use crate::connection::{Connection, Target, Transport};
 use crate::state::State;
 use crate::tcp::{run_stream, Permits};
 
+/// Backlog of a frontend without `maxconn`.
+const DEFAULT_BACKLOG: u32 = 4096;
+
 /// A bound listening socket, not yet tied to an event loop.
 #[derive(Debug)]
 pub enum BoundSocket {
@@ -48,9 +51,24 @@ fn bind_error(loc: &Location, fe: &str, what: &str, e: &io::Error) -> String {
     format!("Binding [{loc}] for frontend {fe}: cannot bind socket ({reason}) for [{what}]")
 }
 
-fn bind_one(addr: &BindAddr) -> io::Result<BoundSocket> {
+/// A TCP listening socket with HAProxy's backlog (the frontend's maxconn)
+/// rather than std's fixed 128, so a burst of connections waits in the
+/// kernel instead of being retried by the clients.
+fn bind_tcp(addr: std::net::SocketAddr, backlog: u32) -> io::Result<std::net::TcpListener> {
+    // tokio's socket builder needs a reactor for the final step; a
+    // throw-away one is enough since the socket is handed back as std.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+    rt.block_on(async {
+        let sock = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        sock.set_reuseaddr(true)?;
+        sock.bind(addr)?;
+        sock.listen(backlog)?.into_std()
+    })
+}
+
+fn bind_one(addr: &BindAddr, backlog: u32) -> io::Result<BoundSocket> {
     match addr {
-        BindAddr::Tcp(a) => Ok(BoundSocket::Tcp(std::net::TcpListener::bind(a)?)),
+        BindAddr::Tcp(a) => Ok(BoundSocket::Tcp(bind_tcp(*a, backlog)?)),
         BindAddr::Unix(path) => {
             // A stale socket file from an earlier run would make bind fail.
             if std::fs::symlink_metadata(path).map(|m| is_socket(&m)).unwrap_or(false) {
@@ -87,10 +105,11 @@ pub fn bind_all(config: &Config) -> Result<Vec<Listener>, Vec<String>> {
             continue;
         }
         let mut id = 0;
+        let backlog = p.maxconn.unwrap_or(DEFAULT_BACKLOG).clamp(16, 65535);
         for b in &p.binds {
             for a in &b.addrs {
                 id += 1;
-                match bind_one(a) {
+                match bind_one(a, backlog) {
                     Ok(socket) => out.push(Listener { proxy: idx, id, name: b.name.clone(), socket }),
                     Err(e) => {
                         let what = match a {
