@@ -30,6 +30,8 @@ pub struct ConnectInfo {
     pub redispatched: bool,
     /// Streams ahead in the backend queue when this one queued.
     pub be_queue: u32,
+    /// The server connection came from the idle pool.
+    pub reused: bool,
 }
 
 /// Releases the server slot a stream holds, if any.
@@ -45,6 +47,13 @@ pub fn release_server(be: &Backend, s: &mut Stream) {
 /// Takes a server slot (possibly after waiting in the queue).
 async fn assign_server(p: &Proxy, be: &Backend, s: &mut Stream, info: &mut ConnectInfo) -> Result<(), ProxyError> {
     s.si[1].set_state(SiState::Req);
+    if s.flags & sess_flags::ADDR_SET != 0 && s.srv.is_none() {
+        // The address is already known (option http_proxy wrote it when it
+        // read the request URI): no server to choose.
+        s.target = Target::Proxy(p.idx);
+        s.flags |= sess_flags::ASSIGNED;
+        return Ok(());
+    }
     let client_ip = s.si[0].conn().and_then(|c| c.from).map(|a| a.ip());
     if be.servers.is_empty() {
         return match be.dispatch {
@@ -149,7 +158,16 @@ async fn attempt(p: &Proxy, s: &mut Stream) -> Result<(), ProxyError> {
 
 /// Brings si[1] to EST on a server of backend `p`, with retries and
 /// redispatch; on failure the error says why, and si[1] ends in CLO.
-pub async fn connect_server(st: &State, p: &Proxy, s: &mut Stream, info: &mut ConnectInfo) -> Result<(), ProxyError> {
+///
+/// With `reuse`, an idle connection to the chosen server is taken from this
+/// thread's pool when there is one, instead of connecting.
+pub async fn connect_server(
+    st: &State,
+    p: &Proxy,
+    s: &mut Stream,
+    info: &mut ConnectInfo,
+    reuse: bool,
+) -> Result<(), ProxyError> {
     let Some(be) = p.be.as_ref() else { return Err(ProxyError::new(ErrorKind::Internal)) };
     let retries = p.cfg.retries as i32;
     s.si[1].conn_retries = retries;
@@ -157,6 +175,16 @@ pub async fn connect_server(st: &State, p: &Proxy, s: &mut Stream, info: &mut Co
         if s.flags & sess_flags::ASSIGNED == 0 {
             assign_server(p, be, s, info).await?;
             s.timers.queued = Some(std::time::Instant::now());
+        }
+        if reuse && matches!(s.si[1].endpoint(), crate::stream::Endpoint::None) {
+            if let Some(conn) = s.srv.and_then(|i| crate::idle::take((p.idx, i))) {
+                s.si[1].attach_conn(conn);
+                s.flags |= sess_flags::ADDR_SET;
+                s.si[1].set_state(SiState::Est);
+                s.timers.connected = Some(std::time::Instant::now());
+                info.reused = true;
+                return Ok(());
+            }
         }
         let result = match assign_address(st, p, be, s) {
             Ok(()) => attempt(p, s).await,

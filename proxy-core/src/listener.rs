@@ -169,6 +169,7 @@ pub fn spawn_accept_loop(st: Arc<State>, l: &Listener, mut stop: watch::Receiver
     tokio::spawn(async move {
         let fe_limit = st.proxies.get(fe_idx).and_then(|p| p.fe.as_ref()).and_then(|f| f.limit.clone());
         let fe_limit = fe_limit.map(Some).unwrap_or(None);
+        let http = st.proxies.get(fe_idx).is_some_and(|p| p.mode == crate::config::Mode::Http);
         loop {
             let admitted = tokio::select! {
                 p = async { (permit(&st.global_limit).await, permit(&fe_limit).await) } => p,
@@ -201,7 +202,11 @@ pub fn spawn_accept_loop(st: Arc<State>, l: &Listener, mut stop: watch::Receiver
             }
             conn.transport = transport.0;
             let permits = Permits { global, frontend };
-            tokio::spawn(run_stream(st.clone(), fe_idx, lid, conn, permits));
+            if http {
+                tokio::spawn(crate::http_mode::run_stream(st.clone(), fe_idx, lid, conn, permits));
+            } else {
+                tokio::spawn(run_stream(st.clone(), fe_idx, lid, conn, permits));
+            }
         }
     });
     Ok(())

@@ -75,9 +75,13 @@ impl State {
             .enumerate()
             .map(|(idx, p)| {
                 let fe = p.kind.has_frontend().then(|| {
+                    // NOTE(rules): conditional `use_backend` rules need the
+                    // request; until the HTTP driver evaluates them with
+                    // `rules::eval_opt`, only the first unconditional one counts.
                     let backend = p
                         .use_backends
-                        .first()
+                        .iter()
+                        .find(|u| u.cond.is_none())
                         .and_then(|u| find(&u.backend))
                         .or_else(|| p.default_backend.as_deref().and_then(find))
                         .or_else(|| p.kind.has_backend().then_some(idx));
@@ -102,6 +106,11 @@ impl State {
             streams_total: AtomicU64::new(0),
             config,
         })
+    }
+
+    /// The proxy index of a backend (or listen) by name.
+    pub fn backend_index(&self, name: &str) -> Option<usize> {
+        self.proxies.iter().position(|p| p.be.is_some() && p.name == name)
     }
 
     pub fn is_stopping(&self) -> bool {

@@ -98,7 +98,7 @@ async fn serve(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, info: &mut Co
         None => Transport::None,
     };
     let outcome = tokio::select! {
-        r = connect_server(st, bp, s, info) => Some(r),
+        r = connect_server(st, bp, s, info, false) => Some(r),
         _ = client_aborted(&client_t) => None,
     };
     if let Some(c) = s.si[0].conn_mut() {

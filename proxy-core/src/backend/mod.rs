@@ -162,6 +162,11 @@ impl Backend {
         self.servers.iter().filter(live).find(|s| s.backup).map(|s| vec![s.idx]).unwrap_or_default()
     }
 
+    /// Servers that may take traffic (enabled, weight above 0), for `nbsrv`.
+    pub fn usable_count(&self) -> u32 {
+        self.servers.iter().filter(|s| !s.disabled && s.weight.load(Ordering::Relaxed) > 0).count() as u32
+    }
+
     /// Chooses a server and takes a slot on it, or queues the caller.
     pub fn assign(&self, client: Option<IpAddr>) -> Assignment {
         let usable = self.usable();

@@ -147,6 +147,21 @@ impl StreamInterface {
         }
     }
 
+    /// Attaches an existing connection (one taken back from the idle pool),
+    /// freeing whatever endpoint was there.
+    pub fn attach_conn(&mut self, conn: Box<Connection>) {
+        self.endpoint = Endpoint::Conn(conn);
+    }
+
+    /// Detaches the connection to hand it to a new owner (the idle pool);
+    /// anything else attached is freed.
+    pub fn take_conn(&mut self) -> Option<Box<Connection>> {
+        match std::mem::take(&mut self.endpoint) {
+            Endpoint::Conn(c) => Some(c),
+            _ => None,
+        }
+    }
+
     /// Detaches and frees the endpoint, whatever it is (HAProxy's
     /// `si_release_endpoint`): a connection is closed and given back to its
     /// pool, an applet's release hook runs.

@@ -1,0 +1,139 @@
+//! Forwarding one message body from a side's receive buffer to the other
+//! side, as the framing says: a byte count, chunks (validated, passed on as
+//! they are), or everything until the sender closes.
+
+use std::io;
+use std::task::{Context, Poll};
+
+use super::recvbuf::{poll_write_some, RecvBuf};
+use crate::connection::Transport;
+use crate::http::{BodyKind, ChunkError, ChunkedDecoder};
+
+#[derive(Debug)]
+enum State {
+    Length(u64),
+    Chunked(ChunkedDecoder),
+    UntilClose,
+    Done,
+}
+
+/// Why a body could not be forwarded.
+#[derive(Debug)]
+pub enum BodyError {
+    Read(io::Error),
+    Write(io::Error),
+    /// The sender closed before the end of the body.
+    Truncated,
+    Chunk(ChunkError),
+}
+
+/// One body on its way.
+#[derive(Debug)]
+pub struct BodyFwd {
+    state: State,
+    /// Validated bytes at the front of the source buffer, not yet written.
+    ready: usize,
+    /// Body bytes written to the destination.
+    pub total: u64,
+}
+
+/// What a poll did, for the inactivity timers.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Activity {
+    pub read: bool,
+    pub wrote: bool,
+}
+
+impl BodyFwd {
+    pub fn new(kind: BodyKind) -> BodyFwd {
+        let state = match kind {
+            BodyKind::None | BodyKind::Length(0) => State::Done,
+            BodyKind::Length(n) => State::Length(n),
+            BodyKind::Chunked => State::Chunked(ChunkedDecoder::default()),
+            BodyKind::UntilClose | BodyKind::Tunnel => State::UntilClose,
+        };
+        BodyFwd { state, ready: 0, total: 0 }
+    }
+
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done) && self.ready == 0
+    }
+
+    /// Moves body bytes from `src` (refilled from `src_t`) to `dst_t` until
+    /// the body ends or a socket blocks.
+    pub fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        src_t: &Transport,
+        src: &mut RecvBuf,
+        dst_t: &Transport,
+        size: usize,
+        act: &mut Activity,
+    ) -> Poll<Result<(), BodyError>> {
+        loop {
+            if self.ready > 0 {
+                let chunk = &src.data()[..self.ready];
+                match poll_write_some(cx, dst_t, chunk) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(BodyError::Write(e))),
+                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(BodyError::Write(io::ErrorKind::WriteZero.into()))),
+                    Poll::Ready(Ok(n)) => {
+                        src.consume(n);
+                        self.ready -= n;
+                        self.total += n as u64;
+                        act.wrote = true;
+                        continue;
+                    }
+                }
+            }
+            if !src.is_empty() {
+                let avail = src.len();
+                match &mut self.state {
+                    State::Done => return Poll::Ready(Ok(())),
+                    State::Length(left) => {
+                        let n = (*left).min(avail as u64);
+                        *left -= n;
+                        self.ready = n as usize;
+                        if *left == 0 {
+                            self.state = State::Done;
+                        }
+                        continue;
+                    }
+                    State::Chunked(d) => {
+                        let p = d.advance(src.data()).map_err(BodyError::Chunk);
+                        let p = match p {
+                            Ok(p) => p,
+                            Err(e) => return Poll::Ready(Err(e)),
+                        };
+                        self.ready = p.consumed;
+                        if p.done {
+                            self.state = State::Done;
+                        }
+                        if p.consumed > 0 || p.done {
+                            continue;
+                        }
+                        // A partial chunk-size line: read more below.
+                    }
+                    State::UntilClose => {
+                        self.ready = avail;
+                        continue;
+                    }
+                }
+            } else if matches!(self.state, State::Done) {
+                return Poll::Ready(Ok(()));
+            }
+            match src.poll_fill(cx, src_t, size) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(BodyError::Read(e))),
+                Poll::Ready(Ok(0)) => {
+                    if matches!(self.state, State::UntilClose) && src.eof {
+                        self.state = State::Done;
+                        return Poll::Ready(Ok(()));
+                    }
+                    return Poll::Ready(Err(BodyError::Truncated));
+                }
+                Poll::Ready(Ok(_)) => act.read = true,
+            }
+        }
+    }
+}

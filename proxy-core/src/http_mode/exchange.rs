@@ -1,0 +1,291 @@
+//! One request/response exchange with a server, both directions at once.
+//!
+//! The request head is already queued for the server. From there the
+//! request body goes to the server while the response head is awaited, so
+//! `Expect: 100-continue`, early responses and large uploads all work; the
+//! response head is checked, rewritten and queued for the client, then its
+//! body follows. Interim 1xx responses are passed on as they come.
+
+use std::future::{poll_fn, Future};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use super::body::{Activity, BodyError, BodyFwd};
+use super::recvbuf::{RecvBuf, SendQueue};
+use crate::connection::Transport;
+use crate::http::connection_header::plan_response;
+use crate::http::head::{parse_response, Parsed};
+use crate::http::rewrite::write_response_head;
+use crate::http::{BodyKind, ConnMode, Edit, ForwardPlan, Framing, HeadLimits, RequestInfo, ResponseHead};
+use crate::log::termination::{ErrCause, FinState};
+
+/// Fixed inputs of an exchange.
+pub struct ExchangeSpec<'a> {
+    pub size: usize,
+    pub limits: HeadLimits,
+    pub req_info: RequestInfo,
+    pub req_framing: &'a Framing,
+    pub fe_mode: ConnMode,
+    /// The request plan closes the server connection after this exchange.
+    pub server_close: bool,
+    /// `http-response` header edits.
+    pub res_edits: &'a [(Vec<u8>, Option<Vec<u8>>, bool)],
+    pub client_timeout: Option<Duration>,
+    pub server_timeout: Option<Duration>,
+}
+
+/// How an exchange ended.
+#[derive(Debug, Default)]
+pub struct ExchangeResult {
+    /// Final status (0 if no response head arrived).
+    pub status: u16,
+    /// Bytes sent to the client (heads and bodies).
+    pub bytes_out: u64,
+    /// When the final response head arrived.
+    pub response_at: Option<Instant>,
+    pub client_close: bool,
+    pub server_reusable: bool,
+    /// 101 or CONNECT: the connection becomes a tunnel.
+    pub tunnel: bool,
+    /// Set when the exchange failed: cause, phase, and whether a response
+    /// status should be generated (502/504) because nothing was sent yet.
+    pub error: Option<(ErrCause, FinState, Option<u16>)>,
+}
+
+enum ResPhase {
+    Head,
+    Body(BodyFwd),
+    Done,
+}
+
+/// Runs the exchange. `to_server` holds the request head (and whatever
+/// must precede the body).
+pub async fn run(
+    spec: ExchangeSpec<'_>,
+    client: &Transport,
+    server: &Transport,
+    cbuf: &mut RecvBuf,
+    sbuf: &mut RecvBuf,
+    to_server: &mut SendQueue,
+) -> ExchangeResult {
+    let mut res = ExchangeResult::default();
+    let mut to_client = SendQueue::default();
+    let mut req_body = BodyFwd::new(spec.req_framing.body);
+    let mut phase = ResPhase::Head;
+    let now = Instant::now();
+    let (mut client_last, mut server_last) = (now, now);
+    let far = tokio::time::Instant::now() + Duration::from_secs(86400 * 365);
+    let sleep = tokio::time::sleep_until(far);
+    tokio::pin!(sleep);
+    let mut req_failed = false;
+
+    let outcome: Result<(), (ErrCause, FinState, Option<u16>)> = poll_fn(|cx| loop {
+        let mut act_c = Activity::default();
+        let mut act_s = Activity::default();
+        // Request side: head first, then the body.
+        if !req_failed {
+            match to_server.poll_flush(cx, server) {
+                Poll::Ready(Ok(n)) if n > 0 => act_s.wrote = true,
+                Poll::Ready(Err(_)) => {
+                    // The server went away while we sent: its response (if
+                    // any) still decides, so only stop sending.
+                    req_failed = true;
+                }
+                _ => {}
+            }
+            if to_server.is_empty() && !req_failed && !req_body.is_done() {
+                let mut a = Activity::default();
+                match req_body.poll(cx, client, cbuf, server, spec.size, &mut a) {
+                    Poll::Ready(Ok(())) | Poll::Pending => {}
+                    Poll::Ready(Err(BodyError::Write(_))) => req_failed = true,
+                    Poll::Ready(Err(BodyError::Chunk(_))) => {
+                        let started = !matches!(phase, ResPhase::Head);
+                        return Poll::Ready(Err((
+                            ErrCause::PrxCond,
+                            if started { FinState::D } else { FinState::H },
+                            (!started).then_some(400),
+                        )));
+                    }
+                    Poll::Ready(Err(_)) => {
+                        let started = !matches!(phase, ResPhase::Head);
+                        return Poll::Ready(Err((ErrCause::CliCl, if started { FinState::D } else { FinState::H }, None)));
+                    }
+                }
+                act_c.read |= a.read;
+                act_s.wrote |= a.wrote;
+            }
+        }
+        // Response side: queued heads (interim or final) go first.
+        match to_client.poll_flush(cx, client) {
+            Poll::Ready(Ok(n)) => {
+                res.bytes_out += n as u64;
+                if n > 0 {
+                    act_c.wrote = true;
+                }
+            }
+            Poll::Ready(Err(_)) => {
+                let fin = if matches!(phase, ResPhase::Head) { FinState::H } else { FinState::D };
+                return Poll::Ready(Err((ErrCause::CliCl, fin, None)));
+            }
+            Poll::Pending => {}
+        }
+        match &mut phase {
+            ResPhase::Head => {
+                let parsed = if sbuf.is_empty() { Ok(Parsed::Incomplete) } else { parse_response(sbuf.data(), &spec.limits) };
+                match parsed {
+                    Err(_) => return Poll::Ready(Err((ErrCause::PrxCond, FinState::H, Some(502)))),
+                    Ok(Parsed::Complete(head)) => match response_head(&spec, sbuf, &head, &mut to_client, &mut res) {
+                        Some(body) => {
+                            res.response_at = Some(Instant::now());
+                            phase = if res.tunnel { ResPhase::Done } else { ResPhase::Body(body) };
+                            continue;
+                        }
+                        None if res.status >= 200 || res.status == 0 => {
+                            return Poll::Ready(Err((ErrCause::PrxCond, FinState::H, Some(502))))
+                        }
+                        None => continue, // interim response queued
+                    },
+                    Ok(Parsed::Incomplete) => {
+                        if sbuf.is_full(spec.limits.max_head) {
+                            return Poll::Ready(Err((ErrCause::PrxCond, FinState::H, Some(502))));
+                        }
+                        match sbuf.poll_fill(cx, server, spec.size) {
+                            Poll::Ready(Ok(0)) => {
+                                return Poll::Ready(Err((ErrCause::SrvCl, FinState::H, Some(502))));
+                            }
+                            Poll::Ready(Ok(_)) => {
+                                server_last = Instant::now();
+                                continue;
+                            }
+                            Poll::Ready(Err(_)) => return Poll::Ready(Err((ErrCause::SrvCl, FinState::H, Some(502)))),
+                            Poll::Pending => {}
+                        }
+                    }
+                }
+            }
+            ResPhase::Body(body) => {
+                if to_client.is_empty() {
+                    let mut a = Activity::default();
+                    let before = body.total;
+                    match body.poll(cx, server, sbuf, client, spec.size, &mut a) {
+                        Poll::Ready(Ok(())) => {
+                            res.bytes_out += body.total - before;
+                            phase = ResPhase::Done;
+                            continue;
+                        }
+                        Poll::Pending => res.bytes_out += body.total - before,
+                        Poll::Ready(Err(BodyError::Write(_))) => {
+                            return Poll::Ready(Err((ErrCause::CliCl, FinState::D, None)))
+                        }
+                        Poll::Ready(Err(_)) => return Poll::Ready(Err((ErrCause::SrvCl, FinState::D, None))),
+                    }
+                    act_s.read |= a.read;
+                    act_c.wrote |= a.wrote;
+                }
+            }
+            ResPhase::Done => {
+                if to_client.is_empty() && (req_body.is_done() || req_failed || res.tunnel) {
+                    return Poll::Ready(Ok(()));
+                }
+                if to_client.is_empty() && !req_body.is_done() {
+                    // The response is complete but the request body is
+                    // not: finish it only if it is on its way, else give
+                    // up on this connection pair.
+                    if matches!(spec.req_framing.body, BodyKind::None) {
+                        return Poll::Ready(Ok(()));
+                    }
+                }
+            }
+        }
+        // Timers.
+        let t = Instant::now();
+        if act_c.read || act_c.wrote {
+            client_last = t;
+        }
+        if act_s.read || act_s.wrote {
+            server_last = t;
+        }
+        let waiting_head = matches!(phase, ResPhase::Head);
+        let cdl = spec.client_timeout.map(|d| client_last + d);
+        let sdl = spec.server_timeout.map(|d| server_last + d);
+        if let Some(s) = sdl {
+            if s <= t {
+                let fin = if waiting_head { FinState::H } else { FinState::D };
+                return Poll::Ready(Err((ErrCause::SrvTo, fin, waiting_head.then_some(504))));
+            }
+        }
+        if let Some(c) = cdl {
+            // While waiting for the server, a quiet client is normal.
+            if c <= t && !waiting_head {
+                return Poll::Ready(Err((ErrCause::CliTo, FinState::D, None)));
+            }
+        }
+        let next = [sdl, if waiting_head { None } else { cdl }].into_iter().flatten().min();
+        let next = next.map(tokio::time::Instant::from_std).unwrap_or(far);
+        if next < sleep.deadline() || sleep.is_elapsed() {
+            sleep.as_mut().reset(next);
+        }
+        match sleep.as_mut().poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(()) => continue,
+        }
+    })
+    .await;
+
+    if let Err(e) = outcome {
+        res.error = Some(e);
+        res.client_close = true;
+        res.server_reusable = false;
+    } else if req_failed || !req_body.is_done() {
+        res.server_reusable = false;
+        res.client_close = true;
+    }
+    res
+}
+
+/// Handles a complete response head: interim ones are passed on and
+/// `None` is returned; the final one is rewritten and queued, and the body
+/// forwarder returned.
+fn response_head(
+    spec: &ExchangeSpec<'_>,
+    sbuf: &mut RecvBuf,
+    head: &ResponseHead,
+    to_client: &mut SendQueue,
+    res: &mut ExchangeResult,
+) -> Option<BodyFwd> {
+    let buf = sbuf.data();
+    let framing = match crate::http::framing::response_framing(buf, head, &spec.req_info) {
+        Ok(f) => f,
+        Err(_) => {
+            res.status = 0;
+            return None;
+        }
+    };
+    let plan = plan_response(spec.fe_mode, spec.req_framing, spec.server_close, &framing, head.status);
+    let edits: Vec<Edit<'_>> = spec
+        .res_edits
+        .iter()
+        .map(|(n, v, add)| match (v, add) {
+            (None, _) => Edit::Del(n),
+            (Some(v), true) => Edit::Add(n, v),
+            (Some(v), false) => Edit::Set(n, v),
+        })
+        .collect();
+    let fplan = ForwardPlan::new(&framing, plan.add);
+    let mut out = Vec::with_capacity(head.len + 64);
+    if write_response_head(buf, head, &fplan, &edits, &mut out).is_err() {
+        res.status = 0;
+        return None;
+    }
+    let len = head.len;
+    res.status = head.status;
+    to_client.push(&out);
+    sbuf.consume(len);
+    if head.status < 200 && !plan.tunnel {
+        return None;
+    }
+    res.client_close = plan.client_close;
+    res.server_reusable = plan.server_reusable;
+    res.tunnel = plan.tunnel;
+    Some(BodyFwd::new(framing.body))
+}

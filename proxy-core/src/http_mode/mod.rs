@@ -1,0 +1,525 @@
+//! HTTP mode: a client connection carrying a sequence of transactions.
+//!
+//! - [`recvbuf`]: receive buffers and write steps over shared sockets.
+//! - [`request`]: waiting for request heads, the rule view, `http-request`
+//!   rules and local answers.
+//! - [`body`]: forwarding one body by its framing.
+//! - [`exchange`]: one request/response exchange with a server.
+//! - this file: the transaction loop: backend choice, server connection
+//!   (reused from the idle pool or connected), logging, and the end of each
+//!   transaction, which releases si[1] and resets it to INI (rule 5) after
+//!   parking a reusable server connection in the idle pool.
+
+pub mod body;
+pub mod exchange;
+pub mod recvbuf;
+pub mod request;
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use crate::config::model_http::{HttpConnMode, HttpReuse};
+use crate::connect::{connect_server, release_server, ConnectInfo};
+use crate::connection::{Connection, Transport};
+use crate::counters::CurGuard;
+use crate::forward::{forward, SideTimeouts, Totals};
+use crate::http::connection_header::plan_request;
+use crate::http::framing::{request_framing, RequestInfo};
+use crate::http::rewrite::write_request_head;
+use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadLimits, RequestHead};
+use crate::log::fields::{ClientAddr, LogCounters};
+use crate::log::httplog::{format_httplog, HttpLogRecord};
+use crate::log::subscriber::traffic;
+use crate::log::termination::{term_code_http, ErrCause, FinState};
+use crate::state::{Proxy, State};
+use crate::stream::{sess_flags, AllocConnError, Stream};
+use crate::tcp::Permits;
+use exchange::{ExchangeResult, ExchangeSpec};
+use recvbuf::{write_all, RecvBuf, SendQueue};
+use request::{read_head, request_rules, HeadRead, HeadTimeouts, OwnedEdit, Verdict, View};
+
+/// What one transaction looked like, for its log line.
+struct TxnLog {
+    request_date: SystemTime,
+    first_byte: Instant,
+    head_done: Option<Instant>,
+    status: i32,
+    bytes_out: u64,
+    err: ErrCause,
+    finst: FinState,
+    request_line: Option<Vec<u8>>,
+    backend: Option<usize>,
+    server: Option<&'static str>,
+    info: ConnectInfo,
+    response_at: Option<Instant>,
+    first_request: bool,
+}
+
+fn conn_mode(m: HttpConnMode) -> ConnMode {
+    match m {
+        HttpConnMode::KeepAlive => ConnMode::KeepAlive,
+        HttpConnMode::ServerClose => ConnMode::ServerClose,
+        HttpConnMode::Close => ConnMode::Close,
+    }
+}
+
+/// The more closing of two modes applies, as HAProxy combines frontend
+/// and backend options.
+fn combine(a: ConnMode, b: ConnMode) -> ConnMode {
+    let rank = |m| match m {
+        ConnMode::KeepAlive => 0,
+        ConnMode::ServerClose => 1,
+        ConnMode::Close => 2,
+    };
+    if rank(a) >= rank(b) {
+        a
+    } else {
+        b
+    }
+}
+
+/// Runs one HTTP-mode client connection to its end.
+pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client: Connection, _permits: Permits) {
+    let Some(fe_proxy) = st.proxies.get(fe_idx) else { return };
+    let Some(fe) = fe_proxy.fe.as_ref() else { return };
+    let _act = CurGuard::enter(&st.global);
+    let _fec = CurGuard::enter(&fe.counters);
+    let mut s = match Stream::new(&st.pools.stream, client, fe_idx) {
+        Ok(s) => s,
+        Err((conn, _)) => {
+            // Rule 1 in HTTP: tell the client before closing.
+            let _ = write_all(&conn.transport, crate::http::early_error_response(500)).await;
+            return;
+        }
+    };
+    st.streams_total.fetch_add(1, Ordering::Relaxed);
+    let src = s.si[0].conn().and_then(|c| c.from);
+    let dst = s.si[0].conn_mut().and_then(|c| c.dst());
+    let client_addr = match src {
+        Some(a) => ClientAddr::Inet(a),
+        None => ClientAddr::Unix { listener_id },
+    };
+    let size = st.config.global.bufsize;
+    let limits = HeadLimits::from_tune(size, st.config.global.maxrewrite, crate::http::head::DEFAULT_MAX_HDR);
+    let mut cbuf = RecvBuf::default();
+    let mut first = true;
+    loop {
+        let Some(conn) = s.si[0].conn() else { return };
+        let client_t = &conn.transport;
+        let t = &fe_proxy.cfg.timeouts;
+        let to = HeadTimeouts {
+            request: t.http_request.or(t.client),
+            keep_alive: t.http_keep_alive.or(t.http_request).or(t.client),
+        };
+        let wait_start = Instant::now();
+        let wait_date = SystemTime::now();
+        let mut first_byte = None;
+        let head = read_head(client_t, &mut cbuf, &limits, size, first, &to, &mut first_byte).await;
+        let fb = first_byte.unwrap_or(wait_start);
+        let mut log = TxnLog {
+            request_date: wait_date + fb.saturating_duration_since(wait_start),
+            first_byte: fb,
+            head_done: None,
+            status: -1,
+            bytes_out: 0,
+            err: ErrCause::None,
+            finst: FinState::None,
+            request_line: None,
+            backend: None,
+            server: None,
+            info: ConnectInfo::default(),
+            response_at: None,
+            first_request: first,
+        };
+        let head = match head {
+            HeadRead::Head(h) => h,
+            HeadRead::Idle => return,
+            HeadRead::Fail(f) => {
+                let o = f.outcome();
+                if let Some(msg) = o.message(true) {
+                    log.bytes_out = msg.len() as u64;
+                    let _ = write_all(client_t, msg).await;
+                }
+                log.status = i32::from(o.status);
+                (log.err, log.finst) = (o.cause, o.finst);
+                let nothing = matches!(f, Failure::ClientAbortedHead { received_bytes: false });
+                if !(nothing && fe_proxy.cfg.dontlognull) {
+                    emit_log(&st, fe_proxy, &s, &log, client_addr);
+                }
+                return;
+            }
+        };
+        log.head_done = Some(Instant::now());
+        first = false;
+        let keep_going = transaction(&st, fe_proxy, &mut s, &mut cbuf, head, src, dst, &limits, &mut log).await;
+        emit_log(&st, fe_proxy, &s, &log, client_addr);
+        // Rule 5: the server side goes back to INI with no endpoint.
+        s.new_transaction();
+        if !keep_going || st.is_stopping() {
+            if let Some(c) = s.si[0].conn_mut() {
+                let _ = c.transport.shutdown_write();
+            }
+            return;
+        }
+    }
+}
+
+/// Handles one request whose head sits at the front of `cbuf`. Returns
+/// whether the client connection stays open for another request.
+#[allow(clippy::too_many_arguments)]
+async fn transaction(
+    st: &State,
+    fe_proxy: &Proxy,
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    head: RequestHead,
+    src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
+    limits: &HeadLimits,
+    log: &mut TxnLog,
+) -> bool {
+    log.request_line = Some(head.request_line(cbuf.data()).to_vec());
+    let framing = match request_framing(cbuf.data(), &head) {
+        Ok(f) => f,
+        Err(e) => return local_failure(s, log, Failure::BadRequestFraming(e)).await,
+    };
+    let http = &fe_proxy.cfg.http;
+    let default_be = fe_proxy.fe.as_ref().and_then(|f| f.backend);
+    // monitor-uri: answered before any rule.
+    if let Some(uri) = &http.monitor_uri {
+        if head.target(cbuf.data()) == uri.as_bytes() {
+            let bytes = crate::http::error_response(200).to_vec();
+            return local_answer(s, cbuf, &head, &framing, log, bytes, 200, ErrCause::Local).await;
+        }
+    }
+    let verdict = {
+        let view = View { buf: cbuf.data(), head: &head, src, dst, st, default_backend: default_be };
+        request_rules(http, &view)
+    };
+    let mut edits = match verdict {
+        Verdict::Forward(e) => e,
+        Verdict::Respond { bytes, status, deny } => {
+            let cause = if deny { ErrCause::PrxCond } else { ErrCause::Local };
+            if deny {
+                if let Some(f) = fe_proxy.fe.as_ref() {
+                    f.counters.denied.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            return local_answer(s, cbuf, &head, &framing, log, bytes, status, cause).await;
+        }
+        Verdict::Service(_) => {
+            let bytes = crate::http::error_response(503).to_vec();
+            return local_answer(s, cbuf, &head, &framing, log, bytes, 503, ErrCause::Internal).await;
+        }
+    };
+    // Backend: the first matching use_backend, else the default.
+    let be_idx = {
+        let view = View { buf: cbuf.data(), head: &head, src, dst, st, default_backend: default_be };
+        fe_proxy
+            .cfg
+            .use_backends
+            .iter()
+            .find(|u| crate::rules::eval_opt(u.cond.as_ref(), &view))
+            .and_then(|u| st.backend_index(&u.backend))
+            .or(default_be)
+    };
+    let Some(bp) = be_idx.and_then(|i| st.proxies.get(i)) else {
+        log.status = 503;
+        let msg = crate::http::error_response(503);
+        log.bytes_out = msg.len() as u64;
+        (log.err, log.finst) = (ErrCause::SrvCl, FinState::C);
+        return send_local(s, msg, &framing, cbuf, &head).await;
+    };
+    s.be = Some(bp.idx);
+    log.backend = Some(bp.idx);
+    let Some(be) = bp.be.as_ref() else { return false };
+    let _bec = CurGuard::enter(&be.counters);
+
+    // option http_proxy: the destination is in the absolute URI; reading it
+    // is the first touch of the server side's address (rule 3).
+    if http.http_proxy || bp.cfg.http.http_proxy {
+        match proxy_target(cbuf.data(), &head).await {
+            Some(addr) => match s.si[1].alloc_conn(&st.pools.connection) {
+                Ok(c) => {
+                    c.to = Some(addr);
+                    s.flags |= sess_flags::ADDR_SET;
+                }
+                Err(AllocConnError::AppletHolds | AllocConnError::Resource(_)) => {
+                    (log.err, log.finst) = (ErrCause::Resource, FinState::R);
+                    log.status = 500;
+                    let msg = crate::http::error_response_close(500);
+                    log.bytes_out = msg.len() as u64;
+                    let _ = write_all(client_transport(s), msg).await;
+                    return false;
+                }
+            },
+            None => return local_failure(s, log, Failure::BadRequestHead(crate::http::HeadError::Uri)).await,
+        }
+    }
+
+    // X-Forwarded-For.
+    let ff = http.forwardfor.as_ref().or(bp.cfg.http.forwardfor.as_ref());
+    if let (Some(ff), Some(src)) = (ff, src) {
+        let excepted = ff.except.as_ref().is_some_and(|n| n.contains(src.ip()));
+        let present = head.headers.iter().any(|h| h.is(cbuf.data(), ff.header.as_bytes()));
+        if !excepted && !(ff.if_none && present) {
+            edits.push(OwnedEdit::Add(ff.header.as_bytes().to_vec(), src.ip().to_string().into_bytes()));
+        }
+    }
+    let mode = combine(conn_mode(http.conn_mode), conn_mode(bp.cfg.http.conn_mode));
+    let rplan = plan_request(mode, &framing);
+    let mut to_server = SendQueue::default();
+    {
+        let e: Vec<Edit<'_>> = edits
+            .iter()
+            .map(|e| match e {
+                OwnedEdit::Del(n) => Edit::Del(n),
+                OwnedEdit::Set(n, v) => Edit::Set(n, v),
+                OwnedEdit::Add(n, v) => Edit::Add(n, v),
+            })
+            .collect();
+        let mut plan = ForwardPlan::new(&framing, rplan.add);
+        plan.remove_content_length = framing.te_and_cl;
+        if write_request_head(cbuf.data(), &head, &plan, &e, &mut to_server.data).is_err() {
+            return local_failure(s, log, Failure::BadRequestHead(crate::http::HeadError::HeaderValue)).await;
+        }
+    }
+    let req_info = RequestInfo::new(cbuf.data(), &head, &framing);
+    cbuf.consume(head.len);
+
+    // The server side: an idle connection or a new one.
+    let reuse = match bp.cfg.http.reuse {
+        HttpReuse::Never => false,
+        // `safe`: a client's first request gets a connection of its own.
+        HttpReuse::Safe => !log.first_request,
+        HttpReuse::Aggressive | HttpReuse::Always => true,
+    } && !rplan.server_close;
+    let connected = connect_server(st, bp, s, &mut log.info, reuse).await;
+    log.server = None;
+    if let Err(e) = connected {
+        release_server(be, s);
+        let status = e.http_status();
+        log.status = i32::from(status);
+        log.err = e.err_cause();
+        log.finst = if e.kind == crate::error::ErrorKind::QueueTimeout { FinState::Q } else { FinState::C };
+        let msg = crate::http::error_response_close(status);
+        log.bytes_out = msg.len() as u64;
+        let _ = write_all(client_transport(s), msg).await;
+        return false;
+    }
+    let res_edits: Vec<(Vec<u8>, Option<Vec<u8>>, bool)> = Vec::new();
+    let spec = ExchangeSpec {
+        size: st.config.global.bufsize,
+        limits: *limits,
+        req_info,
+        req_framing: &framing,
+        fe_mode: conn_mode(http.conn_mode),
+        server_close: rplan.server_close,
+        res_edits: &res_edits,
+        client_timeout: fe_proxy.cfg.timeouts.client,
+        server_timeout: bp.cfg.timeouts.server,
+    };
+    let mut sbuf = RecvBuf::default();
+    let result: ExchangeResult = {
+        let (c0, c1) = s.si.split_at_mut(1);
+        let (Some(cc), Some(sc)) = (c0[0].conn(), c1[0].conn()) else { return false };
+        exchange::run(spec, &cc.transport, &sc.transport, cbuf, &mut sbuf, &mut to_server).await
+    };
+    log.response_at = result.response_at;
+    log.bytes_out = result.bytes_out;
+    log.status = if result.status == 0 { -1 } else { i32::from(result.status) };
+    if let Some((cause, fin, status)) = result.error {
+        (log.err, log.finst) = (cause, fin);
+        if let Some(code) = status {
+            // Nothing reached the client yet: it gets the error page.
+            log.status = i32::from(code);
+            let msg = crate::http::error_response_close(code);
+            log.bytes_out = msg.len() as u64;
+            let _ = write_all(client_transport(s), msg).await;
+        }
+        release_server(be, s);
+        return false;
+    }
+    if result.tunnel {
+        tunnel(st, fe_proxy, bp, s, cbuf, &mut sbuf, log).await;
+        release_server(be, s);
+        return false;
+    }
+    // Park the server connection if it can serve another request.
+    if result.server_reusable && sbuf.is_empty() {
+        if let (Some(srv), Some(conn)) = (s.srv, s.si[1].take_conn()) {
+            let cfg = &bp.cfg.servers[srv];
+            let keep = bp.cfg.timeouts.server.map_or(cfg.pool_purge_delay, |t| t.min(cfg.pool_purge_delay));
+            let max = cfg.pool_max_conn.map_or(usize::MAX, |m| m as usize);
+            crate::idle::park((bp.idx, srv), conn, max, keep);
+        }
+    }
+    release_server(be, s);
+    !result.client_close
+}
+
+/// The socket of the client side (always attached while a stream lives).
+fn client_transport(s: &Stream) -> &Transport {
+    static NONE: Transport = Transport::None;
+    s.si[0].conn().map_or(&NONE, |c| &c.transport)
+}
+
+/// Sends a locally generated answer, consuming the request.
+#[allow(clippy::too_many_arguments)]
+async fn local_answer(
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    head: &RequestHead,
+    framing: &crate::http::Framing,
+    log: &mut TxnLog,
+    bytes: Vec<u8>,
+    status: u16,
+    cause: ErrCause,
+) -> bool {
+    log.status = i32::from(status);
+    log.bytes_out = bytes.len() as u64;
+    (log.err, log.finst) = (cause, FinState::R);
+    send_local(s, &bytes, framing, cbuf, head).await
+}
+
+/// Writes `msg`, drops the request from the buffer; keeps the connection
+/// only when the request had no body and the client wants keep-alive.
+async fn send_local(s: &mut Stream, msg: &[u8], framing: &crate::http::Framing, cbuf: &mut RecvBuf, head: &RequestHead) -> bool {
+    let keep = framing.keep_alive && matches!(framing.body, crate::http::BodyKind::None);
+    cbuf.consume(head.len);
+    if write_all(client_transport(s), msg).await.is_err() {
+        return false;
+    }
+    keep
+}
+
+async fn local_failure(s: &mut Stream, log: &mut TxnLog, f: Failure) -> bool {
+    let o = f.outcome();
+    log.status = i32::from(o.status);
+    (log.err, log.finst) = (o.cause, o.finst);
+    if let Some(msg) = o.message(true) {
+        log.bytes_out = msg.len() as u64;
+        let _ = write_all(client_transport(s), msg).await;
+    }
+    false
+}
+
+/// The `host[:port]` of an absolute-form request target, resolved.
+async fn proxy_target(buf: &[u8], head: &RequestHead) -> Option<SocketAddr> {
+    let uri = head.target(buf);
+    let rest = uri.strip_prefix(b"http://")?;
+    let end = rest.iter().position(|&b| b == b'/' || b == b'?').unwrap_or(rest.len());
+    let authority = std::str::from_utf8(&rest[..end]).ok()?;
+    let authority = authority.rsplit('@').next()?;
+    let with_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) && !authority.ends_with(']') {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    tokio::net::lookup_host(with_port).await.ok()?.next()
+}
+
+/// After a 101 or a CONNECT: bytes flow both ways until both sides close.
+async fn tunnel(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, cbuf: &mut RecvBuf, sbuf: &mut RecvBuf, log: &mut TxnLog) {
+    let (c0, c1) = s.si.split_at_mut(1);
+    let (Some(cc), Some(sc)) = (c0[0].conn_mut(), c1[0].conn_mut()) else { return };
+    // Bytes that arrived with the heads belong to the tunnel already.
+    if !cbuf.is_empty() && write_all(&sc.transport, cbuf.data()).await.is_err() {
+        return;
+    }
+    cbuf.consume(cbuf.len());
+    if !sbuf.is_empty() {
+        if write_all(&cc.transport, sbuf.data()).await.is_err() {
+            return;
+        }
+        log.bytes_out += sbuf.len() as u64;
+    }
+    sbuf.consume(sbuf.len());
+    let tun = bp.cfg.timeouts.tunnel;
+    let timeouts = SideTimeouts {
+        client: tun.or(fe.cfg.timeouts.client),
+        server: tun.or(bp.cfg.timeouts.server),
+        client_fin: fe.cfg.timeouts.client_fin,
+        server_fin: bp.cfg.timeouts.server_fin,
+    };
+    let mut totals = Totals::default();
+    let end = forward(&mut cc.transport, &mut sc.transport, timeouts, st.config.global.bufsize, &mut totals).await;
+    log.bytes_out += totals.res;
+    let cause = match end {
+        crate::forward::FwdEnd::Done => ErrCause::None,
+        crate::forward::FwdEnd::ClientTimeout => ErrCause::CliTo,
+        crate::forward::FwdEnd::ServerTimeout => ErrCause::SrvTo,
+        crate::forward::FwdEnd::ClientError(_) => ErrCause::CliCl,
+        crate::forward::FwdEnd::ServerError(_) => ErrCause::SrvCl,
+    };
+    if cause != ErrCause::None {
+        (log.err, log.finst) = (cause, FinState::D);
+    }
+}
+
+fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr) {
+    if fe.cfg.logs.is_empty() || !fe.cfg.httplog {
+        return;
+    }
+    let now = Instant::now();
+    let ms = |a: Instant, b: Option<Instant>| b.map_or(-1, |b| b.saturating_duration_since(a).as_millis() as i64);
+    let head_done = log.head_done;
+    let t_request = head_done.map_or(-1, |h| h.saturating_duration_since(log.first_byte).as_millis() as i64);
+    let queued = s.timers.queued;
+    let t_queue = match (head_done, queued) {
+        (Some(h), Some(q)) => q.saturating_duration_since(h).as_millis() as i64,
+        _ => -1,
+    };
+    let t_connect = match (queued, s.timers.connected) {
+        (Some(q), Some(c)) => c.saturating_duration_since(q).as_millis() as i64,
+        _ => -1,
+    };
+    let t_response = match (s.timers.connected, log.response_at) {
+        (Some(c), Some(r)) => r.saturating_duration_since(c).as_millis() as i64,
+        _ => -1,
+    };
+    let bp = log.backend.and_then(|i| st.proxies.get(i));
+    let be_name = bp.map_or(fe.name.as_str(), |b| b.name.as_str());
+    let (srv_name, srv_conn) = match (bp.and_then(|b| b.be.as_ref()), s.srv) {
+        (Some(b), Some(i)) => (b.servers[i].name.as_str(), b.servers[i].counters.cur()),
+        _ => ("<NOSRV>", 0),
+    };
+    let beconn = bp.and_then(|b| b.be.as_ref()).map_or(0, |b| b.counters.cur());
+    let rec = HttpLogRecord {
+        client,
+        request_date: log.request_date,
+        frontend: &fe.name,
+        frontend_ssl: false,
+        backend: be_name,
+        server: srv_name,
+        t_request,
+        t_queue,
+        t_connect,
+        t_response,
+        t_active: ms(log.first_byte, Some(now)),
+        logasap: false,
+        status: log.status,
+        bytes_out: log.bytes_out,
+        req_cookie: None,
+        res_cookie: None,
+        term: term_code_http(log.err, log.finst, None),
+        counters: LogCounters {
+            actconn: st.global.cur(),
+            feconn: fe.fe.as_ref().map_or(0, |f| f.counters.cur()),
+            beconn,
+            srv_conn,
+            retries: log.info.retries,
+            redispatched: log.info.redispatched,
+            srv_queue: 0,
+            be_queue: log.info.be_queue,
+        },
+        req_captures: &[],
+        res_captures: &[],
+        request_line: log.request_line.as_deref(),
+    };
+    let mut line = String::with_capacity(200);
+    format_httplog(&rec, &mut line);
+    traffic(fe.idx, &line);
+}

@@ -1,0 +1,179 @@
+//! A side's receive buffer and the small I/O steps HTTP mode is made of.
+//!
+//! The buffer is taken from the pool only when bytes arrive and given back
+//! when everything was consumed, so an idle keep-alive client holds none.
+//! All steps work on a shared `&Transport`, so the request and response
+//! directions of one exchange can be driven from a single future.
+
+use std::future::poll_fn;
+use std::io;
+use std::task::{Context, Poll};
+
+use crate::buffer::Buffer;
+use crate::connection::Transport;
+
+/// Bytes received from one side and not yet consumed.
+#[derive(Debug, Default)]
+pub struct RecvBuf {
+    buf: Option<Buffer>,
+    start: usize,
+    end: usize,
+    /// End-of-stream seen on this side.
+    pub eof: bool,
+}
+
+impl RecvBuf {
+    pub fn data(&self) -> &[u8] {
+        match &self.buf {
+            Some(b) => &b.as_slice()[self.start..self.end],
+            None => &[],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Whether the buffer cannot take more bytes even after compaction.
+    pub fn is_full(&self, size: usize) -> bool {
+        self.len() >= size
+    }
+
+    /// Drops `n` bytes from the front; an emptied buffer goes back to the
+    /// pool.
+    pub fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+        if self.start == self.end {
+            self.buf = None;
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Reads what the socket has into the free room; `Ok(0)` = end of
+    /// stream (or no room left).
+    pub fn poll_fill(&mut self, cx: &mut Context<'_>, t: &Transport, size: usize) -> Poll<io::Result<usize>> {
+        if self.eof {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            match t.poll_read_ready(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => {}
+            }
+            let buf = self.buf.get_or_insert_with(|| Buffer::take(size));
+            if self.end == buf.as_slice().len() {
+                if self.start == 0 {
+                    return Poll::Ready(Ok(0));
+                }
+                // Move the pending bytes to the front to make room.
+                buf.as_mut_slice().copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            match t.try_read(&mut buf.as_mut_slice()[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    if self.start == self.end {
+                        self.buf = None;
+                        self.start = 0;
+                        self.end = 0;
+                    }
+                    return Poll::Ready(Ok(0));
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if self.start == self.end {
+                        // Nothing buffered: do not hold a buffer while waiting.
+                        self.buf = None;
+                        self.start = 0;
+                        self.end = 0;
+                    }
+                    continue;
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    pub async fn fill(&mut self, t: &Transport, size: usize) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_fill(cx, t, size)).await
+    }
+}
+
+/// Writes as much of `data` as the socket takes now.
+pub fn poll_write_some(cx: &mut Context<'_>, t: &Transport, data: &[u8]) -> Poll<io::Result<usize>> {
+    loop {
+        match t.poll_write_ready(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) => {}
+        }
+        match t.try_write(data) {
+            Ok(n) => return Poll::Ready(Ok(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+}
+
+/// Writes all of `data`.
+pub async fn write_all(t: &Transport, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        let n = poll_fn(|cx| poll_write_some(cx, t, data)).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        data = &data[n..];
+    }
+    Ok(())
+}
+
+/// An outgoing byte queue (a head, a generated response) written ahead of
+/// any forwarded body bytes.
+#[derive(Debug, Default)]
+pub struct SendQueue {
+    pub data: Vec<u8>,
+    pub pos: usize,
+}
+
+impl SendQueue {
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+
+    pub fn push(&mut self, bytes: &[u8]) {
+        if self.is_empty() {
+            self.data.clear();
+            self.pos = 0;
+        }
+        self.data.extend_from_slice(bytes);
+    }
+
+    /// Writes what it can; `Ready(Ok(true))` once empty.
+    pub fn poll_flush(&mut self, cx: &mut Context<'_>, t: &Transport) -> Poll<io::Result<usize>> {
+        let mut total = 0;
+        while !self.is_empty() {
+            match poll_write_some(cx, t, &self.data[self.pos..]) {
+                Poll::Pending => return if total > 0 { Poll::Ready(Ok(total)) } else { Poll::Pending },
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.pos += n;
+                    total += n;
+                }
+            }
+        }
+        self.data.clear();
+        self.pos = 0;
+        Poll::Ready(Ok(total))
+    }
+}
