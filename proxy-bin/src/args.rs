@@ -124,18 +124,28 @@ mod tests {
     use super::*;
 
     fn p(v: &[&str]) -> Args {
-        parse(std::iter::once("proxy").chain(v.iter().copied()).map(OsString::from)).unwrap()
+        parse(
+            std::iter::once("proxy")
+                .chain(v.iter().copied())
+                .map(OsString::from),
+        )
+        .unwrap()
     }
 
     #[test]
     fn haproxy_words_parse() {
-        let a = p(&["-f", "a.cfg", "-f", "dir", "-db", "-sf", "12", "13", "-p", "x.pid"]);
+        let a = p(&[
+            "-f", "a.cfg", "-f", "dir", "-db", "-sf", "12", "13", "-p", "x.pid",
+        ]);
         assert_eq!(a.files, vec![PathBuf::from("a.cfg"), PathBuf::from("dir")]);
         assert!(a.foreground);
         assert_eq!(a.soft_stop, vec![12, 13]);
         assert_eq!(a.pidfile, Some(PathBuf::from("x.pid")));
         assert_eq!(p(&["-vv"]).version, 2);
-        assert_eq!(p(&["-cc", "defined(X)"]).check_condition.as_deref(), Some("defined(X)"));
+        assert_eq!(
+            p(&["-cc", "defined(X)"]).check_condition.as_deref(),
+            Some("defined(X)")
+        );
         assert!(p(&["-c", "-q", "-f", "x"]).check);
         assert_eq!(p(&["-st", "-f", "x"]).hard_stop, Vec::<i32>::new());
         assert_eq!(p(&["-f", "a", "--", "b", "c"]).files.len(), 3);

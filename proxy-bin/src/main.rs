@@ -30,12 +30,19 @@ fn env_lookup(name: &str) -> Option<String> {
 }
 
 fn version_line() -> String {
-    format!("Proxy version {} - HAProxy 2.6 configuration and CLI compatible", proxy_core::VERSION)
+    format!(
+        "Proxy version {} - HAProxy 2.6 configuration and CLI compatible",
+        proxy_core::VERSION
+    )
 }
 
 fn print_build_options() {
     println!("{}", version_line());
-    println!("Running on: {} {}", std::env::consts::OS, std::env::consts::ARCH);
+    println!(
+        "Running on: {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    );
     println!();
     println!("Default settings :");
     println!("  bufsize = 16384, maxrewrite = 1024, maxpollevents = 200");
@@ -43,7 +50,14 @@ fn print_build_options() {
     println!("Built with multi-threading support (MAX_THREADS=64, default=1).");
     println!("Available polling systems :");
     println!("      epoll : pref=300,  test result OK");
-    println!("Available features : {}", cond::FEATURES.iter().map(|f| format!("+{f}")).collect::<Vec<_>>().join(" "));
+    println!(
+        "Available features : {}",
+        cond::FEATURES
+            .iter()
+            .map(|f| format!("+{f}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     println!("Compatible with HAProxy {}", cond::HAPROXY_COMPAT_VERSION);
 }
 
@@ -133,7 +147,9 @@ fn main() -> ExitCode {
         }
         if listeners == 0 {
             if !quiet {
-                println!("Configuration file has no error but will not start (no listener) => exit(2).");
+                println!(
+                    "Configuration file has no error but will not start (no listener) => exit(2)."
+                );
             }
             return ExitCode::from(2);
         }

@@ -70,7 +70,10 @@ impl Drop for Buffer {
 
 /// `(allocated, used)` buffers across threads, for `show pools`.
 pub fn stats() -> (usize, usize) {
-    (ALLOCATED.load(Ordering::Relaxed), USED.load(Ordering::Relaxed))
+    (
+        ALLOCATED.load(Ordering::Relaxed),
+        USED.load(Ordering::Relaxed),
+    )
 }
 
 #[cfg(test)]

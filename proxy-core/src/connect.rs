@@ -45,7 +45,12 @@ pub fn release_server(be: &Backend, s: &mut Stream) {
 }
 
 /// Takes a server slot (possibly after waiting in the queue).
-async fn assign_server(p: &Proxy, be: &Backend, s: &mut Stream, info: &mut ConnectInfo) -> Result<(), ProxyError> {
+async fn assign_server(
+    p: &Proxy,
+    be: &Backend,
+    s: &mut Stream,
+    info: &mut ConnectInfo,
+) -> Result<(), ProxyError> {
     s.si[1].set_state(SiState::Req);
     if s.flags & sess_flags::ADDR_SET != 0 && s.srv.is_none() {
         // The address is already known (option http_proxy wrote it when it
@@ -71,15 +76,21 @@ async fn assign_server(p: &Proxy, be: &Backend, s: &mut Stream, info: &mut Conne
         Assignment::NoServer => return Err(ProxyError::new(ErrorKind::NoServer)),
         Assignment::Queued(mut ticket) => {
             s.si[1].set_state(SiState::Que);
-            info.be_queue = info.be_queue.max(ticket.position);
+            // `%bq` counts this stream with those ahead of it.
+            info.be_queue = info.be_queue.max(ticket.position + 1);
             let limit = p.cfg.timeouts.queue.or(p.cfg.timeouts.connect);
             let granted = match limit {
-                Some(d) => tokio::time::timeout(d, &mut ticket.rx).await.ok().and_then(|r| r.ok()),
+                Some(d) => tokio::time::timeout(d, &mut ticket.rx)
+                    .await
+                    .ok()
+                    .and_then(|r| r.ok()),
                 None => (&mut ticket.rx).await.ok(),
             };
             match granted.or_else(|| be.dequeue(ticket)) {
                 Some(i) => i,
                 None => {
+                    // Tw is the time spent waiting, even when it ran out.
+                    s.timers.queued = Some(std::time::Instant::now());
                     s.set_finst(FinState::Q);
                     return Err(ProxyError::new(ErrorKind::QueueTimeout));
                 }
@@ -99,7 +110,11 @@ fn assign_address(st: &State, p: &Proxy, be: &Backend, s: &mut Stream) -> Result
     let (to, from, target) = match s.srv {
         Some(i) => {
             let srv = &be.servers[i];
-            (srv.addr(client_dst_port), srv.source.or(be.source), Target::Server(p.idx, i))
+            (
+                srv.addr(client_dst_port),
+                srv.source.or(be.source),
+                Target::Server(p.idx, i),
+            )
         }
         None => match be.dispatch {
             Some(d) => (d, be.source, Target::Proxy(p.idx)),
@@ -107,10 +122,16 @@ fn assign_address(st: &State, p: &Proxy, be: &Backend, s: &mut Stream) -> Result
         },
     };
     let set = s.flags & sess_flags::ADDR_SET != 0;
-    let conn = s.si[1].alloc_conn(&st.pools.connection).map_err(|e| match e {
-        AllocConnError::AppletHolds => ProxyError::new(ErrorKind::Internal).context("an applet holds the server side"),
-        AllocConnError::Resource(e) => ProxyError::new(ErrorKind::Resource).context(e.to_string()),
-    })?;
+    let conn = s.si[1]
+        .alloc_conn(&st.pools.connection)
+        .map_err(|e| match e {
+            AllocConnError::AppletHolds => {
+                ProxyError::new(ErrorKind::Internal).context("an applet holds the server side")
+            }
+            AllocConnError::Resource(e) => {
+                ProxyError::new(ErrorKind::Resource).context(e.to_string())
+            }
+        })?;
     if !set {
         conn.to = Some(to);
         conn.from = from;
@@ -121,7 +142,11 @@ fn assign_address(st: &State, p: &Proxy, be: &Backend, s: &mut Stream) -> Result
 }
 
 async fn tcp_connect(to: SocketAddr, from: Option<SocketAddr>) -> std::io::Result<TcpStream> {
-    let sock = if to.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    let sock = if to.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
     if let Some(f) = from {
         sock.bind(f)?;
     }
@@ -136,7 +161,9 @@ async fn attempt(p: &Proxy, s: &mut Stream) -> Result<(), ProxyError> {
         Some(c) => (c.to, c.from),
         None => return Err(ProxyError::new(ErrorKind::Internal).context("no server connection")),
     };
-    let Some(to) = to else { return Err(ProxyError::new(ErrorKind::Internal).context("no server address")) };
+    let Some(to) = to else {
+        return Err(ProxyError::new(ErrorKind::Internal).context("no server address"));
+    };
     s.si[1].set_state(SiState::Con);
     let res = match p.cfg.timeouts.connect {
         Some(d) => match tokio::time::timeout(d, tcp_connect(to, from)).await {
@@ -168,7 +195,9 @@ pub async fn connect_server(
     info: &mut ConnectInfo,
     reuse: bool,
 ) -> Result<(), ProxyError> {
-    let Some(be) = p.be.as_ref() else { return Err(ProxyError::new(ErrorKind::Internal)) };
+    let Some(be) = p.be.as_ref() else {
+        return Err(ProxyError::new(ErrorKind::Internal));
+    };
     let retries = p.cfg.retries as i32;
     s.si[1].conn_retries = retries;
     loop {
@@ -219,7 +248,12 @@ pub async fn connect_server(
             bump(&be.servers[i].counters.retries);
         }
         let last = s.si[1].conn_retries == 0;
-        let others = be.servers.iter().filter(|x| !x.disabled && x.weight.load(Ordering::Relaxed) > 0).count() > 1;
+        let others = be
+            .servers
+            .iter()
+            .filter(|x| !x.disabled && x.weight.load(Ordering::Relaxed) > 0)
+            .count()
+            > 1;
         if p.cfg.redispatch && last && others && s.srv.is_some() {
             // Last try: pick a server again, into the same connection object.
             release_server(be, s);

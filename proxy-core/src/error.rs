@@ -66,7 +66,12 @@ impl ProxyError {
             ErrorKind::Resource => (Side::Internal, true),
             ErrorKind::Policy | ErrorKind::Internal => (Side::Internal, false),
         };
-        ProxyError { kind, side, retry, context: None }
+        ProxyError {
+            kind,
+            side,
+            retry,
+            context: None,
+        }
     }
 
     pub fn context(mut self, ctx: impl Into<String>) -> ProxyError {
@@ -79,8 +84,9 @@ impl ProxyError {
     pub fn from_connect(e: &io::Error) -> ProxyError {
         let resource = matches!(
             e.raw_os_error(),
-            Some(libc_errno::EMFILE | libc_errno::ENFILE | libc_errno::ENOBUFS | libc_errno::ENOMEM)
-                | Some(libc_errno::EADDRNOTAVAIL | libc_errno::EADDRINUSE)
+            Some(
+                libc_errno::EMFILE | libc_errno::ENFILE | libc_errno::ENOBUFS | libc_errno::ENOMEM
+            ) | Some(libc_errno::EADDRNOTAVAIL | libc_errno::EADDRINUSE)
         );
         let kind = if resource {
             ErrorKind::Resource
@@ -100,7 +106,9 @@ impl ProxyError {
             ErrorKind::ServerTimeout | ErrorKind::ConnectTimeout | ErrorKind::QueueTimeout => {
                 ErrCause::SrvTo
             }
-            ErrorKind::ServerAborted | ErrorKind::ConnectFailed | ErrorKind::NoServer => ErrCause::SrvCl,
+            ErrorKind::ServerAborted | ErrorKind::ConnectFailed | ErrorKind::NoServer => {
+                ErrCause::SrvCl
+            }
             ErrorKind::Resource => ErrCause::Resource,
             ErrorKind::Policy => ErrCause::PrxCond,
             ErrorKind::Internal => ErrCause::Internal,
@@ -179,10 +187,16 @@ mod tests {
     #[test]
     fn connect_errors_are_classified() {
         let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
-        assert_eq!(ProxyError::from_connect(&refused).kind, ErrorKind::ConnectFailed);
+        assert_eq!(
+            ProxyError::from_connect(&refused).kind,
+            ErrorKind::ConnectFailed
+        );
         let emfile = io::Error::from_raw_os_error(24);
         assert_eq!(ProxyError::from_connect(&emfile).kind, ErrorKind::Resource);
-        assert_eq!(ProxyError::from_connect(&emfile).err_cause(), ErrCause::Resource);
+        assert_eq!(
+            ProxyError::from_connect(&emfile).err_cause(),
+            ErrCause::Resource
+        );
     }
 
     #[test]

@@ -23,9 +23,9 @@ use crate::connection::Transport;
 pub struct SideTimeouts {
     pub client: Option<Duration>,
     pub server: Option<Duration>,
-    /// Replaces `client` once the client side is half-closed.
+    /// Replaces `client` once a FIN was passed on to the client.
     pub client_fin: Option<Duration>,
-    /// Replaces `server` once the server side is half-closed.
+    /// Replaces `server` once a FIN was passed on to the server.
     pub server_fin: Option<Duration>,
 }
 
@@ -85,11 +85,15 @@ impl Dir {
     ) -> Result<bool, DirErr> {
         for _ in 0..ROUNDS {
             if self.start < self.end {
-                let Some(buf) = &self.buf else { return Ok(false) };
+                let Some(buf) = &self.buf else {
+                    return Ok(false);
+                };
                 match dst.poll_write(cx, &buf.as_slice()[self.start..self.end]) {
                     Poll::Pending => return Ok(false),
                     Poll::Ready(Err(e)) => return Err(DirErr::Write(e)),
-                    Poll::Ready(Ok(0)) => return Err(DirErr::Write(io::ErrorKind::WriteZero.into())),
+                    Poll::Ready(Ok(0)) => {
+                        return Err(DirErr::Write(io::ErrorKind::WriteZero.into()))
+                    }
                     Poll::Ready(Ok(n)) => {
                         self.start += n;
                         act.wrote = true;
@@ -195,16 +199,35 @@ pub async fn forward(
                 }
             }
             // Which limit applies to each side now.
-            let client_half = req.eof || res.shut;
-            let server_half = res.eof || req.shut;
-            let cto = if client_half { timeouts.client_fin.or(timeouts.client) } else { timeouts.client };
-            let sto = if server_half { timeouts.server_fin.or(timeouts.server) } else { timeouts.server };
-            let cdl = cto.map(|d| client_last + d);
-            let sdl = sto.map(|d| server_last + d);
+            // A side counts as half-closed once we have passed a FIN to it
+            // (as HAProxy applies `timeout client-fin`/`server-fin`).
+            let client_half = res.shut;
+            let server_half = req.shut;
+            let cto = if client_half {
+                timeouts.client_fin.or(timeouts.client)
+            } else {
+                timeouts.client
+            };
+            let sto = if server_half {
+                timeouts.server_fin.or(timeouts.server)
+            } else {
+                timeouts.server
+            };
+            // A side is only timed while something is expected of it: data
+            // it may still send, or data waiting to be written to it. A
+            // client that sent its FIN and has nothing pending is not.
+            let client_expected = !req.eof || res.start < res.end;
+            let server_expected = !res.eof || req.start < req.end;
+            let cdl = cto.filter(|_| client_expected).map(|d| client_last + d);
+            let sdl = sto.filter(|_| server_expected).map(|d| server_last + d);
             let t = Instant::now();
             match (cdl, sdl) {
                 (Some(c), Some(s)) if c <= t && s <= t => {
-                    return Poll::Ready(if c <= s { FwdEnd::ClientTimeout } else { FwdEnd::ServerTimeout })
+                    return Poll::Ready(if c <= s {
+                        FwdEnd::ClientTimeout
+                    } else {
+                        FwdEnd::ServerTimeout
+                    })
                 }
                 (Some(c), _) if c <= t => return Poll::Ready(FwdEnd::ClientTimeout),
                 (_, Some(s)) if s <= t => return Poll::Ready(FwdEnd::ServerTimeout),

@@ -42,7 +42,10 @@ pub fn park(key: ServerKey, conn: Box<Connection>, max: usize, keep: Duration) -
         if list.len() >= max {
             return false;
         }
-        list.push(Parked { conn, expires: Instant::now() + keep });
+        list.push(Parked {
+            conn,
+            expires: Instant::now() + keep,
+        });
         true
     })
 }

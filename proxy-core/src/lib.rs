@@ -29,6 +29,7 @@ pub mod counters;
 pub mod error;
 pub mod forward;
 pub mod http;
+pub mod http_mode;
 pub mod idle;
 pub mod listener;
 pub mod log;

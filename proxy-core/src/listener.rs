@@ -57,9 +57,15 @@ fn bind_error(loc: &Location, fe: &str, what: &str, e: &io::Error) -> String {
 fn bind_tcp(addr: std::net::SocketAddr, backlog: u32) -> io::Result<std::net::TcpListener> {
     // tokio's socket builder needs a reactor for the final step; a
     // throw-away one is enough since the socket is handed back as std.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
     rt.block_on(async {
-        let sock = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        let sock = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
         sock.set_reuseaddr(true)?;
         sock.bind(addr)?;
         sock.listen(backlog)?.into_std()
@@ -71,10 +77,16 @@ fn bind_one(addr: &BindAddr, backlog: u32) -> io::Result<BoundSocket> {
         BindAddr::Tcp(a) => Ok(BoundSocket::Tcp(bind_tcp(*a, backlog)?)),
         BindAddr::Unix(path) => {
             // A stale socket file from an earlier run would make bind fail.
-            if std::fs::symlink_metadata(path).map(|m| is_socket(&m)).unwrap_or(false) {
+            if std::fs::symlink_metadata(path)
+                .map(|m| is_socket(&m))
+                .unwrap_or(false)
+            {
                 let _ = std::fs::remove_file(path);
             }
-            Ok(BoundSocket::Unix(StdUnixListener::bind(path)?, path.clone()))
+            Ok(BoundSocket::Unix(
+                StdUnixListener::bind(path)?,
+                path.clone(),
+            ))
         }
         BindAddr::Fd(n) => {
             let fd = crate::sys::adopt_fd(*n)?;
@@ -110,7 +122,12 @@ pub fn bind_all(config: &Config) -> Result<Vec<Listener>, Vec<String>> {
             for a in &b.addrs {
                 id += 1;
                 match bind_one(a, backlog) {
-                    Ok(socket) => out.push(Listener { proxy: idx, id, name: b.name.clone(), socket }),
+                    Ok(socket) => out.push(Listener {
+                        proxy: idx,
+                        id,
+                        name: b.name.clone(),
+                        socket,
+                    }),
                     Err(e) => {
                         let what = match a {
                             BindAddr::Tcp(s) => s.to_string(),
@@ -163,19 +180,32 @@ async fn permit(sem: &Option<Arc<Semaphore>>) -> Option<Option<tokio::sync::Owne
 }
 
 /// Starts this thread's accept loop for `l`; it ends when `stop` flips.
-pub fn spawn_accept_loop(st: Arc<State>, l: &Listener, mut stop: watch::Receiver<bool>) -> io::Result<()> {
+pub fn spawn_accept_loop(
+    st: Arc<State>,
+    l: &Listener,
+    mut stop: watch::Receiver<bool>,
+) -> io::Result<()> {
     let sock = l.for_this_thread()?;
     let (fe_idx, lid) = (l.proxy, l.id);
     tokio::spawn(async move {
-        let fe_limit = st.proxies.get(fe_idx).and_then(|p| p.fe.as_ref()).and_then(|f| f.limit.clone());
+        let fe_limit = st
+            .proxies
+            .get(fe_idx)
+            .and_then(|p| p.fe.as_ref())
+            .and_then(|f| f.limit.clone());
         let fe_limit = fe_limit.map(Some).unwrap_or(None);
-        let http = st.proxies.get(fe_idx).is_some_and(|p| p.mode == crate::config::Mode::Http);
+        let http = st
+            .proxies
+            .get(fe_idx)
+            .is_some_and(|p| p.mode == crate::config::Mode::Http);
         loop {
             let admitted = tokio::select! {
                 p = async { (permit(&st.global_limit).await, permit(&fe_limit).await) } => p,
                 _ = stop.changed() => return,
             };
-            let (Some(global), Some(frontend)) = admitted else { return };
+            let (Some(global), Some(frontend)) = admitted else {
+                return;
+            };
             let accepted = tokio::select! {
                 r = accept(&sock) => r,
                 _ = stop.changed() => return,
@@ -203,7 +233,13 @@ pub fn spawn_accept_loop(st: Arc<State>, l: &Listener, mut stop: watch::Receiver
             conn.transport = transport.0;
             let permits = Permits { global, frontend };
             if http {
-                tokio::spawn(crate::http_mode::run_stream(st.clone(), fe_idx, lid, conn, permits));
+                tokio::spawn(crate::http_mode::run_stream(
+                    st.clone(),
+                    fe_idx,
+                    lid,
+                    conn,
+                    permits,
+                ));
             } else {
                 tokio::spawn(run_stream(st.clone(), fe_idx, lid, conn, permits));
             }

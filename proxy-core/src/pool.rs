@@ -57,7 +57,12 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn new(name: &'static str, obj_size: usize, cap: Option<usize>, fail_pct: u32) -> Arc<Pool> {
+    pub fn new(
+        name: &'static str,
+        obj_size: usize,
+        cap: Option<usize>,
+        fail_pct: u32,
+    ) -> Arc<Pool> {
         Arc::new(Pool {
             name,
             obj_size,
@@ -80,7 +85,9 @@ impl Pool {
             Some(cap) => {
                 let grabbed = self
                     .used
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| (u < cap).then_some(u + 1));
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                        (u < cap).then_some(u + 1)
+                    });
                 match grabbed {
                     Ok(prev) => prev + 1,
                     Err(_) => {
@@ -91,7 +98,9 @@ impl Pool {
             }
         };
         self.allocated.fetch_max(used, Ordering::Relaxed);
-        Ok(PoolSlot { pool: Arc::clone(self) })
+        Ok(PoolSlot {
+            pool: Arc::clone(self),
+        })
     }
 
     pub fn stats(&self) -> PoolStats {

@@ -38,9 +38,13 @@ pub struct StartError(pub Vec<String>);
 pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     let listeners = bind_all(&config).map_err(StartError)?;
     if opts.daemon || config.global.daemon {
-        crate::sys::daemonize().map_err(|e| StartError(vec![format!("cannot fork into the background: {e}")]))?;
+        crate::sys::daemonize()
+            .map_err(|e| StartError(vec![format!("cannot fork into the background: {e}")]))?;
     }
-    let pidfile = opts.pidfile.clone().or_else(|| config.global.pidfile.clone());
+    let pidfile = opts
+        .pidfile
+        .clone()
+        .or_else(|| config.global.pidfile.clone());
     if let Some(p) = &pidfile {
         std::fs::write(p, format!("{}\n", std::process::id()))
             .map_err(|e| StartError(vec![format!("Cannot create pidfile {}: {e}", p.display())]))?;
@@ -57,7 +61,7 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
         let ready = ready_tx.clone();
         std::thread::Builder::new()
             .name(format!("worker-{t}"))
-            .spawn(move || worker(st, &ls, stop, ready))
+            .spawn(move || worker(st, ls, stop, ready))
             .map_err(|e| StartError(vec![format!("cannot start worker thread: {e}")]))?;
     }
     drop(ready_tx);
@@ -90,8 +94,16 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     Ok(code)
 }
 
-fn worker(st: Arc<State>, listeners: &[Listener], stop: watch::Receiver<bool>, ready: std::sync::mpsc::Sender<Result<(), String>>) {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+fn worker(
+    st: Arc<State>,
+    listeners: Arc<Vec<Listener>>,
+    stop: watch::Receiver<bool>,
+    ready: std::sync::mpsc::Sender<Result<(), String>>,
+) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             let _ = ready.send(Err(format!("cannot start a worker: {e}")));
@@ -99,12 +111,15 @@ fn worker(st: Arc<State>, listeners: &[Listener], stop: watch::Receiver<bool>, r
         }
     };
     rt.block_on(async move {
-        for l in listeners {
+        for l in listeners.iter() {
             if let Err(e) = spawn_accept_loop(st.clone(), l, stop.clone()) {
                 let _ = ready.send(Err(format!("cannot listen on frontend #{}: {e}", l.proxy)));
                 return;
             }
         }
+        // The loops hold their own copies of the sockets: letting go of the
+        // originals is what lets a soft stop close the ports.
+        drop(listeners);
         let _ = ready.send(Ok(()));
         // Streams run as tasks of this loop; the process exits from the
         // main thread, so this thread just keeps serving.

@@ -68,7 +68,12 @@ impl State {
             connection: Pool::new("connection", CONN_OBJ_SIZE, g.conn_pool_max, g.fail_alloc),
             stream: Pool::new("stream", STREAM_OBJ_SIZE, None, g.fail_alloc),
         };
-        let find = |name: &str| config.proxies.iter().position(|p| p.name == name && p.kind.has_backend());
+        let find = |name: &str| {
+            config
+                .proxies
+                .iter()
+                .position(|p| p.name == name && p.kind.has_backend())
+        };
         let proxies = config
             .proxies
             .iter()
@@ -87,15 +92,28 @@ impl State {
                         .or_else(|| p.kind.has_backend().then_some(idx));
                     Frontend {
                         counters: Counters::default(),
-                        limit: p.maxconn.filter(|&m| m > 0).map(|m| Arc::new(Semaphore::new(m as usize))),
+                        limit: p
+                            .maxconn
+                            .filter(|&m| m > 0)
+                            .map(|m| Arc::new(Semaphore::new(m as usize))),
                         backend,
                     }
                 });
                 let be = p.kind.has_backend().then(|| Backend::from_config(p));
-                Proxy { idx, name: p.name.clone(), mode: p.mode, cfg: p.clone(), fe, be }
+                Proxy {
+                    idx,
+                    name: p.name.clone(),
+                    mode: p.mode,
+                    cfg: p.clone(),
+                    fe,
+                    be,
+                }
             })
             .collect();
-        let global_limit = g.maxconn.filter(|&m| m > 0).map(|m| Arc::new(Semaphore::new(m as usize)));
+        let global_limit = g
+            .maxconn
+            .filter(|&m| m > 0)
+            .map(|m| Arc::new(Semaphore::new(m as usize)));
         Arc::new(State {
             proxies,
             pools,
@@ -110,7 +128,9 @@ impl State {
 
     /// The proxy index of a backend (or listen) by name.
     pub fn backend_index(&self, name: &str) -> Option<usize> {
-        self.proxies.iter().position(|p| p.be.is_some() && p.name == name)
+        self.proxies
+            .iter()
+            .position(|p| p.be.is_some() && p.name == name)
     }
 
     pub fn is_stopping(&self) -> bool {

@@ -29,9 +29,19 @@ pub struct Permits {
 }
 
 /// Runs one TCP-mode stream to its end.
-pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client: Connection, _permits: Permits) {
-    let Some(fe_proxy) = st.proxies.get(fe_idx) else { return };
-    let Some(fe) = fe_proxy.fe.as_ref() else { return };
+pub async fn run_stream(
+    st: Arc<State>,
+    fe_idx: usize,
+    listener_id: u32,
+    client: Connection,
+    _permits: Permits,
+) {
+    let Some(fe_proxy) = st.proxies.get(fe_idx) else {
+        return;
+    };
+    let Some(fe) = fe_proxy.fe.as_ref() else {
+        return;
+    };
     let _act = CurGuard::enter(&st.global);
     let _fec = CurGuard::enter(&fe.counters);
     let mut s = match Stream::new(&st.pools.stream, client, fe_idx) {
@@ -40,15 +50,25 @@ pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client:
         // back to its pool) right here.
         Err((_conn, _e)) => return,
     };
-    st.streams_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    st.streams_total
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let client_addr = match s.si[0].conn().and_then(|c| c.from) {
         Some(a) => ClientAddr::Inet(a),
         None => ClientAddr::Unix { listener_id },
     };
     if !fe_proxy.cfg.tcplog && !fe_proxy.cfg.logs.is_empty() {
-        let local = s.si[0].conn_mut().and_then(|c| c.dst()).map_or(ClientAddr::Unknown, ClientAddr::Inet);
+        let local = s.si[0]
+            .conn_mut()
+            .and_then(|c| c.dst())
+            .map_or(ClientAddr::Unknown, ClientAddr::Inet);
         let mut line = String::new();
-        format_default_connect(&client_addr, &local, &fe_proxy.name, fe_proxy.mode, &mut line);
+        format_default_connect(
+            &client_addr,
+            &local,
+            &fe_proxy.name,
+            fe_proxy.mode,
+            &mut line,
+        );
         traffic(fe_idx, &line);
     }
 
@@ -66,17 +86,31 @@ pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client:
                 let _bec = CurGuard::enter(&be.counters);
                 serve(&st, fe_proxy, bp, &mut s, &mut info, &mut totals).await;
                 if let Some(i) = s.srv {
-                    be.servers[i].counters.bytes_in.fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
-                    be.servers[i].counters.bytes_out.fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
+                    be.servers[i]
+                        .counters
+                        .bytes_in
+                        .fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
+                    be.servers[i]
+                        .counters
+                        .bytes_out
+                        .fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
                 }
-                be.counters.bytes_in.fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
-                be.counters.bytes_out.fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
+                be.counters
+                    .bytes_in
+                    .fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
+                be.counters
+                    .bytes_out
+                    .fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
                 release_server(be, &mut s);
             }
         }
     }
-    fe.counters.bytes_in.fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
-    fe.counters.bytes_out.fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
+    fe.counters
+        .bytes_in
+        .fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
+    fe.counters
+        .bytes_out
+        .fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
     // Close the server side before logging, as HAProxy does, so the line's
     // counters no longer include this stream on the backend.
     s.si[1].release_endpoint();
@@ -84,7 +118,14 @@ pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client:
 }
 
 /// Connects and forwards; records the outcome in the stream.
-async fn serve(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, info: &mut ConnectInfo, totals: &mut Totals) {
+async fn serve(
+    st: &State,
+    fe: &Proxy,
+    bp: &Proxy,
+    s: &mut Stream,
+    info: &mut ConnectInfo,
+    totals: &mut Totals,
+) {
     let srv_guard;
     // While the server side is being reached, watch the client: a reset
     // there aborts the attempt (`CC`). Its socket is lent to the watcher
@@ -108,14 +149,22 @@ async fn serve(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, info: &mut Co
         Some(r) => r,
         None => {
             let state = s.si[1].state;
-            let finst = if state == SiState::Que { FinState::Q } else { FinState::C };
+            let finst = if state == SiState::Que {
+                FinState::Q
+            } else {
+                FinState::C
+            };
             s.set_finst(finst);
             Err(ProxyError::new(ErrorKind::ClientAborted))
         }
     };
     match connected {
         Ok(()) => {
-            srv_guard = s.srv.and_then(|i| bp.be.as_ref().map(|b| CurGuard::enter(&b.servers[i].counters)));
+            srv_guard = s.srv.and_then(|i| {
+                bp.be
+                    .as_ref()
+                    .map(|b| CurGuard::enter(&b.servers[i].counters))
+            });
         }
         Err(e) => {
             fail(s, &e);
@@ -139,7 +188,14 @@ async fn serve(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, info: &mut Co
         fail(s, &ProxyError::new(ErrorKind::Internal));
         return;
     };
-    let end = forward(&mut client.transport, &mut server.transport, timeouts, bufsize, totals).await;
+    let end = forward(
+        &mut client.transport,
+        &mut server.transport,
+        timeouts,
+        bufsize,
+        totals,
+    )
+    .await;
     s.req.total = totals.req;
     s.res.total = totals.res;
     let (cause, si_side) = match end {
@@ -153,7 +209,11 @@ async fn serve(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, info: &mut Co
         s.set_err(cause);
         s.set_finst(FinState::D);
         if let Some(be) = bp.be.as_ref() {
-            let c = if side == 0 { &be.counters.cli_aborts } else { &be.counters.srv_aborts };
+            let c = if side == 0 {
+                &be.counters.cli_aborts
+            } else {
+                &be.counters.srv_aborts
+            };
             c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
@@ -177,6 +237,16 @@ async fn client_aborted(t: &Transport) {
 
 fn fail(s: &mut Stream, e: &ProxyError) {
     s.set_err(e.err_cause());
+    // The phase is the one the error interrupted (HAProxy's srv_error
+    // sets it with the cause): waiting in the queue, or connecting.
+    match e.kind {
+        ErrorKind::QueueTimeout => s.set_finst(FinState::Q),
+        ErrorKind::ConnectFailed
+        | ErrorKind::ConnectTimeout
+        | ErrorKind::Resource
+        | ErrorKind::NoServer => s.set_finst(FinState::C),
+        _ => {}
+    }
     s.si[1].err_type |= e.si_err_type();
 }
 
@@ -197,7 +267,10 @@ fn log_stream(
     }
     let now = Instant::now();
     let acc = s.timers.accept;
-    let t_queue = s.timers.queued.map_or(-1, |q| q.saturating_duration_since(acc).as_millis() as i64);
+    let t_queue = s
+        .timers
+        .queued
+        .map_or(-1, |q| q.saturating_duration_since(acc).as_millis() as i64);
     let t_connect = match (s.timers.queued, s.timers.connected) {
         (Some(q), Some(c)) => c.saturating_duration_since(q).as_millis() as i64,
         _ => -1,
@@ -207,7 +280,9 @@ fn log_stream(
         (Some(b), Some(i)) => (b.servers[i].name.as_str(), b.servers[i].counters.cur()),
         _ => ("<NOSRV>", 0),
     };
-    let beconn = be.and_then(|b| b.be.as_ref()).map_or(0, |b| b.counters.cur());
+    let beconn = be
+        .and_then(|b| b.be.as_ref())
+        .map_or(0, |b| b.counters.cur());
     let fe_counters = fe.fe.as_ref().map_or(0, |f| f.counters.cur());
     let rec = TcpLogRecord {
         client,
@@ -236,4 +311,3 @@ fn log_stream(
     format_tcplog(&rec, &mut line);
     traffic(fe.idx, &line);
 }
-

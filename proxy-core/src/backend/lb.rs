@@ -27,13 +27,22 @@ fn has_room(s: &Server) -> bool {
 
 impl LbState {
     pub fn new(n: usize) -> LbState {
-        LbState { current: vec![0; n], next: 0 }
+        LbState {
+            current: vec![0; n],
+            next: 0,
+        }
     }
 
     /// Picks a server for a new stream, or `None` when every usable server
     /// is full. `usable` says which servers are candidates (the active ones,
     /// or the backups when no active one is up).
-    pub fn pick(&mut self, algo: Balance, servers: &[Server], usable: &[usize], client: Option<IpAddr>) -> Option<usize> {
+    pub fn pick(
+        &mut self,
+        algo: Balance,
+        servers: &[Server],
+        usable: &[usize],
+        client: Option<IpAddr>,
+    ) -> Option<usize> {
         match algo {
             Balance::RoundRobin | Balance::StaticRr => self.smooth_rr(servers, usable),
             Balance::LeastConn => self.least_conn(servers, usable),
@@ -98,7 +107,10 @@ impl LbState {
 /// appears as many times as its weight, so a client keeps its server as long
 /// as the set of usable servers does not change.
 fn pick_by_hash(servers: &[Server], usable: &[usize], client: Option<IpAddr>) -> Option<usize> {
-    let total: u64 = usable.iter().map(|&i| u64::from(servers[i].weight.load(Ordering::Relaxed))).sum();
+    let total: u64 = usable
+        .iter()
+        .map(|&i| u64::from(servers[i].weight.load(Ordering::Relaxed)))
+        .sum();
     if total == 0 {
         return None;
     }
@@ -106,7 +118,9 @@ fn pick_by_hash(servers: &[Server], usable: &[usize], client: Option<IpAddr>) ->
         Some(IpAddr::V4(a)) => hash32(u32::from(a)),
         Some(IpAddr::V6(a)) => {
             let o = a.octets();
-            let folded = o.chunks(4).fold(0u32, |acc, c| acc ^ u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+            let folded = o.chunks(4).fold(0u32, |acc, c| {
+                acc ^ u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+            });
             hash32(folded)
         }
         None => 0,
@@ -141,7 +155,11 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn servers(weights: &[u32]) -> Vec<Server> {
-        weights.iter().enumerate().map(|(i, &w)| Server::for_test(i, w, 0)).collect()
+        weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| Server::for_test(i, w, 0))
+            .collect()
     }
 
     fn count(algo: Balance, s: &[Server], n: usize) -> Vec<usize> {
@@ -159,7 +177,9 @@ mod tests {
         let s = servers(&[5, 1, 1]);
         assert_eq!(count(Balance::RoundRobin, &s, 700), vec![500, 100, 100]);
         let mut lb = LbState::new(3);
-        let seq: Vec<usize> = (0..7).map(|_| lb.pick(Balance::RoundRobin, &s, &[0, 1, 2], None).unwrap()).collect();
+        let seq: Vec<usize> = (0..7)
+            .map(|_| lb.pick(Balance::RoundRobin, &s, &[0, 1, 2], None).unwrap())
+            .collect();
         assert_eq!(seq, vec![0, 0, 1, 0, 2, 0, 0]);
     }
 
@@ -190,7 +210,11 @@ mod tests {
         assert_eq!(lb.pick(Balance::First, &s, &[0, 1, 2], None), Some(1));
         s[1].cur_sess.store(2, Ordering::Relaxed);
         s[2].cur_sess.store(2, Ordering::Relaxed);
-        assert_eq!(lb.pick(Balance::First, &s, &[0, 1, 2], None), None, "all full: queue");
+        assert_eq!(
+            lb.pick(Balance::First, &s, &[0, 1, 2], None),
+            None,
+            "all full: queue"
+        );
     }
 
     #[test]

@@ -132,7 +132,12 @@ pub struct Backend {
 
 impl Backend {
     pub fn from_config(p: &ProxyConfig) -> Backend {
-        let servers: Vec<Server> = p.servers.iter().enumerate().map(|(i, s)| Server::from_config(i, s)).collect();
+        let servers: Vec<Server> = p
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Server::from_config(i, s))
+            .collect();
         Backend {
             balance: p.balance,
             dispatch: p.dispatch,
@@ -140,7 +145,11 @@ impl Backend {
             counters: Counters::default(),
             queued: AtomicU32::new(0),
             queued_total: AtomicU64::new(0),
-            shared: Mutex::new(Shared { lb: LbState::new(servers.len()), queue: VecDeque::new(), next_ticket: 0 }),
+            shared: Mutex::new(Shared {
+                lb: LbState::new(servers.len()),
+                queue: VecDeque::new(),
+                next_ticket: 0,
+            }),
             servers,
         }
     }
@@ -155,27 +164,48 @@ impl Backend {
     /// none, the first backup (HAProxy's default without `allbackups`).
     fn usable(&self) -> Vec<usize> {
         let live = |s: &&Server| !s.disabled;
-        let active: Vec<usize> = self.servers.iter().filter(live).filter(|s| !s.backup).map(|s| s.idx).collect();
+        let active: Vec<usize> = self
+            .servers
+            .iter()
+            .filter(live)
+            .filter(|s| !s.backup)
+            .map(|s| s.idx)
+            .collect();
         if !active.is_empty() {
             return active;
         }
-        self.servers.iter().filter(live).find(|s| s.backup).map(|s| vec![s.idx]).unwrap_or_default()
+        self.servers
+            .iter()
+            .filter(live)
+            .find(|s| s.backup)
+            .map(|s| vec![s.idx])
+            .unwrap_or_default()
     }
 
     /// Servers that may take traffic (enabled, weight above 0), for `nbsrv`.
     pub fn usable_count(&self) -> u32 {
-        self.servers.iter().filter(|s| !s.disabled && s.weight.load(Ordering::Relaxed) > 0).count() as u32
+        self.servers
+            .iter()
+            .filter(|s| !s.disabled && s.weight.load(Ordering::Relaxed) > 0)
+            .count() as u32
     }
 
     /// Chooses a server and takes a slot on it, or queues the caller.
     pub fn assign(&self, client: Option<IpAddr>) -> Assignment {
         let usable = self.usable();
-        if usable.iter().all(|&i| self.servers[i].weight.load(Ordering::Relaxed) == 0) {
+        if usable
+            .iter()
+            .all(|&i| self.servers[i].weight.load(Ordering::Relaxed) == 0)
+        {
             return Assignment::NoServer;
         }
         let mut sh = self.lock();
         // Streams already waiting go first: a newcomer does not overtake them.
-        let picked = if sh.queue.is_empty() { sh.lb.pick(self.balance, &self.servers, &usable, client) } else { None };
+        let picked = if sh.queue.is_empty() {
+            sh.lb.pick(self.balance, &self.servers, &usable, client)
+        } else {
+            None
+        };
         match picked {
             Some(i) => {
                 self.servers[i].cur_sess.fetch_add(1, Ordering::Relaxed);
@@ -238,7 +268,11 @@ mod tests {
             counters: Counters::default(),
             queued: AtomicU32::new(0),
             queued_total: AtomicU64::new(0),
-            shared: Mutex::new(Shared { lb: LbState::new(n), queue: VecDeque::new(), next_ticket: 0 }),
+            shared: Mutex::new(Shared {
+                lb: LbState::new(n),
+                queue: VecDeque::new(),
+                next_ticket: 0,
+            }),
         };
         b.servers = (0..n).map(|i| Server::for_test(i, 1, maxconn)).collect();
         b
@@ -248,11 +282,17 @@ mod tests {
     fn full_servers_queue_and_a_release_hands_the_slot_over() {
         let b = backend(1, 1);
         assert!(matches!(b.assign(None), Assignment::Server(0)));
-        let Assignment::Queued(mut t) = b.assign(None) else { panic!("expected a queue") };
+        let Assignment::Queued(mut t) = b.assign(None) else {
+            panic!("expected a queue")
+        };
         assert_eq!(b.queued.load(Ordering::Relaxed), 1);
         b.release(0);
         assert_eq!(t.rx.try_recv().unwrap(), 0);
-        assert_eq!(b.servers[0].cur_sess.load(Ordering::Relaxed), 1, "the slot moved, not freed");
+        assert_eq!(
+            b.servers[0].cur_sess.load(Ordering::Relaxed),
+            1,
+            "the slot moved, not freed"
+        );
         b.release(0);
         assert_eq!(b.servers[0].cur_sess.load(Ordering::Relaxed), 0);
     }
@@ -261,8 +301,12 @@ mod tests {
     fn a_waiter_that_left_is_skipped() {
         let b = backend(1, 1);
         let _ = b.assign(None);
-        let Assignment::Queued(t1) = b.assign(None) else { panic!() };
-        let Assignment::Queued(mut t2) = b.assign(None) else { panic!() };
+        let Assignment::Queued(t1) = b.assign(None) else {
+            panic!()
+        };
+        let Assignment::Queued(mut t2) = b.assign(None) else {
+            panic!()
+        };
         assert_eq!(t2.position, 1);
         assert_eq!(b.dequeue(t1), None);
         b.release(0);
@@ -273,7 +317,9 @@ mod tests {
     fn dequeue_after_grant_returns_the_slot() {
         let b = backend(1, 1);
         let _ = b.assign(None);
-        let Assignment::Queued(t) = b.assign(None) else { panic!() };
+        let Assignment::Queued(t) = b.assign(None) else {
+            panic!()
+        };
         b.release(0);
         assert_eq!(b.dequeue(t), Some(0));
     }

@@ -99,6 +99,35 @@ fn missing_timeouts(px: &ProxyConfig) -> bool {
             && (t.connect.is_none() || t.server.is_none()))
 }
 
+/// A TCP proxy ignores its HTTP settings, with HAProxy's warnings.
+fn http_only(cfg: &mut ProxyConfig, warnings: &mut Vec<String>) {
+    let who = format!("{} '{}'", type_str(cfg.kind), cfg.name);
+    let http = &mut cfg.http;
+    if cfg.kind.has_frontend() && http.monitor_uri.take().is_some() {
+        warnings.push(format!(
+            "config : monitor-uri will be ignored for {who} (needs 'mode http')."
+        ));
+    }
+    let mut rules = |name: &str, empty: bool| {
+        if !empty {
+            warnings.push(format!(
+                "config : '{name}' rules ignored for {who} as they require HTTP mode."
+            ));
+        }
+    };
+    rules("http-request", http.request.is_empty());
+    rules("http-response", http.response.is_empty());
+    rules("redirect", http.redirects.is_empty());
+    http.request.clear();
+    http.response.clear();
+    http.redirects.clear();
+    if http.forwardfor.take().is_some() {
+        warnings.push(format!(
+            "config : 'option forwardfor' ignored for {who} as it requires HTTP mode."
+        ));
+    }
+}
+
 /// Turns the parsed sections into the final [`Config`], recording what is
 /// wrong in `errors` and `warnings`.
 pub(super) fn finalize(
@@ -152,18 +181,24 @@ pub(super) fn finalize(
                     px.name
                 ));
             }
+            // Errors point at the rule's own line when it is known (a
+            // default_backend inherited from defaults points at the proxy).
+            let dloc = st
+                .default_backend_loc
+                .clone()
+                .unwrap_or_else(|| px.loc.clone());
             let routes = px
                 .default_backend
                 .iter()
-                .map(|b| (b.as_str(), "default_backend"));
+                .map(|b| (b.as_str(), "default_backend", dloc.clone()));
             let routes = routes.chain(
                 px.use_backends
                     .iter()
-                    .map(|u| (u.backend.as_str(), "use_backend")),
+                    .map(|u| (u.backend.as_str(), "use_backend", u.loc.clone())),
             );
-            for (target, rule) in routes {
+            for (target, rule, loc) in routes {
                 if let Some(msg) = check_route(px, &all, target, rule) {
-                    error(errors, &px.loc, msg);
+                    error(errors, &loc, msg);
                 }
             }
             if px.httplog && px.mode == Mode::Tcp {
@@ -176,6 +211,18 @@ pub(super) fn finalize(
                 st.cfg.httplog = false;
                 st.cfg.tcplog = true;
             }
+        }
+        for (b, loc) in &st.nbsrv_refs {
+            if !all.iter().any(|p| p.kind.has_backend() && p.name == *b) {
+                let msg = format!(
+                    "unable to find backend '{b}' referenced in arg 1 of ACL keyword 'nbsrv' in proxy '{}'.",
+                    px.name
+                );
+                error(errors, loc, msg);
+            }
+        }
+        if px.mode == Mode::Tcp {
+            http_only(&mut st.cfg, warnings);
         }
         if missing_timeouts(px) {
             warnings.push(format!(
@@ -248,20 +295,20 @@ backend c
         let e = errors("frontend fe\n bind :1\n default_backend nope\n use_backend fe\n use_backend %[req.hdr(host)]\n");
         assert_eq!(
             e[0],
-            "parsing [t.cfg:1] : Proxy 'fe': unable to find required default_backend: 'nope'."
+            "parsing [t.cfg:3] : Proxy 'fe': unable to find required default_backend: 'nope'."
         );
         assert_eq!(
             e[1],
-            "parsing [t.cfg:1] : Proxy 'fe': unable to find required use_backend: 'fe'."
+            "parsing [t.cfg:4] : Proxy 'fe': unable to find required use_backend: 'fe'."
         );
         assert_eq!(e.len(), 2);
         assert_eq!(
             error("listen li\n bind :1\n default_backend li\n"),
-            "parsing [t.cfg:1] : Proxy 'li': loop detected for default_backend: 'li'."
+            "parsing [t.cfg:3] : Proxy 'li': loop detected for default_backend: 'li'."
         );
         assert_eq!(
-            error("frontend fe\n mode http\n bind :1\n use_backend be if x\nbackend be\n server s 127.0.0.1\n"),
-            "parsing [t.cfg:1] : http frontend 'fe' (t.cfg:1) tries to use incompatible tcp backend 'be' (t.cfg:5) \
+            error("frontend fe\n mode http\n bind :1\n use_backend be if TRUE\nbackend be\n server s 127.0.0.1\n"),
+            "parsing [t.cfg:4] : http frontend 'fe' (t.cfg:1) tries to use incompatible tcp backend 'be' (t.cfg:5) \
              in a 'use_backend' rule (see 'mode')."
         );
         assert!(error("frontend fe\n bind :1\n default_backend be\nbackend be\n mode http\n")
@@ -304,5 +351,49 @@ listen li
                 "config : missing timeouts for frontend 'f'.{TIMEOUTS_HELP}"
             )]
         );
+    }
+
+    #[test]
+    fn nbsrv_references() {
+        let fe = |l: &str| {
+            format!("defaults d\n mode http\nfrontend f\n bind :1\n{l}\n default_backend b\nbackend b\nbackend c\n")
+        };
+        let c = ok(&fe(
+            " acl dead nbsrv(b) lt 1\n http-request return status 503 if dead || { nbsrv(c) 0 }",
+        ));
+        assert!(c.proxy("f").unwrap().http.request[0].cond.is_some());
+        assert_eq!(
+            error(&fe(" acl j nbsrv(zz) 1")),
+            "parsing [t.cfg:5] : unable to find backend 'zz' referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'f'."
+        );
+        assert_eq!(
+            error(&fe(" acl h nbsrv ge 1")),
+            "parsing [t.cfg:5] : proxy 'f', referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'f', has not backend capability."
+        );
+        ok("listen l\n mode http\n bind :1\n acl h nbsrv ge 1\n");
+        let e = errors(&fe(
+            " http-request deny if { nbsrv(x) 0 }\n http-request deny if { nbsrv(y) 0 }",
+        ));
+        assert_eq!(e.len(), 2);
+    }
+
+    #[test]
+    fn tcp_mode_ignores_http_settings() {
+        let c = ok("listen l\n bind :1\n http-request deny\n http-response deny\n redirect location /x\n monitor-uri /m\n option forwardfor\n acl p path /p\n use_backend l2 if p\nlisten l2\n bind :2\n");
+        let who = "proxy 'l'";
+        for w in [
+            format!("config : monitor-uri will be ignored for {who} (needs 'mode http')."),
+            format!("config : 'http-request' rules ignored for {who} as they require HTTP mode."),
+            format!("config : 'http-response' rules ignored for {who} as they require HTTP mode."),
+            format!("config : 'redirect' rules ignored for {who} as they require HTTP mode."),
+            format!("config : 'option forwardfor' ignored for {who} as it requires HTTP mode."),
+        ] {
+            assert!(c.warnings.contains(&w), "{w}\n{:?}", c.warnings);
+        }
+        let h = &c.proxy("l").unwrap().http;
+        assert!(h.request.is_empty() && h.response.is_empty() && h.redirects.is_empty());
+        assert!(h.monitor_uri.is_none() && h.forwardfor.is_none());
+        // Conditions still work in TCP mode (use_backend).
+        assert!(c.proxy("l").unwrap().use_backends[0].cond.is_some());
     }
 }

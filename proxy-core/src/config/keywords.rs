@@ -8,7 +8,10 @@
 //! the proxy lacks the frontend or backend side (`ignored`); anywhere else in
 //! the same family of sections it is an error.
 
+use super::kw_acl::acl;
 use super::kw_global as g;
+use super::kw_http as h;
+use super::kw_http_misc as hm;
 use super::kw_option::option;
 use super::kw_proxy as p;
 use super::kw_server as s;
@@ -105,6 +108,16 @@ pub(super) struct ProxyState {
     pub id_loc: Option<Location>,
     /// Where `option httplog` was set, for the mode check.
     pub httplog_loc: Option<Location>,
+    /// Where `default_backend` was set, for errors about its target.
+    pub default_backend_loc: Option<Location>,
+    /// Rule kinds this section wrote itself (`kw_http::SEEN_*`), for HAProxy's
+    /// "rule placed after" warnings; inherited rules do not count.
+    pub seen: u8,
+    /// For a defaults section with rules: which sides (`FRONTEND`,
+    /// `BACKEND`) of proxies inherit from it.
+    pub rule_users: u8,
+    /// `nbsrv(<backend>)` references, checked once every backend is known.
+    pub nbsrv_refs: Vec<(String, Location)>,
 }
 
 impl ProxyState {
@@ -130,12 +143,21 @@ impl ProxyState {
                 logs: Vec::new(),
                 id_loc: None,
                 httplog_loc: None,
+                default_backend_loc: None,
+                seen: 0,
+                rule_users: 0,
+                nbsrv_refs: Vec::new(),
             };
         };
         let mut st = parent.clone();
         st.section = section;
         st.id_loc = None;
+        st.seen = 0;
+        st.rule_users = 0;
+        st.nbsrv_refs.clear();
         let cfg = &mut st.cfg;
+        // ACLs stay in their section; inherited rules keep theirs.
+        cfg.acls.clear();
         cfg.name = name.to_string();
         cfg.kind = kind;
         cfg.id = 0;
@@ -146,6 +168,9 @@ impl ProxyState {
             t.client_fin = None;
             cfg.maxconn = None;
             cfg.default_backend = None;
+            cfg.http.monitor_uri = None;
+            cfg.http.capture_request.clear();
+            cfg.http.capture_response.clear();
         }
         if !section.has_backend() {
             t.connect = None;
@@ -154,6 +179,7 @@ impl ProxyState {
             t.queue = None;
             t.tunnel = None;
             t.check = None;
+            cfg.http.reuse = Default::default();
         }
         st
     }
@@ -307,6 +333,16 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     negatable(px("log", D | F | B | L, 0, p::log)),
     px("id", F | B | L, 0, p::id),
     px("description", D | F | B | L, 0, p::description),
+    // HTTP rules and settings
+    px("acl", D | F | B | L, 0, acl),
+    px("http-request", D | F | B | L, 0, h::http_request),
+    px("http-response", D | F | B | L, 0, h::http_response),
+    px("redirect", F | B | L, 0, h::redirect),
+    px("tcp-request", D | F | B | L, 0, h::tcp_request),
+    px("errorfile", D | F | B | L, 0, hm::errorfile),
+    px("http-reuse", D | B | L, F, hm::http_reuse),
+    px("monitor-uri", D | F | L, B, hm::monitor_uri),
+    px("capture", D | F | L, B, hm::capture),
 ];
 
 /// Section keywords, also offered as suggestions for typos.

@@ -5,6 +5,8 @@
 
 use super::keywords::{suggest, Ctx, KwResult, ProxyState};
 use super::kw_proxy::{check_side, Side};
+use super::model_http::{ForwardFor, HttpConnMode};
+use crate::rules::acl::IpNet;
 
 type OptSet = fn(&mut ProxyState, &mut Ctx<'_>, bool) -> KwResult;
 
@@ -14,6 +16,11 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
     ("tcplog", Side::Front, opt_tcplog),
     ("httplog", Side::Front, opt_httplog),
     ("dontlognull", Side::Front, opt_dontlognull),
+    ("forwardfor", Side::Both, opt_forwardfor),
+    ("http-keep-alive", Side::Both, opt_conn_mode),
+    ("http-server-close", Side::Both, opt_conn_mode),
+    ("httpclose", Side::Both, opt_conn_mode),
+    ("http_proxy", Side::Both, opt_http_proxy),
 ];
 
 /// Real HAProxy options this proxy does not implement (yet): refused with a
@@ -28,19 +35,15 @@ const UNSUPPORTED_OPTIONS: &[&str] = &[
     "contstats",
     "dontlog-normal",
     "external-check",
-    "forwardfor",
     "h1-case-adjust-bogus-client",
     "h1-case-adjust-bogus-server",
     "http-buffer-request",
     "http-ignore-probes",
-    "http-keep-alive",
     "http-no-delay",
     "http-pretend-keepalive",
     "http-restrict-req-hdr-names",
-    "http-server-close",
     "http-use-proxy-header",
     "httpchk",
-    "httpclose",
     "independent-streams",
     "ldap-check",
     "log-health-checks",
@@ -68,15 +71,9 @@ const UNSUPPORTED_OPTIONS: &[&str] = &[
     "transparent",
 ];
 
-/// Options removed from HAProxy, with the reason it gives.
+/// Options removed from HAProxy, with the reason it gives. (`http_proxy`,
+/// removed in 2.5, is supported here: see `opt_http_proxy`.)
 const REMOVED_OPTIONS: &[(&str, &str)] = &[
-    (
-        "http_proxy",
-        "option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in \
-         HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with \
-         combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request \
-         do-resolve' if DNS resolution is desired.",
-    ),
     (
         "forceclose",
         "option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use \
@@ -165,6 +162,72 @@ fn opt_dontlognull(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult
     Ok(())
 }
 
+/// `option forwardfor [except <network>] [header <name>] [if-none]`.
+fn opt_forwardfor(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
+    if !on {
+        return Err("negation/default is not supported for option 'forwardfor'.".into());
+    }
+    let mut ff = ForwardFor {
+        except: None,
+        header: "X-Forwarded-For".into(),
+        if_none: false,
+    };
+    let mut i = 2;
+    while let Some(w) = ctx.arg(i) {
+        match w {
+            "except" => {
+                ff.except = Some(ctx.arg(i + 1).and_then(IpNet::parse).ok_or(
+                    "'option forwardfor except' expects <address>[/mask] as argument.",
+                )?);
+                i += 2;
+            }
+            "header" => {
+                let h = ctx
+                    .arg(i + 1)
+                    .filter(|h| !h.is_empty())
+                    .ok_or("'option forwardfor header' expects <header_name> as argument.")?;
+                ff.header = h.to_string();
+                i += 2;
+            }
+            "if-none" => {
+                ff.if_none = true;
+                i += 1;
+            }
+            _ => {
+                return Err("'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.".into())
+            }
+        }
+    }
+    st.cfg.http.forwardfor = Some(ff);
+    Ok(())
+}
+
+/// `option http-keep-alive|http-server-close|httpclose`: the last one
+/// wins; `no option X` goes back to keep-alive when X was in force.
+fn opt_conn_mode(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
+    no_more_args(ctx)?;
+    let mode = match ctx.arg(1) {
+        Some("http-server-close") => HttpConnMode::ServerClose,
+        Some("httpclose") => HttpConnMode::Close,
+        _ => HttpConnMode::KeepAlive,
+    };
+    let cur = &mut st.cfg.http.conn_mode;
+    if on {
+        *cur = mode;
+    } else if *cur == mode {
+        *cur = HttpConnMode::KeepAlive;
+    }
+    Ok(())
+}
+
+/// `option http_proxy`: HAProxy 2.5 removed it, we keep it (forward to
+/// the host and port of an absolute request URI).
+fn opt_http_proxy(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
+    no_more_args(ctx)?;
+    st.cfg.http.http_proxy = on;
+    Ok(())
+}
+
 fn no_more_args(ctx: &Ctx<'_>) -> KwResult {
     match (ctx.arg(1), ctx.arg(2)) {
         (Some(name), Some(extra)) => Err(format!(
@@ -216,10 +279,10 @@ backend d
         );
         assert!(error("defaults\n option tcplgo\n")
             .contains("unknown option 'tcplgo'. Did you mean 'option tcplog' maybe ?"));
-        assert!(error("defaults\n option forwardfor\n")
-            .contains("'option forwardfor' is not supported by this proxy."));
-        assert!(error("defaults\n option http_proxy\n")
-            .contains("option 'http_proxy' is not supported any more since HAProxy 2.5."));
+        assert!(error("defaults\n option tcpka\n")
+            .contains("'option tcpka' is not supported by this proxy."));
+        assert!(error("defaults\n option forceclose\n")
+            .contains("option 'forceclose' is not supported any more since HAProxy 2.0"));
         assert!(error("defaults\n no option foo\n")
             .contains("negation/default is not supported for option 'foo'."));
         assert!(error("defaults\n option\n").contains("'option' expects an option name."));
@@ -229,5 +292,53 @@ backend d
             .contains("'option httplog clf' is not supported"));
         assert!(error("defaults\n option redispatch x\n")
             .contains("'option redispatch' expects an integer"));
+    }
+
+    #[test]
+    fn http_options() {
+        use crate::config::model_http::HttpConnMode;
+        use crate::rules::acl::IpNet;
+        let c = ok("
+defaults
+    mode http
+    option forwardfor
+    option http-server-close
+frontend f
+    bind :1
+    option forwardfor except 127.0.0.0/8 header X-Client if-none
+    option httpclose
+backend b
+    no option http-server-close
+    option http_proxy
+backend c
+    option http-keep-alive
+    no option httpclose
+");
+        let f = &c.proxy("f").unwrap().http;
+        let ff = f.forwardfor.as_ref().unwrap();
+        assert_eq!(ff.except, IpNet::parse("127.0.0.0/8"));
+        assert_eq!((ff.header.as_str(), ff.if_none), ("X-Client", true));
+        assert_eq!(f.conn_mode, HttpConnMode::Close);
+        let b = &c.proxy("b").unwrap().http;
+        assert_eq!(b.forwardfor.as_ref().unwrap().header, "X-Forwarded-For");
+        assert_eq!((b.conn_mode, b.http_proxy), (HttpConnMode::KeepAlive, true));
+        assert_eq!(
+            c.proxy("c").unwrap().http.conn_mode,
+            HttpConnMode::KeepAlive
+        );
+        let e = |l: &str| error(&format!("defaults\n {l}\n"));
+        assert!(e("option forwardfor except")
+            .ends_with("'option forwardfor except' expects <address>[/mask] as argument."));
+        assert!(e("option forwardfor except foo").contains("expects <address>[/mask]"));
+        assert!(e("option forwardfor header")
+            .ends_with("'option forwardfor header' expects <header_name> as argument."));
+        assert!(e("option forwardfor bar").ends_with(
+            "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'."
+        ));
+        assert!(e("no option forwardfor")
+            .ends_with("negation/default is not supported for option 'forwardfor'."));
+        assert!(e("option http-keep-alive x")
+            .ends_with("'option http-keep-alive' cannot handle unexpected argument 'x'."));
+        assert!(e("option http_proxy x").contains("cannot handle unexpected argument 'x'"));
     }
 }

@@ -9,6 +9,8 @@ use super::addr::{
     inet_family, parse_inet, parse_socket_addr, split_prefix, unsupported_family, Family,
 };
 use super::keywords::{Ctx, KwResult, LogItem, ProxyState};
+use super::kw_acl::{parse_cond, RuleSet};
+use super::kw_http::SEEN_USE_BACKEND;
 use super::logtarget::{parse_log, LogLine};
 use super::model::{Balance, Mode, SourceAddr, Timeouts, UseBackend};
 use super::units::parse_time;
@@ -38,21 +40,25 @@ pub(super) fn default_backend(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResul
         .ok_or("'default_backend' expects a backend name.")?;
     ctx.max_args(1)?;
     st.cfg.default_backend = Some(name.to_string());
+    st.default_backend_loc = Some(ctx.loc.clone());
     Ok(())
 }
 
-/// `use_backend <name> [if|unless <cond>...]`; the condition words are kept
-/// as written for the ACL work.
+/// `use_backend <name> [if|unless <cond>...]`.
 pub(super) fn use_backend(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
-    let name = ctx.arg(1).ok_or("'use_backend' expects a backend name.")?;
+    let args = ctx.args;
+    let name = args.get(1).ok_or("'use_backend' expects a backend name.")?;
     if let Some(w) = ctx.arg(2).filter(|w| *w != "if" && *w != "unless") {
         return Err(format!(
             "unexpected keyword '{w}' after switching rule, only 'if' and 'unless' are allowed."
         ));
     }
+    let cond = parse_cond(st, ctx, &args[2..], RuleSet::UseBackend)
+        .map_err(|e| format!("error detected while parsing switching rule : {e}"))?;
+    st.seen |= SEEN_USE_BACKEND;
     st.cfg.use_backends.push(UseBackend {
         backend: name.to_string(),
-        cond: ctx.args[2..].to_vec(),
+        cond,
         loc: ctx.loc.clone(),
     });
     Ok(())
@@ -259,6 +265,8 @@ frontend f
     bind :1
     maxconn 42
     default_backend b
+    acl is_api path_beg /api
+    acl is_static path_beg /static
     use_backend b
     use_backend b if is_api || { path_beg /x }
     use_backend b unless is_static
@@ -275,11 +283,16 @@ backend b
         let f = c.proxy("f").unwrap();
         assert_eq!((f.mode, f.maxconn, f.id), (Mode::Http, Some(42), 10));
         assert_eq!(f.default_backend.as_deref(), Some("b"));
-        let conds: Vec<Vec<String>> = f.use_backends.iter().map(|u| u.cond.clone()).collect();
-        assert_eq!(conds[0], Vec::<String>::new());
-        assert_eq!(conds[1], ["if", "is_api", "||", "{", "path_beg", "/x", "}"]);
-        assert_eq!(conds[2], ["unless", "is_static"]);
-        assert_eq!(f.use_backends[2].loc.line, 9);
+        let conds: Vec<_> = f.use_backends.iter().map(|u| u.cond.as_ref()).collect();
+        assert_eq!(conds[0], None);
+        let c1 = conds[1].unwrap();
+        assert_eq!(c1.suites.len(), 2);
+        assert_eq!(c1.suites[0][0].acl.name, "is_api");
+        assert_eq!(c1.suites[1][0].acl.exprs[0].kw, "path_beg");
+        let c2 = conds[2].unwrap();
+        assert_eq!(c2.polarity, crate::rules::Polarity::Unless);
+        assert_eq!(c2.suites[0][0].acl.name, "is_static");
+        assert_eq!(f.use_backends[2].loc.line, 11);
         let b = c.proxy("b").unwrap();
         assert_eq!(b.dispatch, Some("127.0.0.1:81".parse().unwrap()));
         assert_eq!(

@@ -94,7 +94,18 @@ pub(super) fn bind(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
 
 /// `server` options we implement.
 const SERVER_KEYWORDS: &[&str] = &[
-    "weight", "maxconn", "source", "disabled", "backup", "id", "check", "inter", "rise", "fall",
+    "weight",
+    "maxconn",
+    "source",
+    "disabled",
+    "backup",
+    "id",
+    "check",
+    "inter",
+    "rise",
+    "fall",
+    "pool-max-conn",
+    "pool-purge-delay",
 ];
 
 /// HAProxy `server` options we do not implement: refused by name.
@@ -126,8 +137,6 @@ const UNSUPPORTED_SERVER: &[&str] = &[
     "on-marked-down",
     "on-marked-up",
     "pool-low-conn",
-    "pool-max-conn",
-    "pool-purge-delay",
     "port",
     "proto",
     "proxy-v2-options",
@@ -218,6 +227,8 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         inter: Duration::from_millis(2000),
         rise: 2,
         fall: 3,
+        pool_max_conn: None,
+        pool_purge_delay: Duration::from_secs(5),
         loc: ctx.loc.clone(),
     };
     let mut i = 3;
@@ -282,6 +293,17 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
                     ));
                 }
                 srv.inter = t;
+            }
+            "pool-max-conn" => {
+                let n = int()?;
+                if n < -1 {
+                    return Err(format!("{who} : 'pool-max-conn' must be >= -1."));
+                }
+                srv.pool_max_conn = u32::try_from(n).ok();
+            }
+            "pool-purge-delay" => {
+                srv.pool_purge_delay = parse_time(value()?)
+                    .map_err(|e| format!("{who} : 'pool-purge-delay' : {e}"))?;
             }
             "rise" => srv.rise = positive()?,
             "fall" => srv.fall = positive()?,
@@ -433,5 +455,30 @@ backend b
             .contains("character '/' is not permitted in server name 's/2'."));
         let dup = error("backend be\n server a 127.0.0.1 id 7\n server b 127.0.0.1 id 7\n");
         assert_eq!(dup, "parsing [t.cfg:3] : 'server be/b' : 'id' : custom id 7 already used at t.cfg:2 ('server a').");
+    }
+
+    #[test]
+    fn idle_pool_keywords() {
+        let c = ok("backend b\n server a 127.0.0.1:1 pool-max-conn 10 pool-purge-delay 1s\n server b 127.0.0.1:2 pool-max-conn -1\n server c 127.0.0.1:3 pool-max-conn 0\n server d 127.0.0.1:4\n");
+        let s = &c.proxy("b").unwrap().servers;
+        assert_eq!(
+            (s[0].pool_max_conn, s[0].pool_purge_delay),
+            (Some(10), Duration::from_secs(1))
+        );
+        assert_eq!((s[1].pool_max_conn, s[2].pool_max_conn), (None, Some(0)));
+        assert_eq!(
+            (s[3].pool_max_conn, s[3].pool_purge_delay),
+            (None, Duration::from_secs(5))
+        );
+        let e = |l: &str| error(&format!("backend be\n server s {l}\n"));
+        assert_eq!(
+            e("127.0.0.1:1 pool-max-conn -2"),
+            "parsing [t.cfg:2] : 'server be/s' : 'pool-max-conn' must be >= -1."
+        );
+        assert!(e("127.0.0.1:1 pool-max-conn").contains("'pool-max-conn' expects an argument."));
+        assert!(e("127.0.0.1:1 pool-max-conn abc")
+            .contains("'pool-max-conn' expects an integer argument."));
+        assert!(e("127.0.0.1:1 pool-purge-delay x")
+            .contains("'pool-purge-delay' : unexpected character 'x'"));
     }
 }

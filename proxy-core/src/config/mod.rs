@@ -13,27 +13,42 @@
 //!   state and the "did you mean" suggestions.
 //! - `kw_global`, `kw_proxy`, `kw_option`, `kw_server`: the keyword handlers
 //!   (`global`; proxies; `option`; `bind` and `server`).
+//! - `kw_acl`: `acl` lines and the `if|unless` conditions of rules.
+//! - `kw_http`: `http-request`, `http-response`, `redirect` and
+//!   `tcp-request` rules; `kw_reply`: their `deny` / `return` / `redirect`
+//!   arguments and error files; `kw_http_misc`: `errorfile`, `http-reuse`,
+//!   `monitor-uri`, `capture`.
 //! - `addr`, `logtarget`: addresses and `log` lines, shared by handlers.
 //! - `checks`: ids, `log global` and the whole-configuration checks.
-//! - [`model`]: the parsed configuration the runtime is built from.
+//! - [`model`]: the parsed configuration the runtime is built from;
+//!   [`model_http`]: its HTTP rules and settings.
 
 mod addr;
 mod blocks;
 mod checks;
 pub mod cond;
 mod keywords;
+mod kw_acl;
 mod kw_global;
+mod kw_http;
+mod kw_http_misc;
 mod kw_option;
 mod kw_proxy;
+mod kw_reply;
 mod kw_server;
 mod logtarget;
 pub mod model;
+pub mod model_http;
 pub mod parser;
 mod sections;
 pub mod tokenizer;
 pub mod units;
 
+#[cfg(test)]
+mod tests_http;
+
 pub use model::*;
+pub use model_http::*;
 pub use parser::{
     load_paths, load_paths_with_env, parse_str, parse_str_with_env, ConfigError, ConfigErrors,
 };

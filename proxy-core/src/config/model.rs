@@ -5,7 +5,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::model_http::{Acl, Condition, HttpConfig};
 
 /// Where a configuration line came from, for `file:line` in messages.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -208,17 +211,22 @@ pub struct ServerConfig {
     pub rise: u32,
     /// `fall <n>`: failed checks to go DOWN (default 3).
     pub fall: u32,
+    /// `pool-max-conn <n>`: idle connections kept for reuse; `None` (-1,
+    /// the default) = no limit, `Some(0)` = no idle pool.
+    pub pool_max_conn: Option<u32>,
+    /// `pool-purge-delay <t>`: how often idle connections are closed
+    /// (default 5 s).
+    pub pool_purge_delay: Duration,
     pub loc: Location,
 }
 
-/// A `use_backend` rule. Conditions arrive with the HTTP issue; for now the
-/// runtime treats every rule as unconditional.
+/// A `use_backend` rule: the first whose condition holds picks the backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UseBackend {
+    /// A backend name, or a log-format expression (`%[req.hdr(host)]`).
     pub backend: String,
-    /// The condition words as written (`["if", "is_api"]`), empty when the
-    /// rule has none. Kept verbatim for the ACL work; ignored for now.
-    pub cond: Vec<String>,
+    /// `None`: the rule always applies.
+    pub cond: Option<Condition>,
     pub loc: Location,
 }
 
@@ -238,6 +246,10 @@ pub struct ProxyConfig {
     pub maxconn: Option<u32>,
     pub default_backend: Option<String>,
     pub use_backends: Vec<UseBackend>,
+    /// Named ACLs (`acl` lines), the proxy's own: not inherited.
+    pub acls: Vec<Arc<Acl>>,
+    /// HTTP rules and settings.
+    pub http: HttpConfig,
     pub servers: Vec<ServerConfig>,
     pub dispatch: Option<SocketAddr>,
     pub source: Option<SourceAddr>,
@@ -266,6 +278,8 @@ impl ProxyConfig {
             maxconn: None,
             default_backend: None,
             use_backends: Vec::new(),
+            acls: Vec::new(),
+            http: HttpConfig::default(),
             servers: Vec::new(),
             dispatch: None,
             source: None,

@@ -10,6 +10,7 @@ use super::checks::finalize;
 use super::keywords::{
     invalid_char, lookup, type_str, Ctx, Handler, Lookup, ProxyState, SectionKind,
 };
+use super::kw_http::rule_inheritance;
 use super::model::{Config, Global, Location};
 use super::parser::{ConfigError, ConfigErrors};
 
@@ -182,9 +183,9 @@ impl<'e> Parser<'e> {
         let parent = match rest {
             // A new `defaults` section starts from the built-in values.
             [] if kind == SectionKind::Defaults => None,
-            [] => self.defaults.last(),
+            [] => self.defaults.len().checked_sub(1),
             [from, def] if from == "from" => {
-                match self.defaults.iter().rev().find(|d| d.cfg.name == *def) {
+                match self.defaults.iter().rposition(|d| d.cfg.name == *def) {
                     Some(d) => Some(d),
                     None => {
                         return self.fatal(
@@ -207,7 +208,10 @@ impl<'e> Parser<'e> {
                 )
             }
         };
-        let st = ProxyState::inherit(parent, name, kind, loc.clone());
+        if let Some(Err(msg)) = parent.map(|i| rule_inheritance(&mut self.defaults[i], kind)) {
+            self.fatal(Some(loc), msg);
+        }
+        let st = ProxyState::inherit(parent.map(|i| &self.defaults[i]), name, kind, loc.clone());
         if kind == SectionKind::Defaults {
             self.defaults.push(st);
             self.cur = Cur::Defaults(self.defaults.len() - 1);

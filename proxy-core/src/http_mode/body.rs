@@ -52,7 +52,11 @@ impl BodyFwd {
             BodyKind::Chunked => State::Chunked(ChunkedDecoder::default()),
             BodyKind::UntilClose | BodyKind::Tunnel => State::UntilClose,
         };
-        BodyFwd { state, ready: 0, total: 0 }
+        BodyFwd {
+            state,
+            ready: 0,
+            total: 0,
+        }
     }
 
     pub fn is_done(&self) -> bool {
@@ -76,7 +80,9 @@ impl BodyFwd {
                 match poll_write_some(cx, dst_t, chunk) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(BodyError::Write(e))),
-                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(BodyError::Write(io::ErrorKind::WriteZero.into()))),
+                    Poll::Ready(Ok(0)) => {
+                        return Poll::Ready(Err(BodyError::Write(io::ErrorKind::WriteZero.into())))
+                    }
                     Poll::Ready(Ok(n)) => {
                         src.consume(n);
                         self.ready -= n;

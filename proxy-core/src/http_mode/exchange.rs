@@ -12,11 +12,14 @@ use std::time::{Duration, Instant};
 
 use super::body::{Activity, BodyError, BodyFwd};
 use super::recvbuf::{RecvBuf, SendQueue};
+use super::request::{Denied, OwnedEdit};
 use crate::connection::Transport;
 use crate::http::connection_header::plan_response;
 use crate::http::head::{parse_response, Parsed};
 use crate::http::rewrite::write_response_head;
-use crate::http::{BodyKind, ConnMode, Edit, ForwardPlan, Framing, HeadLimits, RequestInfo, ResponseHead};
+use crate::http::{
+    BodyKind, ConnMode, Edit, ForwardPlan, Framing, HeadLimits, RequestInfo, ResponseHead,
+};
 use crate::log::termination::{ErrCause, FinState};
 
 /// Fixed inputs of an exchange.
@@ -28,11 +31,15 @@ pub struct ExchangeSpec<'a> {
     pub fe_mode: ConnMode,
     /// The request plan closes the server connection after this exchange.
     pub server_close: bool,
-    /// `http-response` header edits.
-    pub res_edits: &'a [(Vec<u8>, Option<Vec<u8>>, bool)],
+    /// The `http-response` rules, run on the final response head: header
+    /// edits, or `Err` when a rule denies the response (502 `PH`).
+    pub res_rules: Option<&'a ResRules<'a>>,
     pub client_timeout: Option<Duration>,
     pub server_timeout: Option<Duration>,
 }
+
+/// The `http-response` rule pass: `(response bytes, head) -> edits`.
+pub type ResRules<'a> = dyn Fn(&[u8], &ResponseHead) -> Result<Vec<OwnedEdit>, Denied> + Sync + 'a;
 
 /// How an exchange ended.
 #[derive(Debug, Default)]
@@ -108,7 +115,11 @@ pub async fn run(
                     }
                     Poll::Ready(Err(_)) => {
                         let started = !matches!(phase, ResPhase::Head);
-                        return Poll::Ready(Err((ErrCause::CliCl, if started { FinState::D } else { FinState::H }, None)));
+                        return Poll::Ready(Err((
+                            ErrCause::CliCl,
+                            if started { FinState::D } else { FinState::H },
+                            None,
+                        )));
                     }
                 }
                 act_c.read |= a.read;
@@ -124,27 +135,45 @@ pub async fn run(
                 }
             }
             Poll::Ready(Err(_)) => {
-                let fin = if matches!(phase, ResPhase::Head) { FinState::H } else { FinState::D };
+                let fin = if matches!(phase, ResPhase::Head) {
+                    FinState::H
+                } else {
+                    FinState::D
+                };
                 return Poll::Ready(Err((ErrCause::CliCl, fin, None)));
             }
             Poll::Pending => {}
         }
         match &mut phase {
             ResPhase::Head => {
-                let parsed = if sbuf.is_empty() { Ok(Parsed::Incomplete) } else { parse_response(sbuf.data(), &spec.limits) };
+                let parsed = if sbuf.is_empty() {
+                    Ok(Parsed::Incomplete)
+                } else {
+                    parse_response(sbuf.data(), &spec.limits)
+                };
                 match parsed {
                     Err(_) => return Poll::Ready(Err((ErrCause::PrxCond, FinState::H, Some(502)))),
-                    Ok(Parsed::Complete(head)) => match response_head(&spec, sbuf, &head, &mut to_client, &mut res) {
-                        Some(body) => {
-                            res.response_at = Some(Instant::now());
-                            phase = if res.tunnel { ResPhase::Done } else { ResPhase::Body(body) };
-                            continue;
+                    Ok(Parsed::Complete(head)) => {
+                        match response_head(&spec, sbuf, &head, &mut to_client, &mut res) {
+                            Some(body) => {
+                                res.response_at = Some(Instant::now());
+                                phase = if res.tunnel {
+                                    ResPhase::Done
+                                } else {
+                                    ResPhase::Body(body)
+                                };
+                                continue;
+                            }
+                            None if res.status >= 200 || res.status == 0 => {
+                                return Poll::Ready(Err((
+                                    ErrCause::PrxCond,
+                                    FinState::H,
+                                    Some(502),
+                                )))
+                            }
+                            None => continue, // interim response queued
                         }
-                        None if res.status >= 200 || res.status == 0 => {
-                            return Poll::Ready(Err((ErrCause::PrxCond, FinState::H, Some(502))))
-                        }
-                        None => continue, // interim response queued
-                    },
+                    }
                     Ok(Parsed::Incomplete) => {
                         if sbuf.is_full(spec.limits.max_head) {
                             return Poll::Ready(Err((ErrCause::PrxCond, FinState::H, Some(502))));
@@ -157,7 +186,9 @@ pub async fn run(
                                 server_last = Instant::now();
                                 continue;
                             }
-                            Poll::Ready(Err(_)) => return Poll::Ready(Err((ErrCause::SrvCl, FinState::H, Some(502)))),
+                            Poll::Ready(Err(_)) => {
+                                return Poll::Ready(Err((ErrCause::SrvCl, FinState::H, Some(502))))
+                            }
                             Poll::Pending => {}
                         }
                     }
@@ -177,7 +208,9 @@ pub async fn run(
                         Poll::Ready(Err(BodyError::Write(_))) => {
                             return Poll::Ready(Err((ErrCause::CliCl, FinState::D, None)))
                         }
-                        Poll::Ready(Err(_)) => return Poll::Ready(Err((ErrCause::SrvCl, FinState::D, None))),
+                        Poll::Ready(Err(_)) => {
+                            return Poll::Ready(Err((ErrCause::SrvCl, FinState::D, None)))
+                        }
                     }
                     act_s.read |= a.read;
                     act_c.wrote |= a.wrote;
@@ -210,7 +243,11 @@ pub async fn run(
         let sdl = spec.server_timeout.map(|d| server_last + d);
         if let Some(s) = sdl {
             if s <= t {
-                let fin = if waiting_head { FinState::H } else { FinState::D };
+                let fin = if waiting_head {
+                    FinState::H
+                } else {
+                    FinState::D
+                };
                 return Poll::Ready(Err((ErrCause::SrvTo, fin, waiting_head.then_some(504))));
             }
         }
@@ -220,7 +257,10 @@ pub async fn run(
                 return Poll::Ready(Err((ErrCause::CliTo, FinState::D, None)));
             }
         }
-        let next = [sdl, if waiting_head { None } else { cdl }].into_iter().flatten().min();
+        let next = [sdl, if waiting_head { None } else { cdl }]
+            .into_iter()
+            .flatten()
+            .min();
         let next = next.map(tokio::time::Instant::from_std).unwrap_or(far);
         if next < sleep.deadline() || sleep.is_elapsed() {
             sleep.as_mut().reset(next);
@@ -261,16 +301,24 @@ fn response_head(
             return None;
         }
     };
-    let plan = plan_response(spec.fe_mode, spec.req_framing, spec.server_close, &framing, head.status);
-    let edits: Vec<Edit<'_>> = spec
-        .res_edits
-        .iter()
-        .map(|(n, v, add)| match (v, add) {
-            (None, _) => Edit::Del(n),
-            (Some(v), true) => Edit::Add(n, v),
-            (Some(v), false) => Edit::Set(n, v),
-        })
-        .collect();
+    let plan = plan_response(
+        spec.fe_mode,
+        spec.req_framing,
+        spec.server_close,
+        &framing,
+        head.status,
+    );
+    let owned = match spec.res_rules {
+        Some(rules) if head.status >= 200 => match rules(buf, head) {
+            Ok(e) => e,
+            Err(Denied) => {
+                res.status = 0;
+                return None;
+            }
+        },
+        _ => Vec::new(),
+    };
+    let edits: Vec<Edit<'_>> = owned.iter().map(OwnedEdit::as_edit).collect();
     let fplan = ForwardPlan::new(&framing, plan.add);
     let mut out = Vec::with_capacity(head.len + 64);
     if write_response_head(buf, head, &fplan, &edits, &mut out).is_err() {

@@ -55,6 +55,8 @@ struct TxnLog {
     info: ConnectInfo,
     response_at: Option<Instant>,
     first_request: bool,
+    /// `capture request header` values, in declaration order.
+    req_captures: Vec<Vec<u8>>,
 }
 
 fn conn_mode(m: HttpConnMode) -> ConnMode {
@@ -81,9 +83,19 @@ fn combine(a: ConnMode, b: ConnMode) -> ConnMode {
 }
 
 /// Runs one HTTP-mode client connection to its end.
-pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client: Connection, _permits: Permits) {
-    let Some(fe_proxy) = st.proxies.get(fe_idx) else { return };
-    let Some(fe) = fe_proxy.fe.as_ref() else { return };
+pub async fn run_stream(
+    st: Arc<State>,
+    fe_idx: usize,
+    listener_id: u32,
+    client: Connection,
+    _permits: Permits,
+) {
+    let Some(fe_proxy) = st.proxies.get(fe_idx) else {
+        return;
+    };
+    let Some(fe) = fe_proxy.fe.as_ref() else {
+        return;
+    };
     let _act = CurGuard::enter(&st.global);
     let _fec = CurGuard::enter(&fe.counters);
     let mut s = match Stream::new(&st.pools.stream, client, fe_idx) {
@@ -102,7 +114,11 @@ pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client:
         None => ClientAddr::Unix { listener_id },
     };
     let size = st.config.global.bufsize;
-    let limits = HeadLimits::from_tune(size, st.config.global.maxrewrite, crate::http::head::DEFAULT_MAX_HDR);
+    let limits = HeadLimits::from_tune(
+        size,
+        st.config.global.maxrewrite,
+        crate::http::head::DEFAULT_MAX_HDR,
+    );
     let mut cbuf = RecvBuf::default();
     let mut first = true;
     loop {
@@ -116,7 +132,16 @@ pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client:
         let wait_start = Instant::now();
         let wait_date = SystemTime::now();
         let mut first_byte = None;
-        let head = read_head(client_t, &mut cbuf, &limits, size, first, &to, &mut first_byte).await;
+        let head = read_head(
+            client_t,
+            &mut cbuf,
+            &limits,
+            size,
+            first,
+            &to,
+            &mut first_byte,
+        )
+        .await;
         let fb = first_byte.unwrap_or(wait_start);
         let mut log = TxnLog {
             request_date: wait_date + fb.saturating_duration_since(wait_start),
@@ -132,6 +157,7 @@ pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client:
             info: ConnectInfo::default(),
             response_at: None,
             first_request: first,
+            req_captures: Vec::new(),
         };
         let head = match head {
             HeadRead::Head(h) => h,
@@ -144,7 +170,12 @@ pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client:
                 }
                 log.status = i32::from(o.status);
                 (log.err, log.finst) = (o.cause, o.finst);
-                let nothing = matches!(f, Failure::ClientAbortedHead { received_bytes: false });
+                let nothing = matches!(
+                    f,
+                    Failure::ClientAbortedHead {
+                        received_bytes: false
+                    }
+                );
                 if !(nothing && fe_proxy.cfg.dontlognull) {
                     emit_log(&st, fe_proxy, &s, &log, client_addr);
                 }
@@ -153,7 +184,10 @@ pub async fn run_stream(st: Arc<State>, fe_idx: usize, listener_id: u32, client:
         };
         log.head_done = Some(Instant::now());
         first = false;
-        let keep_going = transaction(&st, fe_proxy, &mut s, &mut cbuf, head, src, dst, &limits, &mut log).await;
+        let keep_going = transaction(
+            &st, fe_proxy, &mut s, &mut cbuf, head, src, dst, &limits, &mut log,
+        )
+        .await;
         emit_log(&st, fe_proxy, &s, &log, client_addr);
         // Rule 5: the server side goes back to INI with no endpoint.
         s.new_transaction();
@@ -181,6 +215,15 @@ async fn transaction(
     log: &mut TxnLog,
 ) -> bool {
     log.request_line = Some(head.request_line(cbuf.data()).to_vec());
+    for cap in &fe_proxy.cfg.http.capture_request {
+        let v = head
+            .headers
+            .iter()
+            .find(|h| h.is(cbuf.data(), cap.name.as_bytes()))
+            .map(|h| h.value(cbuf.data()));
+        let v = v.unwrap_or(b"");
+        log.req_captures.push(v[..v.len().min(cap.len)].to_vec());
+    }
     let framing = match request_framing(cbuf.data(), &head) {
         Ok(f) => f,
         Err(e) => return local_failure(s, log, Failure::BadRequestFraming(e)).await,
@@ -195,13 +238,28 @@ async fn transaction(
         }
     }
     let verdict = {
-        let view = View { buf: cbuf.data(), head: &head, src, dst, st, default_backend: default_be };
+        let view = View {
+            buf: cbuf.data(),
+            head: &head,
+            src,
+            dst,
+            st,
+            default_backend: default_be,
+        };
         request_rules(http, &view)
     };
     let mut edits = match verdict {
         Verdict::Forward(e) => e,
-        Verdict::Respond { bytes, status, deny } => {
-            let cause = if deny { ErrCause::PrxCond } else { ErrCause::Local };
+        Verdict::Respond {
+            bytes,
+            status,
+            deny,
+        } => {
+            let cause = if deny {
+                ErrCause::PrxCond
+            } else {
+                ErrCause::Local
+            };
             if deny {
                 if let Some(f) = fe_proxy.fe.as_ref() {
                     f.counters.denied.fetch_add(1, Ordering::Relaxed);
@@ -211,12 +269,29 @@ async fn transaction(
         }
         Verdict::Service(_) => {
             let bytes = crate::http::error_response(503).to_vec();
-            return local_answer(s, cbuf, &head, &framing, log, bytes, 503, ErrCause::Internal).await;
+            return local_answer(
+                s,
+                cbuf,
+                &head,
+                &framing,
+                log,
+                bytes,
+                503,
+                ErrCause::Internal,
+            )
+            .await;
         }
     };
     // Backend: the first matching use_backend, else the default.
     let be_idx = {
-        let view = View { buf: cbuf.data(), head: &head, src, dst, st, default_backend: default_be };
+        let view = View {
+            buf: cbuf.data(),
+            head: &head,
+            src,
+            dst,
+            st,
+            default_backend: default_be,
+        };
         fe_proxy
             .cfg
             .use_backends
@@ -227,14 +302,16 @@ async fn transaction(
     };
     let Some(bp) = be_idx.and_then(|i| st.proxies.get(i)) else {
         log.status = 503;
-        let msg = crate::http::error_response(503);
+        let msg = error_page(fe_proxy, None, 503);
         log.bytes_out = msg.len() as u64;
         (log.err, log.finst) = (ErrCause::SrvCl, FinState::C);
         return send_local(s, msg, &framing, cbuf, &head).await;
     };
     s.be = Some(bp.idx);
     log.backend = Some(bp.idx);
-    let Some(be) = bp.be.as_ref() else { return false };
+    let Some(be) = bp.be.as_ref() else {
+        return false;
+    };
     let _bec = CurGuard::enter(&be.counters);
 
     // option http_proxy: the destination is in the absolute URI; reading it
@@ -249,13 +326,16 @@ async fn transaction(
                 Err(AllocConnError::AppletHolds | AllocConnError::Resource(_)) => {
                     (log.err, log.finst) = (ErrCause::Resource, FinState::R);
                     log.status = 500;
-                    let msg = crate::http::error_response_close(500);
+                    let msg = error_page(fe_proxy, Some(bp), 500);
                     log.bytes_out = msg.len() as u64;
                     let _ = write_all(client_transport(s), msg).await;
                     return false;
                 }
             },
-            None => return local_failure(s, log, Failure::BadRequestHead(crate::http::HeadError::Uri)).await,
+            None => {
+                return local_failure(s, log, Failure::BadRequestHead(crate::http::HeadError::Uri))
+                    .await
+            }
         }
     }
 
@@ -263,30 +343,48 @@ async fn transaction(
     let ff = http.forwardfor.as_ref().or(bp.cfg.http.forwardfor.as_ref());
     if let (Some(ff), Some(src)) = (ff, src) {
         let excepted = ff.except.as_ref().is_some_and(|n| n.contains(src.ip()));
-        let present = head.headers.iter().any(|h| h.is(cbuf.data(), ff.header.as_bytes()));
-        if !excepted && !(ff.if_none && present) {
-            edits.push(OwnedEdit::Add(ff.header.as_bytes().to_vec(), src.ip().to_string().into_bytes()));
+        let present = head
+            .headers
+            .iter()
+            .any(|h| h.is(cbuf.data(), ff.header.as_bytes()));
+        if !(excepted || (ff.if_none && present)) {
+            edits.push(OwnedEdit::Add(
+                ff.header.as_bytes().to_vec(),
+                src.ip().to_string().into_bytes(),
+            ));
         }
     }
     let mode = combine(conn_mode(http.conn_mode), conn_mode(bp.cfg.http.conn_mode));
     let rplan = plan_request(mode, &framing);
     let mut to_server = SendQueue::default();
     {
-        let e: Vec<Edit<'_>> = edits
-            .iter()
-            .map(|e| match e {
-                OwnedEdit::Del(n) => Edit::Del(n),
-                OwnedEdit::Set(n, v) => Edit::Set(n, v),
-                OwnedEdit::Add(n, v) => Edit::Add(n, v),
-            })
-            .collect();
+        let e: Vec<Edit<'_>> = edits.iter().map(OwnedEdit::as_edit).collect();
         let mut plan = ForwardPlan::new(&framing, rplan.add);
         plan.remove_content_length = framing.te_and_cl;
         if write_request_head(cbuf.data(), &head, &plan, &e, &mut to_server.data).is_err() {
-            return local_failure(s, log, Failure::BadRequestHead(crate::http::HeadError::HeaderValue)).await;
+            return local_failure(
+                s,
+                log,
+                Failure::BadRequestHead(crate::http::HeadError::HeaderValue),
+            )
+            .await;
         }
     }
     let req_info = RequestInfo::new(cbuf.data(), &head, &framing);
+    // http-response rules may look at the request: keep a copy of its head
+    // (only when there are such rules; the buffer moves on with the body).
+    let res_rule_list: Vec<&crate::config::model_http::HttpRule> = http
+        .response
+        .iter()
+        .chain(
+            bp.cfg
+                .http
+                .response
+                .iter()
+                .filter(|_| bp.idx != fe_proxy.idx),
+        )
+        .collect();
+    let req_copy = (!res_rule_list.is_empty()).then(|| cbuf.data()[..head.len].to_vec());
     cbuf.consume(head.len);
 
     // The server side: an idle connection or a new one.
@@ -303,13 +401,35 @@ async fn transaction(
         let status = e.http_status();
         log.status = i32::from(status);
         log.err = e.err_cause();
-        log.finst = if e.kind == crate::error::ErrorKind::QueueTimeout { FinState::Q } else { FinState::C };
-        let msg = crate::http::error_response_close(status);
+        log.finst = if e.kind == crate::error::ErrorKind::QueueTimeout {
+            FinState::Q
+        } else {
+            FinState::C
+        };
+        let msg = error_page(fe_proxy, Some(bp), status);
         log.bytes_out = msg.len() as u64;
         let _ = write_all(client_transport(s), msg).await;
         return false;
     }
-    let res_edits: Vec<(Vec<u8>, Option<Vec<u8>>, bool)> = Vec::new();
+    let rules_fn =
+        |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<Vec<OwnedEdit>, request::Denied> {
+            let Some(copy) = req_copy.as_deref() else {
+                return Ok(Vec::new());
+            };
+            let view = request::ResView {
+                req: View {
+                    buf: copy,
+                    head: &head,
+                    src,
+                    dst,
+                    st,
+                    default_backend: default_be,
+                },
+                buf,
+                head: rh,
+            };
+            request::response_rules(&res_rule_list, &view)
+        };
     let spec = ExchangeSpec {
         size: st.config.global.bufsize,
         limits: *limits,
@@ -317,25 +437,43 @@ async fn transaction(
         req_framing: &framing,
         fe_mode: conn_mode(http.conn_mode),
         server_close: rplan.server_close,
-        res_edits: &res_edits,
+        res_rules: if req_copy.is_some() {
+            Some(&rules_fn)
+        } else {
+            None
+        },
         client_timeout: fe_proxy.cfg.timeouts.client,
         server_timeout: bp.cfg.timeouts.server,
     };
     let mut sbuf = RecvBuf::default();
     let result: ExchangeResult = {
         let (c0, c1) = s.si.split_at_mut(1);
-        let (Some(cc), Some(sc)) = (c0[0].conn(), c1[0].conn()) else { return false };
-        exchange::run(spec, &cc.transport, &sc.transport, cbuf, &mut sbuf, &mut to_server).await
+        let (Some(cc), Some(sc)) = (c0[0].conn(), c1[0].conn()) else {
+            return false;
+        };
+        exchange::run(
+            spec,
+            &cc.transport,
+            &sc.transport,
+            cbuf,
+            &mut sbuf,
+            &mut to_server,
+        )
+        .await
     };
     log.response_at = result.response_at;
     log.bytes_out = result.bytes_out;
-    log.status = if result.status == 0 { -1 } else { i32::from(result.status) };
+    log.status = if result.status == 0 {
+        -1
+    } else {
+        i32::from(result.status)
+    };
     if let Some((cause, fin, status)) = result.error {
         (log.err, log.finst) = (cause, fin);
         if let Some(code) = status {
             // Nothing reached the client yet: it gets the error page.
             log.status = i32::from(code);
-            let msg = crate::http::error_response_close(code);
+            let msg = error_page(fe_proxy, Some(bp), code);
             log.bytes_out = msg.len() as u64;
             let _ = write_all(client_transport(s), msg).await;
         }
@@ -351,13 +489,25 @@ async fn transaction(
     if result.server_reusable && sbuf.is_empty() {
         if let (Some(srv), Some(conn)) = (s.srv, s.si[1].take_conn()) {
             let cfg = &bp.cfg.servers[srv];
-            let keep = bp.cfg.timeouts.server.map_or(cfg.pool_purge_delay, |t| t.min(cfg.pool_purge_delay));
+            let keep = bp
+                .cfg
+                .timeouts
+                .server
+                .map_or(cfg.pool_purge_delay, |t| t.min(cfg.pool_purge_delay));
             let max = cfg.pool_max_conn.map_or(usize::MAX, |m| m as usize);
             crate::idle::park((bp.idx, srv), conn, max, keep);
         }
     }
     release_server(be, s);
     !result.client_close
+}
+
+/// The error page for `status`: the backend's `errorfile`, else the
+/// frontend's, else the built-in one (ending the connection).
+fn error_page<'a>(fe: &'a Proxy, be: Option<&'a Proxy>, status: u16) -> &'a [u8] {
+    be.and_then(|b| b.cfg.http.errorfiles.get(&status))
+        .or_else(|| fe.cfg.http.errorfiles.get(&status))
+        .map_or_else(|| crate::http::error_response_close(status), |b| b.as_ref())
 }
 
 /// The socket of the client side (always attached while a stream lives).
@@ -386,7 +536,13 @@ async fn local_answer(
 
 /// Writes `msg`, drops the request from the buffer; keeps the connection
 /// only when the request had no body and the client wants keep-alive.
-async fn send_local(s: &mut Stream, msg: &[u8], framing: &crate::http::Framing, cbuf: &mut RecvBuf, head: &RequestHead) -> bool {
+async fn send_local(
+    s: &mut Stream,
+    msg: &[u8],
+    framing: &crate::http::Framing,
+    cbuf: &mut RecvBuf,
+    head: &RequestHead,
+) -> bool {
     let keep = framing.keep_alive && matches!(framing.body, crate::http::BodyKind::None);
     cbuf.consume(head.len);
     if write_all(client_transport(s), msg).await.is_err() {
@@ -410,10 +566,17 @@ async fn local_failure(s: &mut Stream, log: &mut TxnLog, f: Failure) -> bool {
 async fn proxy_target(buf: &[u8], head: &RequestHead) -> Option<SocketAddr> {
     let uri = head.target(buf);
     let rest = uri.strip_prefix(b"http://")?;
-    let end = rest.iter().position(|&b| b == b'/' || b == b'?').unwrap_or(rest.len());
+    let end = rest
+        .iter()
+        .position(|&b| b == b'/' || b == b'?')
+        .unwrap_or(rest.len());
     let authority = std::str::from_utf8(&rest[..end]).ok()?;
     let authority = authority.rsplit('@').next()?;
-    let with_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) && !authority.ends_with(']') {
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        && !authority.ends_with(']')
+    {
         authority.to_string()
     } else {
         format!("{authority}:80")
@@ -422,9 +585,19 @@ async fn proxy_target(buf: &[u8], head: &RequestHead) -> Option<SocketAddr> {
 }
 
 /// After a 101 or a CONNECT: bytes flow both ways until both sides close.
-async fn tunnel(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, cbuf: &mut RecvBuf, sbuf: &mut RecvBuf, log: &mut TxnLog) {
+async fn tunnel(
+    st: &State,
+    fe: &Proxy,
+    bp: &Proxy,
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    sbuf: &mut RecvBuf,
+    log: &mut TxnLog,
+) {
     let (c0, c1) = s.si.split_at_mut(1);
-    let (Some(cc), Some(sc)) = (c0[0].conn_mut(), c1[0].conn_mut()) else { return };
+    let (Some(cc), Some(sc)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
+        return;
+    };
     // Bytes that arrived with the heads belong to the tunnel already.
     if !cbuf.is_empty() && write_all(&sc.transport, cbuf.data()).await.is_err() {
         return;
@@ -445,7 +618,14 @@ async fn tunnel(st: &State, fe: &Proxy, bp: &Proxy, s: &mut Stream, cbuf: &mut R
         server_fin: bp.cfg.timeouts.server_fin,
     };
     let mut totals = Totals::default();
-    let end = forward(&mut cc.transport, &mut sc.transport, timeouts, st.config.global.bufsize, &mut totals).await;
+    let end = forward(
+        &mut cc.transport,
+        &mut sc.transport,
+        timeouts,
+        st.config.global.bufsize,
+        &mut totals,
+    )
+    .await;
     log.bytes_out += totals.res;
     let cause = match end {
         crate::forward::FwdEnd::Done => ErrCause::None,
@@ -464,9 +644,13 @@ fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr
         return;
     }
     let now = Instant::now();
-    let ms = |a: Instant, b: Option<Instant>| b.map_or(-1, |b| b.saturating_duration_since(a).as_millis() as i64);
+    let ms = |a: Instant, b: Option<Instant>| {
+        b.map_or(-1, |b| b.saturating_duration_since(a).as_millis() as i64)
+    };
     let head_done = log.head_done;
-    let t_request = head_done.map_or(-1, |h| h.saturating_duration_since(log.first_byte).as_millis() as i64);
+    let t_request = head_done.map_or(-1, |h| {
+        h.saturating_duration_since(log.first_byte).as_millis() as i64
+    });
     let queued = s.timers.queued;
     let t_queue = match (head_done, queued) {
         (Some(h), Some(q)) => q.saturating_duration_since(h).as_millis() as i64,
@@ -486,7 +670,10 @@ fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr
         (Some(b), Some(i)) => (b.servers[i].name.as_str(), b.servers[i].counters.cur()),
         _ => ("<NOSRV>", 0),
     };
-    let beconn = bp.and_then(|b| b.be.as_ref()).map_or(0, |b| b.counters.cur());
+    let beconn = bp
+        .and_then(|b| b.be.as_ref())
+        .map_or(0, |b| b.counters.cur());
+    let caps: Vec<&[u8]> = log.req_captures.iter().map(Vec::as_slice).collect();
     let rec = HttpLogRecord {
         client,
         request_date: log.request_date,
@@ -515,7 +702,7 @@ fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr
             srv_queue: 0,
             be_queue: log.info.be_queue,
         },
-        req_captures: &[],
+        req_captures: &caps,
         res_captures: &[],
         request_line: log.request_line.as_deref(),
     };

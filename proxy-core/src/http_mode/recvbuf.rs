@@ -56,7 +56,12 @@ impl RecvBuf {
 
     /// Reads what the socket has into the free room; `Ok(0)` = end of
     /// stream (or no room left).
-    pub fn poll_fill(&mut self, cx: &mut Context<'_>, t: &Transport, size: usize) -> Poll<io::Result<usize>> {
+    pub fn poll_fill(
+        &mut self,
+        cx: &mut Context<'_>,
+        t: &Transport,
+        size: usize,
+    ) -> Poll<io::Result<usize>> {
         if self.eof {
             return Poll::Ready(Ok(0));
         }
@@ -110,7 +115,11 @@ impl RecvBuf {
 }
 
 /// Writes as much of `data` as the socket takes now.
-pub fn poll_write_some(cx: &mut Context<'_>, t: &Transport, data: &[u8]) -> Poll<io::Result<usize>> {
+pub fn poll_write_some(
+    cx: &mut Context<'_>,
+    t: &Transport,
+    data: &[u8],
+) -> Poll<io::Result<usize>> {
     loop {
         match t.poll_write_ready(cx) {
             Poll::Pending => return Poll::Pending,
@@ -163,7 +172,13 @@ impl SendQueue {
         let mut total = 0;
         while !self.is_empty() {
             match poll_write_some(cx, t, &self.data[self.pos..]) {
-                Poll::Pending => return if total > 0 { Poll::Ready(Ok(total)) } else { Poll::Pending },
+                Poll::Pending => {
+                    return if total > 0 {
+                        Poll::Ready(Ok(total))
+                    } else {
+                        Poll::Pending
+                    }
+                }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {

@@ -7,7 +7,9 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use super::recvbuf::RecvBuf;
-use crate::config::model_http::{HttpAction, HttpConfig, HttpReply, Redirect, RedirectKind, ReplyBody};
+use crate::config::model_http::{
+    HttpAction, HttpConfig, HttpReply, Redirect, RedirectKind, ReplyBody,
+};
 use crate::connection::Transport;
 use crate::http::head::{parse_request, HeadError};
 use crate::http::{Failure, HeadLimits, Parsed, RequestHead};
@@ -56,8 +58,16 @@ pub async fn read_head(
             }
         }
         let idle = cbuf.is_empty() && !first;
-        let limit = if idle { to.keep_alive.or(to.request) } else { to.request };
-        let base = if idle { started } else { first_byte.unwrap_or(started) };
+        let limit = if idle {
+            to.keep_alive.or(to.request)
+        } else {
+            to.request
+        };
+        let base = if idle {
+            started
+        } else {
+            first_byte.unwrap_or(started)
+        };
         let read = match limit {
             Some(d) => {
                 let left = (base + d).saturating_duration_since(Instant::now());
@@ -138,7 +148,9 @@ impl RequestView for View<'_> {
             Some(name) => self.st.backend_index(name),
             None => self.default_backend,
         };
-        idx.and_then(|i| self.st.proxies.get(i)).and_then(|p| p.be.as_ref()).map_or(0, |b| b.usable_count())
+        idx.and_then(|i| self.st.proxies.get(i))
+            .and_then(|p| p.be.as_ref())
+            .map_or(0, |b| b.usable_count())
     }
 
     fn req_len(&self) -> u64 {
@@ -174,13 +186,110 @@ pub enum OwnedEdit {
     Add(Vec<u8>, Vec<u8>),
 }
 
+impl OwnedEdit {
+    pub fn as_edit(&self) -> crate::http::Edit<'_> {
+        match self {
+            OwnedEdit::Del(n) => crate::http::Edit::Del(n),
+            OwnedEdit::Set(n, v) => crate::http::Edit::Set(n, v),
+            OwnedEdit::Add(n, v) => crate::http::Edit::Add(n, v),
+        }
+    }
+}
+
+/// A request with its response head, for `http-response` rules.
+pub struct ResView<'a> {
+    pub req: View<'a>,
+    pub buf: &'a [u8],
+    pub head: &'a crate::http::ResponseHead,
+}
+
+impl RequestView for ResView<'_> {
+    fn method(&self) -> &[u8] {
+        self.req.method()
+    }
+    fn uri(&self) -> &[u8] {
+        self.req.uri()
+    }
+    fn path(&self) -> &[u8] {
+        self.req.path()
+    }
+    fn version(&self) -> (u8, u8) {
+        self.req.version()
+    }
+    fn for_each_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
+        self.req.for_each_header(f)
+    }
+    fn src(&self) -> Option<SocketAddr> {
+        self.req.src
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.req.dst
+    }
+    fn nbsrv(&self, backend: Option<&str>) -> u32 {
+        self.req.nbsrv(backend)
+    }
+    fn status(&self) -> Option<u16> {
+        Some(self.head.status)
+    }
+    fn for_each_res_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
+        for h in &self.head.headers {
+            if f(h.name(self.buf), h.value(self.buf)).is_break() {
+                return;
+            }
+        }
+    }
+}
+
+/// An `http-response deny` matched.
+#[derive(Debug, Clone, Copy)]
+pub struct Denied;
+
+/// Runs `http-response` rules: header edits, or `Err` on `deny`.
+pub fn response_rules(
+    rules: &[&crate::config::model_http::HttpRule],
+    view: &ResView<'_>,
+) -> Result<Vec<OwnedEdit>, Denied> {
+    let mut edits = Vec::new();
+    for r in rules {
+        if !eval_opt(r.cond.as_ref(), view) {
+            continue;
+        }
+        match &r.action {
+            HttpAction::Allow => break,
+            HttpAction::Deny(_) => return Err(Denied),
+            HttpAction::SetHeader { name, value } => {
+                edits.push(OwnedEdit::Set(name.as_bytes().to_vec(), value.render(view)))
+            }
+            HttpAction::AddHeader { name, value } => {
+                edits.push(OwnedEdit::Add(name.as_bytes().to_vec(), value.render(view)))
+            }
+            HttpAction::DelHeader { name, how } => {
+                let mut names: Vec<Vec<u8>> = Vec::new();
+                view.for_each_res_header(&mut |n, _| {
+                    if how.matches(name, n) && !names.iter().any(|x| x.eq_ignore_ascii_case(n)) {
+                        names.push(n.to_vec());
+                    }
+                    ControlFlow::Continue(())
+                });
+                edits.extend(names.into_iter().map(OwnedEdit::Del));
+            }
+            _ => {}
+        }
+    }
+    Ok(edits)
+}
+
 /// What the `http-request` rules decided.
 pub enum Verdict {
     /// Forward, with these header edits.
     Forward(Vec<OwnedEdit>),
     /// Answer locally with this response; `deny` says it is a refusal
     /// (`PR` in the log) rather than a local answer (`LR`).
-    Respond { bytes: Vec<u8>, status: u16, deny: bool },
+    Respond {
+        bytes: Vec<u8>,
+        status: u16,
+        deny: bool,
+    },
     /// `use-service`: not available until applets are loaded.
     Service(String),
 }
@@ -196,11 +305,19 @@ pub fn request_rules(http: &HttpConfig, view: &View<'_>) -> Verdict {
             HttpAction::Allow => break,
             HttpAction::Deny(reply) => {
                 let (bytes, status) = reply_bytes(http, reply, view);
-                return Verdict::Respond { bytes, status, deny: true };
+                return Verdict::Respond {
+                    bytes,
+                    status,
+                    deny: true,
+                };
             }
             HttpAction::Return(reply) => {
                 let (bytes, status) = reply_bytes(http, reply, view);
-                return Verdict::Respond { bytes, status, deny: false };
+                return Verdict::Respond {
+                    bytes,
+                    status,
+                    deny: false,
+                };
             }
             HttpAction::Redirect(rd) => {
                 if let Some(v) = redirect(rd, view) {
@@ -216,7 +333,9 @@ pub fn request_rules(http: &HttpConfig, view: &View<'_>) -> Verdict {
             HttpAction::DelHeader { name, how } => {
                 let mut names = Vec::new();
                 view.for_each_header(&mut |n, _| {
-                    if how.matches(name, n) && !names.iter().any(|x: &Vec<u8>| x.eq_ignore_ascii_case(n)) {
+                    if how.matches(name, n)
+                        && !names.iter().any(|x: &Vec<u8>| x.eq_ignore_ascii_case(n))
+                    {
                         names.push(n.to_vec());
                     }
                     ControlFlow::Continue(())
@@ -277,7 +396,12 @@ fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &View<'_>) -> (Vec<u8
         ReplyBody::Payload(b) => b,
         ReplyBody::Empty => b"",
     };
-    let mut out = format!("HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n", reason(status), body.len()).into_bytes();
+    let mut out = format!(
+        "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n",
+        reason(status),
+        body.len()
+    )
+    .into_bytes();
     if let Some(ct) = &reply.content_type {
         out.extend_from_slice(b"content-type: ");
         out.extend_from_slice(ct.as_bytes());
@@ -300,7 +424,11 @@ fn redirect(rd: &Redirect, view: &View<'_>) -> Option<Verdict> {
         return None;
     }
     let uri = view.uri();
-    let path_and_query = if uri.starts_with(b"/") { uri } else { path_of(uri) };
+    let path_and_query = if uri.starts_with(b"/") {
+        uri
+    } else {
+        path_of(uri)
+    };
     let (path, query) = match path_and_query.iter().position(|&b| b == b'?') {
         Some(q) => (&path_and_query[..q], &path_and_query[q..]),
         None => (path_and_query, &b""[..]),
@@ -333,8 +461,17 @@ fn redirect(rd: &Redirect, view: &View<'_>) -> Option<Verdict> {
             }
         }
     }
-    let mut out = format!("HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: ", rd.code, reason(rd.code)).into_bytes();
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: ",
+        rd.code,
+        reason(rd.code)
+    )
+    .into_bytes();
     out.extend_from_slice(&loc);
     out.extend_from_slice(b"\r\ncache-control: no-cache\r\n\r\n");
-    Some(Verdict::Respond { bytes: out, status: rd.code, deny: false })
+    Some(Verdict::Respond {
+        bytes: out,
+        status: rd.code,
+        deny: false,
+    })
 }

@@ -85,7 +85,9 @@ impl Drop for AppCtx {
 
 impl std::fmt::Debug for AppCtx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppCtx").field("applet", &self.applet.name()).finish()
+        f.debug_struct("AppCtx")
+            .field("applet", &self.applet.name())
+            .finish()
     }
 }
 

@@ -65,7 +65,12 @@ pub struct LogTimers {
 
 impl LogTimers {
     pub fn now() -> LogTimers {
-        LogTimers { accept_date: SystemTime::now(), accept: Instant::now(), queued: None, connected: None }
+        LogTimers {
+            accept_date: SystemTime::now(),
+            accept: Instant::now(),
+            queued: None,
+            connected: None,
+        }
     }
 
     /// Milliseconds from `a` to `b`, `-1` if `b` never happened.
@@ -102,7 +107,11 @@ impl Stream {
     /// pool refuses, the connection is handed back so the caller can answer
     /// (an HTTP frontend writes a 500) before dropping it, which closes it
     /// and returns it to its pool (rule 1).
-    pub fn new(pool: &Arc<Pool>, client: Connection, fe: usize) -> Result<Stream, (Box<Connection>, AllocError)> {
+    pub fn new(
+        pool: &Arc<Pool>,
+        client: Connection,
+        fe: usize,
+    ) -> Result<Stream, (Box<Connection>, AllocError)> {
         let slot = match pool.take() {
             Ok(s) => s,
             Err(e) => return Err((Box::new(client), e)),

@@ -39,7 +39,9 @@ pub enum SiState {
 
 impl SiState {
     pub fn name(self) -> &'static str {
-        ["INI", "REQ", "QUE", "TAR", "ASS", "CON", "CER", "EST", "DIS", "CLO"][self as usize]
+        [
+            "INI", "REQ", "QUE", "TAR", "ASS", "CON", "CER", "EST", "DIS", "CLO",
+        ][self as usize]
     }
 }
 

@@ -7,7 +7,10 @@ use super::*;
 use crate::pool::Pool;
 
 fn pools() -> (Arc<Pool>, Arc<Pool>) {
-    (Pool::new("connection", 128, None, 0), Pool::new("stream", 512, None, 0))
+    (
+        Pool::new("connection", 128, None, 0),
+        Pool::new("stream", 512, None, 0),
+    )
 }
 
 fn client(conns: &Arc<Pool>) -> Connection {
@@ -39,7 +42,11 @@ fn rule1_stream_failure_frees_the_client_connection() {
     let (conn, err) = Stream::new(&streams, c, 0).unwrap_err();
     assert_eq!(err, AllocError::Exhausted);
     drop(conn);
-    assert_eq!(conns.used(), 0, "the client connection went back to its pool");
+    assert_eq!(
+        conns.used(),
+        0,
+        "the client connection went back to its pool"
+    );
     assert_eq!(streams.stats().failed, 1);
 }
 
@@ -65,7 +72,10 @@ fn rule3_alloc_conn_allocates_once_and_fails_under_an_applet_or_a_cap() {
 
     let released = Arc::new(AtomicUsize::new(0));
     s.si[1].register_handler(Box::new(CountingApplet(released.clone())));
-    assert_eq!(s.si[1].alloc_conn(&conns).unwrap_err(), AllocConnError::AppletHolds);
+    assert_eq!(
+        s.si[1].alloc_conn(&conns).unwrap_err(),
+        AllocConnError::AppletHolds
+    );
 
     let capped = Pool::new("connection", 128, Some(1), 0);
     let mut s2 = Stream::new(&streams, client(&capped), 0).unwrap();
@@ -113,13 +123,28 @@ fn rule6_register_handler_frees_the_connection_and_unregister_frees_the_applet()
     assert_eq!(conns.used(), 2);
     let released = Arc::new(AtomicUsize::new(0));
     s.si[1].register_handler(Box::new(CountingApplet(released.clone())));
-    assert_eq!(conns.used(), 1, "the connection allocated before the applet is freed");
+    assert_eq!(
+        conns.used(),
+        1,
+        "the connection allocated before the applet is freed"
+    );
     assert_eq!(s.si[1].endpoint().type_name(), "APPCTX");
 
     // The applet runs through its context.
     let mut out = Vec::new();
-    let mut io = AppletIo { input: b"x", consumed: 0, input_closed: false, output: &mut out, room: 3 };
-    let wait = s.si[1].endpoint_mut().appctx_mut().unwrap().applet().on_io(&mut io);
+    let mut io = AppletIo {
+        input: b"x",
+        consumed: 0,
+        input_closed: false,
+        output: &mut out,
+        room: 3,
+    };
+    let wait = s.si[1]
+        .endpoint_mut()
+        .appctx_mut()
+        .unwrap()
+        .applet()
+        .on_io(&mut io);
     assert_eq!((wait, io.consumed), (AppletWait::Done, 1));
     assert_eq!(out, b"hel", "output is bounded by the room");
 

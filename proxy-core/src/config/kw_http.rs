@@ -1,0 +1,408 @@
+//! Rule keywords: `http-request`, `http-response`, `redirect` and
+//! `tcp-request` (rows in [`super::keywords::KEYWORDS`]).
+//!
+//! Where they are allowed follows `haproxy -c` 2.6.12: `redirect` in
+//! frontends, listens and backends; the others also in *named* defaults
+//! sections (their rules then run first in every proxy using that
+//! section), while an anonymous `defaults` refuses them. As HAProxy, a rule
+//! written after a kind of rule that runs later gets a "will still be
+//! processed before" warning (`http-request` after `redirect` or
+//! `use_backend`; `redirect` after `use_backend`; `tcp-request` after any
+//! of them).
+//!
+//! Implemented actions: `http-request allow|deny|return|redirect|
+//! set-header|add-header|del-header|use-service`, `http-response allow|
+//! deny|set-header|add-header|del-header`, `tcp-request content
+//! use-service` and `tcp-request inspect-delay`; HAProxy's other actions
+//! are refused by name.
+
+use super::keywords::{Ctx, KwResult, ProxyState, SectionKind, BACKEND, FRONTEND};
+use super::kw_acl::{parse_cond, who, RuleSet};
+use super::kw_reply::{parse_redirect, parse_reply};
+use super::model_http::{HeaderMatch, HttpAction, HttpRule, RedirectRule, TcpContentRule};
+use super::units::parse_time;
+use crate::rules::regex::Regex;
+use crate::rules::LogFormat;
+
+/// `ProxyState::seen` bits: rule kinds a section wrote itself.
+pub(super) const SEEN_USE_BACKEND: u8 = 1;
+pub(super) const SEEN_REDIRECT: u8 = 2;
+pub(super) const SEEN_HTTP_REQUEST: u8 = 4;
+
+const REQUEST_ACTIONS: &[&str] = &[
+    "allow",
+    "deny",
+    "return",
+    "redirect",
+    "set-header",
+    "add-header",
+    "del-header",
+    "use-service",
+];
+
+const RESPONSE_ACTIONS: &[&str] = &["allow", "deny", "set-header", "add-header", "del-header"];
+
+/// HAProxy 2.6 actions we do not implement (both rule sets; a name ending
+/// in `(` takes an argument in parentheses).
+const OTHER_ACTIONS: &[&str] = &[
+    "wait-for-handshake",
+    "ot-group",
+    "set-log-level",
+    "set-nice",
+    "sc-inc-gpc(",
+    "sc-inc-gpc0(",
+    "sc-inc-gpc1(",
+    "sc-set-gpt(",
+    "sc-set-gpt0(",
+    "send-spoe-group",
+    "do-resolve(",
+    "cache-use",
+    "cache-store",
+    "add-acl(",
+    "auth",
+    "capture",
+    "del-acl(",
+    "del-map(",
+    "disable-l7-retry",
+    "early-hint",
+    "normalize-uri",
+    "reject",
+    "replace-header",
+    "replace-path",
+    "replace-pathq",
+    "replace-uri",
+    "replace-value",
+    "set-map(",
+    "set-method",
+    "set-path",
+    "set-pathq",
+    "set-query",
+    "set-uri",
+    "set-status",
+    "strict-mode",
+    "tarpit",
+    "track-sc",
+    "set-timeout",
+    "wait-for-body",
+    "set-var-fmt(",
+    "set-var(",
+    "unset-var(",
+    "set-dst",
+    "set-dst-port",
+    "set-mark",
+    "set-src",
+    "set-src-port",
+    "set-tos",
+    "silent-drop",
+    "set-priority-class",
+    "set-priority-offset",
+    "return",
+    "redirect",
+    "use-service",
+];
+
+fn is_other_action(a: &str) -> bool {
+    OTHER_ACTIONS.iter().any(|o| match o.strip_suffix('(') {
+        Some(base) => a.starts_with(base) && a[base.len()..].starts_with('('),
+        None => a == *o || (*o == "track-sc" && a.starts_with("track-sc")),
+    })
+}
+
+fn anonymous_defaults(st: &ProxyState) -> bool {
+    st.section == SectionKind::Defaults && st.cfg.name.is_empty()
+}
+
+pub(super) fn http_request(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    http_rule(st, ctx, false)
+}
+
+pub(super) fn http_response(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    http_rule(st, ctx, true)
+}
+
+/// `http-request <action> [args] [if|unless <cond>]` and its response twin.
+fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
+    let args = ctx.args;
+    let arg = |i: usize| args.get(i).map(String::as_str);
+    let kw = ctx.kw().to_string();
+    if anonymous_defaults(st) {
+        return Err(format!(
+            "'{kw}' not allowed in anonymous 'defaults' section."
+        ));
+    }
+    let action = arg(1).unwrap_or("");
+    let full = format!("{kw} {action}");
+    let rule_err = |st: &ProxyState, msg: String| {
+        format!(
+            "error detected in {} while parsing '{full}' rule : {msg}",
+            who(st)
+        )
+    };
+    let mut warnings = Vec::new();
+    let known = if res {
+        RESPONSE_ACTIONS
+    } else {
+        REQUEST_ACTIONS
+    };
+    let (act, next) = match action {
+        a if !known.contains(&a) => {
+            if is_other_action(a) {
+                return Err(format!("'{full}' is not supported by this proxy."));
+            }
+            let list: Vec<String> = known.iter().map(|k| format!("'{k}'")).collect();
+            let missing = if a.is_empty() {
+                " (missing argument)"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "'{kw}' expects {}, but got '{a}'{missing}.",
+                list.join(", ")
+            ));
+        }
+        "allow" => (HttpAction::Allow, 2),
+        "deny" | "return" => {
+            let deny = action == "deny";
+            let status = match (deny, res) {
+                (true, false) => 403,
+                (true, true) => 502,
+                _ => 200,
+            };
+            let (reply, next) = parse_reply(args, 2, status, deny, &mut |w| warnings.push(w))
+                .map_err(|e| rule_err(st, e))?;
+            let act = if deny {
+                HttpAction::Deny(reply)
+            } else {
+                HttpAction::Return(reply)
+            };
+            (act, next)
+        }
+        "redirect" => {
+            let (r, next) = parse_redirect(args, 2).map_err(|e| rule_err(st, e))?;
+            (HttpAction::Redirect(r), next)
+        }
+        "set-header" | "add-header" => {
+            let (Some(name), Some(value)) = (arg(2), arg(3)) else {
+                return Err(rule_err(st, "expects exactly 2 arguments.".into()));
+            };
+            let value = LogFormat::parse(value).map_err(|e| rule_err(st, e))?;
+            let name = name.to_string();
+            let act = if action == "set-header" {
+                HttpAction::SetHeader { name, value }
+            } else {
+                HttpAction::AddHeader { name, value }
+            };
+            (act, 4)
+        }
+        "del-header" => {
+            let name = ctx
+                .arg(2)
+                .ok_or_else(|| rule_err(st, "expects at least 1 argument.".into()))?;
+            let (how, next) = if arg(3) == Some("-m") {
+                let m = arg(4).unwrap_or("");
+                let how =
+                    match m {
+                        "str" => HeaderMatch::Str,
+                        "beg" => HeaderMatch::Beg,
+                        "end" => HeaderMatch::End,
+                        "sub" => HeaderMatch::Sub,
+                        "reg" => HeaderMatch::Reg(Regex::new(name, true).map_err(|e| {
+                            rule_err(st, format!("regex '{name}' is invalid ({e})."))
+                        })?),
+                        _ => {
+                            return Err(rule_err(
+                                st,
+                                format!("-m with unsupported matching method '{m}'."),
+                            ))
+                        }
+                    };
+                (how, 5)
+            } else {
+                (HeaderMatch::Str, 3)
+            };
+            let act = HttpAction::DelHeader {
+                name: name.to_string(),
+                how,
+            };
+            (act, next)
+        }
+        _ => {
+            let name = ctx
+                .arg(2)
+                .ok_or_else(|| rule_err(st, "'use-service' expects a service name.".into()))?;
+            (HttpAction::UseService(name.to_string()), 3)
+        }
+    };
+    let rest = &args[next.min(args.len())..];
+    if let Some(w) = rest.first().filter(|w| *w != "if" && *w != "unless") {
+        return Err(format!(
+            "'{full}' expects either 'if' or 'unless' followed by a condition but found '{w}'."
+        ));
+    }
+    let set = if res {
+        RuleSet::HttpResponse
+    } else {
+        RuleSet::HttpRequest
+    };
+    let cond = parse_cond(st, ctx, rest, set).map_err(|e| {
+        if action == "redirect" {
+            rule_err(st, format!("error in condition: {e}"))
+        } else {
+            format!("error detected while parsing an '{full}' condition : {e}")
+        }
+    })?;
+    for w in warnings {
+        ctx.warn(w);
+    }
+    let rule = HttpRule {
+        action: act,
+        cond,
+        loc: ctx.loc.clone(),
+    };
+    if res {
+        st.cfg.http.response.push(rule);
+        return Ok(());
+    }
+    if st.seen & SEEN_REDIRECT != 0 {
+        ctx.warn(
+            "a 'http-request' rule placed after a 'redirect' rule will still be processed before.",
+        );
+    } else if st.seen & SEEN_USE_BACKEND != 0 {
+        ctx.warn("a 'http-request' rule placed after a 'use_backend' rule will still be processed before.");
+    }
+    st.seen |= SEEN_HTTP_REQUEST;
+    st.cfg.http.request.push(rule);
+    Ok(())
+}
+
+/// `redirect location|prefix|scheme <to> [options] [if|unless <cond>]`.
+pub(super) fn redirect(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    let args = ctx.args;
+    let err = |st: &ProxyState, msg: String| {
+        format!(
+            "error detected in {} while parsing redirect rule : {msg}",
+            who(st)
+        )
+    };
+    let (redirect, next) = parse_redirect(args, 1).map_err(|e| err(st, e))?;
+    let cond = parse_cond(st, ctx, &args[next..], RuleSet::HttpRequest)
+        .map_err(|e| err(st, format!("error in condition: {e}")))?;
+    if st.seen & SEEN_USE_BACKEND != 0 {
+        ctx.warn(
+            "a 'redirect' rule placed after a 'use_backend' rule will still be processed before.",
+        );
+    }
+    st.seen |= SEEN_REDIRECT;
+    st.cfg.http.redirects.push(RedirectRule {
+        redirect,
+        cond,
+        loc: ctx.loc.clone(),
+    });
+    Ok(())
+}
+
+/// `tcp-request content use-service <name> [if|unless <cond>]` and
+/// `tcp-request inspect-delay <time>`.
+pub(super) fn tcp_request(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    let args = ctx.args;
+    let arg = |i: usize| args.get(i).map(String::as_str);
+    match arg(1).unwrap_or("") {
+        "inspect-delay" => {
+            let raw = ctx
+                .arg(2)
+                .ok_or("'tcp-request inspect-delay' expects a timeout value.")?;
+            let t = parse_time(raw).map_err(|e| format!("'tcp-request inspect-delay' : {e}"))?;
+            ctx.max_args(2)?;
+            st.cfg.http.inspect_delay = (!t.is_zero()).then_some(t);
+            Ok(())
+        }
+        "content" => {
+            if anonymous_defaults(st) {
+                return Err("tcp-request content is not allowed in anonymous 'defaults' sections".into());
+            }
+            let action = arg(2).unwrap_or("");
+            if action != "use-service" {
+                return Err(format!(
+                    "'tcp-request content {action}' is not supported by this proxy (only 'use-service')."
+                ));
+            }
+            let service = arg(3).ok_or("'tcp-request' expects a service name.")?;
+            if service == "prometheus-exporter" {
+                return Err(
+                    "Prometheus exporter service only available on 'http-request' rulesets".into(),
+                );
+            }
+            let rest = &args[4.min(args.len())..];
+            if let Some(w) = rest.first().filter(|w| *w != "if" && *w != "unless") {
+                return Err(format!(
+                    "'tcp-request content use-service' expects either 'if' or 'unless' followed by a condition but found '{w}'."
+                ));
+            }
+            let cond = parse_cond(st, ctx, rest, RuleSet::TcpContent).map_err(|e| {
+                format!(
+                    "'tcp-request content use-service' : error detected in {} while parsing '{}' condition : {e}",
+                    who(st),
+                    rest[0]
+                )
+            })?;
+            let after = if st.seen & SEEN_HTTP_REQUEST != 0 {
+                Some("an 'http-request'")
+            } else if st.seen & SEEN_REDIRECT != 0 {
+                Some("a 'redirect'")
+            } else if st.seen & SEEN_USE_BACKEND != 0 {
+                Some("a 'use_backend'")
+            } else {
+                None
+            };
+            if let Some(after) = after {
+                ctx.warn(format!(
+                    "a 'tcp-request' rule placed after {after} rule will still be processed before."
+                ));
+            }
+            st.cfg.http.tcp_content.push(TcpContentRule {
+                service: service.to_string(),
+                cond,
+                loc: ctx.loc.clone(),
+            });
+            Ok(())
+        }
+        w @ ("connection" | "session") => Err(format!(
+            "'tcp-request {w}' is not supported by this proxy."
+        )),
+        w => Err(format!(
+            "'tcp-request' expects 'inspect-delay', 'connection', 'session' or 'content', but got '{w}'."
+        )),
+    }
+}
+
+/// HAProxy's limits on inheriting the rules of a named defaults section
+/// `d` into a new section of `kind`: not into another defaults or a
+/// listen section, and not into both frontends and backends.
+pub(super) fn rule_inheritance(d: &mut ProxyState, kind: SectionKind) -> Result<(), String> {
+    if !d.cfg.http.has_rules() {
+        return Ok(());
+    }
+    let at = &d.cfg.loc;
+    let (bit, other) = match kind {
+        SectionKind::Defaults => {
+            return Err(format!(
+                "a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at {at})."
+            ))
+        }
+        SectionKind::Listen => {
+            return Err(
+                "a listen section cannot inherit from a defaults section defining TCP/HTTP rules."
+                    .into(),
+            )
+        }
+        SectionKind::Frontend => (FRONTEND, BACKEND),
+        _ => (BACKEND, FRONTEND),
+    };
+    if d.rule_users & other != 0 {
+        return Err(format!(
+            "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at {at})."
+        ));
+    }
+    d.rule_users |= bit;
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! The arguments of `deny` / `return` replies and of redirects, and the
+//! reading of error files, shared by `http-request`, `http-response`,
+//! `redirect` and `errorfile`.
+//!
+//! Files (`errorfile`, `return ... file|errorfile`) are read when the
+//! configuration is parsed, as HAProxy does; an error file must hold a
+//! complete HTTP/1.x response (status line, headers, empty line, optional
+//! body), with CRLF or LF line ends. An empty error file is accepted, as
+//! by HAProxy 2.6 (the connection is then closed without a response).
+
+use bytes::Bytes;
+
+use super::model_http::{HttpReply, Redirect, RedirectKind, ReplyBody};
+use crate::rules::LogFormat;
+
+/// Reads a file named in the configuration.
+pub(super) fn read_file(path: &str) -> Result<Bytes, String> {
+    std::fs::read(path)
+        .map(Bytes::from)
+        .map_err(|_| format!("error opening file '{path}'."))
+}
+
+/// Checks that `raw` is an HTTP/1.x response (or empty).
+pub(super) fn check_raw_response(raw: &[u8]) -> Result<(), String> {
+    if raw.is_empty() {
+        return Ok(());
+    }
+    let bad = |at: usize| Err(format!("unable to parse headers (error offset: {at})"));
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while let Some(n) = raw[start..].iter().position(|&b| b == b'\n') {
+        let end = start + n;
+        let line = &raw[start..end];
+        lines.push((start, line.strip_suffix(b"\r").unwrap_or(line)));
+        start = end + 1;
+        if lines.last().is_some_and(|(_, l)| l.is_empty()) {
+            break;
+        }
+    }
+    let Some(&(_, status)) = lines.first() else {
+        return bad(0);
+    };
+    if !status.starts_with(b"HTTP/") {
+        return bad(0);
+    }
+    let version = status.split(|&b| b == b' ').next().unwrap_or_default();
+    if version != b"HTTP/1.0" && version != b"HTTP/1.1" {
+        return Err(format!(
+            "invalid http version ({})",
+            String::from_utf8_lossy(version)
+        ));
+    }
+    let code = status
+        .get(version.len() + 1..version.len() + 4)
+        .unwrap_or_default();
+    if code.len() != 3
+        || !code.iter().all(u8::is_ascii_digit)
+        || !matches!(status.get(version.len() + 4), None | Some(b' '))
+    {
+        return bad(version.len() + 1);
+    }
+    let token = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+    for &(at, line) in &lines[1..] {
+        if line.is_empty() {
+            return Ok(());
+        }
+        // The first byte that cannot be in a name must be its colon.
+        let end = line.iter().position(|b| !token(b)).unwrap_or(line.len());
+        if end == 0 || line.get(end) != Some(&b':') {
+            return bad(at + end);
+        }
+    }
+    Err("unable to parse headers (no empty line after them)".into())
+}
+
+/// Status codes of `deny` / `return`.
+fn status_code(raw: Option<&str>) -> Result<u16, String> {
+    let n = raw.and_then(|r| r.parse::<u16>().ok()).unwrap_or(0);
+    if (200..=599).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("Unexpected status code '{n}'."))
+    }
+}
+
+/// Headers a reply always sets itself.
+const IGNORED_HEADERS: &[&str] = &["content-length", "transfer-encoding"];
+
+/// Parses reply arguments from `args[i]` up to the first word that is not
+/// one (`if`, `unless`, or an error for the caller); returns the reply and
+/// that index. `deny`: `deny_status` is accepted and the default body is
+/// the error file. `warn` records HAProxy's warnings.
+pub(super) fn parse_reply(
+    args: &[String],
+    mut i: usize,
+    status: u16,
+    deny: bool,
+    warn: &mut dyn FnMut(String),
+) -> Result<(HttpReply, usize), String> {
+    let mut reply = HttpReply {
+        status,
+        content_type: None,
+        body: if deny {
+            ReplyBody::DefaultErrorfile
+        } else {
+            ReplyBody::Empty
+        },
+        headers: Vec::new(),
+    };
+    let mut payload: Option<&str> = None;
+    let mut has_payload = false;
+    while let Some(kw) = args.get(i).map(String::as_str) {
+        let value = args.get(i + 1).map(String::as_str);
+        let mut set_payload = |kw: &'static str| match payload {
+            Some(old) => Err(format!(
+                "unexpected '{kw}' argument, '{old}' already defined."
+            )),
+            None => {
+                payload = Some(kw);
+                Ok(())
+            }
+        };
+        match kw {
+            "status" => reply.status = status_code(value)?,
+            "deny_status" if deny => reply.status = status_code(value)?,
+            "content-type" => {
+                reply.content_type = Some(
+                    value
+                        .ok_or("'content-type' expects <type> as argument.")?
+                        .to_string(),
+                )
+            }
+            "default-errorfiles" => {
+                set_payload("default-errorfiles")?;
+                reply.body = ReplyBody::DefaultErrorfile;
+                i += 1;
+                continue;
+            }
+            "errorfile" => {
+                set_payload("errorfile")?;
+                let path = value.ok_or("'errorfile' expects <fmt> as argument.")?;
+                let raw = read_file(path)?;
+                check_raw_response(&raw).map_err(|e| format!("'{path}': {e}."))?;
+                reply.body = ReplyBody::Errorfile(raw);
+            }
+            "string" | "file" => {
+                set_payload(if kw == "string" { "string" } else { "file" })?;
+                let v = value.ok_or_else(|| {
+                    format!(
+                        "'{kw}' expects <{}> as argument.",
+                        if kw == "string" { "str" } else { "file" }
+                    )
+                })?;
+                let body = if kw == "string" {
+                    Bytes::copy_from_slice(v.as_bytes())
+                } else {
+                    read_file(v)?
+                };
+                has_payload = !body.is_empty();
+                reply.body = ReplyBody::Payload(body);
+            }
+            "lf-string" | "lf-file" | "errorfiles" => {
+                return Err(format!("'{kw}' is not supported by this proxy."))
+            }
+            "hdr" => {
+                let (Some(name), Some(v)) = (value, args.get(i + 2)) else {
+                    return Err("'hdr' expects <name> and <value> as arguments.".into());
+                };
+                if IGNORED_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+                    warn(format!("header '{name}' always ignored by the http reply."));
+                } else {
+                    let fmt = LogFormat::parse(v).map_err(|e| format!("'hdr' : {e}"))?;
+                    reply.headers.push((name.to_string(), fmt));
+                }
+                i += 3;
+                continue;
+            }
+            _ => break,
+        }
+        i += 2;
+    }
+    if has_payload && reply.content_type.is_none() {
+        return Err("a content type must be defined when non-empty payload is configured.".into());
+    }
+    if has_payload && matches!(reply.status, 204 | 304) {
+        return Err(format!("No body expected for {} responses.", reply.status));
+    }
+    if let Some(t) = &reply.content_type {
+        if !matches!(reply.body, ReplyBody::Payload(_)) {
+            let why = if matches!(reply.body, ReplyBody::Errorfile(_)) {
+                "when an errorfile is defined"
+            } else {
+                "because neither errorfile nor payload defined"
+            };
+            warn(format!(
+                "content-type '{t}' ignored by the http reply {why}."
+            ));
+            reply.content_type = None;
+        }
+    }
+    Ok((reply, i))
+}
+
+/// Parses redirect arguments from `args[i]` up to `if` / `unless` or the
+/// end; returns the redirect and that index.
+pub(super) fn parse_redirect(args: &[String], mut i: usize) -> Result<(Redirect, usize), String> {
+    let mut target: Option<(RedirectKind, LogFormat)> = None;
+    let mut r = Redirect {
+        kind: RedirectKind::Location,
+        target: LogFormat::parse("").map_err(|e| e.to_string())?,
+        code: 302,
+        drop_query: false,
+        append_slash: false,
+        ignore_empty: false,
+    };
+    while let Some(kw) = args.get(i).map(String::as_str) {
+        if kw == "if" || kw == "unless" {
+            break;
+        }
+        let value = args.get(i + 1).map(String::as_str);
+        match kw {
+            "location" | "prefix" | "scheme" => {
+                let v = value.ok_or_else(|| format!("missing argument for '{kw}'."))?;
+                let kind = match kw {
+                    "location" => RedirectKind::Location,
+                    "prefix" => RedirectKind::Prefix,
+                    _ => RedirectKind::Scheme,
+                };
+                target = Some((kind, LogFormat::parse(v)?));
+                i += 1;
+            }
+            "code" => {
+                let v = value.unwrap_or("");
+                r.code = v
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|c| matches!(c, 301 | 302 | 303 | 307 | 308))
+                    .ok_or_else(|| {
+                        format!(
+                            "'code': unsupported HTTP code '{v}' (must be one of 301, 302, 303, 307 or 308)."
+                        )
+                    })?;
+                i += 1;
+            }
+            "drop-query" => r.drop_query = true,
+            "append-slash" => r.append_slash = true,
+            "ignore-empty" => r.ignore_empty = true,
+            "set-cookie" | "clear-cookie" => {
+                return Err(format!("'{kw}' is not supported by this proxy."))
+            }
+            _ => {
+                return Err(format!(
+                    "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', \
+                     'drop-query', 'ignore-empty' or 'append-slash' (was '{kw}')."
+                ))
+            }
+        }
+        i += 1;
+    }
+    let Some((kind, fmt)) = target else {
+        return Err("redirection type expected ('prefix', 'location', or 'scheme').".into());
+    };
+    r.kind = kind;
+    r.target = fmt;
+    Ok((r, i))
+}

@@ -1,0 +1,237 @@
+//! The HTTP part of a proxy's configuration: rules (`http-request`,
+//! `http-response`, `redirect`, `tcp-request content use-service`), HTTP
+//! options, error files and captures. Conditions, ACLs and header formats
+//! are the compiled objects of [`crate::rules`], ready to evaluate.
+//!
+//! Rules of a named `defaults` section come first in the rule lists of the
+//! proxies using it, as HAProxy runs them first.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::model::Location;
+use crate::rules::acl::IpNet;
+use crate::rules::regex::Regex;
+use crate::rules::LogFormat;
+pub use crate::rules::{Acl, Condition, Polarity, Term};
+
+/// One `http-request` or `http-response` rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRule {
+    pub action: HttpAction,
+    /// `None`: the rule always applies.
+    pub cond: Option<Condition>,
+    pub loc: Location,
+}
+
+/// What a rule does. `http-response` rules only use `Allow`, `Deny`,
+/// `SetHeader`, `AddHeader` and `DelHeader`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HttpAction {
+    /// Stop evaluating the rules of this list; go on with the request.
+    Allow,
+    /// Answer with an error: status 403 (502 for `http-response`) and the
+    /// proxy's error file unless the rule gave its own payload.
+    Deny(HttpReply),
+    /// Answer directly (`http-request return`).
+    Return(HttpReply),
+    Redirect(Redirect),
+    SetHeader {
+        name: String,
+        value: LogFormat,
+    },
+    AddHeader {
+        name: String,
+        value: LogFormat,
+    },
+    /// `del-header <name> [-m str|beg|end|sub|reg]`: names compared
+    /// case-insensitively (the regex is compiled with `-i`).
+    DelHeader {
+        name: String,
+        how: HeaderMatch,
+    },
+    /// Hand the request to a service (`prometheus-exporter`, an applet):
+    /// checked against the registered services after parsing.
+    UseService(String),
+}
+
+/// How `del-header` matches names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderMatch {
+    Str,
+    Beg,
+    End,
+    Sub,
+    Reg(Regex),
+}
+
+impl HeaderMatch {
+    /// Whether header `name` is selected by `pattern`.
+    pub fn matches(&self, pattern: &str, name: &[u8]) -> bool {
+        let p = pattern.as_bytes();
+        match self {
+            HeaderMatch::Str => name.eq_ignore_ascii_case(p),
+            HeaderMatch::Beg => name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p),
+            HeaderMatch::End => {
+                name.len() >= p.len() && name[name.len() - p.len()..].eq_ignore_ascii_case(p)
+            }
+            HeaderMatch::Sub => {
+                p.is_empty() || name.windows(p.len()).any(|w| w.eq_ignore_ascii_case(p))
+            }
+            HeaderMatch::Reg(r) => r.is_match(name),
+        }
+    }
+}
+
+/// The answer of `deny` / `return`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpReply {
+    pub status: u16,
+    /// Only set with a `string` or `file` payload.
+    pub content_type: Option<String>,
+    pub body: ReplyBody,
+    /// `hdr <name> <fmt>` (never `content-length`, always ignored).
+    pub headers: Vec<(String, LogFormat)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplyBody {
+    /// No payload: `Content-Length: 0`.
+    Empty,
+    /// The proxy's `errorfile` for the status, else the built-in page
+    /// (`deny` without payload, `return ... default-errorfiles`).
+    DefaultErrorfile,
+    /// `errorfile <file>`: a complete raw HTTP response, sent as is.
+    Errorfile(Bytes),
+    /// `string <text>` or `file <path>` (read at parse time): the body.
+    Payload(Bytes),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RedirectKind {
+    /// `Location: <target>`.
+    Location,
+    /// `Location: <target><path>` (`/` alone: the path only).
+    Prefix,
+    /// `Location: <target>://<host><uri>`.
+    Scheme,
+}
+
+/// `redirect ...` / `http-request redirect ...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redirect {
+    pub kind: RedirectKind,
+    pub target: LogFormat,
+    /// 301, 302 (default), 303, 307 or 308.
+    pub code: u16,
+    /// Drop the query string of the request (`prefix` and `scheme`).
+    pub drop_query: bool,
+    /// Add a `/` to a path not ending with one (`prefix` and `scheme`).
+    pub append_slash: bool,
+    /// Do nothing when the target evaluates empty.
+    pub ignore_empty: bool,
+}
+
+/// A standalone `redirect` rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedirectRule {
+    pub redirect: Redirect,
+    pub cond: Option<Condition>,
+    pub loc: Location,
+}
+
+/// `tcp-request content use-service <name> [cond]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcpContentRule {
+    pub service: String,
+    pub cond: Option<Condition>,
+    pub loc: Location,
+}
+
+/// `option forwardfor [except <net>] [header <name>] [if-none]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardFor {
+    /// Clients in this network get no header.
+    pub except: Option<IpNet>,
+    /// Default `X-Forwarded-For`.
+    pub header: String,
+    /// Only add the header when the request has none.
+    pub if_none: bool,
+}
+
+/// `option http-keep-alive` (default), `http-server-close`, `httpclose`:
+/// the last one in a section wins. The runtime combines the frontend's
+/// and the backend's (the more closing one applies, as in HAProxy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HttpConnMode {
+    #[default]
+    KeepAlive,
+    ServerClose,
+    Close,
+}
+
+/// `http-reuse` (default `safe`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HttpReuse {
+    Never,
+    #[default]
+    Safe,
+    Aggressive,
+    Always,
+}
+
+/// `capture request|response header <name> len <n>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capture {
+    pub name: String,
+    /// Bytes kept of the value.
+    pub len: usize,
+}
+
+/// HTTP settings and rules of a proxy (`ProxyConfig::http`).
+#[derive(Clone, Debug, Default)]
+pub struct HttpConfig {
+    /// `http-request` rules, in order (a named defaults' first).
+    pub request: Vec<HttpRule>,
+    /// `http-response` rules, in order.
+    pub response: Vec<HttpRule>,
+    /// Standalone `redirect` rules (run after `http-request` rules).
+    pub redirects: Vec<RedirectRule>,
+    /// `tcp-request content use-service` rules.
+    pub tcp_content: Vec<TcpContentRule>,
+    /// `tcp-request inspect-delay`.
+    pub inspect_delay: Option<Duration>,
+    pub forwardfor: Option<ForwardFor>,
+    pub conn_mode: HttpConnMode,
+    /// `option http_proxy`: connect to the host and port of the absolute
+    /// request URI (removed from HAProxy 2.5; supported here).
+    pub http_proxy: bool,
+    pub reuse: HttpReuse,
+    /// Requests for this URI get a `200` from the proxy itself.
+    pub monitor_uri: Option<String>,
+    /// `errorfile <code> <file>`: raw responses by status.
+    pub errorfiles: BTreeMap<u16, Bytes>,
+    /// `capture request header` (the `{...}` of httplog lines, in order).
+    pub capture_request: Vec<Capture>,
+    /// `capture response header`.
+    pub capture_response: Vec<Capture>,
+}
+
+impl HttpConfig {
+    /// Every condition of the proxy's rules, `use_backend` excepted.
+    pub fn conditions_mut(&mut self) -> impl Iterator<Item = &mut Condition> {
+        let rules = self.request.iter_mut().chain(self.response.iter_mut());
+        rules
+            .filter_map(|r| r.cond.as_mut())
+            .chain(self.redirects.iter_mut().filter_map(|r| r.cond.as_mut()))
+            .chain(self.tcp_content.iter_mut().filter_map(|r| r.cond.as_mut()))
+    }
+
+    /// Whether there are rules a named defaults section passes on (HAProxy's
+    /// "TCP/HTTP rules").
+    pub fn has_rules(&self) -> bool {
+        !(self.request.is_empty() && self.response.is_empty() && self.tcp_content.is_empty())
+    }
+}

@@ -1,0 +1,467 @@
+//! ACL expressions: `<fetch> [-i] [-m <method>] [-n] [--] <pattern>...`,
+//! parsed and compiled at configuration time, matched per request.
+//!
+//! Flags come before the first pattern; from the first word that is not a
+//! flag on, every word is a pattern (so `path /x -i` has two patterns),
+//! and `--` ends the flags. The match method defaults from the fetch: its
+//! derived name (`path_beg` → `beg`), else its type (string → `str`,
+//! integer → `int`, address → `ip`, boolean → `bool`); `-m` overrides it.
+//!
+//! Matching, as HAProxy 2.6 does it (checked against `haproxy` 2.6.12):
+//! - any value of a multi-valued fetch may match any pattern (OR);
+//! - `found` ignores patterns and needs a value; `bool` is true for a
+//!   non-zero integer;
+//! - `int` and `len` patterns are `N`, `A:B`, `A:`, `:B`, or operators
+//!   `eq|ne|lt|le|gt|ge N` that apply to the following values. HAProxy
+//!   2.6 accepts `ne` but matches it like `eq` (measured); we do the same;
+//! - `ip` patterns are addresses or networks (`/len` or `/dotted.mask`);
+//!   an IPv4 network matches an IPv4-mapped IPv6 address and an IPv6
+//!   network sees IPv4 addresses as `::ffff:a.b.c.d`;
+//! - string methods compare the text form of integers and addresses;
+//!   `-i` ignores ASCII case; `dir` matches a `/`-delimited part, `dom` a
+//!   `.`- or `/`-delimited part; `reg` is [`Regex`];
+//! - `method`: when the request method or the pattern is one of the
+//!   standard methods they must be equal byte for byte (`-i` only helps
+//!   for non-standard methods), so `method get` never matches `GET`.
+//!
+//! Differences: HAProxy reads addresses with `inet_aton` (so `1.2.3` is
+//! accepted there) and integers with `atoi`-like leniency in a few places;
+//! we refuse such values. An empty pattern (`""`) is a pattern here,
+//! while HAProxy treats an empty word as the end of the line.
+
+use std::net::IpAddr;
+use std::ops::ControlFlow;
+
+use super::fetch::{parse_fetch, Fetch, FetchError, Sample, SampleType};
+use super::regex::Regex;
+use super::sample::{as_text, TextBuf};
+use super::RequestView;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchMethod {
+    Found,
+    Bool,
+    Int,
+    Ip,
+    Str,
+    Beg,
+    End,
+    Sub,
+    Reg,
+    Len,
+    Dir,
+    Dom,
+}
+
+const METHOD_NAMES: &[(&str, MatchMethod)] = &[
+    ("found", MatchMethod::Found),
+    ("bool", MatchMethod::Bool),
+    ("int", MatchMethod::Int),
+    ("ip", MatchMethod::Ip),
+    ("str", MatchMethod::Str),
+    ("beg", MatchMethod::Beg),
+    ("end", MatchMethod::End),
+    ("sub", MatchMethod::Sub),
+    ("reg", MatchMethod::Reg),
+    ("len", MatchMethod::Len),
+    ("dir", MatchMethod::Dir),
+    ("dom", MatchMethod::Dom),
+];
+
+impl MatchMethod {
+    pub fn from_name(name: &str) -> Option<MatchMethod> {
+        METHOD_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| *m)
+    }
+
+    pub fn name(self) -> &'static str {
+        METHOD_NAMES
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
+/// An inclusive integer range; `None` is unbounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntRange {
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+impl IntRange {
+    pub fn contains(&self, n: i64) -> bool {
+        self.min.is_none_or(|m| n >= m) && self.max.is_none_or(|m| n <= m)
+    }
+}
+
+/// An address with a mask (a host is a full mask).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpNet {
+    V4 { addr: u32, mask: u32 },
+    V6 { addr: u128, mask: u128 },
+}
+
+impl IpNet {
+    /// `addr`, `addr/len` or `a.b.c.d/m.m.m.m`.
+    pub fn parse(s: &str) -> Option<IpNet> {
+        let (a, m) = match s.split_once('/') {
+            Some((a, m)) => (a, Some(m)),
+            None => (s, None),
+        };
+        let prefix = |bits: u32, m: &str| m.parse::<u32>().ok().filter(|&p| p <= bits);
+        match a.parse::<IpAddr>().ok()? {
+            IpAddr::V4(v4) => {
+                let mask = match m {
+                    None => u32::MAX,
+                    Some(m) if m.contains('.') => u32::from(m.parse::<std::net::Ipv4Addr>().ok()?),
+                    Some(m) => u32::MAX.checked_shl(32 - prefix(32, m)?).unwrap_or(0),
+                };
+                Some(IpNet::V4 {
+                    addr: u32::from(v4) & mask,
+                    mask,
+                })
+            }
+            IpAddr::V6(v6) => {
+                let mask = match m {
+                    None => u128::MAX,
+                    Some(m) => u128::MAX.checked_shl(128 - prefix(128, m)?).unwrap_or(0),
+                };
+                Some(IpNet::V6 {
+                    addr: u128::from(v6) & mask,
+                    mask,
+                })
+            }
+        }
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (*self, ip) {
+            (IpNet::V4 { addr, mask }, IpAddr::V4(v4)) => u32::from(v4) & mask == addr,
+            (IpNet::V4 { addr, mask }, IpAddr::V6(v6)) => v6
+                .to_ipv4_mapped()
+                .is_some_and(|v4| u32::from(v4) & mask == addr),
+            (IpNet::V6 { addr, mask }, IpAddr::V6(v6)) => u128::from(v6) & mask == addr,
+            (IpNet::V6 { addr, mask }, IpAddr::V4(v4)) => {
+                u128::from(v4.to_ipv6_mapped()) & mask == addr
+            }
+        }
+    }
+}
+
+/// One compiled pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    Str(Box<[u8]>),
+    Int(IntRange),
+    Ip(IpNet),
+    Reg(Regex),
+}
+
+/// One ACL expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AclExpr {
+    pub fetch: Fetch,
+    /// The fetch keyword as written (`hdr_beg`), for messages.
+    pub kw: String,
+    pub method: MatchMethod,
+    pub icase: bool,
+    pub patterns: Vec<Pattern>,
+}
+
+/// A parsed expression and the warnings HAProxy would print for it
+/// (complete, `config : ...`).
+#[derive(Clone, Debug)]
+pub struct ParsedExpr {
+    pub expr: AclExpr,
+    pub warnings: Vec<String>,
+}
+
+/// Parses `<fetch> [flags] [patterns]` (the words after the ACL name).
+/// Errors are worded to follow `error detected while parsing ACL 'x' : `.
+pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
+    let word = words.first().map_or("", String::as_str);
+    if word.is_empty() {
+        return Err("missing fetch method in ACL expression ''.".into());
+    }
+    let parsed = parse_fetch(word, true).map_err(|e| match e {
+        FetchError::Unknown(kw) => {
+            format!("unknown fetch method '{kw}' in ACL expression '{word}'.")
+        }
+        FetchError::Args(kw, msg) => format!("ACL keyword '{kw}' : {msg}."),
+    })?;
+    if let Some(conv) = parsed.rest.strip_prefix(',') {
+        return Err(format!(
+            "converters are not supported by this proxy ('{conv}' in ACL expression '{word}')."
+        ));
+    } else if !parsed.rest.is_empty() {
+        return Err(format!(
+            "ACL keyword '{}' : unexpected '{}' after the arguments.",
+            parsed.kw, parsed.rest
+        ));
+    }
+    let fetch = parsed.fetch;
+    let mut method = parsed.method.unwrap_or(match fetch.sample_type() {
+        SampleType::Str => MatchMethod::Str,
+        SampleType::Int => MatchMethod::Int,
+        SampleType::Ip => MatchMethod::Ip,
+        SampleType::Bool => MatchMethod::Bool,
+    });
+    let mut icase = false;
+    let mut dashdash = false;
+    let mut i = 1;
+    while let Some(w) = words.get(i).filter(|w| w.starts_with('-')) {
+        i += 1;
+        match w.as_str() {
+            "-i" => icase = true,
+            "-n" => {}
+            "--" => {
+                dashdash = true;
+                break;
+            }
+            "-m" => {
+                let name = words.get(i).map_or("", String::as_str);
+                i += 1;
+                method = MatchMethod::from_name(name).ok_or_else(|| {
+                    format!("unknown matching method '{name}' when parsing ACL expression.")
+                })?;
+            }
+            "-f" | "-M" | "-u" => return Err(format!("'{w}' is not supported by this proxy.")),
+            _ => {
+                return Err(format!(
+                    "'{w}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'."
+                ))
+            }
+        }
+    }
+    let mut patterns = Vec::new();
+    let mut op = "eq";
+    for w in &words[i.min(words.len())..] {
+        let w = w.as_str();
+        match method {
+            MatchMethod::Found | MatchMethod::Bool => {}
+            MatchMethod::Int | MatchMethod::Len => {
+                if matches!(w, "eq" | "ne" | "lt" | "le" | "gt" | "ge") {
+                    op = if w == "ne" { "eq" } else { w };
+                    continue;
+                }
+                patterns.push(Pattern::Int(int_pattern(w, op)?));
+            }
+            MatchMethod::Ip => patterns
+                .push(Pattern::Ip(IpNet::parse(w).ok_or_else(|| {
+                    format!("'{w}' is not a valid IPv4 or IPv6 address.")
+                })?)),
+            MatchMethod::Reg => patterns.push(Pattern::Reg(
+                Regex::new(w, icase).map_err(|e| format!("regex '{w}' is invalid ({e})."))?,
+            )),
+            _ => patterns.push(Pattern::Str(w.as_bytes().into())),
+        }
+    }
+    let mut warnings = Vec::new();
+    if words.len() <= i && !dashdash && !matches!(method, MatchMethod::Found | MatchMethod::Bool) {
+        warnings.push(format!(
+            "config : parsing acl keyword '{}' :\n  \
+             no pattern to match against were provided, so this ACL will never match.\n  \
+             If this is what you intended, please add '--' to get rid of this warning.\n  \
+             If you intended to match only for existence, please use '-m found'.\n  \
+             If you wanted to force an int to match as a bool, please use '-m bool'.\n",
+            parsed.kw
+        ));
+    }
+    Ok(ParsedExpr {
+        expr: AclExpr {
+            fetch,
+            kw: parsed.kw.to_string(),
+            method,
+            icase,
+            patterns,
+        },
+        warnings,
+    })
+}
+
+/// `N`, `A:B`, `A:` or `:B`, under operator `op`.
+fn int_pattern(w: &str, op: &str) -> Result<IntRange, String> {
+    let num = |s: &str| {
+        s.parse::<i64>()
+            .map_err(|_| format!("'{w}' is not a number."))
+    };
+    if let Some((lo, hi)) = w.split_once(':') {
+        let bound = |s: &str| {
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                num(s).map(Some)
+            }
+        };
+        let (min, max) = (bound(lo)?, bound(hi)?);
+        if matches!((min, max), (Some(a), Some(b)) if a > b) || (min.is_none() && max.is_none()) {
+            return Err(format!("'{w}' is not a valid number range."));
+        }
+        return Ok(IntRange { min, max });
+    }
+    let n = num(w)?;
+    Ok(match op {
+        "lt" => IntRange {
+            min: None,
+            max: Some(n.saturating_sub(1)),
+        },
+        "le" => IntRange {
+            min: None,
+            max: Some(n),
+        },
+        "gt" => IntRange {
+            min: Some(n.saturating_add(1)),
+            max: None,
+        },
+        "ge" => IntRange {
+            min: Some(n),
+            max: None,
+        },
+        _ => IntRange {
+            min: Some(n),
+            max: Some(n),
+        },
+    })
+}
+
+/// The methods HAProxy knows by name.
+const KNOWN_METHODS: &[&[u8]] = &[
+    b"OPTIONS", b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"TRACE", b"CONNECT",
+];
+
+fn eq(a: &[u8], b: &[u8], icase: bool) -> bool {
+    if icase {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8], icase: bool) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| eq(w, needle, icase))
+}
+
+/// `pat` (without its own leading or trailing delimiters) found in `text`
+/// between delimiters or the ends.
+fn match_word(text: &[u8], pat: &[u8], delims: &[u8], icase: bool) -> bool {
+    let start = pat
+        .iter()
+        .position(|b| !delims.contains(b))
+        .unwrap_or(pat.len());
+    let end = pat
+        .iter()
+        .rposition(|b| !delims.contains(b))
+        .map_or(start, |e| e + 1);
+    let pat = &pat[start..end.max(start)];
+    if pat.is_empty() || pat.len() > text.len() {
+        return false;
+    }
+    (0..=text.len() - pat.len()).any(|i| {
+        let j = i + pat.len();
+        eq(&text[i..j], pat, icase)
+            && (i == 0 || delims.contains(&text[i - 1]))
+            && (j == text.len() || delims.contains(&text[j]))
+    })
+}
+
+/// A whole decimal integer (HAProxy's string to integer cast).
+fn whole_int(v: &[u8]) -> Option<i64> {
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
+impl AclExpr {
+    /// Whether any value of the fetch matches any pattern.
+    pub fn matches(&self, view: &dyn RequestView) -> bool {
+        let mut hit = false;
+        let _ = self.fetch.each(view, true, &mut |s| {
+            if self.match_sample(&s) {
+                hit = true;
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        hit
+    }
+
+    /// Matches one value against the patterns.
+    pub fn match_sample(&self, s: &Sample<'_>) -> bool {
+        let ints = |n: i64| {
+            self.patterns
+                .iter()
+                .any(|p| matches!(p, Pattern::Int(r) if r.contains(n)))
+        };
+        let mut buf = TextBuf::new();
+        match self.method {
+            MatchMethod::Found => true,
+            MatchMethod::Bool => match *s {
+                Sample::Bool(b) => b,
+                Sample::Int(n) => n != 0,
+                Sample::Str(v) => whole_int(v).is_some_and(|n| n != 0),
+                Sample::Ip(_) => false,
+            },
+            MatchMethod::Int => match *s {
+                Sample::Int(n) => ints(n),
+                Sample::Bool(b) => ints(i64::from(b)),
+                Sample::Str(v) => whole_int(v).is_some_and(ints),
+                Sample::Ip(_) => false,
+            },
+            MatchMethod::Len => ints(as_text(s, &mut buf).len() as i64),
+            MatchMethod::Ip => {
+                let ip = match *s {
+                    Sample::Ip(ip) => ip,
+                    Sample::Str(v) => {
+                        match std::str::from_utf8(v).ok().and_then(|t| t.parse().ok()) {
+                            Some(ip) => ip,
+                            None => return false,
+                        }
+                    }
+                    _ => return false,
+                };
+                self.patterns
+                    .iter()
+                    .any(|p| matches!(p, Pattern::Ip(net) if net.contains(ip)))
+            }
+            MatchMethod::Reg => {
+                let text = as_text(s, &mut buf);
+                self.patterns
+                    .iter()
+                    .any(|p| matches!(p, Pattern::Reg(r) if r.is_match(text)))
+            }
+            m => {
+                let text = as_text(s, &mut buf);
+                let standard = self.fetch == Fetch::Method
+                    && m == MatchMethod::Str
+                    && KNOWN_METHODS.contains(&text);
+                self.patterns.iter().any(|p| {
+                    let Pattern::Str(p) = p else { return false };
+                    let p = &p[..];
+                    match m {
+                        MatchMethod::Str if self.fetch == Fetch::Method => {
+                            if standard || KNOWN_METHODS.contains(&p) {
+                                text == p
+                            } else {
+                                eq(text, p, self.icase)
+                            }
+                        }
+                        MatchMethod::Str => eq(text, p, self.icase),
+                        MatchMethod::Beg => {
+                            text.len() >= p.len() && eq(&text[..p.len()], p, self.icase)
+                        }
+                        MatchMethod::End => {
+                            text.len() >= p.len()
+                                && eq(&text[text.len() - p.len()..], p, self.icase)
+                        }
+                        MatchMethod::Sub => contains(text, p, self.icase),
+                        MatchMethod::Dir => match_word(text, p, b"/", self.icase),
+                        MatchMethod::Dom => match_word(text, p, b"./", self.icase),
+                        _ => false,
+                    }
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! ACLs, conditions and header formats, evaluated against HTTP requests
+//! (and responses, for `http-response` rules).
+//!
+//! The configuration parser ([`crate::config`]) builds the objects once:
+//! - [`acl::AclExpr`]: one `<fetch> [-i] [-m <method>] <patterns...>`
+//!   expression with its patterns already compiled ([`acl::parse_expr`]);
+//! - [`cond::Acl`]: a named (or anonymous) ACL, the OR of its expressions;
+//! - [`cond::Condition`]: `if|unless` over OR-ed suites of AND-ed, maybe
+//!   negated, ACL terms ([`cond::Condition::parse`]), predefined ACLs
+//!   included (`TRUE`, `METH_GET`, `LOCALHOST`, ...);
+//! - [`format::LogFormat`]: a header value with `%[fetch]` expressions.
+//!
+//! At run time the HTTP driver implements [`RequestView`] over a parsed
+//! request and calls [`eval`] / [`eval_opt`] and [`format::LogFormat::expand`].
+//! Nothing here allocates per request except the output of `expand`; regex
+//! searches reuse a per-thread stack ([`regex`]).
+//!
+//! Modules: [`regex`] (+ its parser and machine), [`fetch`] (sample
+//! fetches; `sample` has their value helpers),
+//! [`acl`] (patterns and matching), [`cond`] (conditions, predefined
+//! ACLs), [`format`] (log-format subset).
+
+pub mod acl;
+pub mod cond;
+pub mod fetch;
+pub mod format;
+pub mod regex;
+mod regex_parse;
+mod regex_vm;
+mod sample;
+
+#[cfg(test)]
+mod regex_tests;
+#[cfg(test)]
+pub(crate) mod tests;
+#[cfg(test)]
+mod tests_cond;
+
+use std::net::SocketAddr;
+use std::ops::ControlFlow;
+
+pub use acl::{AclExpr, MatchMethod};
+pub use cond::{Acl, Condition, Polarity, Term};
+pub use format::LogFormat;
+
+/// What rules can see of a request (and, for `http-response` rules, of
+/// its response). The HTTP driver implements it over its parsed message.
+pub trait RequestView {
+    /// The method as received (`GET`).
+    fn method(&self) -> &[u8];
+    /// The request target as received (`/a?b`, `http://h/a`, `*`).
+    fn uri(&self) -> &[u8];
+    /// The path: no query string; for an absolute-form target, what follows
+    /// the authority (`http://h/a?b` → `/a`); empty for `*`.
+    fn path(&self) -> &[u8];
+    /// The HTTP version, `(1, 1)` for `HTTP/1.1`.
+    fn version(&self) -> (u8, u8);
+    /// Calls `f(name, value)` for each request header line, in order,
+    /// until it returns `Break`. Values as received (the fetches trim them
+    /// and split them on commas).
+    fn for_each_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>);
+    /// The client's address.
+    fn src(&self) -> Option<SocketAddr>;
+    /// The address the client connected to.
+    fn dst(&self) -> Option<SocketAddr>;
+    /// Usable (up, not in maintenance, weight > 0) servers of `backend`;
+    /// `None` (bare `nbsrv`) means the proxy whose rule is running, which
+    /// has a backend side (the parser refuses bare `nbsrv` in a frontend,
+    /// as HAProxy). 0 for an unknown backend.
+    fn nbsrv(&self, backend: Option<&str>) -> u32;
+    /// Request bytes already buffered (`req.len`, the `REQ_CONTENT` ACL).
+    fn req_len(&self) -> u64 {
+        0
+    }
+    /// The response status, once there is a response.
+    fn status(&self) -> Option<u16> {
+        None
+    }
+    /// Like [`RequestView::for_each_header`] for the response headers.
+    fn for_each_res_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
+        let _ = f;
+    }
+}
+
+/// Evaluates a condition against a request.
+pub fn eval(cond: &Condition, view: &dyn RequestView) -> bool {
+    cond.eval(view)
+}
+
+/// Evaluates an optional condition: a rule without one always applies.
+pub fn eval_opt(cond: Option<&Condition>, view: &dyn RequestView) -> bool {
+    cond.is_none_or(|c| c.eval(view))
+}

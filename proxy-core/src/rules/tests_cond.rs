@@ -1,0 +1,212 @@
+//! Tests of conditions (`!`, `||`, `{ }`, predefined ACLs), usage
+//! warnings, ACL relinking and formats, against the mock request of
+//! [`super::tests`].
+
+use std::sync::Arc;
+
+use super::cond::{predefined, Acl, Condition, Polarity};
+use super::fetch::Usage;
+use super::format::LogFormat;
+use super::tests::{cond, cond_err, cond_with, expr, words, Req};
+
+#[test]
+fn conditions() {
+    let r = Req::get("/api/x");
+    let acls = [
+        ("api", "path_beg /api"),
+        ("st", "path_beg /static"),
+        ("loc", "src 10.0.0.0/8"),
+    ];
+    let c = |s: &str| cond_with(s, &acls).eval(&r);
+    assert!(c("if api"));
+    assert!(!c("unless api"));
+    assert!(c("if !st"));
+    assert!(c("if api loc"));
+    assert!(!c("if api !loc"));
+    assert!(c("if st || api"));
+    assert!(c("if st or api"));
+    assert!(c("if st OR api"));
+    assert!(!c("if st || !api"));
+    assert!(c("if { path_beg /api }"));
+    assert!(c("if !{ path_beg /static }"));
+    assert!(c("if ! { path_beg /static }"));
+    assert!(c("if !!{ path_beg /api }"));
+    assert!(c("if ! api || api"));
+    // A lone `!` carries over to the next term.
+    assert!(!c("if ! api"));
+    // Empty conditions and suites.
+    assert!(!c("if"));
+    assert!(c("unless"));
+    assert!(!c("if !"));
+    assert!(c("if || api ||"));
+    assert!(c("if st || || api"));
+    // `}{` is a pattern inside braces, as in HAProxy.
+    assert!(c("if { path /nope }{ /api/x }"));
+    let parsed = cond_with("if api !st || { src 10.0.0.0/8 }", &acls);
+    assert_eq!(parsed.polarity, Polarity::If);
+    assert_eq!(parsed.suites.len(), 2);
+    assert_eq!(parsed.suites[0].len(), 2);
+    assert!(parsed.suites[0][1].neg);
+    assert!(parsed.suites[1][0].acl.name.is_empty());
+    assert_eq!(parsed.exprs().count(), 3);
+}
+
+#[test]
+fn condition_errors() {
+    assert_eq!(cond_err("if nope"), "no such ACL : 'nope'.");
+    assert_eq!(cond_err("if always_true"), "no such ACL : 'always_true'.");
+    assert_eq!(cond_err("if {path /a}"), "no such ACL : '{path'.");
+    assert_eq!(
+        cond_err("if { path /x"),
+        "missing closing '}' in condition."
+    );
+    assert_eq!(
+        cond_err("if { }"),
+        "missing fetch method in ACL expression ''."
+    );
+    assert_eq!(
+        cond_err("if { foo /x }"),
+        "unknown fetch method 'foo' in ACL expression 'foo'."
+    );
+    assert!(cond_err("if WAIT_END").contains("'WAIT_END' is not supported"));
+    assert!(cond_err("when x").contains("expected 'if' or 'unless'"));
+    let w = Condition::parse(&words("if { path }"), &|_| None)
+        .unwrap()
+        .warnings;
+    assert_eq!(w.len(), 1);
+}
+
+#[test]
+fn predefined_acls() {
+    let mut r = Req::get("/");
+    let c = |s: &str, r: &Req| cond(s).eval(r);
+    assert!(c("if TRUE", &r) && !c("if FALSE", &r));
+    assert!(c("if HTTP HTTP_1.1 METH_GET HTTP_URL_SLASH", &r));
+    assert!(!c(
+        "if HTTP_1.0 || METH_POST || HTTP_URL_ABS || HTTP_CONTENT",
+        &r
+    ));
+    assert!(!c("if LOCALHOST || REQ_CONTENT", &r));
+    r.src = Some("127.0.0.2:5".parse().unwrap());
+    assert!(c("if LOCALHOST", &r));
+    r.method = "HEAD";
+    assert!(c("if METH_GET METH_HEAD", &r));
+    for (meth, acl) in [
+        ("POST", "METH_POST"),
+        ("PUT", "METH_PUT"),
+        ("DELETE", "METH_DELETE"),
+        ("OPTIONS", "METH_OPTIONS"),
+        ("CONNECT", "METH_CONNECT"),
+        ("TRACE", "METH_TRACE"),
+    ] {
+        r.method = meth;
+        assert!(c(&format!("if {acl} !METH_GET"), &r), "{acl}");
+    }
+    let abs = Req::get("http://h/x").hdr("Content-Length", "12");
+    assert!(c("if HTTP_URL_ABS HTTP_CONTENT", &abs));
+    assert!(c("if HTTP_URL_STAR", &Req::get("*")));
+    let mut v2 = Req::get("/");
+    v2.version = (2, 0);
+    assert!(c("if HTTP_2.0", &v2));
+    // A proxy's own ACL shadows a predefined one.
+    assert!(!cond_with("if METH_GET", &[("METH_GET", "path /z")]).eval(&Req::get("/")));
+    assert!(predefined("NOPE").is_none());
+}
+
+#[test]
+fn response_fetches_and_usage_warnings() {
+    let mut r = Req::get("/");
+    r.status = Some(503);
+    r.res_headers.push(("Server", "x, y"));
+    assert!(cond("if { status 500:599 } { res.hdr(server) y } { shdr_cnt(server) 2 }").eval(&r));
+    let w = cond("if { path /x }").usage_warnings(
+        Usage::Response,
+        "frontend http-response header rule",
+        false,
+    );
+    assert_eq!(
+        w,
+        ["anonymous acl will never match because it uses keyword 'path' which is incompatible with 'frontend http-response header rule'"]
+    );
+    let acls = [("s", "status 200")];
+    let w = cond_with("if s || s", &acls).usage_warnings(
+        Usage::Request,
+        "backend tcp-request content rule",
+        true,
+    );
+    assert_eq!(
+        w,
+        ["acl 's' will never match in 'tcp-request content' because it only involves keywords that are incompatible with 'backend tcp-request content rule'"]
+    );
+    assert!(cond("if METH_GET { src 1.2.3.4 } { nbsrv 1 }")
+        .usage_warnings(Usage::Response, "x", false)
+        .is_empty());
+}
+
+#[test]
+fn relink_sees_later_acl_lines() {
+    let one = Arc::new(Acl {
+        name: "a".into(),
+        exprs: vec![expr("path /one")],
+    });
+    let lookup = |n: &str| (n == "a").then(|| Arc::clone(&one));
+    let mut c = Condition::parse(&words("if a"), &lookup).unwrap().cond;
+    let both = Arc::new(Acl {
+        name: "a".into(),
+        exprs: vec![expr("path /one"), expr("path /two")],
+    });
+    assert!(!c.eval(&Req::get("/two")));
+    c.relink(&one, &both);
+    assert!(c.eval(&Req::get("/two")));
+}
+
+#[test]
+fn formats() {
+    let r = Req::get("/p?q=1")
+        .hdr("Host", "h1")
+        .hdr("host", "h2")
+        .hdr("X", "a, b");
+    let f = |s: &str| String::from_utf8(LogFormat::parse(s).unwrap().render(&r)).unwrap();
+    assert_eq!(f("plain"), "plain");
+    assert_eq!(f("100%%"), "100%");
+    assert_eq!(f("%[src]"), "10.1.2.3");
+    assert_eq!(
+        f("for=%[src]:%[src_port];by=%[dst]"),
+        "for=10.1.2.3:40000;by=127.0.0.1"
+    );
+    assert_eq!(f("%ci:%cp %fi:%fp"), "10.1.2.3:40000 127.0.0.1:8080");
+    assert_eq!(f("%[req.hdr(host)]"), "h2");
+    assert_eq!(f("%[hdr(host,1)]"), "h1");
+    assert_eq!(f("%[hdr(x)]|%[hdr(x,1)]|%[hdr_cnt(x)]"), "b|a|2");
+    assert_eq!(f("[%[hdr(none)]]"), "[]");
+    assert_eq!(f("%[path]%[query]%[method]%[req.ver]"), "/pq=1GET1.1");
+    assert_eq!(
+        LogFormat::parse("a%%b").unwrap().literal(),
+        Some(&b"a%b"[..])
+    );
+    assert_eq!(LogFormat::parse("%[src]").unwrap().literal(), None);
+    assert_eq!(LogFormat::parse("x").unwrap().as_str(), "x");
+    let e = |s: &str| LogFormat::parse(s).unwrap_err();
+    assert_eq!(e("100%"), "truncated line after '%'.");
+    assert_eq!(
+        e("%["),
+        "failed to parse sample expression <> : missing fetch method."
+    );
+    assert_eq!(
+        e("%[]"),
+        "failed to parse sample expression <]> : missing fetch method."
+    );
+    assert_eq!(
+        e("%[nope]/x"),
+        "failed to parse sample expression <nope]/x> : unknown fetch method 'nope'."
+    );
+    assert!(e("%[path_beg]").contains("unknown fetch method 'path_beg'"));
+    assert!(e("%[src,lower]").contains("converters are not supported"));
+    assert!(e("%[src").contains("missing closing ']'"));
+    assert!(e("%T").contains("'%T' is not supported"));
+    assert_eq!(
+        e("%zz"),
+        "no such format variable 'zz'. If you wanted to emit the '%' character verbatim, you need to use '%%'."
+    );
+    assert!(e("%{+Q}[src]").contains("not supported"));
+}
