@@ -128,18 +128,23 @@ fn worker(
 }
 
 async fn wait_for_stop(st: Arc<State>, stop_tx: watch::Sender<bool>) -> i32 {
-    let (Ok(mut int), Ok(mut term), Ok(mut usr1)) = (
+    let (Ok(mut int), Ok(mut term), Ok(mut usr1), Ok(mut quit)) = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
         signal(SignalKind::user_defined1()),
+        signal(SignalKind::quit()),
     ) else {
         tracing::error!("cannot install signal handlers");
         return 1;
     };
-    tokio::select! {
-        _ = int.recv() => return 0,
-        _ = term.recv() => return 0,
-        _ = usr1.recv() => {}
+    loop {
+        tokio::select! {
+            _ = int.recv() => return 0,
+            _ = term.recv() => return 0,
+            // As HAProxy: SIGQUIT dumps the pools on stderr.
+            _ = quit.recv() => eprint!("{}", st.show_pools()),
+            _ = usr1.recv() => break,
+        }
     }
     // Soft stop: no new connections; wait for the live ones to end.
     tracing::warn!("Proxy stopping: soft stop requested, waiting for live streams to end.");

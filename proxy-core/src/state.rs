@@ -137,3 +137,53 @@ impl State {
         self.stopping.load(Ordering::Relaxed)
     }
 }
+
+impl State {
+    /// The pools in `show pools` form (HAProxy 2.6's line layout), smallest
+    /// objects first.
+    pub fn show_pools(&self) -> String {
+        use std::fmt::Write as _;
+        let addr = |p: &Arc<Pool>| Arc::as_ptr(p) as usize;
+        let mut rows: Vec<(crate::pool::PoolStats, usize)> = vec![
+            (self.pools.connection.stats(), addr(&self.pools.connection)),
+            (self.pools.stream.stats(), addr(&self.pools.stream)),
+        ];
+        let (alloc, used) = crate::buffer::stats();
+        let buffer = crate::pool::PoolStats {
+            name: "buffer",
+            obj_size: self.config.global.bufsize,
+            allocated: alloc,
+            used,
+            failed: 0,
+        };
+        rows.push((
+            buffer,
+            crate::buffer::stats as fn() -> (usize, usize) as usize,
+        ));
+        rows.sort_by_key(|r| r.0.obj_size);
+        let mut out = String::from("Dumping pools usage. Use SIGQUIT to flush them.\n");
+        let (mut bytes, mut bytes_used) = (0usize, 0usize);
+        for (r, at) in &rows {
+            let _ = writeln!(
+                out,
+                "  - Pool {} ({} bytes) : {} allocated ({} bytes), {} used (~0 by thread caches), needed_avg {}, {} failures, 1 users, @{:#x} [SHARED]",
+                r.name,
+                r.obj_size,
+                r.allocated,
+                r.allocated * r.obj_size,
+                r.used,
+                r.used,
+                r.failed,
+                at
+            );
+            bytes += r.allocated * r.obj_size;
+            bytes_used += r.used * r.obj_size;
+        }
+        let _ = writeln!(
+            out,
+            "Total: {} pools, {bytes} bytes allocated, {bytes_used} used (~0 by thread caches).",
+            rows.len()
+        );
+        out
+    }
+}
