@@ -120,6 +120,15 @@ fn worker(
         // The loops hold their own copies of the sockets: letting go of the
         // originals is what lets a soft stop close the ports.
         drop(listeners);
+        // Idle server connections of this thread are closed once expired
+        // or dead, even when nobody asks for them again.
+        tokio::spawn(async {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                crate::idle::purge();
+            }
+        });
         let _ = ready.send(Ok(()));
         // Streams run as tasks of this loop; the process exits from the
         // main thread, so this thread just keeps serving.
