@@ -118,3 +118,31 @@ fn fail_alloc_100_closes_clients_at_accept_and_keeps_running() {
         "failures are counted: {dump}"
     );
 }
+
+/// Rule 3 in TCP mode: the client's connection takes the last slot, so the
+/// server side cannot be allocated; connect gives up with `RC`.
+#[test]
+fn conn_pool_cap_fails_the_server_side_with_rc() {
+    if is_haproxy() {
+        return; // tune.conn-pool-max is ours
+    }
+    let be = Backend::banner("s1");
+    let port = free_port();
+    let cfg = tcp_defaults().replacen("global\n", "global\n    tune.conn-pool-max 1\n", 1)
+        + &format!(
+            "listen l\n    bind 127.0.0.1:{port}\n    retries 2\n    server s1 127.0.0.1:{}\n",
+            be.port
+        );
+    let px = Proxy::start(&cfg);
+    let mut c = connect(port);
+    let cp = c.local_addr().unwrap().port();
+    c.set_read_timeout(Some(T)).unwrap();
+    let mut buf = [0u8; 16];
+    assert!(
+        matches!(c.read(&mut buf), Ok(0) | Err(_)),
+        "closed without data"
+    );
+    let log = px.log_for(cp, T);
+    assert_eq!(log.term, "RC", "{log}");
+    assert_eq!(be.stats.accepted(), 0);
+}
