@@ -56,6 +56,11 @@ pub trait Applet: Send {
     fn on_io(&mut self, io: &mut AppletIo<'_>) -> AppletWait;
     /// Runs once when the applet is detached from its stream interface.
     fn release(&mut self) {}
+    /// Set once the applet failed (a plugin that panicked or returned an
+    /// error); the stream then ends with an internal error.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 /// An applet attached to a stream interface (HAProxy's `appctx`).
@@ -74,6 +79,10 @@ impl AppCtx {
 
     pub fn name(&self) -> &str {
         self.applet.name()
+    }
+
+    pub fn failure(&self) -> Option<String> {
+        self.applet.failure()
     }
 }
 

@@ -13,6 +13,7 @@
 //! a new transaction releases it (5); `register_handler` frees what was there
 //! (6); dropping a stream drops both endpoints (7).
 
+pub mod applet_pipe;
 pub mod endpoint;
 pub mod si;
 

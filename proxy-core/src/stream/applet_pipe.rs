@@ -1,0 +1,229 @@
+//! Driving an applet as a byte pipe, so the stream code moves bytes to and
+//! from it exactly as it does with a server socket.
+//!
+//! What the stream would write to a server goes into the applet's input;
+//! what the applet produces is read back as if a server had sent it. The
+//! applet is called synchronously, on the stream's own thread, whenever
+//! input arrives, its output was consumed (room) or the timer it asked for
+//! fires. A call that panics or reports a failure ends the pipe with an
+//! error; the stream then ends as HAProxy ends an internal error (`I`).
+
+use std::future::Future;
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::endpoint::{AppCtx, AppletIo, AppletWait};
+
+/// How much output an applet may have pending before it must wait for room.
+const OUT_ROOM: usize = 16384;
+
+/// An applet's input and output buffers and what it waits for.
+pub struct AppletPipe {
+    input: Vec<u8>,
+    input_closed: bool,
+    output: Vec<u8>,
+    out_pos: usize,
+    wait: AppletWait,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    failed: Option<String>,
+    /// Calls made, and calls that failed (panic or error), for counters.
+    pub calls: u64,
+}
+
+impl Default for AppletPipe {
+    fn default() -> Self {
+        AppletPipe {
+            input: Vec::new(),
+            input_closed: false,
+            output: Vec::new(),
+            out_pos: 0,
+            wait: AppletWait::Input,
+            timer: None,
+            failed: None,
+            calls: 0,
+        }
+    }
+}
+
+impl AppletPipe {
+    /// Why the applet failed, if it did.
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    /// Whether the applet finished and all its output was read.
+    pub fn is_done(&self) -> bool {
+        self.wait == AppletWait::Done && self.out_pos >= self.output.len()
+    }
+
+    fn call(&mut self, app: &mut AppCtx) {
+        if self.failed.is_some() || self.wait == AppletWait::Done {
+            return;
+        }
+        if self.out_pos > 0 && self.out_pos >= self.output.len() {
+            self.output.clear();
+            self.out_pos = 0;
+        }
+        let room = OUT_ROOM.saturating_sub(self.output.len() - self.out_pos);
+        let mut io = AppletIo {
+            input: &self.input,
+            consumed: 0,
+            input_closed: self.input_closed,
+            output: &mut self.output,
+            room,
+        };
+        self.calls += 1;
+        let result = catch_unwind(AssertUnwindSafe(|| app.applet().on_io(&mut io)));
+        let consumed = io.consumed.min(self.input.len());
+        match result {
+            Ok(w) => {
+                self.input.drain(..consumed);
+                self.wait = w;
+                self.timer = match w {
+                    AppletWait::Timer(d) => Some(Box::pin(tokio::time::sleep(
+                        d.max(Duration::from_millis(1)),
+                    ))),
+                    _ => None,
+                };
+            }
+            Err(p) => {
+                let msg = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".to_string());
+                self.failed = Some(format!("applet '{}' panicked: {msg}", app.name()));
+            }
+        }
+        if let Some(reason) = app.failure() {
+            self.failed.get_or_insert(reason);
+        }
+    }
+
+    /// Hands bytes to the applet (what would go to a server).
+    pub fn write(&mut self, app: &mut AppCtx, data: &[u8]) -> io::Result<usize> {
+        if let Some(f) = &self.failed {
+            return Err(io::Error::other(f.clone()));
+        }
+        self.input.extend_from_slice(data);
+        self.call(app);
+        Ok(data.len())
+    }
+
+    /// No more input will come (the client finished its request or closed).
+    pub fn close_input(&mut self, app: &mut AppCtx) {
+        if !self.input_closed {
+            self.input_closed = true;
+            self.call(app);
+        }
+    }
+
+    /// Reads the applet's output (what a server would have sent); `Ok(0)`
+    /// once the applet is done and everything was read.
+    pub fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        app: &mut AppCtx,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        for _ in 0..8 {
+            if self.out_pos < self.output.len() {
+                let n = (self.output.len() - self.out_pos).min(buf.len());
+                buf[..n].copy_from_slice(&self.output[self.out_pos..self.out_pos + n]);
+                self.out_pos += n;
+                if self.wait == AppletWait::Room {
+                    self.call(app);
+                }
+                return Poll::Ready(Ok(n));
+            }
+            if let Some(f) = &self.failed {
+                return Poll::Ready(Err(io::Error::other(f.clone())));
+            }
+            match self.wait {
+                AppletWait::Done => return Poll::Ready(Ok(0)),
+                AppletWait::Room => self.call(app),
+                AppletWait::Timer(_) => match self.timer.as_mut().map(|t| t.as_mut().poll(cx)) {
+                    Some(Poll::Pending) => return Poll::Pending,
+                    _ => self.call(app),
+                },
+                // Input: woken by the next write, which calls the applet.
+                AppletWait::Input => return Poll::Pending,
+            }
+        }
+        // An applet that keeps asking to be called without producing
+        // anything: let the other streams of this thread run first.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::endpoint::Applet;
+
+    /// Answers "ok:<input>" once the input is closed; can be told to panic.
+    struct Upper {
+        panic: bool,
+    }
+
+    impl Applet for Upper {
+        fn name(&self) -> &str {
+            "upper"
+        }
+        fn on_io(&mut self, io: &mut AppletIo<'_>) -> AppletWait {
+            if self.panic {
+                panic!("boom");
+            }
+            if !io.input_closed {
+                return AppletWait::Input;
+            }
+            let mut out = b"ok:".to_vec();
+            out.extend(io.input.iter().map(u8::to_ascii_uppercase));
+            io.consumed = io.input.len();
+            io.write(&out);
+            AppletWait::Done
+        }
+    }
+
+    fn noop_cx() -> Context<'static> {
+        Context::from_waker(std::task::Waker::noop())
+    }
+
+    #[tokio::test]
+    async fn input_then_output_like_a_server() {
+        let mut app = AppCtx::new(Box::new(Upper { panic: false }));
+        let mut pipe = AppletPipe::default();
+        pipe.write(&mut app, b"abc").unwrap();
+        let mut buf = [0u8; 64];
+        assert!(pipe
+            .poll_read(&mut noop_cx(), &mut app, &mut buf)
+            .is_pending());
+        pipe.close_input(&mut app);
+        match pipe.poll_read(&mut noop_cx(), &mut app, &mut buf) {
+            Poll::Ready(Ok(n)) => assert_eq!(&buf[..n], b"ok:ABC"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            pipe.poll_read(&mut noop_cx(), &mut app, &mut buf),
+            Poll::Ready(Ok(0))
+        ));
+        assert!(pipe.is_done());
+    }
+
+    #[tokio::test]
+    async fn a_panic_becomes_an_error_not_a_crash() {
+        let mut app = AppCtx::new(Box::new(Upper { panic: true }));
+        let mut pipe = AppletPipe::default();
+        let _ = pipe.write(&mut app, b"x");
+        assert!(pipe.failure().is_some_and(|f| f.contains("boom")));
+        let mut buf = [0u8; 8];
+        assert!(matches!(
+            pipe.poll_read(&mut noop_cx(), &mut app, &mut buf),
+            Poll::Ready(Err(_))
+        ));
+    }
+}
