@@ -18,8 +18,10 @@
 //! - [`error`]: the one error type, which knows the failing side.
 //! - [`log`]: tcplog/httplog lines and where they go.
 //! - [`sys`]: the few raw system calls std lacks.
+//! - [`applet`]: loading applet libraries (stable ABI), host services, the adapter to [`stream::Applet`].
 #![deny(unsafe_code)]
 
+pub mod applet;
 pub mod backend;
 pub mod buffer;
 pub mod config;

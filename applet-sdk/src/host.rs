@@ -1,0 +1,383 @@
+//! What the proxy offers its applets: a table of `extern "C"` functions the
+//! host fills (the SDK only declares it) and the snapshot types they return.
+//!
+//! The table is a prefix type: later versions append functions (stick-table
+//! operations, peer streams, ...) after the last field of the first
+//! release, and an applet reads them as `Option` so that it can still run
+//! on an older proxy.
+//!
+//! Snapshots are plain structs with a few fixed fields plus open-ended
+//! lists: [`Metric`] (a `u64` under a HAProxy CSV column name such as
+//! `scur`, `stot`, `bin`) and [`Field`] (text under a name). New counters
+//! are new list entries, not new struct fields, so they need no layout
+//! change.
+//!
+//! Memory: everything a host function returns is owned by the caller and
+//! freed through `abi_stable`'s vtables, so an applet may keep it. Names of
+//! type `RStr<'static>` point into the proxy's executable, which is never
+//! unloaded.
+#![allow(non_camel_case_types)] // the `*_Ref` types abi_stable generates
+
+use std::fmt;
+
+use abi_stable::{
+    std_types::{RResult, RStr, RString, RVec},
+    StableAbi,
+};
+
+/// A syslog severity (`0` emerg .. `7` debug).
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LogLevel(pub u8);
+
+impl LogLevel {
+    pub const EMERG: LogLevel = LogLevel(0);
+    pub const ALERT: LogLevel = LogLevel(1);
+    pub const CRIT: LogLevel = LogLevel(2);
+    pub const ERR: LogLevel = LogLevel(3);
+    pub const WARNING: LogLevel = LogLevel(4);
+    pub const NOTICE: LogLevel = LogLevel(5);
+    pub const INFO: LogLevel = LogLevel(6);
+    pub const DEBUG: LogLevel = LogLevel(7);
+}
+
+/// A named counter. Names follow HAProxy's `show stat` CSV columns.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metric {
+    pub name: RStr<'static>,
+    pub value: u64,
+}
+
+/// A named text value (status, address, ...).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: RStr<'static>,
+    pub value: RString,
+}
+
+/// Looks a metric up by name.
+pub fn metric(list: &[Metric], name: &str) -> Option<u64> {
+    list.iter()
+        .find(|m| m.name.as_str() == name)
+        .map(|m| m.value)
+}
+
+/// Looks a field up by name.
+pub fn field<'a>(list: &'a [Field], name: &str) -> Option<&'a str> {
+    list.iter()
+        .find(|f| f.name.as_str() == name)
+        .map(|f| f.value.as_str())
+}
+
+/// Which halves a proxy has.
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProxyKind(pub u8);
+
+impl ProxyKind {
+    pub const FRONTEND: ProxyKind = ProxyKind(1);
+    pub const BACKEND: ProxyKind = ProxyKind(2);
+    /// Both halves (`listen`).
+    pub const LISTEN: ProxyKind = ProxyKind(3);
+
+    pub fn has_frontend(self) -> bool {
+        self.0 & 1 != 0
+    }
+    pub fn has_backend(self) -> bool {
+        self.0 & 2 != 0
+    }
+}
+
+/// A proxy's mode.
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProxyMode(pub u8);
+
+impl ProxyMode {
+    pub const TCP: ProxyMode = ProxyMode(0);
+    pub const HTTP: ProxyMode = ProxyMode(1);
+}
+
+/// A server's administrative/operational state.
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ServerState(pub u8);
+
+impl ServerState {
+    pub const UNKNOWN: ServerState = ServerState(0);
+    /// Takes traffic.
+    pub const READY: ServerState = ServerState(1);
+    /// Keeps its sessions, takes no new ones.
+    pub const DRAIN: ServerState = ServerState(2);
+    /// Maintenance: out of the farm.
+    pub const MAINT: ServerState = ServerState(3);
+    /// Failing its health checks.
+    pub const DOWN: ServerState = ServerState(4);
+
+    /// The word HAProxy's `show stat` prints in the `status` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerState::READY => "UP",
+            ServerState::DRAIN => "DRAIN",
+            ServerState::MAINT => "MAINT",
+            ServerState::DOWN => "DOWN",
+            _ => "no check",
+        }
+    }
+}
+
+/// One server of a backend.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct ServerSnapshot {
+    pub name: RString,
+    /// The server's `id`.
+    pub id: u32,
+    pub state: ServerState,
+    pub weight: u32,
+    /// Streams currently holding a slot on the server.
+    pub cur: u32,
+    /// The slot limit, 0 for none.
+    pub maxconn: u32,
+    pub backup: bool,
+    /// `ip:port`.
+    pub addr: RString,
+    /// `scur smax stot bin bout econ wretr wredis cli_abrt srv_abrt ...`
+    pub metrics: RVec<Metric>,
+    pub fields: RVec<Field>,
+}
+
+impl ServerSnapshot {
+    pub fn metric(&self, name: &str) -> Option<u64> {
+        metric(&self.metrics, name)
+    }
+}
+
+/// One proxy (frontend, backend or listen).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct ProxySnapshot {
+    pub name: RString,
+    /// The proxy's `id`.
+    pub id: u32,
+    pub kind: ProxyKind,
+    pub mode: ProxyMode,
+    /// The frontend half's counters; empty without a frontend.
+    pub frontend: RVec<Metric>,
+    /// The backend half's counters (with `qcur`); empty without a backend.
+    pub backend: RVec<Metric>,
+    pub servers: RVec<ServerSnapshot>,
+    pub fields: RVec<Field>,
+}
+
+impl ProxySnapshot {
+    pub fn fe_metric(&self, name: &str) -> Option<u64> {
+        metric(&self.frontend, name)
+    }
+    pub fn be_metric(&self, name: &str) -> Option<u64> {
+        metric(&self.backend, name)
+    }
+}
+
+/// One side (stream interface) of a stream.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiSnapshot {
+    /// `INI REQ QUE TAR ASS CON CER EST DIS CLO`.
+    pub state: RStr<'static>,
+    /// `NONE`, `CONN` or `APPCTX`.
+    pub endpoint: RStr<'static>,
+    pub flags: u32,
+}
+
+/// One live stream (`show sess`).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct StreamSnapshot {
+    pub id: u64,
+    pub frontend: RString,
+    pub backend: RString,
+    pub client_addr: RString,
+    pub age_ms: u64,
+    /// `si[0]`.
+    pub client: SiSnapshot,
+    /// `si[1]`.
+    pub server: SiSnapshot,
+    pub fields: RVec<Field>,
+}
+
+/// One object pool (`show pools`).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct PoolSnapshot {
+    pub name: RString,
+    pub obj_size: u64,
+    pub allocated: u64,
+    pub used: u64,
+    pub failed: u64,
+}
+
+/// An administrative operation code.
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AdminOp(pub u32);
+
+impl AdminOp {
+    /// `value` = a [`ServerState`] number.
+    pub const SET_SERVER_STATE: AdminOp = AdminOp(1);
+    /// `value` = the new weight.
+    pub const SET_SERVER_WEIGHT: AdminOp = AdminOp(2);
+    /// `value` = 1 to clear all counters (`clear counters all`), 0 for the
+    /// maxima only; `proxy` empty for every proxy.
+    pub const CLEAR_COUNTERS: AdminOp = AdminOp(3);
+    /// `value` = the stream id.
+    pub const SHUTDOWN_STREAM: AdminOp = AdminOp(4);
+}
+
+/// An administrative command (the CLI's `set server`, `clear counters`,
+/// `shutdown session`). One generic shape so that operations can be added
+/// without a layout change.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct AdminCmd {
+    pub op: AdminOp,
+    /// Backend (or proxy) name, if the operation needs one.
+    pub proxy: RString,
+    /// Server name, if the operation needs one.
+    pub server: RString,
+    pub value: u64,
+    /// Free text for operations that need more.
+    pub arg: RString,
+}
+
+impl AdminCmd {
+    pub fn set_server_state(backend: &str, server: &str, state: ServerState) -> AdminCmd {
+        AdminCmd {
+            op: AdminOp::SET_SERVER_STATE,
+            proxy: backend.into(),
+            server: server.into(),
+            value: u64::from(state.0),
+            arg: RString::new(),
+        }
+    }
+
+    pub fn set_server_weight(backend: &str, server: &str, weight: u32) -> AdminCmd {
+        AdminCmd {
+            op: AdminOp::SET_SERVER_WEIGHT,
+            proxy: backend.into(),
+            server: server.into(),
+            value: u64::from(weight),
+            arg: RString::new(),
+        }
+    }
+
+    pub fn clear_counters(all: bool) -> AdminCmd {
+        AdminCmd {
+            op: AdminOp::CLEAR_COUNTERS,
+            proxy: RString::new(),
+            server: RString::new(),
+            value: u64::from(all),
+            arg: RString::new(),
+        }
+    }
+
+    pub fn shutdown_stream(id: u64) -> AdminCmd {
+        AdminCmd {
+            op: AdminOp::SHUTDOWN_STREAM,
+            proxy: RString::new(),
+            server: RString::new(),
+            value: id,
+            arg: RString::new(),
+        }
+    }
+}
+
+/// The functions the host provides. The host fills one static instance;
+/// applets get a [`HostServices_Ref`] to it at creation (wrapped in
+/// [`Host`]).
+///
+/// Host functions never unwind into the applet (the proxy catches its own
+/// panics and returns an empty/error value).
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = HostServices_Ref)))]
+#[sabi(missing_field(option))]
+pub struct HostServices {
+    /// Logs one message; `source` names the library (the [`Host`] wrapper
+    /// fills it in).
+    pub log: extern "C" fn(level: LogLevel, source: RStr<'_>, msg: RStr<'_>),
+    /// A monotonic clock, in milliseconds since the proxy started.
+    pub now_ms: extern "C" fn() -> u64,
+    /// Every proxy with its counters and servers.
+    pub proxies: extern "C" fn() -> RVec<ProxySnapshot>,
+    /// Every live stream.
+    pub sessions: extern "C" fn() -> RVec<StreamSnapshot>,
+    /// Every object pool.
+    pub pools: extern "C" fn() -> RVec<PoolSnapshot>,
+    /// Runs an administrative command; `Ok` carries the CLI's answer
+    /// (often empty), `Err` the reason.
+    #[sabi(last_prefix_field)]
+    pub admin: extern "C" fn(cmd: AdminCmd) -> RResult<RString, RString>,
+}
+
+/// The host services as an applet uses them: plain Rust in and out.
+///
+/// `Copy` and `Send`: keep it in the applet's state. It stays valid for
+/// the life of the process.
+#[derive(Clone, Copy)]
+pub struct Host {
+    table: HostServices_Ref,
+    source: &'static str,
+}
+
+impl fmt::Debug for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Host")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// Wraps the host's table; `source` names the caller in log lines.
+    pub fn new(table: HostServices_Ref, source: &'static str) -> Host {
+        Host { table, source }
+    }
+
+    /// The raw table, for functions newer than this wrapper.
+    pub fn table(&self) -> HostServices_Ref {
+        self.table
+    }
+
+    /// Logs through the proxy's logger (an applet's own `tracing`/`log`
+    /// statics are not the proxy's and print nothing).
+    pub fn log(&self, level: LogLevel, msg: &str) {
+        (self.table.log())(level, RStr::from_str(self.source), RStr::from_str(msg));
+    }
+
+    /// Milliseconds since the proxy started (monotonic).
+    pub fn now_ms(&self) -> u64 {
+        (self.table.now_ms())()
+    }
+
+    pub fn proxies(&self) -> Vec<ProxySnapshot> {
+        (self.table.proxies())().into_vec()
+    }
+
+    pub fn sessions(&self) -> Vec<StreamSnapshot> {
+        (self.table.sessions())().into_vec()
+    }
+
+    pub fn pools(&self) -> Vec<PoolSnapshot> {
+        (self.table.pools())().into_vec()
+    }
+
+    pub fn admin(&self, cmd: AdminCmd) -> Result<String, String> {
+        (self.table.admin())(cmd)
+            .into_result()
+            .map(RString::into_string)
+            .map_err(RString::into_string)
+    }
+}

@@ -1,0 +1,181 @@
+use abi_stable::prefix_type::PrefixTypeTrait;
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RErr, RNone, ROk, RSlice, RStr, RString, RVec};
+
+use crate::*;
+
+#[test]
+fn the_exported_static_has_abi_stables_name() {
+    assert_eq!(
+        __private::ROOT_MODULE_LOADER_NAME,
+        abi_stable::library::ROOT_MODULE_LOADER_NAME
+    );
+}
+
+extern "C" fn t_log(_: LogLevel, _: RStr<'_>, _: RStr<'_>) {}
+extern "C" fn t_now() -> u64 {
+    42
+}
+extern "C" fn t_proxies() -> RVec<ProxySnapshot> {
+    RVec::new()
+}
+extern "C" fn t_sessions() -> RVec<StreamSnapshot> {
+    RVec::new()
+}
+extern "C" fn t_pools() -> RVec<PoolSnapshot> {
+    RVec::new()
+}
+extern "C" fn t_admin(cmd: AdminCmd) -> abi_stable::std_types::RResult<RString, RString> {
+    RErr(format!("op {}", cmd.op.0).into())
+}
+
+fn table() -> HostServices_Ref {
+    HostServices {
+        log: t_log,
+        now_ms: t_now,
+        proxies: t_proxies,
+        sessions: t_sessions,
+        pools: t_pools,
+        admin: t_admin,
+    }
+    .leak_into_prefix()
+}
+
+struct Echo;
+impl AppletImpl for Echo {
+    fn on_io(&mut self, io: &mut Io<'_>) -> Wait {
+        let data = io.input();
+        let n = io.write(data);
+        io.consume(n);
+        if io.input_closed() && io.input().is_empty() {
+            Wait::DONE
+        } else if n < data.len() {
+            Wait::ROOM
+        } else {
+            Wait::INPUT
+        }
+    }
+}
+
+struct Boom;
+impl AppletImpl for Boom {
+    fn on_io(&mut self, _: &mut Io<'_>) -> Wait {
+        panic!("boom {}", 7)
+    }
+}
+
+struct Fails;
+impl AppletImpl for Fails {
+    fn on_io(&mut self, io: &mut Io<'_>) -> Wait {
+        io.fail("nope");
+        Wait::DONE
+    }
+}
+
+fn call(a: &mut AppletBox, input: &[u8], closed: bool, room: usize) -> (RVec<u8>, usize, Wait) {
+    let mut out = RVec::new();
+    let mut ctx = IoCtx {
+        input: RSlice::from_slice(input),
+        consumed: 0,
+        input_closed: closed,
+        room,
+        output: &mut out,
+        stream: StreamInfo::default(),
+        request: RNone,
+    };
+    let w = a.on_io(&mut ctx);
+    let consumed = ctx.consumed;
+    match w {
+        ROk(w) => (out, consumed, w),
+        RErr(e) => panic!("unexpected error {e}"),
+    }
+}
+
+#[test]
+fn io_respects_room_and_reports_consumption() {
+    let mut a: AppletBox = Applet_TO::from_value(Shim::new(Echo), TD_Opaque);
+    let (out, consumed, w) = call(&mut a, b"abcdef", false, 4);
+    assert_eq!(&out[..], b"abcd");
+    assert_eq!(consumed, 4);
+    assert_eq!(w, Wait::ROOM);
+    let (out, consumed, w) = call(&mut a, b"ef", true, 10);
+    assert_eq!((&out[..], consumed, w), (&b"ef"[..], 2, Wait::DONE));
+}
+
+#[test]
+fn a_panic_becomes_an_error_and_the_applet_is_not_called_again() {
+    let mut a: AppletBox = Applet_TO::from_value(Shim::new(Boom), TD_Opaque);
+    let mut out = RVec::new();
+    let mut ctx = IoCtx {
+        input: RSlice::from_slice(b""),
+        consumed: 0,
+        input_closed: false,
+        room: 10,
+        output: &mut out,
+        stream: StreamInfo::default(),
+        request: RNone,
+    };
+    match a.on_io(&mut ctx) {
+        RErr(AppletError::Panicked(m)) => {
+            assert!(m.contains("boom 7"), "{m}");
+            assert!(m.contains("tests.rs"), "location missing: {m}");
+        }
+        other => panic!("expected a panic report, got {other:?}"),
+    }
+    assert!(matches!(a.on_io(&mut ctx), RErr(AppletError::Failed(_))));
+    assert_eq!(a.release(), ROk(()));
+}
+
+#[test]
+fn io_fail_reports_failed() {
+    let mut a: AppletBox = Applet_TO::from_value(Shim::new(Fails), TD_Opaque);
+    let mut out = RVec::new();
+    let mut ctx = IoCtx {
+        input: RSlice::from_slice(b""),
+        consumed: 0,
+        input_closed: false,
+        room: 10,
+        output: &mut out,
+        stream: StreamInfo::default(),
+        request: RNone,
+    };
+    assert_eq!(a.on_io(&mut ctx), RErr(AppletError::Failed("nope".into())));
+}
+
+#[test]
+fn create_dispatches_and_contains_panics() {
+    let args = [RString::from("x")];
+    let dispatch = |svc: &str, args: &[String], host: Host| match svc {
+        "echo" => {
+            assert_eq!(args, ["x".to_string()]);
+            assert_eq!(host.now_ms(), 42);
+            assert_eq!(
+                host.admin(AdminCmd::clear_counters(true)),
+                Err("op 3".to_string())
+            );
+            Some(__private::boxed(Ok::<_, String>(Echo)))
+        }
+        "bad" => Some(__private::boxed(Err::<Echo, _>("bad args".into()))),
+        "panic" => panic!("in constructor"),
+        _ => None,
+    };
+    let run = |svc: &'static str| {
+        __private::create(
+            RStr::from_str(svc),
+            RSlice::from_slice(&args),
+            table(),
+            "test",
+            dispatch,
+        )
+    };
+    assert!(run("echo").is_ok());
+    assert!(matches!(run("bad"), RErr(AppletError::Init(m)) if m == "bad args"));
+    assert!(matches!(run("panic"), RErr(AppletError::Panicked(m)) if m.contains("in constructor")));
+    assert!(matches!(run("nope"), RErr(AppletError::UnknownService(m)) if m == "nope"));
+}
+
+#[test]
+fn kinds_print_their_names() {
+    assert_eq!(ServiceKind::HTTP_SERVICE.to_string(), "http-service");
+    assert_eq!(ServiceKind(99).to_string(), "kind-99");
+}

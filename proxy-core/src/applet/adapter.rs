@@ -1,0 +1,250 @@
+//! An applet object from a library, behind the core's applet trait.
+//!
+//! Each call lends the applet the request bytes, a response buffer (the
+//! core's `Vec` itself, turned into an `RVec` and back without copying)
+//! and the stream's identity; the applet's `Wait` becomes an
+//! [`AppletWait`]. When the applet fails (an error, a caught panic, or a
+//! broken contract such as writing past its room) the adapter records why
+//! in [`AppletAdapter::failed`], releases and drops the applet, and returns
+//! [`AppletWait::Done`] from then on: the caller checks `failed()` to end
+//! the stream with an error instead of a normal end.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use abi_stable::std_types::{RNone, ROption, RSlice, RSome, RString, RVec};
+use applet_sdk::{AppletBox, Header, IoCtx, RequestHead, StreamInfo, WaitKind};
+
+use crate::stream::{Applet, AppletIo, AppletWait};
+
+/// The stream's identity, owned.
+#[derive(Debug, Default)]
+struct StreamMeta {
+    id: u64,
+    frontend: RString,
+    backend: RString,
+    client: RString,
+    local: RString,
+}
+
+/// A parsed request head, owned.
+#[derive(Debug)]
+struct RequestMeta {
+    method: RString,
+    uri: RString,
+    version: RString,
+    headers: Vec<(RString, RString)>,
+}
+
+/// A library applet as a [`crate::stream::Applet`].
+pub struct AppletAdapter {
+    service: String,
+    library: String,
+    applet: Option<AppletBox>,
+    failed: Option<String>,
+    stream: StreamMeta,
+    request: Option<RequestMeta>,
+}
+
+impl fmt::Debug for AppletAdapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppletAdapter")
+            .field("service", &self.service)
+            .field("library", &self.library)
+            .field("live", &self.applet.is_some())
+            .field("failed", &self.failed)
+            .finish()
+    }
+}
+
+fn addr(a: Option<SocketAddr>) -> RString {
+    a.map(|a| RString::from(a.to_string())).unwrap_or_default()
+}
+
+impl AppletAdapter {
+    /// Wraps an applet object; `library` names its file in messages.
+    pub fn new(service: &str, library: &str, applet: AppletBox) -> AppletAdapter {
+        AppletAdapter {
+            service: service.to_string(),
+            library: library.to_string(),
+            applet: Some(applet),
+            failed: None,
+            stream: StreamMeta::default(),
+            request: None,
+        }
+    }
+
+    /// The stream the applet serves, as the applet sees it in every call.
+    pub fn set_stream(
+        &mut self,
+        id: u64,
+        frontend: &str,
+        backend: &str,
+        client: Option<SocketAddr>,
+        local: Option<SocketAddr>,
+    ) {
+        self.stream = StreamMeta {
+            id,
+            frontend: frontend.into(),
+            backend: backend.into(),
+            client: addr(client),
+            local: addr(local),
+        };
+    }
+
+    /// Hands the applet a parsed request head (HTTP services). When set,
+    /// the input the core passes must start at the body; without it, the
+    /// applet parses the raw request from its input.
+    pub fn set_request<N, V>(
+        &mut self,
+        method: &str,
+        uri: &str,
+        version: &str,
+        headers: impl IntoIterator<Item = (N, V)>,
+    ) where
+        N: AsRef<str>,
+        V: AsRef<[u8]>,
+    {
+        self.request = Some(RequestMeta {
+            method: method.into(),
+            uri: uri.into(),
+            version: version.into(),
+            headers: headers
+                .into_iter()
+                .map(|(n, v)| {
+                    (
+                        RString::from(n.as_ref()),
+                        RString::from(String::from_utf8_lossy(v.as_ref()).as_ref()),
+                    )
+                })
+                .collect(),
+        });
+    }
+
+    /// Why the applet failed, if it did (one line, naming the service and
+    /// its library).
+    pub fn failed(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    /// The library file the applet comes from.
+    pub fn library(&self) -> &str {
+        &self.library
+    }
+
+    fn fail(&mut self, why: impl fmt::Display) {
+        if self.failed.is_none() {
+            self.failed = Some(format!(
+                "applet service '{}' ('{}'): {why}",
+                self.service, self.library
+            ));
+        }
+        if let Some(mut a) = self.applet.take() {
+            // Its own error is secondary to the one that failed it.
+            let _ = a.release();
+        }
+    }
+}
+
+impl Applet for AppletAdapter {
+    fn name(&self) -> &str {
+        &self.service
+    }
+
+    fn on_io(&mut self, io: &mut AppletIo<'_>) -> AppletWait {
+        let Some(applet) = self.applet.as_mut() else {
+            return AppletWait::Done;
+        };
+        let start = io.consumed.min(io.input.len());
+        let input = &io.input[start..];
+        let mut out: RVec<u8> = std::mem::take(io.output).into();
+        let before = out.len();
+        let headers: Vec<Header<'_>> = self
+            .request
+            .as_ref()
+            .map(|r| {
+                r.headers
+                    .iter()
+                    .map(|(n, v)| Header {
+                        name: n.as_rstr(),
+                        value: v.as_rstr(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let request: ROption<RequestHead<'_>> = match &self.request {
+            Some(r) => RSome(RequestHead {
+                method: r.method.as_rstr(),
+                uri: r.uri.as_rstr(),
+                version: r.version.as_rstr(),
+                headers: RSlice::from_slice(&headers),
+            }),
+            None => RNone,
+        };
+        let s = &self.stream;
+        let mut ctx = IoCtx {
+            input: RSlice::from_slice(input),
+            consumed: 0,
+            input_closed: io.input_closed,
+            room: io.room,
+            output: &mut out,
+            stream: StreamInfo {
+                id: s.id,
+                frontend: s.frontend.as_rstr(),
+                backend: s.backend.as_rstr(),
+                client_addr: s.client.as_rstr(),
+                local_addr: s.local.as_rstr(),
+            },
+            request,
+        };
+        let result = applet.on_io(&mut ctx).into_result();
+        let consumed = ctx.consumed.min(input.len());
+        *io.output = out.into_vec();
+        io.consumed = start + consumed;
+        let after = io.output.len();
+        if after < before {
+            self.fail("removed output it did not write");
+            return AppletWait::Done;
+        }
+        let written = after - before;
+        if written > io.room {
+            io.output.truncate(before + io.room);
+            let room = io.room;
+            io.room = 0;
+            self.fail(format_args!("wrote {written} bytes with room for {room}"));
+            return AppletWait::Done;
+        }
+        io.room -= written;
+        let wait = match result {
+            Ok(w) => w,
+            Err(e) => {
+                self.fail(e);
+                return AppletWait::Done;
+            }
+        };
+        match wait.kind {
+            WaitKind::INPUT => AppletWait::Input,
+            WaitKind::ROOM => AppletWait::Room,
+            WaitKind::TIMER => AppletWait::Timer(Duration::from_millis(wait.timer_ms)),
+            WaitKind::DONE => AppletWait::Done,
+            WaitKind(other) => {
+                self.fail(format_args!("unknown wait kind {other}"));
+                AppletWait::Done
+            }
+        }
+    }
+
+    fn release(&mut self) {
+        if let Some(mut a) = self.applet.take() {
+            if let Err(e) = a.release().into_result() {
+                if self.failed.is_none() {
+                    self.failed = Some(format!(
+                        "applet service '{}' ('{}'): release {e}",
+                        self.service, self.library
+                    ));
+                }
+            }
+        }
+    }
+}
