@@ -63,6 +63,9 @@ pub struct Args {
     /// Ask these old processes to terminate (SIGTERM) once started.
     #[arg(long = "st", value_name = "PID", num_args = 0.., action = ArgAction::Append)]
     pub hard_stop: Vec<i32>,
+    /// Load applets from this directory too (repeatable).
+    #[arg(long = "applet-dir", value_name = "DIR", action = ArgAction::Append)]
+    pub applet_dirs: Vec<PathBuf>,
     /// Print help.
     #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     pub help: Option<bool>,

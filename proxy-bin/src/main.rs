@@ -36,7 +36,7 @@ fn version_line() -> String {
     )
 }
 
-fn print_build_options() {
+fn print_build_options(a: &args::Args) {
     println!("{}", version_line());
     println!(
         "Running on: {} {}",
@@ -59,6 +59,16 @@ fn print_build_options() {
             .join(" ")
     );
     println!("Compatible with HAProxy {}", cond::HAPROXY_COMPAT_VERSION);
+    println!();
+    println!(
+        "Applet SDK expected: {}",
+        proxy_core::applet::loader::expected_sdk_version()
+    );
+    let cfg = Config::default();
+    match proxy_core::applet::load_for(&cfg, &a.applet_dirs) {
+        Ok(reg) => print!("{}", reg.describe()),
+        Err(e) => println!("Applets: {e}"),
+    }
 }
 
 /// Loads the configuration, printing warnings and errors as HAProxy does.
@@ -109,7 +119,7 @@ fn main() -> ExitCode {
     }
     if a.version > 0 {
         if a.version > 1 {
-            print_build_options();
+            print_build_options(&a);
         } else {
             println!("{}", version_line());
         }
@@ -141,6 +151,24 @@ fn main() -> ExitCode {
         cfg.global.maxconn = Some(n);
     }
     if a.check {
+        // The applets the file names must load and provide its services.
+        match proxy_core::applet::load_for(&cfg, &a.applet_dirs) {
+            Ok(reg) => {
+                let unknown = proxy_core::applet::check_services(&cfg, &reg);
+                if !unknown.is_empty() {
+                    for e in &unknown {
+                        alert(&format!("config : {e}"));
+                    }
+                    alert("config : Fatal errors found in configuration.");
+                    return ExitCode::from(1);
+                }
+            }
+            Err(e) => {
+                alert(&e);
+                alert("config : Fatal errors found in configuration.");
+                return ExitCode::from(1);
+            }
+        }
         let listeners = cfg.proxies.iter().filter(|p| p.kind.has_frontend()).count();
         if !cfg.warnings.is_empty() && !quiet {
             println!("Warnings were found.");
@@ -178,6 +206,7 @@ fn main() -> ExitCode {
         pidfile: a.pidfile.clone(),
         soft_stop_pids: a.soft_stop.clone(),
         hard_stop_pids: a.hard_stop.clone(),
+        applet_dirs: a.applet_dirs.clone(),
     };
     match run(cfg, opts) {
         Ok(code) => ExitCode::from(code as u8),

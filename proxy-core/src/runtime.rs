@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub soft_stop_pids: Vec<i32>,
     /// `-st`: old processes told to terminate (SIGTERM) once we listen.
     pub hard_stop_pids: Vec<i32>,
+    /// `--applet-dir`: more directories to load applets from.
+    pub applet_dirs: Vec<PathBuf>,
 }
 
 /// Why the proxy could not start.
@@ -36,6 +38,14 @@ pub struct StartError(pub Vec<String>);
 /// Binds, starts the workers and serves until a signal stops the process.
 /// Returns the exit code; errors before serving come back as alert lines.
 pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
+    let applets = crate::applet::load_for(&config, &opts.applet_dirs).map_err(|e| StartError(vec![e]))?;
+    for w in applets.warnings() {
+        tracing::warn!("{w}");
+    }
+    let unknown = crate::applet::check_services(&config, &applets);
+    if !unknown.is_empty() {
+        return Err(StartError(unknown));
+    }
     let listeners = bind_all(&config).map_err(StartError)?;
     if opts.daemon || config.global.daemon {
         crate::sys::daemonize()
@@ -50,7 +60,8 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
             .map_err(|e| StartError(vec![format!("Cannot create pidfile {}: {e}", p.display())]))?;
     }
     let nbthread = config.global.nbthread.max(1);
-    let state = State::build(config);
+    let state = State::build_with(config, Arc::new(applets));
+    crate::applet::host::set_state(state.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let listeners = Arc::new(listeners);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();

@@ -59,10 +59,17 @@ pub struct State {
     pub stopping: AtomicBool,
     pub started: std::time::Instant,
     pub streams_total: AtomicU64,
+    /// Applet services loaded at start-up.
+    pub applets: Arc<crate::applet::AppletRegistry>,
 }
 
 impl State {
     pub fn build(config: Config) -> Arc<State> {
+        State::build_with(config, Arc::new(crate::applet::AppletRegistry::new()))
+    }
+
+    /// Builds the state with the applets loaded at start-up.
+    pub fn build_with(config: Config, applets: Arc<crate::applet::AppletRegistry>) -> Arc<State> {
         let g = &config.global;
         let pools = Pools {
             connection: Pool::new("connection", CONN_OBJ_SIZE, g.conn_pool_max, g.fail_alloc),
@@ -122,6 +129,7 @@ impl State {
             stopping: AtomicBool::new(false),
             started: std::time::Instant::now(),
             streams_total: AtomicU64::new(0),
+            applets,
             config,
         })
     }

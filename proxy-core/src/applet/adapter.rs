@@ -152,6 +152,10 @@ impl Applet for AppletAdapter {
         &self.service
     }
 
+    fn failure(&self) -> Option<String> {
+        self.failed.clone()
+    }
+
     fn on_io(&mut self, io: &mut AppletIo<'_>) -> AppletWait {
         let Some(applet) = self.applet.as_mut() else {
             return AppletWait::Done;

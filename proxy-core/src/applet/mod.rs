@@ -24,5 +24,47 @@ pub use adapter::AppletAdapter;
 pub use loader::{load, LoadError, LoadedLib, Service};
 pub use registry::{AppletRegistry, ServiceEntry};
 
+/// Checks that every service a configuration names (`http-request
+/// use-service`, `tcp-request content use-service`) is provided by a loaded
+/// applet; one error line per unknown name, with its `file:line`.
+pub fn check_services(cfg: &crate::config::Config, reg: &AppletRegistry) -> Vec<String> {
+    use crate::config::model_http::HttpAction;
+    let mut errors = Vec::new();
+    for p in &cfg.proxies {
+        let http = p.http.request.iter().filter_map(|r| match &r.action {
+            HttpAction::UseService(name) => Some((name, &r.loc, "http-request use-service")),
+            _ => None,
+        });
+        let tcp = p
+            .http
+            .tcp_content
+            .iter()
+            .map(|r| (&r.service, &r.loc, "tcp-request content use-service"));
+        for (name, loc, kw) in http.chain(tcp) {
+            if reg.service(name).is_none() {
+                errors.push(format!(
+                    "parsing [{loc}] : '{kw}' : unknown service '{name}' (no loaded applet provides it)."
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// Loads the applets a configuration and the command line ask for: the
+/// executable's directory, `--applet-dir` directories, then the global
+/// `applet-load` files.
+pub fn load_for(cfg: &crate::config::Config, dirs: &[std::path::PathBuf]) -> Result<AppletRegistry, String> {
+    let mut reg = AppletRegistry::new();
+    reg.load_exe_dir()?;
+    for d in dirs {
+        reg.load_dir(d)?;
+    }
+    for (f, loc) in &cfg.global.applet_load {
+        reg.load_file(f).map_err(|e| format!("parsing [{loc}] : 'applet-load' : {e}"))?;
+    }
+    Ok(reg)
+}
+
 #[cfg(test)]
 mod tests;

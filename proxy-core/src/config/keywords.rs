@@ -309,6 +309,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     negatable(gl("log", g::log)),
     gl("pidfile", g::pidfile),
     gl("localpeer", g::localpeer),
+    gl("applet-load", g::applet_load),
     gl("daemon", g::daemon),
     gl("tune.bufsize", g::tune_bufsize),
     gl("tune.maxrewrite", g::tune_maxrewrite),

@@ -64,6 +64,16 @@ pub(super) fn pidfile(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
     Ok(())
 }
 
+/// `applet-load <path.so>`: one more applet library to load at start-up.
+pub(super) fn applet_load(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    let path = ctx
+        .arg(1)
+        .ok_or("'applet-load' expects the path of an applet library.")?;
+    ctx.max_args(1)?;
+    g.applet_load.push((PathBuf::from(path), ctx.loc.clone()));
+    Ok(())
+}
+
 pub(super) fn localpeer(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
     ctx.max_args(1)?;
     let name = ctx

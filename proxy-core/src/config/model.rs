@@ -51,6 +51,9 @@ pub struct Global {
     pub logs: Vec<LogTarget>,
     pub pidfile: Option<PathBuf>,
     pub localpeer: Option<String>,
+    /// `applet-load <path>`: applet libraries to load, with where they were
+    /// named.
+    pub applet_load: Vec<(PathBuf, Location)>,
     pub daemon: bool,
     /// `tune.bufsize`, bytes (default 16384).
     pub bufsize: usize,
@@ -71,6 +74,7 @@ impl Default for Global {
             logs: Vec::new(),
             pidfile: None,
             localpeer: None,
+            applet_load: Vec::new(),
             daemon: false,
             bufsize: 16384,
             maxrewrite: 1024,
