@@ -106,6 +106,11 @@ async fn assign_server(
 /// Writes the destination (and source) address into the server-side
 /// connection, allocating it on this first touch (rule 3).
 fn assign_address(st: &State, p: &Proxy, be: &Backend, s: &mut Stream) -> Result<(), ProxyError> {
+    if s.flags & sess_flags::ADDR_SET != 0 && s.si[1].conn().is_some() {
+        // Written already: by an earlier attempt (retries keep it, rule 4)
+        // or by `option http_proxy` reading the request URI.
+        return Ok(());
+    }
     let client_dst_port = s.si[0].conn_mut().and_then(|c| c.dst()).map(|a| a.port());
     let (to, from, target) = match s.srv {
         Some(i) => {

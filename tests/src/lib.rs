@@ -21,6 +21,9 @@
 //!   timeouts). [`client`]: blocking client helpers with timeouts.
 //!   [`tcplog`]: a strict parser of the tcplog line. [`util`]: PRNG,
 //!   FNV-64, temp dirs, ports below the ephemeral range.
+//! - HTTP: [`http`] (a recording origin server, a framing-aware client,
+//!   curl and Python runners), [`httplog`] (a strict parser of the 2.6
+//!   httplog line), [`pools`] (the SIGQUIT pool dump).
 //!
 //! The binary is `$PROXY_BIN` if set, else
 //! `$CARGO_MANIFEST_DIR/../target/debug/proxy` (built by
@@ -33,6 +36,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod client;
+pub mod http;
+pub mod httplog;
+pub mod pools;
 pub mod procnet;
 pub mod servers;
 pub mod tcplog;
@@ -210,9 +216,17 @@ pub struct ProxyBuilder {
     env: Vec<(String, String)>,
     fd3: Option<OwnedFd>,
     wait_listeners: bool,
+    bin: Option<PathBuf>,
 }
 
 impl ProxyBuilder {
+    /// Runs this binary instead of [`proxy_bin`] (e.g. HAProxy itself, to
+    /// compare both in one test).
+    pub fn bin(mut self, path: impl Into<PathBuf>) -> Self {
+        self.bin = Some(path.into());
+        self
+    }
+
     /// Adds arguments after `-db -f <cfg>`.
     pub fn args<I, S>(mut self, args: I) -> Self
     where
@@ -245,7 +259,7 @@ impl ProxyBuilder {
     pub fn start(self) -> Proxy {
         let dir = TempDir::new();
         let cfg_path = dir.write("proxy.cfg", &self.cfg);
-        let bin = proxy_bin();
+        let bin = self.bin.clone().unwrap_or_else(proxy_bin);
         let mut argv: Vec<String> = vec![
             "-db".into(),
             "-f".into(),
@@ -324,6 +338,7 @@ impl Proxy {
             env: Vec::new(),
             fd3: None,
             wait_listeners: true,
+            bin: None,
         }
     }
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use super::body::{Activity, BodyError, BodyFwd};
 use super::recvbuf::{RecvBuf, SendQueue};
 use super::request::{Denied, OwnedEdit};
+use crate::config::model_http::Capture;
 use crate::connection::Transport;
 use crate::http::connection_header::plan_response;
 use crate::http::head::{parse_response, Parsed};
@@ -36,6 +37,8 @@ pub struct ExchangeSpec<'a> {
     pub res_rules: Option<&'a ResRules<'a>>,
     pub client_timeout: Option<Duration>,
     pub server_timeout: Option<Duration>,
+    /// `capture response header` declarations of the frontend.
+    pub res_captures: &'a [Capture],
 }
 
 /// The `http-response` rule pass: `(response bytes, head) -> edits`.
@@ -54,6 +57,12 @@ pub struct ExchangeResult {
     pub server_reusable: bool,
     /// 101 or CONNECT: the connection becomes a tunnel.
     pub tunnel: bool,
+    /// `capture response header` values of the final response, in
+    /// declaration order (empty when no final response arrived).
+    pub res_captures: Vec<Vec<u8>>,
+    /// The whole request (head and body) was read from the client and
+    /// sent: after an error the client connection may serve another one.
+    pub request_complete: bool,
     /// Set when the exchange failed: cause, phase, and whether a response
     /// status should be generated (502/504) because nothing was sent yet.
     pub error: Option<(ErrCause, FinState, Option<u16>)>,
@@ -272,6 +281,7 @@ pub async fn run(
     })
     .await;
 
+    res.request_complete = req_body.is_done() && !req_failed;
     if let Err(e) = outcome {
         res.error = Some(e);
         res.client_close = true;
@@ -327,6 +337,20 @@ fn response_head(
     }
     let len = head.len;
     res.status = head.status;
+    if head.status >= 200 || plan.tunnel {
+        res.res_captures = spec
+            .res_captures
+            .iter()
+            .map(|cap| {
+                let v = head
+                    .headers
+                    .iter()
+                    .find(|h| h.is(buf, cap.name.as_bytes()))
+                    .map_or(&b""[..], |h| h.value(buf));
+                v[..v.len().min(cap.len)].to_vec()
+            })
+            .collect();
+    }
     to_client.push(&out);
     sbuf.consume(len);
     if head.status < 200 && !plan.tunnel {

@@ -28,7 +28,7 @@ use crate::forward::{forward, SideTimeouts, Totals};
 use crate::http::connection_header::plan_request;
 use crate::http::framing::{request_framing, RequestInfo};
 use crate::http::rewrite::write_request_head;
-use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadLimits, RequestHead};
+use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadLimits, MessagePath, RequestHead};
 use crate::log::fields::{ClientAddr, LogCounters};
 use crate::log::httplog::{format_httplog, HttpLogRecord};
 use crate::log::subscriber::traffic;
@@ -57,6 +57,8 @@ struct TxnLog {
     first_request: bool,
     /// `capture request header` values, in declaration order.
     req_captures: Vec<Vec<u8>>,
+    /// `capture response header` values (all empty without a response).
+    res_captures: Vec<Vec<u8>>,
 }
 
 fn conn_mode(m: HttpConnMode) -> ConnMode {
@@ -158,6 +160,7 @@ pub async fn run_stream(
             response_at: None,
             first_request: first,
             req_captures: Vec::new(),
+            res_captures: Vec::new(),
         };
         let head = match head {
             HeadRead::Head(h) => h,
@@ -165,7 +168,7 @@ pub async fn run_stream(
             HeadRead::Fail(f) => {
                 let o = f.outcome();
                 if let Some(msg) = o.message(true) {
-                    log.bytes_out = msg.len() as u64;
+                    log.bytes_out = logged_len(&o, msg);
                     let _ = write_all(client_t, msg).await;
                 }
                 log.status = i32::from(o.status);
@@ -179,6 +182,7 @@ pub async fn run_stream(
                 if !(nothing && fe_proxy.cfg.dontlognull) {
                     emit_log(&st, fe_proxy, &s, &log, client_addr);
                 }
+                close_client(&mut s, size).await;
                 return;
             }
         };
@@ -192,9 +196,7 @@ pub async fn run_stream(
         // Rule 5: the server side goes back to INI with no endpoint.
         s.new_transaction();
         if !keep_going || st.is_stopping() {
-            if let Some(c) = s.si[0].conn_mut() {
-                let _ = c.transport.shutdown_write();
-            }
+            close_client(&mut s, size).await;
             return;
         }
     }
@@ -214,7 +216,9 @@ async fn transaction(
     limits: &HeadLimits,
     log: &mut TxnLog,
 ) -> bool {
-    log.request_line = Some(head.request_line(cbuf.data()).to_vec());
+    if !fe_proxy.cfg.logs.is_empty() {
+        log.request_line = Some(head.request_line(cbuf.data()).to_vec());
+    }
     for cap in &fe_proxy.cfg.http.capture_request {
         let v = head
             .headers
@@ -224,9 +228,21 @@ async fn transaction(
         let v = v.unwrap_or(b"");
         log.req_captures.push(v[..v.len().min(cap.len)].to_vec());
     }
+    // HAProxy prints the response block (`{|}` when empty) for every
+    // request that reached the stream, local answers included.
+    log.res_captures = vec![Vec::new(); fe_proxy.cfg.http.capture_response.len()];
     let framing = match request_framing(cbuf.data(), &head) {
         Ok(f) => f,
-        Err(e) => return local_failure(s, log, Failure::BadRequestFraming(e)).await,
+        Err(e) => {
+            // HAProxy 2.6 refuses these heads in the H1 mux, before a
+            // stream exists: the log shows `<BADREQ>`, `%TR` -1 and no
+            // captures, as for an unparsable head.
+            log.request_line = None;
+            log.head_done = None;
+            log.req_captures.clear();
+            log.res_captures.clear();
+            return local_failure(s, log, Failure::BadRequestFraming(e)).await;
+        }
     };
     let http = &fe_proxy.cfg.http;
     let default_be = fe_proxy.fe.as_ref().and_then(|f| f.backend);
@@ -300,12 +316,20 @@ async fn transaction(
             .and_then(|u| st.backend_index(&u.backend))
             .or(default_be)
     };
+    // Whether the client connection survives an error answered before the
+    // request body was read (nothing to drain: no body).
+    let fe_close = conn_mode(http.conn_mode) == ConnMode::Close;
+    let keep_if_complete = framing.keep_alive && !fe_close;
+    let kept = |keep: bool| keep.then_some(framing.version);
+    let bodyless = matches!(framing.body, crate::http::BodyKind::None);
     let Some(bp) = be_idx.and_then(|i| st.proxies.get(i)) else {
         log.status = 503;
-        let msg = error_page(fe_proxy, None, 503);
+        let keep = keep_if_complete && bodyless;
+        let msg = error_page(fe_proxy, None, 503, kept(keep));
         log.bytes_out = msg.len() as u64;
         (log.err, log.finst) = (ErrCause::SrvCl, FinState::C);
-        return send_local(s, msg, &framing, cbuf, &head).await;
+        cbuf.consume(head.len);
+        return write_all(client_transport(s), &msg).await.is_ok() && keep;
     };
     s.be = Some(bp.idx);
     log.backend = Some(bp.idx);
@@ -326,9 +350,9 @@ async fn transaction(
                 Err(AllocConnError::AppletHolds | AllocConnError::Resource(_)) => {
                     (log.err, log.finst) = (ErrCause::Resource, FinState::R);
                     log.status = 500;
-                    let msg = error_page(fe_proxy, Some(bp), 500);
+                    let msg = error_page(fe_proxy, Some(bp), 500, None);
                     log.bytes_out = msg.len() as u64;
-                    let _ = write_all(client_transport(s), msg).await;
+                    let _ = write_all(client_transport(s), &msg).await;
                     return false;
                 }
             },
@@ -355,7 +379,12 @@ async fn transaction(
         }
     }
     let mode = combine(conn_mode(http.conn_mode), conn_mode(bp.cfg.http.conn_mode));
-    let rplan = plan_request(mode, &framing);
+    let mut rplan = plan_request(mode, &framing);
+    // A request that came with both Transfer-Encoding and Content-Length
+    // was a smuggling attempt or a broken client: TE won and CL is gone,
+    // but the server may have framed it its own way, so its connection is
+    // never reused (closed after the exchange instead of parked idle).
+    rplan.server_close |= framing.te_and_cl;
     let mut to_server = SendQueue::default();
     {
         let e: Vec<Edit<'_>> = edits.iter().map(OwnedEdit::as_edit).collect();
@@ -406,10 +435,12 @@ async fn transaction(
         } else {
             FinState::C
         };
-        let msg = error_page(fe_proxy, Some(bp), status);
+        // HAProxy 2.6 answers 503 through the stream and keeps a keep-alive
+        // client whose request is complete (no body left to read).
+        let keep = keep_if_complete && bodyless;
+        let msg = error_page(fe_proxy, Some(bp), status, kept(keep));
         log.bytes_out = msg.len() as u64;
-        let _ = write_all(client_transport(s), msg).await;
-        return false;
+        return write_all(client_transport(s), &msg).await.is_ok() && keep;
     }
     let rules_fn =
         |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<Vec<OwnedEdit>, request::Denied> {
@@ -444,9 +475,10 @@ async fn transaction(
         },
         client_timeout: fe_proxy.cfg.timeouts.client,
         server_timeout: bp.cfg.timeouts.server,
+        res_captures: &http.capture_response,
     };
     let mut sbuf = RecvBuf::default();
-    let result: ExchangeResult = {
+    let mut result: ExchangeResult = {
         let (c0, c1) = s.si.split_at_mut(1);
         let (Some(cc), Some(sc)) = (c0[0].conn(), c1[0].conn()) else {
             return false;
@@ -462,6 +494,9 @@ async fn transaction(
         .await
     };
     log.response_at = result.response_at;
+    if !result.res_captures.is_empty() {
+        log.res_captures = std::mem::take(&mut result.res_captures);
+    }
     log.bytes_out = result.bytes_out;
     log.status = if result.status == 0 {
         -1
@@ -470,23 +505,32 @@ async fn transaction(
     };
     if let Some((cause, fin, status)) = result.error {
         (log.err, log.finst) = (cause, fin);
+        let mut keep = false;
         if let Some(code) = status {
-            // Nothing reached the client yet: it gets the error page.
+            // Nothing reached the client yet: it gets the error page. Like
+            // HAProxy 2.6 (502 `PH`/`SH`, 504 `sH`), a keep-alive client
+            // whose request was entirely read stays connected; the server
+            // connection is dropped.
+            keep = keep_if_complete && result.request_complete;
             log.status = i32::from(code);
-            let msg = error_page(fe_proxy, Some(bp), code);
+            let msg = error_page(fe_proxy, Some(bp), code, kept(keep));
             log.bytes_out = msg.len() as u64;
-            let _ = write_all(client_transport(s), msg).await;
+            keep &= write_all(client_transport(s), &msg).await.is_ok();
         }
         release_server(be, s);
-        return false;
+        return keep;
     }
     if result.tunnel {
         tunnel(st, fe_proxy, bp, s, cbuf, &mut sbuf, log).await;
         release_server(be, s);
         return false;
     }
-    // Park the server connection if it can serve another request.
-    if result.server_reusable && sbuf.is_empty() {
+    // Park the server connection if it can serve another request. With
+    // `http-reuse never` nothing could ever take it back from the idle
+    // pool (`reuse` is false for every request), so parking it would only
+    // leak one open server connection per transaction: it is closed here
+    // instead, as rule 5 wants the server side released at the end.
+    if result.server_reusable && sbuf.is_empty() && bp.cfg.http.reuse != HttpReuse::Never {
         if let (Some(srv), Some(conn)) = (s.srv, s.si[1].take_conn()) {
             let cfg = &bp.cfg.servers[srv];
             let keep = bp
@@ -503,11 +547,76 @@ async fn transaction(
 }
 
 /// The error page for `status`: the backend's `errorfile`, else the
-/// frontend's, else the built-in one (ending the connection).
-fn error_page<'a>(fe: &'a Proxy, be: Option<&'a Proxy>, status: u16) -> &'a [u8] {
-    be.and_then(|b| b.cfg.http.errorfiles.get(&status))
+/// frontend's, else the built-in one. `keep` is the request's version
+/// when the client connection stays open: the built-in page then goes
+/// out as HAProxy's mux sends it on a kept connection (nothing added for
+/// HTTP/1.1, `connection: keep-alive` for an HTTP/1.0 client); `None`
+/// ends it with `connection: close`.
+fn error_page<'a>(
+    fe: &'a Proxy,
+    be: Option<&'a Proxy>,
+    status: u16,
+    keep: Option<crate::http::Version>,
+) -> std::borrow::Cow<'a, [u8]> {
+    use std::borrow::Cow;
+    if let Some(file) = be
+        .and_then(|b| b.cfg.http.errorfiles.get(&status))
         .or_else(|| fe.cfg.http.errorfiles.get(&status))
-        .map_or_else(|| crate::http::error_response_close(status), |b| b.as_ref())
+    {
+        return Cow::Borrowed(file.as_ref());
+    }
+    match keep {
+        None => Cow::Borrowed(crate::http::error_response_close(status)),
+        Some(v) if v.is_11() => Cow::Borrowed(crate::http::error_response(status)),
+        Some(_) => {
+            let page = crate::http::error_response(status);
+            let end = page
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(page.len(), |i| i + 2);
+            let mut out = Vec::with_capacity(page.len() + 24);
+            out.extend_from_slice(&page[..end]);
+            out.extend_from_slice(b"connection: keep-alive\r\n");
+            out.extend_from_slice(&page[end..]);
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// `%B` for a failure's message: HAProxy 2.6 does not count what the H1
+/// mux sends by itself before a stream exists (bad head, 408, 422...):
+/// those lines show 0 bytes (see [`crate::http::errors`]).
+fn logged_len(o: &crate::http::Outcome, msg: &[u8]) -> u64 {
+    if o.path == MessagePath::Early {
+        0
+    } else {
+        msg.len() as u64
+    }
+}
+
+/// How long a closing client connection is drained (see [`close_client`]).
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Closes the client side gracefully: FIN first, then whatever the client
+/// still sends is read and dropped until it closes too (for [`LINGER`] at
+/// most). Closing a socket with unread bytes (the rest of an oversized
+/// head, a body nobody read) makes the kernel send a reset, which can
+/// destroy the error response still in flight; HAProxy drains the same
+/// way, its clients see an orderly close.
+async fn close_client(s: &mut Stream, size: usize) {
+    let Some(c) = s.si[0].conn_mut() else { return };
+    let _ = c.transport.shutdown_write();
+    let t = &c.transport;
+    let mut buf = RecvBuf::default();
+    let _ = tokio::time::timeout(LINGER, async {
+        loop {
+            match buf.fill(t, size).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.consume(n),
+            }
+        }
+    })
+    .await;
 }
 
 /// The socket of the client side (always attached while a stream lives).
@@ -556,7 +665,7 @@ async fn local_failure(s: &mut Stream, log: &mut TxnLog, f: Failure) -> bool {
     log.status = i32::from(o.status);
     (log.err, log.finst) = (o.cause, o.finst);
     if let Some(msg) = o.message(true) {
-        log.bytes_out = msg.len() as u64;
+        log.bytes_out = logged_len(&o, msg);
         let _ = write_all(client_transport(s), msg).await;
     }
     false
@@ -674,6 +783,7 @@ fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr
         .and_then(|b| b.be.as_ref())
         .map_or(0, |b| b.counters.cur());
     let caps: Vec<&[u8]> = log.req_captures.iter().map(Vec::as_slice).collect();
+    let res_caps: Vec<&[u8]> = log.res_captures.iter().map(Vec::as_slice).collect();
     let rec = HttpLogRecord {
         client,
         request_date: log.request_date,
@@ -703,7 +813,7 @@ fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr
             be_queue: log.info.be_queue,
         },
         req_captures: &caps,
-        res_captures: &[],
+        res_captures: &res_caps,
         request_line: log.request_line.as_deref(),
     };
     let mut line = String::with_capacity(200);

@@ -468,7 +468,13 @@ fn redirect(rd: &Redirect, view: &View<'_>) -> Option<Verdict> {
     )
     .into_bytes();
     out.extend_from_slice(&loc);
-    out.extend_from_slice(b"\r\ncache-control: no-cache\r\n\r\n");
+    out.extend_from_slice(b"\r\n");
+    // HAProxy 2.6 (`http_apply_redirect_rule`) marks only the temporary
+    // redirects as not cacheable; 301 and 308 go without cache-control.
+    if matches!(rd.code, 302 | 303 | 307) {
+        out.extend_from_slice(b"cache-control: no-cache\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
     Some(Verdict::Respond {
         bytes: out,
         status: rd.code,
