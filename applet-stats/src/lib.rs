@@ -1,1 +1,45 @@
-//! applet-stats: filled by a later issue.
+//! applet-stats: HAProxy 2.6-compatible statistics outputs and stats-socket
+//! CLI, as pure, I/O-free functions.
+//!
+//! Users' scripts, exporters and dashboards parse HAProxy's outputs, so every
+//! format here reproduces HAProxy 2.6.12 exactly (checked against real
+//! captures in `testdata/`):
+//!
+//! * [`csv`] — `show stat` / `/stats;csv`,
+//! * [`typed`] and [`json`] — `show stat|info typed|json`,
+//! * [`info`] — `show info`,
+//! * [`html`] — the stats page,
+//! * [`prom`] — the Prometheus exporter (`haproxy_*` metric names),
+//! * [`cli`] — the stats socket command parser and dispatcher,
+//! * [`sess`] — `show sess`, `show servers state`, `show backend`.
+//!
+//! Data comes from the host through the [`api::Source`] trait as the plain
+//! model of [`model`] and [`health`]; admin actions go through
+//! [`api::Admin`]. Nothing here does I/O or touches the ABI types; the
+//! conversion from the host snapshot is done elsewhere, in one place.
+//!
+//! Module map: `fields` (static field table), `fill` (per-row-type rules),
+//! `select` (filters shared by all formats).
+
+pub mod api;
+pub mod cli;
+mod commands;
+pub mod csv;
+pub mod fields;
+pub mod fill;
+pub mod health;
+pub mod help;
+pub mod html;
+mod html_rows;
+pub mod info;
+pub mod json;
+pub mod model;
+pub mod prom;
+pub mod select;
+pub mod sess;
+pub mod typed;
+
+#[cfg(test)]
+mod cli_tests;
+#[cfg(test)]
+mod testdata;

@@ -54,14 +54,18 @@ pub fn check_services(cfg: &crate::config::Config, reg: &AppletRegistry) -> Vec<
 /// Loads the applets a configuration and the command line ask for: the
 /// executable's directory, `--applet-dir` directories, then the global
 /// `applet-load` files.
-pub fn load_for(cfg: &crate::config::Config, dirs: &[std::path::PathBuf]) -> Result<AppletRegistry, String> {
+pub fn load_for(
+    cfg: &crate::config::Config,
+    dirs: &[std::path::PathBuf],
+) -> Result<AppletRegistry, String> {
     let mut reg = AppletRegistry::new();
     reg.load_exe_dir()?;
     for d in dirs {
         reg.load_dir(d)?;
     }
     for (f, loc) in &cfg.global.applet_load {
-        reg.load_file(f).map_err(|e| format!("parsing [{loc}] : 'applet-load' : {e}"))?;
+        reg.load_file(f)
+            .map_err(|e| format!("parsing [{loc}] : 'applet-load' : {e}"))?;
     }
     Ok(reg)
 }
