@@ -61,6 +61,8 @@ pub struct State {
     pub streams_total: AtomicU64,
     /// Applet services loaded at start-up.
     pub applets: Arc<crate::applet::AppletRegistry>,
+    /// Applet calls that failed (panic or error); each ended its stream.
+    pub applet_failures: AtomicU64,
 }
 
 impl State {
@@ -130,6 +132,7 @@ impl State {
             started: std::time::Instant::now(),
             streams_total: AtomicU64::new(0),
             applets,
+            applet_failures: AtomicU64::new(0),
             config,
         })
     }

@@ -102,9 +102,8 @@ impl AppletRegistry {
                     tracing::debug!(target: "applet", "{}: skipped, not an applet", path.display());
                 }
                 Err(Refusal::Load(e)) => {
-                    let msg = format!("{e} (skipped)");
-                    tracing::warn!(target: "applet", "{msg}");
-                    self.warnings.push(msg);
+                    // Reported by the caller from `warnings()`.
+                    self.warnings.push(format!("{e} (skipped)"));
                 }
                 Err(Refusal::Conflict(msg)) => return Err(msg),
             }

@@ -6,7 +6,7 @@ use std::io;
 use std::task::{Context, Poll};
 
 use super::recvbuf::{poll_write_some, RecvBuf};
-use crate::connection::Transport;
+use super::side::SideIo;
 use crate::http::{BodyKind, ChunkError, ChunkedDecoder};
 
 #[derive(Debug)]
@@ -65,12 +65,12 @@ impl BodyFwd {
 
     /// Moves body bytes from `src` (refilled from `src_t`) to `dst_t` until
     /// the body ends or a socket blocks.
-    pub fn poll(
+    pub fn poll<S: SideIo + ?Sized, D: SideIo + ?Sized>(
         &mut self,
         cx: &mut Context<'_>,
-        src_t: &Transport,
+        src_t: &S,
         src: &mut RecvBuf,
-        dst_t: &Transport,
+        dst_t: &D,
         size: usize,
         act: &mut Activity,
     ) -> Poll<Result<(), BodyError>> {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::body::{Activity, BodyError, BodyFwd};
 use super::recvbuf::{RecvBuf, SendQueue};
+use super::side::SideIo;
 use super::request::{Denied, OwnedEdit};
 use crate::config::model_http::Capture;
 use crate::connection::Transport;
@@ -76,10 +77,10 @@ enum ResPhase {
 
 /// Runs the exchange. `to_server` holds the request head (and whatever
 /// must precede the body).
-pub async fn run(
+pub async fn run<S: SideIo + ?Sized>(
     spec: ExchangeSpec<'_>,
     client: &Transport,
-    server: &Transport,
+    server: &S,
     cbuf: &mut RecvBuf,
     sbuf: &mut RecvBuf,
     to_server: &mut SendQueue,
@@ -94,6 +95,7 @@ pub async fn run(
     let sleep = tokio::time::sleep_until(far);
     tokio::pin!(sleep);
     let mut req_failed = false;
+    let mut input_signalled = false;
 
     let outcome: Result<(), (ErrCause, FinState, Option<u16>)> = poll_fn(|cx| loop {
         let mut act_c = Activity::default();
@@ -133,6 +135,11 @@ pub async fn run(
                 }
                 act_c.read |= a.read;
                 act_s.wrote |= a.wrote;
+            }
+            if to_server.is_empty() && req_body.is_done() && !input_signalled {
+                // The whole request is out: an applet may answer now.
+                input_signalled = true;
+                server.input_done();
             }
         }
         // Response side: queued heads (interim or final) go first.

@@ -5,6 +5,8 @@
 //!   rules and local answers.
 //! - [`body`]: forwarding one body by its framing.
 //! - [`exchange`]: one request/response exchange with a server.
+//! - [`side`]: the server side as a socket or an applet.
+//! - [`service`]: `use-service`: an applet answers instead of a server.
 //! - this file: the transaction loop: backend choice, server connection
 //!   (reused from the idle pool or connected), logging, and the end of each
 //!   transaction, which releases si[1] and resets it to INI (rule 5) after
@@ -14,6 +16,8 @@ pub mod body;
 pub mod exchange;
 pub mod recvbuf;
 pub mod request;
+pub mod service;
+pub mod side;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -41,27 +45,28 @@ use recvbuf::{write_all, RecvBuf, SendQueue};
 use request::{read_head, request_rules, HeadRead, HeadTimeouts, OwnedEdit, Verdict, View};
 
 /// What one transaction looked like, for its log line.
-struct TxnLog {
-    request_date: SystemTime,
-    first_byte: Instant,
-    head_done: Option<Instant>,
-    status: i32,
-    bytes_out: u64,
-    err: ErrCause,
-    finst: FinState,
-    request_line: Option<Vec<u8>>,
-    backend: Option<usize>,
-    server: Option<&'static str>,
-    info: ConnectInfo,
-    response_at: Option<Instant>,
-    first_request: bool,
+pub(super) struct TxnLog {
+    pub(super) request_date: SystemTime,
+    pub(super) first_byte: Instant,
+    pub(super) head_done: Option<Instant>,
+    pub(super) status: i32,
+    pub(super) bytes_out: u64,
+    pub(super) err: ErrCause,
+    pub(super) finst: FinState,
+    pub(super) request_line: Option<Vec<u8>>,
+    pub(super) backend: Option<usize>,
+    /// The applet that served the request (logged `<NAME>` as the server).
+    pub(super) applet: Option<String>,
+    pub(super) info: ConnectInfo,
+    pub(super) response_at: Option<Instant>,
+    pub(super) first_request: bool,
     /// `capture request header` values, in declaration order.
-    req_captures: Vec<Vec<u8>>,
+    pub(super) req_captures: Vec<Vec<u8>>,
     /// `capture response header` values (all empty without a response).
-    res_captures: Vec<Vec<u8>>,
+    pub(super) res_captures: Vec<Vec<u8>>,
 }
 
-fn conn_mode(m: HttpConnMode) -> ConnMode {
+pub(super) fn conn_mode(m: HttpConnMode) -> ConnMode {
     match m {
         HttpConnMode::KeepAlive => ConnMode::KeepAlive,
         HttpConnMode::ServerClose => ConnMode::ServerClose,
@@ -155,7 +160,7 @@ pub async fn run_stream(
             finst: FinState::None,
             request_line: None,
             backend: None,
-            server: None,
+            applet: None,
             info: ConnectInfo::default(),
             response_at: None,
             first_request: first,
@@ -253,6 +258,15 @@ async fn transaction(
             return local_answer(s, cbuf, &head, &framing, log, bytes, 200, ErrCause::Local).await;
         }
     }
+    // option http_proxy: the destination is in the absolute URI; reading it
+    // is the first touch of the server side's address, so the connection
+    // is allocated now (rule 3) — even if a rule then hands the request to
+    // an applet, whose registration frees it again (rule 6).
+    if http.http_proxy {
+        if let Some(done) = http_proxy_address(fe_proxy, None, st, s, cbuf, &head, log).await {
+            return done;
+        }
+    }
     let verdict = {
         let view = View {
             buf: cbuf.data(),
@@ -283,17 +297,10 @@ async fn transaction(
             }
             return local_answer(s, cbuf, &head, &framing, log, bytes, status, cause).await;
         }
-        Verdict::Service(_) => {
-            let bytes = crate::http::error_response(503).to_vec();
-            return local_answer(
-                s,
-                cbuf,
-                &head,
-                &framing,
-                log,
-                bytes,
-                503,
-                ErrCause::Internal,
+        Verdict::Service(name) => {
+            let (edits, name) = name;
+            return service::serve(
+                st, fe_proxy, s, cbuf, &head, &framing, &edits, limits, src, dst, log, &name,
             )
             .await;
         }
@@ -338,28 +345,11 @@ async fn transaction(
     };
     let _bec = CurGuard::enter(&be.counters);
 
-    // option http_proxy: the destination is in the absolute URI; reading it
-    // is the first touch of the server side's address (rule 3).
-    if http.http_proxy || bp.cfg.http.http_proxy {
-        match proxy_target(cbuf.data(), &head).await {
-            Some(addr) => match s.si[1].alloc_conn(&st.pools.connection) {
-                Ok(c) => {
-                    c.to = Some(addr);
-                    s.flags |= sess_flags::ADDR_SET;
-                }
-                Err(AllocConnError::AppletHolds | AllocConnError::Resource(_)) => {
-                    (log.err, log.finst) = (ErrCause::Resource, FinState::R);
-                    log.status = 500;
-                    let msg = error_page(fe_proxy, Some(bp), 500, None);
-                    log.bytes_out = msg.len() as u64;
-                    let _ = write_all(client_transport(s), &msg).await;
-                    return false;
-                }
-            },
-            None => {
-                return local_failure(s, log, Failure::BadRequestHead(crate::http::HeadError::Uri))
-                    .await
-            }
+    // option http_proxy on the backend only (a frontend's was handled
+    // before the rules).
+    if bp.cfg.http.http_proxy && s.flags & sess_flags::ADDR_SET == 0 {
+        if let Some(done) = http_proxy_address(fe_proxy, Some(bp), st, s, cbuf, &head, log).await {
+            return done;
         }
     }
 
@@ -424,7 +414,6 @@ async fn transaction(
         HttpReuse::Aggressive | HttpReuse::Always => true,
     } && !rplan.server_close;
     let connected = connect_server(st, bp, s, &mut log.info, reuse).await;
-    log.server = None;
     if let Err(e) = connected {
         release_server(be, s);
         let status = e.http_status();
@@ -552,7 +541,7 @@ async fn transaction(
 /// out as HAProxy's mux sends it on a kept connection (nothing added for
 /// HTTP/1.1, `connection: keep-alive` for an HTTP/1.0 client); `None`
 /// ends it with `connection: close`.
-fn error_page<'a>(
+pub(super) fn error_page<'a>(
     fe: &'a Proxy,
     be: Option<&'a Proxy>,
     status: u16,
@@ -603,7 +592,7 @@ const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 /// head, a body nobody read) makes the kernel send a reset, which can
 /// destroy the error response still in flight; HAProxy drains the same
 /// way, its clients see an orderly close.
-async fn close_client(s: &mut Stream, size: usize) {
+pub(super) async fn close_client(s: &mut Stream, size: usize) {
     let Some(c) = s.si[0].conn_mut() else { return };
     let _ = c.transport.shutdown_write();
     let t = &c.transport;
@@ -620,7 +609,7 @@ async fn close_client(s: &mut Stream, size: usize) {
 }
 
 /// The socket of the client side (always attached while a stream lives).
-fn client_transport(s: &Stream) -> &Transport {
+pub(super) fn client_transport(s: &Stream) -> &Transport {
     static NONE: Transport = Transport::None;
     s.si[0].conn().map_or(&NONE, |c| &c.transport)
 }
@@ -660,7 +649,7 @@ async fn send_local(
     keep
 }
 
-async fn local_failure(s: &mut Stream, log: &mut TxnLog, f: Failure) -> bool {
+pub(super) async fn local_failure(s: &mut Stream, log: &mut TxnLog, f: Failure) -> bool {
     let o = f.outcome();
     log.status = i32::from(o.status);
     (log.err, log.finst) = (o.cause, o.finst);
@@ -671,8 +660,43 @@ async fn local_failure(s: &mut Stream, log: &mut TxnLog, f: Failure) -> bool {
     false
 }
 
+/// Reads the destination of `option http_proxy` out of the request URI
+/// into a newly allocated server-side connection. `Some(keep)` when the
+/// transaction ends here (500 `RR` when no connection can be allocated, or
+/// a 400 for a URI without an address).
+async fn http_proxy_address(
+    fe: &Proxy,
+    be: Option<&Proxy>,
+    st: &State,
+    s: &mut Stream,
+    cbuf: &RecvBuf,
+    head: &RequestHead,
+    log: &mut TxnLog,
+) -> Option<bool> {
+    let Some(addr) = proxy_target(cbuf.data(), head).await else {
+        return Some(
+            local_failure(s, log, Failure::BadRequestHead(crate::http::HeadError::Uri)).await,
+        );
+    };
+    match s.si[1].alloc_conn(&st.pools.connection) {
+        Ok(c) => {
+            c.to = Some(addr);
+            s.flags |= sess_flags::ADDR_SET;
+            None
+        }
+        Err(AllocConnError::AppletHolds | AllocConnError::Resource(_)) => {
+            (log.err, log.finst) = (ErrCause::Resource, FinState::R);
+            log.status = 500;
+            let msg = error_page(fe, be, 500, None);
+            log.bytes_out = msg.len() as u64;
+            let _ = write_all(client_transport(s), &msg).await;
+            Some(false)
+        }
+    }
+}
+
 /// The `host[:port]` of an absolute-form request target, resolved.
-async fn proxy_target(buf: &[u8], head: &RequestHead) -> Option<SocketAddr> {
+pub(super) async fn proxy_target(buf: &[u8], head: &RequestHead) -> Option<SocketAddr> {
     let uri = head.target(buf);
     let rest = uri.strip_prefix(b"http://")?;
     let end = rest
@@ -775,7 +799,9 @@ fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr
     };
     let bp = log.backend.and_then(|i| st.proxies.get(i));
     let be_name = bp.map_or(fe.name.as_str(), |b| b.name.as_str());
+    let applet_name = log.applet.as_ref().map(|a| format!("<{}>", a.to_uppercase()));
     let (srv_name, srv_conn) = match (bp.and_then(|b| b.be.as_ref()), s.srv) {
+        _ if applet_name.is_some() => (applet_name.as_deref().unwrap_or("<NOSRV>"), 0),
         (Some(b), Some(i)) => (b.servers[i].name.as_str(), b.servers[i].counters.cur()),
         _ => ("<NOSRV>", 0),
     };

@@ -2,7 +2,8 @@
 //!
 //! The buffer is taken from the pool only when bytes arrive and given back
 //! when everything was consumed, so an idle keep-alive client holds none.
-//! All steps work on a shared `&Transport`, so the request and response
+//! All steps work on a shared side (a socket or an applet, see
+//! [`super::side`]), so the request and response
 //! directions of one exchange can be driven from a single future.
 
 use std::future::poll_fn;
@@ -10,7 +11,7 @@ use std::io;
 use std::task::{Context, Poll};
 
 use crate::buffer::Buffer;
-use crate::connection::Transport;
+use super::side::SideIo;
 
 /// Bytes received from one side and not yet consumed.
 #[derive(Debug, Default)]
@@ -56,10 +57,10 @@ impl RecvBuf {
 
     /// Reads what the socket has into the free room; `Ok(0)` = end of
     /// stream (or no room left).
-    pub fn poll_fill(
+    pub fn poll_fill<T: SideIo + ?Sized>(
         &mut self,
         cx: &mut Context<'_>,
-        t: &Transport,
+        t: &T,
         size: usize,
     ) -> Poll<io::Result<usize>> {
         if self.eof {
@@ -109,15 +110,15 @@ impl RecvBuf {
         }
     }
 
-    pub async fn fill(&mut self, t: &Transport, size: usize) -> io::Result<usize> {
+    pub async fn fill<T: SideIo + ?Sized>(&mut self, t: &T, size: usize) -> io::Result<usize> {
         poll_fn(|cx| self.poll_fill(cx, t, size)).await
     }
 }
 
 /// Writes as much of `data` as the socket takes now.
-pub fn poll_write_some(
+pub fn poll_write_some<T: SideIo + ?Sized>(
     cx: &mut Context<'_>,
-    t: &Transport,
+    t: &T,
     data: &[u8],
 ) -> Poll<io::Result<usize>> {
     loop {
@@ -135,7 +136,7 @@ pub fn poll_write_some(
 }
 
 /// Writes all of `data`.
-pub async fn write_all(t: &Transport, mut data: &[u8]) -> io::Result<()> {
+pub async fn write_all<T: SideIo + ?Sized>(t: &T, mut data: &[u8]) -> io::Result<()> {
     while !data.is_empty() {
         let n = poll_fn(|cx| poll_write_some(cx, t, data)).await?;
         if n == 0 {
@@ -168,7 +169,11 @@ impl SendQueue {
     }
 
     /// Writes what it can; `Ready(Ok(true))` once empty.
-    pub fn poll_flush(&mut self, cx: &mut Context<'_>, t: &Transport) -> Poll<io::Result<usize>> {
+    pub fn poll_flush<T: SideIo + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        t: &T,
+    ) -> Poll<io::Result<usize>> {
         let mut total = 0;
         while !self.is_empty() {
             match poll_write_some(cx, t, &self.data[self.pos..]) {

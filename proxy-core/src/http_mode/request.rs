@@ -290,8 +290,8 @@ pub enum Verdict {
         status: u16,
         deny: bool,
     },
-    /// `use-service`: not available until applets are loaded.
-    Service(String),
+    /// `use-service`: the header edits decided so far and the service.
+    Service((Vec<OwnedEdit>, String)),
 }
 
 /// Runs the `http-request` rules, then the standalone `redirect` rules.
@@ -342,7 +342,7 @@ pub fn request_rules(http: &HttpConfig, view: &View<'_>) -> Verdict {
                 });
                 edits.extend(names.into_iter().map(OwnedEdit::Del));
             }
-            HttpAction::UseService(name) => return Verdict::Service(name.clone()),
+            HttpAction::UseService(name) => return Verdict::Service((edits, name.clone())),
         }
     }
     for r in &http.redirects {

@@ -121,35 +121,20 @@ impl AppletPipe {
         }
     }
 
-    /// Reads the applet's output (what a server would have sent); `Ok(0)`
-    /// once the applet is done and everything was read.
-    pub fn poll_read(
-        &mut self,
-        cx: &mut Context<'_>,
-        app: &mut AppCtx,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
+    /// Waits until the applet has output to read, is done, or failed.
+    pub fn poll_output(&mut self, cx: &mut Context<'_>, app: &mut AppCtx) -> Poll<io::Result<()>> {
         for _ in 0..8 {
-            if self.out_pos < self.output.len() {
-                let n = (self.output.len() - self.out_pos).min(buf.len());
-                buf[..n].copy_from_slice(&self.output[self.out_pos..self.out_pos + n]);
-                self.out_pos += n;
-                if self.wait == AppletWait::Room {
-                    self.call(app);
-                }
-                return Poll::Ready(Ok(n));
-            }
-            if let Some(f) = &self.failed {
-                return Poll::Ready(Err(io::Error::other(f.clone())));
+            if self.out_pos < self.output.len() || self.failed.is_some() {
+                return Poll::Ready(Ok(()));
             }
             match self.wait {
-                AppletWait::Done => return Poll::Ready(Ok(0)),
+                AppletWait::Done => return Poll::Ready(Ok(())),
                 AppletWait::Room => self.call(app),
                 AppletWait::Timer(_) => match self.timer.as_mut().map(|t| t.as_mut().poll(cx)) {
                     Some(Poll::Pending) => return Poll::Pending,
                     _ => self.call(app),
                 },
-                // Input: woken by the next write, which calls the applet.
+                // Input: the next write calls the applet again.
                 AppletWait::Input => return Poll::Pending,
             }
         }
@@ -157,6 +142,40 @@ impl AppletPipe {
         // anything: let the other streams of this thread run first.
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+
+    /// Takes output produced so far; `Ok(0)` once the applet is done and
+    /// everything was read; `WouldBlock` when nothing is there yet.
+    pub fn read_output(&mut self, app: &mut AppCtx, buf: &mut [u8]) -> io::Result<usize> {
+        if self.out_pos < self.output.len() {
+            let n = (self.output.len() - self.out_pos).min(buf.len());
+            buf[..n].copy_from_slice(&self.output[self.out_pos..self.out_pos + n]);
+            self.out_pos += n;
+            if self.wait == AppletWait::Room {
+                self.call(app);
+            }
+            return Ok(n);
+        }
+        if let Some(f) = &self.failed {
+            return Err(io::Error::other(f.clone()));
+        }
+        if self.wait == AppletWait::Done {
+            return Ok(0);
+        }
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
+    /// Reads the applet's output (what a server would have sent); `Ok(0)`
+    /// once the applet is done and everything was read.
+    pub fn poll_read(&mut self, cx: &mut Context<'_>, app: &mut AppCtx, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self.poll_output(cx, app) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Ready(Ok(())) => match self.read_output(app, buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+                r => Poll::Ready(r),
+            },
+        }
     }
 }
 

@@ -1,0 +1,128 @@
+//! `http-request use-service`: the request is answered by an applet that
+//! takes si[1]'s place.
+//!
+//! The applet is registered on si[1] with `register_handler`, which first
+//! frees whatever endpoint was there (a connection `option http_proxy`
+//! allocated when it read the request URI: rule 6). It then gets the
+//! request, as rewritten for a server, and its output goes through the
+//! same exchange as a server's response: parsed, checked, kept alive,
+//! counted and logged, with `<NAME>` as the server.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+
+use super::exchange::{self, ExchangeSpec};
+use super::recvbuf::{write_all, RecvBuf, SendQueue};
+use super::request::OwnedEdit;
+use super::side::AppletSide;
+use super::{client_transport, conn_mode, error_page, TxnLog};
+use crate::http::connection_header::plan_request;
+use crate::http::framing::RequestInfo;
+use crate::http::rewrite::write_request_head;
+use crate::http::{Edit, ForwardPlan, Framing, HeadLimits, RequestHead};
+use crate::log::termination::{ErrCause, FinState};
+use crate::state::{Proxy, State};
+use crate::stream::Stream;
+
+/// Serves the request at the front of `cbuf` with service `name`. Returns
+/// whether the client connection stays open.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn serve(
+    st: &State,
+    fe: &Proxy,
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    head: &RequestHead,
+    framing: &Framing,
+    edits: &[OwnedEdit],
+    limits: &HeadLimits,
+    src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
+    log: &mut TxnLog,
+    name: &str,
+) -> bool {
+    log.applet = Some(name.to_string());
+    let mut adapter = match st.applets.create_adapter(name, &[], crate::applet::host::table()) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!("{e}");
+            return fail(fe, s, log, ErrCause::Internal, FinState::C, 503).await;
+        }
+    };
+    adapter.set_stream(s.uniq_id, &fe.name, &fe.name, src, dst);
+    // Rule 6: a connection allocated before the applet was chosen is freed
+    // here, by the registration itself.
+    s.si[1].register_handler(Box::new(adapter));
+    s.si[1].set_state(crate::stream::SiState::Est);
+
+    let http = &fe.cfg.http;
+    let rplan = plan_request(conn_mode(http.conn_mode), framing);
+    let mut to_server = SendQueue::default();
+    let e: Vec<Edit<'_>> = edits.iter().map(OwnedEdit::as_edit).collect();
+    let plan = ForwardPlan::new(framing, rplan.add);
+    if write_request_head(cbuf.data(), head, &plan, &e, &mut to_server.data).is_err() {
+        return fail(fe, s, log, ErrCause::Internal, FinState::R, 500).await;
+    }
+    let req_info = RequestInfo::new(cbuf.data(), head, framing);
+    cbuf.consume(head.len);
+    let spec = ExchangeSpec {
+        size: st.config.global.bufsize,
+        limits: *limits,
+        req_info,
+        req_framing: framing,
+        fe_mode: conn_mode(http.conn_mode),
+        server_close: true,
+        res_rules: None,
+        client_timeout: fe.cfg.timeouts.client,
+        server_timeout: fe.cfg.timeouts.server.or(fe.cfg.timeouts.client),
+        res_captures: &http.capture_response,
+    };
+    let mut sbuf = RecvBuf::default();
+    let now = std::time::Instant::now();
+    s.timers.queued = Some(now);
+    s.timers.connected = Some(now);
+    let (result, failure) = {
+        let (c0, c1) = s.si.split_at_mut(1);
+        let (Some(cc), Some(app)) = (c0[0].conn(), c1[0].endpoint_mut().appctx_mut()) else {
+            return false;
+        };
+        let side = AppletSide::new(app);
+        let r = exchange::run(spec, &cc.transport, &side, cbuf, &mut sbuf, &mut to_server).await;
+        (r, side.failure())
+    };
+    log.response_at = result.response_at;
+    log.bytes_out = result.bytes_out;
+    log.status = if result.status == 0 { -1 } else { i32::from(result.status) };
+    // The applet goes away with its transaction (rule 6 again: detach).
+    s.si[1].unregister_handler();
+    if let Some(why) = failure {
+        // A failing applet ends its own stream only (`IC` before any
+        // output reached the client, `ID` after).
+        st.applet_failures.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!("{why}");
+        if result.bytes_out == 0 {
+            return fail(fe, s, log, ErrCause::Internal, FinState::C, 500).await;
+        }
+        (log.err, log.finst) = (ErrCause::Internal, FinState::D);
+        return false;
+    }
+    if let Some((cause, fin, status)) = result.error {
+        (log.err, log.finst) = (cause, fin);
+        if let Some(code) = status {
+            return fail(fe, s, log, cause, fin, code).await;
+        }
+        return false;
+    }
+    // An applet's answer is a local one: `L` in the log, as `<STATS>`.
+    (log.err, log.finst) = (ErrCause::Local, FinState::R);
+    !result.client_close
+}
+
+async fn fail(fe: &Proxy, s: &mut Stream, log: &mut TxnLog, cause: ErrCause, fin: FinState, status: u16) -> bool {
+    (log.err, log.finst) = (cause, fin);
+    log.status = i32::from(status);
+    let msg = error_page(fe, None, status, None);
+    log.bytes_out = msg.len() as u64;
+    let _ = write_all(client_transport(s), &msg).await;
+    false
+}
