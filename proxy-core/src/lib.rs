@@ -7,6 +7,7 @@
 //! - [`runtime`]: start-up, worker threads, signals.
 //! - [`listener`]: bind lines and accept loops with `maxconn` admission.
 //! - [`tcp`]: a TCP-mode stream from accept to log line.
+//! - [`tcp_service`]: `tcp-request content use-service` (an applet serves the connection).
 //! - [`connect`]: server assignment, queue, lazy connection, retries.
 //! - [`forward`]: full-duplex forwarding with half-close and timeouts.
 //! - [`stream`]: streams, stream interfaces and endpoints (the seed's model).
@@ -42,6 +43,7 @@ pub mod state;
 pub mod stream;
 pub mod sys;
 pub mod tcp;
+pub mod tcp_service;
 
 /// The version string the command line prints.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -74,6 +74,21 @@ pub async fn run_stream(
 
     let mut info = ConnectInfo::default();
     let mut totals = Totals::default();
+    // tcp-request content use-service: an applet serves the connection.
+    let src = s.si[0].conn().and_then(|c| c.from);
+    let dst = s.si[0].conn_mut().and_then(|c| c.dst());
+    if let Some(name) = crate::tcp_service::pick(fe_proxy, src, dst) {
+        let served = crate::tcp_service::serve(&st, fe_proxy, &mut s, name).await;
+        totals.req = served.bytes_in;
+        totals.res = served.bytes_out;
+        if let Some((cause, fin)) = served.end {
+            s.set_err(cause);
+            s.set_finst(fin);
+        }
+        let server = format!("<{}>", name.to_uppercase());
+        log_stream(&st, fe_proxy, None, &s, &info, &totals, client_addr, Some(&server));
+        return;
+    }
     let be_proxy = fe.backend.and_then(|i| st.proxies.get(i));
     match be_proxy {
         None => {
@@ -114,7 +129,7 @@ pub async fn run_stream(
     // Close the server side before logging, as HAProxy does, so the line's
     // counters no longer include this stream on the backend.
     s.si[1].release_endpoint();
-    log_stream(&st, fe_proxy, be_proxy, &s, &info, &totals, client_addr);
+    log_stream(&st, fe_proxy, be_proxy, &s, &info, &totals, client_addr, None);
 }
 
 /// Connects and forwards; records the outcome in the stream.
@@ -258,6 +273,7 @@ fn log_stream(
     info: &ConnectInfo,
     totals: &Totals,
     client: ClientAddr,
+    applet: Option<&str>,
 ) {
     if !fe.cfg.tcplog || fe.cfg.logs.is_empty() {
         return;
@@ -277,6 +293,7 @@ fn log_stream(
     };
     let backend_name = be.map_or(fe.name.as_str(), |b| b.name.as_str());
     let (server_name, srv_conn) = match (be.and_then(|b| b.be.as_ref()), s.srv) {
+        _ if applet.is_some() => (applet.unwrap_or("<NOSRV>"), 0),
         (Some(b), Some(i)) => (b.servers[i].name.as_str(), b.servers[i].counters.cur()),
         _ => ("<NOSRV>", 0),
     };
