@@ -31,6 +31,7 @@ pub mod health;
 pub mod help;
 pub mod html;
 mod html_rows;
+mod html_server;
 pub mod info;
 pub mod json;
 pub mod model;
