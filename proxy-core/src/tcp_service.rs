@@ -77,7 +77,8 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
     let mut adapter = match st.applets.create_adapter(name, &[], crate::applet::host::table()) {
         Ok(a) => a,
         Err(e) => {
-            tracing::warn!("{e}");
+            // Fix: a failed constructor is counted like any failed call.
+            crate::http_mode::service::count_failure(st, name, &e);
             out.end = Some((ErrCause::Internal, FinState::C));
             return out;
         }
@@ -87,12 +88,12 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
     s.si[1].set_state(SiState::Est);
     let size = st.config.global.bufsize;
     let (c0, c1) = s.si.split_at_mut(1);
-    let (Some(cc), Some(app)) = (c0[0].conn(), c1[0].endpoint_mut().appctx_mut()) else {
+    let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) else {
         out.end = Some((ErrCause::Internal, FinState::C));
         return out;
     };
-    let client: &Transport = &cc.transport;
-    let side = AppletSide::new(app);
+    let client: &mut Transport = &mut cc.transport;
+    let mut side = AppletSide::new(app);
     let mut cbuf = RecvBuf::default();
     let mut abuf = RecvBuf::default();
     let mut up = BodyFwd::new(BodyKind::UntilClose);
@@ -107,7 +108,7 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
     let result = poll_fn(|cx| loop {
         let mut act = Activity::default();
         if !up.is_done() {
-            match up.poll(cx, client, &mut cbuf, &side, size, &mut act) {
+            match up.poll(cx, &mut *client, &mut cbuf, &side, size, &mut act) {
                 Poll::Ready(Ok(())) | Poll::Pending => {}
                 Poll::Ready(Err(_)) => return Poll::Ready(Some((ErrCause::CliCl, FinState::D))),
             }
@@ -116,7 +117,7 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
             input_done = true;
             side.input_done();
         }
-        match down.poll(cx, &side, &mut abuf, client, size, &mut act) {
+        match down.poll(cx, &mut side, &mut abuf, &*client, size, &mut act) {
             Poll::Ready(Ok(())) => return Poll::Ready(None),
             Poll::Pending => {}
             Poll::Ready(Err(BodyError::Write(_))) => {
@@ -144,14 +145,17 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
     .await;
     out.bytes_out = down.total;
     out.bytes_in = up.total;
-    if let Some(why) = side.failure() {
-        st.applet_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::warn!("{why}");
+    let failure = side.failure();
+    drop(side);
+    // Fix: release here so that a failing `release` is seen and counted
+    // (in the context's drop it was silent).
+    app.applet().release();
+    if let Some(why) = failure.or_else(|| app.failure()) {
+        crate::http_mode::service::count_failure(st, name, &why);
         out.end = Some((ErrCause::Internal, if out.bytes_out == 0 { FinState::C } else { FinState::D }));
     } else {
         out.end = result;
     }
-    drop(side);
     if let Some(c) = s.si[0].conn_mut() {
         let _ = c.transport.shutdown_write();
     }

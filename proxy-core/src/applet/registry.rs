@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use applet_sdk::{HostServices_Ref, ServiceKind};
@@ -40,6 +41,11 @@ pub struct AppletRegistry {
     seen: Vec<PathBuf>,
     services: BTreeMap<String, ServiceEntry>,
     warnings: Vec<String>,
+    /// Failed instances per service (constructor, I/O or release that
+    /// panicked or returned an error): "counted per applet" (issue 4).
+    /// One counter per service, made at load time; the map itself never
+    /// changes once the registry is shared.
+    failures: BTreeMap<String, AtomicU64>,
 }
 
 /// `lib*.so` files of a directory, sorted by name.
@@ -154,6 +160,7 @@ impl AppletRegistry {
             names.push(&s.name);
         }
         for s in lib.services() {
+            self.failures.insert(s.name.clone(), AtomicU64::new(0));
             self.services.insert(
                 s.name.clone(),
                 ServiceEntry {
@@ -189,6 +196,21 @@ impl AppletRegistry {
 
     pub fn service(&self, name: &str) -> Option<&ServiceEntry> {
         self.services.get(name)
+    }
+
+    /// Counts one failure of `service`; returns its new total (0 for a
+    /// service no library provides).
+    pub fn record_failure(&self, service: &str) -> u64 {
+        self.failures
+            .get(service)
+            .map_or(0, |c| c.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    /// How many instances of `service` failed so far.
+    pub fn failures(&self, service: &str) -> u64 {
+        self.failures
+            .get(service)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
     /// Libraries skipped from the executable's directory, one line each.

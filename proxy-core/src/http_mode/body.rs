@@ -59,6 +59,40 @@ impl BodyFwd {
         }
     }
 
+    /// Moves the body bytes already buffered in `src` into `out` (a head
+    /// waiting to be sent), so a small message leaves in one write instead
+    /// of head then body. Stops quietly at anything invalid: the regular
+    /// forwarding reports it.
+    pub fn absorb(&mut self, src: &mut RecvBuf, out: &mut Vec<u8>) {
+        if self.ready > 0 || src.is_empty() {
+            return;
+        }
+        let n = match &mut self.state {
+            State::Done => 0,
+            State::Length(left) => {
+                let n = (*left).min(src.len() as u64);
+                *left -= n;
+                if *left == 0 {
+                    self.state = State::Done;
+                }
+                n as usize
+            }
+            State::Chunked(d) => match d.advance(src.data()) {
+                Ok(p) => {
+                    if p.done {
+                        self.state = State::Done;
+                    }
+                    p.consumed
+                }
+                Err(_) => 0,
+            },
+            // Bytes up to the close: only what is here now.
+            State::UntilClose => src.len(),
+        };
+        out.extend_from_slice(&src.data()[..n]);
+        src.consume(n);
+    }
+
     pub fn is_done(&self) -> bool {
         matches!(self.state, State::Done) && self.ready == 0
     }
@@ -68,7 +102,7 @@ impl BodyFwd {
     pub fn poll<S: SideIo + ?Sized, D: SideIo + ?Sized>(
         &mut self,
         cx: &mut Context<'_>,
-        src_t: &S,
+        src_t: &mut S,
         src: &mut RecvBuf,
         dst_t: &D,
         size: usize,

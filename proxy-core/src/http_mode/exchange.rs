@@ -79,8 +79,8 @@ enum ResPhase {
 /// must precede the body).
 pub async fn run<S: SideIo + ?Sized>(
     spec: ExchangeSpec<'_>,
-    client: &Transport,
-    server: &S,
+    client: &mut Transport,
+    server: &mut S,
     cbuf: &mut RecvBuf,
     sbuf: &mut RecvBuf,
     to_server: &mut SendQueue,
@@ -88,6 +88,8 @@ pub async fn run<S: SideIo + ?Sized>(
     let mut res = ExchangeResult::default();
     let mut to_client = SendQueue::default();
     let mut req_body = BodyFwd::new(spec.req_framing.body);
+    // A body already received goes out with the head, in one write.
+    req_body.absorb(cbuf, &mut to_server.data);
     let mut phase = ResPhase::Head;
     let now = Instant::now();
     let (mut client_last, mut server_last) = (now, now);
@@ -102,7 +104,7 @@ pub async fn run<S: SideIo + ?Sized>(
         let mut act_s = Activity::default();
         // Request side: head first, then the body.
         if !req_failed {
-            match to_server.poll_flush(cx, server) {
+            match to_server.poll_flush(cx, &*server) {
                 Poll::Ready(Ok(n)) if n > 0 => act_s.wrote = true,
                 Poll::Ready(Err(_)) => {
                     // The server went away while we sent: its response (if
@@ -113,7 +115,7 @@ pub async fn run<S: SideIo + ?Sized>(
             }
             if to_server.is_empty() && !req_failed && !req_body.is_done() {
                 let mut a = Activity::default();
-                match req_body.poll(cx, client, cbuf, server, spec.size, &mut a) {
+                match req_body.poll(cx, client, cbuf, &*server, spec.size, &mut a) {
                     Poll::Ready(Ok(())) | Poll::Pending => {}
                     Poll::Ready(Err(BodyError::Write(_))) => req_failed = true,
                     Poll::Ready(Err(BodyError::Chunk(_))) => {
@@ -143,7 +145,7 @@ pub async fn run<S: SideIo + ?Sized>(
             }
         }
         // Response side: queued heads (interim or final) go first.
-        match to_client.poll_flush(cx, client) {
+        match to_client.poll_flush(cx, &*client) {
             Poll::Ready(Ok(n)) => {
                 res.bytes_out += n as u64;
                 if n > 0 {
@@ -214,7 +216,7 @@ pub async fn run<S: SideIo + ?Sized>(
                 if to_client.is_empty() {
                     let mut a = Activity::default();
                     let before = body.total;
-                    match body.poll(cx, server, sbuf, client, spec.size, &mut a) {
+                    match body.poll(cx, server, sbuf, &*client, spec.size, &mut a) {
                         Poll::Ready(Ok(())) => {
                             res.bytes_out += body.total - before;
                             phase = ResPhase::Done;
@@ -337,8 +339,13 @@ fn response_head(
     };
     let edits: Vec<Edit<'_>> = owned.iter().map(OwnedEdit::as_edit).collect();
     let fplan = ForwardPlan::new(&framing, plan.add);
-    let mut out = Vec::with_capacity(head.len + 64);
-    if write_response_head(buf, head, &fplan, &edits, &mut out).is_err() {
+    // Written straight into the client's queue (a failed write leaves
+    // nothing behind: the head is checked before a byte is written).
+    if to_client.is_empty() {
+        to_client.data.clear();
+        to_client.pos = 0;
+    }
+    if write_response_head(buf, head, &fplan, &edits, &mut to_client.data).is_err() {
         res.status = 0;
         return None;
     }
@@ -358,7 +365,6 @@ fn response_head(
             })
             .collect();
     }
-    to_client.push(&out);
     sbuf.consume(len);
     if head.status < 200 && !plan.tunnel {
         return None;
@@ -366,5 +372,10 @@ fn response_head(
     res.client_close = plan.client_close;
     res.server_reusable = plan.server_reusable;
     res.tunnel = plan.tunnel;
-    Some(BodyFwd::new(framing.body))
+    let mut body = BodyFwd::new(framing.body);
+    if !plan.tunnel {
+        // Send the head and what is here of the body in one write.
+        body.absorb(sbuf, &mut to_client.data);
+    }
+    Some(body)
 }

@@ -129,8 +129,8 @@ pub async fn run_stream(
     let mut cbuf = RecvBuf::default();
     let mut first = true;
     loop {
-        let Some(conn) = s.si[0].conn() else { return };
-        let client_t = &conn.transport;
+        let Some(conn) = s.si[0].conn_mut() else { return };
+        let client_t = &mut conn.transport;
         let t = &fe_proxy.cfg.timeouts;
         let to = HeadTimeouts {
             request: t.http_request.or(t.client),
@@ -174,7 +174,7 @@ pub async fn run_stream(
                 let o = f.outcome();
                 if let Some(msg) = o.message(true) {
                     log.bytes_out = logged_len(&o, msg);
-                    let _ = write_all(client_t, msg).await;
+                    let _ = write_all(&*client_t, msg).await;
                 }
                 log.status = i32::from(o.status);
                 (log.err, log.finst) = (o.cause, o.finst);
@@ -469,13 +469,13 @@ async fn transaction(
     let mut sbuf = RecvBuf::default();
     let mut result: ExchangeResult = {
         let (c0, c1) = s.si.split_at_mut(1);
-        let (Some(cc), Some(sc)) = (c0[0].conn(), c1[0].conn()) else {
+        let (Some(cc), Some(sc)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
             return false;
         };
         exchange::run(
             spec,
-            &cc.transport,
-            &sc.transport,
+            &mut cc.transport,
+            &mut sc.transport,
             cbuf,
             &mut sbuf,
             &mut to_server,
@@ -595,7 +595,7 @@ const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 pub(super) async fn close_client(s: &mut Stream, size: usize) {
     let Some(c) = s.si[0].conn_mut() else { return };
     let _ = c.transport.shutdown_write();
-    let t = &c.transport;
+    let t = &mut c.transport;
     let mut buf = RecvBuf::default();
     let _ = tokio::time::timeout(LINGER, async {
         loop {

@@ -60,57 +60,55 @@ impl RecvBuf {
     pub fn poll_fill<T: SideIo + ?Sized>(
         &mut self,
         cx: &mut Context<'_>,
-        t: &T,
+        t: &mut T,
         size: usize,
     ) -> Poll<io::Result<usize>> {
         if self.eof {
             return Poll::Ready(Ok(0));
         }
-        loop {
-            match t.poll_read_ready(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Ready(Ok(())) => {}
+        // A buffer comes from this thread's cache; if nothing can be read
+        // it goes straight back, so an idle side holds none.
+        let buf = self.buf.get_or_insert_with(|| Buffer::take(size));
+        if self.end == buf.as_slice().len() {
+            if self.start == 0 {
+                return Poll::Ready(Ok(0));
             }
-            let buf = self.buf.get_or_insert_with(|| Buffer::take(size));
-            if self.end == buf.as_slice().len() {
-                if self.start == 0 {
-                    return Poll::Ready(Ok(0));
-                }
-                // Move the pending bytes to the front to make room.
-                buf.as_mut_slice().copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
+            // Move the pending bytes to the front to make room.
+            buf.as_mut_slice().copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let res = t.poll_read(cx, &mut buf.as_mut_slice()[self.end..]);
+        match res {
+            Poll::Ready(Ok(0)) => {
+                self.eof = true;
+                self.release_if_empty();
+                Poll::Ready(Ok(0))
             }
-            match t.try_read(&mut buf.as_mut_slice()[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    if self.start == self.end {
-                        self.buf = None;
-                        self.start = 0;
-                        self.end = 0;
-                    }
-                    return Poll::Ready(Ok(0));
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Poll::Ready(Ok(n));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if self.start == self.end {
-                        // Nothing buffered: do not hold a buffer while waiting.
-                        self.buf = None;
-                        self.start = 0;
-                        self.end = 0;
-                    }
-                    continue;
-                }
-                Err(e) => return Poll::Ready(Err(e)),
+            Poll::Ready(Ok(n)) => {
+                self.end += n;
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => {
+                self.release_if_empty();
+                Poll::Ready(Err(e))
+            }
+            Poll::Pending => {
+                self.release_if_empty();
+                Poll::Pending
             }
         }
     }
 
-    pub async fn fill<T: SideIo + ?Sized>(&mut self, t: &T, size: usize) -> io::Result<usize> {
+    fn release_if_empty(&mut self) {
+        if self.start == self.end {
+            self.buf = None;
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    pub async fn fill<T: SideIo + ?Sized>(&mut self, t: &mut T, size: usize) -> io::Result<usize> {
         poll_fn(|cx| self.poll_fill(cx, t, size)).await
     }
 }

@@ -36,7 +36,7 @@ pub struct HeadTimeouts {
 /// Reads until `cbuf` holds a complete request head. `first_byte` is set to
 /// when the request's first byte was seen.
 pub async fn read_head(
-    client: &Transport,
+    client: &mut Transport,
     cbuf: &mut RecvBuf,
     limits: &HeadLimits,
     size: usize,

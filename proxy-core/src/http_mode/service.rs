@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 
 use super::exchange::{self, ExchangeSpec};
 use super::recvbuf::{write_all, RecvBuf, SendQueue};
-use super::request::OwnedEdit;
+use super::request::{response_rules, Denied, OwnedEdit, ResView, View};
 use super::side::AppletSide;
 use super::{client_transport, conn_mode, error_page, TxnLog};
 use crate::http::connection_header::plan_request;
@@ -45,8 +45,11 @@ pub(super) async fn serve(
     let mut adapter = match st.applets.create_adapter(name, &[], crate::applet::host::table()) {
         Ok(a) => a,
         Err(e) => {
-            tracing::warn!("{e}");
-            return fail(fe, s, log, ErrCause::Internal, FinState::C, 503).await;
+            // Fix: a constructor that panicked or returned an error is a
+            // failed applet call like any other: 500 `IC`, counted (it was
+            // a 503, uncounted).
+            count_failure(st, name, &e);
+            return fail(fe, s, log, ErrCause::Internal, FinState::C, 500).await;
         }
     };
     adapter.set_stream(s.uniq_id, &fe.name, &fe.name, src, dst);
@@ -64,6 +67,25 @@ pub(super) async fn serve(
         return fail(fe, s, log, ErrCause::Internal, FinState::R, 500).await;
     }
     let req_info = RequestInfo::new(cbuf.data(), head, framing);
+    // Fix: the frontend's `http-response` rules run on the applet's
+    // response as on a server's (HAProxy applies them to a use-service
+    // answer, e.g. `<PROMEX>`); they were skipped. They may look at the
+    // request: keep a copy of its head, only when there are rules.
+    let res_rule_list: Vec<&crate::config::model_http::HttpRule> =
+        http.response.iter().collect();
+    let req_copy = (!res_rule_list.is_empty()).then(|| cbuf.data()[..head.len].to_vec());
+    let default_be = fe.fe.as_ref().and_then(|f| f.backend);
+    let rules_fn = |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<Vec<OwnedEdit>, Denied> {
+        let Some(copy) = req_copy.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let view = ResView {
+            req: View { buf: copy, head, src, dst, st, default_backend: default_be },
+            buf,
+            head: rh,
+        };
+        response_rules(&res_rule_list, &view)
+    };
     cbuf.consume(head.len);
     let spec = ExchangeSpec {
         size: st.config.global.bufsize,
@@ -72,7 +94,7 @@ pub(super) async fn serve(
         req_framing: framing,
         fe_mode: conn_mode(http.conn_mode),
         server_close: true,
-        res_rules: None,
+        res_rules: if req_copy.is_some() { Some(&rules_fn) } else { None },
         client_timeout: fe.cfg.timeouts.client,
         server_timeout: fe.cfg.timeouts.server.or(fe.cfg.timeouts.client),
         res_captures: &http.capture_response,
@@ -83,12 +105,18 @@ pub(super) async fn serve(
     s.timers.connected = Some(now);
     let (result, failure) = {
         let (c0, c1) = s.si.split_at_mut(1);
-        let (Some(cc), Some(app)) = (c0[0].conn(), c1[0].endpoint_mut().appctx_mut()) else {
+        let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) else {
             return false;
         };
-        let side = AppletSide::new(app);
-        let r = exchange::run(spec, &cc.transport, &side, cbuf, &mut sbuf, &mut to_server).await;
-        (r, side.failure())
+        let mut side = AppletSide::new(app);
+        let r = exchange::run(spec, &mut cc.transport, &mut side, cbuf, &mut sbuf, &mut to_server).await;
+        let failure = side.failure();
+        drop(side);
+        // Fix: release the applet here, not in the drop of its context,
+        // so that a `release` that panics or fails is seen, counted and
+        // ends this stream like any other failed call (it was silent).
+        app.applet().release();
+        (r, failure.or_else(|| app.failure()))
     };
     log.response_at = result.response_at;
     log.bytes_out = result.bytes_out;
@@ -98,8 +126,7 @@ pub(super) async fn serve(
     if let Some(why) = failure {
         // A failing applet ends its own stream only (`IC` before any
         // output reached the client, `ID` after).
-        st.applet_failures.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!("{why}");
+        count_failure(st, name, &why);
         if result.bytes_out == 0 {
             return fail(fe, s, log, ErrCause::Internal, FinState::C, 500).await;
         }
@@ -116,6 +143,14 @@ pub(super) async fn serve(
     // An applet's answer is a local one: `L` in the log, as `<STATS>`.
     (log.err, log.finst) = (ErrCause::Local, FinState::R);
     !result.client_close
+}
+
+/// Counts a failed applet call, globally and for its service, and logs it
+/// with the service's running total.
+pub(crate) fn count_failure(st: &State, service: &str, why: &str) {
+    st.applet_failures.fetch_add(1, Ordering::Relaxed);
+    let n = st.applets.record_failure(service);
+    tracing::warn!("{why} [failures of service '{service}': {n}]");
 }
 
 async fn fail(fe: &Proxy, s: &mut Stream, log: &mut TxnLog, cause: ErrCause, fin: FinState, status: u16) -> bool {

@@ -12,11 +12,13 @@ use crate::connection::Transport;
 use crate::stream::applet_pipe::AppletPipe;
 use crate::stream::AppCtx;
 
-/// Non-blocking byte I/O on one side of an exchange.
+/// Non-blocking byte I/O on one side of an exchange. Reads take the side
+/// exclusively (a socket read that comes back short also tells the event
+/// loop the socket is drained, saving a wasted read next time); writes
+/// only need a shared reference.
 pub trait SideIo: Sync {
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
-    /// `WouldBlock` when nothing is there after all.
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Reads into `buf`; `Ok(0)` is end-of-stream.
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     fn try_write(&self, data: &[u8]) -> io::Result<usize>;
     /// The request was sent whole: nothing more will be written.
@@ -24,11 +26,8 @@ pub trait SideIo: Sync {
 }
 
 impl SideIo for Transport {
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Transport::poll_read_ready(self, cx)
-    }
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        Transport::try_read(self, buf)
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        Transport::poll_read(self, cx, buf)
     }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Transport::poll_write_ready(self, cx)
@@ -64,11 +63,8 @@ impl<'a> AppletSide<'a> {
 }
 
 impl SideIo for AppletSide<'_> {
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.with(|p, a| p.poll_output(cx, a))
-    }
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.with(|p, a| p.read_output(a, buf))
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.with(|p, a| p.poll_read(cx, a, buf))
     }
     fn poll_write_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
