@@ -264,6 +264,49 @@ LOAD_METRICS = [
 NOISY_WAIT_PCT = 10
 
 
+# Scenario pairs compared on our proxy alone: (numerator, denominator, title).
+PAIRS = [
+    ("applet-hello", "incore-return",
+     "Applet vs in-core: `http-request use-service hello` / `http-request return`"),
+]
+
+
+def applet_section(load, w):
+    """Our proxy's numbers for each scenario pair run, and their ratio (the
+    pair's scenarios run interleaved in the same run, see run_group)."""
+    for num, den, title in PAIRS:
+        a = [r for r in load if r["scenario"] == num and r["target"] == "proxy" and not r.get("failed")]
+        b = [r for r in load if r["scenario"] == den and r["target"] == "proxy" and not r.get("failed")]
+        if not a or not b:
+            continue
+        ref = [r for r in load if r["scenario"] == den and r["target"] == "haproxy" and not r.get("failed")]
+        w("## %s" % title)
+        w("")
+        w("Same proxy binary, same load, measured in turn in the same run "
+          "(medians of %d and %d measurements); ratio = %s / %s. HAProxy's "
+          "`http-request return` is shown for reference." % (len(a), len(b), num, den))
+        w("")
+        head = "| metric | %s (proxy) | %s (proxy) | ratio %s/%s" % (num, den, num, den)
+        if ref:
+            head += " | %s (HAProxy)" % den
+        w(head + " |")
+        w("|" + "---|" * head.count("|"))
+        for key, mlabel, digits, better in LOAD_METRICS:
+            ma = median([r.get(key) for r in a])
+            mb = median([r.get(key) for r in b])
+            cells = [mlabel, fmt_num(ma, digits), fmt_num(mb, digits),
+                     fmt_ratio(ma, mb) if better != "noise" else ""]
+            if ref:
+                cells.append(fmt_num(median([r.get(key) for r in ref]), digits))
+            w("| " + " | ".join(cells) + " |")
+        w("")
+        ra = [r.get("rps") for r in a]
+        rb = [r.get("rps") for r in b]
+        w("Per-run req/s: %s: %s; %s: %s." % (
+            num, ", ".join(fmt_num(v) for v in ra), den, ", ".join(fmt_num(v) for v in rb)))
+        w("")
+
+
 def cmd_report(a):
     meta = kv_pairs(a.meta)
     load, idle, failures = [], [], []
@@ -314,6 +357,10 @@ def cmd_report(a):
     for rec in load:
         if rec["scenario"] not in scenarios:
             scenarios.append(rec["scenario"])
+
+    def ran(sc, t):
+        """Whether target t was meant to run scenario sc (measured or failed)."""
+        return any(r["scenario"] == sc and r["target"] == t for r in load)
     if scenarios:
         w("## Load: %s" % meta.get("load_title", "wrk"))
         w("")
@@ -344,7 +391,7 @@ def cmd_report(a):
                 meds = {}
                 for t in targets:
                     if not per[t]:
-                        row.append("FAILED")
+                        row.append("FAILED" if ran(sc, t) else "not run")
                         meds[t] = None
                         continue
                     meds[t] = median([r.get(key) for r in per[t]])
@@ -360,7 +407,8 @@ def cmd_report(a):
                 e = sum(r.get("errors", 0) for r in per[t])
                 n = sum(r.get("non2xx", 0) for r in per[t])
                 any_err = any_err or e or n
-                row.append("%d / %d" % (e, n) if per[t] else "FAILED")
+                row.append("%d / %d" % (e, n) if per[t] else
+                           ("FAILED" if ran(sc, t) else "not run"))
             if "proxy" in targets and "haproxy" in targets:
                 row.append("")
             w("| " + " | ".join(row) + " |")
@@ -383,7 +431,9 @@ def cmd_report(a):
                 cells = []
                 for t in targets:
                     r = rs.get(t)
-                    if r is None or r.get("failed"):
+                    if r is None and not ran(sc, t):
+                        cells.append("not run")
+                    elif r is None or r.get("failed"):
                         cells.append("FAILED")
                     elif r.get("cpu_pct") is None:
                         cells.append(fmt_num(r.get("rps")))
@@ -395,6 +445,8 @@ def cmd_report(a):
         w("")
         w("</details>")
         w("")
+
+    applet_section(load, w)
 
     if idle:
         by_t = {r["target"]: r for r in idle}

@@ -38,9 +38,15 @@ NOISY_PCT=10      # a measurement where the proxy waited longer for its core...
 NOISY_RETRIES=2   # ...is repeated up to this many times (least noisy kept)
 OUT="$BENCH_DIR/results/latest.md"
 
-# Scenario table: name|config function|mode|path|extra wrk header|description
+# Scenario table:
+#   name|config function|mode|path|extra wrk header|description[|targets[|group]]
 # A new scenario is one row; a config needing more than the basic template
-# (e.g. an applet) gets its own cfg_* function below.
+# (e.g. an applet) gets its own cfg_* function below.  `targets` (default
+# "proxy haproxy") says which proxies run it.  Selected rows that share a
+# `group` run together: every (scenario, target) gets its own process and
+# port, all are started first, and each run measures them all in turn
+# (order rotating from run to run), so that their numbers come from the
+# same stretch of time (e.g. the applet path against the in-core one).
 SCENARIO_TABLE=(
   "tcp-ka|cfg_basic|tcp|/||mode tcp, keep-alive, small body"
   "tcp-close|cfg_basic|tcp|/|Connection: close|mode tcp, Connection: close, small body"
@@ -48,6 +54,8 @@ SCENARIO_TABLE=(
   "http-close|cfg_basic|http|/|Connection: close|mode http, Connection: close, small body"
   "http-ka-16k|cfg_basic|http|/16k.bin||mode http, keep-alive, 16 KiB body"
   "http-close-16k|cfg_basic|http|/16k.bin|Connection: close|mode http, Connection: close, 16 KiB body"
+  "applet-hello|cfg_applet_hello|http|/||mode http, keep-alive, answered by the hello applet (http-request use-service hello)|proxy|applet"
+  "incore-return|cfg_incore_return|http|/||mode http, keep-alive, answered in-core (http-request return)|proxy haproxy|applet"
 )
 
 usage() {
@@ -89,7 +97,8 @@ while (($#)); do
     --out) OUT=$2; shift ;;
     --list)
       for row in "${SCENARIO_TABLE[@]}"; do
-        IFS='|' read -r n _ _ _ _ d <<<"$row"; printf '%-16s %s\n' "$n" "$d"
+        IFS='|' read -r n _ _ _ _ d tg gr <<<"$row"
+        printf '%-16s %s%s%s\n' "$n" "$d" "${tg:+ [targets: $tg]}" "${gr:+ [group: $gr]}"
       done
       exit 0 ;;
     -h|--help) usage; exit 0 ;;
@@ -127,8 +136,10 @@ NGINX_BIN=${NGINX_BIN:-$(command -v nginx)}
 WRK_BIN=$(command -v wrk)
 
 if [[ -z "${PROXY_BIN:-}" ]]; then
-  log "building proxy (cargo build --release -p proxy-bin)"
-  (cd "$ROOT" && cargo build --release -p proxy-bin) || die "cargo build failed"
+  # applet-hello too: the `applet-hello` scenario loads libapplet_hello.so,
+  # which lands next to the binary in target/release.
+  log "building proxy (cargo build --release -p proxy-bin -p applet-hello)"
+  (cd "$ROOT" && cargo build --release -p proxy-bin -p applet-hello) || die "cargo build failed"
   PROXY_BIN="$ROOT/target/release/proxy"
 fi
 [[ -x "$PROXY_BIN" ]] || die "PROXY_BIN=$PROXY_BIN is not executable"
@@ -273,18 +284,64 @@ backend be_bench
 EOF
 }
 
+# An HTTP frontend that answers by itself (no backend): only the answering
+# rule differs between the scenarios that use it.
+cfg_local_answer() {  # cfg_local_answer FILE PORT MAXCONN TIMEOUT GLOBAL_EXTRA RULE
+  local file=$1 port=$2 maxconn=$3 tmo=$4 gextra=$5 rule=$6
+  cat >"$file" <<EOF
+global
+    nbthread 1
+    maxconn $maxconn
+$gextra
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client $tmo
+    timeout server $tmo
+
+frontend fe_bench
+    bind 127.0.0.1:$port
+    $rule
+EOF
+}
+
+# The hello applet (examples/applets/hello) answers "Hello, world!\n" with a
+# content-length. The proxy loads it from its own directory; `applet-load`
+# names it too (the same file is loaded once), so that a PROXY_BIN outside
+# target/release still finds it.
+hello_lib() {
+  local d
+  d=$(dirname "$PROXY_BIN")
+  if [[ -f "$d/libapplet_hello.so" ]]; then echo "$d/libapplet_hello.so"
+  else echo "$ROOT/target/release/libapplet_hello.so"; fi
+}
+cfg_applet_hello() {  # same arguments as cfg_basic
+  local lib gextra=""
+  lib=$(hello_lib)
+  [[ -f "$lib" ]] && gextra="    applet-load $lib"
+  cfg_local_answer "$1" "$3" "$4" "$5" "$gextra" "http-request use-service hello"
+}
+# The same answer from the core: same status, content type and 14-byte body.
+cfg_incore_return() {  # same arguments as cfg_basic
+  cfg_local_answer "$1" "$3" "$4" "$5" "" \
+    'http-request return status 200 content-type text/plain string "Hello, world!\n"'
+}
+
 bin_of() { case $1 in proxy) echo "$PROXY_BIN" ;; haproxy) echo "$HAPROXY_BIN" ;; esac; }
 
-# start_target TARGET CFG TAG -> sets TPID (empty on failure, reason in TFAIL)
+# start_target TARGET CFG TAG [PORT] -> sets TPID (empty on failure, reason
+# in TFAIL). PORT defaults to the target's own port (PORT_proxy, ...).
 start_target() {
   local t=$1 cfg=$2 tag=$3 port_var="PORT_$1" out
+  local port=${4:-${!port_var}}
   out="$RUN_DIR/$t-$tag.log"
   TPID="" TFAIL=""
   "${PIN_PROXY[@]}" "$(bin_of "$t")" -f "$cfg" -db >"$out" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
-  if ! python3 "$LIB" wait-port "${!port_var}" --pid "$pid" 2>>"$out"; then
-    TFAIL="did not start listening on ${!port_var} (log: ${out#"$ROOT"/})"
+  if ! python3 "$LIB" wait-port "$port" --pid "$pid" 2>>"$out"; then
+    TFAIL="did not start listening on $port (log: ${out#"$ROOT"/})"
     stop_pid "$pid"; return 1
   fi
   TPID=$pid
@@ -300,10 +357,11 @@ record_failure() {  # record_failure SCENARIO TARGET REP REASON
     "$1" "$2" "$3" "$4" >>"$RESULTS"
 }
 
-# measure SCENARIO TARGET REP ORDER PATH HEADER DESC PID
+# measure SCENARIO TARGET REP ORDER PATH HEADER DESC PID [PORT]
 measure() {
   local sc=$1 t=$2 rep=$3 order=$4 path=$5 hdr=$6 desc=$7 pid=$8 port_var="PORT_$2"
-  local url="http://127.0.0.1:${!port_var}$path" raw="$RUN_DIR/wrk-$sc-$t-$rep"
+  local port=${9:-${!port_var}}
+  local url="http://127.0.0.1:$port$path" raw="$RUN_DIR/wrk-$sc-$t-$rep"
   local hargs=() attempt rec best="" best_wait="" wait
   [[ -n "$hdr" ]] && hargs=(-H "$hdr")
   # A measurement during which the proxy waited for its core more than
@@ -361,12 +419,13 @@ measure_once() {
 }
 
 run_scenario() {
-  local row=$1 name cfgfn mode path hdr desc t rep
-  IFS='|' read -r name cfgfn mode path hdr desc <<<"$row"
+  local row=$1 name cfgfn mode path hdr desc tg t rep
+  IFS='|' read -r name cfgfn mode path hdr desc tg _ <<<"$row"
   log "scenario $name: $desc"
-  local targets=(proxy haproxy) ; ((BASELINE)) && targets+=(direct)
+  local run_targets
+  read -r -a run_targets <<<"${tg:-proxy haproxy}"
   declare -A pid_of=()
-  for t in proxy haproxy; do
+  for t in "${run_targets[@]}"; do
     local cfg="$RUN_DIR/$t-$name.cfg" port_var="PORT_$t"
     "$cfgfn" "$cfg" "$mode" "${!port_var}" "$LOAD_MAXCONN" 30s
     if start_target "$t" "$cfg" "$name" &&
@@ -380,8 +439,8 @@ run_scenario() {
     fi
   done
   for ((rep = 1; rep <= RUNS; rep++)); do
-    local order=(proxy haproxy)
-    ((rep % 2 == 0)) && order=(haproxy proxy)
+    local order=("${run_targets[@]}")
+    ((rep % 2 == 0)) && mapfile -t order < <(printf '%s\n' "${run_targets[@]}" | tac)
     ((BASELINE)) && order+=(direct)
     log "  run $rep/$RUNS (order: ${order[*]})"
     for t in "${order[@]}"; do
@@ -393,6 +452,54 @@ run_scenario() {
     done
   done
   for t in "${!pid_of[@]}"; do stop_pid "${pid_of[$t]}"; done
+}
+
+# run_group ROW...: the rows of one group, interleaved. Every (scenario,
+# target) pair gets its own process on its own port; all start first, then
+# each run measures every pair once, the order rotating by one from run to
+# run, so that slow drifts of the machine hit them all alike.
+run_group() {
+  local rows=("$@") row name cfgfn mode path hdr desc tg t rep i k=0 nports=0 key
+  local keys=() ports=() ts=()
+  declare -A pid_of=() port_of=() row_of=()
+  for row in "${rows[@]}"; do
+    IFS='|' read -r name cfgfn mode path hdr desc tg _ <<<"$row"
+    read -r -a ts <<<"${tg:-proxy haproxy}"
+    nports=$((nports + ${#ts[@]}))
+  done
+  read -r -a ports < <(python3 "$LIB" free-ports "$nports" --base $((PORT_haproxy + 1)))
+  for row in "${rows[@]}"; do
+    IFS='|' read -r name cfgfn mode path hdr desc tg _ <<<"$row"
+    log "scenario $name: $desc"
+    read -r -a ts <<<"${tg:-proxy haproxy}"
+    for t in "${ts[@]}"; do
+      local port=${ports[$k]} cfg="$RUN_DIR/$t-$name.cfg"
+      key="$name/$t"
+      k=$((k + 1))
+      "$cfgfn" "$cfg" "$mode" "$port" "$LOAD_MAXCONN" 30s
+      if start_target "$t" "$cfg" "$name" "$port" &&
+         python3 "$LIB" http-check "$port" --path "$path" 2>>"$RUN_DIR/$t-$name.log"; then
+        keys+=("$key"); pid_of[$key]=$TPID; port_of[$key]=$port; row_of[$key]=$row
+      else
+        [[ -z "$TFAIL" ]] && TFAIL="health check GET $path through it failed (log: ${RUN_DIR#"$ROOT"/}/$t-$name.log)"
+        [[ -n "$TPID" ]] && stop_pid "$TPID"
+        log "  $name/$t FAILED: $TFAIL"
+        for ((rep = 1; rep <= RUNS; rep++)); do record_failure "$name" "$t" "$rep" "$TFAIL"; done
+      fi
+    done
+  done
+  local n=${#keys[@]}
+  for ((rep = 1; rep <= RUNS; rep++)); do
+    local order=()
+    for ((i = 0; i < n; i++)); do order+=("${keys[$(( (i + rep - 1) % n ))]}"); done
+    log "  run $rep/$RUNS (order: ${order[*]})"
+    for key in "${order[@]}"; do
+      IFS='|' read -r name cfgfn mode path hdr desc tg _ <<<"${row_of[$key]}"
+      measure "$name" "${key#*/}" "$rep" "${order[*]}" "$path" "$hdr" "$desc" \
+        "${pid_of[$key]}" "${port_of[$key]}"
+    done
+  done
+  for key in "${keys[@]}"; do stop_pid "${pid_of[$key]}"; done
 }
 
 run_idle() {
@@ -423,13 +530,26 @@ log "results and logs: ${RUN_DIR#"$ROOT"/}"
 log "ports: backend $BACKEND_PORT, proxy $PORT_proxy, haproxy $PORT_haproxy; nofile $NOFILE"
 start_backend
 
+declare -A GROUP_DONE=()
 for sel in ${SCENARIOS//,/ }; do
   found=""
   for row in "${SCENARIO_TABLE[@]}"; do
     if [[ "${row%%|*}" == "$sel" ]]; then found=$row; break; fi
   done
   [[ -n "$found" ]] || die "unknown scenario '$sel' (see --list)"
-  run_scenario "$found"
+  IFS='|' read -r _ _ _ _ _ _ _ group <<<"$found"
+  if [[ -z "$group" ]]; then
+    run_scenario "$found"
+  elif [[ -z "${GROUP_DONE[$group]:-}" ]]; then
+    # Every selected row of this group, in table order, runs together.
+    GROUP_DONE[$group]=1
+    members=()
+    for row in "${SCENARIO_TABLE[@]}"; do
+      IFS='|' read -r n _ _ _ _ _ _ g <<<"$row"
+      [[ "$g" == "$group" && ",$SCENARIOS," == *",$n,"* ]] && members+=("$row")
+    done
+    run_group "${members[@]}"
+  fi
 done
 ((IDLE_CONNS > 0)) && run_idle
 

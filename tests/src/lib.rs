@@ -24,6 +24,9 @@
 //! - HTTP: [`http`] (a recording origin server, a framing-aware client,
 //!   curl and Python runners), [`httplog`] (a strict parser of the 2.6
 //!   httplog line), [`pools`] (the SIGQUIT pool dump).
+//! - Applets: [`applets`] (the fixture libraries built next to the binary,
+//!   a copy of the binary alone in a temp dir so that only the libraries a
+//!   test names are loaded, one-shot runs of it).
 //!
 //! The binary is `$PROXY_BIN` if set, else
 //! `$CARGO_MANIFEST_DIR/../target/debug/proxy` (built by
@@ -35,6 +38,7 @@
 // A test harness reports failures by panicking: unwrap/expect are the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod applets;
 pub mod client;
 pub mod http;
 pub mod httplog;
