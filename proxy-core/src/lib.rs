@@ -19,6 +19,7 @@
 //! - [`error`]: the one error type, which knows the failing side.
 //! - [`log`]: tcplog/httplog lines and where they go.
 //! - [`sys`]: the few raw system calls std lacks.
+//! - [`stick`]: stick tables (keys, counters, expiry, replication hooks, `show table`).
 //! - [`applet`]: loading applet libraries (stable ABI), host services, the adapter to [`stream::Applet`].
 #![deny(unsafe_code)]
 
@@ -40,6 +41,7 @@ pub mod pool;
 pub mod rules;
 pub mod runtime;
 pub mod state;
+pub mod stick;
 pub mod stream;
 pub mod sys;
 pub mod tcp;

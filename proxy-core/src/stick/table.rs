@@ -1,0 +1,416 @@
+//! The stick table: a sharded map from keys to entries.
+//!
+//! # Concurrency
+//!
+//! HAProxy 2.6 protects each table with one spinlock held for a few tree
+//! operations. Here a table is split into a power-of-two number of shards
+//! (32 by default), each a [`std::sync::Mutex`] over its own hash map,
+//! expiry index and update index; a key's shard is chosen from bits 32..37
+//! of its SipHash (the map reuses the same hash, so a key is hashed once).
+//! Request-path operations on different keys thus rarely contend, and each
+//! holds one shard lock for a map lookup and a few index updates. A `Mutex`
+//! rather than an `RwLock` because nearly every access writes (counters,
+//! expiry). No operation ever holds two shard locks.
+//!
+//! # Size, eviction and expiry
+//!
+//! The entry count is one atomic. Creating an entry first reserves a place;
+//! when the table is full it fails with `nopurge`, otherwise it evicts, as
+//! HAProxy's `stktable_trash_oldest()`, up to `size / 256 + 1` unreferenced
+//! entries with the earliest expiry dates of the whole table (each shard is
+//! locked in turn to offer its earliest ones). Every local touch moves the
+//! date to `now + expire` (`now` in tables without `expire`), so the
+//! earliest date is the least recently touched entry: LRU. The
+//! expiry index is refreshed lazily: a touch only moves the entry's date and
+//! the index is corrected when the purge or the eviction meets the entry.
+//! [`StickTable::purge_expired`] removes due entries; tables without
+//! `expire` never purge (their entries' dates are their last touch, used for
+//! eviction order only), as in HAProxy.
+//!
+//! # Updates
+//!
+//! Tables replicated by a peers section number their changes for the peers
+//! protocol, see [`super::replicate`].
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use super::conf::TableConfig;
+use super::entry::{Entry, EntryMut};
+use super::key::Key;
+pub(super) use super::shard::Shard;
+
+/// Shards of a table unless told otherwise.
+pub const DEFAULT_SHARDS: usize = 32;
+
+/// A new entry could not be made: the table is full and `nopurge` is set,
+/// or every entry is referenced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableFull;
+
+/// The entry is referenced by a tracker and cannot be removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InUse;
+
+/// A stick table.
+pub struct StickTable {
+    conf: TableConfig,
+    shards: Box<[Mutex<Shard>]>,
+    hasher: RandomState,
+    used: AtomicU32,
+    /// Last update id given (local and learned changes share the sequence).
+    pub(super) update: AtomicU64,
+    /// Highest update id given to a local change.
+    pub(super) local_update: AtomicU64,
+    /// Whether changes are numbered (the table is replicated).
+    pub(super) track_updates: bool,
+}
+
+impl StickTable {
+    /// A table with [`DEFAULT_SHARDS`] shards. Changes are numbered for
+    /// replication when `conf.peers` is set.
+    pub fn new(conf: TableConfig) -> StickTable {
+        StickTable::with_shards(conf, DEFAULT_SHARDS)
+    }
+
+    /// A table with `n` shards (rounded up to a power of two, 1 to 64).
+    pub fn with_shards(conf: TableConfig, n: usize) -> StickTable {
+        let n = n.clamp(1, 64).next_power_of_two();
+        let track_updates = conf.peers.is_some();
+        StickTable {
+            conf,
+            shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
+            hasher: RandomState::new(),
+            used: AtomicU32::new(0),
+            update: AtomicU64::new(0),
+            local_update: AtomicU64::new(0),
+            track_updates,
+        }
+    }
+
+    /// Numbers changes for replication even without `peers` (tests, or a
+    /// table attached to a peers section later).
+    pub fn set_track_updates(&mut self, on: bool) {
+        self.track_updates = on;
+    }
+
+    pub fn config(&self) -> &TableConfig {
+        &self.conf
+    }
+
+    pub fn name(&self) -> &str {
+        &self.conf.name
+    }
+
+    /// Entries currently stored (`used:`).
+    pub fn used(&self) -> u32 {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    pub(super) fn lock(&self, i: usize) -> MutexGuard<'_, Shard> {
+        // a panic while holding a shard leaves consistent indexes behind
+        // (every mutation is completed before user code runs), so go on
+        self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn locate(&self, key: &Key) -> (u64, usize) {
+        let hash = self.hasher.hash_one(key);
+        (hash, (hash >> 32) as usize & (self.shards.len() - 1))
+    }
+
+    /// Runs `f` on the entry of `key` if present (no touch, no creation).
+    pub fn lookup<R>(
+        &self,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        let (hash, i) = self.locate(key);
+        let mut sh = self.lock(i);
+        let slot = sh.find(hash, key)?;
+        let entry = sh.entry(slot)?;
+        Some(f(&mut EntryMut {
+            entry,
+            layout: &self.conf.layout,
+            now_ms,
+        }))
+    }
+
+    /// Whether `key` is present.
+    pub fn contains(&self, key: &Key) -> bool {
+        let (hash, i) = self.locate(key);
+        self.lock(i).find(hash, key).is_some()
+    }
+
+    /// Runs `f` on the entry of `key`, creating it first if needed.
+    pub fn get_or_create<R>(
+        &self,
+        key: Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Result<R, TableFull> {
+        self.with_entry(key, now_ms, |_, _, _, e| f(e))
+    }
+
+    /// Runs `f` on the entry of `key` (created if needed), then marks it
+    /// changed locally: its expiry restarts and, in replicated tables, it
+    /// gets a new update id (HAProxy's `stktable_touch_local`).
+    pub fn update_local<R>(
+        &self,
+        key: Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Result<R, TableFull> {
+        self.with_entry(key, now_ms, |t, sh, slot, e| {
+            let r = f(e);
+            t.touch_local_locked(sh, slot, e.entry, now_ms);
+            r
+        })
+    }
+
+    /// [`StickTable::update_local`] without a change: restarts the expiry.
+    /// `false` if the key is absent.
+    pub fn touch_local(&self, key: &Key, now_ms: u64) -> bool {
+        let (hash, i) = self.locate(key);
+        let mut sh = self.lock(i);
+        let Some(slot) = sh.find(hash, key) else {
+            return false;
+        };
+        let Some(mut e) = sh.slots[slot as usize].take() else {
+            return false;
+        };
+        self.touch_local_locked(&mut sh, slot, &mut e, now_ms);
+        sh.slots[slot as usize] = Some(e);
+        true
+    }
+
+    /// Takes a reference on the entry of `key` (created if needed), as a
+    /// tracking rule does: referenced entries are never evicted or purged.
+    pub fn acquire(&self, key: Key, now_ms: u64) -> Result<(), TableFull> {
+        self.get_or_create(key, now_ms, |e| e.entry.ref_cnt += 1)
+    }
+
+    /// Drops a reference taken by [`StickTable::acquire`].
+    pub fn release(&self, key: &Key) {
+        self.lookup(key, 0, |e| {
+            e.entry.ref_cnt = e.entry.ref_cnt.saturating_sub(1)
+        });
+    }
+
+    /// Removes `key`; `Ok(false)` if absent, `Err(InUse)` if referenced.
+    pub fn remove(&self, key: &Key) -> Result<bool, InUse> {
+        let (hash, i) = self.locate(key);
+        let mut sh = self.lock(i);
+        let Some(slot) = sh.find(hash, key) else {
+            return Ok(false);
+        };
+        if sh.entry(slot).is_some_and(|e| e.ref_cnt > 0) {
+            return Err(InUse);
+        }
+        if sh.remove(slot).is_some() {
+            self.used.fetch_sub(1, Ordering::Relaxed);
+        }
+        Ok(true)
+    }
+
+    /// Removes every unreferenced entry for which `pred` holds; returns how
+    /// many.
+    pub fn remove_if(&self, now_ms: u64, mut pred: impl FnMut(&mut EntryMut<'_>) -> bool) -> usize {
+        let mut n = 0;
+        for i in 0..self.shards.len() {
+            let mut sh = self.lock(i);
+            let slots: Vec<u32> = sh.map.values().copied().collect();
+            for slot in slots {
+                let doomed = match sh.entry(slot) {
+                    Some(e) if e.ref_cnt == 0 => pred(&mut EntryMut {
+                        entry: e,
+                        layout: &self.conf.layout,
+                        now_ms,
+                    }),
+                    _ => false,
+                };
+                if doomed && sh.remove(slot).is_some() {
+                    n += 1;
+                }
+            }
+        }
+        self.used.fetch_sub(n as u32, Ordering::Relaxed);
+        n
+    }
+
+    /// Removes the unreferenced entries whose date has passed. Does nothing
+    /// in tables without `expire`. Returns how many were removed.
+    pub fn purge_expired(&self, now_ms: u64) -> usize {
+        if self.conf.expire_ms == 0 {
+            return 0;
+        }
+        let mut n = 0;
+        for i in 0..self.shards.len() {
+            let mut sh = self.lock(i);
+            n += sh.walk_exps(usize::MAX, |date, _| (date <= now_ms).then_some(true));
+        }
+        self.used.fetch_sub(n as u32, Ordering::Relaxed);
+        n
+    }
+
+    /// The earliest expiry date filed (possibly stale: a hint for the next
+    /// purge), `None` without entries or without `expire`.
+    pub fn next_expiry(&self) -> Option<u64> {
+        if self.conf.expire_ms == 0 {
+            return None;
+        }
+        (0..self.shards.len())
+            .filter_map(|i| self.lock(i).exps.iter().next().map(|x| x.0))
+            .min()
+    }
+
+    /// Visits every entry (shard by shard, each under its lock).
+    pub fn for_each(&self, now_ms: u64, mut f: impl FnMut(&mut EntryMut<'_>)) {
+        for i in 0..self.shards.len() {
+            let mut sh = self.lock(i);
+            let slots: Vec<u32> = sh.map.values().copied().collect();
+            for slot in slots {
+                if let Some(entry) = sh.entry(slot) {
+                    f(&mut EntryMut {
+                        entry,
+                        layout: &self.conf.layout,
+                        now_ms,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Finds or creates the entry of `key` and runs `f` with the table, the
+    /// locked shard, the entry's slot and the entry. The entry is taken out of its slot while
+    /// `f` runs so the shard's indexes stay usable.
+    pub(super) fn with_entry<R>(
+        &self,
+        key: Key,
+        now_ms: u64,
+        f: impl FnOnce(&StickTable, &mut Shard, u32, &mut EntryMut<'_>) -> R,
+    ) -> Result<R, TableFull> {
+        let (hash, i) = self.locate(&key);
+        let mut sh = self.lock(i);
+        let slot = match sh.find(hash, &key) {
+            Some(s) => s,
+            None => {
+                drop(sh);
+                self.reserve()?;
+                sh = self.lock(i);
+                match sh.find(hash, &key) {
+                    Some(s) => {
+                        // created meanwhile by another thread
+                        self.used.fetch_sub(1, Ordering::Relaxed);
+                        s
+                    }
+                    None => {
+                        let values = self.conf.layout.zero_values();
+                        sh.insert(Entry::new(key, hash, now_ms, self.conf.expire_ms, values))
+                    }
+                }
+            }
+        };
+        let mut boxed = sh.slots[slot as usize].take().ok_or(TableFull)?;
+        let r = f(
+            self,
+            &mut sh,
+            slot,
+            &mut EntryMut {
+                entry: &mut boxed,
+                layout: &self.conf.layout,
+                now_ms,
+            },
+        );
+        sh.slots[slot as usize] = Some(boxed);
+        Ok(r)
+    }
+
+    /// Reserves room for one entry, evicting if needed. Called without any
+    /// shard lock held.
+    fn reserve(&self) -> Result<(), TableFull> {
+        let mut attempts = 0;
+        loop {
+            let cur = self.used.load(Ordering::Relaxed);
+            if cur < self.conf.size {
+                if self
+                    .used
+                    .compare_exchange_weak(cur, cur + 1, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return Ok(());
+                }
+                continue;
+            }
+            if self.conf.nopurge {
+                return Err(TableFull);
+            }
+            // an eviction frees nothing when no entry can go (all referenced)
+            // or when other threads took its candidates first: retry those
+            let (offered, _) = self.evict();
+            attempts += 1;
+            if offered == 0 || attempts > 64 {
+                return Err(TableFull);
+            }
+        }
+    }
+
+    /// Evicts up to `size / 256 + 1` unreferenced entries with the earliest
+    /// dates of the whole table: each shard offers its earliest ones, the
+    /// earliest of all offers are removed. Returns how many were offered
+    /// and how many removed.
+    fn evict(&self) -> (usize, usize) {
+        let batch = (self.conf.size >> 8) as usize + 1;
+        let mut offers: Vec<(u64, usize, u32)> = Vec::new();
+        for i in 0..self.shards.len() {
+            let mut sh = self.lock(i);
+            let mut mine = 0;
+            sh.walk_exps(batch * 4, |date, slot| {
+                if mine == batch {
+                    return None;
+                }
+                mine += 1;
+                offers.push((date, i, slot));
+                Some(false)
+            });
+        }
+        let offered = offers.len();
+        offers.sort_unstable();
+        offers.truncate(batch);
+        offers.sort_unstable_by_key(|&(_, i, _)| i);
+        let mut freed = 0;
+        let mut k = 0;
+        while k < offers.len() {
+            let i = offers[k].1;
+            let mut sh = self.lock(i);
+            while k < offers.len() && offers[k].1 == i {
+                let (date, _, slot) = offers[k];
+                let still = sh
+                    .entry(slot)
+                    .is_some_and(|e| e.ref_cnt == 0 && e.exp_key == date && e.expire == date);
+                if still && sh.remove(slot).is_some() {
+                    freed += 1;
+                }
+                k += 1;
+            }
+        }
+        self.used.fetch_sub(freed as u32, Ordering::Relaxed);
+        (offered, freed)
+    }
+}
+
+impl std::fmt::Debug for StickTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StickTable")
+            .field("name", &self.conf.name)
+            .field("used", &self.used())
+            .field("shards", &self.shards.len())
+            .finish()
+    }
+}
