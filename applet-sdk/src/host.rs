@@ -21,7 +21,7 @@
 use std::fmt;
 
 use abi_stable::{
-    std_types::{RResult, RStr, RString, RVec},
+    std_types::{RStr, RString, RVec},
     StableAbi,
 };
 
@@ -208,6 +208,27 @@ pub struct StreamSnapshot {
     pub fields: RVec<Field>,
 }
 
+/// Process-wide values (`show info`): metrics and text fields named
+/// after HAProxy's `show info` fields (`Pid`, `Uptime_sec`, `CurrConns`,
+/// `Maxconn`, ...; text: `Name`, `Version`, `Release_date`, `node`).
+/// Open-ended lists, like the proxy snapshots: a new value is a new
+/// entry, not a layout change.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProcessSnapshot {
+    pub metrics: RVec<Metric>,
+    pub fields: RVec<Field>,
+}
+
+impl ProcessSnapshot {
+    pub fn metric(&self, name: &str) -> Option<u64> {
+        metric(&self.metrics, name)
+    }
+    pub fn field(&self, name: &str) -> Option<&str> {
+        field(&self.fields, name)
+    }
+}
+
 /// One object pool (`show pools`).
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
@@ -232,8 +253,17 @@ impl AdminOp {
     /// `value` = 1 to clear all counters (`clear counters all`), 0 for the
     /// maxima only; `proxy` empty for every proxy.
     pub const CLEAR_COUNTERS: AdminOp = AdminOp(3);
-    /// `value` = the stream id.
+    /// `value` = the stream's `show sess` handle (its `ptr` field).
     pub const SHUTDOWN_STREAM: AdminOp = AdminOp(4);
+    /// `value` = the new maxconn of server `proxy`/`server` (an `i64`
+    /// stored as `u64`).
+    pub const SET_SERVER_MAXCONN: AdminOp = AdminOp(5);
+    /// `value` = the new maxconn of frontend `proxy`.
+    pub const SET_FRONTEND_MAXCONN: AdminOp = AdminOp(6);
+    /// `value` = the new process maxconn.
+    pub const SET_GLOBAL_MAXCONN: AdminOp = AdminOp(7);
+    /// Kills every stream attached to server `proxy`/`server`.
+    pub const SHUTDOWN_SERVER_SESSIONS: AdminOp = AdminOp(8);
 }
 
 /// An administrative command (the CLI's `set server`, `clear counters`,
@@ -283,6 +313,17 @@ impl AdminCmd {
         }
     }
 
+    /// Any other operation: `op` on `proxy`/`server` with `value`.
+    pub fn new(op: AdminOp, proxy: &str, server: &str, value: u64) -> AdminCmd {
+        AdminCmd {
+            op,
+            proxy: proxy.into(),
+            server: server.into(),
+            value,
+            arg: RString::new(),
+        }
+    }
+
     pub fn shutdown_stream(id: u64) -> AdminCmd {
         AdminCmd {
             op: AdminOp::SHUTDOWN_STREAM,
@@ -294,32 +335,48 @@ impl AdminCmd {
     }
 }
 
-/// The functions the host provides. The host fills one static instance;
-/// applets get a [`HostServices_Ref`] to it at creation (wrapped in
-/// [`Host`]).
-///
-/// Host functions never unwind into the applet (the proxy catches its own
-/// panics and returns an empty/error value).
-#[repr(C)]
-#[derive(StableAbi)]
-#[sabi(kind(Prefix(prefix_ref = HostServices_Ref)))]
-#[sabi(missing_field(option))]
-pub struct HostServices {
-    /// Logs one message; `source` names the library (the [`Host`] wrapper
-    /// fills it in).
-    pub log: extern "C" fn(level: LogLevel, source: RStr<'_>, msg: RStr<'_>),
-    /// A monotonic clock, in milliseconds since the proxy started.
-    pub now_ms: extern "C" fn() -> u64,
-    /// Every proxy with its counters and servers.
-    pub proxies: extern "C" fn() -> RVec<ProxySnapshot>,
-    /// Every live stream.
-    pub sessions: extern "C" fn() -> RVec<StreamSnapshot>,
-    /// Every object pool.
-    pub pools: extern "C" fn() -> RVec<PoolSnapshot>,
-    /// Runs an administrative command; `Ok` carries the CLI's answer
-    /// (often empty), `Err` the reason.
-    #[sabi(last_prefix_field)]
-    pub admin: extern "C" fn(cmd: AdminCmd) -> RResult<RString, RString>,
+pub use self::services::{HostServices, HostServices_Prefix, HostServices_Ref};
+
+/// The table's `StableAbi` expansion needs `unsafe` for the fields appended
+/// after the first release (their accessors check the table's length); it
+/// is kept to this module.
+#[allow(unsafe_code)]
+mod services {
+    use abi_stable::std_types::{RResult, RStr, RString, RVec};
+    use abi_stable::StableAbi;
+
+    use super::{AdminCmd, LogLevel, PoolSnapshot, ProcessSnapshot, ProxySnapshot, StreamSnapshot};
+
+    /// The functions the host provides. The host fills one static instance;
+    /// applets get a [`HostServices_Ref`] to it at creation (wrapped in
+    /// [`Host`]).
+    ///
+    /// Host functions never unwind into the applet (the proxy catches its own
+    /// panics and returns an empty/error value).
+    #[repr(C)]
+    #[derive(StableAbi)]
+    #[sabi(kind(Prefix(prefix_ref = HostServices_Ref)))]
+    #[sabi(missing_field(option))]
+    pub struct HostServices {
+        /// Logs one message; `source` names the library (the [`Host`] wrapper
+        /// fills it in).
+        pub log: extern "C" fn(level: LogLevel, source: RStr<'_>, msg: RStr<'_>),
+        /// A monotonic clock, in milliseconds since the proxy started.
+        pub now_ms: extern "C" fn() -> u64,
+        /// Every proxy with its counters and servers.
+        pub proxies: extern "C" fn() -> RVec<ProxySnapshot>,
+        /// Every live stream.
+        pub sessions: extern "C" fn() -> RVec<StreamSnapshot>,
+        /// Every object pool.
+        pub pools: extern "C" fn() -> RVec<PoolSnapshot>,
+        /// Runs an administrative command; `Ok` carries the CLI's answer
+        /// (often empty), `Err` the reason.
+        #[sabi(last_prefix_field)]
+        pub admin: extern "C" fn(cmd: AdminCmd) -> RResult<RString, RString>,
+        /// Process-wide values for `show info` (appended after the first
+        /// release: read through [`Host::info`], `None` on an older proxy).
+        pub info: extern "C" fn() -> ProcessSnapshot,
+    }
 }
 
 /// The host services as an applet uses them: plain Rust in and out.
@@ -372,6 +429,12 @@ impl Host {
 
     pub fn pools(&self) -> Vec<PoolSnapshot> {
         (self.table.pools())().into_vec()
+    }
+
+    /// Process-wide values, `None` when the proxy is older than this
+    /// function.
+    pub fn info(&self) -> Option<ProcessSnapshot> {
+        self.table.info().map(|f| f())
     }
 
     pub fn admin(&self, cmd: AdminCmd) -> Result<String, String> {

@@ -29,6 +29,10 @@ extern "C" fn t_admin(cmd: AdminCmd) -> abi_stable::std_types::RResult<RString, 
     RErr(format!("op {}", cmd.op.0).into())
 }
 
+extern "C" fn t_info() -> ProcessSnapshot {
+    ProcessSnapshot::default()
+}
+
 fn table() -> HostServices_Ref {
     HostServices {
         log: t_log,
@@ -37,6 +41,7 @@ fn table() -> HostServices_Ref {
         sessions: t_sessions,
         pools: t_pools,
         admin: t_admin,
+        info: t_info,
     }
     .leak_into_prefix()
 }

@@ -19,7 +19,10 @@
 //! conversion from the host snapshot is done elsewhere, in one place.
 //!
 //! Module map: `fields` (static field table), `fill` (per-row-type rules),
-//! `select` (filters shared by all formats).
+//! `select` (filters shared by all formats), `host_source` (the host's
+//! snapshots as the model: the only code that reads applet-sdk types),
+//! `plugin` (the exported services: `stats-cli`, `stats-page`,
+//! `prometheus-exporter`).
 
 pub mod api;
 pub mod cli;
@@ -29,16 +32,30 @@ pub mod fields;
 pub mod fill;
 pub mod health;
 pub mod help;
+pub mod host_source;
 pub mod html;
 mod html_rows;
 mod html_server;
 pub mod info;
 pub mod json;
 pub mod model;
+pub mod plugin;
 pub mod prom;
 pub mod select;
 pub mod sess;
 pub mod typed;
+
+use applet_sdk::{export_applet, ServiceKind};
+
+export_applet! {
+    name: "applet-stats",
+    version: env!("CARGO_PKG_VERSION"),
+    services: [
+        ("stats-cli", ServiceKind::CLI, "the stats socket command line (show stat, show info, ...)", plugin::Cli::new),
+        ("stats-page", ServiceKind::HTTP_SERVICE, "the HTTP stats page (HTML, CSV, JSON)", plugin::StatsPage::new),
+        ("prometheus-exporter", ServiceKind::HTTP_SERVICE, "HAProxy's Prometheus exporter", plugin::Prometheus::new),
+    ],
+}
 
 #[cfg(test)]
 mod cli_tests;

@@ -46,12 +46,24 @@ pub fn parse_ptr(s: &str) -> u64 {
     u64::from_str_radix(&digits[..end], radix).unwrap_or(0)
 }
 
-/// One `show sess` list line (with newline).
+/// One `show sess` list line (with newline), in the seed's layout: the
+/// stable `<ptr>: proto=... src=... fe=... be=... srv=...` prefix, then
+/// `s0=[state,flags,fd,exp]` / `s1=[...]` for the two stream interfaces
+/// (state numbers `INI`=0 .. `EST`=7 .. `CLO`=9; `fd=-1` for a side
+/// without a connection, e.g. an applet).
 pub fn list_line(s: &SessionInfo) -> String {
+    let num = |state: &str| {
+        [
+            "INI", "REQ", "QUE", "TAR", "ASS", "CON", "CER", "EST", "DIS", "CLO",
+        ]
+        .iter()
+        .position(|n| *n == state)
+        .unwrap_or(0)
+    };
     format!(
-        "{:#x}: proto={} src={} fe={} be={} srv={} ts=00 epoch=0 age={} calls={} rate=0 cpu=0 lat=0 \
-         rq[f=0h,i=0,an=00h,rx=,wx=,ax=] rp[f=0h,i=0,an=00h,rx=,wx=,ax=] scf=[8,0h,fd={}] \
-         scb=[8,1h,fd={}] exp= rc=0 c_exp=\n",
+        "{:#x}: proto={} src={} fe={} be={} srv={} ts=00 age={} calls={} \
+         rq[f=000000h,i=0,an=00h,rx=,wx=,ax=] rp[f=000000h,i=0,an=00h,rx=,wx=,ax=] \
+         s0=[{},{:x}h,fd={},ex=] s1=[{},{:x}h,fd={},ex=] exp=\n",
         s.ptr,
         s.proto,
         s.src,
@@ -60,7 +72,11 @@ pub fn list_line(s: &SessionInfo) -> String {
         s.server.as_deref().unwrap_or("<none>"),
         human_time(s.age.as_secs() as i64),
         s.calls,
+        num(&s.si[0].state),
+        s.si[0].flags,
         s.fd_front,
+        num(&s.si[1].state),
+        s.si[1].flags,
         s.fd_back,
     )
 }
@@ -73,6 +89,10 @@ pub fn detail(s: &SessionInfo) -> String {
         "{:#x}: [{}] id={} proto={} source={}\n",
         s.ptr, s.accept_date, s.uniq_id, s.proto, s.src
     );
+    out.push_str(&format!(
+        "  flags=0x{:x}, conn_retries=0, srv_conn=(nil), pend_pos=(nil)\n",
+        s.flags
+    ));
     out.push_str(&format!(
         "  frontend={} (id={} mode={}), listener=? (id={}) addr={}\n",
         s.frontend, s.frontend_id, s.frontend_mode, s.listener_id, s.local_addr
@@ -106,6 +126,30 @@ pub fn detail(s: &SessionInfo) -> String {
         s.calls,
         human_time(s.age.as_secs() as i64)
     ));
+    for (i, si) in s.si.iter().enumerate() {
+        let endp = if si.endp_ptr == 0 {
+            "(nil)".to_string()
+        } else {
+            format!("{:#x}", si.endp_ptr)
+        };
+        out.push_str(&format!(
+            "  si[{i}]={:#x} (state={} flags=0x{:02x} endp{i}={}:{} exp=<NEVER>, et=0x{:03x})\n",
+            s.ptr + 0x10 + 0x40 * i as u64,
+            if si.state.is_empty() {
+                "INI"
+            } else {
+                &si.state
+            },
+            si.flags,
+            if si.endpoint.is_empty() {
+                "NONE"
+            } else {
+                &si.endpoint
+            },
+            endp,
+            si.err_type,
+        ));
+    }
     out
 }
 
@@ -254,7 +298,7 @@ mod tests {
             ..SessionInfo::default()
         };
         assert!(list_line(&s).starts_with(
-            "0x7fa2640348d0: proto=tcpv4 src=127.0.0.1:60662 fe=fe_tcp be=be_tcp srv=t1 ts=00 epoch=0 age=1s "
+            "0x7fa2640348d0: proto=tcpv4 src=127.0.0.1:60662 fe=fe_tcp be=be_tcp srv=t1 ts=00 age=1s "
         ));
         assert_eq!(
             render_sessions(&[s], SessQuery::One(5)),

@@ -41,6 +41,7 @@ pub fn release_server(be: &Backend, s: &mut Stream) {
             be.release(i);
         }
         s.flags &= !sess_flags::ASSIGNED;
+        s.sync_live();
     }
 }
 
@@ -57,6 +58,7 @@ async fn assign_server(
         // read the request URI): no server to choose.
         s.target = Target::Proxy(p.idx);
         s.flags |= sess_flags::ASSIGNED;
+        be.counters.selected();
         return Ok(());
     }
     let client_ip = s.si[0].conn().and_then(|c| c.from).map(|a| a.ip());
@@ -66,11 +68,13 @@ async fn assign_server(
                 s.target = Target::Proxy(p.idx);
                 s.flags |= sess_flags::ASSIGNED;
                 s.srv = None;
+                be.counters.selected();
                 Ok(())
             }
             None => Err(ProxyError::new(ErrorKind::NoServer)),
         };
     }
+
     let srv = match be.assign(client_ip) {
         Assignment::Server(i) => i,
         Assignment::NoServer => return Err(ProxyError::new(ErrorKind::NoServer)),
@@ -100,6 +104,9 @@ async fn assign_server(
     s.srv = Some(srv);
     s.target = Target::Server(p.idx, srv);
     s.flags |= sess_flags::ASSIGNED;
+    be.counters.selected();
+    be.servers[srv].counters.selected();
+    s.sync_live();
     Ok(())
 }
 
@@ -212,6 +219,10 @@ pub async fn connect_server(
         }
         if reuse && matches!(s.si[1].endpoint(), crate::stream::Endpoint::None) {
             if let Some(conn) = s.srv.and_then(|i| crate::idle::take((p.idx, i))) {
+                bump(&be.counters.reuse);
+                if let Some(i) = s.srv {
+                    bump(&be.servers[i].counters.reuse);
+                }
                 s.si[1].attach_conn(conn);
                 s.flags |= sess_flags::ADDR_SET;
                 s.si[1].set_state(SiState::Est);
@@ -221,7 +232,13 @@ pub async fn connect_server(
             }
         }
         let result = match assign_address(st, p, be, s) {
-            Ok(()) => attempt(p, s).await,
+            Ok(()) => {
+                bump(&be.counters.connect);
+                if let Some(i) = s.srv {
+                    bump(&be.servers[i].counters.connect);
+                }
+                attempt(p, s).await
+            }
             Err(e) => Err(e),
         };
         let err = match result {
@@ -253,12 +270,7 @@ pub async fn connect_server(
             bump(&be.servers[i].counters.retries);
         }
         let last = s.si[1].conn_retries == 0;
-        let others = be
-            .servers
-            .iter()
-            .filter(|x| !x.disabled && x.weight.load(Ordering::Relaxed) > 0)
-            .count()
-            > 1;
+        let others = be.servers.iter().filter(|x| x.eweight() > 0).count() > 1;
         if p.cfg.redispatch && last && others && s.srv.is_some() {
             // Last try: pick a server again, into the same connection object.
             release_server(be, s);

@@ -6,6 +6,7 @@
 //! - [`state`]: the run-time state built from it (proxies, pools, counters).
 //! - [`runtime`]: start-up, worker threads, signals.
 //! - [`listener`]: bind lines and accept loops with `maxconn` admission.
+//! - [`stats_socket`]: `stats socket`: the CLI, served by the `stats-cli` applet.
 //! - [`tcp`]: a TCP-mode stream from accept to log line.
 //! - [`tcp_service`]: `tcp-request content use-service` (an applet serves the connection).
 //! - [`connect`]: server assignment, queue, lazy connection, retries.
@@ -41,6 +42,7 @@ pub mod pool;
 pub mod rules;
 pub mod runtime;
 pub mod state;
+pub mod stats_socket;
 pub mod stick;
 pub mod stream;
 pub mod sys;

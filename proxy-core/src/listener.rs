@@ -19,6 +19,7 @@ use tokio::sync::{watch, Semaphore};
 use crate::config::{BindAddr, Config, Location};
 use crate::connection::{Connection, Target, Transport};
 use crate::state::State;
+use crate::stream::live::{self, LiveInfo, LiveStream};
 use crate::tcp::{run_stream, Permits};
 
 /// Backlog of a frontend without `maxconn`.
@@ -72,7 +73,7 @@ fn bind_tcp(addr: std::net::SocketAddr, backlog: u32) -> io::Result<std::net::Tc
     })
 }
 
-fn bind_one(addr: &BindAddr, backlog: u32) -> io::Result<BoundSocket> {
+pub(crate) fn bind_one(addr: &BindAddr, backlog: u32) -> io::Result<BoundSocket> {
     match addr {
         BindAddr::Tcp(a) => Ok(BoundSocket::Tcp(bind_tcp(*a, backlog)?)),
         BindAddr::Unix(path) => {
@@ -232,16 +233,19 @@ pub fn spawn_accept_loop(
             }
             conn.transport = transport.0;
             let permits = Permits { global, frontend };
+            st.global.connection();
+            if let Some(fe) = st.proxies.get(fe_idx).and_then(|p| p.fe.as_ref()) {
+                fe.counters.connection();
+            }
+            let live = register_live(&mut conn, fe_idx, lid);
+            let st2 = st.clone();
+            let on_kill = move |l: &LiveStream| give_back_slot(&st2, l);
             if http {
-                tokio::spawn(crate::http_mode::run_stream(
-                    st.clone(),
-                    fe_idx,
-                    lid,
-                    conn,
-                    permits,
-                ));
+                let fut = crate::http_mode::run_stream(st.clone(), fe_idx, lid, conn, permits);
+                tokio::spawn(live::run(live, fut, on_kill));
             } else {
-                tokio::spawn(run_stream(st.clone(), fe_idx, lid, conn, permits));
+                let fut = run_stream(st.clone(), fe_idx, lid, conn, permits);
+                tokio::spawn(live::run(live, fut, on_kill));
             }
         }
     });
@@ -258,6 +262,40 @@ async fn accept(l: &LoopListener) -> io::Result<(Transport, Option<std::net::Soc
         LoopListener::Unix(l) => {
             let (s, _) = l.accept().await?;
             Ok((Transport::Unix(s), None))
+        }
+    }
+}
+
+/// Registers an accepted connection's stream for `show sess`.
+pub(crate) fn register_live(
+    conn: &mut Connection,
+    fe: usize,
+    listener_id: u32,
+) -> std::sync::Arc<LiveStream> {
+    let local = conn.dst();
+    let (proto, src) = match (conn.from, &conn.transport) {
+        (Some(a), _) => (if a.is_ipv4() { "tcpv4" } else { "tcpv6" }, a.to_string()),
+        _ => ("unix_stream", format!("unix:{listener_id}")),
+    };
+    live::register(LiveInfo {
+        fe,
+        listener_id,
+        proto,
+        src,
+        local: local.map_or_else(|| format!("unix:{listener_id}"), |a| a.to_string()),
+    })
+}
+
+/// A killed stream's task was dropped while it may have held a server
+/// slot: give it back (its connections were closed by the drop).
+pub(crate) fn give_back_slot(st: &State, l: &LiveStream) {
+    use std::sync::atomic::Ordering;
+    if !l.assigned.swap(false, Ordering::Relaxed) {
+        return;
+    }
+    if let (Some(b), Some(s)) = (l.backend(), l.server()) {
+        if let Some(be) = st.proxies.get(b).and_then(|p| p.be.as_ref()) {
+            be.release(s);
         }
     }
 }

@@ -43,11 +43,13 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     for w in applets.warnings() {
         tracing::warn!("{w}");
     }
-    let unknown = crate::applet::check_services(&config, &applets);
+    let mut unknown = crate::applet::check_services(&config, &applets);
+    unknown.extend(crate::stats_socket::check_services(&config, &applets));
     if !unknown.is_empty() {
         return Err(StartError(unknown));
     }
     let listeners = bind_all(&config).map_err(StartError)?;
+    let cli_listeners = Arc::new(crate::stats_socket::bind_all(&config).map_err(StartError)?);
     if opts.daemon || config.global.daemon {
         crate::sys::daemonize()
             .map_err(|e| StartError(vec![format!("cannot fork into the background: {e}")]))?;
@@ -71,9 +73,11 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
         let ls = listeners.clone();
         let stop = stop_rx.clone();
         let ready = ready_tx.clone();
+        // The stats sockets are served by the first worker.
+        let cli = (t == 0).then(|| cli_listeners.clone());
         std::thread::Builder::new()
             .name(format!("worker-{t}"))
-            .spawn(move || worker(st, ls, stop, ready))
+            .spawn(move || worker(st, ls, cli, stop, ready))
             .map_err(|e| StartError(vec![format!("cannot start worker thread: {e}")]))?;
     }
     drop(ready_tx);
@@ -87,6 +91,7 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     // Every worker holds its own copy now; the originals can go, so a soft
     // stop really releases the ports.
     drop(listeners);
+    drop(cli_listeners);
 
     for pid in &opts.soft_stop_pids {
         let _ = crate::sys::signal(*pid, crate::sys::SIGUSR1);
@@ -109,6 +114,7 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
 fn worker(
     st: Arc<State>,
     listeners: Arc<Vec<Listener>>,
+    cli: Option<Arc<Vec<crate::stats_socket::CliListener>>>,
     stop: watch::Receiver<bool>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
 ) {
@@ -129,9 +135,16 @@ fn worker(
                 return;
             }
         }
+        for l in cli.iter().flat_map(|c| c.iter()) {
+            if let Err(e) = crate::stats_socket::spawn_accept_loop(st.clone(), l, stop.clone()) {
+                let _ = ready.send(Err(format!("cannot listen on stats socket #{}: {e}", l.id)));
+                return;
+            }
+        }
         // The loops hold their own copies of the sockets: letting go of the
         // originals is what lets a soft stop close the ports.
         drop(listeners);
+        drop(cli);
         // Idle server connections of this thread are closed once expired
         // or dead, even when nobody asks for them again.
         tokio::spawn(async {

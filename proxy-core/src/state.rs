@@ -3,7 +3,7 @@
 //! Worker threads share it behind an `Arc`; everything that changes while
 //! running is an atomic or sits behind a short lock.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -16,6 +16,21 @@ use crate::pool::Pool;
 /// Approximate object sizes reported by `show pools`.
 const CONN_OBJ_SIZE: usize = std::mem::size_of::<crate::connection::Connection>();
 const STREAM_OBJ_SIZE: usize = std::mem::size_of::<crate::stream::Stream>();
+
+/// `Maxconn`/`Hard_maxconn` reported without a global `maxconn` (no limit
+/// is enforced then).
+const DEFAULT_MAXCONN: u32 = 4096;
+
+/// Grows or shrinks a semaphore from `old` to `new` permits. A shrink
+/// only removes the permits that are free now (connections already in
+/// are not cut).
+pub fn resize_limit(sem: &Semaphore, old: u32, new: u32) {
+    if new > old {
+        sem.add_permits((new - old) as usize);
+    } else if old > new {
+        sem.forget_permits((old - new) as usize);
+    }
+}
 
 /// The pools every stream allocates from.
 #[derive(Debug)]
@@ -31,6 +46,9 @@ pub struct Frontend {
     /// Admission limit (`maxconn`): excess connections stay in the accept
     /// backlog until a permit frees.
     pub limit: Option<Arc<Semaphore>>,
+    /// The current `maxconn` (`slim`; `set maxconn frontend` changes it
+    /// and the permits of `limit`), 0 for none.
+    pub maxconn: AtomicU32,
     /// Backends of the unconditional `use_backend` rules, then the default.
     pub backend: Option<usize>,
 }
@@ -55,6 +73,15 @@ pub struct State {
     /// Process-wide current connections (`actconn`).
     pub global: Counters,
     pub global_limit: Option<Arc<Semaphore>>,
+    /// The current process `maxconn` (`set maxconn global` changes it and
+    /// the permits of `global_limit`).
+    pub maxconn: AtomicU32,
+    /// The ceiling of `maxconn` (`Hard_maxconn`).
+    pub hard_maxconn: u32,
+    /// Concurrent stats-socket connections (`stats maxconn`).
+    pub cli_limit: Arc<Semaphore>,
+    /// Stats sockets bound (counted in `Listeners`).
+    pub cli_listeners: AtomicU32,
     /// Set on a soft stop: listeners close, live streams finish.
     pub stopping: AtomicBool,
     pub started: std::time::Instant,
@@ -105,6 +132,7 @@ impl State {
                             .maxconn
                             .filter(|&m| m > 0)
                             .map(|m| Arc::new(Semaphore::new(m as usize))),
+                        maxconn: AtomicU32::new(p.maxconn.unwrap_or(0)),
                         backend,
                     }
                 });
@@ -123,11 +151,16 @@ impl State {
             .maxconn
             .filter(|&m| m > 0)
             .map(|m| Arc::new(Semaphore::new(m as usize)));
+        let hard_maxconn = g.maxconn.filter(|&m| m > 0).unwrap_or(DEFAULT_MAXCONN);
         Arc::new(State {
             proxies,
             pools,
             global: Counters::default(),
             global_limit,
+            maxconn: AtomicU32::new(hard_maxconn),
+            hard_maxconn,
+            cli_limit: Arc::new(Semaphore::new(g.stats_maxconn.max(1) as usize)),
+            cli_listeners: AtomicU32::new(0),
             stopping: AtomicBool::new(false),
             started: std::time::Instant::now(),
             streams_total: AtomicU64::new(0),

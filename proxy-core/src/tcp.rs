@@ -86,7 +86,16 @@ pub async fn run_stream(
             s.set_finst(fin);
         }
         let server = format!("<{}>", name.to_uppercase());
-        log_stream(&st, fe_proxy, None, &s, &info, &totals, client_addr, Some(&server));
+        log_stream(
+            &st,
+            fe_proxy,
+            None,
+            &s,
+            &info,
+            &totals,
+            client_addr,
+            Some(&server),
+        );
         return;
     }
     let be_proxy = fe.backend.and_then(|i| st.proxies.get(i));
@@ -97,6 +106,7 @@ pub async fn run_stream(
         }
         Some(bp) => {
             s.be = Some(bp.idx);
+            s.sync_live();
             if let Some(be) = bp.be.as_ref() {
                 let _bec = CurGuard::enter(&be.counters);
                 serve(&st, fe_proxy, bp, &mut s, &mut info, &mut totals).await;
@@ -116,6 +126,7 @@ pub async fn run_stream(
                 be.counters
                     .bytes_out
                     .fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
+                count_times(be, &s);
                 release_server(be, &mut s);
             }
         }
@@ -129,7 +140,16 @@ pub async fn run_stream(
     // Close the server side before logging, as HAProxy does, so the line's
     // counters no longer include this stream on the backend.
     s.si[1].release_endpoint();
-    log_stream(&st, fe_proxy, be_proxy, &s, &info, &totals, client_addr, None);
+    log_stream(
+        &st,
+        fe_proxy,
+        be_proxy,
+        &s,
+        &info,
+        &totals,
+        client_addr,
+        None,
+    );
 }
 
 /// Connects and forwards; records the outcome in the stream.
@@ -224,17 +244,40 @@ async fn serve(
         s.set_err(cause);
         s.set_finst(FinState::D);
         if let Some(be) = bp.be.as_ref() {
-            let c = if side == 0 {
-                &be.counters.cli_aborts
-            } else {
-                &be.counters.srv_aborts
-            };
-            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let srv = s.srv.and_then(|i| be.servers.get(i)).map(|x| &x.counters);
+            for c in std::iter::once(&be.counters).chain(srv) {
+                let c = if side == 0 {
+                    &c.cli_aborts
+                } else {
+                    &c.srv_aborts
+                };
+                c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         }
     }
     s.si[1].set_state(SiState::Dis);
     s.si[1].set_state(SiState::Clo);
     drop(srv_guard);
+}
+
+/// Adds a finished TCP stream's timers to its backend's and server's
+/// averages (`qtime`, `ctime`, `ttime`; `rtime` is 0 in TCP mode).
+fn count_times(be: &crate::backend::Backend, s: &Stream) {
+    let acc = s.timers.accept;
+    let ms = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+        (Some(a), Some(b)) => b.saturating_duration_since(a).as_millis() as i64,
+        _ => -1,
+    };
+    let t = crate::counters::StreamTimes {
+        queue: ms(Some(acc), s.timers.queued),
+        connect: ms(s.timers.queued, s.timers.connected),
+        response: 0,
+        total: Instant::now().saturating_duration_since(acc).as_millis() as i64,
+    };
+    be.counters.add_times(t);
+    if let Some(x) = s.srv.and_then(|i| be.servers.get(i)) {
+        x.counters.add_times(t);
+    }
 }
 
 /// Resolves only if the client resets its connection. Data or a FIN from
@@ -265,6 +308,7 @@ fn fail(s: &mut Stream, e: &ProxyError) {
     s.si[1].err_type |= e.si_err_type();
 }
 
+#[allow(clippy::too_many_arguments)]
 fn log_stream(
     st: &State,
     fe: &Proxy,

@@ -9,10 +9,10 @@ use std::ops::ControlFlow;
 use std::task::Poll;
 
 use crate::connection::Transport;
+use crate::http::BodyKind;
 use crate::http_mode::body::{Activity, BodyError, BodyFwd};
 use crate::http_mode::recvbuf::RecvBuf;
 use crate::http_mode::side::{AppletSide, SideIo};
-use crate::http::BodyKind;
 use crate::log::termination::{ErrCause, FinState};
 use crate::rules::{eval_opt, RequestView};
 use crate::state::{Proxy, State};
@@ -71,10 +71,17 @@ pub struct Served {
 
 /// Registers service `name` on si[1] and runs it until both sides are done.
 pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served {
-    let mut out = Served { bytes_out: 0, bytes_in: 0, end: None };
+    let mut out = Served {
+        bytes_out: 0,
+        bytes_in: 0,
+        end: None,
+    };
     let src = s.si[0].conn().and_then(|c| c.from);
     let dst = s.si[0].conn_mut().and_then(|c| c.dst());
-    let mut adapter = match st.applets.create_adapter(name, &[], crate::applet::host::table()) {
+    let mut adapter = match st
+        .applets
+        .create_adapter(name, &[], crate::applet::host::table())
+    {
         Ok(a) => a,
         Err(e) => {
             // Fix: a failed constructor is counted like any failed call.
@@ -125,7 +132,9 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
             }
             Poll::Ready(Err(_)) => return Poll::Ready(Some((ErrCause::Internal, FinState::D))),
         }
-        let Some(limit) = timeout else { return Poll::Pending };
+        let Some(limit) = timeout else {
+            return Poll::Pending;
+        };
         let now = tokio::time::Instant::now();
         if act.read || act.wrote {
             last = now;
@@ -152,7 +161,14 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
     app.applet().release();
     if let Some(why) = failure.or_else(|| app.failure()) {
         crate::http_mode::service::count_failure(st, name, &why);
-        out.end = Some((ErrCause::Internal, if out.bytes_out == 0 { FinState::C } else { FinState::D }));
+        out.end = Some((
+            ErrCause::Internal,
+            if out.bytes_out == 0 {
+                FinState::C
+            } else {
+                FinState::D
+            },
+        ));
     } else {
         out.end = result;
     }

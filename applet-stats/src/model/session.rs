@@ -54,6 +54,26 @@ pub struct SessionInfo {
     /// Accept date as printed in the detailed dump
     /// (`26/Nov/2026:10:54:22.840535`).
     pub accept_date: String,
+    /// Session flags (`flags=0x..` of the detailed dump).
+    pub flags: u32,
+    /// The two stream interfaces: `si[0]` (client) and `si[1]` (server
+    /// side).
+    pub si: [SiInfo; 2],
+}
+
+/// One stream interface, as the seed's `show sess` dump prints it:
+/// `si[N]=<ptr> (state=EST flags=0x.. endpN=CONN:0x... exp=<t>, et=0x000)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiInfo {
+    /// `INI REQ QUE TAR ASS CON CER EST DIS CLO`.
+    pub state: String,
+    pub flags: u32,
+    /// `NONE`, `CONN` or `APPCTX`.
+    pub endpoint: String,
+    /// Address of the endpoint object (0 for none).
+    pub endp_ptr: u64,
+    /// Error type (`et=`).
+    pub err_type: u32,
 }
 
 /// One line of `show servers state` (format version 1). Values are the raw

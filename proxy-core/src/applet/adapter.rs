@@ -58,8 +58,33 @@ impl fmt::Debug for AppletAdapter {
     }
 }
 
+/// `ip:port` as the applet sees it. Perf fix: IPv4 (the common case) is
+/// written by hand into one right-sized allocation; `SocketAddr`'s
+/// `Display` through `fmt` was ~3 % of the CPU of an applet-served
+/// request (two addresses per request).
 fn addr(a: Option<SocketAddr>) -> RString {
-    a.map(|a| RString::from(a.to_string())).unwrap_or_default()
+    match a {
+        Some(SocketAddr::V4(v4)) => {
+            fn num(out: &mut String, n: u16) {
+                if n >= 10 {
+                    num(out, n / 10);
+                }
+                out.push(char::from(b'0' + (n % 10) as u8));
+            }
+            let mut s = String::with_capacity(21);
+            for (i, o) in v4.ip().octets().iter().enumerate() {
+                if i > 0 {
+                    s.push('.');
+                }
+                num(&mut s, u16::from(*o));
+            }
+            s.push(':');
+            num(&mut s, v4.port());
+            RString::from(s)
+        }
+        Some(a) => RString::from(a.to_string()),
+        None => RString::new(),
+    }
 }
 
 impl AppletAdapter {
@@ -250,5 +275,27 @@ impl Applet for AppletAdapter {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::addr;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        for a in [
+            "0.0.0.0:0",
+            "127.0.0.1:8080",
+            "255.255.255.255:65535",
+            "10.20.3.104:9",
+            "[::1]:443",
+            "[2001:db8::1]:80",
+        ] {
+            let sa: SocketAddr = a.parse().expect("address");
+            assert_eq!(addr(Some(sa)).as_str(), sa.to_string());
+        }
+        assert_eq!(addr(None).as_str(), "");
     }
 }

@@ -9,13 +9,14 @@
 //! may unwind: each body runs under `catch_unwind` and a panic returns an
 //! empty value (or `Err`) after logging.
 //!
-//! What is not filled yet: `sessions()` returns an empty list (the core
-//! keeps no registry of live streams yet); `admin` implements
-//! `SET_SERVER_WEIGHT` only, the other operations answer `Err`.
+//! Snapshots: proxies and servers with their counters under HAProxy's
+//! `show stat` column names, the process values of `show info` (`info`),
+//! the live streams of [`crate::stream::live`] (`sessions`) and the pools.
+//! `admin` errors are HAProxy's CLI messages (with their newline).
 
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
@@ -23,12 +24,15 @@ use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::std_types::{RErr, ROk, RResult, RStr, RString, RVec};
 use applet_sdk::{
     AdminCmd, AdminOp, Field, HostServices, HostServices_Ref, LogLevel, Metric, PoolSnapshot,
-    ProxyKind, ProxyMode, ProxySnapshot, ServerSnapshot, ServerState, StreamSnapshot,
+    ProcessSnapshot, ProxyKind, ProxyMode, ProxySnapshot, ServerSnapshot, ServerState, SiSnapshot,
+    StreamSnapshot,
 };
 
+use crate::backend::{admin_state, Server};
 use crate::config::{Mode, ProxyKind as CfgKind};
 use crate::counters::Counters;
-use crate::state::State;
+use crate::state::{Proxy, State};
+use crate::stream::live::{self, LiveSi};
 
 /// The largest weight `set weight` accepts (HAProxy's limit).
 const MAX_WEIGHT: u64 = 256;
@@ -63,6 +67,7 @@ pub fn table() -> HostServices_Ref {
             sessions: host_sessions,
             pools: host_pools,
             admin: host_admin,
+            info: host_info,
         }
         .leak_into_prefix()
     })
@@ -104,25 +109,135 @@ fn m(name: &'static str, value: u64) -> Metric {
     }
 }
 
+fn f(name: &'static str, value: impl Into<RString>) -> Field {
+    Field {
+        name: RStr::from_str(name),
+        value: value.into(),
+    }
+}
+
 /// A side's counters under HAProxy's CSV column names.
 fn counter_metrics(c: &Counters) -> Vec<Metric> {
-    let l = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    vec![
+    let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let samples = l(&c.time_samples);
+    let mut v = vec![
         m("scur", u64::from(c.cur.load(Ordering::Relaxed))),
         m("smax", u64::from(c.max.load(Ordering::Relaxed))),
         m("stot", l(&c.total)),
         m("bin", l(&c.bytes_in)),
         m("bout", l(&c.bytes_out)),
         m("dreq", l(&c.denied)),
+        m("dresp", l(&c.denied_resp)),
+        m("ereq", l(&c.failed_req)),
         m("econ", l(&c.failed_conns)),
+        m("eresp", l(&c.failed_resp)),
         m("wretr", l(&c.retries)),
         m("wredis", l(&c.redispatches)),
+        m("lbtot", l(&c.lbtot)),
+        m("rate", u64::from(c.sess_rate.read())),
+        m(
+            "rate_max",
+            u64::from(c.sess_rate_max.load(Ordering::Relaxed)),
+        ),
+        m("hrsp_1xx", l(&c.hrsp[0])),
+        m("hrsp_2xx", l(&c.hrsp[1])),
+        m("hrsp_3xx", l(&c.hrsp[2])),
+        m("hrsp_4xx", l(&c.hrsp[3])),
+        m("hrsp_5xx", l(&c.hrsp[4])),
+        m("hrsp_other", l(&c.hrsp[5])),
+        m("req_rate", u64::from(c.req_rate.read())),
+        m(
+            "req_rate_max",
+            u64::from(c.req_rate_max.load(Ordering::Relaxed)),
+        ),
+        m("req_tot", l(&c.req_tot)),
         m("cli_abrt", l(&c.cli_aborts)),
         m("srv_abrt", l(&c.srv_aborts)),
-    ]
+        m("qtime", c.q_time.avg(samples)),
+        m("ctime", c.c_time.avg(samples)),
+        m("rtime", c.r_time.avg(samples)),
+        m("ttime", c.t_time.avg(samples)),
+        m("conn_rate", u64::from(c.conn_rate.read())),
+        m(
+            "conn_rate_max",
+            u64::from(c.conn_rate_max.load(Ordering::Relaxed)),
+        ),
+        m("conn_tot", l(&c.conn_tot)),
+        m("intercepted", l(&c.intercepted)),
+        m("connect", l(&c.connect)),
+        m("reuse", l(&c.reuse)),
+        m("qtime_max", l(&c.qtime_max)),
+        m("ctime_max", l(&c.ctime_max)),
+        m("rtime_max", l(&c.rtime_max)),
+        m("ttime_max", l(&c.ttime_max)),
+        m("eint", l(&c.internal_errors)),
+    ];
+    // `lastsess` is -1 ("never") when absent.
+    if let Some(t) = c.last_sess_secs() {
+        v.push(m("lastsess", t));
+    }
+    v
+}
+
+fn server_state(s: &Server) -> ServerState {
+    match s.admin_state() {
+        admin_state::DRAIN => ServerState::DRAIN,
+        admin_state::MAINT => ServerState::MAINT,
+        _ => ServerState::READY,
+    }
+}
+
+fn server_snapshot(s: &Server) -> ServerSnapshot {
+    let state = server_state(s);
+    let maxconn = s.maxconn.load(Ordering::Relaxed);
+    let uweight = s.weight.load(Ordering::Relaxed);
+    let mut metrics = counter_metrics(&s.counters);
+    if maxconn > 0 {
+        metrics.push(m("slim", u64::from(maxconn)));
+    }
+    let lastchg = crate::counters::now_ms().saturating_sub(s.last_change.load(Ordering::Relaxed));
+    metrics.extend([
+        m("qcur", 0),
+        m("weight", u64::from(s.eweight())),
+        m("uweight", u64::from(uweight)),
+        m("iweight", u64::from(s.iweight)),
+        m("lastchg", lastchg / 1000),
+        m(
+            "used_conn_cur",
+            u64::from(s.cur_sess.load(Ordering::Relaxed)),
+        ),
+    ]);
+    ServerSnapshot {
+        name: s.name.as_str().into(),
+        id: s.id,
+        state,
+        weight: uweight,
+        cur: s.cur_sess.load(Ordering::Relaxed),
+        maxconn,
+        backup: s.backup,
+        addr: match s.port {
+            Some(port) => SocketAddr::new(s.ip, port).to_string(),
+            None => s.ip.to_string(),
+        }
+        .into(),
+        metrics: metrics.into(),
+        fields: vec![f("status", state.name())].into(),
+    }
+}
+
+fn algo_name(b: crate::config::Balance) -> &'static str {
+    use crate::config::Balance;
+    match b {
+        Balance::RoundRobin => "roundrobin",
+        Balance::StaticRr => "static-rr",
+        Balance::LeastConn => "leastconn",
+        Balance::First => "first",
+        Balance::Source => "source",
+    }
 }
 
 fn proxies_of(state: &State) -> Vec<ProxySnapshot> {
+    let uptime = state.started.elapsed().as_secs();
     state
         .proxies
         .iter()
@@ -138,47 +253,61 @@ fn proxies_of(state: &State) -> Vec<ProxySnapshot> {
             };
             let frontend =
                 p.fe.as_ref()
-                    .map(|fe| counter_metrics(&fe.counters))
+                    .map(|fe| {
+                        let mut v = counter_metrics(&fe.counters);
+                        v.push(m("slim", u64::from(fe.maxconn.load(Ordering::Relaxed))));
+                        v.push(m("rate_lim", 0));
+                        v
+                    })
                     .unwrap_or_default();
+            let mut fields = vec![f(
+                "status",
+                if state.is_stopping() { "STOP" } else { "OPEN" },
+            )];
             let (backend, servers) = match &p.be {
                 Some(be) => {
                     let mut metrics = counter_metrics(&be.counters);
-                    metrics.push(m("qcur", u64::from(be.queued.load(Ordering::Relaxed))));
-                    metrics.push(m("act", u64::from(be.usable_count())));
-                    let servers = be
+                    let active = be.servers.iter().filter(|s| !s.backup);
+                    let act_up = active.clone().filter(|s| s.eweight() > 0).count();
+                    let weight: u64 = if act_up > 0 {
+                        active.map(|s| u64::from(s.eweight())).sum()
+                    } else {
+                        be.servers
+                            .iter()
+                            .filter(|s| s.backup)
+                            .map(|s| u64::from(s.eweight()))
+                            .sum()
+                    };
+                    let usable = |s: &&Server| !s.in_maint();
+                    let uweight: u64 = be
                         .servers
                         .iter()
-                        .map(|s| {
-                            let state = if s.disabled {
-                                ServerState::MAINT
-                            } else {
-                                ServerState::READY
-                            };
-                            let maxconn = s.maxconn.load(Ordering::Relaxed);
-                            let mut metrics = counter_metrics(&s.counters);
-                            metrics.push(m("slim", u64::from(maxconn)));
-                            ServerSnapshot {
-                                name: s.name.as_str().into(),
-                                id: s.id,
-                                state,
-                                weight: s.weight.load(Ordering::Relaxed),
-                                cur: s.cur_sess.load(Ordering::Relaxed),
-                                maxconn,
-                                backup: s.backup,
-                                addr: match s.port {
-                                    Some(port) => SocketAddr::new(s.ip, port).to_string(),
-                                    None => s.ip.to_string(),
-                                }
-                                .into(),
-                                metrics: metrics.into(),
-                                fields: vec![Field {
-                                    name: RStr::from_str("status"),
-                                    value: state.name().into(),
-                                }]
-                                .into(),
-                            }
-                        })
-                        .collect::<Vec<_>>();
+                        .filter(usable)
+                        .map(|s| u64::from(s.weight.load(Ordering::Relaxed)))
+                        .sum();
+                    metrics.extend([
+                        m("qcur", u64::from(be.queued.load(Ordering::Relaxed))),
+                        m("qmax", u64::from(be.queued_max.load(Ordering::Relaxed))),
+                        m("weight", weight),
+                        m("uweight", uweight),
+                        m(
+                            "act",
+                            be.servers
+                                .iter()
+                                .filter(|s| !s.backup && s.eweight() > 0)
+                                .count() as u64,
+                        ),
+                        m(
+                            "bck",
+                            be.servers
+                                .iter()
+                                .filter(|s| s.backup && s.eweight() > 0)
+                                .count() as u64,
+                        ),
+                        m("lastchg", uptime),
+                    ]);
+                    fields.push(f("algo", algo_name(be.balance)));
+                    let servers = be.servers.iter().map(server_snapshot).collect::<Vec<_>>();
                     (metrics, servers)
                 }
                 None => (Vec::new(), Vec::new()),
@@ -191,7 +320,7 @@ fn proxies_of(state: &State) -> Vec<ProxySnapshot> {
                 frontend: frontend.into(),
                 backend: backend.into(),
                 servers: servers.into(),
-                fields: RVec::new(),
+                fields: fields.into(),
             }
         })
         .collect()
@@ -203,9 +332,91 @@ extern "C" fn host_proxies() -> RVec<ProxySnapshot> {
     })
 }
 
+fn si_snapshot(si: &LiveSi) -> SiSnapshot {
+    SiSnapshot {
+        state: RStr::from_str(si.state().name()),
+        endpoint: RStr::from_str(si.endp_name()),
+        flags: si.flags.load(Ordering::Relaxed),
+    }
+}
+
+fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Tcp => "tcp",
+        Mode::Http => "http",
+    }
+}
+
+fn sessions_of(state: &State) -> Vec<StreamSnapshot> {
+    live::all()
+        .into_iter()
+        .map(|l| {
+            let fe = state.proxies.get(l.info.fe);
+            let be = l.backend().and_then(|i| state.proxies.get(i));
+            let srv = l.server().and_then(|i| {
+                be.and_then(|b| b.be.as_ref())
+                    .and_then(|b| b.servers.get(i))
+            });
+            let mut date = String::new();
+            crate::log::date::write_log_date_micros(l.accept_date, &mut date);
+            let mut fields = vec![
+                f("ptr", format!("{}", l.ptr())),
+                f("proto", l.info.proto),
+                f("local_addr", l.info.local.as_str()),
+                f("listener_id", l.info.listener_id.to_string()),
+                f("accept_date", date),
+                f("flags", l.flags.load(Ordering::Relaxed).to_string()),
+            ];
+            match fe {
+                Some(p) => {
+                    fields.push(f("fe_id", p.cfg.id.to_string()));
+                    fields.push(f("fe_mode", mode_name(p.mode)));
+                }
+                None => {
+                    fields.push(f("fe_id", "0"));
+                    fields.push(f("fe_mode", "tcp"));
+                }
+            }
+            if let Some(b) = be {
+                fields.push(f("be_id", b.cfg.id.to_string()));
+                fields.push(f("be_mode", mode_name(b.mode)));
+            }
+            if let Some(s) = srv {
+                fields.push(f("server", s.name.as_str()));
+                fields.push(f("srv_id", s.id.to_string()));
+                let addr = match s.port {
+                    Some(port) => SocketAddr::new(s.ip, port).to_string(),
+                    None => s.ip.to_string(),
+                };
+                fields.push(f("srv_addr", addr));
+            }
+            for (i, si) in l.si.iter().enumerate() {
+                let (p, fd, et) = match i {
+                    0 => ("endp0_ptr", "fd0", "et0"),
+                    _ => ("endp1_ptr", "fd1", "et1"),
+                };
+                fields.push(f(p, si.ptr.load(Ordering::Relaxed).to_string()));
+                fields.push(f(fd, si.fd.load(Ordering::Relaxed).to_string()));
+                fields.push(f(et, si.err_type.load(Ordering::Relaxed).to_string()));
+            }
+            StreamSnapshot {
+                id: l.id,
+                frontend: fe.map_or("GLOBAL", |p| p.name.as_str()).into(),
+                backend: be.map_or("", |p| p.name.as_str()).into(),
+                client_addr: l.info.src.as_str().into(),
+                age_ms: l.accept.elapsed().as_millis() as u64,
+                client: si_snapshot(&l.si[0]),
+                server: si_snapshot(&l.si[1]),
+                fields: fields.into(),
+            }
+        })
+        .collect()
+}
+
 extern "C" fn host_sessions() -> RVec<StreamSnapshot> {
-    // NOTE(applet): the core keeps no list of live streams yet.
-    RVec::new()
+    contain("sessions", RVec::new(), || {
+        state().map(|s| sessions_of(&s).into()).unwrap_or_default()
+    })
 }
 
 fn pools_of(state: &State) -> Vec<PoolSnapshot> {
@@ -236,28 +447,203 @@ extern "C" fn host_pools() -> RVec<PoolSnapshot> {
     })
 }
 
+/// The soft `RLIMIT_NOFILE`, read from `/proc/self/limits`.
+fn ulimit_n() -> u64 {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).map(str::to_string))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn info_of(state: &State) -> ProcessSnapshot {
+    let g = &state.global;
+    let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let pools = pools_of(state);
+    let alloc: u64 = pools.iter().map(|p| p.allocated * p.obj_size).sum();
+    let used: u64 = pools.iter().map(|p| p.used * p.obj_size).sum();
+    let failed: u64 = pools.iter().map(|p| p.failed).sum();
+    let uptime = state.started.elapsed().as_secs();
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .saturating_sub(uptime);
+    let fes = state.proxies.iter().filter_map(|p| p.fe.as_ref());
+    let bytes_out: u64 = fes.map(|f| l(&f.counters.bytes_out)).sum();
+    let listeners: u64 = state
+        .config
+        .proxies
+        .iter()
+        .map(|p| p.binds.iter().map(|b| b.addrs.len() as u64).sum::<u64>())
+        .sum::<u64>()
+        + u64::from(state.cli_listeners.load(Ordering::Relaxed));
+    let cur = u64::from(g.cur.load(Ordering::Relaxed));
+    let streams = live::all().len() as u64;
+    let node = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let ulimit = ulimit_n();
+    ProcessSnapshot {
+        metrics: vec![
+            m("Nbthread", state.config.global.nbthread.max(1) as u64),
+            m("Pid", u64::from(std::process::id())),
+            m("Uptime_sec", uptime),
+            m("PoolAlloc_bytes", alloc),
+            m("PoolUsed_bytes", used),
+            m("PoolFailed", failed),
+            m("Ulimit-n", ulimit),
+            m("Maxsock", ulimit),
+            m("Maxconn", u64::from(state.maxconn.load(Ordering::Relaxed))),
+            m("Hard_maxconn", u64::from(state.hard_maxconn)),
+            m("CurrConns", cur),
+            m("CumConns", l(&g.total)),
+            m("CumReq", l(&g.req_tot)),
+            m("ConnRate", u64::from(g.conn_rate.read())),
+            m(
+                "MaxConnRate",
+                u64::from(g.conn_rate_max.load(Ordering::Relaxed)),
+            ),
+            m("SessRate", u64::from(g.sess_rate.read())),
+            m(
+                "MaxSessRate",
+                u64::from(g.sess_rate_max.load(Ordering::Relaxed)),
+            ),
+            m("Tasks", streams + listeners),
+            m("Run_queue", 0),
+            m("Idle_pct", 100),
+            m("Stopping", u64::from(state.is_stopping())),
+            m("Jobs", cur + listeners),
+            m("Listeners", listeners),
+            m("TotalBytesOut", bytes_out),
+            m("Start_time_sec", start),
+        ]
+        .into(),
+        fields: vec![
+            f("Name", "HAProxy"),
+            f("Version", crate::VERSION),
+            f("Release_date", ""),
+            f("node", node),
+        ]
+        .into(),
+    }
+}
+
+extern "C" fn host_info() -> ProcessSnapshot {
+    contain("info", ProcessSnapshot::default(), || {
+        state().map(|s| info_of(&s)).unwrap_or_default()
+    })
+}
+
+fn find_server<'a>(state: &'a State, cmd: &AdminCmd) -> Result<(&'a Proxy, &'a Server), String> {
+    let p = state
+        .backend_index(&cmd.proxy)
+        .map(|i| &state.proxies[i])
+        .ok_or_else(|| "No such backend.\n".to_string())?;
+    let be =
+        p.be.as_ref()
+            .ok_or_else(|| "No such backend.\n".to_string())?;
+    let srv = be
+        .servers
+        .iter()
+        .find(|s| s.name == cmd.server.as_str())
+        .ok_or_else(|| "No such server.\n".to_string())?;
+    Ok((p, srv))
+}
+
 fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
     match cmd.op {
         AdminOp::SET_SERVER_WEIGHT => {
-            let be = state
-                .backend_index(&cmd.proxy)
-                .and_then(|i| state.proxies[i].be.as_ref())
-                .ok_or_else(|| format!("No such backend '{}'.", cmd.proxy))?;
-            let srv = be
-                .servers
-                .iter()
-                .find(|s| s.name == cmd.server.as_str())
-                .ok_or_else(|| format!("No such server '{}'.", cmd.server))?;
+            let (p, srv) = find_server(state, cmd)?;
             if cmd.value > MAX_WEIGHT {
-                return Err(format!("Weight must be between 0 and {MAX_WEIGHT}."));
+                return Err("Absolute weight can only be between 0 and 256 inclusive.\n".into());
+            }
+            let static_lb =
+                p.be.as_ref()
+                    .is_some_and(|b| b.balance == crate::config::Balance::StaticRr);
+            if static_lb && cmd.value != 0 && cmd.value != u64::from(srv.iweight) {
+                return Err("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n".into());
             }
             srv.weight.store(cmd.value as u32, Ordering::Relaxed);
             Ok(String::new())
         }
-        AdminOp::SET_SERVER_STATE | AdminOp::CLEAR_COUNTERS | AdminOp::SHUTDOWN_STREAM => {
-            Err("not yet".to_string())
+        AdminOp::SET_SERVER_STATE => {
+            let (_, srv) = find_server(state, cmd)?;
+            let st = match ServerState(cmd.value as u8) {
+                ServerState::READY => admin_state::READY,
+                ServerState::DRAIN => admin_state::DRAIN,
+                ServerState::MAINT => admin_state::MAINT,
+                other => return Err(format!("unsupported server state {}\n", other.0)),
+            };
+            srv.set_admin(st);
+            Ok(String::new())
         }
-        AdminOp(other) => Err(format!("unknown admin operation {other}")),
+        AdminOp::SET_SERVER_MAXCONN => {
+            let (_, srv) = find_server(state, cmd)?;
+            let v = (cmd.value as i64).clamp(0, i64::from(u32::MAX)) as u32;
+            srv.maxconn.store(v, Ordering::Relaxed);
+            Ok(String::new())
+        }
+        AdminOp::SET_FRONTEND_MAXCONN => {
+            let fe = state
+                .proxies
+                .iter()
+                .find(|p| p.name == cmd.proxy.as_str())
+                .and_then(|p| p.fe.as_ref())
+                .ok_or_else(|| "No such frontend.\n".to_string())?;
+            let new = cmd.value.min(u64::from(u32::MAX)) as u32;
+            let old = fe.maxconn.swap(new, Ordering::Relaxed);
+            if let Some(sem) = &fe.limit {
+                crate::state::resize_limit(sem, old, new);
+            }
+            Ok(String::new())
+        }
+        AdminOp::SET_GLOBAL_MAXCONN => {
+            let new = cmd.value.min(u64::from(state.hard_maxconn)) as u32;
+            let old = state.maxconn.swap(new, Ordering::Relaxed);
+            if let Some(sem) = &state.global_limit {
+                crate::state::resize_limit(sem, old, new);
+            }
+            Ok(String::new())
+        }
+        AdminOp::CLEAR_COUNTERS => {
+            let all = cmd.value != 0;
+            state.global.clear(all);
+            for p in &state.proxies {
+                if let Some(fe) = &p.fe {
+                    fe.counters.clear(all);
+                }
+                if let Some(be) = &p.be {
+                    be.counters.clear(all);
+                    be.queued_max
+                        .store(be.queued.load(Ordering::Relaxed), Ordering::Relaxed);
+                    for s in &be.servers {
+                        s.counters.clear(all);
+                    }
+                }
+            }
+            Ok(String::new())
+        }
+        AdminOp::SHUTDOWN_STREAM => match live::by_ptr(cmd.value) {
+            Some(l) => {
+                l.kill();
+                Ok(String::new())
+            }
+            None => Err("No such session (use 'show sess').\n".into()),
+        },
+        AdminOp::SHUTDOWN_SERVER_SESSIONS => {
+            let (p, srv) = find_server(state, cmd)?;
+            for l in live::all() {
+                if l.backend() == Some(p.idx) && l.server() == Some(srv.idx) {
+                    l.kill();
+                }
+            }
+            Ok(String::new())
+        }
+        AdminOp(other) => Err(format!("unknown admin operation {other}\n")),
     }
 }
 

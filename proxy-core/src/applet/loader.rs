@@ -29,6 +29,8 @@ pub struct Service {
 /// A loaded, checked applet library.
 pub struct LoadedLib {
     path: PathBuf,
+    /// `path` as text, made once: every instance names its library.
+    path_display: String,
     module: AppletLib_Ref,
     name: String,
     version: String,
@@ -52,6 +54,11 @@ impl LoadedLib {
     /// The file it was loaded from (as given, not canonicalised).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file, as text (for messages).
+    pub fn path_display(&self) -> &str {
+        &self.path_display
     }
 
     /// The library's own name.
@@ -282,6 +289,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<LoadedLib, LoadError> {
         .collect();
     Ok(LoadedLib {
         path: path.to_path_buf(),
+        path_display: path.display().to_string(),
         module,
         name: module.name().as_str().to_string(),
         version: module.version().as_str().to_string(),

@@ -63,7 +63,7 @@ impl LbState {
         let mut best: Option<usize> = None;
         for &i in usable {
             let s = &servers[i];
-            let w = i64::from(s.weight.load(Ordering::Relaxed));
+            let w = i64::from(s.eweight());
             if w == 0 || !has_room(s) {
                 continue;
             }
@@ -85,7 +85,7 @@ impl LbState {
         for k in 0..n {
             let i = usable[(self.next + k) % n];
             let s = &servers[i];
-            let w = u64::from(s.weight.load(Ordering::Relaxed));
+            let w = u64::from(s.eweight());
             if w == 0 || !has_room(s) {
                 continue;
             }
@@ -109,7 +109,7 @@ impl LbState {
 fn pick_by_hash(servers: &[Server], usable: &[usize], client: Option<IpAddr>) -> Option<usize> {
     let total: u64 = usable
         .iter()
-        .map(|&i| u64::from(servers[i].weight.load(Ordering::Relaxed)))
+        .map(|&i| u64::from(servers[i].eweight()))
         .sum();
     if total == 0 {
         return None;
@@ -127,7 +127,7 @@ fn pick_by_hash(servers: &[Server], usable: &[usize], client: Option<IpAddr>) ->
     };
     let mut slot = u64::from(h) % total;
     for &i in usable {
-        let w = u64::from(servers[i].weight.load(Ordering::Relaxed));
+        let w = u64::from(servers[i].eweight());
         if slot < w {
             // The hashed server is full: the stream queues rather than
             // breaking the mapping.

@@ -11,7 +11,7 @@ pub mod lb;
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
 
 use tokio::sync::oneshot;
@@ -19,6 +19,16 @@ use tokio::sync::oneshot;
 use crate::config::{Balance, ProxyConfig, ServerConfig};
 use crate::counters::Counters;
 use lb::LbState;
+
+/// A server's administrative state (`set server ... state`).
+pub mod admin_state {
+    /// Takes traffic.
+    pub const READY: u8 = 0;
+    /// Keeps its streams, takes no new ones (effective weight 0).
+    pub const DRAIN: u8 = 1;
+    /// Maintenance: never selected.
+    pub const MAINT: u8 = 2;
+}
 
 /// A server of a backend.
 #[derive(Debug)]
@@ -30,8 +40,15 @@ pub struct Server {
     pub port: Option<u16>,
     pub source: Option<SocketAddr>,
     pub backup: bool,
+    /// `disabled` in the configuration (starts in maintenance).
     pub disabled: bool,
-    /// Current weight (changeable at run time).
+    /// [`admin_state`]: ready, drain or maintenance.
+    pub admin: AtomicU8,
+    /// When the state last changed ([`crate::counters::now_ms`]).
+    pub last_change: AtomicU64,
+    /// The configured weight (`iweight`).
+    pub iweight: u32,
+    /// Current user weight (changeable at run time).
     pub weight: AtomicU32,
     /// Slot limit, 0 = none.
     pub maxconn: AtomicU32,
@@ -51,11 +68,46 @@ impl Server {
             source: c.source.map(|s| SocketAddr::new(s.ip, s.port)),
             backup: c.backup,
             disabled: c.disabled,
+            admin: AtomicU8::new(if c.disabled {
+                admin_state::MAINT
+            } else {
+                admin_state::READY
+            }),
+            last_change: AtomicU64::new(crate::counters::now_ms()),
+            iweight: c.weight,
             weight: AtomicU32::new(c.weight),
             maxconn: AtomicU32::new(c.maxconn),
             cur_sess: AtomicU32::new(0),
             counters: Counters::default(),
         }
+    }
+
+    pub fn admin_state(&self) -> u8 {
+        self.admin.load(Ordering::Relaxed)
+    }
+
+    /// In maintenance: never selected.
+    pub fn in_maint(&self) -> bool {
+        self.admin_state() == admin_state::MAINT
+    }
+
+    /// The weight load balancing uses for new traffic: the user weight,
+    /// 0 while draining or in maintenance.
+    pub fn eweight(&self) -> u32 {
+        match self.admin_state() {
+            admin_state::READY => self.weight.load(Ordering::Relaxed),
+            _ => 0,
+        }
+    }
+
+    /// Changes the administrative state; returns whether it changed.
+    pub fn set_admin(&self, state: u8) -> bool {
+        let old = self.admin.swap(state, Ordering::Relaxed);
+        if old != state {
+            self.last_change
+                .store(crate::counters::now_ms(), Ordering::Relaxed);
+        }
+        old != state
     }
 
     /// The address to connect to; a server without a port takes the port
@@ -75,6 +127,9 @@ impl Server {
             source: None,
             backup: false,
             disabled: false,
+            admin: AtomicU8::new(admin_state::READY),
+            last_change: AtomicU64::new(0),
+            iweight: weight,
             weight: AtomicU32::new(weight),
             maxconn: AtomicU32::new(maxconn),
             cur_sess: AtomicU32::new(0),
@@ -127,6 +182,8 @@ pub struct Backend {
     /// Streams waiting in the queue (mirrors `queue.len()` for lock-free reads).
     pub queued: AtomicU32,
     pub queued_total: AtomicU64,
+    /// Highest `queued` seen (`qmax`).
+    pub queued_max: AtomicU32,
     shared: Mutex<Shared>,
 }
 
@@ -145,6 +202,7 @@ impl Backend {
             counters: Counters::default(),
             queued: AtomicU32::new(0),
             queued_total: AtomicU64::new(0),
+            queued_max: AtomicU32::new(0),
             shared: Mutex::new(Shared {
                 lb: LbState::new(servers.len()),
                 queue: VecDeque::new(),
@@ -163,7 +221,7 @@ impl Backend {
     /// The candidates: active servers that are enabled, or, when there is
     /// none, the first backup (HAProxy's default without `allbackups`).
     fn usable(&self) -> Vec<usize> {
-        let live = |s: &&Server| !s.disabled;
+        let live = |s: &&Server| !s.in_maint();
         let active: Vec<usize> = self
             .servers
             .iter()
@@ -184,19 +242,13 @@ impl Backend {
 
     /// Servers that may take traffic (enabled, weight above 0), for `nbsrv`.
     pub fn usable_count(&self) -> u32 {
-        self.servers
-            .iter()
-            .filter(|s| !s.disabled && s.weight.load(Ordering::Relaxed) > 0)
-            .count() as u32
+        self.servers.iter().filter(|s| s.eweight() > 0).count() as u32
     }
 
     /// Chooses a server and takes a slot on it, or queues the caller.
     pub fn assign(&self, client: Option<IpAddr>) -> Assignment {
         let usable = self.usable();
-        if usable
-            .iter()
-            .all(|&i| self.servers[i].weight.load(Ordering::Relaxed) == 0)
-        {
+        if usable.iter().all(|&i| self.servers[i].eweight() == 0) {
             return Assignment::NoServer;
         }
         let mut sh = self.lock();
@@ -217,7 +269,8 @@ impl Backend {
                 sh.next_ticket += 1;
                 let position = sh.queue.len() as u32;
                 sh.queue.push_back(Waiter { id, tx });
-                self.queued.fetch_add(1, Ordering::Relaxed);
+                let q = self.queued.fetch_add(1, Ordering::Relaxed) + 1;
+                self.queued_max.fetch_max(q, Ordering::Relaxed);
                 self.queued_total.fetch_add(1, Ordering::Relaxed);
                 Assignment::Queued(QueueTicket { id, position, rx })
             }
@@ -268,6 +321,7 @@ mod tests {
             counters: Counters::default(),
             queued: AtomicU32::new(0),
             queued_total: AtomicU64::new(0),
+            queued_max: AtomicU32::new(0),
             shared: Mutex::new(Shared {
                 lb: LbState::new(n),
                 queue: VecDeque::new(),
@@ -326,8 +380,8 @@ mod tests {
 
     #[test]
     fn disabled_servers_leave_no_server() {
-        let mut b = backend(0, 1);
-        b.servers[0].disabled = true;
+        let b = backend(0, 1);
+        b.servers[0].set_admin(admin_state::MAINT);
         assert!(matches!(b.assign(None), Assignment::NoServer));
     }
 }

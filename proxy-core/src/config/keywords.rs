@@ -310,6 +310,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     gl("pidfile", g::pidfile),
     gl("localpeer", g::localpeer),
     gl("applet-load", g::applet_load),
+    gl("stats", g::stats),
     gl("daemon", g::daemon),
     gl("tune.bufsize", g::tune_bufsize),
     gl("tune.maxrewrite", g::tune_maxrewrite),
@@ -344,6 +345,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("http-reuse", D | B | L, F, hm::http_reuse),
     px("monitor-uri", D | F | L, B, hm::monitor_uri),
     px("capture", D | F | L, B, hm::capture),
+    px("stats", D | F | B | L, 0, hm::stats),
 ];
 
 /// Section keywords, also offered as suggestions for typos.

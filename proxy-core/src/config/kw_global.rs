@@ -3,9 +3,11 @@
 
 use std::path::PathBuf;
 
+use super::addr::parse_bind_addrs;
 use super::keywords::{Ctx, KwResult};
 use super::logtarget::{parse_log, LogLine};
-use super::model::Global;
+use super::model::{Global, StatsSocket};
+use super::units::parse_time;
 
 /// HAProxy's `MAX_THREADS` on 64-bit builds.
 pub(super) const MAX_THREADS: usize = 64;
@@ -62,6 +64,83 @@ pub(super) fn pidfile(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
     }
     g.pidfile = Some(PathBuf::from(path));
     Ok(())
+}
+
+/// `stats socket <addr> [mode M] [level L] ...`, `stats timeout <t>`,
+/// `stats maxconn <n>`.
+pub(super) fn stats(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    match ctx.arg(1).unwrap_or("") {
+        "socket" => {
+            let spec = ctx.arg(2).ok_or(
+                "'stats socket' in global section expects an address or a path to a UNIX socket",
+            )?;
+            let mut addrs = parse_bind_addrs(spec)
+                .map_err(|e| format!("'stats socket' : {e}"))?;
+            if addrs.len() != 1 {
+                return Err(format!("'stats socket' : '{spec}' must be exactly one address."));
+            }
+            let mut sock = StatsSocket {
+                addr: addrs.remove(0),
+                mode: None,
+                level: "operator".to_string(),
+                loc: ctx.loc.clone(),
+            };
+            let mut i = 3;
+            while let Some(kw) = ctx.arg(i) {
+                let val = ctx.arg(i + 1);
+                match kw {
+                    "mode" => {
+                        let v = val.ok_or("'stats socket' : 'mode' : missing mode (octal integer expected)")?;
+                        sock.mode = Some(u32::from_str_radix(v, 8).map_err(|_| {
+                            format!("'stats socket' : 'mode' : invalid mode '{v}' (octal integer expected)")
+                        })?);
+                    }
+                    "level" => {
+                        let v = val.unwrap_or("");
+                        if !matches!(v, "user" | "operator" | "admin") {
+                            return Err(format!(
+                                "'stats socket' : 'level' only supports 'user', 'operator', and 'admin' (got '{v}')."
+                            ));
+                        }
+                        sock.level = v.to_string();
+                    }
+                    // Accepted and without effect here: the socket keeps
+                    // the proxy's owner; no seamless reload, no severity.
+                    "name" | "expose-fd" | "severity-output" | "user" | "group" | "uid"
+                    | "gid" => {
+                        val.ok_or_else(|| format!("'stats socket' : '{kw}' : missing value"))?;
+                    }
+                    k => return Err(format!("'stats socket' : unknown keyword '{k}'.")),
+                }
+                i += 2;
+            }
+            g.stats_sockets.push(sock);
+            Ok(())
+        }
+        "timeout" => {
+            ctx.max_args(2)?;
+            let v = ctx.arg(2).ok_or("'stats timeout' expects a time value")?;
+            let t = parse_time(v).map_err(|e| format!("'stats timeout' : {e}"))?;
+            if t.is_zero() {
+                return Err("'stats timeout' expects a positive value".into());
+            }
+            g.stats_timeout = t;
+            Ok(())
+        }
+        "maxconn" => {
+            ctx.max_args(2)?;
+            g.stats_maxconn = ctx
+                .arg(2)
+                .and_then(|a| a.parse::<u32>().ok())
+                .filter(|n| *n > 0)
+                .ok_or("'stats maxconn' expects a positive integer")?;
+            Ok(())
+        }
+        "bind-process" => Ok(()),
+        other => Err(format!(
+            "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '{other}')."
+        )),
+    }
 }
 
 /// `applet-load <path.so>`: one more applet library to load at start-up.
@@ -232,5 +311,37 @@ global
             c.warnings,
             ["config : parsing [t.cfg:3] : 'pidfile' already specified. Continuing."]
         );
+    }
+
+    #[test]
+    fn stats_socket_timeout_maxconn() {
+        use crate::config::BindAddr;
+        use std::time::Duration;
+        let g = ok("global\n stats socket /run/a.sock mode 660 level admin\n \
+                    stats socket ipv4@127.0.0.1:9999\n stats timeout 2m\n stats maxconn 3\n")
+        .global;
+        assert_eq!(g.stats_sockets.len(), 2);
+        assert_eq!(
+            g.stats_sockets[0].addr,
+            BindAddr::Unix(PathBuf::from("/run/a.sock"))
+        );
+        assert_eq!(
+            (g.stats_sockets[0].mode, g.stats_sockets[0].level.as_str()),
+            (Some(0o660), "admin")
+        );
+        assert_eq!(g.stats_sockets[1].level, "operator");
+        assert_eq!(
+            (g.stats_timeout, g.stats_maxconn),
+            (Duration::from_secs(120), 3)
+        );
+        let d = ok("global\n").global;
+        assert_eq!(
+            (d.stats_timeout, d.stats_maxconn),
+            (Duration::from_secs(10), 10)
+        );
+        assert!(error("global\n stats socket /x level root\n").contains("'level' only supports"));
+        assert!(error("global\n stats socket /x bogus 1\n").contains("unknown keyword 'bogus'"));
+        assert!(error("global\n stats maxconn 0\n").contains("positive integer"));
+        assert!(error("global\n stats foo\n").contains("'stats' only supports"));
     }
 }

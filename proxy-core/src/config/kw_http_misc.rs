@@ -2,6 +2,7 @@
 //! `capture` (rows in [`super::keywords::KEYWORDS`]).
 
 use super::keywords::{Ctx, KwResult, ProxyState, SectionKind};
+use super::kw_acl::{parse_cond, RuleSet};
 use super::kw_reply::{check_raw_response, read_file};
 use super::model_http::{Capture, HttpReuse};
 
@@ -92,6 +93,91 @@ pub(super) fn capture(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     } else {
         st.cfg.http.capture_response.push(cap);
     }
+    Ok(())
+}
+
+/// `stats enable|uri|realm|auth|refresh|admin|hide-version|show-legends|
+/// scope|show-node|show-desc|disable`: the HTTP stats page. Any of them
+/// but `disable` enables the page (as in HAProxy).
+pub(super) fn stats(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    let sub = ctx.arg(1).unwrap_or("").to_string();
+    if sub == "disable" {
+        ctx.max_args(1)?;
+        st.cfg.http.stats = None;
+        return Ok(());
+    }
+    let mut cfg = st.cfg.http.stats.clone().unwrap_or_default();
+    let text = |ctx: &Ctx<'_>, what: &str| -> Result<String, String> {
+        ctx.arg(2)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| format!("'stats {sub}' requires {what}."))
+    };
+    match sub.as_str() {
+        "enable" => ctx.max_args(1)?,
+        "uri" => {
+            ctx.max_args(2)?;
+            cfg.uri = text(ctx, "an URI prefix")?;
+        }
+        "realm" => {
+            ctx.max_args(2)?;
+            cfg.realm = Some(text(ctx, "a realm")?);
+        }
+        "auth" => {
+            ctx.max_args(2)?;
+            let a = text(ctx, "a user:password")?;
+            if !a.contains(':') {
+                return Err("'stats auth' expects <user>:<password> in argument.".into());
+            }
+            cfg.auth.push(a);
+        }
+        "refresh" => {
+            ctx.max_args(2)?;
+            let t = super::units::parse_time(&text(ctx, "a delay in seconds")?)
+                .map_err(|e| format!("'stats refresh' : {e}"))?;
+            cfg.refresh = Some(t.as_secs() as u32);
+        }
+        "admin" => {
+            if !matches!(ctx.arg(2), Some("if" | "unless")) {
+                return Err("'stats admin' requires either 'if' or 'unless' followed by a condition.".into());
+            }
+            let words: Vec<String> = ctx.args[2..].to_vec();
+            let cond = parse_cond(st, ctx, &words, RuleSet::HttpRequest)
+                .map_err(|e| format!("'stats admin' : error in condition: {e}"))?;
+            if let Some(c) = cond {
+                cfg.admin.push(c);
+            }
+        }
+        "hide-version" => {
+            ctx.max_args(1)?;
+            cfg.hide_version = true;
+        }
+        "show-legends" => {
+            ctx.max_args(1)?;
+            cfg.show_legends = true;
+        }
+        "scope" => {
+            ctx.max_args(2)?;
+            cfg.scope.push(text(ctx, "a proxy name")?);
+        }
+        "show-node" => {
+            ctx.max_args(2)?;
+            cfg.show_node = Some(ctx.arg(2).unwrap_or("").to_string());
+        }
+        "show-desc" => {
+            cfg.show_desc = Some(ctx.args[2..].join(" "));
+        }
+        "socket" | "timeout" | "maxconn" | "bind-process" => {
+            return Err(format!("'stats {sub}' is only allowed in 'global' section"))
+        }
+        other => {
+            return Err(format!(
+                "'stats' expects 'admin', 'auth', 'enable', 'hide-version', 'realm', 'refresh', \
+                 'scope', 'show-desc', 'show-legends', 'show-node', 'disable' or 'uri' (got '{other}')."
+            ))
+        }
+    }
+    st.cfg.http.stats = Some(cfg);
     Ok(())
 }
 
@@ -211,5 +297,37 @@ mod tests {
             error("defaults\n capture request header Host len 1\n"),
             "parsing [t.cfg:2] : 'capture request' not allowed in 'defaults' section."
         );
+    }
+
+    #[test]
+    fn stats_page_keywords() {
+        let c = ok(
+            "frontend fe\n bind :8080\n stats enable\n stats uri /s\n stats auth a:b\n \
+                    stats auth c:d\n stats realm R\n stats refresh 10s\n stats admin if TRUE\n \
+                    stats hide-version\n stats show-legends\n stats scope .\n",
+        );
+        let sc = c.proxies[0].http.stats.clone().unwrap();
+        assert_eq!(
+            (sc.uri.as_str(), sc.auth.len(), sc.realm.as_deref()),
+            ("/s", 2, Some("R"))
+        );
+        assert_eq!(
+            (sc.refresh, sc.admin.len(), sc.scope.len()),
+            (Some(10), 1, 1)
+        );
+        assert!(sc.hide_version && sc.show_legends);
+        let d = ok("frontend fe\n bind :8080\n stats enable\n");
+        assert_eq!(
+            d.proxies[0].http.stats.as_ref().unwrap().uri,
+            "/haproxy?stats"
+        );
+        assert!(ok("frontend fe\n bind :8080\n").proxies[0]
+            .http
+            .stats
+            .is_none());
+        assert!(error("frontend fe\n stats auth nocolon\n").contains("<user>:<password>"));
+        assert!(error("frontend fe\n stats admin\n").contains("'if' or 'unless'"));
+        assert!(error("frontend fe\n stats socket /x\n").contains("only allowed in 'global'"));
+        assert!(error("frontend fe\n stats bogus\n").contains("'stats' expects"));
     }
 }

@@ -64,6 +64,23 @@ pub struct Global {
     pub fail_alloc: u32,
     /// `tune.conn-pool-max <n>`: cap on live connection objects.
     pub conn_pool_max: Option<usize>,
+    /// `stats socket` lines, in order.
+    pub stats_sockets: Vec<StatsSocket>,
+    /// `stats timeout`: idle limit of a CLI connection (default 10 s).
+    pub stats_timeout: Duration,
+    /// `stats maxconn`: concurrent CLI connections (default 10).
+    pub stats_maxconn: u32,
+}
+
+/// One `stats socket` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatsSocket {
+    pub addr: BindAddr,
+    /// `mode <octal>` of a unix socket file.
+    pub mode: Option<u32>,
+    /// `level user|operator|admin` (default `operator`).
+    pub level: String,
+    pub loc: Location,
 }
 
 impl Default for Global {
@@ -80,6 +97,9 @@ impl Default for Global {
             maxrewrite: 1024,
             fail_alloc: 0,
             conn_pool_max: None,
+            stats_sockets: Vec::new(),
+            stats_timeout: Duration::from_secs(10),
+            stats_maxconn: 10,
         }
     }
 }

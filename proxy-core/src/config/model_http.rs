@@ -217,6 +217,48 @@ pub struct HttpConfig {
     pub capture_request: Vec<Capture>,
     /// `capture response header`.
     pub capture_response: Vec<Capture>,
+    /// The HTTP stats page (`stats enable|uri|auth|...`), when enabled.
+    pub stats: Option<StatsConfig>,
+}
+
+/// The `stats` keywords of a proxy: the stats page it serves.
+#[derive(Clone, Debug)]
+pub struct StatsConfig {
+    /// `stats uri`: the path prefix that selects the page.
+    pub uri: String,
+    /// `stats realm` (basic auth realm).
+    pub realm: Option<String>,
+    /// `stats auth user:pass`, every one accepted.
+    pub auth: Vec<String>,
+    /// `stats refresh` in seconds.
+    pub refresh: Option<u32>,
+    /// `stats admin if|unless <cond>`: the page's admin form is enabled
+    /// for requests matching one of these.
+    pub admin: Vec<Condition>,
+    pub hide_version: bool,
+    pub show_legends: bool,
+    /// `stats scope <name>`: only these proxies (`.` = this one).
+    pub scope: Vec<String>,
+    /// `stats show-node [name]`, `stats show-desc [text]`.
+    pub show_node: Option<String>,
+    pub show_desc: Option<String>,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig {
+            uri: "/haproxy?stats".to_string(),
+            realm: None,
+            auth: Vec::new(),
+            refresh: None,
+            admin: Vec::new(),
+            hide_version: false,
+            show_legends: false,
+            scope: Vec::new(),
+            show_node: None,
+            show_desc: None,
+        }
+    }
 }
 
 impl HttpConfig {

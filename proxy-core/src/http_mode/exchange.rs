@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use super::body::{Activity, BodyError, BodyFwd};
 use super::recvbuf::{RecvBuf, SendQueue};
-use super::side::SideIo;
 use super::request::{Denied, OwnedEdit};
+use super::side::SideIo;
 use crate::config::model_http::Capture;
 use crate::connection::Transport;
 use crate::http::connection_header::plan_response;

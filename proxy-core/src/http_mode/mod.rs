@@ -51,6 +51,8 @@ pub(super) struct TxnLog {
     pub(super) head_done: Option<Instant>,
     pub(super) status: i32,
     pub(super) bytes_out: u64,
+    /// Request bytes received (the head; bodies are not counted yet).
+    pub(super) bytes_in: u64,
     pub(super) err: ErrCause,
     pub(super) finst: FinState,
     pub(super) request_line: Option<Vec<u8>>,
@@ -129,7 +131,9 @@ pub async fn run_stream(
     let mut cbuf = RecvBuf::default();
     let mut first = true;
     loop {
-        let Some(conn) = s.si[0].conn_mut() else { return };
+        let Some(conn) = s.si[0].conn_mut() else {
+            return;
+        };
         let client_t = &mut conn.transport;
         let t = &fe_proxy.cfg.timeouts;
         let to = HeadTimeouts {
@@ -156,6 +160,7 @@ pub async fn run_stream(
             head_done: None,
             status: -1,
             bytes_out: 0,
+            bytes_in: 0,
             err: ErrCause::None,
             finst: FinState::None,
             request_line: None,
@@ -184,6 +189,9 @@ pub async fn run_stream(
                         received_bytes: false
                     }
                 );
+                if !nothing {
+                    fe.counters.failed_req.fetch_add(1, Ordering::Relaxed);
+                }
                 if !(nothing && fe_proxy.cfg.dontlognull) {
                     emit_log(&st, fe_proxy, &s, &log, client_addr);
                 }
@@ -192,11 +200,13 @@ pub async fn run_stream(
             }
         };
         log.head_done = Some(Instant::now());
+        log.bytes_in = head.len as u64;
         first = false;
         let keep_going = transaction(
             &st, fe_proxy, &mut s, &mut cbuf, head, src, dst, &limits, &mut log,
         )
         .await;
+        count_txn(&st, fe_proxy, &s, &log);
         emit_log(&st, fe_proxy, &s, &log, client_addr);
         // Rule 5: the server side goes back to INI with no endpoint.
         s.new_transaction();
@@ -305,6 +315,30 @@ async fn transaction(
             .await;
         }
     };
+    // stats uri: the stats page answers (after the rules, so that a deny
+    // still blocks it; after http_proxy, whose connection the applet's
+    // registration frees: rule 6).
+    if let Some(sc) = http.stats.as_ref() {
+        let view = View {
+            buf: cbuf.data(),
+            head: &head,
+            src,
+            dst,
+            st,
+            default_backend: default_be,
+        };
+        if let Some(args) = stats_args(fe_proxy, sc, &view) {
+            let call = service::ServiceCall {
+                name: crate::stats_socket::PAGE_SERVICE,
+                args: &args,
+                log_name: "stats",
+            };
+            return service::serve_with(
+                st, fe_proxy, s, cbuf, &head, &framing, &edits, limits, src, dst, log, &call,
+            )
+            .await;
+        }
+    }
     // Backend: the first matching use_backend, else the default.
     let be_idx = {
         let view = View {
@@ -339,6 +373,7 @@ async fn transaction(
         return write_all(client_transport(s), &msg).await.is_ok() && keep;
     };
     s.be = Some(bp.idx);
+    s.sync_live();
     log.backend = Some(bp.idx);
     let Some(be) = bp.be.as_ref() else {
         return false;
@@ -431,6 +466,11 @@ async fn transaction(
         log.bytes_out = msg.len() as u64;
         return write_all(client_transport(s), &msg).await.is_ok() && keep;
     }
+    // The server's current sessions (`scur`, `stot`) while it serves.
+    let _srvc = s
+        .srv
+        .and_then(|i| be.servers.get(i))
+        .map(|x| CurGuard::enter(&x.counters));
     let rules_fn =
         |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<Vec<OwnedEdit>, request::Denied> {
             let Some(copy) = req_copy.as_deref() else {
@@ -772,6 +812,119 @@ async fn tunnel(
     }
 }
 
+/// The `stats-page` arguments when the request is for the stats page:
+/// a GET, HEAD or POST whose URI (its path and query when the prefix
+/// starts with `/`, as HAProxy compares) begins with `stats uri`.
+fn stats_args(fe: &Proxy, sc: &crate::config::StatsConfig, view: &View<'_>) -> Option<Vec<String>> {
+    use crate::rules::RequestView;
+    if !matches!(view.method(), b"GET" | b"HEAD" | b"POST") {
+        return None;
+    }
+    let uri = view.uri();
+    let uri = if sc.uri.starts_with('/') {
+        match uri.windows(3).position(|w| w == b"://") {
+            Some(i) => {
+                let rest = &uri[i + 3..];
+                rest.iter()
+                    .position(|&b| b == b'/')
+                    .map_or(&b""[..], |j| &rest[j..])
+            }
+            None => uri,
+        }
+    } else {
+        uri
+    };
+    if !uri.starts_with(sc.uri.as_bytes()) {
+        return None;
+    }
+    let mut args = vec![format!("uri={}", sc.uri), format!("frontend={}", fe.name)];
+    if let Some(r) = &sc.realm {
+        args.push(format!("realm={r}"));
+    }
+    args.extend(sc.auth.iter().map(|a| format!("auth={a}")));
+    if let Some(r) = sc.refresh {
+        args.push(format!("refresh={r}"));
+    }
+    if sc.admin.iter().any(|c| crate::rules::eval(c, view)) {
+        args.push("admin".into());
+    }
+    if sc.hide_version {
+        args.push("hide-version".into());
+    }
+    if sc.show_legends {
+        args.push("show-legends".into());
+    }
+    args.extend(sc.scope.iter().map(|x| format!("scope={x}")));
+    if let Some(n) = &sc.show_node {
+        args.push(format!("node={n}"));
+    }
+    if let Some(d) = &sc.show_desc {
+        args.push(format!("desc={d}"));
+    }
+    Some(args)
+}
+
+/// Counts one finished transaction: requests, response classes, errors,
+/// aborts and timers on the frontend, the backend and the server, and the
+/// process-wide request total.
+fn count_txn(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog) {
+    use crate::counters::{Counters, StreamTimes};
+    let Some(fec) = fe.fe.as_ref().map(|f| &f.counters) else {
+        return;
+    };
+    st.global.request();
+    fec.request();
+    Counters::add(&fec.bytes_in, log.bytes_in);
+    Counters::add(&fec.bytes_out, log.bytes_out);
+    if log.status > 0 {
+        fec.response(log.status);
+    }
+    if log.applet.as_deref() == Some("stats") {
+        fec.intercepted.fetch_add(1, Ordering::Relaxed);
+    }
+    let be = log
+        .backend
+        .and_then(|i| st.proxies.get(i))
+        .and_then(|p| p.be.as_ref());
+    let Some(be) = be else { return };
+    let srv = s.srv.and_then(|i| be.servers.get(i));
+    let sides: Vec<&Counters> = std::iter::once(&be.counters)
+        .chain(srv.map(|x| &x.counters))
+        .collect();
+    let head_done = log.head_done;
+    let ms = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+        (Some(a), Some(b)) => b.saturating_duration_since(a).as_millis() as i64,
+        _ => -1,
+    };
+    let times = StreamTimes {
+        queue: ms(head_done, s.timers.queued),
+        connect: ms(s.timers.queued, s.timers.connected),
+        response: ms(s.timers.connected, log.response_at),
+        total: Instant::now()
+            .saturating_duration_since(log.first_byte)
+            .as_millis() as i64,
+    };
+    for c in sides {
+        c.request();
+        Counters::add(&c.bytes_in, log.bytes_in);
+        Counters::add(&c.bytes_out, log.bytes_out);
+        if log.status > 0 {
+            c.response(log.status);
+        }
+        let bump = |a: &std::sync::atomic::AtomicU64| {
+            a.fetch_add(1, Ordering::Relaxed);
+        };
+        match (log.err, log.finst) {
+            (ErrCause::SrvTo | ErrCause::SrvCl, FinState::H) => bump(&c.failed_resp),
+            (ErrCause::SrvTo | ErrCause::SrvCl, FinState::D) => bump(&c.srv_aborts),
+            (ErrCause::CliTo | ErrCause::CliCl, FinState::D) => bump(&c.cli_aborts),
+            (ErrCause::Internal, _) => bump(&c.internal_errors),
+            _ => {}
+        }
+        c.add_times(times);
+    }
+}
+
 fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr) {
     if fe.cfg.logs.is_empty() || !fe.cfg.httplog {
         return;
@@ -799,7 +952,10 @@ fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr
     };
     let bp = log.backend.and_then(|i| st.proxies.get(i));
     let be_name = bp.map_or(fe.name.as_str(), |b| b.name.as_str());
-    let applet_name = log.applet.as_ref().map(|a| format!("<{}>", a.to_uppercase()));
+    let applet_name = log
+        .applet
+        .as_ref()
+        .map(|a| format!("<{}>", a.to_uppercase()));
     let (srv_name, srv_conn) = match (bp.and_then(|b| b.be.as_ref()), s.srv) {
         _ if applet_name.is_some() => (applet_name.as_deref().unwrap_or("<NOSRV>"), 0),
         (Some(b), Some(i)) => (b.servers[i].name.as_str(), b.servers[i].counters.cur()),

@@ -10,8 +10,8 @@ use std::future::poll_fn;
 use std::io;
 use std::task::{Context, Poll};
 
-use crate::buffer::Buffer;
 use super::side::SideIo;
+use crate::buffer::Buffer;
 
 /// Bytes received from one side and not yet consumed.
 #[derive(Debug, Default)]

@@ -41,8 +41,47 @@ pub(super) async fn serve(
     log: &mut TxnLog,
     name: &str,
 ) -> bool {
-    log.applet = Some(name.to_string());
-    let mut adapter = match st.applets.create_adapter(name, &[], crate::applet::host::table()) {
+    let call = ServiceCall {
+        name,
+        args: &[],
+        log_name: name,
+    };
+    serve_with(
+        st, fe, s, cbuf, head, framing, edits, limits, src, dst, log, &call,
+    )
+    .await
+}
+
+/// Which service answers, with what arguments, and the name its log lines
+/// show as the server (`<STATS>` for the stats page).
+pub(super) struct ServiceCall<'a> {
+    pub(super) name: &'a str,
+    pub(super) args: &'a [String],
+    pub(super) log_name: &'a str,
+}
+
+/// [`serve`] with constructor arguments and a log name.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn serve_with(
+    st: &State,
+    fe: &Proxy,
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    head: &RequestHead,
+    framing: &Framing,
+    edits: &[OwnedEdit],
+    limits: &HeadLimits,
+    src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
+    log: &mut TxnLog,
+    call: &ServiceCall<'_>,
+) -> bool {
+    let name = call.name;
+    log.applet = Some(call.log_name.to_string());
+    let mut adapter = match st
+        .applets
+        .create_adapter(name, call.args, crate::applet::host::table())
+    {
         Ok(a) => a,
         Err(e) => {
             // Fix: a constructor that panicked or returned an error is a
@@ -71,8 +110,7 @@ pub(super) async fn serve(
     // response as on a server's (HAProxy applies them to a use-service
     // answer, e.g. `<PROMEX>`); they were skipped. They may look at the
     // request: keep a copy of its head, only when there are rules.
-    let res_rule_list: Vec<&crate::config::model_http::HttpRule> =
-        http.response.iter().collect();
+    let res_rule_list: Vec<&crate::config::model_http::HttpRule> = http.response.iter().collect();
     let req_copy = (!res_rule_list.is_empty()).then(|| cbuf.data()[..head.len].to_vec());
     let default_be = fe.fe.as_ref().and_then(|f| f.backend);
     let rules_fn = |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<Vec<OwnedEdit>, Denied> {
@@ -80,7 +118,14 @@ pub(super) async fn serve(
             return Ok(Vec::new());
         };
         let view = ResView {
-            req: View { buf: copy, head, src, dst, st, default_backend: default_be },
+            req: View {
+                buf: copy,
+                head,
+                src,
+                dst,
+                st,
+                default_backend: default_be,
+            },
             buf,
             head: rh,
         };
@@ -94,7 +139,11 @@ pub(super) async fn serve(
         req_framing: framing,
         fe_mode: conn_mode(http.conn_mode),
         server_close: true,
-        res_rules: if req_copy.is_some() { Some(&rules_fn) } else { None },
+        res_rules: if req_copy.is_some() {
+            Some(&rules_fn)
+        } else {
+            None
+        },
         client_timeout: fe.cfg.timeouts.client,
         server_timeout: fe.cfg.timeouts.server.or(fe.cfg.timeouts.client),
         res_captures: &http.capture_response,
@@ -109,7 +158,15 @@ pub(super) async fn serve(
             return false;
         };
         let mut side = AppletSide::new(app);
-        let r = exchange::run(spec, &mut cc.transport, &mut side, cbuf, &mut sbuf, &mut to_server).await;
+        let r = exchange::run(
+            spec,
+            &mut cc.transport,
+            &mut side,
+            cbuf,
+            &mut sbuf,
+            &mut to_server,
+        )
+        .await;
         let failure = side.failure();
         drop(side);
         // Fix: release the applet here, not in the drop of its context,
@@ -120,7 +177,11 @@ pub(super) async fn serve(
     };
     log.response_at = result.response_at;
     log.bytes_out = result.bytes_out;
-    log.status = if result.status == 0 { -1 } else { i32::from(result.status) };
+    log.status = if result.status == 0 {
+        -1
+    } else {
+        i32::from(result.status)
+    };
     // The applet goes away with its transaction (rule 6 again: detach).
     s.si[1].unregister_handler();
     if let Some(why) = failure {
@@ -153,7 +214,14 @@ pub(crate) fn count_failure(st: &State, service: &str, why: &str) {
     tracing::warn!("{why} [failures of service '{service}': {n}]");
 }
 
-async fn fail(fe: &Proxy, s: &mut Stream, log: &mut TxnLog, cause: ErrCause, fin: FinState, status: u16) -> bool {
+async fn fail(
+    fe: &Proxy,
+    s: &mut Stream,
+    log: &mut TxnLog,
+    cause: ErrCause,
+    fin: FinState,
+    status: u16,
+) -> bool {
     (log.err, log.finst) = (cause, fin);
     log.status = i32::from(status);
     let msg = error_page(fe, None, status, None);

@@ -44,7 +44,9 @@ pub struct AppletSide<'a> {
 
 impl<'a> AppletSide<'a> {
     pub fn new(app: &'a mut AppCtx) -> AppletSide<'a> {
-        AppletSide { inner: Mutex::new((AppletPipe::default(), app)) }
+        AppletSide {
+            inner: Mutex::new((AppletPipe::default(), app)),
+        }
     }
 
     /// Why the applet failed, if it did.

@@ -167,7 +167,12 @@ impl AppletPipe {
 
     /// Reads the applet's output (what a server would have sent); `Ok(0)`
     /// once the applet is done and everything was read.
-    pub fn poll_read(&mut self, cx: &mut Context<'_>, app: &mut AppCtx, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    pub fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        app: &mut AppCtx,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         match self.poll_output(cx, app) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),

@@ -15,9 +15,9 @@
 
 pub mod applet_pipe;
 pub mod endpoint;
+pub mod live;
 pub mod si;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -80,8 +80,6 @@ impl LogTimers {
     }
 }
 
-static NEXT_UNIQ_ID: AtomicU64 = AtomicU64::new(0);
-
 /// A stream: two stream interfaces and what flows between them.
 #[derive(Debug)]
 pub struct Stream {
@@ -100,6 +98,9 @@ pub struct Stream {
     pub be: Option<usize>,
     pub srv: Option<usize>,
     pub timers: LogTimers,
+    /// The live-stream record (`show sess`), when the stream runs in a
+    /// registered task.
+    pub live: Option<Arc<live::LiveStream>>,
     _slot: PoolSlot,
 }
 
@@ -117,9 +118,15 @@ impl Stream {
             Ok(s) => s,
             Err(e) => return Err((Box::new(client), e)),
         };
+        let live = live::current();
+        let mut si = [StreamInterface::with_conn(client), StreamInterface::new()];
+        if let Some(l) = &live {
+            si[0].set_live(l.clone(), 0);
+            si[1].set_live(l.clone(), 1);
+        }
         Ok(Stream {
-            uniq_id: NEXT_UNIQ_ID.fetch_add(1, Ordering::Relaxed),
-            si: [StreamInterface::with_conn(client), StreamInterface::new()],
+            uniq_id: live.as_ref().map_or_else(live::next_id, |l| l.id),
+            si,
             req: Channel::default(),
             res: Channel::default(),
             target: Target::None,
@@ -130,6 +137,7 @@ impl Stream {
             be: None,
             srv: None,
             timers: LogTimers::now(),
+            live,
             _slot: slot,
         })
     }
@@ -186,6 +194,19 @@ impl Stream {
         self.timers = LogTimers::now();
         self.req = Channel::default();
         self.res = Channel::default();
+        self.sync_live();
+    }
+
+    /// Copies the backend, server and flags into the live record.
+    pub fn sync_live(&self) {
+        if let Some(l) = &self.live {
+            l.set_target(
+                self.be,
+                self.srv,
+                self.flags & sess_flags::ASSIGNED != 0,
+                self.flags,
+            );
+        }
     }
 
     /// Age of the stream, for `show sess`.

@@ -96,6 +96,9 @@ pub struct StreamInterface {
     /// When this side's current timer expires.
     pub exp: Option<Instant>,
     endpoint: Endpoint,
+    /// The live-stream record this side reports to (`show sess`), and
+    /// which side it is there.
+    live: Option<(Arc<super::live::LiveStream>, u8)>,
 }
 
 impl StreamInterface {
@@ -111,6 +114,24 @@ impl StreamInterface {
         si.prev_state = SiState::Est;
         si.endpoint = Endpoint::Conn(Box::new(conn));
         si
+    }
+
+    /// Links this side to its live-stream record (`show sess`).
+    pub fn set_live(&mut self, live: Arc<super::live::LiveStream>, side: u8) {
+        self.live = Some((live, side));
+        self.sync();
+    }
+
+    /// Copies state, flags and endpoint type into the live record.
+    fn sync(&self) {
+        if let Some((l, side)) = &self.live {
+            l.si[usize::from(*side & 1)].sync(
+                self.state,
+                self.flags,
+                self.err_type,
+                &self.endpoint,
+            );
+        }
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -132,6 +153,7 @@ impl StreamInterface {
     pub fn set_state(&mut self, state: SiState) {
         self.prev_state = self.state;
         self.state = state;
+        self.sync();
     }
 
     /// Returns the connection already attached, or allocates one from `pool`
@@ -142,6 +164,7 @@ impl StreamInterface {
         if let Endpoint::None = self.endpoint {
             let slot = pool.take().map_err(AllocConnError::Resource)?;
             self.endpoint = Endpoint::Conn(Box::new(Connection::new(slot)));
+            self.sync();
         }
         match &mut self.endpoint {
             Endpoint::Conn(c) => Ok(c),
@@ -153,15 +176,18 @@ impl StreamInterface {
     /// freeing whatever endpoint was there.
     pub fn attach_conn(&mut self, conn: Box<Connection>) {
         self.endpoint = Endpoint::Conn(conn);
+        self.sync();
     }
 
     /// Detaches the connection to hand it to a new owner (the idle pool);
     /// anything else attached is freed.
     pub fn take_conn(&mut self) -> Option<Box<Connection>> {
-        match std::mem::take(&mut self.endpoint) {
+        let r = match std::mem::take(&mut self.endpoint) {
             Endpoint::Conn(c) => Some(c),
             _ => None,
-        }
+        };
+        self.sync();
+        r
     }
 
     /// Detaches and frees the endpoint, whatever it is (HAProxy's
@@ -169,6 +195,7 @@ impl StreamInterface {
     /// pool, an applet's release hook runs.
     pub fn release_endpoint(&mut self) {
         self.endpoint = Endpoint::None;
+        self.sync();
     }
 
     /// Attaches an applet, first freeing any endpoint already there (a
@@ -177,6 +204,7 @@ impl StreamInterface {
         self.release_endpoint();
         self.endpoint = Endpoint::Applet(AppCtx::new(applet));
         self.flags |= si_flags::WAIT_DATA;
+        self.sync();
     }
 
     /// Detaches the applet (and anything else that was attached).
@@ -193,5 +221,6 @@ impl StreamInterface {
         self.err_type = err_type::NONE;
         self.conn_retries = 0;
         self.exp = None;
+        self.sync();
     }
 }
