@@ -153,13 +153,7 @@ fn a_panicking_tcp_applet_ends_its_connection_only() {
 /// proxy (it stops reading once the applet's input is full), not have
 /// everything buffered in the proxy: at most a few MiB (socket buffers
 /// and one channel) may be accepted out of 64 MiB.
-///
-/// Fails today: `AppletSide::poll_write_ready` (proxy-core/src/http_mode/
-/// side.rs, not in this test's scope) is always ready and `AppletPipe`
-/// takes every byte, so the proxy buffers the whole 64 MiB. Run with
-/// `--ignored` once the applet side has backpressure.
 #[test]
-#[ignore = "AppletSide has no write backpressure (http_mode/side.rs): the proxy buffers without limit"]
 fn a_client_that_never_reads_is_slowed_down() {
     if is_haproxy() {
         return;

@@ -68,8 +68,8 @@ impl SideIo for AppletSide<'_> {
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.with(|p, a| p.poll_read(cx, a, buf))
     }
-    fn poll_write_ready(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.with(|p, _| p.poll_write_ready(cx))
     }
     fn try_write(&self, data: &[u8]) -> io::Result<usize> {
         self.with(|p, a| p.write(a, data))

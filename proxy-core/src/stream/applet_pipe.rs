@@ -20,6 +20,11 @@ use super::endpoint::{AppCtx, AppletIo, AppletWait};
 /// How much output an applet may have pending before it must wait for room.
 const OUT_ROOM: usize = 16384;
 
+/// How much input may wait for an applet to consume it; beyond that the
+/// writer waits, so a slow applet (or a client that does not read what an
+/// applet answers) never makes the proxy buffer without bound.
+const IN_ROOM: usize = 16384;
+
 /// An applet's input and output buffers and what it waits for.
 pub struct AppletPipe {
     input: Vec<u8>,
@@ -29,6 +34,8 @@ pub struct AppletPipe {
     wait: AppletWait,
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     failed: Option<String>,
+    /// The writer waiting for input room.
+    write_waker: Option<std::task::Waker>,
     /// Calls made, and calls that failed (panic or error), for counters.
     pub calls: u64,
 }
@@ -43,6 +50,7 @@ impl Default for AppletPipe {
             wait: AppletWait::Input,
             timer: None,
             failed: None,
+            write_waker: None,
             calls: 0,
         }
     }
@@ -81,6 +89,11 @@ impl AppletPipe {
         match result {
             Ok(w) => {
                 self.input.drain(..consumed);
+                if consumed > 0 {
+                    if let Some(wk) = self.write_waker.take() {
+                        wk.wake();
+                    }
+                }
                 self.wait = w;
                 self.timer = match w {
                     AppletWait::Timer(d) => Some(Box::pin(tokio::time::sleep(
@@ -103,14 +116,37 @@ impl AppletPipe {
         }
     }
 
-    /// Hands bytes to the applet (what would go to a server).
+    /// Whether the applet can take more input now; if not, the caller is
+    /// woken once it consumed some.
+    pub fn poll_write_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(f) = &self.failed {
+            return Poll::Ready(Err(io::Error::other(f.clone())));
+        }
+        if self.input.len() < IN_ROOM || self.wait == AppletWait::Done {
+            return Poll::Ready(Ok(()));
+        }
+        self.write_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Hands bytes to the applet (what would go to a server), as many as
+    /// its input room takes; `WouldBlock` when it is full.
     pub fn write(&mut self, app: &mut AppCtx, data: &[u8]) -> io::Result<usize> {
         if let Some(f) = &self.failed {
             return Err(io::Error::other(f.clone()));
         }
-        self.input.extend_from_slice(data);
+        if self.wait == AppletWait::Done {
+            // Nothing will read it any more: drop it, as a closed server
+            // connection would refuse it.
+            return Ok(data.len());
+        }
+        let n = data.len().min(IN_ROOM.saturating_sub(self.input.len()));
+        if n == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        self.input.extend_from_slice(&data[..n]);
         self.call(app);
-        Ok(data.len())
+        Ok(n)
     }
 
     /// No more input will come (the client finished its request or closed).
