@@ -268,6 +268,8 @@ NOISY_WAIT_PCT = 10
 PAIRS = [
     ("applet-hello", "incore-return",
      "Applet vs in-core: `http-request use-service hello` / `http-request return`"),
+    ("stick-track", "stick-none",
+     "Stick tables: with / without `http-request track-sc0` over 100,000 keys"),
 ]
 
 
@@ -284,7 +286,7 @@ def applet_section(load, w):
         w("")
         w("Same proxy binary, same load, measured in turn in the same run "
           "(medians of %d and %d measurements); ratio = %s / %s. HAProxy's "
-          "`http-request return` is shown for reference." % (len(a), len(b), num, den))
+          "%s is shown for reference." % (len(a), len(b), num, den, den))
         w("")
         head = "| metric | %s (proxy) | %s (proxy) | ratio %s/%s" % (num, den, num, den)
         if ref:

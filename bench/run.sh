@@ -56,6 +56,8 @@ SCENARIO_TABLE=(
   "http-close-16k|cfg_basic|http|/16k.bin|Connection: close|mode http, Connection: close, 16 KiB body"
   "applet-hello|cfg_applet_hello|http|/||mode http, keep-alive, answered by the hello applet (http-request use-service hello)|proxy|applet"
   "incore-return|cfg_incore_return|http|/||mode http, keep-alive, answered in-core (http-request return)|proxy haproxy|applet"
+  "stick-none|cfg_stick_none|http|/|lua:stick_keys.lua|mode http, keep-alive, in-core answer, x-key over 100,000 values, no stick table|proxy haproxy|stick"
+  "stick-track|cfg_stick_track|http|/|lua:stick_keys.lua|mode http, keep-alive, in-core answer, http-request track-sc0 req.hdr(x-key) over 100,000 keys + a deny rule on sc0_http_req_rate|proxy haproxy|stick"
 )
 
 usage() {
@@ -328,6 +330,30 @@ cfg_incore_return() {  # same arguments as cfg_basic
     'http-request return status 200 content-type text/plain string "Hello, world!\n"'
 }
 
+# Stick tables: both answer in-core (no backend) so that the proxy is the
+# bottleneck; wrk sends `x-key: k<n>` cycling over 100,000 values
+# (stick_keys.lua). `stick-track` tracks each key in a string table large
+# enough for all of them and reads the rate back in a deny rule.
+cfg_stick_none() {  # same arguments as cfg_basic
+  cfg_local_answer "$1" "$3" "$4" "$5" "" \
+    'http-request return status 200 content-type text/plain string "Hello, world!\n"'
+}
+cfg_stick_track() {  # same arguments as cfg_basic
+  cfg_local_answer "$1" "$3" "$4" "$5" "" \
+    'stick-table type string len 32 size 200k expire 60s store http_req_cnt,http_req_rate(10s)
+    http-request track-sc0 req.hdr(x-key)
+    http-request deny deny_status 429 if { sc0_http_req_rate gt 1000000 }
+    http-request return status 200 content-type text/plain string "Hello, world!\n"'
+}
+
+# wrk arguments for a scenario's header column: `lua:<file>` runs that wrk
+# script from bench/, anything else is one extra header.
+wrk_extra() {
+  local hdr=$1
+  if [[ "$hdr" == lua:* ]]; then printf '%s\n' -s "$BENCH_DIR/${hdr#lua:}"
+  elif [[ -n "$hdr" ]]; then printf '%s\n' -H "$hdr"; fi
+}
+
 bin_of() { case $1 in proxy) echo "$PROXY_BIN" ;; haproxy) echo "$HAPROXY_BIN" ;; esac; }
 
 # start_target TARGET CFG TAG [PORT] -> sets TPID (empty on failure, reason
@@ -363,7 +389,7 @@ measure() {
   local port=${9:-${!port_var}}
   local url="http://127.0.0.1:$port$path" raw="$RUN_DIR/wrk-$sc-$t-$rep"
   local hargs=() attempt rec best="" best_wait="" wait
-  [[ -n "$hdr" ]] && hargs=(-H "$hdr")
+  mapfile -t hargs < <(wrk_extra "$hdr")
   # A measurement during which the proxy waited for its core more than
   # NOISY_PCT % of the time is repeated (NOISY_RETRIES times at most); the
   # least disturbed attempt is kept.
@@ -390,7 +416,7 @@ measure_once() {
   shift 3
   while (($#)); do
     case $1 in
-      -H) hargs+=(-H "$2"); shift 2 ;;
+      -H|-s) hargs+=("$1" "$2"); shift 2 ;;
       *) extra+=("$1"); shift ;;
     esac
   done

@@ -335,6 +335,58 @@ impl AdminCmd {
     }
 }
 
+/// A stick-table CLI operation ([`TableCmd`]).
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TableOp(pub u32);
+
+impl TableOp {
+    /// `show table [<name> [data.<type> <op> <value>]* | [key <key>]]`.
+    pub const SHOW: TableOp = TableOp(1);
+    /// `clear table <name> [data.<type> <op> <value>]* | [key <key>]`.
+    pub const CLEAR: TableOp = TableOp(2);
+    /// `set table <name> key <key> [data.<type> <value>]*`.
+    pub const SET: TableOp = TableOp(3);
+    /// `show peers [dict|-] [<section>]`.
+    pub const SHOW_PEERS: TableOp = TableOp(4);
+}
+
+/// A CLI session level, as [`TableCmd`] carries it.
+pub mod cli_level {
+    pub const USER: u8 = 0;
+    pub const OPERATOR: u8 = 1;
+    pub const ADMIN: u8 = 2;
+}
+
+/// A stick-table command of the CLI. The host answers with HAProxy 2.6's
+/// text (`Ok`: the output, `Err`: the error message, both ending with a
+/// newline when not empty), applying HAProxy's access rules: entries are
+/// dumped or cleared by filter only on a socket of level `operator` or
+/// more (`socket_level`), and `key` commands only from a session of that
+/// level (`level`).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct TableCmd {
+    pub op: TableOp,
+    /// The words after `show|clear|set table` (or after `show peers`).
+    pub args: RVec<RString>,
+    /// The session's current level ([`cli_level`]).
+    pub level: u8,
+    /// The level of the socket the session came in on.
+    pub socket_level: u8,
+}
+
+impl TableCmd {
+    pub fn new(op: TableOp, args: &[&str], level: u8, socket_level: u8) -> TableCmd {
+        TableCmd {
+            op,
+            args: args.iter().map(|a| RString::from(*a)).collect(),
+            level,
+            socket_level,
+        }
+    }
+}
+
 pub use self::services::{HostServices, HostServices_Prefix, HostServices_Ref};
 
 /// The table's `StableAbi` expansion needs `unsafe` for the fields appended
@@ -345,7 +397,9 @@ mod services {
     use abi_stable::std_types::{RResult, RStr, RString, RVec};
     use abi_stable::StableAbi;
 
-    use super::{AdminCmd, LogLevel, PoolSnapshot, ProcessSnapshot, ProxySnapshot, StreamSnapshot};
+    use super::{
+        AdminCmd, LogLevel, PoolSnapshot, ProcessSnapshot, ProxySnapshot, StreamSnapshot, TableCmd,
+    };
 
     /// The functions the host provides. The host fills one static instance;
     /// applets get a [`HostServices_Ref`] to it at creation (wrapped in
@@ -376,6 +430,10 @@ mod services {
         /// Process-wide values for `show info` (appended after the first
         /// release: read through [`Host::info`], `None` on an older proxy).
         pub info: extern "C" fn() -> ProcessSnapshot,
+        /// Stick tables and peers sections on the CLI: `show|clear|set
+        /// table`, `show peers` (appended: read through [`Host::tables`],
+        /// `None` on an older proxy).
+        pub tables: extern "C" fn(cmd: TableCmd) -> RResult<RString, RString>,
     }
 }
 
@@ -435,6 +493,17 @@ impl Host {
     /// function.
     pub fn info(&self) -> Option<ProcessSnapshot> {
         self.table.info().map(|f| f())
+    }
+
+    /// Runs a stick-table command; `None` when the proxy is older than
+    /// this function.
+    pub fn tables(&self, cmd: TableCmd) -> Option<Result<String, String>> {
+        self.table.tables().map(|f| {
+            f(cmd)
+                .into_result()
+                .map(RString::into_string)
+                .map_err(RString::into_string)
+        })
     }
 
     pub fn admin(&self, cmd: AdminCmd) -> Result<String, String> {

@@ -123,9 +123,9 @@ pub use abi::{
 };
 pub use author::{AppletImpl, Io, Request, Stream};
 pub use host::{
-    field, metric, AdminCmd, AdminOp, Field, Host, HostServices, HostServices_Prefix,
+    cli_level, field, metric, AdminCmd, AdminOp, Field, Host, HostServices, HostServices_Prefix,
     HostServices_Ref, LogLevel, Metric, PoolSnapshot, ProcessSnapshot, ProxyKind, ProxyMode,
-    ProxySnapshot, ServerSnapshot, ServerState, SiSnapshot, StreamSnapshot,
+    ProxySnapshot, ServerSnapshot, ServerState, SiSnapshot, StreamSnapshot, TableCmd, TableOp,
 };
 
 /// The `abi_stable` this SDK is built on, for hosts and advanced uses

@@ -33,6 +33,10 @@ extern "C" fn t_info() -> ProcessSnapshot {
     ProcessSnapshot::default()
 }
 
+extern "C" fn t_tables(cmd: TableCmd) -> abi_stable::std_types::RResult<RString, RString> {
+    abi_stable::std_types::ROk(format!("{} {}", cmd.op.0, cmd.args.len()).into())
+}
+
 fn table() -> HostServices_Ref {
     HostServices {
         log: t_log,
@@ -42,6 +46,7 @@ fn table() -> HostServices_Ref {
         pools: t_pools,
         admin: t_admin,
         info: t_info,
+        tables: t_tables,
     }
     .leak_into_prefix()
 }
@@ -157,6 +162,10 @@ fn create_dispatches_and_contains_panics() {
             assert_eq!(
                 host.admin(AdminCmd::clear_counters(true)),
                 Err("op 3".to_string())
+            );
+            assert_eq!(
+                host.tables(TableCmd::new(TableOp::SHOW, &["t", "key", "k"], 2, 2)),
+                Some(Ok("1 3".to_string()))
             );
             Some(__private::boxed(Ok::<_, String>(Echo)))
         }

@@ -8,6 +8,19 @@
 
 use crate::model::{ProcessInfo, ProxyStats, ServerStateRow, SessionInfo};
 
+/// A stick-table command of the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableAction {
+    /// `show table [...]`.
+    Show,
+    /// `clear table ...`.
+    Clear,
+    /// `set table ...`.
+    Set,
+    /// `show peers [...]`.
+    ShowPeers,
+}
+
 /// Read-only data.
 pub trait Source {
     /// `show info` values.
@@ -22,6 +35,20 @@ pub trait Source {
     fn pools(&self) -> String;
     /// `show servers state` rows, all backends, declaration order.
     fn servers_state(&self) -> Vec<ServerStateRow>;
+    /// Runs a stick-table command (`args`: the words after `table` or
+    /// `peers`) for a session at `level` on a socket of `socket_level`;
+    /// the host's text (`Ok`) or error message (`Err`). `None` when the
+    /// host has no stick tables to offer (an older proxy).
+    fn tables(
+        &self,
+        action: TableAction,
+        args: &[&str],
+        level: crate::cli::Level,
+        socket_level: crate::cli::Level,
+    ) -> Option<Result<String, String>> {
+        let _ = (action, args, level, socket_level);
+        None
+    }
 }
 
 /// Target state of `set server <b>/<s> state ...` and

@@ -2,7 +2,7 @@
 //! quirks (a few error messages lack their final newline, so they are not
 //! followed by an empty line; `atoi`-style parsing turns garbage into 0).
 
-use crate::api::{Admin, AdminError, AdminState, ServerRef, Source};
+use crate::api::{Admin, AdminError, AdminState, ServerRef, Source, TableAction};
 use crate::cli::{CliSession, Level};
 use crate::select::{backend_names, StatFilter, StatOptions};
 use crate::sess::{parse_ptr, render_backends, render_servers_state, render_sessions, SessQuery};
@@ -162,6 +162,10 @@ pub fn dispatch(
                 None => reply("Can't find backend.\n"),
             }
         }
+        ["show", "table"] => table_command(cli, args, src, TableAction::Show),
+        ["clear", "table"] => table_command(cli, args, src, TableAction::Clear),
+        ["set", "table"] => table_command(cli, args, src, TableAction::Set),
+        ["show", "peers"] => table_command(cli, args, src, TableAction::ShowPeers),
         ["clear", "counters"] => {
             let all = arg(2) == "all";
             if !need(Level::Operator) || (all && !need(Level::Admin)) {
@@ -272,6 +276,25 @@ fn admin_command(words: &[&str], args: &[&str], src: &dyn Source, admin: &dyn Ad
             Ok((b, s, _)) => done(admin.shutdown_server_sessions(b, s)),
         },
         _ => help::usage_message(args),
+    }
+}
+
+/// `show|clear|set table ...` and `show peers ...`, answered by the host
+/// (which applies HAProxy's level rules: see [`Source::tables`]).
+fn table_command(
+    cli: &CliSession,
+    args: &[&str],
+    src: &dyn Source,
+    action: TableAction,
+) -> Outcome {
+    match src.tables(
+        action,
+        &args[2.min(args.len())..],
+        cli.level,
+        cli.socket_level,
+    ) {
+        Some(Ok(s)) | Some(Err(s)) => reply(s),
+        None => reply(help::usage_message(args)),
     }
 }
 

@@ -55,6 +55,10 @@ pub const KEYWORDS: &[Keyword] = &[
     kw(&["show", "sess"], "show sess [id]                          : report the list of current sessions or dump this exact session"),
     kw(&["shutdown", "session"], "shutdown session [id]                   : kill a specific session"),
     kw(&["shutdown", "sessions", "server"], "shutdown sessions server <bk>/<srv>     : kill sessions on a server"),
+    kw(&["clear", "table"], "clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)"),
+    kw(&["set", "table"], "set table <table> key <k> [data.* <v>]* : update or create a table entry's data"),
+    kw(&["show", "table"], "show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)"),
+    kw(&["show", "peers"], "show peers [dict|-] [section]           : dump some information about all the peers or this peers section"),
 ];
 
 /// Lines always printed at the end of a usage message.

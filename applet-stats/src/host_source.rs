@@ -13,10 +13,11 @@ use std::time::Duration;
 
 use applet_sdk::{
     metric, AdminCmd, AdminOp, Host, Metric, ProxySnapshot, ServerSnapshot, ServerState,
-    StreamSnapshot,
+    StreamSnapshot, TableCmd, TableOp,
 };
 
-use crate::api::{Admin, AdminError, AdminState, ServerRef, Source};
+use crate::api::{Admin, AdminError, AdminState, ServerRef, Source, TableAction};
+use crate::cli::Level;
 use crate::health::{Maint, OpState, ServerHealth};
 use crate::info::info_from_pairs;
 use crate::model::{
@@ -276,6 +277,28 @@ impl Source for HostData {
 
     fn pools(&self) -> String {
         render_pools(&self.host.pools())
+    }
+
+    fn tables(
+        &self,
+        action: TableAction,
+        args: &[&str],
+        level: Level,
+        socket_level: Level,
+    ) -> Option<Result<String, String>> {
+        let op = match action {
+            TableAction::Show => TableOp::SHOW,
+            TableAction::Clear => TableOp::CLEAR,
+            TableAction::Set => TableOp::SET,
+            TableAction::ShowPeers => TableOp::SHOW_PEERS,
+        };
+        let lvl = |l: Level| match l {
+            Level::User => applet_sdk::cli_level::USER,
+            Level::Operator => applet_sdk::cli_level::OPERATOR,
+            Level::Admin => applet_sdk::cli_level::ADMIN,
+        };
+        self.host
+            .tables(TableCmd::new(op, args, lvl(level), lvl(socket_level)))
     }
 
     fn servers_state(&self) -> Vec<ServerStateRow> {

@@ -75,6 +75,19 @@ async fn assign_server(
         };
     }
 
+    // Persistence (`stick match`) chose the server already.
+    if s.flags & sess_flags::DIRECT != 0 {
+        if let Some(i) = s.srv.filter(|&i| be.assign_direct(i)) {
+            s.target = Target::Server(p.idx, i);
+            s.flags |= sess_flags::ASSIGNED;
+            be.counters.persisted();
+            be.servers[i].counters.persisted();
+            s.sync_live();
+            return Ok(());
+        }
+        s.flags &= !sess_flags::DIRECT;
+        s.srv = None;
+    }
     let srv = match be.assign(client_ip) {
         Assignment::Server(i) => i,
         Assignment::NoServer => return Err(ProxyError::new(ErrorKind::NoServer)),

@@ -31,6 +31,8 @@ pub struct Counters {
     pub denied: AtomicU64,
     /// Responses denied (`dresp`).
     pub denied_resp: AtomicU64,
+    /// Connections refused by `tcp-request connection reject` (`dcon`).
+    pub denied_conn: AtomicU64,
     /// Request errors (`ereq`).
     pub failed_req: AtomicU64,
     /// Response errors (`eresp`).
@@ -117,6 +119,12 @@ impl Counters {
         self.last_sess.store(now_ms() + 1, Ordering::Relaxed);
     }
 
+    /// A stream went to a server by persistence: no load-balancing
+    /// decision (`lbtot` unchanged), but a session all the same.
+    pub fn persisted(&self) {
+        self.last_sess.store(now_ms() + 1, Ordering::Relaxed);
+    }
+
     /// Seconds since the last session, `None` for never.
     pub fn last_sess_secs(&self) -> Option<u64> {
         match self.last_sess.load(Ordering::Relaxed) {
@@ -175,6 +183,7 @@ impl Counters {
             &self.srv_aborts,
             &self.denied,
             &self.denied_resp,
+            &self.denied_conn,
             &self.failed_req,
             &self.failed_resp,
             &self.internal_errors,

@@ -21,6 +21,8 @@
 //! - [`log`]: tcplog/httplog lines and where they go.
 //! - [`sys`]: the few raw system calls std lacks.
 //! - [`stick`]: stick tables (keys, counters, expiry, replication hooks, `show table`).
+//! - [`stkctr`]: stick tables at run time: tracked counters, their fetches,
+//!   persistence (`stick on`), expiry.
 //! - [`applet`]: loading applet libraries (stable ABI), host services, the adapter to [`stream::Applet`].
 #![deny(unsafe_code)]
 
@@ -44,6 +46,7 @@ pub mod runtime;
 pub mod state;
 pub mod stats_socket;
 pub mod stick;
+pub mod stkctr;
 pub mod stream;
 pub mod sys;
 pub mod tcp;

@@ -19,6 +19,8 @@ use tokio::sync::{watch, Semaphore};
 use crate::config::{BindAddr, Config, Location};
 use crate::connection::{Connection, Target, Transport};
 use crate::state::State;
+use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, TcpVerdict};
+use crate::stkctr::Trackers;
 use crate::stream::live::{self, LiveInfo, LiveStream};
 use crate::tcp::{run_stream, Permits};
 
@@ -237,19 +239,55 @@ pub fn spawn_accept_loop(
             if let Some(fe) = st.proxies.get(fe_idx).and_then(|p| p.fe.as_ref()) {
                 fe.counters.connection();
             }
+            // tcp-request connection rules: before any stream exists.
+            let Some(trk) = connection_rules(&st, fe_idx, &mut conn) else {
+                continue;
+            };
             let live = register_live(&mut conn, fe_idx, lid);
             let st2 = st.clone();
             let on_kill = move |l: &LiveStream| give_back_slot(&st2, l);
             if http {
-                let fut = crate::http_mode::run_stream(st.clone(), fe_idx, lid, conn, permits);
+                let fut = crate::http_mode::run_stream(st.clone(), fe_idx, lid, conn, permits, trk);
                 tokio::spawn(live::run(live, fut, on_kill));
             } else {
-                let fut = run_stream(st.clone(), fe_idx, lid, conn, permits);
+                let fut = run_stream(st.clone(), fe_idx, lid, conn, permits, trk);
                 tokio::spawn(live::run(live, fut, on_kill));
             }
         }
     });
     Ok(())
+}
+
+/// Runs the frontend's `tcp-request connection` rules on an accepted
+/// connection: the counters they track, or `None` when one rejects it
+/// (the connection is then reset, counted in `dcon`).
+fn connection_rules(st: &State, fe_idx: usize, conn: &mut Connection) -> Option<Trackers> {
+    let mut trk = Trackers::new();
+    let Some(p) = st.proxies.get(fe_idx) else {
+        return Some(trk);
+    };
+    if p.cfg.tcp_conn.is_empty() {
+        return Some(trk);
+    }
+    let view = ConnView {
+        src: conn.from,
+        dst: conn.dst(),
+    };
+    let ctx = RuleCtx::new(&st.stick, p.cfg.table);
+    if tcp_rules(ctx, &p.cfg.tcp_conn, true, &mut trk, &view) == TcpVerdict::Reject {
+        // As HAProxy: no lingering, the client gets a single RST.
+        if let Transport::Tcp(t) = &conn.transport {
+            let _ = t.set_zero_linger();
+        }
+        if let Some(fe) = p.fe.as_ref() {
+            fe.counters
+                .denied_conn
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        return None;
+    }
+    trk.count_session(ctx.now_ms);
+    Some(trk)
 }
 
 async fn accept(l: &LoopListener) -> io::Result<(Transport, Option<std::net::SocketAddr>)> {

@@ -75,9 +75,10 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
         let ready = ready_tx.clone();
         // The stats sockets are served by the first worker.
         let cli = (t == 0).then(|| cli_listeners.clone());
+        let first = t == 0;
         std::thread::Builder::new()
             .name(format!("worker-{t}"))
-            .spawn(move || worker(st, ls, cli, stop, ready))
+            .spawn(move || worker(st, ls, cli, first, stop, ready))
             .map_err(|e| StartError(vec![format!("cannot start worker thread: {e}")]))?;
     }
     drop(ready_tx);
@@ -115,6 +116,7 @@ fn worker(
     st: Arc<State>,
     listeners: Arc<Vec<Listener>>,
     cli: Option<Arc<Vec<crate::stats_socket::CliListener>>>,
+    first: bool,
     stop: watch::Receiver<bool>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
 ) {
@@ -154,6 +156,10 @@ fn worker(
                 crate::idle::purge();
             }
         });
+        // Stick-table entries expire (one purging task for all tables).
+        if first {
+            tokio::spawn(crate::stkctr::purge_task(st.clone()));
+        }
         let _ = ready.send(Ok(()));
         // Streams run as tasks of this loop; the process exits from the
         // main thread, so this thread just keeps serving.

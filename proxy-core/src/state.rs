@@ -1,5 +1,6 @@
 //! The shared run-time state built once from the configuration: proxies
-//! with their frontend and backend halves, the pools, global counters.
+//! with their frontend and backend halves, the pools, global counters, the
+//! stick tables.
 //! Worker threads share it behind an `Arc`; everything that changes while
 //! running is an atomic or sits behind a short lock.
 
@@ -90,6 +91,8 @@ pub struct State {
     pub applets: Arc<crate::applet::AppletRegistry>,
     /// Applet calls that failed (panic or error); each ended its stream.
     pub applet_failures: AtomicU64,
+    /// The stick tables.
+    pub stick: crate::stkctr::TableSet,
 }
 
 impl State {
@@ -166,6 +169,7 @@ impl State {
             streams_total: AtomicU64::new(0),
             applets,
             applet_failures: AtomicU64::new(0),
+            stick: crate::stkctr::TableSet::build(&config),
             config,
         })
     }

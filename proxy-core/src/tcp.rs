@@ -20,6 +20,9 @@ use crate::log::subscriber::traffic;
 use crate::log::tcplog::{format_default_connect, format_tcplog, TcpLogRecord};
 use crate::log::termination::{term_code, ErrCause, FinState};
 use crate::state::{Proxy, State};
+use crate::stkctr::persist::{self, Pending};
+use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, StickView, TcpVerdict};
+use crate::stkctr::Trackers;
 use crate::stream::{SiState, Stream};
 
 /// The admission permits an accepted connection holds until its stream ends.
@@ -28,13 +31,15 @@ pub struct Permits {
     pub frontend: Option<OwnedSemaphorePermit>,
 }
 
-/// Runs one TCP-mode stream to its end.
+/// Runs one TCP-mode stream to its end. `trk` holds the counters the
+/// `tcp-request connection` rules tracked.
 pub async fn run_stream(
     st: Arc<State>,
     fe_idx: usize,
     listener_id: u32,
     client: Connection,
     _permits: Permits,
+    mut trk: Trackers,
 ) {
     let Some(fe_proxy) = st.proxies.get(fe_idx) else {
         return;
@@ -77,7 +82,24 @@ pub async fn run_stream(
     // tcp-request content use-service: an applet serves the connection.
     let src = s.si[0].conn().and_then(|c| c.from);
     let dst = s.si[0].conn_mut().and_then(|c| c.dst());
-    if let Some(name) = crate::tcp_service::pick(fe_proxy, src, dst) {
+    let fe_ctx = RuleCtx::new(&st.stick, fe_proxy.cfg.table);
+    let content = &fe_proxy.cfg.http.tcp_content;
+    let verdict = if content.is_empty() {
+        TcpVerdict::Continue
+    } else {
+        tcp_rules(fe_ctx, content, false, &mut trk, &ConnView { src, dst })
+    };
+    if verdict == TcpVerdict::Reject {
+        fe.counters
+            .denied
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        s.set_err(ErrCause::PrxCond);
+        s.set_finst(FinState::R);
+        log_stream(&st, fe_proxy, None, &s, &info, &totals, client_addr, None);
+        return;
+    }
+    if let TcpVerdict::Service(name) = &verdict {
+        let name = name.as_str();
         let served = crate::tcp_service::serve(&st, fe_proxy, &mut s, name).await;
         totals.req = served.bytes_in;
         totals.res = served.bytes_out;
@@ -96,6 +118,9 @@ pub async fn run_stream(
             client_addr,
             Some(&server),
         );
+        if !trk.is_empty() {
+            trk.count_bytes(totals.req, totals.res, crate::counters::now_ms());
+        }
         return;
     }
     let be_proxy = fe.backend.and_then(|i| st.proxies.get(i));
@@ -109,7 +134,18 @@ pub async fn run_stream(
             s.sync_live();
             if let Some(be) = bp.be.as_ref() {
                 let _bec = CurGuard::enter(&be.counters);
-                serve(&st, fe_proxy, bp, &mut s, &mut info, &mut totals).await;
+                let view = ConnView { src, dst };
+                serve(
+                    &st,
+                    fe_proxy,
+                    bp,
+                    &mut s,
+                    &mut info,
+                    &mut totals,
+                    &trk,
+                    &view,
+                )
+                .await;
                 if let Some(i) = s.srv {
                     be.servers[i]
                         .counters
@@ -137,6 +173,9 @@ pub async fn run_stream(
     fe.counters
         .bytes_out
         .fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
+    if !trk.is_empty() {
+        trk.count_bytes(totals.req, totals.res, crate::counters::now_ms());
+    }
     // Close the server side before logging, as HAProxy does, so the line's
     // counters no longer include this stream on the backend.
     s.si[1].release_endpoint();
@@ -153,6 +192,7 @@ pub async fn run_stream(
 }
 
 /// Connects and forwards; records the outcome in the stream.
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     st: &State,
     fe: &Proxy,
@@ -160,8 +200,22 @@ async fn serve(
     s: &mut Stream,
     info: &mut ConnectInfo,
     totals: &mut Totals,
+    trk: &Trackers,
+    view: &ConnView,
 ) {
     let srv_guard;
+    // Persistence: `stick match|on` may choose the server now.
+    let pending = match bp.be.as_ref() {
+        Some(be) if !bp.cfg.stick_rules.is_empty() => {
+            let ctx = RuleCtx::new(&st.stick, bp.cfg.table);
+            let view = StickView {
+                inner: view,
+                env: ctx.env(Some(trk)),
+            };
+            persist::on_request(&st.stick, &bp.cfg.stick_rules, &be.servers, s, &view)
+        }
+        _ => Pending::default(),
+    };
     // While the server side is being reached, watch the client: a reset
     // there aborts the attempt (`CC`). Its socket is lent to the watcher
     // for that time; the destination address is read first, as the server
@@ -195,6 +249,9 @@ async fn serve(
     };
     match connected {
         Ok(()) => {
+            if let (Some(be), Some(i)) = (bp.be.as_ref(), s.srv) {
+                persist::store(&st.stick, pending, &be.servers[i]);
+            }
             srv_guard = s.srv.and_then(|i| {
                 bp.be
                     .as_ref()

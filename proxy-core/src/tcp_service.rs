@@ -4,8 +4,6 @@
 //! applet seen as a server side.
 
 use std::future::poll_fn;
-use std::net::SocketAddr;
-use std::ops::ControlFlow;
 use std::task::Poll;
 
 use crate::connection::Transport;
@@ -14,52 +12,8 @@ use crate::http_mode::body::{Activity, BodyError, BodyFwd};
 use crate::http_mode::recvbuf::RecvBuf;
 use crate::http_mode::side::{AppletSide, SideIo};
 use crate::log::termination::{ErrCause, FinState};
-use crate::rules::{eval_opt, RequestView};
 use crate::state::{Proxy, State};
 use crate::stream::{SiState, Stream};
-
-/// What TCP-level rules can see: addresses only.
-struct TcpView {
-    src: Option<SocketAddr>,
-    dst: Option<SocketAddr>,
-}
-
-impl RequestView for TcpView {
-    fn method(&self) -> &[u8] {
-        b""
-    }
-    fn uri(&self) -> &[u8] {
-        b""
-    }
-    fn path(&self) -> &[u8] {
-        b""
-    }
-    fn version(&self) -> (u8, u8) {
-        (0, 0)
-    }
-    fn for_each_header<'a>(&'a self, _f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {}
-    fn src(&self) -> Option<SocketAddr> {
-        self.src
-    }
-    fn dst(&self) -> Option<SocketAddr> {
-        self.dst
-    }
-    fn nbsrv(&self, _backend: Option<&str>) -> u32 {
-        0
-    }
-}
-
-/// The service the frontend's `tcp-request content use-service` rules pick
-/// for this connection, if any.
-pub fn pick(fe: &Proxy, src: Option<SocketAddr>, dst: Option<SocketAddr>) -> Option<&str> {
-    let view = TcpView { src, dst };
-    fe.cfg
-        .http
-        .tcp_content
-        .iter()
-        .find(|r| eval_opt(r.cond.as_ref(), &view))
-        .map(|r| r.service.as_str())
-}
 
 /// How an applet-served TCP stream ended: bytes sent to the client, and
 /// the termination cause and phase when it did not end normally.

@@ -24,6 +24,8 @@
 //! - HTTP: [`http`] (a recording origin server, a framing-aware client,
 //!   curl and Python runners), [`httplog`] (a strict parser of the 2.6
 //!   httplog line), [`pools`] (the SIGQUIT pool dump).
+//! - Stick tables: [`stick`] (CLI, requests and banners from chosen source
+//!   addresses, `show table` output masked for comparisons).
 //! - Applets: [`applets`] (the fixture libraries built next to the binary,
 //!   a copy of the binary alone in a temp dir so that only the libraries a
 //!   test names are loaded, one-shot runs of it).
@@ -45,6 +47,7 @@ pub mod httplog;
 pub mod pools;
 pub mod procnet;
 pub mod servers;
+pub mod stick;
 pub mod tcplog;
 pub mod util;
 

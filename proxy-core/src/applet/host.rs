@@ -12,6 +12,8 @@
 //! Snapshots: proxies and servers with their counters under HAProxy's
 //! `show stat` column names, the process values of `show info` (`info`),
 //! the live streams of [`crate::stream::live`] (`sessions`) and the pools.
+//! `tables` runs the stick-table commands (`show|clear|set table`, `show
+//! peers`) and answers with their text.
 //! `admin` errors are HAProxy's CLI messages (with their newline).
 
 use std::net::SocketAddr;
@@ -23,9 +25,9 @@ use std::time::Instant;
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::std_types::{RErr, ROk, RResult, RStr, RString, RVec};
 use applet_sdk::{
-    AdminCmd, AdminOp, Field, HostServices, HostServices_Ref, LogLevel, Metric, PoolSnapshot,
-    ProcessSnapshot, ProxyKind, ProxyMode, ProxySnapshot, ServerSnapshot, ServerState, SiSnapshot,
-    StreamSnapshot,
+    cli_level, AdminCmd, AdminOp, Field, HostServices, HostServices_Ref, LogLevel, Metric,
+    PoolSnapshot, ProcessSnapshot, ProxyKind, ProxyMode, ProxySnapshot, ServerSnapshot,
+    ServerState, SiSnapshot, StreamSnapshot, TableCmd, TableOp,
 };
 
 use crate::backend::{admin_state, Server};
@@ -68,6 +70,7 @@ pub fn table() -> HostServices_Ref {
             pools: host_pools,
             admin: host_admin,
             info: host_info,
+            tables: host_tables,
         }
         .leak_into_prefix()
     })
@@ -82,6 +85,37 @@ fn contain<R>(what: &str, default: R, f: impl FnOnce() -> R) -> R {
             default
         }
     }
+}
+
+extern "C" fn host_tables(cmd: TableCmd) -> RResult<RString, RString> {
+    contain("tables", RErr("internal error\n".into()), || {
+        let Some(st) = state() else {
+            return RErr("No such table\n".into());
+        };
+        let args: Vec<&str> = cmd.args.iter().map(|a| a.as_str()).collect();
+        use crate::stick::show::{cli_table_access, Access, Action};
+        let action = match cmd.op {
+            TableOp::SHOW => Action::Show,
+            TableOp::CLEAR => Action::Clear,
+            TableOp::SET => Action::Set,
+            TableOp::SHOW_PEERS => {
+                return match crate::stkctr::peers_cli::show_peers(&st, &args) {
+                    Ok(s) => ROk(s.into()),
+                    Err(e) => RErr(e.into()),
+                }
+            }
+            _ => return RErr("Unknown action\n".into()),
+        };
+        let access = Access {
+            session_oper: cmd.level >= cli_level::OPERATOR,
+            socket_oper: cmd.socket_level >= cli_level::OPERATOR,
+        };
+        let now = crate::counters::now_ms();
+        match cli_table_access(&st.stick.registry, action, &args, now, access) {
+            Ok(s) => ROk(s.into()),
+            Err(e) => RErr(e.into()),
+        }
+    })
 }
 
 extern "C" fn host_log(level: LogLevel, source: RStr<'_>, msg: RStr<'_>) {
@@ -128,6 +162,7 @@ fn counter_metrics(c: &Counters) -> Vec<Metric> {
         m("bout", l(&c.bytes_out)),
         m("dreq", l(&c.denied)),
         m("dresp", l(&c.denied_resp)),
+        m("dcon", l(&c.denied_conn)),
         m("ereq", l(&c.failed_req)),
         m("econ", l(&c.failed_conns)),
         m("eresp", l(&c.failed_resp)),

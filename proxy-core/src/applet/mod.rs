@@ -35,11 +35,12 @@ pub fn check_services(cfg: &crate::config::Config, reg: &AppletRegistry) -> Vec<
             HttpAction::UseService(name) => Some((name, &r.loc, "http-request use-service")),
             _ => None,
         });
-        let tcp = p
-            .http
-            .tcp_content
-            .iter()
-            .map(|r| (&r.service, &r.loc, "tcp-request content use-service"));
+        let tcp = p.http.tcp_content.iter().filter_map(|r| match &r.action {
+            crate::config::TcpAction::UseService(s) => {
+                Some((s, &r.loc, "tcp-request content use-service"))
+            }
+            _ => None,
+        });
         for (name, loc, kw) in http.chain(tcp) {
             if reg.service(name).is_none() {
                 errors.push(format!(

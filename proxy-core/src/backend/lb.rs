@@ -20,7 +20,7 @@ pub struct LbState {
 }
 
 /// Whether a server may take a new stream now.
-fn has_room(s: &Server) -> bool {
+pub(crate) fn has_room(s: &Server) -> bool {
     let max = s.maxconn.load(Ordering::Relaxed);
     max == 0 || s.cur_sess.load(Ordering::Relaxed) < max
 }

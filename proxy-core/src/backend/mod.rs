@@ -277,6 +277,21 @@ impl Backend {
         }
     }
 
+    /// Takes a slot on server `srv` chosen by persistence (`stick match`):
+    /// `false` when it is in maintenance or full (the caller then balances
+    /// as usual; HAProxy would queue on that server instead).
+    pub fn assign_direct(&self, srv: usize) -> bool {
+        let Some(s) = self.servers.get(srv) else {
+            return false;
+        };
+        let _sh = self.lock();
+        if s.in_maint() || !lb::has_room(s) {
+            return false;
+        }
+        s.cur_sess.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
     /// Gives a server slot back: to the oldest waiter if any, else to the
     /// server.
     pub fn release(&self, srv: usize) {

@@ -18,6 +18,7 @@
 
 use super::keywords::{type_str, LogItem, ProxyState};
 use super::model::{Config, Global, Location, Mode, ProxyConfig};
+use super::model_stick::PeersConfig;
 use super::parser::ConfigError;
 
 fn error(errors: &mut Vec<ConfigError>, loc: &Location, msg: String) {
@@ -133,6 +134,7 @@ fn http_only(cfg: &mut ProxyConfig, warnings: &mut Vec<String>) {
 pub(super) fn finalize(
     mut global: Global,
     mut states: Vec<ProxyState>,
+    peers: Vec<PeersConfig>,
     errors: &mut Vec<ConfigError>,
     warnings: &mut Vec<String>,
 ) -> Config {
@@ -241,11 +243,14 @@ pub(super) fn finalize(
         }
     }
 
+    let tables = super::kw_stick::finalize(&mut states, &peers, errors);
     Config {
         global,
         proxies: states.into_iter().map(|s| s.cfg).collect(),
         warnings: Vec::new(),
         notices: Vec::new(),
+        tables,
+        peers,
     }
 }
 

@@ -15,6 +15,7 @@ use super::kw_http_misc as hm;
 use super::kw_option::option;
 use super::kw_proxy as p;
 use super::kw_server as s;
+use super::kw_stick as stk;
 use super::model::{Global, Location, LogTarget, ProxyConfig, ProxyKind};
 
 /// The kind of section a line belongs to.
@@ -118,6 +119,9 @@ pub(super) struct ProxyState {
     pub rule_users: u8,
     /// `nbsrv(<backend>)` references, checked once every backend is known.
     pub nbsrv_refs: Vec<(String, Location)>,
+    /// Tables named by stick-table fetches (`None`: the proxy's own), with
+    /// the ACL keyword, checked once every table is known.
+    pub stick_refs: Vec<(Option<String>, String, Location)>,
 }
 
 impl ProxyState {
@@ -147,6 +151,7 @@ impl ProxyState {
                 seen: 0,
                 rule_users: 0,
                 nbsrv_refs: Vec::new(),
+                stick_refs: Vec::new(),
             };
         };
         let mut st = parent.clone();
@@ -155,6 +160,7 @@ impl ProxyState {
         st.seen = 0;
         st.rule_users = 0;
         st.nbsrv_refs.clear();
+        st.stick_refs.clear();
         let cfg = &mut st.cfg;
         // ACLs stay in their section; inherited rules keep theirs.
         cfg.acls.clear();
@@ -346,6 +352,9 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("monitor-uri", D | F | L, B, hm::monitor_uri),
     px("capture", D | F | L, B, hm::capture),
     px("stats", D | F | B | L, 0, hm::stats),
+    // stick tables
+    px("stick-table", D | F | B | L, 0, stk::stick_table),
+    px("stick", B | L, F, stk::stick),
 ];
 
 /// Section keywords, also offered as suggestions for typos.

@@ -68,7 +68,12 @@ fn check_fetches<'a>(
                 ));
             }
             Fetch::Nbsrv(Some(b)) => st.nbsrv_refs.push((b.clone(), loc.clone())),
-            _ => {}
+            f => {
+                for (t, _) in f.table_refs() {
+                    st.stick_refs
+                        .push((t.map(str::to_string), e.kw.clone(), loc.clone()));
+                }
+            }
         }
     }
     Ok(())

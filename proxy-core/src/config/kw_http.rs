@@ -19,8 +19,11 @@
 use super::keywords::{Ctx, KwResult, ProxyState, SectionKind, BACKEND, FRONTEND};
 use super::kw_acl::{parse_cond, who, RuleSet};
 use super::kw_reply::{parse_redirect, parse_reply};
-use super::model_http::{HeaderMatch, HttpAction, HttpRule, RedirectRule, TcpContentRule};
+use super::kw_stick::{parse_sc, parse_track};
+use super::model_http::{HeaderMatch, HttpAction, HttpRule, RedirectRule};
+use super::model_stick::{TcpAction, TcpRule};
 use super::units::parse_time;
+use crate::rules::fetch::Usage;
 use crate::rules::regex::Regex;
 use crate::rules::LogFormat;
 
@@ -50,10 +53,7 @@ const OTHER_ACTIONS: &[&str] = &[
     "set-log-level",
     "set-nice",
     "sc-inc-gpc(",
-    "sc-inc-gpc0(",
-    "sc-inc-gpc1(",
     "sc-set-gpt(",
-    "sc-set-gpt0(",
     "send-spoe-group",
     "do-resolve(",
     "cache-use",
@@ -81,7 +81,6 @@ const OTHER_ACTIONS: &[&str] = &[
     "set-status",
     "strict-mode",
     "tarpit",
-    "track-sc",
     "set-timeout",
     "wait-for-body",
     "set-var-fmt(",
@@ -144,7 +143,22 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
     } else {
         REQUEST_ACTIONS
     };
+    let stick = if res {
+        None
+    } else if action.starts_with("track-sc") {
+        Some(
+            parse_track(args, 1)
+                .map(|(a, n)| (HttpAction::Track(a), n))
+                .map_err(|e| rule_err(st, e)),
+        )
+    } else {
+        parse_sc(args, 1).map(|r| {
+            r.map(|(a, n)| (HttpAction::Sc(a), n))
+                .map_err(|e| rule_err(st, e))
+        })
+    };
     let (act, next) = match action {
+        _ if stick.is_some() => stick.unwrap_or_else(|| Err(String::new()))?,
         a if !known.contains(&a) => {
             if is_other_action(a) {
                 return Err(format!("'{full}' is not supported by this proxy."));
@@ -301,8 +315,11 @@ pub(super) fn redirect(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     Ok(())
 }
 
-/// `tcp-request content use-service <name> [if|unless <cond>]` and
-/// `tcp-request inspect-delay <time>`.
+/// `tcp-request inspect-delay <time>`, and `tcp-request connection|content
+/// <action> [args] [if|unless <cond>]` with the actions `accept`,
+/// `reject`, `track-sc<n> <key> [table <t>]`, `sc-inc-gpc0(<n>)`,
+/// `sc-inc-gpc1(<n>)`, `sc-set-gpt0(<n>) <int>`, and (content only)
+/// `use-service <name>`.
 pub(super) fn tcp_request(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     let args = ctx.args;
     let arg = |i: usize| args.get(i).map(String::as_str);
@@ -316,63 +333,140 @@ pub(super) fn tcp_request(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
             st.cfg.http.inspect_delay = (!t.is_zero()).then_some(t);
             Ok(())
         }
-        "content" => {
+        w @ ("content" | "connection") => {
             if anonymous_defaults(st) {
-                return Err("tcp-request content is not allowed in anonymous 'defaults' sections".into());
-            }
-            let action = arg(2).unwrap_or("");
-            if action != "use-service" {
                 return Err(format!(
-                    "'tcp-request content {action}' is not supported by this proxy (only 'use-service')."
+                    "tcp-request {w} is not allowed in anonymous 'defaults' sections"
                 ));
             }
-            let service = arg(3).ok_or("'tcp-request' expects a service name.")?;
+            let content = w == "content";
+            if !content && !st.section.has_frontend() {
+                ctx.warn(format!(
+                    "tcp-request connection is not allowed because {} has no frontend capability",
+                    who(st)
+                ));
+                return Ok(());
+            }
+            let rule = tcp_rule(st, ctx, content)?;
+            if content {
+                let after = if st.seen & SEEN_HTTP_REQUEST != 0 {
+                    Some("an 'http-request'")
+                } else if st.seen & SEEN_REDIRECT != 0 {
+                    Some("a 'redirect'")
+                } else if st.seen & SEEN_USE_BACKEND != 0 {
+                    Some("a 'use_backend'")
+                } else {
+                    None
+                };
+                if let Some(after) = after {
+                    ctx.warn(format!(
+                        "a 'tcp-request' rule placed after {after} rule will still be processed before."
+                    ));
+                }
+                st.cfg.http.tcp_content.push(rule);
+            } else {
+                st.cfg.tcp_conn.push(rule);
+            }
+            Ok(())
+        }
+        "session" => Err("'tcp-request session' is not supported by this proxy.".into()),
+        w => Err(format!(
+            "'tcp-request' expects 'inspect-delay', 'connection', 'session' or 'content', but got '{w}'."
+        )),
+    }
+}
+
+/// HAProxy 2.6 `tcp-request` actions we do not implement.
+const OTHER_TCP_ACTIONS: &[&str] = &[
+    "capture",
+    "do-resolve",
+    "expect-netscaler-cip",
+    "expect-proxy",
+    "set-dst",
+    "set-dst-port",
+    "set-log-level",
+    "set-mark",
+    "set-nice",
+    "set-priority-class",
+    "set-priority-offset",
+    "set-src",
+    "set-src-port",
+    "set-tos",
+    "set-var",
+    "set-var-fmt",
+    "silent-drop",
+    "switch-mode",
+    "unset-var",
+    "sc-inc-gpc",
+    "sc-set-gpt",
+];
+
+/// One `tcp-request connection|content` rule (`args[2]` is the action).
+fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<TcpRule, String> {
+    let args = ctx.args;
+    let arg = |i: usize| args.get(i).map_or("", String::as_str);
+    let set = arg(1);
+    let action = arg(2);
+    let full = format!("tcp-request {set} {action}");
+    let (act, next) = match action {
+        "accept" => (TcpAction::Accept, 3),
+        "reject" => (TcpAction::Reject, 3),
+        "use-service" if content => {
+            let service = args.get(3).ok_or("'tcp-request' expects a service name.")?;
             if service == "prometheus-exporter" {
                 return Err(
                     "Prometheus exporter service only available on 'http-request' rulesets".into(),
                 );
             }
-            let rest = &args[4.min(args.len())..];
-            if let Some(w) = rest.first().filter(|w| *w != "if" && *w != "unless") {
-                return Err(format!(
-                    "'tcp-request content use-service' expects either 'if' or 'unless' followed by a condition but found '{w}'."
-                ));
-            }
-            let cond = parse_cond(st, ctx, rest, RuleSet::TcpContent).map_err(|e| {
-                format!(
-                    "'tcp-request content use-service' : error detected in {} while parsing '{}' condition : {e}",
-                    who(st),
-                    rest[0]
-                )
-            })?;
-            let after = if st.seen & SEEN_HTTP_REQUEST != 0 {
-                Some("an 'http-request'")
-            } else if st.seen & SEEN_REDIRECT != 0 {
-                Some("a 'redirect'")
-            } else if st.seen & SEEN_USE_BACKEND != 0 {
-                Some("a 'use_backend'")
-            } else {
-                None
-            };
-            if let Some(after) = after {
-                ctx.warn(format!(
-                    "a 'tcp-request' rule placed after {after} rule will still be processed before."
-                ));
-            }
-            st.cfg.http.tcp_content.push(TcpContentRule {
-                service: service.to_string(),
-                cond,
-                loc: ctx.loc.clone(),
-            });
-            Ok(())
+            (TcpAction::UseService(service.clone()), 4)
         }
-        w @ ("connection" | "session") => Err(format!(
-            "'tcp-request {w}' is not supported by this proxy."
-        )),
-        w => Err(format!(
-            "'tcp-request' expects 'inspect-delay', 'connection', 'session' or 'content', but got '{w}'."
-        )),
+        a if a.starts_with("track-sc") => {
+            let (t, next) = parse_track(args, 2).map_err(|e| format!("'{full}' : {e}"))?;
+            if !content && t.key.fetch.usage() != Usage::Any {
+                return Err(format!(
+                    "'{full}' : fetch method '{}' extracts information from 'HTTP request headers', none of which is available here",
+                    t.key.kw
+                ));
+            }
+            (TcpAction::Track(t), next)
+        }
+        a => match parse_sc(args, 2) {
+            Some(r) => {
+                let (sc, next) = r.map_err(|e| format!("'{full}' : {e}"))?;
+                (TcpAction::Sc(sc), next)
+            }
+            None if OTHER_TCP_ACTIONS
+                .iter()
+                .any(|o| a == *o || a.starts_with(&format!("{o}("))) =>
+            {
+                return Err(format!("'{full}' is not supported by this proxy."))
+            }
+            None => {
+                let service = if content { "'use-service', " } else { "" };
+                return Err(format!(
+                    "'tcp-request {set}' expects 'accept', 'reject', {service}'track-sc0' ... 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1' or 'sc-set-gpt0', but got '{a}'."
+                ));
+            }
+        },
+    };
+    let rest = &args[next.min(args.len())..];
+    if let Some(w) = rest.first().filter(|w| *w != "if" && *w != "unless") {
+        return Err(format!(
+            "'tcp-request {set} {action}' expects either 'if' or 'unless' followed by a condition but found '{w}'."
+        ));
     }
+    let cond = parse_cond(st, ctx, rest, RuleSet::TcpContent).map_err(|e| {
+        format!(
+            "'tcp-request {set} {action}' : error detected in {} while parsing '{}' condition : {e}",
+            who(st),
+            rest[0]
+        )
+    })?;
+    Ok(TcpRule {
+        action: act,
+        cond,
+        loc: ctx.loc.clone(),
+    })
 }
 
 /// HAProxy's limits on inheriting the rules of a named defaults section

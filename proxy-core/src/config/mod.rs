@@ -20,8 +20,11 @@
 //!   `monitor-uri`, `capture`.
 //! - `addr`, `logtarget`: addresses and `log` lines, shared by handlers.
 //! - `checks`: ids, `log global` and the whole-configuration checks.
+//! - `kw_stick`: `stick-table`, `stick` and the `track-sc*` / `sc-*`
+//!   actions; `kw_peers`: the lines of `peers` sections.
 //! - [`model`]: the parsed configuration the runtime is built from;
-//!   [`model_http`]: its HTTP rules and settings.
+//!   [`model_http`]: its HTTP rules and settings; [`model_stick`]: stick
+//!   tables, peers sections and the rules using tables.
 
 mod addr;
 mod blocks;
@@ -33,12 +36,15 @@ mod kw_global;
 mod kw_http;
 mod kw_http_misc;
 mod kw_option;
+mod kw_peers;
 mod kw_proxy;
 mod kw_reply;
 mod kw_server;
+mod kw_stick;
 mod logtarget;
 pub mod model;
 pub mod model_http;
+pub mod model_stick;
 pub mod parser;
 mod sections;
 pub mod tokenizer;
@@ -49,6 +55,7 @@ mod tests_http;
 
 pub use model::*;
 pub use model_http::*;
+pub use model_stick::*;
 pub use parser::{
     load_paths, load_paths_with_env, parse_str, parse_str_with_env, ConfigError, ConfigErrors,
 };

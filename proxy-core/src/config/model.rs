@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::model_http::{Acl, Condition, HttpConfig};
+use super::model_stick::{PeersConfig, StickRule, TableDecl, TcpRule};
 
 /// Where a configuration line came from, for `file:line` in messages.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,6 +35,11 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// `.notice` messages, formatted like `warnings` (for `[NOTICE]`).
     pub notices: Vec<String>,
+    /// Every stick table (proxies' `stick-table`, peers sections'
+    /// `table`), in declaration order; rules refer to them by index.
+    pub tables: Vec<TableDecl>,
+    /// `peers` sections, in declaration order.
+    pub peers: Vec<PeersConfig>,
 }
 
 impl Config {
@@ -288,6 +294,14 @@ pub struct ProxyConfig {
     /// Effective log targets: the global ones when `log global` is present,
     /// plus the proxy's own `log` lines.
     pub logs: Vec<LogTarget>,
+    /// `stick-table` (the table named after the proxy).
+    pub stick_table: Option<TableDecl>,
+    /// Index of that table in [`Config::tables`] (set by the final checks).
+    pub table: Option<usize>,
+    /// `stick on|match|store-request` rules, in order.
+    pub stick_rules: Vec<StickRule>,
+    /// `tcp-request connection` rules, in order.
+    pub tcp_conn: Vec<TcpRule>,
 }
 
 impl ProxyConfig {
@@ -315,6 +329,10 @@ impl ProxyConfig {
             httplog: false,
             dontlognull: false,
             logs: Vec::new(),
+            stick_table: None,
+            table: None,
+            stick_rules: Vec::new(),
+            tcp_conn: Vec::new(),
         }
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::model::Location;
+use super::model_stick::{ScAction, TcpRule, TrackAction};
 use crate::rules::acl::IpNet;
 use crate::rules::regex::Regex;
 use crate::rules::LogFormat;
@@ -55,6 +56,10 @@ pub enum HttpAction {
     /// Hand the request to a service (`prometheus-exporter`, an applet):
     /// checked against the registered services after parsing.
     UseService(String),
+    /// `track-sc<n> <key> [table <t>]`.
+    Track(TrackAction),
+    /// `sc-inc-gpc0(<n>)`, `sc-inc-gpc1(<n>)`, `sc-set-gpt0(<n>) <v>`.
+    Sc(ScAction),
 }
 
 /// How `del-header` matches names.
@@ -142,14 +147,6 @@ pub struct RedirectRule {
     pub loc: Location,
 }
 
-/// `tcp-request content use-service <name> [cond]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TcpContentRule {
-    pub service: String,
-    pub cond: Option<Condition>,
-    pub loc: Location,
-}
-
 /// `option forwardfor [except <net>] [header <name>] [if-none]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForwardFor {
@@ -199,8 +196,9 @@ pub struct HttpConfig {
     pub response: Vec<HttpRule>,
     /// Standalone `redirect` rules (run after `http-request` rules).
     pub redirects: Vec<RedirectRule>,
-    /// `tcp-request content use-service` rules.
-    pub tcp_content: Vec<TcpContentRule>,
+    /// `tcp-request content` rules (`use-service`, `track-sc*`, `accept`,
+    /// `reject`, `sc-*`), in order.
+    pub tcp_content: Vec<TcpRule>,
     /// `tcp-request inspect-delay`.
     pub inspect_delay: Option<Duration>,
     pub forwardfor: Option<ForwardFor>,

@@ -12,6 +12,7 @@ use super::keywords::{
 };
 use super::kw_http::rule_inheritance;
 use super::model::{Config, Global, Location};
+use super::model_stick::PeersConfig;
 use super::parser::{ConfigError, ConfigErrors};
 
 /// Which section the following lines belong to.
@@ -22,6 +23,8 @@ pub(super) enum Cur {
     Global,
     Defaults(usize),
     Proxy(usize),
+    /// A `peers` section.
+    Peers(usize),
     /// A section we refused; its lines are skipped silently.
     Skip,
 }
@@ -33,6 +36,7 @@ pub(super) struct Parser<'e> {
     /// Every defaults section in order; the last one is the implicit parent.
     pub(super) defaults: Vec<ProxyState>,
     pub(super) proxies: Vec<ProxyState>,
+    pub(super) peers: Vec<PeersConfig>,
     pub(super) cur: Cur,
     pub(super) errors: Vec<ConfigError>,
     pub(super) warnings: Vec<String>,
@@ -46,6 +50,7 @@ impl<'e> Parser<'e> {
             global: Global::default(),
             defaults: Vec::new(),
             proxies: Vec::new(),
+            peers: Vec::new(),
             cur: Cur::Outside,
             errors: Vec::new(),
             warnings: Vec::new(),
@@ -70,6 +75,18 @@ impl<'e> Parser<'e> {
             if let Some(kind) = section_kind(&args[0]) {
                 return self.start_section(kind, args, loc);
             }
+            if args[0] == "peers" {
+                self.cur = Cur::Skip;
+                match super::kw_peers::start(args, loc, &self.peers) {
+                    Ok(p) => {
+                        self.peers.push(p);
+                        self.cur = Cur::Peers(self.peers.len() - 1);
+                    }
+                    Err((msg, true)) => self.fatal(None, msg),
+                    Err((msg, false)) => self.fatal(Some(loc), msg),
+                }
+                return;
+            }
             if UNSUPPORTED_SECTIONS.contains(&args[0].as_str()) {
                 self.cur = Cur::Skip;
                 return self.fatal(
@@ -84,6 +101,12 @@ impl<'e> Parser<'e> {
                 return self.fatal(Some(loc), format!("unknown keyword '{kw}' out of section."))
             }
             Cur::Skip => return,
+            Cur::Peers(i) => {
+                if let Err(msg) = super::kw_peers::line(&mut self.peers[i], args, loc) {
+                    self.fatal(Some(loc), msg);
+                }
+                return;
+            }
             Cur::Global => SectionKind::Global,
             Cur::Defaults(_) => SectionKind::Defaults,
             Cur::Proxy(i) => self.proxies[i].section,
@@ -239,13 +262,14 @@ impl<'e> Parser<'e> {
         let Parser {
             global,
             proxies,
+            peers,
             mut errors,
             mut warnings,
             notices,
             ..
         } = self;
         if errors.is_empty() {
-            let mut config = finalize(global, proxies, &mut errors, &mut warnings);
+            let mut config = finalize(global, proxies, peers, &mut errors, &mut warnings);
             if errors.is_empty() {
                 config.warnings = warnings;
                 config.notices = notices;
@@ -269,7 +293,6 @@ fn section_kind(word: &str) -> Option<SectionKind> {
 
 /// HAProxy sections this proxy does not implement (yet).
 const UNSUPPORTED_SECTIONS: &[&str] = &[
-    "peers",
     "userlist",
     "resolvers",
     "mailers",
@@ -412,9 +435,8 @@ frontend d
         assert!(error("backend \"a b\"\n")
             .contains("character ' ' is not permitted in 'backend' name 'a b'"));
         assert!(error("listen x 1.2.3.4:80\n").contains("please use the 'bind' keyword"));
-        assert!(
-            error("peers p\n  peer a 1.2.3.4:1\n").contains("'peers' sections are not supported")
-        );
+        assert!(error("userlist u\n  user a password x\n")
+            .contains("'userlist' sections are not supported"));
     }
 
     #[test]

@@ -399,20 +399,28 @@ fn tcp_request_content() {
     let c = fe_ok(" tcp-request inspect-delay 5s\n tcp-request content use-service my-applet if { path /metrics }");
     let h = &c.proxy("f").unwrap().http;
     assert_eq!(h.inspect_delay, Some(std::time::Duration::from_secs(5)));
-    assert_eq!(h.tcp_content[0].service, "my-applet");
+    assert_eq!(h.tcp_content[0].service(), Some("my-applet"));
     assert!(h.tcp_content[0].cond.is_some());
     assert_eq!(
         fe_err(" tcp-request content use-service"),
         "parsing [t.cfg:5] : 'tcp-request' expects a service name."
     );
-    assert!(fe_err(" tcp-request content accept")
-        .contains("'tcp-request content accept' is not supported"));
+    assert!(fe_err(" tcp-request content capture req.hdr(x) len 4")
+        .contains("'tcp-request content capture' is not supported"));
+    assert!(fe_err(" tcp-request content frob").contains(
+        "'tcp-request content' expects 'accept', 'reject', 'use-service', 'track-sc0' ... 'track-sc2'"
+    ));
     assert_eq!(
         fe_err(" tcp-request content use-service prometheus-exporter"),
         "parsing [t.cfg:5] : Prometheus exporter service only available on 'http-request' rulesets"
     );
-    assert!(fe_err(" tcp-request connection accept")
-        .contains("'tcp-request connection' is not supported"));
+    let c = fe_ok(" tcp-request connection accept if { src 10.0.0.1 }\n tcp-request connection reject\n tcp-request content accept");
+    assert_eq!(c.proxy("f").unwrap().tcp_conn.len(), 2);
+    assert!(fe_err(" tcp-request connection track-sc0 hdr(x)")
+        .contains("fetch method 'hdr' extracts information from 'HTTP request headers', none of which is available here"));
+    assert!(
+        fe_err(" tcp-request session accept").contains("'tcp-request session' is not supported")
+    );
     assert!(fe_err(" tcp-request content use-service x foo").contains("but found 'foo'"));
     assert_eq!(
         fe_err(" tcp-request content use-service x if nope"),

@@ -38,6 +38,9 @@ use crate::log::httplog::{format_httplog, HttpLogRecord};
 use crate::log::subscriber::traffic;
 use crate::log::termination::{term_code_http, ErrCause, FinState};
 use crate::state::{Proxy, State};
+use crate::stkctr::persist::{self, Pending};
+use crate::stkctr::rules::{tcp_rules, RuleCtx, StickView, TcpVerdict};
+use crate::stkctr::Trackers;
 use crate::stream::{sess_flags, AllocConnError, Stream};
 use crate::tcp::Permits;
 use exchange::{ExchangeResult, ExchangeSpec};
@@ -91,13 +94,15 @@ fn combine(a: ConnMode, b: ConnMode) -> ConnMode {
     }
 }
 
-/// Runs one HTTP-mode client connection to its end.
+/// Runs one HTTP-mode client connection to its end. `trk` holds the
+/// counters its `tcp-request connection` rules tracked.
 pub async fn run_stream(
     st: Arc<State>,
     fe_idx: usize,
     listener_id: u32,
     client: Connection,
     _permits: Permits,
+    mut trk: Trackers,
 ) {
     let Some(fe_proxy) = st.proxies.get(fe_idx) else {
         return;
@@ -191,6 +196,9 @@ pub async fn run_stream(
                 );
                 if !nothing {
                     fe.counters.failed_req.fetch_add(1, Ordering::Relaxed);
+                    let now = crate::counters::now_ms();
+                    trk.count_http_request(now);
+                    trk.count_http_error(now);
                 }
                 if !(nothing && fe_proxy.cfg.dontlognull) {
                     emit_log(&st, fe_proxy, &s, &log, client_addr);
@@ -202,10 +210,18 @@ pub async fn run_stream(
         log.head_done = Some(Instant::now());
         log.bytes_in = head.len as u64;
         first = false;
+        if !trk.is_empty() {
+            trk.count_http_request(crate::counters::now_ms());
+        }
         let keep_going = transaction(
-            &st, fe_proxy, &mut s, &mut cbuf, head, src, dst, &limits, &mut log,
+            &st, fe_proxy, &mut s, &mut cbuf, head, src, dst, &limits, &mut log, &mut trk,
         )
         .await;
+        // The stream's counters: bytes, then the stream's own trackers go
+        // (conn_cur down); the connection's stay for the next request.
+        if !trk.is_empty() {
+            trk.finish_stream(log.bytes_in, log.bytes_out, crate::counters::now_ms());
+        }
         count_txn(&st, fe_proxy, &s, &log);
         emit_log(&st, fe_proxy, &s, &log, client_addr);
         // Rule 5: the server side goes back to INI with no endpoint.
@@ -230,6 +246,7 @@ async fn transaction(
     dst: Option<SocketAddr>,
     limits: &HeadLimits,
     log: &mut TxnLog,
+    trk: &mut Trackers,
 ) -> bool {
     if !fe_proxy.cfg.logs.is_empty() {
         log.request_line = Some(head.request_line(cbuf.data()).to_vec());
@@ -277,6 +294,7 @@ async fn transaction(
             return done;
         }
     }
+    let fe_ctx = RuleCtx::new(&st.stick, fe_proxy.cfg.table);
     let verdict = {
         let view = View {
             buf: cbuf.data(),
@@ -286,7 +304,19 @@ async fn transaction(
             st,
             default_backend: default_be,
         };
-        request_rules(http, &view)
+        // tcp-request content rules run first (each request is a stream):
+        // counters and accept/reject; a use-service there is for TCP mode.
+        if !http.tcp_content.is_empty()
+            && tcp_rules(fe_ctx, &http.tcp_content, false, trk, &view) == TcpVerdict::Reject
+        {
+            log.status = -1;
+            (log.err, log.finst) = (ErrCause::PrxCond, FinState::R);
+            if let Some(f) = fe_proxy.fe.as_ref() {
+                f.counters.denied.fetch_add(1, Ordering::Relaxed);
+            }
+            return false;
+        }
+        request_rules(http, &view, fe_ctx, trk)
     };
     let mut edits = match verdict {
         Verdict::Forward(e) => e,
@@ -353,7 +383,7 @@ async fn transaction(
             .cfg
             .use_backends
             .iter()
-            .find(|u| crate::rules::eval_opt(u.cond.as_ref(), &view))
+            .find(|u| fe_ctx.cond(u.cond.as_ref(), trk, &view))
             .and_then(|u| st.backend_index(&u.backend))
             .or(default_be)
     };
@@ -379,6 +409,28 @@ async fn transaction(
         return false;
     };
     let _bec = CurGuard::enter(&be.counters);
+    // Persistence: `stick match|on` may choose the server now.
+    let pending = if bp.cfg.stick_rules.is_empty() {
+        Pending::default()
+    } else {
+        let view = View {
+            buf: cbuf.data(),
+            head: &head,
+            src,
+            dst,
+            st,
+            default_backend: default_be,
+        };
+        let be_ctx = RuleCtx {
+            px_table: bp.cfg.table,
+            ..fe_ctx
+        };
+        let view = StickView {
+            inner: &view,
+            env: be_ctx.env(Some(&*trk)),
+        };
+        persist::on_request(&st.stick, &bp.cfg.stick_rules, &be.servers, s, &view)
+    };
 
     // option http_proxy on the backend only (a frontend's was handled
     // before the rules).
@@ -466,11 +518,15 @@ async fn transaction(
         log.bytes_out = msg.len() as u64;
         return write_all(client_transport(s), &msg).await.is_ok() && keep;
     }
+    if let Some(srv) = s.srv.and_then(|i| be.servers.get(i)) {
+        persist::store(&st.stick, pending, srv);
+    }
     // The server's current sessions (`scur`, `stot`) while it serves.
     let _srvc = s
         .srv
         .and_then(|i| be.servers.get(i))
         .map(|x| CurGuard::enter(&x.counters));
+    let trk_ref: &Trackers = trk;
     let rules_fn =
         |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<Vec<OwnedEdit>, request::Denied> {
             let Some(copy) = req_copy.as_deref() else {
@@ -487,6 +543,10 @@ async fn transaction(
                 },
                 buf,
                 head: rh,
+            };
+            let view = StickView {
+                inner: &view,
+                env: fe_ctx.env(Some(trk_ref)),
             };
             request::response_rules(&res_rule_list, &view)
         };
@@ -532,6 +592,9 @@ async fn transaction(
     } else {
         i32::from(result.status)
     };
+    if !trk_ref.is_empty() {
+        trk_ref.count_status(log.status, crate::counters::now_ms());
+    }
     if let Some((cause, fin, status)) = result.error {
         (log.err, log.finst) = (cause, fin);
         let mut keep = false;

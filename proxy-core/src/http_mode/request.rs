@@ -15,6 +15,8 @@ use crate::http::head::{parse_request, HeadError};
 use crate::http::{Failure, HeadLimits, Parsed, RequestHead};
 use crate::rules::{eval_opt, RequestView};
 use crate::state::State;
+use crate::stkctr::rules::{sc_action, RuleCtx, StickView};
+use crate::stkctr::Trackers;
 
 /// How waiting for a request head ended.
 pub enum HeadRead {
@@ -247,7 +249,7 @@ pub struct Denied;
 /// Runs `http-response` rules: header edits, or `Err` on `deny`.
 pub fn response_rules(
     rules: &[&crate::config::model_http::HttpRule],
-    view: &ResView<'_>,
+    view: &dyn RequestView,
 ) -> Result<Vec<OwnedEdit>, Denied> {
     let mut edits = Vec::new();
     for r in rules {
@@ -295,15 +297,39 @@ pub enum Verdict {
 }
 
 /// Runs the `http-request` rules, then the standalone `redirect` rules.
-pub fn request_rules(http: &HttpConfig, view: &View<'_>) -> Verdict {
+/// Conditions and formats see the counters tracked so far (`trk`), which
+/// `track-sc*` rules extend and `sc-*` rules update; a `deny` counts an
+/// HTTP error on them.
+pub fn request_rules(
+    http: &HttpConfig,
+    base: &View<'_>,
+    ctx: RuleCtx<'_>,
+    trk: &mut Trackers,
+) -> Verdict {
     let mut edits = Vec::new();
     for r in &http.request {
-        if !eval_opt(r.cond.as_ref(), view) {
+        if !ctx.cond(r.cond.as_ref(), trk, base) {
             continue;
         }
         match &r.action {
+            HttpAction::Track(a) => {
+                ctx.track(a, false, true, trk, base);
+                continue;
+            }
+            HttpAction::Sc(a) => {
+                sc_action(a, trk, ctx.now_ms);
+                continue;
+            }
+            _ => {}
+        }
+        let view = &StickView {
+            inner: base,
+            env: ctx.env(Some(&*trk)),
+        };
+        match &r.action {
             HttpAction::Allow => break,
             HttpAction::Deny(reply) => {
+                trk.count_http_error(ctx.now_ms);
                 let (bytes, status) = reply_bytes(http, reply, view);
                 return Verdict::Respond {
                     bytes,
@@ -343,8 +369,13 @@ pub fn request_rules(http: &HttpConfig, view: &View<'_>) -> Verdict {
                 edits.extend(names.into_iter().map(OwnedEdit::Del));
             }
             HttpAction::UseService(name) => return Verdict::Service((edits, name.clone())),
+            HttpAction::Track(_) | HttpAction::Sc(_) => {}
         }
     }
+    let view = &StickView {
+        inner: base,
+        env: ctx.env(Some(&*trk)),
+    };
     for r in &http.redirects {
         if eval_opt(r.cond.as_ref(), view) {
             if let Some(v) = redirect(&r.redirect, view) {
@@ -382,7 +413,7 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// The bytes of a `deny`/`return` answer.
-fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &View<'_>) -> (Vec<u8>, u16) {
+fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &dyn RequestView) -> (Vec<u8>, u16) {
     let status = reply.status;
     let body: &[u8] = match &reply.body {
         ReplyBody::DefaultErrorfile => {
@@ -418,7 +449,7 @@ fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &View<'_>) -> (Vec<u8
     (out, status)
 }
 
-fn redirect(rd: &Redirect, view: &View<'_>) -> Option<Verdict> {
+fn redirect(rd: &Redirect, view: &dyn RequestView) -> Option<Verdict> {
     let target = rd.target.render(view);
     if target.is_empty() && rd.ignore_empty {
         return None;

@@ -192,10 +192,20 @@ pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
         }
         FetchError::Args(kw, msg) => format!("ACL keyword '{kw}' : {msg}."),
     })?;
+    let mut parsed = parsed;
     if let Some(conv) = parsed.rest.strip_prefix(',') {
-        return Err(format!(
-            "converters are not supported by this proxy ('{conv}' in ACL expression '{word}')."
-        ));
+        match in_table_converter(conv) {
+            Some(Ok(table)) => {
+                parsed.fetch = Fetch::InTable(Box::new(parsed.fetch), table);
+                parsed.method = None;
+            }
+            Some(Err(e)) => return Err(e),
+            None => {
+                return Err(format!(
+                "converters are not supported by this proxy ('{conv}' in ACL expression '{word}')."
+            ))
+            }
+        }
     } else if !parsed.rest.is_empty() {
         return Err(format!(
             "ACL keyword '{}' : unexpected '{}' after the arguments.",
@@ -280,6 +290,20 @@ pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
         },
         warnings,
     })
+}
+
+/// `in_table(<table>)`, the one converter we evaluate: `Some(Ok(table))`,
+/// `Some(Err)` for bad arguments, `None` for any other converter.
+fn in_table_converter(conv: &str) -> Option<Result<String, String>> {
+    let args = conv.strip_prefix("in_table")?;
+    Some(
+        match args.strip_prefix('(').and_then(|a| a.strip_suffix(')')) {
+            Some(t) if !t.is_empty() && !t.contains([',', '(', ')']) => Ok(t.to_string()),
+            _ => Err(format!(
+                "converter 'in_table' expects a table name as its only argument ('{conv}')."
+            )),
+        },
+    )
 }
 
 /// `N`, `A:B`, `A:` or `:B`, under operator `op`.

@@ -18,6 +18,7 @@ use std::net::IpAddr;
 use std::ops::ControlFlow;
 
 use super::acl::MatchMethod;
+use super::fetch_stick::{self, StkFetch, StkOp};
 use super::sample::{leading_int, trim, CommaSplit};
 use super::RequestView;
 
@@ -64,6 +65,15 @@ pub enum Fetch {
     AlwaysTrue,
     AlwaysFalse,
     Status,
+    /// `src_*`, `sc<n>_*`, `sc_*`: a stick-table counter.
+    Stk(Box<StkFetch>),
+    /// `table_cnt([<table>])`: entries in the table.
+    TableCnt(Option<String>),
+    /// `table_avl([<table>])`: free places in the table.
+    TableAvl(Option<String>),
+    /// `<fetch>,in_table(<table>)`: whether the fetched value is a key of
+    /// the table (the only converter we evaluate).
+    InTable(Box<Fetch>, String),
 }
 
 /// The type a fetch produces, which sets its default ACL match.
@@ -221,10 +231,13 @@ pub fn parse_fetch(word: &str, acl: bool) -> Result<ParsedFetch<'_>, FetchError>
         method = Some(*m);
         PLAIN.iter().find(|(n, _, _)| *n == base)
     });
+    let bad = |msg: String| FetchError::Args(kw.to_string(), msg);
     let Some(&(_, make, spec)) = found else {
+        if fetch_stick::is_stick_keyword(kw) {
+            return parse_stick(word, kw, end);
+        }
         return Err(FetchError::Unknown(kw.to_string()));
     };
-    let bad = |msg: String| FetchError::Args(kw.to_string(), msg);
     let mut fetch = make();
     let mut rest = &word[end..];
     let args: Option<Vec<&str>> = match rest.strip_prefix('(') {
@@ -295,7 +308,59 @@ pub fn parse_fetch(word: &str, acl: bool) -> Result<ParsedFetch<'_>, FetchError>
     })
 }
 
+/// A stick-table fetch: `word[..end]` is the keyword `kw`, then maybe
+/// `(args)` and converters.
+fn parse_stick<'w>(word: &'w str, kw: &'w str, end: usize) -> Result<ParsedFetch<'w>, FetchError> {
+    let bad = |msg: String| FetchError::Args(kw.to_string(), msg);
+    let mut rest = &word[end..];
+    let mut args: Vec<&str> = Vec::new();
+    if let Some(inner) = rest.strip_prefix('(') {
+        let close = inner.find(')').ok_or_else(|| {
+            bad(format!(
+                "missing closing ')' after arguments to fetch keyword '{kw}'"
+            ))
+        })?;
+        rest = &inner[close + 1..];
+        args = inner[..close].split(',').collect();
+    }
+    let parsed = fetch_stick::parse(kw, &args)
+        .ok_or_else(|| FetchError::Unknown(kw.to_string()))?
+        .map_err(bad)?;
+    let fetch = match parsed {
+        fetch_stick::Parsed::Stk(f) => Fetch::Stk(Box::new(f)),
+        fetch_stick::Parsed::TableCnt(t) => Fetch::TableCnt(t),
+        fetch_stick::Parsed::TableAvl(t) => Fetch::TableAvl(t),
+    };
+    Ok(ParsedFetch {
+        fetch,
+        kw,
+        method: None,
+        rest,
+    })
+}
+
 impl Fetch {
+    /// The table names this fetch refers to: `(name or None for the
+    /// proxy's own table, keyword)`.
+    pub fn table_refs(&self) -> Vec<(Option<&str>, &'static str)> {
+        match self {
+            Fetch::Stk(f) if f.src == fetch_stick::StkSrc::Src => {
+                vec![(f.table.as_deref(), "src")]
+            }
+            Fetch::Stk(f) => match &f.table {
+                Some(t) => vec![(Some(t.as_str()), "sc")],
+                None => Vec::new(),
+            },
+            Fetch::TableCnt(t) | Fetch::TableAvl(t) => vec![(t.as_deref(), "table")],
+            Fetch::InTable(inner, t) => {
+                let mut v = inner.table_refs();
+                v.push((Some(t.as_str()), "in_table"));
+                v
+            }
+            _ => Vec::new(),
+        }
+    }
+
     pub fn sample_type(&self) -> SampleType {
         match self {
             Fetch::Path
@@ -306,6 +371,8 @@ impl Fetch {
             | Fetch::Hdr(_) => SampleType::Str,
             Fetch::Src | Fetch::Dst => SampleType::Ip,
             Fetch::ReqProtoHttp | Fetch::AlwaysTrue | Fetch::AlwaysFalse => SampleType::Bool,
+            Fetch::InTable(..) => SampleType::Bool,
+            Fetch::Stk(f) if f.op == StkOp::Tracked => SampleType::Bool,
             _ => SampleType::Int,
         }
     }
@@ -321,6 +388,7 @@ impl Fetch {
             | Fetch::ReqProtoHttp
             | Fetch::ReqLen => Usage::Request,
             Fetch::Hdr(_) | Fetch::HdrCnt(_) | Fetch::HdrVal(_) => Usage::Request,
+            Fetch::InTable(inner, _) => inner.usage(),
             _ => Usage::Any,
         }
     }
@@ -374,6 +442,18 @@ impl Fetch {
             Fetch::AlwaysTrue => Some(Sample::Bool(true)),
             Fetch::AlwaysFalse => Some(Sample::Bool(false)),
             Fetch::Status => view.status().map(|s| Sample::Int(i64::from(s))),
+            Fetch::Stk(sf) => view.stick().and_then(|env| env.fetch(sf, view.src())),
+            Fetch::TableCnt(t) => view.stick().and_then(|env| env.table_cnt(t.as_deref())),
+            Fetch::TableAvl(t) => view.stick().and_then(|env| env.table_avl(t.as_deref())),
+            Fetch::InTable(inner, t) => {
+                let env = view.stick();
+                let mut found = None;
+                let _ = inner.each(view, false, &mut |s| {
+                    found = Some(env.as_ref().is_some_and(|e| e.in_table(t, &s)));
+                    ControlFlow::Break(())
+                });
+                found.map(Sample::Bool)
+            }
         };
         match one {
             Some(s) => f(s),

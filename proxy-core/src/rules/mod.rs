@@ -16,13 +16,15 @@
 //! searches reuse a per-thread stack ([`regex`]).
 //!
 //! Modules: [`regex`] (+ its parser and machine), [`fetch`] (sample
-//! fetches; `sample` has their value helpers),
+//! fetches; `sample` has their value helpers; [`fetch_stick`] the
+//! stick-table ones),
 //! [`acl`] (patterns and matching), [`cond`] (conditions, predefined
 //! ACLs), [`format`] (log-format subset).
 
 pub mod acl;
 pub mod cond;
 pub mod fetch;
+pub mod fetch_stick;
 pub mod format;
 pub mod regex;
 mod regex_parse;
@@ -79,6 +81,12 @@ pub trait RequestView {
     /// Like [`RequestView::for_each_header`] for the response headers.
     fn for_each_res_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
         let _ = f;
+    }
+    /// The stick tables and the stream's tracked counters, for the
+    /// stick-table fetches (`src_*`, `sc0_*`, `table_cnt`, `in_table`);
+    /// `None` where there are none: those fetches then find nothing.
+    fn stick(&self) -> Option<crate::stkctr::StickEnv<'_>> {
+        None
     }
 }
 

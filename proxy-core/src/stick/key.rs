@@ -222,10 +222,7 @@ impl Key {
             return Err(CliKeyError::Missing);
         }
         match kt.kind {
-            KeyKind::Ip => s
-                .parse::<Ipv4Addr>()
-                .map(Key::ipv4)
-                .map_err(|_| CliKeyError::Invalid),
+            KeyKind::Ip => Ok(Key::Ip(inetaddr_host(s.as_bytes()).to_be_bytes())),
             KeyKind::Ipv6 => s
                 .parse::<Ipv6Addr>()
                 .map(Key::ipv6)
@@ -243,6 +240,40 @@ impl Key {
     pub fn display(&self) -> KeyDisplay<'_> {
         KeyDisplay(self)
     }
+}
+
+/// HAProxy's `inetaddr_host()`, which reads the IPv4 keys of the CLI: no
+/// validation, each dot-separated part gives its last three digits (a
+/// part above 255 carries into the next byte), missing parts are 0, so
+/// `x` is `0.0.0.0` and `10.0.0` is `10.0.0.0`.
+pub fn inetaddr_host(text: &[u8]) -> u32 {
+    let dig = |c: u8| u32::from(c - b'0');
+    let (mut d1, mut d10, mut d100) = (0u32, 0u32, 0u32);
+    let (mut start, mut p, mut shift) = (0usize, 0usize, 24u32);
+    loop {
+        while p < text.len() && text[p].is_ascii_digit() {
+            p += 1;
+        }
+        if p > start {
+            d1 |= dig(text[p - 1]) << shift;
+            if p - 1 > start {
+                d10 |= dig(text[p - 2]) << shift;
+                if p - 2 > start {
+                    d100 |= dig(text[p - 3]) << shift;
+                }
+            }
+        }
+        if shift == 0 || text.get(p) != Some(&b'.') {
+            break;
+        }
+        shift -= 8;
+        p += 1;
+        start = p;
+    }
+    d100.wrapping_mul(10)
+        .wrapping_add(d10)
+        .wrapping_mul(10)
+        .wrapping_add(d1)
 }
 
 /// Why a CLI key argument was refused.
@@ -429,9 +460,19 @@ mod tests {
             Key::parse_cli(&KeyType::IP, "10.0.0.1"),
             Ok(Key::Ip([10, 0, 0, 1]))
         );
+        // HAProxy reads IPv4 keys without validation (inetaddr_host)
         assert_eq!(
             Key::parse_cli(&KeyType::IP, "10.0.0"),
-            Err(CliKeyError::Invalid)
+            Ok(Key::Ip([10, 0, 0, 0]))
+        );
+        assert_eq!(Key::parse_cli(&KeyType::IP, "x"), Ok(Key::Ip([0; 4])));
+        assert_eq!(
+            Key::parse_cli(&KeyType::IP, "1.2.3.1004"),
+            Ok(Key::Ip([1, 2, 3, 4]))
+        );
+        assert_eq!(
+            Key::parse_cli(&KeyType::IP, "1.2.3.300"),
+            Ok(Key::Ip([1, 2, 4, 44]))
         );
         assert_eq!(
             Key::parse_cli(&KeyType::IPV6, "zz"),

@@ -64,7 +64,7 @@ pub use entry::{Entry, EntryMut};
 pub use freq::FreqCtr;
 pub use key::{Key, KeyKind, KeyType};
 pub use replicate::{RemoteData, RemoteValue, ReplicaEntry};
-pub use table::{InUse, StickTable, TableFull};
+pub use table::{EntryRef, InUse, StickTable, TableFull};
 
 /// All the tables of a configuration, in HAProxy's `show table` order
 /// (the last declared first).

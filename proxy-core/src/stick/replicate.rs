@@ -192,7 +192,7 @@ impl StickTable {
     ) -> bool {
         let layout = &self.config().layout;
         let expire = now_ms + u64::from(expire_ms.unwrap_or(self.config().expire_ms));
-        self.with_entry(key, now_ms, |t, sh, slot, e| {
+        self.with_entry(&key, now_ms, |t, sh, slot, e| {
             for d in data {
                 if d.data_type.is_local() {
                     continue;

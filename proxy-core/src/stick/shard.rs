@@ -137,13 +137,20 @@ impl Shard {
         Some(e)
     }
 
-    /// Walks the expiry index from the earliest date. For each entry filed
-    /// under a stale date, re-files it; for the others, `kill` decides
-    /// (given the entry's date and slot) whether to remove it, or `None` to
-    /// stop. Referenced entries are skipped. At most `budget` visits.
+    /// Walks the expiry index from the earliest date, stopping at the first
+    /// entry filed after `horizon`. For each entry filed under a stale
+    /// date, re-files it; for the others, `kill` decides (given the
+    /// entry's date and slot) whether to remove it, or `None` to stop.
+    /// Referenced entries are skipped. At most `budget` visits.
+    ///
+    /// The purge passes `now` as the horizon, as HAProxy's expiry task
+    /// does: only entries filed as due are looked at (and re-filed if they
+    /// were touched since), so its cost follows what expires, not the
+    /// table's size.
     pub(super) fn walk_exps(
         &mut self,
         mut budget: usize,
+        horizon: u64,
         mut kill: impl FnMut(u64, u32) -> Option<bool>,
     ) -> usize {
         let mut removed = 0;
@@ -154,7 +161,7 @@ impl Shard {
                 Some(c) => self.exps.range((Excluded(c), Unbounded)).next().copied(),
             };
             let Some((date, slot)) = next else { break };
-            if budget == 0 {
+            if budget == 0 || date > horizon {
                 break;
             }
             budget -= 1;

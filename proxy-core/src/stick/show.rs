@@ -19,8 +19,17 @@
 //! Filters compare integers (a rate is read over its period, an array by
 //! its first element, `server_key` as 0); up to four, all must match.
 //! Differences from 2.6, on purpose: `set table <t>` without a key is an
-//! argument error (2.6 clears the table), and filter words after the first
-//! must also start with `data.` (2.6 skips five characters blindly).
+//! argument error (2.6 clears the table), filter words after the first
+//! must also start with `data.` (2.6 skips five characters blindly), and
+//! `clear table <t> [data...]` removes every unreferenced matching entry
+//! (2.6 spares an entry whose successor in key order is referenced: its
+//! walker tests the next entry's reference count).
+//!
+//! Access (the `stats socket` levels): from a session below `operator`,
+//! `key` commands answer `Permission denied`; on a socket below
+//! `operator`, `show table <t>` prints the header and `# contents not
+//! dumped due to insufficient privileges`, and `clear table <t>` by filter
+//! does nothing (see [`Access`]).
 
 use std::fmt::Write;
 
@@ -147,6 +156,24 @@ pub fn entry_line(t: &StickTable, e: &EntryMut<'_>) -> String {
     s
 }
 
+/// What the CLI session may see and change (HAProxy 2.6's checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// The session's level is `operator` or more: `key` commands act.
+    pub session_oper: bool,
+    /// The socket's level is `operator` or more: entries are dumped or
+    /// cleared by filter (else `show` prints the header and
+    /// `# contents not dumped due to insufficient privileges`).
+    pub socket_oper: bool,
+}
+
+impl Access {
+    pub const FULL: Access = Access {
+        session_oper: true,
+        socket_oper: true,
+    };
+}
+
 /// Runs `show|clear|set table <args>` (`args` are the words after
 /// `table`). `Ok` is the output, `Err` an error message; both end with a
 /// newline when not empty.
@@ -155,6 +182,17 @@ pub fn cli_table(
     action: Action,
     args: &[&str],
     now_ms: u64,
+) -> Result<String, String> {
+    cli_table_access(tables, action, args, now_ms, Access::FULL)
+}
+
+/// [`cli_table`] for a session with `access`.
+pub fn cli_table_access(
+    tables: &StickTables,
+    action: Action,
+    args: &[&str],
+    now_ms: u64,
+    access: Access,
 ) -> Result<String, String> {
     let arg = |i: usize| args.get(i).copied().unwrap_or("");
     if arg(0).is_empty() {
@@ -171,7 +209,7 @@ pub fn cli_table(
         .find(arg(0))
         .ok_or_else(|| "No such table\n".to_string())?;
     if arg(1) == "key" {
-        return per_key(t, action, args, now_ms);
+        return per_key(t, action, args, now_ms, access);
     }
     if arg(1).starts_with("data.") {
         if action == Action::Set {
@@ -181,12 +219,12 @@ pub fn cli_table(
             );
         }
         let filters = parse_filters(t, &args[1..])?;
-        return Ok(dump_or_clear(t, action, &filters, now_ms));
+        return Ok(dump_or_clear(t, action, &filters, now_ms, access));
     }
     if !arg(1).is_empty() || action == Action::Set {
         return Err(args_error(action));
     }
-    Ok(dump_or_clear(t, action, &[], now_ms))
+    Ok(dump_or_clear(t, action, &[], now_ms, access))
 }
 
 fn args_error(action: Action) -> String {
@@ -250,9 +288,21 @@ fn parse_ll(s: &str) -> Option<i64> {
     s.parse::<i64>().ok().or_else(|| (s == "-").then_some(0))
 }
 
-fn dump_or_clear(t: &StickTable, action: Action, filters: &[Filter], now_ms: u64) -> String {
+fn dump_or_clear(
+    t: &StickTable,
+    action: Action,
+    filters: &[Filter],
+    now_ms: u64,
+    access: Access,
+) -> String {
     if t.config().size == 0 {
         return String::new();
+    }
+    if !access.socket_oper {
+        return match action {
+            Action::Show => header(t) + "# contents not dumped due to insufficient privileges\n",
+            _ => String::new(),
+        };
     }
     let pass = |e: &EntryMut<'_>| filters.iter().all(|f| f.matches(e));
     match action {
@@ -286,7 +336,13 @@ fn sort_key(k: &Key) -> Vec<u8> {
     }
 }
 
-fn per_key(t: &StickTable, action: Action, args: &[&str], now_ms: u64) -> Result<String, String> {
+fn per_key(
+    t: &StickTable,
+    action: Action,
+    args: &[&str],
+    now_ms: u64,
+    access: Access,
+) -> Result<String, String> {
     let c = t.config();
     let key =
         Key::parse_cli(&c.key_type, args.get(2).copied().unwrap_or("")).map_err(|e| match e {
@@ -301,6 +357,9 @@ fn per_key(t: &StickTable, action: Action, args: &[&str], now_ms: u64) -> Result
                 }
             ),
         })?;
+    if !access.session_oper {
+        return Err("Permission denied\n".into());
+    }
     match action {
         Action::Show => Ok(t
             .lookup(&key, now_ms, |e| {

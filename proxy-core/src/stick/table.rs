@@ -54,6 +54,13 @@ pub struct TableFull;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InUse;
 
+/// Where a referenced entry lives (see [`StickTable::track_local`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryRef {
+    shard: u32,
+    slot: u32,
+}
+
 /// A stick table.
 pub struct StickTable {
     conf: TableConfig,
@@ -155,7 +162,7 @@ impl StickTable {
         now_ms: u64,
         f: impl FnOnce(&mut EntryMut<'_>) -> R,
     ) -> Result<R, TableFull> {
-        self.with_entry(key, now_ms, |_, _, _, e| f(e))
+        self.with_entry(&key, now_ms, |_, _, _, e| f(e))
     }
 
     /// Runs `f` on the entry of `key` (created if needed), then marks it
@@ -167,7 +174,7 @@ impl StickTable {
         now_ms: u64,
         f: impl FnOnce(&mut EntryMut<'_>) -> R,
     ) -> Result<R, TableFull> {
-        self.with_entry(key, now_ms, |t, sh, slot, e| {
+        self.with_entry(&key, now_ms, |t, sh, slot, e| {
             let r = f(e);
             t.touch_local_locked(sh, slot, e.entry, now_ms);
             r
@@ -194,6 +201,151 @@ impl StickTable {
     /// tracking rule does: referenced entries are never evicted or purged.
     pub fn acquire(&self, key: Key, now_ms: u64) -> Result<(), TableFull> {
         self.get_or_create(key, now_ms, |e| e.entry.ref_cnt += 1)
+    }
+
+    /// [`StickTable::acquire`] and [`StickTable::update_local`] in one
+    /// shard lock: takes a reference on the entry of `key` (created if
+    /// needed), runs `f` on it and marks it changed locally. This is what a
+    /// `track-sc` rule does (`stream_track_stkctr`).
+    ///
+    /// The returned [`EntryRef`] reaches the entry without a lookup while
+    /// the reference is held ([`StickTable::modify_ref`],
+    /// [`StickTable::lookup_ref`], [`StickTable::untrack_ref`]): a
+    /// referenced entry is never removed, evicted or purged, so it stays in
+    /// its slot.
+    pub fn track_local<R>(
+        &self,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Result<(R, EntryRef), TableFull> {
+        self.with_entry_at(key, now_ms, |t, sh, slot, e| {
+            e.entry.ref_cnt += 1;
+            let r = f(e);
+            t.touch_local_locked(sh, slot, e.entry, now_ms);
+            r
+        })
+    }
+
+    /// Runs `f` on the entry at `r` (which must hold `key`) and marks it
+    /// changed locally; `None` if it is not there.
+    pub fn modify_ref<R>(
+        &self,
+        r: EntryRef,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        self.at_ref(r, key, now_ms, false, true, f)
+    }
+
+    /// Runs `f` on the entry at `r` (which must hold `key`) without
+    /// touching it.
+    pub fn lookup_ref<R>(
+        &self,
+        r: EntryRef,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        self.at_ref(r, key, now_ms, false, false, f)
+    }
+
+    /// [`StickTable::untrack_local`] for the entry at `r`.
+    pub fn untrack_ref<R>(
+        &self,
+        r: EntryRef,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        self.at_ref(r, key, now_ms, true, true, f)
+    }
+
+    fn at_ref<R>(
+        &self,
+        r: EntryRef,
+        key: &Key,
+        now_ms: u64,
+        unref: bool,
+        touch: bool,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        let mut sh = self.lock(r.shard as usize & (self.shards.len() - 1));
+        let ok = sh
+            .slots
+            .get(r.slot as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|e| e.key == *key);
+        if !ok {
+            // not where it was (cannot happen while referenced): by key
+            drop(sh);
+            return match (unref, touch) {
+                (true, _) => self.untrack_local(key, now_ms, f),
+                (false, true) => self.modify_local(key, now_ms, f),
+                (false, false) => self.lookup(key, now_ms, f),
+            };
+        }
+        let mut boxed = sh.slots[r.slot as usize].take()?;
+        if unref {
+            boxed.ref_cnt = boxed.ref_cnt.saturating_sub(1);
+        }
+        let out = f(&mut EntryMut {
+            entry: &mut boxed,
+            layout: &self.conf.layout,
+            now_ms,
+        });
+        if touch {
+            self.touch_local_locked(&mut sh, r.slot, &mut boxed, now_ms);
+        }
+        sh.slots[r.slot as usize] = Some(boxed);
+        Some(out)
+    }
+
+    /// Runs `f` on the entry of `key` if present and marks it changed
+    /// locally (no creation). `None` if absent.
+    pub fn modify_local<R>(
+        &self,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        self.modify_inner(key, now_ms, false, f)
+    }
+
+    /// Drops a reference taken by [`StickTable::track_local`] after running
+    /// `f` on the entry, which is marked changed locally.
+    pub fn untrack_local<R>(
+        &self,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        self.modify_inner(key, now_ms, true, f)
+    }
+
+    fn modify_inner<R>(
+        &self,
+        key: &Key,
+        now_ms: u64,
+        unref: bool,
+        f: impl FnOnce(&mut EntryMut<'_>) -> R,
+    ) -> Option<R> {
+        let (hash, i) = self.locate(key);
+        let mut sh = self.lock(i);
+        let slot = sh.find(hash, key)?;
+        let mut boxed = sh.slots[slot as usize].take()?;
+        if unref {
+            boxed.ref_cnt = boxed.ref_cnt.saturating_sub(1);
+        }
+        let r = f(&mut EntryMut {
+            entry: &mut boxed,
+            layout: &self.conf.layout,
+            now_ms,
+        });
+        self.touch_local_locked(&mut sh, slot, &mut boxed, now_ms);
+        sh.slots[slot as usize] = Some(boxed);
+        Some(r)
     }
 
     /// Drops a reference taken by [`StickTable::acquire`].
@@ -253,7 +405,9 @@ impl StickTable {
         let mut n = 0;
         for i in 0..self.shards.len() {
             let mut sh = self.lock(i);
-            n += sh.walk_exps(usize::MAX, |date, _| (date <= now_ms).then_some(true));
+            n += sh.walk_exps(usize::MAX, now_ms, |date, _| {
+                (date <= now_ms).then_some(true)
+            });
         }
         self.used.fetch_sub(n as u32, Ordering::Relaxed);
         n
@@ -292,19 +446,29 @@ impl StickTable {
     /// `f` runs so the shard's indexes stay usable.
     pub(super) fn with_entry<R>(
         &self,
-        key: Key,
+        key: &Key,
         now_ms: u64,
         f: impl FnOnce(&StickTable, &mut Shard, u32, &mut EntryMut<'_>) -> R,
     ) -> Result<R, TableFull> {
-        let (hash, i) = self.locate(&key);
+        self.with_entry_at(key, now_ms, f).map(|(r, _)| r)
+    }
+
+    /// [`StickTable::with_entry`] that also says where the entry is.
+    fn with_entry_at<R>(
+        &self,
+        key: &Key,
+        now_ms: u64,
+        f: impl FnOnce(&StickTable, &mut Shard, u32, &mut EntryMut<'_>) -> R,
+    ) -> Result<(R, EntryRef), TableFull> {
+        let (hash, i) = self.locate(key);
         let mut sh = self.lock(i);
-        let slot = match sh.find(hash, &key) {
+        let slot = match sh.find(hash, key) {
             Some(s) => s,
             None => {
                 drop(sh);
                 self.reserve()?;
                 sh = self.lock(i);
-                match sh.find(hash, &key) {
+                match sh.find(hash, key) {
                     Some(s) => {
                         // created meanwhile by another thread
                         self.used.fetch_sub(1, Ordering::Relaxed);
@@ -312,7 +476,8 @@ impl StickTable {
                     }
                     None => {
                         let values = self.conf.layout.zero_values();
-                        sh.insert(Entry::new(key, hash, now_ms, self.conf.expire_ms, values))
+                        let k = key.clone();
+                        sh.insert(Entry::new(k, hash, now_ms, self.conf.expire_ms, values))
                     }
                 }
             }
@@ -329,7 +494,13 @@ impl StickTable {
             },
         );
         sh.slots[slot as usize] = Some(boxed);
-        Ok(r)
+        Ok((
+            r,
+            EntryRef {
+                shard: i as u32,
+                slot,
+            },
+        ))
     }
 
     /// Reserves room for one entry, evicting if needed. Called without any
@@ -371,7 +542,7 @@ impl StickTable {
         for i in 0..self.shards.len() {
             let mut sh = self.lock(i);
             let mut mine = 0;
-            sh.walk_exps(batch * 4, |date, slot| {
+            sh.walk_exps(batch * 4, u64::MAX, |date, slot| {
                 if mine == batch {
                     return None;
                 }

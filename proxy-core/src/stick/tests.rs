@@ -385,3 +385,36 @@ fn replica_round_trip() {
     );
     assert_eq!(b.local_watermark(), 0);
 }
+
+#[test]
+fn referenced_entries_are_reached_by_their_slot() {
+    let t = table("stick-table type string len 8 size 4 store gpc0");
+    let kt = t.config().key_type;
+    let k = Key::string(&kt, b"alpha");
+    let ((), at) = t.track_local(&k, NOW, |_| ()).unwrap();
+    assert_eq!(
+        t.modify_ref(at, &k, NOW, |e| e.add(DataType::Gpc0, 0, 2)),
+        Some(Some(2))
+    );
+    assert_eq!(t.lookup_ref(at, &k, NOW, |e| e.entry().ref_cnt()), Some(1));
+    // a referenced entry survives eviction: fill the table past its size
+    for i in 0..8u8 {
+        let _ = t.update_local(
+            Key::string(&kt, &[b'k', b'0' + i]),
+            NOW + 1 + u64::from(i),
+            |_| (),
+        );
+    }
+    assert!(t.contains(&k));
+    // a wrong key at that place falls back to a lookup by key
+    let other = Key::string(&kt, b"k7");
+    assert_eq!(
+        t.lookup_ref(at, &other, NOW, |e| e.key().clone()),
+        Some(other)
+    );
+    assert_eq!(
+        t.untrack_ref(at, &k, NOW, |e| e.read(DataType::Gpc0, 0)),
+        Some(Some(2))
+    );
+    assert_eq!(t.lookup(&k, NOW, |e| e.entry().ref_cnt()), Some(0));
+}

@@ -160,7 +160,11 @@ fn show_filters_and_key() {
     );
     assert_eq!(e(&["be", "foo"]), "Optional argument only supports \"data.<store_data_type>\" <operator> <value> and key <key>\n");
     assert_eq!(e(&["be", "key"]), "Key value expected\n");
-    assert_eq!(e(&["be", "key", "x"]), "Invalid key\n");
+    // an unparsable IPv4 key is 0.0.0.0, as HAProxy's inetaddr_host()
+    assert_eq!(
+        cli_table(&all, Action::Show, &["be", "key", "x"], NOW),
+        Ok(String::new())
+    );
 }
 
 #[test]
@@ -288,4 +292,45 @@ fn peers_section_table_capture() {
         "# table: mypeers/src_track, type: ip, size:10240, used:1\n\
          PTR: key=127.0.0.1 use=0 exp=3598996 gpc0=1 http_req_cnt=2\n"
     );
+}
+
+#[test]
+fn access_levels() {
+    use super::show::{cli_table_access, Access};
+    let (all, t) = tables(table("stick-table type ip size 10 store gpc0"));
+    t.update_local(Key::Ip([10, 0, 0, 1]), NOW, |_| ()).unwrap();
+    let user_socket = Access {
+        session_oper: false,
+        socket_oper: false,
+    };
+    let run = |action, args: &[&str], access| cli_table_access(&all, action, args, NOW, access);
+    assert_eq!(
+        run(Action::Show, &["be"], user_socket),
+        Ok("# table: be, type: ip, size:10, used:1\n# contents not dumped due to insufficient privileges\n".into())
+    );
+    assert_eq!(
+        run(Action::Show, &["be", "key", "10.0.0.1"], user_socket),
+        Err("Permission denied\n".into())
+    );
+    assert_eq!(
+        run(
+            Action::Set,
+            &["be", "key", "10.0.0.2", "data.gpc0", "1"],
+            user_socket
+        ),
+        Err("Permission denied\n".into())
+    );
+    // an operator session on a user socket (`operator` lowered to `user`
+    // and back cannot happen, but the two checks are separate)
+    assert_eq!(run(Action::Clear, &["be"], user_socket), Ok(String::new()));
+    assert_eq!(t.used(), 1);
+    let oper = Access {
+        session_oper: true,
+        socket_oper: false,
+    };
+    assert_eq!(
+        run(Action::Clear, &["be", "key", "10.0.0.1"], oper),
+        Ok(String::new())
+    );
+    assert_eq!(t.used(), 0);
 }

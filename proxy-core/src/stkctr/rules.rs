@@ -1,0 +1,245 @@
+//! Running the rules that use stick tables: `tcp-request connection`
+//! (at accept, on the session's counters), `tcp-request content` (at the
+//! start of each stream) and the `track-sc*` / `sc-*` actions of
+//! `http-request`.
+//!
+//! Conditions see the counters tracked so far: [`StickView`] wraps the
+//! caller's view of the request (or of the connection) and adds the
+//! stick-table environment, rebuilt before each rule since a rule may
+//! track a new counter.
+
+use std::net::SocketAddr;
+use std::ops::ControlFlow;
+
+use super::eval::StickEnv;
+use super::key::eval_key;
+use super::track::Trackers;
+use super::TableSet;
+use crate::config::model_stick::{ScAction, TcpAction, TcpRule, TrackAction};
+use crate::rules::{eval_opt, RequestView};
+use crate::stick::DataType;
+
+/// A view with the stick-table environment added.
+pub struct StickView<'a> {
+    pub inner: &'a dyn RequestView,
+    pub env: StickEnv<'a>,
+}
+
+impl RequestView for StickView<'_> {
+    fn method(&self) -> &[u8] {
+        self.inner.method()
+    }
+    fn uri(&self) -> &[u8] {
+        self.inner.uri()
+    }
+    fn path(&self) -> &[u8] {
+        self.inner.path()
+    }
+    fn version(&self) -> (u8, u8) {
+        self.inner.version()
+    }
+    fn for_each_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
+        self.inner.for_each_header(f)
+    }
+    fn src(&self) -> Option<SocketAddr> {
+        self.inner.src()
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.inner.dst()
+    }
+    fn nbsrv(&self, backend: Option<&str>) -> u32 {
+        self.inner.nbsrv(backend)
+    }
+    fn req_len(&self) -> u64 {
+        self.inner.req_len()
+    }
+    fn status(&self) -> Option<u16> {
+        self.inner.status()
+    }
+    fn for_each_res_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
+        self.inner.for_each_res_header(f)
+    }
+    fn stick(&self) -> Option<StickEnv<'_>> {
+        Some(self.env)
+    }
+}
+
+/// What a connection carries before any request: its addresses.
+pub struct ConnView {
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+}
+
+impl RequestView for ConnView {
+    fn method(&self) -> &[u8] {
+        b""
+    }
+    fn uri(&self) -> &[u8] {
+        b""
+    }
+    fn path(&self) -> &[u8] {
+        b""
+    }
+    fn version(&self) -> (u8, u8) {
+        (0, 0)
+    }
+    fn for_each_header<'a>(&'a self, _f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {}
+    fn src(&self) -> Option<SocketAddr> {
+        self.src
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.dst
+    }
+    fn nbsrv(&self, _backend: Option<&str>) -> u32 {
+        0
+    }
+}
+
+/// Where the rules of a proxy run: the tables, the proxy's own table, and
+/// the time of the pass (one clock read for all its rules).
+#[derive(Clone, Copy, Debug)]
+pub struct RuleCtx<'a> {
+    pub tables: &'a TableSet,
+    pub px_table: Option<usize>,
+    pub now_ms: u64,
+}
+
+impl<'a> RuleCtx<'a> {
+    /// A pass over the rules of a proxy whose own table is `px_table`, now.
+    pub fn new(tables: &'a TableSet, px_table: Option<usize>) -> RuleCtx<'a> {
+        // without tables nothing reads the clock
+        let now_ms = if tables.is_empty() {
+            0
+        } else {
+            crate::counters::now_ms()
+        };
+        RuleCtx {
+            tables,
+            px_table,
+            now_ms,
+        }
+    }
+
+    /// The environment for conditions, with the counters tracked so far.
+    pub fn env(&self, trk: Option<&'a Trackers>) -> StickEnv<'a> {
+        StickEnv {
+            tables: self.tables,
+            trk,
+            px_table: self.px_table,
+            now_ms: self.now_ms,
+        }
+    }
+
+    /// Whether a rule's condition holds, the counters included.
+    pub fn cond(
+        &self,
+        cond: Option<&crate::rules::Condition>,
+        trk: &Trackers,
+        base: &dyn RequestView,
+    ) -> bool {
+        let Some(c) = cond else { return true };
+        let v = StickView {
+            inner: base,
+            env: self.env(Some(trk)),
+        };
+        eval_opt(Some(c), &v)
+    }
+
+    /// `track-sc<n>`: `session` for `tcp-request connection`, `http` for
+    /// `http-request` (which also counts the request).
+    pub fn track(
+        &self,
+        a: &TrackAction,
+        session: bool,
+        http: bool,
+        trk: &mut Trackers,
+        base: &dyn RequestView,
+    ) {
+        let Some(t) = self.tables.get(a.table) else {
+            return;
+        };
+        let busy = if session {
+            false
+        } else {
+            trk.get(a.slot).is_some()
+        };
+        if busy {
+            return;
+        }
+        let key = {
+            let v = StickView {
+                inner: base,
+                env: self.env(Some(&*trk)),
+            };
+            eval_key(&a.key, &t.config().key_type, &v)
+        };
+        if let Some(key) = key {
+            trk.track(session, a.slot, t, key, self.now_ms, http);
+        }
+    }
+}
+
+/// `sc-inc-gpc0(<n>)`, `sc-inc-gpc1(<n>)`, `sc-set-gpt0(<n>) <v>` on the
+/// entry counter `n` tracks (nothing if it tracks none).
+pub fn sc_action(a: &ScAction, trk: &Trackers, now: u64) {
+    match *a {
+        ScAction::IncGpc { gpc, slot } => {
+            let (cnt, rate) = if gpc == 0 {
+                (DataType::Gpc0, DataType::Gpc0Rate)
+            } else {
+                (DataType::Gpc1, DataType::Gpc1Rate)
+            };
+            let idx = u32::from(gpc);
+            trk.with_entry(slot, now, |e| {
+                if e.add(rate, 0, 1).is_none() {
+                    e.add(DataType::GpcRate, idx, 1);
+                }
+                if e.add(cnt, 0, 1).is_none() {
+                    e.add(DataType::Gpc, idx, 1);
+                }
+            });
+        }
+        ScAction::SetGpt0 { slot, value } => {
+            trk.with_entry(slot, now, |e| {
+                if !e.set(DataType::Gpt0, 0, value) {
+                    e.set(DataType::Gpt, 0, value);
+                }
+            });
+        }
+    }
+}
+
+/// What the `tcp-request` rules decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TcpVerdict {
+    /// Go on (no rule matched, or `accept`).
+    Continue,
+    /// `reject`: close the connection.
+    Reject,
+    /// `use-service <name>`.
+    Service(String),
+}
+
+/// Runs `tcp-request connection` (`session`) or `tcp-request content`
+/// rules in order until one decides.
+pub fn tcp_rules(
+    ctx: RuleCtx<'_>,
+    rules: &[TcpRule],
+    session: bool,
+    trk: &mut Trackers,
+    base: &dyn RequestView,
+) -> TcpVerdict {
+    for r in rules {
+        if !ctx.cond(r.cond.as_ref(), trk, base) {
+            continue;
+        }
+        match &r.action {
+            TcpAction::Accept => return TcpVerdict::Continue,
+            TcpAction::Reject => return TcpVerdict::Reject,
+            TcpAction::UseService(s) => return TcpVerdict::Service(s.clone()),
+            TcpAction::Track(a) => ctx.track(a, session, false, trk, base),
+            TcpAction::Sc(a) => sc_action(a, trk, ctx.now_ms),
+        }
+    }
+    TcpVerdict::Continue
+}

@@ -1,0 +1,313 @@
+//! Stick tables on the request path: rate limiting with `http-request
+//! track-sc0` and `sc0_http_req_rate`, connection limits with `tcp-request
+//! connection track-sc0` and `sc0_conn_cur` / `src_conn_cur`, general
+//! purpose counters, `table_cnt` and `in_table`, persistence with `stick on
+//! src`, expiry, and LRU eviction at `size` under 100,000 distinct keys.
+//! Every test also passes with `PROXY_BIN=/usr/sbin/haproxy`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use tests::client::{self, Closed};
+use tests::http::http_defaults;
+use tests::servers::Backend;
+use tests::stick::{banner_from, cli, get_from, keys, used};
+use tests::{free_port, tcp_defaults, Proxy};
+
+const T: Duration = Duration::from_secs(5);
+
+fn ip(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, last)
+}
+
+#[test]
+fn http_request_rate_limit_answers_429() {
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend fe\n\
+         \x20   bind 127.0.0.1:{port}\n\
+         \x20   stick-table type ip size 100 expire 30s store http_req_rate(10s)\n\
+         \x20   http-request track-sc0 src\n\
+         \x20   http-request deny deny_status 429 if {{ sc0_http_req_rate gt 5 }}\n\
+         \x20   http-request return status 200 content-type text/plain string ok\n",
+        http_defaults()
+    );
+    let _px = Proxy::start(&cfg);
+    // Each request counts before the deny rule reads the rate: the 6th
+    // request of the period is the first over 5 (as HAProxy 2.6).
+    let statuses: Vec<u16> = (0..7).map(|_| get_from(ip(1), port, "/")).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    // Another client has its own counter.
+    assert_eq!(get_from(ip(2), port, "/"), 200);
+    // Requests on one keep-alive connection count one by one too.
+    let mut c = client::connect_from(ip(3), port);
+    let mut got = Vec::new();
+    for _ in 0..7 {
+        c.write_all(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n").unwrap();
+        let mut buf = [0u8; 512];
+        let n = c.read(&mut buf).unwrap();
+        let head = String::from_utf8_lossy(&buf[..n]).to_string();
+        got.push(head[9..12].parse::<u16>().unwrap());
+    }
+    assert_eq!(got, [200, 200, 200, 200, 200, 429, 429]);
+}
+
+/// Whether a connection from `src` is refused: reset at connect time or
+/// closed without any data.
+fn refused(src: Ipv4Addr, port: u16) -> bool {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .unwrap();
+    let s = rt.block_on(async {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind(std::net::SocketAddr::from((src, 0))).unwrap();
+        let fut = sock.connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+        tokio::time::timeout(T, fut).await.unwrap()
+    });
+    let Ok(s) = s else { return true };
+    let mut s = s.into_std().unwrap();
+    s.set_nonblocking(false).unwrap();
+    let _ = s.write_all(b"c");
+    matches!(
+        client::wait_closed(&mut s, T),
+        Some((Closed::Eof(0) | Closed::Reset(0), _))
+    )
+}
+
+#[test]
+fn connection_limit_with_conn_cur() {
+    let echo = Backend::echo();
+    let (p1, p2) = (free_port(), free_port());
+    let cfg = format!(
+        "{}frontend by_sc0\n\
+         \x20   bind 127.0.0.1:{p1}\n\
+         \x20   stick-table type ip size 100 store conn_cur,conn_cnt\n\
+         \x20   tcp-request connection track-sc0 src\n\
+         \x20   tcp-request connection reject if {{ sc0_conn_cur gt 2 }}\n\
+         \x20   default_backend be\n\
+         frontend by_src\n\
+         \x20   bind 127.0.0.1:{p2}\n\
+         \x20   stick-table type ip size 100 store conn_cur\n\
+         \x20   tcp-request connection reject if {{ src_conn_cur ge 2 }}\n\
+         \x20   tcp-request connection track-sc0 src\n\
+         \x20   default_backend be\n\
+         backend be\n\
+         \x20   server e 127.0.0.1:{}\n",
+        tcp_defaults(),
+        echo.port
+    );
+    let _px = Proxy::start(&cfg);
+    for port in [p1, p2] {
+        let mut a = client::connect_from(ip(1), port);
+        client::echo_roundtrip(&mut a, b"a");
+        let mut b = client::connect_from(ip(1), port);
+        client::echo_roundtrip(&mut b, b"b");
+        // The third concurrent connection from the address is refused
+        // (reset, as HAProxy does; possibly before connect() returns).
+        assert!(
+            refused(ip(1), port),
+            "port {port}: third connection accepted"
+        );
+        // ...while another address is not limited.
+        let mut d = client::connect_from(ip(2), port);
+        client::echo_roundtrip(&mut d, b"d");
+        // Once one closes, conn_cur goes down and a new one is accepted.
+        drop(a);
+        std::thread::sleep(Duration::from_millis(300));
+        let mut e = client::connect_from(ip(1), port);
+        client::echo_roundtrip(&mut e, b"e");
+    }
+}
+
+#[test]
+fn general_purpose_counters_and_table_fetches() {
+    let port = free_port();
+    let cfg = format!(
+        "{}frontend fe\n\
+         \x20   bind 127.0.0.1:{port}\n\
+         \x20   stick-table type ip size 100 store gpc0,gpt0\n\
+         \x20   acl known src,in_table(fe)\n\
+         \x20   http-request return status 201 if {{ path /first }} !known\n\
+         \x20   http-request track-sc0 src\n\
+         \x20   http-request sc-inc-gpc0(0) if {{ path /bad }}\n\
+         \x20   http-request sc-set-gpt0(0) 7 if {{ path /tag }}\n\
+         \x20   http-request deny deny_status 403 if {{ sc0_get_gpc0 ge 2 }}\n\
+         \x20   http-request deny deny_status 410 if {{ sc0_get_gpt0 eq 7 }}\n\
+         \x20   http-request return status 204 if {{ table_cnt ge 2 }}\n\
+         \x20   http-request return status 200\n",
+        http_defaults()
+    );
+    let _px = Proxy::start(&cfg);
+    // Unknown address: not in the table yet (answered before tracking).
+    assert_eq!(get_from(ip(1), port, "/first"), 201);
+    assert_eq!(get_from(ip(1), port, "/first"), 201);
+    assert_eq!(get_from(ip(1), port, "/"), 200);
+    assert_eq!(get_from(ip(1), port, "/first"), 200);
+    assert_eq!(get_from(ip(1), port, "/bad"), 200);
+    assert_eq!(get_from(ip(1), port, "/bad"), 403);
+    assert_eq!(get_from(ip(1), port, "/"), 403);
+    // A second entry: table_cnt is 2.
+    assert_eq!(get_from(ip(2), port, "/"), 204);
+    assert_eq!(get_from(ip(2), port, "/tag"), 410);
+    assert_eq!(get_from(ip(2), port, "/"), 410);
+}
+
+#[test]
+fn stick_on_src_keeps_each_client_on_its_server() {
+    let a = Backend::banner("a");
+    let b = Backend::banner("b");
+    let (sticky, plain) = (free_port(), free_port());
+    let cfg = format!(
+        "{}frontend sticky\n\
+         \x20   bind 127.0.0.1:{sticky}\n\
+         \x20   default_backend be_sticky\n\
+         frontend plain\n\
+         \x20   bind 127.0.0.1:{plain}\n\
+         \x20   default_backend be_plain\n\
+         backend be_sticky\n\
+         \x20   balance roundrobin\n\
+         \x20   stick-table type ip size 100 expire 30s\n\
+         \x20   stick on src\n\
+         \x20   server a 127.0.0.1:{}\n\
+         \x20   server b 127.0.0.1:{}\n\
+         backend be_plain\n\
+         \x20   balance roundrobin\n\
+         \x20   server a 127.0.0.1:{}\n\
+         \x20   server b 127.0.0.1:{}\n",
+        tcp_defaults(),
+        a.port,
+        b.port,
+        a.port,
+        b.port
+    );
+    let _px = Proxy::start(&cfg);
+    // Without persistence, round robin alternates for one client.
+    let seen: Vec<String> = (0..4).map(|_| banner_from(ip(1), plain)).collect();
+    assert_ne!(seen[0], seen[1], "round robin should alternate: {seen:?}");
+    // With `stick on src`, each client keeps the server of its first
+    // connection, and the clients are spread over both servers.
+    let mut firsts = Vec::new();
+    for last in 1..=4 {
+        let first = banner_from(ip(last), sticky);
+        for _ in 0..4 {
+            assert_eq!(
+                banner_from(ip(last), sticky),
+                first,
+                "client 127.0.0.{last}"
+            );
+        }
+        firsts.push(first);
+    }
+    firsts.sort();
+    firsts.dedup();
+    assert_eq!(firsts, ["a", "b"]);
+}
+
+#[test]
+fn entries_expire() {
+    let port = free_port();
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("admin.sock");
+    let cfg = format!(
+        "{}global\n    stats socket {} level admin\n\
+         frontend fe\n\
+         \x20   bind 127.0.0.1:{port}\n\
+         \x20   stick-table type ip size 100 expire 1s store http_req_cnt\n\
+         \x20   http-request track-sc0 src\n\
+         \x20   http-request return status 200\n",
+        http_defaults(),
+        sock.display()
+    );
+    let _px = Proxy::start(&cfg);
+    assert_eq!(get_from(ip(1), port, "/"), 200);
+    let t0 = Instant::now();
+    assert_eq!(used(&cli(&sock, "show table fe")), 1);
+    let gone = tests::util::poll_until(Duration::from_secs(5), || {
+        (used(&cli(&sock, "show table fe")) == 0).then_some(())
+    });
+    assert!(gone.is_some(), "the entry did not expire");
+    let waited = t0.elapsed();
+    assert!(
+        waited >= Duration::from_millis(800),
+        "expired too early: {waited:?}"
+    );
+}
+
+/// Sends `n` pipelined requests with keys `k<from>..` on one connection.
+fn send_keys(port: u16, from: usize, n: usize) {
+    let mut s = client::connect(port);
+    let batch = 200;
+    let mut sent = from;
+    let mut buf = vec![0u8; 65536];
+    while sent < from + n {
+        let end = (sent + batch).min(from + n);
+        let mut reqs = Vec::new();
+        for k in sent..end {
+            reqs.extend_from_slice(
+                format!("GET / HTTP/1.1\r\nhost: t\r\nx-key: k{k}\r\n\r\n").as_bytes(),
+            );
+        }
+        s.write_all(&reqs).unwrap();
+        let mut answered = 0;
+        let mut pending = Vec::new();
+        while answered < end - sent {
+            let r = s.read(&mut buf).unwrap();
+            assert!(r > 0, "closed");
+            pending.extend_from_slice(&buf[..r]);
+            while let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                pending.drain(..i + 4);
+                answered += 1;
+            }
+        }
+        sent = end;
+    }
+}
+
+#[test]
+fn hundred_thousand_keys_evict_the_least_recently_used() {
+    let port = free_port();
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("admin.sock");
+    let cfg = format!(
+        "{}global\n    stats socket {} level admin\nfrontend fe\n\
+         \x20   bind 127.0.0.1:{port}\n\
+         \x20   stick-table type string len 16 size 1000 store http_req_cnt\n\
+         \x20   http-request track-sc0 req.hdr(x-key)\n\
+         \x20   http-request return status 200\n",
+        http_defaults(),
+        sock.display()
+    );
+    let _px = Proxy::start(&cfg);
+    let total = 100_000;
+    let threads = 4;
+    let per = total / threads;
+    let hs: Vec<_> = (0..threads)
+        .map(|t| std::thread::spawn(move || send_keys(port, t * per, per)))
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    let dump = cli(&sock, "show table fe");
+    let n = used(&dump);
+    assert!((990..=1000).contains(&n), "used {n}");
+    let ks = keys(&dump);
+    assert_eq!(ks.len(), n as usize);
+    // Only recent keys survive: the streams interleave, so a survivor is
+    // among the last 1000 or so of its own connection (eviction goes by
+    // batches of size/256+1 of the oldest, as HAProxy's; a few entries of
+    // slack), and the very last request of all (the last one of some
+    // connection) is there.
+    for k in &ks {
+        let i: usize = k[1..].parse().unwrap();
+        assert!(i % per >= per - 1100, "old key {k} survived eviction");
+    }
+    assert!(
+        (1..=threads).any(|t| ks.contains(&format!("k{}", t * per - 1))),
+        "no connection's last key is in the table"
+    );
+    assert_eq!(cli(&sock, "show table fe key k0"), "\n");
+}
