@@ -28,6 +28,18 @@ struct Parked {
 
 thread_local! {
     static IDLE: RefCell<HashMap<ServerKey, Vec<Parked>>> = RefCell::new(HashMap::new());
+    /// Connections this thread keeps parked at most, all servers together
+    /// (HAProxy bounds idle connections by a share of its descriptors).
+    static CAP: std::cell::Cell<usize> = const { std::cell::Cell::new(DEFAULT_CAP) };
+}
+
+/// The per-thread cap when the runtime sets none.
+const DEFAULT_CAP: usize = 1024;
+
+/// Sets this thread's cap on parked connections (a quarter of the
+/// connections it may have, as HAProxy's `tune.pool-high-fd-ratio`).
+pub fn set_thread_cap(cap: usize) {
+    CAP.with(|c| c.set(cap.max(16)));
 }
 
 /// Parks `conn` for `key`, for at most `keep`. Returns false (and drops,
@@ -36,8 +48,15 @@ pub fn park(key: ServerKey, conn: Box<Connection>, max: usize, keep: Duration) -
     if max == 0 || keep.is_zero() || conn.transport.is_none() {
         return false;
     }
+    let cap = CAP.with(std::cell::Cell::get);
     IDLE.with(|m| {
         let mut m = m.borrow_mut();
+        // Past the thread's cap a connection is closed rather than kept:
+        // with `Connection: close` clients nothing may ever reuse it, and
+        // keeping every one would hold thousands of descriptors.
+        if m.values().map(Vec::len).sum::<usize>() >= cap {
+            return false;
+        }
         let list = m.entry(key).or_default();
         if list.len() >= max {
             return false;
@@ -76,13 +95,15 @@ pub fn take(key: ServerKey) -> Option<Box<Connection>> {
     })
 }
 
-/// Closes every expired or dead parked connection of this thread.
+/// Closes every expired parked connection of this thread.
 pub fn purge() {
+    // Expiry only: checking liveness here would cost a system call per
+    // parked connection every pass; `take` checks the one it hands out.
     let now = Instant::now();
     IDLE.with(|m| {
         let mut m = m.borrow_mut();
         for list in m.values_mut() {
-            list.retain(|p| p.expires > now && still_open(&p.conn.transport));
+            list.retain(|p| p.expires > now);
         }
         m.retain(|_, l| !l.is_empty());
     })

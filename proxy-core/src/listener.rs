@@ -311,16 +311,17 @@ pub(crate) fn register_live(
     listener_id: u32,
 ) -> std::sync::Arc<LiveStream> {
     let local = conn.dst();
-    let (proto, src) = match (conn.from, &conn.transport) {
-        (Some(a), _) => (if a.is_ipv4() { "tcpv4" } else { "tcpv6" }, a.to_string()),
-        _ => ("unix_stream", format!("unix:{listener_id}")),
+    let proto = match conn.from {
+        Some(a) if a.is_ipv4() => "tcpv4",
+        Some(_) => "tcpv6",
+        None => "unix_stream",
     };
     live::register(LiveInfo {
         fe,
         listener_id,
         proto,
-        src,
-        local: local.map_or_else(|| format!("unix:{listener_id}"), |a| a.to_string()),
+        src: conn.from,
+        local,
     })
 }
 

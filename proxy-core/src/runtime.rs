@@ -147,8 +147,10 @@ fn worker(
         // originals is what lets a soft stop close the ports.
         drop(listeners);
         drop(cli);
-        // Idle server connections of this thread are closed once expired
-        // or dead, even when nobody asks for them again.
+        // Idle server connections: a quarter of this thread's share of the
+        // connections, closed once expired even when nobody asks again.
+        let maxconn = st.config.global.maxconn.unwrap_or(4096) as usize;
+        crate::idle::set_thread_cap(maxconn / 4 / st.config.global.nbthread.max(1));
         tokio::spawn(async {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {

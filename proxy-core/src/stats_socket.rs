@@ -165,16 +165,17 @@ pub fn spawn_accept_loop(
             conn.from = peer;
             conn.transport = transport;
             let local = conn.dst();
-            let (proto, src) = match peer {
-                Some(a) => (if a.is_ipv4() { "tcpv4" } else { "tcpv6" }, a.to_string()),
-                None => ("unix_stream", format!("unix:{lid}")),
+            let proto = match peer {
+                Some(a) if a.is_ipv4() => "tcpv4",
+                Some(_) => "tcpv6",
+                None => "unix_stream",
             };
             let live = live::register(LiveInfo {
                 fe: live::NONE,
                 listener_id: lid,
                 proto,
-                src,
-                local: local.map_or_else(|| format!("unix:{lid}"), |a| a.to_string()),
+                src: peer,
+                local,
             });
             let st2 = st.clone();
             let level = level.clone();

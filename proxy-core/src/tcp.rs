@@ -100,7 +100,9 @@ pub async fn run_stream(
     }
     if let TcpVerdict::Service(name) = &verdict {
         let name = name.as_str();
-        let served = crate::tcp_service::serve(&st, fe_proxy, &mut s, name).await;
+        // Boxed: this rare path's state would otherwise be reserved in
+        // every TCP stream's future, idle or not.
+        let served = Box::pin(crate::tcp_service::serve(&st, fe_proxy, &mut s, name)).await;
         totals.req = served.bytes_in;
         totals.res = served.bytes_out;
         if let Some((cause, fin)) = served.end {
@@ -228,7 +230,10 @@ async fn serve(
         None => Transport::None,
     };
     let outcome = tokio::select! {
-        r = connect_server(st, bp, s, info, false) => Some(r),
+        // Boxed so that the connect phase's state is not kept for the
+        // whole life of the stream (it is the largest; idle streams only
+        // need the forwarding state).
+        r = Box::pin(connect_server(st, bp, s, info, false)) => Some(r),
         _ = client_aborted(&client_t) => None,
     };
     if let Some(c) = s.si[0].conn_mut() {

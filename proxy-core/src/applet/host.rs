@@ -397,7 +397,7 @@ fn sessions_of(state: &State) -> Vec<StreamSnapshot> {
             let mut fields = vec![
                 f("ptr", format!("{}", l.ptr())),
                 f("proto", l.info.proto),
-                f("local_addr", l.info.local.as_str()),
+                f("local_addr", l.info.local_text()),
                 f("listener_id", l.info.listener_id.to_string()),
                 f("accept_date", date),
                 f("flags", l.flags.load(Ordering::Relaxed).to_string()),
@@ -438,7 +438,7 @@ fn sessions_of(state: &State) -> Vec<StreamSnapshot> {
                 id: l.id,
                 frontend: fe.map_or("GLOBAL", |p| p.name.as_str()).into(),
                 backend: be.map_or("", |p| p.name.as_str()).into(),
-                client_addr: l.info.src.as_str().into(),
+                client_addr: l.info.src_text().as_str().into(),
                 age_ms: l.accept.elapsed().as_millis() as u64,
                 client: si_snapshot(&l.si[0]),
                 server: si_snapshot(&l.si[1]),

@@ -106,8 +106,16 @@ fn start_counters(e: &mut EntryMut<'_>, http: bool) {
 }
 
 /// The tracked counters of a client connection and of its current stream.
+/// Nothing is allocated until a counter is tracked: most connections of
+/// most configurations never track any, and every idle connection would
+/// otherwise carry the empty slots.
 #[derive(Debug, Default)]
 pub struct Trackers {
+    inner: Option<Box<Slots>>,
+}
+
+#[derive(Debug, Default)]
+struct Slots {
     sess: [Option<Tracked>; SC],
     strm: [Option<Tracked>; SC],
 }
@@ -120,15 +128,18 @@ impl Trackers {
     /// Counter `slot` as fetches see it: the stream's, else the session's.
     pub fn get(&self, slot: u8) -> Option<&Tracked> {
         let i = usize::from(slot);
-        self.strm
+        let s = self.inner.as_deref()?;
+        s.strm
             .get(i)
             .and_then(Option::as_ref)
-            .or_else(|| self.sess.get(i).and_then(Option::as_ref))
+            .or_else(|| s.sess.get(i).and_then(Option::as_ref))
     }
 
     /// Whether any counter is tracked.
     pub fn is_empty(&self) -> bool {
-        self.sess.iter().chain(&self.strm).all(Option::is_none)
+        self.inner
+            .as_deref()
+            .is_none_or(|s| s.sess.iter().chain(&s.strm).all(Option::is_none))
     }
 
     /// Every counter of the stream (its own or inherited), once each.
@@ -155,7 +166,7 @@ impl Trackers {
             return false;
         }
         let busy = if session {
-            self.sess[i].is_some()
+            self.inner.as_deref().is_some_and(|s| s.sess[i].is_some())
         } else {
             self.get(slot).is_some()
         };
@@ -171,10 +182,11 @@ impl Trackers {
             at,
             released: false,
         });
+        let s = self.inner.get_or_insert_with(Default::default);
         if session {
-            self.sess[i] = t;
+            s.sess[i] = t;
         } else {
-            self.strm[i] = t;
+            s.strm[i] = t;
         }
         true
     }
@@ -200,7 +212,10 @@ impl Trackers {
     /// A new session was accepted (after the `tcp-request connection`
     /// rules): `sess_cnt`, `sess_rate` of the session's counters.
     pub fn count_session(&self, now_ms: u64) {
-        for t in self.sess.iter().flatten() {
+        let Some(s) = self.inner.as_deref() else {
+            return;
+        };
+        for t in s.sess.iter().flatten() {
             t.modify(now_ms, |e| {
                 bump(e, DataType::SessCnt, DataType::SessRate, 1);
             });
@@ -256,8 +271,10 @@ impl Trackers {
     /// The stream ends: its own counters are released (`conn_cur` down);
     /// the session's stay for the next stream.
     pub fn end_stream(&mut self) {
-        for t in &mut self.strm {
-            *t = None;
+        if let Some(s) = self.inner.as_deref_mut() {
+            for t in &mut s.strm {
+                *t = None;
+            }
         }
     }
 
@@ -267,11 +284,14 @@ impl Trackers {
         if self.is_empty() {
             return;
         }
+        let Some(s) = self.inner.as_deref_mut() else {
+            return;
+        };
         for i in 0..SC {
-            match self.strm[i].take() {
+            match s.strm[i].take() {
                 Some(t) => t.release(now_ms, |e| add_bytes(e, bytes_in, bytes_out)),
                 None => {
-                    if let Some(t) = &self.sess[i] {
+                    if let Some(t) = &s.sess[i] {
                         if bytes_in > 0 || bytes_out > 0 {
                             t.modify(now_ms, |e| add_bytes(e, bytes_in, bytes_out));
                         }

@@ -80,7 +80,9 @@ impl LiveSi {
     }
 }
 
-/// What is known of a stream at accept.
+/// What is known of a stream at accept. Addresses are kept as values and
+/// only turned into text when `show sess` asks: every idle connection
+/// carries this record.
 #[derive(Debug, Clone, Default)]
 pub struct LiveInfo {
     /// Frontend proxy index, [`NONE`] for the CLI (`GLOBAL`).
@@ -88,10 +90,29 @@ pub struct LiveInfo {
     pub listener_id: u32,
     /// `tcpv4`, `tcpv6`, `unix_stream`.
     pub proto: &'static str,
-    /// Client address as `show sess` prints it.
-    pub src: String,
-    /// Local address.
-    pub local: String,
+    /// Client address (`None` on a unix socket).
+    pub src: Option<std::net::SocketAddr>,
+    /// Local address (`None` on a unix socket).
+    pub local: Option<std::net::SocketAddr>,
+}
+
+impl LiveInfo {
+    fn text(&self, a: Option<std::net::SocketAddr>) -> String {
+        match a {
+            Some(a) => a.to_string(),
+            None => format!("unix:{}", self.listener_id),
+        }
+    }
+
+    /// The client address as `show sess` prints it.
+    pub fn src_text(&self) -> String {
+        self.text(self.src)
+    }
+
+    /// The local address as `show sess` prints it.
+    pub fn local_text(&self) -> String {
+        self.text(self.local)
+    }
 }
 
 /// A live stream, as the CLI sees it.
@@ -228,22 +249,29 @@ impl Drop for Unregister {
 /// Runs a stream's task under its record: it is the task's current one,
 /// and killing it drops `fut` (then `on_kill` runs, to give back what the
 /// dropped future could not).
-pub async fn run<F: Future<Output = ()>>(
+pub fn run<F: Future<Output = ()>>(
     live: Arc<LiveStream>,
     fut: F,
     on_kill: impl FnOnce(&LiveStream),
-) {
-    let _guard = Unregister(live.id);
-    let l2 = live.clone();
-    let killed = CURRENT
-        .scope(live.clone(), async move {
-            tokio::select! {
-                _ = fut => false,
-                _ = l2.killed() => true,
-            }
-        })
-        .await;
-    if killed {
-        on_kill(&live);
+) -> impl Future<Output = ()> {
+    // The stream's future goes to the heap once, before anything captures
+    // it: moved by value through the scope and the select it would be
+    // copied into each of their states, tripling the memory of every idle
+    // connection.
+    let mut fut = Box::pin(fut);
+    async move {
+        let _guard = Unregister(live.id);
+        let l2 = live.clone();
+        let killed = CURRENT
+            .scope(live.clone(), async move {
+                tokio::select! {
+                    _ = &mut fut => false,
+                    _ = l2.killed() => true,
+                }
+            })
+            .await;
+        if killed {
+            on_kill(&live);
+        }
     }
 }
