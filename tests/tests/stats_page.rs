@@ -398,7 +398,7 @@ fn prometheus_exporter_output_parses() {
     let line = px
         .wait_log(|l| l.contains("GET /metrics "), Duration::from_secs(5))
         .unwrap();
-    assert!(line.contains("/<PROMETHEUS-EXPORTER> "), "{line}");
+    assert!(line.contains("/<PROMEX> "), "{line}");
 
     // The reference parser, when installed.
     if !have_tool("python3") {

@@ -41,10 +41,17 @@ pub(super) async fn serve(
     log: &mut TxnLog,
     name: &str,
 ) -> bool {
+    // HAProxy logs its Prometheus exporter as `<PROMEX>`; other services
+    // under their own name.
+    let log_name = if name == "prometheus-exporter" {
+        "promex"
+    } else {
+        name
+    };
     let call = ServiceCall {
         name,
         args: &[],
-        log_name: name,
+        log_name,
     };
     serve_with(
         st, fe, s, cbuf, head, framing, edits, limits, src, dst, log, &call,
