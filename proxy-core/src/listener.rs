@@ -248,10 +248,10 @@ pub fn spawn_accept_loop(
             let on_kill = move |l: &LiveStream| give_back_slot(&st2, l);
             if http {
                 let fut = crate::http_mode::run_stream(st.clone(), fe_idx, lid, conn, permits, trk);
-                tokio::spawn(live::run(live, fut, on_kill));
+                live::spawn(live, fut, on_kill);
             } else {
                 let fut = run_stream(st.clone(), fe_idx, lid, conn, permits, trk);
-                tokio::spawn(live::run(live, fut, on_kill));
+                live::spawn(live, fut, on_kill);
             }
         }
     });

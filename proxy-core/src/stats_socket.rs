@@ -179,14 +179,14 @@ pub fn spawn_accept_loop(
             });
             let st2 = st.clone();
             let level = level.clone();
-            tokio::spawn(live::run(
+            live::spawn(
                 live,
                 async move {
                     serve(&st2, conn, &level).await;
                     drop(permit);
                 },
                 |_| {},
-            ));
+            );
         }
     });
     Ok(())

@@ -129,7 +129,8 @@ pub struct LiveStream {
     pub flags: AtomicU32,
     pub si: [LiveSi; 2],
     kill: AtomicBool,
-    notify: tokio::sync::Notify,
+    /// Ends the stream's task (set once the task is spawned).
+    abort: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 impl LiveStream {
@@ -143,22 +144,21 @@ impl LiveStream {
             .wrapping_add(self.id.wrapping_mul(0x340))
     }
 
-    /// Asks the stream to end now.
+    /// Asks the stream to end now: its task is aborted, which drops the
+    /// stream (closing both endpoints, rule 7).
     pub fn kill(&self) {
         self.kill.store(true, Ordering::Relaxed);
-        self.notify.notify_waiters();
+        let handle = self.abort.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(h) = handle {
+            h.abort();
+        }
     }
 
-    /// Resolves once [`kill`](Self::kill) was called.
-    pub async fn killed(&self) {
-        loop {
-            let n = self.notify.notified();
-            tokio::pin!(n);
-            n.as_mut().enable();
-            if self.kill.load(Ordering::Relaxed) {
-                return;
-            }
-            n.await;
+    fn set_abort(&self, h: tokio::task::AbortHandle) {
+        *self.abort.lock().unwrap_or_else(|e| e.into_inner()) = Some(h.clone());
+        // Killed before the handle was known: abort now.
+        if self.kill.load(Ordering::Relaxed) {
+            h.abort();
         }
     }
 
@@ -210,7 +210,7 @@ pub fn register(info: LiveInfo) -> Arc<LiveStream> {
         flags: AtomicU32::new(0),
         si: Default::default(),
         kill: AtomicBool::new(false),
-        notify: tokio::sync::Notify::new(),
+        abort: Mutex::new(None),
     });
     lock().insert(live.id, live.clone());
     live
@@ -237,41 +237,53 @@ pub fn current() -> Option<Arc<LiveStream>> {
     CURRENT.try_with(Arc::clone).ok()
 }
 
-/// Removes the record when the task ends, however it ends.
-struct Unregister(u64);
+/// Removes the record when the task ends, however it ends, and runs the
+/// kill hook if the task was aborted by [`LiveStream::kill`].
+struct Unregister<K: FnOnce(&LiveStream)> {
+    live: Arc<LiveStream>,
+    on_kill: Option<K>,
+}
 
-impl Drop for Unregister {
+impl<K: FnOnce(&LiveStream)> Drop for Unregister<K> {
     fn drop(&mut self) {
-        lock().remove(&self.0);
+        lock().remove(&self.live.id);
+        if self.live.kill.load(Ordering::Relaxed) {
+            if let Some(k) = self.on_kill.take() {
+                k(&self.live);
+            }
+        }
     }
 }
 
-/// Runs a stream's task under its record: it is the task's current one,
-/// and killing it drops `fut` (then `on_kill` runs, to give back what the
-/// dropped future could not).
-pub fn run<F: Future<Output = ()>>(
-    live: Arc<LiveStream>,
-    fut: F,
-    on_kill: impl FnOnce(&LiveStream),
-) -> impl Future<Output = ()> {
+/// Runs a stream's task under its record: it is the task's current one;
+/// when the record is killed the task is aborted (the stream future is
+/// dropped) and `on_kill` gives back what the dropped future could not.
+pub fn run<F, K>(live: Arc<LiveStream>, fut: F, on_kill: K) -> impl Future<Output = ()>
+where
+    F: Future<Output = ()>,
+    K: FnOnce(&LiveStream),
+{
     // The stream's future goes to the heap once, before anything captures
-    // it: moved by value through the scope and the select it would be
-    // copied into each of their states, tripling the memory of every idle
-    // connection.
-    let mut fut = Box::pin(fut);
+    // it: moved by value into the wrapper it would be copied into its
+    // state, doubling the memory of every idle connection.
+    let fut = Box::pin(fut);
     async move {
-        let _guard = Unregister(live.id);
-        let l2 = live.clone();
-        let killed = CURRENT
-            .scope(live.clone(), async move {
-                tokio::select! {
-                    _ = &mut fut => false,
-                    _ = l2.killed() => true,
-                }
-            })
-            .await;
-        if killed {
-            on_kill(&live);
-        }
+        let _guard = Unregister {
+            live: live.clone(),
+            on_kill: Some(on_kill),
+        };
+        CURRENT.scope(live, fut).await;
     }
+}
+
+/// Spawns a stream's task on this thread's runtime, killable through its
+/// record.
+pub fn spawn<F, K>(live: Arc<LiveStream>, fut: F, on_kill: K)
+where
+    F: Future<Output = ()> + Send + 'static,
+    K: FnOnce(&LiveStream) + Send + 'static,
+{
+    let l = live.clone();
+    let handle = tokio::spawn(run(live, fut, on_kill));
+    l.set_abort(handle.abort_handle());
 }
