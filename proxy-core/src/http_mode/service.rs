@@ -107,10 +107,16 @@ pub(super) async fn serve_with(
     let http = &fe.cfg.http;
     let rplan = plan_request(conn_mode(http.conn_mode), framing);
     let mut to_server = SendQueue::default();
-    let e: Vec<Edit<'_>> = edits.iter().map(OwnedEdit::as_edit).collect();
     let plan = ForwardPlan::new(framing, rplan.add);
-    if write_request_head(cbuf.data(), head, &plan, &e, &mut to_server.data).is_err() {
-        return fail(fe, s, log, ErrCause::Internal, FinState::R, 500).await;
+    if edits.is_empty() && plan.skip.is_empty() && plan.content_length.is_none() {
+        // Nothing to change: the applet reads the request as it came,
+        // without the cost of rebuilding its head.
+        to_server.data.extend_from_slice(&cbuf.data()[..head.len]);
+    } else {
+        let e: Vec<Edit<'_>> = edits.iter().map(OwnedEdit::as_edit).collect();
+        if write_request_head(cbuf.data(), head, &plan, &e, &mut to_server.data).is_err() {
+            return fail(fe, s, log, ErrCause::Internal, FinState::R, 500).await;
+        }
     }
     let req_info = RequestInfo::new(cbuf.data(), head, framing);
     // Fix: the frontend's `http-response` rules run on the applet's
