@@ -151,16 +151,17 @@ pub fn bind_all(config: &Config) -> Result<Vec<Listener>, Vec<String>> {
     }
 }
 
-/// The listener as one worker's event loop sees it.
-enum LoopListener {
+/// A listening socket as one worker's event loop sees it (also used by
+/// the stats socket's loops).
+pub(crate) enum LoopListener {
     Tcp(TcpListener),
     Unix(UnixListener),
 }
 
-impl Listener {
+impl BoundSocket {
     /// A copy of the socket registered in the calling thread's runtime.
-    fn for_this_thread(&self) -> io::Result<LoopListener> {
-        match &self.socket {
+    pub(crate) fn for_this_thread(&self) -> io::Result<LoopListener> {
+        match self {
             BoundSocket::Tcp(l) => {
                 let l = l.try_clone()?;
                 l.set_nonblocking(true)?;
@@ -188,7 +189,7 @@ pub fn spawn_accept_loop(
     l: &Listener,
     mut stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let sock = l.for_this_thread()?;
+    let sock = l.socket.for_this_thread()?;
     let (fe_idx, lid) = (l.proxy, l.id);
     tokio::spawn(async move {
         let fe_limit = st
@@ -290,7 +291,10 @@ fn connection_rules(st: &State, fe_idx: usize, conn: &mut Connection) -> Option<
     Some(trk)
 }
 
-async fn accept(l: &LoopListener) -> io::Result<(Transport, Option<std::net::SocketAddr>)> {
+/// Accepts one connection (TCP connections get `TCP_NODELAY`).
+pub(crate) async fn accept(
+    l: &LoopListener,
+) -> io::Result<(Transport, Option<std::net::SocketAddr>)> {
     match l {
         LoopListener::Tcp(l) => {
             let (s, peer) = l.accept().await?;

@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::watch;
 
 use crate::config::{BindAddr, Config, StatsSocket};
@@ -27,7 +26,7 @@ use crate::http::BodyKind;
 use crate::http_mode::body::{BodyError, BodyFwd};
 use crate::http_mode::recvbuf::RecvBuf;
 use crate::http_mode::side::{AppletSide, SideIo};
-use crate::listener::{bind_one, BoundSocket};
+use crate::listener::{accept, bind_one, BoundSocket};
 use crate::state::State;
 use crate::stream::live::{self, LiveInfo};
 use crate::stream::{SiState, Stream};
@@ -107,33 +106,13 @@ fn bind(s: &StatsSocket) -> io::Result<BoundSocket> {
     Ok(sock)
 }
 
-enum LoopListener {
-    Tcp(TcpListener),
-    Unix(UnixListener),
-}
-
-fn for_this_thread(s: &BoundSocket) -> io::Result<LoopListener> {
-    match s {
-        BoundSocket::Tcp(l) => {
-            let l = l.try_clone()?;
-            l.set_nonblocking(true)?;
-            Ok(LoopListener::Tcp(TcpListener::from_std(l)?))
-        }
-        BoundSocket::Unix(l, _) => {
-            let l = l.try_clone()?;
-            l.set_nonblocking(true)?;
-            Ok(LoopListener::Unix(UnixListener::from_std(l)?))
-        }
-    }
-}
-
 /// Starts this thread's accept loop for a stats socket.
 pub fn spawn_accept_loop(
     st: Arc<State>,
     l: &CliListener,
     mut stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let sock = for_this_thread(&l.socket)?;
+    let sock = l.socket.for_this_thread()?;
     let (lid, level) = (l.id, l.level.clone());
     st.cli_listeners
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -190,20 +169,6 @@ pub fn spawn_accept_loop(
         }
     });
     Ok(())
-}
-
-async fn accept(l: &LoopListener) -> io::Result<(Transport, Option<std::net::SocketAddr>)> {
-    match l {
-        LoopListener::Tcp(l) => {
-            let (s, peer) = l.accept().await?;
-            s.set_nodelay(true)?;
-            Ok((Transport::Tcp(s), Some(peer)))
-        }
-        LoopListener::Unix(l) => {
-            let (s, _) = l.accept().await?;
-            Ok((Transport::Unix(s), None))
-        }
-    }
 }
 
 /// Serves one stats-socket connection to its end.
