@@ -6,6 +6,7 @@
 //! - [`body`]: forwarding one body by its framing.
 //! - [`exchange`]: one request/response exchange with a server.
 //! - [`side`]: the server side as a socket or an applet.
+//! - [`txnlog`]: counters and the httplog line at the end of a transaction.
 //! - [`service`]: `use-service`: an applet answers instead of a server.
 //! - this file: the transaction loop: backend choice, server connection
 //!   (reused from the idle pool or connected), logging, and the end of each
@@ -18,6 +19,7 @@ pub mod recvbuf;
 pub mod request;
 pub mod service;
 pub mod side;
+pub mod txnlog;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -33,10 +35,8 @@ use crate::http::connection_header::plan_request;
 use crate::http::framing::{request_framing, RequestInfo};
 use crate::http::rewrite::write_request_head;
 use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadLimits, MessagePath, RequestHead};
-use crate::log::fields::{ClientAddr, LogCounters};
-use crate::log::httplog::{format_httplog, HttpLogRecord};
-use crate::log::subscriber::traffic;
-use crate::log::termination::{term_code_http, ErrCause, FinState};
+use crate::log::fields::ClientAddr;
+use crate::log::termination::{ErrCause, FinState};
 use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
 use crate::stkctr::rules::{tcp_rules, RuleCtx, StickView, TcpVerdict};
@@ -46,6 +46,7 @@ use crate::tcp::Permits;
 use exchange::{ExchangeResult, ExchangeSpec};
 use recvbuf::{write_all, RecvBuf, SendQueue};
 use request::{read_head, request_rules, HeadRead, HeadTimeouts, OwnedEdit, Verdict, View};
+use txnlog::{count_txn, emit_log};
 
 /// What one transaction looked like, for its log line.
 pub(super) struct TxnLog {
@@ -925,143 +926,4 @@ fn stats_args(fe: &Proxy, sc: &crate::config::StatsConfig, view: &View<'_>) -> O
         args.push(format!("desc={d}"));
     }
     Some(args)
-}
-
-/// Counts one finished transaction: requests, response classes, errors,
-/// aborts and timers on the frontend, the backend and the server, and the
-/// process-wide request total.
-fn count_txn(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog) {
-    use crate::counters::{Counters, StreamTimes};
-    let Some(fec) = fe.fe.as_ref().map(|f| &f.counters) else {
-        return;
-    };
-    st.global.request();
-    fec.request();
-    Counters::add(&fec.bytes_in, log.bytes_in);
-    Counters::add(&fec.bytes_out, log.bytes_out);
-    if log.status > 0 {
-        fec.response(log.status);
-    }
-    if log.applet.as_deref() == Some("stats") {
-        fec.intercepted.fetch_add(1, Ordering::Relaxed);
-    }
-    let be = log
-        .backend
-        .and_then(|i| st.proxies.get(i))
-        .and_then(|p| p.be.as_ref());
-    let Some(be) = be else { return };
-    let srv = s.srv.and_then(|i| be.servers.get(i));
-    let sides: Vec<&Counters> = std::iter::once(&be.counters)
-        .chain(srv.map(|x| &x.counters))
-        .collect();
-    let head_done = log.head_done;
-    let ms = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
-        (Some(a), Some(b)) => b.saturating_duration_since(a).as_millis() as i64,
-        _ => -1,
-    };
-    let times = StreamTimes {
-        queue: ms(head_done, s.timers.queued),
-        connect: ms(s.timers.queued, s.timers.connected),
-        response: ms(s.timers.connected, log.response_at),
-        total: Instant::now()
-            .saturating_duration_since(log.first_byte)
-            .as_millis() as i64,
-    };
-    for c in sides {
-        c.request();
-        Counters::add(&c.bytes_in, log.bytes_in);
-        Counters::add(&c.bytes_out, log.bytes_out);
-        if log.status > 0 {
-            c.response(log.status);
-        }
-        let bump = |a: &std::sync::atomic::AtomicU64| {
-            a.fetch_add(1, Ordering::Relaxed);
-        };
-        match (log.err, log.finst) {
-            (ErrCause::SrvTo | ErrCause::SrvCl, FinState::H) => bump(&c.failed_resp),
-            (ErrCause::SrvTo | ErrCause::SrvCl, FinState::D) => bump(&c.srv_aborts),
-            (ErrCause::CliTo | ErrCause::CliCl, FinState::D) => bump(&c.cli_aborts),
-            (ErrCause::Internal, _) => bump(&c.internal_errors),
-            _ => {}
-        }
-        c.add_times(times);
-    }
-}
-
-fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr) {
-    if fe.cfg.logs.is_empty() || !fe.cfg.httplog {
-        return;
-    }
-    let now = Instant::now();
-    let ms = |a: Instant, b: Option<Instant>| {
-        b.map_or(-1, |b| b.saturating_duration_since(a).as_millis() as i64)
-    };
-    let head_done = log.head_done;
-    let t_request = head_done.map_or(-1, |h| {
-        h.saturating_duration_since(log.first_byte).as_millis() as i64
-    });
-    let queued = s.timers.queued;
-    let t_queue = match (head_done, queued) {
-        (Some(h), Some(q)) => q.saturating_duration_since(h).as_millis() as i64,
-        _ => -1,
-    };
-    let t_connect = match (queued, s.timers.connected) {
-        (Some(q), Some(c)) => c.saturating_duration_since(q).as_millis() as i64,
-        _ => -1,
-    };
-    let t_response = match (s.timers.connected, log.response_at) {
-        (Some(c), Some(r)) => r.saturating_duration_since(c).as_millis() as i64,
-        _ => -1,
-    };
-    let bp = log.backend.and_then(|i| st.proxies.get(i));
-    let be_name = bp.map_or(fe.name.as_str(), |b| b.name.as_str());
-    let applet_name = log
-        .applet
-        .as_ref()
-        .map(|a| format!("<{}>", a.to_uppercase()));
-    let (srv_name, srv_conn) = match (bp.and_then(|b| b.be.as_ref()), s.srv) {
-        _ if applet_name.is_some() => (applet_name.as_deref().unwrap_or("<NOSRV>"), 0),
-        (Some(b), Some(i)) => (b.servers[i].name.as_str(), b.servers[i].counters.cur()),
-        _ => ("<NOSRV>", 0),
-    };
-    let beconn = bp
-        .and_then(|b| b.be.as_ref())
-        .map_or(0, |b| b.counters.cur());
-    let caps: Vec<&[u8]> = log.req_captures.iter().map(Vec::as_slice).collect();
-    let res_caps: Vec<&[u8]> = log.res_captures.iter().map(Vec::as_slice).collect();
-    let rec = HttpLogRecord {
-        client,
-        request_date: log.request_date,
-        frontend: &fe.name,
-        frontend_ssl: false,
-        backend: be_name,
-        server: srv_name,
-        t_request,
-        t_queue,
-        t_connect,
-        t_response,
-        t_active: ms(log.first_byte, Some(now)),
-        logasap: false,
-        status: log.status,
-        bytes_out: log.bytes_out,
-        req_cookie: None,
-        res_cookie: None,
-        term: term_code_http(log.err, log.finst, None),
-        counters: LogCounters {
-            actconn: st.global.cur(),
-            feconn: fe.fe.as_ref().map_or(0, |f| f.counters.cur()),
-            beconn,
-            srv_conn,
-            retries: log.info.retries,
-            redispatched: log.info.redispatched,
-            srv_queue: 0,
-            be_queue: log.info.be_queue,
-        },
-        req_captures: &caps,
-        res_captures: &res_caps,
-        request_line: log.request_line.as_deref(),
-    };
-    let mut line = String::with_capacity(200);
-    format_httplog(&rec, &mut line);
-    traffic(fe.idx, &line);
 }
