@@ -9,7 +9,8 @@
 
 use std::fmt;
 
-use crate::tcplog::is_log_date;
+// The field parsers are shared with the tcplog parser.
+use crate::tcplog::{is_log_date, name, split_n, timer, uint};
 
 /// One parsed httplog line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,37 +62,6 @@ impl fmt::Display for HttpLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.raw)
     }
-}
-
-fn uint(s: &str, what: &str) -> Result<u64, String> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{what}: expected an unsigned integer, got {s:?}"));
-    }
-    s.parse().map_err(|e| format!("{what}: {e}"))
-}
-
-fn timer(s: &str, what: &str) -> Result<i64, String> {
-    if s == "-1" {
-        return Ok(-1);
-    }
-    Ok(uint(s, what)? as i64)
-}
-
-fn name(s: &str, what: &str) -> Result<String, String> {
-    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c == '/') {
-        return Err(format!("{what}: bad name {s:?}"));
-    }
-    Ok(s.to_string())
-}
-
-fn split_n<'a>(s: &'a str, sep: char, n: usize, what: &str) -> Result<Vec<&'a str>, String> {
-    let v: Vec<&str> = s.split(sep).collect();
-    if v.len() != n {
-        return Err(format!(
-            "{what}: expected {n} parts separated by {sep:?} in {s:?}"
-        ));
-    }
-    Ok(v)
 }
 
 /// Takes the next space-terminated word.

@@ -73,28 +73,33 @@ pub fn is_log_date(s: &str) -> bool {
         && digits(&s[21..24], 3)
 }
 
-fn uint(s: &str, what: &str) -> Result<u64, String> {
+pub(crate) fn uint(s: &str, what: &str) -> Result<u64, String> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{what}: expected an unsigned integer, got {s:?}"));
     }
     s.parse().map_err(|e| format!("{what}: {e}"))
 }
 
-fn timer(s: &str, what: &str) -> Result<i64, String> {
+pub(crate) fn timer(s: &str, what: &str) -> Result<i64, String> {
     if s == "-1" {
         return Ok(-1);
     }
     Ok(uint(s, what)? as i64)
 }
 
-fn name(s: &str, what: &str) -> Result<String, String> {
+pub(crate) fn name(s: &str, what: &str) -> Result<String, String> {
     if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c == '/') {
         return Err(format!("{what}: bad name {s:?}"));
     }
     Ok(s.to_string())
 }
 
-fn split_n<'a>(s: &'a str, sep: char, n: usize, what: &str) -> Result<Vec<&'a str>, String> {
+pub(crate) fn split_n<'a>(
+    s: &'a str,
+    sep: char,
+    n: usize,
+    what: &str,
+) -> Result<Vec<&'a str>, String> {
     let v: Vec<&str> = s.split(sep).collect();
     if v.len() != n {
         return Err(format!(
