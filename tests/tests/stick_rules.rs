@@ -54,6 +54,49 @@ fn http_request_rate_limit_answers_429() {
     assert_eq!(got, [200, 200, 200, 200, 200, 429, 429]);
 }
 
+#[test]
+fn backend_http_request_rules_track_and_deny() {
+    // The rules of a backend run after the frontend's: its track-sc0
+    // feeds its own table and its deny answers (counted on both halves).
+    let port = free_port();
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("be-rules.sock");
+    let cfg = format!(
+        "global\n    stats socket {} level admin\n{}frontend fe\n\
+         \x20   bind 127.0.0.1:{port}\n\
+         \x20   default_backend be\n\
+         backend be\n\
+         \x20   stick-table type ip size 100 expire 30s store http_req_cnt,gpc0\n\
+         \x20   http-request track-sc0 src\n\
+         \x20   http-request sc-inc-gpc0(0) if {{ path /bump }}\n\
+         \x20   http-request deny deny_status 403 if {{ sc0_http_req_cnt gt 3 }}\n\
+         \x20   http-request return status 200 content-type text/plain string ok\n",
+        sock.display(),
+        http_defaults()
+    );
+    let _px = Proxy::start(&cfg);
+    let statuses: Vec<u16> = ["/", "/bump", "/", "/", "/"]
+        .iter()
+        .map(|p| get_from(ip(9), port, p))
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 403, 403]);
+    let table = cli(&sock, "show table be");
+    assert!(
+        table.contains("key=127.0.0.9 use=0") && table.contains("gpc0=1 http_req_cnt=5"),
+        "{table}"
+    );
+    let stat = cli(&sock, "show stat");
+    let dreq = |name: &str| -> String {
+        let line = stat
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {stat}"));
+        line.split(',').nth(10).unwrap_or("").to_string()
+    };
+    assert_eq!(dreq("fe,FRONTEND,"), "2", "{stat}");
+    assert_eq!(dreq("be,BACKEND,"), "2", "{stat}");
+}
+
 /// Whether a connection from `src` is refused: reset at connect time or
 /// closed without any data.
 fn refused(src: Ipv4Addr, port: u16) -> bool {

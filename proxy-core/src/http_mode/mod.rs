@@ -410,6 +410,53 @@ async fn transaction(
         return false;
     };
     let _bec = CurGuard::enter(&be.counters);
+    // The backend's own `http-request` rules, after the frontend's (a
+    // `listen` section ran its rules as the frontend already).
+    if bp.idx != fe_proxy.idx && !bp.cfg.http.request.is_empty() {
+        let be_ctx = RuleCtx {
+            px_table: bp.cfg.table,
+            ..fe_ctx
+        };
+        let verdict = {
+            let view = View {
+                buf: cbuf.data(),
+                head: &head,
+                src,
+                dst,
+                st,
+                default_backend: default_be,
+            };
+            request_rules(&bp.cfg.http, &view, be_ctx, trk)
+        };
+        match verdict {
+            Verdict::Forward(e) => edits.extend(e),
+            Verdict::Respond {
+                bytes,
+                status,
+                deny,
+            } => {
+                let cause = if deny {
+                    // As HAProxy: the frontend counts it, and the backend
+                    // it was assigned to.
+                    if let Some(f) = fe_proxy.fe.as_ref() {
+                        f.counters.denied.fetch_add(1, Ordering::Relaxed);
+                    }
+                    be.counters.denied.fetch_add(1, Ordering::Relaxed);
+                    ErrCause::PrxCond
+                } else {
+                    ErrCause::Local
+                };
+                return local_answer(s, cbuf, &head, &framing, log, bytes, status, cause).await;
+            }
+            Verdict::Service((e, name)) => {
+                edits.extend(e);
+                return service::serve(
+                    st, fe_proxy, s, cbuf, &head, &framing, &edits, limits, src, dst, log, &name,
+                )
+                .await;
+            }
+        }
+    }
     // Persistence: `stick match|on` may choose the server now.
     let pending = if bp.cfg.stick_rules.is_empty() {
         Pending::default()
