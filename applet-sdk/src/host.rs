@@ -25,6 +25,8 @@ use abi_stable::{
     StableAbi,
 };
 
+use crate::peers::{PeerEntry, PeerUpdate, PeersSectionInfo, SectionStatus, TableMarks};
+
 /// A syslog severity (`0` emerg .. `7` debug).
 #[repr(transparent)]
 #[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -400,6 +402,8 @@ mod services {
     use super::{
         AdminCmd, LogLevel, PoolSnapshot, ProcessSnapshot, ProxySnapshot, StreamSnapshot, TableCmd,
     };
+    use crate::peers::{PeerEntry, PeerUpdate, PeersSectionInfo, SectionStatus, TableMarks};
+    use abi_stable::std_types::ROption;
 
     /// The functions the host provides. The host fills one static instance;
     /// applets get a [`HostServices_Ref`] to it at creation (wrapped in
@@ -434,6 +438,35 @@ mod services {
         /// table`, `show peers` (appended: read through [`Host::tables`],
         /// `None` on an older proxy).
         pub tables: extern "C" fn(cmd: TableCmd) -> RResult<RString, RString>,
+        /// The peers section `name` (appended, as every function below:
+        /// the peers applet's view of the host, see [`crate::peers`]).
+        pub peers_section: extern "C" fn(name: RStr<'_>) -> ROption<PeersSectionInfo>,
+        /// The update counters of table `table`.
+        pub table_marks: extern "C" fn(table: RStr<'_>) -> ROption<TableMarks>,
+        /// Up to `max` entries of `table` with an update id in
+        /// `(after, upto]`, ascending; learned ones only if
+        /// `include_learned`.
+        pub table_collect: extern "C" fn(
+            table: RStr<'_>,
+            after: u64,
+            upto: u64,
+            include_learned: bool,
+            max: u32,
+        ) -> RVec<PeerEntry>,
+        /// Applies updates learned from a peer to `table`; returns how many
+        /// were stored (an update the table has no room for is dropped).
+        pub table_apply: extern "C" fn(table: RStr<'_>, updates: RVec<PeerUpdate>) -> u32,
+        /// Opens a stream to peer `peer` of `section`: a connection on its
+        /// server side and a new instance of the peers service, created
+        /// with `[section, "connect", peer, token]`, on its client side.
+        /// Returns the stream's id.
+        pub peer_connect:
+            extern "C" fn(section: RStr<'_>, peer: RStr<'_>, token: u64) -> RResult<u64, RString>,
+        /// Calls the applet of stream `stream_id` again soon (a no-op for
+        /// a stream that ended or is not a peers stream).
+        pub wake: extern "C" fn(stream_id: u64),
+        /// Publishes the section's state for `show peers`.
+        pub peers_status: extern "C" fn(section: RStr<'_>, status: SectionStatus),
     }
 }
 
@@ -504,6 +537,68 @@ impl Host {
                 .map(RString::into_string)
                 .map_err(RString::into_string)
         })
+    }
+
+    /// The peers section `name`; `None` if unknown or the proxy is older.
+    pub fn peers_section(&self, name: &str) -> Option<PeersSectionInfo> {
+        self.table
+            .peers_section()
+            .and_then(|f| f(RStr::from_str(name)).into_option())
+    }
+
+    /// The update counters of `table`.
+    pub fn table_marks(&self, table: &str) -> Option<TableMarks> {
+        self.table
+            .table_marks()
+            .and_then(|f| f(RStr::from_str(table)).into_option())
+    }
+
+    /// Changed entries of `table` to push (see
+    /// [`HostServices::table_collect`]).
+    pub fn table_collect(
+        &self,
+        table: &str,
+        after: u64,
+        upto: u64,
+        include_learned: bool,
+        max: u32,
+    ) -> Vec<PeerEntry> {
+        match self.table.table_collect() {
+            Some(f) => f(RStr::from_str(table), after, upto, include_learned, max).into_vec(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Applies learned updates; returns how many were stored.
+    pub fn table_apply(&self, table: &str, updates: Vec<PeerUpdate>) -> u32 {
+        match self.table.table_apply() {
+            Some(f) => f(RStr::from_str(table), updates.into()),
+            None => 0,
+        }
+    }
+
+    /// Opens a stream to a peer (see [`HostServices::peer_connect`]).
+    pub fn peer_connect(&self, section: &str, peer: &str, token: u64) -> Result<u64, String> {
+        match self.table.peer_connect() {
+            Some(f) => f(RStr::from_str(section), RStr::from_str(peer), token)
+                .into_result()
+                .map_err(RString::into_string),
+            None => Err("this proxy cannot open peer streams".to_string()),
+        }
+    }
+
+    /// Calls the applet of stream `stream_id` again soon.
+    pub fn wake(&self, stream_id: u64) {
+        if let Some(f) = self.table.wake() {
+            f(stream_id)
+        }
+    }
+
+    /// Publishes a section's state for `show peers`.
+    pub fn peers_status(&self, section: &str, status: SectionStatus) {
+        if let Some(f) = self.table.peers_status() {
+            f(RStr::from_str(section), status)
+        }
     }
 
     pub fn admin(&self, cmd: AdminCmd) -> Result<String, String> {

@@ -115,6 +115,7 @@ mod abi;
 mod author;
 mod host;
 mod macros;
+pub mod peers;
 
 pub use abi::{
     Applet, AppletBox, AppletError, AppletLib, AppletLib_Prefix, AppletLib_Ref, Applet_TO,

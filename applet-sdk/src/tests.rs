@@ -37,6 +37,80 @@ extern "C" fn t_tables(cmd: TableCmd) -> abi_stable::std_types::RResult<RString,
     abi_stable::std_types::ROk(format!("{} {}", cmd.op.0, cmd.args.len()).into())
 }
 
+extern "C" fn t_section(
+    name: abi_stable::std_types::RStr<'_>,
+) -> abi_stable::std_types::ROption<crate::peers::PeersSectionInfo> {
+    if name.as_str() != "mypeers" {
+        return abi_stable::std_types::RNone;
+    }
+    abi_stable::std_types::RSome(crate::peers::PeersSectionInfo {
+        name: name.as_str().into(),
+        local_peer: "a".into(),
+        peers: RVec::new(),
+        tables: RVec::new(),
+        pid: 1,
+        max_message: 16384,
+    })
+}
+extern "C" fn t_marks(
+    _: abi_stable::std_types::RStr<'_>,
+) -> abi_stable::std_types::ROption<crate::peers::TableMarks> {
+    abi_stable::std_types::RSome(crate::peers::TableMarks {
+        local_update: 3,
+        update: 5,
+    })
+}
+extern "C" fn t_collect(
+    _: abi_stable::std_types::RStr<'_>,
+    after: u64,
+    upto: u64,
+    _: bool,
+    max: u32,
+) -> RVec<crate::peers::PeerEntry> {
+    (after + 1..=upto)
+        .take(max as usize)
+        .map(|id| crate::peers::PeerEntry {
+            id,
+            key: RVec::from(vec![1, 2, 3, 4]),
+            expire_ms: 10,
+            local: true,
+            values: RVec::from(vec![crate::peers::PeerValue::int(id)]),
+        })
+        .collect()
+}
+extern "C" fn t_apply(
+    _: abi_stable::std_types::RStr<'_>,
+    u: RVec<crate::peers::PeerUpdate>,
+) -> u32 {
+    u.len() as u32
+}
+extern "C" fn t_connect(
+    _: abi_stable::std_types::RStr<'_>,
+    _: abi_stable::std_types::RStr<'_>,
+    token: u64,
+) -> abi_stable::std_types::RResult<u64, RString> {
+    abi_stable::std_types::ROk(token + 100)
+}
+extern "C" fn t_wake(_: u64) {}
+extern "C" fn t_status(_: abi_stable::std_types::RStr<'_>, _: crate::peers::SectionStatus) {}
+
+#[test]
+fn peers_host_functions_reach_the_host() {
+    let h = Host::new(table(), "t");
+    assert!(h.peers_section("nope").is_none());
+    assert_eq!(h.peers_section("mypeers").map(|s| s.pid), Some(1));
+    assert_eq!(h.table_marks("t").map(|m| m.update), Some(5));
+    let got = h.table_collect("t", 2, 10, true, 3);
+    assert_eq!(got.iter().map(|e| e.id).collect::<Vec<_>>(), [3, 4, 5]);
+    let u = crate::peers::PeerUpdate {
+        key: RVec::from(vec![1, 2, 3, 4]),
+        expire_ms: abi_stable::std_types::RNone,
+        data: RVec::new(),
+    };
+    assert_eq!(h.table_apply("t", vec![u.clone(), u]), 2);
+    assert_eq!(h.peer_connect("s", "p", 7), Ok(107));
+}
+
 fn table() -> HostServices_Ref {
     HostServices {
         log: t_log,
@@ -47,6 +121,13 @@ fn table() -> HostServices_Ref {
         admin: t_admin,
         info: t_info,
         tables: t_tables,
+        peers_section: t_section,
+        table_marks: t_marks,
+        table_collect: t_collect,
+        table_apply: t_apply,
+        peer_connect: t_connect,
+        wake: t_wake,
+        peers_status: t_status,
     }
     .leak_into_prefix()
 }

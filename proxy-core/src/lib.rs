@@ -7,6 +7,8 @@
 //! - [`runtime`]: start-up, worker threads, signals.
 //! - [`listener`]: bind lines and accept loops with `maxconn` admission.
 //! - [`stats_socket`]: `stats socket`: the CLI, served by the `stats-cli` applet.
+//! - [`peers_net`]: peers sections on the network (listener, peer streams,
+//!   sync task) for the `peers` applet.
 //! - [`tcp`]: a TCP-mode stream from accept to log line.
 //! - [`tcp_service`]: `tcp-request content use-service` (an applet serves the connection).
 //! - [`connect`]: server assignment, queue, lazy connection, retries.
@@ -40,6 +42,7 @@ pub mod http_mode;
 pub mod idle;
 pub mod listener;
 pub mod log;
+pub mod peers_net;
 pub mod pool;
 pub mod rules;
 pub mod runtime;

@@ -45,11 +45,13 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     }
     let mut unknown = crate::applet::check_services(&config, &applets);
     unknown.extend(crate::stats_socket::check_services(&config, &applets));
+    unknown.extend(crate::peers_net::check_services(&config, &applets));
     if !unknown.is_empty() {
         return Err(StartError(unknown));
     }
     let listeners = bind_all(&config).map_err(StartError)?;
     let cli_listeners = Arc::new(crate::stats_socket::bind_all(&config).map_err(StartError)?);
+    let peer_listeners = Arc::new(crate::peers_net::bind_all(&config).map_err(StartError)?);
     if opts.daemon || config.global.daemon {
         crate::sys::daemonize()
             .map_err(|e| StartError(vec![format!("cannot fork into the background: {e}")]))?;
@@ -74,7 +76,7 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
         let stop = stop_rx.clone();
         let ready = ready_tx.clone();
         // The stats sockets are served by the first worker.
-        let cli = (t == 0).then(|| cli_listeners.clone());
+        let cli = (t == 0).then(|| (cli_listeners.clone(), peer_listeners.clone()));
         let first = t == 0;
         std::thread::Builder::new()
             .name(format!("worker-{t}"))
@@ -93,6 +95,7 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     // stop really releases the ports.
     drop(listeners);
     drop(cli_listeners);
+    drop(peer_listeners);
 
     for pid in &opts.soft_stop_pids {
         let _ = crate::sys::signal(*pid, crate::sys::SIGUSR1);
@@ -115,7 +118,11 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
 fn worker(
     st: Arc<State>,
     listeners: Arc<Vec<Listener>>,
-    cli: Option<Arc<Vec<crate::stats_socket::CliListener>>>,
+    // The stats sockets and the local peer addresses.
+    cli: Option<(
+        Arc<Vec<crate::stats_socket::CliListener>>,
+        Arc<Vec<crate::peers_net::PeersListener>>,
+    )>,
     first: bool,
     stop: watch::Receiver<bool>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
@@ -137,9 +144,15 @@ fn worker(
                 return;
             }
         }
-        for l in cli.iter().flat_map(|c| c.iter()) {
+        for l in cli.iter().flat_map(|c| c.0.iter()) {
             if let Err(e) = crate::stats_socket::spawn_accept_loop(st.clone(), l, stop.clone()) {
                 let _ = ready.send(Err(format!("cannot listen on stats socket #{}: {e}", l.id)));
+                return;
+            }
+        }
+        for l in cli.iter().flat_map(|c| c.1.iter()) {
+            if let Err(e) = crate::peers_net::spawn_accept_loop(st.clone(), l, stop.clone()) {
+                let _ = ready.send(Err(format!("cannot listen on peers '{}': {e}", l.section)));
                 return;
             }
         }
@@ -161,6 +174,8 @@ fn worker(
         // Stick-table entries expire (one purging task for all tables).
         if first {
             tokio::spawn(crate::stkctr::purge_task(st.clone()));
+            // Peers sections: one sync task each, on the first worker.
+            crate::peers_net::start_sync_tasks(&st);
         }
         let _ = ready.send(Ok(()));
         // Streams run as tasks of this loop; the process exits from the

@@ -221,7 +221,12 @@ async fn serve(st: &State, client: Connection, level: &str) {
 
 /// Moves bytes both ways until the applet is done, the client is gone or
 /// nothing moved for `timeout`.
-async fn drive(client: &mut Transport, side: &mut AppletSide<'_>, size: usize, timeout: Duration) {
+pub(crate) async fn drive(
+    client: &mut Transport,
+    side: &mut AppletSide<'_>,
+    size: usize,
+    timeout: Duration,
+) {
     let mut cbuf = RecvBuf::default();
     let mut abuf = RecvBuf::default();
     let mut up = BodyFwd::new(BodyKind::UntilClose);

@@ -54,7 +54,7 @@ pub fn clear_state() {
     *STATE.write().unwrap_or_else(|e| e.into_inner()) = None;
 }
 
-fn state() -> Option<Arc<State>> {
+pub(super) fn state() -> Option<Arc<State>> {
     STATE.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
@@ -71,13 +71,20 @@ pub fn table() -> HostServices_Ref {
             admin: host_admin,
             info: host_info,
             tables: host_tables,
+            peers_section: super::host_peers::host_peers_section,
+            table_marks: super::host_peers::host_table_marks,
+            table_collect: super::host_peers::host_table_collect,
+            table_apply: super::host_peers::host_table_apply,
+            peer_connect: super::host_peers::host_peer_connect,
+            wake: super::host_peers::host_wake,
+            peers_status: super::host_peers::host_peers_status,
         }
         .leak_into_prefix()
     })
 }
 
 /// Runs a host function body; a panic becomes `default`.
-fn contain<R>(what: &str, default: R, f: impl FnOnce() -> R) -> R {
+pub(super) fn contain<R>(what: &str, default: R, f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(_) => {

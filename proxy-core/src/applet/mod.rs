@@ -7,7 +7,9 @@
 //!   `--applet-dir` and `applet-load`, indexed by service name.
 //! - [`adapter`]: an applet object behind the core's [`crate::stream::Applet`]
 //!   trait.
-//! - [`host`]: the host-services table handed to every applet instance.
+//! - [`host`]: the host-services table handed to every applet instance
+//!   (its peers functions in `host_peers`).
+//! - [`kick`]: waking an applet from outside its stream.
 //!
 //! Libraries are loaded with `lib_header_from_path(..).init_root_module()`
 //! (never `RootModule::load_from_file`, which caches the first library per
@@ -17,10 +19,14 @@
 
 pub mod adapter;
 pub mod host;
+mod host_peers;
+pub mod kick;
 pub mod loader;
 pub mod registry;
 
 pub use adapter::AppletAdapter;
+pub use host_peers::section_status;
+pub(crate) use host_peers::{peer_addr, section_tables};
 pub use loader::{load, LoadError, LoadedLib, Service};
 pub use registry::{AppletRegistry, ServiceEntry};
 

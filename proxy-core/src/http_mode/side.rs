@@ -49,6 +49,16 @@ impl<'a> AppletSide<'a> {
         }
     }
 
+    /// An applet side whose applet is also called when `kick` rings.
+    pub fn with_kick(
+        app: &'a mut AppCtx,
+        kick: std::sync::Arc<crate::applet::kick::Kick>,
+    ) -> AppletSide<'a> {
+        AppletSide {
+            inner: Mutex::new((AppletPipe::with_kick(kick), app)),
+        }
+    }
+
     /// Why the applet failed, if it did.
     pub fn failure(&self) -> Option<String> {
         let g = self.inner.lock().ok()?;

@@ -87,6 +87,9 @@ impl StickTable {
         sh.updates.insert(id, slot);
         // published while the shard is still locked (see the module docs)
         self.local_update.fetch_max(id, Ordering::SeqCst);
+        if let Some(k) = self.on_change.get() {
+            k.ring_if_armed();
+        }
     }
 
     /// Marks `entry` changed by a peer, expiring at `expire`.

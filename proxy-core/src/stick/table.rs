@@ -35,12 +35,13 @@
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use super::conf::TableConfig;
 use super::entry::{Entry, EntryMut};
 use super::key::Key;
 pub(super) use super::shard::Shard;
+use crate::applet::kick::Kick;
 
 /// Shards of a table unless told otherwise.
 pub const DEFAULT_SHARDS: usize = 32;
@@ -73,6 +74,8 @@ pub struct StickTable {
     pub(super) local_update: AtomicU64,
     /// Whether changes are numbered (the table is replicated).
     pub(super) track_updates: bool,
+    /// Rung on local changes (the peers section's sync task listens).
+    pub(super) on_change: OnceLock<Arc<Kick>>,
 }
 
 impl StickTable {
@@ -94,6 +97,7 @@ impl StickTable {
             update: AtomicU64::new(0),
             local_update: AtomicU64::new(0),
             track_updates,
+            on_change: OnceLock::new(),
         }
     }
 
@@ -101,6 +105,12 @@ impl StickTable {
     /// table attached to a peers section later).
     pub fn set_track_updates(&mut self, on: bool) {
         self.track_updates = on;
+    }
+
+    /// Rings `kick` (when armed) on every local change of a replicated
+    /// table; set once, by the peers section that shares the table.
+    pub fn notify_changes(&self, kick: Arc<Kick>) {
+        let _ = self.on_change.set(kick);
     }
 
     pub fn config(&self) -> &TableConfig {

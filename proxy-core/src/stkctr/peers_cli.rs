@@ -1,11 +1,13 @@
 //! `show peers [dict|-] [<section>]` in HAProxy 2.6's layout, for the
 //! configured `peers` sections.
 //!
-//! The core opens no peer connection yet (the peers applet will), so every
-//! peer shows as it would before its first connection attempt: `inactive`,
-//! `last_status=NONE`, timers `<NEVER>`, counters 0, no `appctx`; the
-//! section line has `flags=0x0 resync_timeout=<NEVER> task_calls=0`. The
-//! shared tables are listed per peer with the tables' own update counters.
+//! The peers applet owns the sessions and publishes their state (host
+//! service `peers_status`); this renders the last published state, timers
+//! moved on by the time since. Before the applet published anything (or
+//! without it) every peer shows as before its first connection attempt:
+//! `inactive`, `last_status=NONE`, timers `<NEVER>`, counters 0, no
+//! `appctx`. The shared tables are listed per peer with the tables' own
+//! update counters.
 //! As in HAProxy, peers are listed last declared first, a section without
 //! the local peer (`-L`, `localpeer`, host name) is not shown, and an
 //! unknown section name is `No such peers`. Dates are UTC.
@@ -55,9 +57,20 @@ pub fn show_peers(st: &State, args: &[&str]) -> Result<String, String> {
         if n > 0 {
             out.push('\n');
         }
+        let (flags, resync, calls) = match crate::applet::section_status(&p.name) {
+            Some((s, at)) => (
+                s.flags,
+                timer(
+                    s.resync_timeout.into_option(),
+                    at.elapsed().as_millis() as i64,
+                ),
+                s.task_calls,
+            ),
+            None => (0, "<NEVER>".to_string(), 0),
+        };
         let _ = writeln!(
             out,
-            "{:p}: [{date}] id={} disabled={} flags=0x0 resync_timeout=<NEVER> task_calls=0",
+            "{:p}: [{date}] id={} disabled={} flags={flags:#x} resync_timeout={resync} task_calls={calls}",
             *p,
             p.name,
             u8::from(p.disabled)
@@ -93,34 +106,143 @@ fn dump_peer(
     } else {
         "remote"
     };
+    let board = crate::applet::section_status(&p.name);
+    let status = board
+        .as_ref()
+        .and_then(|(s, at)| Some((s.peers.iter().find(|x| x.name.as_str() == peer.name)?, *at)));
+    let Some((ps, at)) = status else {
+        let _ = writeln!(
+            out,
+            "  {:p}: id={}({role},inactive) addr={} last_status=NONE last_hdshk=<NEVER>",
+            peer,
+            peer.name,
+            peer_addr(p, peer)
+        );
+        out.push_str(
+            "        reconnect=<NEVER> heartbeat=<NEVER> confirm=0 tx_hbt=0 rx_hbt=0 no_hbt=0 new_conn=0 proto_err=0 coll=0\n",
+        );
+        out.push_str("        flags=0x0");
+        dump_tables(st, p, peer, None, dict, out);
+        return;
+    };
+    // Published `age` ago: times move on by as much.
+    let age = at.elapsed().as_millis() as i64;
+    let hdshk = match ps.last_hdshk.into_option() {
+        Some(t) => human_ms(age - t),
+        None => "<NEVER>".to_string(),
+    };
     let _ = writeln!(
         out,
-        "  {:p}: id={}({role},inactive) addr={} last_status=NONE last_hdshk=<NEVER>",
+        "  {:p}: id={}({role},{}) addr={} last_status={} last_hdshk={hdshk}",
         peer,
         peer.name,
-        peer_addr(p, peer)
+        if ps.active { "active" } else { "inactive" },
+        peer_addr(p, peer),
+        status_name(ps.status)
     );
-    out.push_str(
-        "        reconnect=<NEVER> heartbeat=<NEVER> confirm=0 tx_hbt=0 rx_hbt=0 no_hbt=0 new_conn=0 proto_err=0 coll=0\n",
+    let _ = writeln!(
+        out,
+        "        reconnect={} heartbeat={} confirm={} tx_hbt={} rx_hbt={} no_hbt={} new_conn={} proto_err={} coll={}",
+        timer(ps.reconnect.into_option(), age),
+        timer(ps.heartbeat.into_option(), age),
+        ps.confirm,
+        ps.tx_hbt,
+        ps.rx_hbt,
+        ps.no_hbt,
+        ps.new_conn,
+        ps.proto_err,
+        ps.coll
     );
-    out.push_str("        flags=0x0");
-    let shared: Vec<_> = st
-        .stick
-        .list
-        .iter()
-        .filter(|t| t.config().peers.as_deref() == Some(p.name.as_str()))
-        .collect();
+    let _ = write!(out, "        flags={:#x}", ps.flags);
+    if ps.stream_id != 0 {
+        let _ = write!(
+            out,
+            " appctx:{:#x} st0=7 st1=0 task_calls=0 state=EST",
+            0x7f00_0000_0000u64 | ps.stream_id << 4
+        );
+    }
+    dump_tables(st, p, peer, Some(ps), dict, out);
+}
+
+/// `show peers`' name of a status code.
+fn status_name(code: u32) -> &'static str {
+    match code {
+        100 => "CONN",
+        110 => "HSHK",
+        200 => "ESTA",
+        300 => "RETR",
+        501 => "PROT",
+        502 => "VERS",
+        503 => "NAME",
+        504 => "UNKN",
+        _ => "NONE",
+    }
+}
+
+/// A timer `t` ms from when it was published `age` ms ago.
+fn timer(t: Option<i64>, age: i64) -> String {
+    match t {
+        None => "<NEVER>".to_string(),
+        Some(t) if t - age <= 0 => "<PAST>".to_string(),
+        Some(t) => human_ms(t - age),
+    }
+}
+
+/// HAProxy's `human_time(ms, 1000)`: whole seconds rounded up, at most two
+/// units among `d`, `h`, `m`, `s`.
+fn human_ms(ms: i64) -> String {
+    if ms < 0 {
+        return "?".to_string();
+    }
+    let t = (ms + 999) / 1000;
+    let mut out = String::new();
+    let mut left = 2;
+    for (unit, secs, modulo) in [("d", 86400, i64::MAX), ("h", 3600, 24), ("m", 60, 60)] {
+        let v = (t / secs) % modulo;
+        if left > 0 && v != 0 {
+            let _ = write!(out, "{v}{unit}");
+            left -= 1;
+        }
+    }
+    if (left > 0 && t % 60 != 0) || t == 0 {
+        let _ = write!(out, "{}s", t % 60);
+    }
+    out
+}
+
+fn dump_tables(
+    st: &State,
+    p: &PeersConfig,
+    peer: &PeerLine,
+    ps: Option<&applet_sdk::peers::PeerStatus>,
+    dict: bool,
+    out: &mut String,
+) {
+    let shared = crate::applet::section_tables(st, &p.name);
     if !shared.is_empty() {
         out.push_str("\n        shared tables:");
         for (i, t) in shared.iter().enumerate().rev() {
             let st_ptr = (peer as *const PeerLine as usize) + 8 * (i + 1);
+            let ts = ps
+                .and_then(|s| s.tables.get(i))
+                .cloned()
+                .unwrap_or_default();
             let _ = write!(
                 out,
-                "\n          {st_ptr:#x} local_id={} remote_id=0 flags=0x0 remote_data=0x0",
-                i + 1
+                "\n          {st_ptr:#x} local_id={} remote_id={} flags={:#x} remote_data={:#x}",
+                i + 1,
+                ts.remote_id,
+                ts.flags,
+                ts.remote_data
             );
-            out.push_str(
-                "\n              last_acked=0 last_pushed=0 last_get=0 teaching_origin=0 update=0",
+            let _ = write!(
+                out,
+                "\n              last_acked={} last_pushed={} last_get={} teaching_origin={} update={}",
+                ts.last_acked as u32,
+                ts.last_pushed as u32,
+                ts.last_get as u32,
+                ts.teaching_origin as u32,
+                ts.update as u32
             );
             let _ = write!(
                 out,

@@ -15,7 +15,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use super::endpoint::{AppCtx, AppletIo, AppletWait};
+use crate::applet::kick::Kick;
 
 /// How much output an applet may have pending before it must wait for room.
 const OUT_ROOM: usize = 16384;
@@ -38,6 +41,9 @@ pub struct AppletPipe {
     write_waker: Option<std::task::Waker>,
     /// Calls made, and calls that failed (panic or error), for counters.
     pub calls: u64,
+    /// Rung from outside to have the applet called although it waits for
+    /// input or a timer (peers applets; see [`crate::applet::kick`]).
+    kick: Option<Arc<Kick>>,
 }
 
 impl Default for AppletPipe {
@@ -52,11 +58,24 @@ impl Default for AppletPipe {
             failed: None,
             write_waker: None,
             calls: 0,
+            kick: None,
         }
     }
 }
 
 impl AppletPipe {
+    /// A pipe whose applet is also called when `kick` rings.
+    pub fn with_kick(kick: Arc<Kick>) -> AppletPipe {
+        AppletPipe {
+            kick: Some(kick),
+            ..AppletPipe::default()
+        }
+    }
+
+    fn kicked(&self, cx: &mut Context<'_>) -> bool {
+        self.kick.as_ref().is_some_and(|k| k.poll_rung(cx))
+    }
+
     /// Why the applet failed, if it did.
     pub fn failure(&self) -> Option<&str> {
         self.failed.as_deref()
@@ -167,11 +186,12 @@ impl AppletPipe {
                 AppletWait::Done => return Poll::Ready(Ok(())),
                 AppletWait::Room => self.call(app),
                 AppletWait::Timer(_) => match self.timer.as_mut().map(|t| t.as_mut().poll(cx)) {
-                    Some(Poll::Pending) => return Poll::Pending,
+                    Some(Poll::Pending) if !self.kicked(cx) => return Poll::Pending,
                     _ => self.call(app),
                 },
                 // Input: the next write calls the applet again.
-                AppletWait::Input => return Poll::Pending,
+                AppletWait::Input if !self.kicked(cx) => return Poll::Pending,
+                AppletWait::Input => self.call(app),
             }
         }
         // An applet that keeps asking to be called without producing

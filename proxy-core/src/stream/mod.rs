@@ -118,13 +118,31 @@ impl Stream {
             Ok(s) => s,
             Err(e) => return Err((Box::new(client), e)),
         };
+        Ok(Stream::build(
+            slot,
+            [StreamInterface::with_conn(client), StreamInterface::new()],
+            fe,
+        ))
+    }
+
+    /// Makes a stream with nothing on either side yet: one the proxy opens
+    /// itself, whose client side is an applet (a peers session).
+    pub fn without_client(pool: &Arc<Pool>, fe: usize) -> Result<Stream, AllocError> {
+        let slot = pool.take()?;
+        Ok(Stream::build(
+            slot,
+            [StreamInterface::new(), StreamInterface::new()],
+            fe,
+        ))
+    }
+
+    fn build(slot: PoolSlot, mut si: [StreamInterface; 2], fe: usize) -> Stream {
         let live = live::current();
-        let mut si = [StreamInterface::with_conn(client), StreamInterface::new()];
         if let Some(l) = &live {
             si[0].set_live(l.clone(), 0);
             si[1].set_live(l.clone(), 1);
         }
-        Ok(Stream {
+        Stream {
             uniq_id: live.as_ref().map_or_else(live::next_id, |l| l.id),
             si,
             req: Channel::default(),
@@ -139,7 +157,7 @@ impl Stream {
             timers: LogTimers::now(),
             live,
             _slot: slot,
-        })
+        }
     }
 
     /// Records why the stream ends; the first cause set wins, as in HAProxy.

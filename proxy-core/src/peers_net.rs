@@ -1,0 +1,378 @@
+//! Peers sections on the network: the core's half of stick-table
+//! replication (the protocol itself is the `peers` applet service, from
+//! `applet-peers`).
+//!
+//! For every `peers` section that names this process's local peer (`-L`,
+//! `localpeer`, host name) and is not `disabled`:
+//!
+//! * the local peer's address is bound at start-up; each accepted
+//!   connection is a stream whose si[1] gets the peers applet at accept
+//!   (`[section, "accept"]`), with no server connection ever allocated;
+//! * one sync task runs the section's timers: an applet instance
+//!   (`[section, "sync"]`) attached to no socket, called when the timer it
+//!   asked for fires, when a table of the section changes locally (the
+//!   tables ring its [`Kick`]) and when another instance wakes it;
+//! * when the applet asks ([`open_peer_stream`], from the host service
+//!   `peer_connect`), the core opens a stream with the applet on si[0]
+//!   (`[section, "connect", peer, token]`) and a connection to the peer on
+//!   si[1], as HAProxy's `peer_session_create` does.
+//!
+//! Every peers stream registers a kick under its stream id, so instances
+//! can wake each other through the host (`wake`). Sections whose local
+//! peer is missing are left alone, as HAProxy drops such incomplete
+//! sections.
+
+use std::io;
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::applet::kick::{self, Kick};
+use crate::config::model_stick::{local_peer_name, PeersConfig};
+use crate::config::{BindAddr, Config};
+use crate::connection::{Connection, Transport};
+use crate::http_mode::side::{AppletSide, SideIo};
+use crate::listener::{accept, bind_one, BoundSocket};
+use crate::state::State;
+use crate::stream::live::{self, LiveInfo};
+use crate::stream::{AppCtx, AppletIo, AppletWait, SiState, Stream};
+
+/// The applet service that speaks the peers protocol.
+pub const PEERS_SERVICE: &str = "peers";
+
+/// How long a peer connection may take to establish.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A peers stream with no traffic either way for this long is closed (the
+/// applet's heartbeats every 3 s keep a live session busy; its own
+/// dead-peer detection acts first).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A bound local peer address.
+#[derive(Debug)]
+pub struct PeersListener {
+    pub section: String,
+    pub socket: BoundSocket,
+}
+
+/// The sections this process takes part in.
+pub fn active_sections(cfg: &Config) -> Vec<&PeersConfig> {
+    let local = local_peer_name(cfg.global.localpeer.as_deref());
+    cfg.peers
+        .iter()
+        .filter(|p| !p.disabled && p.local(&local).is_some())
+        .collect()
+}
+
+/// Checks that the peers applet is loaded when a section needs it.
+pub fn check_services(cfg: &Config, reg: &crate::applet::AppletRegistry) -> Vec<String> {
+    match active_sections(cfg).first() {
+        Some(p) if reg.service(PEERS_SERVICE).is_none() => vec![format!(
+            "parsing [{}] : peers section '{}' : unknown service '{PEERS_SERVICE}' (no loaded applet provides it).",
+            p.loc, p.name
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// Binds the local peer address of every active section.
+pub fn bind_all(cfg: &Config) -> Result<Vec<PeersListener>, Vec<String>> {
+    let local = local_peer_name(cfg.global.localpeer.as_deref());
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for p in active_sections(cfg) {
+        let Some(addr) = crate::applet::peer_addr(p, &local) else {
+            errors.push(format!(
+                "[{}] peers section '{}': local peer '{local}' has no address to listen on.",
+                p.loc, p.name
+            ));
+            continue;
+        };
+        match bind_one(&BindAddr::Tcp(addr), 128) {
+            Ok(socket) => out.push(PeersListener {
+                section: p.name.clone(),
+                socket,
+            }),
+            Err(e) => errors.push(format!(
+                "Starting peers section '{}' ({}): cannot bind socket ({e}) for [{addr}]",
+                p.name, p.loc
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Starts this thread's accept loop for a local peer address.
+pub fn spawn_accept_loop(
+    st: Arc<State>,
+    l: &PeersListener,
+    mut stop: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let sock = l.socket.for_this_thread()?;
+    let section = l.section.clone();
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                r = accept(&sock) => r,
+                _ = stop.changed() => return,
+            };
+            let (transport, peer) = match accepted {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::debug!("accept failed on peers '{section}': {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            if let Transport::Tcp(s) = &transport {
+                let _ = s.set_nodelay(true);
+            }
+            let Ok(slot) = st.pools.connection.take() else {
+                continue;
+            };
+            let mut conn = Connection::new(slot);
+            conn.from = peer;
+            conn.transport = transport;
+            let local = conn.dst();
+            let live = live::register(LiveInfo {
+                fe: live::NONE,
+                listener_id: 0,
+                proto: if peer.is_some_and(|a| a.is_ipv6()) {
+                    "tcpv6"
+                } else {
+                    "tcpv4"
+                },
+                src: peer,
+                local,
+            });
+            let (st2, section2) = (st.clone(), section.clone());
+            live::spawn(
+                live,
+                async move { serve_accepted(&st2, conn, &section2).await },
+                |_| {},
+            );
+        }
+    });
+    Ok(())
+}
+
+/// Makes the peers applet instance for a stream.
+fn create(
+    st: &State,
+    args: &[String],
+    id: u64,
+    section: &str,
+    src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
+) -> Result<crate::applet::AppletAdapter, String> {
+    let mut a = st
+        .applets
+        .create_adapter(PEERS_SERVICE, args, crate::applet::host::table())?;
+    a.set_stream(id, section, "", src, dst);
+    Ok(a)
+}
+
+/// Serves one accepted peer connection to its end.
+async fn serve_accepted(st: &State, client: Connection, section: &str) {
+    let mut s = match Stream::new(&st.pools.stream, client, live::NONE) {
+        Ok(s) => s,
+        Err(_) => return,
+    };
+    let src = s.si[0].conn().and_then(|c| c.from);
+    let dst = s.si[0].conn_mut().and_then(|c| c.dst());
+    let args = [section.to_string(), "accept".to_string()];
+    let adapter = match create(st, &args, s.uniq_id, section, src, dst) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!("peers '{section}': {e}");
+            return;
+        }
+    };
+    let reg = kick::register(s.uniq_id);
+    // At accept, before any byte: si[1] is the applet, never a connection.
+    s.si[1].register_handler(Box::new(adapter));
+    s.si[1].set_state(SiState::Est);
+    let (c0, c1) = s.si.split_at_mut(1);
+    if let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) {
+        pipe(st, &mut cc.transport, app, reg.kick.clone()).await;
+    }
+    if let Some(c) = s.si[0].conn_mut() {
+        let _ = c.transport.shutdown_write();
+    }
+    s.si[1].unregister_handler();
+}
+
+/// Moves bytes between a peer socket and the applet until either ends,
+/// then runs the applet's release hook.
+async fn pipe(st: &State, sock: &mut Transport, app: &mut AppCtx, kick: Arc<Kick>) {
+    let failure = {
+        let mut side = AppletSide::with_kick(app, kick);
+        crate::stats_socket::drive(sock, &mut side, st.config.global.bufsize, IDLE_TIMEOUT).await;
+        side.failure()
+    };
+    app.applet().release();
+    if let Some(why) = failure.or_else(|| app.failure()) {
+        crate::http_mode::service::count_failure(st, PEERS_SERVICE, &why);
+    }
+}
+
+/// Opens a stream to peer `peer` of `section` for the applet's connection
+/// `token`; returns the stream's id. Called from an applet, on a worker.
+pub fn open_peer_stream(
+    st: &Arc<State>,
+    section: &str,
+    peer: &str,
+    token: u64,
+) -> Result<u64, String> {
+    let p = st
+        .config
+        .peers
+        .iter()
+        .find(|p| p.name == section)
+        .ok_or_else(|| format!("no peers section '{section}'"))?;
+    let addr = crate::applet::peer_addr(p, peer)
+        .ok_or_else(|| format!("peers section '{section}' has no peer '{peer}' with an address"))?;
+    tokio::runtime::Handle::try_current()
+        .map_err(|_| "peer_connect called outside a worker".to_string())?;
+    let live = live::register(LiveInfo {
+        fe: live::NONE,
+        listener_id: 0,
+        proto: if addr.is_ipv6() { "tcpv6" } else { "tcpv4" },
+        src: None,
+        local: None,
+    });
+    let id = live.id;
+    let args = [
+        section.to_string(),
+        "connect".to_string(),
+        peer.to_string(),
+        token.to_string(),
+    ];
+    // Created here, so that a refusal reaches the caller at once.
+    let adapter = create(st, &args, id, section, None, Some(addr))?;
+    let reg = kick::register(id);
+    let st2 = st.clone();
+    live::spawn(
+        live,
+        async move { serve_outgoing(&st2, adapter, addr, reg).await },
+        |_| {},
+    );
+    Ok(id)
+}
+
+async fn serve_outgoing(
+    st: &State,
+    adapter: crate::applet::AppletAdapter,
+    addr: SocketAddr,
+    reg: kick::Registered,
+) {
+    let Ok(mut s) = Stream::without_client(&st.pools.stream, live::NONE) else {
+        return;
+    };
+    // si[0] is the applet; si[1] gets its connection now, the first time
+    // something needs the peer's address.
+    s.si[0].register_handler(Box::new(adapter));
+    s.si[0].set_state(SiState::Est);
+    let connected = match s.si[1].alloc_conn(&st.pools.connection) {
+        Ok(conn) => {
+            conn.to = Some(addr);
+            s.si[1].set_state(SiState::Con);
+            match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr)).await
+            {
+                Ok(Ok(sock)) => {
+                    let _ = sock.set_nodelay(true);
+                    if let Some(c) = s.si[1].conn_mut() {
+                        c.from = sock.local_addr().ok();
+                        c.transport = Transport::Tcp(sock);
+                    }
+                    s.si[1].set_state(SiState::Est);
+                    true
+                }
+                _ => false,
+            }
+        }
+        Err(_) => false,
+    };
+    let (c0, c1) = s.si.split_at_mut(1);
+    let Some(app) = c0[0].endpoint_mut().appctx_mut() else {
+        return;
+    };
+    match c1[0].conn_mut() {
+        Some(c) if connected => pipe(st, &mut c.transport, app, reg.kick.clone()).await,
+        _ => {
+            // Failed: the applet's first call sees its input closed, empty.
+            let side = AppletSide::with_kick(app, reg.kick.clone());
+            side.input_done();
+            drop(side);
+            app.applet().release();
+        }
+    }
+    if let Some(c) = s.si[1].conn_mut() {
+        let _ = c.transport.shutdown_write();
+    }
+    s.si[1].release_endpoint();
+    s.si[0].unregister_handler();
+}
+
+/// Runs the sync task of every active section (on one worker).
+pub fn start_sync_tasks(st: &Arc<State>) {
+    for p in active_sections(&st.config) {
+        tokio::spawn(run_sync(st.clone(), p.name.clone()));
+    }
+}
+
+async fn run_sync(st: Arc<State>, section: String) {
+    let id = live::next_id();
+    let args = [section.clone(), "sync".to_string()];
+    let adapter = match create(&st, &args, id, &section, None, None) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!("peers '{section}': cannot start its sync task: {e}");
+            return;
+        }
+    };
+    let reg = kick::register(id);
+    for t in crate::applet::section_tables(&st, &section) {
+        t.notify_changes(reg.kick.clone());
+    }
+    let mut app = AppCtx::new(Box::new(adapter));
+    loop {
+        // Armed before the call reads the tables: a change made after
+        // that read rings the kick.
+        reg.kick.arm();
+        let mut out = Vec::new();
+        let mut io = AppletIo {
+            input: &[],
+            consumed: 0,
+            input_closed: false,
+            output: &mut out,
+            room: 0,
+        };
+        let wait = match catch_unwind(AssertUnwindSafe(|| app.applet().on_io(&mut io))) {
+            Ok(w) => w,
+            Err(_) => AppletWait::Done,
+        };
+        if let Some(why) = app.failure() {
+            tracing::error!("peers '{section}': sync task stopped: {why}");
+            crate::http_mode::service::count_failure(&st, PEERS_SERVICE, &why);
+            return;
+        }
+        match wait {
+            AppletWait::Done => return,
+            AppletWait::Timer(d) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(d.max(Duration::from_millis(1))) => {}
+                    _ = reg.kick.rung() => {}
+                }
+            }
+            AppletWait::Input | AppletWait::Room => reg.kick.rung().await,
+        }
+    }
+}
