@@ -185,3 +185,20 @@ fn missing_file_is_an_error() {
     let out = run_proxy(&["-c", "-f", &p.to_string_lossy()], &[]);
     assert_ne!(out.code, Some(0), "stdout:\n{}", out.stdout);
 }
+
+#[test]
+fn shipped_examples_are_valid() {
+    // README's run command starts examples/quickstart.cfg: every shipped
+    // configuration must pass `-c` (with the applets it names loaded).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "cfg") {
+            let out = run_proxy(&["-c", "-f", &p.to_string_lossy()], &[]);
+            assert_eq!(out.code, Some(0), "{}: {}", p.display(), out.stderr);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "examples found: {checked}");
+}
