@@ -296,15 +296,15 @@ async fn transaction(
         }
     }
     let fe_ctx = RuleCtx::new(&st.stick, fe_proxy.cfg.table);
+    let vbase = request::ViewBase {
+        head: &head,
+        src,
+        dst,
+        st,
+        default_backend: default_be,
+    };
     let verdict = {
-        let view = View {
-            buf: cbuf.data(),
-            head: &head,
-            src,
-            dst,
-            st,
-            default_backend: default_be,
-        };
+        let view = vbase.at(cbuf.data());
         // tcp-request content rules run first (each request is a stream):
         // counters and accept/reject; a use-service there is for TCP mode.
         if !http.tcp_content.is_empty()
@@ -350,14 +350,7 @@ async fn transaction(
     // still blocks it; after http_proxy, whose connection the applet's
     // registration frees: rule 6).
     if let Some(sc) = http.stats.as_ref() {
-        let view = View {
-            buf: cbuf.data(),
-            head: &head,
-            src,
-            dst,
-            st,
-            default_backend: default_be,
-        };
+        let view = vbase.at(cbuf.data());
         if let Some(args) = stats_args(fe_proxy, sc, &view) {
             let call = service::ServiceCall {
                 name: crate::stats_socket::PAGE_SERVICE,
@@ -372,14 +365,7 @@ async fn transaction(
     }
     // Backend: the first matching use_backend, else the default.
     let be_idx = {
-        let view = View {
-            buf: cbuf.data(),
-            head: &head,
-            src,
-            dst,
-            st,
-            default_backend: default_be,
-        };
+        let view = vbase.at(cbuf.data());
         fe_proxy
             .cfg
             .use_backends
@@ -418,14 +404,7 @@ async fn transaction(
             ..fe_ctx
         };
         let verdict = {
-            let view = View {
-                buf: cbuf.data(),
-                head: &head,
-                src,
-                dst,
-                st,
-                default_backend: default_be,
-            };
+            let view = vbase.at(cbuf.data());
             request_rules(&bp.cfg.http, &view, be_ctx, trk)
         };
         match verdict {
@@ -461,14 +440,7 @@ async fn transaction(
     let pending = if bp.cfg.stick_rules.is_empty() {
         Pending::default()
     } else {
-        let view = View {
-            buf: cbuf.data(),
-            head: &head,
-            src,
-            dst,
-            st,
-            default_backend: default_be,
-        };
+        let view = vbase.at(cbuf.data());
         let be_ctx = RuleCtx {
             px_table: bp.cfg.table,
             ..fe_ctx
@@ -581,14 +553,7 @@ async fn transaction(
                 return Ok(Vec::new());
             };
             let view = request::ResView {
-                req: View {
-                    buf: copy,
-                    head: &head,
-                    src,
-                    dst,
-                    st,
-                    default_backend: default_be,
-                },
+                req: vbase.at(copy),
                 buf,
                 head: rh,
             };

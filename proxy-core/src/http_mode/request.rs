@@ -108,6 +108,34 @@ pub struct View<'a> {
     pub default_backend: Option<usize>,
 }
 
+/// What every [`View`] of one request shares but the buffer, which
+/// moves: rules look at the request where it lies at the time.
+#[derive(Clone, Copy)]
+pub struct ViewBase<'a> {
+    pub head: &'a RequestHead,
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+    pub st: &'a State,
+    pub default_backend: Option<usize>,
+}
+
+impl<'a> ViewBase<'a> {
+    /// The view of the request in `buf`.
+    pub fn at<'b>(&self, buf: &'b [u8]) -> View<'b>
+    where
+        'a: 'b,
+    {
+        View {
+            buf,
+            head: self.head,
+            src: self.src,
+            dst: self.dst,
+            st: self.st,
+            default_backend: self.default_backend,
+        }
+    }
+}
+
 impl RequestView for View<'_> {
     fn method(&self) -> &[u8] {
         self.head.method(self.buf)
