@@ -115,14 +115,16 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     Ok(code)
 }
 
+/// The stats sockets and the local peer addresses (served by one worker).
+type ControlListeners = (
+    Arc<Vec<crate::stats_socket::CliListener>>,
+    Arc<Vec<crate::peers_net::PeersListener>>,
+);
+
 fn worker(
     st: Arc<State>,
     listeners: Arc<Vec<Listener>>,
-    // The stats sockets and the local peer addresses.
-    cli: Option<(
-        Arc<Vec<crate::stats_socket::CliListener>>,
-        Arc<Vec<crate::peers_net::PeersListener>>,
-    )>,
+    cli: Option<ControlListeners>,
     first: bool,
     stop: watch::Receiver<bool>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,

@@ -173,7 +173,7 @@ pub(super) extern "C" fn host_table_apply(table: RStr<'_>, updates: RVec<PeerUpd
             return 0;
         };
         let now = crate::counters::now_ms();
-        let kt = t.config().key_type.clone();
+        let kt = t.config().key_type;
         let mut stored = 0;
         for u in updates.iter() {
             let Some(key) = Key::from_wire(&kt, u.key.as_slice()) else {
