@@ -411,6 +411,8 @@ impl Runtime {
                 .and_then(|c| self.conns.get(&c))
                 .and_then(|c| c.stream)
                 .unwrap_or(0),
+            remote_table: p.remote_table.map_or(0, |t| t as u32 + 1),
+            last_local_table: p.last_local_table.map_or(0, |t| t as u32 + 1),
             tables: p
                 .tables
                 .iter()

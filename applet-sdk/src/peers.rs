@@ -237,6 +237,11 @@ pub struct PeerStatus {
     pub flags: u32,
     /// The session's stream (`show sess` id), 0 without one.
     pub stream_id: u64,
+    /// The table (1-based index into `tables`) the peer's updates go to
+    /// now, 0 for none.
+    pub remote_table: u32,
+    /// The table last defined to the peer, 0 for none.
+    pub last_local_table: u32,
     pub tables: RVec<PeerTableStatus>,
 }
 

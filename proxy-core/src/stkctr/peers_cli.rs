@@ -161,7 +161,32 @@ fn dump_peer(
             0x7f00_0000_0000u64 | ps.stream_id << 4
         );
     }
+    let shared = crate::applet::section_tables(st, &p.name);
+    for (label, idx) in [
+        ("remote_table", ps.remote_table),
+        ("last_local_table", ps.last_local_table),
+    ] {
+        let i = idx as usize;
+        if let (Some(t), Some(ts)) = (
+            i.checked_sub(1).and_then(|i| shared.get(i)),
+            i.checked_sub(1).and_then(|i| ps.tables.get(i)),
+        ) {
+            let _ = write!(
+                out,
+                "\n        {label}:{:#x} id={} local_id={} remote_id={}",
+                table_ptr(peer, i - 1),
+                t.name(),
+                ts.local_id,
+                ts.remote_id
+            );
+        }
+    }
     dump_tables(st, p, peer, Some(ps), dict, out);
+}
+
+/// The address `show peers` gives a peer's shared-table record.
+fn table_ptr(peer: &PeerLine, i: usize) -> usize {
+    (peer as *const PeerLine as usize) + 8 * (i + 1)
 }
 
 /// `show peers`' name of a status code.
@@ -222,7 +247,7 @@ fn dump_tables(
     if !shared.is_empty() {
         out.push_str("\n        shared tables:");
         for (i, t) in shared.iter().enumerate().rev() {
-            let st_ptr = (peer as *const PeerLine as usize) + 8 * (i + 1);
+            let st_ptr = table_ptr(peer, i);
             let ts = ps
                 .and_then(|s| s.tables.get(i))
                 .cloned()
