@@ -44,6 +44,7 @@ pub mod applets;
 pub mod client;
 pub mod http;
 pub mod httplog;
+pub mod peers;
 pub mod pools;
 pub mod procnet;
 pub mod servers;
