@@ -70,6 +70,9 @@ fn bind_tcp(addr: std::net::SocketAddr, backlog: u32) -> io::Result<std::net::Tc
             tokio::net::TcpSocket::new_v6()?
         };
         sock.set_reuseaddr(true)?;
+        // As HAProxy on Linux: a new process (`-sf`) binds the ports the
+        // old one still listens on, so a reload refuses no connection.
+        sock.set_reuseport(true)?;
         sock.bind(addr)?;
         sock.listen(backlog)?.into_std()
     })

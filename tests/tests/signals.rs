@@ -157,3 +157,31 @@ fn sf_makes_the_old_process_exit() {
     echo_roundtrip(&mut c2, b"new\n");
     drop(new);
 }
+
+/// A reload in place: `-sf` with the same configuration, so the new process
+/// binds the ports the old one still listens on (SO_REUSEPORT, as HAProxy
+/// on Linux); the old one finishes its stream and exits, the new serves.
+#[test]
+fn sf_on_the_same_port_takes_over() {
+    let be = Backend::echo();
+    let port = free_port();
+    let mut old = Proxy::start(&cfg(port, be.port));
+    let mut c = connect(port);
+    echo_roundtrip(&mut c, b"old\n");
+    let new = Proxy::builder(&cfg(port, be.port))
+        .args(["-sf", &old.pid().to_string()])
+        .start();
+    let stopped = poll_until(Duration::from_secs(3), || {
+        (!listening_ports(old.pid()).contains(&port)).then_some(())
+    });
+    assert!(stopped.is_some(), "old process still listens after -sf");
+    echo_roundtrip(&mut c, b"old still serving its stream\n");
+    drop(c);
+    let st = old
+        .wait_exit(Duration::from_secs(3))
+        .expect("old process did not exit after -sf");
+    assert_eq!(st.code(), Some(0), "old process exit status {st}");
+    assert!(listening_ports(new.pid()).contains(&port));
+    let mut c2 = connect(port);
+    echo_roundtrip(&mut c2, b"new\n");
+}
