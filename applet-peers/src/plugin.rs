@@ -118,10 +118,20 @@ impl PeersApplet {
         })
     }
 
-    fn sync(&mut self) -> Wait {
+    /// The sync task's call; its input closes when the process stops
+    /// softly, which starts the hand-over to the new process.
+    fn sync(&mut self, io: &Io<'_>) -> Wait {
         let now = self.host.now_ms();
         let mut rt = lock(&self.rt);
-        Wait::timer(rt.sync_call(self.host, now))
+        if io.input_closed() {
+            rt.soft_stop(self.host, now);
+        }
+        let t = rt.sync_call(self.host, now);
+        if rt.stop_ready {
+            Wait::DONE
+        } else {
+            Wait::timer(t)
+        }
     }
 
     fn session(&mut self, io: &mut Io<'_>) -> Wait {
@@ -230,7 +240,7 @@ impl PeersApplet {
 impl AppletImpl for PeersApplet {
     fn on_io(&mut self, io: &mut Io<'_>) -> Wait {
         match self.role {
-            Role::Sync => self.sync(),
+            Role::Sync => self.sync(io),
             Role::Accept | Role::Connect { .. } => self.session(io),
         }
     }

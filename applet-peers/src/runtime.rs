@@ -63,6 +63,10 @@ pub struct Runtime {
     task_calls: u64,
     /// Learned updates not applied yet, per table.
     applies: Vec<Vec<PeerUpdate>>,
+    /// The process stops softly: the tables go to the new process.
+    stopping: bool,
+    /// The hand-over is over (done, or impossible): the sync task ends.
+    pub stop_ready: bool,
 }
 
 type Registry = BTreeMap<(String, String), Arc<Mutex<Runtime>>>;
@@ -111,7 +115,25 @@ impl Runtime {
             tables,
             conns: BTreeMap::new(),
             task_calls: 0,
+            stopping: false,
+            stop_ready: false,
         }
+    }
+
+    /// Soft stop: drops the remote sessions and hands the tables over to
+    /// the new process through the local peer (once).
+    pub fn soft_stop(&mut self, host: Host, now: u64) {
+        if self.stopping {
+            return;
+        }
+        self.stopping = true;
+        applet_info!(
+            host,
+            "peers {}: stopping, handing the tables over to the new process",
+            self.name
+        );
+        self.section.soft_stop(now);
+        self.process(host, now, None);
     }
 
     pub fn name(&self) -> &str {
@@ -324,8 +346,10 @@ impl Runtime {
                     self.name
                 );
             }
-            // no soft-stop hand-over yet
-            Event::StopReady => {}
+            Event::StopReady => {
+                applet_info!(host, "peers {}: hand-over finished", self.name);
+                self.stop_ready = true;
+            }
         }
     }
 

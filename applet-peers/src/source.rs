@@ -45,6 +45,7 @@ pub fn section_config(info: &PeersSectionInfo, seed: u64) -> SectionConfig {
     let tables = info.tables.iter().map(table_def).collect();
     let mut cfg = SectionConfig::new(info.local_peer.as_str(), &peers, tables);
     cfg.pid = info.pid;
+    cfg.old_process = info.old_process;
     if info.max_message > 0 {
         cfg.max_payload = info.max_message as usize;
     }
@@ -260,6 +261,7 @@ mod tests {
             }]),
             pid: 77,
             max_message: 8192,
+            old_process: false,
         };
         let c = section_config(&info, 1);
         assert_eq!(c.local_name, "b");

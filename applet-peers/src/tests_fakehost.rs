@@ -208,6 +208,7 @@ pub(crate) fn add_section(tag: &str, local: &str) -> String {
         }]),
         pid: 4242,
         max_message: 16384,
+        old_process: false,
     };
     with(|w| {
         w.sections.insert(name.clone(), info);

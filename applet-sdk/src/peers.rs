@@ -10,12 +10,17 @@
 //! * `[<section>, "sync"]`: one per section, attached to no socket: the
 //!   section's timer task. It is called when the timer it asked for fires,
 //!   when a table of the section changed locally, and when woken
-//!   ([`Host::wake`]); its input is always empty and it must not write.
+//!   ([`Host::wake`](crate::Host::wake)); its input is always empty and it must not write.
+//!   When the process stops softly (a new process started with `-sf`),
+//!   the host calls it with its input *closed*: it hands the tables over
+//!   to the new process through the local peer and returns
+//!   [`Wait::DONE`](crate::Wait::DONE) once done; the process exits after
+//!   that (the host bounds the wait).
 //! * `[<section>, "accept"]`: a connection accepted on the local peer's
 //!   address, the applet on the stream's server side (si\[1\]): no server
 //!   connection is ever made for it.
 //! * `[<section>, "connect", <peer>, <token>]`: a stream the host opened for
-//!   [`Host::peer_connect`], the applet on the client side (si\[0\]) and a
+//!   [`Host::peer_connect`](crate::Host::peer_connect), the applet on the client side (si\[0\]) and a
 //!   connection to the peer on the server side (si\[1\]). The first call
 //!   comes once the connection is established (input open) or failed
 //!   (input closed and empty).
@@ -91,6 +96,9 @@ pub struct PeersSectionInfo {
     pub pid: u32,
     /// Largest message the host accepts (`tune.bufsize`).
     pub max_message: u32,
+    /// This process replaces an older one (`-sf`), which may connect on
+    /// the local peer's address to hand its tables over.
+    pub old_process: bool,
 }
 
 /// The kind of a [`PeerValue`].

@@ -50,6 +50,7 @@ extern "C" fn t_section(
         tables: RVec::new(),
         pid: 1,
         max_message: 16384,
+        old_process: false,
     })
 }
 extern "C" fn t_marks(

@@ -25,6 +25,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -321,14 +322,65 @@ async fn serve_outgoing(
     s.si[0].unregister_handler();
 }
 
-/// Runs the sync task of every active section (on one worker).
-pub fn start_sync_tasks(st: &Arc<State>) {
-    for p in active_sections(&st.config) {
-        tokio::spawn(run_sync(st.clone(), p.name.clone()));
+/// Sync tasks still running: a soft stop waits for their hand-over.
+static SYNC_RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// How long a soft stop waits for the tables to reach the new process.
+pub const HANDOVER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether a sync task is still running (handing its tables over, after a
+/// soft stop).
+pub fn handover_pending() -> bool {
+    SYNC_RUNNING.load(Ordering::SeqCst) > 0
+}
+
+/// Counts a running sync task until dropped.
+struct Running;
+
+impl Running {
+    fn enter() -> Running {
+        SYNC_RUNNING.fetch_add(1, Ordering::SeqCst);
+        Running
     }
 }
 
-async fn run_sync(st: Arc<State>, section: String) {
+impl Drop for Running {
+    fn drop(&mut self) {
+        SYNC_RUNNING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs the sync task of every active section (on one worker).
+pub fn start_sync_tasks(st: &Arc<State>, stop: &watch::Receiver<bool>) {
+    for p in active_sections(&st.config) {
+        tokio::spawn(run_sync(
+            st.clone(),
+            p.name.clone(),
+            stop.clone(),
+            Running::enter(),
+        ));
+    }
+}
+
+/// Calls the sync instance once; `stopping` closes its input.
+fn call_sync(app: &mut AppCtx, stopping: bool) -> AppletWait {
+    let mut out = Vec::new();
+    let mut io = AppletIo {
+        input: &[],
+        consumed: 0,
+        input_closed: stopping,
+        output: &mut out,
+        room: 0,
+    };
+    catch_unwind(AssertUnwindSafe(|| app.applet().on_io(&mut io))).unwrap_or(AppletWait::Done)
+}
+
+async fn run_sync(
+    st: Arc<State>,
+    section: String,
+    mut stop: watch::Receiver<bool>,
+    _running: Running,
+) {
     let id = live::next_id();
     let args = [section.clone(), "sync".to_string()];
     let adapter = match create(&st, &args, id, &section, None, None) {
@@ -343,36 +395,33 @@ async fn run_sync(st: Arc<State>, section: String) {
         t.notify_changes(reg.kick.clone());
     }
     let mut app = AppCtx::new(Box::new(adapter));
+    let mut stopping = false;
     loop {
         // Armed before the call reads the tables: a change made after
         // that read rings the kick.
         reg.kick.arm();
-        let mut out = Vec::new();
-        let mut io = AppletIo {
-            input: &[],
-            consumed: 0,
-            input_closed: false,
-            output: &mut out,
-            room: 0,
-        };
-        let wait = match catch_unwind(AssertUnwindSafe(|| app.applet().on_io(&mut io))) {
-            Ok(w) => w,
-            Err(_) => AppletWait::Done,
-        };
+        let wait = call_sync(&mut app, stopping);
         if let Some(why) = app.failure() {
             tracing::error!("peers '{section}': sync task stopped: {why}");
             crate::http_mode::service::count_failure(&st, PEERS_SERVICE, &why);
             return;
         }
-        match wait {
+        let timer = match wait {
             AppletWait::Done => return,
-            AppletWait::Timer(d) => {
-                tokio::select! {
-                    _ = tokio::time::sleep(d.max(Duration::from_millis(1))) => {}
-                    _ = reg.kick.rung() => {}
+            AppletWait::Timer(d) => Some(d.max(Duration::from_millis(1))),
+            AppletWait::Input | AppletWait::Room => None,
+        };
+        tokio::select! {
+            _ = async { tokio::time::sleep(timer.unwrap_or_default()).await }, if timer.is_some() => {}
+            _ = reg.kick.rung() => {}
+            r = stop.changed(), if !stopping => {
+                // Let the accept loops close the local peer address first,
+                // so that the hand-over reaches the new process.
+                if r.is_ok() && *stop.borrow() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    stopping = true;
                 }
             }
-            AppletWait::Input | AppletWait::Room => reg.kick.rung().await,
         }
     }
 }

@@ -66,6 +66,8 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     }
     let nbthread = config.global.nbthread.max(1);
     let state = State::build_with(config, Arc::new(applets));
+    // Older processes hand their stick tables over through the local peer.
+    crate::applet::set_old_process(!opts.soft_stop_pids.is_empty());
     crate::applet::host::set_state(state.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let listeners = Arc::new(listeners);
@@ -177,7 +179,7 @@ fn worker(
         if first {
             tokio::spawn(crate::stkctr::purge_task(st.clone()));
             // Peers sections: one sync task each, on the first worker.
-            crate::peers_net::start_sync_tasks(&st);
+            crate::peers_net::start_sync_tasks(&st, &stop);
         }
         let _ = ready.send(Ok(()));
         // Streams run as tasks of this loop; the process exits from the
@@ -209,8 +211,12 @@ async fn wait_for_stop(st: Arc<State>, stop_tx: watch::Sender<bool>) -> i32 {
     tracing::warn!("Proxy stopping: soft stop requested, waiting for live streams to end.");
     st.stopping.store(true, Ordering::Relaxed);
     let _ = stop_tx.send(true);
+    // Peers sections hand their tables over to the new process (bounded).
+    let handover_until = tokio::time::Instant::now() + crate::peers_net::HANDOVER_TIMEOUT;
     loop {
-        if st.global.cur.load(Ordering::Relaxed) == 0 {
+        let handing_over =
+            crate::peers_net::handover_pending() && tokio::time::Instant::now() < handover_until;
+        if st.global.cur.load(Ordering::Relaxed) == 0 && !handing_over {
             return 0;
         }
         tokio::select! {

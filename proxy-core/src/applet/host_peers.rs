@@ -10,6 +10,7 @@
 //! local-only types (`conn_cur`) out.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -24,6 +25,14 @@ use crate::config::model_stick::{local_peer_name, PeersConfig};
 use crate::config::BindAddr;
 use crate::state::State;
 use crate::stick::{DataType, DataValue, Key, RemoteData, RemoteValue, StickTable};
+
+static OLD_PROCESS: AtomicBool = AtomicBool::new(false);
+
+/// Tells the peers applet that this process replaces older ones (`-sf`),
+/// which will hand their tables over.
+pub fn set_old_process(yes: bool) {
+    OLD_PROCESS.store(yes, Ordering::Relaxed);
+}
 
 /// The tables a peers section shares, in declaration order.
 pub(crate) fn section_tables<'a>(st: &'a State, section: &str) -> Vec<&'a Arc<StickTable>> {
@@ -94,6 +103,7 @@ pub(super) extern "C" fn host_peers_section(name: RStr<'_>) -> ROption<PeersSect
                 .collect(),
             pid: std::process::id(),
             max_message: st.config.global.bufsize as u32,
+            old_process: OLD_PROCESS.load(Ordering::Relaxed),
         })
     })
 }
