@@ -97,6 +97,63 @@ fn backend_http_request_rules_track_and_deny() {
     assert_eq!(dreq("be,BACKEND,"), "2", "{stat}");
 }
 
+#[test]
+fn set_src_from_a_header_feeds_src_tracking() {
+    // Behind a load balancer: the client's address comes from a header,
+    // and `track-sc0 src` counts per real client. The change lasts one
+    // request: the next one on the same connection without the header is
+    // counted under the connection's own address (as HAProxy 2.6).
+    let port = free_port();
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("set-src.sock");
+    let cfg = format!(
+        "global\n    stats socket {} level admin\n{}frontend fe\n\
+         \x20   bind 127.0.0.1:{port}\n\
+         \x20   stick-table type ip size 100 expire 30s store http_req_cnt\n\
+         \x20   http-request set-src hdr(x-real-ip) if {{ req.hdr(x-real-ip) -m found }}\n\
+         \x20   http-request track-sc0 src\n\
+         \x20   http-request return status 200 content-type text/plain string ok\n",
+        sock.display(),
+        http_defaults()
+    );
+    let _px = Proxy::start(&cfg);
+    for real in ["10.1.2.3", "10.1.2.3", "192.0.2.7"] {
+        let h = format!("x-real-ip: {real}\r\n");
+        assert_eq!(tests::stick::get_from_with(ip(5), port, "/", &h), 200);
+    }
+    let mut c = client::connect_from(ip(6), port);
+    for h in ["x-real-ip: 198.51.100.1\r\n", ""] {
+        c.write_all(format!("GET / HTTP/1.1\r\nhost: t\r\n{h}\r\n").as_bytes())
+            .unwrap();
+        let mut buf = [0u8; 512];
+        let n = c.read(&mut buf).unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
+    }
+    drop(c);
+    assert_eq!(get_from(ip(7), port, "/"), 200);
+    let t = cli(&sock, "show table fe");
+    for want in [
+        "key=10.1.2.3 use=0 exp=",
+        "key=192.0.2.7 use=0 exp=",
+        "key=198.51.100.1 use=0 exp=",
+        "key=127.0.0.6 use=0 exp=",
+        "key=127.0.0.7 use=0 exp=",
+    ] {
+        assert!(t.contains(want), "{want} in {t}");
+    }
+    assert!(!t.contains("key=127.0.0.5"), "{t}");
+    let cnt = |k: &str| {
+        t.lines()
+            .find(|l| l.contains(&format!("key={k} ")))
+            .and_then(|l| l.split("http_req_cnt=").nth(1))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(cnt("10.1.2.3"), "2", "{t}");
+    assert_eq!(cnt("198.51.100.1"), "1", "{t}");
+    assert_eq!(cnt("127.0.0.6"), "1", "{t}");
+}
+
 /// Whether a connection from `src` is refused: reset at connect time or
 /// closed without any data.
 fn refused(src: Ipv4Addr, port: u16) -> bool {

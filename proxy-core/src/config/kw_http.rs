@@ -41,6 +41,7 @@ const REQUEST_ACTIONS: &[&str] = &[
     "add-header",
     "del-header",
     "use-service",
+    "set-src",
 ];
 
 const RESPONSE_ACTIONS: &[&str] = &["allow", "deny", "set-header", "add-header", "del-header"];
@@ -89,7 +90,6 @@ const OTHER_ACTIONS: &[&str] = &[
     "set-dst",
     "set-dst-port",
     "set-mark",
-    "set-src",
     "set-src-port",
     "set-tos",
     "silent-drop",
@@ -239,6 +239,11 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
                 how,
             };
             (act, next)
+        }
+        "set-src" => {
+            let e = super::kw_stick::parse_key_expr(arg(2).unwrap_or(""))
+                .map_err(|e| rule_err(st, format!("failed to parse sample expression : {e}")))?;
+            (HttpAction::SetSrc(e), 3)
         }
         _ => {
             let name = ctx

@@ -60,6 +60,9 @@ pub enum HttpAction {
     Track(TrackAction),
     /// `sc-inc-gpc0(<n>)`, `sc-inc-gpc1(<n>)`, `sc-set-gpt0(<n>) <v>`.
     Sc(ScAction),
+    /// `set-src <expr>`: the client's address becomes the fetched one
+    /// (an IP, or text holding one) for the rest of the connection.
+    SetSrc(crate::config::model_stick::KeyExpr),
 }
 
 /// How `del-header` matches names.

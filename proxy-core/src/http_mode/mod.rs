@@ -70,6 +70,9 @@ pub(super) struct TxnLog {
     pub(super) req_captures: Vec<Vec<u8>>,
     /// `capture response header` values (all empty without a response).
     pub(super) res_captures: Vec<Vec<u8>>,
+    /// The client address `set-src` gave this request (logged instead of
+    /// the connection's).
+    pub(super) src: Option<SocketAddr>,
 }
 
 pub(super) fn conn_mode(m: HttpConnMode) -> ConnMode {
@@ -177,6 +180,7 @@ pub async fn run_stream(
             first_request: first,
             req_captures: Vec::new(),
             res_captures: Vec::new(),
+            src: None,
         };
         let head = match head {
             HeadRead::Head(h) => h,
@@ -224,7 +228,9 @@ pub async fn run_stream(
             trk.finish_stream(log.bytes_in, log.bytes_out, crate::counters::now_ms());
         }
         count_txn(&st, fe_proxy, &s, &log);
-        emit_log(&st, fe_proxy, &s, &log, client_addr);
+        // `set-src` changed the client's address for this request only.
+        let client = log.src.map_or(client_addr, ClientAddr::Inet);
+        emit_log(&st, fe_proxy, &s, &log, client);
         // Rule 5: the server side goes back to INI with no endpoint.
         s.new_transaction();
         if !keep_going || st.is_stopping() {
@@ -243,7 +249,7 @@ async fn transaction(
     s: &mut Stream,
     cbuf: &mut RecvBuf,
     head: RequestHead,
-    src: Option<SocketAddr>,
+    mut src: Option<SocketAddr>,
     dst: Option<SocketAddr>,
     limits: &HeadLimits,
     log: &mut TxnLog,
@@ -296,7 +302,7 @@ async fn transaction(
         }
     }
     let fe_ctx = RuleCtx::new(&st.stick, fe_proxy.cfg.table);
-    let vbase = request::ViewBase {
+    let mut vbase = request::ViewBase {
         head: &head,
         src,
         dst,
@@ -304,7 +310,7 @@ async fn transaction(
         default_backend: default_be,
     };
     let verdict = {
-        let view = vbase.at(cbuf.data());
+        let mut view = vbase.at(cbuf.data());
         // tcp-request content rules run first (each request is a stream):
         // counters and accept/reject; a use-service there is for TCP mode.
         if !http.tcp_content.is_empty()
@@ -317,8 +323,10 @@ async fn transaction(
             }
             return false;
         }
-        request_rules(http, &view, fe_ctx, trk)
+        let v = request_rules(http, &mut view, fe_ctx, trk);
+        (v, view.src)
     };
+    let verdict = take_src(log, &mut src, &mut vbase, verdict);
     let mut edits = match verdict {
         Verdict::Forward(e) => e,
         Verdict::Respond {
@@ -404,9 +412,11 @@ async fn transaction(
             ..fe_ctx
         };
         let verdict = {
-            let view = vbase.at(cbuf.data());
-            request_rules(&bp.cfg.http, &view, be_ctx, trk)
+            let mut view = vbase.at(cbuf.data());
+            let v = request_rules(&bp.cfg.http, &mut view, be_ctx, trk);
+            (v, view.src)
         };
+        let verdict = take_src(log, &mut src, &mut vbase, verdict);
         match verdict {
             Verdict::Forward(e) => edits.extend(e),
             Verdict::Respond {
@@ -708,6 +718,24 @@ const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 /// head, a body nobody read) makes the kernel send a reset, which can
 /// destroy the error response still in flight; HAProxy drains the same
 /// way, its clients see an orderly close.
+/// Takes over an address `set-src` gave, for the rest of this request
+/// (as HAProxy 2.6, where it is the stream's: the next request on the
+/// connection starts from the connection's address again): the rules'
+/// views, `forwardfor` and the log line see it.
+fn take_src<V>(
+    log: &mut TxnLog,
+    src: &mut Option<SocketAddr>,
+    vbase: &mut request::ViewBase<'_>,
+    (verdict, new): (V, Option<SocketAddr>),
+) -> V {
+    if new != *src {
+        *src = new;
+        vbase.src = new;
+        log.src = new;
+    }
+    verdict
+}
+
 pub(super) async fn close_client(s: &mut Stream, size: usize) {
     let Some(c) = s.si[0].conn_mut() else { return };
     let _ = c.transport.shutdown_write();

@@ -2,7 +2,7 @@
 //! HAProxy's timeouts, the view rules evaluate, and the `http-request`
 //! rules themselves (header edits, deny, return, redirect).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,7 @@ use crate::config::model_http::{
 use crate::connection::Transport;
 use crate::http::head::{parse_request, HeadError};
 use crate::http::{Failure, HeadLimits, Parsed, RequestHead};
+use crate::rules::fetch::Sample;
 use crate::rules::{eval_opt, RequestView};
 use crate::state::State;
 use crate::stkctr::rules::{sc_action, RuleCtx, StickView};
@@ -328,30 +329,51 @@ pub enum Verdict {
 /// Conditions and formats see the counters tracked so far (`trk`), which
 /// `track-sc*` rules extend and `sc-*` rules update; a `deny` counts an
 /// HTTP error on them.
+///
+/// `set-src` changes `base.src`: later rules see the new address, and the
+/// caller takes it over for the connection.
 pub fn request_rules(
     http: &HttpConfig,
-    base: &View<'_>,
+    base: &mut View<'_>,
     ctx: RuleCtx<'_>,
     trk: &mut Trackers,
 ) -> Verdict {
     let mut edits = Vec::new();
     for r in &http.request {
-        if !ctx.cond(r.cond.as_ref(), trk, base) {
+        if !ctx.cond(r.cond.as_ref(), trk, &*base) {
             continue;
         }
         match &r.action {
             HttpAction::Track(a) => {
-                ctx.track(a, false, true, trk, base);
+                ctx.track(a, false, true, trk, &*base);
                 continue;
             }
             HttpAction::Sc(a) => {
                 sc_action(a, trk, ctx.now_ms);
                 continue;
             }
+            HttpAction::SetSrc(e) => {
+                let ip = {
+                    let view = StickView {
+                        inner: &*base,
+                        env: ctx.env(Some(&*trk)),
+                    };
+                    fetch_ip(e, &view)
+                };
+                if let Some(ip) = ip {
+                    // The port survives within one address family.
+                    let port = base
+                        .src
+                        .filter(|a| a.is_ipv4() == ip.is_ipv4())
+                        .map_or(0, |a| a.port());
+                    base.src = Some(SocketAddr::new(ip, port));
+                }
+                continue;
+            }
             _ => {}
         }
         let view = &StickView {
-            inner: base,
+            inner: &*base,
             env: ctx.env(Some(&*trk)),
         };
         match &r.action {
@@ -397,11 +419,11 @@ pub fn request_rules(
                 edits.extend(names.into_iter().map(OwnedEdit::Del));
             }
             HttpAction::UseService(name) => return Verdict::Service((edits, name.clone())),
-            HttpAction::Track(_) | HttpAction::Sc(_) => {}
+            HttpAction::Track(_) | HttpAction::Sc(_) | HttpAction::SetSrc(_) => {}
         }
     }
     let view = &StickView {
-        inner: base,
+        inner: &*base,
         env: ctx.env(Some(&*trk)),
     };
     for r in &http.redirects {
@@ -412,6 +434,23 @@ pub fn request_rules(
         }
     }
     Verdict::Forward(edits)
+}
+
+/// The address a `set-src` expression gives: an IP sample, or text that
+/// parses as one.
+fn fetch_ip(e: &crate::config::model_stick::KeyExpr, view: &dyn RequestView) -> Option<IpAddr> {
+    let mut ip = None;
+    let _ = e.fetch.each(view, false, &mut |s| {
+        ip = match s {
+            Sample::Ip(a) => Some(a),
+            Sample::Str(b) => std::str::from_utf8(b)
+                .ok()
+                .and_then(|t| t.trim().parse().ok()),
+            _ => None,
+        };
+        ControlFlow::Break(())
+    });
+    ip
 }
 
 fn reason(status: u16) -> &'static str {
