@@ -58,6 +58,8 @@ SCENARIO_TABLE=(
   "incore-return|cfg_incore_return|http|/||mode http, keep-alive, answered in-core (http-request return)|proxy haproxy|applet"
   "stick-none|cfg_stick_none|http|/|lua:stick_keys.lua|mode http, keep-alive, in-core answer, x-key over 100,000 values, no stick table|proxy haproxy|stick"
   "stick-track|cfg_stick_track|http|/|lua:stick_keys.lua|mode http, keep-alive, in-core answer, http-request track-sc0 req.hdr(x-key) over 100,000 keys + a deny rule on sc0_http_req_rate|proxy haproxy|stick"
+  "src-none|cfg_src_none|http|/|lua:stick_src.lua|mode http, keep-alive, in-core answer, set-src from x-src over 100,000 addresses, no stick table|proxy haproxy|stick-src"
+  "src-track|cfg_src_track|http|/|lua:stick_src.lua|mode http, keep-alive, in-core answer, set-src + http-request track-sc0 src over 100,000 addresses + a deny rule on sc0_http_req_rate|proxy haproxy|stick-src"
 )
 
 usage() {
@@ -342,6 +344,23 @@ cfg_stick_track() {  # same arguments as cfg_basic
   cfg_local_answer "$1" "$3" "$4" "$5" "" \
     'stick-table type string len 32 size 200k expire 60s store http_req_cnt,http_req_rate(10s)
     http-request track-sc0 req.hdr(x-key)
+    http-request deny deny_status 429 if { sc0_http_req_rate gt 1000000 }
+    http-request return status 200 content-type text/plain string "Hello, world!\n"'
+}
+
+# The same with the client address as the key: `set-src` takes it from
+# the x-src header (stick_src.lua, 100,000 addresses), `track-sc0 src`
+# tracks it in an `ip` table. `src-none` pays for set-src alone.
+cfg_src_none() {  # same arguments as cfg_basic
+  cfg_local_answer "$1" "$3" "$4" "$5" "" \
+    'http-request set-src hdr(x-src)
+    http-request return status 200 content-type text/plain string "Hello, world!\n"'
+}
+cfg_src_track() {  # same arguments as cfg_basic
+  cfg_local_answer "$1" "$3" "$4" "$5" "" \
+    'stick-table type ip size 200k expire 60s store http_req_cnt,http_req_rate(10s)
+    http-request set-src hdr(x-src)
+    http-request track-sc0 src
     http-request deny deny_status 429 if { sc0_http_req_rate gt 1000000 }
     http-request return status 200 content-type text/plain string "Hello, world!\n"'
 }
