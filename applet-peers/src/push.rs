@@ -139,8 +139,12 @@ impl PeersSection {
                 Mode::Stage1 => (src.update(t), true),
                 Mode::Stage2 => (st.teaching_origin, true),
             };
+            // Ask for about what still fits (an update takes 20 bytes or
+            // more): what is collected but not sent is collected again.
+            let room = self.cfg.max_output.saturating_sub(out.len());
+            let want = (room / 20 + 1).clamp(1, self.cfg.batch.max(1));
             let batch = if st.last_pushed < upto {
-                src.collect(t, st.last_pushed, upto, learned, self.cfg.batch.max(1))
+                src.collect(t, st.last_pushed, upto, learned, want)
             } else {
                 Vec::new()
             };

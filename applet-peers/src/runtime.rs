@@ -20,12 +20,14 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use applet_sdk::abi_stable::std_types::{ROption, RVec};
-use applet_sdk::peers::{PeerStatus, PeerTableStatus, PeerUpdate, PeersSectionInfo, SectionStatus};
+use applet_sdk::peers::{
+    PeerStatus, PeerTableStatus, PeerUpdates, PeersSectionInfo, SectionStatus,
+};
 use applet_sdk::{applet_info, applet_warn, Host};
 
 use crate::hello::status;
 use crate::section::{ConnId, Event, PeersSection, RECONNECT_TIMEOUT};
-use crate::source::{peer_update, section_config, HostSource};
+use crate::source::{push_update, section_config, HostSource};
 
 /// A session's stream gets more bytes only while fewer than this wait.
 pub const OUTBOX_LIMIT: usize = 16 * 1024;
@@ -62,7 +64,7 @@ pub struct Runtime {
     pub conns: BTreeMap<ConnId, ConnIo>,
     task_calls: u64,
     /// Learned updates not applied yet, per table.
-    applies: Vec<Vec<PeerUpdate>>,
+    applies: Vec<PeerUpdates>,
     /// The process stops softly: the tables go to the new process.
     stopping: bool,
     /// The hand-over is over (done, or impossible): the sync task ends.
@@ -111,7 +113,7 @@ impl Runtime {
         Runtime {
             name: info.name.to_string(),
             section: PeersSection::new(section_config(info, seed)),
-            applies: vec![Vec::new(); tables.len()],
+            applies: vec![PeerUpdates::default(); tables.len()],
             tables,
             conns: BTreeMap::new(),
             task_calls: 0,
@@ -261,13 +263,16 @@ impl Runtime {
         while let Some(ev) = self.section.poll_event() {
             self.on_event(host, now, ev);
         }
-        for (t, list) in self.applies.iter_mut().enumerate() {
-            if list.is_empty() {
+        for (t, batch) in self.applies.iter_mut().enumerate() {
+            if batch.is_empty() {
                 continue;
             }
-            let n = list.len();
-            let updates = std::mem::take(list);
-            let stored = host.table_apply(&self.tables[t], updates);
+            let n = batch.len();
+            let stored = host.table_apply(&self.tables[t], batch);
+            // emptied, capacity kept for the next batch
+            batch.keys.clear();
+            batch.items.clear();
+            batch.values.clear();
             if (stored as usize) < n {
                 applet_warn!(
                     host,
@@ -317,8 +322,8 @@ impl Runtime {
             }
             Event::Apply { table, update } => {
                 let stored = self.section.config().tables.get(table);
-                if let (Some(list), Some(def)) = (self.applies.get_mut(table), stored) {
-                    list.push(peer_update(update, &def.params));
+                if let (Some(batch), Some(def)) = (self.applies.get_mut(table), stored) {
+                    push_update(batch, &update, &def.params);
                 }
             }
             Event::ResyncFinished { peer } => applet_info!(

@@ -117,7 +117,7 @@ impl SectionConfig {
             old_process: false,
             max_payload: crate::msg::DEFAULT_MAX_PAYLOAD,
             max_output: 16384,
-            batch: 64,
+            batch: 512,
             seed: 0x2545_f491_4f6c_dd1d,
         }
     }

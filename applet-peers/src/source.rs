@@ -7,9 +7,9 @@
 //! This is the only module (with `runtime` and `plugin`) that reads
 //! `applet_sdk::peers` types; the protocol modules never see them.
 
-use applet_sdk::abi_stable::std_types::{ROption, RVec};
 use applet_sdk::peers::{
-    PeerData, PeerEntry, PeerUpdate, PeerValue, PeerValueKind, PeersSectionInfo, SharedTableInfo,
+    PeerEntry, PeerUpdateValue, PeerUpdates, PeerValue, PeerValueKind, PeersSectionInfo,
+    SharedTableInfo,
 };
 use applet_sdk::Host;
 
@@ -80,11 +80,12 @@ pub fn value_out(v: &Value) -> PeerValue {
     }
 }
 
-/// A changed entry of the host's table, to push.
-pub fn out_entry(e: &PeerEntry) -> OutEntry {
+/// A changed entry of the host's table, to push (its key buffer is
+/// taken over, not copied).
+pub fn out_entry(e: PeerEntry) -> OutEntry {
     OutEntry {
         id: e.id,
-        key: e.key.to_vec(),
+        key: e.key.into_vec(),
         expire: e.expire_ms,
         values: e.values.iter().map(value_in).collect(),
     }
@@ -92,20 +93,22 @@ pub fn out_entry(e: &PeerEntry) -> OutEntry {
 
 /// A learned update, for the host's table that stores `stored` (the
 /// sender's other types are dropped, as HAProxy does).
-pub fn peer_update(u: UpdateIn, stored: &[DataParam]) -> PeerUpdate {
-    PeerUpdate {
-        key: RVec::from(u.key),
-        expire_ms: ROption::from(u.expire),
-        data: u
-            .data
-            .iter()
-            .filter(|(id, _)| stored.iter().any(|p| p.id == *id))
-            .map(|(id, values)| PeerData {
-                id: *id,
-                values: values.iter().map(value_out).collect(),
-            })
-            .collect(),
-    }
+pub fn push_update(batch: &mut PeerUpdates, u: &UpdateIn, stored: &[DataParam]) {
+    let values = u
+        .data
+        .iter()
+        .filter(|(id, _)| stored.iter().any(|p| p.id == *id))
+        .flat_map(|(id, values)| {
+            values
+                .iter()
+                .enumerate()
+                .map(move |(i, v)| PeerUpdateValue {
+                    id: *id,
+                    index: i as u32,
+                    value: value_out(v),
+                })
+        });
+    batch.push(&u.key, u.expire, values);
 }
 
 /// The host's stick tables of one section, by index (the section's table
@@ -148,7 +151,7 @@ impl TableSource for HostSource<'_> {
         let max = u32::try_from(max).unwrap_or(u32::MAX);
         self.host
             .table_collect(name, after, upto, include_learned, max)
-            .iter()
+            .into_iter()
             // never more than asked, never outside the range: the push
             // loop relies on both
             .filter(|e| e.id > after && e.id <= upto)
@@ -161,6 +164,7 @@ impl TableSource for HostSource<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use applet_sdk::abi_stable::std_types::RVec;
     use applet_sdk::peers::{PeerInfo, TableDataInfo};
 
     #[test]
@@ -202,15 +206,18 @@ mod tests {
             nbelem: 2,
             period: 0,
         };
-        let p = peer_update(u.clone(), &[param(0), param(23)]);
-        assert_eq!(&p.key[..], &[10, 0, 0, 1]);
-        assert_eq!(p.expire_ms, ROption::RSome(1000));
-        assert_eq!(p.data.len(), 2);
-        assert_eq!(p.data[1].id, 23);
-        assert_eq!(p.data[1].values[1], PeerValue::int(4));
+        let mut b = PeerUpdates::default();
+        push_update(&mut b, &u, &[param(0), param(23)]);
         // a type the local table does not store is dropped
-        let p = peer_update(u, &[param(23), param(2)]);
-        assert_eq!(p.data.iter().map(|d| d.id).collect::<Vec<_>>(), [23]);
+        push_update(&mut b, &u, &[param(23), param(2)]);
+        let all: Vec<_> = b.iter().collect();
+        assert_eq!(all.len(), 2);
+        let (key, expire, vals) = all[0];
+        assert_eq!((key, expire), (&[10, 0, 0, 1][..], Some(1000)));
+        let ids: Vec<(u8, u32)> = vals.iter().map(|v| (v.id, v.index)).collect();
+        assert_eq!(ids, [(0, 0), (23, 0), (23, 1)]);
+        assert_eq!(vals[2].value, PeerValue::int(4));
+        assert_eq!(all[1].2.iter().map(|v| v.id).collect::<Vec<_>>(), [23, 23]);
         let e = PeerEntry {
             id: 9,
             key: RVec::from(b"abc".to_vec()),
@@ -218,7 +225,7 @@ mod tests {
             local: true,
             values: RVec::from(vec![PeerValue::freq(1, 2, 3)]),
         };
-        let o = out_entry(&e);
+        let o = out_entry(e);
         assert_eq!((o.id, &o.key[..], o.expire), (9, &b"abc"[..], 5));
         assert_eq!(
             o.values,

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use applet_sdk::abi_stable::prefix_type::PrefixTypeTrait;
 use applet_sdk::abi_stable::std_types::{RErr, ROk, ROption, RResult, RStr, RString, RVec};
 use applet_sdk::peers::{
-    PeerEntry, PeerInfo, PeerUpdate, PeerValue, PeersSectionInfo, SectionStatus, SharedTableInfo,
+    PeerEntry, PeerInfo, PeerUpdates, PeerValue, PeersSectionInfo, SectionStatus, SharedTableInfo,
     TableDataInfo, TableMarks,
 };
 use applet_sdk::{
@@ -95,7 +95,7 @@ impl Table {
     }
 
     /// A learned update: the types it carries replace the stored ones.
-    fn apply(&mut self, u: &PeerUpdate) {
+    fn apply(&mut self, u: &Applied) {
         let mut vals = match self.entries.get(&u.key[..]) {
             Some(e) => e.values.clone(),
             None => layout()
@@ -152,8 +152,47 @@ pub(crate) struct World {
     /// Every `table_apply`: table, number of updates.
     pub applies: Vec<(String, usize)>,
     /// The last updates applied, per table.
-    pub last_applied: HashMap<String, Vec<PeerUpdate>>,
+    pub last_applied: HashMap<String, Vec<Applied>>,
     pub logs: Vec<String>,
+}
+
+/// One learned update as the fake host received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub key: Vec<u8>,
+    pub expire_ms: Option<u32>,
+    /// Values per data type, in the order received.
+    pub data: Vec<AppliedData>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppliedData {
+    pub id: u8,
+    pub values: Vec<PeerValue>,
+}
+
+impl Applied {
+    fn all(b: &PeerUpdates) -> Vec<Applied> {
+        b.iter()
+            .map(|(key, expire_ms, vals)| {
+                let mut data: Vec<AppliedData> = Vec::new();
+                for v in vals {
+                    match data.last_mut() {
+                        Some(d) if d.id == v.id => d.values.push(v.value.clone()),
+                        _ => data.push(AppliedData {
+                            id: v.id,
+                            values: vec![v.value.clone()],
+                        }),
+                    }
+                }
+                Applied {
+                    key: key.to_vec(),
+                    expire_ms,
+                    data,
+                }
+            })
+            .collect()
+    }
 }
 
 impl World {
@@ -279,16 +318,17 @@ extern "C" fn h_collect(
             .collect()
     })
 }
-extern "C" fn h_apply(table: RStr<'_>, updates: RVec<PeerUpdate>) -> u32 {
+extern "C" fn h_apply(table: RStr<'_>, updates: &PeerUpdates) -> u32 {
+    let updates = Applied::all(updates);
     with(|w| {
         let name = table.to_string();
         w.applies.push((name.clone(), updates.len()));
         let t = w.table(&name);
-        for u in updates.iter() {
+        for u in &updates {
             t.apply(u);
         }
         let n = updates.len() as u32;
-        w.last_applied.insert(name, updates.into_vec());
+        w.last_applied.insert(name, updates);
         n
     })
 }

@@ -25,7 +25,7 @@ use abi_stable::{
     StableAbi,
 };
 
-use crate::peers::{PeerEntry, PeerUpdate, PeersSectionInfo, SectionStatus, TableMarks};
+use crate::peers::{PeerEntry, PeerUpdates, PeersSectionInfo, SectionStatus, TableMarks};
 
 /// A syslog severity (`0` emerg .. `7` debug).
 #[repr(transparent)]
@@ -402,7 +402,7 @@ mod services {
     use super::{
         AdminCmd, LogLevel, PoolSnapshot, ProcessSnapshot, ProxySnapshot, StreamSnapshot, TableCmd,
     };
-    use crate::peers::{PeerEntry, PeerUpdate, PeersSectionInfo, SectionStatus, TableMarks};
+    use crate::peers::{PeerEntry, PeerUpdates, PeersSectionInfo, SectionStatus, TableMarks};
     use abi_stable::std_types::ROption;
 
     /// The functions the host provides. The host fills one static instance;
@@ -455,7 +455,7 @@ mod services {
         ) -> RVec<PeerEntry>,
         /// Applies updates learned from a peer to `table`; returns how many
         /// were stored (an update the table has no room for is dropped).
-        pub table_apply: extern "C" fn(table: RStr<'_>, updates: RVec<PeerUpdate>) -> u32,
+        pub table_apply: extern "C" fn(table: RStr<'_>, updates: &PeerUpdates) -> u32,
         /// Opens a stream to peer `peer` of `section`: a connection on its
         /// server side and a new instance of the peers service, created
         /// with `[section, "connect", peer, token]`, on its client side.
@@ -570,9 +570,9 @@ impl Host {
     }
 
     /// Applies learned updates; returns how many were stored.
-    pub fn table_apply(&self, table: &str, updates: Vec<PeerUpdate>) -> u32 {
+    pub fn table_apply(&self, table: &str, updates: &PeerUpdates) -> u32 {
         match self.table.table_apply() {
-            Some(f) => f(RStr::from_str(table), updates.into()),
+            Some(f) => f(RStr::from_str(table), updates),
             None => 0,
         }
     }

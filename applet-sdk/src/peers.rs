@@ -176,25 +176,80 @@ pub struct PeerEntry {
     pub values: RVec<PeerValue>,
 }
 
-/// The values of one data type in a learned update.
+/// One update of a [`PeerUpdates`] batch: where its key and values end.
 #[repr(C)]
-#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
-pub struct PeerData {
-    pub id: u8,
-    /// One element, or the sender's array.
-    pub values: RVec<PeerValue>,
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerUpdateItem {
+    /// End of its key in [`PeerUpdates::keys`] (it starts where the
+    /// previous one ends).
+    pub key_end: u32,
+    /// End of its values in [`PeerUpdates::values`].
+    pub values_end: u32,
+    /// Remaining lifetime in ms, if `has_expire` (else the table's own).
+    pub expire_ms: u32,
+    pub has_expire: bool,
 }
 
-/// An update learned from a peer.
+/// One learned value: data type `id`, element `index` (0 unless an array).
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
-pub struct PeerUpdate {
-    /// The key in wire form.
-    pub key: RVec<u8>,
-    /// Remaining lifetime; `None`: the table's own `expire`.
-    pub expire_ms: ROption<u32>,
-    /// The sender's data, only types the local table also stores.
-    pub data: RVec<PeerData>,
+pub struct PeerUpdateValue {
+    pub id: u8,
+    pub index: u32,
+    pub value: PeerValue,
+}
+
+/// Updates learned from a peer, flattened so that a batch of thousands
+/// crosses the boundary in three buffers (no allocation per update).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq, Default)]
+pub struct PeerUpdates {
+    /// The wire keys, one after the other.
+    pub keys: RVec<u8>,
+    pub items: RVec<PeerUpdateItem>,
+    /// The values, update after update (only types the local table also
+    /// stores).
+    pub values: RVec<PeerUpdateValue>,
+}
+
+impl PeerUpdates {
+    /// Appends one update.
+    pub fn push(
+        &mut self,
+        key: &[u8],
+        expire_ms: Option<u32>,
+        values: impl IntoIterator<Item = PeerUpdateValue>,
+    ) {
+        self.keys.extend_from_slice(key);
+        self.values.extend(values);
+        self.items.push(PeerUpdateItem {
+            key_end: self.keys.len() as u32,
+            values_end: self.values.len() as u32,
+            expire_ms: expire_ms.unwrap_or(0),
+            has_expire: expire_ms.is_some(),
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Every update: its key, expiry and values (out-of-range offsets give
+    /// empty slices, never a panic).
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], Option<u32>, &[PeerUpdateValue])> + '_ {
+        let (mut k0, mut v0) = (0usize, 0usize);
+        self.items.iter().map(move |it| {
+            let (k1, v1) = (it.key_end as usize, it.values_end as usize);
+            let key = self.keys.get(k0..k1).unwrap_or(&[]);
+            let values = self.values.get(v0..v1).unwrap_or(&[]);
+            (k0, v0) = (k1.max(k0), v1.max(v0));
+            (key, it.has_expire.then_some(it.expire_ms), values)
+        })
+    }
 }
 
 /// A table's update counters.

@@ -79,11 +79,10 @@ extern "C" fn t_collect(
         })
         .collect()
 }
-extern "C" fn t_apply(
-    _: abi_stable::std_types::RStr<'_>,
-    u: RVec<crate::peers::PeerUpdate>,
-) -> u32 {
-    u.len() as u32
+extern "C" fn t_apply(_: abi_stable::std_types::RStr<'_>, u: &crate::peers::PeerUpdates) -> u32 {
+    u.iter()
+        .filter(|(k, _, v)| k.len() == 4 && v.len() == 1)
+        .count() as u32
 }
 extern "C" fn t_connect(
     _: abi_stable::std_types::RStr<'_>,
@@ -103,12 +102,28 @@ fn peers_host_functions_reach_the_host() {
     assert_eq!(h.table_marks("t").map(|m| m.update), Some(5));
     let got = h.table_collect("t", 2, 10, true, 3);
     assert_eq!(got.iter().map(|e| e.id).collect::<Vec<_>>(), [3, 4, 5]);
-    let u = crate::peers::PeerUpdate {
-        key: RVec::from(vec![1, 2, 3, 4]),
-        expire_ms: abi_stable::std_types::RNone,
-        data: RVec::new(),
+    let mut u = crate::peers::PeerUpdates::default();
+    let v = |n| crate::peers::PeerUpdateValue {
+        id: 2,
+        index: 0,
+        value: crate::peers::PeerValue::int(n),
     };
-    assert_eq!(h.table_apply("t", vec![u.clone(), u]), 2);
+    u.push(&[1, 2, 3, 4], None, [v(1)]);
+    u.push(&[5, 6, 7, 8], Some(9), [v(2)]);
+    u.push(&[9], Some(9), []);
+    let got: Vec<_> = u
+        .iter()
+        .map(|(k, e, vals)| (k.to_vec(), e, vals.len()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (vec![1, 2, 3, 4], None, 1),
+            (vec![5, 6, 7, 8], Some(9), 1),
+            (vec![9], Some(9), 0)
+        ]
+    );
+    assert_eq!(h.table_apply("t", &u), 2);
     assert_eq!(h.peer_connect("s", "p", 7), Ok(107));
 }
 

@@ -322,6 +322,9 @@ async fn serve_outgoing(
     s.si[0].unregister_handler();
 }
 
+/// How long the sync task lets local changes accumulate before pushing.
+const PUSH_COALESCE: Duration = Duration::from_millis(1);
+
 /// Sync tasks still running: a soft stop waits for their hand-over.
 static SYNC_RUNNING: AtomicUsize = AtomicUsize::new(0);
 
@@ -413,7 +416,13 @@ async fn run_sync(
         };
         tokio::select! {
             _ = async { tokio::time::sleep(timer.unwrap_or_default()).await }, if timer.is_some() => {}
-            _ = reg.kick.rung() => {}
+            _ = reg.kick.rung() => {
+                // A table changed: let the changes of the next moment join
+                // this push, so that a busy table goes out in a few large
+                // writes rather than one per request (the peer wakes up
+                // once per write).
+                tokio::time::sleep(PUSH_COALESCE).await;
+            }
             r = stop.changed(), if !stopping => {
                 // Let the accept loops close the local peer address first,
                 // so that the hand-over reaches the new process.

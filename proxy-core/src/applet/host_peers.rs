@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, RVec};
 use applet_sdk::peers::{
-    PeerEntry, PeerInfo, PeerUpdate, PeerValue, PeerValueKind, PeersSectionInfo, SectionStatus,
+    PeerEntry, PeerInfo, PeerUpdates, PeerValue, PeerValueKind, PeersSectionInfo, SectionStatus,
     SharedTableInfo, TableDataInfo, TableMarks,
 };
 
@@ -24,7 +24,7 @@ use super::host::{contain, state};
 use crate::config::model_stick::{local_peer_name, PeersConfig};
 use crate::config::BindAddr;
 use crate::state::State;
-use crate::stick::{DataType, DataValue, Key, RemoteData, RemoteValue, StickTable};
+use crate::stick::{DataType, DataValue, Key, RemoteValue, StickTable};
 
 static OLD_PROCESS: AtomicBool = AtomicBool::new(false);
 
@@ -149,16 +149,24 @@ pub(super) extern "C" fn host_table_collect(
             return RVec::new();
         };
         let now = crate::counters::now_ms();
-        t.collect_updates(after, upto, include_learned, max as usize, now)
-            .into_iter()
-            .map(|e| PeerEntry {
-                id: e.id,
-                key: e.key.to_wire().into(),
-                expire_ms: e.expire_in,
-                local: e.local,
-                values: e.values.iter().map(|v| wire_value(v, now)).collect(),
-            })
-            .collect()
+        let mut out = RVec::with_capacity((max as usize).min(4096));
+        t.visit_updates(
+            after,
+            upto,
+            include_learned,
+            max as usize,
+            now,
+            |id, e, exp| {
+                out.push(PeerEntry {
+                    id,
+                    key: e.key().to_wire().into(),
+                    expire_ms: exp,
+                    local: e.changed_locally(),
+                    values: e.values().iter().map(|v| wire_value(v, now)).collect(),
+                })
+            },
+        );
+        out
     })
 }
 
@@ -177,7 +185,7 @@ fn remote_value(v: &PeerValue) -> Option<RemoteValue> {
     }
 }
 
-pub(super) extern "C" fn host_table_apply(table: RStr<'_>, updates: RVec<PeerUpdate>) -> u32 {
+pub(super) extern "C" fn host_table_apply(table: RStr<'_>, updates: &PeerUpdates) -> u32 {
     contain("table_apply", 0, || {
         let Some(t) = state().and_then(|st| find_table(&st, table.as_str())) else {
             return 0;
@@ -185,21 +193,18 @@ pub(super) extern "C" fn host_table_apply(table: RStr<'_>, updates: RVec<PeerUpd
         let now = crate::counters::now_ms();
         let kt = t.config().key_type;
         let mut stored = 0;
-        for u in updates.iter() {
-            let Some(key) = Key::from_wire(&kt, u.key.as_slice()) else {
+        for (key, expire, values) in updates.iter() {
+            let Some(key) = Key::from_wire(&kt, key) else {
                 continue;
             };
-            let data: Vec<RemoteData> = u
-                .data
-                .iter()
-                .filter_map(|d| {
-                    Some(RemoteData {
-                        data_type: DataType::from_id(u64::from(d.id))?,
-                        values: d.values.iter().filter_map(remote_value).collect(),
-                    })
-                })
-                .collect();
-            if t.apply_remote(key, &data, u.expire_ms.into_option(), now) {
+            let values = values.iter().filter_map(|v| {
+                Some((
+                    DataType::from_id(u64::from(v.id))?,
+                    v.index,
+                    remote_value(&v.value)?,
+                ))
+            });
+            if t.apply_remote_values(&key, values, expire, now) {
                 stored += 1;
             }
         }

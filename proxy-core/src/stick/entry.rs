@@ -74,6 +74,11 @@ impl Entry {
         self.upd
     }
 
+    /// Whether its last change was local (`false`: learned from a peer).
+    pub fn changed_locally(&self) -> bool {
+        self.upd_local
+    }
+
     pub fn values(&self) -> &[DataValue] {
         &self.values
     }

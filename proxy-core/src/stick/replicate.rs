@@ -130,55 +130,101 @@ impl StickTable {
         max: usize,
         now_ms: u64,
     ) -> Vec<ReplicaEntry> {
+        let mut out = Vec::new();
+        self.visit_updates(
+            after,
+            upto,
+            include_remote,
+            max,
+            now_ms,
+            |id, e, expire_in| {
+                out.push(ReplicaEntry {
+                    id,
+                    key: e.key.clone(),
+                    expire_in,
+                    local: e.upd_local,
+                    values: e.values.clone(),
+                })
+            },
+        );
+        out
+    }
+
+    /// [`StickTable::collect_updates`] without the copies: `f` sees each
+    /// chosen entry (with its id and remaining lifetime) in id order,
+    /// under its shard's lock, and takes what it needs from it.
+    pub fn visit_updates(
+        &self,
+        after: u64,
+        upto: u64,
+        include_remote: bool,
+        max: usize,
+        now_ms: u64,
+        mut f: impl FnMut(u64, &Entry, u32),
+    ) {
         if max == 0 || upto <= after {
-            return Vec::new();
+            return;
         }
-        // phase 1: the ids only, shard by shard
-        let mut ids: Vec<(u64, usize, u32)> = Vec::new();
-        for i in 0..self.shard_count() {
-            let sh = self.lock(i);
-            let mut taken = 0;
-            for (&id, &slot) in sh.updates.range(after + 1..=upto) {
-                let local = sh
-                    .slots
-                    .get(slot as usize)
-                    .and_then(|e| e.as_ref())
-                    .is_some_and(|e| e.upd_local);
-                if local || include_remote {
-                    ids.push((id, i, slot));
-                    taken += 1;
+        let ids = self.first_update_ids(after, upto, include_remote, max);
+        // Phase 2, in id order: visit the chosen entries that did not move
+        // meanwhile. One short lock per entry: uncontended, it costs less
+        // than the entry's own cache misses.
+        for (id, i, slot) in ids {
+            let mut sh = self.lock(i);
+            if let Some(e) = sh.entry(slot).filter(|e| e.upd == id) {
+                let exp = u32::try_from(e.expire_in(now_ms)).unwrap_or(u32::MAX);
+                f(id, e, exp);
+            }
+        }
+    }
+
+    /// Phase 1: the first `max` update ids in `(after, upto]` across the
+    /// shards, as `(id, shard, slot)` in id order.
+    ///
+    /// Ids come from one counter, so the first `max` live ones usually lie
+    /// just after `after`: the shards are read over a window of ids that
+    /// starts `max` wide and doubles while too few are found (ids of
+    /// entries changed again since, or of learned entries a push skips,
+    /// are gaps).
+    fn first_update_ids(
+        &self,
+        after: u64,
+        upto: u64,
+        include_remote: bool,
+        max: usize,
+    ) -> Vec<(u64, usize, u32)> {
+        let mut ids: Vec<(u64, usize, u32)> = Vec::with_capacity(max.min(4096));
+        let mut from = after;
+        let mut width = (max as u64).max(16);
+        while ids.len() < max && from < upto {
+            let to = from.saturating_add(width).min(upto);
+            for i in 0..self.shard_count() {
+                let sh = self.lock(i);
+                // a shard's first `max` in the window are all it can give
+                let mut taken = 0;
+                for (&id, &slot) in sh.updates.range(from + 1..=to) {
                     if taken == max {
                         break;
                     }
+                    // (teaching takes every entry: no need to look at it)
+                    let take = include_remote
+                        || sh
+                            .slots
+                            .get(slot as usize)
+                            .and_then(|e| e.as_ref())
+                            .is_some_and(|e| e.upd_local);
+                    if take {
+                        ids.push((id, i, slot));
+                        taken += 1;
+                    }
                 }
             }
+            from = to;
+            width = width.saturating_mul(2);
         }
         ids.sort_unstable();
         ids.truncate(max);
-        // phase 2: snapshot the chosen entries if they did not move
-        let mut out = Vec::with_capacity(ids.len());
-        let mut by_shard = ids.clone();
-        by_shard.sort_unstable_by_key(|&(_, i, _)| i);
-        let mut k = 0;
-        while k < by_shard.len() {
-            let i = by_shard[k].1;
-            let mut sh = self.lock(i);
-            while k < by_shard.len() && by_shard[k].1 == i {
-                let (id, _, slot) = by_shard[k];
-                if let Some(e) = sh.entry(slot).filter(|e| e.upd == id) {
-                    out.push(ReplicaEntry {
-                        id,
-                        key: e.key.clone(),
-                        expire_in: u32::try_from(e.expire_in(now_ms)).unwrap_or(u32::MAX),
-                        local: e.upd_local,
-                        values: e.values.clone(),
-                    });
-                }
-                k += 1;
-            }
-        }
-        out.sort_unstable_by_key(|r| r.id);
-        out
+        ids
     }
 
     /// Applies an update learned from a peer: creates the entry if needed
@@ -193,18 +239,33 @@ impl StickTable {
         expire_ms: Option<u32>,
         now_ms: u64,
     ) -> bool {
+        let values = data.iter().flat_map(|d| {
+            d.values
+                .iter()
+                .enumerate()
+                .map(move |(i, v)| (d.data_type, i as u32, v.clone()))
+        });
+        self.apply_remote_values(&key, values, expire_ms, now_ms)
+    }
+
+    /// [`StickTable::apply_remote`] with the values as `(type, element,
+    /// value)`, in any order (what a batch from the peers applet gives).
+    pub fn apply_remote_values(
+        &self,
+        key: &Key,
+        values: impl Iterator<Item = (DataType, u32, RemoteValue)>,
+        expire_ms: Option<u32>,
+        now_ms: u64,
+    ) -> bool {
         let layout = &self.config().layout;
         let expire = now_ms + u64::from(expire_ms.unwrap_or(self.config().expire_ms));
-        self.with_entry(&key, now_ms, |t, sh, slot, e| {
-            for d in data {
-                if d.data_type.is_local() {
+        self.with_entry(key, now_ms, |t, sh, slot, e| {
+            for (dt, idx, v) in values {
+                if dt.is_local() {
                     continue;
                 }
-                for (idx, v) in d.values.iter().enumerate() {
-                    let Some(i) = layout.index(d.data_type, idx as u32) else {
-                        break;
-                    };
-                    store_remote(&mut e.entry.values[i], v, now_ms);
+                if let Some(i) = layout.index(dt, idx) {
+                    store_remote(&mut e.entry.values[i], &v, now_ms);
                 }
             }
             t.touch_remote_locked(sh, slot, e.entry, expire);

@@ -156,6 +156,53 @@ fn local_updates_are_numbered() {
 }
 
 #[test]
+fn collecting_walks_every_shard_in_id_order() {
+    // 2,000 keys spread over every shard, some touched again (new ids),
+    // some learned: any window and limit gives the ids a full sort would.
+    let t = replicated("stick-table type integer size 5000 expire 30s store gpc0");
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for n in 0..2000u32 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let k = Key::Integer((x % 1500) as u32);
+        if n % 7 == 0 {
+            t.apply_remote(k, &[], None, NOW);
+        } else {
+            t.update_local(k, NOW, |e| e.add(DataType::Gpc0, 0, 1))
+                .unwrap();
+        }
+    }
+    let every: Vec<(u64, bool)> = t
+        .collect_updates(0, t.watermark(), true, usize::MAX, NOW)
+        .iter()
+        .map(|r| (r.id, r.local))
+        .collect();
+    assert!(every.windows(2).all(|w| w[0].0 < w[1].0));
+    assert_eq!(every.len(), t.used() as usize);
+    for (after, max, learned) in [
+        (0, 1, true),
+        (0, 64, false),
+        (100, 64, true),
+        (1500, 7, false),
+        (0, 5000, false),
+    ] {
+        let want: Vec<u64> = every
+            .iter()
+            .filter(|(id, local)| *id > after && (learned || *local))
+            .map(|(id, _)| *id)
+            .take(max)
+            .collect();
+        let got: Vec<u64> = t
+            .collect_updates(after, t.watermark(), learned, max, NOW)
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(got, want, "after {after} max {max} learned {learned}");
+    }
+}
+
+#[test]
 fn learned_updates() {
     let t = replicated("stick-table type ip size 10 expire 30s store server_id,conn_cur,conn_rate(10s),server_key,gpc(2)");
     let data = vec![
