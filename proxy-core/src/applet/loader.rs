@@ -151,6 +151,12 @@ impl fmt::Display for LoadError {
             ),
             LoadError::Layout {
                 found, expected, ..
+            } if found == expected => write!(
+                f,
+                "incompatible layout (built with another build of applet-sdk {found} than this proxy's {expected}: rebuild the applet against this proxy's applet-sdk)"
+            ),
+            LoadError::Layout {
+                found, expected, ..
             } => write!(
                 f,
                 "incompatible layout (built with applet-sdk {found}, this proxy expects {expected})"
