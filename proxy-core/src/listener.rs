@@ -345,3 +345,72 @@ pub(crate) fn give_back_slot(st: &State, l: &LiveStream) {
         }
     }
 }
+
+/// A connection accepted by [`control_accept_loop`]: its connection object
+/// and its live record, ready to be served.
+pub(crate) struct Accepted {
+    pub conn: Connection,
+    pub live: Arc<LiveStream>,
+}
+
+/// The accept loop of the proxy's own sockets (stats sockets, local peer
+/// addresses), until `stop`: each connection is admitted by `limit` (if
+/// any), gets a connection object from the pool (none: closed at once,
+/// rule 1) and a live record under `listener_id` with no frontend
+/// (`GLOBAL` in `show sess`), then goes to `serve` with its permit.
+pub(crate) async fn control_accept_loop(
+    st: Arc<State>,
+    sock: LoopListener,
+    mut stop: watch::Receiver<bool>,
+    listener_id: u32,
+    limit: Option<Arc<Semaphore>>,
+    what: String,
+    mut serve: impl FnMut(Accepted, Option<tokio::sync::OwnedSemaphorePermit>),
+) {
+    loop {
+        let permit = match &limit {
+            Some(l) => tokio::select! {
+                p = l.clone().acquire_owned() => match p {
+                    Ok(p) => Some(p),
+                    Err(_) => return,
+                },
+                _ = stop.changed() => return,
+            },
+            None => None,
+        };
+        let accepted = tokio::select! {
+            r = accept(&sock) => r,
+            _ = stop.changed() => return,
+        };
+        let (transport, peer) = match accepted {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::debug!("accept failed on {what}: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        // Rule 1: no connection object, the socket is closed.
+        let Ok(slot) = st.pools.connection.take() else {
+            continue;
+        };
+        let mut conn = Connection::new(slot);
+        conn.target = Target::Listener(live::NONE, listener_id as usize);
+        conn.from = peer;
+        conn.transport = transport;
+        let local = conn.dst();
+        let proto = match peer {
+            Some(a) if a.is_ipv4() => "tcpv4",
+            Some(_) => "tcpv6",
+            None => "unix_stream",
+        };
+        let live = live::register(LiveInfo {
+            fe: live::NONE,
+            listener_id,
+            proto,
+            src: peer,
+            local,
+        });
+        serve(Accepted { conn, live }, permit);
+    }
+}

@@ -36,7 +36,7 @@ use crate::config::model_stick::{local_peer_name, PeersConfig};
 use crate::config::{BindAddr, Config};
 use crate::connection::{Connection, Transport};
 use crate::http_mode::side::{AppletSide, SideIo};
-use crate::listener::{accept, bind_one, BoundSocket};
+use crate::listener::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
 use crate::stream::live::{self, LiveInfo};
 use crate::stream::{AppCtx, AppletIo, AppletWait, SiState, Stream};
@@ -114,53 +114,30 @@ pub fn bind_all(cfg: &Config) -> Result<Vec<PeersListener>, Vec<String>> {
 pub fn spawn_accept_loop(
     st: Arc<State>,
     l: &PeersListener,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let sock = l.socket.for_this_thread()?;
     let section = l.section.clone();
-    tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                r = accept(&sock) => r,
-                _ = stop.changed() => return,
-            };
-            let (transport, peer) = match accepted {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::debug!("accept failed on peers '{section}': {e}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            };
-            if let Transport::Tcp(s) = &transport {
+    let st2 = st.clone();
+    tokio::spawn(control_accept_loop(
+        st,
+        sock,
+        stop,
+        0,
+        None,
+        format!("peers '{section}'"),
+        move |a, _| {
+            if let Transport::Tcp(s) = &a.conn.transport {
                 let _ = s.set_nodelay(true);
             }
-            let Ok(slot) = st.pools.connection.take() else {
-                continue;
-            };
-            let mut conn = Connection::new(slot);
-            conn.from = peer;
-            conn.transport = transport;
-            let local = conn.dst();
-            let live = live::register(LiveInfo {
-                fe: live::NONE,
-                listener_id: 0,
-                proto: if peer.is_some_and(|a| a.is_ipv6()) {
-                    "tcpv6"
-                } else {
-                    "tcpv4"
-                },
-                src: peer,
-                local,
-            });
-            let (st2, section2) = (st.clone(), section.clone());
+            let (st, section) = (st2.clone(), section.clone());
             live::spawn(
-                live,
-                async move { serve_accepted(&st2, conn, &section2).await },
+                a.live,
+                async move { serve_accepted(&st, a.conn, &section).await },
                 |_| {},
             );
-        }
-    });
+        },
+    ));
     Ok(())
 }
 

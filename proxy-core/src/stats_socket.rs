@@ -21,14 +21,14 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::{BindAddr, Config, StatsSocket};
-use crate::connection::{Connection, Target, Transport};
+use crate::connection::{Connection, Transport};
 use crate::http::BodyKind;
 use crate::http_mode::body::{BodyError, BodyFwd};
 use crate::http_mode::recvbuf::RecvBuf;
 use crate::http_mode::side::{AppletSide, SideIo};
-use crate::listener::{accept, bind_one, BoundSocket};
+use crate::listener::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
-use crate::stream::live::{self, LiveInfo};
+use crate::stream::live;
 use crate::stream::{SiState, Stream};
 
 /// The service that answers on stats sockets.
@@ -110,64 +110,33 @@ fn bind(s: &StatsSocket) -> io::Result<BoundSocket> {
 pub fn spawn_accept_loop(
     st: Arc<State>,
     l: &CliListener,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let sock = l.socket.for_this_thread()?;
     let (lid, level) = (l.id, l.level.clone());
     st.cli_listeners
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    tokio::spawn(async move {
-        loop {
-            let permit = tokio::select! {
-                p = st.cli_limit.clone().acquire_owned() => p,
-                _ = stop.changed() => return,
-            };
-            let Ok(permit) = permit else { return };
-            let accepted = tokio::select! {
-                r = accept(&sock) => r,
-                _ = stop.changed() => return,
-            };
-            let (transport, peer) = match accepted {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::debug!("accept failed on stats socket #{lid}: {e}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            };
-            // Rule 1: no connection object, the socket is closed.
-            let Ok(slot) = st.pools.connection.take() else {
-                continue;
-            };
-            let mut conn = Connection::new(slot);
-            conn.target = Target::Listener(live::NONE, lid as usize);
-            conn.from = peer;
-            conn.transport = transport;
-            let local = conn.dst();
-            let proto = match peer {
-                Some(a) if a.is_ipv4() => "tcpv4",
-                Some(_) => "tcpv6",
-                None => "unix_stream",
-            };
-            let live = live::register(LiveInfo {
-                fe: live::NONE,
-                listener_id: lid,
-                proto,
-                src: peer,
-                local,
-            });
-            let st2 = st.clone();
-            let level = level.clone();
+    let limit = Some(st.cli_limit.clone());
+    let st2 = st.clone();
+    tokio::spawn(control_accept_loop(
+        st,
+        sock,
+        stop,
+        lid,
+        limit,
+        format!("stats socket #{lid}"),
+        move |a, permit| {
+            let (st, level) = (st2.clone(), level.clone());
             live::spawn(
-                live,
+                a.live,
                 async move {
-                    serve(&st2, conn, &level).await;
+                    serve(&st, a.conn, &level).await;
                     drop(permit);
                 },
                 |_| {},
             );
-        }
-    });
+        },
+    ));
     Ok(())
 }
 

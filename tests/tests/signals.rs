@@ -131,18 +131,17 @@ fn sigusr1_idle_exits_0() {
     assert_eq!(st.code(), Some(0), "{st}");
 }
 
-/// `-sf <old pid>`: once the new process is up, the old one soft-stops.
-#[test]
-fn sf_makes_the_old_process_exit() {
+/// Starts a process on `p1`, then a new one on `p2` with `-sf <old pid>`:
+/// the old one stops listening, finishes its live stream and exits 0; the
+/// new one serves `p2`.
+fn sf_reload(p1: u16, p2: u16) {
     let be = Backend::echo();
-    let (p1, p2) = (free_port(), free_port());
     let mut old = Proxy::start(&cfg(p1, be.port));
     let mut c = connect(p1);
     echo_roundtrip(&mut c, b"old\n");
     let new = Proxy::builder(&cfg(p2, be.port))
         .args(["-sf", &old.pid().to_string()])
         .start();
-    // The old process stops listening but finishes its live stream.
     let stopped = poll_until(Duration::from_secs(3), || {
         (!listening_ports(old.pid()).contains(&p1)).then_some(())
     });
@@ -153,35 +152,22 @@ fn sf_makes_the_old_process_exit() {
         .wait_exit(Duration::from_secs(3))
         .expect("old process did not exit after -sf");
     assert_eq!(st.code(), Some(0), "old process exit status {st}");
+    assert!(listening_ports(new.pid()).contains(&p2));
     let mut c2 = connect(p2);
     echo_roundtrip(&mut c2, b"new\n");
-    drop(new);
+}
+
+/// `-sf <old pid>`: once the new process is up, the old one soft-stops.
+#[test]
+fn sf_makes_the_old_process_exit() {
+    sf_reload(free_port(), free_port());
 }
 
 /// A reload in place: `-sf` with the same configuration, so the new process
 /// binds the ports the old one still listens on (SO_REUSEPORT, as HAProxy
-/// on Linux); the old one finishes its stream and exits, the new serves.
+/// on Linux).
 #[test]
 fn sf_on_the_same_port_takes_over() {
-    let be = Backend::echo();
     let port = free_port();
-    let mut old = Proxy::start(&cfg(port, be.port));
-    let mut c = connect(port);
-    echo_roundtrip(&mut c, b"old\n");
-    let new = Proxy::builder(&cfg(port, be.port))
-        .args(["-sf", &old.pid().to_string()])
-        .start();
-    let stopped = poll_until(Duration::from_secs(3), || {
-        (!listening_ports(old.pid()).contains(&port)).then_some(())
-    });
-    assert!(stopped.is_some(), "old process still listens after -sf");
-    echo_roundtrip(&mut c, b"old still serving its stream\n");
-    drop(c);
-    let st = old
-        .wait_exit(Duration::from_secs(3))
-        .expect("old process did not exit after -sf");
-    assert_eq!(st.code(), Some(0), "old process exit status {st}");
-    assert!(listening_ports(new.pid()).contains(&port));
-    let mut c2 = connect(port);
-    echo_roundtrip(&mut c2, b"new\n");
+    sf_reload(port, port);
 }

@@ -334,16 +334,7 @@ async fn transaction(
             status,
             deny,
         } => {
-            let cause = if deny {
-                ErrCause::PrxCond
-            } else {
-                ErrCause::Local
-            };
-            if deny {
-                if let Some(f) = fe_proxy.fe.as_ref() {
-                    f.counters.denied.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            let cause = answer_cause(deny, &[fe_proxy.fe.as_ref().map(|f| &f.counters)]);
             return local_answer(s, cbuf, &head, &framing, log, bytes, status, cause).await;
         }
         Verdict::Service(name) => {
@@ -424,17 +415,10 @@ async fn transaction(
                 status,
                 deny,
             } => {
-                let cause = if deny {
-                    // As HAProxy: the frontend counts it, and the backend
-                    // it was assigned to.
-                    if let Some(f) = fe_proxy.fe.as_ref() {
-                        f.counters.denied.fetch_add(1, Ordering::Relaxed);
-                    }
-                    be.counters.denied.fetch_add(1, Ordering::Relaxed);
-                    ErrCause::PrxCond
-                } else {
-                    ErrCause::Local
-                };
+                // As HAProxy: the frontend counts it, and the backend it
+                // was assigned to.
+                let fe_counters = fe_proxy.fe.as_ref().map(|f| &f.counters);
+                let cause = answer_cause(deny, &[fe_counters, Some(&be.counters)]);
                 return local_answer(s, cbuf, &head, &framing, log, bytes, status, cause).await;
             }
             Verdict::Service((e, name)) => {
@@ -718,6 +702,18 @@ const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 /// head, a body nobody read) makes the kernel send a reset, which can
 /// destroy the error response still in flight; HAProxy drains the same
 /// way, its clients see an orderly close.
+/// How a local answer of the rules is logged (`PR` for a deny, `LR`
+/// otherwise); a deny is counted on each of `halves`.
+fn answer_cause(deny: bool, halves: &[Option<&crate::counters::Counters>]) -> ErrCause {
+    if !deny {
+        return ErrCause::Local;
+    }
+    for c in halves.iter().flatten() {
+        c.denied.fetch_add(1, Ordering::Relaxed);
+    }
+    ErrCause::PrxCond
+}
+
 /// Takes over an address `set-src` gave, for the rest of this request
 /// (as HAProxy 2.6, where it is the stream's: the next request on the
 /// connection starts from the connection's address again): the rules'
