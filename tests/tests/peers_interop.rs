@@ -372,3 +372,48 @@ fn thousand_entries(a: (&str, Kind), b: (&str, Kind)) {
 fn thousand_set_table_entries_replicate() {
     thousand_entries(("hapA", Kind::Haproxy), ("prxB", Kind::Ours));
 }
+
+/// The `bind` + `server` form of a peers section: the local peer is a
+/// `server` without address and listens on the section's `bind`; the
+/// others are `server <name> <addr>`. Each instance gets its own lines
+/// through `.if streq("${HAPROXY_LOCALPEER}",...)`.
+#[test]
+fn server_and_bind_forms_replicate() {
+    let mut c = Cluster::new(&[("hapA", Kind::Haproxy), ("prxB", Kind::Ours)]);
+    let mut section = String::from("peers mypeers\n");
+    for me in &c.nodes {
+        section.push_str(&format!(
+            ".if streq(\"${{HAPROXY_LOCALPEER}}\",\"{}\")\n    bind 127.0.0.1:{}\n",
+            me.name, me.peer_port
+        ));
+        for n in &c.nodes {
+            if n.name == me.name {
+                section.push_str(&format!("    server {}\n", n.name));
+            } else {
+                section.push_str(&format!(
+                    "    server {} 127.0.0.1:{}\n",
+                    n.name, n.peer_port
+                ));
+            }
+        }
+        section.push_str(".endif\n");
+    }
+    let cfg = format!(
+        "{}{section}\
+         \x20   table src_track type ip size 10k expire 1h store http_req_cnt,gpc0\n\
+         \n\
+         frontend fe\n\
+         \x20   bind 127.0.0.1:\"${{FEPORT}}\"\n\
+         \x20   http-request track-sc0 src table mypeers/src_track\n\
+         \x20   http-request sc-inc-gpc0(0) if {{ path /bump }}\n\
+         \x20   http-request return status 200 content-type text/plain string ok\n",
+        defaults("http")
+    );
+    c.start(&cfg);
+    let (pa, pb) = (c.node(0).fe_port, c.node(1).fe_port);
+    requests(60, pa, &["/bump"]);
+    requests(61, pb, &["/", "/bump"]);
+    let lines = c.wait_converged(SRC_TRACK, &keys([60, 61]), false, CONVERGE);
+    assert_entry(&lines, "127.0.0.60", &["gpc0=1", "http_req_cnt=1"]);
+    assert_entry(&lines, "127.0.0.61", &["gpc0=1", "http_req_cnt=2"]);
+}
