@@ -12,7 +12,7 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use tests::peers::{defaults, entry, has_field, Cluster, Kind};
+use tests::peers::{defaults, entry, has_field, wait_until, Cluster, Kind};
 use tests::servers::Backend;
 use tests::stick::{banner_from, get_from};
 
@@ -416,4 +416,68 @@ fn server_and_bind_forms_replicate() {
     let lines = c.wait_converged(SRC_TRACK, &keys([60, 61]), false, CONVERGE);
     assert_entry(&lines, "127.0.0.60", &["gpc0=1", "http_req_cnt=1"]);
     assert_entry(&lines, "127.0.0.61", &["gpc0=1", "http_req_cnt=2"]);
+}
+
+/// A peer session cut while both instances keep running: changes made on
+/// either side meanwhile reach the other after the reconnect, pushed from
+/// the last acknowledged update (no resync: neither process restarted).
+#[test]
+fn changes_made_while_the_session_is_down_cross_after_reconnect() {
+    let mut c = Cluster::new(&[("hapA", Kind::Haproxy), ("prxB", Kind::Ours)]);
+    c.start(&src_track_cfg(&c));
+    let (pa, pb) = (c.node(0).fe_port, c.node(1).fe_port);
+    requests(70, pa, &["/"]);
+    requests(71, pb, &["/"]);
+    c.wait_converged(SRC_TRACK, &keys([70, 71]), true, CONVERGE);
+    // Both first finish their start-up resync (each gave the other up as
+    // not up to date, then waited its 5 s): a session cut before that
+    // would be followed by a new full resync, which legitimately
+    // overwrites what changed meanwhile (in HAProxy too).
+    let finished = |out: &str| {
+        out.lines()
+            .next()
+            .and_then(|l| l.split(" flags=0x").nth(1))
+            .and_then(|f| f.split(' ').next())
+            .and_then(|f| u32::from_str_radix(f, 16).ok())
+            .is_some_and(|f| f & 3 == 3)
+    };
+    assert!(
+        wait_until(Duration::from_secs(15), || {
+            finished(&c.node(0).cli("show peers")) && finished(&c.node(1).cli("show peers"))
+        }),
+        "resync never finished:\n{}\n{}",
+        c.node(0).cli("show peers"),
+        c.node(1).cli("show peers")
+    );
+    // Cut every peer session of node 1 (ours: TCP streams of the GLOBAL
+    // frontend, the stats socket being a unix one; HAProxy: streams of the
+    // peers section, or still without a protocol for outgoing ones), then
+    // change both sides at once, before the reconnect.
+    let sess = c.node(1).cli("show sess");
+    let peers: Vec<&str> = sess
+        .lines()
+        .filter(|l| {
+            (l.contains("fe=GLOBAL") && l.contains("proto=tcp"))
+                || l.contains("fe=mypeers")
+                || l.contains("proto=?")
+        })
+        .filter_map(|l| l.split(':').next())
+        .collect();
+    assert!(!peers.is_empty(), "no peer stream in:\n{sess}");
+    for p in &peers {
+        let out = c.node(1).cli(&format!("shutdown session {p}"));
+        assert_eq!(out.trim(), "", "shutdown session {p}");
+    }
+    requests(72, pa, &["/bump"]);
+    requests(73, pb, &["/bump", "/bump"]);
+    requests(70, pb, &["/bump"]);
+    let lines = c.wait_converged(SRC_TRACK, &keys(70..74), true, CONVERGE);
+    assert_entry(&lines, "127.0.0.70", &["gpc0=1", "http_req_cnt=2"]);
+    assert_entry(&lines, "127.0.0.72", &["gpc0=1", "http_req_cnt=1"]);
+    assert_entry(&lines, "127.0.0.73", &["gpc0=2", "http_req_cnt=2"]);
+    let peers_b = c.node(1).cli("show peers");
+    assert!(
+        peers_b.contains("new_conn=2") || peers_b.contains("new_conn=3"),
+        "no reconnect seen:\n{peers_b}"
+    );
 }
