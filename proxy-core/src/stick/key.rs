@@ -21,6 +21,7 @@
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 /// Default `key_size` of `string` and `binary` tables.
 pub const DEFAULT_KEY_LEN: usize = 32;
@@ -153,8 +154,9 @@ pub enum Key {
     Ipv6([u8; 16]),
     Integer(u32),
     /// String (no NUL, at most `key_size - 1` bytes) or binary (exactly
-    /// `key_size` bytes) key.
-    Bytes(Box<[u8]>),
+    /// `key_size` bytes) key. Shared, not copied: a table holds each key
+    /// twice (its entry and its hash map), and cloning must not allocate.
+    Bytes(Arc<[u8]>),
 }
 
 impl Key {
