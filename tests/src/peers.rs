@@ -661,6 +661,15 @@ impl RawPeer {
         RawPeer { s, buf: Vec::new() }
     }
 
+    /// A connection the instance under test opened to us (we play the
+    /// remote peer).
+    pub fn accepted(s: TcpStream) -> RawPeer {
+        s.set_nodelay(true).expect("nodelay");
+        s.set_write_timeout(Some(Duration::from_secs(5)))
+            .expect("write timeout");
+        RawPeer { s, buf: Vec::new() }
+    }
+
     /// Connects, sends `hello` (the three lines, raw) and reads the status
     /// line (`None` if the connection ended or nothing came within 5 s).
     pub fn hello_raw(port: u16, hello: &[u8]) -> (RawPeer, Option<String>) {

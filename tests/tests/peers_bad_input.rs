@@ -647,3 +647,76 @@ fn downgraded_peer_is_taught_without_expire() {
     }
     check_teaching(&msgs, false);
 }
+
+/// The seed's endpoint rules on peer streams: a session the proxy opens is a
+/// stream whose client side (si[0]) is the peers applet and whose server
+/// side (si[1]) is the connection to the peer; a session it accepts has the
+/// client connection on si[0] and the applet on si[1], and never a server
+/// connection. Checked in `show sess all`, with two hand-driven peers: one
+/// we accept a connection from, one that connects to us.
+#[test]
+fn peer_streams_hold_the_applet_on_the_seeds_side() {
+    if is_haproxy() {
+        return; // HAProxy's appctx-based streams print differently
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let out_port = listener.local_addr().expect("addr").port();
+    let (pa, closed, fe) = (tests::free_port(), tests::free_port(), tests::free_port());
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("a.sock");
+    let cfg = format!(
+        "global\n    stats socket {} level admin\n\
+         defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\
+         peers mypeers\n\
+         \x20   peer prxA 127.0.0.1:{pa}\n\
+         \x20   peer out 127.0.0.1:{out_port}\n\
+         \x20   peer in 127.0.0.1:{closed}\n\
+         \x20   table t type ip size 1k expire 1h store gpc0\n\
+         frontend fe\n    bind 127.0.0.1:{fe}\n    http-request return status 200\n",
+        sock.display()
+    );
+    let _px = tests::Proxy::builder(&cfg).args(["-L", "prxA"]).start();
+    // The proxy connects to "out" at once: be that peer.
+    listener.set_nonblocking(true).expect("nonblocking");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let s = loop {
+        match listener.accept() {
+            Ok((s, _)) => break s,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Err(e) => panic!("the proxy did not connect to its peer: {e}"),
+        }
+    };
+    s.set_nonblocking(false).expect("blocking");
+    let mut out = RawPeer::accepted(s);
+    let hello: Vec<String> = (0..3)
+        .map(|_| out.read_line(Duration::from_secs(5)).expect("hello line"))
+        .collect();
+    assert_eq!(hello[0], "HAProxyS 2.1");
+    assert_eq!(hello[1], "out");
+    assert!(hello[2].starts_with("prxA "), "{hello:?}");
+    out.send(b"200\n");
+    // And "in" connects to the proxy.
+    let _inbound = RawPeer::established(pa, "prxA", "in");
+    let mut text = String::new();
+    let ok = tests::peers::wait_until(Duration::from_secs(5), || {
+        text = tests::stick::cli(&sock, "show sess all");
+        text.contains("endp0=APPCTX") && text.contains(&format!("addr=127.0.0.1:{pa}"))
+    });
+    assert!(ok, "{text}");
+    let streams: Vec<&str> = text.split("\n0x").collect();
+    let outgoing = streams
+        .iter()
+        .find(|s| s.contains("endp0=APPCTX"))
+        .unwrap_or_else(|| panic!("no outgoing peer stream:\n{text}"));
+    assert!(outgoing.contains("endp1=CONN"), "{outgoing}");
+    let accepted = streams
+        .iter()
+        .find(|s| s.contains(&format!("addr=127.0.0.1:{pa}")))
+        .unwrap_or_else(|| panic!("no accepted peer stream:\n{text}"));
+    assert!(
+        accepted.contains("endp0=CONN") && accepted.contains("endp1=APPCTX"),
+        "{accepted}"
+    );
+}
