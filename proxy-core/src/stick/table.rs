@@ -474,6 +474,13 @@ impl StickTable {
         let mut sh = self.lock(i);
         let slot = match sh.find(hash, key) {
             Some(s) => s,
+            // Room without evicting: take it under this lock (no second
+            // lookup); only an eviction, which locks other shards, needs
+            // this one released first.
+            None if self.try_reserve() => {
+                let values = self.conf.layout.zero_values();
+                sh.insert(Entry::new(key.clone(), hash, now_ms, self.conf.expire_ms, values))
+            }
             None => {
                 drop(sh);
                 self.reserve()?;
@@ -515,6 +522,15 @@ impl StickTable {
 
     /// Reserves room for one entry, evicting if needed. Called without any
     /// shard lock held.
+    /// Counts one more entry if the table is not full.
+    fn try_reserve(&self) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |cur| {
+                (cur < self.conf.size).then_some(cur + 1)
+            })
+            .is_ok()
+    }
+
     fn reserve(&self) -> Result<(), TableFull> {
         let mut attempts = 0;
         loop {
