@@ -89,7 +89,9 @@ impl Hasher for IdHasher {
 #[derive(Default)]
 pub(super) struct Shard {
     pub(super) map: HashMap<HKey, u32, BuildHasherDefault<IdHasher>>,
-    pub(super) slots: Vec<Option<Box<Entry>>>,
+    /// Entries in place (not boxed): reaching one from its slot is one
+    /// memory access, not two.
+    pub(super) slots: Vec<Option<Entry>>,
     pub(super) free: Vec<u32>,
     pub(super) exps: BTreeSet<(u64, u32)>,
     pub(super) updates: BTreeMap<u64, u32>,
@@ -101,7 +103,7 @@ impl Shard {
     }
 
     pub(super) fn entry(&mut self, slot: u32) -> Option<&mut Entry> {
-        self.slots.get_mut(slot as usize)?.as_deref_mut()
+        self.slots.get_mut(slot as usize)?.as_mut()
     }
 
     pub(super) fn insert(&mut self, entry: Entry) -> u32 {
@@ -112,11 +114,11 @@ impl Shard {
         let exp = entry.exp_key;
         let slot = match self.free.pop() {
             Some(s) => {
-                self.slots[s as usize] = Some(Box::new(entry));
+                self.slots[s as usize] = Some(entry);
                 s
             }
             None => {
-                self.slots.push(Some(Box::new(entry)));
+                self.slots.push(Some(entry));
                 (self.slots.len() - 1) as u32
             }
         };
@@ -126,7 +128,7 @@ impl Shard {
     }
 
     /// Unlinks and frees the entry in `slot`.
-    pub(super) fn remove(&mut self, slot: u32) -> Option<Box<Entry>> {
+    pub(super) fn remove(&mut self, slot: u32) -> Option<Entry> {
         let e = self.slots.get_mut(slot as usize)?.take()?;
         self.map.remove(&(e.hash, &e.key) as &dyn KeyView);
         self.exps.remove(&(e.exp_key, slot));
