@@ -94,20 +94,18 @@ pub fn out_entry(e: PeerEntry) -> OutEntry {
 /// A learned update, for the host's table that stores `stored` (the
 /// sender's other types are dropped, as HAProxy does).
 pub fn push_update(batch: &mut PeerUpdates, u: &UpdateIn, stored: &[DataParam]) {
-    let values = u
-        .data
-        .iter()
-        .filter(|(id, _)| stored.iter().any(|p| p.id == *id))
-        .flat_map(|(id, values)| {
-            values
-                .iter()
-                .enumerate()
-                .map(move |(i, v)| PeerUpdateValue {
-                    id: *id,
-                    index: i as u32,
-                    value: value_out(v),
-                })
-        });
+    // an array's elements come one after the other: count them per type
+    let mut last: Option<u8> = None;
+    let mut index = 0u32;
+    let values = u.data.iter().filter_map(move |(id, v)| {
+        index = if last == Some(*id) { index + 1 } else { 0 };
+        last = Some(*id);
+        stored.iter().any(|p| p.id == *id).then(|| PeerUpdateValue {
+            id: *id,
+            index,
+            value: value_out(v),
+        })
+    });
     batch.push(&u.key, u.expire, values);
 }
 
@@ -196,10 +194,7 @@ mod tests {
             id: 3,
             expire: Some(1000),
             key: vec![10, 0, 0, 1],
-            data: vec![
-                (0, vec![Value::Int(2)]),
-                (23, vec![Value::Int(1), Value::Int(4)]),
-            ],
+            data: vec![(0, Value::Int(2)), (23, Value::Int(1)), (23, Value::Int(4))],
         };
         let param = |id| DataParam {
             id,

@@ -82,7 +82,7 @@ fn update_captures() {
         )
         .unwrap();
         assert_eq!((d.id, d.expire, d.key.as_slice()), (id, None, &key[..]));
-        let flat: Vec<Value> = d.data.into_iter().flat_map(|(_, v)| v).collect();
+        let flat: Vec<Value> = d.data.into_iter().map(|(_, v)| v).collect();
         assert_eq!(flat, values);
     }
 }
@@ -321,16 +321,13 @@ fn server_key_dictionary() {
         let d = decode_update(with_id, timed, f.payload, 0, ks, &layout, &mut rx).unwrap();
         assert_eq!(
             d.data.last().map(|x| x.1.clone()),
-            Some(vec![Value::Dict(want.map(String::from))])
+            Some(Value::Dict(want.map(String::from)))
         );
     }
     // a bare id the receiver never saw leaves the value unchanged
     let (f, _) = parse_frame(&second, 16384).unwrap().unwrap();
     let d = decode_update(false, false, f.payload, 0, ks, &layout, &mut DictRx::new()).unwrap();
-    assert_eq!(
-        d.data.last().map(|x| x.1.clone()),
-        Some(vec![Value::Dict(None)])
-    );
+    assert_eq!(d.data.last().map(|x| x.1.clone()), Some(Value::Dict(None)));
 }
 
 #[test]

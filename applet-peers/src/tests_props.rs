@@ -227,7 +227,7 @@ fn random_definitions_and_updates_round_trip() {
                     v.push(random_value(&mut rng, p.id));
                 }
                 values.extend(v.iter().cloned());
-                want.push((p.id, v));
+                want.extend(v.into_iter().map(|x| (p.id, x)));
             }
             let id = last.wrapping_add(1 + rng.below(2) as u32);
             let with_id = id != last.wrapping_add(1) || rng.below(4) == 0;

@@ -260,6 +260,6 @@ impl Pair {
 
 /// Applies a learned update to a fake table (values as sent).
 pub(crate) fn apply(t: &Fake, table: usize, u: crate::update::UpdateIn) {
-    let values = u.data.into_iter().flat_map(|(_, v)| v).collect();
+    let values = u.data.into_iter().map(|(_, v)| v).collect();
     t.learn(table, &u.key, values);
 }

@@ -148,9 +148,11 @@ pub struct UpdateIn {
     /// The key in wire form (string bytes already truncated to
     /// `key_len - 1`).
     pub key: Vec<u8>,
-    /// Values of every data type the sender defined, by id (local-only
-    /// types included; the session drops them before applying).
-    pub data: Vec<(u8, Vec<Value>)>,
+    /// The values of every data type the sender defined, as `(type id,
+    /// value)` in id order, an array's elements one after the other
+    /// (local-only types included; the session drops them before
+    /// applying). Flat: one allocation per update, not one per type.
+    pub data: Vec<(u8, Value)>,
 }
 
 /// Our table as the decoder needs it: its key type and length.
@@ -200,7 +202,7 @@ pub fn decode_update(
             .ok_or(Malformed)?
             .to_vec(),
     };
-    let mut data = Vec::new();
+    let mut data = Vec::with_capacity(layout.bitfield.count_ones() as usize);
     for dt in datatypes::ids(layout.bitfield) {
         let Some(wt) = datatypes::wire_type(dt) else {
             continue;
@@ -210,11 +212,9 @@ pub fn decode_update(
         } else {
             1
         };
-        let mut values = Vec::new();
         for _ in 0..n {
-            values.push(decode_value(wt, &mut r, dict)?);
+            data.push((dt, decode_value(wt, &mut r, dict)?));
         }
-        data.push((dt, values));
     }
     Ok(UpdateIn {
         id,
