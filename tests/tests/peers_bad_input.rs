@@ -594,25 +594,7 @@ fn resync_request_is_taught() {
             m.is(msg::CONTROL, msg::RESYNC_REQUEST)
         });
     }
-    p.send(&frame(msg::CONTROL, msg::RESYNC_REQUEST, &[]));
-    let mut msgs = Vec::new();
-    loop {
-        match p.next(T) {
-            Next::Msg(m) if m.class == msg::CONTROL && m.typ == msg::HEARTBEAT => {}
-            Next::Msg(m) => {
-                let done = m.is(msg::CONTROL, msg::RESYNC_FINISHED)
-                    || m.is(msg::CONTROL, msg::RESYNC_PARTIAL);
-                msgs.push(m);
-                if done {
-                    break;
-                }
-            }
-            end => panic!(
-                "no RESYNC FINISHED/PARTIAL: {end:?} after\n{}",
-                show_msgs(&msgs)
-            ),
-        }
-    }
+    let msgs = request_teaching(&mut p, false);
     check_teaching(&msgs, true);
     p.send(&frame(msg::CONTROL, msg::RESYNC_CONFIRM, &[]));
     p.open_for(Duration::from_millis(300));
@@ -620,23 +602,22 @@ fn resync_request_is_taught() {
     assert_eq!(t.len(), 2, "{t:#?}");
 }
 
-#[test]
-fn downgraded_peer_is_taught_without_expire() {
-    let f = fixture();
-    let (mut p, st) = RawPeer::hello(f.port(), "2.0", LOCAL, REMOTE);
-    assert_eq!(st.as_deref(), Some("200"));
+/// Sends RESYNC REQUEST and collects what is taught up to RESYNC FINISHED
+/// or PARTIAL (heartbeats left out, and the instance's own resync request
+/// if `skip_requests`).
+fn request_teaching(p: &mut RawPeer, skip_requests: bool) -> Vec<tests::peers::Msg> {
     p.send(&frame(msg::CONTROL, msg::RESYNC_REQUEST, &[]));
     let mut msgs = Vec::new();
     loop {
         match p.next(T) {
             Next::Msg(m) if m.is(msg::CONTROL, msg::HEARTBEAT) => {}
-            Next::Msg(m) if m.is(msg::CONTROL, msg::RESYNC_REQUEST) => {}
+            Next::Msg(m) if skip_requests && m.is(msg::CONTROL, msg::RESYNC_REQUEST) => {}
             Next::Msg(m) => {
                 let done = m.is(msg::CONTROL, msg::RESYNC_FINISHED)
                     || m.is(msg::CONTROL, msg::RESYNC_PARTIAL);
                 msgs.push(m);
                 if done {
-                    break;
+                    return msgs;
                 }
             }
             end => panic!(
@@ -645,6 +626,14 @@ fn downgraded_peer_is_taught_without_expire() {
             ),
         }
     }
+}
+
+#[test]
+fn downgraded_peer_is_taught_without_expire() {
+    let f = fixture();
+    let (mut p, st) = RawPeer::hello(f.port(), "2.0", LOCAL, REMOTE);
+    assert_eq!(st.as_deref(), Some("200"));
+    let msgs = request_teaching(&mut p, true);
     check_teaching(&msgs, false);
 }
 
