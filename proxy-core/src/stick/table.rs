@@ -479,7 +479,13 @@ impl StickTable {
             // this one released first.
             None if self.try_reserve() => {
                 let values = self.conf.layout.zero_values();
-                sh.insert(Entry::new(key.clone(), hash, now_ms, self.conf.expire_ms, values))
+                sh.insert(Entry::new(
+                    key.clone(),
+                    hash,
+                    now_ms,
+                    self.conf.expire_ms,
+                    values,
+                ))
             }
             None => {
                 drop(sh);
