@@ -19,7 +19,7 @@
 
 use crate::datatypes::{self, WireType};
 use crate::dict::{DictRx, DictTx};
-use crate::msg::{self, encode_frame, Malformed, CLASS_STICKTABLE};
+use crate::msg::{self, Malformed, CLASS_STICKTABLE};
 use crate::table_def::{RemoteLayout, TableDef};
 use crate::varint::{self, Reader};
 
@@ -63,8 +63,16 @@ pub struct UpdateOut<'a> {
 }
 
 /// Appends the update message for table `def`.
+///
+/// The payload is written in place after a one-byte length, the common
+/// case (under 240 bytes); a longer one has its length widened afterwards.
+/// No scratch buffer: teaching a table encodes one message per entry.
 pub fn encode_update(def: &TableDef, u: &UpdateOut<'_>, dict: &mut DictTx, out: &mut Vec<u8>) {
-    let mut p = Vec::with_capacity(16 + u.key.len() + 4 * u.values.len());
+    out.push(CLASS_STICKTABLE);
+    out.push(msg::update_type(u.with_id, u.expire.is_some()));
+    out.push(0);
+    let body = out.len();
+    let p = &mut *out;
     if u.with_id {
         p.extend_from_slice(&u.id.to_be_bytes());
     }
@@ -73,7 +81,7 @@ pub fn encode_update(def: &TableDef, u: &UpdateOut<'_>, dict: &mut DictTx, out: 
     }
     match def.key_type {
         KEY_STRING => {
-            varint::encode(u.key.len() as u64, &mut p);
+            varint::encode(u.key.len() as u64, p);
             p.extend_from_slice(u.key);
         }
         _ => p.extend_from_slice(u.key),
@@ -89,15 +97,17 @@ pub fn encode_update(def: &TableDef, u: &UpdateOut<'_>, dict: &mut DictTx, out: 
             1
         };
         for _ in 0..n {
-            encode_value(wt, values.next(), dict, &mut p);
+            encode_value(wt, values.next(), dict, p);
         }
     }
-    encode_frame(
-        CLASS_STICKTABLE,
-        msg::update_type(u.with_id, u.expire.is_some()),
-        &p,
-        out,
-    );
+    let len = out.len() - body;
+    if len < 0xf0 {
+        out[body - 1] = len as u8;
+    } else {
+        let mut v = Vec::with_capacity(10);
+        varint::encode(len as u64, &mut v);
+        out.splice(body - 1..body, v);
+    }
 }
 
 fn encode_value(wt: WireType, v: Option<&Value>, dict: &mut DictTx, p: &mut Vec<u8>) {
