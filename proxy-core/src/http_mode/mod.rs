@@ -8,6 +8,9 @@
 //! - [`side`]: the server side as a socket or an applet.
 //! - [`txnlog`]: counters and the httplog line at the end of a transaction.
 //! - [`service`]: `use-service`: an applet answers instead of a server.
+//! - `local`: answers the proxy writes itself (error pages, rule answers,
+//!   head failures) and the graceful close of a client connection.
+//! - `route`: `option http_proxy` destinations, tunnels, the stats page.
 //! - this file: the transaction loop: backend choice, server connection
 //!   (reused from the idle pool or connected), logging, and the end of each
 //!   transaction, which releases si[1] and resets it to INI (rule 5) after
@@ -15,8 +18,10 @@
 
 pub mod body;
 pub mod exchange;
+mod local;
 pub mod recvbuf;
 pub mod request;
+mod route;
 pub mod service;
 pub mod side;
 pub mod txnlog;
@@ -28,24 +33,28 @@ use std::time::{Instant, SystemTime};
 
 use crate::config::model_http::{HttpConnMode, HttpReuse};
 use crate::connect::{connect_server, release_server, ConnectInfo};
-use crate::connection::{Connection, Transport};
+use crate::connection::Connection;
 use crate::counters::CurGuard;
-use crate::forward::{forward, SideTimeouts, Totals};
 use crate::http::connection_header::plan_request;
 use crate::http::framing::{request_framing, RequestInfo};
 use crate::http::rewrite::write_request_head;
-use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadLimits, MessagePath, RequestHead};
+use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadLimits, RequestHead};
 use crate::log::fields::ClientAddr;
 use crate::log::termination::{ErrCause, FinState};
 use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
 use crate::stkctr::rules::{tcp_rules, RuleCtx, StickView, TcpVerdict};
 use crate::stkctr::Trackers;
-use crate::stream::{sess_flags, AllocConnError, Stream};
+use crate::stream::{sess_flags, Stream};
 use crate::tcp::Permits;
 use exchange::{ExchangeResult, ExchangeSpec};
+use local::{
+    answer_cause, client_transport, close_client, error_page, local_answer, local_failure,
+    logged_len,
+};
 use recvbuf::{write_all, RecvBuf, SendQueue};
-use request::{read_head, request_rules, HeadRead, HeadTimeouts, OwnedEdit, Verdict, View};
+use request::{read_head, request_rules, HeadRead, HeadTimeouts, OwnedEdit, Verdict};
+use route::{http_proxy_address, stats_args, tunnel};
 use txnlog::{count_txn, emit_log};
 
 /// What one transaction looked like, for its log line.
@@ -645,75 +654,6 @@ async fn transaction(
     !result.client_close
 }
 
-/// The error page for `status`: the backend's `errorfile`, else the
-/// frontend's, else the built-in one. `keep` is the request's version
-/// when the client connection stays open: the built-in page then goes
-/// out as HAProxy's mux sends it on a kept connection (nothing added for
-/// HTTP/1.1, `connection: keep-alive` for an HTTP/1.0 client); `None`
-/// ends it with `connection: close`.
-pub(super) fn error_page<'a>(
-    fe: &'a Proxy,
-    be: Option<&'a Proxy>,
-    status: u16,
-    keep: Option<crate::http::Version>,
-) -> std::borrow::Cow<'a, [u8]> {
-    use std::borrow::Cow;
-    if let Some(file) = be
-        .and_then(|b| b.cfg.http.errorfiles.get(&status))
-        .or_else(|| fe.cfg.http.errorfiles.get(&status))
-    {
-        return Cow::Borrowed(file.as_ref());
-    }
-    match keep {
-        None => Cow::Borrowed(crate::http::error_response_close(status)),
-        Some(v) if v.is_11() => Cow::Borrowed(crate::http::error_response(status)),
-        Some(_) => {
-            let page = crate::http::error_response(status);
-            let end = page
-                .windows(4)
-                .position(|w| w == b"\r\n\r\n")
-                .map_or(page.len(), |i| i + 2);
-            let mut out = Vec::with_capacity(page.len() + 24);
-            out.extend_from_slice(&page[..end]);
-            out.extend_from_slice(b"connection: keep-alive\r\n");
-            out.extend_from_slice(&page[end..]);
-            Cow::Owned(out)
-        }
-    }
-}
-
-/// `%B` for a failure's message: HAProxy 2.6 does not count what the H1
-/// mux sends by itself before a stream exists (bad head, 408, 422...):
-/// those lines show 0 bytes (see [`crate::http::errors`]).
-fn logged_len(o: &crate::http::Outcome, msg: &[u8]) -> u64 {
-    if o.path == MessagePath::Early {
-        0
-    } else {
-        msg.len() as u64
-    }
-}
-
-/// How long a closing client connection is drained (see [`close_client`]).
-const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Closes the client side gracefully: FIN first, then whatever the client
-/// still sends is read and dropped until it closes too (for [`LINGER`] at
-/// most). Closing a socket with unread bytes (the rest of an oversized
-/// head, a body nobody read) makes the kernel send a reset, which can
-/// destroy the error response still in flight; HAProxy drains the same
-/// way, its clients see an orderly close.
-/// How a local answer of the rules is logged (`PR` for a deny, `LR`
-/// otherwise); a deny is counted on each of `halves`.
-fn answer_cause(deny: bool, halves: &[Option<&crate::counters::Counters>]) -> ErrCause {
-    if !deny {
-        return ErrCause::Local;
-    }
-    for c in halves.iter().flatten() {
-        c.denied.fetch_add(1, Ordering::Relaxed);
-    }
-    ErrCause::PrxCond
-}
-
 /// Takes over an address `set-src` gave, for the rest of this request
 /// (as HAProxy 2.6, where it is the stream's: the next request on the
 /// connection starts from the connection's address again): the rules'
@@ -730,236 +670,4 @@ fn take_src<V>(
         log.src = new;
     }
     verdict
-}
-
-pub(super) async fn close_client(s: &mut Stream, size: usize) {
-    let Some(c) = s.si[0].conn_mut() else { return };
-    let _ = c.transport.shutdown_write();
-    let t = &mut c.transport;
-    let mut buf = RecvBuf::default();
-    let _ = tokio::time::timeout(LINGER, async {
-        loop {
-            match buf.fill(t, size).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => buf.consume(n),
-            }
-        }
-    })
-    .await;
-}
-
-/// The socket of the client side (always attached while a stream lives).
-pub(super) fn client_transport(s: &Stream) -> &Transport {
-    static NONE: Transport = Transport::None;
-    s.si[0].conn().map_or(&NONE, |c| &c.transport)
-}
-
-/// Sends a locally generated answer, consuming the request.
-#[allow(clippy::too_many_arguments)]
-async fn local_answer(
-    s: &mut Stream,
-    cbuf: &mut RecvBuf,
-    head: &RequestHead,
-    framing: &crate::http::Framing,
-    log: &mut TxnLog,
-    bytes: Vec<u8>,
-    status: u16,
-    cause: ErrCause,
-) -> bool {
-    log.status = i32::from(status);
-    log.bytes_out = bytes.len() as u64;
-    (log.err, log.finst) = (cause, FinState::R);
-    send_local(s, &bytes, framing, cbuf, head).await
-}
-
-/// Writes `msg`, drops the request from the buffer; keeps the connection
-/// only when the request had no body and the client wants keep-alive.
-async fn send_local(
-    s: &mut Stream,
-    msg: &[u8],
-    framing: &crate::http::Framing,
-    cbuf: &mut RecvBuf,
-    head: &RequestHead,
-) -> bool {
-    let keep = framing.keep_alive && matches!(framing.body, crate::http::BodyKind::None);
-    cbuf.consume(head.len);
-    if write_all(client_transport(s), msg).await.is_err() {
-        return false;
-    }
-    keep
-}
-
-pub(super) async fn local_failure(s: &mut Stream, log: &mut TxnLog, f: Failure) -> bool {
-    let o = f.outcome();
-    log.status = i32::from(o.status);
-    (log.err, log.finst) = (o.cause, o.finst);
-    if let Some(msg) = o.message(true) {
-        log.bytes_out = logged_len(&o, msg);
-        let _ = write_all(client_transport(s), msg).await;
-    }
-    false
-}
-
-/// Reads the destination of `option http_proxy` out of the request URI
-/// into a newly allocated server-side connection. `Some(keep)` when the
-/// transaction ends here (500 `RR` when no connection can be allocated, or
-/// a 400 for a URI without an address).
-async fn http_proxy_address(
-    fe: &Proxy,
-    be: Option<&Proxy>,
-    st: &State,
-    s: &mut Stream,
-    cbuf: &RecvBuf,
-    head: &RequestHead,
-    log: &mut TxnLog,
-) -> Option<bool> {
-    let Some(addr) = proxy_target(cbuf.data(), head).await else {
-        return Some(
-            local_failure(s, log, Failure::BadRequestHead(crate::http::HeadError::Uri)).await,
-        );
-    };
-    match s.si[1].alloc_conn(&st.pools.connection) {
-        Ok(c) => {
-            c.to = Some(addr);
-            s.flags |= sess_flags::ADDR_SET;
-            None
-        }
-        Err(AllocConnError::AppletHolds | AllocConnError::Resource(_)) => {
-            (log.err, log.finst) = (ErrCause::Resource, FinState::R);
-            log.status = 500;
-            let msg = error_page(fe, be, 500, None);
-            log.bytes_out = msg.len() as u64;
-            let _ = write_all(client_transport(s), &msg).await;
-            Some(false)
-        }
-    }
-}
-
-/// The `host[:port]` of an absolute-form request target, resolved.
-pub(super) async fn proxy_target(buf: &[u8], head: &RequestHead) -> Option<SocketAddr> {
-    let uri = head.target(buf);
-    let rest = uri.strip_prefix(b"http://")?;
-    let end = rest
-        .iter()
-        .position(|&b| b == b'/' || b == b'?')
-        .unwrap_or(rest.len());
-    let authority = std::str::from_utf8(&rest[..end]).ok()?;
-    let authority = authority.rsplit('@').next()?;
-    let with_port = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        && !authority.ends_with(']')
-    {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
-    };
-    tokio::net::lookup_host(with_port).await.ok()?.next()
-}
-
-/// After a 101 or a CONNECT: bytes flow both ways until both sides close.
-async fn tunnel(
-    st: &State,
-    fe: &Proxy,
-    bp: &Proxy,
-    s: &mut Stream,
-    cbuf: &mut RecvBuf,
-    sbuf: &mut RecvBuf,
-    log: &mut TxnLog,
-) {
-    let (c0, c1) = s.si.split_at_mut(1);
-    let (Some(cc), Some(sc)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
-        return;
-    };
-    // Bytes that arrived with the heads belong to the tunnel already.
-    if !cbuf.is_empty() && write_all(&sc.transport, cbuf.data()).await.is_err() {
-        return;
-    }
-    cbuf.consume(cbuf.len());
-    if !sbuf.is_empty() {
-        if write_all(&cc.transport, sbuf.data()).await.is_err() {
-            return;
-        }
-        log.bytes_out += sbuf.len() as u64;
-    }
-    sbuf.consume(sbuf.len());
-    let tun = bp.cfg.timeouts.tunnel;
-    let timeouts = SideTimeouts {
-        client: tun.or(fe.cfg.timeouts.client),
-        server: tun.or(bp.cfg.timeouts.server),
-        client_fin: fe.cfg.timeouts.client_fin,
-        server_fin: bp.cfg.timeouts.server_fin,
-    };
-    let mut totals = Totals::default();
-    let end = forward(
-        &mut cc.transport,
-        &mut sc.transport,
-        timeouts,
-        st.config.global.bufsize,
-        &mut totals,
-    )
-    .await;
-    log.bytes_out += totals.res;
-    let cause = match end {
-        crate::forward::FwdEnd::Done => ErrCause::None,
-        crate::forward::FwdEnd::ClientTimeout => ErrCause::CliTo,
-        crate::forward::FwdEnd::ServerTimeout => ErrCause::SrvTo,
-        crate::forward::FwdEnd::ClientError(_) => ErrCause::CliCl,
-        crate::forward::FwdEnd::ServerError(_) => ErrCause::SrvCl,
-    };
-    if cause != ErrCause::None {
-        (log.err, log.finst) = (cause, FinState::D);
-    }
-}
-
-/// The `stats-page` arguments when the request is for the stats page:
-/// a GET, HEAD or POST whose URI (its path and query when the prefix
-/// starts with `/`, as HAProxy compares) begins with `stats uri`.
-fn stats_args(fe: &Proxy, sc: &crate::config::StatsConfig, view: &View<'_>) -> Option<Vec<String>> {
-    use crate::rules::RequestView;
-    if !matches!(view.method(), b"GET" | b"HEAD" | b"POST") {
-        return None;
-    }
-    let uri = view.uri();
-    let uri = if sc.uri.starts_with('/') {
-        match uri.windows(3).position(|w| w == b"://") {
-            Some(i) => {
-                let rest = &uri[i + 3..];
-                rest.iter()
-                    .position(|&b| b == b'/')
-                    .map_or(&b""[..], |j| &rest[j..])
-            }
-            None => uri,
-        }
-    } else {
-        uri
-    };
-    if !uri.starts_with(sc.uri.as_bytes()) {
-        return None;
-    }
-    let mut args = vec![format!("uri={}", sc.uri), format!("frontend={}", fe.name)];
-    if let Some(r) = &sc.realm {
-        args.push(format!("realm={r}"));
-    }
-    args.extend(sc.auth.iter().map(|a| format!("auth={a}")));
-    if let Some(r) = sc.refresh {
-        args.push(format!("refresh={r}"));
-    }
-    if sc.admin.iter().any(|c| crate::rules::eval(c, view)) {
-        args.push("admin".into());
-    }
-    if sc.hide_version {
-        args.push("hide-version".into());
-    }
-    if sc.show_legends {
-        args.push("show-legends".into());
-    }
-    args.extend(sc.scope.iter().map(|x| format!("scope={x}")));
-    if let Some(n) = &sc.show_node {
-        args.push(format!("node={n}"));
-    }
-    if let Some(d) = &sc.show_desc {
-        args.push(format!("desc={d}"));
-    }
-    Some(args)
 }

@@ -12,10 +12,11 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
 use super::exchange::{self, ExchangeSpec};
+use super::local::{client_transport, error_page};
 use super::recvbuf::{write_all, RecvBuf, SendQueue};
 use super::request::{response_rules, Denied, OwnedEdit, ResView, View};
 use super::side::AppletSide;
-use super::{client_transport, conn_mode, error_page, TxnLog};
+use super::{conn_mode, TxnLog};
 use crate::http::connection_header::plan_request;
 use crate::http::framing::RequestInfo;
 use crate::http::rewrite::write_request_head;

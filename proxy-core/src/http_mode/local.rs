@@ -1,0 +1,150 @@
+//! Answers the proxy writes itself: error pages (`errorfile` or the
+//! built-in ones), rule answers (`deny`, `return`, `redirect`), failures
+//! of the request's head, and the graceful close of a client connection.
+
+use std::sync::atomic::Ordering;
+
+use super::recvbuf::{write_all, RecvBuf};
+use super::TxnLog;
+use crate::connection::Transport;
+use crate::http::{Failure, MessagePath, RequestHead};
+use crate::log::termination::{ErrCause, FinState};
+use crate::state::Proxy;
+use crate::stream::Stream;
+
+/// How a local answer of the rules is logged (`PR` for a deny, `LR`
+/// otherwise); a deny is counted on each of `halves`.
+pub(super) fn answer_cause(deny: bool, halves: &[Option<&crate::counters::Counters>]) -> ErrCause {
+    if !deny {
+        return ErrCause::Local;
+    }
+    for c in halves.iter().flatten() {
+        c.denied.fetch_add(1, Ordering::Relaxed);
+    }
+    ErrCause::PrxCond
+}
+
+/// The error page for `status`: the backend's `errorfile`, else the
+/// frontend's, else the built-in one. `keep` is the request's version
+/// when the client connection stays open: the built-in page then goes
+/// out as HAProxy's mux sends it on a kept connection (nothing added for
+/// HTTP/1.1, `connection: keep-alive` for an HTTP/1.0 client); `None`
+/// ends it with `connection: close`.
+pub(super) fn error_page<'a>(
+    fe: &'a Proxy,
+    be: Option<&'a Proxy>,
+    status: u16,
+    keep: Option<crate::http::Version>,
+) -> std::borrow::Cow<'a, [u8]> {
+    use std::borrow::Cow;
+    if let Some(file) = be
+        .and_then(|b| b.cfg.http.errorfiles.get(&status))
+        .or_else(|| fe.cfg.http.errorfiles.get(&status))
+    {
+        return Cow::Borrowed(file.as_ref());
+    }
+    match keep {
+        None => Cow::Borrowed(crate::http::error_response_close(status)),
+        Some(v) if v.is_11() => Cow::Borrowed(crate::http::error_response(status)),
+        Some(_) => {
+            let page = crate::http::error_response(status);
+            let end = page
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(page.len(), |i| i + 2);
+            let mut out = Vec::with_capacity(page.len() + 24);
+            out.extend_from_slice(&page[..end]);
+            out.extend_from_slice(b"connection: keep-alive\r\n");
+            out.extend_from_slice(&page[end..]);
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// `%B` for a failure's message: HAProxy 2.6 does not count what the H1
+/// mux sends by itself before a stream exists (bad head, 408, 422...):
+/// those lines show 0 bytes (see [`crate::http::errors`]).
+pub(super) fn logged_len(o: &crate::http::Outcome, msg: &[u8]) -> u64 {
+    if o.path == MessagePath::Early {
+        0
+    } else {
+        msg.len() as u64
+    }
+}
+
+/// How long a closing client connection is drained (see [`close_client`]).
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Closes the client side gracefully: FIN first, then whatever the client
+/// still sends is read and dropped until it closes too (for [`LINGER`] at
+/// most). Closing a socket with unread bytes (the rest of an oversized
+/// head, a body nobody read) makes the kernel send a reset, which can
+/// destroy the error response still in flight; HAProxy drains the same
+/// way, its clients see an orderly close.
+pub(super) async fn close_client(s: &mut Stream, size: usize) {
+    let Some(c) = s.si[0].conn_mut() else { return };
+    let _ = c.transport.shutdown_write();
+    let t = &mut c.transport;
+    let mut buf = RecvBuf::default();
+    let _ = tokio::time::timeout(LINGER, async {
+        loop {
+            match buf.fill(t, size).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.consume(n),
+            }
+        }
+    })
+    .await;
+}
+
+/// The socket of the client side (always attached while a stream lives).
+pub(super) fn client_transport(s: &Stream) -> &Transport {
+    static NONE: Transport = Transport::None;
+    s.si[0].conn().map_or(&NONE, |c| &c.transport)
+}
+
+/// Sends a locally generated answer, consuming the request.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn local_answer(
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    head: &RequestHead,
+    framing: &crate::http::Framing,
+    log: &mut TxnLog,
+    bytes: Vec<u8>,
+    status: u16,
+    cause: ErrCause,
+) -> bool {
+    log.status = i32::from(status);
+    log.bytes_out = bytes.len() as u64;
+    (log.err, log.finst) = (cause, FinState::R);
+    send_local(s, &bytes, framing, cbuf, head).await
+}
+
+/// Writes `msg`, drops the request from the buffer; keeps the connection
+/// only when the request had no body and the client wants keep-alive.
+pub(super) async fn send_local(
+    s: &mut Stream,
+    msg: &[u8],
+    framing: &crate::http::Framing,
+    cbuf: &mut RecvBuf,
+    head: &RequestHead,
+) -> bool {
+    let keep = framing.keep_alive && matches!(framing.body, crate::http::BodyKind::None);
+    cbuf.consume(head.len);
+    if write_all(client_transport(s), msg).await.is_err() {
+        return false;
+    }
+    keep
+}
+
+pub(super) async fn local_failure(s: &mut Stream, log: &mut TxnLog, f: Failure) -> bool {
+    let o = f.outcome();
+    log.status = i32::from(o.status);
+    (log.err, log.finst) = (o.cause, o.finst);
+    if let Some(msg) = o.message(true) {
+        log.bytes_out = logged_len(&o, msg);
+        let _ = write_all(client_transport(s), msg).await;
+    }
+    false
+}
