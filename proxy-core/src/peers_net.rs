@@ -234,7 +234,13 @@ pub fn open_peer_stream(
         token.to_string(),
     ];
     // Created here, so that a refusal reaches the caller at once.
-    let adapter = create(st, &args, id, section, None, Some(addr))?;
+    let adapter = match create(st, &args, id, section, None, Some(addr)) {
+        Ok(a) => a,
+        Err(e) => {
+            live::forget(&live);
+            return Err(e);
+        }
+    };
     let reg = kick::register(id);
     let st2 = st.clone();
     live::spawn(
@@ -252,6 +258,8 @@ async fn serve_outgoing(
     reg: kick::Registered,
 ) {
     let Ok(mut s) = Stream::without_client(&st.pools.stream, live::NONE) else {
+        // No stream to run it in: the applet learns its connection failed.
+        connect_failed(&mut AppCtx::new(Box::new(adapter)), reg.kick.clone());
         return;
     };
     // si[0] is the applet; si[1] gets its connection now, the first time
@@ -284,13 +292,7 @@ async fn serve_outgoing(
     };
     match c1[0].conn_mut() {
         Some(c) if connected => pipe(st, &mut c.transport, app, reg.kick.clone()).await,
-        _ => {
-            // Failed: the applet's first call sees its input closed, empty.
-            let side = AppletSide::with_kick(app, reg.kick.clone());
-            side.input_done();
-            drop(side);
-            app.applet().release();
-        }
+        _ => connect_failed(app, reg.kick.clone()),
     }
     if let Some(c) = s.si[1].conn_mut() {
         let _ = c.transport.shutdown_write();
@@ -328,6 +330,15 @@ impl Drop for Running {
     fn drop(&mut self) {
         SYNC_RUNNING.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Tells a connect instance its connection failed: its first call sees
+/// its input closed and empty (the section then schedules a retry).
+fn connect_failed(app: &mut AppCtx, kick: Arc<Kick>) {
+    let side = AppletSide::with_kick(app, kick);
+    side.input_done();
+    drop(side);
+    app.applet().release();
 }
 
 /// Runs the sync task of every active section (on one worker).

@@ -216,6 +216,11 @@ pub fn register(info: LiveInfo) -> Arc<LiveStream> {
     live
 }
 
+/// Removes a record whose task never started (its set-up failed).
+pub fn forget(live: &LiveStream) {
+    lock().remove(&live.id);
+}
+
 /// Every live stream, oldest first.
 pub fn all() -> Vec<Arc<LiveStream>> {
     let mut v: Vec<Arc<LiveStream>> = lock().values().cloned().collect();
