@@ -483,18 +483,19 @@ fn changes_made_while_the_session_is_down_cross_after_reconnect() {
     if tests::is_haproxy() {
         return;
     }
-    let sess = c.node(1).cli("show sess");
-    let now: Vec<&str> = sess
-        .lines()
-        .filter(|l| {
-            (l.contains("fe=GLOBAL") && l.contains("proto=tcp"))
-                || l.contains(&peers_fe)
-                || l.contains("proto=?")
-        })
-        .filter_map(|l| l.split(':').next())
-        .collect();
-    assert!(
-        now.iter().any(|p| !peers.contains(p)),
-        "no new peer session (cut: {peers:?}):\n{sess}"
-    );
+    // (Both ends reconnect after their 5 s timer, and when they do at once
+    // the collision rule drops both sessions for 50-2049 ms: poll.)
+    let mut sess = String::new();
+    let fresh = wait_until(CONVERGE, || {
+        sess = c.node(1).cli("show sess");
+        sess.lines()
+            .filter(|l| {
+                (l.contains("fe=GLOBAL") && l.contains("proto=tcp"))
+                    || l.contains(&peers_fe)
+                    || l.contains("proto=?")
+            })
+            .filter_map(|l| l.split(':').next())
+            .any(|p| !peers.contains(&p))
+    });
+    assert!(fresh, "no new peer session (cut: {peers:?}):\n{sess}");
 }
