@@ -28,7 +28,8 @@ use super::data::{DataType, DataValue};
 use super::entry::Entry;
 use super::freq::FreqCtr;
 use super::key::Key;
-use super::table::{Shard, StickTable};
+use super::shard::Updates;
+use super::table::StickTable;
 
 /// A value received from a peer, before conversion to the local storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,10 +67,11 @@ pub struct ReplicaEntry {
 }
 
 impl StickTable {
-    /// Marks `entry` (in `slot` of the locked `sh`) changed locally.
+    /// Marks `entry` (in `slot` of a locked shard whose update index is
+    /// `updates`) changed locally.
     pub(super) fn touch_local_locked(
         &self,
-        sh: &mut Shard,
+        updates: &mut Updates,
         slot: u32,
         entry: &mut Entry,
         now_ms: u64,
@@ -80,11 +82,11 @@ impl StickTable {
         }
         let id = self.update.fetch_add(1, Ordering::SeqCst) + 1;
         if entry.upd != 0 {
-            sh.updates.remove(&entry.upd);
+            updates.remove(&entry.upd);
         }
         entry.upd = id;
         entry.upd_local = true;
-        sh.updates.insert(id, slot);
+        updates.insert(id, slot);
         // published while the shard is still locked (see the module docs)
         self.local_update.fetch_max(id, Ordering::SeqCst);
         if let Some(k) = self.on_change.get() {
@@ -93,7 +95,13 @@ impl StickTable {
     }
 
     /// Marks `entry` changed by a peer, expiring at `expire`.
-    fn touch_remote_locked(&self, sh: &mut Shard, slot: u32, entry: &mut Entry, expire: u64) {
+    fn touch_remote_locked(
+        &self,
+        updates: &mut Updates,
+        slot: u32,
+        entry: &mut Entry,
+        expire: u64,
+    ) {
         entry.expire = expire;
         if !self.track_updates || entry.upd != 0 {
             return;
@@ -101,7 +109,7 @@ impl StickTable {
         let id = self.update.fetch_add(1, Ordering::SeqCst) + 1;
         entry.upd = id;
         entry.upd_local = false;
-        sh.updates.insert(id, slot);
+        updates.insert(id, slot);
     }
 
     /// The last update id given (local and learned changes): every change
@@ -259,7 +267,7 @@ impl StickTable {
     ) -> bool {
         let layout = &self.config().layout;
         let expire = now_ms + u64::from(expire_ms.unwrap_or(self.config().expire_ms));
-        self.with_entry(key, now_ms, |t, sh, slot, e| {
+        self.with_entry(key, now_ms, |t, updates, slot, e| {
             for (dt, idx, v) in values {
                 if dt.is_local() {
                     continue;
@@ -268,7 +276,7 @@ impl StickTable {
                     store_remote(&mut e.entry.values[i], &v, now_ms);
                 }
             }
-            t.touch_remote_locked(sh, slot, e.entry, expire);
+            t.touch_remote_locked(updates, slot, e.entry, expire);
         })
         .is_ok()
     }

@@ -84,6 +84,9 @@ impl Hasher for IdHasher {
     }
 }
 
+/// A shard's update index: update id to slot.
+pub(super) type Updates = BTreeMap<u64, u32>;
+
 /// One shard: entries in slots, a map from key to slot, the expiry index
 /// (date, slot) and the update index (update id → slot).
 #[derive(Default)]
@@ -94,7 +97,7 @@ pub(super) struct Shard {
     pub(super) slots: Vec<Option<Entry>>,
     pub(super) free: Vec<u32>,
     pub(super) exps: BTreeSet<(u64, u32)>,
-    pub(super) updates: BTreeMap<u64, u32>,
+    pub(super) updates: Updates,
 }
 
 impl Shard {
@@ -104,6 +107,13 @@ impl Shard {
 
     pub(super) fn entry(&mut self, slot: u32) -> Option<&mut Entry> {
         self.slots.get_mut(slot as usize)?.as_mut()
+    }
+
+    /// The entry in `slot` and the update index, borrowed together (an
+    /// entry is changed in place while its update id is refiled).
+    pub(super) fn entry_and_updates(&mut self, slot: u32) -> Option<(&mut Entry, &mut Updates)> {
+        let e = self.slots.get_mut(slot as usize)?.as_mut()?;
+        Some((e, &mut self.updates))
     }
 
     pub(super) fn insert(&mut self, entry: Entry) -> u32 {

@@ -40,7 +40,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use super::conf::TableConfig;
 use super::entry::{Entry, EntryMut};
 use super::key::Key;
-pub(super) use super::shard::Shard;
+pub(super) use super::shard::{Shard, Updates};
 use crate::applet::kick::Kick;
 
 /// Shards of a table unless told otherwise.
@@ -184,9 +184,9 @@ impl StickTable {
         now_ms: u64,
         f: impl FnOnce(&mut EntryMut<'_>) -> R,
     ) -> Result<R, TableFull> {
-        self.with_entry(&key, now_ms, |t, sh, slot, e| {
+        self.with_entry(&key, now_ms, |t, updates, slot, e| {
             let r = f(e);
-            t.touch_local_locked(sh, slot, e.entry, now_ms);
+            t.touch_local_locked(updates, slot, e.entry, now_ms);
             r
         })
     }
@@ -199,11 +199,10 @@ impl StickTable {
         let Some(slot) = sh.find(hash, key) else {
             return false;
         };
-        let Some(mut e) = sh.slots[slot as usize].take() else {
+        let Some((e, updates)) = sh.entry_and_updates(slot) else {
             return false;
         };
-        self.touch_local_locked(&mut sh, slot, &mut e, now_ms);
-        sh.slots[slot as usize] = Some(e);
+        self.touch_local_locked(updates, slot, e, now_ms);
         true
     }
 
@@ -229,10 +228,10 @@ impl StickTable {
         now_ms: u64,
         f: impl FnOnce(&mut EntryMut<'_>) -> R,
     ) -> Result<(R, EntryRef), TableFull> {
-        self.with_entry_at(key, now_ms, |t, sh, slot, e| {
+        self.with_entry_at(key, now_ms, |t, updates, slot, e| {
             e.entry.ref_cnt += 1;
             let r = f(e);
-            t.touch_local_locked(sh, slot, e.entry, now_ms);
+            t.touch_local_locked(updates, slot, e.entry, now_ms);
             r
         })
     }
@@ -296,19 +295,18 @@ impl StickTable {
                 (false, false) => self.lookup(key, now_ms, f),
             };
         }
-        let mut boxed = sh.slots[r.slot as usize].take()?;
+        let (entry, updates) = sh.entry_and_updates(r.slot)?;
         if unref {
-            boxed.ref_cnt = boxed.ref_cnt.saturating_sub(1);
+            entry.ref_cnt = entry.ref_cnt.saturating_sub(1);
         }
         let out = f(&mut EntryMut {
-            entry: &mut boxed,
+            entry,
             layout: &self.conf.layout,
             now_ms,
         });
         if touch {
-            self.touch_local_locked(&mut sh, r.slot, &mut boxed, now_ms);
+            self.touch_local_locked(updates, r.slot, entry, now_ms);
         }
-        sh.slots[r.slot as usize] = Some(boxed);
         Some(out)
     }
 
@@ -344,17 +342,16 @@ impl StickTable {
         let (hash, i) = self.locate(key);
         let mut sh = self.lock(i);
         let slot = sh.find(hash, key)?;
-        let mut boxed = sh.slots[slot as usize].take()?;
+        let (entry, updates) = sh.entry_and_updates(slot)?;
         if unref {
-            boxed.ref_cnt = boxed.ref_cnt.saturating_sub(1);
+            entry.ref_cnt = entry.ref_cnt.saturating_sub(1);
         }
         let r = f(&mut EntryMut {
-            entry: &mut boxed,
+            entry,
             layout: &self.conf.layout,
             now_ms,
         });
-        self.touch_local_locked(&mut sh, slot, &mut boxed, now_ms);
-        sh.slots[slot as usize] = Some(boxed);
+        self.touch_local_locked(updates, slot, entry, now_ms);
         Some(r)
     }
 
@@ -458,7 +455,7 @@ impl StickTable {
         &self,
         key: &Key,
         now_ms: u64,
-        f: impl FnOnce(&StickTable, &mut Shard, u32, &mut EntryMut<'_>) -> R,
+        f: impl FnOnce(&StickTable, &mut Updates, u32, &mut EntryMut<'_>) -> R,
     ) -> Result<R, TableFull> {
         self.with_entry_at(key, now_ms, f).map(|(r, _)| r)
     }
@@ -468,7 +465,7 @@ impl StickTable {
         &self,
         key: &Key,
         now_ms: u64,
-        f: impl FnOnce(&StickTable, &mut Shard, u32, &mut EntryMut<'_>) -> R,
+        f: impl FnOnce(&StickTable, &mut Updates, u32, &mut EntryMut<'_>) -> R,
     ) -> Result<(R, EntryRef), TableFull> {
         let (hash, i) = self.locate(key);
         let mut sh = self.lock(i);
@@ -505,18 +502,17 @@ impl StickTable {
                 }
             }
         };
-        let mut boxed = sh.slots[slot as usize].take().ok_or(TableFull)?;
+        let (entry, updates) = sh.entry_and_updates(slot).ok_or(TableFull)?;
         let r = f(
             self,
-            &mut sh,
+            updates,
             slot,
             &mut EntryMut {
-                entry: &mut boxed,
+                entry,
                 layout: &self.conf.layout,
                 now_ms,
             },
         );
-        sh.slots[slot as usize] = Some(boxed);
         Ok((
             r,
             EntryRef {
