@@ -109,11 +109,6 @@ impl CliSession {
         self.closed
     }
 
-    /// Whether a command was received without its end of line yet.
-    pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
-    }
-
     /// Feeds received bytes. Every complete command is executed; a partial
     /// one is kept (up to [`MAX_COMMAND_LEN`]) for the next call.
     pub fn feed(&mut self, bytes: &[u8], src: &dyn Source, admin: &dyn Admin) -> Output {

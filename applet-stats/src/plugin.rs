@@ -82,10 +82,9 @@ impl AppletImpl for Cli {
                 self.run(input);
                 io.consume(n);
             } else if io.input_closed() {
-                // The last line may lack its newline.
-                if self.session.has_pending() {
-                    self.run(b"\n");
-                }
+                // A command is only run once its line is complete: a
+                // client that closes mid-line (or is cut off) must not
+                // have half a command executed, as HAProxy drops it too.
                 self.closing = true;
             }
         }

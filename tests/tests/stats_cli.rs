@@ -468,3 +468,72 @@ fn show_pools_servers_state_backend_and_version() {
         "Can't find backend.\n\n"
     );
 }
+
+/// Opens a session, sends `bytes` (no newline) and waits for the proxy to
+/// close it: after our own close when `hang_up`, else at `stats timeout`.
+fn send_partial(sock: &Path, bytes: &[u8], hang_up: bool) -> Vec<u8> {
+    let mut c = UnixStream::connect(sock).unwrap();
+    c.write_all(bytes).unwrap();
+    if hang_up {
+        c.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out);
+    out
+}
+
+#[test]
+fn a_command_without_its_newline_is_never_run() {
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("admin.sock");
+    let o1 = Origin::start(|_| Reply::ok(b"one"));
+    let fe_port = free_port();
+    let cfg = format!(
+        "{}\
+         global\n\
+         \x20   stats socket {} level admin\n\
+         \x20   stats timeout 1s\n\
+         frontend fe\n\
+         \x20   bind 127.0.0.1:{fe_port}\n\
+         \x20   stick-table type ip size 10 store http_req_cnt\n\
+         \x20   http-request track-sc0 src\n\
+         \x20   default_backend be\n\
+         backend be\n\
+         \x20   server s1 127.0.0.1:{}\n",
+        http_defaults(),
+        sock.display(),
+        o1.port
+    );
+    let _px = Proxy::start(&cfg);
+    assert_eq!(Client::connect(fe_port).get("/").status(), 200);
+    let admin_state = |sock: &Path| {
+        let state = cli(sock, "show servers state be");
+        let line = state
+            .lines()
+            .find(|l| l.contains(" be 1 s1 "))
+            .unwrap_or_else(|| panic!("{state}"))
+            .to_string();
+        // srv_admin_state is the 7th field.
+        line.split(' ').nth(6).unwrap_or_default().to_string()
+    };
+    assert_eq!(admin_state(&sock), "0");
+
+    // Closed mid-line: nothing runs, nothing is answered.
+    assert!(send_partial(&sock, b"disable server be/s1", true).is_empty());
+    assert!(send_partial(&sock, b"clear table fe", true).is_empty());
+    // Left unfinished until `stats timeout` cuts the session.
+    let t0 = Instant::now();
+    assert!(send_partial(&sock, b"disable server be/s1", false).is_empty());
+    assert!(t0.elapsed() >= Duration::from_millis(900));
+    assert!(send_partial(&sock, b"show info;clear table fe", true).starts_with(b"Name: "));
+
+    assert_eq!(admin_state(&sock), "0", "the server is still enabled");
+    let table = cli(&sock, "show table fe");
+    assert!(
+        table.contains("# table: fe, type: ip, size:10, used:1"),
+        "{table}"
+    );
+    assert!(table.contains("key=127.0.0.1"), "{table}");
+    assert_eq!(Client::connect(fe_port).get("/").status(), 200);
+}
