@@ -202,3 +202,25 @@ fn shipped_examples_are_valid() {
     }
     assert!(checked >= 2, "examples found: {checked}");
 }
+
+/// `.if` blocks nest as deep as in HAProxy 2.6: 99 levels are accepted,
+/// the 100th `.if` is refused at its line.
+#[test]
+fn if_blocks_nest_up_to_haproxy_s_limit() {
+    let nested = |n: usize| {
+        let mut c = ".if 1\n".repeat(n);
+        c.push_str(&valid_cfg(free_port()));
+        c.push_str(&".endif\n".repeat(n));
+        c
+    };
+    let dir = TempDir::new();
+    let path = dir.write("deep.cfg", &nested(99));
+    let out = run_proxy(&["-c", "-f", &path.to_string_lossy()], &[]);
+    assert_eq!(out.code, Some(0), "99 levels; stderr:\n{}", out.stderr);
+    assert_rejected(&nested(100), |p| {
+        vec![
+            format!("[{p}:100]"),
+            "too many nested '.if', max is 100.".into(),
+        ]
+    });
+}

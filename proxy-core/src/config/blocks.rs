@@ -20,8 +20,9 @@ struct CondFrame {
     seen_else: bool,
 }
 
-/// HAProxy's limit on nested `.if` blocks.
-const MAX_NESTED_CONDS: usize = 10;
+/// HAProxy 2.6's limit on nested `.if` blocks: the 100th level is
+/// refused, so 99 may be open at once.
+const MAX_NESTED_CONDS: usize = 100;
 
 impl Parser<'_> {
     /// Reads one file; it starts outside any section.
@@ -75,7 +76,7 @@ impl Parser<'_> {
         };
         match kw {
             ".if" => {
-                if conds.len() >= MAX_NESTED_CONDS {
+                if conds.len() + 1 >= MAX_NESTED_CONDS {
                     return self.fatal(
                         Some(loc),
                         format!("too many nested '.if', max is {MAX_NESTED_CONDS}."),
