@@ -43,6 +43,8 @@ fn origin() -> Origin {
     Origin::start(|r| match r.head.target() {
         "/garbage" => Reply::Send(b"garbage garbage\r\n\r\n".to_vec()),
         "/close" => Reply::Close,
+        "/junk" => Reply::SendClose(b"xyz".to_vec()),
+        "/cut" => Reply::SendClose(b"HTTP/1.1 200 OK\r\nx: y\r\n".to_vec()),
         "/slow" => Reply::After(Duration::from_millis(2000), Box::new(Reply::ok(b"late"))),
         "/hang" => Reply::Hang,
         "/bighead" => {
@@ -465,4 +467,88 @@ fn idle_keep_alive_connection_closes_silently() {
     let key = format!(":{} [", c.port());
     let n = px.logs().iter().filter(|l| l.contains(&key)).count();
     assert_eq!(n, 1, "log lines: {:?}", px.logs());
+}
+
+/// HTTP/2's connection preface on an HTTP/1 listener, and any `PRI`
+/// request: the stream's 400 with `connection: close` (HAProxy 2.6 gives
+/// it to every `PRI` request; it answers the exact preface in HTTP/2,
+/// which we do not speak yet, so that case runs against ours only),
+/// logged `PR--` with `<BADREQ>`, and nothing reaches the server.
+#[test]
+fn the_http2_preface_and_pri_requests_are_refused_with_400() {
+    const CLOSE_400: &[u8] = b"HTTP/1.1 400 Bad request\r\ncontent-length: 90\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
+    let o = origin();
+    let port = free_port();
+    let px = Proxy::start(&cfg(port, o.port, ""));
+    let mut cases: Vec<&[u8]> = vec![
+        b"PRI * HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"PRI /x HTTP/1.1\r\nHost: a\r\n\r\n",
+    ];
+    if !tests::is_haproxy() {
+        cases.push(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    }
+    for req in cases {
+        let (got, closed, l) = one_shot(&px, port, req);
+        assert_bytes_eq("400", &got, CLOSE_400);
+        assert_eq!(closed, Some(true), "connection must close after a 400");
+        assert_eq!((l.status, l.term.as_str()), (400, "PR--"), "{l}");
+        assert_eq!(l.request, "<BADREQ>", "{l}");
+        assert_eq!(l.bytes, 206, "the size HAProxy 2.6 logs: {l}");
+        assert_eq!(l.server, "<NOSRV>", "{l}");
+    }
+    assert_eq!(o.accepted(), 0, "the backend was contacted");
+}
+
+/// An invalid chunked body that arrives in the same packet as its head is
+/// refused with the head (the mux's raw 400, `PR--`, `<BADREQ>`), before
+/// any server is chosen or connected.
+#[test]
+fn a_bad_chunk_sent_with_its_head_is_refused_before_connecting() {
+    let o = origin();
+    let port = free_port();
+    let px = Proxy::start(&cfg(port, o.port, ""));
+    let (got, closed, l) = one_shot(
+        &px,
+        port,
+        b"POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    );
+    assert_bytes_eq("400", &got, EARLY_400);
+    assert_eq!(closed, Some(true));
+    assert_badreq(&l, 400, "PR--");
+    assert_eq!(o.accepted(), 0, "the backend was contacted");
+}
+
+/// A client that leaves while its request body is still arriving: logged
+/// in the data phase (`CD--`), no status.
+#[test]
+fn a_client_leaving_mid_body_is_logged_cd() {
+    let o = origin();
+    let port = free_port();
+    let px = Proxy::start(&cfg(port, o.port, ""));
+    let mut c = Client::connect(port);
+    c.send(b"POST /hang HTTP/1.1\r\nhost: a\r\ncontent-length: 1000\r\n\r\nabcdefgh");
+    std::thread::sleep(Duration::from_millis(300));
+    let cport = c.port();
+    drop(c);
+    let l = log_for(&px, cport, T);
+    assert_eq!((l.status, l.term.as_str()), (-1, "CD--"), "{l}");
+    assert_eq!(l.server, "o1", "{l}");
+}
+
+/// A server that answers bytes that cannot start a status line and closes
+/// sent an invalid response (`PH--`); one that closes after a valid start
+/// closed early (`SH--`). Both get the 502.
+#[test]
+fn a_response_without_a_status_line_is_ph_a_cut_one_sh() {
+    let o = origin();
+    let port = free_port();
+    let px = Proxy::start(&cfg(port, o.port, ""));
+    for (path, term) in [("/junk", "PH--"), ("/cut", "SH--")] {
+        let mut c = Client::connect(port);
+        c.send(format!("GET {path} HTTP/1.1\r\nhost: a\r\n\r\n").as_bytes());
+        let r = c.read_response(false);
+        assert_eq!(r.status(), 502, "{path}");
+        let l = log_for(&px, c.port(), T);
+        assert_eq!((l.status, l.term.as_str()), (502, term), "{path}: {l}");
+    }
 }

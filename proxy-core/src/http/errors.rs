@@ -171,6 +171,35 @@ pub fn early_error_response(status: u16) -> &'static [u8] {
     lookup(status).early
 }
 
+/// What HAProxy 2.6 logs as `%B` for a message the stream sends itself
+/// (an error page, built-in or `errorfile`): not the bytes on the wire but
+/// the size of the message in its internal form, which is 20 bytes of
+/// start-line record plus the start line's three parts, each header's name
+/// and value, one end-of-headers byte, and the body. Header fields the mux
+/// adds on the way out (`connection: close`) are not in it; those the page
+/// itself has (the 400 and 408 texts' `Connection: close`) are. `None` when
+/// `msg` has no complete head.
+pub fn htx_size(msg: &[u8]) -> Option<u64> {
+    const START_LINE_RECORD: usize = 20;
+    let Ok(Parsed::Complete(head)) = parse_response(msg, &HeadLimits::default()) else {
+        return None;
+    };
+    let start = head.version_raw.len() + head.status_raw.len() + head.reason.len();
+    let fields: usize = head
+        .headers
+        .iter()
+        .map(|h| h.name(msg).len() + h.value(msg).len())
+        .sum();
+    let body = msg.len() - head.len;
+    Some((START_LINE_RECORD + start + fields + 1 + body) as u64)
+}
+
+/// [`htx_size`] of the built-in message for `status`.
+pub fn error_logged_size(status: u16) -> u64 {
+    let raw = early_error_response(status);
+    htx_size(raw).unwrap_or(raw.len() as u64)
+}
+
 /// Length of the body of the built-in message for `status`.
 pub fn error_body_len(status: u16) -> usize {
     lookup(status).body_len

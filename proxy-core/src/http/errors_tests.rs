@@ -182,3 +182,16 @@ fn failure_outcomes() {
         (ErrCause::SrvCl, FinState::D, MessagePath::None)
     );
 }
+
+#[test]
+fn logged_sizes_are_those_of_haproxy_2_6() {
+    // Measured on HAProxy 2.6.12: `%B` of a 503 (keep-alive or closing
+    // client alike) and of the stream's 400 to a `PRI` request.
+    assert_eq!(error_logged_size(503), 217);
+    assert_eq!(error_logged_size(400), 206);
+    assert_eq!(
+        htx_size(b"HTTP/1.1 200 OK\r\n\r\n"),
+        Some(20 + 8 + 3 + 2 + 1)
+    );
+    assert_eq!(htx_size(b"HTTP/1.1 200 OK\r\nX: y"), None);
+}

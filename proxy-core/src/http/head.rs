@@ -268,6 +268,9 @@ pub enum HeadError {
     Version,
     /// Invalid status code.
     Status,
+    /// The `PRI` method: HTTP/2's connection preface (or a request posing
+    /// as one) sent to an HTTP/1 listener.
+    Preface,
 }
 
 impl HeadError {
@@ -292,6 +295,7 @@ impl HeadError {
             HeadError::Uri => "invalid byte in request target",
             HeadError::Version => "invalid HTTP version",
             HeadError::Status => "invalid status code",
+            HeadError::Preface => "HTTP/2 connection preface on an HTTP/1 listener",
         }
     }
 }
@@ -406,6 +410,22 @@ pub fn parse_response(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<Response
     finish(out, buf.len(), limits)
 }
 
+/// Whether `buf`, the start of a response that was cut short, can still
+/// be read as the beginning of a status line (`HTTP/<d>.<d> <ddd>`). A
+/// server that closes after sending bytes that cannot is one that answered
+/// garbage (HAProxy 2.6 logs it `PH`), not one that closed early (`SH`).
+pub fn may_start_status_line(buf: &[u8]) -> bool {
+    const SHAPE: &[u8] = b"HTTP/#.# ###";
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n');
+    let Some(start) = start else { return true };
+    let line = &buf[start..];
+    let line = &line[..line.iter().position(|&b| b == b'\n').unwrap_or(line.len())];
+    line.iter().zip(SHAPE).all(|(&b, &want)| match want {
+        b'#' => b.is_ascii_digit(),
+        _ => b == want,
+    })
+}
+
 /// An incomplete head that already fills `max_head` bytes is too large.
 fn finish<T>(
     out: Parsed<T>,
@@ -428,6 +448,12 @@ fn request_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHead>,
         let (Some(method), Some(target), Some(minor)) = (req.method, req.path, req.version) else {
             return Err(HeadError::Token);
         };
+        // `PRI` only exists to open HTTP/2 (RFC 9113 3.4); forwarding it as
+        // an HTTP/1 request would hand the server a preface it never agreed
+        // to, so it is refused whatever its target or version.
+        if method == "PRI" {
+            return Err(HeadError::Preface);
+        }
         let method = span_of(window, method.as_bytes()).ok_or(HeadError::Token)?;
         let target = span_of(window, target.as_bytes()).ok_or(HeadError::Token)?;
         if target.get(window).iter().any(|&b| b >= 0x80 || b == b'#') {

@@ -273,3 +273,52 @@ fn header_lookup_helpers() {
     assert!(h.is_method(buf, b"GET"));
     assert!(!h.is_method(buf, b"get"));
 }
+
+#[test]
+fn the_http2_preface_and_any_pri_request_are_refused() {
+    let limits = HeadLimits::default();
+    for buf in [
+        &b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"[..],
+        b"PRI * HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"PRI /x HTTP/1.0\r\n\r\n",
+    ] {
+        assert_eq!(
+            parse_request(buf, &limits).err(),
+            Some(HeadError::Preface),
+            "{}",
+            String::from_utf8_lossy(buf)
+        );
+    }
+    // Only the exact method: a longer token is an ordinary extension method.
+    assert!(matches!(
+        parse_request(b"PRIX / HTTP/1.1\r\n\r\n", &limits),
+        Ok(Parsed::Complete(_))
+    ));
+}
+
+#[test]
+fn a_cut_response_may_or_may_not_have_started_a_status_line() {
+    for ok in [
+        &b""[..],
+        b"\r\n",
+        b"HT",
+        b"HTTP/1.",
+        b"HTTP/1.1 20",
+        b"HTTP/1.1 200 OK\r\nX: y\r\n",
+    ] {
+        assert!(may_start_status_line(ok), "{}", String::from_utf8_lossy(ok));
+    }
+    for bad in [
+        &b"xyz"[..],
+        b"http/1.1",
+        b"HTTP/x",
+        b"HTTP/1.1 2x",
+        b"\r\nfoo",
+    ] {
+        assert!(
+            !may_start_status_line(bad),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+}

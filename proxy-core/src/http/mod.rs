@@ -71,7 +71,10 @@ mod rewrite_tests;
 
 pub use chunked::{ChunkError, ChunkedDecoder, ChunkedLimits, Progress};
 pub use connection_header::{ConnMode, ConnTokens, RequestConn, ResponseConn};
-pub use errors::{early_error_response, error_response, error_response_close, load_errorfile};
+pub use errors::{
+    early_error_response, error_logged_size, error_response, error_response_close, htx_size,
+    load_errorfile,
+};
 pub use framing::{BodyKind, Framing, FramingError, RequestInfo};
 pub use head::{HeadError, HeadLimits, Parsed, RequestHead, ResponseHead, Span, Version};
 pub use rewrite::{Edit, ForwardPlan, NameCase};
@@ -89,6 +92,10 @@ pub enum Failure {
     BadRequestHead(HeadError),
     /// Head parsed but refused by framing checks: 400/413/422 `PR`, early.
     BadRequestFraming(FramingError),
+    /// An invalid chunked body that arrived together with its head: the
+    /// H1 mux refuses it while parsing, before any stream exists, so it is
+    /// answered like a bad head (400 `PR`, early) and nothing is forwarded.
+    BadRequestBodyWithHead(ChunkError),
     /// The client closed before a complete head: `CR`, 400; the message is
     /// only sent if some bytes had arrived (else logged 400 with 0 bytes).
     ClientAbortedHead { received_bytes: bool },
@@ -149,7 +156,14 @@ impl Outcome {
 impl Failure {
     pub fn outcome(self) -> Outcome {
         let (status, cause, finst, path) = match self {
-            Failure::BadRequestHead(_) => (400, ErrCause::PrxCond, FinState::R, MessagePath::Early),
+            // HAProxy's H1 parser takes `PRI` as a request and its stream
+            // refuses it: the stream's 400, not the mux's raw one.
+            Failure::BadRequestHead(HeadError::Preface) => {
+                (400, ErrCause::PrxCond, FinState::R, MessagePath::Stream)
+            }
+            Failure::BadRequestHead(_) | Failure::BadRequestBodyWithHead(_) => {
+                (400, ErrCause::PrxCond, FinState::R, MessagePath::Early)
+            }
             Failure::BadRequestFraming(e) => (
                 e.status(true),
                 ErrCause::PrxCond,

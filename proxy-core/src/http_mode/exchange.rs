@@ -17,7 +17,7 @@ use super::side::SideIo;
 use crate::config::model_http::Capture;
 use crate::connection::Transport;
 use crate::http::connection_header::plan_response;
-use crate::http::head::{parse_response, Parsed};
+use crate::http::head::{may_start_status_line, parse_response, Parsed};
 use crate::http::rewrite::write_response_head;
 use crate::http::{
     BodyKind, ConnMode, Edit, ForwardPlan, Framing, HeadLimits, RequestInfo, ResponseHead,
@@ -127,12 +127,10 @@ pub async fn run<S: SideIo + ?Sized>(
                         )));
                     }
                     Poll::Ready(Err(_)) => {
-                        let started = !matches!(phase, ResPhase::Head);
-                        return Poll::Ready(Err((
-                            ErrCause::CliCl,
-                            if started { FinState::D } else { FinState::H },
-                            None,
-                        )));
+                        // The client left in the middle of its body: the
+                        // data phase (`CD`), as HAProxy 2.6 logs it, even
+                        // before any response head.
+                        return Poll::Ready(Err((ErrCause::CliCl, FinState::D, None)));
                     }
                 }
                 act_c.read |= a.read;
@@ -198,7 +196,12 @@ pub async fn run<S: SideIo + ?Sized>(
                         }
                         match sbuf.poll_fill(cx, server, spec.size) {
                             Poll::Ready(Ok(0)) => {
-                                return Poll::Ready(Err((ErrCause::SrvCl, FinState::H, Some(502))));
+                                let cause = if may_start_status_line(sbuf.data()) {
+                                    ErrCause::SrvCl
+                                } else {
+                                    ErrCause::PrxCond
+                                };
+                                return Poll::Ready(Err((cause, FinState::H, Some(502))));
                             }
                             Poll::Ready(Ok(_)) => {
                                 server_last = Instant::now();

@@ -24,6 +24,13 @@ pub(super) fn answer_cause(deny: bool, halves: &[Option<&crate::counters::Counte
     ErrCause::PrxCond
 }
 
+/// An error page to send, and what the log counts of it (`%B`: its size
+/// as HAProxy 2.6 counts it, see [`crate::http::htx_size`]).
+pub(super) struct ErrorPage<'a> {
+    pub bytes: std::borrow::Cow<'a, [u8]>,
+    pub logged: u64,
+}
+
 /// The error page for `status`: the backend's `errorfile`, else the
 /// frontend's, else the built-in one. `keep` is the request's version
 /// when the client connection stays open: the built-in page then goes
@@ -35,15 +42,19 @@ pub(super) fn error_page<'a>(
     be: Option<&'a Proxy>,
     status: u16,
     keep: Option<crate::http::Version>,
-) -> std::borrow::Cow<'a, [u8]> {
+) -> ErrorPage<'a> {
     use std::borrow::Cow;
     if let Some(file) = be
         .and_then(|b| b.cfg.http.errorfiles.get(&status))
         .or_else(|| fe.cfg.http.errorfiles.get(&status))
     {
-        return Cow::Borrowed(file.as_ref());
+        let file: &[u8] = file.as_ref();
+        return ErrorPage {
+            logged: crate::http::htx_size(file).unwrap_or(file.len() as u64),
+            bytes: Cow::Borrowed(file),
+        };
     }
-    match keep {
+    let bytes = match keep {
         None => Cow::Borrowed(crate::http::error_response_close(status)),
         Some(v) if v.is_11() => Cow::Borrowed(crate::http::error_response(status)),
         Some(_) => {
@@ -58,6 +69,10 @@ pub(super) fn error_page<'a>(
             out.extend_from_slice(&page[end..]);
             Cow::Owned(out)
         }
+    };
+    ErrorPage {
+        bytes,
+        logged: crate::http::error_logged_size(status),
     }
 }
 
@@ -65,10 +80,10 @@ pub(super) fn error_page<'a>(
 /// mux sends by itself before a stream exists (bad head, 408, 422...):
 /// those lines show 0 bytes (see [`crate::http::errors`]).
 pub(super) fn logged_len(o: &crate::http::Outcome, msg: &[u8]) -> u64 {
-    if o.path == MessagePath::Early {
-        0
-    } else {
-        msg.len() as u64
+    match o.path {
+        MessagePath::Early => 0,
+        MessagePath::Stream => crate::http::error_logged_size(o.status),
+        MessagePath::None => msg.len() as u64,
     }
 }
 
@@ -116,7 +131,8 @@ pub(super) async fn local_answer(
     cause: ErrCause,
 ) -> bool {
     log.status = i32::from(status);
-    log.bytes_out = bytes.len() as u64;
+    // Logged as HAProxy counts a message it makes itself.
+    log.bytes_out = crate::http::htx_size(&bytes).unwrap_or(bytes.len() as u64);
     (log.err, log.finst) = (cause, FinState::R);
     send_local(s, &bytes, framing, cbuf, head).await
 }

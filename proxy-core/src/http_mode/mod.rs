@@ -279,7 +279,10 @@ async fn transaction(
     // HAProxy prints the response block (`{|}` when empty) for every
     // request that reached the stream, local answers included.
     log.res_captures = vec![Vec::new(); fe_proxy.cfg.http.capture_response.len()];
-    let framing = match request_framing(cbuf.data(), &head) {
+    let framing = request_framing(cbuf.data(), &head)
+        .map_err(Failure::BadRequestFraming)
+        .and_then(|f| check_early_chunks(&f, &cbuf.data()[head.len..]).map(|()| f));
+    let framing = match framing {
         Ok(f) => f,
         Err(e) => {
             // HAProxy 2.6 refuses these heads in the H1 mux, before a
@@ -289,7 +292,7 @@ async fn transaction(
             log.head_done = None;
             log.req_captures.clear();
             log.res_captures.clear();
-            return local_failure(s, log, Failure::BadRequestFraming(e)).await;
+            return local_failure(s, log, e).await;
         }
     };
     let http = &fe_proxy.cfg.http;
@@ -392,10 +395,10 @@ async fn transaction(
         log.status = 503;
         let keep = keep_if_complete && bodyless;
         let msg = error_page(fe_proxy, None, 503, kept(keep));
-        log.bytes_out = msg.len() as u64;
+        log.bytes_out = msg.logged;
         (log.err, log.finst) = (ErrCause::SrvCl, FinState::C);
         cbuf.consume(head.len);
-        return write_all(client_transport(s), &msg).await.is_ok() && keep;
+        return write_all(client_transport(s), &msg.bytes).await.is_ok() && keep;
     };
     s.be = Some(bp.idx);
     s.sync_live();
@@ -538,8 +541,8 @@ async fn transaction(
         // client whose request is complete (no body left to read).
         let keep = keep_if_complete && bodyless;
         let msg = error_page(fe_proxy, Some(bp), status, kept(keep));
-        log.bytes_out = msg.len() as u64;
-        return write_all(client_transport(s), &msg).await.is_ok() && keep;
+        log.bytes_out = msg.logged;
+        return write_all(client_transport(s), &msg.bytes).await.is_ok() && keep;
     }
     if let Some(srv) = s.srv.and_then(|i| be.servers.get(i)) {
         persist::store(&st.stick, pending, srv);
@@ -622,8 +625,8 @@ async fn transaction(
             keep = keep_if_complete && result.request_complete;
             log.status = i32::from(code);
             let msg = error_page(fe_proxy, Some(bp), code, kept(keep));
-            log.bytes_out = msg.len() as u64;
-            keep &= write_all(client_transport(s), &msg).await.is_ok();
+            log.bytes_out = msg.logged;
+            keep &= write_all(client_transport(s), &msg.bytes).await.is_ok();
         }
         release_server(be, s);
         return keep;
@@ -652,6 +655,20 @@ async fn transaction(
     }
     release_server(be, s);
     !result.client_close
+}
+
+/// The part of a chunked body that came with the head is checked at once,
+/// as HAProxy's H1 mux parses all it has received: a bad chunk there ends
+/// the request before any server is chosen or connected.
+fn check_early_chunks(framing: &crate::http::Framing, body: &[u8]) -> Result<(), Failure> {
+    if framing.body != crate::http::BodyKind::Chunked || body.is_empty() {
+        return Ok(());
+    }
+    let mut dec = crate::http::ChunkedDecoder::default();
+    match dec.advance(body) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Failure::BadRequestBodyWithHead(e)),
+    }
 }
 
 /// Takes over an address `set-src` gave, for the rest of this request

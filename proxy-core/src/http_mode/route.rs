@@ -42,8 +42,8 @@ pub(super) async fn http_proxy_address(
             (log.err, log.finst) = (ErrCause::Resource, FinState::R);
             log.status = 500;
             let msg = error_page(fe, be, 500, None);
-            log.bytes_out = msg.len() as u64;
-            let _ = write_all(client_transport(s), &msg).await;
+            log.bytes_out = msg.logged;
+            let _ = write_all(client_transport(s), &msg.bytes).await;
             Some(false)
         }
     }

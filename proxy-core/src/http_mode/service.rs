@@ -239,7 +239,7 @@ async fn fail(
     (log.err, log.finst) = (cause, fin);
     log.status = i32::from(status);
     let msg = error_page(fe, None, status, None);
-    log.bytes_out = msg.len() as u64;
-    let _ = write_all(client_transport(s), &msg).await;
+    log.bytes_out = msg.logged;
+    let _ = write_all(client_transport(s), &msg.bytes).await;
     false
 }
