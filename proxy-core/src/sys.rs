@@ -7,7 +7,7 @@
 //! given on the configuration (`bind fd@<n>`) into an owned descriptor is
 //! exactly what Rust's I/O safety forbids safe code to do, and no crate can
 //! offer it safely either. The only safe alternative, `pidfd_getfd(2)` on
-//! our own process, needs Linux 5.6, is refused by common container seccomp
+//! our own process, needs Linux 5.6, may be refused by container seccomp
 //! profiles, and duplicates the descriptor rather than adopting it (the
 //! original number would stay open, and so would the listening socket after
 //! the proxy closed its listener). It is the only `unsafe` of this crate.
