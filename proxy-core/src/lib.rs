@@ -21,11 +21,15 @@
 //! - [`counters`]: traffic counters.
 //! - [`error`]: the one error type, which knows the failing side.
 //! - [`log`]: tcplog/httplog lines and where they go.
-//! - [`sys`]: the few raw system calls std lacks.
+//! - [`sys`]: the few system calls std lacks (through rustix and nix).
 //! - [`stick`]: stick tables (keys, counters, expiry, replication hooks, `show table`).
 //! - [`stkctr`]: stick tables at run time: tracked counters, their fetches,
 //!   persistence (`stick on`), expiry.
 //! - [`applet`]: loading applet libraries (stable ABI), host services, the adapter to [`stream::Applet`].
+//!
+//! No `unsafe` here but one audited block: [`sys::adopt_fd`] turns an
+//! inherited descriptor number (`bind fd@<n>`) into an owned descriptor,
+//! which Rust's I/O safety cannot express safely (see [`sys`]).
 #![deny(unsafe_code)]
 
 pub mod applet;

@@ -38,6 +38,8 @@ pub struct StartError(pub Vec<String>);
 /// Binds, starts the workers and serves until a signal stops the process.
 /// Returns the exit code; errors before serving come back as alert lines.
 pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
+    // Log dates are local: read the zone now rather than on the first line.
+    crate::log::date::init_local_zone();
     let applets =
         crate::applet::load_for(&config, &opts.applet_dirs).map_err(|e| StartError(vec![e]))?;
     for w in applets.warnings() {

@@ -1,65 +1,59 @@
 //! The few operating-system calls the standard library does not offer:
 //! adopting an inherited socket, signalling other processes, detaching as a
-//! daemon. This is the only module of the core (with the applet loader)
-//! allowed `unsafe`; each call is a thin, documented wrapper.
-#![allow(unsafe_code)]
+//! daemon. They go through `rustix` and `nix`, which wrap each system call
+//! in a safe function.
+//!
+//! One `unsafe` remains, in [`adopt_fd`]: turning a descriptor *number*
+//! given on the configuration (`bind fd@<n>`) into an owned descriptor is
+//! exactly what Rust's I/O safety forbids safe code to do, and no crate can
+//! offer it safely either. The only safe alternative, `pidfd_getfd(2)` on
+//! our own process, needs Linux 5.6, may be refused by container seccomp
+//! profiles, and duplicates the descriptor rather than adopting it (the
+//! original number would stay open, and so would the listening socket after
+//! the proxy closed its listener). It is the only `unsafe` of this crate.
 
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
-extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
-    fn fork() -> i32;
-    fn setsid() -> i32;
-    fn fcntl(fd: i32, cmd: i32, ...) -> i32;
-}
+use rustix::process::{kill_process, Pid};
 
-const F_GETFD: i32 = 1;
+pub use rustix::process::Signal;
 
-pub const SIGTERM: i32 = 15;
-pub const SIGUSR1: i32 = 10;
+pub const SIGTERM: Signal = Signal::TERM;
+pub const SIGUSR1: Signal = Signal::USR1;
 
 /// Takes ownership of an inherited descriptor (`bind fd@<n>`), after
 /// checking that it is open.
+#[allow(unsafe_code)]
 pub fn adopt_fd(fd: RawFd) -> io::Result<OwnedFd> {
     if fd < 0 {
         return Err(io::Error::from_raw_os_error(9)); // EBADF
     }
-    // SAFETY: F_GETFD only reads the descriptor's flags; it fails with EBADF
-    // on a closed descriptor, which is what we check.
-    if unsafe { fcntl(fd, F_GETFD) } < 0 {
-        return Err(io::Error::last_os_error());
+    // SAFETY: the descriptor was handed to this process to own (fd@
+    // inheritance): nothing else in the process refers to it. If it turns
+    // out not to be open, ownership is given up below without closing it.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    match rustix::io::fcntl_getfd(&owned) {
+        Ok(_) => Ok(owned),
+        Err(e) => {
+            // Not open: forget the number rather than "closing" it, which
+            // could close a descriptor opened meanwhile under that number.
+            let _ = owned.into_raw_fd();
+            Err(e.into())
+        }
     }
-    // SAFETY: the descriptor is open and was handed to this process to own
-    // (fd@ inheritance); nothing else in the process uses it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Sends `sig` to process `pid`.
-pub fn signal(pid: i32, sig: i32) -> io::Result<()> {
-    if pid <= 0 {
-        return Err(io::Error::from_raw_os_error(3)); // ESRCH: never signal groups
-    }
-    // SAFETY: kill(2) takes plain integers and touches no memory.
-    if unsafe { kill(pid, sig) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+pub fn signal(pid: i32, sig: Signal) -> io::Result<()> {
+    // Pid::from_raw refuses 0 and negative values: never signal groups.
+    let pid = Pid::from_raw(pid).ok_or_else(|| io::Error::from_raw_os_error(3))?; // ESRCH
+    kill_process(pid, sig).map_err(io::Error::from)
 }
 
-/// Forks; the parent exits at once and the child leads a new session.
-/// Must run before any thread is started.
+/// Forks; the parent exits at once and the child leads a new session. The
+/// working directory and the standard streams are kept. Must run before any
+/// thread is started.
 pub fn daemonize() -> io::Result<()> {
-    // SAFETY: called while the process has a single thread (before the
-    // runtime starts), so the child inherits a consistent state.
-    match unsafe { fork() } {
-        -1 => Err(io::Error::last_os_error()),
-        0 => {
-            // SAFETY: setsid(2) takes no arguments.
-            unsafe { setsid() };
-            Ok(())
-        }
-        _ => std::process::exit(0),
-    }
+    nix::unistd::daemon(true, true).map_err(io::Error::from)
 }

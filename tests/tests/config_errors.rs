@@ -224,3 +224,36 @@ fn if_blocks_nest_up_to_haproxy_s_limit() {
         ]
     });
 }
+
+/// A regex that needs backtracking (here a look-ahead) is refused at
+/// configuration time, naming the file, line, keyword and construct: the
+/// proxy matches regexes in linear time. HAProxy (PCRE) accepts it, which
+/// this test checks when run against it.
+#[test]
+fn backtracking_regex_is_a_config_error() {
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n\nfrontend fe\n    bind 127.0.0.1:{port}\n    acl api path_reg ^/api(?=/v1)\n    http-request deny if api\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:9\n"
+    );
+    let line = line_of(&cfg, "path_reg");
+    if is_haproxy() {
+        let dir = TempDir::new();
+        let path = dir.write("la.cfg", &cfg);
+        let out = run_proxy(&["-c", "-f", &path.to_string_lossy()], &[]);
+        assert_eq!(
+            out.code,
+            Some(0),
+            "PCRE accepts look-ahead:\n{}",
+            out.stderr
+        );
+        return;
+    }
+    let err = assert_rejected(&cfg, |file| {
+        vec![
+            format!("parsing [{file}:{line}]"),
+            "ACL 'api'".to_string(),
+            "regex '^/api(?=/v1)': look-ahead '(?=' is not supported (the proxy uses linear-time regular expressions)".to_string(),
+        ]
+    });
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -214,22 +214,21 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
                 .ok_or_else(|| rule_err(st, "expects at least 1 argument.".into()))?;
             let (how, next) = if arg(3) == Some("-m") {
                 let m = arg(4).unwrap_or("");
-                let how =
-                    match m {
-                        "str" => HeaderMatch::Str,
-                        "beg" => HeaderMatch::Beg,
-                        "end" => HeaderMatch::End,
-                        "sub" => HeaderMatch::Sub,
-                        "reg" => HeaderMatch::Reg(Regex::new(name, true).map_err(|e| {
-                            rule_err(st, format!("regex '{name}' is invalid ({e})."))
-                        })?),
-                        _ => {
-                            return Err(rule_err(
-                                st,
-                                format!("-m with unsupported matching method '{m}'."),
-                            ))
-                        }
-                    };
+                let how = match m {
+                    "str" => HeaderMatch::Str,
+                    "beg" => HeaderMatch::Beg,
+                    "end" => HeaderMatch::End,
+                    "sub" => HeaderMatch::Sub,
+                    "reg" => HeaderMatch::Reg(
+                        Regex::new(name, true).map_err(|e| rule_err(st, e.describe(name)))?,
+                    ),
+                    _ => {
+                        return Err(rule_err(
+                            st,
+                            format!("-m with unsupported matching method '{m}'."),
+                        ))
+                    }
+                };
                 (how, 5)
             } else {
                 (HeaderMatch::Str, 3)

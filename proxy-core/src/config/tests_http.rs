@@ -474,3 +474,19 @@ fn rules_in_defaults_sections() {
     // Without rules, anything goes.
     ok("defaults A\n mode http\n acl x path /x\nfrontend f from A\n bind :1\nbackend b from A\nlisten l\n bind :2\n");
 }
+
+#[test]
+fn regexes_that_need_backtracking_are_config_errors_at_file_line() {
+    assert_eq!(
+        fe_err(" acl a path_reg a(?=b)"),
+        "parsing [t.cfg:5] : error detected while parsing ACL 'a' : regex 'a(?=b)': look-ahead '(?=' is not supported (the proxy uses linear-time regular expressions)"
+    );
+    assert_eq!(
+        fe_err(" http-request deny if { path_reg (a)\\1 }"),
+        "parsing [t.cfg:5] : error detected while parsing an 'http-request deny' condition : regex '(a)\\1': back-reference '\\1' is not supported (the proxy uses linear-time regular expressions)"
+    );
+    assert_eq!(
+        fe_err(" http-request del-header x(?<!y) -m reg"),
+        "parsing [t.cfg:5] : error detected in frontend 'f' while parsing 'http-request del-header' rule : regex 'x(?<!y)': negative look-behind '(?<!' is not supported (the proxy uses linear-time regular expressions)"
+    );
+}

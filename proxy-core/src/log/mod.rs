@@ -28,7 +28,7 @@ pub mod subscriber;
 pub mod tcplog;
 pub mod termination;
 
-pub use date::{log_date, write_log_date, write_syslog_date, UtcDateTime};
+pub use date::{log_date, write_log_date, write_syslog_date, CivilDateTime};
 pub use fields::{ClientAddr, LogCounters};
 pub use httplog::{format_httplog, HttpLogRecord};
 pub use sink::{Framing, LogSinks, DEFAULT_MAX_LEN, SEVERITY_INFO};

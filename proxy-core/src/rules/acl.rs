@@ -264,7 +264,7 @@ pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
                     format!("'{w}' is not a valid IPv4 or IPv6 address.")
                 })?)),
             MatchMethod::Reg => patterns.push(Pattern::Reg(
-                Regex::new(w, icase).map_err(|e| format!("regex '{w}' is invalid ({e})."))?,
+                Regex::new(w, icase).map_err(|e| e.describe(w))?,
             )),
             _ => patterns.push(Pattern::Str(w.as_bytes().into())),
         }

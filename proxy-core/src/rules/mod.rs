@@ -13,9 +13,9 @@
 //! At run time the HTTP driver implements [`RequestView`] over a parsed
 //! request and calls [`eval`] / [`eval_opt`] and [`format::LogFormat::expand`].
 //! Nothing here allocates per request except the output of `expand`; regex
-//! searches reuse a per-thread stack ([`regex`]).
+//! searches run on the `regex` crate's cached matchers ([`regex`]).
 //!
-//! Modules: [`regex`] (+ its parser and machine), [`fetch`] (sample
+//! Modules: [`regex`] (PCRE syntax on the `regex` crate), [`fetch`] (sample
 //! fetches; `sample` has their value helpers; [`fetch_stick`] the
 //! stick-table ones),
 //! [`acl`] (patterns and matching), [`cond`] (conditions, predefined
@@ -27,8 +27,6 @@ pub mod fetch;
 pub mod fetch_stick;
 pub mod format;
 pub mod regex;
-mod regex_parse;
-mod regex_vm;
 mod sample;
 
 #[cfg(test)]

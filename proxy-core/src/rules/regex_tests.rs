@@ -1,7 +1,7 @@
-//! Tests of the regex engine: syntax, semantics, errors and the step
-//! budget.
+//! Tests of the regexes: PCRE syntax and semantics on the `regex` crate,
+//! errors, refused constructs and linear-time matching.
 
-use super::regex::{BudgetExceeded, Regex, STEP_BUDGET};
+use super::regex::{Regex, RegexError};
 
 fn m(p: &str, s: &str) -> bool {
     Regex::new(p, false)
@@ -129,36 +129,123 @@ fn syntax_errors() {
     );
     assert_eq!(err("*a"), "error=nothing to repeat, erroffset=0");
     assert_eq!(err("a**"), "error=nothing to repeat, erroffset=2");
-    assert!(err("a*+").contains("possessive"));
     assert!(err("^*").contains("nothing to repeat"));
     assert!(err("[abc").contains("missing terminating ]"));
     assert!(err("[z-a]").contains("range out of order"));
     assert!(err("a\\").contains("\\ at end of pattern"));
     assert!(err("\\q").contains("unrecognized character"));
-    assert!(err("a{1001}").contains("number too big"));
+    assert!(err("a{65536}").contains("number too big"));
     assert!(err("a{3,2}").contains("out of order"));
-    assert!(err("(?=a)").contains("unsupported group"));
     assert!(err("[[:nope:]]").contains("POSIX"));
     assert!(err("\\xZZ").contains("hexadecimal"));
     assert!(err("(a{1000}){1000}").contains("too large"));
+    assert!(err("(?Q)").contains("unrecognized character after (?"));
+    assert!(err("\\p{L}").contains("Unicode"));
+}
+
+fn refused(p: &str) -> (&'static str, String) {
+    match Regex::new(p, false) {
+        Err(RegexError::Unsupported {
+            what, construct, ..
+        }) => (what, construct),
+        other => panic!("{p}: {other:?}"),
+    }
 }
 
 #[test]
-fn step_budget_stops_pathological_patterns() {
-    // Exponential backtracking: (a+)+b against a long run of a's.
-    let r = Regex::new("^(a+)+b$", false).unwrap();
-    let s = "a".repeat(40);
-    assert_eq!(r.try_match(s.as_bytes(), STEP_BUDGET), Err(BudgetExceeded));
-    assert!(!r.is_match(s.as_bytes()));
-    // The same pattern is fine on short or matching inputs.
-    assert!(r.is_match(b"aaab"));
-    assert_eq!(r.try_match(b"aaa", STEP_BUDGET), Ok(false));
-    let r = Regex::new("(x+x+)+y", false).unwrap();
+fn backtracking_constructs_are_refused_by_name() {
+    assert_eq!(refused("a(?=b)"), ("look-ahead", "(?=".to_string()));
+    assert_eq!(refused("a(?!b)"), ("negative look-ahead", "(?!".into()));
+    assert_eq!(refused("(?<=a)b"), ("look-behind", "(?<=".into()));
+    assert_eq!(refused("(?<!a)b"), ("negative look-behind", "(?<!".into()));
+    assert_eq!(refused("(a)\\1"), ("back-reference", "\\1".into()));
+    assert_eq!(refused("(a)x\\9"), ("back-reference", "\\9".into()));
+    assert_eq!(refused("(?<n>a)\\k<n>"), ("back-reference", "\\k".into()));
+    assert_eq!(refused("(a)\\g1"), ("back-reference", "\\g".into()));
+    assert_eq!(refused("(?P<n>a)(?P=n)"), ("back-reference", "(?P=".into()));
+    assert_eq!(refused("(?>a+)b"), ("atomic group", "(?>".into()));
+    assert_eq!(refused("a*+"), ("possessive quantifier", "*+".into()));
+    assert_eq!(refused("a++b"), ("possessive quantifier", "++".into()));
+    assert_eq!(refused("a?+"), ("possessive quantifier", "?+".into()));
     assert_eq!(
-        r.try_match("x".repeat(64).as_bytes(), 1_000_000),
-        Err(BudgetExceeded)
+        refused("a{2,3}+"),
+        ("possessive quantifier", "{2,3}+".into())
     );
-    // A long input with a simple pattern stays within budget.
+    assert_eq!(refused("(a|(?R))"), ("recursion", "(?R".into()));
+    assert_eq!(refused("(a)(?1)"), ("recursion", "(?1".into()));
+    assert_eq!(refused("(?<n>a)(?&n)"), ("subroutine call", "(?&".into()));
+    assert_eq!(refused("(?(1)a|b)"), ("conditional group", "(?(".into()));
+    assert_eq!(refused("(*FAIL)"), ("verb", "(*FAIL".into()));
+    // Inside a class a digit escape is octal, not a back-reference.
+    assert!(m("^[\\101]$", "A"));
+    // The message names the construct and why.
+    let e = Regex::new("a(?=b)", false).unwrap_err();
+    assert_eq!(
+        e.describe("a(?=b)"),
+        "regex 'a(?=b)': look-ahead '(?=' is not supported (the proxy uses linear-time regular expressions)"
+    );
+    assert_eq!(
+        Regex::new("(", false).unwrap_err().describe("("),
+        "regex '(' is invalid (error=missing closing parenthesis, erroffset=1)."
+    );
+}
+
+#[test]
+fn pcre_syntax_the_crate_reads_differently() {
+    // Escapes PCRE accepts and the crate does not, or reads otherwise.
+    assert!(m("^\\e$", "\x1b"));
+    assert!(m("^\\cA\\cz$", "\x01\x1a"));
+    assert!(m("^\\041\\o{102}\\x{43}\\x4$", "!BC\x04"));
+    assert!(m("^\\<a\\>$", "<a>"));
+    assert!(m("^a\\ b$", "a b"));
+    assert!(m("^\\h+\\H$", " \tx"));
+    assert!(m("^a\\vb$", "a\nb"));
+    assert!(!m("^a\\vb$", "a b"));
+    assert!(m("^a\\Rb$", "a\r\nb"));
+    assert!(m("^\\N$", "x"));
+    assert!(!m("^\\N$", "\n"));
+    assert!(m("^\\Q.*+\\E$", ".*+"));
+    assert!(!m("^\\Q.*\\E$", "ab"));
+    assert!(m("foo\\Kbar", "foobar"));
+    assert!(m("\\Aab\\Z", "ab\n"));
+    assert!(!m("\\Aab\\z", "ab\n"));
+    // Inside a class: `[`, `&&`, `--`, `~~` are plain characters.
+    assert!(m("^[[]$", "["));
+    assert!(m("^[a&&b]+$", "a&b"));
+    assert!(m("^[--]$", "-"));
+    assert!(m("^[~~]$", "~"));
+    assert!(m("^[\\b]$", "\x08"));
+    assert!(m("^[\\d-z]+$", "1-z"));
+    assert!(m("^[[:^digit:]]+$", "ab"));
+    assert!(!m("^[[:^digit:]]+$", "a1"));
+    // Groups and options.
+    assert!(m("^(?|(a)|(b))$", "b"));
+    assert!(m("^(?'n'a)(?<m>b)(?P<o>c)$", "abc"));
+    assert!(m("^a(?#comment)b$", "ab"));
+    assert!(m("^(?i)abc$", "ABC"));
+    assert!(m("^a(?i:b)c$", "aBc"));
+    assert!(!m("^a(?i:b)c$", "aBC"));
+    assert!(m("(?m)^b$", "a\nb\nc"));
+    assert!(m("(?s)a.b", "a\nb"));
+    // Bytes, not Unicode: `.` is one byte and high bytes match themselves.
+    assert!(!m("^caf.$", "caf\u{e9}"));
+    assert!(m("^caf..$", "caf\u{e9}"));
+    assert!(m("^caf\u{e9}$", "caf\u{e9}"));
+    assert!(Regex::new("^\\xff$", false).unwrap().is_match(b"\xff"));
+}
+
+#[test]
+fn pathological_patterns_run_in_linear_time() {
+    // Exponential backtracking in PCRE: (a+)+b against a long run of a's.
+    let r = Regex::new("^(a+)+b$", false).unwrap();
+    let s = "a".repeat(10_000);
+    let t = std::time::Instant::now();
+    assert!(!r.is_match(s.as_bytes()));
+    assert!(r.is_match(b"aaab"));
+    let r = Regex::new("(x+x+)+y", false).unwrap();
+    assert!(!r.is_match("x".repeat(10_000).as_bytes()));
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    // A long input with a simple pattern.
     let long = "a".repeat(100_000) + "b";
     assert!(Regex::new("a*b", false).unwrap().is_match(long.as_bytes()));
     assert!(Regex::new("b$", false).unwrap().is_match(long.as_bytes()));
