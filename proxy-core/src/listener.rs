@@ -18,6 +18,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::config::{BindAddr, Config, Location};
 use crate::connection::{Connection, Target, Transport};
+use crate::log::fields::ClientAddr;
 use crate::state::State;
 use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, TcpVerdict};
 use crate::stkctr::Trackers;
@@ -229,8 +230,18 @@ pub fn spawn_accept_loop(
             };
             let conn = match st.pools.connection.take() {
                 Ok(slot) => slot,
-                // Rule 1: no connection object, so the socket is closed.
-                Err(_) => continue,
+                // Rule 1: no connection object, so the socket is closed
+                // (counted as a failure of the pool); an HTTP client is
+                // told why first, and the refusal logged.
+                Err(_) => {
+                    if let (true, Some(fe)) = (http, st.proxies.get(fe_idx)) {
+                        let client = transport
+                            .1
+                            .map_or(ClientAddr::Unix { listener_id: lid }, ClientAddr::Inet);
+                        crate::http_mode::refuse(&st, fe, &transport.0, client);
+                    }
+                    continue;
+                }
             };
             let mut conn = Connection::new(conn);
             conn.target = Target::Listener(fe_idx, lid as usize);

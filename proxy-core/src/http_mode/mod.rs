@@ -55,6 +55,7 @@ use local::{
 use recvbuf::{write_all, RecvBuf, SendQueue};
 use request::{read_head, request_rules, HeadRead, HeadTimeouts, OwnedEdit, Verdict};
 use route::{http_proxy_address, stats_args, tunnel};
+pub(crate) use txnlog::refuse;
 use txnlog::{count_txn, emit_log};
 
 /// What one transaction looked like, for its log line.
@@ -82,6 +83,36 @@ pub(super) struct TxnLog {
     /// The client address `set-src` gave this request (logged instead of
     /// the connection's).
     pub(super) src: Option<SocketAddr>,
+}
+
+impl TxnLog {
+    /// A request whose first byte came at `first_byte` (`request_date` on
+    /// the wall clock); nothing known of it yet.
+    pub(super) fn new(
+        request_date: SystemTime,
+        first_byte: Instant,
+        first_request: bool,
+    ) -> TxnLog {
+        TxnLog {
+            request_date,
+            first_byte,
+            head_done: None,
+            status: -1,
+            bytes_out: 0,
+            bytes_in: 0,
+            err: ErrCause::None,
+            finst: FinState::None,
+            request_line: None,
+            backend: None,
+            applet: None,
+            info: ConnectInfo::default(),
+            response_at: None,
+            first_request,
+            req_captures: Vec::new(),
+            res_captures: Vec::new(),
+            src: None,
+        }
+    }
 }
 
 pub(super) fn conn_mode(m: HttpConnMode) -> ConnMode {
@@ -129,7 +160,10 @@ pub async fn run_stream(
         Ok(s) => s,
         Err((conn, _)) => {
             // Rule 1 in HTTP: tell the client before closing.
-            let _ = write_all(&conn.transport, crate::http::early_error_response(500)).await;
+            let client = conn
+                .from
+                .map_or(ClientAddr::Unix { listener_id }, ClientAddr::Inet);
+            refuse(&st, fe_proxy, &conn.transport, client);
             return;
         }
     };
@@ -172,25 +206,8 @@ pub async fn run_stream(
         )
         .await;
         let fb = first_byte.unwrap_or(wait_start);
-        let mut log = TxnLog {
-            request_date: wait_date + fb.saturating_duration_since(wait_start),
-            first_byte: fb,
-            head_done: None,
-            status: -1,
-            bytes_out: 0,
-            bytes_in: 0,
-            err: ErrCause::None,
-            finst: FinState::None,
-            request_line: None,
-            backend: None,
-            applet: None,
-            info: ConnectInfo::default(),
-            response_at: None,
-            first_request: first,
-            req_captures: Vec::new(),
-            res_captures: Vec::new(),
-            src: None,
-        };
+        let request_date = wait_date + fb.saturating_duration_since(wait_start);
+        let mut log = TxnLog::new(request_date, fb, first);
         let head = match head {
             HeadRead::Head(h) => h,
             HeadRead::Idle => return,
@@ -215,7 +232,7 @@ pub async fn run_stream(
                     trk.count_http_error(now);
                 }
                 if !(nothing && fe_proxy.cfg.dontlognull) {
-                    emit_log(&st, fe_proxy, &s, &log, client_addr);
+                    emit_log(&st, fe_proxy, Some(&s), &log, client_addr);
                 }
                 close_client(&mut s, size).await;
                 return;
@@ -236,10 +253,10 @@ pub async fn run_stream(
         if !trk.is_empty() {
             trk.finish_stream(log.bytes_in, log.bytes_out, crate::counters::now_ms());
         }
-        count_txn(&st, fe_proxy, &s, &log);
+        count_txn(&st, fe_proxy, Some(&s), &log);
         // `set-src` changed the client's address for this request only.
         let client = log.src.map_or(client_addr, ClientAddr::Inet);
-        emit_log(&st, fe_proxy, &s, &log, client);
+        emit_log(&st, fe_proxy, Some(&s), &log, client);
         // Rule 5: the server side goes back to INI with no endpoint.
         s.new_transaction();
         if !keep_going || st.is_stopping() {

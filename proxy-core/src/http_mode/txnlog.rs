@@ -1,10 +1,12 @@
 //! The end of a transaction's accounting: counters of the frontend,
-//! backend and server (`count_txn`), and the httplog line (`emit_log`).
+//! backend and server (`count_txn`), the httplog line (`emit_log`), and
+//! the same for a client refused for want of an allocation (`refuse`).
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use super::TxnLog;
+use crate::connection::Transport;
 use crate::log::fields::{ClientAddr, LogCounters};
 use crate::log::httplog::{format_httplog, HttpLogRecord};
 use crate::log::subscriber::traffic;
@@ -12,10 +14,16 @@ use crate::log::termination::{term_code_http, ErrCause, FinState};
 use crate::state::{Proxy, State};
 use crate::stream::Stream;
 
+/// When the stream left the queue and when its server connection was
+/// established (none for a client refused before its stream existed).
+fn timers_of(s: Option<&Stream>) -> (Option<Instant>, Option<Instant>) {
+    s.map_or((None, None), |s| (s.timers.queued, s.timers.connected))
+}
+
 /// Counts one finished transaction: requests, response classes, errors,
 /// aborts and timers on the frontend, the backend and the server, and the
 /// process-wide request total.
-pub(super) fn count_txn(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog) {
+pub(super) fn count_txn(st: &State, fe: &Proxy, s: Option<&Stream>, log: &TxnLog) {
     use crate::counters::{Counters, StreamTimes};
     let Some(fec) = fe.fe.as_ref().map(|f| &f.counters) else {
         return;
@@ -35,7 +43,7 @@ pub(super) fn count_txn(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog) {
         .and_then(|i| st.proxies.get(i))
         .and_then(|p| p.be.as_ref());
     let Some(be) = be else { return };
-    let srv = s.srv.and_then(|i| be.servers.get(i));
+    let srv = s.and_then(|s| s.srv).and_then(|i| be.servers.get(i));
     let sides: Vec<&Counters> = std::iter::once(&be.counters)
         .chain(srv.map(|x| &x.counters))
         .collect();
@@ -44,10 +52,11 @@ pub(super) fn count_txn(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog) {
         (Some(a), Some(b)) => b.saturating_duration_since(a).as_millis() as i64,
         _ => -1,
     };
+    let (queued, connected) = timers_of(s);
     let times = StreamTimes {
-        queue: ms(head_done, s.timers.queued),
-        connect: ms(s.timers.queued, s.timers.connected),
-        response: ms(s.timers.connected, log.response_at),
+        queue: ms(head_done, queued),
+        connect: ms(queued, connected),
+        response: ms(connected, log.response_at),
         total: Instant::now()
             .saturating_duration_since(log.first_byte)
             .as_millis() as i64,
@@ -73,7 +82,13 @@ pub(super) fn count_txn(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog) {
     }
 }
 
-pub(super) fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client: ClientAddr) {
+pub(super) fn emit_log(
+    st: &State,
+    fe: &Proxy,
+    s: Option<&Stream>,
+    log: &TxnLog,
+    client: ClientAddr,
+) {
     if fe.cfg.logs.is_empty() || !fe.cfg.httplog {
         return;
     }
@@ -85,16 +100,16 @@ pub(super) fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client:
     let t_request = head_done.map_or(-1, |h| {
         h.saturating_duration_since(log.first_byte).as_millis() as i64
     });
-    let queued = s.timers.queued;
+    let (queued, connected) = timers_of(s);
     let t_queue = match (head_done, queued) {
         (Some(h), Some(q)) => q.saturating_duration_since(h).as_millis() as i64,
         _ => -1,
     };
-    let t_connect = match (queued, s.timers.connected) {
+    let t_connect = match (queued, connected) {
         (Some(q), Some(c)) => c.saturating_duration_since(q).as_millis() as i64,
         _ => -1,
     };
-    let t_response = match (s.timers.connected, log.response_at) {
+    let t_response = match (connected, log.response_at) {
         (Some(c), Some(r)) => r.saturating_duration_since(c).as_millis() as i64,
         _ => -1,
     };
@@ -104,7 +119,7 @@ pub(super) fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client:
         .applet
         .as_ref()
         .map(|a| format!("<{}>", a.to_uppercase()));
-    let (srv_name, srv_conn) = match (bp.and_then(|b| b.be.as_ref()), s.srv) {
+    let (srv_name, srv_conn) = match (bp.and_then(|b| b.be.as_ref()), s.and_then(|s| s.srv)) {
         _ if applet_name.is_some() => (applet_name.as_deref().unwrap_or("<NOSRV>"), 0),
         (Some(b), Some(i)) => (b.servers[i].name.as_str(), b.servers[i].counters.cur()),
         _ => ("<NOSRV>", 0),
@@ -149,4 +164,22 @@ pub(super) fn emit_log(st: &State, fe: &Proxy, s: &Stream, log: &TxnLog, client:
     let mut line = String::with_capacity(200);
     format_httplog(&rec, &mut line);
     traffic(fe.idx, &line);
+}
+
+/// A client the proxy cannot take on for want of an allocation (its
+/// connection object or its stream): HAProxy's 500 goes out from a static
+/// buffer without waiting (it fits any new socket's send buffer, and needs
+/// nothing allocated), and the refusal is counted (`failed_req`,
+/// `hrsp_5xx`) and logged `RR--` with `<BADREQ>`, as any request the proxy
+/// answers. Like the H1 mux's own errors its size is logged as 0.
+pub(crate) fn refuse(st: &State, fe: &Proxy, transport: &Transport, client: ClientAddr) {
+    let _ = transport.try_write(crate::http::early_error_response(500));
+    let mut log = TxnLog::new(SystemTime::now(), Instant::now(), true);
+    log.status = 500;
+    (log.err, log.finst) = (ErrCause::Resource, FinState::R);
+    if let Some(f) = fe.fe.as_ref() {
+        f.counters.failed_req.fetch_add(1, Ordering::Relaxed);
+    }
+    count_txn(st, fe, None, &log);
+    emit_log(st, fe, None, &log, client);
 }
