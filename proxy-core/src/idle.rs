@@ -6,8 +6,8 @@
 //! `alloc_conn`'s caller. The pool owns what it holds: a parked connection
 //! keeps its slot in the connection pool (it is still an allocated
 //! connection) and is closed when it has been idle longer than its limit,
-//! when the server closed it, or when a purge finds more idle
-//! connections than the server needs.
+//! when the server closed it, when a purge finds more idle connections
+//! than the server needs, or when a new connection needs its slot.
 //!
 //! How many to keep follows HAProxy 2.6 (see [`crate::backend::conns`]):
 //! a released connection is parked when its thread has none idle for the
@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use crate::backend::conns::ServerConns;
 use crate::connection::{Connection, Transport};
+use crate::pool::{AllocError, Pool};
 
 /// A server, as `(proxy index, server index)`.
 pub type ServerKey = (usize, usize);
@@ -44,6 +45,7 @@ impl Drop for IdleMark {
 
 struct Parked {
     conn: Box<Connection>,
+    since: Instant,
     expires: Instant,
     _idle: IdleMark,
 }
@@ -100,6 +102,7 @@ pub fn park(key: ServerKey, srv: &Arc<ServerConns>, conn: Box<Connection>, keep:
         let now = Instant::now();
         entry.list.push(Parked {
             conn,
+            since: now,
             expires: now + keep,
             _idle: IdleMark(Arc::clone(srv)),
         });
@@ -165,6 +168,40 @@ pub fn purge() {
         }
         m.retain(|_, e| !e.list.is_empty());
     })
+}
+
+/// Closes this thread's oldest idle connection, whatever its server, to
+/// free its slot in the connection pool. Returns whether there was one.
+pub fn evict_oldest() -> bool {
+    IDLE.with(|m| {
+        let mut m = m.borrow_mut();
+        let oldest = m
+            .iter()
+            .filter_map(|(k, e)| e.list.first().map(|p| (p.since, *k)))
+            .min();
+        let Some((_, key)) = oldest else {
+            return false;
+        };
+        let Some(e) = m.get_mut(&key) else {
+            return false;
+        };
+        // Dropped outside the list: closes the socket, frees the slot.
+        let p = e.list.remove(0);
+        if e.list.is_empty() {
+            m.remove(&key);
+        }
+        drop(p);
+        true
+    })
+}
+
+/// Makes a connection object from `pool`. When the pool's cap refuses
+/// and this thread holds an idle server connection, the oldest one is
+/// closed to free its slot and the allocation is tried once more: an
+/// idle connection never makes a live one fail. Every connection
+/// allocation (accept, the server side) goes through here.
+pub fn alloc_connection(pool: &Arc<Pool>) -> Result<Connection, AllocError> {
+    pool.take_or_reclaim(evict_oldest).map(Connection::new)
 }
 
 /// How many connections this thread keeps parked for `key`.
@@ -346,5 +383,29 @@ mod tests {
             purge();
         }
         assert_eq!((idle(&s), total(), pool.used()), (0, 0, 0));
+    }
+
+    #[tokio::test]
+    async fn an_exhausted_pool_evicts_the_oldest_idle_connection() {
+        let pool = Pool::new("connection", 1, Some(3), 0);
+        let (a, b) = (srv(), srv());
+        let (c1, _p1) = used_conn(&pool, &a).await;
+        let (c2, _p2) = used_conn(&pool, &b).await;
+        assert!(park((6, 0), &a, c1, KEEP));
+        assert!(park((6, 1), &b, c2, KEEP));
+        let third = alloc_connection(&pool).unwrap();
+        assert_eq!(pool.used(), 3);
+        // Full: the oldest idle one (server a's) is closed for the next.
+        let fourth = alloc_connection(&pool).unwrap();
+        assert_eq!((count((6, 0)), count((6, 1))), (0, 1));
+        assert_eq!((idle(&a), idle(&b)), (0, 1));
+        assert_eq!(pool.stats().failed, 0, "a reclaimed slot is no failure");
+        let fifth = alloc_connection(&pool).unwrap();
+        assert_eq!(total(), 0);
+        // Nothing idle left: now it fails, and counts.
+        assert_eq!(alloc_connection(&pool).unwrap_err(), AllocError::Exhausted);
+        assert_eq!(pool.stats().failed, 1);
+        drop((third, fourth, fifth));
+        assert_eq!(pool.used(), 0);
     }
 }
