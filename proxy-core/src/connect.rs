@@ -256,6 +256,9 @@ pub async fn connect_server(
         };
         let err = match result {
             Ok(()) => {
+                if let (Some(i), Some(c)) = (s.srv, s.si[1].conn_mut()) {
+                    c.in_use = Some(be.servers[i].conns.use_conn());
+                }
                 s.si[1].set_state(SiState::Est);
                 s.timers.connected = Some(std::time::Instant::now());
                 return Ok(());

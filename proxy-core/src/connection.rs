@@ -154,6 +154,10 @@ pub struct Connection {
     pub to: Option<SocketAddr>,
     pub target: Target,
     pub transport: Transport,
+    /// Counts this connection in its server's connections in use while it
+    /// serves a stream (set once connected, dropped when it is closed or
+    /// parked idle).
+    pub in_use: Option<crate::backend::conns::InUse>,
     _slot: PoolSlot,
 }
 
@@ -165,6 +169,7 @@ impl Connection {
             to: None,
             target: Target::None,
             transport: Transport::None,
+            in_use: None,
             _slot: slot,
         }
     }
@@ -182,5 +187,6 @@ impl Connection {
     /// connect attempt does before a retry.
     pub fn close_transport(&mut self) {
         self.transport = Transport::None;
+        self.in_use = None;
     }
 }

@@ -214,6 +214,25 @@ pub fn spawn_accept_loop(
             let (Some(global), Some(frontend)) = admitted else {
                 return;
             };
+            // `tune.conn-pool-max`: a client is accepted only while the pool
+            // has room for its connection and one server-side connection
+            // (or nothing is in use at all), idle server connections giving
+            // way first. Otherwise it waits in the accept queue, as past
+            // `maxconn`: accepting it only to fail its requests (or every
+            // other client's) for want of a server connection helps nobody.
+            loop {
+                let pool = &st.pools.connection;
+                if !pool.room_below(2) || pool.used() == 0 {
+                    break;
+                }
+                if crate::idle::evict_oldest() {
+                    continue;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+                    _ = stop.changed() => return,
+                }
+            }
             let accepted = tokio::select! {
                 r = accept(&sock) => r,
                 _ = stop.changed() => return,
@@ -228,8 +247,8 @@ pub fn spawn_accept_loop(
                     continue;
                 }
             };
-            let conn = match st.pools.connection.take() {
-                Ok(slot) => slot,
+            let mut conn = match crate::idle::alloc_connection(&st.pools.connection) {
+                Ok(conn) => conn,
                 // Rule 1: no connection object, so the socket is closed
                 // (counted as a failure of the pool); an HTTP client is
                 // told why first, and the refusal logged.
@@ -243,7 +262,6 @@ pub fn spawn_accept_loop(
                     continue;
                 }
             };
-            let mut conn = Connection::new(conn);
             conn.target = Target::Listener(fe_idx, lid as usize);
             if let (_, Some(peer)) = &transport {
                 conn.from = Some(*peer);
@@ -402,10 +420,9 @@ pub(crate) async fn control_accept_loop(
             }
         };
         // Rule 1: no connection object, the socket is closed.
-        let Ok(slot) = st.pools.connection.take() else {
+        let Ok(mut conn) = crate::idle::alloc_connection(&st.pools.connection) else {
             continue;
         };
-        let mut conn = Connection::new(slot);
         conn.target = Target::Listener(live::NONE, listener_id as usize);
         conn.from = peer;
         conn.transport = transport;

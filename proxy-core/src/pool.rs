@@ -76,31 +76,56 @@ impl Pool {
 
     /// Takes one object's worth from the pool.
     pub fn take(self: &Arc<Self>) -> Result<PoolSlot, AllocError> {
+        self.take_or_reclaim(|| false)
+    }
+
+    /// Takes one object's worth; when the cap refuses, `reclaim` may free
+    /// an object this pool counts (an idle connection nobody uses) and
+    /// returns whether it did, and the take is tried once more. Only a
+    /// final refusal counts as a failure.
+    pub fn take_or_reclaim(
+        self: &Arc<Self>,
+        reclaim: impl FnOnce() -> bool,
+    ) -> Result<PoolSlot, AllocError> {
         if self.fail_pct > 0 && random_percent() < self.fail_pct {
             self.failed.fetch_add(1, Ordering::Relaxed);
             return Err(AllocError::Injected);
         }
-        let used = match self.cap {
-            None => self.used.fetch_add(1, Ordering::Relaxed) + 1,
-            Some(cap) => {
-                let grabbed = self
-                    .used
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                        (u < cap).then_some(u + 1)
-                    });
-                match grabbed {
-                    Ok(prev) => prev + 1,
-                    Err(_) => {
-                        self.failed.fetch_add(1, Ordering::Relaxed);
-                        return Err(AllocError::Exhausted);
-                    }
+        let used = match self.grab() {
+            Some(u) => u,
+            None => match reclaim().then(|| self.grab()).flatten() {
+                Some(u) => u,
+                None => {
+                    self.failed.fetch_add(1, Ordering::Relaxed);
+                    return Err(AllocError::Exhausted);
                 }
-            }
+            },
         };
         self.allocated.fetch_max(used, Ordering::Relaxed);
         Ok(PoolSlot {
             pool: Arc::clone(self),
         })
+    }
+
+    /// Counts one more object in use unless the cap is reached; returns
+    /// the new count.
+    fn grab(&self) -> Option<usize> {
+        match self.cap {
+            None => Some(self.used.fetch_add(1, Ordering::Relaxed) + 1),
+            Some(cap) => self
+                .used
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                    (u < cap).then_some(u + 1)
+                })
+                .ok()
+                .map(|prev| prev + 1),
+        }
+    }
+
+    /// Whether the cap leaves fewer than `n` objects free.
+    pub fn room_below(&self, n: usize) -> bool {
+        self.cap
+            .is_some_and(|cap| self.used.load(Ordering::Relaxed).saturating_add(n) > cap)
     }
 
     pub fn stats(&self) -> PoolStats {
@@ -191,6 +216,32 @@ mod tests {
         assert_eq!(p.stats().failed, 1);
         drop(a);
         assert!(p.take().is_ok(), "a freed slot can be taken again");
+    }
+
+    #[test]
+    fn reclaim_frees_a_slot_for_one_more_try() {
+        let p = Pool::new("connection", 64, Some(1), 0);
+        let held = std::cell::RefCell::new(Some(p.take().unwrap()));
+        // Nothing to reclaim: refused and counted.
+        assert_eq!(
+            p.take_or_reclaim(|| false).unwrap_err(),
+            AllocError::Exhausted
+        );
+        assert_eq!(p.stats().failed, 1);
+        // A reclaim that frees the held slot lets the take succeed, and
+        // the first refusal is not counted as a failure.
+        let got = p.take_or_reclaim(|| held.borrow_mut().take().is_some());
+        assert!(got.is_ok());
+        assert_eq!((p.stats().used, p.stats().failed), (1, 1));
+        // A reclaim that claims success but frees nothing still fails.
+        assert_eq!(
+            p.take_or_reclaim(|| true).unwrap_err(),
+            AllocError::Exhausted
+        );
+        assert_eq!(p.stats().failed, 2);
+        assert!(p.room_below(1));
+        drop(got);
+        assert!(!p.room_below(1) && p.room_below(2));
     }
 
     #[test]

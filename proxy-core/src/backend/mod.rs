@@ -1,12 +1,15 @@
 //! Backends and servers at run time: selection, slots and the queue.
 //!
 //! - [`lb`]: the `balance` algorithms.
+//! - [`conns`]: connections in use, idle and needed per server (the idle
+//!   pool's policy).
 //! - this file: [`Server`] (live counts, weight, limits), [`Backend`]
 //!   (servers, selection state and the queue under one lock) and the slot
 //!   protocol: a stream takes a server slot before connecting and gives it
 //!   back when done; a slot given back while streams wait in the queue goes
 //!   straight to the oldest of them.
 
+pub mod conns;
 pub mod lb;
 
 use std::collections::VecDeque;
@@ -55,6 +58,8 @@ pub struct Server {
     /// Streams currently holding a slot on this server.
     pub cur_sess: AtomicU32,
     pub counters: Counters,
+    /// Server connections in use, idle and needed (idle pool policy).
+    pub conns: std::sync::Arc<conns::ServerConns>,
 }
 
 impl Server {
@@ -79,6 +84,7 @@ impl Server {
             maxconn: AtomicU32::new(c.maxconn),
             cur_sess: AtomicU32::new(0),
             counters: Counters::default(),
+            conns: conns::ServerConns::new(c.pool_low_conn, c.pool_max_conn, c.pool_purge_delay),
         }
     }
 
@@ -134,6 +140,7 @@ impl Server {
             maxconn: AtomicU32::new(maxconn),
             cur_sess: AtomicU32::new(0),
             counters: Counters::default(),
+            conns: conns::ServerConns::new(0, None, std::time::Duration::from_secs(5)),
         }
     }
 }

@@ -104,6 +104,7 @@ const SERVER_KEYWORDS: &[&str] = &[
     "inter",
     "rise",
     "fall",
+    "pool-low-conn",
     "pool-max-conn",
     "pool-purge-delay",
 ];
@@ -136,7 +137,6 @@ const UNSUPPORTED_SERVER: &[&str] = &[
     "on-error",
     "on-marked-down",
     "on-marked-up",
-    "pool-low-conn",
     "port",
     "proto",
     "proxy-v2-options",
@@ -228,6 +228,7 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         rise: 2,
         fall: 3,
         pool_max_conn: None,
+        pool_low_conn: 0,
         pool_purge_delay: Duration::from_secs(5),
         loc: ctx.loc.clone(),
     };
@@ -300,6 +301,11 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
                     return Err(format!("{who} : 'pool-max-conn' must be >= -1."));
                 }
                 srv.pool_max_conn = u32::try_from(n).ok();
+            }
+            "pool-low-conn" => {
+                let n = int()?;
+                srv.pool_low_conn = u32::try_from(n)
+                    .map_err(|_| format!("{who} : 'pool-low-conn' must be >= 0."))?;
             }
             "pool-purge-delay" => {
                 srv.pool_purge_delay = parse_time(value()?)
@@ -459,13 +465,14 @@ backend b
 
     #[test]
     fn idle_pool_keywords() {
-        let c = ok("backend b\n server a 127.0.0.1:1 pool-max-conn 10 pool-purge-delay 1s\n server b 127.0.0.1:2 pool-max-conn -1\n server c 127.0.0.1:3 pool-max-conn 0\n server d 127.0.0.1:4\n");
+        let c = ok("backend b\n server a 127.0.0.1:1 pool-max-conn 10 pool-purge-delay 1s\n server b 127.0.0.1:2 pool-max-conn -1 pool-low-conn 3\n server c 127.0.0.1:3 pool-max-conn 0\n server d 127.0.0.1:4\n");
         let s = &c.proxy("b").unwrap().servers;
         assert_eq!(
             (s[0].pool_max_conn, s[0].pool_purge_delay),
             (Some(10), Duration::from_secs(1))
         );
         assert_eq!((s[1].pool_max_conn, s[2].pool_max_conn), (None, Some(0)));
+        assert_eq!((s[0].pool_low_conn, s[1].pool_low_conn), (0, 3));
         assert_eq!(
             (s[3].pool_max_conn, s[3].pool_purge_delay),
             (None, Duration::from_secs(5))
@@ -474,6 +481,10 @@ backend b
         assert_eq!(
             e("127.0.0.1:1 pool-max-conn -2"),
             "parsing [t.cfg:2] : 'server be/s' : 'pool-max-conn' must be >= -1."
+        );
+        assert_eq!(
+            e("127.0.0.1:1 pool-low-conn -1"),
+            "parsing [t.cfg:2] : 'server be/s' : 'pool-low-conn' must be >= 0."
         );
         assert!(e("127.0.0.1:1 pool-max-conn").contains("'pool-max-conn' expects an argument."));
         assert!(e("127.0.0.1:1 pool-max-conn abc")

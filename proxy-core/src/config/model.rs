@@ -244,6 +244,9 @@ pub struct ServerConfig {
     /// `pool-max-conn <n>`: idle connections kept for reuse; `None` (-1,
     /// the default) = no limit, `Some(0)` = no idle pool.
     pub pool_max_conn: Option<u32>,
+    /// `pool-low-conn <n>`: idle connections kept beyond the estimated
+    /// need (default 0).
+    pub pool_low_conn: u32,
     /// `pool-purge-delay <t>`: how often idle connections are closed
     /// (default 5 s).
     pub pool_purge_delay: Duration,

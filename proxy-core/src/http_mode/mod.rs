@@ -666,8 +666,9 @@ async fn transaction(
                 .timeouts
                 .server
                 .map_or(cfg.pool_purge_delay, |t| t.min(cfg.pool_purge_delay));
-            let max = cfg.pool_max_conn.map_or(usize::MAX, |m| m as usize);
-            crate::idle::park((bp.idx, srv), conn, max, keep);
+            if let Some(server) = be.servers.get(srv) {
+                crate::idle::park((bp.idx, srv), &server.conns, conn, keep);
+            }
         }
     }
     release_server(be, s);

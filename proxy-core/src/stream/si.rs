@@ -162,8 +162,9 @@ impl StreamInterface {
     /// Fails when an applet holds the interface or the pool refuses.
     pub fn alloc_conn(&mut self, pool: &Arc<Pool>) -> Result<&mut Connection, AllocConnError> {
         if let Endpoint::None = self.endpoint {
-            let slot = pool.take().map_err(AllocConnError::Resource)?;
-            self.endpoint = Endpoint::Conn(Box::new(Connection::new(slot)));
+            // An idle server connection gives way if the pool is full.
+            let conn = crate::idle::alloc_connection(pool).map_err(AllocConnError::Resource)?;
+            self.endpoint = Endpoint::Conn(Box::new(conn));
             self.sync();
         }
         match &mut self.endpoint {
