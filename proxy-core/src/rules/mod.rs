@@ -27,6 +27,7 @@ pub mod fetch;
 pub mod fetch_stick;
 pub mod format;
 pub mod regex;
+mod regex_pcre;
 mod sample;
 
 #[cfg(test)]
