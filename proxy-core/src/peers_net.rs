@@ -197,7 +197,7 @@ async fn pipe(st: &State, sock: &mut Transport, app: &mut AppCtx, kick: Arc<Kick
     };
     app.applet().release();
     if let Some(why) = failure.or_else(|| app.failure()) {
-        crate::http_mode::service::count_failure(st, PEERS_SERVICE, &why);
+        crate::http_mode::count_failure(st, PEERS_SERVICE, &why);
     }
 }
 
@@ -394,7 +394,7 @@ async fn run_sync(
         let wait = call_sync(&mut app, stopping);
         if let Some(why) = app.failure() {
             tracing::error!("peers '{section}': sync task stopped: {why}");
-            crate::http_mode::service::count_failure(&st, PEERS_SERVICE, &why);
+            crate::http_mode::count_failure(&st, PEERS_SERVICE, &why);
             return;
         }
         let timer = match wait {

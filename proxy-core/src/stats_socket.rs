@@ -180,7 +180,7 @@ async fn serve(st: &State, client: Connection, level: &str) {
         failure.or_else(|| app.failure())
     };
     if let Some(why) = failure {
-        crate::http_mode::service::count_failure(st, CLI_SERVICE, &why);
+        crate::http_mode::count_failure(st, CLI_SERVICE, &why);
     }
     if let Some(c) = s.si[0].conn_mut() {
         let _ = c.transport.shutdown_write();

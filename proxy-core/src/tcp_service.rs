@@ -39,7 +39,7 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
         Ok(a) => a,
         Err(e) => {
             // Fix: a failed constructor is counted like any failed call.
-            crate::http_mode::service::count_failure(st, name, &e);
+            crate::http_mode::count_failure(st, name, &e);
             out.end = Some((ErrCause::Internal, FinState::C));
             return out;
         }
@@ -114,7 +114,7 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
     // (in the context's drop it was silent).
     app.applet().release();
     if let Some(why) = failure.or_else(|| app.failure()) {
-        crate::http_mode::service::count_failure(st, name, &why);
+        crate::http_mode::count_failure(st, name, &why);
         out.end = Some((
             ErrCause::Internal,
             if out.bytes_out == 0 {

@@ -122,42 +122,47 @@ fn errorfile_from_disk() {
 fn failure_outcomes() {
     let o = Failure::BadRequestHead(HeadError::TooLarge).outcome();
     assert_eq!(
-        (o.status, o.cause, o.finst, o.path),
+        (o.status(), o.end.err_cause(), o.end.phase(), o.path),
         (400, ErrCause::PrxCond, FinState::R, MessagePath::Early)
     );
     assert_eq!(o.message(false), Some(early_error_response(400)));
     let o = Failure::BadRequestFraming(FramingError::UnknownCoding).outcome();
-    assert_eq!(o.status, 422);
+    assert_eq!(o.status(), 422);
     let o = Failure::BadRequestFraming(FramingError::PayloadForbidden).outcome();
-    assert_eq!(o.status, 413);
+    assert_eq!(o.status(), 413);
     let o = Failure::ClientAbortedHead {
         received_bytes: false,
     }
     .outcome();
     assert_eq!(
-        (o.status, o.cause, o.finst, o.message(true)),
+        (
+            o.status(),
+            o.end.err_cause(),
+            o.end.phase(),
+            o.message(true)
+        ),
         (400, ErrCause::CliCl, FinState::R, None)
     );
     let o = Failure::RequestTimeout.outcome();
     assert_eq!(
-        (o.status, o.cause, o.finst),
+        (o.status(), o.end.err_cause(), o.end.phase()),
         (408, ErrCause::CliTo, FinState::R)
     );
     let o = Failure::BadResponseHead.outcome();
     assert_eq!(
-        (o.status, o.cause, o.finst),
+        (o.status(), o.end.err_cause(), o.end.phase()),
         (502, ErrCause::PrxCond, FinState::H)
     );
     assert_eq!(o.message(false), Some(error_response(502)));
     assert_eq!(o.message(true), Some(error_response_close(502)));
     let o = Failure::ServerClosedBeforeHead.outcome();
     assert_eq!(
-        (o.status, o.cause, o.finst),
+        (o.status(), o.end.err_cause(), o.end.phase()),
         (502, ErrCause::SrvCl, FinState::H)
     );
     let o = Failure::ServerTimeoutBeforeHead.outcome();
     assert_eq!(
-        (o.status, o.cause, o.finst),
+        (o.status(), o.end.err_cause(), o.end.phase()),
         (504, ErrCause::SrvTo, FinState::H)
     );
     let o = Failure::BadRequestBody {
@@ -165,7 +170,7 @@ fn failure_outcomes() {
     }
     .outcome();
     assert_eq!(
-        (o.status, o.cause, o.finst, o.path),
+        (o.status(), o.end.err_cause(), o.end.phase(), o.path),
         (400, ErrCause::PrxCond, FinState::H, MessagePath::Stream)
     );
     let o = Failure::BadRequestBody {
@@ -173,12 +178,12 @@ fn failure_outcomes() {
     }
     .outcome();
     assert_eq!(
-        (o.cause, o.finst, o.path),
+        (o.end.err_cause(), o.end.phase(), o.path),
         (ErrCause::PrxCond, FinState::D, MessagePath::None)
     );
     let o = Failure::BadResponseBody.outcome();
     assert_eq!(
-        (o.cause, o.finst, o.path),
+        (o.end.err_cause(), o.end.phase(), o.path),
         (ErrCause::SrvCl, FinState::D, MessagePath::None)
     );
 }

@@ -79,7 +79,8 @@ pub use framing::{BodyKind, Framing, FramingError, RequestInfo};
 pub use head::{HeadError, HeadLimits, Parsed, RequestHead, ResponseHead, Span, Version};
 pub use rewrite::{Edit, ForwardPlan, NameCase};
 
-use crate::log::termination::{ErrCause, FinState};
+use crate::error::{ErrorKind, ProxyError};
+use crate::log::termination::FinState;
 
 /// The HTTP-level failures a stream can meet, each mapped the way HAProxy
 /// 2.6 handles it (`src/mux_h1.c` `h1_handle_parsing_error` /
@@ -130,24 +131,28 @@ pub enum MessagePath {
     None,
 }
 
-/// Status, log termination state and message form for a [`Failure`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a [`Failure`] ends its transaction: the end itself (status, cause,
+/// phase: see [`ProxyError`]) and the form of the message sent, if any.
+#[derive(Clone, Debug)]
 pub struct Outcome {
-    /// Status logged (and sent, unless `path` is `None`).
-    pub status: u16,
-    pub cause: ErrCause,
-    pub finst: FinState,
+    pub end: ProxyError,
     pub path: MessagePath,
 }
 
 impl Outcome {
+    /// Status logged (and sent, unless `path` is `None`).
+    pub fn status(&self) -> u16 {
+        self.end.http_status()
+    }
+
     /// The bytes to send; `client_close` selects the stream form ending in
     /// `connection: close`.
     pub fn message(&self, client_close: bool) -> Option<&'static [u8]> {
+        let status = self.status();
         match self.path {
-            MessagePath::Early => Some(errors::early_error_response(self.status)),
-            MessagePath::Stream if client_close => Some(errors::error_response_close(self.status)),
-            MessagePath::Stream => Some(errors::error_response(self.status)),
+            MessagePath::Early => Some(errors::early_error_response(status)),
+            MessagePath::Stream if client_close => Some(errors::error_response_close(status)),
+            MessagePath::Stream => Some(errors::error_response(status)),
             MessagePath::None => None,
         }
     }
@@ -155,49 +160,42 @@ impl Outcome {
 
 impl Failure {
     pub fn outcome(self) -> Outcome {
-        let (status, cause, finst, path) = match self {
+        use ErrorKind as K;
+        use MessagePath::{Early, Stream};
+        let (kind, phase, status, path) = match self {
             // HAProxy's H1 parser takes `PRI` as a request and its stream
             // refuses it: the stream's 400, not the mux's raw one.
             Failure::BadRequestHead(HeadError::Preface) => {
-                (400, ErrCause::PrxCond, FinState::R, MessagePath::Stream)
+                (K::BadRequest, FinState::R, 400, Stream)
             }
             Failure::BadRequestHead(_) | Failure::BadRequestBodyWithHead(_) => {
-                (400, ErrCause::PrxCond, FinState::R, MessagePath::Early)
+                (K::BadRequest, FinState::R, 400, Early)
             }
-            Failure::BadRequestFraming(e) => (
-                e.status(true),
-                ErrCause::PrxCond,
-                FinState::R,
-                MessagePath::Early,
-            ),
-            Failure::ClientAbortedHead { received_bytes } => {
-                let path = if received_bytes {
-                    MessagePath::Early
-                } else {
-                    MessagePath::None
-                };
-                (400, ErrCause::CliCl, FinState::R, path)
-            }
-            Failure::RequestTimeout => (408, ErrCause::CliTo, FinState::R, MessagePath::Early),
-            Failure::BadResponseHead => (502, ErrCause::PrxCond, FinState::H, MessagePath::Stream),
-            Failure::ServerClosedBeforeHead => {
-                (502, ErrCause::SrvCl, FinState::H, MessagePath::Stream)
-            }
-            Failure::ServerTimeoutBeforeHead => {
-                (504, ErrCause::SrvTo, FinState::H, MessagePath::Stream)
-            }
+            Failure::BadRequestFraming(e) => (K::BadRequest, FinState::R, e.status(true), Early),
+            Failure::ClientAbortedHead {
+                received_bytes: true,
+            } => (K::ClientAborted, FinState::R, 400, Early),
+            // Nothing was said: nothing is answered (logged 400 all the same).
+            Failure::ClientAbortedHead {
+                received_bytes: false,
+            } => (K::ClientAborted, FinState::R, 400, MessagePath::None),
+            Failure::RequestTimeout => (K::ClientTimeout, FinState::R, 408, Early),
+            Failure::BadResponseHead => (K::BadResponse, FinState::H, 502, Stream),
+            Failure::ServerClosedBeforeHead => (K::ServerAborted, FinState::H, 502, Stream),
+            Failure::ServerTimeoutBeforeHead => (K::ServerTimeout, FinState::H, 504, Stream),
             Failure::BadRequestBody {
                 response_started: false,
-            } => (400, ErrCause::PrxCond, FinState::H, MessagePath::Stream),
+            } => (K::BadRequest, FinState::H, 400, Stream),
             Failure::BadRequestBody {
                 response_started: true,
-            } => (400, ErrCause::PrxCond, FinState::D, MessagePath::None),
-            Failure::BadResponseBody => (502, ErrCause::SrvCl, FinState::D, MessagePath::None),
+            } => (K::BadRequest, FinState::D, 400, MessagePath::None),
+            Failure::BadResponseBody => (K::ServerAborted, FinState::D, 502, MessagePath::None),
         };
+        // The status is the answer's: none when nothing is sent (the log
+        // still shows the kind's own, `ProxyError::http_status`).
+        let answer = (path != MessagePath::None).then_some(status);
         Outcome {
-            status,
-            cause,
-            finst,
+            end: ProxyError::new(kind).at(phase).answer(answer),
             path,
         }
     }

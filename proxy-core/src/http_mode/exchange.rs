@@ -16,13 +16,15 @@ use super::request::{Denied, OwnedEdit};
 use super::side::SideIo;
 use crate::config::model_http::Capture;
 use crate::connection::Transport;
+use crate::error::{ErrorKind, ProxyError};
 use crate::http::connection_header::plan_response;
 use crate::http::head::{may_start_status_line, parse_response, Parsed};
 use crate::http::rewrite::write_response_head;
+use crate::http::Failure;
 use crate::http::{
     BodyKind, ConnMode, Edit, ForwardPlan, Framing, HeadLimits, RequestInfo, ResponseHead,
 };
-use crate::log::termination::{ErrCause, FinState};
+use crate::log::termination::FinState;
 
 /// Fixed inputs of an exchange.
 pub struct ExchangeSpec<'a> {
@@ -64,9 +66,9 @@ pub struct ExchangeResult {
     /// The whole request (head and body) was read from the client and
     /// sent: after an error the client connection may serve another one.
     pub request_complete: bool,
-    /// Set when the exchange failed: cause, phase, and whether a response
-    /// status should be generated (502/504) because nothing was sent yet.
-    pub error: Option<(ErrCause, FinState, Option<u16>)>,
+    /// How the exchange failed; its status (`answer`) is set when nothing
+    /// reached the client yet and an error page should go out (502/504).
+    pub error: Option<ProxyError>,
 }
 
 enum ResPhase {
@@ -99,7 +101,7 @@ pub async fn run<S: SideIo + ?Sized>(
     let mut req_failed = false;
     let mut input_signalled = false;
 
-    let outcome: Result<(), (ErrCause, FinState, Option<u16>)> = poll_fn(|cx| loop {
+    let outcome: Result<(), ProxyError> = poll_fn(|cx| loop {
         let mut act_c = Activity::default();
         let mut act_s = Activity::default();
         // Request side: head first, then the body.
@@ -119,18 +121,15 @@ pub async fn run<S: SideIo + ?Sized>(
                     Poll::Ready(Ok(())) | Poll::Pending => {}
                     Poll::Ready(Err(BodyError::Write(_))) => req_failed = true,
                     Poll::Ready(Err(BodyError::Chunk(_))) => {
-                        let started = !matches!(phase, ResPhase::Head);
-                        return Poll::Ready(Err((
-                            ErrCause::PrxCond,
-                            if started { FinState::D } else { FinState::H },
-                            (!started).then_some(400),
-                        )));
+                        let response_started = !matches!(phase, ResPhase::Head);
+                        let f = Failure::BadRequestBody { response_started };
+                        return Poll::Ready(Err(f.outcome().end));
                     }
                     Poll::Ready(Err(_)) => {
                         // The client left in the middle of its body: the
                         // data phase (`CD`), as HAProxy 2.6 logs it, even
                         // before any response head.
-                        return Poll::Ready(Err((ErrCause::CliCl, FinState::D, None)));
+                        return Poll::Ready(Err(client_aborted(FinState::D)));
                     }
                 }
                 act_c.read |= a.read;
@@ -156,7 +155,7 @@ pub async fn run<S: SideIo + ?Sized>(
                 } else {
                     FinState::D
                 };
-                return Poll::Ready(Err((ErrCause::CliCl, fin, None)));
+                return Poll::Ready(Err(client_aborted(fin)));
             }
             Poll::Pending => {}
         }
@@ -168,7 +167,7 @@ pub async fn run<S: SideIo + ?Sized>(
                     parse_response(sbuf.data(), &spec.limits)
                 };
                 match parsed {
-                    Err(_) => return Poll::Ready(Err((ErrCause::PrxCond, FinState::H, Some(502)))),
+                    Err(_) => return Poll::Ready(Err(Failure::BadResponseHead.outcome().end)),
                     Ok(Parsed::Complete(head)) => {
                         match response_head(&spec, sbuf, &head, &mut to_client, &mut res) {
                             Some(body) => {
@@ -181,34 +180,31 @@ pub async fn run<S: SideIo + ?Sized>(
                                 continue;
                             }
                             None if res.status >= 200 || res.status == 0 => {
-                                return Poll::Ready(Err((
-                                    ErrCause::PrxCond,
-                                    FinState::H,
-                                    Some(502),
-                                )))
+                                return Poll::Ready(Err(Failure::BadResponseHead.outcome().end))
                             }
                             None => continue, // interim response queued
                         }
                     }
                     Ok(Parsed::Incomplete) => {
                         if sbuf.is_full(spec.limits.max_head) {
-                            return Poll::Ready(Err((ErrCause::PrxCond, FinState::H, Some(502))));
+                            return Poll::Ready(Err(Failure::BadResponseHead.outcome().end));
                         }
                         match sbuf.poll_fill(cx, server, spec.size) {
                             Poll::Ready(Ok(0)) => {
-                                let cause = if may_start_status_line(sbuf.data()) {
-                                    ErrCause::SrvCl
+                                let f = if may_start_status_line(sbuf.data()) {
+                                    Failure::ServerClosedBeforeHead
                                 } else {
-                                    ErrCause::PrxCond
+                                    Failure::BadResponseHead
                                 };
-                                return Poll::Ready(Err((cause, FinState::H, Some(502))));
+                                return Poll::Ready(Err(f.outcome().end));
                             }
                             Poll::Ready(Ok(_)) => {
                                 server_last = Instant::now();
                                 continue;
                             }
                             Poll::Ready(Err(_)) => {
-                                return Poll::Ready(Err((ErrCause::SrvCl, FinState::H, Some(502))))
+                                let f = Failure::ServerClosedBeforeHead;
+                                return Poll::Ready(Err(f.outcome().end));
                             }
                             Poll::Pending => {}
                         }
@@ -227,10 +223,10 @@ pub async fn run<S: SideIo + ?Sized>(
                         }
                         Poll::Pending => res.bytes_out += body.total - before,
                         Poll::Ready(Err(BodyError::Write(_))) => {
-                            return Poll::Ready(Err((ErrCause::CliCl, FinState::D, None)))
+                            return Poll::Ready(Err(client_aborted(FinState::D)))
                         }
                         Poll::Ready(Err(_)) => {
-                            return Poll::Ready(Err((ErrCause::SrvCl, FinState::D, None)))
+                            return Poll::Ready(Err(Failure::BadResponseBody.outcome().end))
                         }
                     }
                     act_s.read |= a.read;
@@ -269,13 +265,15 @@ pub async fn run<S: SideIo + ?Sized>(
                 } else {
                     FinState::D
                 };
-                return Poll::Ready(Err((ErrCause::SrvTo, fin, waiting_head.then_some(504))));
+                let end = ProxyError::new(ErrorKind::ServerTimeout).at(fin);
+                return Poll::Ready(Err(end.answer(waiting_head.then_some(504))));
             }
         }
         if let Some(c) = cdl {
             // While waiting for the server, a quiet client is normal.
             if c <= t && !waiting_head {
-                return Poll::Ready(Err((ErrCause::CliTo, FinState::D, None)));
+                let end = ProxyError::new(ErrorKind::ClientTimeout).at(FinState::D);
+                return Poll::Ready(Err(end));
             }
         }
         let next = [sdl, if waiting_head { None } else { cdl }]
@@ -381,4 +379,10 @@ fn response_head(
         body.absorb(sbuf, &mut to_client.data);
     }
     Some(body)
+}
+
+/// The client went away (or its socket failed) in phase `phase`: nothing
+/// more can be sent to it.
+fn client_aborted(phase: FinState) -> ProxyError {
+    ProxyError::new(ErrorKind::ClientAborted).at(phase)
 }

@@ -2,27 +2,14 @@
 //! built-in ones), rule answers (`deny`, `return`, `redirect`), failures
 //! of the request's head, and the graceful close of a client connection.
 
-use std::sync::atomic::Ordering;
-
+use super::analyse::{Answer, Request};
 use super::recvbuf::{write_all, RecvBuf};
-use super::TxnLog;
+use super::txn::Txn;
 use crate::connection::Transport;
+use crate::error::ProxyError;
 use crate::http::{Failure, MessagePath, RequestHead};
-use crate::log::termination::{ErrCause, FinState};
 use crate::state::Proxy;
 use crate::stream::Stream;
-
-/// How a local answer of the rules is logged (`PR` for a deny, `LR`
-/// otherwise); a deny is counted on each of `halves`.
-pub(super) fn answer_cause(deny: bool, halves: &[Option<&crate::counters::Counters>]) -> ErrCause {
-    if !deny {
-        return ErrCause::Local;
-    }
-    for c in halves.iter().flatten() {
-        c.denied.fetch_add(1, Ordering::Relaxed);
-    }
-    ErrCause::PrxCond
-}
 
 /// An error page to send, and what the log counts of it (`%B`: its size
 /// as HAProxy 2.6 counts it, see [`crate::http::htx_size`]).
@@ -82,7 +69,7 @@ pub(super) fn error_page<'a>(
 pub(super) fn logged_len(o: &crate::http::Outcome, msg: &[u8]) -> u64 {
     match o.path {
         MessagePath::Early => 0,
-        MessagePath::Stream => crate::http::error_logged_size(o.status),
+        MessagePath::Stream => crate::http::error_logged_size(o.status()),
         MessagePath::None => msg.len() as u64,
     }
 }
@@ -118,23 +105,19 @@ pub(super) fn client_transport(s: &Stream) -> &Transport {
     s.si[0].conn().map_or(&NONE, |c| &c.transport)
 }
 
-/// Sends a locally generated answer, consuming the request.
-#[allow(clippy::too_many_arguments)]
+/// Sends an answer of the proxy's own (`return`, `redirect`, `deny`,
+/// `monitor-uri`), consuming the request.
 pub(super) async fn local_answer(
     s: &mut Stream,
     cbuf: &mut RecvBuf,
-    head: &RequestHead,
-    framing: &crate::http::Framing,
-    log: &mut TxnLog,
-    bytes: Vec<u8>,
-    status: u16,
-    cause: ErrCause,
+    req: &Request,
+    txn: &mut Txn,
+    a: Answer,
 ) -> bool {
-    log.status = i32::from(status);
     // Logged as HAProxy counts a message it makes itself.
-    log.bytes_out = crate::http::htx_size(&bytes).unwrap_or(bytes.len() as u64);
-    (log.err, log.finst) = (cause, FinState::R);
-    send_local(s, &bytes, framing, cbuf, head).await
+    let logged = crate::http::htx_size(&a.bytes).unwrap_or(a.bytes.len() as u64);
+    txn.ended(a.end, i32::from(a.status), logged);
+    send_local(s, &a.bytes, &req.framing, cbuf, &req.head).await
 }
 
 /// Writes `msg`, drops the request from the buffer; keeps the connection
@@ -154,13 +137,45 @@ pub(super) async fn send_local(
     keep
 }
 
-pub(super) async fn local_failure(s: &mut Stream, log: &mut TxnLog, f: Failure) -> bool {
+/// Ends the transaction with `f` as HTTP refuses it (the early or the
+/// stream form of its message, or nothing); the client connection closes.
+pub(super) async fn local_failure(s: &mut Stream, txn: &mut Txn, f: Failure) -> bool {
     let o = f.outcome();
-    log.status = i32::from(o.status);
-    (log.err, log.finst) = (o.cause, o.finst);
+    let status = i32::from(o.status());
+    let logged = o.message(true).map_or(0, |msg| logged_len(&o, msg));
     if let Some(msg) = o.message(true) {
-        log.bytes_out = logged_len(&o, msg);
         let _ = write_all(client_transport(s), msg).await;
     }
+    txn.ended(o.end, status, logged);
     false
+}
+
+/// Ends the transaction with `end`, answered with its error page (the
+/// `errorfile` of `be` or the frontend, else the built-in one). `keep` is
+/// the request's version when the client connection stays open. Returns
+/// whether it does.
+pub(super) async fn send_error(
+    fe: &Proxy,
+    be: Option<&Proxy>,
+    s: &mut Stream,
+    txn: &mut Txn,
+    end: ProxyError,
+    keep: Option<crate::http::Version>,
+) -> bool {
+    let status = end.http_status();
+    let page = error_page(fe, be, status, keep);
+    txn.ended(end, i32::from(status), page.logged);
+    write_all(client_transport(s), &page.bytes).await.is_ok() && keep.is_some()
+}
+
+/// The request's version when the client connection may stay open after
+/// an error answered now: the client wants keep-alive, the frontend does
+/// not close, and the request was read whole (`complete`).
+pub(super) fn keep_after(
+    fe: &Proxy,
+    framing: &crate::http::Framing,
+    complete: bool,
+) -> Option<crate::http::Version> {
+    let fe_close = super::conn_mode(fe.cfg.http.conn_mode) == crate::http::ConnMode::Close;
+    (framing.keep_alive && !fe_close && complete).then_some(framing.version)
 }

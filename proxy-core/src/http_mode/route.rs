@@ -4,47 +4,41 @@
 
 use std::net::SocketAddr;
 
-use super::local::{client_transport, error_page, local_failure};
+use super::analyse::Route;
 use super::recvbuf::{write_all, RecvBuf};
 use super::request::View;
-use super::TxnLog;
-use crate::forward::{forward, SideTimeouts, Totals};
-use crate::http::{Failure, RequestHead};
-use crate::log::termination::{ErrCause, FinState};
-use crate::state::{Proxy, State};
+use super::txn::Txn;
+use super::Ctx;
+use crate::error::{ErrorKind, ProxyError};
+use crate::forward::{forward, FwdEnd, SideTimeouts, Totals};
+use crate::http::{Failure, HeadError, RequestHead};
+use crate::log::termination::FinState;
+use crate::state::Proxy;
 use crate::stream::{sess_flags, AllocConnError, Stream};
 
 /// Reads the destination of `option http_proxy` out of the request URI
-/// into a newly allocated server-side connection. `Some(keep)` when the
-/// transaction ends here (500 `RR` when no connection can be allocated, or
-/// a 400 for a URI without an address).
-pub(super) async fn http_proxy_address(
-    fe: &Proxy,
-    be: Option<&Proxy>,
-    st: &State,
+/// into a newly allocated server-side connection. `Some(route)` when the
+/// transaction ends here: a 400 for a URI without an address, a 500 `RR`
+/// when no connection object can be allocated.
+pub(super) async fn http_proxy_address<'a>(
+    ctx: &Ctx<'a>,
+    be: Option<&'a Proxy>,
     s: &mut Stream,
     cbuf: &RecvBuf,
     head: &RequestHead,
-    log: &mut TxnLog,
-) -> Option<bool> {
+) -> Option<Route<'a>> {
     let Some(addr) = proxy_target(cbuf.data(), head).await else {
-        return Some(
-            local_failure(s, log, Failure::BadRequestHead(crate::http::HeadError::Uri)).await,
-        );
+        return Some(Route::Fail(Failure::BadRequestHead(HeadError::Uri)));
     };
-    match s.si[1].alloc_conn(&st.pools.connection) {
+    match s.si[1].alloc_conn(&ctx.st.pools.connection) {
         Ok(c) => {
             c.to = Some(addr);
             s.flags |= sess_flags::ADDR_SET;
             None
         }
         Err(AllocConnError::AppletHolds | AllocConnError::Resource(_)) => {
-            (log.err, log.finst) = (ErrCause::Resource, FinState::R);
-            log.status = 500;
-            let msg = error_page(fe, be, 500, None);
-            log.bytes_out = msg.logged;
-            let _ = write_all(client_transport(s), &msg.bytes).await;
-            Some(false)
+            let end = ProxyError::new(ErrorKind::Resource).at(FinState::R);
+            Some(Route::Fatal(end.answer(Some(500)), be))
         }
     }
 }
@@ -73,14 +67,14 @@ async fn proxy_target(buf: &[u8], head: &RequestHead) -> Option<SocketAddr> {
 
 /// After a 101 or a CONNECT: bytes flow both ways until both sides close.
 pub(super) async fn tunnel(
-    st: &State,
-    fe: &Proxy,
+    ctx: &Ctx<'_>,
     bp: &Proxy,
     s: &mut Stream,
     cbuf: &mut RecvBuf,
     sbuf: &mut RecvBuf,
-    log: &mut TxnLog,
+    txn: &mut Txn,
 ) {
+    let fe = ctx.fe;
     let (c0, c1) = s.si.split_at_mut(1);
     let (Some(cc), Some(sc)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
         return;
@@ -94,7 +88,7 @@ pub(super) async fn tunnel(
         if write_all(&cc.transport, sbuf.data()).await.is_err() {
             return;
         }
-        log.bytes_out += sbuf.len() as u64;
+        txn.bytes_out += sbuf.len() as u64;
     }
     sbuf.consume(sbuf.len());
     let tun = bp.cfg.timeouts.tunnel;
@@ -109,21 +103,19 @@ pub(super) async fn tunnel(
         &mut cc.transport,
         &mut sc.transport,
         timeouts,
-        st.config.global.bufsize,
+        ctx.size,
         &mut totals,
     )
     .await;
-    log.bytes_out += totals.res;
-    let cause = match end {
-        crate::forward::FwdEnd::Done => ErrCause::None,
-        crate::forward::FwdEnd::ClientTimeout => ErrCause::CliTo,
-        crate::forward::FwdEnd::ServerTimeout => ErrCause::SrvTo,
-        crate::forward::FwdEnd::ClientError(_) => ErrCause::CliCl,
-        crate::forward::FwdEnd::ServerError(_) => ErrCause::SrvCl,
+    txn.bytes_out += totals.res;
+    let kind = match end {
+        FwdEnd::Done => return,
+        FwdEnd::ClientTimeout => ErrorKind::ClientTimeout,
+        FwdEnd::ServerTimeout => ErrorKind::ServerTimeout,
+        FwdEnd::ClientError(_) => ErrorKind::ClientAborted,
+        FwdEnd::ServerError(_) => ErrorKind::ServerAborted,
     };
-    if cause != ErrCause::None {
-        (log.err, log.finst) = (cause, FinState::D);
-    }
+    txn.end = Some(ProxyError::new(kind).at(FinState::D));
 }
 
 /// The `stats-page` arguments when the request is for the stats page:

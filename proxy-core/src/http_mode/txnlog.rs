@@ -5,12 +5,13 @@
 use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime};
 
-use super::TxnLog;
+use super::txn::Txn;
 use crate::connection::Transport;
+use crate::error::{ErrorKind, ProxyError};
 use crate::log::fields::{ClientAddr, LogCounters};
 use crate::log::httplog::{format_httplog, HttpLogRecord};
 use crate::log::subscriber::traffic;
-use crate::log::termination::{term_code_http, ErrCause, FinState};
+use crate::log::termination::{term_code_http, FinState};
 use crate::state::{Proxy, State};
 use crate::stream::Stream;
 
@@ -23,7 +24,7 @@ fn timers_of(s: Option<&Stream>) -> (Option<Instant>, Option<Instant>) {
 /// Counts one finished transaction: requests, response classes, errors,
 /// aborts and timers on the frontend, the backend and the server, and the
 /// process-wide request total.
-pub(super) fn count_txn(st: &State, fe: &Proxy, s: Option<&Stream>, log: &TxnLog) {
+pub(super) fn count_txn(st: &State, fe: &Proxy, s: Option<&Stream>, log: &Txn) {
     use crate::counters::{Counters, StreamTimes};
     let Some(fec) = fe.fe.as_ref().map(|f| &f.counters) else {
         return;
@@ -42,8 +43,11 @@ pub(super) fn count_txn(st: &State, fe: &Proxy, s: Option<&Stream>, log: &TxnLog
         .backend
         .and_then(|i| st.proxies.get(i))
         .and_then(|p| p.be.as_ref());
+    let srv = be.and_then(|be| s.and_then(|s| s.srv).and_then(|i| be.servers.get(i)));
+    if let Some(end) = &log.end {
+        end.account(Some(fec), be.map(|b| &b.counters), srv.map(|x| &x.counters));
+    }
     let Some(be) = be else { return };
-    let srv = s.and_then(|s| s.srv).and_then(|i| be.servers.get(i));
     let sides: Vec<&Counters> = std::iter::once(&be.counters)
         .chain(srv.map(|x| &x.counters))
         .collect();
@@ -68,27 +72,11 @@ pub(super) fn count_txn(st: &State, fe: &Proxy, s: Option<&Stream>, log: &TxnLog
         if log.status > 0 {
             c.response(log.status);
         }
-        let bump = |a: &std::sync::atomic::AtomicU64| {
-            a.fetch_add(1, Ordering::Relaxed);
-        };
-        match (log.err, log.finst) {
-            (ErrCause::SrvTo | ErrCause::SrvCl, FinState::H) => bump(&c.failed_resp),
-            (ErrCause::SrvTo | ErrCause::SrvCl, FinState::D) => bump(&c.srv_aborts),
-            (ErrCause::CliTo | ErrCause::CliCl, FinState::D) => bump(&c.cli_aborts),
-            (ErrCause::Internal, _) => bump(&c.internal_errors),
-            _ => {}
-        }
         c.add_times(times);
     }
 }
 
-pub(super) fn emit_log(
-    st: &State,
-    fe: &Proxy,
-    s: Option<&Stream>,
-    log: &TxnLog,
-    client: ClientAddr,
-) {
+pub(super) fn emit_log(st: &State, fe: &Proxy, s: Option<&Stream>, log: &Txn, client: ClientAddr) {
     if fe.cfg.logs.is_empty() || !fe.cfg.httplog {
         return;
     }
@@ -146,7 +134,10 @@ pub(super) fn emit_log(
         bytes_out: log.bytes_out,
         req_cookie: None,
         res_cookie: None,
-        term: term_code_http(log.err, log.finst, None),
+        term: {
+            let (err, finst) = log.term();
+            term_code_http(err, finst, None)
+        },
         counters: LogCounters {
             actconn: st.global.cur(),
             feconn: fe.fe.as_ref().map_or(0, |f| f.counters.cur()),
@@ -174,12 +165,9 @@ pub(super) fn emit_log(
 /// answers. Like the H1 mux's own errors its size is logged as 0.
 pub(crate) fn refuse(st: &State, fe: &Proxy, transport: &Transport, client: ClientAddr) {
     let _ = transport.try_write(crate::http::early_error_response(500));
-    let mut log = TxnLog::new(SystemTime::now(), Instant::now(), true);
-    log.status = 500;
-    (log.err, log.finst) = (ErrCause::Resource, FinState::R);
-    if let Some(f) = fe.fe.as_ref() {
-        f.counters.failed_req.fetch_add(1, Ordering::Relaxed);
-    }
+    let mut log = Txn::new(SystemTime::now(), Instant::now(), true);
+    let end = ProxyError::new(ErrorKind::Resource).at(FinState::R);
+    log.ended(end.answer(Some(500)), 500, 0);
     count_txn(st, fe, None, &log);
     emit_log(st, fe, None, &log, client);
 }

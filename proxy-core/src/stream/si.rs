@@ -58,22 +58,7 @@ pub mod si_flags {
     pub const SRC_ADDR: u32 = 0x1000;
 }
 
-/// Error types (`si->err_type`), with `CONN_RES` as HAProxy added it just
-/// after the seed, so resource failures log as `RC`.
-pub mod err_type {
-    pub const NONE: u32 = 0x0000;
-    pub const QUEUE_TO: u32 = 0x0001;
-    pub const QUEUE_ERR: u32 = 0x0002;
-    pub const QUEUE_ABRT: u32 = 0x0004;
-    pub const CONN_TO: u32 = 0x0008;
-    pub const CONN_ERR: u32 = 0x0010;
-    pub const CONN_ABRT: u32 = 0x0020;
-    pub const CONN_RES: u32 = 0x0040;
-    pub const CONN_OTHER: u32 = 0x0080;
-    pub const DATA_TO: u32 = 0x0100;
-    pub const DATA_ERR: u32 = 0x0200;
-    pub const DATA_ABRT: u32 = 0x0400;
-}
+pub use crate::error::err_type;
 
 /// Why `alloc_conn` could not give a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

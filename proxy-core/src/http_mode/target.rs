@@ -1,0 +1,431 @@
+//! The target of a request and the one exchange with it: a server of the
+//! chosen backend (an idle connection or a new one, through `alloc_conn`)
+//! or an applet registered on si[1] in a server's place (through
+//! `register_handler`, which frees whatever endpoint was there: rule 6).
+//! Both get the same request head and go through the same exchange, whose
+//! response is parsed, checked, kept alive, counted and logged alike.
+
+use std::sync::atomic::Ordering;
+
+use super::analyse::Request;
+use super::exchange::{self, ExchangeResult, ExchangeSpec};
+use super::local::{keep_after, send_error};
+use super::recvbuf::{RecvBuf, SendQueue};
+use super::request::{self, OwnedEdit, ResView};
+use super::route::tunnel;
+use super::side::{AppletSide, SideIo};
+use super::txn::Txn;
+use super::{combine, conn_mode, Ctx};
+use crate::config::model_http::{HttpReuse, HttpRule};
+use crate::connect::{connect_server, release_server};
+use crate::connection::Transport;
+use crate::counters::CurGuard;
+use crate::error::{ErrorKind, ProxyError};
+use crate::http::connection_header::plan_request;
+use crate::http::framing::RequestInfo;
+use crate::http::rewrite::write_request_head;
+use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadError};
+use crate::log::termination::FinState;
+use crate::state::{Proxy, State};
+use crate::stkctr::persist;
+use crate::stkctr::rules::{RuleCtx, StickView};
+use crate::stkctr::Trackers;
+use crate::stream::Stream;
+
+/// Which service answers, with what arguments and header edits, and the
+/// name its log lines show as the server (`<STATS>` for the stats page).
+pub(super) struct ServiceCall {
+    pub(super) name: String,
+    pub(super) args: Vec<String>,
+    pub(super) log_name: String,
+    pub(super) edits: Vec<OwnedEdit>,
+}
+
+impl ServiceCall {
+    /// `use-service <name>`. HAProxy logs its Prometheus exporter as
+    /// `<PROMEX>`; other services under their own name.
+    pub(super) fn named(name: String, edits: Vec<OwnedEdit>) -> ServiceCall {
+        let log_name = if name == "prometheus-exporter" {
+            "promex".to_string()
+        } else {
+            name.clone()
+        };
+        ServiceCall {
+            name,
+            args: Vec::new(),
+            log_name,
+            edits,
+        }
+    }
+
+    /// The stats page (`stats uri`), with its arguments.
+    pub(super) fn stats_page(args: Vec<String>, edits: Vec<OwnedEdit>) -> ServiceCall {
+        ServiceCall {
+            name: crate::stats_socket::PAGE_SERVICE.to_string(),
+            args,
+            log_name: "stats".to_string(),
+            edits,
+        }
+    }
+}
+
+/// The request as it goes to a target, and what the exchange needs that
+/// the target decides.
+struct Plan<'r> {
+    req: &'r Request,
+    /// The request head as it goes out (with the body bytes already here).
+    to_server: SendQueue,
+    req_info: RequestInfo,
+    /// `http-response` rules to run on the final response head.
+    res_rules: Vec<&'r HttpRule>,
+    /// A copy of the request head for those rules (none without rules).
+    req_copy: Option<Vec<u8>>,
+    server_close: bool,
+    server_timeout: Option<std::time::Duration>,
+}
+
+/// Writes the request head for the target and consumes it from `cbuf`.
+/// An applet (`as_received`) reads it as it came when nothing changes it;
+/// a server always gets it rebuilt (lower-case names, as HAProxy sends).
+fn plan<'r>(
+    mode: ConnMode,
+    cbuf: &mut RecvBuf,
+    req: &'r Request,
+    res_rules: Vec<&'r HttpRule>,
+    as_received: bool,
+) -> Result<Plan<'r>, Failure> {
+    let framing = &req.framing;
+    let mut rplan = plan_request(mode, framing);
+    // A request that came with both Transfer-Encoding and Content-Length
+    // was a smuggling attempt or a broken client: TE won and CL is gone,
+    // but the server may have framed it its own way, so its connection is
+    // never reused (closed after the exchange instead of parked idle).
+    rplan.server_close |= framing.te_and_cl;
+    let mut fplan = ForwardPlan::new(framing, rplan.add);
+    fplan.remove_content_length = framing.te_and_cl;
+    let mut to_server = SendQueue::default();
+    let head = &req.head;
+    let unchanged = req.edits.is_empty() && fplan.skip.is_empty() && fplan.content_length.is_none();
+    if as_received && unchanged {
+        // Nothing to change: the applet reads the head as it came, without
+        // the cost of rebuilding it.
+        to_server.data.extend_from_slice(&cbuf.data()[..head.len]);
+    } else {
+        let e: Vec<Edit<'_>> = req.edits.iter().map(OwnedEdit::as_edit).collect();
+        write_request_head(cbuf.data(), head, &fplan, &e, &mut to_server.data)
+            .map_err(|_| Failure::BadRequestHead(HeadError::HeaderValue))?;
+    }
+    let req_info = RequestInfo::new(cbuf.data(), head, framing);
+    let req_copy = (!res_rules.is_empty()).then(|| cbuf.data()[..head.len].to_vec());
+    cbuf.consume(head.len);
+    Ok(Plan {
+        req,
+        to_server,
+        req_info,
+        res_rules,
+        req_copy,
+        server_close: rplan.server_close,
+        server_timeout: None,
+    })
+}
+
+/// The two receive buffers of an exchange: the client's (which outlives
+/// the transaction: pipelined requests) and the target's.
+struct Bufs<'b> {
+    client: &'b mut RecvBuf,
+    server: RecvBuf,
+}
+
+/// Runs the one exchange with the target `server` and records its result
+/// on the transaction.
+async fn exchange_with<S: SideIo + ?Sized>(
+    ctx: &Ctx<'_>,
+    client: &mut Transport,
+    server: &mut S,
+    bufs: &mut Bufs<'_>,
+    plan: &mut Plan<'_>,
+    txn: &mut Txn,
+    trk: &Trackers,
+) -> ExchangeResult {
+    let req = plan.req;
+    let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
+    let vbase = req.view_base(ctx);
+    let rules = &plan.res_rules;
+    let copy = plan.req_copy.as_deref();
+    let rules_fn =
+        |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<Vec<OwnedEdit>, request::Denied> {
+            let Some(copy) = copy else {
+                return Ok(Vec::new());
+            };
+            let view = ResView {
+                req: vbase.at(copy),
+                buf,
+                head: rh,
+            };
+            let view = StickView {
+                inner: &view,
+                env: fe_ctx.env(Some(trk)),
+            };
+            request::response_rules(rules, &view)
+        };
+    let spec = ExchangeSpec {
+        size: ctx.size,
+        limits: ctx.limits,
+        req_info: plan.req_info,
+        req_framing: &req.framing,
+        fe_mode: conn_mode(ctx.fe.cfg.http.conn_mode),
+        server_close: plan.server_close,
+        res_rules: copy
+            .is_some()
+            .then_some(&rules_fn as &exchange::ResRules<'_>),
+        client_timeout: ctx.fe.cfg.timeouts.client,
+        server_timeout: plan.server_timeout,
+        res_captures: &ctx.fe.cfg.http.capture_response,
+    };
+    let to_server = &mut plan.to_server;
+    let (cbuf, sbuf) = (&mut *bufs.client, &mut bufs.server);
+    let mut result = exchange::run(spec, client, server, cbuf, sbuf, to_server).await;
+    txn.response_at = result.response_at;
+    if !result.res_captures.is_empty() {
+        txn.res_captures = std::mem::take(&mut result.res_captures);
+    }
+    txn.bytes_out = result.bytes_out;
+    txn.status = if result.status == 0 {
+        -1
+    } else {
+        i32::from(result.status)
+    };
+    result
+}
+
+/// A server of `bp` answers: connect (or take an idle connection), one
+/// exchange, then the end of the server side (error page, tunnel, idle
+/// pool). Returns whether the client connection stays open.
+pub(super) async fn serve_server(
+    ctx: &Ctx<'_>,
+    bp: &Proxy,
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    req: &mut Request,
+    txn: &mut Txn,
+    trk: &mut Trackers,
+) -> bool {
+    let Some(be) = bp.be.as_ref() else {
+        return false;
+    };
+    let pending = std::mem::take(&mut req.pending);
+    let http = &ctx.fe.cfg.http;
+    let mode = combine(conn_mode(http.conn_mode), conn_mode(bp.cfg.http.conn_mode));
+    let res_rules = http
+        .response
+        .iter()
+        .chain(bp.cfg.http.response.iter().filter(|_| bp.idx != ctx.fe.idx))
+        .collect();
+    let mut plan = match plan(mode, cbuf, req, res_rules, false) {
+        Ok(p) => p,
+        Err(f) => return super::local::local_failure(s, txn, f).await,
+    };
+    plan.server_timeout = bp.cfg.timeouts.server;
+    let reuse = match bp.cfg.http.reuse {
+        HttpReuse::Never => false,
+        // `safe`: a client's first request gets a connection of its own.
+        HttpReuse::Safe => !txn.first_request,
+        HttpReuse::Aggressive | HttpReuse::Always => true,
+    } && !plan.server_close;
+    if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse).await {
+        release_server(be, s);
+        // HAProxy 2.6 answers through the stream and keeps a keep-alive
+        // client whose request is complete (no body left to read).
+        let keep = super::analyse::keep_before_body(ctx, plan.req);
+        return send_error(ctx.fe, Some(bp), s, txn, e, keep).await;
+    }
+    let srv = s.srv.and_then(|i| be.servers.get(i));
+    if let Some(srv) = srv {
+        persist::store(&ctx.st.stick, pending, srv);
+    }
+    // The server's current sessions (`scur`, `stot`) while it serves.
+    let _srvc = srv.map(|x| CurGuard::enter(&x.counters));
+    let mut bufs = Bufs {
+        client: cbuf,
+        server: RecvBuf::default(),
+    };
+    let result = {
+        let (c0, c1) = s.si.split_at_mut(1);
+        let (Some(cc), Some(sc)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
+            return false;
+        };
+        let (client, server) = (&mut cc.transport, &mut sc.transport);
+        exchange_with(ctx, client, server, &mut bufs, &mut plan, txn, trk).await
+    };
+    if !trk.is_empty() {
+        trk.count_status(txn.status, crate::counters::now_ms());
+    }
+    let keep = finish_server(ctx, bp, s, &mut bufs, plan.req, txn, result).await;
+    release_server(be, s);
+    keep
+}
+
+/// The end of a server exchange: an error page if nothing was sent yet, a
+/// tunnel after 101/CONNECT, or the connection parked for reuse.
+async fn finish_server(
+    ctx: &Ctx<'_>,
+    bp: &Proxy,
+    s: &mut Stream,
+    bufs: &mut Bufs<'_>,
+    req: &Request,
+    txn: &mut Txn,
+    result: ExchangeResult,
+) -> bool {
+    if let Some(e) = result.error {
+        if e.status.is_none() {
+            txn.end = Some(e);
+            return false;
+        }
+        // Nothing reached the client yet: it gets the error page. Like
+        // HAProxy 2.6 (502 `PH`/`SH`, 504 `sH`), a keep-alive client whose
+        // request was entirely read stays connected; the server
+        // connection is dropped.
+        let keep = keep_after(ctx.fe, &req.framing, result.request_complete);
+        return send_error(ctx.fe, Some(bp), s, txn, e, keep).await;
+    }
+    if result.tunnel {
+        tunnel(ctx, bp, s, bufs.client, &mut bufs.server, txn).await;
+        return false;
+    }
+    // Park the server connection if it can serve another request. With
+    // `http-reuse never` nothing could ever take it back, so it is closed
+    // instead, as rule 5 wants the server side released at the end.
+    if result.server_reusable && bufs.server.is_empty() && bp.cfg.http.reuse != HttpReuse::Never {
+        park(bp, s);
+    }
+    !result.client_close
+}
+
+/// Hands si[1]'s connection to the idle pool of its server.
+fn park(bp: &Proxy, s: &mut Stream) {
+    let (Some(srv), Some(be)) = (s.srv, bp.be.as_ref()) else {
+        return;
+    };
+    let (Some(server), Some(cfg)) = (be.servers.get(srv), bp.cfg.servers.get(srv)) else {
+        return;
+    };
+    let Some(conn) = s.si[1].take_conn() else {
+        return;
+    };
+    let keep = bp
+        .cfg
+        .timeouts
+        .server
+        .map_or(cfg.pool_purge_delay, |t| t.min(cfg.pool_purge_delay));
+    crate::idle::park((bp.idx, srv), &server.conns, conn, keep);
+}
+
+/// An applet answers in a server's place: registered on si[1], it gets
+/// the request head and body and its answer goes through the same
+/// exchange. Returns whether the client connection stays open.
+pub(super) async fn serve_applet(
+    ctx: &Ctx<'_>,
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    req: &mut Request,
+    txn: &mut Txn,
+    call: ServiceCall,
+    trk: &Trackers,
+) -> bool {
+    let st = ctx.st;
+    txn.applet = Some(call.log_name.clone());
+    let mut adapter =
+        match st
+            .applets
+            .create_adapter(&call.name, &call.args, crate::applet::host::table())
+        {
+            Ok(a) => a,
+            Err(e) => {
+                // A constructor that panicked or failed is a failed applet
+                // call like any other: 500 `IC`, counted.
+                count_failure(st, &call.name, &e);
+                return applet_failed(ctx, s, txn, FinState::C).await;
+            }
+        };
+    let fe_name = &ctx.fe.name;
+    adapter.set_stream(s.uniq_id, fe_name, fe_name, req.src, req.dst);
+    // Rule 6: a connection allocated before the applet was chosen is freed
+    // here, by the registration itself.
+    s.si[1].register_handler(Box::new(adapter));
+    s.si[1].set_state(crate::stream::SiState::Est);
+    req.edits = call.edits;
+    let mode = conn_mode(ctx.fe.cfg.http.conn_mode);
+    // The frontend's `http-response` rules run on an applet's answer too
+    // (HAProxy applies them to a use-service answer, e.g. `<PROMEX>`).
+    let res_rules = ctx.fe.cfg.http.response.iter().collect();
+    let mut plan = match plan(mode, cbuf, req, res_rules, true) {
+        Ok(p) => p,
+        Err(f) => return super::local::local_failure(s, txn, f).await,
+    };
+    plan.server_close = true;
+    plan.server_timeout = ctx.fe.cfg.timeouts.server.or(ctx.fe.cfg.timeouts.client);
+    let now = std::time::Instant::now();
+    s.timers.queued = Some(now);
+    s.timers.connected = Some(now);
+    let mut bufs = Bufs {
+        client: cbuf,
+        server: RecvBuf::default(),
+    };
+    let (result, failure) = {
+        let (c0, c1) = s.si.split_at_mut(1);
+        let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) else {
+            return false;
+        };
+        let mut side = AppletSide::new(app);
+        let client = &mut cc.transport;
+        let r = exchange_with(ctx, client, &mut side, &mut bufs, &mut plan, txn, trk).await;
+        let failure = side.failure();
+        drop(side);
+        // Released here, not in the drop of its context, so that a
+        // `release` that panics or fails is seen and counted.
+        app.applet().release();
+        (r, failure.or_else(|| app.failure()))
+    };
+    // The applet goes away with its transaction (rule 6 again: detach).
+    s.si[1].unregister_handler();
+    if let Some(why) = failure {
+        // A failing applet ends its own stream only (`IC` before any
+        // output reached the client, `ID` after).
+        count_failure(st, &call.name, &why);
+        let phase = if result.bytes_out == 0 {
+            FinState::C
+        } else {
+            FinState::D
+        };
+        return applet_failed(ctx, s, txn, phase).await;
+    }
+    if let Some(e) = result.error {
+        if e.status.is_some() {
+            return send_error(ctx.fe, None, s, txn, e, None).await;
+        }
+        txn.end = Some(e);
+        return false;
+    }
+    // An applet's answer is a local one: `L` in the log, as `<STATS>`.
+    txn.answered_locally();
+    !result.client_close
+}
+
+/// An applet failed in `phase`: a 500 if nothing was sent yet (`C`),
+/// else the connection is cut (`D`).
+async fn applet_failed(ctx: &Ctx<'_>, s: &mut Stream, txn: &mut Txn, phase: FinState) -> bool {
+    let end = ProxyError::new(ErrorKind::Applet).at(phase);
+    if phase == FinState::D {
+        txn.end = Some(end);
+        return false;
+    }
+    send_error(ctx.fe, None, s, txn, end.answer(Some(500)), None).await
+}
+
+/// Counts a failed applet call, globally and for its service, and logs it
+/// with the service's running total.
+pub(crate) fn count_failure(st: &State, service: &str, why: &str) {
+    st.applet_failures.fetch_add(1, Ordering::Relaxed);
+    let n = st.applets.record_failure(service);
+    tracing::warn!("{why} [failures of service '{service}': {n}]");
+}
