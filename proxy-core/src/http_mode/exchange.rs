@@ -7,7 +7,7 @@
 //! body follows. Interim 1xx responses are passed on as they come.
 
 use std::future::{poll_fn, Future};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::body::{Activity, BodyError, BodyFwd};
@@ -77,6 +77,31 @@ enum ResPhase {
     Done,
 }
 
+/// What one round of the exchange left to do.
+enum Step {
+    /// Something moved that may let more move: go round again.
+    Again,
+    /// Waiting for a socket or the timer.
+    Wait,
+    /// The exchange is over.
+    Finished,
+}
+
+/// The exchange's own state between polls.
+struct Exchange<'s> {
+    spec: ExchangeSpec<'s>,
+    res: ExchangeResult,
+    to_client: SendQueue,
+    req_body: BodyFwd,
+    phase: ResPhase,
+    /// Sending the request failed: only the response still matters.
+    req_failed: bool,
+    /// The applet (or server) was told the request is whole.
+    input_signalled: bool,
+    client_last: Instant,
+    server_last: Instant,
+}
+
 /// Runs the exchange. `to_server` holds the request head (and whatever
 /// must precede the body).
 pub async fn run<S: SideIo + ?Sized>(
@@ -87,200 +112,46 @@ pub async fn run<S: SideIo + ?Sized>(
     sbuf: &mut RecvBuf,
     to_server: &mut SendQueue,
 ) -> ExchangeResult {
-    let mut res = ExchangeResult::default();
-    let mut to_client = SendQueue::default();
     let mut req_body = BodyFwd::new(spec.req_framing.body);
     // A body already received goes out with the head, in one write.
     req_body.absorb(cbuf, &mut to_server.data);
-    let mut phase = ResPhase::Head;
     let now = Instant::now();
-    let (mut client_last, mut server_last) = (now, now);
+    let mut x = Exchange {
+        spec,
+        res: ExchangeResult::default(),
+        to_client: SendQueue::default(),
+        req_body,
+        phase: ResPhase::Head,
+        req_failed: false,
+        input_signalled: false,
+        client_last: now,
+        server_last: now,
+    };
     let far = tokio::time::Instant::now() + Duration::from_secs(86400 * 365);
     let sleep = tokio::time::sleep_until(far);
     tokio::pin!(sleep);
-    let mut req_failed = false;
-    let mut input_signalled = false;
-
     let outcome: Result<(), ProxyError> = poll_fn(|cx| loop {
-        let mut act_c = Activity::default();
-        let mut act_s = Activity::default();
-        // Request side: head first, then the body.
-        if !req_failed {
-            match to_server.poll_flush(cx, &*server) {
-                Poll::Ready(Ok(n)) if n > 0 => act_s.wrote = true,
-                Poll::Ready(Err(_)) => {
-                    // The server went away while we sent: its response (if
-                    // any) still decides, so only stop sending.
-                    req_failed = true;
-                }
-                _ => {}
-            }
-            if to_server.is_empty() && !req_failed && !req_body.is_done() {
-                let mut a = Activity::default();
-                match req_body.poll(cx, client, cbuf, &*server, spec.size, &mut a) {
-                    Poll::Ready(Ok(())) | Poll::Pending => {}
-                    Poll::Ready(Err(BodyError::Write(_))) => req_failed = true,
-                    Poll::Ready(Err(BodyError::Chunk(_))) => {
-                        let response_started = !matches!(phase, ResPhase::Head);
-                        let f = Failure::BadRequestBody { response_started };
-                        return Poll::Ready(Err(f.outcome().end));
-                    }
-                    Poll::Ready(Err(_)) => {
-                        // The client left in the middle of its body: the
-                        // data phase (`CD`), as HAProxy 2.6 logs it, even
-                        // before any response head.
-                        return Poll::Ready(Err(client_aborted(FinState::D)));
-                    }
-                }
-                act_c.read |= a.read;
-                act_s.wrote |= a.wrote;
-            }
-            if to_server.is_empty() && req_body.is_done() && !input_signalled {
-                // The whole request is out: an applet may answer now.
-                input_signalled = true;
-                server.input_done();
-            }
+        let (mut act_c, mut act_s) = (Activity::default(), Activity::default());
+        let step = x
+            .poll_request(
+                cx,
+                client,
+                server,
+                cbuf,
+                to_server,
+                (&mut act_c, &mut act_s),
+            )
+            .and_then(|()| x.poll_response(cx, client, server, sbuf, (&mut act_c, &mut act_s)));
+        match step {
+            Err(e) => return Poll::Ready(Err(e)),
+            Ok(Step::Finished) => return Poll::Ready(Ok(())),
+            Ok(Step::Again) => continue,
+            Ok(Step::Wait) => {}
         }
-        // Response side: queued heads (interim or final) go first.
-        match to_client.poll_flush(cx, &*client) {
-            Poll::Ready(Ok(n)) => {
-                res.bytes_out += n as u64;
-                if n > 0 {
-                    act_c.wrote = true;
-                }
-            }
-            Poll::Ready(Err(_)) => {
-                let fin = if matches!(phase, ResPhase::Head) {
-                    FinState::H
-                } else {
-                    FinState::D
-                };
-                return Poll::Ready(Err(client_aborted(fin)));
-            }
-            Poll::Pending => {}
-        }
-        match &mut phase {
-            ResPhase::Head => {
-                let parsed = if sbuf.is_empty() {
-                    Ok(Parsed::Incomplete)
-                } else {
-                    parse_response(sbuf.data(), &spec.limits)
-                };
-                match parsed {
-                    Err(_) => return Poll::Ready(Err(Failure::BadResponseHead.outcome().end)),
-                    Ok(Parsed::Complete(head)) => {
-                        match response_head(&spec, sbuf, &head, &mut to_client, &mut res) {
-                            Some(body) => {
-                                res.response_at = Some(Instant::now());
-                                phase = if res.tunnel {
-                                    ResPhase::Done
-                                } else {
-                                    ResPhase::Body(body)
-                                };
-                                continue;
-                            }
-                            None if res.status >= 200 || res.status == 0 => {
-                                return Poll::Ready(Err(Failure::BadResponseHead.outcome().end))
-                            }
-                            None => continue, // interim response queued
-                        }
-                    }
-                    Ok(Parsed::Incomplete) => {
-                        if sbuf.is_full(spec.limits.max_head) {
-                            return Poll::Ready(Err(Failure::BadResponseHead.outcome().end));
-                        }
-                        match sbuf.poll_fill(cx, server, spec.size) {
-                            Poll::Ready(Ok(0)) => {
-                                let f = if may_start_status_line(sbuf.data()) {
-                                    Failure::ServerClosedBeforeHead
-                                } else {
-                                    Failure::BadResponseHead
-                                };
-                                return Poll::Ready(Err(f.outcome().end));
-                            }
-                            Poll::Ready(Ok(_)) => {
-                                server_last = Instant::now();
-                                continue;
-                            }
-                            Poll::Ready(Err(_)) => {
-                                let f = Failure::ServerClosedBeforeHead;
-                                return Poll::Ready(Err(f.outcome().end));
-                            }
-                            Poll::Pending => {}
-                        }
-                    }
-                }
-            }
-            ResPhase::Body(body) => {
-                if to_client.is_empty() {
-                    let mut a = Activity::default();
-                    let before = body.total;
-                    match body.poll(cx, server, sbuf, &*client, spec.size, &mut a) {
-                        Poll::Ready(Ok(())) => {
-                            res.bytes_out += body.total - before;
-                            phase = ResPhase::Done;
-                            continue;
-                        }
-                        Poll::Pending => res.bytes_out += body.total - before,
-                        Poll::Ready(Err(BodyError::Write(_))) => {
-                            return Poll::Ready(Err(client_aborted(FinState::D)))
-                        }
-                        Poll::Ready(Err(_)) => {
-                            return Poll::Ready(Err(Failure::BadResponseBody.outcome().end))
-                        }
-                    }
-                    act_s.read |= a.read;
-                    act_c.wrote |= a.wrote;
-                }
-            }
-            ResPhase::Done => {
-                if to_client.is_empty() && (req_body.is_done() || req_failed || res.tunnel) {
-                    return Poll::Ready(Ok(()));
-                }
-                if to_client.is_empty() && !req_body.is_done() {
-                    // The response is complete but the request body is
-                    // not: finish it only if it is on its way, else give
-                    // up on this connection pair.
-                    if matches!(spec.req_framing.body, BodyKind::None) {
-                        return Poll::Ready(Ok(()));
-                    }
-                }
-            }
-        }
-        // Timers.
-        let t = Instant::now();
-        if act_c.read || act_c.wrote {
-            client_last = t;
-        }
-        if act_s.read || act_s.wrote {
-            server_last = t;
-        }
-        let waiting_head = matches!(phase, ResPhase::Head);
-        let cdl = spec.client_timeout.map(|d| client_last + d);
-        let sdl = spec.server_timeout.map(|d| server_last + d);
-        if let Some(s) = sdl {
-            if s <= t {
-                let fin = if waiting_head {
-                    FinState::H
-                } else {
-                    FinState::D
-                };
-                let end = ProxyError::new(ErrorKind::ServerTimeout).at(fin);
-                return Poll::Ready(Err(end.answer(waiting_head.then_some(504))));
-            }
-        }
-        if let Some(c) = cdl {
-            // While waiting for the server, a quiet client is normal.
-            if c <= t && !waiting_head {
-                let end = ProxyError::new(ErrorKind::ClientTimeout).at(FinState::D);
-                return Poll::Ready(Err(end));
-            }
-        }
-        let next = [sdl, if waiting_head { None } else { cdl }]
-            .into_iter()
-            .flatten()
-            .min();
-        let next = next.map(tokio::time::Instant::from_std).unwrap_or(far);
+        let next = match x.deadline(act_c, act_s) {
+            Err(e) => return Poll::Ready(Err(e)),
+            Ok(next) => next.map_or(far, tokio::time::Instant::from_std),
+        };
         if next < sleep.deadline() || sleep.is_elapsed() {
             sleep.as_mut().reset(next);
         }
@@ -290,17 +161,221 @@ pub async fn run<S: SideIo + ?Sized>(
         }
     })
     .await;
+    x.conclude(outcome)
+}
 
-    res.request_complete = req_body.is_done() && !req_failed;
-    if let Err(e) = outcome {
-        res.error = Some(e);
-        res.client_close = true;
-        res.server_reusable = false;
-    } else if req_failed || !req_body.is_done() {
-        res.server_reusable = false;
-        res.client_close = true;
+impl Exchange<'_> {
+    /// The request side: the queued head first, then the body; tells the
+    /// other side once the whole request is out.
+    fn poll_request<S: SideIo + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        client: &mut Transport,
+        server: &mut S,
+        cbuf: &mut RecvBuf,
+        to_server: &mut SendQueue,
+        (act_c, act_s): (&mut Activity, &mut Activity),
+    ) -> Result<(), ProxyError> {
+        if self.req_failed {
+            return Ok(());
+        }
+        match to_server.poll_flush(cx, &*server) {
+            Poll::Ready(Ok(n)) if n > 0 => act_s.wrote = true,
+            // The server went away while we sent: its response (if any)
+            // still decides, so only stop sending.
+            Poll::Ready(Err(_)) => self.req_failed = true,
+            _ => {}
+        }
+        if to_server.is_empty() && !self.req_failed && !self.req_body.is_done() {
+            let mut a = Activity::default();
+            let size = self.spec.size;
+            match self.req_body.poll(cx, client, cbuf, &*server, size, &mut a) {
+                Poll::Ready(Ok(())) | Poll::Pending => {}
+                Poll::Ready(Err(BodyError::Write(_))) => self.req_failed = true,
+                Poll::Ready(Err(BodyError::Chunk(_))) => {
+                    let response_started = !matches!(self.phase, ResPhase::Head);
+                    return Err(Failure::BadRequestBody { response_started }.outcome().end);
+                }
+                // The client left in the middle of its body: the data
+                // phase (`CD`), as HAProxy 2.6 logs it, even before any
+                // response head.
+                Poll::Ready(Err(_)) => return Err(client_aborted(FinState::D)),
+            }
+            act_c.read |= a.read;
+            act_s.wrote |= a.wrote;
+        }
+        if to_server.is_empty() && self.req_body.is_done() && !self.input_signalled {
+            // The whole request is out: an applet may answer now.
+            self.input_signalled = true;
+            server.input_done();
+        }
+        Ok(())
     }
-    res
+
+    /// The response side: queued heads (interim or final) go first, then
+    /// the head is awaited, then the body.
+    fn poll_response<S: SideIo + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        client: &mut Transport,
+        server: &mut S,
+        sbuf: &mut RecvBuf,
+        (act_c, act_s): (&mut Activity, &mut Activity),
+    ) -> Result<Step, ProxyError> {
+        match self.to_client.poll_flush(cx, &*client) {
+            Poll::Ready(Ok(n)) => {
+                self.res.bytes_out += n as u64;
+                act_c.wrote |= n > 0;
+            }
+            Poll::Ready(Err(_)) => {
+                let head = matches!(self.phase, ResPhase::Head);
+                return Err(client_aborted(if head { FinState::H } else { FinState::D }));
+            }
+            Poll::Pending => {}
+        }
+        match &mut self.phase {
+            ResPhase::Head => self.poll_head(cx, server, sbuf),
+            ResPhase::Body(body) => {
+                if !self.to_client.is_empty() {
+                    return Ok(Step::Wait);
+                }
+                let mut a = Activity::default();
+                let before = body.total;
+                let polled = body.poll(cx, server, sbuf, &*client, self.spec.size, &mut a);
+                self.res.bytes_out += body.total - before;
+                act_s.read |= a.read;
+                act_c.wrote |= a.wrote;
+                match polled {
+                    Poll::Ready(Ok(())) => {
+                        self.phase = ResPhase::Done;
+                        Ok(Step::Again)
+                    }
+                    Poll::Pending => Ok(Step::Wait),
+                    Poll::Ready(Err(BodyError::Write(_))) => Err(client_aborted(FinState::D)),
+                    Poll::Ready(Err(_)) => Err(Failure::BadResponseBody.outcome().end),
+                }
+            }
+            ResPhase::Done => Ok(self.after_response()),
+        }
+    }
+
+    /// Waiting for the response head: parse what is here, else read more.
+    fn poll_head<S: SideIo + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        server: &mut S,
+        sbuf: &mut RecvBuf,
+    ) -> Result<Step, ProxyError> {
+        let bad = || Failure::BadResponseHead.outcome().end;
+        let parsed = if sbuf.is_empty() {
+            Ok(Parsed::Incomplete)
+        } else {
+            parse_response(sbuf.data(), &self.spec.limits)
+        };
+        match parsed {
+            Err(_) => Err(bad()),
+            Ok(Parsed::Complete(head)) => {
+                let queued =
+                    response_head(&self.spec, sbuf, &head, &mut self.to_client, &mut self.res);
+                match queued {
+                    Some(body) => {
+                        self.res.response_at = Some(Instant::now());
+                        self.phase = if self.res.tunnel {
+                            ResPhase::Done
+                        } else {
+                            ResPhase::Body(body)
+                        };
+                        Ok(Step::Again)
+                    }
+                    None if self.res.status >= 200 || self.res.status == 0 => Err(bad()),
+                    None => Ok(Step::Again), // interim response queued
+                }
+            }
+            Ok(Parsed::Incomplete) if sbuf.is_full(self.spec.limits.max_head) => Err(bad()),
+            Ok(Parsed::Incomplete) => match sbuf.poll_fill(cx, server, self.spec.size) {
+                Poll::Ready(Ok(0)) => {
+                    // Bytes that cannot start a status line are an invalid
+                    // response (`PH`); a cut one is a close (`SH`).
+                    let f = if may_start_status_line(sbuf.data()) {
+                        Failure::ServerClosedBeforeHead
+                    } else {
+                        Failure::BadResponseHead
+                    };
+                    Err(f.outcome().end)
+                }
+                Poll::Ready(Ok(_)) => {
+                    self.server_last = Instant::now();
+                    Ok(Step::Again)
+                }
+                Poll::Ready(Err(_)) => Err(Failure::ServerClosedBeforeHead.outcome().end),
+                Poll::Pending => Ok(Step::Wait),
+            },
+        }
+    }
+
+    /// The response is out: the exchange ends once the request is done too
+    /// (or cannot be: it failed, or the response made it a tunnel).
+    fn after_response(&self) -> Step {
+        if !self.to_client.is_empty() {
+            return Step::Wait;
+        }
+        if self.req_body.is_done() || self.req_failed || self.res.tunnel {
+            return Step::Finished;
+        }
+        // The response is complete but the request body is not: finish it
+        // only if it is on its way, else give up on this connection pair.
+        if matches!(self.spec.req_framing.body, BodyKind::None) {
+            Step::Finished
+        } else {
+            Step::Wait
+        }
+    }
+
+    /// Records activity and checks the inactivity limits: the next
+    /// deadline, or the timeout that struck.
+    fn deadline(&mut self, c: Activity, s: Activity) -> Result<Option<Instant>, ProxyError> {
+        let t = Instant::now();
+        if c.read || c.wrote {
+            self.client_last = t;
+        }
+        if s.read || s.wrote {
+            self.server_last = t;
+        }
+        let waiting_head = matches!(self.phase, ResPhase::Head);
+        let sdl = self.spec.server_timeout.map(|d| self.server_last + d);
+        // While waiting for the server, a quiet client is normal.
+        let cdl = self.spec.client_timeout.map(|d| self.client_last + d);
+        let cdl = cdl.filter(|_| !waiting_head);
+        if sdl.is_some_and(|s| s <= t) {
+            let fin = if waiting_head {
+                FinState::H
+            } else {
+                FinState::D
+            };
+            let end = ProxyError::new(ErrorKind::ServerTimeout).at(fin);
+            return Err(end.answer(waiting_head.then_some(504)));
+        }
+        if cdl.is_some_and(|c| c <= t) {
+            return Err(ProxyError::new(ErrorKind::ClientTimeout).at(FinState::D));
+        }
+        Ok([sdl, cdl].into_iter().flatten().min())
+    }
+
+    /// The result, once the exchange is over.
+    fn conclude(self, outcome: Result<(), ProxyError>) -> ExchangeResult {
+        let mut res = self.res;
+        let body_done = self.req_body.is_done();
+        res.request_complete = body_done && !self.req_failed;
+        if let Err(e) = outcome {
+            res.error = Some(e);
+            res.client_close = true;
+            res.server_reusable = false;
+        } else if self.req_failed || !body_done {
+            res.server_reusable = false;
+            res.client_close = true;
+        }
+        res
+    }
 }
 
 /// Handles a complete response head: interim ones are passed on and
