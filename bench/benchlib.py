@@ -309,6 +309,69 @@ def applet_section(load, w):
         w("")
 
 
+IDLE_NOTES = {
+    "tcp": "idle TCP connections opened to each proxy (mode tcp, so each one "
+           "also holds a connection to the backend); nothing is sent.",
+    "http-fresh": "HTTP connections opened to each proxy (mode http); nothing is "
+                  "sent (a client before its first byte).",
+    "http-ka": "HTTP connections that each made one keep-alive request and read "
+               "the answer, then stay open (a client between two requests).",
+    "http-partial": "HTTP connections that each sent a partial request head "
+                    "(`GET / HTTP/1.1` and a Host line, no final empty line).",
+}
+
+
+def idle_section(kind, idle, meta, targets, names, w):
+    """The memory table of one idle kind."""
+    by_t = {r["target"]: r for r in idle}
+    n_req = meta.get("idle_requested")
+    n = next((r.get("count") for r in idle if r.get("count")), None)
+    w("## Memory per idle client connection (%s)" % kind)
+    w("")
+    note = "%s %s Bytes per connection = (VmRSS after - VmRSS before) / connections." % (
+        fmt_num(n) if n else "?", IDLE_NOTES.get(kind, ""))
+    if n_req and n and int(n_req) != int(n):
+        note += (
+            " Reduced from the requested %s because the open-files limit on this "
+            "machine is %s (each connection costs the proxy 2 descriptors)."
+            % (fmt_num(int(n_req)), meta.get("nofile", "?"))
+        )
+    w(note)
+    w("")
+    itargets = [t for t in targets if t in by_t] or list(by_t)
+    head = "| metric | " + " | ".join(names.get(t, t) for t in itargets)
+    both = "proxy" in by_t and "haproxy" in by_t
+    if both:
+        head += " | ratio proxy/HAProxy"
+    w(head + " |")
+    w("|" + "---|" * head.count("|"))
+
+    def row(label, key, digits=0, ratio=True, scale=1.0):
+        cells = []
+        vals = {}
+        for t in itargets:
+            r = by_t[t]
+            v = r.get(key)
+            if v is None and r.get("failed"):
+                cells.append("FAILED")
+                vals[t] = None
+                continue
+            vals[t] = v / scale if v is not None else None
+            cells.append(fmt_num(vals[t], digits))
+        if both:
+            cells.append(fmt_ratio(vals.get("proxy"), vals.get("haproxy")) if ratio else "")
+        w("| %s | %s |" % (label, " | ".join(cells)))
+
+    row("connections established", "connected", ratio=False)
+    row("RSS before (KiB)", "rss_before_kb")
+    row("RSS after (KiB)", "rss_after_kb")
+    row("open fds after", "fds_after", ratio=False)
+    row("time to open them all (s)", "connect_s", digits=2)
+    row("**bytes per idle connection**", "bytes_per_conn")
+    w("")
+
+
+
 def cmd_report(a):
     meta = kv_pairs(a.meta)
     load, idle, failures = [], [], []
@@ -450,57 +513,14 @@ def cmd_report(a):
 
     applet_section(load, w)
 
-    if idle:
-        by_t = {r["target"]: r for r in idle}
-        n_req = meta.get("idle_requested")
-        n = next((r.get("count") for r in idle if r.get("count")), None)
-        w("## Memory per idle client connection")
-        w("")
-        note = (
-            "%s idle TCP connections opened to each proxy (mode tcp, so each one "
-            "also holds a connection to the backend); nothing is sent. "
-            "Bytes per connection = (VmRSS after - VmRSS before) / connections."
-            % (fmt_num(n) if n else "?")
-        )
-        if n_req and n and int(n_req) != int(n):
-            note += (
-                " Reduced from the requested %s because the open-files limit on this "
-                "machine is %s (each connection costs the proxy 2 descriptors)."
-                % (fmt_num(int(n_req)), meta.get("nofile", "?"))
-            )
-        w(note)
-        w("")
-        itargets = [t for t in targets if t in by_t] or list(by_t)
-        head = "| metric | " + " | ".join(names.get(t, t) for t in itargets)
-        both = "proxy" in by_t and "haproxy" in by_t
-        if both:
-            head += " | ratio proxy/HAProxy"
-        w(head + " |")
-        w("|" + "---|" * head.count("|"))
-
-        def row(label, key, digits=0, ratio=True, scale=1.0):
-            cells = []
-            vals = {}
-            for t in itargets:
-                r = by_t[t]
-                v = r.get(key)
-                if v is None and r.get("failed"):
-                    cells.append("FAILED")
-                    vals[t] = None
-                    continue
-                vals[t] = v / scale if v is not None else None
-                cells.append(fmt_num(vals[t], digits))
-            if both:
-                cells.append(fmt_ratio(vals.get("proxy"), vals.get("haproxy")) if ratio else "")
-            w("| %s | %s |" % (label, " | ".join(cells)))
-
-        row("connections established", "connected", ratio=False)
-        row("RSS before (KiB)", "rss_before_kb")
-        row("RSS after (KiB)", "rss_after_kb")
-        row("open fds after", "fds_after", ratio=False)
-        row("time to open them all (s)", "connect_s", digits=2)
-        row("**bytes per idle connection**", "bytes_per_conn")
-        w("")
+    kinds = []
+    for r in idle:
+        k = r.get("idle_kind", "tcp")
+        if k not in kinds:
+            kinds.append(k)
+    for kind in kinds:
+        idle_section(kind, [r for r in idle if r.get("idle_kind", "tcp") == kind],
+                     meta, targets, names, w)
 
     if failures:
         w("## Failures")

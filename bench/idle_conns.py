@@ -2,7 +2,11 @@
 """Open N idle TCP connections to 127.0.0.1:PORT and (optionally) measure the
 resident memory a process spends on them.
 
-Nothing is ever sent on the connections.  With --pid, VmRSS of that process is
+By default nothing is sent on the connections; --send gives bytes (Python
+escapes, e.g. 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n') written on each one
+right after it connects, and --read-response waits for the HTTP answer to
+them (head and content-length body) before the next connection, so that
+the connection is left idle between two requests.  With --pid, VmRSS of that process is
 read before connecting and again once RSS and its descriptor count have been
 stable for --settle seconds after the last connection; one JSON line is printed
 on stdout and the connections are closed.  Without --pid the connections are
@@ -69,6 +73,27 @@ def still_open(socks):
     return len(socks) - closed
 
 
+def read_response(s):
+    """Reads one HTTP/1.1 response with a content-length body (or none)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise OSError("closed before a response")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise OSError("closed in the body")
+        body += chunk
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--port", type=int, required=True)
@@ -81,6 +106,9 @@ def main():
     p.add_argument("--hold", type=float, default=0.0,
                    help="without --pid: hold connections this long (0 = until stdin EOF)")
     p.add_argument("--field", action="append", default=[], help="extra key=value in the JSON")
+    p.add_argument("--send", default="", help="bytes to send on each connection (Python escapes)")
+    p.add_argument("--read-response", action="store_true",
+                   help="read one HTTP response on each connection after --send")
     a = p.parse_args()
 
     limit = raise_nofile(a.count + 64)
@@ -88,6 +116,7 @@ def main():
         sys.exit("RLIMIT_NOFILE %d too low for %d connections" % (limit, a.count))
 
     rec = {"kind": "idle", "port": a.port, "requested": a.count}
+    payload = a.send.encode("latin-1").decode("unicode_escape").encode("latin-1")
     for item in a.field:
         k, _, v = item.partition("=")
         rec[k] = v
@@ -108,6 +137,10 @@ def main():
         s.settimeout(5.0)
         try:
             s.connect(("127.0.0.1", a.port))
+            if payload:
+                s.sendall(payload)
+            if a.read_response:
+                read_response(s)
             socks.append(s)
         except OSError as e:
             s.close()

@@ -31,6 +31,7 @@ WARMUP=2          # seconds of untimed wrk before each measurement
 CONNS=50          # wrk -c
 THREADS=1         # wrk -t
 IDLE_CONNS=10000  # idle connections for the memory test (0 = skip)
+IDLE_KINDS="tcp,http-fresh,http-ka,http-partial"  # which idle tests (see IDLE_TABLE)
 SCENARIOS="tcp-ka,tcp-close"
 BASELINE=0        # also load the backend directly (no proxy) for reference
 RENICE=1          # run everything under test with nice -10 when allowed
@@ -75,6 +76,7 @@ Options:
   --scenarios LIST  comma-separated, "all" or "none" (default $SCENARIOS)
   --idle-conns N    idle connections for the memory test (default $IDLE_CONNS)
   --no-idle         skip the memory test
+  --idle-kinds K    which idle tests: tcp,http-fresh,http-ka,http-partial (default all)
   --baseline        also load the backend directly, without a proxy
   --no-renice       do not raise the priority (nice -10) of what is measured
   --noisy-retries N repeat a measurement disturbed by other load (the proxy
@@ -95,6 +97,7 @@ while (($#)); do
     --scenarios) SCENARIOS=$2; shift ;;
     --idle-conns) IDLE_CONNS=$2; shift ;;
     --no-idle) IDLE_CONNS=0 ;;
+    --idle-kinds) IDLE_KINDS=$2; shift ;;
     --baseline) BASELINE=1 ;;
     --no-renice) RENICE=0 ;;
     --noisy-retries) NOISY_RETRIES=$2; shift ;;
@@ -547,12 +550,30 @@ run_group() {
   for key in "${keys[@]}"; do stop_pid "${pid_of[$key]}"; done
 }
 
+# Idle kinds: name|mode|bytes sent|read the response
+IDLE_TABLE=(
+  "tcp|tcp||"
+  "http-fresh|http||"
+  "http-ka|http|GET / HTTP/1.1\\r\\nHost: bench\\r\\n\\r\\n|read"
+  "http-partial|http|GET / HTTP/1.1\\r\\nHost: bench\\r\\n|"
+)
+
 run_idle() {
-  local t cfg port_var
-  log "idle memory: $IDLE_CONNS connections per proxy (mode tcp, maxconn $IDLE_MAXCONN)"
+  local row
+  for row in "${IDLE_TABLE[@]}"; do
+    [[ ",$IDLE_KINDS," == *",${row%%|*},"* ]] && run_idle_kind "$row"
+  done
+}
+
+run_idle_kind() {
+  local t cfg port_var kind mode send read extra=()
+  IFS='|' read -r kind mode send read <<<"$1"
+  [[ -n "$send" ]] && extra+=(--send "$send")
+  [[ -n "$read" ]] && extra+=(--read-response)
+  log "idle memory ($kind): $IDLE_CONNS connections per proxy (mode $mode, maxconn $IDLE_MAXCONN)"
   for t in proxy haproxy; do
-    cfg="$RUN_DIR/$t-idle.cfg"; port_var="PORT_$t"
-    cfg_basic "$cfg" tcp "${!port_var}" "$IDLE_MAXCONN" 10m
+    cfg="$RUN_DIR/$t-idle-$kind.cfg"; port_var="PORT_$t"
+    cfg_basic "$cfg" "$mode" "${!port_var}" "$IDLE_MAXCONN" 10m
     if ! start_target "$t" "$cfg" idle; then
       python3 -c 'import json,sys; print(json.dumps({"kind":"idle","target":sys.argv[1],"failed":sys.argv[2]}))' \
         "$t" "$TFAIL" >>"$RESULTS"
@@ -560,7 +581,8 @@ run_idle() {
     fi
     sleep 1
     timeout 150 python3 "$BENCH_DIR/idle_conns.py" --port "${!port_var}" --count "$IDLE_CONNS" \
-      --pid "$TPID" --timeout 120 --field "target=$t" | tee -a "$RESULTS" |
+      --pid "$TPID" --timeout 120 --field "target=$t" --field "idle_kind=$kind" "${extra[@]}" |
+      tee -a "$RESULTS" |
       python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); print("    %-8s rss %s -> %s KiB, %s conns held, fds %s, %s bytes/conn%s" % (r["target"], r.get("rss_before_kb"), r.get("rss_after_kb"), r.get("connected"), r.get("fds_after"), round(r["bytes_per_conn"]) if "bytes_per_conn" in r else "n/a", ("  FAILED: "+r["failed"]) if r.get("failed") else ""))' >&2 ||
       log "  $t: idle test did not complete"
     stop_pid "$TPID"
