@@ -69,7 +69,7 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     let nbthread = config.global.nbthread.max(1);
     let state = State::build_with(config, Arc::new(applets));
     // Older processes hand their stick tables over through the local peer.
-    crate::applet::set_old_process(!opts.soft_stop_pids.is_empty());
+    state.peers.set_old_process(!opts.soft_stop_pids.is_empty());
     crate::applet::host::set_state(state.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let listeners = Arc::new(listeners);
@@ -217,7 +217,7 @@ async fn wait_for_stop(st: Arc<State>, stop_tx: watch::Sender<bool>) -> i32 {
     let handover_until = tokio::time::Instant::now() + crate::peers_net::HANDOVER_TIMEOUT;
     loop {
         let handing_over =
-            crate::peers_net::handover_pending() && tokio::time::Instant::now() < handover_until;
+            st.peers.handover_pending() && tokio::time::Instant::now() < handover_until;
         if st.global.cur.load(Ordering::Relaxed) == 0 && !handing_over {
             return 0;
         }

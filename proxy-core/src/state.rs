@@ -1,8 +1,9 @@
 //! The shared run-time state built once from the configuration: proxies
 //! with their frontend and backend halves, the pools, global counters, the
-//! stick tables.
+//! stick tables, the peers sections' run-time state.
 //! Worker threads share it behind an `Arc`; everything that changes while
-//! running is an atomic or sits behind a short lock.
+//! running is an atomic or sits behind a short lock, and code reaches it
+//! through this handle rather than through process-wide statics.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -93,6 +94,10 @@ pub struct State {
     pub applet_failures: AtomicU64,
     /// The stick tables.
     pub stick: crate::stkctr::TableSet,
+    /// The streams an applet can wake (host service `wake`), by id.
+    pub kicks: Arc<crate::applet::kick::Kicks>,
+    /// The peers sections at run time (hand-over, `show peers` board).
+    pub peers: crate::peers_net::PeersRuntime,
 }
 
 impl State {
@@ -170,6 +175,8 @@ impl State {
             applets,
             applet_failures: AtomicU64::new(0),
             stick: crate::stkctr::TableSet::build(&config),
+            kicks: Arc::default(),
+            peers: crate::peers_net::PeersRuntime::default(),
             config,
         })
     }
