@@ -40,7 +40,7 @@ use crate::connection::{Connection, Transport};
 use crate::http_mode::side::{AppletSide, SideIo};
 use crate::listener::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
-use crate::stream::live::{self, LiveInfo};
+use crate::stream::live::{self, LiveInfo, LiveStream};
 use crate::stream::{AppCtx, AppletIo, AppletWait, SiState, Stream};
 
 /// The applet service that speaks the peers protocol.
@@ -181,9 +181,10 @@ pub fn spawn_accept_loop(
                 let _ = s.set_nodelay(true);
             }
             let (st, section) = (st2.clone(), section.clone());
-            live::spawn(
-                a.live,
-                async move { serve_accepted(&st, a.conn, &section).await },
+            let live = a.live.clone();
+            st2.live.spawn(
+                live,
+                async move { serve_accepted(&st, a.conn, a.live, &section).await },
                 |_| {},
             );
         },
@@ -208,8 +209,8 @@ fn create(
 }
 
 /// Serves one accepted peer connection to its end.
-async fn serve_accepted(st: &State, client: Connection, section: &str) {
-    let mut s = match Stream::new(&st.pools.stream, client, live::NONE) {
+async fn serve_accepted(st: &State, client: Connection, live: Arc<LiveStream>, section: &str) {
+    let mut s = match Stream::new(&st.pools.stream, client, live::NONE, live) {
         Ok(s) => s,
         Err(_) => return,
     };
@@ -269,7 +270,7 @@ pub fn open_peer_stream(
         .ok_or_else(|| format!("peers section '{section}' has no peer '{peer}' with an address"))?;
     tokio::runtime::Handle::try_current()
         .map_err(|_| "peer_connect called outside a worker".to_string())?;
-    let live = live::register(LiveInfo {
+    let live = st.live.register(LiveInfo {
         fe: live::NONE,
         listener_id: 0,
         proto: if addr.is_ipv6() { "tcpv6" } else { "tcpv4" },
@@ -287,15 +288,16 @@ pub fn open_peer_stream(
     let adapter = match create(st, &args, id, section, None, Some(addr)) {
         Ok(a) => a,
         Err(e) => {
-            live::forget(&live);
+            st.live.forget(&live);
             return Err(e);
         }
     };
     let reg = st.kicks.register(id);
     let st2 = st.clone();
-    live::spawn(
+    let record = live.clone();
+    st.live.spawn(
         live,
-        async move { serve_outgoing(&st2, adapter, addr, reg).await },
+        async move { serve_outgoing(&st2, record, adapter, addr, reg).await },
         |_| {},
     );
     Ok(id)
@@ -303,11 +305,12 @@ pub fn open_peer_stream(
 
 async fn serve_outgoing(
     st: &State,
+    live: Arc<LiveStream>,
     adapter: crate::applet::AppletAdapter,
     addr: SocketAddr,
     reg: kick::Registered,
 ) {
-    let Ok(mut s) = Stream::without_client(&st.pools.stream, live::NONE) else {
+    let Ok(mut s) = Stream::without_client(&st.pools.stream, live::NONE, live) else {
         // No stream to run it in: the applet learns its connection failed.
         connect_failed(&mut AppCtx::new(Box::new(adapter)), reg.kick.clone());
         return;
@@ -413,7 +416,7 @@ async fn run_sync(
     mut stop: watch::Receiver<bool>,
     _running: Running,
 ) {
-    let id = live::next_id();
+    let id = st.live.next_id();
     let args = [section.clone(), "sync".to_string()];
     let adapter = match create(&st, &args, id, &section, None, None) {
         Ok(a) => a,

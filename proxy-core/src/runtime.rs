@@ -81,10 +81,9 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
         let ready = ready_tx.clone();
         // The stats sockets are served by the first worker.
         let cli = (t == 0).then(|| (cli_listeners.clone(), peer_listeners.clone()));
-        let first = t == 0;
         std::thread::Builder::new()
             .name(format!("worker-{t}"))
-            .spawn(move || worker(st, ls, cli, first, stop, ready))
+            .spawn(move || worker(st, ls, cli, t, stop, ready))
             .map_err(|e| StartError(vec![format!("cannot start worker thread: {e}")]))?;
     }
     drop(ready_tx);
@@ -129,10 +128,13 @@ fn worker(
     st: Arc<State>,
     listeners: Arc<Vec<Listener>>,
     cli: Option<ControlListeners>,
-    first: bool,
+    index: usize,
     stop: watch::Receiver<bool>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
 ) {
+    let first = index == 0;
+    // This thread's streams go to its own shard of the live registry.
+    crate::stream::live::enter_worker(index);
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

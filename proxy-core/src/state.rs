@@ -1,9 +1,11 @@
 //! The shared run-time state built once from the configuration: proxies
 //! with their frontend and backend halves, the pools, global counters, the
-//! stick tables, the peers sections' run-time state.
+//! stick tables, the live streams, the peers sections' run-time state.
 //! Worker threads share it behind an `Arc`; everything that changes while
 //! running is an atomic or sits behind a short lock, and code reaches it
-//! through this handle rather than through process-wide statics.
+//! through this handle rather than through process-wide statics. The
+//! live-stream registry is sharded by worker, so that accepting and ending
+//! streams takes no lock shared by workers.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -94,6 +96,8 @@ pub struct State {
     pub applet_failures: AtomicU64,
     /// The stick tables.
     pub stick: crate::stkctr::TableSet,
+    /// The live streams (`show sess`), one shard per worker thread.
+    pub live: Arc<crate::stream::live::Registry>,
     /// The streams an applet can wake (host service `wake`), by id.
     pub kicks: Arc<crate::applet::kick::Kicks>,
     /// The peers sections at run time (hand-over, `show peers` board).
@@ -175,6 +179,7 @@ impl State {
             applets,
             applet_failures: AtomicU64::new(0),
             stick: crate::stkctr::TableSet::build(&config),
+            live: Arc::new(crate::stream::live::Registry::new(g.nbthread.max(1))),
             kicks: Arc::default(),
             peers: crate::peers_net::PeersRuntime::default(),
             config,

@@ -34,7 +34,7 @@ use crate::backend::{admin_state, Server};
 use crate::config::{Mode, ProxyKind as CfgKind};
 use crate::counters::Counters;
 use crate::state::{Proxy, State};
-use crate::stream::live::{self, LiveSi};
+use crate::stream::live::LiveSi;
 
 /// The largest weight `set weight` accepts (HAProxy's limit).
 const MAX_WEIGHT: u64 = 256;
@@ -390,7 +390,9 @@ fn mode_name(m: Mode) -> &'static str {
 }
 
 fn sessions_of(state: &State) -> Vec<StreamSnapshot> {
-    live::all()
+    state
+        .live
+        .all()
         .into_iter()
         .map(|l| {
             let fe = state.proxies.get(l.info.fe);
@@ -402,7 +404,7 @@ fn sessions_of(state: &State) -> Vec<StreamSnapshot> {
             let mut date = String::new();
             crate::log::date::write_log_date_micros(l.accept_date, &mut date);
             let mut fields = vec![
-                f("ptr", format!("{}", l.ptr())),
+                f("ptr", format!("{}", state.live.handle(&l))),
                 f("proto", l.info.proto),
                 f("local_addr", l.info.local_text()),
                 f("listener_id", l.info.listener_id.to_string()),
@@ -524,7 +526,7 @@ fn info_of(state: &State) -> ProcessSnapshot {
         .sum::<u64>()
         + u64::from(state.cli_listeners.load(Ordering::Relaxed));
     let cur = u64::from(g.cur.load(Ordering::Relaxed));
-    let streams = live::all().len() as u64;
+    let streams = state.live.count() as u64;
     let node = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_default();
@@ -669,7 +671,7 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
             }
             Ok(String::new())
         }
-        AdminOp::SHUTDOWN_STREAM => match live::by_ptr(cmd.value) {
+        AdminOp::SHUTDOWN_STREAM => match state.live.by_handle(cmd.value) {
             Some(l) => {
                 l.kill();
                 Ok(String::new())
@@ -678,7 +680,7 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
         },
         AdminOp::SHUTDOWN_SERVER_SESSIONS => {
             let (p, srv) = find_server(state, cmd)?;
-            for l in live::all() {
+            for l in state.live.all() {
                 if l.backend() == Some(p.idx) && l.server() == Some(srv.idx) {
                     l.kill();
                 }

@@ -45,6 +45,7 @@ use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
 use crate::stkctr::rules::{tcp_rules, RuleCtx, StickView, TcpVerdict};
 use crate::stkctr::Trackers;
+use crate::stream::live::LiveStream;
 use crate::stream::{sess_flags, Stream};
 use crate::tcp::Permits;
 use exchange::{ExchangeResult, ExchangeSpec};
@@ -139,12 +140,14 @@ fn combine(a: ConnMode, b: ConnMode) -> ConnMode {
 }
 
 /// Runs one HTTP-mode client connection to its end. `trk` holds the
-/// counters its `tcp-request connection` rules tracked.
+/// counters its `tcp-request connection` rules tracked; `live` is
+/// its record, registered at accept (`show sess`).
 pub async fn run_stream(
     st: Arc<State>,
     fe_idx: usize,
     listener_id: u32,
     client: Connection,
+    live: Arc<LiveStream>,
     _permits: Permits,
     mut trk: Trackers,
 ) {
@@ -156,7 +159,7 @@ pub async fn run_stream(
     };
     let _act = CurGuard::enter(&st.global);
     let _fec = CurGuard::enter(&fe.counters);
-    let mut s = match Stream::new(&st.pools.stream, client, fe_idx) {
+    let mut s = match Stream::new(&st.pools.stream, client, fe_idx, live) {
         Ok(s) => s,
         Err((conn, _)) => {
             // Rule 1 in HTTP: tell the client before closing.
