@@ -70,6 +70,8 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     let state = State::build_with(config, Arc::new(applets));
     // Older processes hand their stick tables over through the local peer.
     state.peers.set_old_process(!opts.soft_stop_pids.is_empty());
+    // The applets' host functions carry no context: they find the state
+    // through this bridge (the core itself is handed `state`).
     crate::applet::host::set_state(state.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let listeners = Arc::new(listeners);

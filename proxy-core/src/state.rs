@@ -3,9 +3,10 @@
 //! stick tables, the live streams, the peers sections' run-time state.
 //! Worker threads share it behind an `Arc`; everything that changes while
 //! running is an atomic or sits behind a short lock, and code reaches it
-//! through this handle rather than through process-wide statics. The
-//! live-stream registry is sharded by worker, so that accepting and ending
-//! streams takes no lock shared by workers.
+//! through this handle rather than through process-wide statics (the one
+//! exception is the bridge the applets' host functions read, see
+//! [`crate::applet::host`]). The live-stream registry is sharded by worker,
+//! so that accepting and ending streams takes no lock shared by workers.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
