@@ -276,15 +276,24 @@ pub fn spawn_accept_loop(
             let Some(trk) = connection_rules(&st, fe_idx, &mut conn) else {
                 continue;
             };
-            let live = register_live(&mut conn, fe_idx, lid);
+            let live = register_live(&st, &mut conn, fe_idx, lid);
             let st2 = st.clone();
             let on_kill = move |l: &LiveStream| give_back_slot(&st2, l);
+            let record = live.clone();
             if http {
-                let fut = crate::http_mode::run_stream(st.clone(), fe_idx, lid, conn, permits, trk);
-                live::spawn(live, fut, on_kill);
+                let fut = crate::http_mode::run_stream(
+                    st.clone(),
+                    fe_idx,
+                    lid,
+                    conn,
+                    record,
+                    permits,
+                    trk,
+                );
+                st.live.spawn(live, fut, on_kill);
             } else {
-                let fut = run_stream(st.clone(), fe_idx, lid, conn, permits, trk);
-                live::spawn(live, fut, on_kill);
+                let fut = run_stream(st.clone(), fe_idx, lid, conn, record, permits, trk);
+                st.live.spawn(live, fut, on_kill);
             }
         }
     });
@@ -342,6 +351,7 @@ pub(crate) async fn accept(
 
 /// Registers an accepted connection's stream for `show sess`.
 pub(crate) fn register_live(
+    st: &State,
     conn: &mut Connection,
     fe: usize,
     listener_id: u32,
@@ -352,7 +362,7 @@ pub(crate) fn register_live(
         Some(_) => "tcpv6",
         None => "unix_stream",
     };
-    live::register(LiveInfo {
+    st.live.register(LiveInfo {
         fe,
         listener_id,
         proto,
@@ -432,7 +442,7 @@ pub(crate) async fn control_accept_loop(
             Some(_) => "tcpv6",
             None => "unix_stream",
         };
-        let live = live::register(LiveInfo {
+        let live = st.live.register(LiveInfo {
             fe: live::NONE,
             listener_id,
             proto,

@@ -22,13 +22,15 @@
 //! peer is missing are left alone, as HAProxy drops such incomplete
 //! sections.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use applet_sdk::peers::SectionStatus;
 use tokio::sync::watch;
 
 use crate::applet::kick::{self, Kick};
@@ -38,7 +40,7 @@ use crate::connection::{Connection, Transport};
 use crate::http_mode::side::{AppletSide, SideIo};
 use crate::listener::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
-use crate::stream::live::{self, LiveInfo};
+use crate::stream::live::{self, LiveInfo, LiveStream};
 use crate::stream::{AppCtx, AppletIo, AppletWait, SiState, Stream};
 
 /// The applet service that speaks the peers protocol.
@@ -51,6 +53,54 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// applet's heartbeats every 3 s keep a live session busy; its own
 /// dead-peer detection acts first).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the peers sections share at run time, reached through
+/// `State::peers`.
+#[derive(Debug, Default)]
+pub struct PeersRuntime {
+    /// This process replaces older ones (`-sf`), which hand their tables
+    /// over through the local peer.
+    old_process: AtomicBool,
+    /// Sync tasks still running: a soft stop waits for their hand-over.
+    sync_running: AtomicUsize,
+    /// The last status the peers applet published for each section
+    /// (`show peers`), and when.
+    board: Mutex<HashMap<String, (SectionStatus, Instant)>>,
+}
+
+impl PeersRuntime {
+    /// Tells the peers applet that this process replaces older ones.
+    pub fn set_old_process(&self, yes: bool) {
+        self.old_process.store(yes, Ordering::Relaxed);
+    }
+
+    pub fn old_process(&self) -> bool {
+        self.old_process.load(Ordering::Relaxed)
+    }
+
+    /// Whether a sync task is still running (handing its tables over,
+    /// after a soft stop).
+    pub fn handover_pending(&self) -> bool {
+        self.sync_running.load(Ordering::SeqCst) > 0
+    }
+
+    /// Records the status the applet published for `section`.
+    pub fn publish(&self, section: &str, status: SectionStatus) {
+        self.board
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(section.to_string(), (status, Instant::now()));
+    }
+
+    /// The last status the peers applet published for `section`, and when.
+    pub fn section_status(&self, section: &str) -> Option<(SectionStatus, Instant)> {
+        self.board
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(section)
+            .cloned()
+    }
+}
 
 /// A bound local peer address.
 #[derive(Debug)]
@@ -131,9 +181,10 @@ pub fn spawn_accept_loop(
                 let _ = s.set_nodelay(true);
             }
             let (st, section) = (st2.clone(), section.clone());
-            live::spawn(
-                a.live,
-                async move { serve_accepted(&st, a.conn, &section).await },
+            let live = a.live.clone();
+            st2.live.spawn(
+                live,
+                async move { serve_accepted(&st, a.conn, a.live, &section).await },
                 |_| {},
             );
         },
@@ -158,8 +209,8 @@ fn create(
 }
 
 /// Serves one accepted peer connection to its end.
-async fn serve_accepted(st: &State, client: Connection, section: &str) {
-    let mut s = match Stream::new(&st.pools.stream, client, live::NONE) {
+async fn serve_accepted(st: &State, client: Connection, live: Arc<LiveStream>, section: &str) {
+    let mut s = match Stream::new(&st.pools.stream, client, live::NONE, live) {
         Ok(s) => s,
         Err(_) => return,
     };
@@ -173,7 +224,7 @@ async fn serve_accepted(st: &State, client: Connection, section: &str) {
             return;
         }
     };
-    let reg = kick::register(s.uniq_id);
+    let reg = st.kicks.register(s.uniq_id);
     // At accept, before any byte: si[1] is the applet, never a connection.
     s.si[1].register_handler(Box::new(adapter));
     s.si[1].set_state(SiState::Est);
@@ -219,7 +270,7 @@ pub fn open_peer_stream(
         .ok_or_else(|| format!("peers section '{section}' has no peer '{peer}' with an address"))?;
     tokio::runtime::Handle::try_current()
         .map_err(|_| "peer_connect called outside a worker".to_string())?;
-    let live = live::register(LiveInfo {
+    let live = st.live.register(LiveInfo {
         fe: live::NONE,
         listener_id: 0,
         proto: if addr.is_ipv6() { "tcpv6" } else { "tcpv4" },
@@ -237,15 +288,16 @@ pub fn open_peer_stream(
     let adapter = match create(st, &args, id, section, None, Some(addr)) {
         Ok(a) => a,
         Err(e) => {
-            live::forget(&live);
+            st.live.forget(&live);
             return Err(e);
         }
     };
-    let reg = kick::register(id);
+    let reg = st.kicks.register(id);
     let st2 = st.clone();
-    live::spawn(
+    let record = live.clone();
+    st.live.spawn(
         live,
-        async move { serve_outgoing(&st2, adapter, addr, reg).await },
+        async move { serve_outgoing(&st2, record, adapter, addr, reg).await },
         |_| {},
     );
     Ok(id)
@@ -253,11 +305,12 @@ pub fn open_peer_stream(
 
 async fn serve_outgoing(
     st: &State,
+    live: Arc<LiveStream>,
     adapter: crate::applet::AppletAdapter,
     addr: SocketAddr,
     reg: kick::Registered,
 ) {
-    let Ok(mut s) = Stream::without_client(&st.pools.stream, live::NONE) else {
+    let Ok(mut s) = Stream::without_client(&st.pools.stream, live::NONE, live) else {
         // No stream to run it in: the applet learns its connection failed.
         connect_failed(&mut AppCtx::new(Box::new(adapter)), reg.kick.clone());
         return;
@@ -304,31 +357,22 @@ async fn serve_outgoing(
 /// How long the sync task lets local changes accumulate before pushing.
 const PUSH_COALESCE: Duration = Duration::from_millis(1);
 
-/// Sync tasks still running: a soft stop waits for their hand-over.
-static SYNC_RUNNING: AtomicUsize = AtomicUsize::new(0);
-
 /// How long a soft stop waits for the tables to reach the new process.
 pub const HANDOVER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Whether a sync task is still running (handing its tables over, after a
-/// soft stop).
-pub fn handover_pending() -> bool {
-    SYNC_RUNNING.load(Ordering::SeqCst) > 0
-}
-
-/// Counts a running sync task until dropped.
-struct Running;
+/// Counts a running sync task (in `State::peers`) until dropped.
+struct Running(Arc<State>);
 
 impl Running {
-    fn enter() -> Running {
-        SYNC_RUNNING.fetch_add(1, Ordering::SeqCst);
-        Running
+    fn enter(st: &Arc<State>) -> Running {
+        st.peers.sync_running.fetch_add(1, Ordering::SeqCst);
+        Running(st.clone())
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        SYNC_RUNNING.fetch_sub(1, Ordering::SeqCst);
+        self.0.peers.sync_running.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -348,7 +392,7 @@ pub fn start_sync_tasks(st: &Arc<State>, stop: &watch::Receiver<bool>) {
             st.clone(),
             p.name.clone(),
             stop.clone(),
-            Running::enter(),
+            Running::enter(st),
         ));
     }
 }
@@ -372,7 +416,7 @@ async fn run_sync(
     mut stop: watch::Receiver<bool>,
     _running: Running,
 ) {
-    let id = live::next_id();
+    let id = st.live.next_id();
     let args = [section.clone(), "sync".to_string()];
     let adapter = match create(&st, &args, id, &section, None, None) {
         Ok(a) => a,
@@ -381,7 +425,7 @@ async fn run_sync(
             return;
         }
     };
-    let reg = kick::register(id);
+    let reg = st.kicks.register(id);
     for t in crate::applet::section_tables(&st, &section) {
         t.notify_changes(reg.kick.clone());
     }

@@ -69,7 +69,9 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     let nbthread = config.global.nbthread.max(1);
     let state = State::build_with(config, Arc::new(applets));
     // Older processes hand their stick tables over through the local peer.
-    crate::applet::set_old_process(!opts.soft_stop_pids.is_empty());
+    state.peers.set_old_process(!opts.soft_stop_pids.is_empty());
+    // The applets' host functions carry no context: they find the state
+    // through this bridge (the core itself is handed `state`).
     crate::applet::host::set_state(state.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let listeners = Arc::new(listeners);
@@ -81,10 +83,9 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
         let ready = ready_tx.clone();
         // The stats sockets are served by the first worker.
         let cli = (t == 0).then(|| (cli_listeners.clone(), peer_listeners.clone()));
-        let first = t == 0;
         std::thread::Builder::new()
             .name(format!("worker-{t}"))
-            .spawn(move || worker(st, ls, cli, first, stop, ready))
+            .spawn(move || worker(st, ls, cli, t, stop, ready))
             .map_err(|e| StartError(vec![format!("cannot start worker thread: {e}")]))?;
     }
     drop(ready_tx);
@@ -129,10 +130,13 @@ fn worker(
     st: Arc<State>,
     listeners: Arc<Vec<Listener>>,
     cli: Option<ControlListeners>,
-    first: bool,
+    index: usize,
     stop: watch::Receiver<bool>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
 ) {
+    let first = index == 0;
+    // This thread's streams go to its own shard of the live registry.
+    crate::stream::live::enter_worker(index);
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -217,7 +221,7 @@ async fn wait_for_stop(st: Arc<State>, stop_tx: watch::Sender<bool>) -> i32 {
     let handover_until = tokio::time::Instant::now() + crate::peers_net::HANDOVER_TIMEOUT;
     loop {
         let handing_over =
-            crate::peers_net::handover_pending() && tokio::time::Instant::now() < handover_until;
+            st.peers.handover_pending() && tokio::time::Instant::now() < handover_until;
         if st.global.cur.load(Ordering::Relaxed) == 0 && !handing_over {
             return 0;
         }

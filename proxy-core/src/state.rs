@@ -1,8 +1,12 @@
 //! The shared run-time state built once from the configuration: proxies
 //! with their frontend and backend halves, the pools, global counters, the
-//! stick tables.
+//! stick tables, the live streams, the peers sections' run-time state.
 //! Worker threads share it behind an `Arc`; everything that changes while
-//! running is an atomic or sits behind a short lock.
+//! running is an atomic or sits behind a short lock, and code reaches it
+//! through this handle rather than through process-wide statics (the one
+//! exception is the bridge the applets' host functions read, see
+//! [`crate::applet::host`]). The live-stream registry is sharded by worker,
+//! so that accepting and ending streams takes no lock shared by workers.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -93,6 +97,12 @@ pub struct State {
     pub applet_failures: AtomicU64,
     /// The stick tables.
     pub stick: crate::stkctr::TableSet,
+    /// The live streams (`show sess`), one shard per worker thread.
+    pub live: Arc<crate::stream::live::Registry>,
+    /// The streams an applet can wake (host service `wake`), by id.
+    pub kicks: Arc<crate::applet::kick::Kicks>,
+    /// The peers sections at run time (hand-over, `show peers` board).
+    pub peers: crate::peers_net::PeersRuntime,
 }
 
 impl State {
@@ -170,6 +180,9 @@ impl State {
             applets,
             applet_failures: AtomicU64::new(0),
             stick: crate::stkctr::TableSet::build(&config),
+            live: Arc::new(crate::stream::live::Registry::new(g.nbthread.max(1))),
+            kicks: Arc::default(),
+            peers: crate::peers_net::PeersRuntime::default(),
             config,
         })
     }

@@ -28,7 +28,7 @@ use crate::http_mode::recvbuf::RecvBuf;
 use crate::http_mode::side::{AppletSide, SideIo};
 use crate::listener::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
-use crate::stream::live;
+use crate::stream::live::{self, LiveStream};
 use crate::stream::{SiState, Stream};
 
 /// The service that answers on stats sockets.
@@ -127,10 +127,11 @@ pub fn spawn_accept_loop(
         format!("stats socket #{lid}"),
         move |a, permit| {
             let (st, level) = (st2.clone(), level.clone());
-            live::spawn(
-                a.live,
+            let live = a.live.clone();
+            st2.live.spawn(
+                live,
                 async move {
-                    serve(&st, a.conn, &level).await;
+                    serve(&st, a.conn, a.live, &level).await;
                     drop(permit);
                 },
                 |_| {},
@@ -141,8 +142,8 @@ pub fn spawn_accept_loop(
 }
 
 /// Serves one stats-socket connection to its end.
-async fn serve(st: &State, client: Connection, level: &str) {
-    let mut s = match Stream::new(&st.pools.stream, client, live::NONE) {
+async fn serve(st: &State, client: Connection, live: Arc<LiveStream>, level: &str) {
+    let mut s = match Stream::new(&st.pools.stream, client, live::NONE, live) {
         Ok(s) => s,
         Err(_) => return,
     };

@@ -23,6 +23,7 @@ use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
 use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, StickView, TcpVerdict};
 use crate::stkctr::Trackers;
+use crate::stream::live::LiveStream;
 use crate::stream::{SiState, Stream};
 
 /// The admission permits an accepted connection holds until its stream ends.
@@ -32,12 +33,14 @@ pub struct Permits {
 }
 
 /// Runs one TCP-mode stream to its end. `trk` holds the counters the
-/// `tcp-request connection` rules tracked.
+/// `tcp-request connection` rules tracked; `live` is
+/// its record, registered at accept (`show sess`).
 pub async fn run_stream(
     st: Arc<State>,
     fe_idx: usize,
     listener_id: u32,
     client: Connection,
+    live: Arc<LiveStream>,
     _permits: Permits,
     mut trk: Trackers,
 ) {
@@ -49,7 +52,7 @@ pub async fn run_stream(
     };
     let _act = CurGuard::enter(&st.global);
     let _fec = CurGuard::enter(&fe.counters);
-    let mut s = match Stream::new(&st.pools.stream, client, fe_idx) {
+    let mut s = match Stream::new(&st.pools.stream, client, fe_idx, live) {
         Ok(s) => s,
         // Rule 1: no stream, so the client connection is dropped (closed,
         // back to its pool) right here.

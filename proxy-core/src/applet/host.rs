@@ -5,6 +5,13 @@
 //! [`clear_state`], the snapshot functions return empty lists and `admin`
 //! fails.
 //!
+//! That registration is the core's one bridge from a process-wide static
+//! to the [`State`]: the table's functions are the stable ABI of
+//! `applet-sdk` 0.1, which passes them no context, so they have nowhere
+//! else to find it. Only the `extern "C"` entry points here and in
+//! `host_peers` read it; each hands `&State` on to the code it calls, and
+//! the rest of the core is handed the state explicitly.
+//!
 //! Every function is `extern "C"` and called from library code, so none
 //! may unwind: each body runs under `catch_unwind` and a panic returns an
 //! empty value (or `Err`) after logging.
@@ -20,7 +27,6 @@ use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
-use std::time::Instant;
 
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::std_types::{RErr, ROk, RResult, RStr, RString, RVec};
@@ -34,13 +40,17 @@ use crate::backend::{admin_state, Server};
 use crate::config::{Mode, ProxyKind as CfgKind};
 use crate::counters::Counters;
 use crate::state::{Proxy, State};
-use crate::stream::live::{self, LiveSi};
+use crate::stream::live::LiveSi;
 
 /// The largest weight `set weight` accepts (HAProxy's limit).
 const MAX_WEIGHT: u64 = 256;
 
+/// The state the host functions serve: the bridge described above, the
+/// only place the core keeps its state in a static, because the ABI's
+/// host functions carry no context. Nothing but the `extern "C"` entry
+/// points may read it ([`state`]).
 static STATE: RwLock<Option<Arc<State>>> = RwLock::new(None);
-static START: OnceLock<Instant> = OnceLock::new();
+/// The functions themselves (no state: a table of function pointers).
 static TABLE: OnceLock<HostServices_Ref> = OnceLock::new();
 
 /// Registers the state the host functions read (replacing any earlier
@@ -54,13 +64,13 @@ pub fn clear_state() {
     *STATE.write().unwrap_or_else(|e| e.into_inner()) = None;
 }
 
+/// The registered state, for the `extern "C"` entry points only.
 pub(super) fn state() -> Option<Arc<State>> {
     STATE.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// The table to hand to applet constructors.
 pub fn table() -> HostServices_Ref {
-    START.get_or_init(Instant::now);
     *TABLE.get_or_init(|| {
         HostServices {
             log: host_log,
@@ -137,9 +147,10 @@ extern "C" fn host_log(level: LogLevel, source: RStr<'_>, msg: RStr<'_>) {
     })
 }
 
+/// Milliseconds since the state was built (0 without one).
 extern "C" fn host_now_ms() -> u64 {
     contain("now_ms", 0, || {
-        START.get_or_init(Instant::now).elapsed().as_millis() as u64
+        state().map_or(0, |st| st.started.elapsed().as_millis() as u64)
     })
 }
 
@@ -390,7 +401,9 @@ fn mode_name(m: Mode) -> &'static str {
 }
 
 fn sessions_of(state: &State) -> Vec<StreamSnapshot> {
-    live::all()
+    state
+        .live
+        .all()
         .into_iter()
         .map(|l| {
             let fe = state.proxies.get(l.info.fe);
@@ -402,7 +415,7 @@ fn sessions_of(state: &State) -> Vec<StreamSnapshot> {
             let mut date = String::new();
             crate::log::date::write_log_date_micros(l.accept_date, &mut date);
             let mut fields = vec![
-                f("ptr", format!("{}", l.ptr())),
+                f("ptr", format!("{}", state.live.handle(&l))),
                 f("proto", l.info.proto),
                 f("local_addr", l.info.local_text()),
                 f("listener_id", l.info.listener_id.to_string()),
@@ -524,7 +537,7 @@ fn info_of(state: &State) -> ProcessSnapshot {
         .sum::<u64>()
         + u64::from(state.cli_listeners.load(Ordering::Relaxed));
     let cur = u64::from(g.cur.load(Ordering::Relaxed));
-    let streams = live::all().len() as u64;
+    let streams = state.live.count() as u64;
     let node = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_default();
@@ -669,7 +682,7 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
             }
             Ok(String::new())
         }
-        AdminOp::SHUTDOWN_STREAM => match live::by_ptr(cmd.value) {
+        AdminOp::SHUTDOWN_STREAM => match state.live.by_handle(cmd.value) {
             Some(l) => {
                 l.kill();
                 Ok(String::new())
@@ -678,7 +691,7 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
         },
         AdminOp::SHUTDOWN_SERVER_SESSIONS => {
             let (p, srv) = find_server(state, cmd)?;
-            for l in live::all() {
+            for l in state.live.all() {
                 if l.backend() == Some(p.idx) && l.server() == Some(srv.idx) {
                     l.kill();
                 }

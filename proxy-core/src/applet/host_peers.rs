@@ -1,6 +1,7 @@
 //! The host services of the peers applet: its section's configuration, the
 //! shared stick tables in the protocol's wire forms, outgoing peer
-//! streams, waking a stream, and the status board `show peers` reads.
+//! streams, waking a stream, and the status board `show peers` reads
+//! (kept in `State::peers`, as the kicks are in `State::kicks`).
 //!
 //! Conversions: keys go out with [`Key::to_wire`] and come back with
 //! [`Key::from_wire`] for the local table's type (a key of the wrong
@@ -9,10 +10,7 @@
 //! type id and element index, and [`StickTable::apply_remote`] keeps
 //! local-only types (`conn_cur`) out.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::Arc;
 
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString, RVec};
 use applet_sdk::peers::{
@@ -25,14 +23,6 @@ use crate::config::model_stick::{local_peer_name, PeersConfig};
 use crate::config::BindAddr;
 use crate::state::State;
 use crate::stick::{DataType, DataValue, Key, RemoteValue, StickTable};
-
-static OLD_PROCESS: AtomicBool = AtomicBool::new(false);
-
-/// Tells the peers applet that this process replaces older ones (`-sf`),
-/// which will hand their tables over.
-pub fn set_old_process(yes: bool) {
-    OLD_PROCESS.store(yes, Ordering::Relaxed);
-}
 
 /// The tables a peers section shares, in declaration order.
 pub(crate) fn section_tables<'a>(st: &'a State, section: &str) -> Vec<&'a Arc<StickTable>> {
@@ -103,7 +93,7 @@ pub(super) extern "C" fn host_peers_section(name: RStr<'_>) -> ROption<PeersSect
                 .collect(),
             pid: std::process::id(),
             max_message: st.config.global.bufsize as u32,
-            old_process: OLD_PROCESS.load(Ordering::Relaxed),
+            old_process: st.peers.old_process(),
         })
     })
 }
@@ -229,32 +219,19 @@ pub(super) extern "C" fn host_peer_connect(
 }
 
 pub(super) extern "C" fn host_wake(stream_id: u64) {
-    contain("wake", (), || super::kick::wake(stream_id))
-}
-
-type Board = Mutex<HashMap<String, (SectionStatus, Instant)>>;
-
-fn board() -> &'static Board {
-    static BOARD: OnceLock<Board> = OnceLock::new();
-    BOARD.get_or_init(|| Mutex::new(HashMap::new()))
+    contain("wake", (), || {
+        if let Some(st) = state() {
+            st.kicks.wake(stream_id);
+        }
+    })
 }
 
 pub(super) extern "C" fn host_peers_status(section: RStr<'_>, status: SectionStatus) {
     contain("peers_status", (), || {
-        board()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(section.as_str().to_string(), (status, Instant::now()));
+        if let Some(st) = state() {
+            st.peers.publish(section.as_str(), status);
+        }
     })
-}
-
-/// The last state the peers applet published for `section`, and when.
-pub fn section_status(section: &str) -> Option<(SectionStatus, Instant)> {
-    board()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(section)
-        .cloned()
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! has news rings it, the stream's task is woken and calls its applet.
 //!
 //! Streams that can be woken register their kick under their stream id
-//! ([`register`]); the host service `wake(id)` rings it ([`wake`]).
+//! in the state's [`Kicks`] (`State::kicks`, [`Kicks::register`]); the
+//! host service `wake(id)` rings it ([`Kicks::wake`]).
 //!
 //! Stick tables ring a kick on every local change, on the request path, so
 //! ringing must cost nothing when nobody listens: a listener *arms* the
@@ -17,7 +18,7 @@
 use std::collections::HashMap;
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 /// A doorbell for one task.
@@ -80,9 +81,37 @@ impl Kick {
     }
 }
 
-fn registry() -> &'static Mutex<HashMap<u64, Arc<Kick>>> {
-    static KICKS: OnceLock<Mutex<HashMap<u64, Arc<Kick>>>> = OnceLock::new();
-    KICKS.get_or_init(|| Mutex::new(HashMap::new()))
+/// The kicks of the streams that can be woken, by stream id. Only peers
+/// streams register (at their start and end), so one lock serves.
+#[derive(Debug, Default)]
+pub struct Kicks {
+    by_id: Mutex<HashMap<u64, Arc<Kick>>>,
+}
+
+impl Kicks {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Kick>>> {
+        self.by_id.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes stream `id` wakeable through [`Kicks::wake`] while the guard
+    /// lives.
+    pub fn register(self: &Arc<Self>, id: u64) -> Registered {
+        let kick = Kick::new();
+        self.lock().insert(id, kick.clone());
+        Registered {
+            id,
+            kick,
+            kicks: self.clone(),
+        }
+    }
+
+    /// Rings the kick of stream `id`, if it is registered.
+    pub fn wake(&self, id: u64) {
+        let k = self.lock().get(&id).cloned();
+        if let Some(k) = k {
+            k.ring();
+        }
+    }
 }
 
 /// Keeps a stream's kick registered; unregisters it when dropped.
@@ -90,36 +119,12 @@ fn registry() -> &'static Mutex<HashMap<u64, Arc<Kick>>> {
 pub struct Registered {
     id: u64,
     pub kick: Arc<Kick>,
+    kicks: Arc<Kicks>,
 }
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        registry()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.id);
-    }
-}
-
-/// Makes stream `id` wakeable through [`wake`] while the guard lives.
-pub fn register(id: u64) -> Registered {
-    let kick = Kick::new();
-    registry()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id, kick.clone());
-    Registered { id, kick }
-}
-
-/// Rings the kick of stream `id`, if it is registered.
-pub fn wake(id: u64) {
-    let k = registry()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&id)
-        .cloned();
-    if let Some(k) = k {
-        k.ring();
+        self.kicks.lock().remove(&self.id);
     }
 }
 
@@ -153,13 +158,15 @@ mod tests {
 
     #[tokio::test]
     async fn wake_reaches_a_registered_stream_only() {
-        let r = register(u64::MAX - 7);
-        wake(u64::MAX - 8);
+        let kicks = Arc::new(Kicks::default());
+        let r = kicks.register(7);
+        kicks.wake(8);
         let mut cx = Context::from_waker(Waker::noop());
         assert!(!r.kick.poll_rung(&mut cx));
-        wake(u64::MAX - 7);
+        kicks.wake(7);
         r.kick.rung().await;
         drop(r);
-        wake(u64::MAX - 7); // gone: no effect, no panic
+        assert!(kicks.lock().is_empty(), "unregistered when dropped");
+        kicks.wake(7); // gone: no effect, no panic
     }
 }

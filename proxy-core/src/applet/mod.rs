@@ -26,7 +26,6 @@ pub mod registry;
 
 pub use adapter::AppletAdapter;
 pub(crate) use host_peers::{peer_addr, section_tables};
-pub use host_peers::{section_status, set_old_process};
 pub use loader::{load, LoadError, LoadedLib, Service};
 pub use registry::{AppletRegistry, ServiceEntry};
 

@@ -43,6 +43,7 @@ use crate::http::{ConnMode, Failure, Framing, HeadLimits, RequestHead};
 use crate::log::fields::ClientAddr;
 use crate::state::{Proxy, State};
 use crate::stkctr::Trackers;
+use crate::stream::live::LiveStream;
 use crate::stream::Stream;
 use crate::tcp::Permits;
 use analyse::{Request, Route};
@@ -89,12 +90,14 @@ fn combine(a: ConnMode, b: ConnMode) -> ConnMode {
 }
 
 /// Runs one HTTP-mode client connection to its end. `trk` holds the
-/// counters its `tcp-request connection` rules tracked.
+/// counters its `tcp-request connection` rules tracked; `live` is
+/// its record, registered at accept (`show sess`).
 pub async fn run_stream(
     st: Arc<State>,
     fe_idx: usize,
     listener_id: u32,
     client: Connection,
+    live: Arc<LiveStream>,
     _permits: Permits,
     mut trk: Trackers,
 ) {
@@ -106,7 +109,7 @@ pub async fn run_stream(
     };
     let _act = CurGuard::enter(&st.global);
     let _fec = CurGuard::enter(&fe.counters);
-    let mut s = match Stream::new(&st.pools.stream, client, fe_idx) {
+    let mut s = match Stream::new(&st.pools.stream, client, fe_idx, live) {
         Ok(s) => s,
         Err((conn, _)) => {
             // Rule 1 in HTTP: tell the client before closing.

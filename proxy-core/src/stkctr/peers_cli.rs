@@ -57,7 +57,7 @@ pub fn show_peers(st: &State, args: &[&str]) -> Result<String, String> {
         if n > 0 {
             out.push('\n');
         }
-        let (flags, resync, calls) = match crate::applet::section_status(&p.name) {
+        let (flags, resync, calls) = match st.peers.section_status(&p.name) {
             Some((s, at)) => (
                 s.flags,
                 timer(
@@ -106,7 +106,7 @@ fn dump_peer(
     } else {
         "remote"
     };
-    let board = crate::applet::section_status(&p.name);
+    let board = st.peers.section_status(&p.name);
     let status = board
         .as_ref()
         .and_then(|(s, at)| Some((s.peers.iter().find(|x| x.name.as_str() == peer.name)?, *at)));

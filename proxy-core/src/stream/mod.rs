@@ -98,14 +98,14 @@ pub struct Stream {
     pub be: Option<usize>,
     pub srv: Option<usize>,
     pub timers: LogTimers,
-    /// The live-stream record (`show sess`), when the stream runs in a
-    /// registered task.
-    pub live: Option<Arc<live::LiveStream>>,
+    /// The live-stream record (`show sess`); its id is the stream's.
+    pub live: Arc<live::LiveStream>,
     _slot: PoolSlot,
 }
 
 impl Stream {
-    /// Makes a stream around an accepted client connection. If the stream
+    /// Makes a stream around an accepted client connection, reporting to
+    /// its live record `live` (registered at accept). If the stream
     /// pool refuses, the connection is handed back so the caller can answer
     /// (an HTTP frontend writes a 500) before dropping it, which closes it
     /// and returns it to its pool (rule 1).
@@ -113,6 +113,7 @@ impl Stream {
         pool: &Arc<Pool>,
         client: Connection,
         fe: usize,
+        live: Arc<live::LiveStream>,
     ) -> Result<Stream, (Box<Connection>, AllocError)> {
         let slot = match pool.take() {
             Ok(s) => s,
@@ -122,28 +123,36 @@ impl Stream {
             slot,
             [StreamInterface::with_conn(client), StreamInterface::new()],
             fe,
+            live,
         ))
     }
 
     /// Makes a stream with nothing on either side yet: one the proxy opens
     /// itself, whose client side is an applet (a peers session).
-    pub fn without_client(pool: &Arc<Pool>, fe: usize) -> Result<Stream, AllocError> {
+    pub fn without_client(
+        pool: &Arc<Pool>,
+        fe: usize,
+        live: Arc<live::LiveStream>,
+    ) -> Result<Stream, AllocError> {
         let slot = pool.take()?;
         Ok(Stream::build(
             slot,
             [StreamInterface::new(), StreamInterface::new()],
             fe,
+            live,
         ))
     }
 
-    fn build(slot: PoolSlot, mut si: [StreamInterface; 2], fe: usize) -> Stream {
-        let live = live::current();
-        if let Some(l) = &live {
-            si[0].set_live(l.clone(), 0);
-            si[1].set_live(l.clone(), 1);
-        }
+    fn build(
+        slot: PoolSlot,
+        mut si: [StreamInterface; 2],
+        fe: usize,
+        live: Arc<live::LiveStream>,
+    ) -> Stream {
+        si[0].set_live(live.clone(), 0);
+        si[1].set_live(live.clone(), 1);
         Stream {
-            uniq_id: live.as_ref().map_or_else(live::next_id, |l| l.id),
+            uniq_id: live.id,
             si,
             req: Channel::default(),
             res: Channel::default(),
@@ -217,14 +226,12 @@ impl Stream {
 
     /// Copies the backend, server and flags into the live record.
     pub fn sync_live(&self) {
-        if let Some(l) = &self.live {
-            l.set_target(
-                self.be,
-                self.srv,
-                self.flags & sess_flags::ASSIGNED != 0,
-                self.flags,
-            );
-        }
+        self.live.set_target(
+            self.be,
+            self.srv,
+            self.flags & sess_flags::ASSIGNED != 0,
+            self.flags,
+        );
     }
 
     /// Age of the stream, for `show sess`.

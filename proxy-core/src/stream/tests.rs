@@ -13,6 +13,11 @@ fn pools() -> (Arc<Pool>, Arc<Pool>) {
     )
 }
 
+/// A live record for a stream made outside any task.
+fn record() -> Arc<live::LiveStream> {
+    live::Registry::new(1).register(live::LiveInfo::default())
+}
+
 fn client(conns: &Arc<Pool>) -> Connection {
     Connection::new(conns.take().unwrap())
 }
@@ -39,7 +44,7 @@ fn rule1_stream_failure_frees_the_client_connection() {
     let streams = Pool::new("stream", 512, Some(0), 0);
     let c = client(&conns);
     assert_eq!(conns.used(), 1);
-    let (conn, err) = Stream::new(&streams, c, 0).unwrap_err();
+    let (conn, err) = Stream::new(&streams, c, 0, record()).unwrap_err();
     assert_eq!(err, AllocError::Exhausted);
     drop(conn);
     assert_eq!(
@@ -53,7 +58,7 @@ fn rule1_stream_failure_frees_the_client_connection() {
 #[test]
 fn rule2_server_side_starts_empty() {
     let (conns, streams) = pools();
-    let s = Stream::new(&streams, client(&conns), 0).unwrap();
+    let s = Stream::new(&streams, client(&conns), 0, record()).unwrap();
     assert_eq!(s.si[0].endpoint().type_name(), "CONN");
     assert_eq!(s.si[0].state, SiState::Est);
     assert_eq!(s.si[1].endpoint().type_name(), "NONE");
@@ -64,7 +69,7 @@ fn rule2_server_side_starts_empty() {
 #[test]
 fn rule3_alloc_conn_allocates_once_and_fails_under_an_applet_or_a_cap() {
     let (conns, streams) = pools();
-    let mut s = Stream::new(&streams, client(&conns), 0).unwrap();
+    let mut s = Stream::new(&streams, client(&conns), 0, record()).unwrap();
     let p1 = s.si[1].alloc_conn(&conns).unwrap() as *const Connection;
     let p2 = s.si[1].alloc_conn(&conns).unwrap() as *const Connection;
     assert_eq!(p1, p2, "the attached connection is returned");
@@ -78,7 +83,7 @@ fn rule3_alloc_conn_allocates_once_and_fails_under_an_applet_or_a_cap() {
     );
 
     let capped = Pool::new("connection", 128, Some(1), 0);
-    let mut s2 = Stream::new(&streams, client(&capped), 0).unwrap();
+    let mut s2 = Stream::new(&streams, client(&capped), 0, record()).unwrap();
     assert_eq!(
         s2.si[1].alloc_conn(&capped).unwrap_err(),
         AllocConnError::Resource(AllocError::Exhausted),
@@ -90,7 +95,7 @@ fn rule3_alloc_conn_allocates_once_and_fails_under_an_applet_or_a_cap() {
 #[test]
 fn rule4_the_address_survives_a_failed_attempt() {
     let (conns, streams) = pools();
-    let mut s = Stream::new(&streams, client(&conns), 0).unwrap();
+    let mut s = Stream::new(&streams, client(&conns), 0, record()).unwrap();
     let addr: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
     let c = s.si[1].alloc_conn(&conns).unwrap();
     c.to = Some(addr);
@@ -103,7 +108,7 @@ fn rule4_the_address_survives_a_failed_attempt() {
 #[test]
 fn rule5_new_transaction_releases_the_server_side() {
     let (conns, streams) = pools();
-    let mut s = Stream::new(&streams, client(&conns), 0).unwrap();
+    let mut s = Stream::new(&streams, client(&conns), 0, record()).unwrap();
     s.si[1].alloc_conn(&conns).unwrap();
     s.si[1].set_state(SiState::Est);
     s.flags |= sess_flags::ADDR_SET;
@@ -118,7 +123,7 @@ fn rule5_new_transaction_releases_the_server_side() {
 #[test]
 fn rule6_register_handler_frees_the_connection_and_unregister_frees_the_applet() {
     let (conns, streams) = pools();
-    let mut s = Stream::new(&streams, client(&conns), 0).unwrap();
+    let mut s = Stream::new(&streams, client(&conns), 0, record()).unwrap();
     s.si[1].alloc_conn(&conns).unwrap();
     assert_eq!(conns.used(), 2);
     let released = Arc::new(AtomicUsize::new(0));
@@ -162,13 +167,13 @@ fn rule6_register_handler_frees_the_connection_and_unregister_frees_the_applet()
 fn rule7_dropping_a_stream_releases_both_endpoints() {
     let (conns, streams) = pools();
     let released = Arc::new(AtomicUsize::new(0));
-    let mut s = Stream::new(&streams, client(&conns), 0).unwrap();
+    let mut s = Stream::new(&streams, client(&conns), 0, record()).unwrap();
     s.si[1].alloc_conn(&conns).unwrap();
     assert_eq!((conns.used(), streams.used()), (2, 1));
     drop(s);
     assert_eq!((conns.used(), streams.used()), (0, 0));
 
-    let mut s = Stream::new(&streams, client(&conns), 0).unwrap();
+    let mut s = Stream::new(&streams, client(&conns), 0, record()).unwrap();
     s.si[1].register_handler(Box::new(CountingApplet(released.clone())));
     drop(s);
     assert_eq!(released.load(Ordering::SeqCst), 1);
@@ -178,7 +183,7 @@ fn rule7_dropping_a_stream_releases_both_endpoints() {
 #[test]
 fn final_state_is_derived_from_the_server_side_state() {
     let (conns, streams) = pools();
-    let mut s = Stream::new(&streams, client(&conns), 0).unwrap();
+    let mut s = Stream::new(&streams, client(&conns), 0, record()).unwrap();
     s.set_err(ErrCause::SrvCl);
     s.si[1].set_state(SiState::Con);
     assert_eq!(s.finst(), FinState::C);
