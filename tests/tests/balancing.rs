@@ -9,16 +9,16 @@ use std::time::Duration;
 
 use tests::client::{banner_of, connect, connect_from, read_line};
 use tests::servers::Backend;
-use tests::{free_port, tcp_defaults, Proxy};
+use tests::{tcp_defaults, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
 /// A `listen` section with `balance <algo>` and one `server` line per
 /// `(name, port, extra params)`.
-fn cfg(port: u16, balance: &str, servers: &[(&str, u16, &str)]) -> String {
+fn cfg(fe: &BoundPort, balance: &str, servers: &[(&str, u16, &str)]) -> String {
     let mut s = tcp_defaults();
     s.push_str(&format!(
-        "listen lb\n    bind 127.0.0.1:{port}\n    balance {balance}\n"
+        "listen lb\n    bind {fe}\n    balance {balance}\n"
     ));
     for (name, p, extra) in servers {
         s.push_str(&format!("    server {name} 127.0.0.1:{p} {extra}\n"));
@@ -43,12 +43,16 @@ fn held(port: u16) -> (TcpStream, String) {
 fn weighted(algo: &str) {
     let s1 = Backend::banner("s1");
     let s2 = Backend::banner("s2");
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        algo,
-        &[("s1", s1.port, "weight 3"), ("s2", s2.port, "weight 1")],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(
+            &fe,
+            algo,
+            &[("s1", s1.port, "weight 3"), ("s2", s2.port, "weight 1")],
+        ),
+        &[&fe],
+    );
     let m = count_sequential(port, 400);
     assert_eq!(
         m.get("s1").copied().unwrap_or(0),
@@ -81,12 +85,16 @@ fn static_rr_weights_3_to_1() {
 fn roundrobin_equal_weights_alternate() {
     let s1 = Backend::banner("s1");
     let s2 = Backend::banner("s2");
-    let port = free_port();
-    let _px = Proxy::start(&cfg(
-        port,
-        "roundrobin",
-        &[("s1", s1.port, ""), ("s2", s2.port, "")],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(
+        &cfg(
+            &fe,
+            "roundrobin",
+            &[("s1", s1.port, ""), ("s2", s2.port, "")],
+        ),
+        &[&fe],
+    );
     let names: Vec<String> = (0..10).map(|_| banner_of(port)).collect();
     for w in names.windows(2) {
         assert_ne!(w[0], w[1], "roundrobin must alternate: {names:?}");
@@ -99,12 +107,12 @@ fn roundrobin_equal_weights_alternate() {
 fn leastconn_prefers_the_least_loaded_server() {
     let a = Backend::banner("a");
     let b = Backend::banner("b");
-    let port = free_port();
-    let _px = Proxy::start(&cfg(
-        port,
-        "leastconn",
-        &[("a", a.port, ""), ("b", b.port, "")],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(
+        &cfg(&fe, "leastconn", &[("a", a.port, ""), ("b", b.port, "")]),
+        &[&fe],
+    );
     let mut open: Vec<(TcpStream, String)> = Vec::new();
     for i in 0..4 {
         open.push(held(port));
@@ -138,12 +146,16 @@ fn leastconn_prefers_the_least_loaded_server() {
 fn first_fills_servers_in_order() {
     let s1 = Backend::banner("s1");
     let s2 = Backend::banner("s2");
-    let port = free_port();
-    let _px = Proxy::start(&cfg(
-        port,
-        "first",
-        &[("s1", s1.port, "maxconn 2"), ("s2", s2.port, "maxconn 2")],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(
+        &cfg(
+            &fe,
+            "first",
+            &[("s1", s1.port, "maxconn 2"), ("s2", s2.port, "maxconn 2")],
+        ),
+        &[&fe],
+    );
     let c1 = held(port);
     let c2 = held(port);
     let c3 = held(port);
@@ -170,16 +182,20 @@ fn source_hash_is_sticky_per_client_address() {
     let s1 = Backend::banner("s1");
     let s2 = Backend::banner("s2");
     let s3 = Backend::banner("s3");
-    let port = free_port();
-    let _px = Proxy::start(&cfg(
-        port,
-        "source",
-        &[
-            ("s1", s1.port, ""),
-            ("s2", s2.port, ""),
-            ("s3", s3.port, ""),
-        ],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(
+        &cfg(
+            &fe,
+            "source",
+            &[
+                ("s1", s1.port, ""),
+                ("s2", s2.port, ""),
+                ("s3", s3.port, ""),
+            ],
+        ),
+        &[&fe],
+    );
     let m = count_sequential(port, 50);
     assert_eq!(m.len(), 1, "50 connections from 127.0.0.1 hit {m:?}");
 

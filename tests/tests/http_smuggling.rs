@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tests::http::{http_defaults, response, Client, Origin, Reply};
 use tests::httplog::log_for;
-use tests::{free_port, is_haproxy, Proxy};
+use tests::{is_haproxy, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -17,12 +17,16 @@ fn setup() -> (Origin, u16, Proxy) {
         let body = format!("{} {} {}", r.head.method(), r.head.target(), r.body.len());
         Reply::Send(response(200, &[], body.as_bytes()))
     });
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    server o1 127.0.0.1:{}\n",
-        http_defaults(),
-        o.port
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &format!(
+            "{}listen web\n    bind {fe}\n    server o1 127.0.0.1:{}\n",
+            http_defaults(),
+            o.port
+        ),
+        &[&fe],
+    );
     (o, port, px)
 }
 
@@ -224,12 +228,16 @@ fn response_te_not_ending_in_chunked_is_502() {
         b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked, gzip\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
             .to_vec(),
     );
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    server o1 127.0.0.1:{}\n",
-        http_defaults(),
-        o.port
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &format!(
+            "{}listen web\n    bind {fe}\n    server o1 127.0.0.1:{}\n",
+            http_defaults(),
+            o.port
+        ),
+        &[&fe],
+    );
     let mut c = Client::connect(port);
     let r = c.get("/r");
     assert_eq!(r.status(), 502);
@@ -244,12 +252,16 @@ fn response_with_two_content_lengths_is_502() {
     let o = Origin::raw_reply(
         b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 5\r\n\r\nhello".to_vec(),
     );
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    server o1 127.0.0.1:{}\n",
-        http_defaults(),
-        o.port
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &format!(
+            "{}listen web\n    bind {fe}\n    server o1 127.0.0.1:{}\n",
+            http_defaults(),
+            o.port
+        ),
+        &[&fe],
+    );
     let mut c = Client::connect(port);
     let r = c.get("/r");
     assert_eq!(r.status(), 502);

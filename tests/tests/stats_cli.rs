@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tests::http::{have_tool, http_defaults, run_tool, Client, Origin, Reply};
-use tests::{free_port, Proxy};
+use tests::{BoundPort, Proxy};
 
 /// The HAProxy 2.6.12 captures kept with the renderers.
 fn reference(name: &str) -> String {
@@ -65,7 +65,8 @@ struct Setup {
 fn setup(extra_global: &str) -> Setup {
     let o1 = Origin::start(|_| Reply::ok(b"one"));
     let o2 = Origin::start(|_| Reply::ok(b"two"));
-    let fe_port = free_port();
+    let fe = BoundPort::new();
+    let fe_port = fe.port;
     let dir = tests::TempDir::new();
     let admin = dir.path().join("admin.sock");
     let oper = dir.path().join("oper.sock");
@@ -78,7 +79,7 @@ fn setup(extra_global: &str) -> Setup {
          \x20   stats socket {} level user\n\
          {extra_global}\n\
          frontend fe\n\
-         \x20   bind 127.0.0.1:{fe_port}\n\
+         \x20   bind {fe}\n\
          \x20   default_backend be\n\
          \n\
          backend be\n\
@@ -91,7 +92,7 @@ fn setup(extra_global: &str) -> Setup {
         o1.port,
         o2.port
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     Setup {
         px,
         admin,
@@ -488,14 +489,15 @@ fn a_command_without_its_newline_is_never_run() {
     let dir = tests::TempDir::new();
     let sock = dir.path().join("admin.sock");
     let o1 = Origin::start(|_| Reply::ok(b"one"));
-    let fe_port = free_port();
+    let fe = BoundPort::new();
+    let fe_port = fe.port;
     let cfg = format!(
         "{}\
          global\n\
          \x20   stats socket {} level admin\n\
          \x20   stats timeout 1s\n\
          frontend fe\n\
-         \x20   bind 127.0.0.1:{fe_port}\n\
+         \x20   bind {fe}\n\
          \x20   stick-table type ip size 10 store http_req_cnt\n\
          \x20   http-request track-sc0 src\n\
          \x20   default_backend be\n\
@@ -505,7 +507,7 @@ fn a_command_without_its_newline_is_never_run() {
         sock.display(),
         o1.port
     );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     assert_eq!(Client::connect(fe_port).get("/").status(), 200);
     let admin_state = |sock: &Path| {
         let state = cli(sock, "show servers state be");
