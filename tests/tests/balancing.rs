@@ -5,11 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpStream};
+use std::path::Path;
 use std::time::Duration;
 
 use tests::client::{banner_of, connect, connect_from, read_line};
 use tests::servers::Backend;
-use tests::{tcp_defaults, BoundPort, Proxy};
+use tests::{tcp_defaults, BoundPort, Proxy, TempDir};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -24,6 +25,49 @@ fn cfg(fe: &BoundPort, balance: &str, servers: &[(&str, u16, &str)]) -> String {
         s.push_str(&format!("    server {name} 127.0.0.1:{p} {extra}\n"));
     }
     s
+}
+
+/// [`cfg`] with a stats socket at `sock`, to see the servers' sessions.
+fn cfg_with_stats(
+    fe: &BoundPort,
+    balance: &str,
+    servers: &[(&str, u16, &str)],
+    sock: &Path,
+) -> String {
+    cfg(fe, balance, servers).replacen(
+        "global\n",
+        &format!("global\n    stats socket {} level admin\n", sock.display()),
+        1,
+    )
+}
+
+/// Waits until the proxy counts `n` current sessions on `server` (`scur` in
+/// `show stat`): a closed connection is released after the server sees it
+/// closed.
+fn wait_scur(sock: &Path, server: &str, n: u64) {
+    let prefix = format!("lb,{server},");
+    let mut st = String::new();
+    let ok = tests::util::poll_until(T, || {
+        st = tests::stick::cli(sock, "show stat");
+        let i = st
+            .lines()
+            .next()?
+            .trim_start_matches("# ")
+            .split(',')
+            .position(|h| h == "scur")?;
+        let scur: u64 = st
+            .lines()
+            .find(|l| l.starts_with(&prefix))?
+            .split(',')
+            .nth(i)?
+            .parse()
+            .ok()?;
+        (scur == n).then_some(())
+    });
+    assert!(
+        ok.is_some(),
+        "{server} never had {n} current sessions:\n{st}"
+    );
 }
 
 fn count_sequential(port: u16, n: usize) -> BTreeMap<String, usize> {
@@ -105,12 +149,19 @@ fn roundrobin_equal_weights_alternate() {
 /// the next two connections must both go to s_b (roundrobin would split).
 #[test]
 fn leastconn_prefers_the_least_loaded_server() {
+    let dir = TempDir::new();
+    let sock = dir.path().join("admin.sock");
     let a = Backend::banner("a");
     let b = Backend::banner("b");
     let fe = BoundPort::new();
     let port = fe.port;
     let _px = Proxy::start_with(
-        &cfg(&fe, "leastconn", &[("a", a.port, ""), ("b", b.port, "")]),
+        &cfg_with_stats(
+            &fe,
+            "leastconn",
+            &[("a", a.port, ""), ("b", b.port, "")],
+            &sock,
+        ),
         &[&fe],
     );
     let mut open: Vec<(TcpStream, String)> = Vec::new();
@@ -130,7 +181,7 @@ fn leastconn_prefers_the_least_loaded_server() {
     // Close b's two connections and wait until the proxy released them.
     open.retain(|(_, n)| n != "b");
     assert!(b.wait_active(0, T), "proxy did not close b's connections");
-    std::thread::sleep(Duration::from_millis(100));
+    wait_scur(&sock, "b", 0);
     let n1 = held(port);
     let n2 = held(port);
     assert_eq!(
@@ -144,15 +195,18 @@ fn leastconn_prefers_the_least_loaded_server() {
 /// first: s1 takes connections up to its maxconn (2), then s2.
 #[test]
 fn first_fills_servers_in_order() {
+    let dir = TempDir::new();
+    let sock = dir.path().join("admin.sock");
     let s1 = Backend::banner("s1");
     let s2 = Backend::banner("s2");
     let fe = BoundPort::new();
     let port = fe.port;
     let _px = Proxy::start_with(
-        &cfg(
+        &cfg_with_stats(
             &fe,
             "first",
             &[("s1", s1.port, "maxconn 2"), ("s2", s2.port, "maxconn 2")],
+            &sock,
         ),
         &[&fe],
     );
@@ -169,7 +223,7 @@ fn first_fills_servers_in_order() {
         s1.wait_active(1, T),
         "proxy did not close the s1 connection"
     );
-    std::thread::sleep(Duration::from_millis(100));
+    wait_scur(&sock, "s1", 1);
     let c4 = held(port);
     assert_eq!(c4.1, "s1", "a free slot on s1 is used first");
     drop((c2, c3, c4));

@@ -369,7 +369,8 @@ fn websocket_tunnel_timeout() {
     c.send(&ws_request());
     let r = c.read_response(false);
     assert_eq!(r.status(), 101);
-    // Still alive after the client/server timeouts.
+    // Still alive after the client/server timeouts. The idle time is the
+    // stimulus: it must outlast both 300 ms timeouts.
     std::thread::sleep(Duration::from_millis(600));
     c.send(b"ping");
     let mut b = [0u8; 4];

@@ -490,6 +490,8 @@ fn idle_keep_alive_connection_closes_silently() {
         Duration::from_millis(600),
         Duration::from_millis(1600),
     );
+    // A window for a wrong second log line to show up: an absence cannot be
+    // polled for.
     std::thread::sleep(Duration::from_millis(200));
     let key = format!(":{} [", c.port());
     let n = px.logs().iter().filter(|l| l.contains(&key)).count();
@@ -557,7 +559,10 @@ fn a_client_leaving_mid_body_is_logged_cd() {
     let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"POST /hang HTTP/1.1\r\nhost: a\r\ncontent-length: 1000\r\n\r\nabcdefgh");
-    std::thread::sleep(Duration::from_millis(300));
+    // Leave once the request is on its way to the server (the origin holds
+    // the proxy's connection), rather than after a fixed 300 ms.
+    let forwarded = tests::util::poll_until(T, || (o.active() >= 1).then_some(()));
+    assert!(forwarded.is_some(), "the request never reached the server");
     let cport = c.port();
     drop(c);
     let l = log_for(&px, cport, T);

@@ -81,6 +81,8 @@ fn te_and_cl_te_wins_and_nothing_is_reused() {
     if !is_haproxy() {
         assert!(o.wait_idle(T), "the server connection was kept");
     }
+    // A window for anything smuggled to reach the origin: an absence
+    // cannot be polled for.
     std::thread::sleep(Duration::from_millis(100));
     let all = String::from_utf8_lossy(&o.all_bytes()).into_owned();
     assert!(
@@ -209,6 +211,8 @@ fn bad_chunk_size() {
     let l = log_for(&px, c.port(), T);
     assert_eq!(l.status, 400, "{l}");
     assert_eq!(l.ts().as_bytes()[0], b'P', "{l}");
+    // A window for anything smuggled to reach the origin: an absence
+    // cannot be polled for.
     std::thread::sleep(Duration::from_millis(100));
     let all = String::from_utf8_lossy(&o.all_bytes()).into_owned();
     assert!(

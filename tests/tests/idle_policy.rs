@@ -88,7 +88,9 @@ fn idle_after_close_load(bin: &Path, per_client: usize, for_at_most: Duration) -
         t.join().expect("a client failed");
     }
     // Connections the proxy closes are seen closed by the origin within a
-    // moment; idle ones stay (well before any idle timeout or purge).
+    // moment; idle ones stay (well before any idle timeout or purge). The
+    // count after a settling window is what is measured: no condition says
+    // "every close that will happen has happened".
     std::thread::sleep(Duration::from_millis(500));
     (origin.active(), done.load(Ordering::Relaxed))
 }

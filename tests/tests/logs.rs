@@ -89,6 +89,7 @@ fn log_is_emitted_at_session_end() {
             .is_none(),
         "logged before the session ended"
     );
+    // The stimulus: the session lasts ~500 ms in all, which Tt must cover.
     std::thread::sleep(Duration::from_millis(200));
     drop(c);
     let log = px.log_for(cp, T);

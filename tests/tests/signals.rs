@@ -107,6 +107,7 @@ fn sigusr1_soft_stop_lets_live_streams_finish() {
     let refused = std::net::TcpStream::connect_timeout(&local(port), Duration::from_secs(1));
     assert!(refused.is_err(), "new connection accepted after SIGUSR1");
     for i in 0..5 {
+        // The stimulus: the stream stays live for a while during the stop.
         std::thread::sleep(Duration::from_millis(100));
         echo_roundtrip(&mut c, format!("during soft stop {i}\n").as_bytes());
     }

@@ -288,7 +288,21 @@ fn show_sess_shows_endpoint_types_and_shutdown_session_kills_a_stream() {
     // An idle keep-alive client: its si[1] has no endpoint.
     let mut client = Client::connect(s.fe_port);
     assert_eq!(client.get("/").status(), 200);
-    std::thread::sleep(Duration::from_millis(100));
+    // Wait until the stream is back to idle after its response (si[1]
+    // without an endpoint), rather than for a fixed 100 ms.
+    // (No assertion here: the ones below say what is expected.)
+    let _ = tests::util::poll_until(Duration::from_secs(5), || {
+        let list = cli(&s.admin, "show sess");
+        let ptr = list
+            .lines()
+            .find(|l| l.contains(" fe=fe "))?
+            .split(':')
+            .next()?
+            .to_string();
+        cli(&s.admin, &format!("show sess {ptr}"))
+            .contains("endp1=NONE:(nil)")
+            .then_some(())
+    });
     let list = cli(&s.admin, "show sess");
     let line = list
         .lines()
@@ -399,8 +413,27 @@ fn counters_follow_the_traffic_and_clear_counters_resets_them() {
     let s = setup("");
     let n = 12;
     spread(s.fe_port, n);
-    std::thread::sleep(Duration::from_millis(50));
-    let st = cli(&s.admin, "show stat");
+    // Counters are updated as each stream ends: wait until the last
+    // response is counted on both sides, rather than for a fixed 50 ms.
+    let count = |st: &str, prefix: &str, name: &str| -> Option<u64> {
+        let i = csv_header(st)
+            .trim_start_matches("# ")
+            .split(',')
+            .position(|h| h == name)?;
+        st.lines()
+            .find(|l| l.starts_with(prefix))?
+            .split(',')
+            .nth(i)?
+            .parse()
+            .ok()
+    };
+    let mut st = String::new();
+    let _ = tests::util::poll_until(Duration::from_secs(5), || {
+        st = cli(&s.admin, "show stat");
+        (count(&st, "fe,FRONTEND,", "hrsp_2xx") == Some(n as u64)
+            && count(&st, "be,BACKEND,", "hrsp_2xx") == Some(n as u64))
+        .then_some(())
+    });
     let header: Vec<String> = csv_header(&st)
         .trim_start_matches("# ")
         .split(',')

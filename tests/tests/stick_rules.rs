@@ -186,6 +186,9 @@ fn connection_limit_with_conn_cur() {
     let echo = Backend::echo();
     let (fe1, fe2) = (BoundPort::new(), BoundPort::new());
     let (p1, p2) = (fe1.port, fe2.port);
+    // A stats socket, to see conn_cur go down in the tables.
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("admin.sock");
     let cfg = format!(
         "{}frontend by_sc0\n\
          \x20   bind {fe1}\n\
@@ -201,11 +204,15 @@ fn connection_limit_with_conn_cur() {
          \x20   default_backend be\n\
          backend be\n\
          \x20   server e 127.0.0.1:{}\n",
-        tcp_defaults(),
+        tcp_defaults().replacen(
+            "global\n",
+            &format!("global\n    stats socket {} level admin\n", sock.display()),
+            1
+        ),
         echo.port
     );
     let _px = Proxy::start_with(&cfg, &[&fe1, &fe2]);
-    for port in [p1, p2] {
+    for (port, table) in [(p1, "by_sc0"), (p2, "by_src")] {
         let mut a = client::connect_from(ip(1), port);
         client::echo_roundtrip(&mut a, b"a");
         let mut b = client::connect_from(ip(1), port);
@@ -221,7 +228,14 @@ fn connection_limit_with_conn_cur() {
         client::echo_roundtrip(&mut d, b"d");
         // Once one closes, conn_cur goes down and a new one is accepted.
         drop(a);
-        std::thread::sleep(Duration::from_millis(300));
+        // Wait until the table counts one connection of that address,
+        // rather than for a fixed 300 ms.
+        let _ = tests::util::poll_until(Duration::from_secs(5), || {
+            cli(&sock, &format!("show table {table} key {}", ip(1)))
+                .split_whitespace()
+                .any(|w| w == "conn_cur=1")
+                .then_some(())
+        });
         let mut e = client::connect_from(ip(1), port);
         client::echo_roundtrip(&mut e, b"e");
     }

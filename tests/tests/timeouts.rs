@@ -155,6 +155,7 @@ fn tunnel_timeout_overrides_client_and_server() {
     let mut c = connect(port);
     let cp = client_port(&c);
     echo_roundtrip(&mut c, b"one\n");
+    // The stimulus: idle longer than client/server timeouts, less than tunnel.
     std::thread::sleep(ms(800));
     echo_roundtrip(&mut c, b"still open after 800 ms idle\n");
     let end = wait_closed(&mut c, T).expect("closed by timeout tunnel");
