@@ -9,8 +9,10 @@
 //!   through `/proc`, never by connecting: a probe would be a real session,
 //!   with a log line and a load-balancing decision). If the process exits
 //!   first, it panics with the process's stderr. Drop kills it (SIGKILL).
-//!   [`Proxy::builder`] adds command-line arguments, environment, a
-//!   descriptor to hand over as fd 3 (for `bind fd@3`), or skips the wait.
+//!   [`Proxy::builder`] adds command-line arguments, environment,
+//!   listening sockets the test bound itself ([`BoundPort`], `bind fd@<n>`:
+//!   the way every test should give the proxy a port, since it cannot
+//!   race), a descriptor to hand over as fd 3, or skips the wait.
 //! - Logs: with `log stdout format raw local0` every stdout line is a traffic
 //!   log; a background thread collects them ([`Proxy::logs`],
 //!   [`Proxy::wait_log`], [`Proxy::log_for`] by client port). stderr is
@@ -20,7 +22,9 @@
 //!   checksum, silent, reset, late binding, a black hole for connect
 //!   timeouts). [`client`]: blocking client helpers with timeouts.
 //!   [`tcplog`]: a strict parser of the tcplog line. [`util`]: PRNG,
-//!   FNV-64, temp dirs, ports below the ephemeral range.
+//!   FNV-64, temp dirs, polling with a deadline, ports below the ephemeral
+//!   range (only for the few tests that need the proxy to bind a port
+//!   itself). [`bound`]: [`BoundPort`].
 //! - HTTP: [`http`] (a recording origin server, a framing-aware client,
 //!   curl and Python runners), [`httplog`] (a strict parser of the 2.6
 //!   httplog line), [`pools`] (the SIGQUIT pool dump).
@@ -41,6 +45,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod applets;
+pub mod bound;
 pub mod client;
 pub mod http;
 pub mod httplog;
@@ -54,14 +59,17 @@ pub mod util;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
-use std::os::fd::OwnedFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+pub use bound::{BoundPort, ClosedPort};
 pub use tcplog::TcpLog;
 pub use util::{free_port, TempDir};
+
+use command_fds::{CommandFdExt, FdMapping};
 
 /// How long [`Proxy::start`] waits for the listeners.
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -216,13 +224,17 @@ pub fn bind_ports(cfg: &str) -> Vec<u16> {
     ports
 }
 
-/// Builder for a proxy run: extra arguments, environment, fd 3.
+/// Builder for a proxy run: extra arguments, environment, inherited
+/// descriptors.
 #[derive(Debug)]
 pub struct ProxyBuilder {
     cfg: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
-    fd3: Option<OwnedFd>,
+    /// Descriptors for the child: (number in the child, descriptor).
+    inherit: Vec<(RawFd, OwnedFd)>,
+    /// Inodes of the inherited listeners, to wait for.
+    inherited_listeners: Vec<u64>,
     wait_listeners: bool,
     bin: Option<PathBuf>,
 }
@@ -250,15 +262,37 @@ impl ProxyBuilder {
         self
     }
 
-    /// Hands `fd` to the child as descriptor 3 (through `sh`, which dups its
-    /// stdin to fd 3 then execs the proxy: same pid, no unsafe code needed).
+    /// Hands `fd` to the child as descriptor 3 (for `bind fd@3`). Nothing
+    /// waits for it; see [`ProxyBuilder::listen`] for listeners.
     pub fn fd3(mut self, fd: OwnedFd) -> Self {
-        self.fd3 = Some(fd);
+        self.inherit.push((3, fd));
         self
     }
 
-    /// Do not wait for the `bind` ports (e.g. when the config is expected
-    /// to fail, or listens only on inherited descriptors).
+    /// Hands the test's listening socket to the proxy under its number (the
+    /// configuration binds it as `bind {port}`, i.e. `fd@<n>`); the test's
+    /// copy is closed once the proxy is spawned. [`ProxyBuilder::start`]
+    /// waits until the proxy's event loop watches it. Panics if the
+    /// configuration does not name it, or if it was handed over already.
+    pub fn listen(mut self, port: &BoundPort) -> Self {
+        let (n, fd, inode) = port.take();
+        let name = format!("fd@{n}");
+        let named = self.cfg.lines().any(|l| {
+            let mut w = l.split_whitespace();
+            w.next() == Some("bind") && w.next().is_some_and(|a| a.split(',').any(|a| a == name))
+        });
+        assert!(
+            named,
+            "no `bind {name}` line for port {} in the configuration:\n{}",
+            port.port, self.cfg
+        );
+        self.inherit.push((n, fd));
+        self.inherited_listeners.push(inode);
+        self
+    }
+
+    /// Do not wait for the listeners (e.g. when the config is expected
+    /// to fail).
     pub fn no_wait(mut self) -> Self {
         self.wait_listeners = false;
         self
@@ -274,32 +308,33 @@ impl ProxyBuilder {
             cfg_path.to_string_lossy().into_owned(),
         ];
         argv.extend(self.args.iter().cloned());
-        let mut cmd = if self.fd3.is_some() {
-            let mut c = Command::new("sh");
-            c.arg("-c")
-                .arg("exec 3<&0 0</dev/null; exec \"$@\"")
-                .arg("sh")
-                .arg(&bin)
-                .args(&argv);
-            c
-        } else {
-            let mut c = Command::new(&bin);
-            c.args(&argv).stdin(Stdio::null());
-            c
-        };
-        cmd.current_dir(dir.path())
+        let mut cmd = Command::new(&bin);
+        cmd.args(&argv)
+            .stdin(Stdio::null())
+            .current_dir(dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        if let Some(fd) = self.fd3 {
-            cmd.stdin(Stdio::from(fd));
-        }
+        // Each descriptor at its number in the child, close-on-exec cleared
+        // there only (our copies stay close-on-exec for other children).
+        let mappings = self
+            .inherit
+            .into_iter()
+            .map(|(child_fd, parent_fd)| FdMapping {
+                parent_fd,
+                child_fd,
+            })
+            .collect();
+        cmd.fd_mappings(mappings)
+            .expect("two descriptors for the same number in the child");
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
-        // Drop the command: it holds our copy of the fd handed to the child.
+        // Drop the command: it holds our copies of the descriptors handed to
+        // the child, which must be the only holder (a listener the proxy
+        // closes must refuse connections).
         drop(cmd);
         let logs = Arc::new(Lines::default());
         let errs = Arc::new(Lines::default());
@@ -314,7 +349,7 @@ impl ProxyBuilder {
             dir,
         };
         if self.wait_listeners {
-            p.wait_listeners(&bind_ports(&self.cfg));
+            p.wait_listeners(&bind_ports(&self.cfg), &self.inherited_listeners);
         }
         p
     }
@@ -339,12 +374,24 @@ impl Proxy {
         Self::builder(cfg).start()
     }
 
+    /// Starts `proxy -db -f <cfg>` on the test's listening sockets (the
+    /// configuration binds each as `bind {port}`) and waits until it
+    /// serves them and its other listeners: shorthand for
+    /// `Proxy::builder(cfg).listen(p)...start()`.
+    pub fn start_with(cfg: &str, ports: &[&BoundPort]) -> Proxy {
+        ports
+            .iter()
+            .fold(Self::builder(cfg), |b, p| b.listen(p))
+            .start()
+    }
+
     pub fn builder(cfg: &str) -> ProxyBuilder {
         ProxyBuilder {
             cfg: cfg.to_string(),
             args: Vec::new(),
             env: Vec::new(),
-            fd3: None,
+            inherit: Vec::new(),
+            inherited_listeners: Vec::new(),
             wait_listeners: true,
             bin: None,
         }
@@ -354,8 +401,11 @@ impl Proxy {
         self.child.id()
     }
 
-    fn wait_listeners(&mut self, ports: &[u16]) {
+    /// Waits until the proxy listens on `ports` and its event loop watches
+    /// the inherited listeners `inodes`.
+    fn wait_listeners(&mut self, ports: &[u16], inodes: &[u64]) {
         let want: HashSet<u16> = ports.iter().copied().collect();
+        let want_polled: HashSet<u64> = inodes.iter().copied().collect();
         let start = Instant::now();
         loop {
             if let Some(st) = self.try_exit() {
@@ -366,13 +416,19 @@ impl Proxy {
                 );
             }
             let have = procnet::listening_ports(self.pid());
-            if want.is_subset(&have) {
+            let polled = if want_polled.is_empty() {
+                HashSet::new()
+            } else {
+                procnet::polled_inodes(self.pid())
+            };
+            if want.is_subset(&have) && want_polled.is_subset(&polled) {
                 return;
             }
             if start.elapsed() > START_TIMEOUT {
                 panic!(
-                    "the proxy did not listen on {:?} within {START_TIMEOUT:?} (listening: {have:?}); stderr:\n{}",
+                    "the proxy did not listen on {:?} and watch the inherited sockets {:?} within {START_TIMEOUT:?} (listening: {have:?}, watching: {polled:?}); stderr:\n{}",
                     want,
+                    want_polled,
                     self.stderr()
                 );
             }

@@ -177,6 +177,11 @@ impl Cluster {
             .map(|(name, kind)| Node {
                 name: (*name).to_string(),
                 kind: *kind,
+                // Real ports: every node's configuration names every
+                // node's peer address, and a node restarts on the same
+                // ports (`start_node` again), so neither can be a socket
+                // inherited once. Below the ephemeral range, never handed
+                // out twice by this process.
                 peer_port: free_port(),
                 fe_port: free_port(),
                 sock: dir.path().join(format!("{name}.sock")),

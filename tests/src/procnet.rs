@@ -75,3 +75,32 @@ pub fn anyone_listens(port: u16) -> bool {
     }
     false
 }
+
+/// Inodes of the files `pid` watches with epoll: the `tfd:` lines of the
+/// `/proc/<pid>/fdinfo` entries of its epoll descriptors (`ino:` in hex).
+///
+/// An inherited listening socket (`bind fd@<n>`) listens before the proxy
+/// even starts, so "it listens" says nothing about the proxy being ready;
+/// "the proxy's event loop watches it" does (HAProxy and tokio both
+/// register a listener in epoll once they accept on it).
+pub fn polled_inodes(pid: u32) -> HashSet<u64> {
+    let mut out = HashSet::new();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Ok(text) = std::fs::read_to_string(e.path()) else {
+            continue;
+        };
+        for line in text.lines().filter(|l| l.starts_with("tfd:")) {
+            let ino = line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("ino:"))
+                .and_then(|h| u64::from_str_radix(h, 16).ok());
+            if let Some(ino) = ino {
+                out.insert(ino);
+            }
+        }
+    }
+    out
+}

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tests::http::{http_defaults, Origin, Reply};
 use tests::httplog::log_for;
-use tests::{free_port, is_haproxy, Proxy, TempDir};
+use tests::{is_haproxy, BoundPort, Proxy, TempDir};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -81,7 +81,8 @@ fn every_request_refused_for_want_of_memory_is_answered_logged_and_counted() {
     let o = Origin::start(|_| Reply::ok(b"fine"));
     let dir = TempDir::new();
     let sock = dir.path().join("admin.sock");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = http_defaults().replacen(
         "global\n",
         &format!(
@@ -90,11 +91,11 @@ fn every_request_refused_for_want_of_memory_is_answered_logged_and_counted() {
         ),
         1,
     ) + &format!(
-        "frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\n\
+        "frontend fe\n    bind {fe}\n    default_backend be\n\
          backend be\n    server s1 127.0.0.1:{}\n",
         o.port
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let (mut ok, mut refused, mut no_server) = (0u64, 0u64, 0u64);
     for n in 0..150 {
         let (cport, status) = request(port, n);

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tests::applets::fixture;
 use tests::http::{http_defaults, Client};
 use tests::httplog::log_for;
-use tests::{free_port, is_haproxy, Proxy};
+use tests::{is_haproxy, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 const WIRE_500: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 97\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n";
@@ -25,16 +25,17 @@ const WIRE_500: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 
 fn start() -> (Proxy, u16) {
     let _ = fixture("applet_panicky");
     let _ = fixture("applet_hello");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n\
+        "{}frontend fe\n    bind {fe}\n\
          \x20   http-request use-service panic if {{ path_beg /panic/ }}\n\
          \x20   http-request use-service panic-init if {{ path_beg /init/ }}\n\
          \x20   http-request use-service panic-release if {{ path_beg /release/ }}\n\
          \x20   http-request use-service hello\n",
         http_defaults()
     );
-    (Proxy::start(&cfg), port)
+    (Proxy::start_with(&cfg, &[&fe]), port)
 }
 
 /// The warning lines about `service`'s failures, and the running total

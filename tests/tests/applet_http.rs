@@ -13,7 +13,7 @@ use std::time::Duration;
 use tests::applets::fixture;
 use tests::http::{http_defaults, response, Client, Origin, Reply};
 use tests::httplog::{log_for, logs_for};
-use tests::{free_port, is_haproxy, Proxy};
+use tests::{is_haproxy, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 const BODY: &[u8] = b"Hello, world!\n";
@@ -24,12 +24,13 @@ const WIRE: &[u8] =
 fn start(frontend_extra: &str) -> (Proxy, u16) {
     // The services come from the binary's directory.
     let _ = fixture("applet_hello");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n{frontend_extra}",
+        "{}frontend fe\n    bind {fe}\n{frontend_extra}",
         http_defaults()
     );
-    (Proxy::start(&cfg), port)
+    (Proxy::start_with(&cfg, &[&fe]), port)
 }
 
 /// Several requests on one connection: each answered by the applet byte
@@ -202,13 +203,14 @@ fn applet_and_server_alternate_on_one_connection() {
         Reply::Send(response(200, &[], body.as_bytes()))
     });
     let _ = fixture("applet_hello");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n    http-request use-service hello if {{ path_beg /hello }}\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:{}\n",
+        "{}frontend fe\n    bind {fe}\n    http-request use-service hello if {{ path_beg /hello }}\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:{}\n",
         http_defaults(),
         o.port
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let mut c = Client::connect(port);
     let paths = ["/hello/1", "/x", "/hello/2", "/y", "/hello/3"];
     for p in paths {

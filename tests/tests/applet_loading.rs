@@ -12,14 +12,22 @@
 
 use tests::applets::{fixture, lib_dir, IsolatedBin};
 use tests::http::{http_defaults, Client};
-use tests::{free_port, is_haproxy, Output, Proxy};
+use tests::{free_port, is_haproxy, BoundPort, Output, Proxy};
 
+/// A configuration the tests expect refused: the proxy exits before it
+/// binds anything, so the port (a real number, to keep the file as a user
+/// would write it) cannot race with anyone.
 fn cfg(global_extra: &str, frontend: &str) -> String {
-    let d = http_defaults().replacen("global\n", &format!("global\n{global_extra}"), 1);
-    format!(
-        "{d}frontend fe\n    bind 127.0.0.1:{}\n{frontend}",
-        free_port()
+    cfg_on(
+        &format!("127.0.0.1:{}", free_port()),
+        global_extra,
+        frontend,
     )
+}
+
+fn cfg_on(bind: &str, global_extra: &str, frontend: &str) -> String {
+    let d = http_defaults().replacen("global\n", &format!("global\n{global_extra}"), 1);
+    format!("{d}frontend fe\n    bind {bind}\n{frontend}")
 }
 
 const USE_HELLO: &str = "    http-request use-service hello\n";
@@ -368,14 +376,10 @@ fn bad_libraries_next_to_the_binary_are_skipped() {
     ] {
         std::fs::copy(fixture(name), iso.dir.path().join(file)).unwrap();
     }
-    let c = cfg("", USE_HELLO);
-    let port: u16 = c
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("bind 127.0.0.1:"))
-        .unwrap()
-        .parse()
-        .unwrap();
-    let px = Proxy::builder(&c).bin(&iso.bin).start();
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let c = cfg_on(&fe.bind(), "", USE_HELLO);
+    let px = Proxy::builder(&c).listen(&fe).bin(&iso.bin).start();
     assert_eq!(Client::connect(port).get("/").status(), 200);
     let incompatible = iso.dir.path().join("libapplet_incompatible.so");
     let err = px.stderr();

@@ -14,7 +14,7 @@ use tests::applets::fixture;
 use tests::http::{http_defaults, Client};
 use tests::httplog::log_for;
 use tests::pools::connections;
-use tests::{free_port, is_haproxy, Proxy};
+use tests::{is_haproxy, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 const WIRE: &[u8] =
@@ -22,7 +22,8 @@ const WIRE: &[u8] =
 
 fn start(global_extra: &str, log: bool) -> (Proxy, u16) {
     let _ = fixture("applet_hello");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let mut d = http_defaults().replacen("global\n", &format!("global\n{global_extra}"), 1);
     if !log {
         d = d.replace("    log global\n", "");
@@ -30,11 +31,11 @@ fn start(global_extra: &str, log: bool) -> (Proxy, u16) {
     // Port 9 (discard): nothing is ever connected there; the address is
     // only read out of the URI.
     let cfg = format!(
-        "{d}frontend fe\n    bind 127.0.0.1:{port}\n    option http_proxy\n\
+        "{d}frontend fe\n    bind {fe}\n    option http_proxy\n\
          \x20   http-request use-service hello if {{ hdr(host) -m beg 127.0.0.1:9 }}\n\
          \x20   default_backend be\n\nbackend be\n"
     );
-    (Proxy::start(&cfg), port)
+    (Proxy::start_with(&cfg, &[&fe]), port)
 }
 
 fn request(i: usize) -> Vec<u8> {

@@ -9,18 +9,19 @@ use std::time::Duration;
 use tests::applets::fixture;
 use tests::client::{connect, echo_roundtrip, exchange, sum};
 use tests::util::payload;
-use tests::{free_port, is_haproxy, tcp_defaults, Proxy};
+use tests::{is_haproxy, tcp_defaults, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(10);
 
 fn start() -> (Proxy, u16) {
     let _ = fixture("applet_hello");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n    tcp-request content use-service echo\n",
+        "{}frontend fe\n    bind {fe}\n    tcp-request content use-service echo\n",
         tcp_defaults()
     );
-    (Proxy::start(&cfg), port)
+    (Proxy::start_with(&cfg, &[&fe]), port)
 }
 
 /// 1 MiB sent while reading: the same MiB comes back, byte for byte; the
@@ -99,14 +100,15 @@ fn a_panicking_tcp_applet_ends_its_connection_only() {
         return;
     }
     let _ = fixture("applet_panicky");
-    let (echo_port, panic_port, init_port) = (free_port(), free_port(), free_port());
+    let (echo, panics, inits) = (BoundPort::new(), BoundPort::new(), BoundPort::new());
+    let (echo_port, panic_port, init_port) = (echo.port, panics.port, inits.port);
     let cfg = format!(
-        "{}frontend echo\n    bind 127.0.0.1:{echo_port}\n    tcp-request content use-service echo\n\n\
-         frontend panics\n    bind 127.0.0.1:{panic_port}\n    tcp-request content use-service panic\n\n\
-         frontend inits\n    bind 127.0.0.1:{init_port}\n    tcp-request content use-service panic-init\n",
+        "{}frontend echo\n    bind {echo}\n    tcp-request content use-service echo\n\n\
+         frontend panics\n    bind {panics}\n    tcp-request content use-service panic\n\n\
+         frontend inits\n    bind {inits}\n    tcp-request content use-service panic-init\n",
         tcp_defaults()
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&echo, &panics, &inits]);
     let mut live = connect(echo_port);
     for (i, (port, server, service)) in [
         (panic_port, "<PANIC>", "panic"),

@@ -5,25 +5,69 @@
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpStream};
+use std::path::Path;
 use std::time::Duration;
 
 use tests::client::{banner_of, connect, connect_from, read_line};
 use tests::servers::Backend;
-use tests::{free_port, tcp_defaults, Proxy};
+use tests::{tcp_defaults, BoundPort, Proxy, TempDir};
 
 const T: Duration = Duration::from_secs(5);
 
 /// A `listen` section with `balance <algo>` and one `server` line per
 /// `(name, port, extra params)`.
-fn cfg(port: u16, balance: &str, servers: &[(&str, u16, &str)]) -> String {
+fn cfg(fe: &BoundPort, balance: &str, servers: &[(&str, u16, &str)]) -> String {
     let mut s = tcp_defaults();
     s.push_str(&format!(
-        "listen lb\n    bind 127.0.0.1:{port}\n    balance {balance}\n"
+        "listen lb\n    bind {fe}\n    balance {balance}\n"
     ));
     for (name, p, extra) in servers {
         s.push_str(&format!("    server {name} 127.0.0.1:{p} {extra}\n"));
     }
     s
+}
+
+/// [`cfg`] with a stats socket at `sock`, to see the servers' sessions.
+fn cfg_with_stats(
+    fe: &BoundPort,
+    balance: &str,
+    servers: &[(&str, u16, &str)],
+    sock: &Path,
+) -> String {
+    cfg(fe, balance, servers).replacen(
+        "global\n",
+        &format!("global\n    stats socket {} level admin\n", sock.display()),
+        1,
+    )
+}
+
+/// Waits until the proxy counts `n` current sessions on `server` (`scur` in
+/// `show stat`): a closed connection is released after the server sees it
+/// closed.
+fn wait_scur(sock: &Path, server: &str, n: u64) {
+    let prefix = format!("lb,{server},");
+    let mut st = String::new();
+    let ok = tests::util::poll_until(T, || {
+        st = tests::stick::cli(sock, "show stat");
+        let i = st
+            .lines()
+            .next()?
+            .trim_start_matches("# ")
+            .split(',')
+            .position(|h| h == "scur")?;
+        let scur: u64 = st
+            .lines()
+            .find(|l| l.starts_with(&prefix))?
+            .split(',')
+            .nth(i)?
+            .parse()
+            .ok()?;
+        (scur == n).then_some(())
+    });
+    assert!(
+        ok.is_some(),
+        "{server} never had {n} current sessions:\n{st}"
+    );
 }
 
 fn count_sequential(port: u16, n: usize) -> BTreeMap<String, usize> {
@@ -43,12 +87,16 @@ fn held(port: u16) -> (TcpStream, String) {
 fn weighted(algo: &str) {
     let s1 = Backend::banner("s1");
     let s2 = Backend::banner("s2");
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        algo,
-        &[("s1", s1.port, "weight 3"), ("s2", s2.port, "weight 1")],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(
+            &fe,
+            algo,
+            &[("s1", s1.port, "weight 3"), ("s2", s2.port, "weight 1")],
+        ),
+        &[&fe],
+    );
     let m = count_sequential(port, 400);
     assert_eq!(
         m.get("s1").copied().unwrap_or(0),
@@ -81,12 +129,16 @@ fn static_rr_weights_3_to_1() {
 fn roundrobin_equal_weights_alternate() {
     let s1 = Backend::banner("s1");
     let s2 = Backend::banner("s2");
-    let port = free_port();
-    let _px = Proxy::start(&cfg(
-        port,
-        "roundrobin",
-        &[("s1", s1.port, ""), ("s2", s2.port, "")],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(
+        &cfg(
+            &fe,
+            "roundrobin",
+            &[("s1", s1.port, ""), ("s2", s2.port, "")],
+        ),
+        &[&fe],
+    );
     let names: Vec<String> = (0..10).map(|_| banner_of(port)).collect();
     for w in names.windows(2) {
         assert_ne!(w[0], w[1], "roundrobin must alternate: {names:?}");
@@ -97,14 +149,21 @@ fn roundrobin_equal_weights_alternate() {
 /// the next two connections must both go to s_b (roundrobin would split).
 #[test]
 fn leastconn_prefers_the_least_loaded_server() {
+    let dir = TempDir::new();
+    let sock = dir.path().join("admin.sock");
     let a = Backend::banner("a");
     let b = Backend::banner("b");
-    let port = free_port();
-    let _px = Proxy::start(&cfg(
-        port,
-        "leastconn",
-        &[("a", a.port, ""), ("b", b.port, "")],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(
+        &cfg_with_stats(
+            &fe,
+            "leastconn",
+            &[("a", a.port, ""), ("b", b.port, "")],
+            &sock,
+        ),
+        &[&fe],
+    );
     let mut open: Vec<(TcpStream, String)> = Vec::new();
     for i in 0..4 {
         open.push(held(port));
@@ -122,7 +181,7 @@ fn leastconn_prefers_the_least_loaded_server() {
     // Close b's two connections and wait until the proxy released them.
     open.retain(|(_, n)| n != "b");
     assert!(b.wait_active(0, T), "proxy did not close b's connections");
-    std::thread::sleep(Duration::from_millis(100));
+    wait_scur(&sock, "b", 0);
     let n1 = held(port);
     let n2 = held(port);
     assert_eq!(
@@ -136,14 +195,21 @@ fn leastconn_prefers_the_least_loaded_server() {
 /// first: s1 takes connections up to its maxconn (2), then s2.
 #[test]
 fn first_fills_servers_in_order() {
+    let dir = TempDir::new();
+    let sock = dir.path().join("admin.sock");
     let s1 = Backend::banner("s1");
     let s2 = Backend::banner("s2");
-    let port = free_port();
-    let _px = Proxy::start(&cfg(
-        port,
-        "first",
-        &[("s1", s1.port, "maxconn 2"), ("s2", s2.port, "maxconn 2")],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(
+        &cfg_with_stats(
+            &fe,
+            "first",
+            &[("s1", s1.port, "maxconn 2"), ("s2", s2.port, "maxconn 2")],
+            &sock,
+        ),
+        &[&fe],
+    );
     let c1 = held(port);
     let c2 = held(port);
     let c3 = held(port);
@@ -157,7 +223,7 @@ fn first_fills_servers_in_order() {
         s1.wait_active(1, T),
         "proxy did not close the s1 connection"
     );
-    std::thread::sleep(Duration::from_millis(100));
+    wait_scur(&sock, "s1", 1);
     let c4 = held(port);
     assert_eq!(c4.1, "s1", "a free slot on s1 is used first");
     drop((c2, c3, c4));
@@ -170,16 +236,20 @@ fn source_hash_is_sticky_per_client_address() {
     let s1 = Backend::banner("s1");
     let s2 = Backend::banner("s2");
     let s3 = Backend::banner("s3");
-    let port = free_port();
-    let _px = Proxy::start(&cfg(
-        port,
-        "source",
-        &[
-            ("s1", s1.port, ""),
-            ("s2", s2.port, ""),
-            ("s3", s3.port, ""),
-        ],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(
+        &cfg(
+            &fe,
+            "source",
+            &[
+                ("s1", s1.port, ""),
+                ("s2", s2.port, ""),
+                ("s3", s3.port, ""),
+            ],
+        ),
+        &[&fe],
+    );
     let m = count_sequential(port, 50);
     assert_eq!(m.len(), 1, "50 connections from 127.0.0.1 hit {m:?}");
 

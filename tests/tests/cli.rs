@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tests::client::{connect, echo_roundtrip};
 use tests::servers::Backend;
-use tests::{free_port, is_haproxy, run_proxy, tcp_defaults, Proxy, TempDir};
+use tests::{is_haproxy, run_proxy, tcp_defaults, BoundPort, Proxy, TempDir};
 
 #[test]
 fn version_prints_a_version_line_and_exits_0() {
@@ -89,9 +89,9 @@ fn check_without_listener_exits_2() {
     );
 }
 
-fn echo_listen_cfg(port: u16, server_port: u16) -> String {
+fn echo_listen_cfg(fe: &BoundPort, server_port: u16) -> String {
     format!(
-        "{}listen l\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:{server_port}\n",
+        "{}listen l\n    bind {fe}\n    server s1 127.0.0.1:{server_port}\n",
         tcp_defaults()
     )
 }
@@ -120,10 +120,12 @@ fn pidfile_in_foreground() {
         return;
     }
     let be = Backend::echo();
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let dir = TempDir::new();
     let pidfile = dir.path().join("proxy.pid");
-    let px = Proxy::builder(&echo_listen_cfg(port, be.port))
+    let px = Proxy::builder(&echo_listen_cfg(&fe, be.port))
+        .listen(&fe)
         .args(["-p", &pidfile.to_string_lossy()])
         .start();
     assert_eq!(read_pidfile(&pidfile), px.pid(), "pidfile content");
@@ -155,20 +157,25 @@ fn alive(pid: u32) -> bool {
 #[test]
 fn pidfile_in_daemon_mode() {
     let be = Backend::echo();
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let dir = TempDir::new();
-    let cfg = dir.write("d.cfg", &echo_listen_cfg(port, be.port));
+    let cfg = dir.write("d.cfg", &echo_listen_cfg(&fe, be.port));
     let pidfile = dir.path().join("daemon.pid");
-    let mut launcher = Command::new(tests::proxy_bin())
-        .args(["-D", "-f"])
-        .arg(&cfg)
-        .arg("-p")
-        .arg(&pidfile)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    // The command is dropped with the block, and with it our copy of the
+    // socket: the daemon alone holds it.
+    let mut launcher = {
+        let mut cmd = Command::new(tests::proxy_bin());
+        cmd.args(["-D", "-f"])
+            .arg(&cfg)
+            .arg("-p")
+            .arg(&pidfile)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        fe.pass_to(&mut cmd);
+        cmd.spawn().expect("spawn")
+    };
     let st = tests::util::poll_until(Duration::from_secs(10), || {
         launcher.try_wait().ok().flatten()
     });

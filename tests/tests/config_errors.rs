@@ -9,6 +9,8 @@
 
 use std::path::Path;
 
+// The configurations here are checked (`-c`) or refused: the proxy never
+// binds their ports, so picking them with `free_port` cannot race.
 use tests::{free_port, is_haproxy, run_proxy, TempDir};
 
 /// 1-based number of the first line of `cfg` containing `needle`.

@@ -1,9 +1,10 @@
 //! `bind fd@<n>`: the proxy serves on a listening socket it inherited.
 //!
-//! The test binds a std listener and hands it over as descriptor 3: the
-//! harness spawns `sh -c 'exec 3<&0 0</dev/null; exec proxy ...'` with the
-//! socket as the shell's stdin (dup2 semantics, no close-on-exec), so no
-//! unsafe code is needed.
+//! The test binds a std listener and hands it over as descriptor 3
+//! (`ProxyBuilder::fd3`: dup2 to 3 between fork and exec, close-on-exec
+//! cleared in the child only). Every other test gets its ports the same
+//! way, through `BoundPort`; this one checks the fixed number 3 and the
+//! wait on the proxy's own process, with `no_wait`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
@@ -29,8 +30,8 @@ fn serves_on_an_inherited_listening_socket() {
         .fd3(OwnedFd::from(listener))
         .no_wait()
         .start();
-    // The socket listens already; wait until the proxy (same pid as the
-    // shell after exec) holds it, then check it is served.
+    // The socket listens already; wait until the proxy holds it, then
+    // check it is served.
     let held = poll_until(Duration::from_secs(5), || {
         tests::procnet::listening_ports(px.pid())
             .contains(&port)

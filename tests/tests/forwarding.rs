@@ -13,14 +13,14 @@ use std::time::Duration;
 use tests::client::{self, connect, exchange, read_to_eof, sum, wait_closed, Closed};
 use tests::servers::{Backend, Behavior};
 use tests::util::{payload, Fnv64};
-use tests::{free_port, tcp_defaults, Proxy};
+use tests::{tcp_defaults, BoundPort, Proxy};
 
 const SIZES: [usize; 5] = [0, 1, 64 << 10, 1 << 20, 8 << 20];
 const BIG: Duration = Duration::from_secs(30);
 
-fn listen_cfg(port: u16, server_port: u16) -> String {
+fn listen_cfg(fe: &BoundPort, server_port: u16) -> String {
     format!(
-        "{}listen fwd\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:{server_port}\n",
+        "{}listen fwd\n    bind {fe}\n    server s1 127.0.0.1:{server_port}\n",
         tcp_defaults()
     )
 }
@@ -29,8 +29,9 @@ fn listen_cfg(port: u16, server_port: u16) -> String {
 /// server's full reply (the same bytes, sent back only after the EOF).
 fn client_half_closes_first(size: usize) {
     let be = Backend::start(Behavior::StoreEcho);
-    let port = free_port();
-    let px = Proxy::start(&listen_cfg(port, be.port));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&listen_cfg(&fe, be.port), &[&fe]);
     let data = payload(size as u64 + 1, size);
     let mut c = connect(port);
     let cport = client::client_port(&c);
@@ -61,8 +62,9 @@ fn server_half_closes_first(size: usize) {
     let from_server = Arc::new(payload(size as u64 + 100, size));
     let from_client = payload(size as u64 + 200, size);
     let be = Backend::start(Behavior::SendThenDrain(from_server.clone()));
-    let port = free_port();
-    let px = Proxy::start(&listen_cfg(port, be.port));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&listen_cfg(&fe, be.port), &[&fe]);
     let mut c = connect(port);
     let cport = client::client_port(&c);
     let got = read_to_eof(&mut c, BIG).expect("read server payload to EOF");
@@ -97,8 +99,9 @@ fn server_half_closes_first(size: usize) {
 /// Both directions at once (echo), client half-closes at the end.
 fn full_duplex(size: usize) {
     let be = Backend::echo();
-    let port = free_port();
-    let _px = Proxy::start(&listen_cfg(port, be.port));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&listen_cfg(&fe, be.port), &[&fe]);
     let data = payload(size as u64 + 300, size);
     let mut c = connect(port);
     let got = exchange(&mut c, data.clone(), true, BIG);
@@ -160,8 +163,9 @@ fn full_duplex_8m() {
 #[test]
 fn concurrent_clients_are_not_mixed() {
     let be = Backend::echo();
-    let port = free_port();
-    let _px = Proxy::start(&listen_cfg(port, be.port));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&listen_cfg(&fe, be.port), &[&fe]);
     let threads: Vec<_> = (0..8u64)
         .map(|i| {
             std::thread::spawn(move || {

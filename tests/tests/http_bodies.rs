@@ -13,13 +13,13 @@ use tests::client::sum;
 use tests::http::{chunked, curl, have_tool, http_defaults, response, Client, Origin, Reply};
 use tests::httplog::log_for;
 use tests::util::payload;
-use tests::{free_port, is_haproxy, Proxy};
+use tests::{is_haproxy, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(10);
 
-fn cfg(port: u16, origin: u16, extra: &str) -> String {
+fn cfg(fe: &BoundPort, origin: u16, extra: &str) -> String {
     format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n{extra}    server o1 127.0.0.1:{origin}\n",
+        "{}listen web\n    bind {fe}\n{extra}    server o1 127.0.0.1:{origin}\n",
         http_defaults()
     )
 }
@@ -65,8 +65,9 @@ fn post(c: &mut Client, head: Vec<u8>, body: Vec<u8>) -> tests::http::Response {
 #[test]
 fn content_length_request_body_1m_is_byte_exact() {
     let o = digest_origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let body = payload(11, 1 << 20);
     let mut c = Client::connect(port);
     let head = format!(
@@ -88,8 +89,9 @@ fn content_length_request_body_1m_is_byte_exact() {
 #[test]
 fn chunked_request_body_1m_is_byte_exact() {
     let o = digest_origin();
-    let port = free_port();
-    let _px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let body = payload(12, 1 << 20);
     let wire = chunked(&body, 7000, &[]);
     let mut c = Client::connect(port);
@@ -111,8 +113,9 @@ fn chunked_request_body_1m_is_byte_exact() {
 #[test]
 fn request_trailers_reach_the_server() {
     let o = digest_origin();
-    let port = free_port();
-    let _px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"POST /t HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\nte: trailers\r\n\r\n5\r\nhello\r\n0\r\nx-check: 42\r\n\r\n");
     let r = c.read_response(false);
@@ -130,8 +133,9 @@ fn chunked_response_with_trailers_is_byte_exact() {
         b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: x-trailer\r\n\r\n".to_vec();
     resp.extend_from_slice(&wire);
     let o = Origin::raw_reply(resp);
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET /c HTTP/1.1\r\nhost: a\r\nte: trailers\r\n\r\n");
     let r = c.read_response(false);
@@ -152,8 +156,9 @@ fn large_response_8m_is_byte_exact() {
     let body = Arc::new(payload(14, 8 << 20));
     let b2 = body.clone();
     let o = Origin::start(move |_| Reply::Send(response(200, &[], &b2)));
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET /big HTTP/1.1\r\nhost: a\r\n\r\n");
     let r = c.read_response(false);
@@ -179,8 +184,9 @@ fn bodyless_responses() {
             }
         }
     });
-    let port = free_port();
-    let _px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"HEAD /h HTTP/1.1\r\nhost: a\r\n\r\n");
     let r = c.read_response(true);
@@ -205,8 +211,9 @@ fn response_until_close_ends_the_client_connection() {
     let mut resp = b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n\r\n".to_vec();
     resp.extend_from_slice(&body);
     let o = Origin::start(move |_| Reply::SendClose(resp.clone()));
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET /stream HTTP/1.1\r\nhost: a\r\n\r\n");
     let all = c.read_to_eof(T);
@@ -224,8 +231,9 @@ fn response_until_close_ends_the_client_connection() {
 #[test]
 fn http10_response_until_close() {
     let o = Origin::start(|_| Reply::SendClose(b"HTTP/1.0 200 OK\r\n\r\nold style body".to_vec()));
-    let port = free_port();
-    let _px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET / HTTP/1.1\r\nhost: a\r\n\r\n");
     let all = c.read_to_eof(T);
@@ -250,8 +258,9 @@ fn expect_100_continue_with_curl() {
         let d = format!("{} {:016x}", r.body.len(), sum(&r.body).hash);
         Reply::Send(response(200, &[], d.as_bytes()))
     });
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let body = payload(16, 200_000);
     let url = format!("http://127.0.0.1:{port}/upload");
     let t = Instant::now();
@@ -312,8 +321,9 @@ fn ws_request() -> Vec<u8> {
 #[test]
 fn websocket_upgrade_tunnels_both_ways() {
     let o = ws_origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, "    timeout tunnel 5s\n"));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, "    timeout tunnel 5s\n"), &[&fe]);
     let mut c = Client::connect(port);
     c.send(&ws_request());
     let r = c.read_response(false);
@@ -348,17 +358,19 @@ fn websocket_upgrade_tunnels_both_ways() {
 #[test]
 fn websocket_tunnel_timeout() {
     let o = ws_origin();
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    timeout client 300ms\n    timeout server 300ms\n    timeout tunnel 1200ms\n    server o1 127.0.0.1:{}\n",
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&format!(
+        "{}listen web\n    bind {fe}\n    timeout client 300ms\n    timeout server 300ms\n    timeout tunnel 1200ms\n    server o1 127.0.0.1:{}\n",
         http_defaults(),
         o.port
-    ));
+    ), &[&fe]);
     let mut c = Client::connect(port);
     c.send(&ws_request());
     let r = c.read_response(false);
     assert_eq!(r.status(), 101);
-    // Still alive after the client/server timeouts.
+    // Still alive after the client/server timeouts. The idle time is the
+    // stimulus: it must outlast both 300 ms timeouts.
     std::thread::sleep(Duration::from_millis(600));
     c.send(b"ping");
     let mut b = [0u8; 4];
@@ -391,8 +403,9 @@ fn expect_100_refused_by_the_server() {
     let o = Origin::start_mode(tests::http::Expect::Refuse, |_| {
         Reply::Send(response(401, &["www-authenticate: Basic"], b"who are you"))
     });
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let body = payload(18, 100_000);
     let url = format!("http://127.0.0.1:{port}/upload");
     let t = Instant::now();
@@ -429,8 +442,9 @@ fn expect_100_refused_by_the_server() {
 #[test]
 fn websocket_upgrade_declined() {
     let o = Origin::start(|_| Reply::ok(b"no upgrade here"));
-    let port = free_port();
-    let _px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(&ws_request());
     let r = c.read_response(false);

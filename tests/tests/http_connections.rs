@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use tests::http::{http_defaults, Client, Origin, Reply};
 use tests::httplog::logs_for;
-use tests::{free_port, is_haproxy, pools, Proxy};
+use tests::{is_haproxy, pools, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
-fn cfg(port: u16, origin: u16, extra: &str) -> String {
+fn cfg(fe: &BoundPort, origin: u16, extra: &str) -> String {
     format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n{extra}    server o1 127.0.0.1:{origin}\n",
+        "{}listen web\n    bind {fe}\n{extra}    server o1 127.0.0.1:{origin}\n",
         http_defaults()
     )
 }
@@ -43,8 +43,9 @@ fn echo_path_origin() -> Origin {
 #[test]
 fn keep_alive_reuses_the_server_connection() {
     let o = echo_path_origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let c = n_requests(port, 4);
     let reqs = o.wait_requests(4, T);
     assert!(
@@ -73,8 +74,9 @@ fn keep_alive_reuses_the_server_connection() {
 #[test]
 fn http_server_close_closes_each_server_connection() {
     let o = echo_path_origin();
-    let port = free_port();
-    let _px = Proxy::start(&cfg(port, o.port, "    option http-server-close\n"));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&cfg(&fe, o.port, "    option http-server-close\n"), &[&fe]);
     let mut c = n_requests(port, 3);
     let reqs = o.wait_requests(3, T);
     assert_eq!(o.accepted(), 3, "one server connection per request");
@@ -97,8 +99,9 @@ fn http_server_close_closes_each_server_connection() {
 #[test]
 fn httpclose_closes_both_sides() {
     let o = echo_path_origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, "    option httpclose\n"));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, "    option httpclose\n"), &[&fe]);
     for i in 0..2 {
         let mut c = Client::connect(port);
         let r = c.get(&format!("/c{i}"));
@@ -136,8 +139,9 @@ fn pipelined_requests_are_answered_in_order() {
             Reply::Send(resp)
         }
     });
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(
         b"GET /p0 HTTP/1.1\r\nhost: a\r\n\r\nGET /p1 HTTP/1.1\r\nhost: a\r\n\r\nGET /p2 HTTP/1.1\r\nhost: a\r\n\r\n",
@@ -177,8 +181,9 @@ fn pipelined_requests_are_answered_in_order() {
 #[test]
 fn client_close_token_closes_the_client_only() {
     let o = echo_path_origin();
-    let port = free_port();
-    let _px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET /x HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n");
     let r = c.read_response(false);
@@ -194,8 +199,9 @@ fn client_close_token_closes_the_client_only() {
 #[test]
 fn http10_client_connection() {
     let o = echo_path_origin();
-    let port = free_port();
-    let _px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET /a HTTP/1.0\r\n\r\n");
     let r = c.read_response(false);
@@ -223,8 +229,9 @@ fn pools_reuse_never_keeps_only_the_client_connection() {
         return;
     }
     let o = echo_path_origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, "    http-reuse never\n"));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, "    http-reuse never\n"), &[&fe]);
     let c = n_requests(port, 3);
     logs_for(&px, c.port(), 3, T);
     assert_eq!(
@@ -257,8 +264,9 @@ fn pools_reuse_safe_parks_the_server_connection() {
         return;
     }
     let o = echo_path_origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, "    http-reuse safe\n"));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, "    http-reuse safe\n"), &[&fe]);
     let c = n_requests(port, 3);
     logs_for(&px, c.port(), 3, T);
     assert_eq!(o.accepted(), 1);
@@ -293,8 +301,9 @@ fn python_http_client_keep_alive() {
         }
         _ => Reply::Send(tests::http::response(200, &[], b"plain")),
     });
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let script = r#"
 import http.client, sys
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
@@ -348,8 +357,9 @@ fn request_then_half_close_gets_the_response() {
             ))),
         )
     });
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET /half HTTP/1.1\r\nhost: a\r\n\r\n");
     c.s.shutdown(std::net::Shutdown::Write).unwrap();

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tests::http::{http_defaults, response, Client, Origin, Reply};
 use tests::httplog::{log_for, HttpLog};
 use tests::util::assert_between;
-use tests::{free_port, Proxy};
+use tests::{BoundPort, ClosedPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -57,9 +57,9 @@ fn origin() -> Origin {
     })
 }
 
-fn cfg(port: u16, origin: u16, extra: &str) -> String {
+fn cfg(fe: &BoundPort, origin: u16, extra: &str) -> String {
     format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    timeout http-request 800ms\n    timeout server 800ms\n{extra}    server o1 127.0.0.1:{origin}\n",
+        "{}listen web\n    bind {fe}\n    timeout http-request 800ms\n    timeout server 800ms\n{extra}    server o1 127.0.0.1:{origin}\n",
         http_defaults()
     )
 }
@@ -94,8 +94,9 @@ fn assert_badreq(l: &HttpLog, status: i32, term: &str) {
 #[test]
 fn malformed_request_gets_400_and_nothing_reaches_the_backend() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let (got, closed, l) = one_shot(&px, port, b"GET / HTTP/1.1\r\nhost : a\r\n\r\n");
     assert_bytes_eq("400", &got, EARLY_400);
     assert_eq!(closed, Some(true), "connection must close after a 400");
@@ -108,8 +109,9 @@ fn malformed_request_gets_400_and_nothing_reaches_the_backend() {
 #[test]
 fn stalled_half_request_gets_408() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     let t = Instant::now();
     c.send(b"GET /half HTTP/1.1\r\nhost: a\r\n");
@@ -133,8 +135,9 @@ fn stalled_half_request_gets_408() {
 #[test]
 fn client_closing_mid_head_is_logged_cr() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET /x HTTP/1.1\r\nho");
     c.s.shutdown(Shutdown::Write).unwrap();
@@ -156,8 +159,9 @@ fn client_closing_mid_head_is_logged_cr() {
 #[test]
 fn unknown_transfer_coding() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let (got, closed, l) = one_shot(
         &px,
         port,
@@ -181,12 +185,16 @@ fn unknown_transfer_coding() {
 #[test]
 fn deny_gets_403_and_keeps_the_connection() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        o.port,
-        "    http-request deny if { path_beg /admin }\n",
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(
+            &fe,
+            o.port,
+            "    http-request deny if { path_beg /admin }\n",
+        ),
+        &[&fe],
+    );
     let mut c = Client::connect(port);
     c.send(b"GET /admin/x HTTP/1.1\r\nhost: a\r\n\r\n");
     let r = c.read_response(false);
@@ -229,8 +237,9 @@ fn error_then_next(px: &Proxy, port: u16, path: &str, want: &[u8]) -> HttpLog {
 #[test]
 fn garbage_response_gets_502_ph() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let l = error_then_next(&px, port, "/garbage", WIRE_502);
     assert_eq!(l.status, 502, "{l}");
     assert_eq!(l.term, "PH--", "{l}");
@@ -243,8 +252,9 @@ fn garbage_response_gets_502_ph() {
 #[test]
 fn server_close_before_response_gets_502_sh() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let l = error_then_next(&px, port, "/close", WIRE_502);
     assert_eq!(l.status, 502, "{l}");
     assert_eq!(l.term, "SH--", "{l}");
@@ -254,8 +264,9 @@ fn server_close_before_response_gets_502_sh() {
 #[test]
 fn oversized_response_head_gets_502() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let l = error_then_next(&px, port, "/bighead", WIRE_502);
     assert_eq!(l.status, 502, "{l}");
     assert_eq!(l.term, "PH--", "{l}");
@@ -265,8 +276,9 @@ fn oversized_response_head_gets_502() {
 #[test]
 fn oversized_request_head_gets_400() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut req = b"GET / HTTP/1.1\r\nhost: a\r\nx-big: ".to_vec();
     req.extend(std::iter::repeat_n(b'a', 20000));
     req.extend_from_slice(b"\r\n\r\n");
@@ -281,8 +293,9 @@ fn oversized_request_head_gets_400() {
 #[test]
 fn server_timeout_gets_504_sh() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let t = Instant::now();
     let l = error_then_next(&px, port, "/hang", WIRE_504);
     assert!(t.elapsed() >= Duration::from_millis(700));
@@ -295,11 +308,15 @@ fn server_timeout_gets_504_sh() {
 /// A backend without servers: 503 `SC--`, no server.
 #[test]
 fn no_server_gets_503() {
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend empty\n\nbackend empty\n",
-        http_defaults()
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &format!(
+            "{}frontend fe\n    bind {fe}\n    default_backend empty\n\nbackend empty\n",
+            http_defaults()
+        ),
+        &[&fe],
+    );
     let mut c = Client::connect(port);
     c.send(b"GET /a HTTP/1.1\r\nhost: a\r\n\r\n");
     let r = c.read_response(false);
@@ -320,12 +337,18 @@ fn no_server_gets_503() {
 /// Connection refused with `retries 0`: 503 `SC--` with `%Tc` -1.
 #[test]
 fn refused_connection_gets_503_sc() {
-    let dead = free_port();
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    retries 0\n    server d1 127.0.0.1:{dead}\n",
-        http_defaults()
-    ));
+    // Held bound, never listening: refused, and nobody else can take it.
+    let down = ClosedPort::new();
+    let dead = down.port;
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &format!(
+            "{}listen web\n    bind {fe}\n    retries 0\n    server d1 127.0.0.1:{dead}\n",
+            http_defaults()
+        ),
+        &[&fe],
+    );
     let mut c = Client::connect(port);
     c.send(b"GET /a HTTP/1.1\r\nhost: a\r\n\r\n");
     let r = c.read_response(false);
@@ -340,12 +363,13 @@ fn refused_connection_gets_503_sc() {
 #[test]
 fn queue_timeout_gets_503_sq() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    timeout queue 500ms\n    timeout server 5s\n    server o1 127.0.0.1:{} maxconn 1\n",
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&format!(
+        "{}listen web\n    bind {fe}\n    timeout queue 500ms\n    timeout server 5s\n    server o1 127.0.0.1:{} maxconn 1\n",
         http_defaults(),
         o.port
-    ));
+    ), &[&fe]);
     let mut busy = Client::connect(port);
     busy.send(b"GET /slow HTTP/1.1\r\nhost: a\r\n\r\n");
     o.wait_requests(1, T);
@@ -373,8 +397,9 @@ fn queue_timeout_gets_503_sq() {
 #[test]
 fn http10_keep_alive_client_after_502() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET /garbage HTTP/1.0\r\nconnection: keep-alive\r\n\r\n");
     let r = c.read_response(false);
@@ -404,13 +429,14 @@ fn head_limits_follow_tune_bufsize() {
             }
         })
     };
-    let port = free_port();
-    let conf = cfg(port, resp_big.port, "").replacen(
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let conf = cfg(&fe, resp_big.port, "").replacen(
         "global\n",
         "global\n    tune.bufsize 8192\n    tune.maxrewrite 1024\n",
         1,
     );
-    let px = Proxy::start(&conf);
+    let px = Proxy::start_with(&conf, &[&fe]);
     let mut c = Client::connect(port);
     c.send(
         format!(
@@ -446,8 +472,9 @@ fn head_limits_follow_tune_bufsize() {
 #[test]
 fn idle_keep_alive_connection_closes_silently() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     assert_eq!(c.get("/ok").body, b"fine");
     let t = Instant::now();
@@ -463,6 +490,8 @@ fn idle_keep_alive_connection_closes_silently() {
         Duration::from_millis(600),
         Duration::from_millis(1600),
     );
+    // A window for a wrong second log line to show up: an absence cannot be
+    // polled for.
     std::thread::sleep(Duration::from_millis(200));
     let key = format!(":{} [", c.port());
     let n = px.logs().iter().filter(|l| l.contains(&key)).count();
@@ -478,8 +507,9 @@ fn idle_keep_alive_connection_closes_silently() {
 fn the_http2_preface_and_pri_requests_are_refused_with_400() {
     const CLOSE_400: &[u8] = b"HTTP/1.1 400 Bad request\r\ncontent-length: 90\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut cases: Vec<&[u8]> = vec![
         b"PRI * HTTP/1.1\r\nHost: a\r\n\r\n",
         b"PRI /x HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -505,8 +535,9 @@ fn the_http2_preface_and_pri_requests_are_refused_with_400() {
 #[test]
 fn a_bad_chunk_sent_with_its_head_is_refused_before_connecting() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let (got, closed, l) = one_shot(
         &px,
         port,
@@ -523,11 +554,15 @@ fn a_bad_chunk_sent_with_its_head_is_refused_before_connecting() {
 #[test]
 fn a_client_leaving_mid_body_is_logged_cd() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"POST /hang HTTP/1.1\r\nhost: a\r\ncontent-length: 1000\r\n\r\nabcdefgh");
-    std::thread::sleep(Duration::from_millis(300));
+    // Leave once the request is on its way to the server (the origin holds
+    // the proxy's connection), rather than after a fixed 300 ms.
+    let forwarded = tests::util::poll_until(T, || (o.active() >= 1).then_some(()));
+    assert!(forwarded.is_some(), "the request never reached the server");
     let cport = c.port();
     drop(c);
     let l = log_for(&px, cport, T);
@@ -541,8 +576,9 @@ fn a_client_leaving_mid_body_is_logged_cd() {
 #[test]
 fn a_response_without_a_status_line_is_ph_a_cut_one_sh() {
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, o.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, o.port, ""), &[&fe]);
     for (path, term) in [("/junk", "PH--"), ("/cut", "SH--")] {
         let mut c = Client::connect(port);
         c.send(format!("GET {path} HTTP/1.1\r\nhost: a\r\n\r\n").as_bytes());

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tests::http::{http_defaults, response, Client, Origin, Reply};
 use tests::httplog::{logs_for, HttpLog};
-use tests::{free_port, is_haproxy, Proxy};
+use tests::{is_haproxy, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 const HAPROXY: &str = "/usr/sbin/haproxy";
@@ -34,13 +34,14 @@ fn origin() -> Origin {
 /// Runs every scenario against `bin` (`None`: the binary under test).
 fn run_all(bin: Option<&Path>) -> Vec<Outcome> {
     let o = origin();
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n    capture request header Host len 20\n    capture response header Server len 10\n    http-request deny if {{ path /deny }}\n    http-request return status 200 content-type text/plain string ok if {{ path /ret }}\n    use_backend empty if {{ path /empty }}\n    default_backend be\n\nbackend be\n    server o1 127.0.0.1:{}\n\nbackend empty\n",
+        "{}frontend fe\n    bind {fe}\n    capture request header Host len 20\n    capture response header Server len 10\n    http-request deny if {{ path /deny }}\n    http-request return status 200 content-type text/plain string ok if {{ path /ret }}\n    use_backend empty if {{ path /empty }}\n    default_backend be\n\nbackend be\n    server o1 127.0.0.1:{}\n\nbackend empty\n",
         http_defaults(),
         o.port
     );
-    let mut b = Proxy::builder(&cfg);
+    let mut b = Proxy::builder(&cfg).listen(&fe);
     if let Some(p) = bin {
         b = b.bin(p);
     }

@@ -9,17 +9,17 @@ use std::time::Duration;
 
 use tests::http::{http_defaults, response, Client, Origin, Reply};
 use tests::httplog::log_for;
-use tests::{free_port, is_haproxy, Proxy};
+use tests::{is_haproxy, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
 const WIRE_500_CLOSE: &[u8] = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 97\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n";
 
-fn cfg(port: u16, global_extra: &str) -> String {
+fn cfg(fe: &BoundPort, global_extra: &str) -> String {
     // The defaults start with `global`: insert our tuning line after it.
     let d = http_defaults().replacen("global\n", &format!("global\n{global_extra}"), 1);
     format!(
-        "{d}frontend fe\n    bind 127.0.0.1:{port}\n    option http_proxy\n    default_backend be\n\nbackend be\n"
+        "{d}frontend fe\n    bind {fe}\n    option http_proxy\n    default_backend be\n\nbackend be\n"
     )
 }
 
@@ -37,8 +37,9 @@ fn absolute_uri_request_reaches_the_origin() {
         return;
     }
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, ""), &[&fe]);
     let mut c = Client::connect(port);
     c.send(
         format!(
@@ -75,8 +76,9 @@ fn no_connection_object_left_gives_500_rr() {
         return;
     }
     let o = origin();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, "    tune.conn-pool-max 1\n"));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, "    tune.conn-pool-max 1\n"), &[&fe]);
     for i in 0..3 {
         let mut c = Client::connect(port);
         let auth = format!("127.0.0.1:{}", o.port);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tests::http::{http_defaults, response, Client, Origin, Reply};
 use tests::httplog::log_for;
-use tests::{free_port, Proxy};
+use tests::{BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -36,13 +36,14 @@ fn assert_text(got: &[u8], want: &[u8]) {
 #[test]
 fn acl_use_backend_routes_requests() {
     let (a, b) = (named("api"), named("web"));
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n    acl is_api path_beg /api\n    acl is_v2 hdr(x-version) -m str 2\n    use_backend be_api if is_api || is_v2\n    default_backend be_web\n\nbackend be_api\n    server a1 127.0.0.1:{}\n\nbackend be_web\n    server w1 127.0.0.1:{}\n",
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&format!(
+        "{}frontend fe\n    bind {fe}\n    acl is_api path_beg /api\n    acl is_v2 hdr(x-version) -m str 2\n    use_backend be_api if is_api || is_v2\n    default_backend be_web\n\nbackend be_api\n    server a1 127.0.0.1:{}\n\nbackend be_web\n    server w1 127.0.0.1:{}\n",
         http_defaults(),
         a.port,
         b.port
-    ));
+    ), &[&fe]);
     let mut c = Client::connect(port);
     assert_eq!(c.get("/api/users").body, b"api /api/users");
     assert_eq!(c.get("/index").body, b"web /index");
@@ -62,12 +63,13 @@ fn acl_use_backend_routes_requests() {
 #[test]
 fn request_header_rules_are_seen_by_the_backend() {
     let o = named("o");
-    let port = free_port();
-    let _px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    http-request set-header x-set replaced\n    http-request add-header x-add added\n    http-request del-header x-secret\n    http-request set-header x-path %[path]\n    server o1 127.0.0.1:{}\n",
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&format!(
+        "{}listen web\n    bind {fe}\n    http-request set-header x-set replaced\n    http-request add-header x-add added\n    http-request del-header x-secret\n    http-request set-header x-path %[path]\n    server o1 127.0.0.1:{}\n",
         http_defaults(),
         o.port
-    ));
+    ), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET /p?q=1 HTTP/1.1\r\nhost: a\r\nx-set: one\r\nx-set: two\r\nx-add: first\r\nx-secret: s3cr3t\r\nX-Secret: again\r\n\r\n");
     assert_eq!(c.read_response(false).status(), 200);
@@ -87,12 +89,13 @@ fn request_header_rules_are_seen_by_the_backend() {
 #[test]
 fn response_header_rules_are_seen_by_the_client() {
     let o = named("o");
-    let port = free_port();
-    let _px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    http-response set-header x-origin overridden\n    http-response add-header x-via proxy\n    http-response del-header server\n    server o1 127.0.0.1:{}\n",
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(&format!(
+        "{}listen web\n    bind {fe}\n    http-response set-header x-origin overridden\n    http-response add-header x-via proxy\n    http-response del-header server\n    server o1 127.0.0.1:{}\n",
         http_defaults(),
         o.port
-    ));
+    ), &[&fe]);
     let mut c = Client::connect(port);
     let r = c.get("/r");
     assert_eq!(r.head.all("x-origin"), vec!["overridden"], "{:?}", r.head);
@@ -106,12 +109,13 @@ fn response_header_rules_are_seen_by_the_client() {
 #[test]
 fn http_request_return_is_local_and_logged_lr() {
     let o = named("o");
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    http-request return status 200 content-type text/plain string hello if {{ path /hello }}\n    server o1 127.0.0.1:{}\n",
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&format!(
+        "{}listen web\n    bind {fe}\n    http-request return status 200 content-type text/plain string hello if {{ path /hello }}\n    server o1 127.0.0.1:{}\n",
         http_defaults(),
         o.port
-    ));
+    ), &[&fe]);
     let mut c = Client::connect(port);
     let r = c.get("/hello");
     assert_text(
@@ -130,17 +134,21 @@ fn http_request_return_is_local_and_logged_lr() {
 #[test]
 fn redirects() {
     let o = named("o");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let mut rules = String::new();
     for code in [301, 302, 303, 307, 308] {
         rules +=
             &format!("    http-request redirect location /x code {code} if {{ path /{code} }}\n");
     }
-    let px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n{rules}    server o1 127.0.0.1:{}\n",
-        http_defaults(),
-        o.port
-    ));
+    let px = Proxy::start_with(
+        &format!(
+            "{}listen web\n    bind {fe}\n{rules}    server o1 127.0.0.1:{}\n",
+            http_defaults(),
+            o.port
+        ),
+        &[&fe],
+    );
     let mut c = Client::connect(port);
     for (code, reason) in [
         (301, "Moved Permanently"),
@@ -169,12 +177,16 @@ fn redirects() {
 #[test]
 fn forwardfor_reaches_the_backend() {
     let o = named("o");
-    let port = free_port();
-    let _px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    option forwardfor\n    server o1 127.0.0.1:{}\n",
-        http_defaults(),
-        o.port
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(
+        &format!(
+            "{}listen web\n    bind {fe}\n    option forwardfor\n    server o1 127.0.0.1:{}\n",
+            http_defaults(),
+            o.port
+        ),
+        &[&fe],
+    );
     let mut c = Client::connect(port);
     c.get("/f");
     let got = o.wait_requests(1, T).remove(0);
@@ -190,12 +202,16 @@ fn forwardfor_reaches_the_backend() {
 #[test]
 fn monitor_uri_answers_without_the_backend() {
     let o = named("o");
-    let port = free_port();
-    let _px = Proxy::start(&format!(
-        "{}listen web\n    bind 127.0.0.1:{port}\n    monitor-uri /health\n    server o1 127.0.0.1:{}\n",
-        http_defaults(),
-        o.port
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let _px = Proxy::start_with(
+        &format!(
+            "{}listen web\n    bind {fe}\n    monitor-uri /health\n    server o1 127.0.0.1:{}\n",
+            http_defaults(),
+            o.port
+        ),
+        &[&fe],
+    );
     let mut c = Client::connect(port);
     let r = c.get("/health");
     assert_text(
@@ -217,12 +233,13 @@ fn errorfile_is_used_for_503() {
     let page = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nx-custom: 1\r\n\r\nsorry, down";
     let path = dir.path().join("503.http");
     std::fs::write(&path, page).unwrap();
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend empty\n\nbackend empty\n    errorfile 503 {}\n",
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&format!(
+        "{}frontend fe\n    bind {fe}\n    default_backend empty\n\nbackend empty\n    errorfile 503 {}\n",
         http_defaults(),
         path.display()
-    ));
+    ), &[&fe]);
     let mut c = Client::connect(port);
     let r = c.get("/x");
     assert_eq!(r.status(), 503);
@@ -238,12 +255,13 @@ fn errorfile_is_used_for_503() {
 #[test]
 fn captures_show_in_the_httplog_line() {
     let o = named("o");
-    let port = free_port();
-    let px = Proxy::start(&format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n    capture request header Host len 32\n    capture request header User-Agent len 5\n    capture response header Server len 10\n    default_backend be\n\nbackend be\n    server o1 127.0.0.1:{}\n",
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&format!(
+        "{}frontend fe\n    bind {fe}\n    capture request header Host len 32\n    capture request header User-Agent len 5\n    capture response header Server len 10\n    default_backend be\n\nbackend be\n    server o1 127.0.0.1:{}\n",
         http_defaults(),
         o.port
-    ));
+    ), &[&fe]);
     let mut c = Client::connect(port);
     c.send(b"GET /c HTTP/1.1\r\nhost: www.example.com\r\nuser-agent: curl/8.0\r\n\r\n");
     c.read_response(false);

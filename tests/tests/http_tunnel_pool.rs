@@ -7,7 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use tests::http::{http_defaults, Client, Origin};
-use tests::{free_port, Proxy};
+use tests::{BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -47,10 +47,11 @@ fn connect_server() -> u16 {
 #[test]
 fn connect_becomes_a_tunnel() {
     let sport = connect_server();
-    let port = free_port();
-    let cfg = http_defaults()
-        + &format!("listen l\n    bind 127.0.0.1:{port}\n    server s 127.0.0.1:{sport}\n");
-    let px = Proxy::start(&cfg);
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let cfg =
+        http_defaults() + &format!("listen l\n    bind {fe}\n    server s 127.0.0.1:{sport}\n");
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
     c.set_read_timeout(Some(T)).unwrap();
     c.write_all(b"CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n")
@@ -82,13 +83,14 @@ fn connect_becomes_a_tunnel() {
 #[test]
 fn pool_max_conn_bounds_parked_server_connections() {
     let origin = Origin::fixed(b"ok");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = http_defaults()
         + &format!(
-            "listen l\n    bind 127.0.0.1:{port}\n    http-reuse always\n    server s 127.0.0.1:{} pool-max-conn 1\n",
+            "listen l\n    bind {fe}\n    http-reuse always\n    server s 127.0.0.1:{} pool-max-conn 1\n",
             origin.port
         );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     // Three clients in parallel need three server connections; afterwards
     // only one may stay parked, the others are closed.
     let mut clients: Vec<Client> = (0..3).map(|_| Client::connect(port)).collect();
@@ -117,13 +119,14 @@ fn pool_max_conn_bounds_parked_server_connections() {
 #[test]
 fn http_keep_alive_timeout_closes_an_idle_client() {
     let origin = Origin::fixed(b"ok");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = http_defaults()
         + &format!(
-            "listen l\n    bind 127.0.0.1:{port}\n    timeout http-keep-alive 300ms\n    server s 127.0.0.1:{}\n",
+            "listen l\n    bind {fe}\n    timeout http-keep-alive 300ms\n    server s 127.0.0.1:{}\n",
             origin.port
         );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     let mut c = Client::connect(port);
     assert_eq!(c.get("/").status(), 200);
     let t0 = Instant::now();

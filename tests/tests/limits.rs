@@ -9,13 +9,13 @@ use tests::client::{
 };
 use tests::servers::Backend;
 use tests::util::assert_between;
-use tests::{free_port, tcp_defaults, Proxy};
+use tests::{tcp_defaults, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
-fn queue_cfg(port: u16, server_port: u16) -> String {
+fn queue_cfg(fe: &BoundPort, server_port: u16) -> String {
     format!(
-        "{}listen q\n    bind 127.0.0.1:{port}\n    timeout queue 1s\n    server s1 127.0.0.1:{server_port} maxconn 1\n",
+        "{}listen q\n    bind {fe}\n    timeout queue 1s\n    server s1 127.0.0.1:{server_port} maxconn 1\n",
         tcp_defaults()
     )
 }
@@ -25,8 +25,9 @@ fn queue_cfg(port: u16, server_port: u16) -> String {
 #[test]
 fn queued_client_is_served_when_the_slot_frees() {
     let s1 = Backend::banner("s1");
-    let port = free_port();
-    let px = Proxy::start(&queue_cfg(port, s1.port));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&queue_cfg(&fe, s1.port), &[&fe]);
     let mut a = connect(port);
     assert_eq!(read_line(&mut a, T).expect("first client served"), "s1");
     let mut b = connect(port);
@@ -64,8 +65,9 @@ fn queued_client_is_served_when_the_slot_frees() {
 #[test]
 fn queue_timeout_closes_the_waiting_client_with_sq() {
     let s1 = Backend::banner("s1");
-    let port = free_port();
-    let px = Proxy::start(&queue_cfg(port, s1.port));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&queue_cfg(&fe, s1.port), &[&fe]);
     let mut a = connect(port);
     assert_eq!(read_line(&mut a, T).expect("first client served"), "s1");
     let mut b = connect(port);
@@ -98,13 +100,14 @@ fn queue_timeout_closes_the_waiting_client_with_sq() {
 #[test]
 fn frontend_maxconn_holds_excess_clients_in_the_backlog() {
     let s1 = Backend::banner("s1");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n    maxconn 2\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:{}\n",
+        "{}frontend fe\n    bind {fe}\n    maxconn 2\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:{}\n",
         tcp_defaults(),
         s1.port
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let mut c1 = connect(port);
     let mut c2 = connect(port);
     let p1 = client_port(&c1);

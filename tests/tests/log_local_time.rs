@@ -15,7 +15,7 @@ use tests::client::{client_port, connect};
 use tests::servers::{Backend, Behavior};
 use tests::tcplog;
 use tests::util::local;
-use tests::{free_port, Proxy};
+use tests::{BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 const ZONE: &str = "Asia/Kolkata";
@@ -54,12 +54,13 @@ fn log_dates_are_in_the_local_zone() {
     udp.set_read_timeout(Some(T)).expect("timeout");
     let uport = udp.local_addr().expect("addr").port();
     let be = Backend::start(Behavior::Count);
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "global\n    log 127.0.0.1:{uport} local0\n\ndefaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe_main\n    bind 127.0.0.1:{port}\n    default_backend be_app\n\nbackend be_app\n    server app1 127.0.0.1:{}\n",
+        "global\n    log 127.0.0.1:{uport} local0\n\ndefaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe_main\n    bind {fe}\n    default_backend be_app\n\nbackend be_app\n    server app1 127.0.0.1:{}\n",
         be.port
     );
-    let px = Proxy::builder(&cfg).env("TZ", ZONE).start();
+    let px = Proxy::builder(&cfg).listen(&fe).env("TZ", ZONE).start();
 
     let before = now_secs();
     let mut c = connect(port);

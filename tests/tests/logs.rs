@@ -12,13 +12,13 @@ use tests::client::{client_port, connect, read_line};
 use tests::servers::{Backend, Behavior};
 use tests::tcplog::{self, TcpLog};
 use tests::util::local;
-use tests::{free_port, program_name, Proxy};
+use tests::{program_name, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
-fn cfg(global_log: &str, port: u16, server_port: u16) -> String {
+fn cfg(global_log: &str, fe: &BoundPort, server_port: u16) -> String {
     format!(
-        "global\n    {global_log}\n\ndefaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe_main\n    bind 127.0.0.1:{port}\n    default_backend be_app\n\nbackend be_app\n    server app1 127.0.0.1:{server_port}\n"
+        "global\n    {global_log}\n\ndefaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe_main\n    bind {fe}\n    default_backend be_app\n\nbackend be_app\n    server app1 127.0.0.1:{server_port}\n"
     )
 }
 
@@ -55,8 +55,9 @@ fn check_fields(log: &TcpLog, cp: u16, reply_len: usize) {
 #[test]
 fn tcplog_line_on_stdout() {
     let be = Backend::start(Behavior::Count);
-    let port = free_port();
-    let px = Proxy::start(&cfg("log stdout format raw local0", port, be.port));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg("log stdout format raw local0", &fe, be.port), &[&fe]);
     let (cp, reply) = count_exchange(port, 1234);
     assert!(reply.starts_with("1234 "), "server reply {reply:?}");
     let log = px.log_for(cp, T);
@@ -76,8 +77,9 @@ fn tcplog_line_on_stdout() {
 #[test]
 fn log_is_emitted_at_session_end() {
     let be = Backend::banner("app1");
-    let port = free_port();
-    let px = Proxy::start(&cfg("log stdout format raw local0", port, be.port));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg("log stdout format raw local0", &fe, be.port), &[&fe]);
     let mut c = connect(port);
     let cp = client_port(&c);
     assert_eq!(read_line(&mut c, T).expect("banner"), "app1");
@@ -87,6 +89,7 @@ fn log_is_emitted_at_session_end() {
             .is_none(),
         "logged before the session ended"
     );
+    // The stimulus: the session lasts ~500 ms in all, which Tt must cover.
     std::thread::sleep(Duration::from_millis(200));
     drop(c);
     let log = px.log_for(cp, T);
@@ -153,12 +156,12 @@ fn udp_syslog_target() {
     udp.set_read_timeout(Some(T)).expect("timeout");
     let uport = udp.local_addr().expect("addr").port();
     let be = Backend::start(Behavior::Count);
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        &format!("log 127.0.0.1:{uport} local0"),
-        port,
-        be.port,
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(&format!("log 127.0.0.1:{uport} local0"), &fe, be.port),
+        &[&fe],
+    );
     let (cp, reply) = count_exchange(port, 99);
     let key = format!("127.0.0.1:{cp} [");
     let deadline = Instant::now() + T;

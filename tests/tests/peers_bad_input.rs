@@ -48,6 +48,9 @@ fn fixture() -> Fixture {
          \x20   bind 127.0.0.1:\"${{FEPORT}}\"\n\
          \x20   http-request return status 200\n",
         defaults("http"),
+        // The remote peer's address, where the test never listens: a real
+        // port because peers name addresses (the Cluster's ports are real
+        // too: every node's configuration names every node's address).
         tests::free_port(),
         c.peer_lines()
     );
@@ -650,7 +653,13 @@ fn peer_streams_hold_the_applet_on_the_seeds_side() {
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let out_port = listener.local_addr().expect("addr").port();
-    let (pa, closed, fe) = (tests::free_port(), tests::free_port(), tests::free_port());
+    // prxA is the proxy itself: it binds the address its `peer` line names,
+    // so that one is a real port. "in" has nothing listening (held closed),
+    // and the frontend is inherited.
+    let pa = tests::free_port();
+    let down = tests::ClosedPort::new();
+    let closed = down.port;
+    let fe = tests::BoundPort::new();
     let dir = tests::TempDir::new();
     let sock = dir.path().join("a.sock");
     let cfg = format!(
@@ -661,10 +670,13 @@ fn peer_streams_hold_the_applet_on_the_seeds_side() {
          \x20   peer out 127.0.0.1:{out_port}\n\
          \x20   peer in 127.0.0.1:{closed}\n\
          \x20   table t type ip size 1k expire 1h store gpc0\n\
-         frontend fe\n    bind 127.0.0.1:{fe}\n    http-request return status 200\n",
+         frontend fe\n    bind {fe}\n    http-request return status 200\n",
         sock.display()
     );
-    let _px = tests::Proxy::builder(&cfg).args(["-L", "prxA"]).start();
+    let _px = tests::Proxy::builder(&cfg)
+        .listen(&fe)
+        .args(["-L", "prxA"])
+        .start();
     // The proxy connects to "out" at once: be that peer.
     listener.set_nonblocking(true).expect("nonblocking");
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -49,6 +49,8 @@ fn cfg(sock: &Path, fe: u16, peer: u16) -> String {
 /// and checks the new process got every entry and the old one exited.
 fn reload_keeps_the_table(new_bin: Option<&Path>) {
     let dir = TempDir::new();
+    // Real ports: the old and the new process both bind them (a reload in
+    // place), and the peers protocol names the local peer's address.
     let (fe, peer) = (free_port(), free_port());
     let (old_sock, new_sock) = (dir.path().join("old.sock"), dir.path().join("new.sock"));
     let mut old = Proxy::builder(&cfg(&old_sock, fe, peer))

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tests::client::{client_port, connect, echo_roundtrip, read_line, wait_closed, Closed};
 use tests::servers::{Backend, Behavior};
-use tests::{free_port, tcp_defaults, Proxy};
+use tests::{free_port, tcp_defaults, BoundPort, ClosedPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -17,13 +17,16 @@ const T: Duration = Duration::from_secs(5);
 /// a retry count > 0 without redispatch.
 #[test]
 fn retry_reaches_the_same_address_once_it_listens() {
+    // The server's port is bound late by the test itself (Backend::bind_later):
+    // a number below the ephemeral range, which nothing else here binds.
     let sport = free_port();
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "{}listen rt\n    bind 127.0.0.1:{port}\n    retries 3\n    server late 127.0.0.1:{sport}\n",
+        "{}listen rt\n    bind {fe}\n    retries 3\n    server late 127.0.0.1:{sport}\n",
         tcp_defaults()
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let late = Backend::bind_later(
         sport,
         Duration::from_millis(1500),
@@ -63,13 +66,16 @@ fn retry_reaches_the_same_address_once_it_listens() {
 /// the log shows `SC` with the retry count.
 #[test]
 fn refused_after_retries_logs_sc() {
-    let dead = free_port();
-    let port = free_port();
+    // Held bound, never listening: refused, and nobody else can take it.
+    let down = ClosedPort::new();
+    let dead = down.port;
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "{}listen rt\n    bind 127.0.0.1:{port}\n    retries 2\n    server dead 127.0.0.1:{dead}\n",
+        "{}listen rt\n    bind {fe}\n    retries 2\n    server dead 127.0.0.1:{dead}\n",
         tcp_defaults()
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let mut c = connect(port);
     let cp = client_port(&c);
     let end = wait_closed(&mut c, Duration::from_secs(8));
@@ -91,14 +97,17 @@ fn refused_after_retries_logs_sc() {
 #[test]
 fn redispatch_moves_the_last_retry_to_another_server() {
     let live = Backend::banner("live");
-    let dead = free_port();
-    let port = free_port();
+    // Held bound, never listening: refused, and nobody else can take it.
+    let down = ClosedPort::new();
+    let dead = down.port;
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "{}listen rd\n    bind 127.0.0.1:{port}\n    balance roundrobin\n    retries 1\n    option redispatch\n    server dead 127.0.0.1:{dead}\n    server live 127.0.0.1:{}\n",
+        "{}listen rd\n    bind {fe}\n    balance roundrobin\n    retries 1\n    option redispatch\n    server dead 127.0.0.1:{dead}\n    server live 127.0.0.1:{}\n",
         tcp_defaults(),
         live.port
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let mut ports = Vec::new();
     for i in 0..6 {
         let mut c = connect(port);
@@ -133,14 +142,17 @@ fn redispatch_moves_the_last_retry_to_another_server() {
 #[test]
 fn without_redispatch_retries_stay_on_the_dead_server() {
     let live = Backend::banner("live");
-    let dead = free_port();
-    let port = free_port();
+    // Held bound, never listening: refused, and nobody else can take it.
+    let down = ClosedPort::new();
+    let dead = down.port;
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
-        "{}listen nrd\n    bind 127.0.0.1:{port}\n    balance roundrobin\n    retries 1\n    server dead 127.0.0.1:{dead}\n    server live 127.0.0.1:{}\n",
+        "{}listen nrd\n    bind {fe}\n    balance roundrobin\n    retries 1\n    server dead 127.0.0.1:{dead}\n    server live 127.0.0.1:{}\n",
         tcp_defaults(),
         live.port
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let mut failed = 0;
     let mut ports = Vec::new();
     for _ in 0..4 {

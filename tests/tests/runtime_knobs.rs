@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tests::client::{banner_of, connect, read_line};
 use tests::servers::Backend;
-use tests::{free_port, is_haproxy, tcp_defaults, Proxy};
+use tests::{is_haproxy, tcp_defaults, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -31,13 +31,14 @@ fn nbthread_starts_that_many_workers_and_all_serve() {
         return; // thread names are ours
     }
     let be = Backend::banner("s1");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = tcp_defaults().replacen("global\n", "global\n    nbthread 3\n", 1)
         + &format!(
-            "listen l\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:{}\n",
+            "listen l\n    bind {fe}\n    server s1 127.0.0.1:{}\n",
             be.port
         );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let workers = thread_names(px.pid())
         .iter()
         .filter(|n| n.starts_with("worker-"))
@@ -51,14 +52,15 @@ fn nbthread_starts_that_many_workers_and_all_serve() {
 #[test]
 fn dispatch_sends_to_the_fixed_address() {
     let be = Backend::banner("dispatched");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = tcp_defaults()
         + &format!(
-            "frontend f\n    bind 127.0.0.1:{port}\n    default_backend b\n\
+            "frontend f\n    bind {fe}\n    default_backend b\n\
              backend b\n    dispatch 127.0.0.1:{}\n",
             be.port
         );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     assert_eq!(banner_of(port), "dispatched");
     let line = px.wait_log(|l| l.contains(" f b/"), T).expect("log line");
     assert!(line.contains(" f b/<NOSRV> "), "{line}");
@@ -74,12 +76,13 @@ fn source_binds_the_outgoing_address() {
         s.write_all(format!("{}\n", peer.ip()).as_bytes()).unwrap();
         peer.ip().to_string()
     });
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = tcp_defaults()
         + &format!(
-            "listen l\n    bind 127.0.0.1:{port}\n    source 127.0.0.7\n    server s 127.0.0.1:{bport}\n"
+            "listen l\n    bind {fe}\n    source 127.0.0.7\n    server s 127.0.0.1:{bport}\n"
         );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     let mut c = connect(port);
     assert_eq!(read_line(&mut c, T).unwrap(), "127.0.0.7");
     assert_eq!(seen.join().unwrap(), "127.0.0.7");
@@ -91,13 +94,14 @@ fn fail_alloc_100_closes_clients_at_accept_and_keeps_running() {
         return; // HAProxy's tune.fail-alloc needs a debug build
     }
     let be = Backend::banner("s1");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = tcp_defaults().replacen("global\n", "global\n    tune.fail-alloc 100\n", 1)
         + &format!(
-            "listen l\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:{}\n",
+            "listen l\n    bind {fe}\n    server s1 127.0.0.1:{}\n",
             be.port
         );
-    let mut px = Proxy::start(&cfg);
+    let mut px = Proxy::start_with(&cfg, &[&fe]);
     for _ in 0..20 {
         let mut c = connect(port);
         c.set_read_timeout(Some(T)).unwrap();
@@ -127,13 +131,14 @@ fn conn_pool_cap_fails_the_server_side_with_rc() {
         return; // tune.conn-pool-max is ours
     }
     let be = Backend::banner("s1");
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = tcp_defaults().replacen("global\n", "global\n    tune.conn-pool-max 1\n", 1)
         + &format!(
-            "listen l\n    bind 127.0.0.1:{port}\n    retries 2\n    server s1 127.0.0.1:{}\n",
+            "listen l\n    bind {fe}\n    retries 2\n    server s1 127.0.0.1:{}\n",
             be.port
         );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let mut c = connect(port);
     let cp = c.local_addr().unwrap().port();
     c.set_read_timeout(Some(T)).unwrap();

@@ -11,11 +11,12 @@ use tests::client::{connect, echo_roundtrip, wait_closed};
 use tests::procnet::{anyone_listens, listening_ports};
 use tests::servers::Backend;
 use tests::util::{local, poll_until};
-use tests::{free_port, is_haproxy, tcp_defaults, Proxy};
+use tests::{free_port, is_haproxy, tcp_defaults, BoundPort, Proxy};
 
-fn cfg(port: u16, server_port: u16) -> String {
+/// `bind` is `fe.bind()` for a [`BoundPort`], or `127.0.0.1:<port>`.
+fn cfg(bind: &str, server_port: u16) -> String {
     format!(
-        "{}listen sig\n    bind 127.0.0.1:{port}\n    server s1 127.0.0.1:{server_port}\n",
+        "{}listen sig\n    bind {bind}\n    server s1 127.0.0.1:{server_port}\n",
         tcp_defaults()
     )
 }
@@ -49,8 +50,9 @@ fn sigint_ignored_by_inheritance() -> bool {
 
 fn hard_stop(sig: &str, signum: i32) {
     let be = Backend::echo();
-    let port = free_port();
-    let mut px = Proxy::start(&cfg(port, be.port));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let mut px = Proxy::start_with(&cfg(&fe.bind(), be.port), &[&fe]);
     let mut c = connect(port);
     echo_roundtrip(&mut c, b"live\n");
     let t = Instant::now();
@@ -91,8 +93,9 @@ fn sigint_stops_at_once() {
 #[test]
 fn sigusr1_soft_stop_lets_live_streams_finish() {
     let be = Backend::echo();
-    let port = free_port();
-    let mut px = Proxy::start(&cfg(port, be.port));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let mut px = Proxy::start_with(&cfg(&fe.bind(), be.port), &[&fe]);
     let mut c = connect(port);
     echo_roundtrip(&mut c, b"before\n");
     px.signal("USR1");
@@ -104,6 +107,7 @@ fn sigusr1_soft_stop_lets_live_streams_finish() {
     let refused = std::net::TcpStream::connect_timeout(&local(port), Duration::from_secs(1));
     assert!(refused.is_err(), "new connection accepted after SIGUSR1");
     for i in 0..5 {
+        // The stimulus: the stream stays live for a while during the stop.
         std::thread::sleep(Duration::from_millis(100));
         echo_roundtrip(&mut c, format!("during soft stop {i}\n").as_bytes());
     }
@@ -122,8 +126,8 @@ fn sigusr1_soft_stop_lets_live_streams_finish() {
 #[test]
 fn sigusr1_idle_exits_0() {
     let be = Backend::echo();
-    let port = free_port();
-    let mut px = Proxy::start(&cfg(port, be.port));
+    let fe = BoundPort::new();
+    let mut px = Proxy::start_with(&cfg(&fe.bind(), be.port), &[&fe]);
     px.signal("USR1");
     let st = px
         .wait_exit(Duration::from_secs(2))
@@ -134,14 +138,29 @@ fn sigusr1_idle_exits_0() {
 /// Starts a process on `p1`, then a new one on `p2` with `-sf <old pid>`:
 /// the old one stops listening, finishes its live stream and exits 0; the
 /// new one serves `p2`.
-fn sf_reload(p1: u16, p2: u16) {
+///
+/// Each side is a [`BoundPort`] the process inherits, or a port number it
+/// binds itself (for a reload on the same port, which two processes must
+/// bind, so it cannot be one inherited socket).
+fn sf_reload(old_fe: Result<&BoundPort, u16>, new_fe: Result<&BoundPort, u16>) {
+    let bind = |fe: Result<&BoundPort, u16>| match fe {
+        Ok(b) => (b.bind(), b.port),
+        Err(p) => (format!("127.0.0.1:{p}"), p),
+    };
+    let ((b1, p1), (b2, p2)) = (bind(old_fe), bind(new_fe));
     let be = Backend::echo();
-    let mut old = Proxy::start(&cfg(p1, be.port));
+    let mut old = Proxy::builder(&cfg(&b1, be.port));
+    if let Ok(fe) = old_fe {
+        old = old.listen(fe);
+    }
+    let mut old = old.start();
     let mut c = connect(p1);
     echo_roundtrip(&mut c, b"old\n");
-    let new = Proxy::builder(&cfg(p2, be.port))
-        .args(["-sf", &old.pid().to_string()])
-        .start();
+    let mut new = Proxy::builder(&cfg(&b2, be.port)).args(["-sf", &old.pid().to_string()]);
+    if let Ok(fe) = new_fe {
+        new = new.listen(fe);
+    }
+    let new = new.start();
     let stopped = poll_until(Duration::from_secs(3), || {
         (!listening_ports(old.pid()).contains(&p1)).then_some(())
     });
@@ -160,7 +179,7 @@ fn sf_reload(p1: u16, p2: u16) {
 /// `-sf <old pid>`: once the new process is up, the old one soft-stops.
 #[test]
 fn sf_makes_the_old_process_exit() {
-    sf_reload(free_port(), free_port());
+    sf_reload(Ok(&BoundPort::new()), Ok(&BoundPort::new()));
 }
 
 /// A reload in place: `-sf` with the same configuration, so the new process
@@ -168,6 +187,9 @@ fn sf_makes_the_old_process_exit() {
 /// on Linux).
 #[test]
 fn sf_on_the_same_port_takes_over() {
+    // A real port: both processes bind it themselves (SO_REUSEPORT). It
+    // lies below the ephemeral range, so only an explicit bind elsewhere
+    // could take it between the pick and the first start.
     let port = free_port();
-    sf_reload(port, port);
+    sf_reload(Err(port), Err(port));
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tests::http::{have_tool, http_defaults, run_tool, Client, Origin, Reply};
-use tests::{free_port, Proxy};
+use tests::{BoundPort, Proxy};
 
 /// The HAProxy 2.6.12 captures kept with the renderers.
 fn reference(name: &str) -> String {
@@ -65,7 +65,8 @@ struct Setup {
 fn setup(extra_global: &str) -> Setup {
     let o1 = Origin::start(|_| Reply::ok(b"one"));
     let o2 = Origin::start(|_| Reply::ok(b"two"));
-    let fe_port = free_port();
+    let fe = BoundPort::new();
+    let fe_port = fe.port;
     let dir = tests::TempDir::new();
     let admin = dir.path().join("admin.sock");
     let oper = dir.path().join("oper.sock");
@@ -78,7 +79,7 @@ fn setup(extra_global: &str) -> Setup {
          \x20   stats socket {} level user\n\
          {extra_global}\n\
          frontend fe\n\
-         \x20   bind 127.0.0.1:{fe_port}\n\
+         \x20   bind {fe}\n\
          \x20   default_backend be\n\
          \n\
          backend be\n\
@@ -91,7 +92,7 @@ fn setup(extra_global: &str) -> Setup {
         o1.port,
         o2.port
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     Setup {
         px,
         admin,
@@ -287,7 +288,21 @@ fn show_sess_shows_endpoint_types_and_shutdown_session_kills_a_stream() {
     // An idle keep-alive client: its si[1] has no endpoint.
     let mut client = Client::connect(s.fe_port);
     assert_eq!(client.get("/").status(), 200);
-    std::thread::sleep(Duration::from_millis(100));
+    // Wait until the stream is back to idle after its response (si[1]
+    // without an endpoint), rather than for a fixed 100 ms.
+    // (No assertion here: the ones below say what is expected.)
+    let _ = tests::util::poll_until(Duration::from_secs(5), || {
+        let list = cli(&s.admin, "show sess");
+        let ptr = list
+            .lines()
+            .find(|l| l.contains(" fe=fe "))?
+            .split(':')
+            .next()?
+            .to_string();
+        cli(&s.admin, &format!("show sess {ptr}"))
+            .contains("endp1=NONE:(nil)")
+            .then_some(())
+    });
     let list = cli(&s.admin, "show sess");
     let line = list
         .lines()
@@ -398,8 +413,27 @@ fn counters_follow_the_traffic_and_clear_counters_resets_them() {
     let s = setup("");
     let n = 12;
     spread(s.fe_port, n);
-    std::thread::sleep(Duration::from_millis(50));
-    let st = cli(&s.admin, "show stat");
+    // Counters are updated as each stream ends: wait until the last
+    // response is counted on both sides, rather than for a fixed 50 ms.
+    let count = |st: &str, prefix: &str, name: &str| -> Option<u64> {
+        let i = csv_header(st)
+            .trim_start_matches("# ")
+            .split(',')
+            .position(|h| h == name)?;
+        st.lines()
+            .find(|l| l.starts_with(prefix))?
+            .split(',')
+            .nth(i)?
+            .parse()
+            .ok()
+    };
+    let mut st = String::new();
+    let _ = tests::util::poll_until(Duration::from_secs(5), || {
+        st = cli(&s.admin, "show stat");
+        (count(&st, "fe,FRONTEND,", "hrsp_2xx") == Some(n as u64)
+            && count(&st, "be,BACKEND,", "hrsp_2xx") == Some(n as u64))
+        .then_some(())
+    });
     let header: Vec<String> = csv_header(&st)
         .trim_start_matches("# ")
         .split(',')
@@ -488,14 +522,15 @@ fn a_command_without_its_newline_is_never_run() {
     let dir = tests::TempDir::new();
     let sock = dir.path().join("admin.sock");
     let o1 = Origin::start(|_| Reply::ok(b"one"));
-    let fe_port = free_port();
+    let fe = BoundPort::new();
+    let fe_port = fe.port;
     let cfg = format!(
         "{}\
          global\n\
          \x20   stats socket {} level admin\n\
          \x20   stats timeout 1s\n\
          frontend fe\n\
-         \x20   bind 127.0.0.1:{fe_port}\n\
+         \x20   bind {fe}\n\
          \x20   stick-table type ip size 10 store http_req_cnt\n\
          \x20   http-request track-sc0 src\n\
          \x20   default_backend be\n\
@@ -505,7 +540,7 @@ fn a_command_without_its_newline_is_never_run() {
         sock.display(),
         o1.port
     );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     assert_eq!(Client::connect(fe_port).get("/").status(), 200);
     let admin_state = |sock: &Path| {
         let state = cli(sock, "show servers state be");

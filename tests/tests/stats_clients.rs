@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use tests::http::{have_tool, http_defaults, python, Client, Origin, Reply};
-use tests::{free_port, Proxy};
+use tests::{free_port, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -17,14 +17,15 @@ fn start() -> (Proxy, std::path::PathBuf, u16, tests::TempDir, Origin) {
     let origin = Origin::start(|_| Reply::ok(b"hi"));
     let dir = tests::TempDir::new();
     let sock = dir.path().join("admin.sock");
-    let fe_port = free_port();
+    let fe = BoundPort::new();
+    let fe_port = fe.port;
     let cfg = format!(
-        "{}global\n    stats socket {} level admin\n\nfrontend fe\n    bind 127.0.0.1:{fe_port}\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:{}\n",
+        "{}global\n    stats socket {} level admin\n\nfrontend fe\n    bind {fe}\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:{}\n",
         http_defaults(),
         sock.display(),
         origin.port
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     (px, sock, fe_port, dir, origin)
 }
 
@@ -48,6 +49,8 @@ fn prometheus_haproxy_exporter_reads_the_socket() {
     for _ in 0..3 {
         assert_eq!(c.get("/").status(), 200);
     }
+    // The exporter binds its own listen address (a flag, no inherited
+    // socket): a real port, below the ephemeral range.
     let port = free_port();
     let mut exporter = std::process::Command::new("prometheus-haproxy-exporter")
         .arg(format!("--haproxy.scrape-uri=unix:{}", sock.display()))

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tests::http::{have_tool, http_defaults, run_tool, Client, Origin, Reply};
 use tests::pools::{parse_line, PoolLine};
-use tests::{free_port, Proxy, TempDir};
+use tests::{BoundPort, Proxy, TempDir};
 
 fn cli(sock: &Path, cmd: &str) -> String {
     let mut s = UnixStream::connect(sock).unwrap();
@@ -69,7 +69,8 @@ struct Setup {
 
 fn setup(stats: &str) -> Setup {
     let origin = Origin::start(|_| Reply::ok(b"app"));
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let dir = TempDir::new();
     let sock = dir.path().join("admin.sock");
     let cfg = format!(
@@ -78,14 +79,14 @@ fn setup(stats: &str) -> Setup {
          \x20   stats socket {} level admin\n\
          \n\
          listen web\n\
-         \x20   bind 127.0.0.1:{port}\n\
+         \x20   bind {fe}\n\
          {stats}\
          \x20   server app 127.0.0.1:{}\n",
         http_defaults(),
         sock.display(),
         origin.port
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     Setup {
         px,
         sock,
@@ -334,12 +335,13 @@ fn the_page_renders_in_headless_chromium() {
 
 #[test]
 fn prometheus_exporter_output_parses() {
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let origin = Origin::start(|_| Reply::ok(b"app"));
     let cfg = format!(
         "{}\
          frontend prom\n\
-         \x20   bind 127.0.0.1:{port}\n\
+         \x20   bind {fe}\n\
          \x20   http-request use-service prometheus-exporter if {{ path /metrics }}\n\
          \x20   default_backend be\n\
          \n\
@@ -348,7 +350,7 @@ fn prometheus_exporter_output_parses() {
         http_defaults(),
         origin.port
     );
-    let px = Proxy::start(&cfg);
+    let px = Proxy::start_with(&cfg, &[&fe]);
     let mut c = Client::connect(port);
     assert_eq!(c.get("/app").status(), 200);
     let r = c.get("/metrics");

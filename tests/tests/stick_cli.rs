@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tests::http::{http_defaults, Origin, Reply};
 use tests::stick::{cli, get_from, get_from_with, mask_table};
-use tests::{client, free_port, is_haproxy, Proxy};
+use tests::{client, free_port, is_haproxy, BoundPort, Proxy};
 
 const HAPROXY: &str = "/usr/sbin/haproxy";
 
@@ -81,7 +81,8 @@ struct Run {
 fn scenario(bin: Option<&Path>) -> Run {
     let o1 = Origin::start(|_| Reply::ok(b"one"));
     let o2 = Origin::start(|_| Reply::ok(b"two"));
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let dir = tests::TempDir::new();
     let admin = dir.path().join("admin.sock");
     let user = dir.path().join("user.sock");
@@ -93,7 +94,7 @@ fn scenario(bin: Option<&Path>) -> Run {
          \x20   peer local1 127.0.0.1:{}\n\
          \x20   table users type string len 8 size 10 expire 10m store gpc0,http_req_cnt\n\
          frontend fe\n\
-         \x20   bind 127.0.0.1:{port}\n\
+         \x20   bind {fe}\n\
          \x20   stick-table type ip size 1k expire 10m store conn_cnt,http_req_rate(10s),gpc0,conn_cur,sess_cnt,http_req_cnt,http_err_cnt\n\
          \x20   tcp-request connection track-sc1 src\n\
          \x20   http-request track-sc0 src\n\
@@ -111,11 +112,13 @@ fn scenario(bin: Option<&Path>) -> Run {
         http_defaults(),
         admin.display(),
         user.display(),
+        // The local peer's address, which the proxy binds itself: peers
+        // name addresses, so it cannot be an inherited socket.
         free_port(),
         o1.port,
         o2.port
     );
-    let mut b = Proxy::builder(&cfg).args(["-L", "local1"]);
+    let mut b = Proxy::builder(&cfg).listen(&fe).args(["-L", "local1"]);
     if let Some(p) = bin {
         b = b.bin(p);
     }
@@ -141,11 +144,15 @@ fn scenario(bin: Option<&Path>) -> Run {
     }
     answers.push(("after user".into(), cli(&admin, "show table fe")));
     drop(held);
-    std::thread::sleep(Duration::from_millis(300));
-    answers.push((
-        "after close".into(),
-        cli(&admin, "show table fe key 127.0.0.1"),
-    ));
+    // Wait until the closed session released its entry (no reference, no
+    // current connection), rather than for a fixed 300 ms; the answer is
+    // compared either way.
+    let mut after = String::new();
+    let _ = tests::util::poll_until(Duration::from_secs(5), || {
+        after = cli(&admin, "show table fe key 127.0.0.1");
+        (after.contains(" use=0 ") && after.contains(" conn_cur=0 ")).then_some(())
+    });
+    answers.push(("after close".into(), after));
     for c in LATE_COMMANDS {
         answers.push((format!("late: {c}"), cli(&admin, c)));
     }
@@ -223,7 +230,10 @@ fn table_commands_answer_as_haproxy_2_6() {
 /// runs against HAProxy.
 #[test]
 fn show_peers_while_the_remote_peer_is_unreachable() {
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
+    // Peers name addresses: hapA is the proxy (it binds pa itself), hapB
+    // is unreachable.
     let (pa, pb) = (free_port(), free_port());
     let dir = tests::TempDir::new();
     let admin = dir.path().join("admin.sock");
@@ -237,13 +247,16 @@ fn show_peers_while_the_remote_peer_is_unreachable() {
          peers other\n\
          \x20   peer someone 127.0.0.1:1\n\
          frontend fe\n\
-         \x20   bind 127.0.0.1:{port}\n\
+         \x20   bind {fe}\n\
          \x20   http-request track-sc0 src table mypeers/src_track\n\
          \x20   http-request return status 200\n",
         http_defaults(),
         admin.display()
     );
-    let _px = Proxy::builder(&cfg).args(["-L", "hapA"]).start();
+    let _px = Proxy::builder(&cfg)
+        .listen(&fe)
+        .args(["-L", "hapA"])
+        .start();
     assert_eq!(get_from(ip(1), port, "/"), 200);
     // The first connection attempt is made at once and refused.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

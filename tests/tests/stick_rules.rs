@@ -14,7 +14,7 @@ use tests::client::{self, Closed};
 use tests::http::http_defaults;
 use tests::servers::Backend;
 use tests::stick::{banner_from, cli, get_from, keys, used};
-use tests::{free_port, tcp_defaults, Proxy};
+use tests::{tcp_defaults, BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -24,17 +24,18 @@ fn ip(last: u8) -> Ipv4Addr {
 
 #[test]
 fn http_request_rate_limit_answers_429() {
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
         "{}frontend fe\n\
-         \x20   bind 127.0.0.1:{port}\n\
+         \x20   bind {fe}\n\
          \x20   stick-table type ip size 100 expire 30s store http_req_rate(10s)\n\
          \x20   http-request track-sc0 src\n\
          \x20   http-request deny deny_status 429 if {{ sc0_http_req_rate gt 5 }}\n\
          \x20   http-request return status 200 content-type text/plain string ok\n",
         http_defaults()
     );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     // Each request counts before the deny rule reads the rate: the 6th
     // request of the period is the first over 5 (as HAProxy 2.6).
     let statuses: Vec<u16> = (0..7).map(|_| get_from(ip(1), port, "/")).collect();
@@ -58,12 +59,13 @@ fn http_request_rate_limit_answers_429() {
 fn backend_http_request_rules_track_and_deny() {
     // The rules of a backend run after the frontend's: its track-sc0
     // feeds its own table and its deny answers (counted on both halves).
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let dir = tests::TempDir::new();
     let sock = dir.path().join("be-rules.sock");
     let cfg = format!(
         "global\n    stats socket {} level admin\n{}frontend fe\n\
-         \x20   bind 127.0.0.1:{port}\n\
+         \x20   bind {fe}\n\
          \x20   default_backend be\n\
          backend be\n\
          \x20   stick-table type ip size 100 expire 30s store http_req_cnt,gpc0\n\
@@ -74,7 +76,7 @@ fn backend_http_request_rules_track_and_deny() {
         sock.display(),
         http_defaults()
     );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     let statuses: Vec<u16> = ["/", "/bump", "/", "/", "/"]
         .iter()
         .map(|p| get_from(ip(9), port, p))
@@ -103,12 +105,13 @@ fn set_src_from_a_header_feeds_src_tracking() {
     // and `track-sc0 src` counts per real client. The change lasts one
     // request: the next one on the same connection without the header is
     // counted under the connection's own address (as HAProxy 2.6).
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let dir = tests::TempDir::new();
     let sock = dir.path().join("set-src.sock");
     let cfg = format!(
         "global\n    stats socket {} level admin\n{}frontend fe\n\
-         \x20   bind 127.0.0.1:{port}\n\
+         \x20   bind {fe}\n\
          \x20   stick-table type ip size 100 expire 30s store http_req_cnt\n\
          \x20   http-request set-src hdr(x-real-ip) if {{ req.hdr(x-real-ip) -m found }}\n\
          \x20   http-request track-sc0 src\n\
@@ -116,7 +119,7 @@ fn set_src_from_a_header_feeds_src_tracking() {
         sock.display(),
         http_defaults()
     );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     for real in ["10.1.2.3", "10.1.2.3", "192.0.2.7"] {
         let h = format!("x-real-ip: {real}\r\n");
         assert_eq!(tests::stick::get_from_with(ip(5), port, "/", &h), 200);
@@ -181,27 +184,35 @@ fn refused(src: Ipv4Addr, port: u16) -> bool {
 #[test]
 fn connection_limit_with_conn_cur() {
     let echo = Backend::echo();
-    let (p1, p2) = (free_port(), free_port());
+    let (fe1, fe2) = (BoundPort::new(), BoundPort::new());
+    let (p1, p2) = (fe1.port, fe2.port);
+    // A stats socket, to see conn_cur go down in the tables.
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("admin.sock");
     let cfg = format!(
         "{}frontend by_sc0\n\
-         \x20   bind 127.0.0.1:{p1}\n\
+         \x20   bind {fe1}\n\
          \x20   stick-table type ip size 100 store conn_cur,conn_cnt\n\
          \x20   tcp-request connection track-sc0 src\n\
          \x20   tcp-request connection reject if {{ sc0_conn_cur gt 2 }}\n\
          \x20   default_backend be\n\
          frontend by_src\n\
-         \x20   bind 127.0.0.1:{p2}\n\
+         \x20   bind {fe2}\n\
          \x20   stick-table type ip size 100 store conn_cur\n\
          \x20   tcp-request connection reject if {{ src_conn_cur ge 2 }}\n\
          \x20   tcp-request connection track-sc0 src\n\
          \x20   default_backend be\n\
          backend be\n\
          \x20   server e 127.0.0.1:{}\n",
-        tcp_defaults(),
+        tcp_defaults().replacen(
+            "global\n",
+            &format!("global\n    stats socket {} level admin\n", sock.display()),
+            1
+        ),
         echo.port
     );
-    let _px = Proxy::start(&cfg);
-    for port in [p1, p2] {
+    let _px = Proxy::start_with(&cfg, &[&fe1, &fe2]);
+    for (port, table) in [(p1, "by_sc0"), (p2, "by_src")] {
         let mut a = client::connect_from(ip(1), port);
         client::echo_roundtrip(&mut a, b"a");
         let mut b = client::connect_from(ip(1), port);
@@ -217,7 +228,14 @@ fn connection_limit_with_conn_cur() {
         client::echo_roundtrip(&mut d, b"d");
         // Once one closes, conn_cur goes down and a new one is accepted.
         drop(a);
-        std::thread::sleep(Duration::from_millis(300));
+        // Wait until the table counts one connection of that address,
+        // rather than for a fixed 300 ms.
+        let _ = tests::util::poll_until(Duration::from_secs(5), || {
+            cli(&sock, &format!("show table {table} key {}", ip(1)))
+                .split_whitespace()
+                .any(|w| w == "conn_cur=1")
+                .then_some(())
+        });
         let mut e = client::connect_from(ip(1), port);
         client::echo_roundtrip(&mut e, b"e");
     }
@@ -225,10 +243,11 @@ fn connection_limit_with_conn_cur() {
 
 #[test]
 fn general_purpose_counters_and_table_fetches() {
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let cfg = format!(
         "{}frontend fe\n\
-         \x20   bind 127.0.0.1:{port}\n\
+         \x20   bind {fe}\n\
          \x20   stick-table type ip size 100 store gpc0,gpt0\n\
          \x20   acl known src,in_table(fe)\n\
          \x20   http-request return status 201 if {{ path /first }} !known\n\
@@ -241,7 +260,7 @@ fn general_purpose_counters_and_table_fetches() {
          \x20   http-request return status 200\n",
         http_defaults()
     );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     // Unknown address: not in the table yet (answered before tracking).
     assert_eq!(get_from(ip(1), port, "/first"), 201);
     assert_eq!(get_from(ip(1), port, "/first"), 201);
@@ -260,13 +279,14 @@ fn general_purpose_counters_and_table_fetches() {
 fn stick_on_src_keeps_each_client_on_its_server() {
     let a = Backend::banner("a");
     let b = Backend::banner("b");
-    let (sticky, plain) = (free_port(), free_port());
+    let (fe_sticky, fe_plain) = (BoundPort::new(), BoundPort::new());
+    let (sticky, plain) = (fe_sticky.port, fe_plain.port);
     let cfg = format!(
         "{}frontend sticky\n\
-         \x20   bind 127.0.0.1:{sticky}\n\
+         \x20   bind {fe_sticky}\n\
          \x20   default_backend be_sticky\n\
          frontend plain\n\
-         \x20   bind 127.0.0.1:{plain}\n\
+         \x20   bind {fe_plain}\n\
          \x20   default_backend be_plain\n\
          backend be_sticky\n\
          \x20   balance roundrobin\n\
@@ -284,7 +304,7 @@ fn stick_on_src_keeps_each_client_on_its_server() {
         a.port,
         b.port
     );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe_sticky, &fe_plain]);
     // Without persistence, round robin alternates for one client.
     let seen: Vec<String> = (0..4).map(|_| banner_from(ip(1), plain)).collect();
     assert_ne!(seen[0], seen[1], "round robin should alternate: {seen:?}");
@@ -309,20 +329,21 @@ fn stick_on_src_keeps_each_client_on_its_server() {
 
 #[test]
 fn entries_expire() {
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let dir = tests::TempDir::new();
     let sock = dir.path().join("admin.sock");
     let cfg = format!(
         "{}global\n    stats socket {} level admin\n\
          frontend fe\n\
-         \x20   bind 127.0.0.1:{port}\n\
+         \x20   bind {fe}\n\
          \x20   stick-table type ip size 100 expire 1s store http_req_cnt\n\
          \x20   http-request track-sc0 src\n\
          \x20   http-request return status 200\n",
         http_defaults(),
         sock.display()
     );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     assert_eq!(get_from(ip(1), port, "/"), 200);
     let t0 = Instant::now();
     assert_eq!(used(&cli(&sock, "show table fe")), 1);
@@ -369,19 +390,20 @@ fn send_keys(port: u16, from: usize, n: usize) {
 
 #[test]
 fn hundred_thousand_keys_evict_the_least_recently_used() {
-    let port = free_port();
+    let fe = BoundPort::new();
+    let port = fe.port;
     let dir = tests::TempDir::new();
     let sock = dir.path().join("admin.sock");
     let cfg = format!(
         "{}global\n    stats socket {} level admin\nfrontend fe\n\
-         \x20   bind 127.0.0.1:{port}\n\
+         \x20   bind {fe}\n\
          \x20   stick-table type string len 16 size 1000 store http_req_cnt\n\
          \x20   http-request track-sc0 req.hdr(x-key)\n\
          \x20   http-request return status 200\n",
         http_defaults(),
         sock.display()
     );
-    let _px = Proxy::start(&cfg);
+    let _px = Proxy::start_with(&cfg, &[&fe]);
     let total = 100_000;
     let threads = 4;
     let per = total / threads;

@@ -11,13 +11,13 @@ use tests::client::{
     client_port, connect, echo_roundtrip, read_line, read_to_eof, wait_closed, Closed,
 };
 use tests::servers::{reset, Backend, Behavior};
-use tests::{free_port, tcp_defaults, Proxy};
+use tests::{tcp_defaults, BoundPort, ClosedPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
 
-fn cfg(port: u16, server_port: u16, extra: &str) -> String {
+fn cfg(fe: &BoundPort, server_port: u16, extra: &str) -> String {
     format!(
-        "{}listen term\n    bind 127.0.0.1:{port}\n{extra}    server s1 127.0.0.1:{server_port}\n",
+        "{}listen term\n    bind {fe}\n{extra}    server s1 127.0.0.1:{server_port}\n",
         tcp_defaults()
     )
 }
@@ -25,8 +25,9 @@ fn cfg(port: u16, server_port: u16, extra: &str) -> String {
 #[test]
 fn normal_close_is_dash_dash() {
     let be = Backend::echo();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, be.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, be.port, ""), &[&fe]);
     let mut c = connect(port);
     let cp = client_port(&c);
     echo_roundtrip(&mut c, b"0123456789");
@@ -41,9 +42,12 @@ fn normal_close_is_dash_dash() {
 
 #[test]
 fn refused_server_after_retries_is_sc() {
-    let dead = free_port();
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, dead, "    retries 1\n"));
+    // Held bound, never listening: refused, and nobody else can take it.
+    let down = ClosedPort::new();
+    let dead = down.port;
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, dead, "    retries 1\n"), &[&fe]);
     let mut c = connect(port);
     let cp = client_port(&c);
     let end = wait_closed(&mut c, T);
@@ -59,8 +63,9 @@ fn refused_server_after_retries_is_sc() {
 #[test]
 fn client_reset_during_data_is_cd() {
     let be = Backend::banner("s1");
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, be.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, be.port, ""), &[&fe]);
     let mut c = connect(port);
     let cp = client_port(&c);
     assert_eq!(read_line(&mut c, T).expect("banner"), "s1");
@@ -78,8 +83,9 @@ fn client_reset_during_data_is_cd() {
 #[test]
 fn server_reset_during_data_is_sd() {
     let be = Backend::start(Behavior::BannerThenResetOnData("s1".into()));
-    let port = free_port();
-    let px = Proxy::start(&cfg(port, be.port, ""));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(&cfg(&fe, be.port, ""), &[&fe]);
     let mut c = connect(port);
     let cp = client_port(&c);
     assert_eq!(read_line(&mut c, T).expect("banner"), "s1");

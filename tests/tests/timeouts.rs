@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tests::client::{client_port, connect, echo_roundtrip, read_to_eof, wait_closed, Closed};
 use tests::servers::{Backend, Behavior, Blackhole};
 use tests::util::assert_between;
-use tests::{free_port, tcp_defaults, Proxy, TcpLog};
+use tests::{tcp_defaults, BoundPort, Proxy, TcpLog};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -24,8 +24,8 @@ fn ms(n: u64) -> Duration {
 }
 
 /// `listen` section with the given extra lines (indented) and one server.
-fn cfg(port: u16, server_port: u16, extra: &[&str]) -> String {
-    let mut s = format!("{}listen to\n    bind 127.0.0.1:{port}\n", tcp_defaults());
+fn cfg(fe: &BoundPort, server_port: u16, extra: &[&str]) -> String {
+    let mut s = format!("{}listen to\n    bind {fe}\n", tcp_defaults());
     for l in extra {
         s.push_str(&format!("    {l}\n"));
     }
@@ -45,12 +45,12 @@ fn assert_tt(log: &TcpLog, lo: u64, hi: u64) {
 #[test]
 fn client_timeout_closes_an_idle_client() {
     let be = Backend::echo();
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        be.port,
-        &["timeout client 500ms", "timeout server 5s"],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(&fe, be.port, &["timeout client 500ms", "timeout server 5s"]),
+        &[&fe],
+    );
     let mut c = connect(port);
     let cp = client_port(&c);
     echo_roundtrip(&mut c, b"ping\n");
@@ -67,12 +67,12 @@ fn client_timeout_closes_an_idle_client() {
 #[test]
 fn client_that_sends_nothing_is_closed_at_timeout_client() {
     let be = Backend::echo();
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        be.port,
-        &["timeout client 400ms", "timeout server 5s"],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(&fe, be.port, &["timeout client 400ms", "timeout server 5s"]),
+        &[&fe],
+    );
     let mut c = connect(port);
     let cp = client_port(&c);
     let end = wait_closed(&mut c, T).expect("closed by timeout client");
@@ -88,12 +88,12 @@ fn client_that_sends_nothing_is_closed_at_timeout_client() {
 #[test]
 fn server_timeout_with_a_silent_server() {
     let be = Backend::start(Behavior::Silent);
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        be.port,
-        &["timeout client 5s", "timeout server 500ms"],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(&fe, be.port, &["timeout client 5s", "timeout server 500ms"]),
+        &[&fe],
+    );
     let mut c = connect(port);
     let cp = client_port(&c);
     c.write_all(b"anyone there?\n").expect("write");
@@ -114,12 +114,12 @@ fn server_timeout_with_a_silent_server() {
 #[test]
 fn connect_timeout_logs_sc() {
     let hole = Blackhole::new();
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        hole.port,
-        &["timeout connect 500ms", "retries 0"],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(&fe, hole.port, &["timeout connect 500ms", "retries 0"]),
+        &[&fe],
+    );
     let mut c = connect(port);
     let cp = client_port(&c);
     let end = wait_closed(&mut c, T).expect("closed after the connect timeout");
@@ -138,19 +138,24 @@ fn connect_timeout_logs_sc() {
 #[test]
 fn tunnel_timeout_overrides_client_and_server() {
     let be = Backend::echo();
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        be.port,
-        &[
-            "timeout client 300ms",
-            "timeout server 300ms",
-            "timeout tunnel 1500ms",
-        ],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(
+            &fe,
+            be.port,
+            &[
+                "timeout client 300ms",
+                "timeout server 300ms",
+                "timeout tunnel 1500ms",
+            ],
+        ),
+        &[&fe],
+    );
     let mut c = connect(port);
     let cp = client_port(&c);
     echo_roundtrip(&mut c, b"one\n");
+    // The stimulus: idle longer than client/server timeouts, less than tunnel.
     std::thread::sleep(ms(800));
     echo_roundtrip(&mut c, b"still open after 800 ms idle\n");
     let end = wait_closed(&mut c, T).expect("closed by timeout tunnel");
@@ -170,16 +175,20 @@ fn tunnel_timeout_overrides_client_and_server() {
 #[test]
 fn client_fin_timeout_after_the_server_closed() {
     let be = Backend::start(Behavior::SendThenDrain(Arc::new(b"bye\n".to_vec())));
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        be.port,
-        &[
-            "timeout client 3s",
-            "timeout server 3s",
-            "timeout client-fin 400ms",
-        ],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(
+            &fe,
+            be.port,
+            &[
+                "timeout client 3s",
+                "timeout server 3s",
+                "timeout client-fin 400ms",
+            ],
+        ),
+        &[&fe],
+    );
     let mut c = connect(port);
     let cp = client_port(&c);
     let start = Instant::now();
@@ -199,16 +208,20 @@ fn client_fin_timeout_after_the_server_closed() {
 #[test]
 fn server_fin_timeout_after_the_client_half_closed() {
     let be = Backend::start(Behavior::HoldAfterEof(Duration::from_secs(5)));
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        be.port,
-        &[
-            "timeout client 3s",
-            "timeout server 3s",
-            "timeout server-fin 400ms",
-        ],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(
+            &fe,
+            be.port,
+            &[
+                "timeout client 3s",
+                "timeout server 3s",
+                "timeout server-fin 400ms",
+            ],
+        ),
+        &[&fe],
+    );
     let mut c = connect(port);
     let cp = client_port(&c);
     c.write_all(b"last words\n").expect("write");
@@ -226,16 +239,20 @@ fn server_fin_timeout_after_the_client_half_closed() {
 #[test]
 fn client_fin_does_not_apply_to_a_client_half_close() {
     let be = Backend::start(Behavior::HoldAfterEof(Duration::from_secs(5)));
-    let port = free_port();
-    let px = Proxy::start(&cfg(
-        port,
-        be.port,
-        &[
-            "timeout client 1200ms",
-            "timeout server 1200ms",
-            "timeout client-fin 200ms",
-        ],
-    ));
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let px = Proxy::start_with(
+        &cfg(
+            &fe,
+            be.port,
+            &[
+                "timeout client 1200ms",
+                "timeout server 1200ms",
+                "timeout client-fin 200ms",
+            ],
+        ),
+        &[&fe],
+    );
     let mut c = connect(port);
     let cp = client_port(&c);
     c.write_all(b"last words\n").expect("write");
