@@ -140,7 +140,37 @@ pub(super) fn finalize(
 ) -> Config {
     // HAProxy keeps at least half of each buffer for data.
     global.maxrewrite = global.maxrewrite.min(global.bufsize / 2);
+    check_proxy_ids(&states, errors);
+    fill_ids(states.iter_mut().map(|s| &mut s.cfg.id).collect());
+    for st in &mut states {
+        inherit(st, &global);
+    }
+    // The checks read every proxy as parsed, while each one's own settings
+    // may be adjusted (TCP fallbacks).
+    let all: Vec<ProxyConfig> = states.iter().map(|s| s.cfg.clone()).collect();
+    let mut report = Report { errors, warnings };
+    for (st, px) in states.iter_mut().zip(&all) {
+        check_proxy(st, px, &all, &mut report);
+    }
+    let tables = super::kw_stick::finalize(&mut states, &peers, errors);
+    Config {
+        global,
+        proxies: states.into_iter().map(|s| s.cfg).collect(),
+        warnings: Vec::new(),
+        notices: Vec::new(),
+        tables,
+        peers,
+    }
+}
 
+/// Where the checks record what they find.
+struct Report<'a> {
+    errors: &'a mut Vec<ConfigError>,
+    warnings: &'a mut Vec<String>,
+}
+
+/// Two proxies with the same explicit id: an error at the later one.
+fn check_proxy_ids(states: &[ProxyState], errors: &mut Vec<ConfigError>) {
     for (i, st) in states.iter().enumerate() {
         let Some(id_loc) = &st.id_loc else { continue };
         if let Some(first) = states[..i].iter().find(|o| o.cfg.id == st.cfg.id) {
@@ -155,102 +185,134 @@ pub(super) fn finalize(
             error(errors, id_loc, msg);
         }
     }
-    fill_ids(states.iter_mut().map(|s| &mut s.cfg.id).collect());
+}
 
-    for st in &mut states {
-        let cfg = &mut st.cfg;
-        fill_ids(cfg.servers.iter_mut().map(|s| &mut s.id).collect());
-        cfg.logs = st
-            .logs
+/// Server ids, and what a proxy takes from `global`: `log global` targets
+/// and a frontend's default `maxconn`.
+fn inherit(st: &mut ProxyState, global: &Global) {
+    let cfg = &mut st.cfg;
+    fill_ids(cfg.servers.iter_mut().map(|s| &mut s.id).collect());
+    cfg.logs = st
+        .logs
+        .iter()
+        .flat_map(|l| match l {
+            LogItem::Global => global.logs.clone(),
+            LogItem::Target(t) => vec![t.clone()],
+        })
+        .collect();
+    if cfg.kind.has_frontend() && cfg.maxconn.is_none() {
+        cfg.maxconn = global.maxconn;
+    }
+}
+
+/// The checks of one proxy; `px` is its configuration as parsed, `all`
+/// every proxy's.
+fn check_proxy(
+    st: &mut ProxyState,
+    px: &ProxyConfig,
+    all: &[ProxyConfig],
+    report: &mut Report<'_>,
+) {
+    if px.kind.has_frontend() {
+        check_bind(px, report.warnings);
+        check_routes(st, px, all, report.errors);
+        check_httplog(st, px, report.warnings);
+    }
+    check_nbsrv_refs(st, px, all, report.errors);
+    if px.mode == Mode::Tcp {
+        http_only(&mut st.cfg, report.warnings);
+    }
+    if missing_timeouts(px) {
+        report.warnings.push(format!(
+            "config : missing timeouts for {} '{}'.\n   \
+             | While not properly invalid, you will certainly encounter various problems\n   \
+             | with such a configuration. To fix this, please ensure that all following\n   \
+             | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+            type_str(px.kind),
+            px.name
+        ));
+    }
+    // The log settings after the `httplog` fallback, the targets as parsed.
+    if px.kind.has_frontend() && (st.cfg.tcplog || st.cfg.httplog) && px.logs.is_empty() {
+        report.warnings.push(format!(
+            "config : log format ignored for {} '{}' since it has no log address.",
+            type_str(px.kind),
+            px.name
+        ));
+    }
+}
+
+/// A frontend without `bind` only gets a warning.
+fn check_bind(px: &ProxyConfig, warnings: &mut Vec<String>) {
+    if px.binds.is_empty() {
+        warnings.push(format!(
+            "config : {} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
+            type_str(px.kind),
+            px.name
+        ));
+    }
+}
+
+/// The backends of `default_backend` and `use_backend` must exist, differ
+/// from the proxy and share its mode.
+fn check_routes(
+    st: &ProxyState,
+    px: &ProxyConfig,
+    all: &[ProxyConfig],
+    errors: &mut Vec<ConfigError>,
+) {
+    // Errors point at the rule's own line when it is known (a
+    // default_backend inherited from defaults points at the proxy).
+    let dloc = st
+        .default_backend_loc
+        .clone()
+        .unwrap_or_else(|| px.loc.clone());
+    let routes = px
+        .default_backend
+        .iter()
+        .map(|b| (b.as_str(), "default_backend", dloc.clone()));
+    let routes = routes.chain(
+        px.use_backends
             .iter()
-            .flat_map(|l| match l {
-                LogItem::Global => global.logs.clone(),
-                LogItem::Target(t) => vec![t.clone()],
-            })
-            .collect();
-        if cfg.kind.has_frontend() && cfg.maxconn.is_none() {
-            cfg.maxconn = global.maxconn;
+            .map(|u| (u.backend.as_str(), "use_backend", u.loc.clone())),
+    );
+    for (target, rule, loc) in routes {
+        if let Some(msg) = check_route(px, all, target, rule) {
+            error(errors, &loc, msg);
         }
     }
+}
 
-    let all: Vec<ProxyConfig> = states.iter().map(|s| s.cfg.clone()).collect();
-    for (st, px) in states.iter_mut().zip(&all) {
-        let kind = type_str(px.kind);
-        if px.kind.has_frontend() {
-            if px.binds.is_empty() {
-                warnings.push(format!(
-                    "config : {kind} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.",
-                    px.name
-                ));
-            }
-            // Errors point at the rule's own line when it is known (a
-            // default_backend inherited from defaults points at the proxy).
-            let dloc = st
-                .default_backend_loc
-                .clone()
-                .unwrap_or_else(|| px.loc.clone());
-            let routes = px
-                .default_backend
-                .iter()
-                .map(|b| (b.as_str(), "default_backend", dloc.clone()));
-            let routes = routes.chain(
-                px.use_backends
-                    .iter()
-                    .map(|u| (u.backend.as_str(), "use_backend", u.loc.clone())),
+/// `option httplog` in a TCP frontend falls back to `option tcplog`.
+fn check_httplog(st: &mut ProxyState, px: &ProxyConfig, warnings: &mut Vec<String>) {
+    if px.httplog && px.mode == Mode::Tcp {
+        let at = st.httplog_loc.as_ref().unwrap_or(&px.loc);
+        warnings.push(format!(
+            "config : parsing [{at}] : 'option httplog' not usable with {} '{}' (needs 'mode http'). \
+             Falling back to 'option tcplog'.",
+            type_str(px.kind),
+            px.name
+        ));
+        st.cfg.httplog = false;
+        st.cfg.tcplog = true;
+    }
+}
+
+/// The backends named by `nbsrv(<backend>)` in ACLs must exist.
+fn check_nbsrv_refs(
+    st: &ProxyState,
+    px: &ProxyConfig,
+    all: &[ProxyConfig],
+    errors: &mut Vec<ConfigError>,
+) {
+    for (b, loc) in &st.nbsrv_refs {
+        if !all.iter().any(|p| p.kind.has_backend() && p.name == *b) {
+            let msg = format!(
+                "unable to find backend '{b}' referenced in arg 1 of ACL keyword 'nbsrv' in proxy '{}'.",
+                px.name
             );
-            for (target, rule, loc) in routes {
-                if let Some(msg) = check_route(px, &all, target, rule) {
-                    error(errors, &loc, msg);
-                }
-            }
-            if px.httplog && px.mode == Mode::Tcp {
-                let at = st.httplog_loc.as_ref().unwrap_or(&px.loc);
-                warnings.push(format!(
-                    "config : parsing [{at}] : 'option httplog' not usable with {kind} '{}' (needs 'mode http'). \
-                     Falling back to 'option tcplog'.",
-                    px.name
-                ));
-                st.cfg.httplog = false;
-                st.cfg.tcplog = true;
-            }
+            error(errors, loc, msg);
         }
-        for (b, loc) in &st.nbsrv_refs {
-            if !all.iter().any(|p| p.kind.has_backend() && p.name == *b) {
-                let msg = format!(
-                    "unable to find backend '{b}' referenced in arg 1 of ACL keyword 'nbsrv' in proxy '{}'.",
-                    px.name
-                );
-                error(errors, loc, msg);
-            }
-        }
-        if px.mode == Mode::Tcp {
-            http_only(&mut st.cfg, warnings);
-        }
-        if missing_timeouts(px) {
-            warnings.push(format!(
-                "config : missing timeouts for {kind} '{}'.\n   \
-                 | While not properly invalid, you will certainly encounter various problems\n   \
-                 | with such a configuration. To fix this, please ensure that all following\n   \
-                 | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
-                px.name
-            ));
-        }
-        if px.kind.has_frontend() && (st.cfg.tcplog || st.cfg.httplog) && px.logs.is_empty() {
-            warnings.push(format!(
-                "config : log format ignored for {kind} '{}' since it has no log address.",
-                px.name
-            ));
-        }
-    }
-
-    let tables = super::kw_stick::finalize(&mut states, &peers, errors);
-    Config {
-        global,
-        proxies: states.into_iter().map(|s| s.cfg).collect(),
-        warnings: Vec::new(),
-        notices: Vec::new(),
-        tables,
-        peers,
     }
 }
 

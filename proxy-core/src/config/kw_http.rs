@@ -23,6 +23,7 @@ use super::kw_stick::{parse_sc, parse_track};
 use super::model_http::{HeaderMatch, HttpAction, HttpRule, RedirectRule};
 use super::model_stick::{TcpAction, TcpRule};
 use super::units::parse_time;
+use crate::rules::cond::Condition;
 use crate::rules::fetch::Usage;
 use crate::rules::regex::Regex;
 use crate::rules::LogFormat;
@@ -121,154 +122,24 @@ pub(super) fn http_response(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult 
 
 /// `http-request <action> [args] [if|unless <cond>]` and its response twin.
 fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
-    let args = ctx.args;
-    let arg = |i: usize| args.get(i).map(String::as_str);
     let kw = ctx.kw().to_string();
     if anonymous_defaults(st) {
         return Err(format!(
             "'{kw}' not allowed in anonymous 'defaults' section."
         ));
     }
-    let action = arg(1).unwrap_or("");
-    let full = format!("{kw} {action}");
-    let rule_err = |st: &ProxyState, msg: String| {
-        format!(
-            "error detected in {} while parsing '{full}' rule : {msg}",
-            who(st)
-        )
+    let args = ctx.args;
+    let action = args.get(1).map_or("", String::as_str);
+    let line = RuleLine {
+        args,
+        kw: &kw,
+        action,
+        full: format!("{kw} {action}"),
+        res,
     };
     let mut warnings = Vec::new();
-    let known = if res {
-        RESPONSE_ACTIONS
-    } else {
-        REQUEST_ACTIONS
-    };
-    let stick = if res {
-        None
-    } else if action.starts_with("track-sc") {
-        Some(
-            parse_track(args, 1)
-                .map(|(a, n)| (HttpAction::Track(a), n))
-                .map_err(|e| rule_err(st, e)),
-        )
-    } else {
-        parse_sc(args, 1).map(|r| {
-            r.map(|(a, n)| (HttpAction::Sc(a), n))
-                .map_err(|e| rule_err(st, e))
-        })
-    };
-    let (act, next) = match action {
-        _ if stick.is_some() => stick.unwrap_or_else(|| Err(String::new()))?,
-        a if !known.contains(&a) => {
-            if is_other_action(a) {
-                return Err(format!("'{full}' is not supported by this proxy."));
-            }
-            let list: Vec<String> = known.iter().map(|k| format!("'{k}'")).collect();
-            let missing = if a.is_empty() {
-                " (missing argument)"
-            } else {
-                ""
-            };
-            return Err(format!(
-                "'{kw}' expects {}, but got '{a}'{missing}.",
-                list.join(", ")
-            ));
-        }
-        "allow" => (HttpAction::Allow, 2),
-        "deny" | "return" => {
-            let deny = action == "deny";
-            let status = match (deny, res) {
-                (true, false) => 403,
-                (true, true) => 502,
-                _ => 200,
-            };
-            let (reply, next) = parse_reply(args, 2, status, deny, &mut |w| warnings.push(w))
-                .map_err(|e| rule_err(st, e))?;
-            let act = if deny {
-                HttpAction::Deny(reply)
-            } else {
-                HttpAction::Return(reply)
-            };
-            (act, next)
-        }
-        "redirect" => {
-            let (r, next) = parse_redirect(args, 2).map_err(|e| rule_err(st, e))?;
-            (HttpAction::Redirect(r), next)
-        }
-        "set-header" | "add-header" => {
-            let (Some(name), Some(value)) = (arg(2), arg(3)) else {
-                return Err(rule_err(st, "expects exactly 2 arguments.".into()));
-            };
-            let value = LogFormat::parse(value).map_err(|e| rule_err(st, e))?;
-            let name = name.to_string();
-            let act = if action == "set-header" {
-                HttpAction::SetHeader { name, value }
-            } else {
-                HttpAction::AddHeader { name, value }
-            };
-            (act, 4)
-        }
-        "del-header" => {
-            let name = ctx
-                .arg(2)
-                .ok_or_else(|| rule_err(st, "expects at least 1 argument.".into()))?;
-            let (how, next) = if arg(3) == Some("-m") {
-                let m = arg(4).unwrap_or("");
-                let how = match m {
-                    "str" => HeaderMatch::Str,
-                    "beg" => HeaderMatch::Beg,
-                    "end" => HeaderMatch::End,
-                    "sub" => HeaderMatch::Sub,
-                    "reg" => HeaderMatch::Reg(
-                        Regex::new(name, true).map_err(|e| rule_err(st, e.describe(name)))?,
-                    ),
-                    _ => {
-                        return Err(rule_err(
-                            st,
-                            format!("-m with unsupported matching method '{m}'."),
-                        ))
-                    }
-                };
-                (how, 5)
-            } else {
-                (HeaderMatch::Str, 3)
-            };
-            let act = HttpAction::DelHeader {
-                name: name.to_string(),
-                how,
-            };
-            (act, next)
-        }
-        "set-src" => {
-            let e = super::kw_stick::parse_key_expr(arg(2).unwrap_or(""))
-                .map_err(|e| rule_err(st, format!("failed to parse sample expression : {e}")))?;
-            (HttpAction::SetSrc(e), 3)
-        }
-        _ => {
-            let name = ctx
-                .arg(2)
-                .ok_or_else(|| rule_err(st, "'use-service' expects a service name.".into()))?;
-            (HttpAction::UseService(name.to_string()), 3)
-        }
-    };
-    let rest = &args[next.min(args.len())..];
-    if let Some(w) = rest.first().filter(|w| *w != "if" && *w != "unless") {
-        return Err(format!(
-            "'{full}' expects either 'if' or 'unless' followed by a condition but found '{w}'."
-        ));
-    }
-    let set = if res {
-        RuleSet::HttpResponse
-    } else {
-        RuleSet::HttpRequest
-    };
-    let cond = parse_cond(st, ctx, rest, set).map_err(|e| {
-        if action == "redirect" {
-            rule_err(st, format!("error in condition: {e}"))
-        } else {
-            format!("error detected while parsing an '{full}' condition : {e}")
-        }
-    })?;
+    let (act, next) = line.action(st, &mut warnings)?;
+    let cond = line.condition(st, ctx, next)?;
     for w in warnings {
         ctx.warn(w);
     }
@@ -277,9 +148,222 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
         cond,
         loc: ctx.loc.clone(),
     };
+    push_http_rule(st, ctx, rule, res);
+    Ok(())
+}
+
+/// One `http-request` / `http-response` line, as its parsing steps see it.
+struct RuleLine<'a> {
+    args: &'a [String],
+    kw: &'a str,
+    action: &'a str,
+    /// `<kw> <action>`, as messages name the rule.
+    full: String,
+    /// An `http-response` rule.
+    res: bool,
+}
+
+/// An action and the index of the first word after its arguments.
+type Parsed = Result<(HttpAction, usize), String>;
+
+impl RuleLine<'_> {
+    fn arg(&self, i: usize) -> Option<&str> {
+        self.args.get(i).map(String::as_str)
+    }
+
+    /// An error in the rule's arguments, with HAProxy's prefix.
+    fn err(&self, st: &ProxyState, msg: String) -> String {
+        format!(
+            "error detected in {} while parsing '{}' rule : {msg}",
+            who(st),
+            self.full
+        )
+    }
+
+    fn known(&self) -> &'static [&'static str] {
+        if self.res {
+            RESPONSE_ACTIONS
+        } else {
+            REQUEST_ACTIONS
+        }
+    }
+
+    /// The action with its arguments; `warnings` gets the reply's warnings.
+    fn action(&self, st: &ProxyState, warnings: &mut Vec<String>) -> Parsed {
+        if let Some(stick) = self.stick_action(st) {
+            return stick;
+        }
+        match self.action {
+            a if !self.known().contains(&a) => Err(self.unknown_action()),
+            "allow" => Ok((HttpAction::Allow, 2)),
+            "deny" | "return" => self.reply(st, warnings),
+            "redirect" => {
+                let (r, next) = parse_redirect(self.args, 2).map_err(|e| self.err(st, e))?;
+                Ok((HttpAction::Redirect(r), next))
+            }
+            "set-header" | "add-header" => self.set_header(st),
+            "del-header" => self.del_header(st),
+            "set-src" => self.set_src(st),
+            _ => self.use_service(st),
+        }
+    }
+
+    /// `track-sc<n>` and `sc-*` actions, request rules only; `None` for
+    /// any other action.
+    fn stick_action(&self, st: &ProxyState) -> Option<Parsed> {
+        if self.res {
+            return None;
+        }
+        if self.action.starts_with("track-sc") {
+            return Some(
+                parse_track(self.args, 1)
+                    .map(|(a, n)| (HttpAction::Track(a), n))
+                    .map_err(|e| self.err(st, e)),
+            );
+        }
+        parse_sc(self.args, 1).map(|r| {
+            r.map(|(a, n)| (HttpAction::Sc(a), n))
+                .map_err(|e| self.err(st, e))
+        })
+    }
+
+    /// The error for an action this rule set does not have.
+    fn unknown_action(&self) -> String {
+        let a = self.action;
+        if is_other_action(a) {
+            return format!("'{}' is not supported by this proxy.", self.full);
+        }
+        let list: Vec<String> = self.known().iter().map(|k| format!("'{k}'")).collect();
+        let missing = if a.is_empty() {
+            " (missing argument)"
+        } else {
+            ""
+        };
+        format!(
+            "'{}' expects {}, but got '{a}'{missing}.",
+            self.kw,
+            list.join(", ")
+        )
+    }
+
+    /// `deny` or `return` with reply arguments.
+    fn reply(&self, st: &ProxyState, warnings: &mut Vec<String>) -> Parsed {
+        let deny = self.action == "deny";
+        let status = match (deny, self.res) {
+            (true, false) => 403,
+            (true, true) => 502,
+            _ => 200,
+        };
+        let (reply, next) = parse_reply(self.args, 2, status, deny, &mut |w| warnings.push(w))
+            .map_err(|e| self.err(st, e))?;
+        let act = if deny {
+            HttpAction::Deny(reply)
+        } else {
+            HttpAction::Return(reply)
+        };
+        Ok((act, next))
+    }
+
+    /// `set-header|add-header <name> <fmt>`.
+    fn set_header(&self, st: &ProxyState) -> Parsed {
+        let (Some(name), Some(value)) = (self.arg(2), self.arg(3)) else {
+            return Err(self.err(st, "expects exactly 2 arguments.".into()));
+        };
+        let value = LogFormat::parse(value).map_err(|e| self.err(st, e))?;
+        let name = name.to_string();
+        let act = if self.action == "set-header" {
+            HttpAction::SetHeader { name, value }
+        } else {
+            HttpAction::AddHeader { name, value }
+        };
+        Ok((act, 4))
+    }
+
+    /// `del-header <name> [-m <method>]`.
+    fn del_header(&self, st: &ProxyState) -> Parsed {
+        let name = self
+            .arg(2)
+            .ok_or_else(|| self.err(st, "expects at least 1 argument.".into()))?;
+        let (how, next) = if self.arg(3) == Some("-m") {
+            (self.header_match(st, name)?, 5)
+        } else {
+            (HeaderMatch::Str, 3)
+        };
+        let act = HttpAction::DelHeader {
+            name: name.to_string(),
+            how,
+        };
+        Ok((act, next))
+    }
+
+    /// The method after `del-header <name> -m`.
+    fn header_match(&self, st: &ProxyState, name: &str) -> Result<HeaderMatch, String> {
+        let m = self.arg(4).unwrap_or("");
+        Ok(match m {
+            "str" => HeaderMatch::Str,
+            "beg" => HeaderMatch::Beg,
+            "end" => HeaderMatch::End,
+            "sub" => HeaderMatch::Sub,
+            "reg" => HeaderMatch::Reg(
+                Regex::new(name, true).map_err(|e| self.err(st, e.describe(name)))?,
+            ),
+            _ => return Err(self.err(st, format!("-m with unsupported matching method '{m}'."))),
+        })
+    }
+
+    /// `set-src <expr>`.
+    fn set_src(&self, st: &ProxyState) -> Parsed {
+        let e = super::kw_stick::parse_key_expr(self.arg(2).unwrap_or(""))
+            .map_err(|e| self.err(st, format!("failed to parse sample expression : {e}")))?;
+        Ok((HttpAction::SetSrc(e), 3))
+    }
+
+    /// `use-service <name>`.
+    fn use_service(&self, st: &ProxyState) -> Parsed {
+        let name = self
+            .arg(2)
+            .ok_or_else(|| self.err(st, "'use-service' expects a service name.".into()))?;
+        Ok((HttpAction::UseService(name.to_string()), 3))
+    }
+
+    /// The `if|unless <cond>` from `args[next]` on (none when empty).
+    fn condition(
+        &self,
+        st: &mut ProxyState,
+        ctx: &mut Ctx<'_>,
+        next: usize,
+    ) -> Result<Option<Condition>, String> {
+        let rest = &self.args[next.min(self.args.len())..];
+        if let Some(w) = rest.first().filter(|w| *w != "if" && *w != "unless") {
+            return Err(format!(
+                "'{}' expects either 'if' or 'unless' followed by a condition but found '{w}'.",
+                self.full
+            ));
+        }
+        let set = if self.res {
+            RuleSet::HttpResponse
+        } else {
+            RuleSet::HttpRequest
+        };
+        parse_cond(st, ctx, rest, set).map_err(|e| {
+            if self.action == "redirect" {
+                self.err(st, format!("error in condition: {e}"))
+            } else {
+                format!(
+                    "error detected while parsing an '{}' condition : {e}",
+                    self.full
+                )
+            }
+        })
+    }
+}
+
+/// Files a parsed rule; a request rule written after rules that run later
+/// gets HAProxy's warning.
+fn push_http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, rule: HttpRule, res: bool) {
     if res {
         st.cfg.http.response.push(rule);
-        return Ok(());
+        return;
     }
     if st.seen & SEEN_REDIRECT != 0 {
         ctx.warn(
@@ -290,7 +374,6 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
     }
     st.seen |= SEEN_HTTP_REQUEST;
     st.cfg.http.request.push(rule);
-    Ok(())
 }
 
 /// `redirect location|prefix|scheme <to> [options] [if|unless <cond>]`.

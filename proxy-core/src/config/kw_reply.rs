@@ -97,108 +97,172 @@ pub(super) fn parse_reply(
     deny: bool,
     warn: &mut dyn FnMut(String),
 ) -> Result<(HttpReply, usize), String> {
-    let mut reply = HttpReply {
-        status,
-        content_type: None,
-        body: if deny {
-            ReplyBody::DefaultErrorfile
-        } else {
-            ReplyBody::Empty
+    let mut r = ReplyArgs {
+        reply: HttpReply {
+            status,
+            content_type: None,
+            body: if deny {
+                ReplyBody::DefaultErrorfile
+            } else {
+                ReplyBody::Empty
+            },
+            headers: Vec::new(),
         },
-        headers: Vec::new(),
+        payload: None,
+        has_payload: false,
+        deny,
     };
-    let mut payload: Option<&str> = None;
-    let mut has_payload = false;
-    while let Some(kw) = args.get(i).map(String::as_str) {
+    while i < args.len() {
+        match r.argument(args, i, warn)? {
+            Some(taken) => i += taken,
+            None => break,
+        }
+    }
+    Ok((r.finish(warn)?, i))
+}
+
+/// A reply being read from its arguments.
+struct ReplyArgs {
+    reply: HttpReply,
+    /// The argument that gave the body, if any.
+    payload: Option<&'static str>,
+    /// A non-empty `string` or `file` body.
+    has_payload: bool,
+    /// A `deny` reply (takes `deny_status`).
+    deny: bool,
+}
+
+impl ReplyArgs {
+    /// Reads the argument at `args[i]`: how many words it took, or `None`
+    /// when the word is not a reply argument.
+    fn argument(
+        &mut self,
+        args: &[String],
+        i: usize,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<Option<usize>, String> {
+        let kw = args[i].as_str();
         let value = args.get(i + 1).map(String::as_str);
-        let mut set_payload = |kw: &'static str| match payload {
-            Some(old) => Err(format!(
-                "unexpected '{kw}' argument, '{old}' already defined."
-            )),
-            None => {
-                payload = Some(kw);
-                Ok(())
-            }
-        };
         match kw {
-            "status" => reply.status = status_code(value)?,
-            "deny_status" if deny => reply.status = status_code(value)?,
+            "status" => self.reply.status = status_code(value)?,
+            "deny_status" if self.deny => self.reply.status = status_code(value)?,
             "content-type" => {
-                reply.content_type = Some(
+                self.reply.content_type = Some(
                     value
                         .ok_or("'content-type' expects <type> as argument.")?
                         .to_string(),
                 )
             }
             "default-errorfiles" => {
-                set_payload("default-errorfiles")?;
-                reply.body = ReplyBody::DefaultErrorfile;
-                i += 1;
-                continue;
+                self.set_payload("default-errorfiles")?;
+                self.reply.body = ReplyBody::DefaultErrorfile;
+                return Ok(Some(1));
             }
-            "errorfile" => {
-                set_payload("errorfile")?;
-                let path = value.ok_or("'errorfile' expects <fmt> as argument.")?;
-                let raw = read_file(path)?;
-                check_raw_response(&raw).map_err(|e| format!("'{path}': {e}."))?;
-                reply.body = ReplyBody::Errorfile(raw);
-            }
-            "string" | "file" => {
-                set_payload(if kw == "string" { "string" } else { "file" })?;
-                let v = value.ok_or_else(|| {
-                    format!(
-                        "'{kw}' expects <{}> as argument.",
-                        if kw == "string" { "str" } else { "file" }
-                    )
-                })?;
-                let body = if kw == "string" {
-                    Bytes::copy_from_slice(v.as_bytes())
-                } else {
-                    read_file(v)?
-                };
-                has_payload = !body.is_empty();
-                reply.body = ReplyBody::Payload(body);
-            }
+            "errorfile" => self.errorfile(value)?,
+            "string" => self.payload("string", value)?,
+            "file" => self.payload("file", value)?,
             "lf-string" | "lf-file" | "errorfiles" => {
                 return Err(format!("'{kw}' is not supported by this proxy."))
             }
             "hdr" => {
-                let (Some(name), Some(v)) = (value, args.get(i + 2)) else {
-                    return Err("'hdr' expects <name> and <value> as arguments.".into());
-                };
-                if IGNORED_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-                    warn(format!("header '{name}' always ignored by the http reply."));
-                } else {
-                    let fmt = LogFormat::parse(v).map_err(|e| format!("'hdr' : {e}"))?;
-                    reply.headers.push((name.to_string(), fmt));
-                }
-                i += 3;
-                continue;
+                self.header(value, args.get(i + 2), warn)?;
+                return Ok(Some(3));
             }
-            _ => break,
+            _ => return Ok(None),
         }
-        i += 2;
+        Ok(Some(2))
     }
-    if has_payload && reply.content_type.is_none() {
-        return Err("a content type must be defined when non-empty payload is configured.".into());
-    }
-    if has_payload && matches!(reply.status, 204 | 304) {
-        return Err(format!("No body expected for {} responses.", reply.status));
-    }
-    if let Some(t) = &reply.content_type {
-        if !matches!(reply.body, ReplyBody::Payload(_)) {
-            let why = if matches!(reply.body, ReplyBody::Errorfile(_)) {
-                "when an errorfile is defined"
-            } else {
-                "because neither errorfile nor payload defined"
-            };
-            warn(format!(
-                "content-type '{t}' ignored by the http reply {why}."
-            ));
-            reply.content_type = None;
+
+    /// Only one argument may give the body.
+    fn set_payload(&mut self, kw: &'static str) -> Result<(), String> {
+        match self.payload {
+            Some(old) => Err(format!(
+                "unexpected '{kw}' argument, '{old}' already defined."
+            )),
+            None => {
+                self.payload = Some(kw);
+                Ok(())
+            }
         }
     }
-    Ok((reply, i))
+
+    /// `errorfile <path>`: a complete HTTP response read now.
+    fn errorfile(&mut self, value: Option<&str>) -> Result<(), String> {
+        self.set_payload("errorfile")?;
+        let path = value.ok_or("'errorfile' expects <fmt> as argument.")?;
+        let raw = read_file(path)?;
+        check_raw_response(&raw).map_err(|e| format!("'{path}': {e}."))?;
+        self.reply.body = ReplyBody::Errorfile(raw);
+        Ok(())
+    }
+
+    /// `string <str>` or `file <path>`: the body.
+    fn payload(&mut self, kw: &'static str, value: Option<&str>) -> Result<(), String> {
+        self.set_payload(kw)?;
+        let v = value.ok_or_else(|| {
+            format!(
+                "'{kw}' expects <{}> as argument.",
+                if kw == "string" { "str" } else { "file" }
+            )
+        })?;
+        let body = if kw == "string" {
+            Bytes::copy_from_slice(v.as_bytes())
+        } else {
+            read_file(v)?
+        };
+        self.has_payload = !body.is_empty();
+        self.reply.body = ReplyBody::Payload(body);
+        Ok(())
+    }
+
+    /// `hdr <name> <fmt>`; the headers the reply sets itself are ignored
+    /// with a warning.
+    fn header(
+        &mut self,
+        name: Option<&str>,
+        value: Option<&String>,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<(), String> {
+        let (Some(name), Some(v)) = (name, value) else {
+            return Err("'hdr' expects <name> and <value> as arguments.".into());
+        };
+        if IGNORED_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+            warn(format!("header '{name}' always ignored by the http reply."));
+        } else {
+            let fmt = LogFormat::parse(v).map_err(|e| format!("'hdr' : {e}"))?;
+            self.reply.headers.push((name.to_string(), fmt));
+        }
+        Ok(())
+    }
+
+    /// The checks once every argument is read: a payload needs a content
+    /// type and a status that has a body; a content type without payload
+    /// is dropped with a warning.
+    fn finish(mut self, warn: &mut dyn FnMut(String)) -> Result<HttpReply, String> {
+        let reply = &mut self.reply;
+        if self.has_payload && reply.content_type.is_none() {
+            return Err(
+                "a content type must be defined when non-empty payload is configured.".into(),
+            );
+        }
+        if self.has_payload && matches!(reply.status, 204 | 304) {
+            return Err(format!("No body expected for {} responses.", reply.status));
+        }
+        if let Some(t) = &reply.content_type {
+            if !matches!(reply.body, ReplyBody::Payload(_)) {
+                let why = if matches!(reply.body, ReplyBody::Errorfile(_)) {
+                    "when an errorfile is defined"
+                } else {
+                    "because neither errorfile nor payload defined"
+                };
+                warn(format!(
+                    "content-type '{t}' ignored by the http reply {why}."
+                ));
+                reply.content_type = None;
+            }
+        }
+        Ok(self.reply)
+    }
 }
 
 /// Parses redirect arguments from `args[i]` up to `if` / `unless` or the

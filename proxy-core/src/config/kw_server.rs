@@ -198,6 +198,26 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     let (Some(name), Some(addr)) = (ctx.arg(1), ctx.arg(2)) else {
         return Err("'server' expects <name> and <addr>[:<port>] as arguments.".into());
     };
+    check_server_name(st, name)?;
+    let who = format!("'server {}/{name}'", st.cfg.name);
+    let (ip, port) = server_addr(addr).map_err(|e| format!("{who} : {e}"))?;
+    let mut srv = new_server(name, ip, port, ctx);
+    let mut i = 3;
+    while let Some(kw) = ctx.arg(i) {
+        let opt = SrvOpt {
+            who: &who,
+            name,
+            kw,
+            value: ctx.arg(i + 1),
+        };
+        i += server_option(st, &mut srv, &opt)?;
+    }
+    st.cfg.servers.push(srv);
+    Ok(())
+}
+
+/// A server name must be valid and unique in its proxy.
+fn check_server_name(st: &ProxyState, name: &str) -> KwResult {
     if let Some(c) = invalid_char(name) {
         return Err(format!(
             "character '{c}' is not permitted in server name '{name}'."
@@ -211,9 +231,12 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
             prev.loc.line
         ));
     }
-    let who = format!("'server {}/{name}'", st.cfg.name);
-    let (ip, port) = server_addr(addr).map_err(|e| format!("{who} : {e}"))?;
-    let mut srv = ServerConfig {
+    Ok(())
+}
+
+/// A server with HAProxy's defaults.
+fn new_server(name: &str, ip: IpAddr, port: Option<u16>, ctx: &Ctx<'_>) -> ServerConfig {
+    ServerConfig {
         name: name.to_string(),
         ip,
         port,
@@ -231,102 +254,157 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         pool_low_conn: 0,
         pool_purge_delay: Duration::from_secs(5),
         loc: ctx.loc.clone(),
-    };
-    let mut i = 3;
-    while let Some(kw) = ctx.arg(i) {
-        let value = || {
-            ctx.arg(i + 1)
-                .ok_or_else(|| format!("{who} : '{kw}' expects an argument."))
-        };
-        let int = || -> Result<i64, String> {
-            value()?
-                .parse::<i64>()
-                .map_err(|_| format!("{who} : '{kw}' expects an integer argument."))
-        };
-        let positive = || -> Result<u32, String> {
-            u32::try_from(int()?)
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| format!("{who} : '{kw}' has to be > 0."))
-        };
-        let mut flag = true;
-        match kw {
-            "disabled" => srv.disabled = true,
-            "backup" => srv.backup = true,
-            "check" => srv.check = true,
-            _ => flag = false,
-        }
-        if flag {
-            i += 1;
-            continue;
-        }
-        match kw {
-            "weight" => {
-                let w = int()?;
-                srv.weight = u32::try_from(w).ok().filter(|&w| w <= 256).ok_or_else(|| {
-                    format!("{who} : weight of server {name} is not within 0 and 256 ({w}).")
-                })?;
-            }
-            "maxconn" => {
-                srv.maxconn = u32::try_from(int()?)
-                    .map_err(|_| format!("{who} : '{kw}' expects a positive integer."))?
-            }
-            "source" => {
-                let args = [kw.to_string(), value()?.to_string()];
-                srv.source = Some(parse_source(&args).map_err(|e| format!("{who} : {e}"))?);
-            }
-            "id" => {
-                let id =
-                    positive().map_err(|_| format!("{who} : 'id' : custom id has to be > 0."))?;
-                if let Some(other) = st.cfg.servers.iter().find(|s| s.id == id) {
-                    return Err(format!(
-                        "{who} : 'id' : custom id {id} already used at {} ('server {}').",
-                        other.loc, other.name
-                    ));
-                }
-                srv.id = id;
-            }
-            "inter" => {
-                let t = parse_time(value()?).map_err(|e| format!("{who} : 'inter' : {e}"))?;
-                if t.is_zero() {
-                    return Err(format!(
-                        "{who} : invalid value 0 for argument 'inter' of server {name}."
-                    ));
-                }
-                srv.inter = t;
-            }
-            "pool-max-conn" => {
-                let n = int()?;
-                if n < -1 {
-                    return Err(format!("{who} : 'pool-max-conn' must be >= -1."));
-                }
-                srv.pool_max_conn = u32::try_from(n).ok();
-            }
-            "pool-low-conn" => {
-                let n = int()?;
-                srv.pool_low_conn = u32::try_from(n)
-                    .map_err(|_| format!("{who} : 'pool-low-conn' must be >= 0."))?;
-            }
-            "pool-purge-delay" => {
-                srv.pool_purge_delay = parse_time(value()?)
-                    .map_err(|e| format!("{who} : 'pool-purge-delay' : {e}"))?;
-            }
-            "rise" => srv.rise = positive()?,
-            "fall" => srv.fall = positive()?,
-            k if UNSUPPORTED_SERVER.contains(&k) => {
-                return Err(format!("{who} : '{k}' is not supported by this proxy."))
-            }
-            k => {
-                let hint = suggest(k, SERVER_KEYWORDS.iter().chain(UNSUPPORTED_SERVER).copied())
-                    .map(|s| format!("; did you mean '{s}' maybe ?"))
-                    .unwrap_or_default();
-                return Err(format!("{who} : unknown keyword '{k}'{hint}"));
-            }
-        }
-        i += 2;
     }
-    st.cfg.servers.push(srv);
+}
+
+/// One server option: its keyword and the word after it.
+struct SrvOpt<'a> {
+    /// `'server <proxy>/<name>'`, the prefix of messages.
+    who: &'a str,
+    name: &'a str,
+    kw: &'a str,
+    value: Option<&'a str>,
+}
+
+impl SrvOpt<'_> {
+    fn value(&self) -> Result<&str, String> {
+        self.value
+            .ok_or_else(|| format!("{} : '{}' expects an argument.", self.who, self.kw))
+    }
+
+    fn int(&self) -> Result<i64, String> {
+        self.value()?
+            .parse::<i64>()
+            .map_err(|_| format!("{} : '{}' expects an integer argument.", self.who, self.kw))
+    }
+
+    fn positive(&self) -> Result<u32, String> {
+        u32::try_from(self.int()?)
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("{} : '{}' has to be > 0.", self.who, self.kw))
+    }
+}
+
+/// Applies one option to `srv`; returns how many words it took.
+fn server_option(
+    st: &ProxyState,
+    srv: &mut ServerConfig,
+    opt: &SrvOpt<'_>,
+) -> Result<usize, String> {
+    let who = opt.who;
+    match opt.kw {
+        "disabled" => srv.disabled = true,
+        "backup" => srv.backup = true,
+        "check" => srv.check = true,
+        "weight" | "maxconn" | "id" => {
+            server_limit(st, srv, opt)?;
+            return Ok(2);
+        }
+        "inter" | "rise" | "fall" => {
+            server_health(srv, opt)?;
+            return Ok(2);
+        }
+        "pool-max-conn" | "pool-low-conn" | "pool-purge-delay" => {
+            server_pool(srv, opt)?;
+            return Ok(2);
+        }
+        "source" => {
+            let args = [opt.kw.to_string(), opt.value()?.to_string()];
+            srv.source = Some(parse_source(&args).map_err(|e| format!("{who} : {e}"))?);
+            return Ok(2);
+        }
+        k => return Err(unknown_server_keyword(who, k)),
+    }
+    Ok(1)
+}
+
+/// `weight`, `maxconn` and `id`.
+fn server_limit(st: &ProxyState, srv: &mut ServerConfig, opt: &SrvOpt<'_>) -> KwResult {
+    let (who, kw) = (opt.who, opt.kw);
+    match kw {
+        "weight" => {
+            let w = opt.int()?;
+            srv.weight = u32::try_from(w).ok().filter(|&w| w <= 256).ok_or_else(|| {
+                format!(
+                    "{who} : weight of server {} is not within 0 and 256 ({w}).",
+                    opt.name
+                )
+            })?;
+        }
+        "maxconn" => {
+            srv.maxconn = u32::try_from(opt.int()?)
+                .map_err(|_| format!("{who} : '{kw}' expects a positive integer."))?
+        }
+        _ => {
+            let id = opt
+                .positive()
+                .map_err(|_| format!("{who} : 'id' : custom id has to be > 0."))?;
+            if let Some(other) = st.cfg.servers.iter().find(|s| s.id == id) {
+                return Err(format!(
+                    "{who} : 'id' : custom id {id} already used at {} ('server {}').",
+                    other.loc, other.name
+                ));
+            }
+            srv.id = id;
+        }
+    }
     Ok(())
+}
+
+/// `inter`, `rise` and `fall`.
+fn server_health(srv: &mut ServerConfig, opt: &SrvOpt<'_>) -> KwResult {
+    let who = opt.who;
+    match opt.kw {
+        "inter" => {
+            let t = parse_time(opt.value()?).map_err(|e| format!("{who} : 'inter' : {e}"))?;
+            if t.is_zero() {
+                return Err(format!(
+                    "{who} : invalid value 0 for argument 'inter' of server {}.",
+                    opt.name
+                ));
+            }
+            srv.inter = t;
+        }
+        "rise" => srv.rise = opt.positive()?,
+        _ => srv.fall = opt.positive()?,
+    }
+    Ok(())
+}
+
+/// `pool-max-conn`, `pool-low-conn` and `pool-purge-delay`.
+fn server_pool(srv: &mut ServerConfig, opt: &SrvOpt<'_>) -> KwResult {
+    let who = opt.who;
+    match opt.kw {
+        "pool-max-conn" => {
+            let n = opt.int()?;
+            if n < -1 {
+                return Err(format!("{who} : 'pool-max-conn' must be >= -1."));
+            }
+            srv.pool_max_conn = u32::try_from(n).ok();
+        }
+        "pool-low-conn" => {
+            let n = opt.int()?;
+            srv.pool_low_conn =
+                u32::try_from(n).map_err(|_| format!("{who} : 'pool-low-conn' must be >= 0."))?;
+        }
+        _ => {
+            srv.pool_purge_delay = parse_time(opt.value()?)
+                .map_err(|e| format!("{who} : 'pool-purge-delay' : {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The error for an option we refuse by name or do not know.
+fn unknown_server_keyword(who: &str, k: &str) -> String {
+    if UNSUPPORTED_SERVER.contains(&k) {
+        return format!("{who} : '{k}' is not supported by this proxy.");
+    }
+    let hint = suggest(k, SERVER_KEYWORDS.iter().chain(UNSUPPORTED_SERVER).copied())
+        .map(|s| format!("; did you mean '{s}' maybe ?"))
+        .unwrap_or_default();
+    format!("{who} : unknown keyword '{k}'{hint}")
 }
 
 #[cfg(test)]

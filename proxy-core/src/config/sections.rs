@@ -8,7 +8,7 @@
 
 use super::checks::finalize;
 use super::keywords::{
-    invalid_char, lookup, type_str, Ctx, Handler, Lookup, ProxyState, SectionKind,
+    invalid_char, lookup, type_str, Ctx, Handler, Keyword, Lookup, ProxyState, SectionKind,
 };
 use super::kw_http::rule_inheritance;
 use super::model::{Config, Global, Location};
@@ -71,48 +71,86 @@ impl<'e> Parser<'e> {
             [no, rest @ ..] if no == "no" && !rest.is_empty() => (true, rest),
             _ => (false, args),
         };
-        if !negate {
-            if let Some(kind) = section_kind(&args[0]) {
-                return self.start_section(kind, args, loc);
-            }
-            if args[0] == "peers" {
-                self.cur = Cur::Skip;
-                match super::kw_peers::start(args, loc, &self.peers) {
-                    Ok(p) => {
-                        self.peers.push(p);
-                        self.cur = Cur::Peers(self.peers.len() - 1);
-                    }
-                    Err((msg, true)) => self.fatal(None, msg),
-                    Err((msg, false)) => self.fatal(Some(loc), msg),
-                }
-                return;
-            }
-            if UNSUPPORTED_SECTIONS.contains(&args[0].as_str()) {
-                self.cur = Cur::Skip;
-                return self.fatal(
-                    Some(loc),
-                    format!("'{}' sections are not supported by this proxy.", args[0]),
-                );
-            }
+        if !negate && self.section_header(args, loc) {
+            return;
         }
-        let kw = args[0].as_str();
-        let section = match self.cur {
-            Cur::Outside => {
-                return self.fatal(Some(loc), format!("unknown keyword '{kw}' out of section."))
+        let Some(section) = self.keyword_section(args, loc) else {
+            return;
+        };
+        let Some(row) = self.keyword_row(&args[0], section, loc) else {
+            return;
+        };
+        if negate && !row.negatable {
+            return self.fatal(
+                Some(loc),
+                "negation/default currently supported only for options and log.",
+            );
+        }
+        self.run_keyword(row, args, loc, negate);
+    }
+
+    /// Handles a line that opens a section (a refused one included);
+    /// false for any other line.
+    fn section_header(&mut self, args: &[String], loc: &Location) -> bool {
+        if let Some(kind) = section_kind(&args[0]) {
+            self.start_section(kind, args, loc);
+            return true;
+        }
+        if args[0] == "peers" {
+            self.cur = Cur::Skip;
+            match super::kw_peers::start(args, loc, &self.peers) {
+                Ok(p) => {
+                    self.peers.push(p);
+                    self.cur = Cur::Peers(self.peers.len() - 1);
+                }
+                Err((msg, true)) => self.fatal(None, msg),
+                Err((msg, false)) => self.fatal(Some(loc), msg),
             }
-            Cur::Skip => return,
+            return true;
+        }
+        if UNSUPPORTED_SECTIONS.contains(&args[0].as_str()) {
+            self.cur = Cur::Skip;
+            self.fatal(
+                Some(loc),
+                format!("'{}' sections are not supported by this proxy.", args[0]),
+            );
+            return true;
+        }
+        false
+    }
+
+    /// The kind of section a keyword line belongs to; `None` once the line
+    /// is dealt with (outside any section, skipped, or a `peers` line).
+    fn keyword_section(&mut self, args: &[String], loc: &Location) -> Option<SectionKind> {
+        let kw = args[0].as_str();
+        match self.cur {
+            Cur::Outside => {
+                self.fatal(Some(loc), format!("unknown keyword '{kw}' out of section."));
+                None
+            }
+            Cur::Skip => None,
             Cur::Peers(i) => {
                 if let Err(msg) = super::kw_peers::line(&mut self.peers[i], args, loc) {
                     self.fatal(Some(loc), msg);
                 }
-                return;
+                None
             }
-            Cur::Global => SectionKind::Global,
-            Cur::Defaults(_) => SectionKind::Defaults,
-            Cur::Proxy(i) => self.proxies[i].section,
-        };
-        let row = match lookup(kw, section) {
-            Lookup::Found(row) => row,
+            Cur::Global => Some(SectionKind::Global),
+            Cur::Defaults(_) => Some(SectionKind::Defaults),
+            Cur::Proxy(i) => Some(self.proxies[i].section),
+        }
+    }
+
+    /// The table row of `kw` in `section`; `None` after HAProxy's warning
+    /// or error for a keyword that is ignored, misplaced or unknown.
+    fn keyword_row(
+        &mut self,
+        kw: &str,
+        section: SectionKind,
+        loc: &Location,
+    ) -> Option<&'static Keyword> {
+        match lookup(kw, section) {
+            Lookup::Found(row) => return Some(row),
             Lookup::Ignored => {
                 let phrase = self
                     .proxy_mut()
@@ -121,7 +159,6 @@ impl<'e> Parser<'e> {
                 self.warnings.push(format!(
                     "config : parsing [{loc}] : '{kw}' ignored because {phrase}."
                 ));
-                return;
             }
             Lookup::NotAllowed => {
                 let msg = match self.proxy_mut() {
@@ -130,13 +167,13 @@ impl<'e> Parser<'e> {
                     }
                     _ => format!("'{kw}' not allowed in '{}' section.", section.name()),
                 };
-                return self.fatal(Some(loc), msg);
+                self.fatal(Some(loc), msg);
             }
             Lookup::Unknown(hint) => {
                 let hint = hint
                     .map(|h| format!("; did you mean '{h}' maybe ?"))
                     .unwrap_or_default();
-                return self.fatal(
+                self.fatal(
                     Some(loc),
                     format!(
                         "unknown keyword '{kw}' in '{}' section{hint}",
@@ -144,13 +181,13 @@ impl<'e> Parser<'e> {
                     ),
                 );
             }
-        };
-        if negate && !row.negatable {
-            return self.fatal(
-                Some(loc),
-                "negation/default currently supported only for options and log.",
-            );
         }
+        None
+    }
+
+    /// Calls the keyword's handler on the global section or the current
+    /// proxy; its error is the line's.
+    fn run_keyword(&mut self, row: &Keyword, args: &[String], loc: &Location, negate: bool) {
         let mut warnings = std::mem::take(&mut self.warnings);
         let mut ctx = Ctx {
             args,

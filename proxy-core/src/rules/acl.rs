@@ -32,7 +32,7 @@
 use std::net::IpAddr;
 use std::ops::ControlFlow;
 
-use super::fetch::{parse_fetch, Fetch, FetchError, Sample, SampleType};
+use super::fetch::{parse_fetch, Fetch, FetchError, ParsedFetch, Sample, SampleType};
 use super::regex::Regex;
 use super::sample::{as_text, TextBuf};
 use super::RequestView;
@@ -186,13 +186,51 @@ pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
     if word.is_empty() {
         return Err("missing fetch method in ACL expression ''.".into());
     }
-    let parsed = parse_fetch(word, true).map_err(|e| match e {
+    let parsed = acl_fetch(word)?;
+    let fetch = parsed.fetch;
+    let method = parsed.method.unwrap_or(match fetch.sample_type() {
+        SampleType::Str => MatchMethod::Str,
+        SampleType::Int => MatchMethod::Int,
+        SampleType::Ip => MatchMethod::Ip,
+        SampleType::Bool => MatchMethod::Bool,
+    });
+    let flags = parse_flags(words, method)?;
+    let first = flags.next.min(words.len());
+    let patterns = parse_patterns(&words[first..], flags.method, flags.icase)?;
+    let mut warnings = Vec::new();
+    if words.len() <= flags.next
+        && !flags.dashdash
+        && !matches!(flags.method, MatchMethod::Found | MatchMethod::Bool)
+    {
+        warnings.push(format!(
+            "config : parsing acl keyword '{}' :\n  \
+             no pattern to match against were provided, so this ACL will never match.\n  \
+             If this is what you intended, please add '--' to get rid of this warning.\n  \
+             If you intended to match only for existence, please use '-m found'.\n  \
+             If you wanted to force an int to match as a bool, please use '-m bool'.\n",
+            parsed.kw
+        ));
+    }
+    Ok(ParsedExpr {
+        expr: AclExpr {
+            fetch,
+            kw: parsed.kw.to_string(),
+            method: flags.method,
+            icase: flags.icase,
+            patterns,
+        },
+        warnings,
+    })
+}
+
+/// The fetch of an ACL expression, with at most the `in_table` converter.
+fn acl_fetch(word: &str) -> Result<ParsedFetch<'_>, String> {
+    let mut parsed = parse_fetch(word, true).map_err(|e| match e {
         FetchError::Unknown(kw) => {
             format!("unknown fetch method '{kw}' in ACL expression '{word}'.")
         }
         FetchError::Args(kw, msg) => format!("ACL keyword '{kw}' : {msg}."),
     })?;
-    let mut parsed = parsed;
     if let Some(conv) = parsed.rest.strip_prefix(',') {
         match in_table_converter(conv) {
             Some(Ok(table)) => {
@@ -212,29 +250,40 @@ pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
             parsed.kw, parsed.rest
         ));
     }
-    let fetch = parsed.fetch;
-    let mut method = parsed.method.unwrap_or(match fetch.sample_type() {
-        SampleType::Str => MatchMethod::Str,
-        SampleType::Int => MatchMethod::Int,
-        SampleType::Ip => MatchMethod::Ip,
-        SampleType::Bool => MatchMethod::Bool,
-    });
-    let mut icase = false;
-    let mut dashdash = false;
-    let mut i = 1;
-    while let Some(w) = words.get(i).filter(|w| w.starts_with('-')) {
-        i += 1;
+    Ok(parsed)
+}
+
+/// The flags between the fetch and the patterns.
+struct AclFlags {
+    method: MatchMethod,
+    icase: bool,
+    /// `--` ended the flags.
+    dashdash: bool,
+    /// The index of the first word after the flags.
+    next: usize,
+}
+
+/// Reads the flags from `words[1]` on; `method` is the fetch's default.
+fn parse_flags(words: &[String], method: MatchMethod) -> Result<AclFlags, String> {
+    let mut flags = AclFlags {
+        method,
+        icase: false,
+        dashdash: false,
+        next: 1,
+    };
+    while let Some(w) = words.get(flags.next).filter(|w| w.starts_with('-')) {
+        flags.next += 1;
         match w.as_str() {
-            "-i" => icase = true,
+            "-i" => flags.icase = true,
             "-n" => {}
             "--" => {
-                dashdash = true;
+                flags.dashdash = true;
                 break;
             }
             "-m" => {
-                let name = words.get(i).map_or("", String::as_str);
-                i += 1;
-                method = MatchMethod::from_name(name).ok_or_else(|| {
+                let name = words.get(flags.next).map_or("", String::as_str);
+                flags.next += 1;
+                flags.method = MatchMethod::from_name(name).ok_or_else(|| {
                     format!("unknown matching method '{name}' when parsing ACL expression.")
                 })?;
             }
@@ -246,9 +295,19 @@ pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
             }
         }
     }
+    Ok(flags)
+}
+
+/// Compiles the patterns for `method`; `int` and `len` take operators
+/// (`ne` is read as `eq`, as HAProxy 2.6 does).
+fn parse_patterns(
+    words: &[String],
+    method: MatchMethod,
+    icase: bool,
+) -> Result<Vec<Pattern>, String> {
     let mut patterns = Vec::new();
     let mut op = "eq";
-    for w in &words[i.min(words.len())..] {
+    for w in words {
         let w = w.as_str();
         match method {
             MatchMethod::Found | MatchMethod::Bool => {}
@@ -269,27 +328,7 @@ pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
             _ => patterns.push(Pattern::Str(w.as_bytes().into())),
         }
     }
-    let mut warnings = Vec::new();
-    if words.len() <= i && !dashdash && !matches!(method, MatchMethod::Found | MatchMethod::Bool) {
-        warnings.push(format!(
-            "config : parsing acl keyword '{}' :\n  \
-             no pattern to match against were provided, so this ACL will never match.\n  \
-             If this is what you intended, please add '--' to get rid of this warning.\n  \
-             If you intended to match only for existence, please use '-m found'.\n  \
-             If you wanted to force an int to match as a bool, please use '-m bool'.\n",
-            parsed.kw
-        ));
-    }
-    Ok(ParsedExpr {
-        expr: AclExpr {
-            fetch,
-            kw: parsed.kw.to_string(),
-            method,
-            icase,
-            patterns,
-        },
-        warnings,
-    })
+    Ok(patterns)
 }
 
 /// `in_table(<table>)`, the one converter we evaluate: `Some(Ok(table))`,

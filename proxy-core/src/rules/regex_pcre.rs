@@ -30,6 +30,38 @@ fn hex(b: u8) -> String {
     format!("\\x{b:02X}")
 }
 
+/// The `(?...)` forms the regex crate lacks, from what follows `(?`: the
+/// name of the construct and how many bytes of the pattern (from the `(`)
+/// to quote.
+fn refused_group(s: &[u8]) -> Option<(&'static str, usize)> {
+    const PREFIXES: &[(&[u8], &str, usize)] = &[
+        (b"=", "look-ahead", 3),
+        (b"!", "negative look-ahead", 3),
+        (b"<=", "look-behind", 4),
+        (b"<!", "negative look-behind", 4),
+        (b">", "atomic group", 3),
+        (b"P=", "back-reference", 4),
+        (b"P>", "subroutine call", 4),
+        (b"&", "subroutine call", 3),
+    ];
+    if let Some(&(_, what, len)) = PREFIXES.iter().find(|(p, ..)| s.starts_with(p)) {
+        return Some((what, len));
+    }
+    if s.starts_with(b"R")
+        || s.first().is_some_and(|b| b.is_ascii_digit() || *b == b'+')
+        || (s.starts_with(b"-") && s.get(1).is_some_and(u8::is_ascii_digit))
+    {
+        return Some(("recursion", 3));
+    }
+    if s.starts_with(b"(") {
+        return Some(("conditional group", 3));
+    }
+    if s.starts_with(b"C") {
+        return Some(("callout", 3));
+    }
+    None
+}
+
 pub(super) fn translate(p: &[u8]) -> Result<String, RegexError> {
     let mut t = Translator {
         p,
@@ -202,24 +234,12 @@ impl Translator<'_> {
         }
     }
 
+    /// `(` at `self.i`: a plain group, or one of PCRE's `(?...)` and `(*...)`
+    /// forms, rewritten or refused.
     fn group_open(&mut self) -> Result<(), RegexError> {
         let at = self.i;
-        let refuse = |what, len: usize| {
-            Err(RegexError::unsupported(
-                what,
-                &self.p[at..(at + len).min(self.p.len())],
-                at,
-            ))
-        };
         if self.peek(1) == Some(b'*') {
-            if self.peek(2).is_some_and(|b| b.is_ascii_alphabetic()) {
-                let end = self.p[at..]
-                    .iter()
-                    .position(|&b| b == b')' || b == b':')
-                    .map_or(self.p.len(), |k| at + k);
-                return refuse("verb", end - at);
-            }
-            return Err(RegexError::syntax("nothing to repeat", at + 1));
+            return Err(self.verb(at));
         }
         if self.peek(1) != Some(b'?') {
             self.out.push('(');
@@ -227,81 +247,80 @@ impl Translator<'_> {
             return Ok(());
         }
         let s = &self.p[at + 2..];
-        if s.starts_with(b"=") {
-            return refuse("look-ahead", 3);
+        if let Some((what, len)) = refused_group(s) {
+            let end = (at + len).min(self.p.len());
+            return Err(RegexError::unsupported(what, &self.p[at..end], at));
         }
-        if s.starts_with(b"!") {
-            return refuse("negative look-ahead", 3);
-        }
-        if s.starts_with(b"<=") {
-            return refuse("look-behind", 4);
-        }
-        if s.starts_with(b"<!") {
-            return refuse("negative look-behind", 4);
-        }
-        if s.starts_with(b">") {
-            return refuse("atomic group", 3);
-        }
-        if s.starts_with(b"P=") {
-            return refuse("back-reference", 4);
-        }
-        if s.starts_with(b"P>") || s.starts_with(b"&") {
-            return refuse("subroutine call", if s[0] == b'&' { 3 } else { 4 });
-        }
-        if s.starts_with(b"R")
-            || s.first().is_some_and(|b| b.is_ascii_digit() || *b == b'+')
-            || (s.starts_with(b"-") && s.get(1).is_some_and(u8::is_ascii_digit))
-        {
-            return refuse("recursion", 3);
-        }
-        if s.starts_with(b"(") {
-            return refuse("conditional group", 3);
-        }
-        if s.starts_with(b"C") {
-            return refuse("callout", 3);
-        }
-        if s.starts_with(b"|") {
-            // Branch reset only renumbers captures, which nothing reads.
-            self.out.push_str("(?:");
-            self.i += 3;
-            return Ok(());
-        }
-        if s.starts_with(b"#") {
-            let Some(k) = s.iter().position(|&b| b == b')') else {
-                return Err(RegexError::syntax(
-                    "missing ) after (?# comment",
-                    self.p.len(),
-                ));
-            };
-            // Dropped; `)` marks a complete item for the caller.
-            self.out.push_str("(?:)");
-            self.i = at + 2 + k + 1;
-            return Ok(());
-        }
-        if s.starts_with(b"P<") || s.starts_with(b"<") || s.starts_with(b"'") {
-            let (skip, close) = match s[0] {
-                b'P' => (2, b'>'),
-                b'<' => (1, b'>'),
-                _ => (1, b'\''),
-            };
-            let name_start = at + 2 + skip;
-            let Some(k) = self.p[name_start..].iter().position(|&b| b == close) else {
-                return Err(RegexError::syntax(
-                    "syntax error in subpattern name (missing terminator)",
-                    self.p.len(),
-                ));
-            };
-            let name = &self.p[name_start..name_start + k];
-            if name.is_empty() || !name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_') {
-                return Err(RegexError::syntax("invalid subpattern name", name_start));
+        match s.first() {
+            Some(b'|') => {
+                // Branch reset only renumbers captures, which nothing reads.
+                self.out.push_str("(?:");
+                self.i += 3;
+                Ok(())
             }
-            self.out.push_str("(?P<");
-            self.out.push_str(&String::from_utf8_lossy(name));
-            self.out.push('>');
-            self.i = name_start + k + 1;
-            return Ok(());
+            Some(b'#') => self.comment_group(at),
+            _ if s.starts_with(b"P<") || s.starts_with(b"<") || s.starts_with(b"'") => {
+                self.named_group(at)
+            }
+            _ => self.option_group(at),
         }
-        // Option setting: (?imsxU-imsxU) or (?imsxU-imsxU:...).
+    }
+
+    /// `(*VERB)` is refused; `(*` without a verb has nothing to repeat.
+    fn verb(&self, at: usize) -> RegexError {
+        if self.peek(2).is_some_and(|b| b.is_ascii_alphabetic()) {
+            let end = self.p[at..]
+                .iter()
+                .position(|&b| b == b')' || b == b':')
+                .map_or(self.p.len(), |k| at + k);
+            return RegexError::unsupported("verb", &self.p[at..end], at);
+        }
+        RegexError::syntax("nothing to repeat", at + 1)
+    }
+
+    /// `(?# comment)`, dropped.
+    fn comment_group(&mut self, at: usize) -> Result<(), RegexError> {
+        let s = &self.p[at + 2..];
+        let Some(k) = s.iter().position(|&b| b == b')') else {
+            return Err(RegexError::syntax(
+                "missing ) after (?# comment",
+                self.p.len(),
+            ));
+        };
+        // `)` marks a complete item for the caller.
+        self.out.push_str("(?:)");
+        self.i = at + 2 + k + 1;
+        Ok(())
+    }
+
+    /// `(?P<name>`, `(?<name>` or `(?'name'`, as `(?P<name>`.
+    fn named_group(&mut self, at: usize) -> Result<(), RegexError> {
+        let (skip, close) = match self.p[at + 2] {
+            b'P' => (2, b'>'),
+            b'<' => (1, b'>'),
+            _ => (1, b'\''),
+        };
+        let name_start = at + 2 + skip;
+        let Some(k) = self.p[name_start..].iter().position(|&b| b == close) else {
+            return Err(RegexError::syntax(
+                "syntax error in subpattern name (missing terminator)",
+                self.p.len(),
+            ));
+        };
+        let name = &self.p[name_start..name_start + k];
+        if name.is_empty() || !name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_') {
+            return Err(RegexError::syntax("invalid subpattern name", name_start));
+        }
+        self.out.push_str("(?P<");
+        self.out.push_str(&String::from_utf8_lossy(name));
+        self.out.push('>');
+        self.i = name_start + k + 1;
+        Ok(())
+    }
+
+    /// Option setting: `(?imsxU-imsxU)` or `(?imsxU-imsxU:...)`.
+    fn option_group(&mut self, at: usize) -> Result<(), RegexError> {
+        let s = &self.p[at + 2..];
         let mut k = 0;
         while let Some(&b) = s.get(k) {
             match b {
