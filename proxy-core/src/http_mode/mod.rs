@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use crate::config::model_http::HttpConnMode;
-use crate::connection::Connection;
+use crate::connection::{Connection, Transport};
 use crate::counters::CurGuard;
 use crate::http::framing::request_framing;
 use crate::http::{ConnMode, Failure, Framing, HeadLimits, RequestHead};
@@ -137,24 +137,88 @@ pub async fn run_stream(
     let mut cbuf = RecvBuf::default();
     let mut first = true;
     loop {
-        let Some((mut txn, head)) = next_request(&ctx, &mut s, &mut cbuf, first, &mut trk).await
-        else {
-            close_client(&mut s, size).await;
-            return;
-        };
+        let wait = Wait::now();
+        // Idle, the connection holds nothing but this small wait: no
+        // buffer and no transaction state until the client's first byte.
+        if cbuf.is_empty() {
+            if let Some(c) = s.si[0].conn() {
+                wait_first_byte(&ctx, &c.transport, first, &wait).await;
+            }
+        }
+        // Everything a request needs lives on the heap while it runs.
+        let served = Box::pin(serve_request(
+            &ctx, &mut s, &mut cbuf, first, wait, &mut trk,
+        ));
+        let keep_going = served.await && !st.is_stopping();
         first = false;
-        // The transaction's state lives on the heap while it runs, so an
-        // idle connection (waiting for its next request) holds none.
-        let keep_going = Box::pin(transaction(
-            &ctx, &mut s, &mut cbuf, head, &mut txn, &mut trk,
-        ))
-        .await;
-        finish(&ctx, &mut s, &txn, &mut trk);
-        if !keep_going || st.is_stopping() {
-            close_client(&mut s, size).await;
+        if !keep_going {
+            Box::pin(close_client(&mut s, size)).await;
             return;
         }
     }
+}
+
+/// When the wait for a request began (monotonic and wall clock).
+struct Wait {
+    start: Instant,
+    date: SystemTime,
+}
+
+impl Wait {
+    fn now() -> Wait {
+        Wait {
+            start: Instant::now(),
+            date: SystemTime::now(),
+        }
+    }
+}
+
+/// The timeouts that apply while a request head is awaited.
+fn head_timeouts(fe: &Proxy) -> HeadTimeouts {
+    let t = &fe.cfg.timeouts;
+    HeadTimeouts {
+        request: t.http_request.or(t.client),
+        keep_alive: t.http_keep_alive.or(t.http_request).or(t.client),
+    }
+}
+
+/// Waits until the client's socket is readable (a byte, its close or an
+/// error) or the wait's limit passed; the head reader then tells which.
+async fn wait_first_byte(ctx: &Ctx<'_>, client: &Transport, first: bool, wait: &Wait) {
+    let to = head_timeouts(ctx.fe);
+    let limit = if first {
+        to.request
+    } else {
+        to.keep_alive.or(to.request)
+    };
+    let ready = std::future::poll_fn(|cx| client.poll_read_ready(cx));
+    match limit {
+        Some(d) => {
+            let deadline = tokio::time::Instant::from_std(wait.start + d);
+            let _ = tokio::time::timeout_at(deadline, ready).await;
+        }
+        None => {
+            let _ = ready.await;
+        }
+    }
+}
+
+/// Reads one request and runs it through its phases to its log line.
+/// Returns whether the client connection stays open for another.
+async fn serve_request(
+    ctx: &Ctx<'_>,
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    first: bool,
+    wait: Wait,
+    trk: &mut Trackers,
+) -> bool {
+    let Some((mut txn, head)) = next_request(ctx, s, cbuf, first, wait, trk).await else {
+        return false;
+    };
+    let keep_going = transaction(ctx, s, cbuf, head, &mut txn, trk).await;
+    finish(ctx, s, &txn, trk);
+    keep_going
 }
 
 /// Waits for the next request head. `None` when the connection ends
@@ -165,15 +229,11 @@ async fn next_request(
     s: &mut Stream,
     cbuf: &mut RecvBuf,
     first: bool,
+    wait: Wait,
     trk: &mut Trackers,
 ) -> Option<(Txn, RequestHead)> {
-    let t = &ctx.fe.cfg.timeouts;
-    let to = HeadTimeouts {
-        request: t.http_request.or(t.client),
-        keep_alive: t.http_keep_alive.or(t.http_request).or(t.client),
-    };
-    let wait_start = Instant::now();
-    let wait_date = SystemTime::now();
+    let to = head_timeouts(ctx.fe);
+    let (wait_start, wait_date) = (wait.start, wait.date);
     let mut first_byte = None;
     let client_t = &mut s.si[0].conn_mut()?.transport;
     let head = read_head(
@@ -181,7 +241,7 @@ async fn next_request(
         cbuf,
         &ctx.limits,
         ctx.size,
-        first,
+        (first, wait_start),
         &to,
         &mut first_byte,
     );

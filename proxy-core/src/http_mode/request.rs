@@ -36,18 +36,18 @@ pub struct HeadTimeouts {
     pub keep_alive: Option<Duration>,
 }
 
-/// Reads until `cbuf` holds a complete request head. `first_byte` is set to
-/// when the request's first byte was seen.
+/// Reads until `cbuf` holds a complete request head. `first` says whether
+/// it is the connection's first request, `started` when the wait for it
+/// began; `first_byte` is set to when the request's first byte was seen.
 pub async fn read_head(
     client: &mut Transport,
     cbuf: &mut RecvBuf,
     limits: &HeadLimits,
     size: usize,
-    first: bool,
+    (first, started): (bool, Instant),
     to: &HeadTimeouts,
     first_byte: &mut Option<Instant>,
 ) -> HeadRead {
-    let started = Instant::now();
     loop {
         if !cbuf.is_empty() {
             first_byte.get_or_insert_with(Instant::now);
