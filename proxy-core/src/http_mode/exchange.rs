@@ -10,10 +10,7 @@ use std::future::{poll_fn, Future};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use super::body::{Activity, BodyError, BodyFwd};
-use super::recvbuf::{RecvBuf, SendQueue};
 use super::request::{Denied, OwnedEdit};
-use super::side::SideIo;
 use crate::config::model_http::Capture;
 use crate::connection::Transport;
 use crate::http::connection_header::plan_response;
@@ -23,6 +20,9 @@ use crate::http::{
     BodyKind, ConnMode, Edit, ForwardPlan, Framing, HeadLimits, RequestInfo, ResponseHead,
 };
 use crate::log::termination::{ErrCause, FinState};
+use crate::stream::mover::{Activity, BodyError, Mover};
+use crate::stream::recvbuf::{RecvBuf, SendQueue};
+use crate::stream::side::SideIo;
 
 /// Fixed inputs of an exchange.
 pub struct ExchangeSpec<'a> {
@@ -71,7 +71,7 @@ pub struct ExchangeResult {
 
 enum ResPhase {
     Head,
-    Body(BodyFwd),
+    Body(Mover),
     Done,
 }
 
@@ -87,7 +87,7 @@ pub async fn run<S: SideIo + ?Sized>(
 ) -> ExchangeResult {
     let mut res = ExchangeResult::default();
     let mut to_client = SendQueue::default();
-    let mut req_body = BodyFwd::new(spec.req_framing.body);
+    let mut req_body = Mover::new(spec.req_framing.body);
     // A body already received goes out with the head, in one write.
     req_body.absorb(cbuf, &mut to_server.data);
     let mut phase = ResPhase::Head;
@@ -314,7 +314,7 @@ fn response_head(
     head: &ResponseHead,
     to_client: &mut SendQueue,
     res: &mut ExchangeResult,
-) -> Option<BodyFwd> {
+) -> Option<Mover> {
     let buf = sbuf.data();
     let framing = match crate::http::framing::response_framing(buf, head, &spec.req_info) {
         Ok(f) => f,
@@ -375,7 +375,7 @@ fn response_head(
     res.client_close = plan.client_close;
     res.server_reusable = plan.server_reusable;
     res.tunnel = plan.tunnel;
-    let mut body = BodyFwd::new(framing.body);
+    let mut body = Mover::new(framing.body);
     if !plan.tunnel {
         // Send the head and what is here of the body in one write.
         body.absorb(sbuf, &mut to_client.data);

@@ -4,12 +4,12 @@
 
 use std::sync::atomic::Ordering;
 
-use super::recvbuf::{write_all, RecvBuf};
 use super::TxnLog;
 use crate::connection::Transport;
 use crate::http::{Failure, MessagePath, RequestHead};
 use crate::log::termination::{ErrCause, FinState};
 use crate::state::Proxy;
+use crate::stream::recvbuf::{write_all, RecvBuf};
 use crate::stream::Stream;
 
 /// How a local answer of the rules is logged (`PR` for a deny, `LR`

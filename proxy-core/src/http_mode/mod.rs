@@ -1,11 +1,10 @@
 //! HTTP mode: a client connection carrying a sequence of transactions.
 //!
-//! - [`recvbuf`]: receive buffers and write steps over shared sockets.
 //! - [`request`]: waiting for request heads, the rule view, `http-request`
 //!   rules and local answers.
-//! - [`body`]: forwarding one body by its framing.
-//! - [`exchange`]: one request/response exchange with a server.
-//! - [`side`]: the server side as a socket or an applet.
+//! - [`exchange`]: one request/response exchange with a server (or an
+//!   applet: the server side is a [`crate::stream::side::SideIo`]); bodies
+//!   go through [`crate::stream::mover`].
 //! - [`txnlog`]: counters and the httplog line at the end of a transaction.
 //! - [`service`]: `use-service`: an applet answers instead of a server.
 //! - `local`: answers the proxy writes itself (error pages, rule answers,
@@ -16,14 +15,11 @@
 //!   transaction, which releases si[1] and resets it to INI (rule 5) after
 //!   parking a reusable server connection in the idle pool.
 
-pub mod body;
 pub mod exchange;
 mod local;
-pub mod recvbuf;
 pub mod request;
 mod route;
 pub mod service;
-pub mod side;
 pub mod txnlog;
 
 use std::net::SocketAddr;
@@ -45,6 +41,7 @@ use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
 use crate::stkctr::rules::{tcp_rules, RuleCtx, StickView, TcpVerdict};
 use crate::stkctr::Trackers;
+use crate::stream::recvbuf::{write_all, RecvBuf, SendQueue};
 use crate::stream::{sess_flags, Stream};
 use crate::tcp::Permits;
 use exchange::{ExchangeResult, ExchangeSpec};
@@ -52,7 +49,6 @@ use local::{
     answer_cause, client_transport, close_client, error_page, local_answer, local_failure,
     logged_len,
 };
-use recvbuf::{write_all, RecvBuf, SendQueue};
 use request::{read_head, request_rules, HeadRead, HeadTimeouts, OwnedEdit, Verdict};
 use route::{http_proxy_address, stats_args, tunnel};
 pub(crate) use txnlog::refuse;
@@ -381,7 +377,7 @@ async fn transaction(
         let view = vbase.at(cbuf.data());
         if let Some(args) = stats_args(fe_proxy, sc, &view) {
             let call = service::ServiceCall {
-                name: crate::stats_socket::PAGE_SERVICE,
+                name: crate::applet::PAGE_SERVICE,
                 args: &args,
                 log_name: "stats",
             };

@@ -5,13 +5,13 @@
 use std::net::SocketAddr;
 
 use super::local::{client_transport, error_page, local_failure};
-use super::recvbuf::{write_all, RecvBuf};
 use super::request::View;
 use super::TxnLog;
-use crate::forward::{forward, SideTimeouts, Totals};
 use crate::http::{Failure, RequestHead};
 use crate::log::termination::{ErrCause, FinState};
 use crate::state::{Proxy, State};
+use crate::stream::forward::{forward, FwdEnd, SideTimeouts, Totals};
+use crate::stream::recvbuf::{write_all, RecvBuf};
 use crate::stream::{sess_flags, AllocConnError, Stream};
 
 /// Reads the destination of `option http_proxy` out of the request URI
@@ -115,11 +115,11 @@ pub(super) async fn tunnel(
     .await;
     log.bytes_out += totals.res;
     let cause = match end {
-        crate::forward::FwdEnd::Done => ErrCause::None,
-        crate::forward::FwdEnd::ClientTimeout => ErrCause::CliTo,
-        crate::forward::FwdEnd::ServerTimeout => ErrCause::SrvTo,
-        crate::forward::FwdEnd::ClientError(_) => ErrCause::CliCl,
-        crate::forward::FwdEnd::ServerError(_) => ErrCause::SrvCl,
+        FwdEnd::Done => ErrCause::None,
+        FwdEnd::ClientTimeout => ErrCause::CliTo,
+        FwdEnd::ServerTimeout => ErrCause::SrvTo,
+        FwdEnd::ClientError(_) => ErrCause::CliCl,
+        FwdEnd::ServerError(_) => ErrCause::SrvCl,
     };
     if cause != ErrCause::None {
         (log.err, log.finst) = (cause, FinState::D);

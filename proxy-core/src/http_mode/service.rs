@@ -1,7 +1,9 @@
 //! `http-request use-service`: the request is answered by an applet that
 //! takes si[1]'s place.
 //!
-//! The applet is registered on si[1] with `register_handler`, which first
+//! The applet goes through the one life cycle
+//! ([`crate::applet::lifecycle`]): attached on si[1] with
+//! `register_handler`, which first
 //! frees whatever endpoint was there (a connection `option http_proxy`
 //! allocated when it read the request URI: rule 6). It then gets the
 //! request, as rewritten for a server, and its output goes through the
@@ -9,20 +11,20 @@
 //! counted and logged, with `<NAME>` as the server.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 
 use super::exchange::{self, ExchangeSpec};
 use super::local::{client_transport, error_page};
-use super::recvbuf::{write_all, RecvBuf, SendQueue};
 use super::request::{response_rules, Denied, OwnedEdit, ResView, View};
-use super::side::AppletSide;
 use super::{conn_mode, TxnLog};
+use crate::applet::lifecycle::{self, Instance, Other};
 use crate::http::connection_header::plan_request;
 use crate::http::framing::RequestInfo;
 use crate::http::rewrite::write_request_head;
 use crate::http::{Edit, ForwardPlan, Framing, HeadLimits, RequestHead};
 use crate::log::termination::{ErrCause, FinState};
 use crate::state::{Proxy, State};
+use crate::stream::recvbuf::{write_all, RecvBuf, SendQueue};
+use crate::stream::side::AppletSide;
 use crate::stream::Stream;
 
 /// Serves the request at the front of `cbuf` with service `name`. Returns
@@ -86,24 +88,23 @@ pub(super) async fn serve_with(
 ) -> bool {
     let name = call.name;
     log.applet = Some(call.log_name.to_string());
-    let mut adapter = match st
-        .applets
-        .create_adapter(name, call.args, crate::applet::host::table())
-    {
-        Ok(a) => a,
-        Err(e) => {
-            // Fix: a constructor that panicked or returned an error is a
-            // failed applet call like any other: 500 `IC`, counted (it was
-            // a 503, uncounted).
-            count_failure(st, name, &e);
-            return fail(fe, s, log, ErrCause::Internal, FinState::C, 500).await;
-        }
+    let inst = Instance {
+        service: name,
+        args: call.args,
+        frontend: &fe.name,
+        backend: &fe.name,
+        src,
+        dst,
     };
-    adapter.set_stream(s.uniq_id, &fe.name, &fe.name, src, dst);
     // Rule 6: a connection allocated before the applet was chosen is freed
     // here, by the registration itself.
-    s.si[1].register_handler(Box::new(adapter));
-    s.si[1].set_state(crate::stream::SiState::Est);
+    if let Err(e) = lifecycle::attach(st, s, 1, &inst) {
+        // Fix: a constructor that panicked or returned an error is a
+        // failed applet call like any other: 500 `IC`, counted (it was a
+        // 503, uncounted).
+        lifecycle::count_failure(st, name, &e);
+        return fail(fe, s, log, ErrCause::Internal, FinState::C, 500).await;
+    }
 
     let http = &fe.cfg.http;
     let rplan = plan_request(conn_mode(http.conn_mode), framing);
@@ -166,7 +167,7 @@ pub(super) async fn serve_with(
     let now = std::time::Instant::now();
     s.timers.queued = Some(now);
     s.timers.connected = Some(now);
-    let (result, failure) = {
+    let (result, pipe_failure) = {
         let (c0, c1) = s.si.split_at_mut(1);
         let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) else {
             return false;
@@ -181,14 +182,11 @@ pub(super) async fn serve_with(
             &mut to_server,
         )
         .await;
-        let failure = side.failure();
-        drop(side);
-        // Fix: release the applet here, not in the drop of its context,
-        // so that a `release` that panics or fails is seen, counted and
-        // ends this stream like any other failed call (it was silent).
-        app.applet().release();
-        (r, failure.or_else(|| app.failure()))
+        (r, side.failure())
     };
+    // The applet goes away with its transaction (rule 6 again: detach);
+    // the client stays for its next request.
+    let failure = lifecycle::finish(st, s, 1, name, pipe_failure, Other::Keep);
     log.response_at = result.response_at;
     log.bytes_out = result.bytes_out;
     log.status = if result.status == 0 {
@@ -196,12 +194,9 @@ pub(super) async fn serve_with(
     } else {
         i32::from(result.status)
     };
-    // The applet goes away with its transaction (rule 6 again: detach).
-    s.si[1].unregister_handler();
-    if let Some(why) = failure {
+    if failure.is_some() {
         // A failing applet ends its own stream only (`IC` before any
-        // output reached the client, `ID` after).
-        count_failure(st, name, &why);
+        // output reached the client, `ID` after); `finish` counted it.
         if result.bytes_out == 0 {
             return fail(fe, s, log, ErrCause::Internal, FinState::C, 500).await;
         }
@@ -218,14 +213,6 @@ pub(super) async fn serve_with(
     // An applet's answer is a local one: `L` in the log, as `<STATS>`.
     (log.err, log.finst) = (ErrCause::Local, FinState::R);
     !result.client_close
-}
-
-/// Counts a failed applet call, globally and for its service, and logs it
-/// with the service's running total.
-pub(crate) fn count_failure(st: &State, service: &str, why: &str) {
-    st.applet_failures.fetch_add(1, Ordering::Relaxed);
-    let n = st.applets.record_failure(service);
-    tracing::warn!("{why} [failures of service '{service}': {n}]");
 }
 
 async fn fail(
