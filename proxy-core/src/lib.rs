@@ -5,7 +5,8 @@
 //! - [`rules`]: ACLs, conditions and HTTP rules evaluated against requests.
 //! - [`state`]: the run-time state built from it (proxies, pools, counters).
 //! - [`runtime`]: start-up, worker threads, signals.
-//! - [`listener`]: bind lines and accept loops with `maxconn` admission.
+//! - [`listener`]: bind lines and accept loops with `maxconn` admission
+//!   (binding and accepting themselves in [`listener::socket`]).
 //! - [`stats_socket`]: `stats socket`: the CLI, served by the `stats-cli` applet.
 //! - [`peers_net`]: peers sections on the network (listener, peer streams,
 //!   sync task) for the `peers` applet.

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use crate::applet::lifecycle::{self, Instance};
 use crate::config::{BindAddr, Config, StatsSocket};
 use crate::connection::Connection;
-use crate::listener::{bind_one, control_accept_loop, BoundSocket};
+use crate::listener::socket::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
 use crate::stream::forward::SideTimeouts;
 use crate::stream::live;

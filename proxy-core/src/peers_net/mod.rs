@@ -39,7 +39,7 @@ use crate::applet::lifecycle::{self, Instance, Other};
 use crate::config::model_stick::{local_peer_name, PeersConfig};
 use crate::config::{BindAddr, Config};
 use crate::connection::{Connection, Transport};
-use crate::listener::{bind_one, control_accept_loop, BoundSocket};
+use crate::listener::socket::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
 use crate::stream::forward::SideTimeouts;
 use crate::stream::live::{self, LiveInfo};
