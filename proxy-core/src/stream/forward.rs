@@ -336,3 +336,61 @@ mod tests {
         assert!(matches!(end, FwdEnd::ClientTimeout), "{end:?}");
     }
 }
+
+#[cfg(test)]
+mod applet_tests {
+    use super::*;
+    use crate::connection::Transport;
+    use crate::stream::side::AppletSide;
+    use crate::stream::{AppCtx, Applet, AppletIo, AppletWait};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// Echoes its input upper-cased as it comes; done once its input ends.
+    struct Echo;
+
+    impl Applet for Echo {
+        fn name(&self) -> &str {
+            "echo"
+        }
+        fn on_io(&mut self, io: &mut AppletIo<'_>) -> AppletWait {
+            let up: Vec<u8> = io.input.iter().map(u8::to_ascii_uppercase).collect();
+            io.consumed = io.write(&up);
+            if io.input_closed && io.consumed == io.input.len() {
+                AppletWait::Done
+            } else {
+                AppletWait::Input
+            }
+        }
+    }
+
+    /// The applet as the client side (an outgoing peer session): its
+    /// output, produced while the socket's bytes are written to it, is
+    /// read although that direction was polled first.
+    #[tokio::test]
+    async fn an_applet_on_the_client_side_answers_and_ends_the_stream() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut peer = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (ours, _) = l.accept().await.unwrap();
+        let task = tokio::spawn(async move {
+            let mut app = AppCtx::new(Box::new(Echo));
+            let mut side = AppletSide::new(&mut app);
+            let mut sock = Transport::Tcp(ours);
+            let mut t = Totals::default();
+            let to = SideTimeouts::both(Some(Duration::from_secs(5)));
+            let end = forward(&mut side, &mut sock, to, 1024, &mut t).await;
+            (end, t)
+        });
+        peer.write_all(b"hello").await.unwrap();
+        let mut got = [0u8; 5];
+        peer.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"HELLO");
+        peer.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        peer.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty());
+        let (end, t) = task.await.unwrap();
+        assert!(matches!(end, FwdEnd::Done), "{end:?}");
+        assert_eq!((t.req, t.res), (5, 5));
+    }
+}
