@@ -5,15 +5,17 @@
 //! - [`rules`]: ACLs, conditions and HTTP rules evaluated against requests.
 //! - [`state`]: the run-time state built from it (proxies, pools, counters).
 //! - [`runtime`]: start-up, worker threads, signals.
-//! - [`listener`]: bind lines and accept loops with `maxconn` admission.
+//! - [`listener`]: bind lines and accept loops with `maxconn` admission
+//!   (binding and accepting themselves in [`listener::socket`]).
 //! - [`stats_socket`]: `stats socket`: the CLI, served by the `stats-cli` applet.
 //! - [`peers_net`]: peers sections on the network (listener, peer streams,
 //!   sync task) for the `peers` applet.
 //! - [`tcp`]: a TCP-mode stream from accept to log line.
 //! - [`tcp_service`]: `tcp-request content use-service` (an applet serves the connection).
 //! - [`connect`]: server assignment, queue, lazy connection, retries.
-//! - [`forward`]: full-duplex forwarding with half-close and timeouts.
-//! - [`stream`]: streams, stream interfaces and endpoints (the seed's model).
+//! - [`stream`]: streams, stream interfaces and endpoints (the seed's model),
+//!   and the one data path over them: sides (socket or applet), the byte
+//!   mover and the full-duplex forwarder.
 //! - [`connection`]: connection objects and their sockets.
 //! - [`backend`]: servers, load balancing, the queue.
 //! - [`idle`]: idle server connections parked for reuse.
@@ -40,7 +42,6 @@ pub mod connect;
 pub mod connection;
 pub mod counters;
 pub mod error;
-pub mod forward;
 pub mod http;
 pub mod http_mode;
 pub mod idle;

@@ -14,7 +14,6 @@ use crate::connect::{connect_server, release_server, ConnectInfo};
 use crate::connection::{Connection, Transport};
 use crate::counters::CurGuard;
 use crate::error::{ErrorKind, ProxyError};
-use crate::forward::{forward, FwdEnd, SideTimeouts, Totals};
 use crate::log::fields::{ClientAddr, LogCounters};
 use crate::log::subscriber::traffic;
 use crate::log::tcplog::{format_default_connect, format_tcplog, TcpLogRecord};
@@ -23,6 +22,7 @@ use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
 use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, StickView, TcpVerdict};
 use crate::stkctr::Trackers;
+use crate::stream::forward::{forward, FwdEnd, SideTimeouts, Totals};
 use crate::stream::live::LiveStream;
 use crate::stream::{SiState, Stream};
 

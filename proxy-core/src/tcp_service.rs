@@ -1,19 +1,13 @@
 //! `tcp-request content use-service` in TCP mode: an applet takes si[1]'s
-//! place and the client talks to it directly. Bytes flow both ways through
-//! the same body forwarders HTTP mode uses (in "until close" mode), with the
-//! applet seen as a server side.
+//! place and the client talks to it directly, through the applet life
+//! cycle ([`crate::applet::lifecycle`]) and the same forwarder as a TCP
+//! server stream, with the applet seen as the server side.
 
-use std::future::poll_fn;
-use std::task::Poll;
-
-use crate::connection::Transport;
-use crate::http::BodyKind;
-use crate::http_mode::body::{Activity, BodyError, BodyFwd};
-use crate::http_mode::recvbuf::RecvBuf;
-use crate::http_mode::side::{AppletSide, SideIo};
+use crate::applet::lifecycle::{self, Instance};
 use crate::log::termination::{ErrCause, FinState};
 use crate::state::{Proxy, State};
-use crate::stream::{SiState, Stream};
+use crate::stream::forward::{FwdEnd, SideTimeouts};
+use crate::stream::Stream;
 
 /// How an applet-served TCP stream ended: bytes sent to the client, and
 /// the termination cause and phase when it did not end normally.
@@ -30,105 +24,44 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
         bytes_in: 0,
         end: None,
     };
-    let src = s.si[0].conn().and_then(|c| c.from);
-    let dst = s.si[0].conn_mut().and_then(|c| c.dst());
-    let mut adapter = match st
-        .applets
-        .create_adapter(name, &[], crate::applet::host::table())
-    {
-        Ok(a) => a,
-        Err(e) => {
-            // Fix: a failed constructor is counted like any failed call.
-            crate::http_mode::count_failure(st, name, &e);
-            out.end = Some((ErrCause::Internal, FinState::C));
-            return out;
-        }
+    let inst = Instance {
+        service: name,
+        args: &[],
+        frontend: &fe.name,
+        backend: &fe.name,
+        src: s.si[0].conn().and_then(|c| c.from),
+        dst: s.si[0].conn_mut().and_then(|c| c.dst()),
     };
-    adapter.set_stream(s.uniq_id, &fe.name, &fe.name, src, dst);
-    s.si[1].register_handler(Box::new(adapter));
-    s.si[1].set_state(SiState::Est);
-    let size = st.config.global.bufsize;
-    let (c0, c1) = s.si.split_at_mut(1);
-    let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) else {
+    if let Err(e) = lifecycle::attach(st, s, 1, &inst) {
+        // Fix: a failed constructor is counted like any failed call.
+        lifecycle::count_failure(st, name, &e);
+        out.end = Some((ErrCause::Internal, FinState::C));
+        return out;
+    }
+    // One inactivity limit, `timeout client`, over both sides: the stream
+    // ends once nothing moved either way for that long.
+    let timeouts = SideTimeouts::both(fe.cfg.timeouts.client);
+    let Some(d) = lifecycle::serve(st, s, 1, name, None, timeouts).await else {
         out.end = Some((ErrCause::Internal, FinState::C));
         return out;
     };
-    let client: &mut Transport = &mut cc.transport;
-    let mut side = AppletSide::new(app);
-    let mut cbuf = RecvBuf::default();
-    let mut abuf = RecvBuf::default();
-    let mut up = BodyFwd::new(BodyKind::UntilClose);
-    let mut down = BodyFwd::new(BodyKind::UntilClose);
-    let mut input_done = false;
-    // Inactivity limit on the client side, as for a server-side stream.
-    let timeout = fe.cfg.timeouts.client;
-    let mut last = tokio::time::Instant::now();
-    let far = last + std::time::Duration::from_secs(86400 * 365);
-    let sleep = tokio::time::sleep_until(far);
-    tokio::pin!(sleep);
-    let result = poll_fn(|cx| loop {
-        let mut act = Activity::default();
-        if !up.is_done() {
-            match up.poll(cx, &mut *client, &mut cbuf, &side, size, &mut act) {
-                Poll::Ready(Ok(())) | Poll::Pending => {}
-                Poll::Ready(Err(_)) => return Poll::Ready(Some((ErrCause::CliCl, FinState::D))),
-            }
-        }
-        if up.is_done() && !input_done {
-            input_done = true;
-            side.input_done();
-        }
-        match down.poll(cx, &mut side, &mut abuf, &*client, size, &mut act) {
-            Poll::Ready(Ok(())) => return Poll::Ready(None),
-            Poll::Pending => {}
-            Poll::Ready(Err(BodyError::Write(_))) => {
-                return Poll::Ready(Some((ErrCause::CliCl, FinState::D)))
-            }
-            Poll::Ready(Err(_)) => return Poll::Ready(Some((ErrCause::Internal, FinState::D))),
-        }
-        let Some(limit) = timeout else {
-            return Poll::Pending;
+    out.bytes_out = d.totals.res;
+    out.bytes_in = d.totals.req;
+    out.end = if d.failure.is_some() {
+        let fin = if out.bytes_out == 0 {
+            FinState::C
+        } else {
+            FinState::D
         };
-        let now = tokio::time::Instant::now();
-        if act.read || act.wrote {
-            last = now;
-        }
-        let deadline = last + limit;
-        if deadline <= now {
-            return Poll::Ready(Some((ErrCause::CliTo, FinState::D)));
-        }
-        if deadline < sleep.deadline() || sleep.is_elapsed() {
-            sleep.as_mut().reset(deadline);
-        }
-        match std::future::Future::poll(sleep.as_mut(), cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(()) => continue,
-        }
-    })
-    .await;
-    out.bytes_out = down.total;
-    out.bytes_in = up.total;
-    let failure = side.failure();
-    drop(side);
-    // Fix: release here so that a failing `release` is seen and counted
-    // (in the context's drop it was silent).
-    app.applet().release();
-    if let Some(why) = failure.or_else(|| app.failure()) {
-        crate::http_mode::count_failure(st, name, &why);
-        out.end = Some((
-            ErrCause::Internal,
-            if out.bytes_out == 0 {
-                FinState::C
-            } else {
-                FinState::D
-            },
-        ));
+        Some((ErrCause::Internal, fin))
     } else {
-        out.end = result;
-    }
-    if let Some(c) = s.si[0].conn_mut() {
-        let _ = c.transport.shutdown_write();
-    }
-    s.si[1].unregister_handler();
+        match d.end {
+            FwdEnd::Done => None,
+            // Either side idle: the client's timeout, as it is the one set.
+            FwdEnd::ClientTimeout | FwdEnd::ServerTimeout => Some((ErrCause::CliTo, FinState::D)),
+            FwdEnd::ClientError(_) => Some((ErrCause::CliCl, FinState::D)),
+            FwdEnd::ServerError(_) => Some((ErrCause::Internal, FinState::D)),
+        }
+    };
     out
 }

@@ -10,6 +10,8 @@
 //! - [`host`]: the host-services table handed to every applet instance
 //!   (its peers functions in `host_peers`).
 //! - [`kick`]: waking an applet from outside its stream.
+//! - [`lifecycle`]: the one life cycle every applet kind goes through
+//!   (attach, drive, finish, failure counting).
 //!
 //! Libraries are loaded with `lib_header_from_path(..).init_root_module()`
 //! (never `RootModule::load_from_file`, which caches the first library per
@@ -21,6 +23,7 @@ pub mod adapter;
 pub mod host;
 mod host_peers;
 pub mod kick;
+pub mod lifecycle;
 pub mod loader;
 pub mod registry;
 
@@ -28,6 +31,11 @@ pub use adapter::AppletAdapter;
 pub(crate) use host_peers::{peer_addr, section_tables};
 pub use loader::{load, LoadError, LoadedLib, Service};
 pub use registry::{AppletRegistry, ServiceEntry};
+
+/// The service that answers on stats sockets.
+pub const CLI_SERVICE: &str = "stats-cli";
+/// The service that serves `stats uri`.
+pub const PAGE_SERVICE: &str = "stats-page";
 
 /// Checks that every service a configuration names (`http-request
 /// use-service`, `tcp-request content use-service`) is provided by a loaded

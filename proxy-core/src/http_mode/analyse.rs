@@ -9,7 +9,6 @@
 use std::net::SocketAddr;
 
 use super::local::keep_after;
-use super::recvbuf::RecvBuf;
 use super::request::{request_rules, OwnedEdit, Verdict, View, ViewBase};
 use super::route::{http_proxy_address, stats_args};
 use super::target::ServiceCall;
@@ -22,6 +21,7 @@ use crate::state::Proxy;
 use crate::stkctr::persist::{self, Pending};
 use crate::stkctr::rules::{tcp_rules, RuleCtx, StickView, TcpVerdict};
 use crate::stkctr::Trackers;
+use crate::stream::recvbuf::RecvBuf;
 use crate::stream::{sess_flags, Stream};
 
 /// The request as the analysers see and change it.

@@ -10,10 +10,7 @@ use std::future::{poll_fn, Future};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::body::{Activity, BodyError, BodyFwd};
-use super::recvbuf::{RecvBuf, SendQueue};
 use super::request::{Denied, OwnedEdit};
-use super::side::SideIo;
 use crate::config::model_http::Capture;
 use crate::connection::Transport;
 use crate::error::{ErrorKind, ProxyError};
@@ -25,6 +22,9 @@ use crate::http::{
     BodyKind, ConnMode, Edit, ForwardPlan, Framing, HeadLimits, RequestInfo, ResponseHead,
 };
 use crate::log::termination::FinState;
+use crate::stream::mover::{Activity, BodyError, Mover};
+use crate::stream::recvbuf::{RecvBuf, SendQueue};
+use crate::stream::side::SideIo;
 
 /// Fixed inputs of an exchange.
 pub struct ExchangeSpec<'a> {
@@ -73,7 +73,7 @@ pub struct ExchangeResult {
 
 enum ResPhase {
     Head,
-    Body(BodyFwd),
+    Body(Mover),
     Done,
 }
 
@@ -92,7 +92,7 @@ struct Exchange<'s> {
     spec: ExchangeSpec<'s>,
     res: ExchangeResult,
     to_client: SendQueue,
-    req_body: BodyFwd,
+    req_body: Mover,
     phase: ResPhase,
     /// Sending the request failed: only the response still matters.
     req_failed: bool,
@@ -112,7 +112,7 @@ pub async fn run<S: SideIo + ?Sized>(
     sbuf: &mut RecvBuf,
     to_server: &mut SendQueue,
 ) -> ExchangeResult {
-    let mut req_body = BodyFwd::new(spec.req_framing.body);
+    let mut req_body = Mover::new(spec.req_framing.body);
     // A body already received goes out with the head, in one write.
     req_body.absorb(cbuf, &mut to_server.data);
     let now = Instant::now();
@@ -387,7 +387,7 @@ fn response_head(
     head: &ResponseHead,
     to_client: &mut SendQueue,
     res: &mut ExchangeResult,
-) -> Option<BodyFwd> {
+) -> Option<Mover> {
     let buf = sbuf.data();
     let framing = match crate::http::framing::response_framing(buf, head, &spec.req_info) {
         Ok(f) => f,
@@ -448,7 +448,7 @@ fn response_head(
     res.client_close = plan.client_close;
     res.server_reusable = plan.server_reusable;
     res.tunnel = plan.tunnel;
-    let mut body = BodyFwd::new(framing.body);
+    let mut body = Mover::new(framing.body);
     if !plan.tunnel {
         // Send the head and what is here of the body in one write.
         body.absorb(sbuf, &mut to_client.data);

@@ -3,12 +3,12 @@
 //! of the request's head, and the graceful close of a client connection.
 
 use super::analyse::{Answer, Request};
-use super::recvbuf::{write_all, RecvBuf};
 use super::txn::Txn;
 use crate::connection::Transport;
 use crate::error::ProxyError;
 use crate::http::{Failure, MessagePath, RequestHead};
 use crate::state::Proxy;
+use crate::stream::recvbuf::{write_all, RecvBuf};
 use crate::stream::Stream;
 
 /// An error page to send, and what the log counts of it (`%B`: its size

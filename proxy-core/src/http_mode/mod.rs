@@ -17,17 +17,15 @@
 //!
 //! Supporting modules: `local` (answers of the proxy's own, error pages,
 //! the graceful close), `route` (`http_proxy` destinations, tunnels, the
-//! stats page's arguments), [`recvbuf`], [`body`] and [`side`] (the I/O
-//! steps).
+//! stats page's arguments). The I/O steps (receive buffers, the byte
+//! mover, a socket or an applet as a side) are every mode's, in
+//! [`crate::stream`].
 
 mod analyse;
-pub mod body;
 pub mod exchange;
 mod local;
-pub mod recvbuf;
 pub mod request;
 mod route;
-pub mod side;
 mod target;
 mod txn;
 pub mod txnlog;
@@ -44,13 +42,12 @@ use crate::log::fields::ClientAddr;
 use crate::state::{Proxy, State};
 use crate::stkctr::Trackers;
 use crate::stream::live::LiveStream;
+use crate::stream::recvbuf::{write_all, RecvBuf};
 use crate::stream::Stream;
 use crate::tcp::Permits;
 use analyse::{Request, Route};
 use local::{close_client, local_answer, local_failure, logged_len, send_error};
-use recvbuf::{write_all, RecvBuf};
 use request::{read_head, HeadRead, HeadTimeouts};
-pub(crate) use target::count_failure;
 use txn::Txn;
 pub(crate) use txnlog::refuse;
 use txnlog::{count_txn, emit_log};

@@ -6,7 +6,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use super::recvbuf::RecvBuf;
 use crate::config::model_http::{
     HttpAction, HttpConfig, HttpReply, Redirect, RedirectKind, ReplyBody,
 };
@@ -18,6 +17,7 @@ use crate::rules::{eval_opt, RequestView};
 use crate::state::State;
 use crate::stkctr::rules::{sc_action, RuleCtx, StickView};
 use crate::stkctr::Trackers;
+use crate::stream::recvbuf::RecvBuf;
 
 /// How waiting for a request head ended.
 pub enum HeadRead {

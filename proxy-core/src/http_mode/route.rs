@@ -5,15 +5,15 @@
 use std::net::SocketAddr;
 
 use super::analyse::Route;
-use super::recvbuf::{write_all, RecvBuf};
 use super::request::View;
 use super::txn::Txn;
 use super::Ctx;
 use crate::error::{ErrorKind, ProxyError};
-use crate::forward::{forward, FwdEnd, SideTimeouts, Totals};
 use crate::http::{Failure, HeadError, RequestHead};
 use crate::log::termination::FinState;
 use crate::state::Proxy;
+use crate::stream::forward::{forward, FwdEnd, SideTimeouts, Totals};
+use crate::stream::recvbuf::{write_all, RecvBuf};
 use crate::stream::{sess_flags, AllocConnError, Stream};
 
 /// Reads the destination of `option http_proxy` out of the request URI

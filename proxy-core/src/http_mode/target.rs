@@ -5,17 +5,14 @@
 //! Both get the same request head and go through the same exchange, whose
 //! response is parsed, checked, kept alive, counted and logged alike.
 
-use std::sync::atomic::Ordering;
-
 use super::analyse::Request;
 use super::exchange::{self, ExchangeResult, ExchangeSpec};
 use super::local::{keep_after, send_error};
-use super::recvbuf::{RecvBuf, SendQueue};
 use super::request::{self, OwnedEdit, ResView};
 use super::route::tunnel;
-use super::side::{AppletSide, SideIo};
 use super::txn::Txn;
 use super::{combine, conn_mode, Ctx};
+use crate::applet::lifecycle::{self, Instance, Other};
 use crate::config::model_http::{HttpReuse, HttpRule};
 use crate::connect::{connect_server, release_server};
 use crate::connection::Transport;
@@ -26,10 +23,12 @@ use crate::http::framing::RequestInfo;
 use crate::http::rewrite::write_request_head;
 use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadError};
 use crate::log::termination::FinState;
-use crate::state::{Proxy, State};
+use crate::state::Proxy;
 use crate::stkctr::persist;
 use crate::stkctr::rules::{RuleCtx, StickView};
 use crate::stkctr::Trackers;
+use crate::stream::recvbuf::{RecvBuf, SendQueue};
+use crate::stream::side::{AppletSide, SideIo};
 use crate::stream::Stream;
 
 /// Which service answers, with what arguments and header edits, and the
@@ -61,7 +60,7 @@ impl ServiceCall {
     /// The stats page (`stats uri`), with its arguments.
     pub(super) fn stats_page(args: Vec<String>, edits: Vec<OwnedEdit>) -> ServiceCall {
         ServiceCall {
-            name: crate::stats_socket::PAGE_SERVICE.to_string(),
+            name: crate::applet::PAGE_SERVICE.to_string(),
             args,
             log_name: "stats".to_string(),
             edits,
@@ -334,25 +333,22 @@ pub(super) async fn serve_applet(
 ) -> bool {
     let st = ctx.st;
     txn.applet = Some(call.log_name.clone());
-    let mut adapter =
-        match st
-            .applets
-            .create_adapter(&call.name, &call.args, crate::applet::host::table())
-        {
-            Ok(a) => a,
-            Err(e) => {
-                // A constructor that panicked or failed is a failed applet
-                // call like any other: 500 `IC`, counted.
-                count_failure(st, &call.name, &e);
-                return applet_failed(ctx, s, txn, FinState::C).await;
-            }
-        };
-    let fe_name = &ctx.fe.name;
-    adapter.set_stream(s.uniq_id, fe_name, fe_name, req.src, req.dst);
+    let inst = Instance {
+        service: &call.name,
+        args: &call.args,
+        frontend: &ctx.fe.name,
+        backend: &ctx.fe.name,
+        src: req.src,
+        dst: req.dst,
+    };
     // Rule 6: a connection allocated before the applet was chosen is freed
     // here, by the registration itself.
-    s.si[1].register_handler(Box::new(adapter));
-    s.si[1].set_state(crate::stream::SiState::Est);
+    if let Err(e) = lifecycle::attach(st, s, 1, &inst) {
+        // A constructor that panicked or failed is a failed applet call
+        // like any other: 500 `IC`, counted.
+        lifecycle::count_failure(st, &call.name, &e);
+        return applet_failed(ctx, s, txn, FinState::C).await;
+    }
     req.edits = call.edits;
     let mode = conn_mode(ctx.fe.cfg.http.conn_mode);
     // The frontend's `http-response` rules run on an applet's answer too
@@ -371,7 +367,7 @@ pub(super) async fn serve_applet(
         client: cbuf,
         server: RecvBuf::default(),
     };
-    let (result, failure) = {
+    let (result, pipe_failure) = {
         let (c0, c1) = s.si.split_at_mut(1);
         let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) else {
             return false;
@@ -379,19 +375,14 @@ pub(super) async fn serve_applet(
         let mut side = AppletSide::new(app);
         let client = &mut cc.transport;
         let r = exchange_with(ctx, client, &mut side, &mut bufs, &mut plan, txn, trk).await;
-        let failure = side.failure();
-        drop(side);
-        // Released here, not in the drop of its context, so that a
-        // `release` that panics or fails is seen and counted.
-        app.applet().release();
-        (r, failure.or_else(|| app.failure()))
+        (r, side.failure())
     };
-    // The applet goes away with its transaction (rule 6 again: detach).
-    s.si[1].unregister_handler();
-    if let Some(why) = failure {
+    // The applet goes away with its transaction (rule 6 again: detach);
+    // the client stays for its next request.
+    let failure = lifecycle::finish(st, s, 1, &call.name, pipe_failure, Other::Keep);
+    if failure.is_some() {
         // A failing applet ends its own stream only (`IC` before any
-        // output reached the client, `ID` after).
-        count_failure(st, &call.name, &why);
+        // output reached the client, `ID` after); `finish` counted it.
         let phase = if result.bytes_out == 0 {
             FinState::C
         } else {
@@ -420,12 +411,4 @@ async fn applet_failed(ctx: &Ctx<'_>, s: &mut Stream, txn: &mut Txn, phase: FinS
         return false;
     }
     send_error(ctx.fe, None, s, txn, end.answer(Some(500)), None).await
-}
-
-/// Counts a failed applet call, globally and for its service, and logs it
-/// with the service's running total.
-pub(crate) fn count_failure(st: &State, service: &str, why: &str) {
-    st.applet_failures.fetch_add(1, Ordering::Relaxed);
-    let n = st.applets.record_failure(service);
-    tracing::warn!("{why} [failures of service '{service}': {n}]");
 }

@@ -39,6 +39,9 @@ pub struct AppletPipe {
     failed: Option<String>,
     /// The writer waiting for input room.
     write_waker: Option<std::task::Waker>,
+    /// The reader waiting for output, woken when a call (made by a write,
+    /// in either order of the two directions) produces some or ends.
+    read_waker: Option<std::task::Waker>,
     /// Calls made, and calls that failed (panic or error), for counters.
     pub calls: u64,
     /// Rung from outside to have the applet called although it waits for
@@ -57,6 +60,7 @@ impl Default for AppletPipe {
             timer: None,
             failed: None,
             write_waker: None,
+            read_waker: None,
             calls: 0,
             kick: None,
         }
@@ -95,6 +99,46 @@ impl AppletPipe {
             self.out_pos = 0;
         }
         let room = OUT_ROOM.saturating_sub(self.output.len() - self.out_pos);
+        if let Some(w) = self.invoke(app, room) {
+            self.timer = match w {
+                AppletWait::Timer(d) => Some(Box::pin(tokio::time::sleep(
+                    d.max(Duration::from_millis(1)),
+                ))),
+                _ => None,
+            };
+        }
+        let readable = self.out_pos < self.output.len()
+            || self.wait == AppletWait::Done
+            || self.failed.is_some();
+        if readable {
+            if let Some(w) = self.read_waker.take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// Calls an applet that serves no byte stream (the peers sync task):
+    /// no input, no room for output, its input closed once `closing`. The
+    /// same containment as every other call: a panic or a failure ends it
+    /// (`Done`, with [`AppletPipe::failure`] set). The caller runs the
+    /// timer it asks for.
+    pub fn call_task(&mut self, app: &mut AppCtx, closing: bool) -> AppletWait {
+        if self.failed.is_some() || self.wait == AppletWait::Done {
+            return AppletWait::Done;
+        }
+        self.input_closed |= closing;
+        let w = self.invoke(app, 0);
+        self.output.clear();
+        self.out_pos = 0;
+        if self.failed.is_some() {
+            return AppletWait::Done;
+        }
+        w.unwrap_or(AppletWait::Done)
+    }
+
+    /// One call of the applet with `room` for output; what it waits for,
+    /// `None` if it panicked. Panics and reported failures are recorded.
+    fn invoke(&mut self, app: &mut AppCtx, room: usize) -> Option<AppletWait> {
         let mut io = AppletIo {
             input: &self.input,
             consumed: 0,
@@ -105,7 +149,7 @@ impl AppletPipe {
         self.calls += 1;
         let result = catch_unwind(AssertUnwindSafe(|| app.applet().on_io(&mut io)));
         let consumed = io.consumed.min(self.input.len());
-        match result {
+        let wait = match result {
             Ok(w) => {
                 self.input.drain(..consumed);
                 if consumed > 0 {
@@ -114,12 +158,7 @@ impl AppletPipe {
                     }
                 }
                 self.wait = w;
-                self.timer = match w {
-                    AppletWait::Timer(d) => Some(Box::pin(tokio::time::sleep(
-                        d.max(Duration::from_millis(1)),
-                    ))),
-                    _ => None,
-                };
+                Some(w)
             }
             Err(p) => {
                 let msg = p
@@ -128,11 +167,13 @@ impl AppletPipe {
                     .or_else(|| p.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "panic".to_string());
                 self.failed = Some(format!("applet '{}' panicked: {msg}", app.name()));
+                None
             }
-        }
+        };
         if let Some(reason) = app.failure() {
             self.failed.get_or_insert(reason);
         }
+        wait
     }
 
     /// Whether the applet can take more input now; if not, the caller is
@@ -186,17 +227,27 @@ impl AppletPipe {
                 AppletWait::Done => return Poll::Ready(Ok(())),
                 AppletWait::Room => self.call(app),
                 AppletWait::Timer(_) => match self.timer.as_mut().map(|t| t.as_mut().poll(cx)) {
-                    Some(Poll::Pending) if !self.kicked(cx) => return Poll::Pending,
+                    Some(Poll::Pending) if !self.kicked(cx) => return self.wait_output(cx),
                     _ => self.call(app),
                 },
                 // Input: the next write calls the applet again.
-                AppletWait::Input if !self.kicked(cx) => return Poll::Pending,
+                AppletWait::Input if !self.kicked(cx) => return self.wait_output(cx),
                 AppletWait::Input => self.call(app),
             }
         }
         // An applet that keeps asking to be called without producing
         // anything: let the other streams of this thread run first.
         cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Nothing to read yet: the next call that produces output wakes
+    /// this reader.
+    fn wait_output(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &self.read_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => self.read_waker = Some(cx.waker().clone()),
+        }
         Poll::Pending
     }
 

@@ -3,6 +3,12 @@
 //!
 //! - [`endpoint`]: `Endpoint::{None, Conn, Applet}` and the applet trait.
 //! - [`si`]: stream interfaces, their states, flags and `alloc_conn`.
+//! - [`side`]: what a stream moves bytes with: a socket or an applet pipe
+//!   ([`applet_pipe`]), behind one trait.
+//! - [`recvbuf`]: receive buffers and write helpers on a side.
+//! - [`mover`]: one direction of bytes (an HTTP body, or until close).
+//! - [`forward`]: the full-duplex driver over two sides (TCP streams, TCP
+//!   services, the CLI, peer sessions, tunnels).
 //! - this file: the [`Stream`] with its two interfaces, channels, target,
 //!   session flags and log timers.
 //!
@@ -15,8 +21,12 @@
 
 pub mod applet_pipe;
 pub mod endpoint;
+pub mod forward;
 pub mod live;
+pub mod mover;
+pub mod recvbuf;
 pub mod si;
+pub mod side;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};

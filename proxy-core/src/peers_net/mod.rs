@@ -9,23 +9,27 @@
 //!   connection is a stream whose si[1] gets the peers applet at accept
 //!   (`[section, "accept"]`), with no server connection ever allocated;
 //! * one sync task runs the section's timers: an applet instance
-//!   (`[section, "sync"]`) attached to no socket, called when the timer it
-//!   asked for fires, when a table of the section changes locally (the
-//!   tables ring its [`Kick`]) and when another instance wakes it;
+//!   (`[section, "sync"]`) on si[1] of a stream with no connection (see
+//!   [`sync`]), called when the timer it asked for fires, when a table of
+//!   the section changes locally (the tables ring its
+//!   [`kick::Kick`]) and when another instance wakes it;
 //! * when the applet asks ([`open_peer_stream`], from the host service
 //!   `peer_connect`), the core opens a stream with the applet on si[0]
 //!   (`[section, "connect", peer, token]`) and a connection to the peer on
 //!   si[1], as HAProxy's `peer_session_create` does.
 //!
-//! Every peers stream registers a kick under its stream id, so instances
+//! All of them go through the one applet life cycle
+//! ([`crate::applet::lifecycle`]), the byte streams through the one
+//! forwarder. Every peers stream registers a kick under its stream id, so instances
 //! can wake each other through the host (`wake`). Sections whose local
 //! peer is missing are left alone, as HAProxy drops such incomplete
 //! sections.
 
+mod sync;
+
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,15 +37,18 @@ use std::time::{Duration, Instant};
 use applet_sdk::peers::SectionStatus;
 use tokio::sync::watch;
 
-use crate::applet::kick::{self, Kick};
+use crate::applet::kick;
+use crate::applet::lifecycle::{self, Instance, Other};
 use crate::config::model_stick::{local_peer_name, PeersConfig};
 use crate::config::{BindAddr, Config};
 use crate::connection::{Connection, Transport};
-use crate::http_mode::side::{AppletSide, SideIo};
-use crate::listener::{bind_one, control_accept_loop, BoundSocket};
+use crate::listener::socket::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
+use crate::stream::forward::SideTimeouts;
 use crate::stream::live::{self, LiveInfo, LiveStream};
-use crate::stream::{AppCtx, AppletIo, AppletWait, SiState, Stream};
+use crate::stream::side::{AppletSide, SideIo};
+use crate::stream::{AppCtx, SiState, Stream};
+pub use sync::{start_sync_tasks, HANDOVER_TIMEOUT};
 
 /// The applet service that speaks the peers protocol.
 pub const PEERS_SERVICE: &str = "peers";
@@ -192,23 +199,25 @@ pub fn spawn_accept_loop(
     Ok(())
 }
 
-/// Makes the peers applet instance for a stream.
-fn create(
-    st: &State,
-    args: &[String],
-    id: u64,
-    section: &str,
+/// What the peers applet instance of a stream is told.
+fn instance<'a>(
+    args: &'a [String],
+    section: &'a str,
     src: Option<SocketAddr>,
     dst: Option<SocketAddr>,
-) -> Result<crate::applet::AppletAdapter, String> {
-    let mut a = st
-        .applets
-        .create_adapter(PEERS_SERVICE, args, crate::applet::host::table())?;
-    a.set_stream(id, section, "", src, dst);
-    Ok(a)
+) -> Instance<'a> {
+    Instance {
+        service: PEERS_SERVICE,
+        args,
+        frontend: section,
+        backend: "",
+        src,
+        dst,
+    }
 }
 
-/// Serves one accepted peer connection to its end.
+/// Serves one accepted peer connection to its end: the applet on si[1],
+/// through the one life cycle and forwarder.
 async fn serve_accepted(st: &State, client: Connection, live: Arc<LiveStream>, section: &str) {
     let mut s = match Stream::new(&st.pools.stream, client, live::NONE, live) {
         Ok(s) => s,
@@ -217,39 +226,22 @@ async fn serve_accepted(st: &State, client: Connection, live: Arc<LiveStream>, s
     let src = s.si[0].conn().and_then(|c| c.from);
     let dst = s.si[0].conn_mut().and_then(|c| c.dst());
     let args = [section.to_string(), "accept".to_string()];
-    let adapter = match create(st, &args, s.uniq_id, section, src, dst) {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::warn!("peers '{section}': {e}");
-            return;
-        }
-    };
     let reg = st.kicks.register(s.uniq_id);
     // At accept, before any byte: si[1] is the applet, never a connection.
-    s.si[1].register_handler(Box::new(adapter));
-    s.si[1].set_state(SiState::Est);
-    let (c0, c1) = s.si.split_at_mut(1);
-    if let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) {
-        pipe(st, &mut cc.transport, app, reg.kick.clone()).await;
+    if let Err(e) = lifecycle::attach(st, &mut s, 1, &instance(&args, section, src, dst)) {
+        tracing::warn!("peers '{section}': {e}");
+        return;
     }
-    if let Some(c) = s.si[0].conn_mut() {
-        let _ = c.transport.shutdown_write();
-    }
-    s.si[1].unregister_handler();
-}
-
-/// Moves bytes between a peer socket and the applet until either ends,
-/// then runs the applet's release hook.
-async fn pipe(st: &State, sock: &mut Transport, app: &mut AppCtx, kick: Arc<Kick>) {
-    let failure = {
-        let mut side = AppletSide::with_kick(app, kick);
-        crate::stats_socket::drive(sock, &mut side, st.config.global.bufsize, IDLE_TIMEOUT).await;
-        side.failure()
-    };
-    app.applet().release();
-    if let Some(why) = failure.or_else(|| app.failure()) {
-        crate::http_mode::count_failure(st, PEERS_SERVICE, &why);
-    }
+    let timeouts = SideTimeouts::both(Some(IDLE_TIMEOUT));
+    lifecycle::serve(
+        st,
+        &mut s,
+        1,
+        PEERS_SERVICE,
+        Some(reg.kick.clone()),
+        timeouts,
+    )
+    .await;
 }
 
 /// Opens a stream to peer `peer` of `section` for the applet's connection
@@ -285,7 +277,7 @@ pub fn open_peer_stream(
         token.to_string(),
     ];
     // Created here, so that a refusal reaches the caller at once.
-    let adapter = match create(st, &args, id, section, None, Some(addr)) {
+    let adapter = match lifecycle::create(st, &instance(&args, section, None, Some(addr)), id) {
         Ok(a) => a,
         Err(e) => {
             st.live.forget(&live);
@@ -303,6 +295,8 @@ pub fn open_peer_stream(
     Ok(id)
 }
 
+/// Runs an outgoing peer session: the applet on si[0], the connection to
+/// the peer on si[1].
 async fn serve_outgoing(
     st: &State,
     live: Arc<LiveStream>,
@@ -312,157 +306,50 @@ async fn serve_outgoing(
 ) {
     let Ok(mut s) = Stream::without_client(&st.pools.stream, live::NONE, live) else {
         // No stream to run it in: the applet learns its connection failed.
-        connect_failed(&mut AppCtx::new(Box::new(adapter)), reg.kick.clone());
+        let mut app = AppCtx::new(Box::new(adapter));
+        let side = AppletSide::with_kick(&mut app, Some(reg.kick.clone()));
+        side.input_done();
+        drop(side);
+        app.applet().release();
         return;
     };
     // si[0] is the applet; si[1] gets its connection now, the first time
     // something needs the peer's address.
-    s.si[0].register_handler(Box::new(adapter));
-    s.si[0].set_state(SiState::Est);
-    let connected = match s.si[1].alloc_conn(&st.pools.connection) {
-        Ok(conn) => {
-            conn.to = Some(addr);
-            s.si[1].set_state(SiState::Con);
-            match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr)).await
-            {
-                Ok(Ok(sock)) => {
-                    let _ = sock.set_nodelay(true);
-                    if let Some(c) = s.si[1].conn_mut() {
-                        c.from = sock.local_addr().ok();
-                        c.transport = Transport::Tcp(sock);
-                    }
-                    s.si[1].set_state(SiState::Est);
-                    true
-                }
-                _ => false,
-            }
-        }
-        Err(_) => false,
-    };
-    let (c0, c1) = s.si.split_at_mut(1);
-    let Some(app) = c0[0].endpoint_mut().appctx_mut() else {
-        return;
-    };
-    match c1[0].conn_mut() {
-        Some(c) if connected => pipe(st, &mut c.transport, app, reg.kick.clone()).await,
-        _ => connect_failed(app, reg.kick.clone()),
-    }
-    if let Some(c) = s.si[1].conn_mut() {
-        let _ = c.transport.shutdown_write();
+    lifecycle::attach_adapter(&mut s, 0, adapter);
+    let kick = Some(reg.kick.clone());
+    if connect(st, &mut s, addr).await {
+        let timeouts = SideTimeouts::both(Some(IDLE_TIMEOUT));
+        lifecycle::serve(st, &mut s, 0, PEERS_SERVICE, kick, timeouts).await;
+    } else {
+        // The applet learns its connection failed: its next call sees its
+        // input closed and empty (the section then schedules a retry).
+        let failure = s.si[0].endpoint_mut().appctx_mut().and_then(|app| {
+            let side = AppletSide::with_kick(app, kick);
+            side.input_done();
+            side.failure()
+        });
+        lifecycle::finish(st, &mut s, 0, PEERS_SERVICE, failure, Other::Shut);
     }
     s.si[1].release_endpoint();
-    s.si[0].unregister_handler();
 }
 
-/// How long the sync task lets local changes accumulate before pushing.
-const PUSH_COALESCE: Duration = Duration::from_millis(1);
-
-/// How long a soft stop waits for the tables to reach the new process.
-pub const HANDOVER_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Counts a running sync task (in `State::peers`) until dropped.
-struct Running(Arc<State>);
-
-impl Running {
-    fn enter(st: &Arc<State>) -> Running {
-        st.peers.sync_running.fetch_add(1, Ordering::SeqCst);
-        Running(st.clone())
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.0.peers.sync_running.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Tells a connect instance its connection failed: its first call sees
-/// its input closed and empty (the section then schedules a retry).
-fn connect_failed(app: &mut AppCtx, kick: Arc<Kick>) {
-    let side = AppletSide::with_kick(app, kick);
-    side.input_done();
-    drop(side);
-    app.applet().release();
-}
-
-/// Runs the sync task of every active section (on one worker).
-pub fn start_sync_tasks(st: &Arc<State>, stop: &watch::Receiver<bool>) {
-    for p in active_sections(&st.config) {
-        tokio::spawn(run_sync(
-            st.clone(),
-            p.name.clone(),
-            stop.clone(),
-            Running::enter(st),
-        ));
-    }
-}
-
-/// Calls the sync instance once; `stopping` closes its input.
-fn call_sync(app: &mut AppCtx, stopping: bool) -> AppletWait {
-    let mut out = Vec::new();
-    let mut io = AppletIo {
-        input: &[],
-        consumed: 0,
-        input_closed: stopping,
-        output: &mut out,
-        room: 0,
+/// Gives si[1] its connection and connects it to `addr`.
+async fn connect(st: &State, s: &mut Stream, addr: SocketAddr) -> bool {
+    let Ok(conn) = s.si[1].alloc_conn(&st.pools.connection) else {
+        return false;
     };
-    catch_unwind(AssertUnwindSafe(|| app.applet().on_io(&mut io))).unwrap_or(AppletWait::Done)
-}
-
-async fn run_sync(
-    st: Arc<State>,
-    section: String,
-    mut stop: watch::Receiver<bool>,
-    _running: Running,
-) {
-    let id = st.live.next_id();
-    let args = [section.clone(), "sync".to_string()];
-    let adapter = match create(&st, &args, id, &section, None, None) {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::error!("peers '{section}': cannot start its sync task: {e}");
-            return;
-        }
-    };
-    let reg = st.kicks.register(id);
-    for t in crate::applet::section_tables(&st, &section) {
-        t.notify_changes(reg.kick.clone());
-    }
-    let mut app = AppCtx::new(Box::new(adapter));
-    let mut stopping = false;
-    loop {
-        // Armed before the call reads the tables: a change made after
-        // that read rings the kick.
-        reg.kick.arm();
-        let wait = call_sync(&mut app, stopping);
-        if let Some(why) = app.failure() {
-            tracing::error!("peers '{section}': sync task stopped: {why}");
-            crate::http_mode::count_failure(&st, PEERS_SERVICE, &why);
-            return;
-        }
-        let timer = match wait {
-            AppletWait::Done => return,
-            AppletWait::Timer(d) => Some(d.max(Duration::from_millis(1))),
-            AppletWait::Input | AppletWait::Room => None,
-        };
-        tokio::select! {
-            _ = async { tokio::time::sleep(timer.unwrap_or_default()).await }, if timer.is_some() => {}
-            _ = reg.kick.rung() => {
-                // A table changed: let the changes of the next moment join
-                // this push, so that a busy table goes out in a few large
-                // writes rather than one per request (the peer wakes up
-                // once per write).
-                tokio::time::sleep(PUSH_COALESCE).await;
+    conn.to = Some(addr);
+    s.si[1].set_state(SiState::Con);
+    match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
+        Ok(Ok(sock)) => {
+            let _ = sock.set_nodelay(true);
+            if let Some(c) = s.si[1].conn_mut() {
+                c.from = sock.local_addr().ok();
+                c.transport = Transport::Tcp(sock);
             }
-            r = stop.changed(), if !stopping => {
-                // Let the accept loops close the local peer address first,
-                // so that the hand-over reaches the new process.
-                if r.is_ok() && *stop.borrow() {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    stopping = true;
-                }
-            }
+            s.si[1].set_state(SiState::Est);
+            true
         }
+        _ => false,
     }
 }

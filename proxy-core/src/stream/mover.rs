@@ -1,6 +1,14 @@
-//! Forwarding one message body from a side's receive buffer to the other
-//! side, as the framing says: a byte count, chunks (validated, passed on as
-//! they are), or everything until the sender closes.
+//! The one-direction byte mover: bytes from a side's receive buffer
+//! (refilled from that side) to the other side, as far as the framing
+//! says: a byte count, chunks (validated, passed on as they are), or
+//! everything until the sender closes.
+//!
+//! HTTP mode moves message bodies with it; in "until close" mode it is
+//! one direction of the full-duplex forwarder (`forward.rs`) that
+//! TCP streams, TCP services, the CLI, peer sessions and tunnels use.
+//! Each poll does at most [`ROUNDS`] reads and writes, then asks to be
+//! polled again, so one busy stream cannot starve the others on its
+//! thread.
 
 use std::io;
 use std::task::{Context, Poll};
@@ -8,6 +16,9 @@ use std::task::{Context, Poll};
 use super::recvbuf::{poll_write_some, RecvBuf};
 use super::side::SideIo;
 use crate::http::{BodyKind, ChunkError, ChunkedDecoder};
+
+/// Reads and writes one poll may do before yielding.
+pub const ROUNDS: usize = 16;
 
 #[derive(Debug)]
 enum State {
@@ -27,9 +38,9 @@ pub enum BodyError {
     Chunk(ChunkError),
 }
 
-/// One body on its way.
+/// One message body (or one direction of a stream) on its way.
 #[derive(Debug)]
-pub struct BodyFwd {
+pub struct Mover {
     state: State,
     /// Validated bytes at the front of the source buffer, not yet written.
     ready: usize,
@@ -44,15 +55,15 @@ pub struct Activity {
     pub wrote: bool,
 }
 
-impl BodyFwd {
-    pub fn new(kind: BodyKind) -> BodyFwd {
+impl Mover {
+    pub fn new(kind: BodyKind) -> Mover {
         let state = match kind {
             BodyKind::None | BodyKind::Length(0) => State::Done,
             BodyKind::Length(n) => State::Length(n),
             BodyKind::Chunked => State::Chunked(ChunkedDecoder::default()),
             BodyKind::UntilClose | BodyKind::Tunnel => State::UntilClose,
         };
-        BodyFwd {
+        Mover {
             state,
             ready: 0,
             total: 0,
@@ -98,7 +109,8 @@ impl BodyFwd {
     }
 
     /// Moves body bytes from `src` (refilled from `src_t`) to `dst_t` until
-    /// the body ends or a socket blocks.
+    /// the body ends, a side blocks, or the round budget is spent (then it
+    /// wakes itself and returns `Pending`).
     pub fn poll<S: SideIo + ?Sized, D: SideIo + ?Sized>(
         &mut self,
         cx: &mut Context<'_>,
@@ -108,8 +120,15 @@ impl BodyFwd {
         size: usize,
         act: &mut Activity,
     ) -> Poll<Result<(), BodyError>> {
+        let mut rounds = 0;
         loop {
+            if rounds == ROUNDS {
+                // Budget spent with work left: ask to be polled again.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             if self.ready > 0 {
+                rounds += 1;
                 let chunk = &src.data()[..self.ready];
                 match poll_write_some(cx, dst_t, chunk) {
                     Poll::Pending => return Poll::Pending,
@@ -162,6 +181,7 @@ impl BodyFwd {
             } else if matches!(self.state, State::Done) {
                 return Poll::Ready(Ok(()));
             }
+            rounds += 1;
             match src.poll_fill(cx, src_t, size) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(BodyError::Read(e))),

@@ -1,10 +1,11 @@
-//! A side's receive buffer and the small I/O steps HTTP mode is made of.
+//! A side's receive buffer and the small I/O steps every mode is made of
+//! (HTTP heads and bodies, the TCP forwarder, applet streams).
 //!
-//! The buffer is taken from the pool only when bytes arrive and given back
-//! when everything was consumed, so an idle keep-alive client holds none.
-//! All steps work on a shared side (a socket or an applet, see
-//! [`super::side`]), so the request and response
-//! directions of one exchange can be driven from a single future.
+//! The buffer is taken from the pool only when the side is readable and
+//! given back when everything was consumed, so an idle keep-alive client
+//! or an idle TCP stream holds none. All steps work on a side (a socket or
+//! an applet, see [`super::side`]), so both directions of one stream can
+//! be driven from a single future.
 
 use std::future::poll_fn;
 use std::io;
@@ -66,8 +67,16 @@ impl RecvBuf {
         if self.eof {
             return Poll::Ready(Ok(0));
         }
+        if self.buf.is_none() {
+            // Nothing held: take no buffer until the side has something.
+            match t.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
         // A buffer comes from this thread's cache; if nothing can be read
-        // it goes straight back, so an idle side holds none.
+        // after all it goes straight back, so an idle side holds none.
         let buf = self.buf.get_or_insert_with(|| Buffer::take(size));
         if self.end == buf.as_slice().len() {
             if self.start == 0 {
