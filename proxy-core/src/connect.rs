@@ -108,7 +108,6 @@ async fn assign_server(
                 None => {
                     // Tw is the time spent waiting, even when it ran out.
                     s.timers.queued = Some(std::time::Instant::now());
-                    s.set_finst(FinState::Q);
                     return Err(ProxyError::new(ErrorKind::QueueTimeout));
                 }
             }
@@ -153,9 +152,9 @@ fn assign_address(st: &State, p: &Proxy, be: &Backend, s: &mut Stream) -> Result
             AllocConnError::AppletHolds => {
                 ProxyError::new(ErrorKind::Internal).context("an applet holds the server side")
             }
-            AllocConnError::Resource(e) => {
-                ProxyError::new(ErrorKind::Resource).context(e.to_string())
-            }
+            AllocConnError::Resource(e) => ProxyError::new(ErrorKind::Resource)
+                .at(FinState::C)
+                .context(e.to_string()),
         })?;
     if !set {
         conn.to = Some(to);

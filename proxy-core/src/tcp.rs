@@ -93,11 +93,8 @@ pub async fn run_stream(
         tcp_rules(fe_ctx, content, false, &mut trk, &ConnView { src, dst })
     };
     if verdict == TcpVerdict::Reject {
-        fe.counters
-            .denied
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        s.set_err(ErrCause::PrxCond);
-        s.set_finst(FinState::R);
+        s.end_with(ProxyError::new(ErrorKind::Policy).at(FinState::R));
+        account(&s, Some(fe_proxy), None);
         log_stream(&st, fe_proxy, None, &s, &info, &totals, client_addr, None);
         return;
     }
@@ -108,9 +105,8 @@ pub async fn run_stream(
         let served = Box::pin(crate::tcp_service::serve(&st, fe_proxy, &mut s, name)).await;
         totals.req = served.bytes_in;
         totals.res = served.bytes_out;
-        if let Some((cause, fin)) = served.end {
-            s.set_err(cause);
-            s.set_finst(fin);
+        if let Some(e) = served.end {
+            s.end_with(e);
         }
         let server = format!("<{}>", name.to_uppercase());
         log_stream(
@@ -131,8 +127,7 @@ pub async fn run_stream(
     let be_proxy = fe.backend.and_then(|i| st.proxies.get(i));
     match be_proxy {
         None => {
-            s.set_err(ErrCause::SrvCl);
-            s.set_finst(FinState::R);
+            s.end_with(ProxyError::new(ErrorKind::NoServer).at(FinState::R));
         }
         Some(bp) => {
             s.be = Some(bp.idx);
@@ -245,14 +240,12 @@ async fn serve(
     let connected = match outcome {
         Some(r) => r,
         None => {
-            let state = s.si[1].state;
-            let finst = if state == SiState::Que {
+            let phase = if s.si[1].state == SiState::Que {
                 FinState::Q
             } else {
                 FinState::C
             };
-            s.set_finst(finst);
-            Err(ProxyError::new(ErrorKind::ClientAborted))
+            Err(ProxyError::new(ErrorKind::ClientAborted).at(phase))
         }
     };
     match connected {
@@ -267,7 +260,7 @@ async fn serve(
             });
         }
         Err(e) => {
-            fail(s, &e);
+            s.end_with(e);
             return;
         }
     }
@@ -285,7 +278,7 @@ async fn serve(
     let bufsize = st.config.global.bufsize;
     let (c0, c1) = s.si.split_at_mut(1);
     let (Some(client), Some(server)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
-        fail(s, &ProxyError::new(ErrorKind::Internal));
+        s.end_with(ProxyError::new(ErrorKind::Internal));
         return;
     };
     let end = forward(
@@ -298,27 +291,16 @@ async fn serve(
     .await;
     s.req.total = totals.req;
     s.res.total = totals.res;
-    let (cause, si_side) = match end {
-        FwdEnd::Done => (ErrCause::None, None),
-        FwdEnd::ClientTimeout => (ErrCause::CliTo, Some(0)),
-        FwdEnd::ServerTimeout => (ErrCause::SrvTo, Some(1)),
-        FwdEnd::ClientError(_) => (ErrCause::CliCl, Some(0)),
-        FwdEnd::ServerError(_) => (ErrCause::SrvCl, Some(1)),
+    let kind = match end {
+        FwdEnd::Done => None,
+        FwdEnd::ClientTimeout => Some(ErrorKind::ClientTimeout),
+        FwdEnd::ServerTimeout => Some(ErrorKind::ServerTimeout),
+        FwdEnd::ClientError(_) => Some(ErrorKind::ClientAborted),
+        FwdEnd::ServerError(_) => Some(ErrorKind::ServerAborted),
     };
-    if let Some(side) = si_side {
-        s.set_err(cause);
-        s.set_finst(FinState::D);
-        if let Some(be) = bp.be.as_ref() {
-            let srv = s.srv.and_then(|i| be.servers.get(i)).map(|x| &x.counters);
-            for c in std::iter::once(&be.counters).chain(srv) {
-                let c = if side == 0 {
-                    &c.cli_aborts
-                } else {
-                    &c.srv_aborts
-                };
-                c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-        }
+    if let Some(kind) = kind {
+        s.end_with(ProxyError::new(kind).at(FinState::D));
+        account(s, fe_of(st, s), Some(bp));
     }
     s.si[1].set_state(SiState::Dis);
     s.si[1].set_state(SiState::Clo);
@@ -358,19 +340,19 @@ async fn client_aborted(t: &Transport) {
     std::future::pending::<()>().await
 }
 
-fn fail(s: &mut Stream, e: &ProxyError) {
-    s.set_err(e.err_cause());
-    // The phase is the one the error interrupted (HAProxy's srv_error
-    // sets it with the cause): waiting in the queue, or connecting.
-    match e.kind {
-        ErrorKind::QueueTimeout => s.set_finst(FinState::Q),
-        ErrorKind::ConnectFailed
-        | ErrorKind::ConnectTimeout
-        | ErrorKind::Resource
-        | ErrorKind::NoServer => s.set_finst(FinState::C),
-        _ => {}
-    }
-    s.si[1].err_type |= e.si_err_type();
+/// Counts the stream's end where HAProxy counts it (see
+/// [`ProxyError::account`]).
+fn account(s: &Stream, fe: Option<&Proxy>, be: Option<&Proxy>) {
+    let Some(e) = s.end() else { return };
+    let fe = fe.and_then(|f| f.fe.as_ref()).map(|f| &f.counters);
+    let be = be.and_then(|b| b.be.as_ref());
+    let srv = be.and_then(|b| s.srv.and_then(|i| b.servers.get(i)));
+    e.account(fe, be.map(|b| &b.counters), srv.map(|x| &x.counters));
+}
+
+/// The frontend of stream `s`.
+fn fe_of<'a>(st: &'a State, s: &Stream) -> Option<&'a Proxy> {
+    st.proxies.get(s.fe)
 }
 
 #[allow(clippy::too_many_arguments)]

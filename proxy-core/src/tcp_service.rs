@@ -4,7 +4,8 @@
 //! server stream, with the applet seen as the server side.
 
 use crate::applet::lifecycle::{self, Instance};
-use crate::log::termination::{ErrCause, FinState};
+use crate::error::{ErrorKind, ProxyError};
+use crate::log::termination::FinState;
 use crate::state::{Proxy, State};
 use crate::stream::forward::{FwdEnd, SideTimeouts};
 use crate::stream::Stream;
@@ -14,7 +15,7 @@ use crate::stream::Stream;
 pub struct Served {
     pub bytes_out: u64,
     pub bytes_in: u64,
-    pub end: Option<(ErrCause, FinState)>,
+    pub end: Option<ProxyError>,
 }
 
 /// Registers service `name` on si[1] and runs it until both sides are done.
@@ -33,16 +34,16 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
         dst: s.si[0].conn_mut().and_then(|c| c.dst()),
     };
     if let Err(e) = lifecycle::attach(st, s, 1, &inst) {
-        // Fix: a failed constructor is counted like any failed call.
+        // A failed constructor is counted like any failed call.
         lifecycle::count_failure(st, name, &e);
-        out.end = Some((ErrCause::Internal, FinState::C));
+        out.end = Some(ProxyError::new(ErrorKind::Applet).at(FinState::C));
         return out;
     }
     // One inactivity limit, `timeout client`, over both sides: the stream
     // ends once nothing moved either way for that long.
     let timeouts = SideTimeouts::both(fe.cfg.timeouts.client);
     let Some(d) = lifecycle::serve(st, s, 1, name, None, timeouts).await else {
-        out.end = Some((ErrCause::Internal, FinState::C));
+        out.end = Some(ProxyError::new(ErrorKind::Internal).at(FinState::C));
         return out;
     };
     out.bytes_out = d.totals.res;
@@ -53,15 +54,16 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
         } else {
             FinState::D
         };
-        Some((ErrCause::Internal, fin))
+        Some(ProxyError::new(ErrorKind::Applet).at(fin))
     } else {
-        match d.end {
-            FwdEnd::Done => None,
+        let kind = match d.end {
+            FwdEnd::Done => return out,
             // Either side idle: the client's timeout, as it is the one set.
-            FwdEnd::ClientTimeout | FwdEnd::ServerTimeout => Some((ErrCause::CliTo, FinState::D)),
-            FwdEnd::ClientError(_) => Some((ErrCause::CliCl, FinState::D)),
-            FwdEnd::ServerError(_) => Some((ErrCause::Internal, FinState::D)),
-        }
+            FwdEnd::ClientTimeout | FwdEnd::ServerTimeout => ErrorKind::ClientTimeout,
+            FwdEnd::ClientError(_) => ErrorKind::ClientAborted,
+            FwdEnd::ServerError(_) => ErrorKind::Internal,
+        };
+        Some(ProxyError::new(kind).at(FinState::D))
     };
     out
 }

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::connection::{Connection, Target};
+use crate::error::ProxyError;
 use crate::log::termination::{ErrCause, FinState};
 use crate::pool::{AllocError, Pool, PoolSlot};
 pub use endpoint::{AppCtx, Applet, AppletIo, AppletWait, Endpoint};
@@ -101,8 +102,8 @@ pub struct Stream {
     /// Where the stream goes (server, backend, or nothing yet).
     pub target: Target,
     pub flags: u32,
-    err: ErrCause,
-    finst: FinState,
+    /// How the stream ended, when not normally (the first end wins).
+    end: Option<ProxyError>,
     /// Frontend proxy index.
     pub fe: usize,
     pub be: Option<usize>,
@@ -168,8 +169,7 @@ impl Stream {
             res: Channel::default(),
             target: Target::None,
             flags: 0,
-            err: ErrCause::None,
-            finst: FinState::None,
+            end: None,
             fe,
             be: None,
             srv: None,
@@ -179,29 +179,34 @@ impl Stream {
         }
     }
 
-    /// Records why the stream ends; the first cause set wins, as in HAProxy.
-    pub fn set_err(&mut self, cause: ErrCause) {
-        if self.err == ErrCause::None {
-            self.err = cause;
+    /// Records how the stream ends; the first end recorded wins, as the
+    /// first cause does in HAProxy. Its kind also marks si[1]'s error type.
+    pub fn end_with(&mut self, e: ProxyError) {
+        if self.end.is_none() {
+            self.si[1].err_type |= e.si_err_type();
+            self.end = Some(e);
         }
     }
 
-    /// Records the phase the stream ended in; the first one set wins.
-    pub fn set_finst(&mut self, finst: FinState) {
-        if self.finst == FinState::None {
-            self.finst = finst;
-        }
+    /// How the stream ended, if not normally.
+    pub fn end(&self) -> Option<&ProxyError> {
+        self.end.as_ref()
     }
 
     pub fn err(&self) -> ErrCause {
-        self.err
+        self.end
+            .as_ref()
+            .map_or(ErrCause::None, ProxyError::err_cause)
     }
 
-    /// The final state, derived from si[1]'s state when no phase set one
+    /// The final state: the end's phase, else derived from si[1]'s state
     /// (HAProxy's `sess_set_term_flags`).
     pub fn finst(&self) -> FinState {
-        if self.finst != FinState::None || self.err == ErrCause::None {
-            return self.finst;
+        let Some(e) = &self.end else {
+            return FinState::None;
+        };
+        if e.phase() != FinState::None {
+            return e.phase();
         }
         let si = &self.si[1];
         match si.state {
@@ -226,8 +231,7 @@ impl Stream {
             | sess_flags::BE_ASSIGNED
             | sess_flags::CURR_SESS
             | sess_flags::REDISP);
-        self.err = ErrCause::None;
-        self.finst = FinState::None;
+        self.end = None;
         self.timers = LogTimers::now();
         self.req = Channel::default();
         self.res = Channel::default();

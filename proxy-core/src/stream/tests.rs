@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::*;
+use crate::error::{ErrorKind, ProxyError};
 use crate::pool::Pool;
 
 fn pools() -> (Arc<Pool>, Arc<Pool>) {
@@ -184,11 +185,15 @@ fn rule7_dropping_a_stream_releases_both_endpoints() {
 fn final_state_is_derived_from_the_server_side_state() {
     let (conns, streams) = pools();
     let mut s = Stream::new(&streams, client(&conns), 0, record()).unwrap();
-    s.set_err(ErrCause::SrvCl);
+    s.end_with(ProxyError::new(ErrorKind::ServerAborted));
     s.si[1].set_state(SiState::Con);
     assert_eq!(s.finst(), FinState::C);
     s.si[1].set_state(SiState::Est);
     assert_eq!(s.finst(), FinState::D);
-    s.set_err(ErrCause::CliTo);
-    assert_eq!(s.err(), ErrCause::SrvCl, "first cause wins");
+    s.end_with(ProxyError::new(ErrorKind::ClientTimeout));
+    assert_eq!(s.err(), ErrCause::SrvCl, "first end wins");
+    // A phase the end knows is kept.
+    let mut q = Stream::new(&streams, client(&conns), 0, record()).unwrap();
+    q.end_with(ProxyError::new(ErrorKind::QueueTimeout));
+    assert_eq!((q.err(), q.finst()), (ErrCause::SrvTo, FinState::Q));
 }
