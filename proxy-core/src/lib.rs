@@ -1,5 +1,24 @@
 //! proxy-core: a HAProxy-class TCP/HTTP proxy as a library.
 //!
+//! The path of a request, and the module of each step:
+//! 1. accept: [`listener`] takes a connection within `maxconn`, allocates
+//!    its connection object ([`connection`], from a [`pool`]) and runs
+//!    `tcp-request connection` rules ([`stkctr`]);
+//! 2. stream: a [`stream::Stream`] with `si[0]` = the client and `si[1]` =
+//!    nothing yet, registered for `show sess` ([`stream::live`]); TCP
+//!    mode goes on in [`tcp`], HTTP mode in [`http_mode`];
+//! 3. analysers: [`http_mode`]'s `analyse` (framing, captures, the
+//!    `http-request` rules of [`rules`], persistence, the backend choice);
+//! 4. target: a server through [`connect`] (`alloc_conn` on `si[1]`, the
+//!    [`backend`]'s balancing and queue, or an [`idle`] connection), or
+//!    an applet registered on `si[1]` through the applet life cycle;
+//! 5. exchange: bytes move through [`stream`]'s mover and forwarder,
+//!    the same for a socket and an applet (`http_mode`'s `exchange` adds
+//!    HTTP framing on top);
+//! 6. finish: the outcome ([`error::ProxyError`]) gives the termination
+//!    code, status and error counters ([`counters`]); idle pool, rule 5;
+//! 7. log: the tcplog or httplog line ([`log`]).
+//!
 //! Modules, from the configuration down to the bytes:
 //! - [`config`]: haproxy.cfg parsing into a typed model.
 //! - [`rules`]: ACLs, conditions and HTTP rules evaluated against requests.
@@ -21,7 +40,8 @@
 //! - [`idle`]: idle server connections parked for reuse.
 //! - [`pool`], [`buffer`]: object pools with counters, pooled I/O buffers.
 //! - [`counters`]: traffic counters.
-//! - [`error`]: the one error type, which knows the failing side.
+//! - [`error`]: the one outcome type: which side, which phase, retryable
+//!   or not; termination codes, statuses and error counters derive from it.
 //! - [`log`]: tcplog/httplog lines and where they go.
 //! - [`sys`]: the few system calls std lacks (through rustix and nix).
 //! - [`stick`]: stick tables (keys, counters, expiry, replication hooks, `show table`).

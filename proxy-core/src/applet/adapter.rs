@@ -58,10 +58,9 @@ impl fmt::Debug for AppletAdapter {
     }
 }
 
-/// `ip:port` as the applet sees it. Perf fix: IPv4 (the common case) is
-/// written by hand into one right-sized allocation; `SocketAddr`'s
-/// `Display` through `fmt` was ~3 % of the CPU of an applet-served
-/// request (two addresses per request).
+/// `ip:port` as the applet sees it. IPv4 (the common case) is written by
+/// hand into one right-sized allocation: going through `fmt` costs a few
+/// percent of an applet-served request (two addresses each).
 fn addr(a: Option<SocketAddr>) -> RString {
     match a {
         Some(SocketAddr::V4(v4)) => {

@@ -260,8 +260,8 @@ impl AppletRegistry {
                 entry.lib.path().display()
             )
         })?;
-        // Perf fix: the library's name as text is made once at load time
-        // (formatting the path per instance cost ~1 % of a request).
+        // The library's name as text is made once at load time, not per
+        // instance (on the request path).
         Ok(AppletAdapter::new(
             service,
             entry.lib.path_display(),
