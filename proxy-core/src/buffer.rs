@@ -4,6 +4,10 @@
 //! source becomes readable and gives it back as soon as everything read was
 //! written out. Freed buffers stay in a small per-thread cache, so the data
 //! path neither locks nor calls the allocator in the steady state.
+//!
+//! A buffer is never cleared or zero-filled: reads append into its spare
+//! capacity, so only the pages that received bytes become resident. A
+//! client that sent a few bytes of a head costs a page, not `tune.bufsize`.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,13 +19,14 @@ static USED: AtomicUsize = AtomicUsize::new(0);
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    static CACHE: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+    static CACHE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A buffer taken from the pool; dropping it returns it.
+/// A buffer taken from the pool; dropping it returns it. Its length is
+/// what it holds, its capacity what it may hold.
 #[derive(Debug)]
 pub struct Buffer {
-    data: Box<[u8]>,
+    data: Vec<u8>,
 }
 
 impl Buffer {
@@ -30,21 +35,23 @@ impl Buffer {
         USED.fetch_add(1, Ordering::Relaxed);
         let cached = CACHE.with(|c| {
             let mut c = c.borrow_mut();
-            let pos = c.iter().rposition(|b| b.len() == size)?;
+            let pos = c.iter().rposition(|b| b.capacity() == size)?;
             Some(c.swap_remove(pos))
         });
         let data = cached.unwrap_or_else(|| {
             ALLOCATED.fetch_add(1, Ordering::Relaxed);
-            vec![0u8; size].into_boxed_slice()
+            Vec::with_capacity(size)
         });
         Buffer { data }
     }
 
+    /// The bytes it holds.
     pub fn as_slice(&self) -> &[u8] {
         &self.data
     }
 
-    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+    /// The bytes it holds, to append to (within its capacity) or move.
+    pub fn vec_mut(&mut self) -> &mut Vec<u8> {
         &mut self.data
     }
 }
@@ -52,7 +59,8 @@ impl Buffer {
 impl Drop for Buffer {
     fn drop(&mut self) {
         USED.fetch_sub(1, Ordering::Relaxed);
-        let data = std::mem::take(&mut self.data);
+        let mut data = std::mem::take(&mut self.data);
+        data.clear();
         let kept = CACHE.with(|c| {
             let mut c = c.borrow_mut();
             if c.len() < CACHE_MAX {
@@ -85,7 +93,7 @@ mod tests {
         std::thread::spawn(|| {
             let (a0, u0) = stats();
             let b = Buffer::take(4096);
-            assert_eq!(b.as_slice().len(), 4096);
+            assert_eq!((b.as_slice().len(), b.data.capacity()), (0, 4096));
             let p = b.as_slice().as_ptr();
             drop(b);
             let b2 = Buffer::take(4096);

@@ -84,16 +84,30 @@ impl Transport {
         }
     }
 
-    /// Reads into `buf`; `Ok(0)` is end-of-stream.
-    pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        use tokio::io::AsyncRead;
-        let mut rb = tokio::io::ReadBuf::new(buf);
-        let res = match self {
-            Transport::Tcp(s) => std::pin::Pin::new(s).poll_read(cx, &mut rb),
-            Transport::Unix(s) => std::pin::Pin::new(s).poll_read(cx, &mut rb),
-            Transport::None => return Poll::Ready(Err(not_connected())),
-        };
-        res.map_ok(|()| rb.filled().len())
+    /// Reads into the spare capacity of `buf`, appending; `Ok(0)` is
+    /// end-of-stream. The spare capacity is not initialised first, so a
+    /// buffer's untouched pages stay out of memory.
+    pub fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            match self.poll_read_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                other => return other.map_ok(|()| 0),
+            }
+            let read = match self {
+                Transport::Tcp(s) => s.try_read_buf(buf),
+                Transport::Unix(s) => s.try_read_buf(buf),
+                Transport::None => Err(not_connected()),
+            };
+            match read {
+                // Readiness was stale: tokio cleared it, wait again.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                other => return Poll::Ready(other),
+            }
+        }
     }
 
     pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

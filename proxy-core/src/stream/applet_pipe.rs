@@ -253,10 +253,11 @@ impl AppletPipe {
 
     /// Takes output produced so far; `Ok(0)` once the applet is done and
     /// everything was read; `WouldBlock` when nothing is there yet.
-    pub fn read_output(&mut self, app: &mut AppCtx, buf: &mut [u8]) -> io::Result<usize> {
+    pub fn read_output(&mut self, app: &mut AppCtx, buf: &mut Vec<u8>) -> io::Result<usize> {
         if self.out_pos < self.output.len() {
-            let n = (self.output.len() - self.out_pos).min(buf.len());
-            buf[..n].copy_from_slice(&self.output[self.out_pos..self.out_pos + n]);
+            let room = buf.capacity() - buf.len();
+            let n = (self.output.len() - self.out_pos).min(room);
+            buf.extend_from_slice(&self.output[self.out_pos..self.out_pos + n]);
             self.out_pos += n;
             if self.wait == AppletWait::Room {
                 self.call(app);
@@ -278,7 +279,7 @@ impl AppletPipe {
         &mut self,
         cx: &mut Context<'_>,
         app: &mut AppCtx,
-        buf: &mut [u8],
+        buf: &mut Vec<u8>,
     ) -> Poll<io::Result<usize>> {
         match self.poll_output(cx, app) {
             Poll::Pending => Poll::Pending,
@@ -329,7 +330,7 @@ mod tests {
         let mut app = AppCtx::new(Box::new(Upper { panic: false }));
         let mut pipe = AppletPipe::default();
         pipe.write(&mut app, b"abc").unwrap();
-        let mut buf = [0u8; 64];
+        let mut buf = Vec::with_capacity(64);
         assert!(pipe
             .poll_read(&mut noop_cx(), &mut app, &mut buf)
             .is_pending());
@@ -351,7 +352,7 @@ mod tests {
         let mut pipe = AppletPipe::default();
         let _ = pipe.write(&mut app, b"x");
         assert!(pipe.failure().is_some_and(|f| f.contains("boom")));
-        let mut buf = [0u8; 8];
+        let mut buf = Vec::with_capacity(8);
         assert!(matches!(
             pipe.poll_read(&mut noop_cx(), &mut app, &mut buf),
             Poll::Ready(Err(_))

@@ -77,17 +77,18 @@ impl RecvBuf {
         }
         // A buffer comes from this thread's cache; if nothing can be read
         // after all it goes straight back, so an idle side holds none.
-        let buf = self.buf.get_or_insert_with(|| Buffer::take(size));
-        if self.end == buf.as_slice().len() {
+        let buf = self.buf.get_or_insert_with(|| Buffer::take(size)).vec_mut();
+        if self.end == buf.capacity() {
             if self.start == 0 {
                 return Poll::Ready(Ok(0));
             }
             // Move the pending bytes to the front to make room.
-            buf.as_mut_slice().copy_within(self.start..self.end, 0);
+            buf.copy_within(self.start..self.end, 0);
+            buf.truncate(self.end - self.start);
             self.end -= self.start;
             self.start = 0;
         }
-        let res = t.poll_read(cx, &mut buf.as_mut_slice()[self.end..]);
+        let res = t.poll_read(cx, buf);
         match res {
             Poll::Ready(Ok(0)) => {
                 self.eof = true;

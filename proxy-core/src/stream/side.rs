@@ -28,8 +28,9 @@ pub trait SideIo: Sync {
     /// error). Checked before a buffer is taken, so an idle side holds
     /// none.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
-    /// Reads into `buf`; `Ok(0)` is end-of-stream.
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// Reads into the spare capacity of `buf` (appending, never past its
+    /// capacity); `Ok(0)` is end-of-stream.
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<usize>>;
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     fn try_write(&self, data: &[u8]) -> io::Result<usize>;
     /// Half-close: nothing more will be written to this side. A FIN for a
@@ -54,7 +55,7 @@ impl SideIo for Transport {
         Transport::poll_read_ready(self, cx)
     }
     #[inline]
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<usize>> {
         Transport::poll_read(self, cx, buf)
     }
     #[inline]
@@ -115,7 +116,7 @@ impl SideIo for AppletSide<'_> {
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.with(|p, a| p.poll_output(cx, a))
     }
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<usize>> {
         self.with(|p, a| p.poll_read(cx, a, buf))
     }
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
