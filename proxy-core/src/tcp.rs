@@ -289,8 +289,6 @@ async fn serve(
         totals,
     )
     .await;
-    s.req.total = totals.req;
-    s.res.total = totals.res;
     let kind = match end {
         FwdEnd::Done => None,
         FwdEnd::ClientTimeout => Some(ErrorKind::ClientTimeout),

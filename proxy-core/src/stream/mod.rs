@@ -54,16 +54,6 @@ pub mod sess_flags {
     pub const REDISP: u32 = 0x0000_0100;
 }
 
-/// One direction of data (HAProxy's channel): flags and byte counts. The
-/// bytes themselves sit in pooled buffers only while in flight.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Channel {
-    pub flags: u32,
-    pub analysers: u32,
-    /// Bytes that went through this channel.
-    pub total: u64,
-}
-
 /// Timestamps of a stream's life, for the log's timers.
 #[derive(Debug, Clone, Copy)]
 pub struct LogTimers {
@@ -97,8 +87,6 @@ pub struct Stream {
     pub uniq_id: u64,
     /// si[0] is the client side, si[1] the server side.
     pub si: [StreamInterface; 2],
-    pub req: Channel,
-    pub res: Channel,
     /// Where the stream goes (server, backend, or nothing yet).
     pub target: Target,
     pub flags: u32,
@@ -165,8 +153,6 @@ impl Stream {
         Stream {
             uniq_id: live.id,
             si,
-            req: Channel::default(),
-            res: Channel::default(),
             target: Target::None,
             flags: 0,
             end: None,
@@ -233,8 +219,6 @@ impl Stream {
             | sess_flags::REDISP);
         self.end = None;
         self.timers = LogTimers::now();
-        self.req = Channel::default();
-        self.res = Channel::default();
         self.sync_live();
     }
 

@@ -47,15 +47,9 @@ impl SiState {
 
 /// Stream interface flags (HAProxy's `SI_FL_*` at the seed).
 pub mod si_flags {
-    pub const EXP: u32 = 0x0001;
-    pub const ERR: u32 = 0x0002;
-    pub const WAIT_ROOM: u32 = 0x0004;
+    /// Waiting for data from its endpoint (an applet that was just
+    /// registered); shown in `show sess`.
     pub const WAIT_DATA: u32 = 0x0008;
-    pub const DONT_WAKE: u32 = 0x0020;
-    pub const INDEP_STR: u32 = 0x0040;
-    pub const NOLINGER: u32 = 0x0080;
-    pub const NOHALF: u32 = 0x0100;
-    pub const SRC_ADDR: u32 = 0x1000;
 }
 
 pub use crate::error::err_type;
