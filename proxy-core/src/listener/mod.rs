@@ -22,6 +22,7 @@ use tokio::sync::{watch, Semaphore};
 use crate::config::{BindAddr, Config, Location};
 use crate::connection::{Connection, Target, Transport};
 use crate::log::fields::ClientAddr;
+use crate::pool::{AllocError, Pool};
 use crate::state::State;
 use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, TcpVerdict};
 use crate::stkctr::Trackers;
@@ -100,6 +101,56 @@ async fn permit(sem: &Option<Arc<Semaphore>>) -> Option<Option<tokio::sync::Owne
     }
 }
 
+/// How long a client already accepted waits for a connection object that
+/// another worker took between this listener's check and its accept.
+const ADMIT_WAIT: Duration = Duration::from_secs(1);
+
+/// `tune.conn-pool-max`: a client is accepted only while the pool has room
+/// for its connection and one server-side connection (or nothing is in use
+/// at all), idle server connections giving way first. Otherwise it waits in
+/// the accept queue, as past `maxconn`: accepting it only to fail its
+/// requests (or every other client's) for want of a server connection
+/// helps nobody. False when the proxy stops meanwhile.
+async fn wait_for_room(pool: &Pool, stop: &mut watch::Receiver<bool>) -> bool {
+    while pool.room_below(2) && pool.used() > 0 {
+        if crate::idle::evict_oldest() {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+            _ = stop.changed() => return false,
+        }
+    }
+    true
+}
+
+/// The connection object of a client just accepted. The check before
+/// accept is not a reservation: streams and the other workers' listeners
+/// allocate meanwhile, and idle connections parked by another thread can
+/// only be closed by it. When the cap is what refuses, the client waits a
+/// little for a slot instead of being refused for losing that race; a
+/// failure injected by `tune.fail-alloc`, a cap of zero or the end of the
+/// wait are real failures.
+async fn connection_for_client(
+    pool: &Arc<Pool>,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Connection, AllocError> {
+    let deadline = tokio::time::Instant::now() + ADMIT_WAIT;
+    loop {
+        let waiting = pool.room_below(1)
+            && pool.used() > 0
+            && tokio::time::Instant::now() < deadline
+            && !crate::idle::evict_oldest();
+        if !waiting {
+            return crate::idle::alloc_connection(pool);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+            _ = stop.changed() => return Err(AllocError::Exhausted),
+        }
+    }
+}
+
 /// Starts this thread's accept loop for `l`; it ends when `stop` flips.
 pub fn spawn_accept_loop(
     st: Arc<State>,
@@ -127,24 +178,8 @@ pub fn spawn_accept_loop(
             let (Some(global), Some(frontend)) = admitted else {
                 return;
             };
-            // `tune.conn-pool-max`: a client is accepted only while the pool
-            // has room for its connection and one server-side connection
-            // (or nothing is in use at all), idle server connections giving
-            // way first. Otherwise it waits in the accept queue, as past
-            // `maxconn`: accepting it only to fail its requests (or every
-            // other client's) for want of a server connection helps nobody.
-            loop {
-                let pool = &st.pools.connection;
-                if !pool.room_below(2) || pool.used() == 0 {
-                    break;
-                }
-                if crate::idle::evict_oldest() {
-                    continue;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(5)) => {}
-                    _ = stop.changed() => return,
-                }
+            if !wait_for_room(&st.pools.connection, &mut stop).await {
+                return;
             }
             let accepted = tokio::select! {
                 r = accept(&sock) => r,
@@ -160,7 +195,7 @@ pub fn spawn_accept_loop(
                     continue;
                 }
             };
-            let mut conn = match crate::idle::alloc_connection(&st.pools.connection) {
+            let mut conn = match connection_for_client(&st.pools.connection, &mut stop).await {
                 Ok(conn) => conn,
                 // Rule 1: no connection object, so the socket is closed
                 // (counted as a failure of the pool); an HTTP client is
