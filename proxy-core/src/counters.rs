@@ -220,6 +220,12 @@ impl Counters {
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
+
+    /// Bytes received from clients (`bin`) and sent to them (`bout`).
+    pub fn add_bytes(&self, bytes_in: u64, bytes_out: u64) {
+        Counters::add(&self.bytes_in, bytes_in);
+        Counters::add(&self.bytes_out, bytes_out);
+    }
 }
 
 /// Milliseconds since the process started (monotonic); the clock of the

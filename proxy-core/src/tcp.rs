@@ -60,249 +60,253 @@ pub async fn run_stream(
     };
     st.streams_total
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let client_addr = match s.si[0].conn().and_then(|c| c.from) {
-        Some(a) => ClientAddr::Inet(a),
-        None => ClientAddr::Unix { listener_id },
-    };
-    if !fe_proxy.cfg.tcplog && !fe_proxy.cfg.logs.is_empty() {
-        let local = s.si[0]
-            .conn_mut()
-            .and_then(|c| c.dst())
-            .map_or(ClientAddr::Unknown, ClientAddr::Inet);
-        let mut line = String::new();
-        format_default_connect(
-            &client_addr,
-            &local,
-            &fe_proxy.name,
-            fe_proxy.mode,
-            &mut line,
-        );
-        traffic(fe_idx, &line);
-    }
-
-    let mut info = ConnectInfo::default();
-    let mut totals = Totals::default();
-    // tcp-request content use-service: an applet serves the connection.
-    let src = s.si[0].conn().and_then(|c| c.from);
-    let dst = s.si[0].conn_mut().and_then(|c| c.dst());
-    let fe_ctx = RuleCtx::new(&st.stick, fe_proxy.cfg.table);
-    let content = &fe_proxy.cfg.http.tcp_content;
-    let verdict = if content.is_empty() {
-        TcpVerdict::Continue
-    } else {
-        tcp_rules(fe_ctx, content, false, &mut trk, &ConnView { src, dst })
-    };
-    if verdict == TcpVerdict::Reject {
-        s.end_with(ProxyError::new(ErrorKind::Policy).at(FinState::R));
-        account(&s, Some(fe_proxy), None);
-        log_stream(&st, fe_proxy, None, &s, &info, &totals, client_addr, None);
-        return;
-    }
-    if let TcpVerdict::Service(name) = &verdict {
-        let name = name.as_str();
+    let mut t = TcpSession::start(&st, fe_proxy, &mut s, listener_id);
+    match t.content_verdict(&mut trk) {
+        TcpVerdict::Reject => t.reject(&mut s),
         // Boxed: this rare path's state would otherwise be reserved in
         // every TCP stream's future, idle or not.
-        let served = Box::pin(crate::tcp_service::serve(&st, fe_proxy, &mut s, name)).await;
-        totals.req = served.bytes_in;
-        totals.res = served.bytes_out;
+        TcpVerdict::Service(name) => Box::pin(t.serve_service(&mut s, &name, &mut trk)).await,
+        TcpVerdict::Continue => t.serve_backend(&mut s, &mut trk).await,
+    }
+}
+
+/// What one TCP stream carries from step to step besides the [`Stream`]:
+/// where it came from, how its connect went and the bytes it moved.
+struct TcpSession<'a> {
+    st: &'a State,
+    fe: &'a Proxy,
+    client: ClientAddr,
+    view: ConnView,
+    info: ConnectInfo,
+    totals: Totals,
+}
+
+impl<'a> TcpSession<'a> {
+    /// Reads the stream's addresses and logs the connection when the
+    /// frontend logs without `option tcplog`.
+    fn start(st: &'a State, fe: &'a Proxy, s: &mut Stream, listener_id: u32) -> Self {
+        let client = match s.si[0].conn().and_then(|c| c.from) {
+            Some(a) => ClientAddr::Inet(a),
+            None => ClientAddr::Unix { listener_id },
+        };
+        let src = s.si[0].conn().and_then(|c| c.from);
+        let dst = s.si[0].conn_mut().and_then(|c| c.dst());
+        if !fe.cfg.tcplog && !fe.cfg.logs.is_empty() {
+            let local = dst.map_or(ClientAddr::Unknown, ClientAddr::Inet);
+            let mut line = String::new();
+            format_default_connect(&client, &local, &fe.name, fe.mode, &mut line);
+            traffic(fe.idx, &line);
+        }
+        TcpSession {
+            st,
+            fe,
+            client,
+            view: ConnView { src, dst },
+            info: ConnectInfo::default(),
+            totals: Totals::default(),
+        }
+    }
+
+    /// `tcp-request content` rules: go on, reject, or hand the stream to a
+    /// service.
+    fn content_verdict(&self, trk: &mut Trackers) -> TcpVerdict {
+        let content = &self.fe.cfg.http.tcp_content;
+        if content.is_empty() {
+            return TcpVerdict::Continue;
+        }
+        let ctx = RuleCtx::new(&self.st.stick, self.fe.cfg.table);
+        tcp_rules(ctx, content, false, trk, &self.view)
+    }
+
+    /// `tcp-request content reject`: counted and logged, nothing forwarded.
+    fn reject(&self, s: &mut Stream) {
+        s.end_with(ProxyError::new(ErrorKind::Policy).at(FinState::R));
+        account(s, Some(self.fe), None);
+        self.log(s, None, None);
+    }
+
+    /// `use-service`: an applet serves the connection.
+    async fn serve_service(&mut self, s: &mut Stream, name: &str, trk: &mut Trackers) {
+        let served = crate::tcp_service::serve(self.st, self.fe, s, name).await;
+        self.totals.req = served.bytes_in;
+        self.totals.res = served.bytes_out;
         if let Some(e) = served.end {
             s.end_with(e);
         }
         let server = format!("<{}>", name.to_uppercase());
-        log_stream(
-            &st,
-            fe_proxy,
-            None,
-            &s,
-            &info,
-            &totals,
-            client_addr,
-            Some(&server),
-        );
-        if !trk.is_empty() {
-            trk.count_bytes(totals.req, totals.res, crate::counters::now_ms());
-        }
-        return;
+        self.log(s, None, Some(&server));
+        self.count_tracked(trk);
     }
-    let be_proxy = fe.backend.and_then(|i| st.proxies.get(i));
-    match be_proxy {
-        None => {
-            s.end_with(ProxyError::new(ErrorKind::NoServer).at(FinState::R));
-        }
-        Some(bp) => {
-            s.be = Some(bp.idx);
-            s.sync_live();
-            if let Some(be) = bp.be.as_ref() {
-                let _bec = CurGuard::enter(&be.counters);
-                let view = ConnView { src, dst };
-                serve(
-                    &st,
-                    fe_proxy,
-                    bp,
-                    &mut s,
-                    &mut info,
-                    &mut totals,
-                    &trk,
-                    &view,
-                )
-                .await;
-                if let Some(i) = s.srv {
-                    be.servers[i]
-                        .counters
-                        .bytes_in
-                        .fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
-                    be.servers[i]
-                        .counters
-                        .bytes_out
-                        .fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
+
+    /// The frontend's backend: connect a server, forward, count and log.
+    async fn serve_backend(&mut self, s: &mut Stream, trk: &mut Trackers) {
+        let st = self.st;
+        let be_proxy = self
+            .fe
+            .fe
+            .as_ref()
+            .and_then(|f| f.backend)
+            .and_then(|i| st.proxies.get(i));
+        match be_proxy {
+            None => s.end_with(ProxyError::new(ErrorKind::NoServer).at(FinState::R)),
+            Some(bp) => {
+                s.be = Some(bp.idx);
+                s.sync_live();
+                if let Some(be) = bp.be.as_ref() {
+                    let _bec = CurGuard::enter(&be.counters);
+                    if let Some(srv_guard) = self.connect(bp, s, trk).await {
+                        self.forward(bp, s).await;
+                        drop(srv_guard);
+                    }
+                    self.count_backend(be, s);
+                    release_server(be, s);
                 }
-                be.counters
-                    .bytes_in
-                    .fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
-                be.counters
-                    .bytes_out
-                    .fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
-                count_times(be, &s);
-                release_server(be, &mut s);
             }
         }
+        if let Some(fe) = self.fe.fe.as_ref() {
+            fe.counters.add_bytes(self.totals.req, self.totals.res);
+        }
+        self.count_tracked(trk);
+        // Close the server side before logging, as HAProxy does, so the
+        // line's counters no longer include this stream on the backend.
+        s.si[1].release_endpoint();
+        self.log(s, be_proxy, None);
     }
-    fe.counters
-        .bytes_in
-        .fetch_add(totals.req, std::sync::atomic::Ordering::Relaxed);
-    fe.counters
-        .bytes_out
-        .fetch_add(totals.res, std::sync::atomic::Ordering::Relaxed);
-    if !trk.is_empty() {
-        trk.count_bytes(totals.req, totals.res, crate::counters::now_ms());
-    }
-    // Close the server side before logging, as HAProxy does, so the line's
-    // counters no longer include this stream on the backend.
-    s.si[1].release_endpoint();
-    log_stream(
-        &st,
-        fe_proxy,
-        be_proxy,
-        &s,
-        &info,
-        &totals,
-        client_addr,
-        None,
-    );
-}
 
-/// Connects and forwards; records the outcome in the stream.
-#[allow(clippy::too_many_arguments)]
-async fn serve(
-    st: &State,
-    fe: &Proxy,
-    bp: &Proxy,
-    s: &mut Stream,
-    info: &mut ConnectInfo,
-    totals: &mut Totals,
-    trk: &Trackers,
-    view: &ConnView,
-) {
-    let srv_guard;
-    // Persistence: `stick match|on` may choose the server now.
-    let pending = match bp.be.as_ref() {
-        Some(be) if !bp.cfg.stick_rules.is_empty() => {
-            let ctx = RuleCtx::new(&st.stick, bp.cfg.table);
-            let view = StickView {
-                inner: view,
-                env: ctx.env(Some(trk)),
-            };
-            persist::on_request(&st.stick, &bp.cfg.stick_rules, &be.servers, s, &view)
+    /// Brings the server side up (persistence first, then the connect
+    /// while watching the client for a reset). On success the server's
+    /// current-connections guard, held while data flows; on failure the
+    /// stream's end says why.
+    async fn connect(
+        &mut self,
+        bp: &'a Proxy,
+        s: &mut Stream,
+        trk: &Trackers,
+    ) -> Option<Option<CurGuard<'a>>> {
+        let st = self.st;
+        // Persistence: `stick match|on` may choose the server now.
+        let pending = match bp.be.as_ref() {
+            Some(be) if !bp.cfg.stick_rules.is_empty() => {
+                let ctx = RuleCtx::new(&st.stick, bp.cfg.table);
+                let view = StickView {
+                    inner: &self.view,
+                    env: ctx.env(Some(trk)),
+                };
+                persist::on_request(&st.stick, &bp.cfg.stick_rules, &be.servers, s, &view)
+            }
+            _ => Pending::default(),
+        };
+        if let Err(e) = self.connect_watching_client(bp, s).await {
+            s.end_with(e);
+            return None;
         }
-        _ => Pending::default(),
-    };
-    // While the server side is being reached, watch the client: a reset
-    // there aborts the attempt (`CC`). Its socket is lent to the watcher
-    // for that time; the destination address is read first, as the server
-    // selection may need it.
-    let client_t = match s.si[0].conn_mut() {
-        Some(c) => {
-            c.dst();
-            std::mem::take(&mut c.transport)
+        let be = bp.be.as_ref()?;
+        if let Some(i) = s.srv {
+            persist::store(&st.stick, pending, &be.servers[i]);
         }
-        None => Transport::None,
-    };
-    let outcome = tokio::select! {
-        // Boxed so that the connect phase's state is not kept for the
-        // whole life of the stream (it is the largest; idle streams only
-        // need the forwarding state).
-        r = Box::pin(connect_server(st, bp, s, info, false)) => Some(r),
-        _ = client_aborted(&client_t) => None,
-    };
-    if let Some(c) = s.si[0].conn_mut() {
-        c.transport = client_t;
+        Some(s.srv.map(|i| CurGuard::enter(&be.servers[i].counters)))
     }
-    let connected = match outcome {
-        Some(r) => r,
-        None => {
+
+    /// While the server side is being reached, watch the client: a reset
+    /// there aborts the attempt (`CC`). Its socket is lent to the watcher
+    /// for that time; the destination address is read first, as the
+    /// server selection may need it.
+    async fn connect_watching_client(
+        &mut self,
+        bp: &Proxy,
+        s: &mut Stream,
+    ) -> Result<(), ProxyError> {
+        let client_t = match s.si[0].conn_mut() {
+            Some(c) => {
+                c.dst();
+                std::mem::take(&mut c.transport)
+            }
+            None => Transport::None,
+        };
+        let outcome = tokio::select! {
+            // Boxed so that the connect phase's state is not kept for the
+            // whole life of the stream (it is the largest; idle streams
+            // only need the forwarding state).
+            r = Box::pin(connect_server(self.st, bp, s, &mut self.info, false)) => Some(r),
+            _ = client_aborted(&client_t) => None,
+        };
+        if let Some(c) = s.si[0].conn_mut() {
+            c.transport = client_t;
+        }
+        outcome.unwrap_or_else(|| {
             let phase = if s.si[1].state == SiState::Que {
                 FinState::Q
             } else {
                 FinState::C
             };
             Err(ProxyError::new(ErrorKind::ClientAborted).at(phase))
-        }
-    };
-    match connected {
-        Ok(()) => {
-            if let (Some(be), Some(i)) = (bp.be.as_ref(), s.srv) {
-                persist::store(&st.stick, pending, &be.servers[i]);
-            }
-            srv_guard = s.srv.and_then(|i| {
-                bp.be
-                    .as_ref()
-                    .map(|b| CurGuard::enter(&b.servers[i].counters))
-            });
-        }
-        Err(e) => {
-            s.end_with(e);
+        })
+    }
+
+    /// Moves bytes both ways until both sides are done; an abort or a
+    /// timeout ends the stream in the data phase.
+    async fn forward(&mut self, bp: &Proxy, s: &mut Stream) {
+        let t = &self.fe.cfg.timeouts;
+        let bt = &bp.cfg.timeouts;
+        // `timeout tunnel` replaces both inactivity timeouts once the two
+        // sides are connected; the backend's setting decides, as in HAProxy.
+        let tunnel = bt.tunnel;
+        let timeouts = SideTimeouts {
+            client: tunnel.or(t.client),
+            server: tunnel.or(bt.server),
+            client_fin: t.client_fin,
+            server_fin: bt.server_fin,
+        };
+        let bufsize = self.st.config.global.bufsize;
+        let (c0, c1) = s.si.split_at_mut(1);
+        let (Some(client), Some(server)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
+            s.end_with(ProxyError::new(ErrorKind::Internal));
             return;
+        };
+        let end = forward(
+            &mut client.transport,
+            &mut server.transport,
+            timeouts,
+            bufsize,
+            &mut self.totals,
+        )
+        .await;
+        let kind = match end {
+            FwdEnd::Done => None,
+            FwdEnd::ClientTimeout => Some(ErrorKind::ClientTimeout),
+            FwdEnd::ServerTimeout => Some(ErrorKind::ServerTimeout),
+            FwdEnd::ClientError(_) => Some(ErrorKind::ClientAborted),
+            FwdEnd::ServerError(_) => Some(ErrorKind::ServerAborted),
+        };
+        if let Some(kind) = kind {
+            s.end_with(ProxyError::new(kind).at(FinState::D));
+            account(s, Some(self.fe), Some(bp));
+        }
+        s.si[1].set_state(SiState::Dis);
+        s.si[1].set_state(SiState::Clo);
+    }
+
+    /// The backend's and server's byte counters and timer averages.
+    fn count_backend(&self, be: &crate::backend::Backend, s: &Stream) {
+        if let Some(x) = s.srv.and_then(|i| be.servers.get(i)) {
+            x.counters.add_bytes(self.totals.req, self.totals.res);
+        }
+        be.counters.add_bytes(self.totals.req, self.totals.res);
+        count_times(be, s);
+    }
+
+    /// Bytes for the counters the connection rules track.
+    fn count_tracked(&self, trk: &mut Trackers) {
+        if !trk.is_empty() {
+            trk.count_bytes(self.totals.req, self.totals.res, crate::counters::now_ms());
         }
     }
-    let t = &fe.cfg.timeouts;
-    let bt = &bp.cfg.timeouts;
-    // `timeout tunnel` replaces both inactivity timeouts once the two sides
-    // are connected; the backend's setting decides, as in HAProxy.
-    let tunnel = bt.tunnel;
-    let timeouts = SideTimeouts {
-        client: tunnel.or(t.client),
-        server: tunnel.or(bt.server),
-        client_fin: t.client_fin,
-        server_fin: bt.server_fin,
-    };
-    let bufsize = st.config.global.bufsize;
-    let (c0, c1) = s.si.split_at_mut(1);
-    let (Some(client), Some(server)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
-        s.end_with(ProxyError::new(ErrorKind::Internal));
-        return;
-    };
-    let end = forward(
-        &mut client.transport,
-        &mut server.transport,
-        timeouts,
-        bufsize,
-        totals,
-    )
-    .await;
-    let kind = match end {
-        FwdEnd::Done => None,
-        FwdEnd::ClientTimeout => Some(ErrorKind::ClientTimeout),
-        FwdEnd::ServerTimeout => Some(ErrorKind::ServerTimeout),
-        FwdEnd::ClientError(_) => Some(ErrorKind::ClientAborted),
-        FwdEnd::ServerError(_) => Some(ErrorKind::ServerAborted),
-    };
-    if let Some(kind) = kind {
-        s.end_with(ProxyError::new(kind).at(FinState::D));
-        account(s, fe_of(st, s), Some(bp));
+
+    /// The tcplog line, when the frontend logs with `option tcplog`;
+    /// `service` names the applet that served the stream.
+    fn log(&self, s: &Stream, be: Option<&Proxy>, service: Option<&str>) {
+        log_stream(self, s, be, service);
     }
-    s.si[1].set_state(SiState::Dis);
-    s.si[1].set_state(SiState::Clo);
-    drop(srv_guard);
 }
 
 /// Adds a finished TCP stream's timers to its backend's and server's
@@ -348,22 +352,8 @@ fn account(s: &Stream, fe: Option<&Proxy>, be: Option<&Proxy>) {
     e.account(fe, be.map(|b| &b.counters), srv.map(|x| &x.counters));
 }
 
-/// The frontend of stream `s`.
-fn fe_of<'a>(st: &'a State, s: &Stream) -> Option<&'a Proxy> {
-    st.proxies.get(s.fe)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn log_stream(
-    st: &State,
-    fe: &Proxy,
-    be: Option<&Proxy>,
-    s: &Stream,
-    info: &ConnectInfo,
-    totals: &Totals,
-    client: ClientAddr,
-    applet: Option<&str>,
-) {
+fn log_stream(t: &TcpSession<'_>, s: &Stream, be: Option<&Proxy>, applet: Option<&str>) {
+    let (st, fe, info, totals) = (t.st, t.fe, &t.info, &t.totals);
     if !fe.cfg.tcplog || fe.cfg.logs.is_empty() {
         return;
     }
@@ -391,7 +381,7 @@ fn log_stream(
         .map_or(0, |b| b.counters.cur());
     let fe_counters = fe.fe.as_ref().map_or(0, |f| f.counters.cur());
     let rec = TcpLogRecord {
-        client,
+        client: t.client,
         accept_date: s.timers.accept_date,
         frontend: &fe.name,
         backend: backend_name,

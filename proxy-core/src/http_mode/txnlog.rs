@@ -31,8 +31,7 @@ pub(super) fn count_txn(st: &State, fe: &Proxy, s: Option<&Stream>, log: &Txn) {
     };
     st.global.request();
     fec.request();
-    Counters::add(&fec.bytes_in, log.bytes_in);
-    Counters::add(&fec.bytes_out, log.bytes_out);
+    fec.add_bytes(log.bytes_in, log.bytes_out);
     if log.status > 0 {
         fec.response(log.status);
     }
@@ -67,8 +66,7 @@ pub(super) fn count_txn(st: &State, fe: &Proxy, s: Option<&Stream>, log: &Txn) {
     };
     for c in sides {
         c.request();
-        Counters::add(&c.bytes_in, log.bytes_in);
-        Counters::add(&c.bytes_out, log.bytes_out);
+        c.add_bytes(log.bytes_in, log.bytes_out);
         if log.status > 0 {
             c.response(log.status);
         }
