@@ -200,8 +200,9 @@ pub fn evict_oldest() -> bool {
 /// closed to free its slot and the allocation is tried once more: an
 /// idle connection never makes a live one fail. Every connection
 /// allocation (accept, the server side) goes through here.
-pub fn alloc_connection(pool: &Arc<Pool>) -> Result<Connection, AllocError> {
-    pool.take_or_reclaim(evict_oldest).map(Connection::new)
+pub fn alloc_connection(pool: &Arc<Pool>) -> Result<Box<Connection>, AllocError> {
+    pool.take_or_reclaim(evict_oldest)
+        .map(|slot| Box::new(Connection::new(slot)))
 }
 
 /// How many connections this thread keeps parked for `key`.

@@ -134,7 +134,7 @@ pub fn spawn_accept_loop(
 }
 
 /// Serves one stats-socket connection to its end.
-async fn serve(st: &State, client: Connection, live: Arc<LiveStream>, level: &str) {
+async fn serve(st: &State, client: Box<Connection>, live: Arc<LiveStream>, level: &str) {
     let mut s = match Stream::new(&st.pools.stream, client, live::NONE, live) {
         Ok(s) => s,
         Err(_) => return,

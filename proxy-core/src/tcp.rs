@@ -39,7 +39,7 @@ pub async fn run_stream(
     st: Arc<State>,
     fe_idx: usize,
     listener_id: u32,
-    client: Connection,
+    client: Box<Connection>,
     live: Arc<LiveStream>,
     _permits: Permits,
     mut trk: Trackers,

@@ -93,7 +93,7 @@ pub async fn run_stream(
     st: Arc<State>,
     fe_idx: usize,
     listener_id: u32,
-    client: Connection,
+    client: Box<Connection>,
     live: Arc<LiveStream>,
     _permits: Permits,
     mut trk: Trackers,
@@ -142,11 +142,24 @@ pub async fn run_stream(
                 wait_first_byte(&ctx, &c.transport, first, &wait).await;
             }
         }
-        // Everything a request needs lives on the heap while it runs.
-        let served = Box::pin(serve_request(
-            &ctx, &mut s, &mut cbuf, first, wait, &mut trk,
-        ));
-        let keep_going = served.await && !st.is_stopping();
+        // Each phase's state lives on the heap only while it runs: a
+        // client sending its head slowly holds the head reader, not the
+        // much larger state of a transaction.
+        // The head and its transaction go straight into the second phase's
+        // future (the scope ends before it runs, so this future keeps no
+        // slot for them).
+        let keep_going = {
+            let serving = {
+                let next = Box::pin(next_request(&ctx, &mut s, &mut cbuf, first, wait, &mut trk));
+                next.await.map(|request| {
+                    Box::pin(serve_request(&ctx, &mut s, &mut cbuf, request, &mut trk))
+                })
+            };
+            match serving {
+                Some(serving) => serving.await && !st.is_stopping(),
+                None => false,
+            }
+        };
         first = false;
         if !keep_going {
             Box::pin(close_client(&mut s, size)).await;
@@ -188,7 +201,7 @@ async fn wait_first_byte(ctx: &Ctx<'_>, client: &Transport, first: bool, wait: &
     } else {
         to.keep_alive.or(to.request)
     };
-    let ready = std::future::poll_fn(|cx| client.poll_read_ready(cx));
+    let ready = std::future::poll_fn(|cx| client.poll_readable(cx));
     match limit {
         Some(d) => {
             let deadline = tokio::time::Instant::from_std(wait.start + d);
@@ -200,19 +213,16 @@ async fn wait_first_byte(ctx: &Ctx<'_>, client: &Transport, first: bool, wait: &
     }
 }
 
-/// Reads one request and runs it through its phases to its log line.
-/// Returns whether the client connection stays open for another.
+/// Runs one request, whose head sits at the front of `cbuf`, through its
+/// phases to its log line. Returns whether the client connection stays
+/// open for another.
 async fn serve_request(
     ctx: &Ctx<'_>,
     s: &mut Stream,
     cbuf: &mut RecvBuf,
-    first: bool,
-    wait: Wait,
+    (mut txn, head): (Txn, RequestHead),
     trk: &mut Trackers,
 ) -> bool {
-    let Some((mut txn, head)) = next_request(ctx, s, cbuf, first, wait, trk).await else {
-        return false;
-    };
     let keep_going = transaction(ctx, s, cbuf, head, &mut txn, trk).await;
     finish(ctx, s, &txn, trk);
     keep_going

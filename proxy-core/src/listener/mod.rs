@@ -134,7 +134,7 @@ async fn wait_for_room(pool: &Pool, stop: &mut watch::Receiver<bool>) -> bool {
 async fn connection_for_client(
     pool: &Arc<Pool>,
     stop: &mut watch::Receiver<bool>,
-) -> Result<Connection, AllocError> {
+) -> Result<Box<Connection>, AllocError> {
     let deadline = tokio::time::Instant::now() + ADMIT_WAIT;
     loop {
         let waiting = pool.room_below(1)

@@ -132,7 +132,7 @@ pub(crate) async fn accept(
 /// A connection accepted by [`control_accept_loop`]: its connection object
 /// and its live record, ready to be served.
 pub(crate) struct Accepted {
-    pub conn: Connection,
+    pub conn: Box<Connection>,
     pub live: Arc<LiveStream>,
 }
 

@@ -218,7 +218,7 @@ fn instance<'a>(
 
 /// Serves one accepted peer connection to its end: the applet on si[1],
 /// through the one life cycle and forwarder.
-async fn serve_accepted(st: &State, client: Connection, live: Arc<LiveStream>, section: &str) {
+async fn serve_accepted(st: &State, client: Box<Connection>, live: Arc<LiveStream>, section: &str) {
     let mut s = match Stream::new(&st.pools.stream, client, live::NONE, live) {
         Ok(s) => s,
         Err(_) => return,

@@ -110,13 +110,13 @@ impl Stream {
     /// and returns it to its pool (rule 1).
     pub fn new(
         pool: &Arc<Pool>,
-        client: Connection,
+        client: Box<Connection>,
         fe: usize,
         live: Arc<live::LiveStream>,
     ) -> Result<Stream, (Box<Connection>, AllocError)> {
         let slot = match pool.take() {
             Ok(s) => s,
-            Err(e) => return Err((Box::new(client), e)),
+            Err(e) => return Err((client, e)),
         };
         Ok(Stream::build(
             slot,

@@ -87,11 +87,11 @@ impl StreamInterface {
     }
 
     /// A client-side stream interface: established on an accepted connection.
-    pub fn with_conn(conn: Connection) -> StreamInterface {
+    pub fn with_conn(conn: Box<Connection>) -> StreamInterface {
         let mut si = StreamInterface::new();
         si.state = SiState::Est;
         si.prev_state = SiState::Est;
-        si.endpoint = Endpoint::Conn(Box::new(conn));
+        si.endpoint = Endpoint::Conn(conn);
         si
     }
 
@@ -143,7 +143,7 @@ impl StreamInterface {
         if let Endpoint::None = self.endpoint {
             // An idle server connection gives way if the pool is full.
             let conn = crate::idle::alloc_connection(pool).map_err(AllocConnError::Resource)?;
-            self.endpoint = Endpoint::Conn(Box::new(conn));
+            self.endpoint = Endpoint::Conn(conn);
             self.sync();
         }
         match &mut self.endpoint {

@@ -20,7 +20,7 @@ fn record() -> Arc<live::LiveStream> {
 }
 
 fn client(conns: &Arc<Pool>) -> Connection {
-    Connection::new(conns.take().unwrap())
+    Box::new(Connection::new(conns.take().unwrap()))
 }
 
 struct CountingApplet(Arc<AtomicUsize>);
