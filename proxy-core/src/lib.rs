@@ -21,6 +21,8 @@
 //!
 //! Modules, from the configuration down to the bytes:
 //! - [`config`]: haproxy.cfg parsing into a typed model.
+//! - [`units`]: time and size values (the configuration and the stick-table
+//!   declarations parse them).
 //! - [`rules`]: ACLs, conditions and HTTP rules evaluated against requests.
 //! - [`state`]: the run-time state built from it (proxies, pools, counters).
 //! - [`runtime`]: start-up, worker threads, signals.
@@ -79,6 +81,7 @@ pub mod stream;
 pub mod sys;
 pub mod tcp;
 pub mod tcp_service;
+pub mod units;
 
 /// The version string the command line prints.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
