@@ -50,6 +50,8 @@
 //! - [`stkctr`]: stick tables at run time: tracked counters, their fetches,
 //!   persistence (`stick on`), expiry.
 //! - [`applet`]: loading applet libraries (stable ABI), host services, the adapter to [`stream::Applet`].
+//! - [`kick`]: waking an applet's stream from outside it (a stick table
+//!   changed, another instance has news).
 //!
 //! No `unsafe` here but one audited block: [`sys::adopt_fd`] turns an
 //! inherited descriptor number (`bind fd@<n>`) into an owned descriptor,
@@ -67,6 +69,7 @@ pub mod error;
 pub mod http;
 pub mod http_mode;
 pub mod idle;
+pub mod kick;
 pub mod listener;
 pub mod log;
 pub mod peers_net;

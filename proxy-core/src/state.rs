@@ -100,7 +100,7 @@ pub struct State {
     /// The live streams (`show sess`), one shard per worker thread.
     pub live: Arc<crate::stream::live::Registry>,
     /// The streams an applet can wake (host service `wake`), by id.
-    pub kicks: Arc<crate::applet::kick::Kicks>,
+    pub kicks: Arc<crate::kick::Kicks>,
     /// The peers sections at run time (hand-over, `show peers` board).
     pub peers: crate::peers_net::PeersRuntime,
 }

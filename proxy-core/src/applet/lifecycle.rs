@@ -26,8 +26,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::kick::Kick;
 use super::AppletAdapter;
+use crate::kick::Kick;
 use crate::state::State;
 use crate::stream::forward::{forward, FwdEnd, SideTimeouts, Totals};
 use crate::stream::side::AppletSide;

@@ -9,7 +9,6 @@
 //!   trait.
 //! - [`host`]: the host-services table handed to every applet instance
 //!   (its peers functions in `host_peers`).
-//! - [`kick`]: waking an applet from outside its stream.
 //! - [`lifecycle`]: the one life cycle every applet kind goes through
 //!   (attach, drive, finish, failure counting).
 //!
@@ -22,7 +21,6 @@
 pub mod adapter;
 pub mod host;
 mod host_peers;
-pub mod kick;
 pub mod lifecycle;
 pub mod loader;
 pub mod registry;

@@ -37,11 +37,11 @@ use std::time::{Duration, Instant};
 use applet_sdk::peers::SectionStatus;
 use tokio::sync::watch;
 
-use crate::applet::kick;
 use crate::applet::lifecycle::{self, Instance, Other};
 use crate::config::model_stick::{local_peer_name, PeersConfig};
 use crate::config::{BindAddr, Config};
 use crate::connection::{Connection, Transport};
+use crate::kick;
 use crate::listener::socket::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
 use crate::stream::forward::SideTimeouts;

@@ -19,8 +19,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::{active_sections, instance, PEERS_SERVICE};
-use crate::applet::kick::Kick;
 use crate::applet::lifecycle::{self, Other};
+use crate::kick::Kick;
 use crate::state::State;
 use crate::stream::applet_pipe::AppletPipe;
 use crate::stream::live::{self, LiveInfo, LiveStream};

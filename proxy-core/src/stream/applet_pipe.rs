@@ -18,7 +18,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use super::endpoint::{AppCtx, AppletIo, AppletWait};
-use crate::applet::kick::Kick;
+use crate::kick::Kick;
 
 /// How much output an applet may have pending before it must wait for room.
 const OUT_ROOM: usize = 16384;
