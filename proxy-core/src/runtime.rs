@@ -1,4 +1,6 @@
-//! Starting and stopping: listeners, worker threads, pid file, signals.
+//! Starting and stopping: listeners, worker threads, pid file, signals,
+//! and the timer tasks of the workers (idle server connections, stick-table
+//! expiry, the peers sync tasks).
 //!
 //! `nbthread` workers each run their own single-threaded event loop with a
 //! copy of every listener; a stream lives and dies on the thread that
@@ -183,7 +185,7 @@ fn worker(
         });
         // Stick-table entries expire (one purging task for all tables).
         if first {
-            tokio::spawn(crate::stkctr::purge_task(st.clone()));
+            tokio::spawn(purge_task(st.clone()));
             // Peers sections: one sync task each, on the first worker.
             crate::peers_net::start_sync_tasks(&st, &stop);
         }
@@ -192,6 +194,22 @@ fn worker(
         // main thread, so this thread just keeps serving.
         std::future::pending::<()>().await;
     });
+}
+
+/// Purges expired entries until the process ends (one task, on the first
+/// worker): wakes up when the earliest entry is due, at most every 50 ms
+/// and at least every second.
+async fn purge_task(st: Arc<State>) {
+    if st.stick.list.iter().all(|t| t.config().expire_ms == 0) {
+        return;
+    }
+    loop {
+        let now = crate::counters::now_ms();
+        let wait = st
+            .stick
+            .purge(now, Duration::from_millis(50), Duration::from_secs(1));
+        tokio::time::sleep(wait).await;
+    }
 }
 
 async fn wait_for_stop(st: Arc<State>, stop_tx: watch::Sender<bool>) -> i32 {
