@@ -8,9 +8,12 @@
 //! [`crate::applet::host`]). The live-stream registry is sharded by worker,
 //! so that accepting and ending streams takes no lock shared by workers.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
+use applet_sdk::peers::SectionStatus;
 use tokio::sync::Semaphore;
 
 use crate::backend::Backend;
@@ -102,7 +105,7 @@ pub struct State {
     /// The streams an applet can wake (host service `wake`), by id.
     pub kicks: Arc<crate::kick::Kicks>,
     /// The peers sections at run time (hand-over, `show peers` board).
-    pub peers: crate::peers_net::PeersRuntime,
+    pub peers: PeersRuntime,
 }
 
 impl State {
@@ -182,7 +185,7 @@ impl State {
             stick: crate::stkctr::TableSet::build(&config),
             live: Arc::new(crate::stream::live::Registry::new(g.nbthread.max(1))),
             kicks: Arc::default(),
-            peers: crate::peers_net::PeersRuntime::default(),
+            peers: PeersRuntime::default(),
             config,
         })
     }
@@ -246,5 +249,55 @@ impl State {
             rows.len()
         );
         out
+    }
+}
+
+/// What the peers sections share at run time, reached through
+/// `State::peers`: kept here, with the state, because the applets' host
+/// services read and write it too; the sections themselves run in
+/// [`crate::peers_net`].
+#[derive(Debug, Default)]
+pub struct PeersRuntime {
+    /// This process replaces older ones (`-sf`), which hand their tables
+    /// over through the local peer.
+    old_process: AtomicBool,
+    /// Sync tasks still running: a soft stop waits for their hand-over.
+    pub(crate) sync_running: AtomicUsize,
+    /// The last status the peers applet published for each section
+    /// (`show peers`), and when.
+    board: Mutex<HashMap<String, (SectionStatus, Instant)>>,
+}
+
+impl PeersRuntime {
+    /// Tells the peers applet that this process replaces older ones.
+    pub fn set_old_process(&self, yes: bool) {
+        self.old_process.store(yes, Ordering::Relaxed);
+    }
+
+    pub fn old_process(&self) -> bool {
+        self.old_process.load(Ordering::Relaxed)
+    }
+
+    /// Whether a sync task is still running (handing its tables over,
+    /// after a soft stop).
+    pub fn handover_pending(&self) -> bool {
+        self.sync_running.load(Ordering::SeqCst) > 0
+    }
+
+    /// Records the status the applet published for `section`.
+    pub fn publish(&self, section: &str, status: SectionStatus) {
+        self.board
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(section.to_string(), (status, Instant::now()));
+    }
+
+    /// The last status the peers applet published for `section`, and when.
+    pub fn section_status(&self, section: &str) -> Option<(SectionStatus, Instant)> {
+        self.board
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(section)
+            .cloned()
     }
 }

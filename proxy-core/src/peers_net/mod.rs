@@ -27,14 +27,11 @@
 
 mod sync;
 
-use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use applet_sdk::peers::SectionStatus;
 use tokio::sync::watch;
 
 use crate::applet::lifecycle::{self, Instance, Other};
@@ -60,54 +57,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// applet's heartbeats every 3 s keep a live session busy; its own
 /// dead-peer detection acts first).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What the peers sections share at run time, reached through
-/// `State::peers`.
-#[derive(Debug, Default)]
-pub struct PeersRuntime {
-    /// This process replaces older ones (`-sf`), which hand their tables
-    /// over through the local peer.
-    old_process: AtomicBool,
-    /// Sync tasks still running: a soft stop waits for their hand-over.
-    sync_running: AtomicUsize,
-    /// The last status the peers applet published for each section
-    /// (`show peers`), and when.
-    board: Mutex<HashMap<String, (SectionStatus, Instant)>>,
-}
-
-impl PeersRuntime {
-    /// Tells the peers applet that this process replaces older ones.
-    pub fn set_old_process(&self, yes: bool) {
-        self.old_process.store(yes, Ordering::Relaxed);
-    }
-
-    pub fn old_process(&self) -> bool {
-        self.old_process.load(Ordering::Relaxed)
-    }
-
-    /// Whether a sync task is still running (handing its tables over,
-    /// after a soft stop).
-    pub fn handover_pending(&self) -> bool {
-        self.sync_running.load(Ordering::SeqCst) > 0
-    }
-
-    /// Records the status the applet published for `section`.
-    pub fn publish(&self, section: &str, status: SectionStatus) {
-        self.board
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(section.to_string(), (status, Instant::now()));
-    }
-
-    /// The last status the peers applet published for `section`, and when.
-    pub fn section_status(&self, section: &str) -> Option<(SectionStatus, Instant)> {
-        self.board
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(section)
-            .cloned()
-    }
-}
 
 /// A bound local peer address.
 #[derive(Debug)]
