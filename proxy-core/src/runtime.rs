@@ -72,6 +72,9 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     let state = State::build_with(config, Arc::new(applets));
     // Older processes hand their stick tables over through the local peer.
     state.peers.set_old_process(!opts.soft_stop_pids.is_empty());
+    // The peers applet opens its streams to peers through the host
+    // services, which reach the peers sections through the state.
+    state.peers.set_connect(crate::peers_net::open_peer_stream);
     // The applets' host functions carry no context: they find the state
     // through this bridge (the core itself is handed `state`).
     crate::applet::host::set_state(state.clone());

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use applet_sdk::peers::SectionStatus;
@@ -266,7 +266,14 @@ pub struct PeersRuntime {
     /// The last status the peers applet published for each section
     /// (`show peers`), and when.
     board: Mutex<HashMap<String, (SectionStatus, Instant)>>,
+    /// What [`PeersRuntime::connect`] calls: `peers_net::open_peer_stream`,
+    /// registered by the runtime at start-up.
+    connect: OnceLock<PeerConnect>,
 }
+
+/// Opens a stream to a peer of a section for the peers applet's connection
+/// `token`; returns the stream's id.
+pub type PeerConnect = fn(&Arc<State>, &str, &str, u64) -> Result<u64, String>;
 
 impl PeersRuntime {
     /// Tells the peers applet that this process replaces older ones.
@@ -290,6 +297,31 @@ impl PeersRuntime {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(section.to_string(), (status, Instant::now()));
+    }
+
+    /// Registers how to open a stream to a peer (once; the runtime does
+    /// it at start-up). A function pointer because the applets' host
+    /// services, which ask for it (`peer_connect`), sit below the peers
+    /// sections, which run applets.
+    pub fn set_connect(&self, f: PeerConnect) {
+        let _ = self.connect.set(f);
+    }
+
+    /// Opens a stream to `peer` of `section` for the applet's connection
+    /// `token`, through the function registered with
+    /// [`PeersRuntime::set_connect`]; returns the stream's id.
+    pub fn connect(
+        &self,
+        st: &Arc<State>,
+        section: &str,
+        peer: &str,
+        token: u64,
+    ) -> Result<u64, String> {
+        let f = self
+            .connect
+            .get()
+            .ok_or_else(|| "peer connections are not set up".to_string())?;
+        f(st, section, peer, token)
     }
 
     /// The last status the peers applet published for `section`, and when.

@@ -211,7 +211,10 @@ pub(super) extern "C" fn host_peer_connect(
         let Some(st) = state() else {
             return RErr("the proxy is not running".into());
         };
-        match crate::peers_net::open_peer_stream(&st, section.as_str(), peer.as_str(), token) {
+        match st
+            .peers
+            .connect(&st, section.as_str(), peer.as_str(), token)
+        {
             Ok(id) => ROk(id),
             Err(e) => RErr(e.into()),
         }

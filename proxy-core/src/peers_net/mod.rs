@@ -14,7 +14,8 @@
 //!   the section changes locally (the tables ring its
 //!   [`kick::Kick`]) and when another instance wakes it;
 //! * when the applet asks ([`open_peer_stream`], from the host service
-//!   `peer_connect`), the core opens a stream with the applet on si[0]
+//!   `peer_connect`, through `State::peers` where the runtime registers
+//!   it), the core opens a stream with the applet on si[0]
 //!   (`[section, "connect", peer, token]`) and a connection to the peer on
 //!   si[1], as HAProxy's `peer_session_create` does.
 //!
