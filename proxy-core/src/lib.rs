@@ -11,7 +11,8 @@
 //!    `http-request` rules of [`rules`], persistence, the backend choice);
 //! 4. target: a server through [`connect`] (`alloc_conn` on `si[1]`, the
 //!    [`backend`]'s balancing and queue, or an [`idle`] connection), or
-//!    an applet registered on `si[1]` through the applet life cycle;
+//!    an applet registered on `si[1]` through the applet life cycle
+//!    ([`host::lifecycle`]);
 //! 5. exchange: bytes move through [`stream`]'s mover and forwarder,
 //!    the same for a socket and an applet (`http_mode`'s `exchange` adds
 //!    HTTP framing on top);
@@ -49,7 +50,9 @@
 //! - [`stick`]: stick tables (keys, counters, expiry, replication hooks, `show table`).
 //! - [`stkctr`]: stick tables at run time: tracked counters, their fetches,
 //!   persistence (`stick on`), expiry.
-//! - [`applet`]: loading applet libraries (stable ABI), host services, the adapter to [`stream::Applet`].
+//! - [`applet`]: loading applet libraries (stable ABI), their services, the adapter to [`stream::Applet`].
+//! - [`host`]: applets at run time: the one life cycle of an instance in a
+//!   stream, and the host services applets call back (`show peers` among them).
 //! - [`kick`]: waking an applet's stream from outside it (a stick table
 //!   changed, another instance has news).
 //!
@@ -66,6 +69,7 @@ pub mod connect;
 pub mod connection;
 pub mod counters;
 pub mod error;
+pub mod host;
 pub mod http;
 pub mod http_mode;
 pub mod idle;

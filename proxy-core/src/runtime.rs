@@ -77,7 +77,7 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     state.peers.set_connect(crate::peers_net::open_peer_stream);
     // The applets' host functions carry no context: they find the state
     // through this bridge (the core itself is handed `state`).
-    crate::applet::host::set_state(state.clone());
+    crate::host::set_state(state.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let listeners = Arc::new(listeners);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();

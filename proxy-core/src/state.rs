@@ -5,7 +5,7 @@
 //! running is an atomic or sits behind a short lock, and code reaches it
 //! through this handle rather than through process-wide statics (the one
 //! exception is the bridge the applets' host functions read, see
-//! [`crate::applet::host`]). The live-stream registry is sharded by worker,
+//! [`crate::host::services`]). The live-stream registry is sharded by worker,
 //! so that accepting and ending streams takes no lock shared by workers.
 
 use std::collections::HashMap;

@@ -20,7 +20,7 @@
 //!   si[1], as HAProxy's `peer_session_create` does.
 //!
 //! All of them go through the one applet life cycle
-//! ([`crate::applet::lifecycle`]), the byte streams through the one
+//! ([`crate::host::lifecycle`]), the byte streams through the one
 //! forwarder. Every peers stream registers a kick under its stream id, so instances
 //! can wake each other through the host (`wake`). Sections whose local
 //! peer is missing are left alone, as HAProxy drops such incomplete
@@ -35,10 +35,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::applet::lifecycle::{self, Instance, Other};
 use crate::config::model_stick::{local_peer_name, PeersConfig};
 use crate::config::{BindAddr, Config};
 use crate::connection::{Connection, Transport};
+use crate::host::lifecycle::{self, Instance, Other};
 use crate::kick;
 use crate::listener::socket::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
@@ -92,7 +92,7 @@ pub fn bind_all(cfg: &Config) -> Result<Vec<PeersListener>, Vec<String>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for p in active_sections(cfg) {
-        let Some(addr) = crate::applet::peer_addr(p, &local) else {
+        let Some(addr) = crate::host::peer_addr(p, &local) else {
             errors.push(format!(
                 "[{}] peers section '{}': local peer '{local}' has no address to listen on.",
                 p.loc, p.name
@@ -208,7 +208,7 @@ pub fn open_peer_stream(
         .iter()
         .find(|p| p.name == section)
         .ok_or_else(|| format!("no peers section '{section}'"))?;
-    let addr = crate::applet::peer_addr(p, peer)
+    let addr = crate::host::peer_addr(p, peer)
         .ok_or_else(|| format!("peers section '{section}' has no peer '{peer}' with an address"))?;
     tokio::runtime::Handle::try_current()
         .map_err(|_| "peer_connect called outside a worker".to_string())?;

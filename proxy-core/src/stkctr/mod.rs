@@ -16,14 +16,12 @@
 //! - [`persist`]: `stick match|on|store-request`.
 //! - [`rules`]: running `tcp-request connection|content` and the
 //!   stick-table actions of `http-request`.
-//! - [`peers_cli`]: `show peers`.
 //!
 //! Clock: [`crate::counters::now_ms`], shared by every thread. Expiry
 //! runs as [`TableSet::purge`] calls from a task of the runtime.
 
 pub mod eval;
 pub mod key;
-pub mod peers_cli;
 pub mod persist;
 pub mod rules;
 pub mod track;

@@ -9,7 +9,7 @@
 //! to the [`State`]: the table's functions are the stable ABI of
 //! `applet-sdk` 0.1, which passes them no context, so they have nowhere
 //! else to find it. Only the `extern "C"` entry points here and in
-//! `host_peers` read it; each hands `&State` on to the code it calls, and
+//! `peers` read it; each hands `&State` on to the code it calls, and
 //! the rest of the core is handed the state explicitly.
 //!
 //! Every function is `extern "C"` and called from library code, so none
@@ -81,13 +81,13 @@ pub fn table() -> HostServices_Ref {
             admin: host_admin,
             info: host_info,
             tables: host_tables,
-            peers_section: super::host_peers::host_peers_section,
-            table_marks: super::host_peers::host_table_marks,
-            table_collect: super::host_peers::host_table_collect,
-            table_apply: super::host_peers::host_table_apply,
-            peer_connect: super::host_peers::host_peer_connect,
-            wake: super::host_peers::host_wake,
-            peers_status: super::host_peers::host_peers_status,
+            peers_section: super::peers::host_peers_section,
+            table_marks: super::peers::host_table_marks,
+            table_collect: super::peers::host_table_collect,
+            table_apply: super::peers::host_table_apply,
+            peer_connect: super::peers::host_peer_connect,
+            wake: super::peers::host_wake,
+            peers_status: super::peers::host_peers_status,
         }
         .leak_into_prefix()
     })
@@ -116,7 +116,7 @@ extern "C" fn host_tables(cmd: TableCmd) -> RResult<RString, RString> {
             TableOp::CLEAR => Action::Clear,
             TableOp::SET => Action::Set,
             TableOp::SHOW_PEERS => {
-                return match crate::stkctr::peers_cli::show_peers(&st, &args) {
+                return match super::peers_cli::show_peers(&st, &args) {
                     Ok(s) => ROk(s.into()),
                     Err(e) => RErr(e.into()),
                 }
