@@ -6,7 +6,8 @@
 //!   the table of [`services`].
 //! - [`services`]: the host-services table handed to every applet
 //!   instance, and the one bridge from a process-wide static to the
-//!   [`State`](crate::state::State) that its functions read.
+//!   [`State`](crate::state::State) that its functions read; `admin`: its
+//!   commands that change the state.
 //! - `peers`: the host services of the peers applet (its section, the
 //!   shared tables in wire form, outgoing streams, wake-ups, the status
 //!   board).
@@ -19,6 +20,7 @@
 //! [`crate::peers_net`] through `State::peers`, where the runtime
 //! registers it.
 
+mod admin;
 pub mod lifecycle;
 mod peers;
 mod peers_cli;

@@ -3,7 +3,7 @@
 
 use applet_sdk::{AdminCmd, Host, ProxyKind};
 
-use super::{clear_state, services, set_state, table};
+use super::{admin, clear_state, services, set_state, table};
 
 const CFG: &str = "\
 defaults
@@ -42,14 +42,14 @@ fn host_snapshots_and_admin_read_the_state() {
     assert_eq!(s, [("s1", 10, "UP"), ("s2", 20, "MAINT")]);
     assert_eq!(be.servers[0].addr.as_str(), "127.0.0.1:8080");
 
-    let set = |w| services::admin_for_test(&state, &AdminCmd::set_server_weight("be1", "s1", w));
+    let set = |w| admin::admin_for_test(&state, &AdminCmd::set_server_weight("be1", "s1", w));
     assert_eq!(set(3), Ok(String::new()));
     assert_eq!(services::proxies_for_test(&state)[1].servers[0].weight, 3);
     assert!(set(1000).is_err());
-    let e = services::admin_for_test(&state, &AdminCmd::set_server_weight("nope", "s1", 1));
+    let e = admin::admin_for_test(&state, &AdminCmd::set_server_weight("nope", "s1", 1));
     assert!(e.unwrap_err().contains("No such backend"));
     assert_eq!(
-        services::admin_for_test(&state, &AdminCmd::clear_counters(true)),
+        admin::admin_for_test(&state, &AdminCmd::clear_counters(true)),
         Ok(String::new())
     );
 
