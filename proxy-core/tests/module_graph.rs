@@ -613,7 +613,6 @@ fn cycles_report(graph: &Graph) -> Option<String> {
 /// With `MODULE_GRAPH_DUMP=1` (and `--nocapture`), every edge and every
 /// reference making it is printed, cycles or not.
 #[test]
-#[ignore = "the cycles through state, applet, peers_net, stkctr and rules are broken in the next commits"]
 fn no_import_cycles_between_top_level_modules() {
     let (graph, _, _) = build_graph(&src_dir());
     if std::env::var_os("MODULE_GRAPH_DUMP").is_some() {

@@ -21,7 +21,7 @@
 //! the live streams of [`crate::stream::live`] (`sessions`) and the pools.
 //! `tables` runs the stick-table commands (`show|clear|set table`, `show
 //! peers`) and answers with their text. `admin` runs the commands that
-//! change the state (see [`super::admin`]).
+//! change the state (in `admin`).
 
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
