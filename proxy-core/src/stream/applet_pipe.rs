@@ -45,7 +45,7 @@ pub struct AppletPipe {
     /// Calls made, and calls that failed (panic or error), for counters.
     pub calls: u64,
     /// Rung from outside to have the applet called although it waits for
-    /// input or a timer (peers applets; see [`crate::applet::kick`]).
+    /// input or a timer (peers applets; see [`crate::kick`]).
     kick: Option<Arc<Kick>>,
 }
 
