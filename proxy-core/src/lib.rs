@@ -11,7 +11,8 @@
 //!    `http-request` rules of [`rules`], persistence, the backend choice);
 //! 4. target: a server through [`connect`] (`alloc_conn` on `si[1]`, the
 //!    [`backend`]'s balancing and queue, or an [`idle`] connection), or
-//!    an applet registered on `si[1]` through the applet life cycle;
+//!    an applet registered on `si[1]` through the applet life cycle
+//!    ([`host::lifecycle`]);
 //! 5. exchange: bytes move through [`stream`]'s mover and forwarder,
 //!    the same for a socket and an applet (`http_mode`'s `exchange` adds
 //!    HTTP framing on top);
@@ -19,35 +20,59 @@
 //!    code, status and error counters ([`counters`]); idle pool, rule 5;
 //! 7. log: the tcplog or httplog line ([`log`]).
 //!
-//! Modules, from the configuration down to the bytes:
-//! - [`config`]: haproxy.cfg parsing into a typed model.
-//! - [`rules`]: ACLs, conditions and HTTP rules evaluated against requests.
-//! - [`state`]: the run-time state built from it (proxies, pools, counters).
-//! - [`runtime`]: start-up, worker threads, signals.
-//! - [`listener`]: bind lines and accept loops with `maxconn` admission
-//!   (binding and accepting themselves in [`listener::socket`]).
+//! Modules, in layers from the top. Imports go down, never up: a module
+//! uses its own layer's modules listed after it and the layers below, so
+//! no two modules import each other, even indirectly (the `module_graph`
+//! test fails on a cycle and names the references to move).
+//!
+//! Serving, above the run-time state:
+//! - [`runtime`]: start-up, worker threads, signals, the workers' timer
+//!   tasks.
 //! - [`stats_socket`]: `stats socket`: the CLI, served by the `stats-cli` applet.
 //! - [`peers_net`]: peers sections on the network (listener, peer streams,
 //!   sync task) for the `peers` applet.
+//! - [`listener`]: bind lines and accept loops with `maxconn` admission
+//!   (binding and accepting themselves in [`listener::socket`]).
+//! - [`http_mode`]: an HTTP-mode connection, transaction by transaction.
 //! - [`tcp`]: a TCP-mode stream from accept to log line.
 //! - [`tcp_service`]: `tcp-request content use-service` (an applet serves the connection).
+//! - [`host`]: applets at run time: the one life cycle of an instance in a
+//!   stream, and the host services applets call back (`show peers` among them).
 //! - [`connect`]: server assignment, queue, lazy connection, retries.
+//!
+//! The run-time state:
+//! - [`state`]: built once from the configuration (proxies, pools,
+//!   counters, stick tables, live streams, loaded applets, peers board).
+//!
+//! What the state holds and streams are made of:
+//! - [`applet`]: loading applet libraries (stable ABI), their services, the adapter to [`stream::Applet`].
+//! - [`stkctr`]: stick tables at run time: tracked counters, their fetches,
+//!   persistence (`stick on`), expiry.
 //! - [`stream`]: streams, stream interfaces and endpoints (the seed's model),
 //!   and the one data path over them: sides (socket or applet), the byte
 //!   mover and the full-duplex forwarder.
+//! - [`http`]: the HTTP/1.1 message layer, without I/O (heads, framing,
+//!   chunks, rewrites, error pages).
+//! - [`idle`]: idle server connections parked for reuse.
 //! - [`connection`]: connection objects and their sockets.
 //! - [`backend`]: servers, load balancing, the queue.
-//! - [`idle`]: idle server connections parked for reuse.
-//! - [`pool`], [`buffer`]: object pools with counters, pooled I/O buffers.
-//! - [`counters`]: traffic counters.
 //! - [`error`]: the one outcome type: which side, which phase, retryable
 //!   or not; termination codes, statuses and error counters derive from it.
 //! - [`log`]: tcplog/httplog lines and where they go.
-//! - [`sys`]: the few system calls std lacks (through rustix and nix).
+//!
+//! The configuration:
+//! - [`config`]: haproxy.cfg parsing into a typed model.
+//! - [`rules`]: ACLs, conditions and HTTP rules evaluated against requests.
 //! - [`stick`]: stick tables (keys, counters, expiry, replication hooks, `show table`).
-//! - [`stkctr`]: stick tables at run time: tracked counters, their fetches,
-//!   persistence (`stick on`), expiry.
-//! - [`applet`]: loading applet libraries (stable ABI), host services, the adapter to [`stream::Applet`].
+//!
+//! Leaves, on std and system crates only:
+//! - [`units`]: time and size values (the configuration and the stick-table
+//!   declarations parse them).
+//! - [`kick`]: waking an applet's stream from outside it (a stick table
+//!   changed, another instance has news).
+//! - [`pool`], [`buffer`]: object pools with counters, pooled I/O buffers.
+//! - [`counters`]: traffic counters.
+//! - [`sys`]: the few system calls std lacks (through rustix and nix).
 //!
 //! No `unsafe` here but one audited block: [`sys::adopt_fd`] turns an
 //! inherited descriptor number (`bind fd@<n>`) into an owned descriptor,
@@ -62,9 +87,11 @@ pub mod connect;
 pub mod connection;
 pub mod counters;
 pub mod error;
+pub mod host;
 pub mod http;
 pub mod http_mode;
 pub mod idle;
+pub mod kick;
 pub mod listener;
 pub mod log;
 pub mod peers_net;
@@ -79,6 +106,7 @@ pub mod stream;
 pub mod sys;
 pub mod tcp;
 pub mod tcp_service;
+pub mod units;
 
 /// The version string the command line prints.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

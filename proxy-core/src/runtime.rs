@@ -1,4 +1,6 @@
-//! Starting and stopping: listeners, worker threads, pid file, signals.
+//! Starting and stopping: listeners, worker threads, pid file, signals,
+//! and the timer tasks of the workers (idle server connections, stick-table
+//! expiry, the peers sync tasks).
 //!
 //! `nbthread` workers each run their own single-threaded event loop with a
 //! copy of every listener; a stream lives and dies on the thread that
@@ -70,9 +72,12 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
     let state = State::build_with(config, Arc::new(applets));
     // Older processes hand their stick tables over through the local peer.
     state.peers.set_old_process(!opts.soft_stop_pids.is_empty());
+    // The peers applet opens its streams to peers through the host
+    // services, which reach the peers sections through the state.
+    state.peers.set_connect(crate::peers_net::open_peer_stream);
     // The applets' host functions carry no context: they find the state
     // through this bridge (the core itself is handed `state`).
-    crate::applet::host::set_state(state.clone());
+    crate::host::set_state(state.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let listeners = Arc::new(listeners);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -183,7 +188,7 @@ fn worker(
         });
         // Stick-table entries expire (one purging task for all tables).
         if first {
-            tokio::spawn(crate::stkctr::purge_task(st.clone()));
+            tokio::spawn(purge_task(st.clone()));
             // Peers sections: one sync task each, on the first worker.
             crate::peers_net::start_sync_tasks(&st, &stop);
         }
@@ -192,6 +197,22 @@ fn worker(
         // main thread, so this thread just keeps serving.
         std::future::pending::<()>().await;
     });
+}
+
+/// Purges expired entries until the process ends (one task, on the first
+/// worker): wakes up when the earliest entry is due, at most every 50 ms
+/// and at least every second.
+async fn purge_task(st: Arc<State>) {
+    if st.stick.list.iter().all(|t| t.config().expire_ms == 0) {
+        return;
+    }
+    loop {
+        let now = crate::counters::now_ms();
+        let wait = st
+            .stick
+            .purge(now, Duration::from_millis(50), Duration::from_secs(1));
+        tokio::time::sleep(wait).await;
+    }
 }
 
 async fn wait_for_stop(st: Arc<State>, stop_tx: watch::Sender<bool>) -> i32 {

@@ -5,12 +5,15 @@
 //! running is an atomic or sits behind a short lock, and code reaches it
 //! through this handle rather than through process-wide statics (the one
 //! exception is the bridge the applets' host functions read, see
-//! [`crate::applet::host`]). The live-stream registry is sharded by worker,
+//! [`crate::host::services`]). The live-stream registry is sharded by worker,
 //! so that accepting and ending streams takes no lock shared by workers.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
+use applet_sdk::peers::SectionStatus;
 use tokio::sync::Semaphore;
 
 use crate::backend::Backend;
@@ -100,9 +103,9 @@ pub struct State {
     /// The live streams (`show sess`), one shard per worker thread.
     pub live: Arc<crate::stream::live::Registry>,
     /// The streams an applet can wake (host service `wake`), by id.
-    pub kicks: Arc<crate::applet::kick::Kicks>,
+    pub kicks: Arc<crate::kick::Kicks>,
     /// The peers sections at run time (hand-over, `show peers` board).
-    pub peers: crate::peers_net::PeersRuntime,
+    pub peers: PeersRuntime,
 }
 
 impl State {
@@ -182,7 +185,7 @@ impl State {
             stick: crate::stkctr::TableSet::build(&config),
             live: Arc::new(crate::stream::live::Registry::new(g.nbthread.max(1))),
             kicks: Arc::default(),
-            peers: crate::peers_net::PeersRuntime::default(),
+            peers: PeersRuntime::default(),
             config,
         })
     }
@@ -246,5 +249,87 @@ impl State {
             rows.len()
         );
         out
+    }
+}
+
+/// What the peers sections share at run time, reached through
+/// `State::peers`: kept here, with the state, because the applets' host
+/// services read and write it too; the sections themselves run in
+/// [`crate::peers_net`].
+#[derive(Debug, Default)]
+pub struct PeersRuntime {
+    /// This process replaces older ones (`-sf`), which hand their tables
+    /// over through the local peer.
+    old_process: AtomicBool,
+    /// Sync tasks still running: a soft stop waits for their hand-over.
+    pub(crate) sync_running: AtomicUsize,
+    /// The last status the peers applet published for each section
+    /// (`show peers`), and when.
+    board: Mutex<HashMap<String, (SectionStatus, Instant)>>,
+    /// What [`PeersRuntime::connect`] calls: `peers_net::open_peer_stream`,
+    /// registered by the runtime at start-up.
+    connect: OnceLock<PeerConnect>,
+}
+
+/// Opens a stream to a peer of a section for the peers applet's connection
+/// `token`; returns the stream's id.
+pub type PeerConnect = fn(&Arc<State>, &str, &str, u64) -> Result<u64, String>;
+
+impl PeersRuntime {
+    /// Tells the peers applet that this process replaces older ones.
+    pub fn set_old_process(&self, yes: bool) {
+        self.old_process.store(yes, Ordering::Relaxed);
+    }
+
+    pub fn old_process(&self) -> bool {
+        self.old_process.load(Ordering::Relaxed)
+    }
+
+    /// Whether a sync task is still running (handing its tables over,
+    /// after a soft stop).
+    pub fn handover_pending(&self) -> bool {
+        self.sync_running.load(Ordering::SeqCst) > 0
+    }
+
+    /// Records the status the applet published for `section`.
+    pub fn publish(&self, section: &str, status: SectionStatus) {
+        self.board
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(section.to_string(), (status, Instant::now()));
+    }
+
+    /// Registers how to open a stream to a peer (once; the runtime does
+    /// it at start-up). A function pointer because the applets' host
+    /// services, which ask for it (`peer_connect`), sit below the peers
+    /// sections, which run applets.
+    pub fn set_connect(&self, f: PeerConnect) {
+        let _ = self.connect.set(f);
+    }
+
+    /// Opens a stream to `peer` of `section` for the applet's connection
+    /// `token`, through the function registered with
+    /// [`PeersRuntime::set_connect`]; returns the stream's id.
+    pub fn connect(
+        &self,
+        st: &Arc<State>,
+        section: &str,
+        peer: &str,
+        token: u64,
+    ) -> Result<u64, String> {
+        let f = self
+            .connect
+            .get()
+            .ok_or_else(|| "peer connections are not set up".to_string())?;
+        f(st, section, peer, token)
+    }
+
+    /// The last status the peers applet published for `section`, and when.
+    pub fn section_status(&self, section: &str) -> Option<(SectionStatus, Instant)> {
+        self.board
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(section)
+            .cloned()
     }
 }

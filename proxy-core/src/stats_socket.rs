@@ -4,7 +4,7 @@
 //! Each accepted connection is a stream (frontend `GLOBAL` in `show sess`)
 //! whose si[1] gets the applet registered at accept: no server-side
 //! connection is ever allocated for it (rule 2). The applet goes through
-//! the one life cycle ([`crate::applet::lifecycle`]) and the one forwarder,
+//! the one life cycle ([`crate::host::lifecycle`]) and the one forwarder,
 //! as `tcp-request content use-service` does; the socket's `level`
 //! is the applet's argument. The connection is closed when the applet is
 //! done (end of a non-interactive request, `quit`), when the client
@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::applet::lifecycle::{self, Instance};
 use crate::config::{BindAddr, Config, StatsSocket};
 use crate::connection::Connection;
+use crate::host::lifecycle::{self, Instance};
 use crate::listener::socket::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
 use crate::stream::forward::SideTimeouts;

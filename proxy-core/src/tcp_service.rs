@@ -1,10 +1,10 @@
 //! `tcp-request content use-service` in TCP mode: an applet takes si[1]'s
 //! place and the client talks to it directly, through the applet life
-//! cycle ([`crate::applet::lifecycle`]) and the same forwarder as a TCP
+//! cycle ([`crate::host::lifecycle`]) and the same forwarder as a TCP
 //! server stream, with the applet seen as the server side.
 
-use crate::applet::lifecycle::{self, Instance};
 use crate::error::{ErrorKind, ProxyError};
+use crate::host::lifecycle::{self, Instance};
 use crate::log::termination::FinState;
 use crate::state::{Proxy, State};
 use crate::stream::forward::{FwdEnd, SideTimeouts};

@@ -7,28 +7,22 @@
 //!   `--applet-dir` and `applet-load`, indexed by service name.
 //! - [`adapter`]: an applet object behind the core's [`crate::stream::Applet`]
 //!   trait.
-//! - [`host`]: the host-services table handed to every applet instance
-//!   (its peers functions in `host_peers`).
-//! - [`kick`]: waking an applet from outside its stream.
-//! - [`lifecycle`]: the one life cycle every applet kind goes through
-//!   (attach, drive, finish, failure counting).
 //!
 //! Libraries are loaded with `lib_header_from_path(..).init_root_module()`
 //! (never `RootModule::load_from_file`, which caches the first library per
 //! type) and never unloaded. A panic inside an applet is caught inside the
 //! library by the SDK and arrives here as an error; host functions called
 //! by applets contain their own panics.
+//!
+//! The run-time state holds the registry, so this knows nothing of it: how
+//! instances run in streams and what they can call back (the host
+//! services) is [`crate::host`], above the state.
 
 pub mod adapter;
-pub mod host;
-mod host_peers;
-pub mod kick;
-pub mod lifecycle;
 pub mod loader;
 pub mod registry;
 
 pub use adapter::AppletAdapter;
-pub(crate) use host_peers::{peer_addr, section_tables};
 pub use loader::{load, LoadError, LoadedLib, Service};
 pub use registry::{AppletRegistry, ServiceEntry};
 

@@ -243,7 +243,7 @@ impl AppletRegistry {
     }
 
     /// Makes an instance of a service, wrapped for the core. `host` is
-    /// usually [`super::host::table()`].
+    /// usually [`crate::host::table()`].
     pub fn create_adapter(
         &self,
         service: &str,

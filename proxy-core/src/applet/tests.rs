@@ -5,11 +5,11 @@
 
 use std::path::PathBuf;
 
-use applet_sdk::{AdminCmd, Host, ProxyKind, ServiceKind};
+use applet_sdk::ServiceKind;
 
-use super::host::{self, table};
 use super::loader::{expected_sdk_version, load, LoadError};
 use super::{AppletAdapter, AppletRegistry};
+use crate::host::table;
 use crate::stream::{Applet, AppletIo, AppletWait};
 
 fn lib(name: &str) -> PathBuf {
@@ -309,66 +309,4 @@ fn the_executable_directory_is_searched_leniently() {
     assert_eq!(reg.warnings().len(), 1, "{:?}", reg.warnings());
     assert!(reg.warnings()[0].contains("0.2.0"), "{:?}", reg.warnings());
     let _ = std::fs::remove_dir_all(&d);
-}
-
-const CFG: &str = "\
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 1s
-    timeout server 1s
-
-frontend fe1
-    bind 127.0.0.1:18080
-    default_backend be1
-
-backend be1
-    server s1 127.0.0.1:8080 weight 10
-    server s2 127.0.0.1:8081 weight 20 disabled
-";
-
-#[test]
-fn host_snapshots_and_admin_read_the_state() {
-    let config = crate::config::parse_str(CFG, "test.cfg").expect("config");
-    let state = crate::state::State::build(config);
-    let proxies = host::proxies_for_test(&state);
-    assert_eq!(proxies.len(), 2);
-    let fe = &proxies[0];
-    assert_eq!((fe.name.as_str(), fe.kind), ("fe1", ProxyKind::FRONTEND));
-    assert_eq!(fe.fe_metric("stot"), Some(0));
-    assert!(fe.backend.is_empty());
-    let be = &proxies[1];
-    assert_eq!(be.kind, ProxyKind::BACKEND);
-    assert_eq!(be.be_metric("qcur"), Some(0));
-    let s: Vec<(&str, u32, &str)> = be
-        .servers
-        .iter()
-        .map(|s| (s.name.as_str(), s.weight, s.state.name()))
-        .collect();
-    assert_eq!(s, [("s1", 10, "UP"), ("s2", 20, "MAINT")]);
-    assert_eq!(be.servers[0].addr.as_str(), "127.0.0.1:8080");
-
-    let set = |w| host::admin_for_test(&state, &AdminCmd::set_server_weight("be1", "s1", w));
-    assert_eq!(set(3), Ok(String::new()));
-    assert_eq!(host::proxies_for_test(&state)[1].servers[0].weight, 3);
-    assert!(set(1000).is_err());
-    let e = host::admin_for_test(&state, &AdminCmd::set_server_weight("nope", "s1", 1));
-    assert!(e.unwrap_err().contains("No such backend"));
-    assert_eq!(
-        host::admin_for_test(&state, &AdminCmd::clear_counters(true)),
-        Ok(String::new())
-    );
-
-    // Through the table, as an applet calls it.
-    host::set_state(state);
-    let h = Host::new(table(), "test");
-    assert_eq!(h.proxies().len(), 2);
-    let pools: Vec<String> = h.pools().iter().map(|p| p.name.to_string()).collect();
-    assert_eq!(pools, ["connection", "stream", "buffer"]);
-    assert!(h.sessions().is_empty());
-    let t0 = h.now_ms();
-    assert!(h.now_ms() >= t0);
-    h.log(applet_sdk::LogLevel::INFO, "hello from a test");
-    host::clear_state();
-    assert!(h.proxies().is_empty());
 }

@@ -7,7 +7,7 @@ use super::addr::parse_bind_addrs;
 use super::keywords::{Ctx, KwResult};
 use super::logtarget::{parse_log, LogLine};
 use super::model::{Global, StatsSocket};
-use super::units::parse_time;
+use crate::units::parse_time;
 
 /// HAProxy's `MAX_THREADS` on 64-bit builds.
 pub(super) const MAX_THREADS: usize = 64;

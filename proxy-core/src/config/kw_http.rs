@@ -22,11 +22,11 @@ use super::kw_reply::{parse_redirect, parse_reply};
 use super::kw_stick::{parse_sc, parse_track};
 use super::model_http::{HeaderMatch, HttpAction, HttpRule, RedirectRule};
 use super::model_stick::{TcpAction, TcpRule};
-use super::units::parse_time;
 use crate::rules::cond::Condition;
 use crate::rules::fetch::Usage;
 use crate::rules::regex::Regex;
 use crate::rules::LogFormat;
+use crate::units::parse_time;
 
 /// `ProxyState::seen` bits: rule kinds a section wrote itself.
 pub(super) const SEEN_USE_BACKEND: u8 = 1;

@@ -133,7 +133,7 @@ pub(super) fn stats(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         }
         "refresh" => {
             ctx.max_args(2)?;
-            let t = super::units::parse_time(&text(ctx, "a delay in seconds")?)
+            let t = crate::units::parse_time(&text(ctx, "a delay in seconds")?)
                 .map_err(|e| format!("'stats refresh' : {e}"))?;
             cfg.refresh = Some(t.as_secs() as u32);
         }

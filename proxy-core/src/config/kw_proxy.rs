@@ -13,7 +13,7 @@ use super::kw_acl::{parse_cond, RuleSet};
 use super::kw_http::SEEN_USE_BACKEND;
 use super::logtarget::{parse_log, LogLine};
 use super::model::{Balance, Mode, SourceAddr, Timeouts, UseBackend};
-use super::units::parse_time;
+use crate::units::parse_time;
 
 pub(super) fn mode(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     ctx.max_args(1)?;

@@ -11,7 +11,7 @@ use super::addr::{
 use super::keywords::{invalid_char, suggest, type_str, Ctx, KwResult, ProxyState};
 use super::kw_proxy::parse_source;
 use super::model::{BindConfig, ServerConfig};
-use super::units::parse_time;
+use crate::units::parse_time;
 
 /// `bind` options we implement.
 const BIND_KEYWORDS: &[&str] = &["name"];

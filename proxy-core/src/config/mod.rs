@@ -1,7 +1,8 @@
 //! haproxy.cfg, the subset we run, parsed as HAProxy parses it.
 //!
 //! - [`tokenizer`]: one line into words (quotes, escapes, `${VAR}`, comments).
-//! - [`units`]: time and size values.
+//! - time and size values are [`crate::units`] (shared with the stick-table
+//!   declarations, which the model holds).
 //! - [`cond`]: `.if` / `-cc` condition expressions.
 //! - [`parser`]: the entry points (`parse_str`, `load_paths`) and the error
 //!   types; reads files and directories.
@@ -48,7 +49,6 @@ pub mod model_stick;
 pub mod parser;
 mod sections;
 pub mod tokenizer;
-pub mod units;
 
 #[cfg(test)]
 mod tests_http;

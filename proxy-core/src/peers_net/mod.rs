@@ -14,12 +14,13 @@
 //!   the section changes locally (the tables ring its
 //!   [`kick::Kick`]) and when another instance wakes it;
 //! * when the applet asks ([`open_peer_stream`], from the host service
-//!   `peer_connect`), the core opens a stream with the applet on si[0]
+//!   `peer_connect`, through `State::peers` where the runtime registers
+//!   it), the core opens a stream with the applet on si[0]
 //!   (`[section, "connect", peer, token]`) and a connection to the peer on
 //!   si[1], as HAProxy's `peer_session_create` does.
 //!
 //! All of them go through the one applet life cycle
-//! ([`crate::applet::lifecycle`]), the byte streams through the one
+//! ([`crate::host::lifecycle`]), the byte streams through the one
 //! forwarder. Every peers stream registers a kick under its stream id, so instances
 //! can wake each other through the host (`wake`). Sections whose local
 //! peer is missing are left alone, as HAProxy drops such incomplete
@@ -27,21 +28,18 @@
 
 mod sync;
 
-use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use applet_sdk::peers::SectionStatus;
 use tokio::sync::watch;
 
-use crate::applet::kick;
-use crate::applet::lifecycle::{self, Instance, Other};
 use crate::config::model_stick::{local_peer_name, PeersConfig};
 use crate::config::{BindAddr, Config};
 use crate::connection::{Connection, Transport};
+use crate::host::lifecycle::{self, Instance, Other};
+use crate::kick;
 use crate::listener::socket::{bind_one, control_accept_loop, BoundSocket};
 use crate::state::State;
 use crate::stream::forward::SideTimeouts;
@@ -60,54 +58,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// applet's heartbeats every 3 s keep a live session busy; its own
 /// dead-peer detection acts first).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What the peers sections share at run time, reached through
-/// `State::peers`.
-#[derive(Debug, Default)]
-pub struct PeersRuntime {
-    /// This process replaces older ones (`-sf`), which hand their tables
-    /// over through the local peer.
-    old_process: AtomicBool,
-    /// Sync tasks still running: a soft stop waits for their hand-over.
-    sync_running: AtomicUsize,
-    /// The last status the peers applet published for each section
-    /// (`show peers`), and when.
-    board: Mutex<HashMap<String, (SectionStatus, Instant)>>,
-}
-
-impl PeersRuntime {
-    /// Tells the peers applet that this process replaces older ones.
-    pub fn set_old_process(&self, yes: bool) {
-        self.old_process.store(yes, Ordering::Relaxed);
-    }
-
-    pub fn old_process(&self) -> bool {
-        self.old_process.load(Ordering::Relaxed)
-    }
-
-    /// Whether a sync task is still running (handing its tables over,
-    /// after a soft stop).
-    pub fn handover_pending(&self) -> bool {
-        self.sync_running.load(Ordering::SeqCst) > 0
-    }
-
-    /// Records the status the applet published for `section`.
-    pub fn publish(&self, section: &str, status: SectionStatus) {
-        self.board
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(section.to_string(), (status, Instant::now()));
-    }
-
-    /// The last status the peers applet published for `section`, and when.
-    pub fn section_status(&self, section: &str) -> Option<(SectionStatus, Instant)> {
-        self.board
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(section)
-            .cloned()
-    }
-}
 
 /// A bound local peer address.
 #[derive(Debug)]
@@ -142,7 +92,7 @@ pub fn bind_all(cfg: &Config) -> Result<Vec<PeersListener>, Vec<String>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for p in active_sections(cfg) {
-        let Some(addr) = crate::applet::peer_addr(p, &local) else {
+        let Some(addr) = crate::host::peer_addr(p, &local) else {
             errors.push(format!(
                 "[{}] peers section '{}': local peer '{local}' has no address to listen on.",
                 p.loc, p.name
@@ -258,7 +208,7 @@ pub fn open_peer_stream(
         .iter()
         .find(|p| p.name == section)
         .ok_or_else(|| format!("no peers section '{section}'"))?;
-    let addr = crate::applet::peer_addr(p, peer)
+    let addr = crate::host::peer_addr(p, peer)
         .ok_or_else(|| format!("peers section '{section}' has no peer '{peer}' with an address"))?;
     tokio::runtime::Handle::try_current()
         .map_err(|_| "peer_connect called outside a worker".to_string())?;

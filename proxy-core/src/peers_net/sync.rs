@@ -3,7 +3,7 @@
 //! and hands the tables over on a soft stop.
 //!
 //! It serves no byte stream, but it is an applet like the others and goes
-//! through the same life cycle ([`crate::applet::lifecycle`]): it runs in a
+//! through the same life cycle ([`crate::host::lifecycle`]): it runs in a
 //! stream of its own (frontend `GLOBAL`, si[0] with no endpoint, the
 //! applet registered on si[1] as every service is), listed in `show sess`;
 //! it is called through the applet pipe ([`AppletPipe::call_task`]: the
@@ -19,8 +19,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::{active_sections, instance, PEERS_SERVICE};
-use crate::applet::kick::Kick;
-use crate::applet::lifecycle::{self, Other};
+use crate::host::lifecycle::{self, Other};
+use crate::kick::Kick;
 use crate::state::State;
 use crate::stream::applet_pipe::AppletPipe;
 use crate::stream::live::{self, LiveInfo, LiveStream};
@@ -105,7 +105,7 @@ async fn run_sync(
         return;
     }
     let reg = st.kicks.register(s.uniq_id);
-    for t in crate::applet::section_tables(&st, &section) {
+    for t in crate::host::section_tables(&st, &section) {
         t.notify_changes(reg.kick.clone());
     }
     let mut pipe = AppletPipe::default();

@@ -2,7 +2,7 @@
 //! address looked up in a table), `sc0_*`..`sc2_*` and `sc_*(<n>)` (a
 //! tracked counter), `table_cnt` / `table_avl`, and the `in_table(<t>)`
 //! converter. Parsing only; the values come from the stick-table runtime
-//! through [`super::RequestView::stick`].
+//! through [`super::RequestView::stick`], as a [`StickFetches`].
 //!
 //! Arguments, as in 2.6: `src_<x>([<table>])`, `sc<n>_<x>([<table>])`,
 //! `sc_<x>(<n>[,<table>])`; the array forms take the element first:
@@ -11,7 +11,26 @@
 //! rule belongs to; `sc*` read the tracked entry (a table argument looks
 //! the tracked key up in that other table).
 
+use std::net::SocketAddr;
+
+use super::fetch::Sample;
 use crate::stick::DataType;
+
+/// Where the stick-table fetches get their values: the tables and the
+/// stream's tracked counters at run time (`stkctr::StickEnv`), handed to
+/// the rules by [`super::RequestView::stick`]. A trait rather than that
+/// type because the stick-table runtime evaluates rule conditions itself
+/// (`tcp-request` rules, `stick` rules): it sits above the rules.
+pub trait StickFetches {
+    /// The value of a `src_*` / `sc*_*` fetch; `src` is the client.
+    fn fetch(&self, f: &StkFetch, src: Option<SocketAddr>) -> Option<Sample<'static>>;
+    /// `table_cnt`.
+    fn table_cnt(&self, name: Option<&str>) -> Option<Sample<'static>>;
+    /// `table_avl`.
+    fn table_avl(&self, name: Option<&str>) -> Option<Sample<'static>>;
+    /// `<sample>,in_table(<name>)`.
+    fn in_table(&self, name: &str, s: &Sample<'_>) -> bool;
+}
 
 /// Whose entry a fetch reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

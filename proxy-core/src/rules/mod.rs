@@ -84,7 +84,7 @@ pub trait RequestView {
     /// The stick tables and the stream's tracked counters, for the
     /// stick-table fetches (`src_*`, `sc0_*`, `table_cnt`, `in_table`);
     /// `None` where there are none: those fetches then find nothing.
-    fn stick(&self) -> Option<crate::stkctr::StickEnv<'_>> {
+    fn stick(&self) -> Option<&dyn fetch_stick::StickFetches> {
         None
     }
 }

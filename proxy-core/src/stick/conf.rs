@@ -15,7 +15,7 @@
 use super::data::DataLayout;
 use super::key::KeyType;
 use super::store::parse_store_list;
-use crate::config::units::{parse_size, parse_time, MAX_TIMER_MS};
+use crate::units::{parse_size, parse_time, MAX_TIMER_MS};
 
 /// How `server_key` names a server (`srvkey`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

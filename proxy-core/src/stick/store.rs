@@ -7,7 +7,7 @@
 //! alert text (after `<keyword>: `).
 
 use super::data::{DataType, DataType::*, StoreSpec};
-use crate::config::units::parse_time;
+use crate::units::parse_time;
 
 /// Largest array a `gpt(n)` / `gpc(n)` / `gpc_rate(n,p)` may declare.
 pub const MAX_ARRAY_SIZE: u32 = 100;

@@ -41,7 +41,7 @@ use super::conf::TableConfig;
 use super::entry::{Entry, EntryMut};
 use super::key::Key;
 pub(super) use super::shard::{Shard, Updates};
-use crate::applet::kick::Kick;
+use crate::kick::Kick;
 
 /// Shards of a table unless told otherwise.
 pub const DEFAULT_SHARDS: usize = 32;

@@ -20,7 +20,7 @@ use super::key::{addr_key, sample_key};
 use super::track::Trackers;
 use super::TableSet;
 use crate::rules::fetch::Sample;
-use crate::rules::fetch_stick::{StkFetch, StkOp, StkSrc};
+use crate::rules::fetch_stick::{StickFetches, StkFetch, StkOp, StkSrc};
 use crate::stick::{DataType, EntryMut, StickTable};
 
 /// What the stick-table fetches see: the tables, the stream's tracked
@@ -113,9 +113,12 @@ impl<'a> StickEnv<'a> {
             None => self.px_table.and_then(|i| self.tables.get(i)),
         }
     }
+}
 
+/// The stick-table fetches of the rules, answered from the run-time tables.
+impl StickFetches for StickEnv<'_> {
     /// The value of a `src_*` / `sc*_*` fetch; `src` is the client.
-    pub fn fetch(&self, f: &StkFetch, src: Option<SocketAddr>) -> Option<Sample<'static>> {
+    fn fetch(&self, f: &StkFetch, src: Option<SocketAddr>) -> Option<Sample<'static>> {
         let now = self.now_ms;
         match f.src {
             StkSrc::Src => {
@@ -156,13 +159,13 @@ impl<'a> StickEnv<'a> {
     }
 
     /// `table_cnt`.
-    pub fn table_cnt(&self, name: Option<&str>) -> Option<Sample<'static>> {
+    fn table_cnt(&self, name: Option<&str>) -> Option<Sample<'static>> {
         let t = self.table(name)?;
         Some(Sample::Int(i64::from(t.used())))
     }
 
     /// `table_avl`.
-    pub fn table_avl(&self, name: Option<&str>) -> Option<Sample<'static>> {
+    fn table_avl(&self, name: Option<&str>) -> Option<Sample<'static>> {
         let t = self.table(name)?;
         Some(Sample::Int(
             i64::from(t.config().size) - i64::from(t.used()),
@@ -170,7 +173,7 @@ impl<'a> StickEnv<'a> {
     }
 
     /// `<sample>,in_table(<name>)`.
-    pub fn in_table(&self, name: &str, s: &Sample<'_>) -> bool {
+    fn in_table(&self, name: &str, s: &Sample<'_>) -> bool {
         let Some(t) = self.tables.find(name) else {
             return false;
         };

@@ -16,13 +16,12 @@
 //! - [`persist`]: `stick match|on|store-request`.
 //! - [`rules`]: running `tcp-request connection|content` and the
 //!   stick-table actions of `http-request`.
-//! - [`peers_cli`]: `show peers`.
 //!
-//! Clock: [`crate::counters::now_ms`], shared by every thread.
+//! Clock: [`crate::counters::now_ms`], shared by every thread. Expiry
+//! runs as [`TableSet::purge`] calls from a task of the runtime.
 
 pub mod eval;
 pub mod key;
-pub mod peers_cli;
 pub mod persist;
 pub mod rules;
 pub mod track;
@@ -91,21 +90,5 @@ impl TableSet {
         }
         let wait = next.map_or(max, |n| Duration::from_millis(n.saturating_sub(now_ms)));
         wait.clamp(min, max)
-    }
-}
-
-/// Purges expired entries until the process ends (one task, on the first
-/// worker): wakes up when the earliest entry is due, at most every 50 ms
-/// and at least every second.
-pub async fn purge_task(st: Arc<crate::state::State>) {
-    if st.stick.list.iter().all(|t| t.config().expire_ms == 0) {
-        return;
-    }
-    loop {
-        let now = crate::counters::now_ms();
-        let wait = st
-            .stick
-            .purge(now, Duration::from_millis(50), Duration::from_secs(1));
-        tokio::time::sleep(wait).await;
     }
 }

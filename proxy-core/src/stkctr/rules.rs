@@ -16,6 +16,7 @@ use super::key::eval_key;
 use super::track::Trackers;
 use super::TableSet;
 use crate::config::model_stick::{ScAction, TcpAction, TcpRule, TrackAction};
+use crate::rules::fetch_stick::StickFetches;
 use crate::rules::{eval_opt, RequestView};
 use crate::stick::DataType;
 
@@ -59,8 +60,8 @@ impl RequestView for StickView<'_> {
     fn for_each_res_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
         self.inner.for_each_res_header(f)
     }
-    fn stick(&self) -> Option<StickEnv<'_>> {
-        Some(self.env)
+    fn stick(&self) -> Option<&dyn StickFetches> {
+        Some(&self.env)
     }
 }
 

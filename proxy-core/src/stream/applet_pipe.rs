@@ -18,7 +18,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use super::endpoint::{AppCtx, AppletIo, AppletWait};
-use crate::applet::kick::Kick;
+use crate::kick::Kick;
 
 /// How much output an applet may have pending before it must wait for room.
 const OUT_ROOM: usize = 16384;
@@ -45,7 +45,7 @@ pub struct AppletPipe {
     /// Calls made, and calls that failed (panic or error), for counters.
     pub calls: u64,
     /// Rung from outside to have the applet called although it waits for
-    /// input or a timer (peers applets; see [`crate::applet::kick`]).
+    /// input or a timer (peers applets; see [`crate::kick`]).
     kick: Option<Arc<Kick>>,
 }
 

@@ -86,7 +86,7 @@ impl<'a> AppletSide<'a> {
     /// An applet side whose applet is also called when `kick` rings.
     pub fn with_kick(
         app: &'a mut AppCtx,
-        kick: Option<std::sync::Arc<crate::applet::kick::Kick>>,
+        kick: Option<std::sync::Arc<crate::kick::Kick>>,
     ) -> AppletSide<'a> {
         let pipe = match kick {
             Some(k) => AppletPipe::with_kick(k),

@@ -161,7 +161,7 @@ fn dump_peer(
             0x7f00_0000_0000u64 | ps.stream_id << 4
         );
     }
-    let shared = crate::applet::section_tables(st, &p.name);
+    let shared = super::peers::section_tables(st, &p.name);
     for (label, idx) in [
         ("remote_table", ps.remote_table),
         ("last_local_table", ps.last_local_table),
@@ -243,7 +243,7 @@ fn dump_tables(
     dict: bool,
     out: &mut String,
 ) {
-    let shared = crate::applet::section_tables(st, &p.name);
+    let shared = super::peers::section_tables(st, &p.name);
     if !shared.is_empty() {
         out.push_str("\n        shared tables:");
         for (i, t) in shared.iter().enumerate().rev() {

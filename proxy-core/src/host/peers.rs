@@ -1,7 +1,8 @@
 //! The host services of the peers applet: its section's configuration, the
 //! shared stick tables in the protocol's wire forms, outgoing peer
-//! streams, waking a stream, and the status board `show peers` reads
-//! (kept in `State::peers`, as the kicks are in `State::kicks`).
+//! streams (opened by [`crate::peers_net`], reached through
+//! `State::peers`), waking a stream, and the status board `show peers`
+//! reads (kept in `State::peers`, as the kicks are in `State::kicks`).
 //!
 //! Conversions: keys go out with [`Key::to_wire`] and come back with
 //! [`Key::from_wire`] for the local table's type (a key of the wrong
@@ -18,7 +19,7 @@ use applet_sdk::peers::{
     SharedTableInfo, TableDataInfo, TableMarks,
 };
 
-use super::host::{contain, state};
+use super::services::{contain, state};
 use crate::config::model_stick::{local_peer_name, PeersConfig};
 use crate::config::BindAddr;
 use crate::state::State;
@@ -211,7 +212,10 @@ pub(super) extern "C" fn host_peer_connect(
         let Some(st) = state() else {
             return RErr("the proxy is not running".into());
         };
-        match crate::peers_net::open_peer_stream(&st, section.as_str(), peer.as_str(), token) {
+        match st
+            .peers
+            .connect(&st, section.as_str(), peer.as_str(), token)
+        {
             Ok(id) => ROk(id),
             Err(e) => RErr(e.into()),
         }

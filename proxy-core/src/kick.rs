@@ -14,6 +14,9 @@
 //! kick before it looks at the tables ([`Kick::arm`]), and a change rings
 //! only an armed kick ([`Kick::ring_if_armed`]), disarming it. Between a
 //! wake-up and the next arming, changes cost one read of a shared flag.
+//!
+//! Std only, and a module of its own: the stick tables ring kicks and the
+//! streams' applet sides wait on them, both far below the applets.
 
 use std::collections::HashMap;
 use std::future::poll_fn;

@@ -8,9 +8,9 @@
 //! That registration is the core's one bridge from a process-wide static
 //! to the [`State`]: the table's functions are the stable ABI of
 //! `applet-sdk` 0.1, which passes them no context, so they have nowhere
-//! else to find it. Only the `extern "C"` entry points here and in
-//! `host_peers` read it; each hands `&State` on to the code it calls, and
-//! the rest of the core is handed the state explicitly.
+//! else to find it. Only the `extern "C"` entry points here, in `peers`
+//! and in `admin` read it; each hands `&State` on to the code it calls,
+//! and the rest of the core is handed the state explicitly.
 //!
 //! Every function is `extern "C"` and called from library code, so none
 //! may unwind: each body runs under `catch_unwind` and a panic returns an
@@ -20,8 +20,8 @@
 //! `show stat` column names, the process values of `show info` (`info`),
 //! the live streams of [`crate::stream::live`] (`sessions`) and the pools.
 //! `tables` runs the stick-table commands (`show|clear|set table`, `show
-//! peers`) and answers with their text.
-//! `admin` errors are HAProxy's CLI messages (with their newline).
+//! peers`) and answers with their text. `admin` runs the commands that
+//! change the state (in `admin`).
 
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -31,19 +31,16 @@ use std::sync::{Arc, OnceLock, RwLock};
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::std_types::{RErr, ROk, RResult, RStr, RString, RVec};
 use applet_sdk::{
-    cli_level, AdminCmd, AdminOp, Field, HostServices, HostServices_Ref, LogLevel, Metric,
-    PoolSnapshot, ProcessSnapshot, ProxyKind, ProxyMode, ProxySnapshot, ServerSnapshot,
-    ServerState, SiSnapshot, StreamSnapshot, TableCmd, TableOp,
+    cli_level, Field, HostServices, HostServices_Ref, LogLevel, Metric, PoolSnapshot,
+    ProcessSnapshot, ProxyKind, ProxyMode, ProxySnapshot, ServerSnapshot, ServerState, SiSnapshot,
+    StreamSnapshot, TableCmd, TableOp,
 };
 
 use crate::backend::{admin_state, Server};
 use crate::config::{Mode, ProxyKind as CfgKind};
 use crate::counters::Counters;
-use crate::state::{Proxy, State};
+use crate::state::State;
 use crate::stream::live::LiveSi;
-
-/// The largest weight `set weight` accepts (HAProxy's limit).
-const MAX_WEIGHT: u64 = 256;
 
 /// The state the host functions serve: the bridge described above, the
 /// only place the core keeps its state in a static, because the ABI's
@@ -78,16 +75,16 @@ pub fn table() -> HostServices_Ref {
             proxies: host_proxies,
             sessions: host_sessions,
             pools: host_pools,
-            admin: host_admin,
+            admin: super::admin::host_admin,
             info: host_info,
             tables: host_tables,
-            peers_section: super::host_peers::host_peers_section,
-            table_marks: super::host_peers::host_table_marks,
-            table_collect: super::host_peers::host_table_collect,
-            table_apply: super::host_peers::host_table_apply,
-            peer_connect: super::host_peers::host_peer_connect,
-            wake: super::host_peers::host_wake,
-            peers_status: super::host_peers::host_peers_status,
+            peers_section: super::peers::host_peers_section,
+            table_marks: super::peers::host_table_marks,
+            table_collect: super::peers::host_table_collect,
+            table_apply: super::peers::host_table_apply,
+            peer_connect: super::peers::host_peer_connect,
+            wake: super::peers::host_wake,
+            peers_status: super::peers::host_peers_status,
         }
         .leak_into_prefix()
     })
@@ -116,7 +113,7 @@ extern "C" fn host_tables(cmd: TableCmd) -> RResult<RString, RString> {
             TableOp::CLEAR => Action::Clear,
             TableOp::SET => Action::Set,
             TableOp::SHOW_PEERS => {
-                return match crate::stkctr::peers_cli::show_peers(&st, &args) {
+                return match super::peers_cli::show_peers(&st, &args) {
                     Ok(s) => ROk(s.into()),
                     Err(e) => RErr(e.into()),
                 }
@@ -593,133 +590,7 @@ extern "C" fn host_info() -> ProcessSnapshot {
     })
 }
 
-fn find_server<'a>(state: &'a State, cmd: &AdminCmd) -> Result<(&'a Proxy, &'a Server), String> {
-    let p = state
-        .backend_index(&cmd.proxy)
-        .map(|i| &state.proxies[i])
-        .ok_or_else(|| "No such backend.\n".to_string())?;
-    let be =
-        p.be.as_ref()
-            .ok_or_else(|| "No such backend.\n".to_string())?;
-    let srv = be
-        .servers
-        .iter()
-        .find(|s| s.name == cmd.server.as_str())
-        .ok_or_else(|| "No such server.\n".to_string())?;
-    Ok((p, srv))
-}
-
-fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
-    match cmd.op {
-        AdminOp::SET_SERVER_WEIGHT => {
-            let (p, srv) = find_server(state, cmd)?;
-            if cmd.value > MAX_WEIGHT {
-                return Err("Absolute weight can only be between 0 and 256 inclusive.\n".into());
-            }
-            let static_lb =
-                p.be.as_ref()
-                    .is_some_and(|b| b.balance == crate::config::Balance::StaticRr);
-            if static_lb && cmd.value != 0 && cmd.value != u64::from(srv.iweight) {
-                return Err("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n".into());
-            }
-            srv.weight.store(cmd.value as u32, Ordering::Relaxed);
-            Ok(String::new())
-        }
-        AdminOp::SET_SERVER_STATE => {
-            let (_, srv) = find_server(state, cmd)?;
-            let st = match ServerState(cmd.value as u8) {
-                ServerState::READY => admin_state::READY,
-                ServerState::DRAIN => admin_state::DRAIN,
-                ServerState::MAINT => admin_state::MAINT,
-                other => return Err(format!("unsupported server state {}\n", other.0)),
-            };
-            srv.set_admin(st);
-            Ok(String::new())
-        }
-        AdminOp::SET_SERVER_MAXCONN => {
-            let (_, srv) = find_server(state, cmd)?;
-            let v = (cmd.value as i64).clamp(0, i64::from(u32::MAX)) as u32;
-            srv.maxconn.store(v, Ordering::Relaxed);
-            Ok(String::new())
-        }
-        AdminOp::SET_FRONTEND_MAXCONN => {
-            let fe = state
-                .proxies
-                .iter()
-                .find(|p| p.name == cmd.proxy.as_str())
-                .and_then(|p| p.fe.as_ref())
-                .ok_or_else(|| "No such frontend.\n".to_string())?;
-            let new = cmd.value.min(u64::from(u32::MAX)) as u32;
-            let old = fe.maxconn.swap(new, Ordering::Relaxed);
-            if let Some(sem) = &fe.limit {
-                crate::state::resize_limit(sem, old, new);
-            }
-            Ok(String::new())
-        }
-        AdminOp::SET_GLOBAL_MAXCONN => {
-            let new = cmd.value.min(u64::from(state.hard_maxconn)) as u32;
-            let old = state.maxconn.swap(new, Ordering::Relaxed);
-            if let Some(sem) = &state.global_limit {
-                crate::state::resize_limit(sem, old, new);
-            }
-            Ok(String::new())
-        }
-        AdminOp::CLEAR_COUNTERS => {
-            let all = cmd.value != 0;
-            state.global.clear(all);
-            for p in &state.proxies {
-                if let Some(fe) = &p.fe {
-                    fe.counters.clear(all);
-                }
-                if let Some(be) = &p.be {
-                    be.counters.clear(all);
-                    be.queued_max
-                        .store(be.queued.load(Ordering::Relaxed), Ordering::Relaxed);
-                    for s in &be.servers {
-                        s.counters.clear(all);
-                    }
-                }
-            }
-            Ok(String::new())
-        }
-        AdminOp::SHUTDOWN_STREAM => match state.live.by_handle(cmd.value) {
-            Some(l) => {
-                l.kill();
-                Ok(String::new())
-            }
-            None => Err("No such session (use 'show sess').\n".into()),
-        },
-        AdminOp::SHUTDOWN_SERVER_SESSIONS => {
-            let (p, srv) = find_server(state, cmd)?;
-            for l in state.live.all() {
-                if l.backend() == Some(p.idx) && l.server() == Some(srv.idx) {
-                    l.kill();
-                }
-            }
-            Ok(String::new())
-        }
-        AdminOp(other) => Err(format!("unknown admin operation {other}\n")),
-    }
-}
-
-extern "C" fn host_admin(cmd: AdminCmd) -> RResult<RString, RString> {
-    contain("admin", RErr("internal error".into()), || {
-        let Some(state) = state() else {
-            return RErr("no state".into());
-        };
-        match admin_on(&state, &cmd) {
-            Ok(s) => ROk(s.into()),
-            Err(e) => RErr(e.into()),
-        }
-    })
-}
-
 #[cfg(test)]
 pub(crate) fn proxies_for_test(state: &State) -> Vec<ProxySnapshot> {
     proxies_of(state)
-}
-
-#[cfg(test)]
-pub(crate) fn admin_for_test(state: &State, cmd: &AdminCmd) -> Result<String, String> {
-    admin_on(state, cmd)
 }

@@ -7,6 +7,11 @@
 //!
 //! Errors are fragments such as `unexpected character 'x'`; the keyword
 //! parser adds which keyword and line they belong to.
+//!
+//! A module of its own rather than part of [`crate::config`]: the stick
+//! tables parse their declarations ([`crate::stick::conf`]) with it, and
+//! the configuration model holds those declarations, so the tables sit
+//! below the configuration and this sits below both.
 
 use std::time::Duration;
 

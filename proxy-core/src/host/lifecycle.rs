@@ -26,8 +26,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::kick::Kick;
-use super::AppletAdapter;
+use crate::applet::AppletAdapter;
+use crate::kick::Kick;
 use crate::state::State;
 use crate::stream::forward::{forward, FwdEnd, SideTimeouts, Totals};
 use crate::stream::side::AppletSide;
@@ -55,7 +55,7 @@ pub struct Instance<'a> {
 pub fn create(st: &State, inst: &Instance<'_>, id: u64) -> Result<AppletAdapter, String> {
     let mut a = st
         .applets
-        .create_adapter(inst.service, inst.args, super::host::table())?;
+        .create_adapter(inst.service, inst.args, super::services::table())?;
     a.set_stream(id, inst.frontend, inst.backend, inst.src, inst.dst);
     Ok(a)
 }

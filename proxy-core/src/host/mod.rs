@@ -1,0 +1,33 @@
+//! The core as the applets' host: how an applet instance runs in a stream,
+//! and the services it calls back.
+//!
+//! - [`lifecycle`]: the one life cycle every applet kind goes through
+//!   (attach, drive, finish, failure counting); instances are made with
+//!   the table of [`services`].
+//! - [`services`]: the host-services table handed to every applet
+//!   instance, and the one bridge from a process-wide static to the
+//!   [`State`](crate::state::State) that its functions read; `admin`: its
+//!   commands that change the state.
+//! - `peers`: the host services of the peers applet (its section, the
+//!   shared tables in wire form, outgoing streams, wake-ups, the status
+//!   board).
+//! - `peers_cli`: `show peers`, which the CLI applet asks for through the
+//!   `tables` service.
+//!
+//! Layering: above the run-time state and the applet libraries
+//! ([`crate::applet`]), below everything that runs applets (TCP and HTTP
+//! services, stats sockets, peers sections). So `peer_connect` reaches
+//! [`crate::peers_net`] through `State::peers`, where the runtime
+//! registers it.
+
+mod admin;
+pub mod lifecycle;
+mod peers;
+mod peers_cli;
+pub mod services;
+
+#[cfg(test)]
+mod tests;
+
+pub(crate) use peers::{peer_addr, section_tables};
+pub use services::{clear_state, set_state, table};
