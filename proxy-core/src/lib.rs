@@ -110,22 +110,3 @@ pub mod units;
 
 /// The version string the command line prints.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        use std::mem::size_of;
-        eprintln!("Stream {}", size_of::<crate::stream::Stream>());
-        eprintln!("SI {}", size_of::<crate::stream::StreamInterface>());
-        eprintln!("LogTimers {}", size_of::<crate::stream::LogTimers>());
-        eprintln!("Trackers {}", size_of::<crate::stkctr::Trackers>());
-        eprintln!("RecvBuf {}", size_of::<crate::stream::recvbuf::RecvBuf>());
-        eprintln!("Permits {}", size_of::<crate::tcp::Permits>());
-        eprintln!(
-            "ProxyError {}",
-            size_of::<Option<crate::error::ProxyError>>()
-        );
-        eprintln!("Sleep {}", size_of::<tokio::time::Sleep>());
-        eprintln!("Connection {}", size_of::<crate::connection::Connection>());
-    }
-}

@@ -19,7 +19,7 @@ fn record() -> Arc<live::LiveStream> {
     live::Registry::new(1).register(live::LiveInfo::default())
 }
 
-fn client(conns: &Arc<Pool>) -> Connection {
+fn client(conns: &Arc<Pool>) -> Box<Connection> {
     Box::new(Connection::new(conns.take().unwrap()))
 }
 
