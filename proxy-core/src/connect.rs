@@ -56,7 +56,6 @@ async fn assign_server(
     if s.flags & sess_flags::ADDR_SET != 0 && s.srv.is_none() {
         // The address is already known (option http_proxy wrote it when it
         // read the request URI): no server to choose.
-        s.target = Target::Proxy(p.idx);
         s.flags |= sess_flags::ASSIGNED;
         be.counters.selected();
         return Ok(());
@@ -65,7 +64,6 @@ async fn assign_server(
     if be.servers.is_empty() {
         return match be.dispatch {
             Some(_) => {
-                s.target = Target::Proxy(p.idx);
                 s.flags |= sess_flags::ASSIGNED;
                 s.srv = None;
                 be.counters.selected();
@@ -78,7 +76,6 @@ async fn assign_server(
     // Persistence (`stick match`) chose the server already.
     if s.flags & sess_flags::DIRECT != 0 {
         if let Some(i) = s.srv.filter(|&i| be.assign_direct(i)) {
-            s.target = Target::Server(p.idx, i);
             s.flags |= sess_flags::ASSIGNED;
             be.counters.persisted();
             be.servers[i].counters.persisted();
@@ -114,7 +111,6 @@ async fn assign_server(
         }
     };
     s.srv = Some(srv);
-    s.target = Target::Server(p.idx, srv);
     s.flags |= sess_flags::ASSIGNED;
     be.counters.selected();
     be.servers[srv].counters.selected();

@@ -9,7 +9,7 @@
 //! - [`mover`]: one direction of bytes (an HTTP body, or until close).
 //! - [`forward`]: the full-duplex driver over two sides (TCP streams, TCP
 //!   services, the CLI, peer sessions, tunnels).
-//! - this file: the [`Stream`] with its two interfaces, channels, target,
+//! - this file: the [`Stream`] with its two interfaces, its backend and server,
 //!   session flags and log timers.
 //!
 //! The endpoint ownership rules of ARCHITECTURE.md hold by construction:
@@ -31,7 +31,7 @@ pub mod side;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::connection::{Connection, Target};
+use crate::connection::Connection;
 use crate::error::ProxyError;
 use crate::log::termination::{ErrCause, FinState};
 use crate::pool::{AllocError, Pool, PoolSlot};
@@ -87,8 +87,6 @@ pub struct Stream {
     pub uniq_id: u64,
     /// si[0] is the client side, si[1] the server side.
     pub si: [StreamInterface; 2],
-    /// Where the stream goes (server, backend, or nothing yet).
-    pub target: Target,
     pub flags: u32,
     /// How the stream ended, when not normally (the first end wins).
     end: Option<ProxyError>,
@@ -153,7 +151,6 @@ impl Stream {
         Stream {
             uniq_id: live.id,
             si,
-            target: Target::None,
             flags: 0,
             end: None,
             fe,
@@ -210,7 +207,6 @@ impl Stream {
     /// allocates afresh (rule 5).
     pub fn new_transaction(&mut self) {
         self.si[1].reset();
-        self.target = Target::None;
         self.flags &= !(sess_flags::DIRECT
             | sess_flags::ASSIGNED
             | sess_flags::ADDR_SET

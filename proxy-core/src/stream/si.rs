@@ -4,7 +4,6 @@
 //! commit, because `show sess` prints them and users read them there.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::endpoint::{AppCtx, Applet, Endpoint};
 use crate::connection::Connection;
@@ -72,8 +71,6 @@ pub struct StreamInterface {
     pub err_type: u32,
     /// Connect attempts left.
     pub conn_retries: i32,
-    /// When this side's current timer expires.
-    pub exp: Option<Instant>,
     endpoint: Endpoint,
     /// The live-stream record this side reports to (`show sess`), and
     /// which side it is there.
@@ -200,7 +197,6 @@ impl StreamInterface {
         self.flags = 0;
         self.err_type = err_type::NONE;
         self.conn_retries = 0;
-        self.exp = None;
         self.sync();
     }
 }
