@@ -50,6 +50,11 @@ impl Buffer {
         &self.data
     }
 
+    /// How many bytes it may hold.
+    pub fn capacity(&self) -> usize {
+        self.data.capacity()
+    }
+
     /// The bytes it holds, to append to (within its capacity) or move.
     pub fn vec_mut(&mut self) -> &mut Vec<u8> {
         &mut self.data

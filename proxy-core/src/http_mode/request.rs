@@ -74,13 +74,13 @@ pub async fn read_head(
         let read = match limit {
             Some(d) => {
                 let left = (base + d).saturating_duration_since(Instant::now());
-                match tokio::time::timeout(left, cbuf.fill(client, size)).await {
+                match tokio::time::timeout(left, cbuf.fill_head(client, size)).await {
                     Ok(r) => r,
                     Err(_) if idle => return HeadRead::Idle,
                     Err(_) => return HeadRead::Fail(Failure::RequestTimeout),
                 }
             }
-            None => cbuf.fill(client, size).await,
+            None => cbuf.fill_head(client, size).await,
         };
         match read {
             Ok(0) if cbuf.is_empty() && !first => return HeadRead::Idle,

@@ -14,6 +14,9 @@ use std::task::{Context, Poll};
 use super::side::SideIo;
 use crate::buffer::Buffer;
 
+/// The first buffer of a request head: most heads fit in it.
+pub const HEAD_START: usize = 1024;
+
 /// Bytes received from one side and not yet consumed.
 #[derive(Debug, Default)]
 pub struct RecvBuf {
@@ -64,6 +67,29 @@ impl RecvBuf {
         t: &mut T,
         size: usize,
     ) -> Poll<io::Result<usize>> {
+        self.poll_fill_from(cx, t, size, size)
+    }
+
+    /// Like [`RecvBuf::poll_fill`], but a buffer taken now holds
+    /// [`HEAD_START`] bytes and grows to `size` only when what it holds
+    /// does not fit: a request head is usually far smaller than
+    /// `tune.bufsize`, and a client that sent part of one holds only this.
+    pub fn poll_fill_head<T: SideIo + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        t: &mut T,
+        size: usize,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_fill_from(cx, t, HEAD_START.min(size), size)
+    }
+
+    fn poll_fill_from<T: SideIo + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        t: &mut T,
+        first: usize,
+        size: usize,
+    ) -> Poll<io::Result<usize>> {
         if self.eof {
             return Poll::Ready(Ok(0));
         }
@@ -77,8 +103,14 @@ impl RecvBuf {
         }
         // A buffer comes from this thread's cache; if nothing can be read
         // after all it goes straight back, so an idle side holds none.
-        let buf = self.buf.get_or_insert_with(|| Buffer::take(size)).vec_mut();
-        if self.end == buf.capacity() {
+        let buf = self
+            .buf
+            .get_or_insert_with(|| Buffer::take(first))
+            .vec_mut();
+        if self.end == buf.capacity() && buf.capacity() < size {
+            // A small first buffer ran full: it grows to the full size.
+            buf.reserve_exact(size - buf.len());
+        } else if self.end == buf.capacity() {
             if self.start == 0 {
                 return Poll::Ready(Ok(0));
             }
@@ -120,6 +152,15 @@ impl RecvBuf {
 
     pub async fn fill<T: SideIo + ?Sized>(&mut self, t: &mut T, size: usize) -> io::Result<usize> {
         poll_fn(|cx| self.poll_fill(cx, t, size)).await
+    }
+
+    /// Reads a request head's bytes (see [`RecvBuf::poll_fill_head`]).
+    pub async fn fill_head<T: SideIo + ?Sized>(
+        &mut self,
+        t: &mut T,
+        size: usize,
+    ) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_fill_head(cx, t, size)).await
     }
 }
 
@@ -203,5 +244,43 @@ impl SendQueue {
         self.data.clear();
         self.pos = 0;
         Poll::Ready(Ok(total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::Transport;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    async fn pair() -> (Transport, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (s, _) = l.accept().await.unwrap();
+        (Transport::Tcp(s), c)
+    }
+
+    /// A head starts in a small buffer, which grows to the full size only
+    /// when the bytes do not fit, keeping what it holds.
+    #[tokio::test]
+    async fn a_head_buffer_starts_small_and_grows_when_needed() {
+        let (mut t, mut peer) = pair().await;
+        let mut rb = RecvBuf::default();
+        peer.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        let n = rb.fill_head(&mut t, 16384).await.unwrap();
+        assert_eq!(n, 16);
+        assert_eq!(rb.buf.as_ref().map(|b| b.capacity()), Some(HEAD_START));
+        let big: Vec<u8> = (0..4000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        peer.write_all(&big).await.unwrap();
+        let mut want = b"GET / HTTP/1.1\r\n".to_vec();
+        want.extend_from_slice(&big);
+        while rb.len() < want.len() {
+            assert!(rb.fill_head(&mut t, 16384).await.unwrap() > 0);
+        }
+        assert_eq!(rb.data(), &want[..]);
+        assert_eq!(rb.buf.as_ref().map(|b| b.capacity()), Some(16384));
+        rb.consume(want.len());
+        assert!(rb.buf.is_none(), "an emptied buffer goes back");
     }
 }
