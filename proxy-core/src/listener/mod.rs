@@ -158,6 +158,7 @@ pub fn spawn_accept_loop(
     mut stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let sock = l.socket.for_this_thread()?;
+    let local = sock.fixed_local_addr();
     let (fe_idx, lid) = (l.proxy, l.id);
     tokio::spawn(async move {
         let fe_limit = st
@@ -211,6 +212,7 @@ pub fn spawn_accept_loop(
                 }
             };
             conn.target = Target::Listener(fe_idx, lid as usize);
+            conn.to = local;
             if let (_, Some(peer)) = &transport {
                 conn.from = Some(*peer);
             }

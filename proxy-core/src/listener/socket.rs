@@ -94,6 +94,18 @@ pub(crate) enum LoopListener {
     Unix(UnixListener),
 }
 
+impl LoopListener {
+    /// The address every connection accepted here arrives on, when the
+    /// socket is bound to one (not a wildcard): accepted connections then
+    /// know their destination without a `getsockname` each.
+    pub(crate) fn fixed_local_addr(&self) -> Option<std::net::SocketAddr> {
+        match self {
+            LoopListener::Tcp(l) => l.local_addr().ok().filter(|a| !a.ip().is_unspecified()),
+            LoopListener::Unix(_) => None,
+        }
+    }
+}
+
 impl BoundSocket {
     /// A copy of the socket registered in the calling thread's runtime.
     pub(crate) fn for_this_thread(&self) -> io::Result<LoopListener> {

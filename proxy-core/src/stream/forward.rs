@@ -111,6 +111,7 @@ impl Dir {
         dst: &mut D,
         bufsize: usize,
         act: &mut Activity,
+        last: bool,
     ) -> Result<(), DirErr> {
         if self.shut {
             return Ok(());
@@ -124,8 +125,11 @@ impl Dir {
             Poll::Ready(Err(e)) => return Err(DirErr::Read(io::Error::other(format!("{e:?}")))),
         }
         // The peer may already be gone; its error shows up on the other
-        // direction if it matters.
-        let _ = dst.shutdown_write();
+        // direction if it matters. When the other direction is over too
+        // (`last`), both sockets close next, which sends the FIN anyway.
+        if !last {
+            let _ = dst.shutdown_write();
+        }
         self.shut = true;
         Ok(())
     }
@@ -235,13 +239,13 @@ pub async fn forward<C: SideIo + ?Sized, S: SideIo + ?Sized>(
     let end = poll_fn(|cx| loop {
         let mut a_req = Activity::default();
         let mut a_res = Activity::default();
-        if let Err(e) = req.poll(cx, client, server, bufsize, &mut a_req) {
+        if let Err(e) = req.poll(cx, client, server, bufsize, &mut a_req, res.done()) {
             return Poll::Ready(match e {
                 DirErr::Read(e) => FwdEnd::ClientError(e),
                 DirErr::Write(e) => FwdEnd::ServerError(e),
             });
         }
-        if let Err(e) = res.poll(cx, server, client, bufsize, &mut a_res) {
+        if let Err(e) = res.poll(cx, server, client, bufsize, &mut a_res, req.done()) {
             return Poll::Ready(match e {
                 DirErr::Read(e) => FwdEnd::ServerError(e),
                 DirErr::Write(e) => FwdEnd::ClientError(e),
