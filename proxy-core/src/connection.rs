@@ -60,41 +60,6 @@ impl Transport {
         }
     }
 
-    /// Ready once a byte, the peer's close or an error waits to be read,
-    /// without taking anything. Readiness alone can be stale: a socket is
-    /// reported readable when first registered and stays so until a read
-    /// finds it empty. A one-byte peek confirms it, and clears a stale
-    /// readiness so that the wait goes on without any buffer.
-    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            match self.poll_read_ready(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(_)) => return Poll::Ready(()),
-                Poll::Ready(Ok(())) => {}
-            }
-            match self.try_peek() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                _ => return Poll::Ready(()),
-            }
-        }
-    }
-
-    /// Peeks at one byte; `WouldBlock` (which clears the socket's read
-    /// readiness) when there is none yet.
-    fn try_peek(&self) -> io::Result<usize> {
-        fn peek(fd: impl std::os::fd::AsFd) -> io::Result<usize> {
-            let mut byte = [0u8; 1];
-            rustix::net::recv(fd, &mut byte, rustix::net::RecvFlags::PEEK)
-                .map(|(n, _)| n)
-                .map_err(io::Error::from)
-        }
-        match self {
-            Transport::Tcp(s) => s.try_io(tokio::io::Interest::READABLE, || peek(s)),
-            Transport::Unix(s) => s.try_io(tokio::io::Interest::READABLE, || peek(s)),
-            Transport::None => Err(not_connected()),
-        }
-    }
-
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             Transport::Tcp(s) => s.poll_write_ready(cx),
@@ -132,6 +97,7 @@ impl Transport {
                 Poll::Ready(Ok(())) => {}
                 other => return other.map_ok(|()| 0),
             }
+            let room = buf.capacity() - buf.len();
             let read = match self {
                 Transport::Tcp(s) => s.try_read_buf(buf),
                 Transport::Unix(s) => s.try_read_buf(buf),
@@ -140,9 +106,27 @@ impl Transport {
             match read {
                 // Readiness was stale: tokio cleared it, wait again.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Ok(n) if n > 0 && n < room => {
+                    self.drained();
+                    return Poll::Ready(Ok(n));
+                }
                 other => return Poll::Ready(other),
             }
         }
+    }
+
+    /// A read returned less than it had room for: the socket's queue is
+    /// empty, so its read readiness is dropped now (as tokio's own
+    /// `poll_read` does) instead of by one more read that would find
+    /// nothing. A close or an error already seen stays reported, and
+    /// bytes arriving later raise readiness again.
+    fn drained(&self) {
+        let nothing = || Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock));
+        let _ = match self {
+            Transport::Tcp(s) => s.try_io(tokio::io::Interest::READABLE, nothing),
+            Transport::Unix(s) => s.try_io(tokio::io::Interest::READABLE, nothing),
+            Transport::None => Ok(()),
+        };
     }
 
     pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

@@ -138,8 +138,8 @@ pub async fn run_stream(
         // Idle, the connection holds nothing but this small wait: no
         // buffer and no transaction state until the client's first byte.
         if cbuf.is_empty() {
-            if let Some(c) = s.si[0].conn() {
-                wait_first_byte(&ctx, &c.transport, first, &wait).await;
+            if let Some(c) = s.si[0].conn_mut() {
+                wait_first_bytes(&ctx, &mut c.transport, &mut cbuf, first, &wait).await;
             }
         }
         // Each phase's state lives on the heap only while it runs: a
@@ -192,16 +192,26 @@ fn head_timeouts(fe: &Proxy) -> HeadTimeouts {
     }
 }
 
-/// Waits until the client's socket is readable (a byte, its close or an
-/// error) or the wait's limit passed; the head reader then tells which.
-async fn wait_first_byte(ctx: &Ctx<'_>, client: &Transport, first: bool, wait: &Wait) {
+/// Waits until the client's first bytes are in `cbuf` (or its close or an
+/// error was seen) or the wait's limit passed; the head reader then tells
+/// which. Readiness alone can be stale (a new socket is reported readable
+/// before its first read, and so is one whose last read did not drain
+/// it), so each readiness is answered with a read, whose buffer goes
+/// straight back when nothing came: the wait goes on holding none.
+async fn wait_first_bytes(
+    ctx: &Ctx<'_>,
+    client: &mut Transport,
+    cbuf: &mut RecvBuf,
+    first: bool,
+    wait: &Wait,
+) {
     let to = head_timeouts(ctx.fe);
     let limit = if first {
         to.request
     } else {
         to.keep_alive.or(to.request)
     };
-    let ready = std::future::poll_fn(|cx| client.poll_readable(cx));
+    let ready = std::future::poll_fn(|cx| cbuf.poll_fill_head(cx, client, ctx.size));
     match limit {
         Some(d) => {
             let deadline = tokio::time::Instant::from_std(wait.start + d);
