@@ -6,7 +6,7 @@
 //! response head is checked, rewritten and queued for the client, then its
 //! body follows. Interim 1xx responses are passed on as they come.
 
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -152,10 +152,7 @@ pub async fn run<S: SideIo + ?Sized>(
             Err(e) => return Poll::Ready(Err(e)),
             Ok(next) => next.map_or(far, tokio::time::Instant::from_std),
         };
-        if next < sleep.deadline() || sleep.is_elapsed() {
-            sleep.as_mut().reset(next);
-        }
-        match sleep.as_mut().poll(cx) {
+        match crate::stream::forward::poll_deadline(sleep.as_mut(), next, cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(()) => continue,
         }

@@ -221,6 +221,21 @@ impl Clock {
     }
 }
 
+/// Arms `sleep` for `next` and polls it: `Ready` once it fired (the caller
+/// looks again, as activity may have moved its deadline). The timer is
+/// re-armed only when it would fire too late or already fired: activity
+/// alone never touches the timer wheel.
+pub fn poll_deadline(
+    mut sleep: std::pin::Pin<&mut tokio::time::Sleep>,
+    next: tokio::time::Instant,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    if next < sleep.deadline() || sleep.is_elapsed() {
+        sleep.as_mut().reset(next);
+    }
+    sleep.poll(cx)
+}
+
 /// Moves bytes both ways until both directions end (or an applet side
 /// finishes), a side fails, or a side stays inactive past its timeout.
 pub async fn forward<C: SideIo + ?Sized, S: SideIo + ?Sized>(
@@ -262,12 +277,7 @@ pub async fn forward<C: SideIo + ?Sized, S: SideIo + ?Sized>(
             Ok(next) => next,
             Err(end) => return Poll::Ready(end),
         };
-        // Re-arm the timer only when it would fire too late or when it
-        // already fired; activity alone never touches the timer wheel.
-        if next < sleep.deadline() || sleep.is_elapsed() {
-            sleep.as_mut().reset(next);
-        }
-        match sleep.as_mut().poll(cx) {
+        match poll_deadline(sleep.as_mut(), next, cx) {
             Poll::Pending => return Poll::Pending,
             // The timer fired but activity moved the deadline: go round.
             Poll::Ready(()) => continue,
