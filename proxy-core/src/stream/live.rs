@@ -321,18 +321,17 @@ impl Registry {
         F: Future<Output = ()>,
         K: FnOnce(&LiveStream),
     {
-        // The stream's future goes to the heap once, before anything captures
-        // it: moved by value into the wrapper it would be copied into its
-        // state, doubling the memory of every idle connection.
-        let fut = Box::pin(fut);
-        let guard = Unregister {
-            registry: self.clone(),
-            live,
-            on_kill: Some(on_kill),
-        };
-        async move {
-            let _guard = guard;
-            fut.await;
+        // A plain struct, not an async block: a block would keep the
+        // future it captured and the one it awaits, doubling the memory of
+        // every idle connection. This way the future sits once, inline in
+        // the task.
+        Guarded {
+            fut,
+            _guard: Unregister {
+                registry: self.clone(),
+                live,
+                on_kill: Some(on_kill),
+            },
         }
     }
 
@@ -346,6 +345,27 @@ impl Registry {
         let l = live.clone();
         let handle = tokio::spawn(self.run(live, fut, on_kill));
         l.set_abort(handle.abort_handle());
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A stream's future with the guard that unregisters it. Fields drop
+    /// in order: the stream first, then its record.
+    struct Guarded<F, K: FnOnce(&LiveStream)> {
+        #[pin]
+        fut: F,
+        _guard: Unregister<K>,
+    }
+}
+
+impl<F: Future<Output = ()>, K: FnOnce(&LiveStream)> Future for Guarded<F, K> {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        self.project().fut.poll(cx)
     }
 }
 
