@@ -252,20 +252,13 @@ mod tests {
     use super::*;
     use crate::connection::Transport;
     use tokio::io::AsyncWriteExt;
-    use tokio::net::{TcpListener, TcpStream};
-
-    async fn pair() -> (Transport, TcpStream) {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
-        let (s, _) = l.accept().await.unwrap();
-        (Transport::Tcp(s), c)
-    }
 
     /// A head starts in a small buffer, which grows to the full size only
     /// when the bytes do not fit, keeping what it holds.
     #[tokio::test]
     async fn a_head_buffer_starts_small_and_grows_when_needed() {
-        let (mut t, mut peer) = pair().await;
+        let (mut peer, s) = crate::stream::forward::tests::pair().await;
+        let mut t = Transport::Tcp(s);
         let mut rb = RecvBuf::default();
         peer.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
         let n = rb.fill_head(&mut t, 16384).await.unwrap();
