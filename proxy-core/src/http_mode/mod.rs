@@ -31,7 +31,7 @@ mod txn;
 pub mod txnlog;
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::model_http::HttpConnMode;
 use crate::connection::{Connection, Transport};
@@ -88,97 +88,93 @@ fn combine(a: ConnMode, b: ConnMode) -> ConnMode {
 
 /// Runs one HTTP-mode client connection to its end. `trk` holds the
 /// counters its `tcp-request connection` rules tracked; `live` is
-/// its record, registered at accept (`show sess`).
-pub async fn run_stream(
+/// its record, registered at accept (`show sess`); `permits` are held
+/// until the end.
+// Written out on purpose, see the comment on the block.
+#[allow(clippy::manual_async_fn)]
+pub fn run_stream(
     st: Arc<State>,
     fe_idx: usize,
     listener_id: u32,
     client: Box<Connection>,
     live: Arc<LiveStream>,
-    _permits: Permits,
+    permits: Permits,
     mut trk: Trackers,
-) {
-    let Some(fe_proxy) = st.proxies.get(fe_idx) else {
-        return;
-    };
-    let Some(fe) = fe_proxy.fe.as_ref() else {
-        return;
-    };
-    let _act = CurGuard::enter(&st.global);
-    let _fec = CurGuard::enter(&fe.counters);
-    let mut s = match Stream::new(&st.pools.stream, client, fe_idx, live) {
-        Ok(s) => s,
-        Err((conn, _)) => {
-            // Rule 1 in HTTP: tell the client before closing.
-            let client = conn
-                .from
-                .map_or(ClientAddr::Unix { listener_id }, ClientAddr::Inet);
-            refuse(&st, fe_proxy, &conn.transport, client);
+) -> impl std::future::Future<Output = ()> + Send {
+    // An async block rather than an async fn: an async fn moves each
+    // argument into a local of its own and keeps both slots in the state
+    // of every idle connection.
+    async move {
+        let _held = &permits;
+        let Some(fe_proxy) = st.proxies.get(fe_idx) else {
             return;
-        }
-    };
-    st.streams_total
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let size = st.config.global.bufsize;
-    let ctx = Ctx {
-        st: &st,
-        fe: fe_proxy,
-        limits: HeadLimits::from_tune(
-            size,
-            st.config.global.maxrewrite,
-            crate::http::head::DEFAULT_MAX_HDR,
-        ),
-        size,
-        listener_id,
-    };
-    let mut cbuf = RecvBuf::default();
-    let mut first = true;
-    loop {
-        let wait = Wait::now();
-        // Idle, the connection holds nothing but this small wait: no
-        // buffer and no transaction state until the client's first byte.
-        if cbuf.is_empty() {
-            if let Some(c) = s.si[0].conn_mut() {
-                wait_first_bytes(&ctx, &mut c.transport, &mut cbuf, first, &wait).await;
-            }
-        }
-        // Each phase's state lives on the heap only while it runs: a
-        // client sending its head slowly holds the head reader, not the
-        // much larger state of a transaction.
-        // The head and its transaction go straight into the second phase's
-        // future (the scope ends before it runs, so this future keeps no
-        // slot for them).
-        let keep_going = {
-            let serving = {
-                let next = Box::pin(next_request(&ctx, &mut s, &mut cbuf, first, wait, &mut trk));
-                next.await.map(|request| {
-                    Box::pin(serve_request(&ctx, &mut s, &mut cbuf, request, &mut trk))
-                })
-            };
-            match serving {
-                Some(serving) => serving.await && !st.is_stopping(),
-                None => false,
+        };
+        let Some(fe) = fe_proxy.fe.as_ref() else {
+            return;
+        };
+        let _act = CurGuard::enter(&st.global);
+        let _fec = CurGuard::enter(&fe.counters);
+        let mut s = match Stream::new(&st.pools.stream, client, fe_idx, live) {
+            Ok(s) => s,
+            Err((conn, _)) => {
+                // Rule 1 in HTTP: tell the client before closing.
+                let client = conn
+                    .from
+                    .map_or(ClientAddr::Unix { listener_id }, ClientAddr::Inet);
+                refuse(&st, fe_proxy, &conn.transport, client);
+                return;
             }
         };
-        first = false;
-        if !keep_going {
-            Box::pin(close_client(&mut s, size)).await;
-            return;
-        }
-    }
-}
-
-/// When the wait for a request began (monotonic and wall clock).
-struct Wait {
-    start: Instant,
-    date: SystemTime,
-}
-
-impl Wait {
-    fn now() -> Wait {
-        Wait {
-            start: Instant::now(),
-            date: SystemTime::now(),
+        st.streams_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let size = st.config.global.bufsize;
+        let ctx = Ctx {
+            st: &st,
+            fe: fe_proxy,
+            limits: HeadLimits::from_tune(
+                size,
+                st.config.global.maxrewrite,
+                crate::http::head::DEFAULT_MAX_HDR,
+            ),
+            size,
+            listener_id,
+        };
+        let mut cbuf = RecvBuf::default();
+        let mut first = true;
+        loop {
+            let wait = Instant::now();
+            // Idle, the connection holds nothing but this small wait: no
+            // buffer and no transaction state until the client's first byte.
+            if cbuf.is_empty() {
+                if let Some(c) = s.si[0].conn_mut() {
+                    // Elapsed or not, the head reader tells what happened.
+                    let _ = wait_first_bytes(&ctx, &mut c.transport, &mut cbuf, first, wait).await;
+                }
+            }
+            // Each phase's state lives on the heap only while it runs: a
+            // client sending its head slowly holds the head reader, not the
+            // much larger state of a transaction.
+            // The head and its transaction go straight into the second phase's
+            // future (the scope ends before it runs, so this future keeps no
+            // slot for them).
+            let keep_going = {
+                let serving = {
+                    let next =
+                        Box::pin(next_request(&ctx, &mut s, &mut cbuf, first, wait, &mut trk));
+                    next.await.map(|request| {
+                        Box::pin(serve_request(&ctx, &mut s, &mut cbuf, request, &mut trk))
+                    })
+                };
+                match serving {
+                    Some(serving) => serving.await && !st.is_stopping(),
+                    None => false,
+                }
+            };
+            first = false;
+            if !keep_going {
+                Box::pin(close_client(&mut s, ctx.size)).await;
+                return;
+            }
         }
     }
 }
@@ -198,29 +194,28 @@ fn head_timeouts(fe: &Proxy) -> HeadTimeouts {
 /// before its first read, and so is one whose last read did not drain
 /// it), so each readiness is answered with a read, whose buffer goes
 /// straight back when nothing came: the wait goes on holding none.
-async fn wait_first_bytes(
+///
+/// A plain function building the future (not an async fn, which would
+/// keep its arguments beside it): this is the whole state of an idle
+/// connection's wait.
+fn wait_first_bytes<'a>(
     ctx: &Ctx<'_>,
-    client: &mut Transport,
-    cbuf: &mut RecvBuf,
+    client: &'a mut Transport,
+    cbuf: &'a mut RecvBuf,
     first: bool,
-    wait: &Wait,
-) {
+    started: Instant,
+) -> tokio::time::Timeout<impl std::future::Future<Output = ()> + 'a> {
     let to = head_timeouts(ctx.fe);
     let limit = if first {
         to.request
     } else {
         to.keep_alive.or(to.request)
     };
-    let ready = std::future::poll_fn(|cx| cbuf.poll_fill_head(cx, client, ctx.size));
-    match limit {
-        Some(d) => {
-            let deadline = tokio::time::Instant::from_std(wait.start + d);
-            let _ = tokio::time::timeout_at(deadline, ready).await;
-        }
-        None => {
-            let _ = ready.await;
-        }
-    }
+    // Without any limit the deadline is a year away: one type either way.
+    let deadline = started + limit.unwrap_or(Duration::from_secs(365 * 86_400));
+    let size = ctx.size;
+    let ready = std::future::poll_fn(move |cx| cbuf.poll_fill_head(cx, client, size).map(|_| ()));
+    tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), ready)
 }
 
 /// Runs one request, whose head sits at the front of `cbuf`, through its
@@ -246,11 +241,10 @@ async fn next_request(
     s: &mut Stream,
     cbuf: &mut RecvBuf,
     first: bool,
-    wait: Wait,
+    wait_start: Instant,
     trk: &mut Trackers,
 ) -> Option<(Txn, RequestHead)> {
     let to = head_timeouts(ctx.fe);
-    let (wait_start, wait_date) = (wait.start, wait.date);
     let mut first_byte = None;
     let client_t = &mut s.si[0].conn_mut()?.transport;
     let head = read_head(
@@ -264,11 +258,12 @@ async fn next_request(
     );
     let head = head.await;
     let fb = first_byte.unwrap_or(wait_start);
-    let mut txn = Txn::new(
-        wait_date + fb.saturating_duration_since(wait_start),
-        fb,
-        first,
-    );
+    // The wall-clock date of the first byte, from how long ago it came.
+    let ago = Instant::now().saturating_duration_since(fb);
+    let date = SystemTime::now()
+        .checked_sub(ago)
+        .unwrap_or_else(SystemTime::now);
+    let mut txn = Txn::new(date, fb, first);
     match head {
         HeadRead::Head(h) => {
             txn.head_done = Some(Instant::now());
