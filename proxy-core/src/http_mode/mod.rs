@@ -105,6 +105,7 @@ pub fn run_stream(
     // argument into a local of its own and keeps both slots in the state
     // of every idle connection.
     async move {
+        // The admission permits go when the connection does.
         let _held = &permits;
         let Some(fe_proxy) = st.proxies.get(fe_idx) else {
             return;
@@ -153,10 +154,9 @@ pub fn run_stream(
             }
             // Each phase's state lives on the heap only while it runs: a
             // client sending its head slowly holds the head reader, not the
-            // much larger state of a transaction.
-            // The head and its transaction go straight into the second phase's
-            // future (the scope ends before it runs, so this future keeps no
-            // slot for them).
+            // much larger state of a transaction. The head goes straight
+            // into the second phase's future (its scope ends before that
+            // runs, so this future keeps no slot for it).
             let keep_going = {
                 let serving = {
                     let next =
