@@ -203,6 +203,27 @@ impl State {
 }
 
 impl State {
+    /// Frontend `idx`: its proxy and its frontend side.
+    pub fn frontend(&self, idx: usize) -> Option<(&Proxy, &Frontend)> {
+        let p = self.proxies.get(idx)?;
+        Some((p, p.fe.as_ref()?))
+    }
+
+    /// The stream of a client connection accepted on frontend `fe`,
+    /// counted in the process's stream total. If the stream pool refuses,
+    /// the connection comes back for the caller to answer or drop (rule 1).
+    pub fn open_stream(
+        &self,
+        client: Box<crate::connection::Connection>,
+        fe: usize,
+        live: Arc<crate::stream::live::LiveStream>,
+    ) -> Result<crate::stream::Stream, Box<crate::connection::Connection>> {
+        let s = crate::stream::Stream::new(&self.pools.stream, client, fe, live)
+            .map_err(|(conn, _)| conn)?;
+        self.streams_total.fetch_add(1, Ordering::Relaxed);
+        Ok(s)
+    }
+
     /// The pools in `show pools` form (HAProxy 2.6's line layout), smallest
     /// objects first.
     pub fn show_pools(&self) -> String {

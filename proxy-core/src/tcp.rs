@@ -44,22 +44,16 @@ pub async fn run_stream(
     _permits: Permits,
     mut trk: Trackers,
 ) {
-    let Some(fe_proxy) = st.proxies.get(fe_idx) else {
-        return;
-    };
-    let Some(fe) = fe_proxy.fe.as_ref() else {
+    let Some((fe_proxy, fe)) = st.frontend(fe_idx) else {
         return;
     };
     let _act = CurGuard::enter(&st.global);
     let _fec = CurGuard::enter(&fe.counters);
-    let mut s = match Stream::new(&st.pools.stream, client, fe_idx, live) {
-        Ok(s) => s,
-        // Rule 1: no stream, so the client connection is dropped (closed,
-        // back to its pool) right here.
-        Err((_conn, _e)) => return,
+    // Rule 1: no stream, so the client connection is dropped (closed,
+    // back to its pool) right here.
+    let Ok(mut s) = st.open_stream(client, fe_idx, live) else {
+        return;
     };
-    st.streams_total
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut t = TcpSession::start(&st, fe_proxy, &mut s, listener_id);
     match t.content_verdict(&mut trk) {
         TcpVerdict::Reject => t.reject(&mut s),

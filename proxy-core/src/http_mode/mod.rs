@@ -107,17 +107,14 @@ pub fn run_stream(
     async move {
         // The admission permits go when the connection does.
         let _held = &permits;
-        let Some(fe_proxy) = st.proxies.get(fe_idx) else {
-            return;
-        };
-        let Some(fe) = fe_proxy.fe.as_ref() else {
+        let Some((fe_proxy, fe)) = st.frontend(fe_idx) else {
             return;
         };
         let _act = CurGuard::enter(&st.global);
         let _fec = CurGuard::enter(&fe.counters);
-        let mut s = match Stream::new(&st.pools.stream, client, fe_idx, live) {
+        let mut s = match st.open_stream(client, fe_idx, live) {
             Ok(s) => s,
-            Err((conn, _)) => {
+            Err(conn) => {
                 // Rule 1 in HTTP: tell the client before closing.
                 let client = conn
                     .from
@@ -126,8 +123,6 @@ pub fn run_stream(
                 return;
             }
         };
-        st.streams_total
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let size = st.config.global.bufsize;
         let ctx = Ctx {
             st: &st,
