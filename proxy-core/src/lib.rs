@@ -97,6 +97,7 @@ pub mod log;
 pub mod peers_net;
 pub mod pool;
 pub mod rules;
+pub mod sample;
 pub mod runtime;
 pub mod state;
 pub mod stats_socket;

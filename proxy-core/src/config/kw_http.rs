@@ -24,7 +24,7 @@ use super::model_http::{HeaderMatch, HttpAction, HttpRule, RedirectRule};
 use super::model_stick::{TcpAction, TcpRule};
 use crate::rules::cond::Condition;
 use crate::rules::fetch::Usage;
-use crate::rules::regex::Regex;
+use crate::sample::regex::Regex;
 use crate::rules::LogFormat;
 use crate::units::parse_time;
 

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use super::model::Location;
 use super::model_stick::{ScAction, TcpRule, TrackAction};
 use crate::rules::acl::IpNet;
-use crate::rules::regex::Regex;
+use crate::sample::regex::Regex;
 use crate::rules::LogFormat;
 pub use crate::rules::{Acl, Condition, Polarity, Term};
 

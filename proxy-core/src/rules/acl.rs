@@ -33,7 +33,7 @@ use std::net::IpAddr;
 use std::ops::ControlFlow;
 
 use super::fetch::{parse_fetch, Fetch, FetchError, ParsedFetch, Sample, SampleType};
-use super::regex::Regex;
+use crate::sample::regex::Regex;
 use super::sample::{as_text, TextBuf};
 use super::RequestView;
 

@@ -26,12 +26,9 @@ pub mod cond;
 pub mod fetch;
 pub mod fetch_stick;
 pub mod format;
-pub mod regex;
-mod regex_pcre;
 mod sample;
+pub use crate::sample::regex;
 
-#[cfg(test)]
-mod regex_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]

@@ -151,6 +151,11 @@ impl Regex {
     pub fn is_match(&self, s: &[u8]) -> bool {
         self.re.is_match(s)
     }
+
+    /// The compiled matcher, for searches with captures (`regsub`).
+    pub fn matcher(&self) -> &regex::bytes::Regex {
+        &self.re
+    }
 }
 
 /// The one-line reason out of the regex crate's multi-line message.
