@@ -227,7 +227,7 @@ mod tests {
     fn splitting_keeps_quoted_commas() {
         assert_eq!(split("a,\"b,c\",d\\,e").ok(), Some(vec!["a".into(), "b,c".into(), "d,e".into()]));
         assert_eq!(split(",,").ok(), Some(vec![String::new(), String::new(), String::new()]));
-        assert_eq!(closing_paren("a(b),\")\")x"), Some(9));
+        assert_eq!(closing_paren("a(b),\")\")x"), Some(8));
         assert_eq!(mask4("24"), Some(0xffff_ff00));
         assert_eq!(mask4("255.255.0.0"), Some(0xffff_0000));
     }
