@@ -60,7 +60,7 @@ fn check_fetches<'a>(
     loc: &Location,
 ) -> KwResult {
     for e in exprs {
-        match &e.fetch {
+        match &e.expr.fetch {
             Fetch::Nbsrv(None) if !st.section.has_backend() => {
                 let name = &st.cfg.name;
                 return Err(format!(
@@ -68,10 +68,10 @@ fn check_fetches<'a>(
                 ));
             }
             Fetch::Nbsrv(Some(b)) => st.nbsrv_refs.push((b.clone(), loc.clone())),
-            f => {
-                for (t, _) in f.table_refs() {
+            _ => {
+                for (t, _) in e.expr.table_refs() {
                     st.stick_refs
-                        .push((t.map(str::to_string), e.kw.clone(), loc.clone()));
+                        .push((t.map(str::to_string), e.expr.kw.clone(), loc.clone()));
                 }
             }
         }

@@ -24,8 +24,8 @@ use super::model_http::{HeaderMatch, HttpAction, HttpRule, RedirectRule};
 use super::model_stick::{TcpAction, TcpRule};
 use crate::rules::cond::Condition;
 use crate::rules::fetch::Usage;
-use crate::sample::regex::Regex;
 use crate::rules::LogFormat;
+use crate::sample::regex::Regex;
 use crate::units::parse_time;
 
 /// `ProxyState::seen` bits: rule kinds a section wrote itself.

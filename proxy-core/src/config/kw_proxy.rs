@@ -288,7 +288,7 @@ backend b
         let c1 = conds[1].unwrap();
         assert_eq!(c1.suites.len(), 2);
         assert_eq!(c1.suites[0][0].acl.name, "is_api");
-        assert_eq!(c1.suites[1][0].acl.exprs[0].kw, "path_beg");
+        assert_eq!(c1.suites[1][0].acl.exprs[0].expr.kw, "path_beg");
         let c2 = conds[2].unwrap();
         assert_eq!(c2.polarity, crate::rules::Polarity::Unless);
         assert_eq!(c2.suites[0][0].acl.name, "is_static");

@@ -19,7 +19,8 @@ use super::model_stick::{
     KeyExpr, PeersConfig, ScAction, StickKind, StickRule, TableDecl, TcpAction, TrackAction, MAX_SC,
 };
 use super::parser::ConfigError;
-use crate::rules::fetch::{parse_fetch, FetchError, Usage};
+use crate::rules::expr::{Expr, NoFiles};
+use crate::rules::fetch::Usage;
 use crate::stick::{DataLayout, DataType, StoreSpec, TableConfig};
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -66,30 +67,12 @@ fn cap_str(st: &ProxyState) -> &'static str {
     }
 }
 
-/// A sample expression naming a table key: one fetch, no converter.
+/// A sample expression naming a table key (or an action's value).
 pub(super) fn parse_key_expr(word: &str) -> Result<KeyExpr, String> {
     if word.is_empty() {
         return Err("missing fetch method".into());
     }
-    let p = parse_fetch(word, false).map_err(|e| match e {
-        FetchError::Unknown(kw) => format!("unknown fetch method '{kw}'"),
-        FetchError::Args(kw, msg) => format!("fetch method '{kw}' : {msg}"),
-    })?;
-    if let Some(conv) = p.rest.strip_prefix(',') {
-        return Err(format!(
-            "converters are not supported by this proxy ('{conv}')"
-        ));
-    }
-    if !p.rest.is_empty() {
-        return Err(format!(
-            "unexpected '{}' after fetch method '{}'",
-            p.rest, p.kw
-        ));
-    }
-    Ok(KeyExpr {
-        fetch: p.fetch,
-        kw: p.kw.to_string(),
-    })
+    Expr::parse_word(word, &mut NoFiles).map_err(|e| e.describe())
 }
 
 /// `stick on|match|store-request <key> [table <t>] [if|unless <cond>]`.

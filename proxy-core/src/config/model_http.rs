@@ -14,9 +14,9 @@ use bytes::Bytes;
 use super::model::Location;
 use super::model_stick::{ScAction, TcpRule, TrackAction};
 use crate::rules::acl::IpNet;
-use crate::sample::regex::Regex;
 use crate::rules::LogFormat;
 pub use crate::rules::{Acl, Condition, Polarity, Term};
+use crate::sample::regex::Regex;
 
 /// One `http-request` or `http-response` rule.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use super::model::{BindConfig, Location};
 use super::model_http::Condition;
-use crate::rules::fetch::Fetch;
+use crate::rules::expr::Expr;
 use crate::stick::TableConfig;
 
 /// Most tracking counters per stream (`MAX_SESS_STKCTR`, `sc0`..`sc2`).
@@ -81,13 +81,9 @@ pub fn local_peer_name(localpeer: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// A sample expression used as a table key (`src`, `req.hdr(x-key)`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyExpr {
-    pub fetch: Fetch,
-    /// The fetch keyword as written (for messages).
-    pub kw: String,
-}
+/// A sample expression used as a table key (`src`, `req.hdr(x-key)`),
+/// or as the value of an action (`set-src`).
+pub type KeyExpr = Expr;
 
 /// `track-sc<slot> <key> [table <t>]`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,7 +12,6 @@ use crate::config::model_http::{
 use crate::connection::Transport;
 use crate::http::head::{parse_request, HeadError};
 use crate::http::{Failure, HeadLimits, Parsed, RequestHead};
-use crate::rules::fetch::Sample;
 use crate::rules::{eval_opt, RequestView};
 use crate::state::State;
 use crate::stkctr::rules::{sc_action, RuleCtx, StickView};
@@ -439,18 +438,11 @@ pub fn request_rules(
 /// The address a `set-src` expression gives: an IP sample, or text that
 /// parses as one.
 fn fetch_ip(e: &crate::config::model_stick::KeyExpr, view: &dyn RequestView) -> Option<IpAddr> {
-    let mut ip = None;
-    let _ = e.fetch.each(view, false, &mut |s| {
-        ip = match s {
-            Sample::Ip(a) => Some(a),
-            Sample::Str(b) => std::str::from_utf8(b)
-                .ok()
-                .and_then(|t| t.trim().parse().ok()),
-            _ => None,
-        };
-        ControlFlow::Break(())
-    });
-    ip
+    match e.eval(view)?.cast(crate::sample::SmpType::Addr)? {
+        crate::sample::Value::Ipv4(a) => Some(IpAddr::V4(a)),
+        crate::sample::Value::Ipv6(a) => Some(IpAddr::V6(a)),
+        _ => None,
+    }
 }
 
 fn reason(status: u16) -> &'static str {

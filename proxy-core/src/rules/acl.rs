@@ -32,26 +32,14 @@
 use std::net::IpAddr;
 use std::ops::ControlFlow;
 
-use super::fetch::{parse_fetch, Fetch, FetchError, ParsedFetch, Sample, SampleType};
-use crate::sample::regex::Regex;
-use super::sample::{as_text, TextBuf};
+use super::expr::{Expr, NoFiles, Parsed};
+use super::fetch::Fetch;
 use super::RequestView;
+use crate::sample::args::ArgResolver;
+use crate::sample::regex::Regex;
+use crate::sample::{SmpType, Value};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MatchMethod {
-    Found,
-    Bool,
-    Int,
-    Ip,
-    Str,
-    Beg,
-    End,
-    Sub,
-    Reg,
-    Len,
-    Dir,
-    Dom,
-}
+pub use crate::sample::pattern::MatchKind as MatchMethod;
 
 const METHOD_NAMES: &[(&str, MatchMethod)] = &[
     ("found", MatchMethod::Found),
@@ -66,22 +54,23 @@ const METHOD_NAMES: &[(&str, MatchMethod)] = &[
     ("len", MatchMethod::Len),
     ("dir", MatchMethod::Dir),
     ("dom", MatchMethod::Dom),
+    ("bin", MatchMethod::Bin),
 ];
 
-impl MatchMethod {
-    pub fn from_name(name: &str) -> Option<MatchMethod> {
-        METHOD_NAMES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, m)| *m)
-    }
+/// The match method called `name` (`-m <name>`).
+pub fn method_from_name(name: &str) -> Option<MatchMethod> {
+    METHOD_NAMES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, m)| *m)
+}
 
-    pub fn name(self) -> &'static str {
-        METHOD_NAMES
-            .iter()
-            .find(|(_, m)| *m == self)
-            .map_or("", |(n, _)| n)
-    }
+/// The name of a match method.
+pub fn method_name(m: MatchMethod) -> &'static str {
+    METHOD_NAMES
+        .iter()
+        .find(|(_, x)| *x == m)
+        .map_or("", |(n, _)| n)
 }
 
 /// An inclusive integer range; `None` is unbounded.
@@ -163,9 +152,9 @@ pub enum Pattern {
 /// One ACL expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AclExpr {
-    pub fetch: Fetch,
-    /// The fetch keyword as written (`hdr_beg`), for messages.
-    pub kw: String,
+    /// The sample expression; its keyword as written (`hdr_beg`) is
+    /// `expr.kw`.
+    pub expr: Expr,
     pub method: MatchMethod,
     pub icase: bool,
     pub patterns: Vec<Pattern>,
@@ -182,17 +171,26 @@ pub struct ParsedExpr {
 /// Parses `<fetch> [flags] [patterns]` (the words after the ACL name).
 /// Errors are worded to follow `error detected while parsing ACL 'x' : `.
 pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
+    parse_expr_with(words, &mut NoFiles)
+}
+
+/// [`parse_expr`] with the configuration's map and pattern files.
+pub fn parse_expr_with(
+    words: &[String],
+    files: &mut dyn ArgResolver,
+) -> Result<ParsedExpr, String> {
     let word = words.first().map_or("", String::as_str);
     if word.is_empty() {
         return Err("missing fetch method in ACL expression ''.".into());
     }
-    let parsed = acl_fetch(word)?;
-    let fetch = parsed.fetch;
-    let method = parsed.method.unwrap_or(match fetch.sample_type() {
-        SampleType::Str => MatchMethod::Str,
-        SampleType::Int => MatchMethod::Int,
-        SampleType::Ip => MatchMethod::Ip,
-        SampleType::Bool => MatchMethod::Bool,
+    let parsed = acl_fetch(word, files)?;
+    let expr = parsed.expr;
+    let method = parsed.method.unwrap_or(match expr.out_type() {
+        SmpType::Int => MatchMethod::Int,
+        SmpType::Ipv4 | SmpType::Ipv6 | SmpType::Addr => MatchMethod::Ip,
+        SmpType::Bool => MatchMethod::Bool,
+        SmpType::Bin => MatchMethod::Bin,
+        _ => MatchMethod::Str,
     });
     let flags = parse_flags(words, method)?;
     let first = flags.next.min(words.len());
@@ -208,13 +206,12 @@ pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
              If this is what you intended, please add '--' to get rid of this warning.\n  \
              If you intended to match only for existence, please use '-m found'.\n  \
              If you wanted to force an int to match as a bool, please use '-m bool'.\n",
-            parsed.kw
+            expr.kw
         ));
     }
     Ok(ParsedExpr {
         expr: AclExpr {
-            fetch,
-            kw: parsed.kw.to_string(),
+            expr,
             method: flags.method,
             icase: flags.icase,
             patterns,
@@ -223,31 +220,25 @@ pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
     })
 }
 
-/// The fetch of an ACL expression, with at most the `in_table` converter.
-fn acl_fetch(word: &str) -> Result<ParsedFetch<'_>, String> {
-    let mut parsed = parse_fetch(word, true).map_err(|e| match e {
-        FetchError::Unknown(kw) => {
+/// The sample expression of an ACL (nothing may follow it in its word).
+fn acl_fetch<'w>(word: &'w str, files: &mut dyn ArgResolver) -> Result<Parsed<'w>, String> {
+    let parsed = Expr::parse(word, true, files).map_err(|e| match e {
+        super::expr::ExprError::Fetch(super::fetch::FetchError::Unknown(kw)) => {
             format!("unknown fetch method '{kw}' in ACL expression '{word}'.")
         }
-        FetchError::Args(kw, msg) => format!("ACL keyword '{kw}' : {msg}."),
-    })?;
-    if let Some(conv) = parsed.rest.strip_prefix(',') {
-        match in_table_converter(conv) {
-            Some(Ok(table)) => {
-                parsed.fetch = Fetch::InTable(Box::new(parsed.fetch), table);
-                parsed.method = None;
-            }
-            Some(Err(e)) => return Err(e),
-            None => {
-                return Err(format!(
-                "converters are not supported by this proxy ('{conv}' in ACL expression '{word}')."
-            ))
-            }
+        super::expr::ExprError::Fetch(super::fetch::FetchError::Args(kw, msg)) => {
+            format!("ACL keyword '{kw}' : {msg}.")
         }
-    } else if !parsed.rest.is_empty() {
+        other => format!(
+            "ACL keyword '{}' : {}.",
+            word.split(['(', ',']).next().unwrap_or(word),
+            other.describe()
+        ),
+    })?;
+    if !parsed.rest.is_empty() {
         return Err(format!(
             "ACL keyword '{}' : unexpected '{}' after the arguments.",
-            parsed.kw, parsed.rest
+            parsed.expr.kw, parsed.rest
         ));
     }
     Ok(parsed)
@@ -283,7 +274,7 @@ fn parse_flags(words: &[String], method: MatchMethod) -> Result<AclFlags, String
             "-m" => {
                 let name = words.get(flags.next).map_or("", String::as_str);
                 flags.next += 1;
-                flags.method = MatchMethod::from_name(name).ok_or_else(|| {
+                flags.method = method_from_name(name).ok_or_else(|| {
                     format!("unknown matching method '{name}' when parsing ACL expression.")
                 })?;
             }
@@ -325,24 +316,25 @@ fn parse_patterns(
             MatchMethod::Reg => patterns.push(Pattern::Reg(
                 Regex::new(w, icase).map_err(|e| e.describe(w))?,
             )),
+            MatchMethod::Bin => patterns
+                .push(Pattern::Str(hex_pattern(w).ok_or_else(|| {
+                    format!("'{w}' is not a valid hexadecimal binary string.")
+                })?)),
             _ => patterns.push(Pattern::Str(w.as_bytes().into())),
         }
     }
     Ok(patterns)
 }
 
-/// `in_table(<table>)`, the one converter we evaluate: `Some(Ok(table))`,
-/// `Some(Err)` for bad arguments, `None` for any other converter.
-fn in_table_converter(conv: &str) -> Option<Result<String, String>> {
-    let args = conv.strip_prefix("in_table")?;
-    Some(
-        match args.strip_prefix('(').and_then(|a| a.strip_suffix(')')) {
-            Some(t) if !t.is_empty() && !t.contains([',', '(', ')']) => Ok(t.to_string()),
-            _ => Err(format!(
-                "converter 'in_table' expects a table name as its only argument ('{conv}')."
-            )),
-        },
-    )
+/// A `-m bin` pattern: hexadecimal digits, two per byte.
+fn hex_pattern(w: &str) -> Option<Box<[u8]>> {
+    if w.len() % 2 != 0 {
+        return None;
+    }
+    (0..w.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(w.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// `N`, `A:B`, `A:` or `:B`, under operator `op`.
@@ -435,11 +427,22 @@ fn whole_int(v: &[u8]) -> Option<i64> {
     std::str::from_utf8(v).ok()?.parse().ok()
 }
 
+/// The text form of a sample, borrowed when it already is text.
+fn text_of<'s>(s: &'s Value<'_>, buf: &'s mut Vec<u8>) -> &'s [u8] {
+    match s {
+        Value::Str(v) | Value::Meth(v) => v,
+        other => {
+            other.write_text(buf);
+            buf
+        }
+    }
+}
+
 impl AclExpr {
-    /// Whether any value of the fetch matches any pattern.
+    /// Whether any value of the expression matches any pattern.
     pub fn matches(&self, view: &dyn RequestView) -> bool {
         let mut hit = false;
-        let _ = self.fetch.each(view, true, &mut |s| {
+        let _ = self.expr.each(view, true, &mut |s| {
             if self.match_sample(&s) {
                 hit = true;
                 ControlFlow::Break(())
@@ -450,33 +453,40 @@ impl AclExpr {
         hit
     }
 
+    /// Whether the expression is the bare `method` fetch, whose string
+    /// match is special.
+    fn is_method(&self) -> bool {
+        self.expr.fetch == Fetch::Method && self.expr.convs.is_empty()
+    }
+
     /// Matches one value against the patterns.
-    pub fn match_sample(&self, s: &Sample<'_>) -> bool {
+    pub fn match_sample(&self, s: &Value<'_>) -> bool {
         let ints = |n: i64| {
             self.patterns
                 .iter()
                 .any(|p| matches!(p, Pattern::Int(r) if r.contains(n)))
         };
-        let mut buf = TextBuf::new();
+        let mut buf = Vec::new();
         match self.method {
             MatchMethod::Found => true,
-            MatchMethod::Bool => match *s {
-                Sample::Bool(b) => b,
-                Sample::Int(n) => n != 0,
-                Sample::Str(v) => whole_int(v).is_some_and(|n| n != 0),
-                Sample::Ip(_) => false,
+            MatchMethod::Bool => match s {
+                Value::Bool(b) => *b,
+                Value::Int(n) => *n != 0,
+                Value::Str(v) => whole_int(v).is_some_and(|n| n != 0),
+                _ => false,
             },
-            MatchMethod::Int => match *s {
-                Sample::Int(n) => ints(n),
-                Sample::Bool(b) => ints(i64::from(b)),
-                Sample::Str(v) => whole_int(v).is_some_and(ints),
-                Sample::Ip(_) => false,
+            MatchMethod::Int => match s {
+                Value::Int(n) => ints(*n),
+                Value::Bool(b) => ints(i64::from(*b)),
+                Value::Str(v) => whole_int(v).is_some_and(ints),
+                _ => false,
             },
-            MatchMethod::Len => ints(as_text(s, &mut buf).len() as i64),
+            MatchMethod::Len => ints(text_of(s, &mut buf).len() as i64),
             MatchMethod::Ip => {
-                let ip = match *s {
-                    Sample::Ip(ip) => ip,
-                    Sample::Str(v) => {
+                let ip = match s {
+                    Value::Ipv4(a) => IpAddr::V4(*a),
+                    Value::Ipv6(a) => IpAddr::V6(*a),
+                    Value::Str(v) => {
                         match std::str::from_utf8(v).ok().and_then(|t| t.parse().ok()) {
                             Some(ip) => ip,
                             None => return false,
@@ -489,21 +499,29 @@ impl AclExpr {
                     .any(|p| matches!(p, Pattern::Ip(net) if net.contains(ip)))
             }
             MatchMethod::Reg => {
-                let text = as_text(s, &mut buf);
+                let text = text_of(s, &mut buf);
                 self.patterns
                     .iter()
                     .any(|p| matches!(p, Pattern::Reg(r) if r.is_match(text)))
             }
+            MatchMethod::Bin => {
+                let bytes: &[u8] = match s {
+                    Value::Bin(b) | Value::Str(b) | Value::Meth(b) => b,
+                    _ => return false,
+                };
+                self.patterns
+                    .iter()
+                    .any(|p| matches!(p, Pattern::Str(x) if &x[..] == bytes))
+            }
             m => {
-                let text = as_text(s, &mut buf);
-                let standard = self.fetch == Fetch::Method
-                    && m == MatchMethod::Str
-                    && KNOWN_METHODS.contains(&text);
+                let text = text_of(s, &mut buf);
+                let method = self.is_method();
+                let standard = method && m == MatchMethod::Str && KNOWN_METHODS.contains(&text);
                 self.patterns.iter().any(|p| {
                     let Pattern::Str(p) = p else { return false };
                     let p = &p[..];
                     match m {
-                        MatchMethod::Str if self.fetch == Fetch::Method => {
+                        MatchMethod::Str if method => {
                             if standard || KNOWN_METHODS.contains(&p) {
                                 text == p
                             } else {

@@ -215,7 +215,7 @@ impl Condition {
     /// rule`); `tcp` words them as for `tcp-request content`.
     pub fn usage_warnings(&self, side: Usage, context: &str, tcp: bool) -> Vec<String> {
         let bad = |e: &&AclExpr| {
-            let u = e.fetch.usage();
+            let u = e.expr.usage();
             u != Usage::Any && u != side
         };
         let place = if tcp { " in 'tcp-request content'" } else { "" };
@@ -233,14 +233,14 @@ impl Condition {
             out.push(match (t.acl.name.as_str(), all) {
                 ("", _) => format!(
                     "anonymous acl will never match{place} because it uses keyword '{}' which is incompatible with '{context}'",
-                    first.kw
+                    first.expr.kw
                 ),
                 (name, true) => format!(
                     "acl '{name}' will never match{place} because it only involves keywords that are incompatible with '{context}'"
                 ),
                 (name, false) => format!(
                     "acl '{name}' involves keywords '{}' which is incompatible with '{context}'",
-                    first.kw
+                    first.expr.kw
                 ),
             });
         }

@@ -1,5 +1,5 @@
-//! Sample fetches: the values ACLs and `%[...]` formats look at, taken from
-//! a [`RequestView`].
+//! Sample fetches: the keyword table and its arguments. What each fetch
+//! reads is in [`super::fetch_eval`].
 //!
 //! The keyword table ([`parse_fetch`]) knows the fetch names of HAProxy 2.6
 //! we implement, plus the ACL-only derived names (`path_beg` = `path -m
@@ -14,16 +14,17 @@
 //! `hdr()` with an empty name sees every header; bare `hdr` (no
 //! parentheses) never finds anything, as in HAProxy 2.6.
 
-use std::net::IpAddr;
-use std::ops::ControlFlow;
-
-use super::acl::MatchMethod;
 use super::fetch_stick::{self, StkFetch, StkOp};
-use super::sample::{leading_int, trim, CommaSplit};
-use super::RequestView;
+use crate::sample::args::{self, closing_paren};
+use crate::sample::pattern::MatchKind;
+use crate::sample::vars::VarName;
+use crate::sample::{SmpType, Value};
 
-/// Where a fetch can be used: on the request, the response, or both (the
-/// connection, the method, servers).
+/// The match method implied by an ACL-derived keyword (`path_beg`).
+pub type MatchMethod = MatchKind;
+
+/// Where a fetch can be used: anywhere (the connection, constants,
+/// servers), on the request, or on the response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Usage {
     Any,
@@ -42,6 +43,33 @@ pub struct HdrSel {
     pub occ: i64,
 }
 
+/// A named element of the stream (`fe_name`, `be_id`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Named {
+    Frontend,
+    Backend,
+    Server,
+    /// The listener (`so_name`, `so_id`).
+    Bind,
+}
+
+/// A backend or server load figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Load {
+    /// `be_conn`: current connections of the backend.
+    BeConn,
+    /// `queue`: streams queued in the backend and its servers.
+    Queue,
+    /// `avg_queue`: queued streams per usable server.
+    AvgQueue,
+    /// `connslots`: free connection and queue slots.
+    ConnSlots,
+    /// `srv_conn`: current connections of a server.
+    SrvConn,
+    /// `srv_is_up`: 1 when the server is up.
+    SrvIsUp,
+}
+
 /// A sample fetch with its arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fetch {
@@ -49,13 +77,37 @@ pub enum Fetch {
     Url,
     Query,
     Method,
-    /// `req_ver`, `req.ver`: `"1.1"`.
-    ReqVer,
+    /// `base`: the `Host` header followed by the path.
+    Base,
+    /// `base32`: a 32-bit hash of `base`.
+    Base32,
+    /// `base32+src`: that hash followed by the client address (binary).
+    Base32Src,
+    /// `req_ver`, `req.ver` (`res.ver` with `true`): `"1.1"`.
+    Ver(bool),
     ReqProtoHttp,
     ReqLen,
+    /// `req.body`: the buffered request body (binary).
+    ReqBody,
     Hdr(HdrSel),
     HdrCnt(HdrSel),
     HdrVal(HdrSel),
+    HdrIp(HdrSel),
+    /// `url_param(<name>[,<delim>])` / `urlp`: a query parameter (`None`:
+    /// the first one); `int`: `urlp_val`.
+    UrlParam {
+        name: Option<String>,
+        delim: Option<u8>,
+        int: bool,
+    },
+    /// `cook(<name>)` / `req.cook` / `res.cook` (`scook`): a cookie's value;
+    /// `cnt`: the number of occurrences, `int`: its integer value.
+    Cook {
+        res: bool,
+        name: Option<String>,
+        cnt: bool,
+        int: bool,
+    },
     Src,
     Dst,
     SrcPort,
@@ -65,33 +117,43 @@ pub enum Fetch {
     AlwaysTrue,
     AlwaysFalse,
     Status,
+    /// A constant: `int(n)`, `str(s)`, `bool(b)`, `ipv4(a)`, `ipv6(a)`,
+    /// `bin(hex)`, `meth(m)`.
+    Const(Value<'static>),
+    /// `env(<name>)`: an environment variable (read at run time).
+    Env(String),
+    /// `rand([<range>])`.
+    Rand(Option<u64>),
+    /// `date([<offset>[,<unit>]])`: seconds since the epoch (or ms / us).
+    Date {
+        offset: i64,
+        unit: u8,
+    },
+    /// `var(<name>[,<default>])`.
+    Var(VarName, Option<Value<'static>>),
+    /// `fe_name`, `be_id`, ...: `id` gives the number, else the name.
+    Named(Named, bool),
+    /// `unique-id`.
+    UniqueId,
+    /// `capture.req.hdr(<idx>)` / `capture.res.hdr(<idx>)`.
+    Capture {
+        res: bool,
+        idx: u32,
+    },
+    /// `nbproc`, `nbthread`, `thread`, `stopping`.
+    NbProc,
+    NbThread,
+    Thread,
+    Stopping,
+    /// Backend / server figures: the backend (`None`: the stream's) and,
+    /// for server figures, the server.
+    Load(Load, Option<String>, Option<String>),
     /// `src_*`, `sc<n>_*`, `sc_*`: a stick-table counter.
     Stk(Box<StkFetch>),
     /// `table_cnt([<table>])`: entries in the table.
     TableCnt(Option<String>),
     /// `table_avl([<table>])`: free places in the table.
     TableAvl(Option<String>),
-    /// `<fetch>,in_table(<table>)`: whether the fetched value is a key of
-    /// the table (the only converter we evaluate).
-    InTable(Box<Fetch>, String),
-}
-
-/// The type a fetch produces, which sets its default ACL match.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SampleType {
-    Str,
-    Int,
-    Ip,
-    Bool,
-}
-
-/// One fetched value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sample<'a> {
-    Str(&'a [u8]),
-    Int(i64),
-    Ip(IpAddr),
-    Bool(bool),
 }
 
 /// What the keyword table gives for a word such as `hdr_beg(host),lower`.
@@ -114,100 +176,15 @@ pub enum FetchError {
     Args(String, String),
 }
 
-#[derive(Clone, Copy)]
-enum Args {
-    None,
-    /// `(<name>[,<occ>])`
-    NameOcc,
-    /// `(<name>)`
-    Name,
-}
+/// Builds a fetch from its keyword and raw arguments.
+type MakeFetch = fn(&str, &[String]) -> Result<Fetch, String>;
 
-/// Plain fetch names: name, fetch, arguments.
-/// Builds a fetch with default arguments.
-type MakeFetch = fn() -> Fetch;
+/// How many arguments a keyword takes: (min, max).
+type Arity = (usize, usize);
 
-const PLAIN: &[(&str, MakeFetch, Args)] = &[
-    ("path", || Fetch::Path, Args::None),
-    ("url", || Fetch::Url, Args::None),
-    ("query", || Fetch::Query, Args::None),
-    ("method", || Fetch::Method, Args::None),
-    ("req_ver", || Fetch::ReqVer, Args::None),
-    ("req.ver", || Fetch::ReqVer, Args::None),
-    ("req_proto_http", || Fetch::ReqProtoHttp, Args::None),
-    ("req.proto_http", || Fetch::ReqProtoHttp, Args::None),
-    ("req_len", || Fetch::ReqLen, Args::None),
-    ("req.len", || Fetch::ReqLen, Args::None),
-    ("hdr", || Fetch::Hdr(sel(false, false)), Args::NameOcc),
-    ("req.hdr", || Fetch::Hdr(sel(false, false)), Args::NameOcc),
-    ("fhdr", || Fetch::Hdr(sel(false, true)), Args::NameOcc),
-    ("req.fhdr", || Fetch::Hdr(sel(false, true)), Args::NameOcc),
-    ("hdr_cnt", || Fetch::HdrCnt(sel(false, false)), Args::Name),
-    (
-        "req.hdr_cnt",
-        || Fetch::HdrCnt(sel(false, false)),
-        Args::Name,
-    ),
-    ("fhdr_cnt", || Fetch::HdrCnt(sel(false, true)), Args::Name),
-    (
-        "req.fhdr_cnt",
-        || Fetch::HdrCnt(sel(false, true)),
-        Args::Name,
-    ),
-    (
-        "hdr_val",
-        || Fetch::HdrVal(sel(false, false)),
-        Args::NameOcc,
-    ),
-    (
-        "req.hdr_val",
-        || Fetch::HdrVal(sel(false, false)),
-        Args::NameOcc,
-    ),
-    ("res.hdr", || Fetch::Hdr(sel(true, false)), Args::NameOcc),
-    ("shdr", || Fetch::Hdr(sel(true, false)), Args::NameOcc),
-    ("res.fhdr", || Fetch::Hdr(sel(true, true)), Args::NameOcc),
-    (
-        "res.hdr_cnt",
-        || Fetch::HdrCnt(sel(true, false)),
-        Args::Name,
-    ),
-    ("shdr_cnt", || Fetch::HdrCnt(sel(true, false)), Args::Name),
-    (
-        "res.hdr_val",
-        || Fetch::HdrVal(sel(true, false)),
-        Args::NameOcc,
-    ),
-    (
-        "shdr_val",
-        || Fetch::HdrVal(sel(true, false)),
-        Args::NameOcc,
-    ),
-    ("src", || Fetch::Src, Args::None),
-    ("dst", || Fetch::Dst, Args::None),
-    ("src_port", || Fetch::SrcPort, Args::None),
-    ("dst_port", || Fetch::DstPort, Args::None),
-    ("nbsrv", || Fetch::Nbsrv(None), Args::Name),
-    ("always_true", || Fetch::AlwaysTrue, Args::None),
-    ("always_false", || Fetch::AlwaysFalse, Args::None),
-    ("status", || Fetch::Status, Args::None),
-];
+const NONE: Arity = (0, 0);
 
-/// Bases of the ACL-only derived names (`<base>_<suffix>`).
-const DERIVED_BASES: &[&str] = &["path", "url", "hdr", "shdr"];
-
-/// Suffixes of derived names and the match each implies.
-const SUFFIXES: &[(&str, MatchMethod)] = &[
-    ("beg", MatchMethod::Beg),
-    ("dir", MatchMethod::Dir),
-    ("dom", MatchMethod::Dom),
-    ("end", MatchMethod::End),
-    ("len", MatchMethod::Len),
-    ("reg", MatchMethod::Reg),
-    ("sub", MatchMethod::Sub),
-];
-
-fn sel(res: bool, full: bool) -> HdrSel {
+fn hdr(res: bool, full: bool) -> HdrSel {
     HdrSel {
         res,
         full,
@@ -216,11 +193,324 @@ fn sel(res: bool, full: bool) -> HdrSel {
     }
 }
 
+/// Plain fetch names: name, arity, builder.
+const PLAIN: &[(&str, Arity, MakeFetch)] = &[
+    ("path", NONE, |_, _| Ok(Fetch::Path)),
+    ("url", NONE, |_, _| Ok(Fetch::Url)),
+    ("query", NONE, |_, _| Ok(Fetch::Query)),
+    ("method", NONE, |_, _| Ok(Fetch::Method)),
+    ("base", NONE, |_, _| Ok(Fetch::Base)),
+    ("base32", NONE, |_, _| Ok(Fetch::Base32)),
+    ("base32+src", NONE, |_, _| Ok(Fetch::Base32Src)),
+    ("req_ver", NONE, |_, _| Ok(Fetch::Ver(false))),
+    ("req.ver", NONE, |_, _| Ok(Fetch::Ver(false))),
+    ("res.ver", NONE, |_, _| Ok(Fetch::Ver(true))),
+    ("resp_ver", NONE, |_, _| Ok(Fetch::Ver(true))),
+    ("req_proto_http", NONE, |_, _| Ok(Fetch::ReqProtoHttp)),
+    ("req.proto_http", NONE, |_, _| Ok(Fetch::ReqProtoHttp)),
+    ("req_len", NONE, |_, _| Ok(Fetch::ReqLen)),
+    ("req.len", NONE, |_, _| Ok(Fetch::ReqLen)),
+    ("req.body", NONE, |_, _| Ok(Fetch::ReqBody)),
+    ("hdr", (0, 2), |_, a| {
+        hdr_fetch(Fetch::Hdr, hdr(false, false), a)
+    }),
+    ("req.hdr", (0, 2), |_, a| {
+        hdr_fetch(Fetch::Hdr, hdr(false, false), a)
+    }),
+    ("fhdr", (0, 2), |_, a| {
+        hdr_fetch(Fetch::Hdr, hdr(false, true), a)
+    }),
+    ("req.fhdr", (0, 2), |_, a| {
+        hdr_fetch(Fetch::Hdr, hdr(false, true), a)
+    }),
+    ("hdr_cnt", (0, 1), |_, a| {
+        hdr_fetch(Fetch::HdrCnt, hdr(false, false), a)
+    }),
+    ("req.hdr_cnt", (0, 1), |_, a| {
+        hdr_fetch(Fetch::HdrCnt, hdr(false, false), a)
+    }),
+    ("fhdr_cnt", (0, 1), |_, a| {
+        hdr_fetch(Fetch::HdrCnt, hdr(false, true), a)
+    }),
+    ("req.fhdr_cnt", (0, 1), |_, a| {
+        hdr_fetch(Fetch::HdrCnt, hdr(false, true), a)
+    }),
+    ("hdr_val", (0, 2), |_, a| {
+        hdr_fetch(Fetch::HdrVal, hdr(false, false), a)
+    }),
+    ("req.hdr_val", (0, 2), |_, a| {
+        hdr_fetch(Fetch::HdrVal, hdr(false, false), a)
+    }),
+    ("hdr_ip", (0, 2), |_, a| {
+        hdr_fetch(Fetch::HdrIp, hdr(false, false), a)
+    }),
+    ("req.hdr_ip", (0, 2), |_, a| {
+        hdr_fetch(Fetch::HdrIp, hdr(false, false), a)
+    }),
+    ("res.hdr", (0, 2), |_, a| {
+        hdr_fetch(Fetch::Hdr, hdr(true, false), a)
+    }),
+    ("shdr", (0, 2), |_, a| {
+        hdr_fetch(Fetch::Hdr, hdr(true, false), a)
+    }),
+    ("res.fhdr", (0, 2), |_, a| {
+        hdr_fetch(Fetch::Hdr, hdr(true, true), a)
+    }),
+    ("res.hdr_cnt", (0, 1), |_, a| {
+        hdr_fetch(Fetch::HdrCnt, hdr(true, false), a)
+    }),
+    ("shdr_cnt", (0, 1), |_, a| {
+        hdr_fetch(Fetch::HdrCnt, hdr(true, false), a)
+    }),
+    ("res.fhdr_cnt", (0, 1), |_, a| {
+        hdr_fetch(Fetch::HdrCnt, hdr(true, true), a)
+    }),
+    ("res.hdr_val", (0, 2), |_, a| {
+        hdr_fetch(Fetch::HdrVal, hdr(true, false), a)
+    }),
+    ("shdr_val", (0, 2), |_, a| {
+        hdr_fetch(Fetch::HdrVal, hdr(true, false), a)
+    }),
+    ("res.hdr_ip", (0, 2), |_, a| {
+        hdr_fetch(Fetch::HdrIp, hdr(true, false), a)
+    }),
+    ("shdr_ip", (0, 2), |_, a| {
+        hdr_fetch(Fetch::HdrIp, hdr(true, false), a)
+    }),
+    ("url_param", (0, 2), |_, a| url_param(a, false)),
+    ("urlp", (0, 2), |_, a| url_param(a, false)),
+    ("urlp_val", (0, 2), |_, a| url_param(a, true)),
+    ("cook", (0, 1), |_, a| Ok(cook(false, a, false, false))),
+    ("req.cook", (0, 1), |_, a| Ok(cook(false, a, false, false))),
+    ("cook_cnt", (0, 1), |_, a| Ok(cook(false, a, true, false))),
+    ("req.cook_cnt", (0, 1), |_, a| {
+        Ok(cook(false, a, true, false))
+    }),
+    ("cook_val", (0, 1), |_, a| Ok(cook(false, a, false, true))),
+    ("req.cook_val", (0, 1), |_, a| {
+        Ok(cook(false, a, false, true))
+    }),
+    ("res.cook", (0, 1), |_, a| Ok(cook(true, a, false, false))),
+    ("scook", (0, 1), |_, a| Ok(cook(true, a, false, false))),
+    ("res.cook_cnt", (0, 1), |_, a| {
+        Ok(cook(true, a, true, false))
+    }),
+    ("scook_cnt", (0, 1), |_, a| Ok(cook(true, a, true, false))),
+    ("res.cook_val", (0, 1), |_, a| {
+        Ok(cook(true, a, false, true))
+    }),
+    ("scook_val", (0, 1), |_, a| Ok(cook(true, a, false, true))),
+    ("src", NONE, |_, _| Ok(Fetch::Src)),
+    ("dst", NONE, |_, _| Ok(Fetch::Dst)),
+    ("src_port", NONE, |_, _| Ok(Fetch::SrcPort)),
+    ("dst_port", NONE, |_, _| Ok(Fetch::DstPort)),
+    ("nbsrv", (0, 1), |_, a| Ok(Fetch::Nbsrv(opt(a, 0)))),
+    ("always_true", NONE, |_, _| Ok(Fetch::AlwaysTrue)),
+    ("always_false", NONE, |_, _| Ok(Fetch::AlwaysFalse)),
+    ("status", NONE, |_, _| Ok(Fetch::Status)),
+    ("int", (1, 1), |_, a| constant(a, SmpType::Int)),
+    ("str", (1, 1), |_, a| constant(a, SmpType::Str)),
+    ("bool", (1, 1), |_, a| constant(a, SmpType::Bool)),
+    ("ipv4", (1, 1), |_, a| constant(a, SmpType::Ipv4)),
+    ("ipv6", (1, 1), |_, a| constant(a, SmpType::Ipv6)),
+    ("bin", (1, 1), |_, a| constant(a, SmpType::Bin)),
+    ("meth", (1, 1), |_, a| constant(a, SmpType::Meth)),
+    ("env", (1, 1), |_, a| Ok(Fetch::Env(a[0].clone()))),
+    ("rand", (0, 1), |_, a| rand(a)),
+    ("date", (0, 2), |_, a| date(a)),
+    ("var", (1, 2), |_, a| var(a)),
+    ("fe_name", NONE, |_, _| {
+        Ok(Fetch::Named(Named::Frontend, false))
+    }),
+    ("fe_id", NONE, |_, _| {
+        Ok(Fetch::Named(Named::Frontend, true))
+    }),
+    ("be_name", NONE, |_, _| {
+        Ok(Fetch::Named(Named::Backend, false))
+    }),
+    ("be_id", NONE, |_, _| Ok(Fetch::Named(Named::Backend, true))),
+    ("srv_name", NONE, |_, _| {
+        Ok(Fetch::Named(Named::Server, false))
+    }),
+    ("srv_id", NONE, |_, _| Ok(Fetch::Named(Named::Server, true))),
+    ("so_name", NONE, |_, _| Ok(Fetch::Named(Named::Bind, false))),
+    ("so_id", NONE, |_, _| Ok(Fetch::Named(Named::Bind, true))),
+    ("unique-id", NONE, |_, _| Ok(Fetch::UniqueId)),
+    ("capture.req.hdr", (1, 1), |_, a| capture(a, false)),
+    ("capture.res.hdr", (1, 1), |_, a| capture(a, true)),
+    ("nbproc", NONE, |_, _| Ok(Fetch::NbProc)),
+    ("nbthread", NONE, |_, _| Ok(Fetch::NbThread)),
+    ("thread", NONE, |_, _| Ok(Fetch::Thread)),
+    ("stopping", NONE, |_, _| Ok(Fetch::Stopping)),
+    ("be_conn", (0, 1), |_, a| {
+        Ok(Fetch::Load(Load::BeConn, opt(a, 0), None))
+    }),
+    ("queue", (0, 1), |_, a| {
+        Ok(Fetch::Load(Load::Queue, opt(a, 0), None))
+    }),
+    ("avg_queue", (0, 1), |_, a| {
+        Ok(Fetch::Load(Load::AvgQueue, opt(a, 0), None))
+    }),
+    ("connslots", (0, 1), |_, a| {
+        Ok(Fetch::Load(Load::ConnSlots, opt(a, 0), None))
+    }),
+    ("srv_conn", (1, 1), |_, a| server(Load::SrvConn, a)),
+    ("srv_is_up", (1, 1), |_, a| server(Load::SrvIsUp, a)),
+];
+
+/// Bases of the ACL-only derived names (`<base>_<suffix>`).
+const DERIVED_BASES: &[&str] = &[
+    "path", "url", "hdr", "shdr", "base", "urlp", "cook", "scook",
+];
+
+/// Suffixes of derived names and the match each implies.
+const SUFFIXES: &[(&str, MatchMethod)] = &[
+    ("beg", MatchKind::Beg),
+    ("dir", MatchKind::Dir),
+    ("dom", MatchKind::Dom),
+    ("end", MatchKind::End),
+    ("len", MatchKind::Len),
+    ("reg", MatchKind::Reg),
+    ("sub", MatchKind::Sub),
+];
+
+fn opt(a: &[String], i: usize) -> Option<String> {
+    a.get(i).filter(|s| !s.is_empty()).cloned()
+}
+
+fn hdr_fetch(make: fn(HdrSel) -> Fetch, mut s: HdrSel, a: &[String]) -> Result<Fetch, String> {
+    s.name = a.first().cloned();
+    if let Some(occ) = a.get(1) {
+        s.occ = occ
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| format!("failed to parse '{occ}' as type 'integer' at position 2"))?;
+    }
+    Ok(make(s))
+}
+
+fn url_param(a: &[String], int: bool) -> Result<Fetch, String> {
+    let delim = match a.get(1).map(String::as_bytes) {
+        None | Some([]) => None,
+        Some([d]) => Some(*d),
+        Some(_) => return Err("delimiter must be a single character at position 2".into()),
+    };
+    Ok(Fetch::UrlParam {
+        name: opt(a, 0),
+        delim,
+        int,
+    })
+}
+
+fn cook(res: bool, a: &[String], cnt: bool, int: bool) -> Fetch {
+    Fetch::Cook {
+        res,
+        name: opt(a, 0),
+        cnt,
+        int,
+    }
+}
+
+fn constant(a: &[String], t: SmpType) -> Result<Fetch, String> {
+    let w = &a[0];
+    let bad = |ty: &str| format!("failed to parse '{w}' as type '{ty}' at position 1");
+    let v = match t {
+        SmpType::Int => Value::Int(args::parse_int(w).ok_or_else(|| bad("signed integer"))?),
+        SmpType::Bool => Value::Bool(match w.as_str() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => return Err(bad("boolean")),
+        }),
+        SmpType::Ipv4 => Value::Ipv4(w.parse().map_err(|_| bad("IPv4 address"))?),
+        SmpType::Ipv6 => Value::Ipv6(w.parse().map_err(|_| bad("IPv6 address"))?),
+        SmpType::Bin => Value::bin(hex_bytes(w).ok_or_else(|| bad("binary"))?),
+        SmpType::Meth => Value::Meth(w.clone().into_bytes().into()),
+        _ => Value::owned_str(w.clone()),
+    };
+    Ok(Fetch::Const(v))
+}
+
+fn hex_bytes(w: &str) -> Option<Vec<u8>> {
+    if w.len() % 2 != 0 {
+        return None;
+    }
+    (0..w.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(w.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn rand(a: &[String]) -> Result<Fetch, String> {
+    match a.first().filter(|s| !s.is_empty()) {
+        None => Ok(Fetch::Rand(None)),
+        Some(w) => w
+            .parse::<u64>()
+            .map(|n| Fetch::Rand(Some(n)))
+            .map_err(|_| format!("failed to parse '{w}' as type 'unsigned integer' at position 1")),
+    }
+}
+
+fn date(a: &[String]) -> Result<Fetch, String> {
+    let offset = match a.first().filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(w) => args::parse_int(w)
+            .ok_or_else(|| format!("failed to parse '{w}' as type 'integer' at position 1"))?,
+    };
+    let unit = match a.get(1).map(String::as_str) {
+        None | Some("" | "s") => 0,
+        Some("ms") => 1,
+        Some("us") => 2,
+        Some(u) => return Err(format!("expects 's', 'ms' or 'us', got '{u}'")),
+    };
+    Ok(Fetch::Date { offset, unit })
+}
+
+fn var(a: &[String]) -> Result<Fetch, String> {
+    let name = VarName::parse(&a[0])?;
+    let default = a.get(1).map(|d| Value::owned_str(d.clone()));
+    Ok(Fetch::Var(name, default))
+}
+
+fn capture(a: &[String], res: bool) -> Result<Fetch, String> {
+    let w = &a[0];
+    let idx = w
+        .parse::<u32>()
+        .map_err(|_| format!("failed to parse '{w}' as type 'integer' at position 1"))?;
+    Ok(Fetch::Capture { res, idx })
+}
+
+fn server(load: Load, a: &[String]) -> Result<Fetch, String> {
+    let w = &a[0];
+    let (be, srv) = match w.split_once('/') {
+        Some((b, s)) => (Some(b.to_string()), s.to_string()),
+        None => (None, w.clone()),
+    };
+    if srv.is_empty() {
+        return Err(format!("invalid server name '{w}' at position 1"));
+    }
+    Ok(Fetch::Load(load, be, Some(srv)))
+}
+
 /// Parses a fetch word: `name`, `name(args)`, maybe followed by converters
 /// (left in `rest`). `acl`: ACL-derived names are allowed.
 pub fn parse_fetch(word: &str, acl: bool) -> Result<ParsedFetch<'_>, FetchError> {
-    let end = word.find(['(', ',']).unwrap_or(word.len());
+    let end = word
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
+        .unwrap_or(word.len());
     let kw = &word[..end];
+    let bad = |msg: String| FetchError::Args(kw.to_string(), msg);
+    let mut rest = &word[end..];
+    let mut raw: Vec<String> = Vec::new();
+    let parens = rest.starts_with('(');
+    if let Some(inner) = rest.strip_prefix('(') {
+        let close = closing_paren(inner).ok_or_else(|| {
+            bad(format!(
+                "missing closing ')' after arguments to fetch keyword '{kw}'"
+            ))
+        })?;
+        raw = args::split(&inner[..close]).map_err(bad)?;
+        rest = &inner[close + 1..];
+    }
     let mut method = None;
     let found = PLAIN.iter().find(|(n, _, _)| *n == kw).or_else(|| {
         let (base, suffix) = kw.rsplit_once('_')?;
@@ -231,40 +521,24 @@ pub fn parse_fetch(word: &str, acl: bool) -> Result<ParsedFetch<'_>, FetchError>
         method = Some(*m);
         PLAIN.iter().find(|(n, _, _)| *n == base)
     });
-    let bad = |msg: String| FetchError::Args(kw.to_string(), msg);
-    let Some(&(_, make, spec)) = found else {
+    let Some(&(_, (min, max), make)) = found else {
         if fetch_stick::is_stick_keyword(kw) {
-            return parse_stick(word, kw, end);
+            let refs: Vec<&str> = raw.iter().map(String::as_str).collect();
+            let fetch = stick(kw, &refs).map_err(bad)?;
+            return Ok(ParsedFetch {
+                fetch,
+                kw,
+                method: None,
+                rest,
+            });
         }
         return Err(FetchError::Unknown(kw.to_string()));
     };
-    let mut fetch = make();
-    let mut rest = &word[end..];
-    let args: Option<Vec<&str>> = match rest.strip_prefix('(') {
-        None => None,
-        Some(inner) => {
-            let close = inner.find(')').ok_or_else(|| {
-                bad(format!(
-                    "missing closing ')' after arguments to fetch keyword '{kw}'"
-                ))
-            })?;
-            rest = &inner[close + 1..];
-            Some(inner[..close].split(',').collect())
-        }
-    };
-    let args = args.unwrap_or_default();
-    let max = match spec {
-        Args::None => 0,
-        Args::Name => 1,
-        Args::NameOcc => 2,
-    };
-    let given = if args.len() == 1 && args[0].is_empty() {
-        0
-    } else {
-        args.len()
-    };
-    if given > max {
-        let extra = args[max..].join(",");
+    if raw.len() == 1 && raw[0].is_empty() && min == 0 {
+        raw.clear();
+    }
+    if raw.len() > max {
+        let extra = raw[max..].join(",");
         return Err(bad(if max == 0 {
             format!("expected ')' before '{extra})'")
         } else {
@@ -274,31 +548,20 @@ pub fn parse_fetch(word: &str, acl: bool) -> Result<ParsedFetch<'_>, FetchError>
             )
         }));
     }
-    let name = args.first().map(|s| s.to_string());
-    match &mut fetch {
-        Fetch::Hdr(s) | Fetch::HdrCnt(s) | Fetch::HdrVal(s) => {
-            // `hdr` without parentheses has no name at all.
-            s.name = if word[end..].starts_with('(') {
-                Some(name.unwrap_or_default())
-            } else {
-                None
-            };
-            if let Fetch::HdrCnt(s) = &mut fetch {
-                s.name.get_or_insert_with(String::new);
-            }
-            if let Some(occ) = args.get(1) {
-                let n = occ.trim().parse::<i64>().map_err(|_| {
-                    bad(format!(
-                        "failed to parse '{occ}' as type 'integer' at position 2"
-                    ))
-                })?;
-                if let Fetch::Hdr(s) | Fetch::HdrVal(s) = &mut fetch {
-                    s.occ = n;
-                }
-            }
+    if raw.len() < min {
+        return Err(bad(format!("missing arguments (got {}/{min})", raw.len())));
+    }
+    let mut fetch = make(kw, &raw).map_err(bad)?;
+    if let Fetch::Hdr(s) | Fetch::HdrVal(s) | Fetch::HdrIp(s) = &mut fetch {
+        // `hdr` without parentheses has no name at all.
+        if !parens {
+            s.name = None;
+        } else {
+            s.name.get_or_insert_with(String::new);
         }
-        Fetch::Nbsrv(b) => *b = name.filter(|n| !n.is_empty()),
-        _ => {}
+    }
+    if let Fetch::HdrCnt(s) = &mut fetch {
+        s.name.get_or_insert_with(String::new);
     }
     Ok(ParsedFetch {
         fetch,
@@ -308,34 +571,14 @@ pub fn parse_fetch(word: &str, acl: bool) -> Result<ParsedFetch<'_>, FetchError>
     })
 }
 
-/// A stick-table fetch: `word[..end]` is the keyword `kw`, then maybe
-/// `(args)` and converters.
-fn parse_stick<'w>(word: &'w str, kw: &'w str, end: usize) -> Result<ParsedFetch<'w>, FetchError> {
-    let bad = |msg: String| FetchError::Args(kw.to_string(), msg);
-    let mut rest = &word[end..];
-    let mut args: Vec<&str> = Vec::new();
-    if let Some(inner) = rest.strip_prefix('(') {
-        let close = inner.find(')').ok_or_else(|| {
-            bad(format!(
-                "missing closing ')' after arguments to fetch keyword '{kw}'"
-            ))
-        })?;
-        rest = &inner[close + 1..];
-        args = inner[..close].split(',').collect();
-    }
-    let parsed = fetch_stick::parse(kw, &args)
-        .ok_or_else(|| FetchError::Unknown(kw.to_string()))?
-        .map_err(bad)?;
-    let fetch = match parsed {
+/// A stick-table fetch with its arguments.
+fn stick(kw: &str, args: &[&str]) -> Result<Fetch, String> {
+    let parsed =
+        fetch_stick::parse(kw, args).ok_or_else(|| format!("unknown fetch method '{kw}'"))??;
+    Ok(match parsed {
         fetch_stick::Parsed::Stk(f) => Fetch::Stk(Box::new(f)),
         fetch_stick::Parsed::TableCnt(t) => Fetch::TableCnt(t),
         fetch_stick::Parsed::TableAvl(t) => Fetch::TableAvl(t),
-    };
-    Ok(ParsedFetch {
-        fetch,
-        kw,
-        method: None,
-        rest,
     })
 }
 
@@ -352,182 +595,68 @@ impl Fetch {
                 None => Vec::new(),
             },
             Fetch::TableCnt(t) | Fetch::TableAvl(t) => vec![(t.as_deref(), "table")],
-            Fetch::InTable(inner, t) => {
-                let mut v = inner.table_refs();
-                v.push((Some(t.as_str()), "in_table"));
-                v
-            }
             _ => Vec::new(),
         }
     }
 
-    pub fn sample_type(&self) -> SampleType {
+    /// The type of the values it gives.
+    pub fn sample_type(&self) -> SmpType {
         match self {
             Fetch::Path
             | Fetch::Url
             | Fetch::Query
-            | Fetch::Method
-            | Fetch::ReqVer
-            | Fetch::Hdr(_) => SampleType::Str,
-            Fetch::Src | Fetch::Dst => SampleType::Ip,
-            Fetch::ReqProtoHttp | Fetch::AlwaysTrue | Fetch::AlwaysFalse => SampleType::Bool,
-            Fetch::InTable(..) => SampleType::Bool,
-            Fetch::Stk(f) if f.op == StkOp::Tracked => SampleType::Bool,
-            _ => SampleType::Int,
+            | Fetch::Base
+            | Fetch::Ver(_)
+            | Fetch::Hdr(_)
+            | Fetch::Env(_)
+            | Fetch::Named(_, false)
+            | Fetch::UniqueId
+            | Fetch::Capture { .. } => SmpType::Str,
+            Fetch::UrlParam { int: false, .. }
+            | Fetch::Cook {
+                cnt: false,
+                int: false,
+                ..
+            } => SmpType::Str,
+            Fetch::Method => SmpType::Meth,
+            Fetch::ReqBody | Fetch::Base32Src => SmpType::Bin,
+            Fetch::Src | Fetch::Dst | Fetch::HdrIp(_) => SmpType::Addr,
+            Fetch::ReqProtoHttp | Fetch::AlwaysTrue | Fetch::AlwaysFalse | Fetch::Stopping => {
+                SmpType::Bool
+            }
+            Fetch::Load(Load::SrvIsUp, ..) => SmpType::Bool,
+            Fetch::Stk(f) if f.op == StkOp::Tracked => SmpType::Bool,
+            Fetch::Const(v) => v.smp_type(),
+            Fetch::Var(..) => SmpType::Any,
+            _ => SmpType::Int,
         }
     }
 
     pub fn usage(&self) -> Usage {
         match self {
-            Fetch::Hdr(s) | Fetch::HdrCnt(s) | Fetch::HdrVal(s) if s.res => Usage::Response,
-            Fetch::Status => Usage::Response,
+            Fetch::Hdr(s) | Fetch::HdrCnt(s) | Fetch::HdrVal(s) | Fetch::HdrIp(s) if s.res => {
+                Usage::Response
+            }
+            Fetch::Status | Fetch::Ver(true) => Usage::Response,
+            Fetch::Cook { res: true, .. } | Fetch::Capture { res: true, .. } => Usage::Response,
             Fetch::Path
             | Fetch::Url
             | Fetch::Query
-            | Fetch::ReqVer
+            | Fetch::Base
+            | Fetch::Base32
+            | Fetch::Base32Src
+            | Fetch::Ver(false)
             | Fetch::ReqProtoHttp
-            | Fetch::ReqLen => Usage::Request,
-            Fetch::Hdr(_) | Fetch::HdrCnt(_) | Fetch::HdrVal(_) => Usage::Request,
-            Fetch::InTable(inner, _) => inner.usage(),
+            | Fetch::ReqLen
+            | Fetch::ReqBody
+            | Fetch::UrlParam { .. }
+            | Fetch::Cook { .. }
+            | Fetch::Capture { .. }
+            | Fetch::Hdr(_)
+            | Fetch::HdrCnt(_)
+            | Fetch::HdrVal(_)
+            | Fetch::HdrIp(_) => Usage::Request,
             _ => Usage::Any,
         }
     }
-
-    /// Calls `f` with each value; `all` (ACL mode) visits every occurrence
-    /// of a multi-valued fetch, otherwise only the selected (by default
-    /// last) one is given. Stops when `f` breaks, and says so.
-    pub fn each(
-        &self,
-        view: &dyn RequestView,
-        all: bool,
-        f: &mut dyn FnMut(Sample<'_>) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
-        let port = |a: Option<std::net::SocketAddr>| a.map(|a| Sample::Int(i64::from(a.port())));
-        let one = match self {
-            Fetch::Path => Some(Sample::Str(view.path())),
-            Fetch::Url => Some(Sample::Str(view.uri())),
-            Fetch::Query => {
-                let uri = view.uri();
-                uri.iter()
-                    .position(|&b| b == b'?')
-                    .map(|q| Sample::Str(&uri[q + 1..]))
-            }
-            Fetch::Method => Some(Sample::Str(view.method())),
-            Fetch::ReqVer => {
-                let (maj, min) = view.version();
-                let text = [b'0' + maj.min(9), b'.', b'0' + min.min(9)];
-                return f(Sample::Str(&text));
-            }
-            Fetch::ReqProtoHttp => Some(Sample::Bool(true)),
-            Fetch::ReqLen => Some(Sample::Int(
-                i64::try_from(view.req_len()).unwrap_or(i64::MAX),
-            )),
-            Fetch::Hdr(s) => return select(view, s, all, &mut |v| f(Sample::Str(v))),
-            Fetch::HdrVal(s) => {
-                return select(view, s, all, &mut |v| f(Sample::Int(leading_int(v))))
-            }
-            Fetch::HdrCnt(s) => {
-                let mut n = 0i64;
-                let _ = values(view, s, &mut |_| {
-                    n += 1;
-                    ControlFlow::Continue(())
-                });
-                Some(Sample::Int(n))
-            }
-            Fetch::Src => view.src().map(|a| Sample::Ip(a.ip())),
-            Fetch::Dst => view.dst().map(|a| Sample::Ip(a.ip())),
-            Fetch::SrcPort => port(view.src()),
-            Fetch::DstPort => port(view.dst()),
-            Fetch::Nbsrv(b) => Some(Sample::Int(i64::from(view.nbsrv(b.as_deref())))),
-            Fetch::AlwaysTrue => Some(Sample::Bool(true)),
-            Fetch::AlwaysFalse => Some(Sample::Bool(false)),
-            Fetch::Status => view.status().map(|s| Sample::Int(i64::from(s))),
-            Fetch::Stk(sf) => view.stick().and_then(|env| env.fetch(sf, view.src())),
-            Fetch::TableCnt(t) => view.stick().and_then(|env| env.table_cnt(t.as_deref())),
-            Fetch::TableAvl(t) => view.stick().and_then(|env| env.table_avl(t.as_deref())),
-            Fetch::InTable(inner, t) => {
-                let env = view.stick();
-                let mut found = None;
-                let _ = inner.each(view, false, &mut |s| {
-                    found = Some(env.as_ref().is_some_and(|e| e.in_table(t, &s)));
-                    ControlFlow::Break(())
-                });
-                found.map(Sample::Bool)
-            }
-        };
-        match one {
-            Some(s) => f(s),
-            None => ControlFlow::Continue(()),
-        }
-    }
-}
-
-/// The values of the selected header occurrence(s).
-fn select<'a>(
-    view: &'a dyn RequestView,
-    s: &HdrSel,
-    all: bool,
-    f: &mut dyn FnMut(&[u8]) -> ControlFlow<()>,
-) -> ControlFlow<()> {
-    if s.name.is_none() {
-        return ControlFlow::Continue(());
-    }
-    let occ = if s.occ == 0 && !all { -1 } else { s.occ };
-    if occ == 0 {
-        return values(view, s, f);
-    }
-    let want = if occ > 0 {
-        occ
-    } else {
-        let mut n = 0i64;
-        let _ = values(view, s, &mut |_| {
-            n += 1;
-            ControlFlow::Continue(())
-        });
-        n + occ + 1
-    };
-    if want < 1 {
-        return ControlFlow::Continue(());
-    }
-    let mut i = 0i64;
-    let mut picked: Option<&'a [u8]> = None;
-    let _ = values(view, s, &mut |v| {
-        i += 1;
-        if i == want {
-            picked = Some(v);
-            return ControlFlow::Break(());
-        }
-        ControlFlow::Continue(())
-    });
-    match picked {
-        Some(v) => f(v),
-        None => ControlFlow::Continue(()),
-    }
-}
-
-/// Every value of the selected headers, in order.
-fn values<'a>(
-    view: &'a dyn RequestView,
-    s: &HdrSel,
-    f: &mut dyn FnMut(&'a [u8]) -> ControlFlow<()>,
-) -> ControlFlow<()> {
-    let mut flow = ControlFlow::Continue(());
-    let name = s.name.as_deref().unwrap_or("");
-    let mut visit = |n: &'a [u8], v: &'a [u8]| {
-        if !name.is_empty() && !n.eq_ignore_ascii_case(name.as_bytes()) {
-            return ControlFlow::Continue(());
-        }
-        flow = if s.full {
-            f(trim(v))
-        } else {
-            CommaSplit { rest: Some(v) }.try_for_each(|p| f(trim(p)))
-        };
-        flow
-    };
-    if s.res {
-        view.for_each_res_header(&mut visit);
-    } else {
-        view.for_each_header(&mut visit);
-    }
-    flow
 }

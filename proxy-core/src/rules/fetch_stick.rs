@@ -13,7 +13,7 @@
 
 use std::net::SocketAddr;
 
-use super::fetch::Sample;
+use crate::sample::Value;
 use crate::stick::DataType;
 
 /// Where the stick-table fetches get their values: the tables and the
@@ -23,13 +23,21 @@ use crate::stick::DataType;
 /// (`tcp-request` rules, `stick` rules): it sits above the rules.
 pub trait StickFetches {
     /// The value of a `src_*` / `sc*_*` fetch; `src` is the client.
-    fn fetch(&self, f: &StkFetch, src: Option<SocketAddr>) -> Option<Sample<'static>>;
+    fn fetch(&self, f: &StkFetch, src: Option<SocketAddr>) -> Option<Value<'static>>;
     /// `table_cnt`.
-    fn table_cnt(&self, name: Option<&str>) -> Option<Sample<'static>>;
+    fn table_cnt(&self, name: Option<&str>) -> Option<Value<'static>>;
     /// `table_avl`.
-    fn table_avl(&self, name: Option<&str>) -> Option<Sample<'static>>;
-    /// `<sample>,in_table(<name>)`.
-    fn in_table(&self, name: &str, s: &Sample<'_>) -> bool;
+    fn table_avl(&self, name: Option<&str>) -> Option<Value<'static>>;
+    /// `<sample>,in_table(<table>)` (`field` empty: whether the key is
+    /// there) and `<sample>,table_<field>(<table>)` (its stored value, 0
+    /// without an entry; `idx` for the array types).
+    fn table_data(
+        &self,
+        table: &str,
+        key: &Value<'_>,
+        field: &str,
+        idx: Option<u32>,
+    ) -> Option<Value<'static>>;
 }
 
 /// Whose entry a fetch reads.
@@ -128,6 +136,24 @@ fn op_of(name: &str) -> Option<(StkOp, bool)> {
         "trackers" => (StkOp::Trackers, false),
         "updt_conn_cnt" => (StkOp::UpdtConnCnt, false),
         _ => return None,
+    })
+}
+
+/// The read operation of converter `table_<field>` (`idx` for the array
+/// forms); `None` for fields that are not stored data.
+pub fn table_conv_op(field: &str, idx: Option<u32>) -> Option<StkOp> {
+    let name = match field {
+        "gpc0" | "gpc1" | "gpt0" | "gpc" | "gpt" => format!("get_{field}"),
+        f => f.to_string(),
+    };
+    let (op, takes_idx) = op_of(&name)?;
+    if op.writes() || op == StkOp::Tracked || op == StkOp::UpdtConnCnt {
+        return None;
+    }
+    Some(match (takes_idx, idx) {
+        (true, Some(i)) => with_idx(op, i),
+        (true, None) => return None,
+        _ => op,
     })
 }
 

@@ -15,14 +15,15 @@
 
 use std::ops::ControlFlow;
 
-use super::fetch::{parse_fetch, Fetch, FetchError};
-use super::sample::{as_text, TextBuf};
+use super::expr::{Expr, NoFiles};
+use super::fetch::Fetch;
 use super::RequestView;
+use crate::sample::args::ArgResolver;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
     Lit(Box<[u8]>),
-    Fetch(Fetch),
+    Expr(Expr),
 }
 
 /// A parsed format string.
@@ -54,6 +55,11 @@ impl LogFormat {
     /// Parses `raw`; errors are worded to follow `while parsing '<rule>'
     /// rule : ` and end with a period.
     pub fn parse(raw: &str) -> Result<LogFormat, String> {
+        LogFormat::parse_with(raw, &mut NoFiles)
+    }
+
+    /// [`LogFormat::parse`] with the configuration's map files.
+    pub fn parse_with(raw: &str, files: &mut dyn ArgResolver) -> Result<LogFormat, String> {
         let b = raw.as_bytes();
         let mut parts = Vec::new();
         let mut lit = Vec::new();
@@ -73,20 +79,9 @@ impl LogFormat {
                 }
                 Some(b'[') => {
                     let rest = &raw[i + 2..];
-                    let Some(close) = rest.find(']') else {
-                        if rest.is_empty() {
-                            return Err(
-                                "failed to parse sample expression <> : missing fetch method."
-                                    .into(),
-                            );
-                        }
-                        return Err(format!(
-                            "failed to parse sample expression <{rest}> : missing closing ']'."
-                        ));
-                    };
-                    let expr = &rest[..close];
-                    i += close + 3;
-                    sample(expr, rest)?
+                    let (expr, used) = sample(rest, files)?;
+                    i += 2 + used;
+                    expr
                 }
                 Some(b'{') => {
                     return Err(
@@ -111,13 +106,13 @@ impl LogFormat {
                         ));
                     };
                     i += 1 + name.len();
-                    f.clone()
+                    Expr::of(f.clone(), &name)
                 }
             };
             if !lit.is_empty() {
                 parts.push(Part::Lit(std::mem::take(&mut lit).into()));
             }
-            parts.push(Part::Fetch(fetch));
+            parts.push(Part::Expr(fetch));
         }
         if !lit.is_empty() {
             parts.push(Part::Lit(lit.into()));
@@ -142,10 +137,10 @@ impl LogFormat {
         }
     }
 
-    /// The fetches the format uses.
-    pub fn fetches(&self) -> impl Iterator<Item = &Fetch> {
+    /// The expressions the format uses.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Fetch(f) => Some(f),
+            Part::Expr(e) => Some(e),
             Part::Lit(_) => None,
         })
     }
@@ -155,10 +150,9 @@ impl LogFormat {
         for p in &self.parts {
             match p {
                 Part::Lit(l) => out.extend_from_slice(l),
-                Part::Fetch(f) => {
-                    let _ = f.each(view, false, &mut |s| {
-                        let mut buf = TextBuf::new();
-                        out.extend_from_slice(as_text(&s, &mut buf));
+                Part::Expr(e) => {
+                    let _ = e.each(view, false, &mut |s| {
+                        s.write_text(out);
                         ControlFlow::Break(())
                     });
                 }
@@ -174,31 +168,28 @@ impl LogFormat {
     }
 }
 
-/// The fetch of `%[expr]`; `rest` is what followed `%[`, for messages.
-fn sample(expr: &str, rest: &str) -> Result<Fetch, String> {
-    if expr.is_empty() {
+/// The expression of `%[expr]`: `rest` is what follows `%[`; gives the
+/// expression and how many bytes of `rest` it used, `]` included.
+fn sample(rest: &str, files: &mut dyn ArgResolver) -> Result<(Expr, usize), String> {
+    if rest.is_empty() || rest.starts_with(']') {
         return Err(format!(
             "failed to parse sample expression <{rest}> : missing fetch method."
         ));
     }
-    let parsed = parse_fetch(expr, false).map_err(|e| match e {
-        FetchError::Unknown(kw) => {
-            format!("failed to parse sample expression <{rest}> : unknown fetch method '{kw}'.")
-        }
-        FetchError::Args(kw, msg) => {
-            format!("failed to parse sample expression <{rest}> : fetch method '{kw}' : {msg}.")
-        }
+    let p = Expr::parse(rest, false, files).map_err(|e| {
+        format!(
+            "failed to parse sample expression <{rest}> : {}.",
+            e.describe()
+        )
     })?;
-    if let Some(conv) = parsed.rest.strip_prefix(',') {
-        return Err(format!(
-            "converters are not supported by this proxy ('{conv}' in '%[{expr}]')."
-        ));
+    match p.rest.strip_prefix(']') {
+        Some(after) => Ok((p.expr, rest.len() - after.len())),
+        None if p.rest.is_empty() => Err(format!(
+            "failed to parse sample expression <{rest}> : missing closing ']'."
+        )),
+        None => Err(format!(
+            "missing ']' after '{}'.",
+            &rest[..rest.len() - p.rest.len()]
+        )),
     }
-    if !parsed.rest.is_empty() {
-        return Err(format!(
-            "failed to parse sample expression <{rest}> : unexpected '{}' after fetch method '{}'.",
-            parsed.rest, parsed.kw
-        ));
-    }
-    Ok(parsed.fetch)
 }

@@ -23,7 +23,9 @@
 
 pub mod acl;
 pub mod cond;
+pub mod expr;
 pub mod fetch;
+mod fetch_eval;
 pub mod fetch_stick;
 pub mod format;
 mod sample;
@@ -74,6 +76,10 @@ pub trait RequestView {
     fn status(&self) -> Option<u16> {
         None
     }
+    /// The response's HTTP version, once there is a response.
+    fn res_version(&self) -> Option<(u8, u8)> {
+        None
+    }
     /// Like [`RequestView::for_each_header`] for the response headers.
     fn for_each_res_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
         let _ = f;
@@ -83,6 +89,53 @@ pub trait RequestView {
     /// `None` where there are none: those fetches then find nothing.
     fn stick(&self) -> Option<&dyn fetch_stick::StickFetches> {
         None
+    }
+    /// The stream around the message (names, variables, captures, load
+    /// figures), for the fetches that read it; `None` outside a stream.
+    fn stream(&self) -> Option<&dyn StreamInfo> {
+        None
+    }
+}
+
+/// What fetches and converters see of the stream beyond the message.
+/// Every method has a default for streams that lack the thing.
+pub trait StreamInfo {
+    /// The stream's variables (and the process-wide ones).
+    fn vars(&self) -> Option<&crate::sample::vars::VarStore> {
+        None
+    }
+    /// The name and numeric id of the frontend, backend, server or
+    /// listener (`fe_name`, `be_id`, ...), once known.
+    fn named(&self, which: fetch::Named) -> Option<(&str, i64)> {
+        let _ = which;
+        None
+    }
+    /// The stream's unique id (`unique-id-format`).
+    fn unique_id(&self) -> Option<&[u8]> {
+        None
+    }
+    /// A captured request (`res`: response) header, by capture index.
+    fn capture(&self, res: bool, idx: u32) -> Option<&[u8]> {
+        let _ = (res, idx);
+        None
+    }
+    /// The request body buffered so far (`option http-buffer-request`).
+    fn body(&self) -> Option<&[u8]> {
+        None
+    }
+    /// A backend's or server's load figure: `backend` `None` is the
+    /// stream's backend; `server` is set for server figures.
+    fn load(&self, what: fetch::Load, backend: Option<&str>, server: Option<&str>) -> Option<i64> {
+        let _ = (what, backend, server);
+        None
+    }
+    /// The number of worker threads and this one's (0-based).
+    fn threads(&self) -> (u32, u32) {
+        (1, 0)
+    }
+    /// Whether the process is stopping (soft stop).
+    fn stopping(&self) -> bool {
+        false
     }
 }
 

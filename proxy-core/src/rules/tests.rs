@@ -334,7 +334,11 @@ fn expression_errors_and_warnings() {
         expr_err("path(x) a"),
         "ACL keyword 'path' : expected ')' before 'x)'."
     );
-    assert!(expr_err("path,lower /x").contains("converters are not supported"));
+    assert_eq!(
+        expr_err("path,nope /x"),
+        "ACL keyword 'path' : unknown converter 'nope'."
+    );
+    assert!(expr("path,lower /x").matches(&Req::get("/X")));
     assert!(expr_err("path -f /etc/x").contains("'-f' is not supported"));
     assert!(expr_err("req.hdr_beg(x) 1").contains("unknown fetch method 'req.hdr_beg'"));
     assert_eq!(

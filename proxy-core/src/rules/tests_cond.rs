@@ -201,7 +201,11 @@ fn formats() {
         "failed to parse sample expression <nope]/x> : unknown fetch method 'nope'."
     );
     assert!(e("%[path_beg]").contains("unknown fetch method 'path_beg'"));
-    assert!(e("%[src,lower]").contains("converters are not supported"));
+    assert_eq!(
+        e("%[path,foo]"),
+        "failed to parse sample expression <path,foo]> : unknown converter 'foo'."
+    );
+    assert_eq!(e("%[path lower]"), "missing ']' after 'path'.");
     assert!(e("%[src").contains("missing closing ']'"));
     assert!(e("%T").contains("'%T' is not supported"));
     assert_eq!(

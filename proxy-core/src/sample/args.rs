@@ -179,9 +179,11 @@ pub fn resolve(
         let pos = i + 1;
         let bad = |t: &str| format!("failed to parse '{w}' as type '{t}' at position {pos}");
         out.push(match kind {
-            ArgKind::Int => Arg::Int(parse_int(w).ok_or_else(|| bad("signed integer"))?),
+            ArgKind::Int => Arg::Int(parse_int(w).ok_or_else(|| bad("integer"))?),
             ArgKind::Str => Arg::Str(w.as_bytes().into()),
-            ArgKind::Var => Arg::Var(VarName::parse(w).map_err(|e| format!("{e} at position {pos}"))?),
+            ArgKind::Var => {
+                Arg::Var(VarName::parse(w).map_err(|e| format!("{e} at position {pos}"))?)
+            }
             ArgKind::IntOrVar => match parse_int(w) {
                 Some(n) => Arg::Int(n),
                 None => Arg::Var(VarName::parse(w).map_err(|e| format!("{e} at position {pos}"))?),
@@ -225,8 +227,14 @@ mod tests {
 
     #[test]
     fn splitting_keeps_quoted_commas() {
-        assert_eq!(split("a,\"b,c\",d\\,e").ok(), Some(vec!["a".into(), "b,c".into(), "d,e".into()]));
-        assert_eq!(split(",,").ok(), Some(vec![String::new(), String::new(), String::new()]));
+        assert_eq!(
+            split("a,\"b,c\",d\\,e").ok(),
+            Some(vec!["a".into(), "b,c".into(), "d,e".into()])
+        );
+        assert_eq!(
+            split(",,").ok(),
+            Some(vec![String::new(), String::new(), String::new()])
+        );
         assert_eq!(closing_paren("a(b),\")\")x"), Some(8));
         assert_eq!(mask4("24"), Some(0xffff_ff00));
         assert_eq!(mask4("255.255.0.0"), Some(0xffff_0000));

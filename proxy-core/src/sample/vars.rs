@@ -131,13 +131,9 @@ impl SetCond {
             || self.if_empty && !empty
             || self.if_not_empty && empty
             || self.if_gt
-                && old.is_some_and(|o| {
-                    !matches!((int(new), int(o)), (Some(n), Some(o)) if n > o)
-                })
+                && old.is_some_and(|o| !matches!((int(new), int(o)), (Some(n), Some(o)) if n > o))
             || self.if_lt
-                && old.is_some_and(|o| {
-                    !matches!((int(new), int(o)), (Some(n), Some(o)) if n < o)
-                }))
+                && old.is_some_and(|o| !matches!((int(new), int(o)), (Some(n), Some(o)) if n < o)))
     }
 }
 

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use super::key::{addr_key, sample_key};
 use super::track::Trackers;
 use super::TableSet;
-use crate::rules::fetch::Sample;
-use crate::rules::fetch_stick::{StickFetches, StkFetch, StkOp, StkSrc};
+use crate::rules::fetch_stick::{table_conv_op, StickFetches, StkFetch, StkOp, StkSrc};
+use crate::sample::Value;
 use crate::stick::{DataType, EntryMut, StickTable};
 
 /// What the stick-table fetches see: the tables, the stream's tracked
@@ -101,8 +101,8 @@ fn write_op(e: &mut EntryMut<'_>, op: StkOp) -> Option<i64> {
     }
 }
 
-fn int(v: Option<i64>) -> Option<Sample<'static>> {
-    v.map(Sample::Int)
+fn int(v: Option<i64>) -> Option<Value<'static>> {
+    v.map(Value::Int)
 }
 
 impl<'a> StickEnv<'a> {
@@ -118,7 +118,7 @@ impl<'a> StickEnv<'a> {
 /// The stick-table fetches of the rules, answered from the run-time tables.
 impl StickFetches for StickEnv<'_> {
     /// The value of a `src_*` / `sc*_*` fetch; `src` is the client.
-    fn fetch(&self, f: &StkFetch, src: Option<SocketAddr>) -> Option<Sample<'static>> {
+    fn fetch(&self, f: &StkFetch, src: Option<SocketAddr>) -> Option<Value<'static>> {
         let now = self.now_ms;
         match f.src {
             StkSrc::Src => {
@@ -129,13 +129,13 @@ impl StickFetches for StickEnv<'_> {
                 }
                 match t.lookup(&key, now, |e| read_op(e, f.op)) {
                     Some(v) => int(v),
-                    None => Some(Sample::Int(0)),
+                    None => Some(Value::Int(0)),
                 }
             }
             StkSrc::Sc(n) => {
                 let tracked = self.trk.and_then(|t| t.get(n));
                 if f.op == StkOp::Tracked {
-                    return Some(Sample::Bool(tracked.is_some()));
+                    return Some(Value::Bool(tracked.is_some()));
                 }
                 let tracked = tracked?;
                 let r = match &f.table {
@@ -152,31 +152,49 @@ impl StickFetches for StickEnv<'_> {
                 };
                 match r {
                     Some(v) => int(v),
-                    None => Some(Sample::Int(0)),
+                    None => Some(Value::Int(0)),
                 }
             }
         }
     }
 
     /// `table_cnt`.
-    fn table_cnt(&self, name: Option<&str>) -> Option<Sample<'static>> {
+    fn table_cnt(&self, name: Option<&str>) -> Option<Value<'static>> {
         let t = self.table(name)?;
-        Some(Sample::Int(i64::from(t.used())))
+        Some(Value::Int(i64::from(t.used())))
     }
 
     /// `table_avl`.
-    fn table_avl(&self, name: Option<&str>) -> Option<Sample<'static>> {
+    fn table_avl(&self, name: Option<&str>) -> Option<Value<'static>> {
         let t = self.table(name)?;
-        Some(Sample::Int(
-            i64::from(t.config().size) - i64::from(t.used()),
-        ))
+        Some(Value::Int(i64::from(t.config().size) - i64::from(t.used())))
     }
 
-    /// `<sample>,in_table(<name>)`.
-    fn in_table(&self, name: &str, s: &Sample<'_>) -> bool {
-        let Some(t) = self.tables.find(name) else {
-            return false;
-        };
-        sample_key(&t.config().key_type, s).is_some_and(|k| t.contains(&k))
+    /// `in_table` and the `table_<field>` converters.
+    fn table_data(
+        &self,
+        table: &str,
+        key: &Value<'_>,
+        field: &str,
+        idx: Option<u32>,
+    ) -> Option<Value<'static>> {
+        let t = self.tables.find(table)?;
+        let key = sample_key(&t.config().key_type, key);
+        if field.is_empty() {
+            return Some(Value::Bool(key.is_some_and(|k| t.contains(&k))));
+        }
+        let key = key?;
+        if field == "server_id" {
+            return Some(Value::Int(
+                t.lookup(&key, self.now_ms, |e| e.read(DataType::ServerId, 0))
+                    .flatten()
+                    .unwrap_or(0),
+            ));
+        }
+        let op = table_conv_op(field, idx)?;
+        match t.lookup(&key, self.now_ms, |e| read_op(e, op)) {
+            Some(v) => int(v),
+            None => Some(Value::Int(0)),
+        }
     }
 }
