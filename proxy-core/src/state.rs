@@ -106,6 +106,8 @@ pub struct State {
     pub kicks: Arc<crate::kick::Kicks>,
     /// The peers sections at run time (hand-over, `show peers` board).
     pub peers: PeersRuntime,
+    /// The process-wide variables (`proc.*`).
+    pub proc_vars: crate::sample::vars::ProcVars,
 }
 
 impl State {
@@ -186,6 +188,7 @@ impl State {
             live: Arc::new(crate::stream::live::Registry::new(g.nbthread.max(1))),
             kicks: Arc::default(),
             peers: PeersRuntime::default(),
+            proc_vars: crate::sample::vars::ProcVars::default(),
             config,
         })
     }
@@ -218,8 +221,9 @@ impl State {
         fe: usize,
         live: Arc<crate::stream::live::LiveStream>,
     ) -> Result<crate::stream::Stream, Box<crate::connection::Connection>> {
-        let s = crate::stream::Stream::new(&self.pools.stream, client, fe, live)
+        let mut s = crate::stream::Stream::new(&self.pools.stream, client, fe, live)
             .map_err(|(conn, _)| conn)?;
+        s.vars = crate::sample::vars::VarStore::new(self.proc_vars.clone());
         self.streams_total.fetch_add(1, Ordering::Relaxed);
         Ok(s)
     }

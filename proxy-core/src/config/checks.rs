@@ -160,6 +160,7 @@ pub(super) fn finalize(
         notices: Vec::new(),
         tables,
         peers,
+        patterns: Default::default(),
     }
 }
 

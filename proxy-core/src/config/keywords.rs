@@ -216,6 +216,8 @@ pub(super) struct Ctx<'a> {
     /// The line started with `no`.
     pub negate: bool,
     pub warnings: &'a mut Vec<String>,
+    /// Where map and pattern files named by expressions are loaded.
+    pub files: &'a mut dyn crate::sample::args::ArgResolver,
 }
 
 pub(super) type KwResult = Result<(), String>;

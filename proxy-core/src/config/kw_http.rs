@@ -24,6 +24,7 @@ use super::model_http::{HeaderMatch, HttpAction, HttpRule, RedirectRule};
 use super::model_stick::{TcpAction, TcpRule};
 use crate::rules::cond::Condition;
 use crate::rules::fetch::Usage;
+use crate::rules::var_action;
 use crate::rules::LogFormat;
 use crate::sample::regex::Regex;
 use crate::units::parse_time;
@@ -85,9 +86,6 @@ const OTHER_ACTIONS: &[&str] = &[
     "tarpit",
     "set-timeout",
     "wait-for-body",
-    "set-var-fmt(",
-    "set-var(",
-    "unset-var(",
     "set-dst",
     "set-dst-port",
     "set-mark",
@@ -138,7 +136,12 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
         res,
     };
     let mut warnings = Vec::new();
-    let (act, next) = line.action(st, &mut warnings)?;
+    let (act, next) = if var_action::is_var_action(action) {
+        let (a, used) = var_action::parse(&args[1..], ctx.files).map_err(|e| line.err(st, e))?;
+        (HttpAction::SetVar(a), 1 + used)
+    } else {
+        line.action(st, &mut warnings)?
+    };
     let cond = line.condition(st, ctx, next)?;
     for w in warnings {
         ctx.warn(w);
@@ -479,11 +482,8 @@ const OTHER_TCP_ACTIONS: &[&str] = &[
     "set-src",
     "set-src-port",
     "set-tos",
-    "set-var",
-    "set-var-fmt",
     "silent-drop",
     "switch-mode",
-    "unset-var",
     "sc-inc-gpc",
     "sc-set-gpt",
 ];
@@ -496,6 +496,11 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<Tcp
     let action = arg(2);
     let full = format!("tcp-request {set} {action}");
     let (act, next) = match action {
+        a if var_action::is_var_action(a) => {
+            let (v, used) =
+                var_action::parse(&args[2..], ctx.files).map_err(|e| format!("'{full}' : {e}"))?;
+            (TcpAction::SetVar(v), 2 + used)
+        }
         "accept" => (TcpAction::Accept, 3),
         "reject" => (TcpAction::Reject, 3),
         "use-service" if content => {

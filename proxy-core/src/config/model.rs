@@ -40,6 +40,9 @@ pub struct Config {
     pub tables: Vec<TableDecl>,
     /// `peers` sections, in declaration order.
     pub peers: Vec<PeersConfig>,
+    /// The map and pattern files the configuration loaded (the CLI's
+    /// `show map`, `add acl`... work on them).
+    pub patterns: std::sync::Arc<crate::sample::pattern::PatRegistry>,
 }
 
 impl Config {

@@ -63,6 +63,8 @@ pub enum HttpAction {
     /// `set-src <expr>`: the client's address becomes the fetched one
     /// (an IP, or text holding one) for the rest of the connection.
     SetSrc(crate::config::model_stick::KeyExpr),
+    /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
+    SetVar(crate::rules::var_action::VarAction),
 }
 
 /// How `del-header` matches names.

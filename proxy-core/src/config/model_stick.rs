@@ -146,6 +146,8 @@ pub enum TcpAction {
     Sc(ScAction),
     /// `tcp-request content use-service <name>`.
     UseService(String),
+    /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
+    SetVar(crate::rules::var_action::VarAction),
 }
 
 /// A `tcp-request connection` or `tcp-request content` rule.

@@ -14,6 +14,7 @@ use super::kw_http::rule_inheritance;
 use super::model::{Config, Global, Location};
 use super::model_stick::PeersConfig;
 use super::parser::{ConfigError, ConfigErrors};
+use crate::sample::pattern::PatRegistry;
 
 /// Which section the following lines belong to.
 #[derive(Clone, Copy)]
@@ -41,6 +42,8 @@ pub(super) struct Parser<'e> {
     pub(super) errors: Vec<ConfigError>,
     pub(super) warnings: Vec<String>,
     pub(super) notices: Vec<String>,
+    /// Map and pattern files, loaded as lines name them.
+    pub(super) patterns: PatRegistry,
 }
 
 impl<'e> Parser<'e> {
@@ -55,6 +58,7 @@ impl<'e> Parser<'e> {
             errors: Vec::new(),
             warnings: Vec::new(),
             notices: Vec::new(),
+            patterns: PatRegistry::default(),
         }
     }
 
@@ -189,11 +193,13 @@ impl<'e> Parser<'e> {
     /// proxy; its error is the line's.
     fn run_keyword(&mut self, row: &Keyword, args: &[String], loc: &Location, negate: bool) {
         let mut warnings = std::mem::take(&mut self.warnings);
+        let mut patterns = std::mem::take(&mut self.patterns);
         let mut ctx = Ctx {
             args,
             loc,
             negate,
             warnings: &mut warnings,
+            files: &mut patterns,
         };
         let res = match &row.handler {
             Handler::Global(f) => f(&mut self.global, &mut ctx),
@@ -203,6 +209,7 @@ impl<'e> Parser<'e> {
             },
         };
         self.warnings = warnings;
+        self.patterns = patterns;
         if let Err(msg) = res {
             self.fatal(Some(loc), msg);
         }
@@ -303,6 +310,7 @@ impl<'e> Parser<'e> {
             mut errors,
             mut warnings,
             notices,
+            patterns,
             ..
         } = self;
         if errors.is_empty() {
@@ -310,6 +318,7 @@ impl<'e> Parser<'e> {
             if errors.is_empty() {
                 config.warnings = warnings;
                 config.notices = notices;
+                config.patterns = std::sync::Arc::new(patterns);
                 return Ok(config);
             }
         }

@@ -8,6 +8,7 @@
 
 use std::net::SocketAddr;
 
+use super::facts::Facts;
 use super::local::keep_after;
 use super::request::{request_rules, OwnedEdit, Verdict, View, ViewBase};
 use super::route::{http_proxy_address, stats_args};
@@ -46,11 +47,15 @@ impl Request {
             dst: self.dst,
             st: ctx.st,
             default_backend: ctx.fe.fe.as_ref().and_then(|f| f.backend),
+            info: None,
         }
     }
 
-    fn view<'b>(&'b self, ctx: &Ctx<'b>, buf: &'b [u8]) -> View<'b> {
-        self.view_base(ctx).at(buf)
+    /// The view of the request in `buf`, in the stream `info` describes.
+    fn view<'b>(&'b self, ctx: &Ctx<'b>, buf: &'b [u8], info: &'b Facts<'b>) -> View<'b> {
+        let mut v = self.view_base(ctx).at(buf);
+        v.info = Some(info);
+        v
     }
 }
 
@@ -104,11 +109,11 @@ pub(super) async fn frontend<'a>(
             return r;
         }
     }
-    if let Some(r) = tcp_content(ctx, cbuf, req, txn, trk) {
+    if let Some(r) = tcp_content(ctx, s, cbuf, req, txn, trk) {
         return r;
     }
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
-    match rules(ctx, &ctx.fe.cfg.http, fe_ctx, cbuf, req, txn, trk) {
+    match rules(ctx, &ctx.fe.cfg.http, fe_ctx, (s, cbuf), req, txn, trk) {
         Verdict::Forward(e) => req.edits = e,
         other => return decided(other, None),
     }
@@ -118,7 +123,8 @@ pub(super) async fn frontend<'a>(
         return Route::Service(call);
     }
     let be_idx = {
-        let view = req.view(ctx, cbuf.data());
+        let facts = Facts::of(ctx, s, Some(txn));
+        let view = req.view(ctx, cbuf.data(), &facts);
         ctx.fe
             .cfg
             .use_backends
@@ -147,7 +153,7 @@ pub(super) async fn backend<'a>(
     // `listen` section ran its rules as the frontend already).
     if bp.idx != ctx.fe.idx && !bp.cfg.http.request.is_empty() {
         let be_ctx = RuleCtx::new(&ctx.st.stick, bp.cfg.table);
-        match rules(ctx, &bp.cfg.http, be_ctx, cbuf, req, txn, trk) {
+        match rules(ctx, &bp.cfg.http, be_ctx, (s, cbuf), req, txn, trk) {
             Verdict::Forward(e) => req.edits.extend(e),
             other => return decided(other, Some(&mut req.edits)),
         }
@@ -178,6 +184,7 @@ fn monitor_uri(ctx: &Ctx<'_>, cbuf: &RecvBuf, req: &Request) -> Option<Answer> {
 /// A reject closes the connection without an answer.
 fn tcp_content<'a>(
     ctx: &Ctx<'a>,
+    s: &Stream,
     cbuf: &RecvBuf,
     req: &Request,
     txn: &mut Txn,
@@ -188,8 +195,12 @@ fn tcp_content<'a>(
         return None;
     }
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
-    let view = req.view(ctx, cbuf.data());
-    if tcp_rules(fe_ctx, rules, false, trk, &view) != TcpVerdict::Reject {
+    let verdict = {
+        let facts = Facts::of(ctx, s, Some(txn));
+        let view = req.view(ctx, cbuf.data(), &facts);
+        tcp_rules(fe_ctx, rules, false, trk, &view)
+    };
+    if verdict != TcpVerdict::Reject {
         return None;
     }
     txn.ended(ProxyError::new(ErrorKind::Policy).at(FinState::R), -1, 0);
@@ -204,13 +215,14 @@ fn rules(
     ctx: &Ctx<'_>,
     http: &crate::config::model_http::HttpConfig,
     rctx: RuleCtx<'_>,
-    cbuf: &RecvBuf,
+    (s, cbuf): (&Stream, &RecvBuf),
     req: &mut Request,
     txn: &mut Txn,
     trk: &mut Trackers,
 ) -> Verdict {
     let (verdict, src) = {
-        let mut view = req.view(ctx, cbuf.data());
+        let facts = Facts::of(ctx, s, Some(txn));
+        let mut view = req.view(ctx, cbuf.data(), &facts);
         let v = request_rules(http, &mut view, rctx, trk);
         (v, view.src)
     };
@@ -253,7 +265,7 @@ fn decided<'a>(v: Verdict, edits: Option<&mut Vec<OwnedEdit>>) -> Route<'a> {
 /// The stats page, when `stats uri` matches.
 fn stats_page(ctx: &Ctx<'_>, cbuf: &RecvBuf, req: &mut Request) -> Option<ServiceCall> {
     let sc = ctx.fe.cfg.http.stats.as_ref()?;
-    let args = stats_args(ctx.fe, sc, &req.view(ctx, cbuf.data()))?;
+    let args = stats_args(ctx.fe, sc, &req.view_base(ctx).at(cbuf.data()))?;
     Some(ServiceCall::stats_page(
         args,
         std::mem::take(&mut req.edits),
@@ -276,7 +288,8 @@ fn persistence(
     if bp.cfg.stick_rules.is_empty() {
         return Pending::default();
     }
-    let view = req.view(ctx, cbuf.data());
+    // No stream facts: `stick` rules change the stream they would borrow.
+    let view = req.view_base(ctx).at(cbuf.data());
     let be_ctx = RuleCtx::new(&ctx.st.stick, bp.cfg.table);
     let view = StickView {
         inner: &view,

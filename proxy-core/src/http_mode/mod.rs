@@ -23,6 +23,7 @@
 
 mod analyse;
 pub mod exchange;
+mod facts;
 mod local;
 pub mod request;
 mod route;

@@ -12,7 +12,7 @@ use crate::config::model_http::{
 use crate::connection::Transport;
 use crate::http::head::{parse_request, HeadError};
 use crate::http::{Failure, HeadLimits, Parsed, RequestHead};
-use crate::rules::{eval_opt, RequestView};
+use crate::rules::{eval_opt, RequestView, StreamInfo};
 use crate::state::State;
 use crate::stkctr::rules::{sc_action, RuleCtx, StickView};
 use crate::stkctr::Trackers;
@@ -106,6 +106,8 @@ pub struct View<'a> {
     pub st: &'a State,
     /// The frontend, for `nbsrv` without a backend name.
     pub default_backend: Option<usize>,
+    /// The stream around the request (names, variables, captures).
+    pub info: Option<&'a dyn StreamInfo>,
 }
 
 /// What every [`View`] of one request shares but the buffer, which
@@ -117,6 +119,7 @@ pub struct ViewBase<'a> {
     pub dst: Option<SocketAddr>,
     pub st: &'a State,
     pub default_backend: Option<usize>,
+    pub info: Option<&'a dyn StreamInfo>,
 }
 
 impl<'a> ViewBase<'a> {
@@ -132,6 +135,7 @@ impl<'a> ViewBase<'a> {
             dst: self.dst,
             st: self.st,
             default_backend: self.default_backend,
+            info: self.info,
         }
     }
 }
@@ -185,6 +189,10 @@ impl RequestView for View<'_> {
 
     fn req_len(&self) -> u64 {
         self.buf.len().saturating_sub(self.head.len) as u64
+    }
+
+    fn stream(&self) -> Option<&dyn StreamInfo> {
+        self.info
     }
 }
 
@@ -261,6 +269,16 @@ impl RequestView for ResView<'_> {
     fn status(&self) -> Option<u16> {
         Some(self.head.status)
     }
+    fn res_version(&self) -> Option<(u8, u8)> {
+        Some(if self.head.version.is_11() {
+            (1, 1)
+        } else {
+            (1, 0)
+        })
+    }
+    fn stream(&self) -> Option<&dyn StreamInfo> {
+        self.req.info
+    }
     fn for_each_res_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
         for h in &self.head.headers {
             if f(h.name(self.buf), h.value(self.buf)).is_break() {
@@ -287,6 +305,7 @@ pub fn response_rules(
         match &r.action {
             HttpAction::Allow => break,
             HttpAction::Deny(_) => return Err(Denied),
+            HttpAction::SetVar(a) => a.apply(view),
             HttpAction::SetHeader { name, value } => {
                 edits.push(OwnedEdit::Set(name.as_bytes().to_vec(), value.render(view)))
             }
@@ -418,6 +437,7 @@ pub fn request_rules(
                 edits.extend(names.into_iter().map(OwnedEdit::Del));
             }
             HttpAction::UseService(name) => return Verdict::Service((edits, name.clone())),
+            HttpAction::SetVar(a) => a.apply(view),
             HttpAction::Track(_) | HttpAction::Sc(_) | HttpAction::SetSrc(_) => {}
         }
     }

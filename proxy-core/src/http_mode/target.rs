@@ -135,12 +135,37 @@ struct Bufs<'b> {
     server: RecvBuf,
 }
 
+/// The parts of a stream response rules read, borrowed beside its
+/// endpoints.
+struct StreamParts<'a> {
+    vars: &'a crate::sample::vars::VarStore,
+    be: Option<usize>,
+    srv: Option<usize>,
+}
+
+impl<'a> StreamParts<'a> {
+    fn facts(self, ctx: &Ctx<'a>, txn: &'a Txn) -> super::facts::Facts<'a> {
+        super::facts::Facts {
+            st: ctx.st,
+            fe: ctx.fe,
+            be: self.be.or(txn.backend),
+            srv: self.srv,
+            listener_id: ctx.listener_id,
+            vars: self.vars,
+            unique_id: txn.unique_id.as_deref(),
+            req_captures: &txn.req_captures,
+            res_captures: &txn.res_captures,
+            body: None,
+        }
+    }
+}
+
 /// Runs the one exchange with the target `server` and records its result
 /// on the transaction.
 async fn exchange_with<S: SideIo + ?Sized>(
     ctx: &Ctx<'_>,
-    client: &mut Transport,
-    server: &mut S,
+    (client, server): (&mut Transport, &mut S),
+    stream: StreamParts<'_>,
     bufs: &mut Bufs<'_>,
     plan: &mut Plan<'_>,
     txn: &mut Txn,
@@ -148,7 +173,9 @@ async fn exchange_with<S: SideIo + ?Sized>(
 ) -> ExchangeResult {
     let req = plan.req;
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
-    let vbase = req.view_base(ctx);
+    let facts = stream.facts(ctx, txn);
+    let mut vbase = req.view_base(ctx);
+    vbase.info = Some(&facts);
     let rules = &plan.res_rules;
     let copy = plan.req_copy.as_deref();
     let rules_fn =
@@ -254,7 +281,12 @@ pub(super) async fn serve_server(
             return false;
         };
         let (client, server) = (&mut cc.transport, &mut sc.transport);
-        exchange_with(ctx, client, server, &mut bufs, &mut plan, txn, trk).await
+        let parts = StreamParts {
+            vars: &s.vars,
+            be: s.be,
+            srv: s.srv,
+        };
+        exchange_with(ctx, (client, server), parts, &mut bufs, &mut plan, txn, trk).await
     };
     if !trk.is_empty() {
         trk.count_status(txn.status, crate::counters::now_ms());
@@ -374,7 +406,21 @@ pub(super) async fn serve_applet(
         };
         let mut side = AppletSide::new(app);
         let client = &mut cc.transport;
-        let r = exchange_with(ctx, client, &mut side, &mut bufs, &mut plan, txn, trk).await;
+        let parts = StreamParts {
+            vars: &s.vars,
+            be: s.be,
+            srv: s.srv,
+        };
+        let r = exchange_with(
+            ctx,
+            (client, &mut side),
+            parts,
+            &mut bufs,
+            &mut plan,
+            txn,
+            trk,
+        )
+        .await;
         (r, side.failure())
     };
     // The applet goes away with its transaction (rule 6 again: detach);

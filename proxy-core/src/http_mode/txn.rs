@@ -37,6 +37,8 @@ pub(super) struct Txn {
     /// The client address `set-src` gave this request (logged instead of
     /// the connection's).
     pub(super) src: Option<SocketAddr>,
+    /// The unique id (`unique-id-format`), once made.
+    pub(super) unique_id: Option<Vec<u8>>,
 }
 
 impl Txn {
@@ -60,6 +62,7 @@ impl Txn {
             req_captures: Vec::new(),
             res_captures: Vec::new(),
             src: None,
+            unique_id: None,
         }
     }
 

@@ -29,6 +29,7 @@ mod fetch_eval;
 pub mod fetch_stick;
 pub mod format;
 mod sample;
+pub mod var_action;
 pub use crate::sample::regex;
 
 #[cfg(test)]
@@ -99,7 +100,7 @@ pub trait RequestView {
 
 /// What fetches and converters see of the stream beyond the message.
 /// Every method has a default for streams that lack the thing.
-pub trait StreamInfo {
+pub trait StreamInfo: Sync {
     /// The stream's variables (and the process-wide ones).
     fn vars(&self) -> Option<&crate::sample::vars::VarStore> {
         None

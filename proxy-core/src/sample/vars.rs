@@ -5,13 +5,12 @@
 //! TCP stream), `req` and `res` (the request and response halves of it),
 //! `check` (a health check). A name is letters, digits, `_` and `.`.
 //!
-//! A stream-side store ([`VarStore`]) lives in one task, so it needs no
-//! lock: a `RefCell` lets rules set variables while they read the request
-//! through shared references. The `proc` store is shared and locked
-//! ([`ProcVars`]).
+//! A stream's store ([`VarStore`]) is set through shared references
+//! (rules read the request while they set variables), behind a lock that
+//! only its own task ever takes. The `proc` store is shared by every
+//! stream ([`ProcVars`]).
 
-use std::cell::RefCell;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::value::Value;
 
@@ -197,58 +196,79 @@ impl ProcVars {
 }
 
 /// The variables a stream sees: its own scopes and the process ones.
+/// Nothing is allocated until a variable is first set (most streams
+/// never set one); the lock is never contended (one task uses a stream)
+/// and makes the store shareable by the stream's futures.
 #[derive(Debug, Default)]
 pub struct VarStore {
-    pub proc: ProcVars,
-    sess: RefCell<VarList>,
-    txn: RefCell<VarList>,
-    req: RefCell<VarList>,
-    res: RefCell<VarList>,
-    check: RefCell<VarList>,
+    proc: Option<ProcVars>,
+    local: OnceLock<Box<Mutex<Locals>>>,
+}
+
+/// The stream's own scopes.
+#[derive(Debug, Default)]
+struct Locals {
+    sess: VarList,
+    txn: VarList,
+    req: VarList,
+    res: VarList,
+    check: VarList,
+}
+
+impl Locals {
+    fn list(&mut self, scope: Scope) -> Option<&mut VarList> {
+        Some(match scope {
+            Scope::Proc => return None,
+            Scope::Sess => &mut self.sess,
+            Scope::Txn => &mut self.txn,
+            Scope::Req => &mut self.req,
+            Scope::Res => &mut self.res,
+            Scope::Check => &mut self.check,
+        })
+    }
 }
 
 impl VarStore {
     pub fn new(proc: ProcVars) -> VarStore {
         VarStore {
-            proc,
-            ..VarStore::default()
+            proc: Some(proc),
+            local: OnceLock::new(),
         }
-    }
-
-    fn list(&self, scope: Scope) -> Option<&RefCell<VarList>> {
-        Some(match scope {
-            Scope::Proc => return None,
-            Scope::Sess => &self.sess,
-            Scope::Txn => &self.txn,
-            Scope::Req => &self.req,
-            Scope::Res => &self.res,
-            Scope::Check => &self.check,
-        })
     }
 
     pub fn get(&self, v: &VarName) -> Option<Value<'static>> {
-        match self.list(v.scope) {
-            None => self.proc.get(&v.name),
-            Some(l) => l.try_borrow().ok()?.get(&v.name).cloned(),
+        if v.scope == Scope::Proc {
+            return self.proc.as_ref()?.get(&v.name);
         }
+        let mut l = self.local.get()?.lock().ok()?;
+        l.list(v.scope)?.get(&v.name).cloned()
     }
 
     pub fn set(&self, v: &VarName, value: Value<'_>, cond: SetCond) -> bool {
-        match self.list(v.scope) {
-            None => self.proc.set(&v.name, value, cond),
-            Some(l) => l
-                .try_borrow_mut()
-                .is_ok_and(|mut l| l.set(&v.name, value, cond)),
+        if v.scope == Scope::Proc {
+            return self
+                .proc
+                .as_ref()
+                .is_some_and(|p| p.set(&v.name, value, cond));
         }
+        let local = self.local.get_or_init(Box::default);
+        let Ok(mut l) = local.lock() else {
+            return false;
+        };
+        l.list(v.scope)
+            .is_some_and(|list| list.set(&v.name, value, cond))
     }
 
     pub fn unset(&self, v: &VarName) {
-        match self.list(v.scope) {
-            None => self.proc.unset(&v.name),
-            Some(l) => {
-                if let Ok(mut l) = l.try_borrow_mut() {
-                    l.unset(&v.name);
-                }
+        if v.scope == Scope::Proc {
+            if let Some(p) = &self.proc {
+                p.unset(&v.name);
+            }
+            return;
+        }
+        if let Some(mut l) = self.local.get().and_then(|l| l.lock().ok()) {
+            if let Some(list) = l.list(v.scope) {
+                list.unset(&v.name);
             }
         }
     }
@@ -256,10 +276,10 @@ impl VarStore {
     /// A new transaction on the same connection: the `txn`, `req` and
     /// `res` variables go, `sess` and `proc` stay.
     pub fn end_txn(&self) {
-        for l in [&self.txn, &self.req, &self.res] {
-            if let Ok(mut l) = l.try_borrow_mut() {
-                l.clear();
-            }
+        if let Some(mut l) = self.local.get().and_then(|l| l.lock().ok()) {
+            l.txn.clear();
+            l.req.clear();
+            l.res.clear();
         }
     }
 }
@@ -274,7 +294,7 @@ mod tests {
         assert_eq!((n.scope, &*n.name), (Scope::Txn, "a.b_c"));
         assert!(VarName::parse("foo.bar").is_err());
         assert!(VarName::parse("txn.a-b").is_err());
-        let store = VarStore::default();
+        let store = VarStore::new(ProcVars::default());
         let mut c = SetCond::default();
         assert!(c.add("ifexists"));
         assert!(!store.set(&n, Value::Int(1), c));

@@ -17,7 +17,7 @@ use super::track::Trackers;
 use super::TableSet;
 use crate::config::model_stick::{ScAction, TcpAction, TcpRule, TrackAction};
 use crate::rules::fetch_stick::StickFetches;
-use crate::rules::{eval_opt, RequestView};
+use crate::rules::{eval_opt, RequestView, StreamInfo};
 use crate::stick::DataType;
 
 /// A view with the stick-table environment added.
@@ -62,6 +62,12 @@ impl RequestView for StickView<'_> {
     }
     fn stick(&self) -> Option<&dyn StickFetches> {
         Some(&self.env)
+    }
+    fn stream(&self) -> Option<&dyn StreamInfo> {
+        self.inner.stream()
+    }
+    fn res_version(&self) -> Option<(u8, u8)> {
+        self.inner.res_version()
     }
 }
 
@@ -240,6 +246,10 @@ pub fn tcp_rules(
             TcpAction::UseService(s) => return TcpVerdict::Service(s.clone()),
             TcpAction::Track(a) => ctx.track(a, session, false, trk, base),
             TcpAction::Sc(a) => sc_action(a, trk, ctx.now_ms),
+            TcpAction::SetVar(a) => a.apply(&StickView {
+                inner: base,
+                env: ctx.env(Some(&*trk)),
+            }),
         }
     }
     TcpVerdict::Continue

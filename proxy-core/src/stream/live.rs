@@ -191,6 +191,11 @@ pub fn enter_worker(n: usize) {
     WORKER.with(|w| w.set(Some(n)));
 }
 
+/// The calling thread's worker number, if it is a worker (`thread`).
+pub fn worker_index() -> Option<usize> {
+    WORKER.with(Cell::get)
+}
+
 /// The distance between the handles of consecutive stream ids (about the
 /// size of HAProxy's stream object).
 const HANDLE_STEP: u64 = 0x340;

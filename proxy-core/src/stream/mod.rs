@@ -35,6 +35,7 @@ use crate::connection::Connection;
 use crate::error::ProxyError;
 use crate::log::termination::{ErrCause, FinState};
 use crate::pool::{AllocError, Pool, PoolSlot};
+use crate::sample::vars::VarStore;
 pub use endpoint::{AppCtx, Applet, AppletIo, AppletWait, Endpoint};
 pub use si::{AllocConnError, SiState, StreamInterface};
 
@@ -97,6 +98,8 @@ pub struct Stream {
     pub timers: LogTimers,
     /// The live-stream record (`show sess`); its id is the stream's.
     pub live: Arc<live::LiveStream>,
+    /// Its variables (`sess.`, `txn.`, `req.`, `res.`, and `proc.`).
+    pub vars: VarStore,
     _slot: PoolSlot,
 }
 
@@ -158,6 +161,7 @@ impl Stream {
             srv: None,
             timers: LogTimers::now(),
             live,
+            vars: VarStore::default(),
             _slot: slot,
         }
     }
@@ -215,6 +219,7 @@ impl Stream {
             | sess_flags::REDISP);
         self.end = None;
         self.timers = LogTimers::now();
+        self.vars.end_txn();
         self.sync_live();
     }
 
