@@ -9,19 +9,27 @@
 //! Converters that need the stream (variables, stick tables, the clock,
 //! the log) reach it through [`Env`].
 //!
-//! Modules, by family: [`text`] (case, length, fields, words, regsub,
-//! json...), [`arith`] (integer arithmetic and bits), [`encode`] (base64,
-//! hex, url), [`hash`] (crc, djb2, xxh, sha...), [`time`] (ltime, utime,
+//! Modules, by family: [`text`] (case, length, fields, words, bytes,
+//! trims, regsub), [`json`] (JSON escaping), [`arith`] (integer arithmetic
+//! and bits), [`encode`] (base64, hex, be2dec/be2hex, htonl, url), [`hash`]
+//! (crc, djb2, sdbm, wt6, xxh, sha1/sha2), [`time`] (ltime, utime,
 //! http_date), [`ctx`] (variables, tables, debug, maps), [`other`]
-//! (ipmask, concat, strcmp...).
+//! (ipmask, concat, add_item, strcmp, secure_memcmp, iif, language).
+//!
+//! The converters of HAProxy 2.6's manual this proxy lacks are listed,
+//! with why, in [`NOT_SUPPORTED`].
 
 pub mod arith;
 pub mod ctx;
 pub mod encode;
 pub mod hash;
+pub mod json;
 pub mod other;
 pub mod text;
 pub mod time;
+
+#[cfg(test)]
+mod tests;
 
 use std::time::SystemTime;
 
@@ -102,6 +110,7 @@ pub fn lookup(name: &str) -> Option<&'static ConvDef> {
         arith::CONVS,
         encode::CONVS,
         hash::CONVS,
+        json::CONVS,
         time::CONVS,
         ctx::CONVS,
         other::CONVS,
@@ -124,6 +133,27 @@ pub const NOT_SUPPORTED: &[(&str, &str)] = &[
     ("wurfl-get-all", "needs the WURFL library"),
     ("protobuf", "gRPC message parsing is not implemented"),
     ("ungrpc", "gRPC message parsing is not implemented"),
+    ("jwt_header_query", "needs OpenSSL (and json_query)"),
+    ("jwt_payload_query", "needs OpenSSL (and json_query)"),
+    ("jwt_verify", "needs OpenSSL"),
+    ("json_query", "JSON path queries are not implemented"),
+    (
+        "capture-req",
+        "needs the stream's capture slots (declare capture), not a pure function",
+    ),
+    (
+        "capture-res",
+        "needs the stream's capture slots (declare capture), not a pure function",
+    ),
+    (
+        "nbsrv",
+        "needs a run-time lookup of a backend's server states",
+    ),
+    ("srv_queue", "needs a run-time lookup of a server's queue"),
+    ("fix_is_valid", "FIX message parsing is not implemented"),
+    ("fix_tag_value", "FIX message parsing is not implemented"),
+    ("mqtt_is_valid", "MQTT packet parsing is not implemented"),
+    ("mqtt_field_value", "MQTT packet parsing is not implemented"),
 ];
 
 /// Builds a [`ConvDef`] table entry.
