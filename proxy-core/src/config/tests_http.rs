@@ -211,7 +211,10 @@ fn http_request_errors() {
     assert!(e("http-request").ends_with("but got '' (missing argument)."));
     assert!(e("http-request set-path /x")
         .contains("'http-request set-path' is not supported by this proxy."));
-    assert!(e("http-request set-var(txn.x) str(1)").contains("not supported by this proxy"));
+    assert!(e("http-request set-var(foo.x) str(1)").ends_with(
+        "invalid variable name 'foo.x'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"
+    ));
+    assert!(e("http-request set-var(txn.x) path,bar").ends_with("unknown converter 'bar'"));
     assert_eq!(
         e("http-request deny deny_status 999"),
         format!("{pre} 'http-request deny' rule : Unexpected status code '999'.")

@@ -184,8 +184,8 @@ fn base<'v>(view: &'v dyn RequestView) -> Value<'v> {
     }
 }
 
-/// `base32`: the sdbm hash of the host and the path, mixed as HAProxy
-/// mixes its 32-bit hashes.
+/// `base32`: the sdbm hash of the host and the path, with HAProxy's
+/// avalanche.
 fn base32(view: &dyn RequestView) -> u32 {
     let step = |h: u32, b: &u8| {
         u32::from(*b)
@@ -194,18 +194,7 @@ fn base32(view: &dyn RequestView) -> u32 {
             .wrapping_sub(h)
     };
     let h = host(view).unwrap_or_default().iter().fold(0u32, step);
-    full_hash(view.path().iter().fold(h, step))
-}
-
-/// HAProxy's avalanche mix of a 32-bit hash (Bob Jenkins' 6-shift one).
-pub(crate) fn full_hash(mut a: u32) -> u32 {
-    a = a.wrapping_add(0x7ed55d16).wrapping_add(a << 12);
-    a = (a ^ 0xc761c23c) ^ (a >> 19);
-    a = a.wrapping_add(0x165667b1).wrapping_add(a << 5);
-    a = a.wrapping_add(0xd3a2646c) ^ (a << 9);
-    a = a.wrapping_add(0xfd7046c5).wrapping_add(a << 3);
-    a = (a ^ 0xb55a4f09) ^ (a >> 16);
-    a
+    crate::sample::conv::hash::full_hash(view.path().iter().fold(h, step))
 }
 
 /// An address at the start of a header value: IPv4 (what follows, such

@@ -104,8 +104,20 @@ pub fn split(inner: &str) -> Result<Vec<String>, String> {
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
         match (c, quote) {
+            // Inside single quotes a backslash is itself.
+            ('\\', Some('\'')) => cur.push(c),
+            // `\\`, `\ ` and escaped quotes lose their backslash; `\r`,
+            // `\n`, `\t` are control characters; any other escape is kept
+            // as written (regsub's `\1`, a regex's `\d`).
             ('\\', _) => match chars.next() {
-                Some(n) => cur.push(n),
+                Some(n @ ('\\' | ' ' | '"' | '\'' | ',' | ')')) => cur.push(n),
+                Some('r') => cur.push('\r'),
+                Some('n') => cur.push('\n'),
+                Some('t') => cur.push('\t'),
+                Some(n) => {
+                    cur.push('\\');
+                    cur.push(n);
+                }
                 None => return Err("truncated escape sequence at the end of the arguments".into()),
             },
             ('"' | '\'', None) => quote = Some(c),
@@ -154,7 +166,7 @@ pub fn resolve(
 ) -> Result<Vec<Arg>, String> {
     if raw.len() < min {
         return Err(if min == 1 && kinds.len() == 1 {
-            format!("expects 1 argument")
+            "expects 1 argument".to_string()
         } else {
             format!("expects at least {min} arguments")
         });
@@ -199,13 +211,14 @@ pub fn resolve(
     Ok(out)
 }
 
-/// A decimal integer with an optional sign.
+/// A decimal integer with an optional sign (saturating, as HAProxy
+/// reads one).
 pub fn parse_int(w: &str) -> Option<i64> {
     let digits = w.strip_prefix(['-', '+']).unwrap_or(w);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    w.parse().ok()
+    Some(super::value::leading_int(w.as_bytes()))
 }
 
 fn mask4(w: &str) -> Option<u32> {
@@ -230,6 +243,10 @@ mod tests {
         assert_eq!(
             split("a,\"b,c\",d\\,e").ok(),
             Some(vec!["a".into(), "b,c".into(), "d,e".into()])
+        );
+        assert_eq!(
+            split("\\2\\1,\\r,'\\x'").ok(),
+            Some(vec!["\\2\\1".into(), "\r".into(), "\\x".into()])
         );
         assert_eq!(
             split(",,").ok(),

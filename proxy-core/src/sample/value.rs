@@ -247,17 +247,18 @@ pub fn leading_int(v: &[u8]) -> i64 {
         Some(b'+') => (false, &v[1..]),
         _ => (false, v),
     };
-    let n = digits
+    digits
         .iter()
         .take_while(|b| b.is_ascii_digit())
         .fold(0i64, |n, &b| {
-            n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
-        });
-    if neg {
-        -n
-    } else {
-        n
-    }
+            let d = i64::from(b - b'0');
+            let n = n.saturating_mul(10);
+            if neg {
+                n.saturating_sub(d)
+            } else {
+                n.saturating_add(d)
+            }
+        })
 }
 
 fn parse_text<T: std::str::FromStr>(b: &[u8]) -> Option<T> {
