@@ -19,6 +19,7 @@ pub mod arith;
 pub mod ctx;
 pub mod encode;
 pub mod hash;
+pub mod map;
 pub mod other;
 pub mod text;
 pub mod time;
@@ -104,6 +105,7 @@ pub fn lookup(name: &str) -> Option<&'static ConvDef> {
         hash::CONVS,
         time::CONVS,
         ctx::CONVS,
+        map::CONVS,
         other::CONVS,
     ]
     .into_iter()
