@@ -24,6 +24,7 @@ pub mod ctx;
 pub mod encode;
 pub mod hash;
 pub mod json;
+pub mod map;
 pub mod other;
 pub mod text;
 pub mod time;
@@ -113,6 +114,7 @@ pub fn lookup(name: &str) -> Option<&'static ConvDef> {
         json::CONVS,
         time::CONVS,
         ctx::CONVS,
+        map::CONVS,
         other::CONVS,
     ]
     .into_iter()
