@@ -351,6 +351,10 @@ impl TableOp {
     pub const SET: TableOp = TableOp(3);
     /// `show peers [dict|-] [<section>]`.
     pub const SHOW_PEERS: TableOp = TableOp(4);
+    /// Another command the core answers itself (maps, ACLs, variables):
+    /// `args` are all the command's words. An older proxy answers
+    /// `Unknown action`.
+    pub const COMMAND: TableOp = TableOp(5);
 }
 
 /// A CLI session level, as [`TableCmd`] carries it.

@@ -19,6 +19,8 @@ pub enum TableAction {
     Set,
     /// `show peers [...]`.
     ShowPeers,
+    /// A command the core answers (maps, ACLs, variables): all its words.
+    Command,
 }
 
 /// Read-only data.

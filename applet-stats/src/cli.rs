@@ -77,6 +77,8 @@ pub struct CliSession {
     pub level: Level,
     /// Interactive mode (`prompt`).
     pub interactive: bool,
+    /// `experimental-mode on`: experimental commands (`set var`) allowed.
+    pub experimental: bool,
     /// Suppress the next terminator (`user -` / `operator -`).
     pub(crate) no_lf: bool,
     /// Command waiting for the end of its payload.
@@ -95,6 +97,7 @@ impl CliSession {
             socket_level: level,
             level,
             interactive: false,
+            experimental: false,
             no_lf: false,
             payload_cmd: None,
             payload: String::new(),

@@ -166,6 +166,19 @@ pub fn dispatch(
         ["clear", "table"] => table_command(cli, args, src, TableAction::Clear),
         ["set", "table"] => table_command(cli, args, src, TableAction::Set),
         ["show", "peers"] => table_command(cli, args, src, TableAction::ShowPeers),
+        ["experimental-mode"] => {
+            match arg(1) {
+                "on" if need(Level::Admin) => cli.experimental = true,
+                "on" => return reply(DENIED),
+                "off" => cli.experimental = false,
+                _ => return reply("'experimental-mode' only supports 'on' and 'off'.\n"),
+            }
+            reply("")
+        }
+        ["set", "var"] if !cli.experimental => {
+            reply("This command is restricted to experimental mode only.\n")
+        }
+        [_, "map" | "acl" | "var"] => core_command(cli, args, src),
         ["clear", "counters"] => {
             let all = arg(2) == "all";
             if !need(Level::Operator) || (all && !need(Level::Admin)) {
@@ -293,6 +306,22 @@ fn table_command(
         cli.level,
         cli.socket_level,
     ) {
+        Some(Ok(s)) | Some(Err(s)) => reply(s),
+        None => reply(help::usage_message(args)),
+    }
+}
+
+/// Map, ACL and variable commands, answered by the core with HAProxy's
+/// text. Changing a map or an ACL needs the operator level.
+fn core_command(cli: &CliSession, args: &[&str], src: &dyn Source) -> Outcome {
+    let changes = matches!(
+        args.first().copied(),
+        Some("add" | "set" | "del" | "clear" | "prepare" | "commit")
+    );
+    if changes && cli.level < Level::Operator {
+        return reply(DENIED);
+    }
+    match src.tables(TableAction::Command, args, cli.level, cli.socket_level) {
         Some(Ok(s)) | Some(Err(s)) => reply(s),
         None => reply(help::usage_message(args)),
     }

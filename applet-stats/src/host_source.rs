@@ -291,6 +291,7 @@ impl Source for HostData {
             TableAction::Clear => TableOp::CLEAR,
             TableAction::Set => TableOp::SET,
             TableAction::ShowPeers => TableOp::SHOW_PEERS,
+            TableAction::Command => TableOp::COMMAND,
         };
         let lvl = |l: Level| match l {
             Level::User => applet_sdk::cli_level::USER,

@@ -170,6 +170,15 @@ impl State {
             .filter(|&m| m > 0)
             .map(|m| Arc::new(Semaphore::new(m as usize)));
         let hard_maxconn = g.maxconn.filter(|&m| m > 0).unwrap_or(DEFAULT_MAXCONN);
+        let proc_vars = crate::sample::vars::ProcVars::default();
+        {
+            let vars = crate::sample::vars::VarStore::new(proc_vars.clone());
+            let view = crate::rules::var_action::ProcView { vars: &vars };
+            for a in &g.set_vars {
+                a.apply(&view);
+            }
+        }
+        config.patterns.finalize();
         Arc::new(State {
             proxies,
             pools,
@@ -188,7 +197,7 @@ impl State {
             live: Arc::new(crate::stream::live::Registry::new(g.nbthread.max(1))),
             kicks: Arc::default(),
             peers: PeersRuntime::default(),
-            proc_vars: crate::sample::vars::ProcVars::default(),
+            proc_vars,
             config,
         })
     }

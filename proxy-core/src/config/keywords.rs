@@ -217,7 +217,7 @@ pub(super) struct Ctx<'a> {
     pub negate: bool,
     pub warnings: &'a mut Vec<String>,
     /// Where map and pattern files named by expressions are loaded.
-    pub files: &'a mut dyn crate::sample::args::ArgResolver,
+    pub files: &'a mut crate::sample::pattern::PatRegistry,
 }
 
 pub(super) type KwResult = Result<(), String>;
@@ -318,6 +318,8 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     gl("pidfile", g::pidfile),
     gl("localpeer", g::localpeer),
     gl("applet-load", g::applet_load),
+    gl("set-var", g::set_var),
+    gl("set-var-fmt", g::set_var),
     gl("stats", g::stats),
     gl("daemon", g::daemon),
     gl("tune.bufsize", g::tune_bufsize),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::keywords::{invalid_char, type_str, Ctx, KwResult, ProxyState, SectionKind};
 use super::model::Location;
-use crate::rules::acl::{parse_expr, AclExpr};
+use crate::rules::acl::{parse_expr_with, AclExpr};
 use crate::rules::cond::{Acl, Condition};
 use crate::rules::fetch::{Fetch, Usage};
 
@@ -28,7 +28,7 @@ pub(super) fn acl(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
             "character '{c}' is not permitted in acl name '{name}'."
         ));
     }
-    let parsed = parse_expr(&ctx.args[2..])
+    let parsed = parse_expr_with(&ctx.args[2..], ctx.files)
         .map_err(|e| format!("error detected while parsing ACL '{name}' : {e}"))?;
     check_fetches(st, std::iter::once(&parsed.expr), ctx.loc)?;
     ctx.warnings.extend(parsed.warnings);
@@ -117,7 +117,7 @@ pub(super) fn parse_cond(
     }
     let acls = &st.cfg.acls;
     let lookup = |n: &str| acls.iter().find(|a| a.name == n).cloned();
-    let parsed = Condition::parse(words, &lookup)?;
+    let parsed = Condition::parse_with(words, &lookup, ctx.files)?;
     check_fetches(st, parsed.cond.exprs(), ctx.loc)?;
     ctx.warnings.extend(parsed.warnings);
     let side = if st.section.has_frontend() {

@@ -7,6 +7,7 @@ use super::addr::parse_bind_addrs;
 use super::keywords::{Ctx, KwResult};
 use super::logtarget::{parse_log, LogLine};
 use super::model::{Global, StatsSocket};
+use crate::rules::var_action;
 use crate::units::parse_time;
 
 /// HAProxy's `MAX_THREADS` on 64-bit builds.
@@ -150,6 +151,34 @@ pub(super) fn applet_load(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
         .ok_or("'applet-load' expects the path of an applet library.")?;
     ctx.max_args(1)?;
     g.applet_load.push((PathBuf::from(path), ctx.loc.clone()));
+    Ok(())
+}
+
+/// `set-var <proc.name> <expr>` and `set-var-fmt <proc.name> <format>`:
+/// a process-wide variable set once at start-up.
+pub(super) fn set_var(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    let kw = ctx.kw().to_string();
+    let (name, value) = match (ctx.arg(1), ctx.arg(2)) {
+        (Some(n), Some(v)) if !n.is_empty() && ctx.args.len() == 3 => (n, v),
+        _ => {
+            let what = if kw == "set-var" {
+                "a sample expression"
+            } else {
+                "a format string"
+            };
+            return Err(format!(
+                "'{kw}' requires a process-wide variable name ('proc.<name>') and {what}."
+            ));
+        }
+    };
+    if !name.starts_with("proc.") {
+        return Err(format!(
+            "'{kw}': cannot set variable '{name}', only scope 'proc' is permitted in the global section."
+        ));
+    }
+    let words = [format!("{kw}({name})"), value.to_string()];
+    let (action, _) = var_action::parse(&words, ctx.files)?;
+    g.set_vars.push(action);
     Ok(())
 }
 

@@ -26,6 +26,7 @@ use crate::rules::cond::Condition;
 use crate::rules::fetch::Usage;
 use crate::rules::var_action;
 use crate::rules::LogFormat;
+use crate::sample::pattern::PatRegistry;
 use crate::sample::regex::Regex;
 use crate::units::parse_time;
 
@@ -140,7 +141,7 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
         let (a, used) = var_action::parse(&args[1..], ctx.files).map_err(|e| line.err(st, e))?;
         (HttpAction::SetVar(a), 1 + used)
     } else {
-        line.action(st, &mut warnings)?
+        line.action(st, &mut warnings, ctx.files)?
     };
     let cond = line.condition(st, ctx, next)?;
     for w in warnings {
@@ -192,34 +193,39 @@ impl RuleLine<'_> {
     }
 
     /// The action with its arguments; `warnings` gets the reply's warnings.
-    fn action(&self, st: &ProxyState, warnings: &mut Vec<String>) -> Parsed {
-        if let Some(stick) = self.stick_action(st) {
+    fn action(
+        &self,
+        st: &ProxyState,
+        warnings: &mut Vec<String>,
+        files: &mut PatRegistry,
+    ) -> Parsed {
+        if let Some(stick) = self.stick_action(st, files) {
             return stick;
         }
         match self.action {
             a if !self.known().contains(&a) => Err(self.unknown_action()),
             "allow" => Ok((HttpAction::Allow, 2)),
-            "deny" | "return" => self.reply(st, warnings),
+            "deny" | "return" => self.reply(st, warnings, files),
             "redirect" => {
-                let (r, next) = parse_redirect(self.args, 2).map_err(|e| self.err(st, e))?;
+                let (r, next) = parse_redirect(self.args, 2, files).map_err(|e| self.err(st, e))?;
                 Ok((HttpAction::Redirect(r), next))
             }
-            "set-header" | "add-header" => self.set_header(st),
+            "set-header" | "add-header" => self.set_header(st, files),
             "del-header" => self.del_header(st),
-            "set-src" => self.set_src(st),
+            "set-src" => self.set_src(st, files),
             _ => self.use_service(st),
         }
     }
 
     /// `track-sc<n>` and `sc-*` actions, request rules only; `None` for
     /// any other action.
-    fn stick_action(&self, st: &ProxyState) -> Option<Parsed> {
+    fn stick_action(&self, st: &ProxyState, files: &mut PatRegistry) -> Option<Parsed> {
         if self.res {
             return None;
         }
         if self.action.starts_with("track-sc") {
             return Some(
-                parse_track(self.args, 1)
+                parse_track(self.args, 1, files)
                     .map(|(a, n)| (HttpAction::Track(a), n))
                     .map_err(|e| self.err(st, e)),
             );
@@ -250,15 +256,26 @@ impl RuleLine<'_> {
     }
 
     /// `deny` or `return` with reply arguments.
-    fn reply(&self, st: &ProxyState, warnings: &mut Vec<String>) -> Parsed {
+    fn reply(
+        &self,
+        st: &ProxyState,
+        warnings: &mut Vec<String>,
+        files: &mut PatRegistry,
+    ) -> Parsed {
         let deny = self.action == "deny";
         let status = match (deny, self.res) {
             (true, false) => 403,
             (true, true) => 502,
             _ => 200,
         };
-        let (reply, next) = parse_reply(self.args, 2, status, deny, &mut |w| warnings.push(w))
-            .map_err(|e| self.err(st, e))?;
+        let (reply, next) = parse_reply(
+            self.args,
+            2,
+            (status, deny),
+            &mut |w| warnings.push(w),
+            files,
+        )
+        .map_err(|e| self.err(st, e))?;
         let act = if deny {
             HttpAction::Deny(reply)
         } else {
@@ -268,11 +285,11 @@ impl RuleLine<'_> {
     }
 
     /// `set-header|add-header <name> <fmt>`.
-    fn set_header(&self, st: &ProxyState) -> Parsed {
+    fn set_header(&self, st: &ProxyState, files: &mut PatRegistry) -> Parsed {
         let (Some(name), Some(value)) = (self.arg(2), self.arg(3)) else {
             return Err(self.err(st, "expects exactly 2 arguments.".into()));
         };
-        let value = LogFormat::parse(value).map_err(|e| self.err(st, e))?;
+        let value = LogFormat::parse_with(value, files).map_err(|e| self.err(st, e))?;
         let name = name.to_string();
         let act = if self.action == "set-header" {
             HttpAction::SetHeader { name, value }
@@ -315,8 +332,8 @@ impl RuleLine<'_> {
     }
 
     /// `set-src <expr>`.
-    fn set_src(&self, st: &ProxyState) -> Parsed {
-        let e = super::kw_stick::parse_key_expr(self.arg(2).unwrap_or(""))
+    fn set_src(&self, st: &ProxyState, files: &mut PatRegistry) -> Parsed {
+        let e = super::kw_stick::parse_key_expr(self.arg(2).unwrap_or(""), files)
             .map_err(|e| self.err(st, format!("failed to parse sample expression : {e}")))?;
         Ok((HttpAction::SetSrc(e), 3))
     }
@@ -388,7 +405,7 @@ pub(super) fn redirect(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
             who(st)
         )
     };
-    let (redirect, next) = parse_redirect(args, 1).map_err(|e| err(st, e))?;
+    let (redirect, next) = parse_redirect(args, 1, ctx.files).map_err(|e| err(st, e))?;
     let cond = parse_cond(st, ctx, &args[next..], RuleSet::HttpRequest)
         .map_err(|e| err(st, format!("error in condition: {e}")))?;
     if st.seen & SEEN_USE_BACKEND != 0 {
@@ -513,7 +530,8 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<Tcp
             (TcpAction::UseService(service.clone()), 4)
         }
         a if a.starts_with("track-sc") => {
-            let (t, next) = parse_track(args, 2).map_err(|e| format!("'{full}' : {e}"))?;
+            let (t, next) =
+                parse_track(args, 2, ctx.files).map_err(|e| format!("'{full}' : {e}"))?;
             if !content && t.key.fetch.usage() != Usage::Any {
                 return Err(format!(
                     "'{full}' : fetch method '{}' extracts information from 'HTTP request headers', none of which is available here",

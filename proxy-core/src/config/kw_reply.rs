@@ -12,6 +12,7 @@ use bytes::Bytes;
 
 use super::model_http::{HttpReply, Redirect, RedirectKind, ReplyBody};
 use crate::rules::LogFormat;
+use crate::sample::pattern::PatRegistry;
 
 /// Reads a file named in the configuration.
 pub(super) fn read_file(path: &str) -> Result<Bytes, String> {
@@ -93,9 +94,9 @@ const IGNORED_HEADERS: &[&str] = &["content-length", "transfer-encoding"];
 pub(super) fn parse_reply(
     args: &[String],
     mut i: usize,
-    status: u16,
-    deny: bool,
+    (status, deny): (u16, bool),
     warn: &mut dyn FnMut(String),
+    files: &mut PatRegistry,
 ) -> Result<(HttpReply, usize), String> {
     let mut r = ReplyArgs {
         reply: HttpReply {
@@ -111,6 +112,7 @@ pub(super) fn parse_reply(
         payload: None,
         has_payload: false,
         deny,
+        files,
     };
     while i < args.len() {
         match r.argument(args, i, warn)? {
@@ -122,7 +124,7 @@ pub(super) fn parse_reply(
 }
 
 /// A reply being read from its arguments.
-struct ReplyArgs {
+struct ReplyArgs<'f> {
     reply: HttpReply,
     /// The argument that gave the body, if any.
     payload: Option<&'static str>,
@@ -130,9 +132,11 @@ struct ReplyArgs {
     has_payload: bool,
     /// A `deny` reply (takes `deny_status`).
     deny: bool,
+    /// Map files named by the formats.
+    files: &'f mut PatRegistry,
 }
 
-impl ReplyArgs {
+impl ReplyArgs<'_> {
     /// Reads the argument at `args[i]`: how many words it took, or `None`
     /// when the word is not a reply argument.
     fn argument(
@@ -161,9 +165,9 @@ impl ReplyArgs {
             "errorfile" => self.errorfile(value)?,
             "string" => self.payload("string", value)?,
             "file" => self.payload("file", value)?,
-            "lf-string" | "lf-file" | "errorfiles" => {
-                return Err(format!("'{kw}' is not supported by this proxy."))
-            }
+            "lf-string" => self.format_payload("lf-string", value)?,
+            "lf-file" => self.format_payload("lf-file", value)?,
+            "errorfiles" => return Err(format!("'{kw}' is not supported by this proxy.")),
             "hdr" => {
                 self.header(value, args.get(i + 2), warn)?;
                 return Ok(Some(3));
@@ -215,6 +219,27 @@ impl ReplyArgs {
         Ok(())
     }
 
+    /// `lf-string <fmt>` or `lf-file <path>`: a body made per request.
+    fn format_payload(&mut self, kw: &'static str, value: Option<&str>) -> Result<(), String> {
+        self.set_payload(kw)?;
+        let v = value.ok_or_else(|| {
+            format!(
+                "'{kw}' expects <{}> as argument.",
+                if kw == "lf-string" { "fmt" } else { "file" }
+            )
+        })?;
+        let text = if kw == "lf-string" {
+            v.to_string()
+        } else {
+            let raw = read_file(v)?;
+            String::from_utf8_lossy(&raw).into_owned()
+        };
+        let fmt = LogFormat::parse_with(&text, self.files)?;
+        self.has_payload = !text.is_empty();
+        self.reply.body = ReplyBody::Format(fmt);
+        Ok(())
+    }
+
     /// `hdr <name> <fmt>`; the headers the reply sets itself are ignored
     /// with a warning.
     fn header(
@@ -229,7 +254,7 @@ impl ReplyArgs {
         if IGNORED_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
             warn(format!("header '{name}' always ignored by the http reply."));
         } else {
-            let fmt = LogFormat::parse(v).map_err(|e| format!("'hdr' : {e}"))?;
+            let fmt = LogFormat::parse_with(v, self.files).map_err(|e| format!("'hdr' : {e}"))?;
             self.reply.headers.push((name.to_string(), fmt));
         }
         Ok(())
@@ -267,7 +292,11 @@ impl ReplyArgs {
 
 /// Parses redirect arguments from `args[i]` up to `if` / `unless` or the
 /// end; returns the redirect and that index.
-pub(super) fn parse_redirect(args: &[String], mut i: usize) -> Result<(Redirect, usize), String> {
+pub(super) fn parse_redirect(
+    args: &[String],
+    mut i: usize,
+    files: &mut PatRegistry,
+) -> Result<(Redirect, usize), String> {
     let mut target: Option<(RedirectKind, LogFormat)> = None;
     let mut r = Redirect {
         kind: RedirectKind::Location,
@@ -290,7 +319,7 @@ pub(super) fn parse_redirect(args: &[String], mut i: usize) -> Result<(Redirect,
                     "prefix" => RedirectKind::Prefix,
                     _ => RedirectKind::Scheme,
                 };
-                target = Some((kind, LogFormat::parse(v)?));
+                target = Some((kind, LogFormat::parse_with(v, files)?));
                 i += 1;
             }
             "code" => {

@@ -19,8 +19,9 @@ use super::model_stick::{
     KeyExpr, PeersConfig, ScAction, StickKind, StickRule, TableDecl, TcpAction, TrackAction, MAX_SC,
 };
 use super::parser::ConfigError;
-use crate::rules::expr::{Expr, NoFiles};
+use crate::rules::expr::Expr;
 use crate::rules::fetch::Usage;
+use crate::sample::pattern::PatRegistry;
 use crate::stick::{DataLayout, DataType, StoreSpec, TableConfig};
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -68,11 +69,11 @@ fn cap_str(st: &ProxyState) -> &'static str {
 }
 
 /// A sample expression naming a table key (or an action's value).
-pub(super) fn parse_key_expr(word: &str) -> Result<KeyExpr, String> {
+pub(super) fn parse_key_expr(word: &str, files: &mut PatRegistry) -> Result<KeyExpr, String> {
     if word.is_empty() {
         return Err("missing fetch method".into());
     }
-    Expr::parse_word(word, &mut NoFiles).map_err(|e| e.describe())
+    Expr::parse_word(word, files).map_err(|e| e.describe())
 }
 
 /// `stick on|match|store-request <key> [table <t>] [if|unless <cond>]`.
@@ -91,7 +92,7 @@ pub(super) fn stick(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     if arg(2).is_empty() {
         return Err("'stick' expects a fetch method.".into());
     }
-    let key = parse_key_expr(arg(2)).map_err(|e| format!("'stick': {e}."))?;
+    let key = parse_key_expr(arg(2), ctx.files).map_err(|e| format!("'stick': {e}."))?;
     if key.fetch.usage() == Usage::Response {
         return Err(format!(
             "'stick': fetch method '{}' extracts information from 'HTTP response headers', none of which is available during request.",
@@ -125,7 +126,11 @@ pub(super) fn stick(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
 
 /// `track-sc<n> <key> [table <t>]` at `args[i]`; returns the action and
 /// the index after it. Errors are bare (the caller adds its context).
-pub(super) fn parse_track(args: &[String], i: usize) -> Result<(TrackAction, usize), String> {
+pub(super) fn parse_track(
+    args: &[String],
+    i: usize,
+    files: &mut PatRegistry,
+) -> Result<(TrackAction, usize), String> {
     let arg = |i: usize| args.get(i).map_or("", String::as_str);
     let num = arg(i).strip_prefix("track-sc").unwrap_or("");
     let slot = match num.parse::<u32>() {
@@ -138,7 +143,7 @@ pub(super) fn parse_track(args: &[String], i: usize) -> Result<(TrackAction, usi
         }
         Err(_) => return Err(format!("Wrong track-sc number '{num}'")),
     };
-    let key = parse_key_expr(arg(i + 1))?;
+    let key = parse_key_expr(arg(i + 1), files)?;
     let mut next = i + 2;
     let mut table_name = None;
     if arg(next) == "table" {

@@ -63,6 +63,8 @@ pub struct Global {
     /// `applet-load <path>`: applet libraries to load, with where they were
     /// named.
     pub applet_load: Vec<(PathBuf, Location)>,
+    /// `set-var` / `set-var-fmt`: process variables set at start-up.
+    pub set_vars: Vec<crate::rules::var_action::VarAction>,
     pub daemon: bool,
     /// `tune.bufsize`, bytes (default 16384).
     pub bufsize: usize,
@@ -101,6 +103,7 @@ impl Default for Global {
             pidfile: None,
             localpeer: None,
             applet_load: Vec::new(),
+            set_vars: Vec::new(),
             daemon: false,
             bufsize: 16384,
             maxrewrite: 1024,

@@ -117,6 +117,8 @@ pub enum ReplyBody {
     Errorfile(Bytes),
     /// `string <text>` or `file <path>` (read at parse time): the body.
     Payload(Bytes),
+    /// `lf-string <fmt>` or `lf-file <path>`: the body, made per request.
+    Format(LogFormat),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -194,6 +194,7 @@ impl<'e> Parser<'e> {
     fn run_keyword(&mut self, row: &Keyword, args: &[String], loc: &Location, negate: bool) {
         let mut warnings = std::mem::take(&mut self.warnings);
         let mut patterns = std::mem::take(&mut self.patterns);
+        patterns.set_origin(&loc.file, u32::try_from(loc.line).unwrap_or(u32::MAX));
         let mut ctx = Ctx {
             args,
             loc,

@@ -21,6 +21,7 @@
 //! registers it.
 
 mod admin;
+mod core_cli;
 pub mod lifecycle;
 mod peers;
 mod peers_cli;

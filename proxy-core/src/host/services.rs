@@ -118,6 +118,12 @@ extern "C" fn host_tables(cmd: TableCmd) -> RResult<RString, RString> {
                     Err(e) => RErr(e.into()),
                 }
             }
+            TableOp::COMMAND => {
+                return match super::core_cli::answer(&st, &args) {
+                    Ok(s) => ROk(s.into()),
+                    Err(e) => RErr(e.into()),
+                }
+            }
             _ => return RErr("Unknown action\n".into()),
         };
         let access = Access {

@@ -494,6 +494,7 @@ fn reason(status: u16) -> &'static str {
 /// The bytes of a `deny`/`return` answer.
 fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &dyn RequestView) -> (Vec<u8>, u16) {
     let status = reply.status;
+    let rendered;
     let body: &[u8] = match &reply.body {
         ReplyBody::DefaultErrorfile => {
             let raw = match http.errorfiles.get(&status) {
@@ -504,6 +505,10 @@ fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &dyn RequestView) -> 
         }
         ReplyBody::Errorfile(b) => return (b.to_vec(), status),
         ReplyBody::Payload(b) => b,
+        ReplyBody::Format(f) => {
+            rendered = f.render(view);
+            &rendered
+        }
         ReplyBody::Empty => b"",
     };
     let mut out = format!(

@@ -1,89 +1,42 @@
-//! ACL expressions: `<fetch> [-i] [-m <method>] [-n] [--] <pattern>...`,
-//! parsed and compiled at configuration time, matched per request.
+//! ACL expressions: `<fetch> [-i] [-f <file>]... [-m <method>] [-M]
+//! [-n] [-u <id>] [--] <pattern>...`, parsed and compiled at
+//! configuration time, matched per request.
 //!
 //! Flags come before the first pattern; from the first word that is not a
 //! flag on, every word is a pattern (so `path /x -i` has two patterns),
-//! and `--` ends the flags. The match method defaults from the fetch: its
-//! derived name (`path_beg` → `beg`), else its type (string → `str`,
-//! integer → `int`, address → `ip`, boolean → `bool`); `-m` overrides it.
+//! and `--` ends the flags. The match method defaults from the
+//! expression: its derived name (`path_beg` → `beg`), else its type
+//! (string → `str`, integer → `int`, address → `ip`, boolean → `bool`,
+//! binary → `bin`); `-m` overrides it.
 //!
-//! Matching, as HAProxy 2.6 does it (checked against `haproxy` 2.6.12):
-//! - any value of a multi-valued fetch may match any pattern (OR);
-//! - `found` ignores patterns and needs a value; `bool` is true for a
-//!   non-zero integer;
-//! - `int` and `len` patterns are `N`, `A:B`, `A:`, `:B`, or operators
-//!   `eq|ne|lt|le|gt|ge N` that apply to the following values. HAProxy
-//!   2.6 accepts `ne` but matches it like `eq` (measured); we do the same;
-//! - `ip` patterns are addresses or networks (`/len` or `/dotted.mask`);
-//!   an IPv4 network matches an IPv4-mapped IPv6 address and an IPv6
-//!   network sees IPv4 addresses as `::ffff:a.b.c.d`;
-//! - string methods compare the text form of integers and addresses;
-//!   `-i` ignores ASCII case; `dir` matches a `/`-delimited part, `dom` a
-//!   `.`- or `/`-delimited part; `reg` is [`Regex`];
-//! - `method`: when the request method or the pattern is one of the
-//!   standard methods they must be equal byte for byte (`-i` only helps
-//!   for non-standard methods), so `method get` never matches `GET`.
-//!
-//! Differences: HAProxy reads addresses with `inet_aton` (so `1.2.3` is
-//! accepted there) and integers with `atoi`-like leniency in a few places;
-//! we refuse such values. An empty pattern (`""`) is a pattern here,
-//! while HAProxy treats an empty word as the end of the line.
+//! The patterns (each `-f` file, then the inline ones) are pattern lists
+//! of [`crate::sample::pattern`], shared with maps and the CLI (`show
+//! acl`, `add acl`...): matching is theirs, as HAProxy 2.6 does it. Any
+//! value of a multi-valued fetch may match any pattern. One case stays
+//! here: `method` compared as a string, where a standard method must be
+//! equal byte for byte (`-i` only helps for non-standard methods), so
+//! `method get` never matches `GET`.
 
 use std::net::IpAddr;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
-use super::expr::{Expr, NoFiles, Parsed};
+use super::expr::{Expr, Parsed};
 use super::fetch::Fetch;
 use super::RequestView;
-use crate::sample::args::ArgResolver;
-use crate::sample::regex::Regex;
+use crate::sample::pattern::{match_any, PatExpr, PatRegistry};
 use crate::sample::{SmpType, Value};
 
 pub use crate::sample::pattern::MatchKind as MatchMethod;
 
-const METHOD_NAMES: &[(&str, MatchMethod)] = &[
-    ("found", MatchMethod::Found),
-    ("bool", MatchMethod::Bool),
-    ("int", MatchMethod::Int),
-    ("ip", MatchMethod::Ip),
-    ("str", MatchMethod::Str),
-    ("beg", MatchMethod::Beg),
-    ("end", MatchMethod::End),
-    ("sub", MatchMethod::Sub),
-    ("reg", MatchMethod::Reg),
-    ("len", MatchMethod::Len),
-    ("dir", MatchMethod::Dir),
-    ("dom", MatchMethod::Dom),
-    ("bin", MatchMethod::Bin),
-];
-
 /// The match method called `name` (`-m <name>`).
 pub fn method_from_name(name: &str) -> Option<MatchMethod> {
-    METHOD_NAMES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, m)| *m)
+    MatchMethod::from_name(name)
 }
 
 /// The name of a match method.
 pub fn method_name(m: MatchMethod) -> &'static str {
-    METHOD_NAMES
-        .iter()
-        .find(|(_, x)| *x == m)
-        .map_or("", |(n, _)| n)
-}
-
-/// An inclusive integer range; `None` is unbounded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IntRange {
-    pub min: Option<i64>,
-    pub max: Option<i64>,
-}
-
-impl IntRange {
-    pub fn contains(&self, n: i64) -> bool {
-        self.min.is_none_or(|m| n >= m) && self.max.is_none_or(|m| n <= m)
-    }
+    m.name()
 }
 
 /// An address with a mask (a host is a full mask).
@@ -140,25 +93,37 @@ impl IpNet {
     }
 }
 
-/// One compiled pattern.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pattern {
-    Str(Box<[u8]>),
-    Int(IntRange),
-    Ip(IpNet),
-    Reg(Regex),
-}
-
 /// One ACL expression.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct AclExpr {
     /// The sample expression; its keyword as written (`hdr_beg`) is
     /// `expr.kw`.
     pub expr: Expr,
     pub method: MatchMethod,
     pub icase: bool,
-    pub patterns: Vec<Pattern>,
+    /// The pattern lists: each `-f` file, then the inline patterns.
+    pub pats: Vec<Arc<PatExpr>>,
+    /// The inline patterns as written, for the `method` special case.
+    literal: Vec<Box<[u8]>>,
 }
+
+/// Two expressions are equal when written alike and sharing their lists.
+impl PartialEq for AclExpr {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr == other.expr
+            && self.method == other.method
+            && self.icase == other.icase
+            && self.literal == other.literal
+            && self.pats.len() == other.pats.len()
+            && self
+                .pats
+                .iter()
+                .zip(&other.pats)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+}
+
+impl Eq for AclExpr {}
 
 /// A parsed expression and the warnings HAProxy would print for it
 /// (complete, `config : ...`).
@@ -168,17 +133,15 @@ pub struct ParsedExpr {
     pub warnings: Vec<String>,
 }
 
-/// Parses `<fetch> [flags] [patterns]` (the words after the ACL name).
-/// Errors are worded to follow `error detected while parsing ACL 'x' : `.
+/// Parses `<fetch> [flags] [patterns]` (the words after the ACL name)
+/// with a private pattern registry (predefined ACLs, tests). Errors are
+/// worded to follow `error detected while parsing ACL 'x' : `.
 pub fn parse_expr(words: &[String]) -> Result<ParsedExpr, String> {
-    parse_expr_with(words, &mut NoFiles)
+    parse_expr_with(words, &mut PatRegistry::new())
 }
 
 /// [`parse_expr`] with the configuration's map and pattern files.
-pub fn parse_expr_with(
-    words: &[String],
-    files: &mut dyn ArgResolver,
-) -> Result<ParsedExpr, String> {
+pub fn parse_expr_with(words: &[String], files: &mut PatRegistry) -> Result<ParsedExpr, String> {
     let word = words.first().map_or("", String::as_str);
     if word.is_empty() {
         return Err("missing fetch method in ACL expression ''.".into());
@@ -194,9 +157,11 @@ pub fn parse_expr_with(
     });
     let flags = parse_flags(words, method)?;
     let first = flags.next.min(words.len());
-    let patterns = parse_patterns(&words[first..], flags.method, flags.icase)?;
+    let inline: Vec<&str> = words[first..].iter().map(String::as_str).collect();
+    let pats = pattern_lists(&expr.kw, &flags, &inline, files)?;
     let mut warnings = Vec::new();
     if words.len() <= flags.next
+        && flags.files.is_empty()
         && !flags.dashdash
         && !matches!(flags.method, MatchMethod::Found | MatchMethod::Bool)
     {
@@ -214,14 +179,50 @@ pub fn parse_expr_with(
             expr,
             method: flags.method,
             icase: flags.icase,
-            patterns,
+            pats,
+            literal: inline.iter().map(|w| w.as_bytes().into()).collect(),
         },
         warnings,
     })
 }
 
+/// The pattern lists of an expression: each `-f` file, then the inline
+/// patterns (always registered, as HAProxy lists them in `show acl`).
+fn pattern_lists(
+    kw: &str,
+    flags: &AclFlags,
+    inline: &[&str],
+    files: &mut PatRegistry,
+) -> Result<Vec<Arc<PatExpr>>, String> {
+    let (cfg, line) = files.origin();
+    let (cfg, line) = (cfg.to_string(), line);
+    let (m, i) = (flags.method, flags.icase);
+    let mut pats = Vec::new();
+    for f in &flags.files {
+        let e = files
+            .acl_file(f, m, i, flags.as_map, &cfg, line)
+            .map_err(sentence)?;
+        pats.push(e);
+    }
+    let e = files
+        .acl_inline(kw, &cfg, line, m, i, flags.id, inline)
+        .map_err(sentence)?;
+    pats.push(e);
+    Ok(pats)
+}
+
+/// A message as the end of HAProxy's sentence: with its final period
+/// (our refusals of regex constructs have none).
+fn sentence(e: String) -> String {
+    if e.ends_with('.') || e.ends_with("linear-time regular expressions)") {
+        e
+    } else {
+        format!("{e}.")
+    }
+}
+
 /// The sample expression of an ACL (nothing may follow it in its word).
-fn acl_fetch<'w>(word: &'w str, files: &mut dyn ArgResolver) -> Result<Parsed<'w>, String> {
+fn acl_fetch<'w>(word: &'w str, files: &mut PatRegistry) -> Result<Parsed<'w>, String> {
     let parsed = Expr::parse(word, true, files).map_err(|e| match e {
         super::expr::ExprError::Fetch(super::fetch::FetchError::Unknown(kw)) => {
             format!("unknown fetch method '{kw}' in ACL expression '{word}'.")
@@ -252,6 +253,12 @@ struct AclFlags {
     dashdash: bool,
     /// The index of the first word after the flags.
     next: usize,
+    /// `-f <file>`, in order.
+    files: Vec<String>,
+    /// `-M`: the files are maps (two columns).
+    as_map: bool,
+    /// `-u <id>`: the inline list's id.
+    id: Option<i32>,
 }
 
 /// Reads the flags from `words[1]` on; `method` is the fetch's default.
@@ -261,24 +268,40 @@ fn parse_flags(words: &[String], method: MatchMethod) -> Result<AclFlags, String
         icase: false,
         dashdash: false,
         next: 1,
+        files: Vec::new(),
+        as_map: false,
+        id: None,
     };
     while let Some(w) = words.get(flags.next).filter(|w| w.starts_with('-')) {
         flags.next += 1;
+        let value = words.get(flags.next).map_or("", String::as_str);
         match w.as_str() {
             "-i" => flags.icase = true,
             "-n" => {}
+            "-M" => flags.as_map = true,
             "--" => {
                 flags.dashdash = true;
                 break;
             }
             "-m" => {
-                let name = words.get(flags.next).map_or("", String::as_str);
                 flags.next += 1;
-                flags.method = method_from_name(name).ok_or_else(|| {
-                    format!("unknown matching method '{name}' when parsing ACL expression.")
+                flags.method = method_from_name(value).ok_or_else(|| {
+                    format!("unknown matching method '{value}' when parsing ACL expression.")
                 })?;
             }
-            "-f" | "-M" | "-u" => return Err(format!("'{w}' is not supported by this proxy.")),
+            "-f" => {
+                flags.next += 1;
+                if value.is_empty() {
+                    return Err("'-f' expects a file name.".into());
+                }
+                flags.files.push(value.to_string());
+            }
+            "-u" => {
+                flags.next += 1;
+                flags.id = Some(value.parse().map_err(|_| {
+                    format!("'-u' expects an integer argument, got '{value}'.")
+                })?);
+            }
             _ => {
                 return Err(format!(
                     "'{w}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'."
@@ -289,154 +312,10 @@ fn parse_flags(words: &[String], method: MatchMethod) -> Result<AclFlags, String
     Ok(flags)
 }
 
-/// Compiles the patterns for `method`; `int` and `len` take operators
-/// (`ne` is read as `eq`, as HAProxy 2.6 does).
-fn parse_patterns(
-    words: &[String],
-    method: MatchMethod,
-    icase: bool,
-) -> Result<Vec<Pattern>, String> {
-    let mut patterns = Vec::new();
-    let mut op = "eq";
-    for w in words {
-        let w = w.as_str();
-        match method {
-            MatchMethod::Found | MatchMethod::Bool => {}
-            MatchMethod::Int | MatchMethod::Len => {
-                if matches!(w, "eq" | "ne" | "lt" | "le" | "gt" | "ge") {
-                    op = if w == "ne" { "eq" } else { w };
-                    continue;
-                }
-                patterns.push(Pattern::Int(int_pattern(w, op)?));
-            }
-            MatchMethod::Ip => patterns
-                .push(Pattern::Ip(IpNet::parse(w).ok_or_else(|| {
-                    format!("'{w}' is not a valid IPv4 or IPv6 address.")
-                })?)),
-            MatchMethod::Reg => patterns.push(Pattern::Reg(
-                Regex::new(w, icase).map_err(|e| e.describe(w))?,
-            )),
-            MatchMethod::Bin => patterns
-                .push(Pattern::Str(hex_pattern(w).ok_or_else(|| {
-                    format!("'{w}' is not a valid hexadecimal binary string.")
-                })?)),
-            _ => patterns.push(Pattern::Str(w.as_bytes().into())),
-        }
-    }
-    Ok(patterns)
-}
-
-/// A `-m bin` pattern: hexadecimal digits, two per byte.
-fn hex_pattern(w: &str) -> Option<Box<[u8]>> {
-    if w.len() % 2 != 0 {
-        return None;
-    }
-    (0..w.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(w.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// `N`, `A:B`, `A:` or `:B`, under operator `op`.
-fn int_pattern(w: &str, op: &str) -> Result<IntRange, String> {
-    let num = |s: &str| {
-        s.parse::<i64>()
-            .map_err(|_| format!("'{w}' is not a number."))
-    };
-    if let Some((lo, hi)) = w.split_once(':') {
-        let bound = |s: &str| {
-            if s.is_empty() {
-                Ok(None)
-            } else {
-                num(s).map(Some)
-            }
-        };
-        let (min, max) = (bound(lo)?, bound(hi)?);
-        if matches!((min, max), (Some(a), Some(b)) if a > b) || (min.is_none() && max.is_none()) {
-            return Err(format!("'{w}' is not a valid number range."));
-        }
-        return Ok(IntRange { min, max });
-    }
-    let n = num(w)?;
-    Ok(match op {
-        "lt" => IntRange {
-            min: None,
-            max: Some(n.saturating_sub(1)),
-        },
-        "le" => IntRange {
-            min: None,
-            max: Some(n),
-        },
-        "gt" => IntRange {
-            min: Some(n.saturating_add(1)),
-            max: None,
-        },
-        "ge" => IntRange {
-            min: Some(n),
-            max: None,
-        },
-        _ => IntRange {
-            min: Some(n),
-            max: Some(n),
-        },
-    })
-}
-
 /// The methods HAProxy knows by name.
 const KNOWN_METHODS: &[&[u8]] = &[
     b"OPTIONS", b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"TRACE", b"CONNECT",
 ];
-
-fn eq(a: &[u8], b: &[u8], icase: bool) -> bool {
-    if icase {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a == b
-    }
-}
-
-fn contains(hay: &[u8], needle: &[u8], icase: bool) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| eq(w, needle, icase))
-}
-
-/// `pat` (without its own leading or trailing delimiters) found in `text`
-/// between delimiters or the ends.
-fn match_word(text: &[u8], pat: &[u8], delims: &[u8], icase: bool) -> bool {
-    let start = pat
-        .iter()
-        .position(|b| !delims.contains(b))
-        .unwrap_or(pat.len());
-    let end = pat
-        .iter()
-        .rposition(|b| !delims.contains(b))
-        .map_or(start, |e| e + 1);
-    let pat = &pat[start..end.max(start)];
-    if pat.is_empty() || pat.len() > text.len() {
-        return false;
-    }
-    (0..=text.len() - pat.len()).any(|i| {
-        let j = i + pat.len();
-        eq(&text[i..j], pat, icase)
-            && (i == 0 || delims.contains(&text[i - 1]))
-            && (j == text.len() || delims.contains(&text[j]))
-    })
-}
-
-/// A whole decimal integer (HAProxy's string to integer cast).
-fn whole_int(v: &[u8]) -> Option<i64> {
-    std::str::from_utf8(v).ok()?.parse().ok()
-}
-
-/// The text form of a sample, borrowed when it already is text.
-fn text_of<'s>(s: &'s Value<'_>, buf: &'s mut Vec<u8>) -> &'s [u8] {
-    match s {
-        Value::Str(v) | Value::Meth(v) => v,
-        other => {
-            other.write_text(buf);
-            buf
-        }
-    }
-}
 
 impl AclExpr {
     /// Whether any value of the expression matches any pattern.
@@ -453,96 +332,32 @@ impl AclExpr {
         hit
     }
 
-    /// Whether the expression is the bare `method` fetch, whose string
-    /// match is special.
-    fn is_method(&self) -> bool {
-        self.expr.fetch == Fetch::Method && self.expr.convs.is_empty()
-    }
-
     /// Matches one value against the patterns.
     pub fn match_sample(&self, s: &Value<'_>) -> bool {
-        let ints = |n: i64| {
-            self.patterns
-                .iter()
-                .any(|p| matches!(p, Pattern::Int(r) if r.contains(n)))
-        };
-        let mut buf = Vec::new();
-        match self.method {
-            MatchMethod::Found => true,
-            MatchMethod::Bool => match s {
-                Value::Bool(b) => *b,
-                Value::Int(n) => *n != 0,
-                Value::Str(v) => whole_int(v).is_some_and(|n| n != 0),
-                _ => false,
-            },
-            MatchMethod::Int => match s {
-                Value::Int(n) => ints(*n),
-                Value::Bool(b) => ints(i64::from(*b)),
-                Value::Str(v) => whole_int(v).is_some_and(ints),
-                _ => false,
-            },
-            MatchMethod::Len => ints(text_of(s, &mut buf).len() as i64),
-            MatchMethod::Ip => {
-                let ip = match s {
-                    Value::Ipv4(a) => IpAddr::V4(*a),
-                    Value::Ipv6(a) => IpAddr::V6(*a),
-                    Value::Str(v) => {
-                        match std::str::from_utf8(v).ok().and_then(|t| t.parse().ok()) {
-                            Some(ip) => ip,
-                            None => return false,
-                        }
-                    }
-                    _ => return false,
-                };
-                self.patterns
-                    .iter()
-                    .any(|p| matches!(p, Pattern::Ip(net) if net.contains(ip)))
-            }
-            MatchMethod::Reg => {
-                let text = text_of(s, &mut buf);
-                self.patterns
-                    .iter()
-                    .any(|p| matches!(p, Pattern::Reg(r) if r.is_match(text)))
-            }
-            MatchMethod::Bin => {
-                let bytes: &[u8] = match s {
-                    Value::Bin(b) | Value::Str(b) | Value::Meth(b) => b,
-                    _ => return false,
-                };
-                self.patterns
-                    .iter()
-                    .any(|p| matches!(p, Pattern::Str(x) if &x[..] == bytes))
-            }
-            m => {
-                let text = text_of(s, &mut buf);
-                let method = self.is_method();
-                let standard = method && m == MatchMethod::Str && KNOWN_METHODS.contains(&text);
-                self.patterns.iter().any(|p| {
-                    let Pattern::Str(p) = p else { return false };
-                    let p = &p[..];
-                    match m {
-                        MatchMethod::Str if method => {
-                            if standard || KNOWN_METHODS.contains(&p) {
-                                text == p
-                            } else {
-                                eq(text, p, self.icase)
-                            }
-                        }
-                        MatchMethod::Str => eq(text, p, self.icase),
-                        MatchMethod::Beg => {
-                            text.len() >= p.len() && eq(&text[..p.len()], p, self.icase)
-                        }
-                        MatchMethod::End => {
-                            text.len() >= p.len()
-                                && eq(&text[text.len() - p.len()..], p, self.icase)
-                        }
-                        MatchMethod::Sub => contains(text, p, self.icase),
-                        MatchMethod::Dir => match_word(text, p, b"/", self.icase),
-                        MatchMethod::Dom => match_word(text, p, b"./", self.icase),
-                        _ => false,
-                    }
-                })
-            }
+        if self.method == MatchMethod::Str
+            && self.expr.fetch == Fetch::Method
+            && self.expr.convs.is_empty()
+        {
+            return self.match_method(s);
         }
+        match_any(&self.pats, s)
+    }
+
+    /// `method` as a string: standard methods compare exactly.
+    fn match_method(&self, s: &Value<'_>) -> bool {
+        let Some(text) = s.bytes() else { return false };
+        let standard = KNOWN_METHODS.contains(&text);
+        self.literal.iter().any(|p| {
+            if standard || KNOWN_METHODS.contains(&&p[..]) {
+                text == &p[..]
+            } else if self.icase {
+                text.eq_ignore_ascii_case(p)
+            } else {
+                text == &p[..]
+            }
+        }) || self
+            .pats
+            .split_last()
+            .is_some_and(|(_, files)| match_any(files, s))
     }
 }

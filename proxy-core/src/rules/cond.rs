@@ -15,9 +15,10 @@
 
 use std::sync::Arc;
 
-use super::acl::{parse_expr, AclExpr};
+use super::acl::{parse_expr, parse_expr_with, AclExpr};
 use super::fetch::Usage;
 use super::RequestView;
+use crate::sample::pattern::PatRegistry;
 
 /// A named ACL (several `acl` lines with one name OR together) or the
 /// anonymous ACL of a `{ ... }` term (empty name).
@@ -111,6 +112,16 @@ impl Condition {
         words: &[String],
         lookup: &dyn Fn(&str) -> Option<Arc<Acl>>,
     ) -> Result<ParsedCond, String> {
+        Condition::parse_with(words, lookup, &mut PatRegistry::new())
+    }
+
+    /// [`Condition::parse`] registering anonymous ACLs' patterns in the
+    /// configuration's `files`.
+    pub fn parse_with(
+        words: &[String],
+        lookup: &dyn Fn(&str) -> Option<Arc<Acl>>,
+        files: &mut PatRegistry,
+    ) -> Result<ParsedCond, String> {
         let polarity = match words.first().map(String::as_str) {
             Some("if") => Polarity::If,
             Some("unless") => Polarity::Unless,
@@ -148,7 +159,7 @@ impl Condition {
                     .iter()
                     .position(|x| x == "}")
                     .ok_or("missing closing '}' in condition.")?;
-                let parsed = parse_expr(&words[i..i + len])?;
+                let parsed = parse_expr_with(&words[i..i + len], files)?;
                 i += len + 1;
                 warnings.extend(parsed.warnings);
                 Arc::new(Acl {

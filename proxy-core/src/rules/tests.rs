@@ -339,7 +339,10 @@ fn expression_errors_and_warnings() {
         "ACL keyword 'path' : unknown converter 'nope'."
     );
     assert!(expr("path,lower /x").matches(&Req::get("/X")));
-    assert!(expr_err("path -f /etc/x").contains("'-f' is not supported"));
+    assert_eq!(
+        expr_err("path -f /nonexistent/x"),
+        "failed to open pattern file </nonexistent/x>."
+    );
     assert!(expr_err("req.hdr_beg(x) 1").contains("unknown fetch method 'req.hdr_beg'"));
     assert_eq!(
         expr_err("path_reg ("),

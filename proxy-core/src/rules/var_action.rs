@@ -110,3 +110,47 @@ impl VarAction {
         }
     }
 }
+
+/// A view with no message and no connection, only variables: where
+/// `global` `set-var` lines and the CLI's `set var` evaluate.
+pub struct ProcView<'a> {
+    pub vars: &'a crate::sample::vars::VarStore,
+}
+
+impl super::StreamInfo for ProcView<'_> {
+    fn vars(&self) -> Option<&crate::sample::vars::VarStore> {
+        Some(self.vars)
+    }
+}
+
+impl RequestView for ProcView<'_> {
+    fn method(&self) -> &[u8] {
+        b""
+    }
+    fn uri(&self) -> &[u8] {
+        b""
+    }
+    fn path(&self) -> &[u8] {
+        b""
+    }
+    fn version(&self) -> (u8, u8) {
+        (1, 1)
+    }
+    fn for_each_header<'a>(
+        &'a self,
+        _: &mut dyn FnMut(&'a [u8], &'a [u8]) -> std::ops::ControlFlow<()>,
+    ) {
+    }
+    fn src(&self) -> Option<std::net::SocketAddr> {
+        None
+    }
+    fn dst(&self) -> Option<std::net::SocketAddr> {
+        None
+    }
+    fn nbsrv(&self, _: Option<&str>) -> u32 {
+        0
+    }
+    fn stream(&self) -> Option<&dyn super::StreamInfo> {
+        Some(self)
+    }
+}

@@ -55,6 +55,11 @@ impl PatRegistry {
         self.origin = (file.to_string(), line);
     }
 
+    /// The configuration file and line set by [`PatRegistry::set_origin`].
+    pub fn origin(&self) -> (&str, u32) {
+        (&self.origin.0, self.origin.1)
+    }
+
     /// A reference by file name or `#<id>` (the CLI's lookup).
     pub(crate) fn lookup(&self, name: &str) -> Option<Arc<Mutex<PatRef>>> {
         let refs = self.refs();
