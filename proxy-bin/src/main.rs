@@ -31,8 +31,9 @@ fn env_lookup(name: &str) -> Option<String> {
 
 fn version_line() -> String {
     format!(
-        "Proxy version {} - HAProxy 2.6 configuration and CLI compatible",
-        proxy_core::VERSION
+        "Proxy version {} - HAProxy 2.6 configuration and CLI compatible (configuration language level {})",
+        proxy_core::VERSION,
+        cond::HAPROXY_COMPAT_VERSION
     )
 }
 

@@ -318,20 +318,45 @@ fn predicate(
 /// Compares [`HAPROXY_COMPAT_VERSION`] with `other` (missing components
 /// count as 0, so `2.6` equals `2.6.0`).
 fn compare_version(other: &str) -> Result<std::cmp::Ordering, String> {
-    let parse = |v: &str| -> Result<Vec<u64>, String> {
-        v.split('.')
-            .map(|p| {
-                p.parse::<u64>()
-                    .map_err(|_| format!("invalid version '{v}'"))
-            })
-            .collect()
-    };
-    let mut ours = parse(HAPROXY_COMPAT_VERSION)?;
-    let mut theirs = parse(other)?;
-    let n = ours.len().max(theirs.len());
-    ours.resize(n, 0);
-    theirs.resize(n, 0);
+    let ours = split_version(HAPROXY_COMPAT_VERSION).ok_or("invalid built-in version")?;
+    let theirs = split_version(other).ok_or_else(|| format!("invalid version '{other}'"))?;
     Ok(ours.cmp(&theirs))
+}
+
+/// A HAProxy version as a comparable tuple: up to four numbers
+/// (`2.6.12`, missing ones are 0), then the stage of a `-devN`, `-preN`
+/// or `-rcN` suffix (development before pre-release before release
+/// candidate before release) and its number. Anything after that
+/// (`-1+deb12u4`, `-abcdef`) does not count.
+fn split_version(v: &str) -> Option<[u64; 6]> {
+    let (nums, suffix) = match v.split_once('-') {
+        Some((n, s)) => (n, Some(s)),
+        None => (v, None),
+    };
+    let mut out = [0u64; 6];
+    let parts: Vec<&str> = nums.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    for (slot, p) in out.iter_mut().zip(&parts) {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *slot = p.parse().ok()?;
+    }
+    let stage = |s: &str| -> Option<(u64, u64)> {
+        for (name, rank) in [("dev", 1), ("pre", 2), ("rc", 3)] {
+            if let Some(n) = s.strip_prefix(name) {
+                let digits: String = n.chars().take_while(char::is_ascii_digit).collect();
+                return Some((rank, digits.parse().unwrap_or(0)));
+            }
+        }
+        None
+    };
+    let (rank, n) = suffix.and_then(stage).unwrap_or((4, 0));
+    out[4] = rank;
+    out[5] = n;
+    Some(out)
 }
 
 #[cfg(test)]
@@ -405,6 +430,13 @@ mod tests {
         assert!(ev("version_atleast(abc)")
             .unwrap_err()
             .contains("invalid version"));
+        assert!(ev("version_atleast(2.5-dev0)").unwrap());
+        assert!(ev("version_atleast(2.6-dev1)").unwrap());
+        assert!(ev("version_atleast(2.6.12-1+deb12u4)").unwrap());
+        assert!(!ev("version_atleast(2.7-dev0)").unwrap());
+        assert!(ev("version_before(2.7-dev0)").unwrap());
+        assert!(ev("version_before(2.6.13-rc1)").unwrap());
+        assert!(!ev("version_before(2.6.12-rc1)").unwrap());
     }
 
     #[test]
