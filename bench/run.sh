@@ -61,6 +61,10 @@ SCENARIO_TABLE=(
   "stick-track|cfg_stick_track|http|/|lua:stick_keys.lua|mode http, keep-alive, in-core answer, http-request track-sc0 req.hdr(x-key) over 100,000 keys + a deny rule on sc0_http_req_rate|proxy haproxy|stick"
   "src-none|cfg_src_none|http|/|lua:stick_src.lua|mode http, keep-alive, in-core answer, set-src from x-src over 100,000 addresses, no stick table|proxy haproxy|stick-src"
   "src-track|cfg_src_track|http|/|lua:stick_src.lua|mode http, keep-alive, in-core answer, set-src + http-request track-sc0 src over 100,000 addresses + a deny rule on sc0_http_req_rate|proxy haproxy|stick-src"
+  "map-none|cfg_map_none|http|/|lua:stick_keys.lua|mode http, keep-alive, in-core answer of the x-key header, no map (reference for the map scenarios)|proxy haproxy|map"
+  "map-str|cfg_map_str|http|/|lua:stick_keys.lua|mode http, keep-alive, in-core answer, x-key looked up with map_str in a 100,000-entry map|proxy haproxy|map"
+  "map-beg|cfg_map_beg|http|/|lua:stick_keys.lua|mode http, keep-alive, in-core answer, x-key looked up with map_beg in a 100,000-prefix map|proxy haproxy|map"
+  "map-ip|cfg_map_ip|http|/|lua:stick_src.lua|mode http, keep-alive, in-core answer, x-src looked up with map_ip in a 100,000-network map|proxy haproxy|map"
 )
 
 usage() {
@@ -366,6 +370,44 @@ cfg_src_track() {  # same arguments as cfg_basic
     http-request track-sc0 src
     http-request deny deny_status 429 if { sc0_http_req_rate gt 1000000 }
     http-request return status 200 content-type text/plain string "Hello, world!\n"'
+}
+
+# Maps: both answer in-core with the looked-up value of a request header;
+# the map files (100,000 entries) are written once into $STATE.
+# `map-none` answers the header itself, the cost without a lookup.
+map_files() {
+  [[ -f "$STATE/keys.map" ]] && return
+  python3 - "$STATE" <<'PY'
+import sys
+d = sys.argv[1]
+with open(d + "/keys.map", "w") as f:
+    for n in range(100000):
+        f.write("k%d v%d\n" % (n, n))
+with open(d + "/nets.map", "w") as f:
+    # /32 hosts of the addresses stick_src.lua sends, as 100,000 entries
+    # of mixed prefix lengths: /24 networks where a whole one is listed.
+    for n in range(100000):
+        f.write("10.%d.%d.%d/32 h%d\n" % (n // 65536, (n // 256) % 256, n % 256, n))
+PY
+}
+cfg_map_none() {  # same arguments as cfg_basic
+  cfg_local_answer "$1" "$3" "$4" "$5" "" \
+    'http-request return status 200 content-type text/plain lf-string "%[req.hdr(x-key)]"'
+}
+cfg_map_str() {  # same arguments as cfg_basic
+  map_files
+  cfg_local_answer "$1" "$3" "$4" "$5" "" \
+    "http-request return status 200 content-type text/plain lf-string \"%[req.hdr(x-key),map_str($STATE/keys.map,none)]\""
+}
+cfg_map_beg() {  # same arguments as cfg_basic
+  map_files
+  cfg_local_answer "$1" "$3" "$4" "$5" "" \
+    "http-request return status 200 content-type text/plain lf-string \"%[req.hdr(x-key),map_beg($STATE/keys.map,none)]\""
+}
+cfg_map_ip() {  # same arguments as cfg_basic
+  map_files
+  cfg_local_answer "$1" "$3" "$4" "$5" "" \
+    "http-request return status 200 content-type text/plain lf-string \"%[req.hdr(x-src),map_ip($STATE/nets.map,none)]\""
 }
 
 # wrk arguments for a scenario's header column: `lua:<file>` runs that wrk

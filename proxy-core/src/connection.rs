@@ -191,6 +191,9 @@ pub struct Connection {
     /// serves a stream (set once connected, dropped when it is closed or
     /// parked idle).
     pub in_use: Option<crate::backend::conns::InUse>,
+    /// The session's variables set by `tcp-request connection` rules,
+    /// until the client's stream takes them over.
+    pub sess_vars: Option<Box<crate::sample::vars::VarStore>>,
     _slot: PoolSlot,
 }
 
@@ -203,6 +206,7 @@ impl Connection {
             target: Target::None,
             transport: Transport::None,
             in_use: None,
+            sess_vars: None,
             _slot: slot,
         }
     }

@@ -230,9 +230,14 @@ impl State {
         fe: usize,
         live: Arc<crate::stream::live::LiveStream>,
     ) -> Result<crate::stream::Stream, Box<crate::connection::Connection>> {
+        let mut client = client;
+        let vars = client.sess_vars.take();
         let mut s = crate::stream::Stream::new(&self.pools.stream, client, fe, live)
             .map_err(|(conn, _)| conn)?;
-        s.vars = crate::sample::vars::VarStore::new(self.proc_vars.clone());
+        s.vars = match vars {
+            Some(v) => *v,
+            None => crate::sample::vars::VarStore::new(self.proc_vars.clone()),
+        };
         self.streams_total.fetch_add(1, Ordering::Relaxed);
         Ok(s)
     }

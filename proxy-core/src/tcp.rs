@@ -5,6 +5,7 @@
 //! [`crate::connect`]), bytes flow both ways until both sides are done, and
 //! the tcplog line says how it ended.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,6 +19,7 @@ use crate::log::fields::{ClientAddr, LogCounters};
 use crate::log::subscriber::traffic;
 use crate::log::tcplog::{format_default_connect, format_tcplog, TcpLogRecord};
 use crate::log::termination::{term_code, ErrCause, FinState};
+use crate::sample::vars::VarStore;
 use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
 use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, StickView, TcpVerdict};
@@ -55,7 +57,7 @@ pub async fn run_stream(
         return;
     };
     let mut t = TcpSession::start(&st, fe_proxy, &mut s, listener_id);
-    match t.content_verdict(&mut trk) {
+    match t.content_verdict(&s, &mut trk) {
         TcpVerdict::Reject => t.reject(&mut s),
         // Boxed: this rare path's state would otherwise be reserved in
         // every TCP stream's future, idle or not.
@@ -70,7 +72,8 @@ struct TcpSession<'a> {
     st: &'a State,
     fe: &'a Proxy,
     client: ClientAddr,
-    view: ConnView,
+    /// The client's address and the one it reached.
+    addrs: (Option<SocketAddr>, Option<SocketAddr>),
     info: ConnectInfo,
     totals: Totals,
 }
@@ -95,7 +98,7 @@ impl<'a> TcpSession<'a> {
             st,
             fe,
             client,
-            view: ConnView { src, dst },
+            addrs: (src, dst),
             info: ConnectInfo::default(),
             totals: Totals::default(),
         }
@@ -103,13 +106,22 @@ impl<'a> TcpSession<'a> {
 
     /// `tcp-request content` rules: go on, reject, or hand the stream to a
     /// service.
-    fn content_verdict(&self, trk: &mut Trackers) -> TcpVerdict {
+    fn content_verdict(&self, s: &Stream, trk: &mut Trackers) -> TcpVerdict {
         let content = &self.fe.cfg.http.tcp_content;
         if content.is_empty() {
             return TcpVerdict::Continue;
         }
         let ctx = RuleCtx::new(&self.st.stick, self.fe.cfg.table);
-        tcp_rules(ctx, content, false, trk, &self.view)
+        tcp_rules(ctx, content, false, trk, &self.view(Some(&s.vars)))
+    }
+
+    /// What rules see of the connection (its variables when given).
+    fn view<'v>(&self, vars: Option<&'v VarStore>) -> ConnView<'v> {
+        ConnView {
+            src: self.addrs.0,
+            dst: self.addrs.1,
+            vars,
+        }
     }
 
     /// `tcp-request content reject`: counted and logged, nothing forwarded.
@@ -182,8 +194,10 @@ impl<'a> TcpSession<'a> {
         let pending = match bp.be.as_ref() {
             Some(be) if !bp.cfg.stick_rules.is_empty() => {
                 let ctx = RuleCtx::new(&st.stick, bp.cfg.table);
+                // No variables: `stick` rules change the stream they are in.
+                let conn = self.view(None);
                 let view = StickView {
-                    inner: &self.view,
+                    inner: &conn,
                     env: ctx.env(Some(trk)),
                 };
                 persist::on_request(&st.stick, &bp.cfg.stick_rules, &be.servers, s, &view)

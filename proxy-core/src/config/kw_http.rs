@@ -143,6 +143,7 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
     } else {
         line.action(st, &mut warnings, ctx.files)?
     };
+    check_usage(&act.exprs(), res).map_err(|e| line.err(st, e))?;
     let cond = line.condition(st, ctx, next)?;
     for w in warnings {
         ctx.warn(w);
@@ -153,6 +154,25 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
         loc: ctx.loc.clone(),
     };
     push_http_rule(st, ctx, rule, res);
+    Ok(())
+}
+
+/// Refuses an expression that needs what the rule set cannot see: the
+/// response in a request rule, or the server before one is chosen
+/// (HAProxy's "may not be reliably used here").
+fn check_usage(exprs: &[&crate::rules::expr::Expr], res: bool) -> Result<(), String> {
+    use crate::rules::fetch::{Fetch, Named};
+    for e in exprs {
+        let needs = match (&e.fetch, e.usage()) {
+            (_, Usage::Response) if !res => "HTTP response headers",
+            (Fetch::Named(Named::Server, _), _) if !res => "server",
+            _ => continue,
+        };
+        return Err(format!(
+            "sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here.",
+            e.kw
+        ));
+    }
     Ok(())
 }
 

@@ -67,6 +67,35 @@ pub enum HttpAction {
     SetVar(crate::rules::var_action::VarAction),
 }
 
+impl HttpAction {
+    /// The sample expressions the action evaluates (its formats' too), for
+    /// the configuration checks.
+    pub fn exprs(&self) -> Vec<&crate::rules::expr::Expr> {
+        fn reply(r: &HttpReply) -> Vec<&crate::rules::expr::Expr> {
+            let mut v: Vec<&crate::rules::expr::Expr> =
+                r.headers.iter().flat_map(|(_, f)| f.exprs()).collect();
+            if let ReplyBody::Format(f) = &r.body {
+                v.extend(f.exprs());
+            }
+            v
+        }
+        match self {
+            HttpAction::Deny(r) | HttpAction::Return(r) => reply(r),
+            HttpAction::Redirect(r) => r.target.exprs().collect(),
+            HttpAction::SetHeader { value, .. } | HttpAction::AddHeader { value, .. } => {
+                value.exprs().collect()
+            }
+            HttpAction::Track(t) => vec![&t.key],
+            HttpAction::SetSrc(e) => vec![e],
+            HttpAction::SetVar(a) => a.exprs(),
+            HttpAction::Allow
+            | HttpAction::DelHeader { .. }
+            | HttpAction::UseService(_)
+            | HttpAction::Sc(_) => Vec::new(),
+        }
+    }
+}
+
 /// How `del-header` matches names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HeaderMatch {

@@ -258,7 +258,11 @@ fn http_request_errors() {
         .ends_with("unexpected 'string' argument, 'string' already defined."));
     assert!(e("http-request return content-type t file /nonexistent/x")
         .ends_with("error opening file '/nonexistent/x'."));
-    assert!(e("http-request return lf-string %[src]").contains("'lf-string' is not supported"));
+    assert!(e("http-request return lf-string %[src]")
+        .ends_with("a content type must be defined when non-empty payload is configured."));
+    assert!(e("http-request set-header X %[res.hdr(a)]").ends_with(
+        "sample fetch <res.hdr> may not be reliably used here because it needs 'HTTP response headers' which is not available here."
+    ));
     assert!(e("http-request return status 200 foo").contains("expects either 'if' or 'unless'"));
     assert_eq!(
         e("http-request set-header X"),

@@ -19,10 +19,12 @@ use std::time::Duration;
 
 use tokio::sync::{watch, Semaphore};
 
+use crate::config::model_stick::TcpAction;
 use crate::config::{BindAddr, Config, Location};
 use crate::connection::{Connection, Target, Transport};
 use crate::log::fields::ClientAddr;
 use crate::pool::{AllocError, Pool};
+use crate::sample::vars::VarStore;
 use crate::state::State;
 use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, TcpVerdict};
 use crate::stkctr::Trackers;
@@ -261,12 +263,23 @@ fn connection_rules(st: &State, fe_idx: usize, conn: &mut Connection) -> Option<
     if p.cfg.tcp_conn.is_empty() {
         return Some(trk);
     }
+    // A store only for rules that set variables: most connections never
+    // need one.
+    let vars = p
+        .cfg
+        .tcp_conn
+        .iter()
+        .any(|r| matches!(r.action, TcpAction::SetVar(_)))
+        .then(|| Box::new(VarStore::new(st.proc_vars.clone())));
     let view = ConnView {
         src: conn.from,
         dst: conn.dst(),
+        vars: vars.as_deref(),
     };
     let ctx = RuleCtx::new(&st.stick, p.cfg.table);
-    if tcp_rules(ctx, &p.cfg.tcp_conn, true, &mut trk, &view) == TcpVerdict::Reject {
+    let verdict = tcp_rules(ctx, &p.cfg.tcp_conn, true, &mut trk, &view);
+    conn.sess_vars = vars;
+    if verdict == TcpVerdict::Reject {
         // As HAProxy: no lingering, the client gets a single RST.
         if let Transport::Tcp(t) = &conn.transport {
             let _ = t.set_zero_linger();

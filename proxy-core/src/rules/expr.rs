@@ -126,8 +126,10 @@ impl Expr {
                 })?;
                 raw = args::split(&inner[..close])
                     .map_err(|e| ExprError::ConvArgs(name.into(), e))?;
-                if raw.len() == 1 && raw[0].is_empty() {
-                    raw.clear();
+                if raw.is_empty() {
+                    // `utime()`: one empty argument, for converters that
+                    // need one; none for the others.
+                    raw.push(String::new());
                 }
                 tail = &inner[close + 1..];
             }
@@ -248,6 +250,10 @@ fn conv_call(
     if !ty.casts_to(def.input) {
         return Err(ExprError::ConvType(name.into(), ty));
     }
+    let raw = match raw {
+        [one] if one.is_empty() && def.min_args == 0 => &[],
+        r => r,
+    };
     let args = args::resolve(name, raw, def.args, def.min_args, res)
         .map_err(|e| ExprError::ConvArgs(name.into(), e))?;
     if let Some(check) = def.check {

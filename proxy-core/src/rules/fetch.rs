@@ -431,7 +431,7 @@ fn constant(a: &[String], t: SmpType) -> Result<Fetch, String> {
 }
 
 fn hex_bytes(w: &str) -> Option<Vec<u8>> {
-    if w.len() % 2 != 0 {
+    if !w.len().is_multiple_of(2) {
         return None;
     }
     (0..w.len())
@@ -534,6 +534,10 @@ pub fn parse_fetch(word: &str, acl: bool) -> Result<ParsedFetch<'_>, FetchError>
         }
         return Err(FetchError::Unknown(kw.to_string()));
     };
+    if parens && raw.is_empty() {
+        // `str()`: one empty argument.
+        raw.push(String::new());
+    }
     if raw.len() == 1 && raw[0].is_empty() && min == 0 {
         raw.clear();
     }

@@ -229,7 +229,11 @@ fn mask4(w: &str) -> Option<u32> {
     Some(u32::MAX.checked_shl(32 - bits).unwrap_or(0))
 }
 
+/// An IPv6 mask: `N` bits or an address form (`ffff:ffff:ff00::`).
 fn mask6(w: &str) -> Option<u128> {
+    if w.contains(':') {
+        return w.parse::<std::net::Ipv6Addr>().ok().map(u128::from);
+    }
     let bits: u32 = w.parse().ok().filter(|&b| b <= 128)?;
     Some(u128::MAX.checked_shl(128 - bits).unwrap_or(0))
 }

@@ -7,7 +7,7 @@
 //!
 //! | from \ to | bool | int | ipv4 | ipv6 | str | bin | meth |
 //! |---|---|---|---|---|---|---|---|
-//! | bool | = | yes | - | - | `0`/`1` | - | - |
+//! | bool | = | yes | - | - | `0`/`1` | 8 bytes BE | - |
 //! | int | yes | = | 32 bits | mapped | decimal | 8 bytes BE | - |
 //! | ipv4 | - | 32 bits | = | mapped | dotted | 4 bytes | - |
 //! | ipv6 | - | - | if mapped | = | text | 16 bytes | - |
@@ -60,7 +60,7 @@ impl SmpType {
             return true;
         }
         match self {
-            Bool => matches!(to, Int | Str),
+            Bool => matches!(to, Int | Str | Bin),
             Int => matches!(to, Bool | Addr | Ipv4 | Ipv6 | Str | Bin),
             Ipv4 => matches!(to, Int | Addr | Ipv6 | Str | Bin),
             Ipv6 => matches!(to, Addr | Ipv4 | Str | Bin),
@@ -162,6 +162,7 @@ impl<'a> Value<'a> {
         match (self, to) {
             (Value::Bool(b), T::Int) => Some(Value::Int(i64::from(b))),
             (Value::Bool(b), T::Str) => Some(Value::str(if b { b"1" } else { b"0" })),
+            (Value::Bool(b), T::Bin) => Some(Value::bin(i64::from(b).to_be_bytes().to_vec())),
             (Value::Int(n), T::Bool) => Some(Value::Bool(n != 0)),
             (Value::Int(n), T::Ipv4 | T::Addr) => Some(Value::Ipv4(Ipv4Addr::from(n as u32))),
             (Value::Int(n), T::Ipv6) => {

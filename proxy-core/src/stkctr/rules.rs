@@ -18,6 +18,7 @@ use super::TableSet;
 use crate::config::model_stick::{ScAction, TcpAction, TcpRule, TrackAction};
 use crate::rules::fetch_stick::StickFetches;
 use crate::rules::{eval_opt, RequestView, StreamInfo};
+use crate::sample::vars::VarStore;
 use crate::stick::DataType;
 
 /// A view with the stick-table environment added.
@@ -71,13 +72,21 @@ impl RequestView for StickView<'_> {
     }
 }
 
-/// What a connection carries before any request: its addresses.
-pub struct ConnView {
+/// What a connection carries before any request: its addresses, and the
+/// variables of its session once there are any.
+pub struct ConnView<'v> {
     pub src: Option<SocketAddr>,
     pub dst: Option<SocketAddr>,
+    pub vars: Option<&'v VarStore>,
 }
 
-impl RequestView for ConnView {
+impl StreamInfo for ConnView<'_> {
+    fn vars(&self) -> Option<&VarStore> {
+        self.vars
+    }
+}
+
+impl RequestView for ConnView<'_> {
     fn method(&self) -> &[u8] {
         b""
     }
@@ -96,6 +105,9 @@ impl RequestView for ConnView {
     }
     fn dst(&self) -> Option<SocketAddr> {
         self.dst
+    }
+    fn stream(&self) -> Option<&dyn StreamInfo> {
+        self.vars.is_some().then_some(self as &dyn StreamInfo)
     }
     fn nbsrv(&self, _backend: Option<&str>) -> u32 {
         0

@@ -17,6 +17,8 @@ pub const CONVS: &[ConvDef] = &[
     def("lower", &[], 0, SmpType::Str, SmpType::Str, lower),
     def("upper", &[], 0, SmpType::Str, SmpType::Str, upper),
     def("length", &[], 0, SmpType::Str, SmpType::Int, length),
+    def("host_only", &[], 0, SmpType::Str, SmpType::Str, host_only),
+    def("port_only", &[], 0, SmpType::Str, SmpType::Int, port_only),
     ConvDef {
         check: Some(check_indexed),
         ..def("field", INDEXED, 2, SmpType::Str, SmpType::Str, field)
@@ -385,4 +387,41 @@ fn loose_hex(c: u8) -> u8 {
     } else {
         v
     }
+}
+
+/// Where the port of a `Host` value starts: after the last `:` that is
+/// not inside an IPv6 literal's brackets.
+fn port_colon(h: &[u8]) -> Option<usize> {
+    for (i, &b) in h.iter().enumerate().rev() {
+        match b {
+            b']' => return None,
+            b':' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `host_only`: a `Host` value without its port.
+fn host_only<'a>(_: &[Arg], v: Value<'a>, _: &dyn Env) -> Option<Value<'a>> {
+    let end = port_colon(text(&v)).unwrap_or(text(&v).len());
+    match v {
+        Value::Str(Cow::Borrowed(b)) => Some(Value::Str(Cow::Borrowed(&b[..end]))),
+        other => Some(Value::owned_str(text(&other)[..end].to_vec())),
+    }
+}
+
+/// `port_only`: the port of a `Host` value (0 without one), read digit
+/// by digit as HAProxy reads it (an unsigned 32-bit value; characters
+/// that are not digits are not refused).
+fn port_only<'a>(_: &[Arg], v: Value<'a>, _: &dyn Env) -> Option<Value<'a>> {
+    let h = text(&v);
+    let port = match port_colon(h) {
+        None => 0u32,
+        Some(i) => h[i + 1..].iter().fold(0u32, |p, &b| {
+            p.wrapping_mul(10)
+                .wrapping_add(u32::from(b).wrapping_sub(u32::from(b'0')))
+        }),
+    };
+    Some(Value::Int(i64::from(port)))
 }
