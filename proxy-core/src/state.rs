@@ -178,6 +178,21 @@ impl State {
                 a.apply(&view);
             }
         }
+        // HAProxy 2.6's internal HTTP client always adds two ACLs after the
+        // configuration's: registering two alike keeps the `#<id>` of every
+        // list in `show acl`/`show map` equal to HAProxy's for the same
+        // configuration, which scripts use.
+        for _ in 0..2 {
+            let _ = config.patterns.acl_inline(
+                "var",
+                "httpclient",
+                0,
+                crate::sample::pattern::MatchKind::Str,
+                false,
+                None,
+                &["1"],
+            );
+        }
         config.patterns.finalize();
         Arc::new(State {
             proxies,

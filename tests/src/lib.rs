@@ -237,9 +237,19 @@ pub struct ProxyBuilder {
     inherited_listeners: Vec<u64>,
     wait_listeners: bool,
     bin: Option<PathBuf>,
+    /// Files written beside the configuration (the proxy's working
+    /// directory): map and pattern files named by relative paths.
+    files: Vec<(String, Vec<u8>)>,
 }
 
 impl ProxyBuilder {
+    /// Writes `name` with `contents` into the proxy's working directory,
+    /// beside its configuration.
+    pub fn file(mut self, name: &str, contents: impl Into<Vec<u8>>) -> Self {
+        self.files.push((name.to_string(), contents.into()));
+        self
+    }
+
     /// Runs this binary instead of [`proxy_bin`] (e.g. HAProxy itself, to
     /// compare both in one test).
     pub fn bin(mut self, path: impl Into<PathBuf>) -> Self {
@@ -301,6 +311,9 @@ impl ProxyBuilder {
     pub fn start(self) -> Proxy {
         let dir = TempDir::new();
         let cfg_path = dir.write("proxy.cfg", &self.cfg);
+        for (name, contents) in &self.files {
+            std::fs::write(dir.path().join(name), contents).expect("write a file for the proxy");
+        }
         let bin = self.bin.clone().unwrap_or_else(proxy_bin);
         let mut argv: Vec<String> = vec![
             "-db".into(),
@@ -394,6 +407,7 @@ impl Proxy {
             inherited_listeners: Vec::new(),
             wait_listeners: true,
             bin: None,
+            files: Vec::new(),
         }
     }
 
