@@ -56,6 +56,7 @@ pub struct LogCounters {
     pub be_queue: u32,
 }
 
+#[cfg(test)]
 impl LogCounters {
     pub(crate) fn write(&self, out: &mut String) {
         let plus = if self.redispatched { "+" } else { "" };
@@ -76,6 +77,7 @@ impl LogCounters {
 
 /// A timer in ms, `-1` meaning "never reached"; `logasap` marks a value that
 /// is still growing because the line was emitted before the end.
+#[cfg(test)]
 pub(crate) fn write_timer(out: &mut String, ms: i64, logasap: bool) {
     if logasap {
         out.push('+');
@@ -84,6 +86,7 @@ pub(crate) fn write_timer(out: &mut String, ms: i64, logasap: bool) {
 }
 
 /// Which bytes are replaced by `#XX` in a logged field.
+#[cfg(test)]
 #[derive(Clone, Copy)]
 pub(crate) enum Escape {
     /// Captured headers and cookies: also `"`, `#`, `{`, `|`, `}`, which
@@ -97,6 +100,7 @@ pub(crate) enum Escape {
 /// Appends `raw`, replacing control bytes, DEL, non-ASCII and the `esc`
 /// set with `#` and two upper-case hex digits, so a log line stays one line
 /// of printable ASCII whatever a client sent.
+#[cfg(test)]
 pub(crate) fn write_escaped(out: &mut String, raw: &[u8], esc: Escape) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in raw {

@@ -13,6 +13,10 @@
 //!   shared by the line formats.
 //! - `tcplog.rs` ([`tcplog`]): `option tcplog`, the default "Connect from"
 //!   line and the embryonic-connection line.
+//! - `record.rs` ([`record`]): the log record every log-format variable
+//!   reads ([`record::LogRecord`]), and the built-in formats (`option
+//!   tcplog`, `option httplog [clf]`) as log-format strings; lines are
+//!   rendered by the one engine of [`crate::rules::format`].
 //! - `httplog.rs` ([`httplog`]): `option httplog` (2.6 layout).
 //! - `sink.rs` ([`sink`]): framing (RFC 3164 / short / raw), truncation and
 //!   delivery to stdout, stderr, UDP and unix datagram targets; its tests are
@@ -23,14 +27,19 @@
 pub mod date;
 pub mod fields;
 pub mod httplog;
+pub mod record;
 pub mod sink;
 pub mod subscriber;
 pub mod tcplog;
 pub mod termination;
 
+#[cfg(test)]
+mod compare_tests;
+
 pub use date::{log_date, write_log_date, write_syslog_date, CivilDateTime};
 pub use fields::{ClientAddr, LogCounters};
 pub use httplog::{format_httplog, HttpLogRecord};
+pub use record::{Builtin, LogRecord, Timers};
 pub use sink::{Framing, LogSinks, DEFAULT_MAX_LEN, SEVERITY_INFO};
 pub use subscriber::{
     format_diagnostic, install, traffic, traffic_with_severity, ProxySubscriber, SinksHandle,
