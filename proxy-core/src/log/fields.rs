@@ -1,7 +1,9 @@
 //! Pieces shared by the tcplog and httplog lines: the client address, the
 //! connection counters block, timers and the `#XX` escaping of captured text.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
+#[cfg(test)]
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 /// Who the client is, as `%ci:%cp` prints it.

@@ -6,60 +6,15 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::date::{write_log_date, CivilDateTime};
 use super::fields::{ClientAddr, LogCounters};
-use crate::rules::expr::NoFiles;
-use crate::rules::format::{LogFormat, Mode, ParseCtx, Var};
+pub use crate::rules::format::Builtin;
+use crate::rules::format::{LogFormat, Var};
 use crate::rules::format_render::{host_name, Captures, Inline, LogValue, LogVars};
-use crate::rules::RequestView;
-
-/// `option httplog`, as HAProxy 2.6 declares it.
-pub const HTTPLOG_FORMAT: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS \
-     %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
-/// `option httplog clf`.
-pub const CLF_FORMAT: &str = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s \
-     %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
-/// `option tcplog`.
-pub const TCPLOG_FORMAT: &str =
-    "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
-
-/// The built-in formats, parsed once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Builtin {
-    Tcp,
-    Http,
-    Clf,
-}
-
-impl Builtin {
-    pub fn text(self) -> &'static str {
-        match self {
-            Builtin::Tcp => TCPLOG_FORMAT,
-            Builtin::Http => HTTPLOG_FORMAT,
-            Builtin::Clf => CLF_FORMAT,
-        }
-    }
-
-    /// The parsed format (the strings are constants the tests parse, so
-    /// the empty fallback never shows).
-    pub fn format(self) -> &'static LogFormat {
-        static F: OnceLock<[LogFormat; 3]> = OnceLock::new();
-        let all = F.get_or_init(|| {
-            [Builtin::Tcp, Builtin::Http, Builtin::Clf].map(|b| {
-                let ctx = ParseCtx {
-                    mode: Mode::Log,
-                    http_proxy: Some(b != Builtin::Tcp),
-                };
-                LogFormat::parse_in(b.text(), ctx, &mut NoFiles)
-                    .unwrap_or_else(|_| LogFormat::empty(Mode::Log))
-            })
-        });
-        &all[self as usize]
-    }
-}
+use crate::rules::{RequestView, StreamInfo};
+use std::ops::ControlFlow;
 
 /// A stream's timers as HAProxy keeps them: milliseconds from the accept
 /// date, `-1` for a step never reached. The printed timers derive from
@@ -362,4 +317,59 @@ fn term_chars(code: &[u8]) -> [u8; 4] {
 
 fn opt_text(s: Option<&[u8]>) -> LogValue<'_> {
     s.map_or(LogValue::Missing, LogValue::Text)
+}
+
+/// What `%[expr]` items of a log line see once the request is gone: the
+/// request line, the addresses and the stream's facts (variables, names,
+/// captures), no headers; in TCP mode, the
+/// addresses and the variables.
+pub struct LogView<'a> {
+    /// The request line (empty in TCP mode).
+    pub line: &'a [u8],
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+    pub info: &'a dyn StreamInfo,
+}
+
+impl LogView<'_> {
+    fn word(&self, n: usize) -> &[u8] {
+        self.line
+            .split(|&b| b == b' ')
+            .filter(|w| !w.is_empty())
+            .nth(n)
+            .unwrap_or(b"")
+    }
+}
+
+impl RequestView for LogView<'_> {
+    fn method(&self) -> &[u8] {
+        self.word(0)
+    }
+    fn uri(&self) -> &[u8] {
+        self.word(1)
+    }
+    fn path(&self) -> &[u8] {
+        let u = self.uri();
+        let end = u.iter().position(|&b| b == b'?').unwrap_or(u.len());
+        &u[..end]
+    }
+    fn version(&self) -> (u8, u8) {
+        match self.word(2) {
+            [b'H', b'T', b'T', b'P', b'/', maj, b'.', min] => (maj - b'0', min - b'0'),
+            _ => (1, 1),
+        }
+    }
+    fn for_each_header<'a>(&'a self, _: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {}
+    fn src(&self) -> Option<SocketAddr> {
+        self.src
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.dst
+    }
+    fn nbsrv(&self, _: Option<&str>) -> u32 {
+        0
+    }
+    fn stream(&self) -> Option<&dyn StreamInfo> {
+        Some(self.info)
+    }
 }

@@ -26,6 +26,52 @@ use super::expr::{Expr, NoFiles};
 use super::format_render::ViewVars;
 use super::RequestView;
 use crate::sample::args::ArgResolver;
+use std::sync::OnceLock;
+
+/// `option httplog`, as HAProxy 2.6 declares it.
+pub const HTTPLOG_FORMAT: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS \
+     %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
+/// `option httplog clf`.
+pub const CLF_FORMAT: &str = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s \
+     %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
+/// `option tcplog`.
+pub const TCPLOG_FORMAT: &str =
+    "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
+
+/// The built-in formats, parsed once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    Tcp,
+    Http,
+    Clf,
+}
+
+impl Builtin {
+    pub fn text(self) -> &'static str {
+        match self {
+            Builtin::Tcp => TCPLOG_FORMAT,
+            Builtin::Http => HTTPLOG_FORMAT,
+            Builtin::Clf => CLF_FORMAT,
+        }
+    }
+
+    /// The parsed format (the strings are constants the tests parse, so
+    /// the empty fallback never shows).
+    pub fn format(self) -> &'static LogFormat {
+        static F: OnceLock<[LogFormat; 3]> = OnceLock::new();
+        let all = F.get_or_init(|| {
+            [Builtin::Tcp, Builtin::Http, Builtin::Clf].map(|b| {
+                let ctx = ParseCtx {
+                    mode: Mode::Log,
+                    http_proxy: Some(b != Builtin::Tcp),
+                };
+                LogFormat::parse_in(b.text(), ctx, &mut NoFiles)
+                    .unwrap_or_else(|_| LogFormat::empty(Mode::Log))
+            })
+        });
+        &all[self as usize]
+    }
+}
 
 /// What a format is for, which decides how it prints (HAProxy's
 /// `LOG_OPT_MANDATORY|LOG_OPT_MERGE_SPACES`, `LOG_OPT_HTTP` or neither).
@@ -399,9 +445,6 @@ fn sample(rest: &str, files: &mut dyn ArgResolver) -> Result<(Expr, usize), Stri
     })?;
     match p.rest.strip_prefix(']') {
         Some(after) => Ok((p.expr, rest.len() - after.len())),
-        None if p.rest.is_empty() => Err(format!(
-            "failed to parse sample expression <{rest}> : missing closing ']'."
-        )),
         None => {
             let head = &rest[..rest.len() - p.rest.len()];
             match p.rest.chars().next() {
