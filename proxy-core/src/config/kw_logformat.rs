@@ -7,6 +7,12 @@
 //! reported last, once the proxy's mode is final and only for the proxies
 //! that use it: a backend drops its log formats, a defaults section's
 //! format only counts where it is inherited.
+//!
+//! Two formats are read and checked but not used yet: `log-format-sd`
+//! (the structured data of RFC 5424 lines: our `log` targets do not frame
+//! RFC 5424) and `error-log-format` (the lines of connections that fail
+//! before a stream exists, a TLS handshake or a PROXY header: we have
+//! neither).
 
 use super::keywords::{Ctx, KwResult, ProxyState, SectionKind};
 use super::model::{FormatLine, Mode, ProxyConfig};

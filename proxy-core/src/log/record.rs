@@ -373,3 +373,73 @@ impl RequestView for LogView<'_> {
         Some(self.info)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::expr::NoFiles;
+    use crate::rules::format::{Mode, ParseCtx};
+
+    fn render(fmt: &str, r: &LogRecord<'_>) -> String {
+        let ctx = ParseCtx {
+            mode: Mode::Log,
+            http_proxy: Some(true),
+        };
+        let f = LogFormat::parse_in(fmt, ctx, &mut NoFiles).unwrap();
+        let mut out = Vec::new();
+        r.render(&f, None, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn counters_and_redispatch() {
+        let mut r = LogRecord::new(ClientAddr::Unknown, UNIX_EPOCH, "fe");
+        r.counters = LogCounters {
+            actconn: 1,
+            feconn: 1,
+            retries: 2,
+            ..Default::default()
+        };
+        let fmt = "%ac/%fc/%bc/%sc/%rc %sq/%bq";
+        assert_eq!(render(fmt, &r), "1/1/0/0/2 0/0");
+        r.counters.redispatched = true;
+        r.counters.srv_queue = 3;
+        assert_eq!(render(fmt, &r), "1/1/0/0/+2 3/0");
+    }
+
+    #[test]
+    fn escaping_of_captures_and_request_lines() {
+        let caps: &[&[u8]] = &[b"a{b|c}\"#\x01\x7f\xc3 z"];
+        let mut r = LogRecord::new(ClientAddr::Unknown, UNIX_EPOCH, "fe");
+        r.req_captures = Captures::Slices(caps);
+        r.request_line = Some(b"GET /a{b}?\"x\"#f HTTP/1.1\r");
+        assert_eq!(
+            render("%hr %{+Q}r", &r),
+            "{a#7Bb#7Cc#7D#22#23#01#7F#C3 z} \"GET /a{b}?#22x#22#23f HTTP/1.1#0D\""
+        );
+    }
+
+    #[test]
+    fn timers_derive_as_haproxy_prints_them() {
+        let mut r = LogRecord::new(ClientAddr::Unknown, UNIX_EPOCH, "fe");
+        r.timers = Timers::from_steps(5, 2, 1, 3, 10, 40);
+        r.http_backend = true;
+        assert_eq!(
+            render("%Th/%Ti/%TR/%Tq/%Tw/%Tc/%Tr/%Td/%Ta/%Tt/%Tu", &r),
+            "0/5/2/7/1/3/10/24/40/45/40"
+        );
+        r.logasap = true;
+        assert_eq!(render("%Ta %Tt %B %U", &r), "+40 +45 +0 0");
+        assert_eq!(
+            render("[%t] [%T] [%Tl] %Ts %{+X}Ts %ms", &r),
+            format!(
+                "[{}] [01/Jan/1970:00:00:00 +0000] [{}] 0 0000 000",
+                super::super::date::log_date(UNIX_EPOCH),
+                match date(UNIX_EPOCH, false, true) {
+                    LogValue::Raw(i) => String::from_utf8(i.as_bytes().to_vec()).unwrap(),
+                    _ => String::new(),
+                }
+            )
+        );
+    }
+}
