@@ -16,9 +16,11 @@ use crate::connection::{Connection, Transport};
 use crate::counters::CurGuard;
 use crate::error::{ErrorKind, ProxyError};
 use crate::log::fields::{ClientAddr, LogCounters};
+use crate::log::record::{LogRecord, LogView, Timers};
 use crate::log::subscriber::traffic;
-use crate::log::tcplog::{format_default_connect, format_tcplog, TcpLogRecord};
+use crate::log::tcplog::format_default_connect;
 use crate::log::termination::{term_code, ErrCause, FinState};
+use crate::rules::var_action::ProcView;
 use crate::sample::vars::VarStore;
 use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
@@ -88,7 +90,7 @@ impl<'a> TcpSession<'a> {
         };
         let src = s.si[0].conn().and_then(|c| c.from);
         let dst = s.si[0].conn_mut().and_then(|c| c.dst());
-        if !fe.cfg.tcplog && !fe.cfg.logs.is_empty() {
+        if fe.cfg.log_format().is_none() && !fe.cfg.logs.is_empty() {
             let local = dst.map_or(ClientAddr::Unknown, ClientAddr::Inet);
             let mut line = String::new();
             format_default_connect(&client, &local, &fe.name, fe.mode, &mut line);
@@ -362,7 +364,10 @@ fn account(s: &Stream, fe: Option<&Proxy>, be: Option<&Proxy>) {
 
 fn log_stream(t: &TcpSession<'_>, s: &Stream, be: Option<&Proxy>, applet: Option<&str>) {
     let (st, fe, info, totals) = (t.st, t.fe, &t.info, &t.totals);
-    if !fe.cfg.tcplog || fe.cfg.logs.is_empty() {
+    let Some(fmt) = fe.cfg.log_format() else {
+        return;
+    };
+    if fe.cfg.logs.is_empty() {
         return;
     }
     if fe.cfg.dontlognull && totals.req == 0 && s.err() == ErrCause::None {
@@ -388,18 +393,33 @@ fn log_stream(t: &TcpSession<'_>, s: &Stream, be: Option<&Proxy>, applet: Option
         .and_then(|b| b.be.as_ref())
         .map_or(0, |b| b.counters.cur());
     let fe_counters = fe.fe.as_ref().map_or(0, |f| f.counters.cur());
-    let rec = TcpLogRecord {
-        client: t.client,
-        accept_date: s.timers.accept_date,
-        frontend: &fe.name,
+    let back = s.si[1].conn();
+    let rec = LogRecord {
+        frontend_addr: t.addrs.1,
+        backend_src: back.and_then(|c| c.from.or_else(|| c.transport.local_addr())),
+        server_addr: back.and_then(|c| c.to),
         backend: backend_name,
+        http_backend: false,
         server: server_name,
-        t_queue,
-        t_connect,
-        t_total: now.saturating_duration_since(acc).as_millis() as i64,
-        logasap: false,
+        timers: Timers {
+            request: 0,
+            queue: t_queue,
+            connect: if t_queue >= 0 && t_connect >= 0 {
+                t_queue + t_connect
+            } else {
+                -1
+            },
+            data: -1,
+            close: now.saturating_duration_since(acc).as_millis() as i64,
+            ..Timers::default()
+        },
+        status: 0,
         bytes_out: totals.res,
-        term: term_code(s.err(), s.finst()),
+        bytes_in: totals.req,
+        term: {
+            let [a, b] = term_code(s.err(), s.finst());
+            [a, b, b'-', b'-']
+        },
         counters: LogCounters {
             actconn: st.global.cur(),
             feconn: fe_counters,
@@ -410,8 +430,21 @@ fn log_stream(t: &TcpSession<'_>, s: &Stream, be: Option<&Proxy>, applet: Option
             srv_queue: 0,
             be_queue: info.be_queue,
         },
+        request_id: s.uniq_id,
+        ..LogRecord::new(t.client, s.timers.accept_date, &fe.name)
     };
-    let mut line = String::with_capacity(160);
-    format_tcplog(&rec, &mut line);
-    traffic(fe.idx, &line);
+    let mut line = Vec::with_capacity(160);
+    if fmt.exprs().next().is_some() {
+        let vars = ProcView { vars: &s.vars };
+        let view = LogView {
+            line: b"",
+            src: t.addrs.0,
+            dst: t.addrs.1,
+            info: &vars,
+        };
+        rec.render(fmt, Some(&view), &mut line);
+    } else {
+        rec.render(fmt, None, &mut line);
+    }
+    traffic(fe.idx, &String::from_utf8_lossy(&line));
 }

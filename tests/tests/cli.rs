@@ -32,6 +32,24 @@ fn cc_version_atleast_is_true() {
     assert_eq!(cc("version_atleast(2.0)", &[]), Some(0));
 }
 
+/// HAProxy's version syntax, against the configuration language level
+/// (2.6.12): the same answers as HAProxy 2.6.12 gives.
+#[test]
+fn cc_versions_in_haproxy_syntax() {
+    for (cond, want) in [
+        ("version_atleast(2.5-dev0)", 0),
+        ("version_atleast(2.6-dev1)", 0),
+        ("version_atleast(2.6.12)", 0),
+        ("version_before(2.6.13)", 0),
+        ("version_before(2.7-dev0)", 0),
+        ("version_atleast(2.7-dev0)", 1),
+        ("version_before(2.6.12-rc1)", 1),
+        ("version_atleast(2.6.12) && version_before(2.6.13-dev0)", 0),
+    ] {
+        assert_eq!(cc(cond, &[]), Some(want), "{cond}");
+    }
+}
+
 #[test]
 fn cc_streq() {
     assert_eq!(cc("streq(a,b)", &[]), Some(1));

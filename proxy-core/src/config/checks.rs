@@ -217,8 +217,13 @@ fn check_proxy(
     if px.kind.has_frontend() {
         check_bind(px, report.warnings);
         check_routes(st, px, all, report.errors);
-        check_httplog(st, px, report.warnings);
     }
+    super::kw_logformat::check(
+        &mut st.cfg,
+        type_str(px.kind),
+        report.errors,
+        report.warnings,
+    );
     check_nbsrv_refs(st, px, all, report.errors);
     if px.mode == Mode::Tcp {
         http_only(&mut st.cfg, report.warnings);
@@ -234,7 +239,8 @@ fn check_proxy(
         ));
     }
     // The log settings after the `httplog` fallback, the targets as parsed.
-    if px.kind.has_frontend() && (st.cfg.tcplog || st.cfg.httplog) && px.logs.is_empty() {
+    let formats = st.cfg.log_format.is_some() || st.cfg.log_format_sd.is_some();
+    if px.kind.has_frontend() && formats && px.logs.is_empty() {
         report.warnings.push(format!(
             "config : log format ignored for {} '{}' since it has no log address.",
             type_str(px.kind),
@@ -281,21 +287,6 @@ fn check_routes(
         if let Some(msg) = check_route(px, all, target, rule) {
             error(errors, &loc, msg);
         }
-    }
-}
-
-/// `option httplog` in a TCP frontend falls back to `option tcplog`.
-fn check_httplog(st: &mut ProxyState, px: &ProxyConfig, warnings: &mut Vec<String>) {
-    if px.httplog && px.mode == Mode::Tcp {
-        let at = st.httplog_loc.as_ref().unwrap_or(&px.loc);
-        warnings.push(format!(
-            "config : parsing [{at}] : 'option httplog' not usable with {} '{}' (needs 'mode http'). \
-             Falling back to 'option tcplog'.",
-            type_str(px.kind),
-            px.name
-        ));
-        st.cfg.httplog = false;
-        st.cfg.tcplog = true;
     }
 }
 

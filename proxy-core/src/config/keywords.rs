@@ -12,6 +12,7 @@ use super::kw_acl::acl;
 use super::kw_global as g;
 use super::kw_http as h;
 use super::kw_http_misc as hm;
+use super::kw_logformat as lf;
 use super::kw_option::option;
 use super::kw_proxy as p;
 use super::kw_server as s;
@@ -345,6 +346,11 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     negatable(px("log", D | F | B | L, 0, p::log)),
     px("id", F | B | L, 0, p::id),
     px("description", D | F | B | L, 0, p::description),
+    px("log-format", D | F | B | L, 0, lf::log_format),
+    px("log-format-sd", D | F | B | L, 0, lf::log_format_sd),
+    px("error-log-format", D | F | B | L, 0, lf::error_log_format),
+    px("unique-id-format", D | F | B | L, 0, lf::unique_id_format),
+    px("unique-id-header", D | F | B | L, 0, lf::unique_id_header),
     // HTTP rules and settings
     px("acl", D | F | B | L, 0, acl),
     px("http-request", D | F | B | L, 0, h::http_request),

@@ -4,9 +4,11 @@
 //! by name rather than called unknown).
 
 use super::keywords::{suggest, Ctx, KwResult, ProxyState};
+use super::kw_logformat::set_log_format;
 use super::kw_proxy::{check_side, Side};
 use super::model_http::{ForwardFor, HttpConnMode};
 use crate::rules::acl::IpNet;
+use crate::rules::format::Builtin;
 
 type OptSet = fn(&mut ProxyState, &mut Ctx<'_>, bool) -> KwResult;
 
@@ -139,19 +141,33 @@ fn opt_tcplog(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
     st.cfg.tcplog = on;
     if on {
         st.cfg.httplog = false;
+        set_log_format(st, ctx, Builtin::Tcp.text(), Some(Builtin::Tcp));
+    } else if st.cfg.log_format.as_ref().and_then(|l| l.builtin) == Some(Builtin::Tcp) {
+        st.cfg.log_format = None;
     }
     Ok(())
 }
 
+/// `option httplog [clf]`.
 fn opt_httplog(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
-    if ctx.arg(2) == Some("clf") {
-        return Err("'option httplog clf' is not supported by this proxy.".into());
-    }
-    no_more_args(ctx)?;
+    let builtin = match ctx.arg(2) {
+        Some("clf") => {
+            ctx.max_args(2)?;
+            Builtin::Clf
+        }
+        Some(_) => return Err("keyword 'httplog' only supports option 'clf'.".into()),
+        None => Builtin::Http,
+    };
     st.cfg.httplog = on;
     if on {
         st.cfg.tcplog = false;
         st.httplog_loc = Some(ctx.loc.clone());
+        set_log_format(st, ctx, builtin.text(), Some(builtin));
+    } else if matches!(
+        st.cfg.log_format.as_ref().and_then(|l| l.builtin),
+        Some(Builtin::Http | Builtin::Clf)
+    ) {
+        st.cfg.log_format = None;
     }
     Ok(())
 }
@@ -288,8 +304,8 @@ backend d
         assert!(error("defaults\n option\n").contains("'option' expects an option name."));
         assert!(error("defaults\n option tcplog x\n")
             .contains("'option tcplog' cannot handle unexpected argument 'x'."));
-        assert!(error("defaults\n option httplog clf\n")
-            .contains("'option httplog clf' is not supported"));
+        assert!(error("defaults\n option httplog clff\n")
+            .contains("keyword 'httplog' only supports option 'clf'."));
         assert!(error("defaults\n option redispatch x\n")
             .contains("'option redispatch' expects an integer"));
     }

@@ -19,6 +19,8 @@
 //!   `tcp-request` rules; `kw_reply`: their `deny` / `return` / `redirect`
 //!   arguments and error files; `kw_http_misc`: `errorfile`, `http-reuse`,
 //!   `monitor-uri`, `capture`.
+//! - `kw_logformat`: `log-format`, `log-format-sd`, `error-log-format`,
+//!   `unique-id-format`, `unique-id-header` and the formats' final checks.
 //! - `addr`, `logtarget`: addresses and `log` lines, shared by handlers.
 //! - `checks`: ids, `log global` and the whole-configuration checks.
 //! - `kw_stick`: `stick-table`, `stick` and the `track-sc*` / `sc-*`
@@ -36,6 +38,7 @@ mod kw_acl;
 mod kw_global;
 mod kw_http;
 mod kw_http_misc;
+mod kw_logformat;
 mod kw_option;
 mod kw_peers;
 mod kw_proxy;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::model_http::{Acl, Condition, HttpConfig};
 use super::model_stick::{PeersConfig, StickRule, TableDecl, TcpRule};
+use crate::rules::format::{Builtin, LogFormat as Format};
 
 /// Where a configuration line came from, for `file:line` in messages.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -300,6 +301,18 @@ pub struct ProxyConfig {
     pub tcplog: bool,
     pub httplog: bool,
     pub dontlognull: bool,
+    /// The format of traffic lines: `log-format`, or the one `option
+    /// httplog [clf]` / `option tcplog` stands for (no format: the
+    /// "Connect from" line at accept).
+    pub log_format: Option<FormatLine>,
+    /// `log-format-sd` (kept; our targets do not frame RFC 5424 yet).
+    pub log_format_sd: Option<FormatLine>,
+    /// `error-log-format`.
+    pub error_log_format: Option<FormatLine>,
+    /// `unique-id-format`.
+    pub unique_id_format: Option<FormatLine>,
+    /// `unique-id-header`.
+    pub unique_id_header: Option<String>,
     /// Effective log targets: the global ones when `log global` is present,
     /// plus the proxy's own `log` lines.
     pub logs: Vec<LogTarget>,
@@ -313,7 +326,42 @@ pub struct ProxyConfig {
     pub tcp_conn: Vec<TcpRule>,
 }
 
+/// A format directive: where it was, which built-in format it stands
+/// for if any, and the format. It is parsed when read but, as HAProxy
+/// compiles formats last, a parse error is only reported by the final
+/// checks, for the proxies that use it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormatLine {
+    pub loc: Location,
+    /// The format as written.
+    pub text: String,
+    pub builtin: Option<Builtin>,
+    pub format: Result<Format, String>,
+}
+
+impl FormatLine {
+    /// The format, once the checks have passed.
+    pub fn get(&self) -> Option<&Format> {
+        self.format.as_ref().ok()
+    }
+
+    /// The directive, as HAProxy's warnings name it.
+    pub fn directive(&self) -> &'static str {
+        match self.builtin {
+            Some(Builtin::Tcp) => "option tcplog",
+            Some(Builtin::Http) => "option httplog",
+            Some(Builtin::Clf) => "option httplog clf",
+            None => "log-format",
+        }
+    }
+}
+
 impl ProxyConfig {
+    /// The traffic log format, if lines are logged at the end.
+    pub fn log_format(&self) -> Option<&Format> {
+        self.log_format.as_ref().and_then(FormatLine::get)
+    }
+
     pub fn new(name: &str, kind: ProxyKind, id: u32, loc: Location) -> Self {
         ProxyConfig {
             name: name.to_string(),
@@ -337,6 +385,11 @@ impl ProxyConfig {
             tcplog: false,
             httplog: false,
             dontlognull: false,
+            log_format: None,
+            log_format_sd: None,
+            error_log_format: None,
+            unique_id_format: None,
+            unique_id_header: None,
             logs: Vec::new(),
             stick_table: None,
             table: None,

@@ -112,6 +112,14 @@ pub(super) async fn frontend<'a>(
     if let Some(r) = tcp_content(ctx, s, cbuf, req, txn, trk) {
         return r;
     }
+    // unique-id-format: the id is made once, before the rules read it.
+    if ctx.fe.cfg.unique_id_format.is_some() {
+        let facts = Facts::of(ctx, s, Some(txn));
+        let view = req.view(ctx, cbuf.data(), &facts);
+        let lc = ctx.log_ctx(s, txn, super::client_addr(ctx, s));
+        let id = super::txnlog::unique_id(&lc, &view);
+        txn.unique_id = id;
+    }
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
     match rules(ctx, &ctx.fe.cfg.http, fe_ctx, (s, cbuf), req, txn, trk) {
         Verdict::Forward(e) => req.edits = e,

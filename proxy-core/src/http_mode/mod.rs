@@ -64,6 +64,20 @@ pub(super) struct Ctx<'a> {
     pub(super) listener_id: u32,
 }
 
+impl<'a> Ctx<'a> {
+    /// What the log line or unique id of `txn` may show.
+    fn log_ctx(&self, s: &'a Stream, txn: &'a Txn, client: ClientAddr) -> txnlog::LogCtx<'a> {
+        txnlog::LogCtx {
+            st: self.st,
+            fe: self.fe,
+            s: Some(s),
+            txn,
+            client,
+            listener_id: self.listener_id,
+        }
+    }
+}
+
 pub(super) fn conn_mode(m: HttpConnMode) -> ConnMode {
     match m {
         HttpConnMode::KeepAlive => ConnMode::KeepAlive,
@@ -260,6 +274,12 @@ async fn next_request(
         .checked_sub(ago)
         .unwrap_or_else(SystemTime::now);
     let mut txn = Txn::new(date, fb, first);
+    txn.idle_ms = fb.saturating_duration_since(wait_start).as_millis() as i64;
+    txn.uniq_id = if first {
+        s.uniq_id
+    } else {
+        ctx.st.live.next_id()
+    };
     match head {
         HeadRead::Head(h) => {
             txn.head_done = Some(Instant::now());
@@ -299,7 +319,7 @@ async fn head_failed(ctx: &Ctx<'_>, s: &mut Stream, txn: &mut Txn, f: Failure, t
     }
     if !(txn.is_null() && ctx.fe.cfg.dontlognull) {
         let client = client_addr(ctx, s);
-        emit_log(ctx.st, ctx.fe, Some(s), txn, client);
+        emit_log(&ctx.log_ctx(s, txn, client));
     }
 }
 
@@ -397,7 +417,7 @@ fn finish(ctx: &Ctx<'_>, s: &mut Stream, txn: &Txn, trk: &mut Trackers) {
     // `set-src` changed the client's address for this request only.
     let client = client_addr(ctx, s);
     let client = txn.src.map_or(client, ClientAddr::Inet);
-    emit_log(ctx.st, ctx.fe, Some(s), txn, client);
+    emit_log(&ctx.log_ctx(s, txn, client));
     s.new_transaction();
 }
 

@@ -39,6 +39,12 @@ pub(super) struct Txn {
     pub(super) src: Option<SocketAddr>,
     /// The unique id (`unique-id-format`), once made.
     pub(super) unique_id: Option<Vec<u8>>,
+    /// `%Ti`: ms the connection was idle before the first byte.
+    pub(super) idle_ms: i64,
+    /// `%rt`: the request's number (the stream's for the first request of
+    /// a connection, a new one for the next, as HAProxy makes a stream
+    /// per request).
+    pub(super) uniq_id: u64,
 }
 
 impl Txn {
@@ -63,6 +69,8 @@ impl Txn {
             res_captures: Vec::new(),
             src: None,
             unique_id: None,
+            idle_ms: 0,
+            uniq_id: 0,
         }
     }
 

@@ -5,15 +5,11 @@
 //! Everything that comes from the client or the server (captures, cookies,
 //! the request line) is escaped with `#XX` so one request is one log line.
 
-use std::fmt::Write as _;
 use std::time::SystemTime;
 
-use super::date::write_log_date;
-use super::fields::{write_escaped, write_timer, ClientAddr, Escape, LogCounters};
-use super::tcplog::{clamp_bytes, push_term};
-
-/// What the request line field shows when no valid request was parsed.
-const BADREQ: &str = "\"<BADREQ>\"";
+use super::fields::{ClientAddr, LogCounters};
+use super::record::{Builtin, LogRecord, Timers};
+use crate::rules::format_render::Captures;
 
 /// Everything an httplog line shows, borrowed from the finished transaction.
 #[derive(Clone, Debug)]
@@ -60,62 +56,44 @@ pub struct HttpLogRecord<'a> {
     pub request_line: Option<&'a [u8]>,
 }
 
-/// Appends the httplog line for `r` to `out` (no trailing newline).
+/// Appends the httplog line for `r` to `out` (no trailing newline),
+/// rendered by the log-format engine with [`Builtin::Http`].
 pub fn format_httplog(r: &HttpLogRecord<'_>, out: &mut String) {
-    let _ = write!(out, "{} [", r.client);
-    write_log_date(r.request_date, out);
-    let ssl = if r.frontend_ssl { "~" } else { "" };
-    let _ = write!(
-        out,
-        "] {}{} {}/{} {}/{}/{}/{}/",
-        r.frontend, ssl, r.backend, r.server, r.t_request, r.t_queue, r.t_connect, r.t_response
-    );
-    write_timer(out, r.t_active, r.logasap);
-    let _ = write!(out, " {} ", r.status);
-    write_timer(out, clamp_bytes(r.bytes_out), r.logasap);
-    out.push(' ');
-    write_cookie(out, r.req_cookie);
-    out.push(' ');
-    write_cookie(out, r.res_cookie);
-    out.push(' ');
-    push_term(out, &r.term);
-    out.push(' ');
-    r.counters.write(out);
-    write_captures(out, r.req_captures);
-    write_captures(out, r.res_captures);
-    out.push(' ');
-    match r.request_line {
-        Some(line) => {
-            out.push('"');
-            write_escaped(out, line, Escape::Url);
-            out.push('"');
-        }
-        None => out.push_str(BADREQ),
-    }
+    let mut buf = Vec::with_capacity(200);
+    r.to_record().render(Builtin::Http.format(), None, &mut buf);
+    out.push_str(&String::from_utf8_lossy(&buf));
 }
 
-fn write_cookie(out: &mut String, cookie: Option<&[u8]>) {
-    match cookie {
-        // An empty capture would leave two adjacent spaces and shift every
-        // following field for parsers, so it prints like a missing one.
-        Some(c) if !c.is_empty() => write_escaped(out, c, Escape::Header),
-        _ => out.push('-'),
-    }
-}
-
-/// ` {a|b|c}`, or nothing when no header is captured.
-fn write_captures(out: &mut String, caps: &[&[u8]]) {
-    if caps.is_empty() {
-        return;
-    }
-    out.push_str(" {");
-    for (i, cap) in caps.iter().enumerate() {
-        if i > 0 {
-            out.push('|');
+impl<'a> HttpLogRecord<'a> {
+    /// The same facts as a [`LogRecord`].
+    pub fn to_record(&self) -> LogRecord<'a> {
+        LogRecord {
+            request_date: self.request_date,
+            frontend_ssl: self.frontend_ssl,
+            backend: self.backend,
+            http_backend: true,
+            server: self.server,
+            timers: Timers::from_steps(
+                0,
+                self.t_request,
+                self.t_queue,
+                self.t_connect,
+                self.t_response,
+                self.t_active,
+            ),
+            logasap: self.logasap,
+            status: self.status,
+            bytes_out: self.bytes_out,
+            req_cookie: self.req_cookie,
+            res_cookie: self.res_cookie,
+            term: self.term,
+            counters: self.counters,
+            req_captures: Captures::Slices(self.req_captures),
+            res_captures: Captures::Slices(self.res_captures),
+            request_line: self.request_line,
+            ..LogRecord::new(self.client, self.request_date, self.frontend)
         }
-        write_escaped(out, cap, Escape::Header);
     }
-    out.push('}');
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! Traffic logs: building HAProxy-format lines and sending them to the
 //! configured `log` targets, plus the process's `tracing` subscriber.
 //!
-//! Lines are built by pure formatters and then emitted as `tracing` events
+//! Lines are rendered from a [`record::LogRecord`] by the proxy's
+//! log-format (the one engine of [`crate::rules::format`]; `option tcplog`
+//! and `option httplog` are formats like any other) and then emitted as
+//! `tracing` events
 //! (target [`TRAFFIC_TARGET`]); the [`ProxySubscriber`] routes those to the
 //! proxy's targets and prints every other event as a startup diagnostic.
 //!
@@ -9,11 +12,16 @@
 //! - `date.rs` ([`date`]): UTC calendar arithmetic; log, syslog and uptime
 //!   date layouts.
 //! - `termination.rs` ([`termination`]): the `%ts`/`%tsc` termination codes.
-//! - `fields.rs` ([`fields`]): client address, counters block and escaping
-//!   shared by the line formats.
+//! - `fields.rs` ([`fields`]): the client address and the counters block
+//!   of a record.
 //! - `tcplog.rs` ([`tcplog`]): `option tcplog`, the default "Connect from"
 //!   line and the embryonic-connection line.
-//! - `httplog.rs` ([`httplog`]): `option httplog` (2.6 layout).
+//! - `record.rs` ([`record`]): the log record every log-format variable
+//!   reads ([`record::LogRecord`]), and the built-in formats (`option
+//!   tcplog`, `option httplog [clf]`) as log-format strings; lines are
+//!   rendered by the one engine of [`crate::rules::format`].
+//! - `httplog.rs` ([`httplog`]): `option httplog` (2.6 layout) from the
+//!   record of a transaction given field by field.
 //! - `sink.rs` ([`sink`]): framing (RFC 3164 / short / raw), truncation and
 //!   delivery to stdout, stderr, UDP and unix datagram targets; its tests are
 //!   in `sink_tests.rs`.
@@ -23,6 +31,7 @@
 pub mod date;
 pub mod fields;
 pub mod httplog;
+pub mod record;
 pub mod sink;
 pub mod subscriber;
 pub mod tcplog;
@@ -31,6 +40,7 @@ pub mod termination;
 pub use date::{log_date, write_log_date, write_syslog_date, CivilDateTime};
 pub use fields::{ClientAddr, LogCounters};
 pub use httplog::{format_httplog, HttpLogRecord};
+pub use record::{Builtin, LogRecord, Timers};
 pub use sink::{Framing, LogSinks, DEFAULT_MAX_LEN, SEVERITY_INFO};
 pub use subscriber::{
     format_diagnostic, install, traffic, traffic_with_severity, ProxySubscriber, SinksHandle,

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use super::date::write_log_date;
-use super::fields::{write_timer, ClientAddr, LogCounters};
+use super::fields::{ClientAddr, LogCounters};
+use super::record::{Builtin, LogRecord, Timers};
 use crate::config::model::Mode;
 
 /// Everything a tcplog line shows, borrowed from the finished stream.
@@ -39,22 +40,40 @@ pub struct TcpLogRecord<'a> {
 }
 
 /// Appends the tcplog line for `r` to `out` (no trailing newline: the sink
-/// adds framing).
+/// adds framing), rendered by the log-format engine with [`Builtin::Tcp`].
 pub fn format_tcplog(r: &TcpLogRecord<'_>, out: &mut String) {
-    let _ = write!(out, "{} [", r.client);
-    write_log_date(r.accept_date, out);
-    let _ = write!(
-        out,
-        "] {} {}/{} {}/{}/",
-        r.frontend, r.backend, r.server, r.t_queue, r.t_connect
-    );
-    write_timer(out, r.t_total, r.logasap);
-    out.push(' ');
-    write_timer(out, clamp_bytes(r.bytes_out), r.logasap);
-    out.push(' ');
-    push_term(out, &r.term);
-    out.push(' ');
-    r.counters.write(out);
+    let mut buf = Vec::with_capacity(160);
+    r.to_record().render(Builtin::Tcp.format(), None, &mut buf);
+    out.push_str(&String::from_utf8_lossy(&buf));
+}
+
+impl<'a> TcpLogRecord<'a> {
+    /// The same facts as a [`LogRecord`].
+    pub fn to_record(&self) -> LogRecord<'a> {
+        let queue = self.t_queue;
+        let connect = match (queue, self.t_connect) {
+            (q, c) if q >= 0 && c >= 0 => q + c,
+            _ => -1,
+        };
+        LogRecord {
+            backend: self.backend,
+            server: self.server,
+            timers: Timers {
+                request: 0,
+                queue,
+                connect,
+                data: -1,
+                close: self.t_total,
+                ..Timers::default()
+            },
+            logasap: self.logasap,
+            status: 0,
+            bytes_out: self.bytes_out,
+            term: [self.term[0], self.term[1], b'-', b'-'],
+            counters: self.counters,
+            ..LogRecord::new(self.client, self.accept_date, self.frontend)
+        }
+    }
 }
 
 /// The line logged at accept time when a proxy logs without tcplog/httplog:
@@ -97,24 +116,6 @@ pub fn format_embryonic(
     let _ = write!(out, "{client} [");
     write_log_date(accept_date, out);
     let _ = write!(out, "] {frontend}/{listener}: {reason}");
-}
-
-/// The termination code is ASCII by construction; anything else (a caller
-/// bug) is shown as `?` instead of corrupting the line.
-pub(crate) fn push_term(out: &mut String, code: &[u8]) {
-    for &b in code {
-        out.push(if b.is_ascii_graphic() {
-            char::from(b)
-        } else {
-            '?'
-        });
-    }
-}
-
-/// Byte counts are printed as signed in HAProxy; a u64 above i64::MAX cannot
-/// happen in practice, clamp rather than wrap.
-pub(crate) fn clamp_bytes(b: u64) -> i64 {
-    i64::try_from(b).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! - [`cond::Condition`]: `if|unless` over OR-ed suites of AND-ed, maybe
 //!   negated, ACL terms ([`cond::Condition::parse`]), predefined ACLs
 //!   included (`TRUE`, `METH_GET`, `LOCALHOST`, ...);
-//! - [`format::LogFormat`]: a header value with `%[fetch]` expressions.
+//! - [`format::LogFormat`]: a log-format string (log lines, unique ids,
+//!   header values), rendered by [`format_render`].
 //!
 //! At run time the HTTP driver implements [`RequestView`] over a parsed
 //! request and calls [`eval`] / [`eval_opt`] and [`format::LogFormat::expand`].
@@ -19,7 +20,8 @@
 //! fetches; `sample` has their value helpers; [`fetch_stick`] the
 //! stick-table ones),
 //! [`acl`] (patterns and matching), [`cond`] (conditions, predefined
-//! ACLs), [`format`] (log-format subset).
+//! ACLs), [`format`] (log-format strings) and [`format_render`] (their
+//! rendering).
 
 pub mod acl;
 pub mod cond;
@@ -28,6 +30,7 @@ pub mod fetch;
 mod fetch_eval;
 pub mod fetch_stick;
 pub mod format;
+pub mod format_render;
 mod sample;
 pub mod var_action;
 pub use crate::sample::regex;
