@@ -271,7 +271,7 @@ fn http_request_errors() {
     assert!(e("http-request set-header X a b").contains("but found 'b'."));
     assert!(e("http-request set-header X 100%").ends_with("truncated line after '%'."));
     assert!(e("http-request set-header X %[src,nope]").ends_with("unknown converter 'nope'."));
-    assert!(e("http-request set-header X %T").contains("'%T' is not supported"));
+    assert!(e("http-request set-header X %Q").contains("no such format variable 'Q'"));
     assert!(e("http-request del-header").ends_with("expects at least 1 argument."));
     assert!(e("http-request del-header X -m foo")
         .ends_with("-m with unsupported matching method 'foo'."));
