@@ -65,6 +65,8 @@ SCENARIO_TABLE=(
   "map-str|cfg_map_str|http|/|lua:stick_keys.lua|mode http, keep-alive, in-core answer, x-key looked up with map_str in a 100,000-entry map|proxy haproxy|map"
   "map-beg|cfg_map_beg|http|/|lua:stick_keys.lua|mode http, keep-alive, in-core answer, x-key looked up with map_beg in a 100,000-prefix map|proxy haproxy|map"
   "map-ip|cfg_map_ip|http|/|lua:stick_src.lua|mode http, keep-alive, in-core answer, x-src looked up with map_ip in a 100,000-network map|proxy haproxy|map"
+  "log-none|cfg_log_none|http|/||mode http, keep-alive, in-core answer, no log (reference for log-20)|proxy haproxy|log"
+  "log-20|cfg_log_20|http|/||mode http, keep-alive, in-core answer, a log-format of 20 variables sent to a UDP syslog address per request|proxy haproxy|log"
 )
 
 usage() {
@@ -408,6 +410,21 @@ cfg_map_ip() {  # same arguments as cfg_basic
   map_files
   cfg_local_answer "$1" "$3" "$4" "$5" "" \
     "http-request return status 200 content-type text/plain lf-string \"%[req.hdr(x-src),map_ip($STATE/nets.map,none)]\""
+}
+
+# Logs: the same in-core answer, without a log and with a 20-variable
+# log-format sent over UDP to a port nobody listens on (both proxies
+# format and send every line; the datagrams are dropped by the kernel).
+LOG_20='%ci %cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc %sq %bq %{+Q}r'
+cfg_log_none() {  # same arguments as cfg_basic
+  cfg_local_answer "$1" "$3" "$4" "$5" "" \
+    'http-request return status 200 content-type text/plain string "Hello, world!\n"'
+}
+cfg_log_20() {  # same arguments as cfg_basic
+  cfg_local_answer "$1" "$3" "$4" "$5" "    log 127.0.0.1:9 local0" \
+    "log global
+    log-format \"$LOG_20\"
+    http-request return status 200 content-type text/plain string \"Hello, world!\\n\""
 }
 
 # wrk arguments for a scenario's header column: `lua:<file>` runs that wrk

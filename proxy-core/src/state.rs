@@ -110,6 +110,36 @@ pub struct State {
     pub proc_vars: crate::sample::vars::ProcVars,
 }
 
+/// The sample engine's start-up: the `global` `set-var` lines give the
+/// process variables, and the pattern lists get their final ids.
+fn start_samples(config: &Config) -> crate::sample::vars::ProcVars {
+    let proc_vars = crate::sample::vars::ProcVars::default();
+    {
+        let vars = crate::sample::vars::VarStore::new(proc_vars.clone());
+        let view = crate::rules::var_action::ProcView { vars: &vars };
+        for a in &config.global.set_vars {
+            a.apply(&view);
+        }
+    }
+    // HAProxy 2.6's internal HTTP client always adds two ACLs after the
+    // configuration's: registering two alike keeps the `#<id>` of every
+    // list in `show acl`/`show map` equal to HAProxy's for the same
+    // configuration, which scripts use.
+    for _ in 0..2 {
+        let _ = config.patterns.acl_inline(
+            "var",
+            "httpclient",
+            0,
+            crate::sample::pattern::MatchKind::Str,
+            false,
+            None,
+            &["1"],
+        );
+    }
+    config.patterns.finalize();
+    proc_vars
+}
+
 impl State {
     pub fn build(config: Config) -> Arc<State> {
         State::build_with(config, Arc::new(crate::applet::AppletRegistry::new()))
@@ -170,30 +200,7 @@ impl State {
             .filter(|&m| m > 0)
             .map(|m| Arc::new(Semaphore::new(m as usize)));
         let hard_maxconn = g.maxconn.filter(|&m| m > 0).unwrap_or(DEFAULT_MAXCONN);
-        let proc_vars = crate::sample::vars::ProcVars::default();
-        {
-            let vars = crate::sample::vars::VarStore::new(proc_vars.clone());
-            let view = crate::rules::var_action::ProcView { vars: &vars };
-            for a in &g.set_vars {
-                a.apply(&view);
-            }
-        }
-        // HAProxy 2.6's internal HTTP client always adds two ACLs after the
-        // configuration's: registering two alike keeps the `#<id>` of every
-        // list in `show acl`/`show map` equal to HAProxy's for the same
-        // configuration, which scripts use.
-        for _ in 0..2 {
-            let _ = config.patterns.acl_inline(
-                "var",
-                "httpclient",
-                0,
-                crate::sample::pattern::MatchKind::Str,
-                false,
-                None,
-                &["1"],
-            );
-        }
-        config.patterns.finalize();
+        let proc_vars = start_samples(&config);
         Arc::new(State {
             proxies,
             pools,

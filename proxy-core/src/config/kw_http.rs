@@ -536,6 +536,16 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<Tcp
         a if var_action::is_var_action(a) => {
             let (v, used) =
                 var_action::parse(&args[2..], ctx.files).map_err(|e| format!("'{full}' : {e}"))?;
+            if let Some(e) = v
+                .exprs()
+                .into_iter()
+                .find(|e| !content && e.usage() != Usage::Any)
+            {
+                return Err(format!(
+                    "'{full}' : fetch method '{}' extracts information from 'HTTP request headers', none of which is available here",
+                    e.kw
+                ));
+            }
             (TcpAction::SetVar(v), 2 + used)
         }
         "accept" => (TcpAction::Accept, 3),
@@ -574,7 +584,7 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<Tcp
             None => {
                 let service = if content { "'use-service', " } else { "" };
                 return Err(format!(
-                    "'tcp-request {set}' expects 'accept', 'reject', {service}'track-sc0' ... 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1' or 'sc-set-gpt0', but got '{a}'."
+                    "'tcp-request {set}' expects 'accept', 'reject', {service}'track-sc0' ... 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0', 'set-var', 'set-var-fmt' or 'unset-var', but got '{a}'."
                 ));
             }
         },

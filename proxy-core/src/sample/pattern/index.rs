@@ -17,7 +17,9 @@
 //! (and CLI addition) order, so "first in file order" is "smallest id".
 //! Only entries of the reference's current version (`curr_gen`) match.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::parse::{mask6, Pat};
 use super::MatchKind;
@@ -83,15 +85,15 @@ fn drop_id(ids: &mut Ids, id: u64) {
 impl ExprState {
     pub(crate) fn new(kind: MatchKind, icase: bool, curr_gen: u32) -> ExprState {
         let idx = match kind {
-            MatchKind::Str => Idx::Str(HashMap::new()),
+            MatchKind::Str => Idx::Str(HashMap::default()),
             MatchKind::Beg => Idx::Beg(BTreeMap::new()),
             MatchKind::Int | MatchKind::Len => Idx::Int {
-                exact: HashMap::new(),
+                exact: HashMap::default(),
                 ranges: Vec::new(),
             },
             MatchKind::Ip => Idx::Ip {
-                v4: (0..=32).map(|_| HashMap::new()).collect(),
-                v6: (0..=128).map(|_| HashMap::new()).collect(),
+                v4: (0..=32).map(|_| HashMap::default()).collect(),
+                v6: (0..=128).map(|_| HashMap::default()).collect(),
                 list: Vec::new(),
             },
             _ => Idx::List,
