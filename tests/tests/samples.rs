@@ -202,3 +202,59 @@ fn fetches_variables_and_maps_in_rules() {
         assert_eq!(ours, theirs);
     }
 }
+
+/// The `table_*` converters read a tracked entry (`table_trackers` counts
+/// the converter's own reference, as HAProxy's lookup holds one);
+/// `table_expire` and `table_idle` give a default without one.
+fn table_answers(bin: Option<&str>) -> Vec<String> {
+    let fe = BoundPort::new();
+    let cfg = format!(
+        "{}frontend web\n    bind {fe}\n    stick-table type ip size 100 expire 60s store gpc0,http_req_cnt,conn_cur\n    http-request track-sc0 src\n    http-request sc-inc-gpc0(0) if {{ path /inc }}\n    http-request return status 200 content-type text/plain lf-string \"req=%[src,table_http_req_cnt(web)] gpc0=%[src,table_gpc0(web)] in=%[src,in_table(web)] trk=%[src,table_trackers(web)] cur=%[src,table_conn_cur(web)] miss=%[str(192.0.2.1),table_gpc0(web)] missexp=%[str(192.0.2.1),table_expire(web,-1)] exp=%[src,table_expire(web)] idle=%[src,table_idle(web)]\"\n",
+        http_defaults()
+    );
+    let mut b = Proxy::builder(&cfg).listen(&fe);
+    if let Some(bin) = bin {
+        b = b.bin(bin);
+    }
+    let _px = b.start();
+    let mut c = Client::connect(fe.port);
+    ["/inc", "/"]
+        .iter()
+        .map(|p| String::from_utf8_lossy(&c.get(p).body).into_owned())
+        .collect()
+}
+
+/// The deterministic part of a table answer, and the timers checked.
+fn table_fields(s: &str) -> String {
+    let field = |name: &str| {
+        s.split(' ')
+            .find_map(|f| f.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(-2)
+    };
+    assert!((58_000..=60_000).contains(&field("exp")), "{s}");
+    assert!((0..=2_000).contains(&field("idle")), "{s}");
+    s.split(" exp=").next().unwrap_or("").to_string()
+}
+
+#[test]
+fn table_converters_read_entries() {
+    let ours: Vec<String> = table_answers(None)
+        .iter()
+        .map(|s| table_fields(s))
+        .collect();
+    assert_eq!(
+        ours,
+        [
+            "req=1 gpc0=1 in=1 trk=2 cur=1 miss=0 missexp=-1",
+            "req=2 gpc0=1 in=1 trk=2 cur=1 miss=0 missexp=-1"
+        ]
+    );
+    if !is_haproxy() && Path::new(HAPROXY).exists() {
+        let theirs: Vec<String> = table_answers(Some(HAPROXY))
+            .iter()
+            .map(|s| table_fields(s))
+            .collect();
+        assert_eq!(ours, theirs);
+    }
+}

@@ -191,8 +191,24 @@ impl StickFetches for StickEnv<'_> {
                     .unwrap_or(0),
             ));
         }
+        if matches!(field, "expire" | "idle") {
+            // Without an entry there is no value (the converter's default
+            // applies); idle time is what the lifetime lost since the last
+            // touch.
+            let now = self.now_ms;
+            let left = t.lookup(&key, now, |e| e.entry().expire_in(now))?;
+            let left = i64::try_from(left).unwrap_or(i64::MAX);
+            return Some(Value::Int(if field == "expire" {
+                left
+            } else {
+                (i64::from(t.config().expire_ms) - left).max(0)
+            }));
+        }
         let op = table_conv_op(field, idx)?;
         match t.lookup(&key, self.now_ms, |e| read_op(e, op)) {
+            // HAProxy's lookup holds a reference of its own while it
+            // reads: `table_trackers` counts it (sc*_trackers does not).
+            Some(v) if op == StkOp::Trackers => int(v.map(|n| n + 1)),
             Some(v) => int(v),
             None => Some(Value::Int(0)),
         }

@@ -14,6 +14,8 @@ use crate::sample::vars::SetCond;
 
 const T: &[ArgKind] = &[ArgKind::Table];
 const IT: &[ArgKind] = &[ArgKind::Int, ArgKind::Table];
+/// `(<table>[,<default>])`.
+const TD: &[ArgKind] = &[ArgKind::Table, ArgKind::Int];
 
 /// `table_<field>(<table>)` (or `(<idx>,<table>)` for the array forms).
 macro_rules! table_conv {
@@ -57,7 +59,14 @@ pub const CONVS: &[ConvDef] = &[
     table_conv!("conn_cnt"),
     table_conv!("conn_cur"),
     table_conv!("conn_rate"),
-    table_conv!("expire"),
+    def(
+        "table_expire",
+        TD,
+        1,
+        SmpType::Any,
+        SmpType::Int,
+        table_expire,
+    ),
     table_conv!("gpc", idx),
     table_conv!("gpc0"),
     table_conv!("gpc0_rate"),
@@ -72,7 +81,7 @@ pub const CONVS: &[ConvDef] = &[
     table_conv!("http_fail_rate"),
     table_conv!("http_req_cnt"),
     table_conv!("http_req_rate"),
-    table_conv!("idle"),
+    def("table_idle", TD, 1, SmpType::Any, SmpType::Int, table_idle),
     table_conv!("kbytes_in"),
     table_conv!("kbytes_out"),
     table_conv!("server_id"),
@@ -129,6 +138,21 @@ fn table_read<'a>(
     field: &str,
 ) -> Option<Value<'a>> {
     env.table(table_name(a)?, &v, field, idx)
+}
+
+/// `table_expire(<table>[,<default>])`: the entry's remaining lifetime in
+/// ms; without an entry the default, else no value.
+fn table_expire<'a>(a: &[Arg], v: Value<'a>, env: &dyn Env) -> Option<Value<'a>> {
+    with_default(a, env.table(table_name(a)?, &v, "expire", None))
+}
+
+/// `table_idle(<table>[,<default>])`: ms since the entry was last touched.
+fn table_idle<'a>(a: &[Arg], v: Value<'a>, env: &dyn Env) -> Option<Value<'a>> {
+    with_default(a, env.table(table_name(a)?, &v, "idle", None))
+}
+
+fn with_default<'a>(a: &[Arg], found: Option<Value<'static>>) -> Option<Value<'a>> {
+    found.or_else(|| a.get(1)?.int().map(Value::Int))
 }
 
 fn in_table<'a>(a: &[Arg], v: Value<'a>, env: &dyn Env) -> Option<Value<'a>> {
