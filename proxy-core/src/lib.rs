@@ -62,7 +62,10 @@
 //!
 //! The configuration:
 //! - [`config`]: haproxy.cfg parsing into a typed model.
-//! - [`rules`]: ACLs, conditions and HTTP rules evaluated against requests.
+//! - [`rules`]: sample expressions, ACLs, conditions, formats and variable
+//!   actions evaluated against requests and streams.
+//! - [`sample`]: the sample engine's values and casts, converters,
+//!   variables, pattern lists and maps, regexes.
 //! - [`stick`]: stick tables (keys, counters, expiry, replication hooks, `show table`).
 //!
 //! Leaves, on std and system crates only:

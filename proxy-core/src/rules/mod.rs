@@ -1,27 +1,30 @@
-//! ACLs, conditions and header formats, evaluated against HTTP requests
-//! (and responses, for `http-response` rules).
+//! Sample expressions, ACLs, conditions, formats and variable actions,
+//! evaluated against requests (and responses, for `http-response` rules)
+//! and the streams around them.
 //!
 //! The configuration parser ([`crate::config`]) builds the objects once:
-//! - [`acl::AclExpr`]: one `<fetch> [-i] [-m <method>] <patterns...>`
-//!   expression with its patterns already compiled ([`acl::parse_expr`]);
+//! - [`expr::Expr`]: a fetch and its converters, the one engine every
+//!   user of samples shares (values, casts and converters are in
+//!   [`crate::sample`]);
+//! - [`acl::AclExpr`]: `<expr> [-i] [-f <file>] [-m <method>] <patterns...>`
+//!   on the shared pattern lists ([`acl::parse_expr`]);
 //! - [`cond::Acl`]: a named (or anonymous) ACL, the OR of its expressions;
 //! - [`cond::Condition`]: `if|unless` over OR-ed suites of AND-ed, maybe
 //!   negated, ACL terms ([`cond::Condition::parse`]), predefined ACLs
 //!   included (`TRUE`, `METH_GET`, `LOCALHOST`, ...);
 //! - [`format::LogFormat`]: a log-format string (log lines, unique ids,
-//!   header values), rendered by [`format_render`].
+//!   header values, `return` bodies), rendered by [`format_render`];
+//! - [`var_action::VarAction`]: `set-var`, `set-var-fmt`, `unset-var`.
 //!
-//! At run time the HTTP driver implements [`RequestView`] over a parsed
-//! request and calls [`eval`] / [`eval_opt`] and [`format::LogFormat::expand`].
-//! Nothing here allocates per request except the output of `expand`; regex
-//! searches run on the `regex` crate's cached matchers ([`regex`]).
+//! At run time the drivers implement [`RequestView`] over a parsed
+//! request (or a connection) and [`StreamInfo`] over the stream, and call
+//! [`eval`] / [`eval_opt`], [`expr::Expr::eval`] and the formats.
 //!
-//! Modules: [`regex`] (PCRE syntax on the `regex` crate), [`fetch`] (sample
-//! fetches; `sample` has their value helpers; [`fetch_stick`] the
-//! stick-table ones),
-//! [`acl`] (patterns and matching), [`cond`] (conditions, predefined
-//! ACLs), [`format`] (log-format strings) and [`format_render`] (their
-//! rendering).
+//! Modules: [`fetch`] (what a fetch is and how a word names one),
+//! `fetch_table` (the keyword table), `fetch_eval` (what each fetch
+//! reads), [`fetch_stick`] (the stick-table fetches), `sample` (header
+//! value helpers), [`expr`], [`acl`], [`cond`], [`format`],
+//! [`format_render`], [`var_action`].
 
 pub mod acl;
 pub mod cond;
@@ -29,6 +32,7 @@ pub mod expr;
 pub mod fetch;
 mod fetch_eval;
 pub mod fetch_stick;
+mod fetch_table;
 pub mod format;
 pub mod format_render;
 mod sample;
