@@ -356,7 +356,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("http-request", D | F | B | L, 0, h::http_request),
     px("http-response", D | F | B | L, 0, h::http_response),
     px("redirect", F | B | L, 0, h::redirect),
-    px("tcp-request", D | F | B | L, 0, h::tcp_request),
+    px("tcp-request", D | F | B | L, 0, super::kw_tcp::tcp_request),
     px("errorfile", D | F | B | L, 0, hm::errorfile),
     px("http-reuse", D | B | L, F, hm::http_reuse),
     px("monitor-uri", D | F | L, B, hm::monitor_uri),

@@ -1,5 +1,5 @@
-//! Rule keywords: `http-request`, `http-response`, `redirect` and
-//! `tcp-request` (rows in [`super::keywords::KEYWORDS`]).
+//! Rule keywords: `http-request`, `http-response` and `redirect` (rows in
+//! [`super::keywords::KEYWORDS`]; `tcp-request` is in [`super::kw_tcp`]).
 //!
 //! Where they are allowed follows `haproxy -c` 2.6.12: `redirect` in
 //! frontends, listens and backends; the others also in *named* defaults
@@ -11,24 +11,22 @@
 //! of them).
 //!
 //! Implemented actions: `http-request allow|deny|return|redirect|
-//! set-header|add-header|del-header|use-service`, `http-response allow|
-//! deny|set-header|add-header|del-header`, `tcp-request content
-//! use-service` and `tcp-request inspect-delay`; HAProxy's other actions
-//! are refused by name.
+//! set-header|add-header|del-header|use-service|set-src|track-sc*|sc-*|
+//! set-var|set-var-fmt|unset-var`, `http-response allow|deny|set-header|
+//! add-header|del-header|set-var...`; HAProxy's other actions are refused
+//! by name.
 
 use super::keywords::{Ctx, KwResult, ProxyState, SectionKind, BACKEND, FRONTEND};
 use super::kw_acl::{parse_cond, who, RuleSet};
 use super::kw_reply::{parse_redirect, parse_reply};
 use super::kw_stick::{parse_sc, parse_track};
 use super::model_http::{HeaderMatch, HttpAction, HttpRule, RedirectRule};
-use super::model_stick::{TcpAction, TcpRule};
 use crate::rules::cond::Condition;
 use crate::rules::fetch::Usage;
 use crate::rules::var_action;
 use crate::rules::LogFormat;
 use crate::sample::pattern::PatRegistry;
 use crate::sample::regex::Regex;
-use crate::units::parse_time;
 
 /// `ProxyState::seen` bits: rule kinds a section wrote itself.
 pub(super) const SEEN_USE_BACKEND: u8 = 1;
@@ -107,7 +105,7 @@ fn is_other_action(a: &str) -> bool {
     })
 }
 
-fn anonymous_defaults(st: &ProxyState) -> bool {
+pub(super) fn anonymous_defaults(st: &ProxyState) -> bool {
     st.section == SectionKind::Defaults && st.cfg.name.is_empty()
 }
 
@@ -440,173 +438,6 @@ pub(super) fn redirect(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         loc: ctx.loc.clone(),
     });
     Ok(())
-}
-
-/// `tcp-request inspect-delay <time>`, and `tcp-request connection|content
-/// <action> [args] [if|unless <cond>]` with the actions `accept`,
-/// `reject`, `track-sc<n> <key> [table <t>]`, `sc-inc-gpc0(<n>)`,
-/// `sc-inc-gpc1(<n>)`, `sc-set-gpt0(<n>) <int>`, and (content only)
-/// `use-service <name>`.
-pub(super) fn tcp_request(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
-    let args = ctx.args;
-    let arg = |i: usize| args.get(i).map(String::as_str);
-    match arg(1).unwrap_or("") {
-        "inspect-delay" => {
-            let raw = ctx
-                .arg(2)
-                .ok_or("'tcp-request inspect-delay' expects a timeout value.")?;
-            let t = parse_time(raw).map_err(|e| format!("'tcp-request inspect-delay' : {e}"))?;
-            ctx.max_args(2)?;
-            st.cfg.http.inspect_delay = (!t.is_zero()).then_some(t);
-            Ok(())
-        }
-        w @ ("content" | "connection") => {
-            if anonymous_defaults(st) {
-                return Err(format!(
-                    "tcp-request {w} is not allowed in anonymous 'defaults' sections"
-                ));
-            }
-            let content = w == "content";
-            if !content && !st.section.has_frontend() {
-                ctx.warn(format!(
-                    "tcp-request connection is not allowed because {} has no frontend capability",
-                    who(st)
-                ));
-                return Ok(());
-            }
-            let rule = tcp_rule(st, ctx, content)?;
-            if content {
-                let after = if st.seen & SEEN_HTTP_REQUEST != 0 {
-                    Some("an 'http-request'")
-                } else if st.seen & SEEN_REDIRECT != 0 {
-                    Some("a 'redirect'")
-                } else if st.seen & SEEN_USE_BACKEND != 0 {
-                    Some("a 'use_backend'")
-                } else {
-                    None
-                };
-                if let Some(after) = after {
-                    ctx.warn(format!(
-                        "a 'tcp-request' rule placed after {after} rule will still be processed before."
-                    ));
-                }
-                st.cfg.http.tcp_content.push(rule);
-            } else {
-                st.cfg.tcp_conn.push(rule);
-            }
-            Ok(())
-        }
-        "session" => Err("'tcp-request session' is not supported by this proxy.".into()),
-        w => Err(format!(
-            "'tcp-request' expects 'inspect-delay', 'connection', 'session' or 'content', but got '{w}'."
-        )),
-    }
-}
-
-/// HAProxy 2.6 `tcp-request` actions we do not implement.
-const OTHER_TCP_ACTIONS: &[&str] = &[
-    "capture",
-    "do-resolve",
-    "expect-netscaler-cip",
-    "expect-proxy",
-    "set-dst",
-    "set-dst-port",
-    "set-log-level",
-    "set-mark",
-    "set-nice",
-    "set-priority-class",
-    "set-priority-offset",
-    "set-src",
-    "set-src-port",
-    "set-tos",
-    "silent-drop",
-    "switch-mode",
-    "sc-inc-gpc",
-    "sc-set-gpt",
-];
-
-/// One `tcp-request connection|content` rule (`args[2]` is the action).
-fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<TcpRule, String> {
-    let args = ctx.args;
-    let arg = |i: usize| args.get(i).map_or("", String::as_str);
-    let set = arg(1);
-    let action = arg(2);
-    let full = format!("tcp-request {set} {action}");
-    let (act, next) = match action {
-        a if var_action::is_var_action(a) => {
-            let (v, used) =
-                var_action::parse(&args[2..], ctx.files).map_err(|e| format!("'{full}' : {e}"))?;
-            if let Some(e) = v
-                .exprs()
-                .into_iter()
-                .find(|e| !content && e.usage() != Usage::Any)
-            {
-                return Err(format!(
-                    "'{full}' : fetch method '{}' extracts information from 'HTTP request headers', none of which is available here",
-                    e.kw
-                ));
-            }
-            (TcpAction::SetVar(v), 2 + used)
-        }
-        "accept" => (TcpAction::Accept, 3),
-        "reject" => (TcpAction::Reject, 3),
-        "use-service" if content => {
-            let service = args.get(3).ok_or("'tcp-request' expects a service name.")?;
-            if service == "prometheus-exporter" {
-                return Err(
-                    "Prometheus exporter service only available on 'http-request' rulesets".into(),
-                );
-            }
-            (TcpAction::UseService(service.clone()), 4)
-        }
-        a if a.starts_with("track-sc") => {
-            let (t, next) =
-                parse_track(args, 2, ctx.files).map_err(|e| format!("'{full}' : {e}"))?;
-            if !content && t.key.fetch.usage() != Usage::Any {
-                return Err(format!(
-                    "'{full}' : fetch method '{}' extracts information from 'HTTP request headers', none of which is available here",
-                    t.key.kw
-                ));
-            }
-            (TcpAction::Track(t), next)
-        }
-        a => match parse_sc(args, 2) {
-            Some(r) => {
-                let (sc, next) = r.map_err(|e| format!("'{full}' : {e}"))?;
-                (TcpAction::Sc(sc), next)
-            }
-            None if OTHER_TCP_ACTIONS
-                .iter()
-                .any(|o| a == *o || a.starts_with(&format!("{o}("))) =>
-            {
-                return Err(format!("'{full}' is not supported by this proxy."))
-            }
-            None => {
-                let service = if content { "'use-service', " } else { "" };
-                return Err(format!(
-                    "'tcp-request {set}' expects 'accept', 'reject', {service}'track-sc0' ... 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt0', 'set-var', 'set-var-fmt' or 'unset-var', but got '{a}'."
-                ));
-            }
-        },
-    };
-    let rest = &args[next.min(args.len())..];
-    if let Some(w) = rest.first().filter(|w| *w != "if" && *w != "unless") {
-        return Err(format!(
-            "'tcp-request {set} {action}' expects either 'if' or 'unless' followed by a condition but found '{w}'."
-        ));
-    }
-    let cond = parse_cond(st, ctx, rest, RuleSet::TcpContent).map_err(|e| {
-        format!(
-            "'tcp-request {set} {action}' : error detected in {} while parsing '{}' condition : {e}",
-            who(st),
-            rest[0]
-        )
-    })?;
-    Ok(TcpRule {
-        action: act,
-        cond,
-        loc: ctx.loc.clone(),
-    })
 }
 
 /// HAProxy's limits on inheriting the rules of a named defaults section

@@ -13,11 +13,11 @@
 //! - `keywords`: the keyword table (name, sections, handler), the section
 //!   state and the "did you mean" suggestions.
 //! - `kw_global`, `kw_proxy`, `kw_option`, `kw_server`: the keyword handlers
-//!   (`global`; proxies; `option`; `bind` and `server`).
+//!   (`global`, with its `set-var`; proxies; `option`; `bind` and `server`).
 //! - `kw_acl`: `acl` lines and the `if|unless` conditions of rules.
-//! - `kw_http`: `http-request`, `http-response`, `redirect` and
-//!   `tcp-request` rules; `kw_reply`: their `deny` / `return` / `redirect`
-//!   arguments and error files; `kw_http_misc`: `errorfile`, `http-reuse`,
+//! - `kw_http`: `http-request`, `http-response` and `redirect` rules;
+//!   `kw_tcp`: `tcp-request` rules; `kw_reply`: the `deny` / `return` /
+//!   `redirect` arguments and error files; `kw_http_misc`: `errorfile`, `http-reuse`,
 //!   `monitor-uri`, `capture`.
 //! - `kw_logformat`: `log-format`, `log-format-sd`, `error-log-format`,
 //!   `unique-id-format`, `unique-id-header` and the formats' final checks.
@@ -45,6 +45,7 @@ mod kw_proxy;
 mod kw_reply;
 mod kw_server;
 mod kw_stick;
+mod kw_tcp;
 mod logtarget;
 pub mod model;
 pub mod model_http;
