@@ -258,3 +258,46 @@ fn table_converters_read_entries() {
         assert_eq!(ours, theirs);
     }
 }
+
+/// `option http-buffer-request`: `req.body` sees the body, whole or
+/// chunked (without its framing), also when it comes after the head.
+fn body_answers(bin: Option<&str>) -> Vec<String> {
+    let fe = BoundPort::new();
+    let cfg = format!(
+        "{}frontend web\n    bind {fe}\n    option http-buffer-request\n    http-request return status 200 content-type text/plain lf-string \"body=[%[req.body]] hex=%[req.body,hex] sum=%[req.body,crc32]\"\n",
+        http_defaults()
+    );
+    let mut b = Proxy::builder(&cfg).listen(&fe);
+    if let Some(bin) = bin {
+        b = b.bin(bin);
+    }
+    let _px = b.start();
+    let mut c = Client::connect(fe.port);
+    let mut out = Vec::new();
+    c.send(b"POST /a HTTP/1.1\r\nhost: t\r\ncontent-length: 11\r\n\r\nhello world");
+    out.push(String::from_utf8_lossy(&c.read_response(false).body).into_owned());
+    // The body after the head, in two writes.
+    c.send(b"POST /b HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    c.send(b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n");
+    out.push(String::from_utf8_lossy(&c.read_response(false).body).into_owned());
+    c.send(b"GET /c HTTP/1.1\r\nhost: t\r\n\r\n");
+    out.push(String::from_utf8_lossy(&c.read_response(false).body).into_owned());
+    out
+}
+
+#[test]
+fn request_body_with_http_buffer_request() {
+    let ours = body_answers(None);
+    assert_eq!(
+        ours,
+        [
+            "body=[hello world] hex=68656C6C6F20776F726C64 sum=222957957",
+            "body=[hello world] hex=68656C6C6F20776F726C64 sum=222957957",
+            "body=[] hex= sum=0",
+        ]
+    );
+    if !is_haproxy() && Path::new(HAPROXY).exists() {
+        assert_eq!(ours, body_answers(Some(HAPROXY)));
+    }
+}

@@ -23,6 +23,7 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
     ("http-server-close", Side::Both, opt_conn_mode),
     ("httpclose", Side::Both, opt_conn_mode),
     ("http_proxy", Side::Both, opt_http_proxy),
+    ("http-buffer-request", Side::Both, opt_buffer_request),
 ];
 
 /// Real HAProxy options this proxy does not implement (yet): refused with a
@@ -39,7 +40,6 @@ const UNSUPPORTED_OPTIONS: &[&str] = &[
     "external-check",
     "h1-case-adjust-bogus-client",
     "h1-case-adjust-bogus-server",
-    "http-buffer-request",
     "http-ignore-probes",
     "http-no-delay",
     "http-pretend-keepalive",
@@ -241,6 +241,12 @@ fn opt_conn_mode(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
 fn opt_http_proxy(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
     no_more_args(ctx)?;
     st.cfg.http.http_proxy = on;
+    Ok(())
+}
+
+fn opt_buffer_request(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
+    no_more_args(ctx)?;
+    st.cfg.http.buffer_request = on;
     Ok(())
 }
 

@@ -274,7 +274,7 @@ impl ReplyArgs<'_> {
             return Err(format!("No body expected for {} responses.", reply.status));
         }
         if let Some(t) = &reply.content_type {
-            if !matches!(reply.body, ReplyBody::Payload(_)) {
+            if !matches!(reply.body, ReplyBody::Payload(_) | ReplyBody::Format(_)) {
                 let why = if matches!(reply.body, ReplyBody::Errorfile(_)) {
                     "when an errorfile is defined"
                 } else {

@@ -242,6 +242,9 @@ pub struct HttpConfig {
     /// `option http_proxy`: connect to the host and port of the absolute
     /// request URI (removed from HAProxy 2.5; supported here).
     pub http_proxy: bool,
+    /// `option http-buffer-request`: the request body (what fits in a
+    /// buffer) is read before the `http-request` rules run (`req.body`).
+    pub buffer_request: bool,
     pub reuse: HttpReuse,
     /// Requests for this URI get a `200` from the proxy itself.
     pub monitor_uri: Option<String>,

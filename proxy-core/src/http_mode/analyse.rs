@@ -36,6 +36,11 @@ pub(super) struct Request {
     pub(super) edits: Vec<OwnedEdit>,
     /// `stick store-request` entries to write once a server is chosen.
     pub(super) pending: Pending,
+    /// The payload read by `option http-buffer-request` (`req.body`).
+    pub(super) body: Option<Vec<u8>>,
+    /// The length of the whole body as received, once it is all in the
+    /// buffer (`option http-buffer-request`).
+    pub(super) body_raw: Option<usize>,
 }
 
 impl Request {
@@ -114,7 +119,7 @@ pub(super) async fn frontend<'a>(
     }
     // unique-id-format: the id is made once, before the rules read it.
     if ctx.fe.cfg.unique_id_format.is_some() {
-        let facts = Facts::of(ctx, s, Some(txn));
+        let facts = Facts::of(ctx, s, Some(txn)).with_body(req.body.as_deref());
         let view = req.view(ctx, cbuf.data(), &facts);
         let lc = ctx.log_ctx(s, txn, super::client_addr(ctx, s));
         let id = super::txnlog::unique_id(&lc, &view);
@@ -131,7 +136,7 @@ pub(super) async fn frontend<'a>(
         return Route::Service(call);
     }
     let be_idx = {
-        let facts = Facts::of(ctx, s, Some(txn));
+        let facts = Facts::of(ctx, s, Some(txn)).with_body(req.body.as_deref());
         let view = req.view(ctx, cbuf.data(), &facts);
         ctx.fe
             .cfg
@@ -204,7 +209,7 @@ fn tcp_content<'a>(
     }
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
     let verdict = {
-        let facts = Facts::of(ctx, s, Some(txn));
+        let facts = Facts::of(ctx, s, Some(txn)).with_body(req.body.as_deref());
         let view = req.view(ctx, cbuf.data(), &facts);
         tcp_rules(fe_ctx, rules, false, trk, &view)
     };
@@ -229,7 +234,7 @@ fn rules(
     trk: &mut Trackers,
 ) -> Verdict {
     let (verdict, src) = {
-        let facts = Facts::of(ctx, s, Some(txn));
+        let facts = Facts::of(ctx, s, Some(txn)).with_body(req.body.as_deref());
         let mut view = req.view(ctx, cbuf.data(), &facts);
         let v = request_rules(http, &mut view, rctx, trk);
         (v, view.src)

@@ -42,6 +42,12 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// The same facts with the buffered request body (`req.body`).
+    pub(super) fn with_body(mut self, body: Option<&'a [u8]>) -> Facts<'a> {
+        self.body = body;
+        self
+    }
+
     fn backend(&self, name: Option<&str>) -> Option<&'a Proxy> {
         let idx = match name {
             Some(n) => self.st.backend_index(n)?,

@@ -117,6 +117,12 @@ pub(super) async fn local_answer(
     // Logged as HAProxy counts a message it makes itself.
     let logged = crate::http::htx_size(&a.bytes).unwrap_or(a.bytes.len() as u64);
     txn.ended(a.end, i32::from(a.status), logged);
+    if let Some(body) = req.body_raw {
+        // The whole body was buffered (`option http-buffer-request`): it
+        // goes with the request and the connection may serve another.
+        cbuf.consume(req.head.len + body);
+        return write_all(client_transport(s), &a.bytes).await.is_ok() && req.framing.keep_alive;
+    }
     send_local(s, &a.bytes, &req.framing, cbuf, &req.head).await
 }
 

@@ -22,6 +22,7 @@
 //! [`crate::stream`].
 
 mod analyse;
+mod body_wait;
 pub mod exchange;
 mod facts;
 mod local;
@@ -359,7 +360,14 @@ async fn transaction(
         dst,
         edits: Vec::new(),
         pending: Default::default(),
+        body: None,
+        body_raw: None,
     };
+    if ctx.fe.cfg.http.buffer_request {
+        if let Some(c) = s.si[0].conn_mut() {
+            body_wait::buffer_body(ctx, &mut c.transport, cbuf, &mut req, txn.first_byte).await;
+        }
+    }
     let bp = match analyse::frontend(ctx, s, cbuf, &mut req, txn, trk).await {
         Route::Backend(bp) => bp,
         other => return conclude(ctx, s, cbuf, &mut req, txn, trk, other).await,
