@@ -312,8 +312,11 @@ fn table_command(
 }
 
 /// Map, ACL and variable commands, answered by the core with HAProxy's
-/// text. Changing a map or an ACL needs the operator level.
-fn core_command(cli: &CliSession, args: &[&str], src: &dyn Source) -> Outcome {
+/// text. Changing a map or an ACL needs the operator level. As HAProxy
+/// 2.6 prints them, a variable `get var` finds, and the refusals of `set
+/// var` other than a missing argument, come without the empty line that
+/// ends other answers.
+fn core_command(cli: &mut CliSession, args: &[&str], src: &dyn Source) -> Outcome {
     let changes = matches!(
         args.first().copied(),
         Some("add" | "set" | "del" | "clear" | "prepare" | "commit")
@@ -322,7 +325,14 @@ fn core_command(cli: &CliSession, args: &[&str], src: &dyn Source) -> Outcome {
         return reply(DENIED);
     }
     match src.tables(TableAction::Command, args, cli.level, cli.socket_level) {
-        Some(Ok(s)) | Some(Err(s)) => reply(s),
+        Some(Ok(s)) => {
+            cli.no_lf = args.starts_with(&["get", "var"]);
+            reply(s)
+        }
+        Some(Err(s)) => {
+            cli.no_lf = args.starts_with(&["set", "var"]) && !s.starts_with("Missing");
+            reply(s)
+        }
         None => reply(help::usage_message(args)),
     }
 }

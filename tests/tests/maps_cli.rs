@@ -131,3 +131,62 @@ fn map_and_acl_commands_answer_as_haproxy_2_6() {
         assert_eq!(a, b, "answer to `{cmd}` differs from HAProxy 2.6");
     }
 }
+
+/// `get var` / `set var` on process variables set by `global` `set-var`
+/// lines, and what a request then sees.
+fn var_scenario(bin: Option<&str>) -> (Vec<(String, String)>, String) {
+    let dir = TempDir::new();
+    let sock = dir.path().join("vars.sock");
+    let fe = BoundPort::new();
+    let cfg = format!(
+        "global\n    stats socket {} level admin\n    set-var proc.a str(hello)\n    set-var proc.n int(42)\n    set-var-fmt proc.f \"x-%[var(proc.n)]\"\n\ndefaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    timeout connect 5s\n\nfrontend fe\n    bind {fe}\n    http-request return status 200 content-type text/plain lf-string \"a=%[var(proc.a)] b=%[var(proc.b)] c=%[var(proc.c)]\"\n",
+        sock.display()
+    );
+    let mut b = Proxy::builder(&cfg).listen(&fe);
+    if let Some(bin) = bin {
+        b = b.bin(bin);
+    }
+    let _px = b.start();
+    let commands = [
+        "get var proc.a",
+        "get var proc.n",
+        "get var proc.f",
+        "get var proc.zz",
+        "get var txn.a",
+        "get var",
+        "set var proc.b str(x)",
+        "experimental-mode on; set var proc.b str(bee); get var proc.b",
+        "experimental-mode on; set var proc.c expr int(5),add(2)",
+        "experimental-mode on; set var proc.d fmt %[var(proc.n)]-z; get var proc.d",
+        "experimental-mode on; set var txn.x str(1)",
+        "experimental-mode on; set var proc.q",
+        "experimental-mode on; set var proc.bin bin(41); get var proc.bin",
+    ];
+    let out = commands
+        .iter()
+        .map(|c| (c.to_string(), cli(&sock, c)))
+        .collect();
+    let mut c = Client::connect(fe.port);
+    let seen = String::from_utf8_lossy(&c.get("/").body).into_owned();
+    (out, seen)
+}
+
+#[test]
+fn variables_through_the_cli() {
+    let (ours, seen) = var_scenario(None);
+    assert_eq!(ours[0].1, "proc.a: type=str value=<hello>\n");
+    assert_eq!(ours[3].1, "Variable not found.\n\n");
+    assert_eq!(
+        ours[6].1,
+        "This command is restricted to experimental mode only.\n\n"
+    );
+    assert_eq!(seen, "a=hello b=bee c=7");
+    if is_haproxy() || !Path::new(HAPROXY).exists() {
+        return;
+    }
+    let (theirs, seen_h) = var_scenario(Some(HAPROXY));
+    for ((cmd, a), (_, b)) in ours.iter().zip(&theirs) {
+        assert_eq!(a, b, "answer to `{cmd}` differs from HAProxy 2.6");
+    }
+    assert_eq!(seen, seen_h);
+}
