@@ -33,6 +33,8 @@ pub struct Counters {
     pub denied_resp: AtomicU64,
     /// Connections refused by `tcp-request connection reject` (`dcon`).
     pub denied_conn: AtomicU64,
+    /// Sessions refused by `tcp-request session reject` (`dses`).
+    pub denied_sess: AtomicU64,
     /// Request errors (`ereq`).
     pub failed_req: AtomicU64,
     /// Response errors (`eresp`).
@@ -184,6 +186,7 @@ impl Counters {
             &self.denied,
             &self.denied_resp,
             &self.denied_conn,
+            &self.denied_sess,
             &self.failed_req,
             &self.failed_resp,
             &self.internal_errors,

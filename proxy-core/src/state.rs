@@ -264,6 +264,37 @@ impl State {
         Ok(s)
     }
 
+    /// Runs the frontend's `tcp-request session` rules once its client's
+    /// stream exists (the session starts): tracking, counters and
+    /// variables; `false` when one rejects it (counted in `dses`), and the
+    /// connection then closes without a word.
+    pub fn session_rules(
+        &self,
+        fe: &Proxy,
+        s: &mut crate::stream::Stream,
+        trk: &mut crate::stkctr::Trackers,
+    ) -> bool {
+        use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, TcpVerdict};
+        let rules = &fe.cfg.tcp_sess;
+        if rules.is_empty() {
+            return true;
+        }
+        let dst = s.si[0].conn_mut().and_then(|c| c.dst());
+        let view = ConnView {
+            src: s.si[0].conn().and_then(|c| c.from),
+            dst,
+            vars: Some(&s.vars),
+        };
+        let ctx = RuleCtx::new(&self.stick, fe.cfg.table);
+        if tcp_rules(ctx, rules, true, trk, &view) != TcpVerdict::Reject {
+            return true;
+        }
+        if let Some(f) = fe.fe.as_ref() {
+            f.counters.denied_sess.fetch_add(1, Ordering::Relaxed);
+        }
+        false
+    }
+
     /// The pools in `show pools` form (HAProxy 2.6's line layout), smallest
     /// objects first.
     pub fn show_pools(&self) -> String {

@@ -58,6 +58,9 @@ pub async fn run_stream(
     let Ok(mut s) = st.open_stream(client, fe_idx, live) else {
         return;
     };
+    if !st.session_rules(fe_proxy, &mut s, &mut trk) {
+        return;
+    }
     let mut t = TcpSession::start(&st, fe_proxy, &mut s, listener_id);
     match t.content_verdict(&s, &mut trk) {
         TcpVerdict::Reject => t.reject(&mut s),

@@ -301,3 +301,46 @@ fn request_body_with_http_buffer_request() {
         assert_eq!(ours, body_answers(Some(HAPROXY)));
     }
 }
+
+/// `tcp-request session`: variables of the session set once it starts,
+/// seen by every request; a rejected session closes without an answer
+/// (`dses` counts it).
+fn session_answers(bin: Option<&str>) -> (String, String) {
+    use std::io::Write;
+    use std::net::Ipv4Addr;
+    let fe = BoundPort::new();
+    let cfg = format!(
+        "{}frontend web\n    bind {fe}\n    tcp-request session set-var(sess.origin) src\n    tcp-request session set-var-fmt(sess.port) \"%[dst_port]\"\n    tcp-request session reject if {{ src 127.0.0.2 }}\n    http-request return status 200 content-type text/plain lf-string \"o=%[var(sess.origin)] p=%[var(sess.port)] d=%[dst_port]\"\n",
+        http_defaults()
+    );
+    let mut b = Proxy::builder(&cfg).listen(&fe);
+    if let Some(bin) = bin {
+        b = b.bin(bin);
+    }
+    let _px = b.start();
+    let mut c = Client::connect(fe.port);
+    let first = String::from_utf8_lossy(&c.get("/").body).into_owned();
+    let mut s = tests::client::connect_from(Ipv4Addr::new(127, 0, 0, 2), fe.port);
+    let _ = s.write_all(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n");
+    let rejected = tests::client::read_to_eof(&mut s, std::time::Duration::from_secs(5))
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_else(|e| format!("error {e}"));
+    (first, rejected)
+}
+
+#[test]
+fn tcp_request_session_rules() {
+    // The port the session saw is the one the request sees.
+    let same_port = |s: &str| {
+        let d = s.rsplit("d=").next().unwrap_or("");
+        s.replace(&format!("p={d} d={d}"), "p=d")
+    };
+    let ours = session_answers(None);
+    assert_eq!(same_port(&ours.0), "o=127.0.0.1 p=d");
+    assert!(!ours.1.contains("HTTP/1.1"), "{}", ours.1);
+    if !is_haproxy() && Path::new(HAPROXY).exists() {
+        let theirs = session_answers(Some(HAPROXY));
+        assert_eq!(same_port(&ours.0), same_port(&theirs.0));
+        assert!(!theirs.1.contains("HTTP/1.1"), "{}", theirs.1);
+    }
+}

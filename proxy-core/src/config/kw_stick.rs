@@ -318,6 +318,7 @@ pub(super) fn finalize(
             .cfg
             .tcp_conn
             .iter_mut()
+            .chain(&mut st.cfg.tcp_sess)
             .chain(&mut st.cfg.http.tcp_content)
         {
             if let TcpAction::Track(a) = &mut r.action {

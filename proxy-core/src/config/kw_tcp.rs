@@ -1,4 +1,4 @@
-//! `tcp-request inspect-delay|connection|content` (a row in
+//! `tcp-request inspect-delay|connection|session|content` (a row in
 //! [`super::keywords::KEYWORDS`]): the accept/reject, tracking, counter,
 //! variable and service actions, and where each may read what.
 
@@ -11,8 +11,8 @@ use crate::rules::fetch::Usage;
 use crate::rules::var_action;
 use crate::units::parse_time;
 
-/// `tcp-request inspect-delay <time>`, and `tcp-request connection|content
-/// <action> [args] [if|unless <cond>]` with the actions `accept`,
+/// `tcp-request inspect-delay <time>`, and `tcp-request connection|session|
+/// content <action> [args] [if|unless <cond>]` with the actions `accept`,
 /// `reject`, `track-sc<n> <key> [table <t>]`, `sc-inc-gpc0(<n>)`,
 /// `sc-inc-gpc1(<n>)`, `sc-set-gpt0(<n>) <int>`, and (content only)
 /// `use-service <name>`.
@@ -65,7 +65,23 @@ pub(super) fn tcp_request(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
             }
             Ok(())
         }
-        "session" => Err("'tcp-request session' is not supported by this proxy.".into()),
+        "session" => {
+            if anonymous_defaults(st) {
+                return Err(
+                    "tcp-request session is not allowed in anonymous 'defaults' sections".into(),
+                );
+            }
+            if !st.section.has_frontend() {
+                return Err(format!(
+                    "tcp-request session is not allowed because {} {} is not a frontend",
+                    super::keywords::type_str(st.cfg.kind),
+                    st.cfg.name
+                ));
+            }
+            let rule = tcp_rule(st, ctx, false)?;
+            st.cfg.tcp_sess.push(rule);
+            Ok(())
+        }
         w => Err(format!(
             "'tcp-request' expects 'inspect-delay', 'connection', 'session' or 'content', but got '{w}'."
         )),

@@ -324,6 +324,9 @@ pub struct ProxyConfig {
     pub stick_rules: Vec<StickRule>,
     /// `tcp-request connection` rules, in order.
     pub tcp_conn: Vec<TcpRule>,
+    /// `tcp-request session` rules, in order (once per client connection,
+    /// when its session starts).
+    pub tcp_sess: Vec<TcpRule>,
 }
 
 /// A format directive: where it was, which built-in format it stands
@@ -395,6 +398,7 @@ impl ProxyConfig {
             table: None,
             stick_rules: Vec::new(),
             tcp_conn: Vec::new(),
+            tcp_sess: Vec::new(),
         }
     }
 }

@@ -425,9 +425,13 @@ fn tcp_request_content() {
     assert_eq!(c.proxy("f").unwrap().tcp_conn.len(), 2);
     assert!(fe_err(" tcp-request connection track-sc0 hdr(x)")
         .contains("fetch method 'hdr' extracts information from 'HTTP request headers', none of which is available here"));
-    assert!(
-        fe_err(" tcp-request session accept").contains("'tcp-request session' is not supported")
+    let c = fe_ok(
+        " tcp-request session set-var(sess.a) src\n tcp-request session reject if { src 10.0.0.1 }",
     );
+    assert_eq!(c.proxy("f").unwrap().tcp_sess.len(), 2);
+    assert!(fe_err(" tcp-request session set-var(sess.a) req.hdr(x)")
+        .contains("fetch method 'req.hdr' extracts information from 'HTTP request headers', none of which is available here"));
+    assert!(fe_err(" tcp-request session use-service x").contains("expects 'accept', 'reject'"));
     assert!(fe_err(" tcp-request content use-service x foo").contains("but found 'foo'"));
     assert_eq!(
         fe_err(" tcp-request content use-service x if nope"),

@@ -184,6 +184,7 @@ fn counter_metrics(c: &Counters) -> Vec<Metric> {
         m("dreq", l(&c.denied)),
         m("dresp", l(&c.denied_resp)),
         m("dcon", l(&c.denied_conn)),
+        m("dses", l(&c.denied_sess)),
         m("ereq", l(&c.failed_req)),
         m("econ", l(&c.failed_conns)),
         m("eresp", l(&c.failed_resp)),

@@ -139,6 +139,9 @@ pub fn run_stream(
                 return;
             }
         };
+        if !st.session_rules(fe_proxy, &mut s, &mut trk) {
+            return;
+        }
         let size = st.config.global.bufsize;
         let ctx = Ctx {
             st: &st,
