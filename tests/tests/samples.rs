@@ -209,7 +209,7 @@ fn fetches_variables_and_maps_in_rules() {
 fn table_answers(bin: Option<&str>) -> Vec<String> {
     let fe = BoundPort::new();
     let cfg = format!(
-        "{}frontend web\n    bind {fe}\n    stick-table type ip size 100 expire 60s store gpc0,http_req_cnt,conn_cur\n    http-request track-sc0 src\n    http-request sc-inc-gpc0(0) if {{ path /inc }}\n    http-request return status 200 content-type text/plain lf-string \"req=%[src,table_http_req_cnt(web)] gpc0=%[src,table_gpc0(web)] in=%[src,in_table(web)] trk=%[src,table_trackers(web)] cur=%[src,table_conn_cur(web)] miss=%[str(192.0.2.1),table_gpc0(web)] missexp=%[str(192.0.2.1),table_expire(web,-1)] exp=%[src,table_expire(web)] idle=%[src,table_idle(web)]\"\n",
+        "{}frontend web\n    bind {fe}\n    stick-table type ip size 100 expire 60s store gpc0,gpt0,http_req_cnt,conn_cur\n    http-request track-sc0 src\n    http-request sc-inc-gpc0(0) if {{ path /inc }}\n    http-request sc-set-gpt0(0) int(40),add(2)\n    http-request return status 200 content-type text/plain lf-string \"gpt=%[sc0_get_gpt0] req=%[src,table_http_req_cnt(web)] gpc0=%[src,table_gpc0(web)] in=%[src,in_table(web)] trk=%[src,table_trackers(web)] cur=%[src,table_conn_cur(web)] miss=%[str(192.0.2.1),table_gpc0(web)] missexp=%[str(192.0.2.1),table_expire(web,-1)] exp=%[src,table_expire(web)] idle=%[src,table_idle(web)]\"\n",
         http_defaults()
     );
     let mut b = Proxy::builder(&cfg).listen(&fe);
@@ -246,8 +246,8 @@ fn table_converters_read_entries() {
     assert_eq!(
         ours,
         [
-            "req=1 gpc0=1 in=1 trk=2 cur=1 miss=0 missexp=-1",
-            "req=2 gpc0=1 in=1 trk=2 cur=1 miss=0 missexp=-1"
+            "gpt=42 req=1 gpc0=1 in=1 trk=2 cur=1 miss=0 missexp=-1",
+            "gpt=42 req=2 gpc0=1 in=1 trk=2 cur=1 miss=0 missexp=-1"
         ]
     );
     if !is_haproxy() && Path::new(HAPROXY).exists() {

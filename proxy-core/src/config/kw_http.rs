@@ -248,7 +248,7 @@ impl RuleLine<'_> {
                     .map_err(|e| self.err(st, e)),
             );
         }
-        parse_sc(self.args, 1).map(|r| {
+        parse_sc(self.args, 1, files).map(|r| {
             r.map(|(a, n)| (HttpAction::Sc(a), n))
                 .map_err(|e| self.err(st, e))
         })

@@ -16,7 +16,8 @@ use super::kw_acl::{parse_cond, RuleSet};
 use super::model::Location;
 use super::model_http::HttpAction;
 use super::model_stick::{
-    KeyExpr, PeersConfig, ScAction, StickKind, StickRule, TableDecl, TcpAction, TrackAction, MAX_SC,
+    GptValue, KeyExpr, PeersConfig, ScAction, StickKind, StickRule, TableDecl, TcpAction,
+    TrackAction, MAX_SC,
 };
 use super::parser::ConfigError;
 use crate::rules::expr::Expr;
@@ -166,7 +167,11 @@ pub(super) fn parse_track(
 
 /// `sc-inc-gpc0[(<n>)]`, `sc-inc-gpc1[(<n>)]`, `sc-set-gpt0[(<n>)] <int>`
 /// at `args[i]`: `None` if it is none of them.
-pub(super) fn parse_sc(args: &[String], i: usize) -> Option<Result<(ScAction, usize), String>> {
+pub(super) fn parse_sc(
+    args: &[String],
+    i: usize,
+    files: &mut PatRegistry,
+) -> Option<Result<(ScAction, usize), String>> {
     let word = args.get(i)?.as_str();
     let (base, rest) = ["sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0"]
         .iter()
@@ -192,9 +197,18 @@ pub(super) fn parse_sc(args: &[String], i: usize) -> Option<Result<(ScAction, us
         };
         if base == "sc-set-gpt0" {
             let v = args.get(i + 1).map_or("", String::as_str);
-            let value = v.parse::<i64>().map_err(|_| {
-                format!("'{base}' expects an integer value (sample expressions are not supported by this proxy), got '{v}'")
-            })?;
+            let value = match crate::sample::args::parse_int(v) {
+                Some(n) => GptValue::Int(n),
+                None if v.is_empty() || v == "if" || v == "unless" => {
+                    return Err(format!(
+                        "'{base}' expects an integer or a sample expression"
+                    ))
+                }
+                None => GptValue::Expr(Box::new(
+                    Expr::parse_word(v, files)
+                        .map_err(|e| format!("'{base}' : {}", e.describe()))?,
+                )),
+            };
             return Ok((ScAction::SetGpt0 { slot, value }, i + 2));
         }
         let gpc = u8::from(base == "sc-inc-gpc1");
@@ -364,7 +378,7 @@ pub(super) fn finalize(
 #[cfg(test)]
 mod tests {
     use super::super::parser::testing::{error, errors, ok};
-    use crate::config::model_stick::{ScAction, StickKind, TcpAction};
+    use crate::config::model_stick::{GptValue, ScAction, StickKind, TcpAction};
     use crate::config::HttpAction;
     use crate::stick::DataType;
 
@@ -417,7 +431,10 @@ frontend fe
         ));
         assert!(matches!(
             fe.http.request[2].action,
-            HttpAction::Sc(ScAction::SetGpt0 { slot: 1, value: 42 })
+            HttpAction::Sc(ScAction::SetGpt0 {
+                slot: 1,
+                value: GptValue::Int(42)
+            })
         ));
     }
 

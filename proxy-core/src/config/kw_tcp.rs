@@ -155,7 +155,7 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<Tcp
             }
             (TcpAction::Track(t), next)
         }
-        a => match parse_sc(args, 2) {
+        a => match parse_sc(args, 2, ctx.files) {
             Some(r) => {
                 let (sc, next) = r.map_err(|e| format!("'{full}' : {e}"))?;
                 (TcpAction::Sc(sc), next)

@@ -101,8 +101,16 @@ pub struct TrackAction {
 pub enum ScAction {
     /// `sc-inc-gpc0(<slot>)` (`gpc == 0`) or `sc-inc-gpc1(<slot>)`.
     IncGpc { gpc: u8, slot: u8 },
-    /// `sc-set-gpt0(<slot>) <int>`.
-    SetGpt0 { slot: u8, value: i64 },
+    /// `sc-set-gpt0(<slot>) <int>|<expr>`.
+    SetGpt0 { slot: u8, value: GptValue },
+}
+
+/// The value `sc-set-gpt0` stores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GptValue {
+    Int(i64),
+    /// A sample expression, cast to an integer (no value: nothing stored).
+    Expr(Box<Expr>),
 }
 
 /// What a `stick` rule does.

@@ -367,7 +367,11 @@ pub fn request_rules(
                 continue;
             }
             HttpAction::Sc(a) => {
-                sc_action(a, trk, ctx.now_ms);
+                let view = StickView {
+                    inner: &*base,
+                    env: ctx.env(Some(&*trk)),
+                };
+                sc_action(a, trk, ctx.now_ms, &view);
                 continue;
             }
             HttpAction::SetSrc(e) => {

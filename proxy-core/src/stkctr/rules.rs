@@ -15,7 +15,7 @@ use super::eval::StickEnv;
 use super::key::eval_key;
 use super::track::Trackers;
 use super::TableSet;
-use crate::config::model_stick::{ScAction, TcpAction, TcpRule, TrackAction};
+use crate::config::model_stick::{GptValue, ScAction, TcpAction, TcpRule, TrackAction};
 use crate::rules::fetch_stick::StickFetches;
 use crate::rules::{eval_opt, RequestView, StreamInfo};
 use crate::sample::vars::VarStore;
@@ -200,7 +200,7 @@ impl<'a> RuleCtx<'a> {
 
 /// `sc-inc-gpc0(<n>)`, `sc-inc-gpc1(<n>)`, `sc-set-gpt0(<n>) <v>` on the
 /// entry counter `n` tracks (nothing if it tracks none).
-pub fn sc_action(a: &ScAction, trk: &Trackers, now: u64) {
+pub fn sc_action(a: &ScAction, trk: &Trackers, now: u64, view: &dyn RequestView) {
     match *a {
         ScAction::IncGpc { gpc, slot } => {
             let (cnt, rate) = if gpc == 0 {
@@ -218,7 +218,14 @@ pub fn sc_action(a: &ScAction, trk: &Trackers, now: u64) {
                 }
             });
         }
-        ScAction::SetGpt0 { slot, value } => {
+        ScAction::SetGpt0 { slot, ref value } => {
+            let value = match value {
+                GptValue::Int(n) => *n,
+                GptValue::Expr(e) => match e.eval(view).and_then(|v| v.to_int()) {
+                    Some(n) => n,
+                    None => return,
+                },
+            };
             trk.with_entry(slot, now, |e| {
                 if !e.set(DataType::Gpt0, 0, value) {
                     e.set(DataType::Gpt, 0, value);
@@ -257,7 +264,13 @@ pub fn tcp_rules(
             TcpAction::Reject => return TcpVerdict::Reject,
             TcpAction::UseService(s) => return TcpVerdict::Service(s.clone()),
             TcpAction::Track(a) => ctx.track(a, session, false, trk, base),
-            TcpAction::Sc(a) => sc_action(a, trk, ctx.now_ms),
+            TcpAction::Sc(a) => {
+                let view = StickView {
+                    inner: base,
+                    env: ctx.env(Some(&*trk)),
+                };
+                sc_action(a, trk, ctx.now_ms, &view)
+            }
             TcpAction::SetVar(a) => a.apply(&StickView {
                 inner: base,
                 env: ctx.env(Some(&*trk)),
