@@ -283,6 +283,16 @@ fn body_answers(bin: Option<&str>) -> Vec<String> {
     out.push(String::from_utf8_lossy(&c.read_response(false).body).into_owned());
     c.send(b"GET /c HTTP/1.1\r\nhost: t\r\n\r\n");
     out.push(String::from_utf8_lossy(&c.read_response(false).body).into_owned());
+    // A client that waits for `100 Continue` gets it before its body is
+    // read (a 1xx answer is a head without a body).
+    c.send(b"POST /d HTTP/1.1\r\nhost: t\r\ncontent-length: 3\r\nexpect: 100-continue\r\n\r\n");
+    assert!(
+        !c.quiet_for(std::time::Duration::from_secs(5)),
+        "no 100 Continue"
+    );
+    out.push(String::from_utf8_lossy(c.pending()).into_owned());
+    c.send(b"abc");
+    out.push(String::from_utf8_lossy(&c.read_response(false).body).into_owned());
     out
 }
 
@@ -295,6 +305,8 @@ fn request_body_with_http_buffer_request() {
             "body=[hello world] hex=68656C6C6F20776F726C64 sum=222957957",
             "body=[hello world] hex=68656C6C6F20776F726C64 sum=222957957",
             "body=[] hex= sum=0",
+            "HTTP/1.1 100 Continue\r\n\r\n",
+            "body=[abc] hex=616263 sum=891568578",
         ]
     );
     if !is_haproxy() && Path::new(HAPROXY).exists() {

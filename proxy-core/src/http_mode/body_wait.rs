@@ -2,7 +2,8 @@
 //! read into the client buffer, up to its end or until the buffer is full
 //! or `timeout http-request` strikes, so that `req.body` (and
 //! `req.len`) see it. The bytes stay in the buffer and are forwarded as
-//! usual; a chunked body is given to the fetches without its framing.
+//! usual; a chunked body is given to the fetches without its framing. A
+//! client that asked for `100 Continue` gets it before the wait.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use super::analyse::Request;
 use super::Ctx;
 use crate::connection::Transport;
 use crate::http::{BodyKind, ChunkedDecoder};
-use crate::stream::recvbuf::RecvBuf;
+use crate::stream::recvbuf::{write_all, RecvBuf};
 
 /// Reads the body of `req` (whose head is at the front of `cbuf`) and
 /// keeps its payload in `req.body`.
@@ -33,6 +34,11 @@ pub(super) async fn buffer_body(
         .http_request
         .or(ctx.fe.cfg.timeouts.client);
     let deadline = limit.map(|d| started + d);
+    // A client waiting for `100 Continue` before its body would otherwise
+    // wait for nothing (curl gives up after a second): tell it to go on.
+    if !complete(req, cbuf.data()) && expects_continue(req, cbuf.data()) {
+        let _ = write_all(&*client, b"HTTP/1.1 100 Continue\r\n\r\n").await;
+    }
     while !complete(req, cbuf.data()) && !cbuf.is_full(ctx.size) {
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if left == Some(Duration::ZERO) {
@@ -65,6 +71,16 @@ fn raw_len(req: &Request, data: &[u8]) -> Option<usize> {
         }
         _ => Some(0),
     }
+}
+
+/// `Expect: 100-continue` in the request head.
+fn expects_continue(req: &Request, data: &[u8]) -> bool {
+    req.head.headers.iter().any(|h| {
+        h.is(data, b"expect")
+            && h.value(data)
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"100-continue")
+    })
 }
 
 /// Whether the whole body is in `data` (the head first).
