@@ -116,7 +116,11 @@ fn start_samples(config: &Config) -> crate::sample::vars::ProcVars {
     let proc_vars = crate::sample::vars::ProcVars::default();
     {
         let vars = crate::sample::vars::VarStore::new(proc_vars.clone());
-        let view = crate::rules::var_action::ProcView { vars: &vars };
+        let view = crate::stkctr::rules::ConnView {
+            src: None,
+            dst: None,
+            vars: Some(&vars),
+        };
         for a in &config.global.set_vars {
             a.apply(&view);
         }

@@ -20,7 +20,6 @@ use crate::log::record::{LogRecord, LogView, Timers};
 use crate::log::subscriber::traffic;
 use crate::log::tcplog::format_default_connect;
 use crate::log::termination::{term_code, ErrCause, FinState};
-use crate::rules::var_action::ProcView;
 use crate::sample::vars::VarStore;
 use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
@@ -438,7 +437,7 @@ fn log_stream(t: &TcpSession<'_>, s: &Stream, be: Option<&Proxy>, applet: Option
     };
     let mut line = Vec::with_capacity(160);
     if fmt.exprs().next().is_some() {
-        let vars = ProcView { vars: &s.vars };
+        let vars = t.view(Some(&s.vars));
         let view = LogView {
             line: b"",
             src: t.addrs.0,

@@ -78,14 +78,19 @@ fn config(fe: &BoundPort, cases: &[Case]) -> String {
     cfg
 }
 
-/// The body of each case, from the binary `bin` (`None`: the one under test).
-fn answers(bin: Option<&str>, cases: &[Case]) -> Vec<Vec<u8>> {
-    let fe = BoundPort::new();
-    let mut b = Proxy::builder(&config(&fe, cases)).listen(&fe);
+/// Starts `cfg` on `fe` with the binary `bin` (`None`: the one under test).
+fn start(cfg: &str, fe: &BoundPort, bin: Option<&str>) -> Proxy {
+    let mut b = Proxy::builder(cfg).listen(fe);
     if let Some(bin) = bin {
         b = b.bin(bin);
     }
-    let _px = b.start();
+    b.start()
+}
+
+/// The body of each case, from the binary `bin` (`None`: the one under test).
+fn answers(bin: Option<&str>, cases: &[Case]) -> Vec<Vec<u8>> {
+    let fe = BoundPort::new();
+    let _px = start(&config(&fe, cases), &fe, bin);
     let mut c = Client::connect(fe.port);
     cases
         .iter()
@@ -166,11 +171,7 @@ fn stream_answers(bin: Option<&str>) -> Vec<String> {
         paths = paths.display(),
         nets = nets.display(),
     );
-    let mut b = Proxy::builder(&cfg).listen(&fe);
-    if let Some(bin) = bin {
-        b = b.bin(bin);
-    }
-    let _px = b.start();
+    let _px = start(&cfg, &fe, bin);
     let mut c = Client::connect(fe.port);
     let mut out = Vec::new();
     for (path, host) in [
@@ -212,11 +213,7 @@ fn table_answers(bin: Option<&str>) -> Vec<String> {
         "{}frontend web\n    bind {fe}\n    stick-table type ip size 100 expire 60s store gpc0,gpt0,http_req_cnt,conn_cur\n    http-request track-sc0 src\n    http-request sc-inc-gpc0(0) if {{ path /inc }}\n    http-request sc-set-gpt0(0) int(40),add(2)\n    http-request return status 200 content-type text/plain lf-string \"gpt=%[sc0_get_gpt0] req=%[src,table_http_req_cnt(web)] gpc0=%[src,table_gpc0(web)] in=%[src,in_table(web)] trk=%[src,table_trackers(web)] cur=%[src,table_conn_cur(web)] miss=%[str(192.0.2.1),table_gpc0(web)] missexp=%[str(192.0.2.1),table_expire(web,-1)] exp=%[src,table_expire(web)] idle=%[src,table_idle(web)]\"\n",
         http_defaults()
     );
-    let mut b = Proxy::builder(&cfg).listen(&fe);
-    if let Some(bin) = bin {
-        b = b.bin(bin);
-    }
-    let _px = b.start();
+    let _px = start(&cfg, &fe, bin);
     let mut c = Client::connect(fe.port);
     ["/inc", "/"]
         .iter()
@@ -267,11 +264,7 @@ fn body_answers(bin: Option<&str>) -> Vec<String> {
         "{}frontend web\n    bind {fe}\n    option http-buffer-request\n    http-request return status 200 content-type text/plain lf-string \"body=[%[req.body]] hex=%[req.body,hex] sum=%[req.body,crc32]\"\n",
         http_defaults()
     );
-    let mut b = Proxy::builder(&cfg).listen(&fe);
-    if let Some(bin) = bin {
-        b = b.bin(bin);
-    }
-    let _px = b.start();
+    let _px = start(&cfg, &fe, bin);
     let mut c = Client::connect(fe.port);
     let mut out = Vec::new();
     c.send(b"POST /a HTTP/1.1\r\nhost: t\r\ncontent-length: 11\r\n\r\nhello world");
@@ -325,11 +318,7 @@ fn session_answers(bin: Option<&str>) -> (String, String) {
         "{}frontend web\n    bind {fe}\n    tcp-request session set-var(sess.origin) src\n    tcp-request session set-var-fmt(sess.port) \"%[dst_port]\"\n    tcp-request session reject if {{ src 127.0.0.2 }}\n    http-request return status 200 content-type text/plain lf-string \"o=%[var(sess.origin)] p=%[var(sess.port)] d=%[dst_port]\"\n",
         http_defaults()
     );
-    let mut b = Proxy::builder(&cfg).listen(&fe);
-    if let Some(bin) = bin {
-        b = b.bin(bin);
-    }
-    let _px = b.start();
+    let _px = start(&cfg, &fe, bin);
     let mut c = Client::connect(fe.port);
     let first = String::from_utf8_lossy(&c.get("/").body).into_owned();
     let mut s = tests::client::connect_from(Ipv4Addr::new(127, 0, 0, 2), fe.port);

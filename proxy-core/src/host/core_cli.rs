@@ -4,10 +4,10 @@
 
 use crate::rules::expr::Expr;
 use crate::rules::format::LogFormat;
-use crate::rules::var_action::ProcView;
 use crate::sample::vars::{Scope, SetCond, VarName, VarStore};
 use crate::sample::Value;
 use crate::state::State;
+use crate::stkctr::rules::ConnView;
 
 /// The answer to `words` (the whole command): `Ok` text or `Err` message.
 pub fn answer(st: &State, words: &[&str]) -> Result<String, String> {
@@ -65,7 +65,12 @@ fn set_var(st: &State, args: &[&str]) -> Result<String, String> {
         return Err("Missing either 'expr', 'fmt' or expression.\n".into());
     }
     let vars = VarStore::new(st.proc_vars.clone());
-    let view = ProcView { vars: &vars };
+    // No message, no connection: only the process variables to read.
+    let view = ConnView {
+        src: None,
+        dst: None,
+        vars: Some(&vars),
+    };
     let mut files = crate::rules::expr::NoFiles;
     let value = if fmt {
         let f = LogFormat::parse_with(&text, &mut files).map_err(|e| format!("{e}\n"))?;
