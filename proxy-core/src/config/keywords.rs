@@ -334,6 +334,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("default_backend", D | F | L, B, p::default_backend),
     px("use_backend", F | L, B, p::use_backend),
     px("server", B | L, 0, s::server),
+    px("default-server", D | B | L, F, s::default_server),
     px("dispatch", B | L, F, p::dispatch),
     px("source", D | B | L, F, p::source),
     px("timeout", D | F | B | L, 0, p::timeout),

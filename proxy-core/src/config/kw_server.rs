@@ -201,18 +201,58 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     check_server_name(st, name)?;
     let who = format!("'server {}/{name}'", st.cfg.name);
     let (ip, port) = server_addr(addr).map_err(|e| format!("{who} : {e}"))?;
-    let mut srv = new_server(name, ip, port, ctx);
-    let mut i = 3;
+    let mut srv = match &st.cfg.default_server {
+        Some(d) => ServerConfig {
+            name: name.to_string(),
+            ip,
+            port,
+            id: 0,
+            loc: ctx.loc.clone(),
+            ..(**d).clone()
+        },
+        None => new_server(name, ip, port, ctx),
+    };
+    server_options(st, &mut srv, ctx, (&who, name), 3)?;
+    st.cfg.servers.push(srv);
+    Ok(())
+}
+
+/// `default-server [options...]`: the options every later `server` line
+/// of the section (and of the proxies using this `defaults`) starts from;
+/// a proxy's own line adds to what it inherited.
+pub(super) fn default_server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    let mut tpl = match st.cfg.default_server.take() {
+        Some(d) => d,
+        None => Box::new(new_server("", IpAddr::from([0, 0, 0, 0]), None, ctx)),
+    };
+    if ctx.args.iter().any(|a| a == "id") {
+        st.cfg.default_server = Some(tpl);
+        return Err("'id' option is not accepted in default-server sections".into());
+    }
+    let r = server_options(st, &mut tpl, ctx, ("'default-server'", ""), 1);
+    st.cfg.default_server = Some(tpl);
+    r
+}
+
+/// Reads the options of a `server` or `default-server` line from word
+/// `first` on; `(who, name)` name the line in messages.
+fn server_options(
+    st: &ProxyState,
+    srv: &mut ServerConfig,
+    ctx: &Ctx<'_>,
+    (who, name): (&str, &str),
+    first: usize,
+) -> KwResult {
+    let mut i = first;
     while let Some(kw) = ctx.arg(i) {
         let opt = SrvOpt {
-            who: &who,
+            who,
             name,
             kw,
             value: ctx.arg(i + 1),
         };
-        i += server_option(st, &mut srv, &opt)?;
+        i += server_option(st, srv, &opt)?;
     }
-    st.cfg.servers.push(srv);
     Ok(())
 }
 
@@ -445,6 +485,41 @@ mod tests {
         assert!(error("listen l\n bind :80 ssl crt x.pem\n")
             .contains("'bind :80' in section 'listen' : 'ssl' is not supported"));
         assert!(error("frontend f\n bind :80 name\n").contains("'name' : missing name"));
+    }
+
+    #[test]
+    fn default_server_lines_are_inherited_and_merged() {
+        let c = ok("
+defaults
+    mode http
+    default-server weight 7 maxconn 20 check
+backend b
+    default-server weight 9 inter 3s
+    server s1 127.0.0.1:80
+    server s2 127.0.0.1:81 weight 3 id 4
+backend c
+    server s3 127.0.0.1:82
+");
+        let b = &c.proxy("b").unwrap().servers;
+        let got: Vec<_> = b
+            .iter()
+            .map(|s| (s.name.as_str(), s.weight, s.maxconn, s.check, s.inter, s.id))
+            .collect();
+        let s3 = Duration::from_secs(3);
+        assert_eq!(
+            got,
+            [("s1", 9, 20, true, s3, 1), ("s2", 3, 20, true, s3, 4)]
+        );
+        let cs = &c.proxy("c").unwrap().servers[0];
+        assert_eq!(
+            (cs.weight, cs.maxconn, cs.inter),
+            (7, 20, Duration::from_secs(2))
+        );
+        assert!(error("backend b\n    default-server id 3\n")
+            .contains("'id' option is not accepted in default-server sections"));
+        assert!(
+            error("backend b\n    default-server weight 999\n").contains("is not within 0 and 256")
+        );
     }
 
     #[test]

@@ -291,6 +291,9 @@ pub struct ProxyConfig {
     /// HTTP rules and settings.
     pub http: HttpConfig,
     pub servers: Vec<ServerConfig>,
+    /// `default-server`: what a `server` line starts from (its name,
+    /// address and id are the line's own); inherited from `defaults`.
+    pub default_server: Option<Box<ServerConfig>>,
     pub dispatch: Option<SocketAddr>,
     pub source: Option<SourceAddr>,
     pub timeouts: Timeouts,
@@ -379,6 +382,7 @@ impl ProxyConfig {
             acls: Vec::new(),
             http: HttpConfig::default(),
             servers: Vec::new(),
+            default_server: None,
             dispatch: None,
             source: None,
             timeouts: Timeouts::default(),
