@@ -6,13 +6,13 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::date::{write_log_date, CivilDateTime};
 use super::fields::{ClientAddr, LogCounters};
 pub use crate::rules::format::Builtin;
 use crate::rules::format::{LogFormat, Var};
-use crate::rules::format_render::{host_name, Captures, Inline, LogValue, LogVars};
+use crate::rules::format_render::{epoch_value, host_name, Captures, Inline, LogValue, LogVars};
 use crate::rules::{RequestView, StreamInfo};
 use std::ops::ControlFlow;
 
@@ -225,17 +225,7 @@ impl LogVars for LogRecord<'_> {
             Var::trg => date(self.request_date, true, true),
             Var::Tl => date(self.accept_date, false, true),
             Var::trl => date(self.request_date, false, true),
-            Var::Ts | Var::ms => {
-                let d = self
-                    .accept_date
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap_or_default();
-                if var == Var::Ts {
-                    LogValue::Hex(d.as_secs(), 4)
-                } else {
-                    LogValue::Millis(d.subsec_millis())
-                }
-            }
+            Var::Ts | Var::ms => epoch_value(var, self.accept_date),
             Var::f => LogValue::Text(self.frontend.as_bytes()),
             Var::ft => LogValue::Frontend(self.frontend.as_bytes(), self.frontend_ssl),
             Var::b => LogValue::Text(self.backend.as_bytes()),

@@ -87,6 +87,17 @@ impl<'a> Captures<'a> {
     }
 }
 
+/// `%Ts` (seconds since the epoch, in hex with `+X`) or `%ms` (the
+/// milliseconds of that second) of the date `at`.
+pub(crate) fn epoch_value(var: Var, at: SystemTime) -> LogValue<'static> {
+    let d = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    if var == Var::Ts {
+        LogValue::Hex(d.as_secs(), 4)
+    } else {
+        LogValue::Millis(d.subsec_millis())
+    }
+}
+
 /// A variable's value, as its source knows it.
 #[derive(Clone, Copy, Debug)]
 pub enum LogValue<'a> {
@@ -535,16 +546,7 @@ impl LogVars for ViewVars<'_> {
             },
             Var::H => LogValue::Text(host_name().as_bytes()),
             Var::pid => LogValue::Hex(u64::from(std::process::id()), 4),
-            Var::Ts | Var::ms => {
-                let d = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap_or_default();
-                if var == Var::Ts {
-                    LogValue::Hex(d.as_secs(), 4)
-                } else {
-                    LogValue::Millis(d.subsec_millis())
-                }
-            }
+            Var::Ts | Var::ms => epoch_value(var, SystemTime::now()),
             Var::r | Var::HM | Var::HP | Var::HPO | Var::HQ | Var::HU | Var::HV => {
                 let line = self.line.get_or_init(|| {
                     let (maj, min) = v.version();
