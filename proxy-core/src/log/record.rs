@@ -369,6 +369,7 @@ mod tests {
     use super::*;
     use crate::rules::expr::NoFiles;
     use crate::rules::format::{Mode, ParseCtx};
+    use std::time::UNIX_EPOCH;
 
     fn render(fmt: &str, r: &LogRecord<'_>) -> String {
         let ctx = ParseCtx {
