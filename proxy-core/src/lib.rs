@@ -85,6 +85,7 @@
 pub mod applet;
 pub mod backend;
 pub mod buffer;
+pub mod check;
 pub mod config;
 pub mod connect;
 pub mod connection;

@@ -293,6 +293,7 @@ fn new_server(name: &str, ip: IpAddr, port: Option<u16>, ctx: &Ctx<'_>) -> Serve
         pool_max_conn: None,
         pool_low_conn: 0,
         pool_purge_delay: Duration::from_secs(5),
+        hc: Default::default(),
         loc: ctx.loc.clone(),
     }
 }

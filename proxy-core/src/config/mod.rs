@@ -49,6 +49,7 @@ mod kw_tcp;
 mod logtarget;
 pub mod model;
 pub mod model_http;
+pub mod model_check;
 pub mod model_stick;
 pub mod parser;
 mod sections;

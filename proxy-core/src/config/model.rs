@@ -257,6 +257,8 @@ pub struct ServerConfig {
     /// `pool-purge-delay <t>`: how often idle connections are closed
     /// (default 5 s).
     pub pool_purge_delay: Duration,
+    /// Every other check setting (`fastinter`, `agent-check`, `track`...).
+    pub hc: super::model_check::ServerCheck,
     pub loc: Location,
 }
 
@@ -330,6 +332,11 @@ pub struct ProxyConfig {
     /// `tcp-request session` rules, in order (once per client connection,
     /// when its session starts).
     pub tcp_sess: Vec<TcpRule>,
+    /// How servers are checked (`option httpchk`, `tcp-check` rules...).
+    pub checks: super::model_check::ProxyChecks,
+    /// `option allbackups`: every backup server takes traffic when no
+    /// active one is up (else only the first).
+    pub allbackups: bool,
 }
 
 /// A format directive: where it was, which built-in format it stands
@@ -403,6 +410,8 @@ impl ProxyConfig {
             stick_rules: Vec::new(),
             tcp_conn: Vec::new(),
             tcp_sess: Vec::new(),
+            checks: Default::default(),
+            allbackups: false,
         }
     }
 }

@@ -1,0 +1,1 @@
+//! The rise/fall state machine of one check.
