@@ -225,6 +225,9 @@ fn check_proxy(
         report.warnings,
     );
     check_nbsrv_refs(st, px, all, report.errors);
+    for (loc, msg) in super::kw_server_check::check_tracks(px, all) {
+        error(report.errors, &loc, msg);
+    }
     if px.mode == Mode::Tcp {
         http_only(&mut st.cfg, report.warnings);
     }

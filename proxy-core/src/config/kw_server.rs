@@ -98,12 +98,9 @@ const SERVER_KEYWORDS: &[&str] = &[
     "maxconn",
     "source",
     "disabled",
+    "enabled",
     "backup",
     "id",
-    "check",
-    "inter",
-    "rise",
-    "fall",
     "pool-low-conn",
     "pool-max-conn",
     "pool-purge-delay",
@@ -111,33 +108,18 @@ const SERVER_KEYWORDS: &[&str] = &[
 
 /// HAProxy `server` options we do not implement: refused by name.
 const UNSUPPORTED_SERVER: &[&str] = &[
-    "addr",
-    "agent-check",
-    "agent-inter",
-    "agent-port",
     "alpn",
     "ca-file",
     "check-send-proxy",
     "check-ssl",
     "cookie",
     "crt",
-    "downinter",
-    "enabled",
-    "error-limit",
-    "fastinter",
-    "init-addr",
     "interface",
     "max-reuse",
     "maxqueue",
     "minconn",
     "namespace",
-    "no-check",
     "non-stick",
-    "observe",
-    "on-error",
-    "on-marked-down",
-    "on-marked-up",
-    "port",
     "proto",
     "proxy-v2-options",
     "redir",
@@ -146,13 +128,11 @@ const UNSUPPORTED_SERVER: &[&str] = &[
     "resolvers",
     "send-proxy",
     "send-proxy-v2",
-    "slowstart",
     "sni",
     "socks4",
     "ssl",
     "tcp-ut",
     "tfo",
-    "track",
     "usesrc",
     "verify",
     "ws",
@@ -213,6 +193,7 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         None => new_server(name, ip, port, ctx),
     };
     server_options(st, &mut srv, ctx, (&who, name), 3)?;
+    super::kw_server_check::finish_server(&srv, &who)?;
     st.cfg.servers.push(srv);
     Ok(())
 }
@@ -299,16 +280,16 @@ fn new_server(name: &str, ip: IpAddr, port: Option<u16>, ctx: &Ctx<'_>) -> Serve
 }
 
 /// One server option: its keyword and the word after it.
-struct SrvOpt<'a> {
+pub(super) struct SrvOpt<'a> {
     /// `'server <proxy>/<name>'`, the prefix of messages.
-    who: &'a str,
-    name: &'a str,
-    kw: &'a str,
-    value: Option<&'a str>,
+    pub(super) who: &'a str,
+    pub(super) name: &'a str,
+    pub(super) kw: &'a str,
+    pub(super) value: Option<&'a str>,
 }
 
 impl SrvOpt<'_> {
-    fn value(&self) -> Result<&str, String> {
+    pub(super) fn value(&self) -> Result<&str, String> {
         self.value
             .ok_or_else(|| format!("{} : '{}' expects an argument.", self.who, self.kw))
     }
@@ -319,7 +300,7 @@ impl SrvOpt<'_> {
             .map_err(|_| format!("{} : '{}' expects an integer argument.", self.who, self.kw))
     }
 
-    fn positive(&self) -> Result<u32, String> {
+    pub(super) fn positive(&self) -> Result<u32, String> {
         u32::try_from(self.int()?)
             .ok()
             .filter(|&n| n > 0)
@@ -334,16 +315,15 @@ fn server_option(
     opt: &SrvOpt<'_>,
 ) -> Result<usize, String> {
     let who = opt.who;
+    if let Some(n) = super::kw_server_check::check_option(srv, opt)? {
+        return Ok(n);
+    }
     match opt.kw {
         "disabled" => srv.disabled = true,
+        "enabled" => srv.disabled = false,
         "backup" => srv.backup = true,
-        "check" => srv.check = true,
         "weight" | "maxconn" | "id" => {
             server_limit(st, srv, opt)?;
-            return Ok(2);
-        }
-        "inter" | "rise" | "fall" => {
-            server_health(srv, opt)?;
             return Ok(2);
         }
         "pool-max-conn" | "pool-low-conn" | "pool-purge-delay" => {
@@ -393,26 +373,6 @@ fn server_limit(st: &ProxyState, srv: &mut ServerConfig, opt: &SrvOpt<'_>) -> Kw
     Ok(())
 }
 
-/// `inter`, `rise` and `fall`.
-fn server_health(srv: &mut ServerConfig, opt: &SrvOpt<'_>) -> KwResult {
-    let who = opt.who;
-    match opt.kw {
-        "inter" => {
-            let t = parse_time(opt.value()?).map_err(|e| format!("{who} : 'inter' : {e}"))?;
-            if t.is_zero() {
-                return Err(format!(
-                    "{who} : invalid value 0 for argument 'inter' of server {}.",
-                    opt.name
-                ));
-            }
-            srv.inter = t;
-        }
-        "rise" => srv.rise = opt.positive()?,
-        _ => srv.fall = opt.positive()?,
-    }
-    Ok(())
-}
-
 /// `pool-max-conn`, `pool-low-conn` and `pool-purge-delay`.
 fn server_pool(srv: &mut ServerConfig, opt: &SrvOpt<'_>) -> KwResult {
     let who = opt.who;
@@ -442,7 +402,14 @@ fn unknown_server_keyword(who: &str, k: &str) -> String {
     if UNSUPPORTED_SERVER.contains(&k) {
         return format!("{who} : '{k}' is not supported by this proxy.");
     }
-    let hint = suggest(k, SERVER_KEYWORDS.iter().chain(UNSUPPORTED_SERVER).copied())
+    let hint = suggest(
+        k,
+        SERVER_KEYWORDS
+            .iter()
+            .chain(super::kw_server_check::CHECK_KEYWORDS)
+            .chain(UNSUPPORTED_SERVER)
+            .copied(),
+    )
         .map(|s| format!("; did you mean '{s}' maybe ?"))
         .unwrap_or_default();
     format!("{who} : unknown keyword '{k}'{hint}")

@@ -44,6 +44,7 @@ mod kw_peers;
 mod kw_proxy;
 mod kw_reply;
 mod kw_server;
+mod kw_server_check;
 mod kw_stick;
 mod kw_tcp;
 mod logtarget;
