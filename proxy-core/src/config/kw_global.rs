@@ -36,6 +36,35 @@ pub(super) fn nbthread(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
     Ok(())
 }
 
+/// `spread-checks <percent>`.
+pub(super) fn spread_checks(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    let raw = ctx
+        .arg(1)
+        .ok_or("'spread-checks' expects an integer argument (0..50).")?;
+    g.spread_checks = raw
+        .parse::<u32>()
+        .ok()
+        .filter(|&n| n <= 50)
+        .ok_or("'spread-checks' needs a positive value in range 0..50.")?;
+    Ok(())
+}
+
+/// `server-state-file <path>` and `server-state-base <dir>`.
+pub(super) fn server_state(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    let kw = ctx.arg(0).unwrap_or_default().to_string();
+    let what = if kw == "server-state-base" { "a directory path" } else { "a file path" };
+    let v = ctx
+        .arg(1)
+        .ok_or_else(|| format!("'{kw}' expect one argument: {what}."))?
+        .to_string();
+    if kw == "server-state-base" {
+        g.server_state_base = Some(v);
+    } else {
+        g.server_state_file = Some(v);
+    }
+    Ok(())
+}
+
 pub(super) fn nbproc(_: &mut Global, _: &mut Ctx<'_>) -> KwResult {
     Err("nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on \
          multi-processor machines if available."

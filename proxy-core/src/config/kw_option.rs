@@ -15,6 +15,7 @@ type OptSet = fn(&mut ProxyState, &mut Ctx<'_>, bool) -> KwResult;
 /// Boolean `option`s: name, side, setter (called with `false` for `no option`).
 const OPTIONS: &[(&str, Side, OptSet)] = &[
     ("redispatch", Side::Back, opt_redispatch),
+    ("allbackups", Side::Back, opt_allbackups),
     ("tcplog", Side::Front, opt_tcplog),
     ("httplog", Side::Front, opt_httplog),
     ("dontlognull", Side::Front, opt_dontlognull),
@@ -32,7 +33,6 @@ const UNSUPPORTED_OPTIONS: &[&str] = &[
     "abortonclose",
     "accept-invalid-http-request",
     "accept-invalid-http-response",
-    "allbackups",
     "checkcache",
     "clitcpka",
     "contstats",
@@ -120,6 +120,12 @@ pub(super) fn option(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         return Ok(());
     }
     set(st, ctx, !ctx.negate)
+}
+
+fn opt_allbackups(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
+    ctx.max_args(1)?;
+    st.cfg.allbackups = on;
+    Ok(())
 }
 
 fn opt_redispatch(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {

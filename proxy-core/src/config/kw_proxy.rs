@@ -73,6 +73,36 @@ pub(super) fn dispatch(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     Ok(())
 }
 
+/// `load-server-state-from-file global|local|none`.
+pub(super) fn load_server_state(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    use super::model_check::StateFrom;
+    let v = ctx.arg(1).unwrap_or_default();
+    st.cfg.load_server_state = Some(match v {
+        "global" => StateFrom::Global,
+        "local" => StateFrom::Local,
+        "none" => StateFrom::None,
+        _ => {
+            return Err(format!(
+                "'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '{v}'"
+            ))
+        }
+    });
+    Ok(())
+}
+
+/// `server-state-file-name [<name>|use-backend-name]`.
+pub(super) fn server_state_file_name(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    // Empty: the backend's own name, decided when the file is read (a
+    // line in `defaults` names no backend yet).
+    st.cfg.server_state_file_name = Some(
+        ctx.arg(1)
+            .filter(|v| *v != "use-backend-name")
+            .unwrap_or_default()
+            .to_string(),
+    );
+    Ok(())
+}
+
 /// `source <addr>[:port]` of a backend or a server (`args[0]` is `source`).
 /// Transparent-proxy options (`usesrc`, `interface`) and port ranges are
 /// not implemented, so they are refused rather than silently dropped.

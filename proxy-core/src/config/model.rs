@@ -82,6 +82,12 @@ pub struct Global {
     pub stats_timeout: Duration,
     /// `stats maxconn`: concurrent CLI connections (default 10).
     pub stats_maxconn: u32,
+    /// `spread-checks <0..50>`: percent of random spread of check intervals.
+    pub spread_checks: u32,
+    /// `server-state-file <path>`.
+    pub server_state_file: Option<String>,
+    /// `server-state-base <dir>`.
+    pub server_state_base: Option<String>,
 }
 
 /// One `stats socket` line.
@@ -98,6 +104,9 @@ pub struct StatsSocket {
 impl Default for Global {
     fn default() -> Self {
         Global {
+            spread_checks: 0,
+            server_state_file: None,
+            server_state_base: None,
             maxconn: None,
             nbthread: 1,
             logs: Vec::new(),
@@ -337,6 +346,10 @@ pub struct ProxyConfig {
     /// `option allbackups`: every backup server takes traffic when no
     /// active one is up (else only the first).
     pub allbackups: bool,
+    /// `load-server-state-from-file global|local|none`.
+    pub load_server_state: Option<super::model_check::StateFrom>,
+    /// `server-state-file-name [<name>]` (`use-backend-name` when empty).
+    pub server_state_file_name: Option<String>,
 }
 
 /// A format directive: where it was, which built-in format it stands
@@ -412,6 +425,8 @@ impl ProxyConfig {
             tcp_sess: Vec::new(),
             checks: Default::default(),
             allbackups: false,
+            load_server_state: None,
+            server_state_file_name: None,
         }
     }
 }

@@ -131,3 +131,14 @@ pub struct ProxyChecks {
     /// `http-check disable-on-404`.
     pub disable_on_404: bool,
 }
+
+/// `load-server-state-from-file`: where a backend reads its servers' saved
+/// state at start-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateFrom {
+    /// The global `server-state-file`.
+    Global,
+    /// The backend's own file (`server-state-file-name`).
+    Local,
+    None,
+}
