@@ -98,6 +98,7 @@ pub mod idle;
 pub mod kick;
 pub mod listener;
 pub mod log;
+pub mod monitor;
 pub mod peers_net;
 pub mod pool;
 pub mod rules;

@@ -186,6 +186,8 @@ fn worker(
                 crate::idle::purge();
             }
         });
+        // Health checks: this worker's share.
+        crate::monitor::start(&st, index, st.config.global.nbthread.max(1));
         // Stick-table entries expire (one purging task for all tables).
         if first {
             tokio::spawn(purge_task(st.clone()));

@@ -188,7 +188,7 @@ impl State {
                         backend,
                     }
                 });
-                let be = p.kind.has_backend().then(|| Backend::from_config(p));
+                let be = p.kind.has_backend().then(|| Backend::from_config(p, &config.proxies));
                 Proxy {
                     idx,
                     name: p.name.clone(),
@@ -233,6 +233,16 @@ impl State {
         self.proxies
             .iter()
             .position(|p| p.be.is_some() && p.name == name)
+    }
+
+    /// Ends every stream that holds a slot on server `srv` of proxy `pi`
+    /// (`shutdown sessions server`, `on-marked-down shutdown-sessions`).
+    pub fn shutdown_server_sessions(&self, pi: usize, srv: usize) {
+        for l in self.live.all() {
+            if l.backend() == Some(pi) && l.server() == Some(srv) {
+                l.kill();
+            }
+        }
     }
 
     pub fn is_stopping(&self) -> bool {

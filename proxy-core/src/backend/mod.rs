@@ -10,6 +10,7 @@
 //!   straight to the oldest of them.
 
 pub mod conns;
+pub mod health;
 pub mod lb;
 
 use std::collections::VecDeque;
@@ -19,6 +20,7 @@ use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
+use crate::check::health::OpState;
 use crate::config::{Balance, ProxyConfig, ServerConfig};
 use crate::counters::Counters;
 use lb::LbState;
@@ -60,11 +62,26 @@ pub struct Server {
     pub counters: Counters,
     /// Server connections in use, idle and needed (idle pool policy).
     pub conns: std::sync::Arc<conns::ServerConns>,
+    /// Operational state, checks and their counters.
+    pub health: health::ServerHealth,
+    /// `slowstart`: how long the weight takes to ramp up after going up.
+    pub slowstart: Option<std::time::Duration>,
+    /// The balance algorithm adapts weights at run time (slowstart only
+    /// ramps those up).
+    pub dynamic_lb: bool,
 }
 
 impl Server {
-    pub fn from_config(idx: usize, c: &ServerConfig) -> Server {
+    pub fn from_config(
+        idx: usize,
+        c: &ServerConfig,
+        track: Option<(usize, usize)>,
+        balance: Balance,
+    ) -> Server {
         Server {
+            health: health::ServerHealth::from_config(c, track),
+            slowstart: c.hc.slowstart,
+            dynamic_lb: !matches!(balance, Balance::StaticRr | Balance::Source),
             name: c.name.clone(),
             idx,
             id: c.id,
@@ -98,12 +115,40 @@ impl Server {
     }
 
     /// The weight load balancing uses for new traffic: the user weight,
-    /// 0 while draining or in maintenance.
+    /// 0 while draining, in maintenance, down or stopping, ramping up
+    /// during a slowstart.
     pub fn eweight(&self) -> u32 {
-        match self.admin_state() {
-            admin_state::READY => self.weight.load(Ordering::Relaxed),
-            _ => 0,
+        if self.admin_state() != admin_state::READY {
+            return 0;
         }
+        let w = self.weight.load(Ordering::Relaxed);
+        match self.health.op() {
+            OpState::Running => w,
+            OpState::Starting => self.warming_weight(w),
+            OpState::Stopped | OpState::Stopping => 0,
+        }
+    }
+
+    /// The weight during a slowstart: HAProxy's ramp, in sixteenths of
+    /// the weight per whole second elapsed, never below one sixteenth.
+    fn warming_weight(&self, w: u32) -> u32 {
+        let Some(ss) = self.slowstart.filter(|_| self.dynamic_lb) else {
+            return w;
+        };
+        let total = ss.as_millis().div_ceil(1000).max(1) as u64;
+        let since = crate::counters::now_ms()
+            .saturating_sub(self.last_change.load(Ordering::Relaxed))
+            / 1000;
+        if since >= total {
+            return w;
+        }
+        let step = ((16 * since + total) / total).min(16);
+        (u64::from(w) * step).div_ceil(16) as u32
+    }
+
+    /// Persistence may send a stream here: not in maintenance, not down.
+    pub fn takes_persistent(&self) -> bool {
+        !self.in_maint() && self.health.op() != OpState::Stopped
     }
 
     /// Changes the administrative state; returns whether it changed.
@@ -141,6 +186,12 @@ impl Server {
             cur_sess: AtomicU32::new(0),
             counters: Counters::default(),
             conns: conns::ServerConns::new(0, None, std::time::Duration::from_secs(5)),
+            health: health::ServerHealth::from_config(
+                &crate::config::ServerConfig::for_test(),
+                None,
+            ),
+            slowstart: None,
+            dynamic_lb: true,
         }
     }
 }
@@ -191,18 +242,39 @@ pub struct Backend {
     pub queued_total: AtomicU64,
     /// Highest `queued` seen (`qmax`).
     pub queued_max: AtomicU32,
+    /// `option allbackups`.
+    pub allbackups: bool,
+    /// Times the backend lost its last server (`chkdown` of BACKEND).
+    pub down_trans: AtomicU64,
+    /// When it last gained its first or lost its last server.
+    pub last_change: AtomicU64,
     shared: Mutex<Shared>,
 }
 
+/// `(proxy, server)` indexes of the server `s` tracks.
+fn resolve_track(p: &ProxyConfig, s: &ServerConfig, all: &[ProxyConfig]) -> Option<(usize, usize)> {
+    let t = s.hc.track.as_ref()?;
+    let be_name = t.backend.as_deref().unwrap_or(&p.name);
+    let pi = all
+        .iter()
+        .position(|x| x.kind.has_backend() && x.name == be_name)?;
+    let si = all[pi].servers.iter().position(|x| x.name == t.server)?;
+    Some((pi, si))
+}
+
 impl Backend {
-    pub fn from_config(p: &ProxyConfig) -> Backend {
+    /// The backend of `p`; `all` (every proxy, by index) resolves `track`.
+    pub fn from_config(p: &ProxyConfig, all: &[ProxyConfig]) -> Backend {
         let servers: Vec<Server> = p
             .servers
             .iter()
             .enumerate()
-            .map(|(i, s)| Server::from_config(i, s))
+            .map(|(i, s)| Server::from_config(i, s, resolve_track(p, s, all), p.balance))
             .collect();
         Backend {
+            allbackups: p.allbackups,
+            down_trans: AtomicU64::new(0),
+            last_change: AtomicU64::new(crate::counters::now_ms()),
             balance: p.balance,
             dispatch: p.dispatch,
             source: p.source.map(|s| SocketAddr::new(s.ip, s.port)),
@@ -225,10 +297,11 @@ impl Backend {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The candidates: active servers that are enabled, or, when there is
-    /// none, the first backup (HAProxy's default without `allbackups`).
+    /// The candidates: active servers that can take traffic (up, ready,
+    /// weight above 0), or, when there is none, the first such backup, or
+    /// all of them with `option allbackups`.
     fn usable(&self) -> Vec<usize> {
-        let live = |s: &&Server| !s.in_maint();
+        let live = |s: &&Server| s.eweight() > 0;
         let active: Vec<usize> = self
             .servers
             .iter()
@@ -239,12 +312,47 @@ impl Backend {
         if !active.is_empty() {
             return active;
         }
-        self.servers
-            .iter()
-            .filter(live)
-            .find(|s| s.backup)
-            .map(|s| vec![s.idx])
-            .unwrap_or_default()
+        let backups = self.servers.iter().filter(live).filter(|s| s.backup);
+        if self.allbackups {
+            backups.map(|s| s.idx).collect()
+        } else {
+            backups.take(1).map(|s| s.idx).collect()
+        }
+    }
+
+    /// Usable active and backup servers (`srv_act`, `srv_bck`).
+    pub fn usable_counts(&self) -> (u32, u32) {
+        let mut n = (0, 0);
+        for s in self.servers.iter().filter(|s| s.eweight() > 0) {
+            if s.backup {
+                n.1 += 1;
+            } else {
+                n.0 += 1;
+            }
+        }
+        n
+    }
+
+    /// Hands free slots of server `srv` to streams waiting in the queue
+    /// (a server that just came up); returns how many it took.
+    pub fn serve_queue(&self, srv: usize) -> u32 {
+        let Some(s) = self.servers.get(srv) else {
+            return 0;
+        };
+        let mut sh = self.lock();
+        let mut n = 0;
+        while lb::has_room(s) {
+            let Some(w) = sh.queue.pop_front() else { break };
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            s.cur_sess.fetch_add(1, Ordering::Relaxed);
+            match w.tx.send(srv) {
+                Ok(()) => n += 1,
+                Err(_) => {
+                    s.cur_sess.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+        }
+        n
     }
 
     /// Servers that may take traffic (enabled, weight above 0), for `nbsrv`.
@@ -292,7 +400,7 @@ impl Backend {
             return false;
         };
         let _sh = self.lock();
-        if s.in_maint() || !lb::has_room(s) {
+        if !s.takes_persistent() || !lb::has_room(s) {
             return false;
         }
         s.cur_sess.fetch_add(1, Ordering::Relaxed);
@@ -336,6 +444,9 @@ mod tests {
 
     fn backend(maxconn: u32, n: usize) -> Backend {
         let mut b = Backend {
+            allbackups: false,
+            down_trans: AtomicU64::new(0),
+            last_change: AtomicU64::new(0),
             balance: Balance::RoundRobin,
             servers: Vec::new(),
             dispatch: None,

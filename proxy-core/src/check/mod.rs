@@ -7,15 +7,14 @@
 //! - [`tcpcheck`]: runs a proxy's check rules (plain connect, `tcp-check`,
 //!   `http-check`) against one server over a real connection.
 //! - [`agent`]: the agent check and the parsing of what agents answer.
-//! - [`task`]: one task per checked server on the worker threads: timing
-//!   (`inter`, `fastinter`, `downinter`, `spread-checks`), running, and
-//!   applying results to the server (state, weights, logs).
+//!
+//! The tasks that run these checks on the servers and act on the results
+//! are in [`crate::monitor`].
 
 pub mod agent;
 pub mod health;
 pub mod status;
 pub mod tcpcheck;
-pub mod task;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

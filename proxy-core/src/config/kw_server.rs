@@ -2,7 +2,6 @@
 //! their own sub-keywords.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use super::addr::{
     inet_family, parse_bind_addrs, resolve_host, split_host_port, split_prefix, unsupported_family,
@@ -257,26 +256,7 @@ fn check_server_name(st: &ProxyState, name: &str) -> KwResult {
 
 /// A server with HAProxy's defaults.
 fn new_server(name: &str, ip: IpAddr, port: Option<u16>, ctx: &Ctx<'_>) -> ServerConfig {
-    ServerConfig {
-        name: name.to_string(),
-        ip,
-        port,
-        weight: 1,
-        maxconn: 0,
-        source: None,
-        disabled: false,
-        backup: false,
-        id: 0,
-        check: false,
-        inter: Duration::from_millis(2000),
-        rise: 2,
-        fall: 3,
-        pool_max_conn: None,
-        pool_low_conn: 0,
-        pool_purge_delay: Duration::from_secs(5),
-        hc: Default::default(),
-        loc: ctx.loc.clone(),
-    }
+    ServerConfig::with_defaults(name, ip, port, ctx.loc.clone())
 }
 
 /// One server option: its keyword and the word after it.

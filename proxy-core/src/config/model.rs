@@ -271,6 +271,41 @@ pub struct ServerConfig {
     pub loc: Location,
 }
 
+impl ServerConfig {
+    /// A server with HAProxy's defaults for every option.
+    pub fn with_defaults(name: &str, ip: IpAddr, port: Option<u16>, loc: Location) -> ServerConfig {
+        ServerConfig {
+            name: name.to_string(),
+            ip,
+            port,
+            weight: 1,
+            maxconn: 0,
+            source: None,
+            disabled: false,
+            backup: false,
+            id: 0,
+            check: false,
+            inter: Duration::from_millis(2000),
+            rise: 2,
+            fall: 3,
+            pool_max_conn: None,
+            pool_low_conn: 0,
+            pool_purge_delay: Duration::from_secs(5),
+            hc: Default::default(),
+            loc,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn for_test() -> ServerConfig {
+        let loc = Location {
+            file: "t.cfg".into(),
+            line: 1,
+        };
+        ServerConfig::with_defaults("s", IpAddr::from([127, 0, 0, 1]), Some(1), loc)
+    }
+}
+
 /// A `use_backend` rule: the first whose condition holds picks the backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UseBackend {

@@ -48,14 +48,14 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
             Ok(String::new())
         }
         AdminOp::SET_SERVER_STATE => {
-            let (_, srv) = find_server(state, cmd)?;
+            let (p, srv) = find_server(state, cmd)?;
             let st = match ServerState(cmd.value as u8) {
                 ServerState::READY => admin_state::READY,
                 ServerState::DRAIN => admin_state::DRAIN,
                 ServerState::MAINT => admin_state::MAINT,
                 other => return Err(format!("unsupported server state {}\n", other.0)),
             };
-            srv.set_admin(st);
+            crate::monitor::admin::set_admin(state, (p.idx, srv.idx), st, true);
             Ok(String::new())
         }
         AdminOp::SET_SERVER_MAXCONN => {
@@ -113,11 +113,7 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
         },
         AdminOp::SHUTDOWN_SERVER_SESSIONS => {
             let (p, srv) = find_server(state, cmd)?;
-            for l in state.live.all() {
-                if l.backend() == Some(p.idx) && l.server() == Some(srv.idx) {
-                    l.kill();
-                }
-            }
+            state.shutdown_server_sessions(p.idx, srv.idx);
             Ok(String::new())
         }
         AdminOp(other) => Err(format!("unknown admin operation {other}\n")),

@@ -1,0 +1,125 @@
+//! Administrative state changes (maintenance, drain, ready) from the CLI
+//! or an agent, with what they do to checks and HAProxy 2.6's log lines
+//! (`Server be/s1 is going DOWN for maintenance. ...`, `... enters drain
+//! state. ...`, `... is UP/READY (leaving forced maintenance).`).
+
+use std::sync::atomic::Ordering;
+
+use super::transition::{self, SrvRef, LOG_ALERT, LOG_NOTICE};
+use crate::backend::admin_state;
+use crate::check::agent::AgentAdmin;
+use crate::check::health::OpState;
+use crate::state::State;
+
+/// An agent's `ready`, `drain` or `maint`.
+pub fn agent_admin(st: &State, r: SrvRef, a: AgentAdmin) {
+    let state = match a {
+        AgentAdmin::Ready => admin_state::READY,
+        AgentAdmin::Drain => admin_state::DRAIN,
+        AgentAdmin::Maint => admin_state::MAINT,
+    };
+    set_admin(st, r, state, false);
+}
+
+/// Moves a server to admin `state`; `forced` when an operator asked.
+/// Returns whether anything changed.
+pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
+    let Some(be) = st.proxies.get(r.0).and_then(|p| p.be.as_ref()) else {
+        return false;
+    };
+    let Some(s) = be.servers.get(r.1) else {
+        return false;
+    };
+    let old = s.admin_state();
+    if old == state {
+        return false;
+    }
+    let before = be.usable_counts();
+    let name = format!(
+        "{}Server {}/{}",
+        if s.backup { "Backup " } else { "" },
+        st.proxies[r.0].name,
+        s.name
+    );
+    let was_stopping = s.health.op() == OpState::Stopping || old == admin_state::DRAIN;
+    let was_down = s.health.op() == OpState::Stopped;
+    s.set_admin(state);
+    let (msg, level) = match state {
+        admin_state::MAINT => {
+            {
+                let mut c = s.health.lock();
+                if c.check.enabled {
+                    c.check.paused = true;
+                    c.check.health = 0;
+                }
+            }
+            s.health.set_op(OpState::Stopped);
+            if was_down {
+                (format!("{name} was DOWN and now enters maintenance"), LOG_NOTICE)
+            } else {
+                let mut m = format!("{name} is going DOWN for maintenance");
+                counts(&mut m, be, s, true);
+                (m, if was_stopping { LOG_NOTICE } else { LOG_ALERT })
+            }
+        }
+        _ if old == admin_state::MAINT => {
+            let up = {
+                let mut c = s.health.lock();
+                if c.check.enabled {
+                    c.check.paused = false;
+                    c.check.health = c.check.rise;
+                }
+                c.all_agree()
+            };
+            let op = match (up, s.slowstart) {
+                (false, _) => OpState::Stopped,
+                (true, Some(_)) => OpState::Starting,
+                (true, None) => OpState::Running,
+            };
+            s.health.set_op(op);
+            let m = format!(
+                "{name} is {}/{} (leaving {}maintenance)",
+                if op == OpState::Stopped { "DOWN" } else { "UP" },
+                if state == admin_state::DRAIN { "DRAIN" } else { "READY" },
+                if forced { "forced " } else { "" }
+            );
+            be.serve_queue(s.idx);
+            (m, LOG_NOTICE)
+        }
+        admin_state::DRAIN => {
+            let mut m = format!("{name} enters drain state");
+            counts(&mut m, be, s, s.health.op() == OpState::Stopped);
+            (m, LOG_NOTICE)
+        }
+        _ => {
+            let m = format!(
+                "{name} is {} (leaving {}drain)",
+                if s.health.op() == OpState::Stopped { "DOWN" } else { "UP" },
+                if forced { "forced " } else { "" }
+            );
+            be.serve_queue(s.idx);
+            (m, LOG_NOTICE)
+        }
+    };
+    transition::note_backend_change(st, r.0, be, before);
+    tracing::warn!("{msg}.");
+    crate::log::subscriber::traffic_with_severity(r.0, level, &format!("{msg}."));
+    true
+}
+
+/// The counts part of a message, after the change.
+fn counts(m: &mut String, be: &crate::backend::Backend, s: &crate::backend::Server, down: bool) {
+    let (act, bck) = be.usable_counts();
+    let on_backup = if bck > 0 && act == 0 { " Running on backup." } else { "" };
+    if down {
+        m.push_str(&format!(
+            ". {act} active and {bck} backup servers left.{on_backup} {} sessions active, 0 requeued, 0 remaining in queue",
+            s.cur_sess.load(Ordering::Relaxed)
+        ));
+    } else {
+        m.push_str(&format!(
+            ". {act} active and {bck} backup servers online.{on_backup} 0 sessions requeued, {} total in queue",
+            be.queued.load(Ordering::Relaxed)
+        ));
+    }
+}

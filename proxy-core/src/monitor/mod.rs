@@ -1,0 +1,29 @@
+//! Server monitoring at run time: the check tasks and everything that
+//! changes a server's state.
+//!
+//! - [`task`]: one task per check, planning runs and applying results.
+//! - [`transition`]: UP/DOWN/stopping changes, their effects and logs.
+//! - [`admin`]: maintenance/drain/ready from the CLI or an agent.
+//! - [`observe`]: live traffic errors as a health signal (`observe`).
+//!
+//! The pure parts (statuses, the rise/fall machine, the probes) are in
+//! [`crate::check`]; this module ties them to the servers and logs.
+
+pub mod admin;
+pub mod observe;
+pub mod task;
+pub mod transition;
+
+use std::sync::Arc;
+
+use crate::state::State;
+
+/// Starts this worker's share of the checks (worker `index` of `n` takes
+/// every `n`-th), so checks spread over the threads like streams do.
+pub fn start(st: &Arc<State>, index: usize, n: usize) {
+    for (i, p) in task::plan(st).into_iter().enumerate() {
+        if i % n.max(1) == index {
+            tokio::spawn(task::run(st.clone(), p));
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! One task per check (a server's health check, its agent check), on the
+//! worker threads: wait, run the check, apply the result, wait again.
+//!
+//! Timing follows HAProxy: the first runs are spread over the smallest
+//! interval of at least a second, in server order, so that 1,000 servers
+//! are not all probed in the same millisecond; every next run is planned
+//! from the end of the last one, `inter`/`fastinter`/`downinter` apart,
+//! give or take `spread-checks` percent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::transition::{self, Cause, SrvRef};
+use crate::backend::Server;
+use crate::check::agent::{AgentAdmin, AgentReply};
+use crate::check::health::{OpState, ServerContext, Verdict};
+use crate::check::{CheckOutcome, CheckTarget};
+use crate::state::State;
+
+/// Intervals below this do not set the pace of the start-up spread.
+const SPREAD_THRESHOLD: Duration = Duration::from_secs(1);
+
+/// One scheduled check: which server, which of its checks, and when it
+/// first runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Planned {
+    pub srv: SrvRef,
+    pub agent: bool,
+    pub first: Duration,
+}
+
+/// Every configured check with its first delay, in server order.
+pub fn plan(st: &State) -> Vec<Planned> {
+    let mut all = Vec::new();
+    for (pi, p) in st.proxies.iter().enumerate() {
+        let Some(be) = &p.be else { continue };
+        for s in &be.servers {
+            let c = s.health.lock();
+            for (agent, chk) in [(false, &c.check), (true, &c.agent)] {
+                if chk.configured {
+                    all.push((Planned { srv: (pi, s.idx), agent, first: Duration::ZERO }, chk.interval(false)));
+                }
+            }
+        }
+    }
+    let min = all
+        .iter()
+        .map(|(_, i)| *i)
+        .filter(|i| *i >= SPREAD_THRESHOLD)
+        .min()
+        .unwrap_or(Duration::ZERO);
+    let n = all.len().max(1) as u32;
+    let spread = st.config.global.spread_checks;
+    all.into_iter()
+        .enumerate()
+        .map(|(pos, (mut p, inter))| {
+            let base = jitter(min.max(inter), inter, spread);
+            p.first = base * pos as u32 / n;
+            p
+        })
+        .collect()
+}
+
+/// `base` moved by up to `spread` percent of `inter`, either way.
+fn jitter(base: Duration, inter: Duration, spread: u32) -> Duration {
+    if spread == 0 {
+        return base;
+    }
+    let r = inter.as_millis() as i64 * i64::from(spread) / 100;
+    let delta = r - (2.0 * r as f64 * fastrand::f64()) as i64;
+    Duration::from_millis((base.as_millis() as i64 + delta).max(0) as u64)
+}
+
+/// Runs one check forever (until the process stops).
+pub async fn run(st: Arc<State>, p: Planned) {
+    tokio::time::sleep(p.first).await;
+    loop {
+        if st.is_stopping() {
+            return;
+        }
+        let Some(server) = server(&st, p.srv) else { return };
+        let due = prepare(&st, p, server);
+        if let Some(target) = due {
+            let out = if p.agent {
+                let send = server.health.cfg.agent_send.clone();
+                crate::check::agent::run_agent(&target, send.as_deref()).await
+            } else {
+                let checks = &st.proxies[p.srv.0].cfg.checks;
+                (crate::check::tcpcheck::run_health(checks, &target).await, None)
+            };
+            apply(&st, p.srv, p.agent, &out.0);
+            if let Some(reply) = out.1 {
+                apply_agent_reply(&st, p.srv, &reply);
+            }
+        }
+        let wait = {
+            let c = server.health.lock();
+            let chk = if p.agent { &c.agent } else { &c.check };
+            let stopped = server.health.op() == OpState::Stopped;
+            let inter = chk.interval(stopped);
+            jitter(inter, inter, st.config.global.spread_checks)
+        };
+        {
+            let mut c = server.health.lock();
+            let chk = if p.agent { &mut c.agent } else { &mut c.check };
+            chk.fast_once = false;
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+fn server(st: &State, (pi, si): SrvRef) -> Option<&Server> {
+    st.proxies.get(pi)?.be.as_ref()?.servers.get(si)
+}
+
+/// Whether the check runs now (enabled, not paused), and where it goes.
+fn prepare(st: &State, p: Planned, s: &Server) -> Option<CheckTarget> {
+    let px = &st.proxies[p.srv.0];
+    let port = {
+        let mut c = s.health.lock();
+        let chk = if p.agent { &mut c.agent } else { &mut c.check };
+        if !chk.active() {
+            return None;
+        }
+        chk.in_progress = true;
+        chk.port
+    };
+    let cfg = &s.health.cfg;
+    let ip = if p.agent {
+        cfg.agent_addr.or(cfg.addr).unwrap_or(s.ip)
+    } else {
+        cfg.addr.unwrap_or(s.ip)
+    };
+    let inter = s.health.lock().check.inter;
+    let t = &px.cfg.timeouts;
+    Some(CheckTarget {
+        addr: std::net::SocketAddr::new(ip, port.or(s.port).unwrap_or(0)),
+        source: s.source.or(px.be.as_ref().and_then(|b| b.source)),
+        connect_timeout: match t.check {
+            Some(_) => t.connect.map_or(inter, |c| c.min(inter)),
+            None => inter,
+        },
+        check_timeout: t.check.unwrap_or(inter),
+        pool: st.pools.connection.clone(),
+        proxy: px.name.clone(),
+        server: s.name.clone(),
+    })
+}
+
+/// Records a result, logs it when asked, and moves the server's state.
+pub fn apply(st: &State, r: SrvRef, agent: bool, out: &CheckOutcome) {
+    let Some(s) = server(st, r) else { return };
+    let px = &st.proxies[r.0];
+    let (verdict, report) = {
+        let mut c = s.health.lock();
+        let chk = if agent { &mut c.agent } else { &mut c.check };
+        chk.in_progress = false;
+        let applied = chk.apply(out);
+        if applied.failed {
+            s.health
+                .chkfail
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let report = (applied.report && px.cfg.checks.log_health_checks).then(|| chk.clone());
+        let ctx = ServerContext {
+            op: s.health.op(),
+            maint: s.in_maint(),
+            tracked_stopped: false,
+        };
+        (c.verdict(agent, out.status.result(), ctx), report)
+    };
+    if let Some(chk) = report {
+        let drain = s.weight.load(std::sync::atomic::Ordering::Relaxed) == 0;
+        transition::log_check_result(st, r, &chk, drain);
+    }
+    // With `log-health-checks` the check line already gave the reason.
+    let cause = match (px.cfg.checks.log_health_checks, agent) {
+        (true, _) => Cause::Silent,
+        (false, true) => Cause::Agent,
+        (false, false) => Cause::Health,
+    };
+    match verdict {
+        Verdict::Stay => {}
+        Verdict::Stop => transition::set_stopped(st, r, cause),
+        Verdict::Start => transition::set_running(st, r, cause),
+        Verdict::Stopping => transition::set_stopping(st, r, cause),
+    }
+}
+
+/// What an agent's words ask beyond up/down: weight, maxconn, admin
+/// state.
+fn apply_agent_reply(st: &State, r: SrvRef, reply: &AgentReply) {
+    let Some(s) = server(st, r) else { return };
+    use std::sync::atomic::Ordering::Relaxed;
+    if let Some(pct) = reply.weight_pct {
+        let w = (u64::from(s.iweight) * u64::from(pct) / 100).min(256) as u32;
+        s.weight.store(w, Relaxed);
+    }
+    if let Some(m) = reply.maxconn {
+        s.maxconn.store(m, Relaxed);
+    }
+    if let Some(a) = reply.admin {
+        super::admin::agent_admin(st, r, a);
+    }
+    let _ = AgentAdmin::Ready;
+}
