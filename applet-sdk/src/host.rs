@@ -266,6 +266,17 @@ impl AdminOp {
     pub const SET_GLOBAL_MAXCONN: AdminOp = AdminOp(7);
     /// Kills every stream attached to server `proxy`/`server`.
     pub const SHUTDOWN_SERVER_SESSIONS: AdminOp = AdminOp(8);
+    /// Forces the health check's verdict: `value` 0 down, 1 up, 2
+    /// stopping (`set server <b>/<s> health ...`).
+    pub const SET_SERVER_HEALTH: AdminOp = AdminOp(9);
+    /// Forces the agent's verdict: `value` 0 down, 1 up.
+    pub const SET_SERVER_AGENT: AdminOp = AdminOp(10);
+    /// `value` 1 enables the health check, 0 disables it.
+    pub const ENABLE_HEALTH: AdminOp = AdminOp(11);
+    /// `value` 1 enables the agent check, 0 disables it.
+    pub const ENABLE_AGENT: AdminOp = AdminOp(12);
+    /// `value` = the port health checks go to.
+    pub const SET_CHECK_PORT: AdminOp = AdminOp(13);
 }
 
 /// An administrative command (the CLI's `set server`, `clear counters`,

@@ -131,4 +131,14 @@ pub trait Admin {
     fn shutdown_session(&self, ptr: u64) -> bool;
     /// Kills every stream attached to a server.
     fn shutdown_server_sessions(&self, backend: &str, server: &str) -> Result<(), AdminError>;
+    /// A check operation on a server (`enable|disable health|agent`, `set
+    /// server ... health|agent|check-port`): the host's [`applet_sdk::AdminOp`]
+    /// and its value.
+    fn server_check_op(
+        &self,
+        backend: &str,
+        server: &str,
+        op: applet_sdk::AdminOp,
+        value: u64,
+    ) -> Result<(), AdminError>;
 }

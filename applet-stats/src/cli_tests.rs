@@ -96,6 +96,18 @@ impl Admin for Host {
         self.log.borrow_mut().push(format!("kill {b}/{s}"));
         Ok(())
     }
+    fn server_check_op(
+        &self,
+        b: &str,
+        s: &str,
+        op: applet_sdk::AdminOp,
+        v: u64,
+    ) -> Result<(), AdminError> {
+        self.log
+            .borrow_mut()
+            .push(format!("check-op {b}/{s} {} {v}", op.0));
+        Ok(())
+    }
 }
 
 fn run(level: Level, input: &str) -> Output {

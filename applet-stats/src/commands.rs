@@ -7,6 +7,7 @@ use crate::cli::{CliSession, Level};
 use crate::select::{backend_names, StatFilter, StatOptions};
 use crate::sess::{parse_ptr, render_backends, render_servers_state, render_sessions, SessQuery};
 use crate::{csv, help, info, json, typed};
+use applet_sdk::AdminOp;
 
 /// Result of one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +255,17 @@ fn admin_command(words: &[&str], args: &[&str], src: &dyn Source, admin: &dyn Ad
                 done(admin.set_server_state(b, s, st))
             }
         },
+        ["enable" | "disable", "health" | "agent"] => match find_server(admin, arg(2)) {
+            Err(e) => e,
+            Ok((b, s, _)) => {
+                let op = if words[1] == "health" {
+                    AdminOp::ENABLE_HEALTH
+                } else {
+                    AdminOp::ENABLE_AGENT
+                };
+                done(admin.server_check_op(b, s, op, u64::from(words[0] == "enable")))
+            }
+        },
         ["set", "weight"] => match find_server(admin, arg(2)) {
             Err(e) => e,
             Ok((b, s, r)) => set_weight(admin, b, s, r, arg(3)),
@@ -274,6 +286,38 @@ fn admin_command(words: &[&str], args: &[&str], src: &dyn Source, admin: &dyn Ad
                     };
                     done(admin.set_server_state(b, s, st))
                 }
+                "health" => {
+                    let v = match arg(4) {
+                        "down" => 0,
+                        "up" => 1,
+                        "stopping" => 2,
+                        _ => {
+                            return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n"
+                                .into()
+                        }
+                    };
+                    done(admin.server_check_op(b, s, AdminOp::SET_SERVER_HEALTH, v))
+                }
+                "agent" => {
+                    let v = match arg(4) {
+                        "down" => 0,
+                        "up" => 1,
+                        _ => return "'set server <srv> agent' expects 'up' or 'down'.\n".into(),
+                    };
+                    done(admin.server_check_op(b, s, AdminOp::SET_SERVER_AGENT, v))
+                }
+                "check-port" => match arg(4) {
+                    "" => "set server <b>/<s> check-port requires a port.\n".into(),
+                    p => match p.parse::<u16>() {
+                        Ok(port) if port > 0 => done(admin.server_check_op(
+                            b,
+                            s,
+                            AdminOp::SET_CHECK_PORT,
+                            u64::from(port),
+                        )),
+                        _ => "provided port is not an integer\n".into(),
+                    },
+                },
                 _ => "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port \
 | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n"
                     .into(),

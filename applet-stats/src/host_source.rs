@@ -18,7 +18,7 @@ use applet_sdk::{
 
 use crate::api::{Admin, AdminError, AdminState, ServerRef, Source, TableAction};
 use crate::cli::Level;
-use crate::health::{Maint, OpState, ServerHealth};
+use crate::health::{CheckInfo, CheckStatus, Maint, OpState, ServerHealth, Track};
 use crate::info::info_from_pairs;
 use crate::model::{
     ObjType, ProcessInfo, ProxyMode, ProxyStats, ServerStateRow, SessionInfo, SiInfo,
@@ -62,6 +62,9 @@ fn apply(row: &mut ProxyStats, list: &[Metric]) {
             "bck" => row.bck = v,
             "lastchg" => row.lastchg = v,
             "downtime" => row.downtime = v,
+            "chkfail" => row.chkfail = v,
+            "chkdown" => row.chkdown = v,
+            "hanafail" => row.hanafail = v,
             "lbtot" => row.lbtot = v,
             "rate" => row.rate = v,
             "rate_lim" => row.rate_lim = v,
@@ -111,18 +114,92 @@ fn mode_of(p: &ProxySnapshot) -> ProxyMode {
     }
 }
 
+/// One check's record from its `<prefix>.*` fields; `None` when not
+/// configured.
+fn check_info(s: &ServerSnapshot, prefix: &str) -> Option<CheckInfo> {
+    let fld = |n: &str| applet_sdk::field(&s.fields, &format!("{prefix}.{n}"));
+    let num = |n: &str| fld(n).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    if fld("configured") != Some("1") {
+        return None;
+    }
+    let duration = fld("duration").filter(|d| !d.is_empty());
+    Some(CheckInfo {
+        enabled: fld("enabled") == Some("1"),
+        paused: fld("paused") == Some("1"),
+        in_progress: fld("in_progress") == Some("1"),
+        status: fld("status")
+            .and_then(CheckStatus::from_info)
+            .unwrap_or_default(),
+        code: num("code") as u32,
+        duration_ms: duration.and_then(|d| d.parse().ok()).unwrap_or(0),
+        desc: fld("desc").unwrap_or_default().to_string(),
+        rise: num("rise") as u32,
+        fall: num("fall") as u32,
+        health: num("health") as u32,
+    })
+}
+
 fn server_health(s: &ServerSnapshot) -> ServerHealth {
     let maint = s.state == ServerState::MAINT;
+    let op = applet_sdk::field(&s.fields, "op_state");
+    let op_state = match op {
+        _ if maint => OpState::Stopped,
+        Some("STOPPED") => OpState::Stopped,
+        Some("STARTING") => OpState::Starting,
+        Some("STOPPING") => OpState::Stopping,
+        Some(_) => OpState::Running,
+        None if s.state == ServerState::DOWN => OpState::Stopped,
+        None => OpState::Running,
+    };
+    let track = applet_sdk::field(&s.fields, "track").map(|t| Track {
+        name: t.to_string(),
+        ..Track::default()
+    });
     ServerHealth {
-        op_state: if maint || s.state == ServerState::DOWN {
-            OpState::Stopped
-        } else {
-            OpState::Running
-        },
+        op_state,
         maint: if maint { Maint::Forced } else { Maint::None },
         drain: s.state == ServerState::DRAIN,
         backup: s.backup,
-        ..ServerHealth::default()
+        check: check_info(s, "check"),
+        agent: check_info(s, "agent"),
+        observe: applet_sdk::field(&s.fields, "observe") == Some("1"),
+        track,
+    }
+}
+
+/// A tracking server shows its reference server's checks (the end of
+/// the tracking chain), as HAProxy does.
+fn resolve_tracks(rows: &mut [ProxyStats]) {
+    let find = |rows: &[ProxyStats], name: &str| {
+        let (px, sv) = name.split_once('/')?;
+        rows.iter()
+            .find(|r| r.pxname == px && r.svname == sv)
+            .and_then(|r| r.server.clone())
+    };
+    for i in 0..rows.len() {
+        let Some(name) = rows[i]
+            .server
+            .as_ref()
+            .and_then(|h| h.track.as_ref())
+            .map(|t| t.name.clone())
+        else {
+            continue;
+        };
+        // Follow the chain to its end (bounded by the number of rows).
+        let mut cur = find(rows, &name);
+        for _ in 0..rows.len() {
+            match cur.as_ref().and_then(|h| h.track.clone()) {
+                Some(t) => cur = find(rows, &t.name),
+                None => break,
+            }
+        }
+        if let (Some(reference), Some(h)) = (cur, rows[i].server.as_mut()) {
+            if let Some(t) = h.track.as_mut() {
+                t.check = reference.check;
+                t.agent = reference.agent;
+                t.observe = reference.observe;
+            }
+        }
     }
 }
 
@@ -163,6 +240,7 @@ pub fn rows_from(proxies: &[ProxySnapshot]) -> Vec<ProxyStats> {
         r.algo = applet_sdk::field(&p.fields, "algo").map(str::to_string);
         rows.push(r);
     }
+    resolve_tracks(&mut rows);
     rows
 }
 
@@ -317,11 +395,45 @@ impl Source for HostData {
                     None => (s.addr.to_string(), 0),
                 };
                 let m = |n: &str| s.metric(n).unwrap_or(0);
-                let (op, admin) = match s.state {
-                    ServerState::MAINT => (0, 0x01),
-                    ServerState::DRAIN => (2, 0x08),
-                    ServerState::DOWN => (0, 0),
-                    _ => (2, 0),
+                let fld = |n: &str| applet_sdk::field(&s.fields, n).unwrap_or("");
+                let num = |n: &str| fld(n).parse::<u32>().unwrap_or(0);
+                let admin = match s.state {
+                    ServerState::MAINT => 0x01,
+                    ServerState::DRAIN => 0x08,
+                    _ => 0,
+                };
+                let op = match fld("op_state") {
+                    "STOPPED" => 0,
+                    "STARTING" => 1,
+                    "STOPPING" => 3,
+                    "RUNNING" => 2,
+                    _ if s.state == ServerState::MAINT || s.state == ServerState::DOWN => 0,
+                    _ => 2,
+                };
+                // HAProxy's CHK_ST_* bits: configured 0x2, enabled 0x4,
+                // paused 0x8, agent 0x10.
+                let state_bits = |p: &str, agent: u32| {
+                    if fld(&format!("{p}.configured")) != "1" {
+                        return 0;
+                    }
+                    let mut b = 0x2 | agent;
+                    if fld(&format!("{p}.enabled")) == "1" {
+                        b |= 0x4;
+                    }
+                    if fld(&format!("{p}.paused")) == "1" {
+                        b |= 0x8;
+                    }
+                    b
+                };
+                let status = CheckStatus::from_info(fld("check.status")).unwrap_or_default();
+                let result = match status {
+                    CheckStatus::Unknown | CheckStatus::Init => 0,
+                    CheckStatus::L4Ok
+                    | CheckStatus::L6Ok
+                    | CheckStatus::L7Ok
+                    | CheckStatus::ProcOk => 3,
+                    CheckStatus::L7OkC => 4,
+                    _ => 2,
                 };
                 out.push(ServerStateRow {
                     be_id: p.id,
@@ -334,11 +446,11 @@ impl Source for HostData {
                     srv_uweight: m("uweight") as u32,
                     srv_iweight: m("iweight") as u32,
                     srv_time_since_last_change: m("lastchg"),
-                    srv_check_status: 0,
-                    srv_check_result: 0,
-                    srv_check_health: 0,
-                    srv_check_state: 0,
-                    srv_agent_state: 0,
+                    srv_check_status: status.code(),
+                    srv_check_result: result,
+                    srv_check_health: num("check.health"),
+                    srv_check_state: state_bits("check", 0),
+                    srv_agent_state: state_bits("agent", 0x10),
                     srv_port: port,
                     ..ServerStateRow::default()
                 });
@@ -450,6 +562,16 @@ impl Admin for HostData {
 
     fn shutdown_session(&self, ptr: u64) -> bool {
         self.host.admin(AdminCmd::shutdown_stream(ptr)).is_ok()
+    }
+
+    fn server_check_op(
+        &self,
+        backend: &str,
+        server: &str,
+        op: AdminOp,
+        value: u64,
+    ) -> Result<(), AdminError> {
+        admin_result(self.host.admin(AdminCmd::new(op, backend, server, value)))
     }
 
     fn shutdown_server_sessions(&self, backend: &str, server: &str) -> Result<(), AdminError> {

@@ -188,7 +188,10 @@ impl State {
                         backend,
                     }
                 });
-                let be = p.kind.has_backend().then(|| Backend::from_config(p, &config.proxies));
+                let be = p
+                    .kind
+                    .has_backend()
+                    .then(|| Backend::from_config(p, &config.proxies));
                 Proxy {
                     idx,
                     name: p.name.clone(),

@@ -146,6 +146,17 @@ impl Server {
         (u64::from(w) * step).div_ceil(16) as u32
     }
 
+    /// The `weight` the stats show: the user weight (ramping during a
+    /// slowstart) whatever the server's state, as HAProxy reports its
+    /// effective weight even for a server that is down or drained.
+    pub fn shown_weight(&self) -> u32 {
+        let w = self.weight.load(Ordering::Relaxed);
+        match self.health.op() {
+            OpState::Starting => self.warming_weight(w),
+            _ => w,
+        }
+    }
+
     /// Persistence may send a stream here: not in maintenance, not down.
     pub fn takes_persistent(&self) -> bool {
         !self.in_maint() && self.health.op() != OpState::Stopped

@@ -40,6 +40,9 @@ pub struct AgentReply {
 
 /// Runs one agent check: connects, sends `agent-send` if any, reads one
 /// line.
-pub async fn run_agent(_target: &CheckTarget, _send: Option<&str>) -> (CheckOutcome, Option<AgentReply>) {
+pub async fn run_agent(
+    _target: &CheckTarget,
+    _send: Option<&str>,
+) -> (CheckOutcome, Option<AgentReply>) {
     (CheckOutcome::new(CheckStatus::L7Rsp, ""), None)
 }

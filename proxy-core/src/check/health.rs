@@ -358,7 +358,10 @@ mod tests {
     #[test]
     fn info_text() {
         let mut c = Check::new(false, true, 2, 3, Duration::from_secs(2));
-        let mut o = CheckOutcome::new(CheckStatus::L7Sts, "HTTP status check returned code <3C>503<3E>");
+        let mut o = CheckOutcome::new(
+            CheckStatus::L7Sts,
+            "HTTP status check returned code <3C>503<3E>",
+        );
         o.code = Some(503);
         o.duration = Duration::from_millis(1);
         c.apply(&o);

@@ -52,7 +52,11 @@ pub(super) fn spread_checks(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
 /// `server-state-file <path>` and `server-state-base <dir>`.
 pub(super) fn server_state(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
     let kw = ctx.arg(0).unwrap_or_default().to_string();
-    let what = if kw == "server-state-base" { "a directory path" } else { "a file path" };
+    let what = if kw == "server-state-base" {
+        "a directory path"
+    } else {
+        "a file path"
+    };
     let v = ctx
         .arg(1)
         .ok_or_else(|| format!("'{kw}' expect one argument: {what}."))?

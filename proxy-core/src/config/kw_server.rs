@@ -390,8 +390,8 @@ fn unknown_server_keyword(who: &str, k: &str) -> String {
             .chain(UNSUPPORTED_SERVER)
             .copied(),
     )
-        .map(|s| format!("; did you mean '{s}' maybe ?"))
-        .unwrap_or_default();
+    .map(|s| format!("; did you mean '{s}' maybe ?"))
+    .unwrap_or_default();
     format!("{who} : unknown keyword '{k}'{hint}")
 }
 

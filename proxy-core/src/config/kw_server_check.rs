@@ -41,7 +41,10 @@ pub(super) const CHECK_KEYWORDS: &[&str] = &[
 
 /// Applies one check option; `None` when `opt` is not one, else how many
 /// words it took.
-pub(super) fn check_option(srv: &mut ServerConfig, opt: &SrvOpt<'_>) -> Result<Option<usize>, String> {
+pub(super) fn check_option(
+    srv: &mut ServerConfig,
+    opt: &SrvOpt<'_>,
+) -> Result<Option<usize>, String> {
     let hc = &mut srv.hc;
     match opt.kw {
         "check" => srv.check = true,
@@ -81,7 +84,9 @@ pub(super) fn check_option(srv: &mut ServerConfig, opt: &SrvOpt<'_>) -> Result<O
         "agent-send" => {
             hc.agent_send = Some(
                 opt.value
-                    .ok_or_else(|| format!("{} : 'agent-send' expects a string as argument.", opt.who))?
+                    .ok_or_else(|| {
+                        format!("{} : 'agent-send' expects a string as argument.", opt.who)
+                    })?
                     .to_string(),
             );
             return Ok(Some(2));
@@ -141,9 +146,12 @@ fn interval(opt: &SrvOpt<'_>) -> Result<std::time::Duration, String> {
 /// `port` / `agent-port`: 0 means "the server's port".
 fn port(opt: &SrvOpt<'_>) -> Result<Option<u16>, String> {
     let v = opt.value()?;
-    let n: u32 = v
-        .parse()
-        .map_err(|_| format!("{} : '{}' expects a port number, got '{v}'.", opt.who, opt.kw))?;
+    let n: u32 = v.parse().map_err(|_| {
+        format!(
+            "{} : '{}' expects a port number, got '{v}'.",
+            opt.who, opt.kw
+        )
+    })?;
     let p = u16::try_from(n)
         .map_err(|_| format!("{} : '{}' : invalid port '{v}'.", opt.who, opt.kw))?;
     Ok(Some(p).filter(|&p| p > 0))
@@ -270,7 +278,12 @@ fn tracked<'a>(
         .servers
         .iter()
         .find(|s| s.name == t.server)
-        .ok_or_else(|| format!("unable to find required server '{}' for tracking.", t.server))?;
+        .ok_or_else(|| {
+            format!(
+                "unable to find required server '{}' for tracking.",
+                t.server
+            )
+        })?;
     Ok((be, srv))
 }
 
@@ -331,6 +344,10 @@ pub(super) fn check_tracks(px: &ProxyConfig, all: &[ProxyConfig]) -> Vec<(Locati
 /// Where a server comes in the configuration: (proxy line, server line).
 fn position(all: &[ProxyConfig], be: &ProxyConfig, srv: &ServerConfig) -> (usize, usize) {
     let p = all.iter().position(|p| p.name == be.name).unwrap_or(0);
-    let s = be.servers.iter().position(|x| x.name == srv.name).unwrap_or(0);
+    let s = be
+        .servers
+        .iter()
+        .position(|x| x.name == srv.name)
+        .unwrap_or(0);
     (p, s)
 }

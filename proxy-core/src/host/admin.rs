@@ -116,6 +116,14 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
             state.shutdown_server_sessions(p.idx, srv.idx);
             Ok(String::new())
         }
+        AdminOp::SET_SERVER_HEALTH
+        | AdminOp::SET_SERVER_AGENT
+        | AdminOp::ENABLE_HEALTH
+        | AdminOp::ENABLE_AGENT
+        | AdminOp::SET_CHECK_PORT => {
+            let (p, srv) = find_server(state, cmd)?;
+            crate::monitor::admin::check_op(state, (p.idx, srv.idx), cmd.op.0, cmd.value)
+        }
         AdminOp(other) => Err(format!("unknown admin operation {other}\n")),
     }
 }

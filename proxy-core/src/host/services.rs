@@ -244,8 +244,54 @@ fn server_state(s: &Server) -> ServerState {
     }
 }
 
-fn server_snapshot(s: &Server) -> ServerSnapshot {
-    let state = server_state(s);
+/// One check's record as text fields `<prefix>.<name>` (the stats applet
+/// reads them back into its health model).
+fn check_fields(prefix: &str, c: &crate::check::health::Check, out: &mut Vec<Field>) {
+    let flag = |b: bool| if b { "1" } else { "0" };
+    let mut add = |name: &str, v: String| {
+        out.push(Field {
+            name: RStr::from_str(leak_name(&format!("{prefix}.{name}"))),
+            value: v.into(),
+        })
+    };
+    add("configured", flag(c.configured).into());
+    add("enabled", flag(c.enabled).into());
+    add("paused", flag(c.paused).into());
+    add("in_progress", flag(c.in_progress).into());
+    add("status", c.status.info().into());
+    add("code", c.code.to_string());
+    add(
+        "duration",
+        c.duration
+            .map(|d| d.as_millis().to_string())
+            .unwrap_or_default(),
+    );
+    add("desc", c.desc.clone());
+    add("health", c.health.to_string());
+    add("rise", c.rise.to_string());
+    add("fall", c.fall.to_string());
+}
+
+/// Field names are `&'static str` in the ABI; the few check field names
+/// are made once and kept.
+fn leak_name(name: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut set = NAMES
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = set.get(name) {
+        return n;
+    }
+    let n: &'static str = Box::leak(name.to_string().into_boxed_str());
+    set.insert(n);
+    n
+}
+
+fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
+    let st = server_state(s);
     let maxconn = s.maxconn.load(Ordering::Relaxed);
     let uweight = s.weight.load(Ordering::Relaxed);
     let mut metrics = counter_metrics(&s.counters);
@@ -255,7 +301,7 @@ fn server_snapshot(s: &Server) -> ServerSnapshot {
     let lastchg = crate::counters::now_ms().saturating_sub(s.last_change.load(Ordering::Relaxed));
     metrics.extend([
         m("qcur", 0),
-        m("weight", u64::from(s.eweight())),
+        m("weight", u64::from(s.shown_weight())),
         m("uweight", u64::from(uweight)),
         m("iweight", u64::from(s.iweight)),
         m("lastchg", lastchg / 1000),
@@ -263,11 +309,33 @@ fn server_snapshot(s: &Server) -> ServerSnapshot {
             "used_conn_cur",
             u64::from(s.cur_sess.load(Ordering::Relaxed)),
         ),
+        m("chkfail", s.health.chkfail.load(Ordering::Relaxed)),
+        m("chkdown", s.health.chkdown.load(Ordering::Relaxed)),
+        m("downtime", s.health.downtime().as_secs()),
+        m("hanafail", s.health.hanafail.load(Ordering::Relaxed)),
     ]);
+    let mut fields = vec![
+        f("status", st.name()),
+        f("op_state", op_name(s.health.op())),
+    ];
+    {
+        let c = s.health.lock();
+        check_fields("check", &c.check, &mut fields);
+        check_fields("agent", &c.agent, &mut fields);
+    }
+    if s.health.cfg.observe.is_some() {
+        fields.push(f("observe", "1"));
+    }
+    if let Some(t) = crate::monitor::transition::tracked_name(state, s) {
+        fields.push(Field {
+            name: RStr::from_str("track"),
+            value: t.into(),
+        });
+    }
     ServerSnapshot {
         name: s.name.as_str().into(),
         id: s.id,
-        state,
+        state: st,
         weight: uweight,
         cur: s.cur_sess.load(Ordering::Relaxed),
         maxconn,
@@ -278,7 +346,17 @@ fn server_snapshot(s: &Server) -> ServerSnapshot {
         }
         .into(),
         metrics: metrics.into(),
-        fields: vec![f("status", state.name())].into(),
+        fields: fields.into(),
+    }
+}
+
+fn op_name(op: crate::check::health::OpState) -> &'static str {
+    use crate::check::health::OpState;
+    match op {
+        OpState::Stopped => "STOPPED",
+        OpState::Starting => "STARTING",
+        OpState::Running => "RUNNING",
+        OpState::Stopping => "STOPPING",
     }
 }
 
@@ -294,7 +372,6 @@ fn algo_name(b: crate::config::Balance) -> &'static str {
 }
 
 fn proxies_of(state: &State) -> Vec<ProxySnapshot> {
-    let uptime = state.started.elapsed().as_secs();
     state
         .proxies
         .iter()
@@ -361,10 +438,20 @@ fn proxies_of(state: &State) -> Vec<ProxySnapshot> {
                                 .filter(|s| s.backup && s.eweight() > 0)
                                 .count() as u64,
                         ),
-                        m("lastchg", uptime),
+                        m(
+                            "lastchg",
+                            crate::counters::now_ms()
+                                .saturating_sub(be.last_change.load(Ordering::Relaxed))
+                                / 1000,
+                        ),
+                        m("chkdown", be.down_trans.load(Ordering::Relaxed)),
                     ]);
                     fields.push(f("algo", algo_name(be.balance)));
-                    let servers = be.servers.iter().map(server_snapshot).collect::<Vec<_>>();
+                    let servers = be
+                        .servers
+                        .iter()
+                        .map(|s| server_snapshot(state, s))
+                        .collect::<Vec<_>>();
                     (metrics, servers)
                 }
                 None => (Vec::new(), Vec::new()),
@@ -520,13 +607,13 @@ fn ulimit_n() -> u64 {
 }
 
 fn info_of(state: &State) -> ProcessSnapshot {
+    let uptime = state.started.elapsed().as_secs();
     let g = &state.global;
     let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let pools = pools_of(state);
     let alloc: u64 = pools.iter().map(|p| p.allocated * p.obj_size).sum();
     let used: u64 = pools.iter().map(|p| p.used * p.obj_size).sum();
     let failed: u64 = pools.iter().map(|p| p.failed).sum();
-    let uptime = state.started.elapsed().as_secs();
     let start = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

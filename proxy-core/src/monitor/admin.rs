@@ -55,7 +55,10 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
             }
             s.health.set_op(OpState::Stopped);
             if was_down {
-                (format!("{name} was DOWN and now enters maintenance"), LOG_NOTICE)
+                (
+                    format!("{name} was DOWN and now enters maintenance"),
+                    LOG_NOTICE,
+                )
             } else {
                 let mut m = format!("{name} is going DOWN for maintenance");
                 counts(&mut m, be, s, true);
@@ -80,7 +83,11 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
             let m = format!(
                 "{name} is {}/{} (leaving {}maintenance)",
                 if op == OpState::Stopped { "DOWN" } else { "UP" },
-                if state == admin_state::DRAIN { "DRAIN" } else { "READY" },
+                if state == admin_state::DRAIN {
+                    "DRAIN"
+                } else {
+                    "READY"
+                },
                 if forced { "forced " } else { "" }
             );
             be.serve_queue(s.idx);
@@ -94,7 +101,11 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         _ => {
             let m = format!(
                 "{name} is {} (leaving {}drain)",
-                if s.health.op() == OpState::Stopped { "DOWN" } else { "UP" },
+                if s.health.op() == OpState::Stopped {
+                    "DOWN"
+                } else {
+                    "UP"
+                },
                 if forced { "forced " } else { "" }
             );
             be.serve_queue(s.idx);
@@ -110,7 +121,11 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
 /// The counts part of a message, after the change.
 fn counts(m: &mut String, be: &crate::backend::Backend, s: &crate::backend::Server, down: bool) {
     let (act, bck) = be.usable_counts();
-    let on_backup = if bck > 0 && act == 0 { " Running on backup." } else { "" };
+    let on_backup = if bck > 0 && act == 0 {
+        " Running on backup."
+    } else {
+        ""
+    };
     if down {
         m.push_str(&format!(
             ". {act} active and {bck} backup servers left.{on_backup} {} sessions active, 0 requeued, 0 remaining in queue",
@@ -122,4 +137,71 @@ fn counts(m: &mut String, be: &crate::backend::Backend, s: &crate::backend::Serv
             be.queued.load(Ordering::Relaxed)
         ));
     }
+}
+
+/// The CLI's check commands, by [`applet_sdk::AdminOp`] number: 9 `set
+/// server health`, 10 `set server agent`, 11/12 `enable|disable
+/// health|agent`, 13 `set server check-port`. Errors are HAProxy's
+/// messages.
+pub fn check_op(st: &State, r: SrvRef, op: u32, value: u64) -> Result<String, String> {
+    use super::transition::{set_running, set_stopped, set_stopping, Cause};
+    let Some(s) = st
+        .proxies
+        .get(r.0)
+        .and_then(|p| p.be.as_ref())
+        .and_then(|b| b.servers.get(r.1))
+    else {
+        return Err("No such server.\n".into());
+    };
+    match op {
+        9 => {
+            if s.health.track.is_some() {
+                return Err("cannot change health on a tracking server.\n".into());
+            }
+            {
+                let mut c = s.health.lock();
+                c.check.health = if value == 0 { 0 } else { c.check.full() };
+            }
+            match value {
+                0 => set_stopped(st, r, Cause::Cli),
+                2 => set_stopping(st, r, Cause::Cli),
+                _ => set_running(st, r, Cause::Cli),
+            }
+        }
+        10 => {
+            let enabled = {
+                let mut c = s.health.lock();
+                if c.agent.enabled {
+                    c.agent.health = if value == 0 { 0 } else { c.agent.full() };
+                }
+                c.agent.enabled
+            };
+            if !enabled {
+                return Err("agent checks are not enabled on this server.\n".into());
+            }
+            if value == 0 {
+                set_stopped(st, r, Cause::Cli);
+            } else if s.health.lock().all_agree() {
+                set_running(st, r, Cause::Cli);
+            }
+        }
+        11 | 12 => {
+            let mut c = s.health.lock();
+            let chk = if op == 11 { &mut c.check } else { &mut c.agent };
+            if value == 1 && !chk.configured {
+                return Err(if op == 11 {
+                    "Health check was not configured on this server, cannot enable.\n".into()
+                } else {
+                    "Agent was not configured on this server, cannot enable.\n".into()
+                });
+            }
+            chk.enabled = value == 1 && chk.configured;
+        }
+        13 => {
+            let port = u16::try_from(value).ok().filter(|&p| p > 0);
+            s.health.lock().check.port = port;
+        }
+        _ => return Err(format!("unknown admin operation {op}\n")),
+    }
+    Ok(String::new())
 }

@@ -61,8 +61,12 @@ pub fn report(st: &State, r: SrvRef, seen: Seen) {
     else {
         return;
     };
-    let Some(layer) = s.health.cfg.observe else { return };
-    let Some(failed) = seen.verdict(layer) else { return };
+    let Some(layer) = s.health.cfg.observe else {
+        return;
+    };
+    let Some(failed) = seen.verdict(layer) else {
+        return;
+    };
     let h = &s.health;
     if !failed {
         h.consecutive_errors.store(0, Ordering::Relaxed);

@@ -38,7 +38,14 @@ pub fn plan(st: &State) -> Vec<Planned> {
             let c = s.health.lock();
             for (agent, chk) in [(false, &c.check), (true, &c.agent)] {
                 if chk.configured {
-                    all.push((Planned { srv: (pi, s.idx), agent, first: Duration::ZERO }, chk.interval(false)));
+                    all.push((
+                        Planned {
+                            srv: (pi, s.idx),
+                            agent,
+                            first: Duration::ZERO,
+                        },
+                        chk.interval(false),
+                    ));
                 }
             }
         }
@@ -78,7 +85,9 @@ pub async fn run(st: Arc<State>, p: Planned) {
         if st.is_stopping() {
             return;
         }
-        let Some(server) = server(&st, p.srv) else { return };
+        let Some(server) = server(&st, p.srv) else {
+            return;
+        };
         let due = prepare(&st, p, server);
         if let Some(target) = due {
             let out = if p.agent {
@@ -86,7 +95,10 @@ pub async fn run(st: Arc<State>, p: Planned) {
                 crate::check::agent::run_agent(&target, send.as_deref()).await
             } else {
                 let checks = &st.proxies[p.srv.0].cfg.checks;
-                (crate::check::tcpcheck::run_health(checks, &target).await, None)
+                (
+                    crate::check::tcpcheck::run_health(checks, &target).await,
+                    None,
+                )
             };
             apply(&st, p.srv, p.agent, &out.0);
             if let Some(reply) = out.1 {

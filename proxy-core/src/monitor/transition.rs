@@ -28,6 +28,8 @@ pub enum Cause {
     Agent,
     /// Following the tracked server (the message says `via be/srv`).
     Tracked,
+    /// `set server ... health|agent` (`, changed from CLI`).
+    Cli,
     /// No reason in the message: an operator's command, or a check
     /// whose result `log-health-checks` has already logged.
     Silent,
@@ -64,12 +66,19 @@ fn append_cause(msg: &mut String, s: &Server, cause: Cause) {
     match cause {
         Cause::Health => c.check.append_info(msg),
         Cause::Agent => c.agent.append_info(msg),
+        Cause::Cli => msg.push_str(", changed from CLI"),
         Cause::Tracked | Cause::Silent => {}
     }
 }
 
 /// ` via be/srv` and the counts after the change.
-fn append_more(st: &State, msg: &mut String, (be, s): (&Backend, &Server), xferred: u32, cause: Cause) {
+fn append_more(
+    st: &State,
+    msg: &mut String,
+    (be, s): (&Backend, &Server),
+    xferred: u32,
+    cause: Cause,
+) {
     if cause == Cause::Tracked {
         if let Some(name) = tracked_name(st, s) {
             msg.push_str(" via ");
@@ -126,7 +135,11 @@ pub fn note_backend_change(st: &State, pi: usize, be: &Backend, before: (u32, u3
             .store(crate::counters::now_ms(), Ordering::Relaxed);
         let name = &st.proxies[pi].name;
         tracing::error!("backend '{name}' has no server available!");
-        traffic_with_severity(pi, LOG_EMERG, &format!("backend {name} has no server available!"));
+        traffic_with_severity(
+            pi,
+            LOG_EMERG,
+            &format!("backend {name} has no server available!"),
+        );
     } else if before == (0, 0) && after != (0, 0) {
         be.last_change
             .store(crate::counters::now_ms(), Ordering::Relaxed);
@@ -140,8 +153,8 @@ pub fn set_stopped(st: &State, r: SrvRef, cause: Cause) {
         return;
     }
     let before = be.usable_counts();
-    let was_stopping = s.health.op() == OpState::Stopping
-        || s.admin_state() == crate::backend::admin_state::DRAIN;
+    let was_stopping =
+        s.health.op() == OpState::Stopping || s.admin_state() == crate::backend::admin_state::DRAIN;
     s.health.set_op(OpState::Stopped);
     s.health.chkdown.fetch_add(1, Ordering::Relaxed);
     s.last_change
@@ -188,7 +201,12 @@ pub fn set_running(st: &State, r: SrvRef, cause: Cause) {
         }
     }
     let xferred = be.serve_queue(s.idx);
-    let mut msg = format!("{}Server {}/{} is UP", prefix(s), st.proxies[r.0].name, s.name);
+    let mut msg = format!(
+        "{}Server {}/{} is UP",
+        prefix(s),
+        st.proxies[r.0].name,
+        s.name
+    );
     append_cause(&mut msg, s, cause);
     append_more(st, &mut msg, (be, s), xferred, cause);
     emit(r.0, LOG_NOTICE, &msg);
