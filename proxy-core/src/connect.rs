@@ -17,6 +17,7 @@ use crate::backend::{Assignment, Backend};
 use crate::connection::{Target, Transport};
 use crate::error::{ErrorKind, ProxyError};
 use crate::log::termination::FinState;
+use crate::monitor::observe::Seen;
 use crate::state::{Proxy, State};
 use crate::stream::{sess_flags, AllocConnError, SiState, Stream};
 
@@ -254,6 +255,9 @@ pub async fn connect_server(
                 if let (Some(i), Some(c)) = (s.srv, s.si[1].conn_mut()) {
                     c.in_use = Some(be.servers[i].conns.use_conn());
                 }
+                if let Some(i) = s.srv {
+                    crate::monitor::observe::report(st, (p.idx, i), Seen::L4Ok);
+                }
                 s.si[1].set_state(SiState::Est);
                 s.timers.connected = Some(std::time::Instant::now());
                 return Ok(());
@@ -261,6 +265,9 @@ pub async fn connect_server(
             Err(e) => e,
         };
         s.si[1].set_state(SiState::Cer);
+        if let Some(i) = s.srv.filter(|_| err.kind == ErrorKind::ConnectFailed || err.retry) {
+            crate::monitor::observe::report(st, (p.idx, i), Seen::L4Err);
+        }
         if let Some(c) = s.si[1].conn_mut() {
             // Close the socket, keep the object and its address (rule 4).
             c.close_transport();

@@ -53,6 +53,7 @@ pub(super) fn count_txn(st: &State, fe: &Proxy, s: Option<&Stream>, log: &Txn) {
         end.account(Some(fec), be.map(|b| &b.counters), srv.map(|x| &x.counters));
     }
     let Some(be) = be else { return };
+    observe_response(st, log, s);
     let sides: Vec<&Counters> = std::iter::once(&be.counters)
         .chain(srv.map(|x| &x.counters))
         .collect();
@@ -77,6 +78,19 @@ pub(super) fn count_txn(st: &State, fe: &Proxy, s: Option<&Stream>, log: &Txn) {
             c.response(log.status);
         }
         c.add_times(times);
+    }
+}
+
+/// `observe layer7`: what the server's answer says about its health.
+fn observe_response(st: &State, log: &Txn, s: Option<&Stream>) {
+    use crate::monitor::observe::{report, Seen};
+    let (Some(pi), Some(si)) = (log.backend, s.and_then(|s| s.srv)) else {
+        return;
+    };
+    if log.response_at.is_some() && log.status > 0 {
+        report(st, (pi, si), Seen::Status(log.status as u16));
+    } else if matches!(log.status, 502 | 504) {
+        report(st, (pi, si), Seen::BadResponse);
     }
 }
 
