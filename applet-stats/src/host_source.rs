@@ -157,7 +157,11 @@ fn server_health(s: &ServerSnapshot) -> ServerHealth {
     });
     ServerHealth {
         op_state,
-        maint: if maint { Maint::Forced } else { Maint::None },
+        maint: match applet_sdk::field(&s.fields, "maint_cause") {
+            _ if !maint => Maint::None,
+            Some("resolution") => Maint::Resolution,
+            _ => Maint::Forced,
+        },
         drain: s.state == ServerState::DRAIN,
         backup: s.backup,
         check: check_info(s, "check"),
@@ -230,7 +234,8 @@ pub fn rows_from(proxies: &[ProxySnapshot]) -> Vec<ProxyStats> {
             }
             r.act = u64::from(!s.backup);
             r.bck = u64::from(s.backup);
-            r.addr = Some(s.addr.to_string());
+            // `:port` alone: a server without an address yet.
+            r.addr = Some(s.addr.to_string()).filter(|a| !a.starts_with(':'));
             r.server = Some(server_health(s));
             rows.push(r);
         }
@@ -398,6 +403,7 @@ impl Source for HostData {
                 let fld = |n: &str| applet_sdk::field(&s.fields, n).unwrap_or("");
                 let num = |n: &str| fld(n).parse::<u32>().unwrap_or(0);
                 let admin = match s.state {
+                    ServerState::MAINT if fld("maint_cause") == "resolution" => 0x20,
                     ServerState::MAINT => 0x01,
                     ServerState::DRAIN => 0x08,
                     _ => 0,
@@ -440,7 +446,7 @@ impl Source for HostData {
                     be_name: p.name.to_string(),
                     srv_id: s.id,
                     srv_name: s.name.to_string(),
-                    srv_addr: ip,
+                    srv_addr: if ip.is_empty() { "-".into() } else { ip },
                     srv_op_state: op,
                     srv_admin_state: admin,
                     srv_uweight: m("uweight") as u32,

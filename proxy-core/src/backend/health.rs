@@ -46,7 +46,7 @@ impl ServerHealth {
         check.port = c.hc.port;
         let mut agent = Check::new(true, c.hc.agent, 1, 1, c.hc.agent_inter.unwrap_or(c.inter));
         agent.port = c.hc.agent_port;
-        let op = if c.disabled {
+        let op = if c.disabled || c.hc.unresolved {
             // A disabled server starts in maintenance, its check paused
             // at 0, as HAProxy's `disabled` keyword does.
             check.paused = true;
@@ -63,7 +63,11 @@ impl ServerHealth {
             track_name: c.hc.track.as_ref().map(|t| t.server.clone()),
             chkfail: AtomicU64::new(0),
             chkdown: AtomicU64::new(0),
-            down_since: AtomicU64::new(if c.disabled { now_ms() + 1 } else { 0 }),
+            down_since: AtomicU64::new(if c.disabled || c.hc.unresolved {
+                now_ms() + 1
+            } else {
+                0
+            }),
             downtime_ms: AtomicU64::new(0),
             consecutive_errors: AtomicU32::new(0),
             hanafail: AtomicU64::new(0),
@@ -89,6 +93,17 @@ impl ServerHealth {
             }
         }
         old
+    }
+
+    /// A slowstart is over: `Starting` becomes `Running` (no-op in any
+    /// other state, and when another thread got there first).
+    pub fn end_warmup(&self) {
+        let _ = self.op.compare_exchange(
+            OpState::Starting.code(),
+            OpState::Running.code(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
     }
 
     /// Total time down (`downtime`), including the current period.

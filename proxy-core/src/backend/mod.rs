@@ -90,7 +90,7 @@ impl Server {
             source: c.source.map(|s| SocketAddr::new(s.ip, s.port)),
             backup: c.backup,
             disabled: c.disabled,
-            admin: AtomicU8::new(if c.disabled {
+            admin: AtomicU8::new(if c.disabled || c.hc.unresolved {
                 admin_state::MAINT
             } else {
                 admin_state::READY
@@ -132,7 +132,8 @@ impl Server {
     /// The weight during a slowstart: HAProxy's ramp, in sixteenths of
     /// the weight per whole second elapsed, never below one sixteenth.
     fn warming_weight(&self, w: u32) -> u32 {
-        let Some(ss) = self.slowstart.filter(|_| self.dynamic_lb) else {
+        let Some(ss) = self.slowstart else {
+            self.health.end_warmup();
             return w;
         };
         let total = ss.as_millis().div_ceil(1000).max(1) as u64;
@@ -140,6 +141,10 @@ impl Server {
             .saturating_sub(self.last_change.load(Ordering::Relaxed))
             / 1000;
         if since >= total {
+            self.health.end_warmup();
+            return w;
+        }
+        if !self.dynamic_lb {
             return w;
         }
         let step = ((16 * since + total) / total).min(16);

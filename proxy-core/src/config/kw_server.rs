@@ -179,7 +179,13 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     };
     check_server_name(st, name)?;
     let who = format!("'server {}/{name}'", st.cfg.name);
-    let (ip, port) = server_addr(addr).map_err(|e| format!("{who} : {e}"))?;
+    // A name that does not resolve may still start the server, if its
+    // `init-addr` methods say how: decided once the options are read.
+    let resolved = server_addr(addr).map_err(|e| format!("{who} : {e}"));
+    let (ip, port) = match &resolved {
+        Ok(a) => *a,
+        Err(_) => (IpAddr::from([0, 0, 0, 0]), None),
+    };
     let mut srv = match &st.cfg.default_server {
         Some(d) => ServerConfig {
             name: name.to_string(),
@@ -192,6 +198,9 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         None => new_server(name, ip, port, ctx),
     };
     server_options(st, &mut srv, ctx, (&who, name), 3)?;
+    if let Err(e) = resolved {
+        super::kw_server_check::init_addr_fallback(&mut srv, addr).ok_or(e)?;
+    }
     super::kw_server_check::finish_server(&srv, &who)?;
     st.cfg.servers.push(srv);
     Ok(())

@@ -351,3 +351,114 @@ fn position(all: &[ProxyConfig], be: &ProxyConfig, srv: &ServerConfig) -> (usize
         .unwrap_or(0);
     (p, s)
 }
+
+/// A server whose address did not resolve: the `init-addr` methods after
+/// `libc`, in order. `None` when none applies (the resolution error
+/// stands). An IP gives the address (with the line's port); `none` starts
+/// the server without one, in maintenance.
+pub(super) fn init_addr_fallback(srv: &mut ServerConfig, spec: &str) -> Option<()> {
+    let port = split_host_port(spec)
+        .ok()
+        .and_then(|(_, p)| p)
+        .and_then(|p| p.parse::<u16>().ok())
+        .filter(|&p| p > 0);
+    for m in srv.hc.init_addr.clone() {
+        match m {
+            InitAddr::Ip(ip) => {
+                srv.ip = ip;
+                srv.port = port;
+                return Some(());
+            }
+            InitAddr::None => {
+                srv.port = port;
+                srv.hc.unresolved = true;
+                return Some(());
+            }
+            InitAddr::Last | InitAddr::Libc => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parser::testing::{error, errors, ok};
+    use crate::config::model_check::{InitAddr, Observe, OnError};
+    use std::time::Duration;
+
+    const BE: &str =
+        "defaults\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nbackend be\n";
+
+    #[test]
+    fn check_options_are_read() {
+        let c = ok(&format!(
+            "{BE} default-server inter 3s fastinter 1s downinter 5s rise 4 fall 5\n server a 127.0.0.1:80 check port 81 addr 127.0.0.2 observe layer7 error-limit 3 on-error mark-down on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions slowstart 10s agent-check agent-port 90 agent-inter 1s agent-send ping\n server b 127.0.0.1:80 track a\n"
+        ));
+        let s = &c.proxy("be").unwrap().servers;
+        let a = &s[0];
+        assert!(a.check && a.hc.agent);
+        assert_eq!((a.inter, a.rise, a.fall), (Duration::from_secs(3), 4, 5));
+        assert_eq!(a.hc.fastinter, Some(Duration::from_secs(1)));
+        assert_eq!(a.hc.downinter, Some(Duration::from_secs(5)));
+        assert_eq!(a.hc.port, Some(81));
+        assert_eq!(a.hc.addr, Some("127.0.0.2".parse().unwrap()));
+        assert_eq!(a.hc.observe, Some(Observe::Layer7));
+        assert_eq!((a.hc.error_limit, a.hc.on_error), (3, OnError::MarkDown));
+        assert!(a.hc.shutdown_on_down && a.hc.shutdown_backup_on_up);
+        assert_eq!(a.hc.slowstart, Some(Duration::from_secs(10)));
+        assert_eq!(a.hc.agent_port, Some(90));
+        assert_eq!(a.hc.agent_send.as_deref(), Some("ping"));
+        assert_eq!(s[1].hc.track.as_ref().unwrap().server, "a");
+    }
+
+    #[test]
+    fn init_addr_fallbacks() {
+        let c = ok(&format!(
+            "{BE} server a nosuch.invalid:80 init-addr libc,none\n server b nosuch.invalid:81 init-addr last,10.0.0.9\n"
+        ));
+        let s = &c.proxy("be").unwrap().servers;
+        assert!(s[0].hc.unresolved);
+        assert_eq!(s[0].hc.init_addr, [InitAddr::Libc, InitAddr::None]);
+        assert_eq!(
+            (s[1].ip.to_string(), s[1].port),
+            ("10.0.0.9".into(), Some(81))
+        );
+        assert!(error(&format!("{BE} server a nosuch.invalid:80\n")).contains("could not resolve"));
+    }
+
+    #[test]
+    fn errors_as_haproxy_words_them() {
+        let e = |opt: &str| error(&format!("{BE} server s1 127.0.0.1:80 {opt}\n"));
+        assert!(e("check rise 0").ends_with("'server be/s1' : 'rise' has to be > 0."));
+        assert!(e("check inter 0")
+            .ends_with("'server be/s1' : invalid value 0 for argument 'inter' of server s1."));
+        assert!(e("error-limit 0").ends_with("error-limit has to be > 0."));
+        assert!(e("observe layer9")
+            .ends_with("'observe' expects one of 'none', 'layer4', 'layer7' but got 'layer9'."));
+        assert!(e("agent-check")
+            .ends_with("server s1 does not have agent port. Agent check has been disabled."));
+        assert!(
+            e("check track s2").ends_with("unable to enable checks and tracking at the same time!")
+        );
+        assert!(e("init-addr bogus").contains("unknown init-addr method 'bogus'"));
+        let t = errors(&format!(
+            "{BE} server s1 127.0.0.1:80 track s2\n server s2 127.0.0.1:80\n server s3 127.0.0.1:80 track nobe/x\n server s4 127.0.0.1:80 track s5\n server s5 127.0.0.1:80 track s4\n"
+        ));
+        let all = t.join("\n");
+        assert!(
+            all.contains(
+                "unable to use be/s2 for tracking as it does not have any check nor agent enabled."
+            ),
+            "{all}"
+        );
+        assert!(
+            all.contains("unable to find required proxy 'nobe' for tracking."),
+            "{all}"
+        );
+        assert!(all.contains("'server be/s5' : unable to track be/s4 as it belongs to a tracking chain looping back to be/s5."), "{all}");
+        assert!(
+            !all.contains("'server be/s4' : unable to track"),
+            "one report per loop: {all}"
+        );
+    }
+}

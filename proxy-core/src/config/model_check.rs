@@ -73,6 +73,9 @@ pub struct ServerCheck {
     pub shutdown_backup_on_up: bool,
     pub slowstart: Option<Duration>,
     pub init_addr: Vec<InitAddr>,
+    /// The address did not resolve and `init-addr none` applied: the
+    /// server starts in maintenance (`MAINT (resolution)`).
+    pub unresolved: bool,
     pub track: Option<TrackRef>,
 }
 
@@ -96,6 +99,7 @@ impl Default for ServerCheck {
             shutdown_backup_on_up: false,
             slowstart: None,
             init_addr: Vec::new(),
+            unresolved: false,
             track: None,
         }
     }

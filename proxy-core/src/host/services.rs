@@ -326,6 +326,9 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
     if s.health.cfg.observe.is_some() {
         fields.push(f("observe", "1"));
     }
+    if s.health.cfg.unresolved && s.in_maint() {
+        fields.push(f("maint_cause", "resolution"));
+    }
     if let Some(t) = crate::monitor::transition::tracked_name(state, s) {
         fields.push(Field {
             name: RStr::from_str("track"),
@@ -341,6 +344,8 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
         maxconn,
         backup: s.backup,
         addr: match s.port {
+            // No address, only the port (`init-addr none`).
+            _ if s.health.cfg.unresolved => format!(":{}", s.port.unwrap_or(0)),
             Some(port) => SocketAddr::new(s.ip, port).to_string(),
             None => s.ip.to_string(),
         }
