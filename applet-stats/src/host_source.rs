@@ -160,6 +160,11 @@ fn server_health(s: &ServerSnapshot) -> ServerHealth {
         maint: match applet_sdk::field(&s.fields, "maint_cause") {
             _ if !maint => Maint::None,
             Some("resolution") => Maint::Resolution,
+            Some("via") => Maint::Via(
+                applet_sdk::field(&s.fields, "track")
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
             _ => Maint::Forced,
         },
         drain: s.state == ServerState::DRAIN,
@@ -404,6 +409,8 @@ impl Source for HostData {
                 let num = |n: &str| fld(n).parse::<u32>().unwrap_or(0);
                 let admin = match s.state {
                     ServerState::MAINT if fld("maint_cause") == "resolution" => 0x20,
+                    // Inherited maintenance (SRV_ADMF_IMAINT).
+                    ServerState::MAINT if fld("maint_cause") == "via" => 0x02,
                     ServerState::MAINT => 0x01,
                     ServerState::DRAIN => 0x08,
                     _ => 0,

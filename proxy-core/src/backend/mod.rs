@@ -49,6 +49,8 @@ pub struct Server {
     pub disabled: bool,
     /// [`admin_state`]: ready, drain or maintenance.
     pub admin: AtomicU8,
+    /// Maintenance inherited from the tracked server.
+    pub imaint: std::sync::atomic::AtomicBool,
     /// When the state last changed ([`crate::counters::now_ms`]).
     pub last_change: AtomicU64,
     /// The configured weight (`iweight`).
@@ -95,6 +97,7 @@ impl Server {
             } else {
                 admin_state::READY
             }),
+            imaint: std::sync::atomic::AtomicBool::new(false),
             last_change: AtomicU64::new(crate::counters::now_ms()),
             iweight: c.weight,
             weight: AtomicU32::new(c.weight),
@@ -109,16 +112,22 @@ impl Server {
         self.admin.load(Ordering::Relaxed)
     }
 
-    /// In maintenance: never selected.
+    /// In maintenance (its own, or inherited from the server it tracks):
+    /// never selected.
     pub fn in_maint(&self) -> bool {
-        self.admin_state() == admin_state::MAINT
+        self.admin_state() == admin_state::MAINT || self.inherited_maint()
+    }
+
+    /// In maintenance because the tracked server is (`MAINT (via ...)`).
+    pub fn inherited_maint(&self) -> bool {
+        self.imaint.load(Ordering::Relaxed)
     }
 
     /// The weight load balancing uses for new traffic: the user weight,
     /// 0 while draining, in maintenance, down or stopping, ramping up
     /// during a slowstart.
     pub fn eweight(&self) -> u32 {
-        if self.admin_state() != admin_state::READY {
+        if self.admin_state() != admin_state::READY || self.inherited_maint() {
             return 0;
         }
         let w = self.weight.load(Ordering::Relaxed);
@@ -195,6 +204,7 @@ impl Server {
             backup: false,
             disabled: false,
             admin: AtomicU8::new(admin_state::READY),
+            imaint: std::sync::atomic::AtomicBool::new(false),
             last_change: AtomicU64::new(0),
             iweight: weight,
             weight: AtomicU32::new(weight),

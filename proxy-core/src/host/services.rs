@@ -237,6 +237,9 @@ fn counter_metrics(c: &Counters) -> Vec<Metric> {
 }
 
 fn server_state(s: &Server) -> ServerState {
+    if s.inherited_maint() {
+        return ServerState::MAINT;
+    }
     match s.admin_state() {
         admin_state::DRAIN => ServerState::DRAIN,
         admin_state::MAINT => ServerState::MAINT,
@@ -328,6 +331,8 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
     }
     if s.health.cfg.unresolved && s.in_maint() {
         fields.push(f("maint_cause", "resolution"));
+    } else if s.inherited_maint() && s.admin_state() != admin_state::MAINT {
+        fields.push(f("maint_cause", "via"));
     }
     if let Some(t) = crate::monitor::transition::tracked_name(state, s) {
         fields.push(Field {

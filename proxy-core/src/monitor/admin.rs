@@ -44,6 +44,21 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
     let was_stopping = s.health.op() == OpState::Stopping || old == admin_state::DRAIN;
     let was_down = s.health.op() == OpState::Stopped;
     s.set_admin(state);
+    if s.inherited_maint() && (state == admin_state::MAINT || old == admin_state::MAINT) {
+        // Already in maintenance through the tracked server: only the
+        // forced flag changes.
+        if old == admin_state::MAINT {
+            let via = transition::tracked_name(st, s).unwrap_or_default();
+            log(
+                r.0,
+                LOG_NOTICE,
+                &format!(
+                    "{name} is leaving forced maintenance but remains in maintenance via {via}"
+                ),
+            );
+        }
+        return true;
+    }
     let (msg, level) = match state {
         admin_state::MAINT => {
             {
@@ -113,9 +128,93 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         }
     };
     transition::note_backend_change(st, r.0, be, before);
-    tracing::warn!("{msg}.");
-    crate::log::subscriber::traffic_with_severity(r.0, level, &format!("{msg}."));
+    log(r.0, level, &msg);
+    if state == admin_state::MAINT || old == admin_state::MAINT {
+        propagate_maint(st, r, state == admin_state::MAINT, 0);
+    }
     true
+}
+
+fn log(pi: usize, level: u8, msg: &str) {
+    tracing::warn!("{msg}.");
+    crate::log::subscriber::traffic_with_severity(pi, level, &format!("{msg}."));
+}
+
+/// The servers tracking `r` enter or leave maintenance with it
+/// (`MAINT (via be/srv)`); `depth` bounds the walk (chains have no loops,
+/// the configuration checks made sure).
+fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    for t in transition::trackers(st, r) {
+        let Some(be) = st.proxies.get(t.0).and_then(|p| p.be.as_ref()) else {
+            continue;
+        };
+        let Some(s) = be.servers.get(t.1) else {
+            continue;
+        };
+        if s.imaint.swap(on, Ordering::Relaxed) == on {
+            continue;
+        }
+        let name = format!(
+            "{}Server {}/{}",
+            if s.backup { "Backup " } else { "" },
+            st.proxies[t.0].name,
+            s.name
+        );
+        let via = transition::tracked_name(st, s).unwrap_or_default();
+        if s.admin_state() == admin_state::MAINT {
+            if !on {
+                log(
+                    t.0,
+                    LOG_NOTICE,
+                    &format!("{name} remains in forced maintenance"),
+                );
+            }
+            continue;
+        }
+        let before = be.usable_counts();
+        if on {
+            let was_down = s.health.op() == OpState::Stopped;
+            let was_stopping = s.health.op() == OpState::Stopping;
+            s.health.set_op(OpState::Stopped);
+            s.last_change
+                .store(crate::counters::now_ms(), Ordering::Relaxed);
+            transition::note_backend_change(st, t.0, be, before);
+            if was_down {
+                log(
+                    t.0,
+                    LOG_NOTICE,
+                    &format!("{name} was DOWN and now enters maintenance via {via}"),
+                );
+            } else {
+                let mut m = format!("{name} is going DOWN for maintenance via {via}");
+                counts(&mut m, be, s, true);
+                log(t.0, if was_stopping { LOG_NOTICE } else { LOG_ALERT }, &m);
+            }
+        } else {
+            let op = match transition::tracked_op(st, s) {
+                Some(op) => op,
+                None => OpState::Running,
+            };
+            s.health.set_op(op);
+            s.last_change
+                .store(crate::counters::now_ms(), Ordering::Relaxed);
+            transition::note_backend_change(st, t.0, be, before);
+            let m = format!(
+                "{name} is {}/{} (leaving maintenance)",
+                if op == OpState::Stopped { "DOWN" } else { "UP" },
+                if s.admin_state() == admin_state::DRAIN {
+                    "DRAIN"
+                } else {
+                    "READY"
+                },
+            );
+            log(t.0, LOG_NOTICE, &m);
+        }
+        propagate_maint(st, t, on, depth + 1);
+    }
 }
 
 /// The counts part of a message, after the change.

@@ -167,6 +167,11 @@ pub fn apply(st: &State, r: SrvRef, agent: bool, out: &CheckOutcome) {
         let mut c = s.health.lock();
         let chk = if agent { &mut c.agent } else { &mut c.check };
         chk.in_progress = false;
+        // Disabled or paused (maintenance) while it ran: the result is
+        // not the server's any more.
+        if !chk.active() {
+            return;
+        }
         let applied = chk.apply(out);
         if applied.failed {
             s.health

@@ -112,8 +112,23 @@ pub fn tracked_name(st: &State, s: &Server) -> Option<String> {
     Some(format!("{}/{}", p.name, t.name))
 }
 
+/// The operational state of the server `s` tracks.
+pub fn tracked_op(st: &State, s: &Server) -> Option<OpState> {
+    let (pi, si) = s.health.track?;
+    Some(
+        st.proxies
+            .get(pi)?
+            .be
+            .as_ref()?
+            .servers
+            .get(si)?
+            .health
+            .op(),
+    )
+}
+
 /// The servers that track `r`.
-fn trackers(st: &State, r: SrvRef) -> Vec<SrvRef> {
+pub fn trackers(st: &State, r: SrvRef) -> Vec<SrvRef> {
     let mut out = Vec::new();
     for (pi, p) in st.proxies.iter().enumerate() {
         let Some(be) = &p.be else { continue };
