@@ -397,11 +397,14 @@ impl Source for HostData {
                 let m = |n: &str| s.metric(n).unwrap_or(0);
                 let fld = |n: &str| applet_sdk::field(&s.fields, n).unwrap_or("");
                 let num = |n: &str| fld(n).parse::<u32>().unwrap_or(0);
-                let admin = match s.state {
-                    ServerState::MAINT => 0x01,
-                    ServerState::DRAIN => 0x08,
-                    _ => 0,
-                };
+                let admin = s.metric("admin_bits").map_or_else(
+                    || match s.state {
+                        ServerState::MAINT => 0x01,
+                        ServerState::DRAIN => 0x08,
+                        _ => 0,
+                    },
+                    |b| b as u32,
+                );
                 let op = match fld("op_state") {
                     "STOPPED" => 0,
                     "STARTING" => 1,
@@ -412,11 +415,15 @@ impl Source for HostData {
                 };
                 // HAProxy's CHK_ST_* bits: configured 0x2, enabled 0x4,
                 // paused 0x8, agent 0x10.
+                // A check that is not configured still shows as paused
+                // in maintenance, as HAProxy's `disabled` sets it; an
+                // agent that is not configured shows nothing.
                 let state_bits = |p: &str, agent: u32| {
-                    if fld(&format!("{p}.configured")) != "1" {
+                    let configured = fld(&format!("{p}.configured")) == "1";
+                    if !configured && agent != 0 {
                         return 0;
                     }
-                    let mut b = 0x2 | agent;
+                    let mut b = if configured { 0x2 | agent } else { 0 };
                     if fld(&format!("{p}.enabled")) == "1" {
                         b |= 0x4;
                     }
@@ -452,6 +459,9 @@ impl Source for HostData {
                     srv_check_state: state_bits("check", 0),
                     srv_agent_state: state_bits("agent", 0x10),
                     srv_port: port,
+                    srv_fqdn: Some(fld("fqdn"))
+                        .filter(|h| !h.is_empty())
+                        .map(str::to_string),
                     ..ServerStateRow::default()
                 });
             }

@@ -265,7 +265,10 @@ pub async fn connect_server(
             Err(e) => e,
         };
         s.si[1].set_state(SiState::Cer);
-        if let Some(i) = s.srv.filter(|_| err.kind == ErrorKind::ConnectFailed || err.retry) {
+        if let Some(i) = s
+            .srv
+            .filter(|_| err.kind == ErrorKind::ConnectFailed || err.retry)
+        {
             crate::monitor::observe::report(st, (p.idx, i), Seen::L4Err);
         }
         if let Some(c) = s.si[1].conn_mut() {

@@ -298,7 +298,7 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
     if maxconn > 0 {
         metrics.push(m("slim", u64::from(maxconn)));
     }
-    let lastchg = crate::counters::now_ms().saturating_sub(s.last_change.load(Ordering::Relaxed));
+    let lastchg = crate::counters::ms_since(s.last_change.load(Ordering::Relaxed));
     metrics.extend([
         m("qcur", 0),
         m("weight", u64::from(s.shown_weight())),
@@ -313,6 +313,7 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
         m("chkdown", s.health.chkdown.load(Ordering::Relaxed)),
         m("downtime", s.health.downtime().as_secs()),
         m("hanafail", s.health.hanafail.load(Ordering::Relaxed)),
+        m("admin_bits", admin_bits(s)),
     ]);
     let mut fields = vec![
         f("status", st.name()),
@@ -325,6 +326,12 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
     }
     if s.health.cfg.observe.is_some() {
         fields.push(f("observe", "1"));
+    }
+    if let Some(h) = &s.hostname {
+        fields.push(Field {
+            name: RStr::from_str("fqdn"),
+            value: h.as_str().into(),
+        });
     }
     if let Some(t) = crate::monitor::transition::tracked_name(state, s) {
         fields.push(Field {
@@ -348,6 +355,20 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
         metrics: metrics.into(),
         fields: fields.into(),
     }
+}
+
+/// HAProxy's `srv_admin_state` bits: forced maintenance 0x01, `disabled`
+/// in the configuration 0x04 (kept after leaving maintenance, as
+/// HAProxy does), forced drain 0x08.
+fn admin_bits(s: &Server) -> u64 {
+    use crate::backend::admin_state;
+    let mut b = if s.disabled { 0x04 } else { 0 };
+    match s.admin_state() {
+        admin_state::MAINT => b |= 0x01,
+        admin_state::DRAIN => b |= 0x08,
+        _ => {}
+    }
+    b
 }
 
 fn op_name(op: crate::check::health::OpState) -> &'static str {

@@ -113,8 +113,20 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         }
     };
     transition::note_backend_change(st, r.0, be, before);
-    tracing::warn!("{msg}.");
-    crate::log::subscriber::traffic_with_severity(r.0, level, &format!("{msg}."));
+    if st.is_starting() {
+        // Applying a saved state: HAProxy 2.6 keeps quiet about entering
+        // maintenance or drain then, but reports a drain as kept.
+        match state {
+            admin_state::MAINT => return true,
+            admin_state::DRAIN if old != admin_state::MAINT => {
+                let m = format!("{name} remains in forced drain mode");
+                transition::emit(st, r.0, LOG_NOTICE, &m);
+                return true;
+            }
+            _ => {}
+        }
+    }
+    transition::emit(st, r.0, level, &msg);
     true
 }
 
