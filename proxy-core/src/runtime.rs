@@ -186,6 +186,7 @@ fn worker(
         // connections, closed once expired even when nobody asks again.
         let maxconn = st.config.global.maxconn.unwrap_or(4096) as usize;
         crate::idle::set_thread_cap(maxconn / 4 / st.config.global.nbthread.max(1));
+        crate::idle::set_thread_index(index);
         tokio::spawn(async {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {

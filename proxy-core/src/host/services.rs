@@ -315,6 +315,7 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
         m("hanafail", s.health.hanafail.load(Ordering::Relaxed)),
         m("admin_bits", admin_bits(s)),
     ]);
+    conn_metrics(state, s, &mut metrics);
     let mut fields = vec![
         f("status", st.name()),
         f("op_state", op_name(s.health.op())),
@@ -354,6 +355,34 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
         .into(),
         metrics: metrics.into(),
         fields: fields.into(),
+    }
+}
+
+/// The connection pool's numbers for `show servers conn`: `conn.*`
+/// (`idle_lim` only with a `pool-max-conn`), and `conn.idle_thrN` for
+/// each worker thread.
+fn conn_metrics(state: &State, s: &Server, out: &mut Vec<Metric>) {
+    let c = &s.conns;
+    let ld = |a: &std::sync::atomic::AtomicU32| u64::from(a.load(Ordering::Relaxed));
+    let idle = ld(&c.curr_idle);
+    let safe = ld(&c.curr_safe);
+    out.extend([
+        m("conn.purge_delay", c.purge_delay_ms),
+        m("conn.used_cur", ld(&c.curr_used)),
+        m("conn.used_max", ld(&c.max_used)),
+        m("conn.need_est", ld(&c.est_need)),
+        m("conn.unsafe_nb", idle.saturating_sub(safe)),
+        m("conn.safe_nb", safe),
+        m("conn.idle_cur", idle),
+    ]);
+    if let Some(lim) = c.max_idle {
+        out.push(m("conn.idle_lim", u64::from(lim)));
+    }
+    for t in 0..state.config.global.nbthread.max(1) {
+        out.push(m(
+            leak_name(&format!("conn.idle_thr{t}")),
+            u64::from(c.idle_on(t)),
+        ));
     }
 }
 
