@@ -37,6 +37,11 @@ pub trait Source {
     fn pools(&self) -> String;
     /// `show servers state` rows, all backends, declaration order.
     fn servers_state(&self) -> Vec<ServerStateRow>;
+    /// `show servers conn` rows, all backends, declaration order (none
+    /// from a host that does not export its connection pools).
+    fn servers_conn(&self) -> Vec<crate::model::ServerConnRow> {
+        Vec::new()
+    }
     /// Runs a stick-table command (`args`: the words after `table` or
     /// `peers`) for a session at `level` on a socket of `socket_level`;
     /// the host's text (`Ok`) or error message (`Err`). `None` when the

@@ -5,7 +5,10 @@
 use crate::api::{Admin, AdminError, AdminState, ServerRef, Source, TableAction};
 use crate::cli::{CliSession, Level};
 use crate::select::{backend_names, StatFilter, StatOptions};
-use crate::sess::{parse_ptr, render_backends, render_servers_state, render_sessions, SessQuery};
+use crate::sess::{
+    parse_ptr, render_backends, render_servers_conn, render_servers_state, render_sessions,
+    SessQuery,
+};
 use crate::{csv, help, info, json, typed};
 use applet_sdk::AdminOp;
 
@@ -154,6 +157,16 @@ pub fn dispatch(
         }
         ["show", "pools"] => reply(src.pools()),
         ["show", "backend"] => reply(render_backends(&backend_names(&src.stats()))),
+        ["show", "servers", "conn"] => {
+            let stats = src.stats();
+            let names = backend_names(&stats);
+            let only = Some(arg(3)).filter(|a| !a.is_empty());
+            let threads = src.info().nbthread.max(1);
+            match render_servers_conn(&src.servers_conn(), &names, only, threads) {
+                Some(s) => reply(s),
+                None => reply("Can't find backend.\n"),
+            }
+        }
         ["show", "servers", "state"] => {
             let stats = src.stats();
             let names = backend_names(&stats);

@@ -40,6 +40,7 @@ pub const KEYWORDS: &[Keyword] = &[
     kw(&["operator"], "operator                                : lower the level of the current CLI session to operator"),
     kw(&["user"], "user                                    : lower the level of the current CLI session to user"),
     kw(&["set", "maxconn", "frontend"], "set maxconn frontend <frontend> <value> : change a frontend's maxconn setting"),
+    kw(&["show", "servers", "conn"], "show servers conn [<backend>]           : dump server connections status (all or for a single backend)"),
     kw(&["show", "servers", "state"], "show servers state [<backend>]          : dump volatile server information (all or for a single backend)"),
     kw(&["show", "backend"], "show backend                            : list backends in the current running config"),
     kw(&["show", "pools"], "show pools                              : report information about the memory pools usage"),

@@ -390,6 +390,40 @@ impl Source for HostData {
             .tables(TableCmd::new(op, args, lvl(level), lvl(socket_level)))
     }
 
+    fn servers_conn(&self) -> Vec<crate::model::ServerConnRow> {
+        let threads = self.info().nbthread.max(1) as usize;
+        let mut out = Vec::new();
+        for p in self.host.proxies() {
+            if !p.kind.has_backend() {
+                continue;
+            }
+            for s in p.servers.iter() {
+                let (addr, port) = split_addr(&s.addr);
+                let m = |n: &str| s.metric(&format!("conn.{n}")).unwrap_or(0);
+                out.push(crate::model::ServerConnRow {
+                    be_id: p.id,
+                    be_name: p.name.to_string(),
+                    srv_id: s.id,
+                    srv_name: s.name.to_string(),
+                    addr,
+                    port,
+                    purge_delay: m("purge_delay"),
+                    used_cur: m("used_cur"),
+                    used_max: m("used_max"),
+                    need_est: m("need_est"),
+                    unsafe_nb: m("unsafe_nb"),
+                    safe_nb: m("safe_nb"),
+                    idle_lim: s
+                        .metric("conn.idle_lim")
+                        .map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX)),
+                    idle_cur: m("idle_cur"),
+                    idle_per_thr: (0..threads).map(|t| m(&format!("idle_thr{t}"))).collect(),
+                });
+            }
+        }
+        out
+    }
+
     fn servers_state(&self) -> Vec<ServerStateRow> {
         let mut out = Vec::new();
         for p in self.host.proxies() {
@@ -397,24 +431,21 @@ impl Source for HostData {
                 continue;
             }
             for s in p.servers.iter() {
-                let (ip, port) = match s.addr.rsplit_once(':') {
-                    Some((ip, port)) => (
-                        ip.trim_matches(['[', ']']).to_string(),
-                        port.parse().unwrap_or(0),
-                    ),
-                    None => (s.addr.to_string(), 0),
-                };
+                let (ip, port) = split_addr(&s.addr);
                 let m = |n: &str| s.metric(n).unwrap_or(0);
                 let fld = |n: &str| applet_sdk::field(&s.fields, n).unwrap_or("");
                 let num = |n: &str| fld(n).parse::<u32>().unwrap_or(0);
-                let admin = match s.state {
-                    ServerState::MAINT if fld("maint_cause") == "resolution" => 0x20,
-                    // Inherited maintenance (SRV_ADMF_IMAINT).
-                    ServerState::MAINT if fld("maint_cause") == "via" => 0x02,
-                    ServerState::MAINT => 0x01,
-                    ServerState::DRAIN => 0x08,
-                    _ => 0,
-                };
+                let admin = s.metric("admin_bits").map_or_else(
+                    || match s.state {
+                        ServerState::MAINT if fld("maint_cause") == "resolution" => 0x20,
+                        // Inherited maintenance (SRV_ADMF_IMAINT).
+                        ServerState::MAINT if fld("maint_cause") == "via" => 0x02,
+                        ServerState::MAINT => 0x01,
+                        ServerState::DRAIN => 0x08,
+                        _ => 0,
+                    },
+                    |b| b as u32,
+                );
                 let op = match fld("op_state") {
                     "STOPPED" => 0,
                     "STARTING" => 1,
@@ -425,11 +456,15 @@ impl Source for HostData {
                 };
                 // HAProxy's CHK_ST_* bits: configured 0x2, enabled 0x4,
                 // paused 0x8, agent 0x10.
+                // A check that is not configured still shows as paused
+                // in maintenance, as HAProxy's `disabled` sets it; an
+                // agent that is not configured shows nothing.
                 let state_bits = |p: &str, agent: u32| {
-                    if fld(&format!("{p}.configured")) != "1" {
+                    let configured = fld(&format!("{p}.configured")) == "1";
+                    if !configured && agent != 0 {
                         return 0;
                     }
-                    let mut b = 0x2 | agent;
+                    let mut b = if configured { 0x2 | agent } else { 0 };
                     if fld(&format!("{p}.enabled")) == "1" {
                         b |= 0x4;
                     }
@@ -464,12 +499,30 @@ impl Source for HostData {
                     srv_check_health: num("check.health"),
                     srv_check_state: state_bits("check", 0),
                     srv_agent_state: state_bits("agent", 0x10),
-                    srv_port: port,
+                    srv_port: u32::from(port),
+                    srv_fqdn: Some(fld("fqdn"))
+                        .filter(|h| !h.is_empty())
+                        .map(str::to_string),
                     ..ServerStateRow::default()
                 });
             }
         }
         out
+    }
+}
+
+/// `ip:port`, `[ip6]:port` or a bare address into address and port (0
+/// when none).
+fn split_addr(a: &str) -> (String, u16) {
+    if a.parse::<std::net::IpAddr>().is_ok() {
+        return (a.to_string(), 0);
+    }
+    match a.rsplit_once(':') {
+        Some((ip, port)) => (
+            ip.trim_matches(['[', ']']).to_string(),
+            port.parse().unwrap_or(0),
+        ),
+        None => (a.to_string(), 0),
     }
 }
 

@@ -23,7 +23,7 @@ mod process;
 mod session;
 
 pub use process::ProcessInfo;
-pub use session::{ServerStateRow, SessionInfo, SiInfo};
+pub use session::{ServerConnRow, ServerStateRow, SessionInfo, SiInfo};
 
 /// Row type, as printed in the `type` column (field 32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

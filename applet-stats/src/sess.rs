@@ -249,6 +249,52 @@ pub fn render_servers_state(
     Some(out)
 }
 
+/// `show servers conn [backend]` for `threads` threads, `None` when the
+/// backend is unknown (`Can't find backend.`).
+pub fn render_servers_conn(
+    rows: &[crate::model::ServerConnRow],
+    backends: &[&str],
+    only: Option<&str>,
+    threads: u32,
+) -> Option<String> {
+    use std::fmt::Write;
+    if only.is_some_and(|b| !backends.contains(&b)) {
+        return None;
+    }
+    let mut out = format!(
+        "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est \
+         unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[{threads}]\n"
+    );
+    for r in rows.iter().filter(|r| only.is_none_or(|b| r.be_name == b)) {
+        let _ = write!(
+            out,
+            "{}/{} {}/{} {} {} - {} {} {} {} {} {} {} {}",
+            r.be_name,
+            r.srv_name,
+            r.be_id,
+            r.srv_id,
+            r.addr,
+            r.port,
+            r.purge_delay,
+            r.used_cur,
+            r.used_max,
+            r.need_est,
+            r.unsafe_nb,
+            r.safe_nb,
+            r.idle_lim,
+            r.idle_cur
+        );
+        // Without an idle pool (`pool-max-conn 0`) HAProxy keeps no
+        // per-thread counts and prints none.
+        let shown = if r.idle_lim == 0 { 0 } else { threads as usize };
+        for t in 0..shown {
+            let _ = write!(out, " {}", r.idle_per_thr.get(t).copied().unwrap_or(0));
+        }
+        out.push('\n');
+    }
+    Some(out)
+}
+
 /// `show backend` output.
 pub fn render_backends(names: &[&str]) -> String {
     let mut out = String::from("# name\n");
@@ -333,5 +379,38 @@ mod tests {
         assert!(reference.starts_with(SERVERS_STATE_HEADER));
         assert_eq!(render_servers_state(&[r], &["be_app"], Some("nope")), None);
         assert_eq!(render_backends(&["a", "b"]), "# name\na\nb\n");
+    }
+
+    #[test]
+    fn servers_conn_format() {
+        let row = |srv: &str, idle_lim| crate::model::ServerConnRow {
+            be_id: 2,
+            be_name: "be".into(),
+            srv_id: 1,
+            srv_name: srv.into(),
+            addr: "127.0.0.1".into(),
+            port: 8080,
+            purge_delay: 5000,
+            used_max: 3,
+            need_est: 2,
+            unsafe_nb: 1,
+            safe_nb: 1,
+            idle_lim,
+            idle_cur: 2,
+            idle_per_thr: vec![2],
+            ..Default::default()
+        };
+        let rows = [row("s1", -1), row("s2", 0)];
+        let out = render_servers_conn(&rows, &["be"], None, 2).unwrap();
+        assert_eq!(
+            out,
+            "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est \
+             unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]\n\
+             be/s1 2/1 127.0.0.1 8080 - 5000 0 3 2 1 1 -1 2 2 0\n\
+             be/s2 2/1 127.0.0.1 8080 - 5000 0 3 2 1 1 0 2\n"
+        );
+        assert_eq!(render_servers_conn(&rows, &["be"], Some("fe"), 2), None);
+        let only = render_servers_conn(&rows, &["be", "x"], Some("x"), 1).unwrap();
+        assert_eq!(only.lines().count(), 1, "header only: {only}");
     }
 }

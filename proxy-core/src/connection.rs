@@ -194,6 +194,9 @@ pub struct Connection {
     /// The session's variables set by `tcp-request connection` rules,
     /// until the client's stream takes them over.
     pub sess_vars: Option<Box<crate::sample::vars::VarStore>>,
+    /// Taken back from the idle pool at least once: it has served more
+    /// than one request (a "safe" idle connection when parked again).
+    pub reused: bool,
     _slot: PoolSlot,
 }
 
@@ -207,6 +210,7 @@ impl Connection {
             transport: Transport::None,
             in_use: None,
             sess_vars: None,
+            reused: false,
             _slot: slot,
         }
     }

@@ -241,6 +241,23 @@ pub fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
+/// Milliseconds from `t` (a [`now_ms`] reading, or one from before the
+/// process started as [`ms_ago`] gives) to now; 0 when `t` is later.
+pub fn ms_since(t: u64) -> u64 {
+    let d = now_ms().wrapping_sub(t);
+    if d > u64::MAX / 2 {
+        0
+    } else {
+        d
+    }
+}
+
+/// The [`now_ms`] reading `ago` milliseconds before now, wrapping below
+/// the process start (read it back with [`ms_since`]).
+pub fn ms_ago(ago: u64) -> u64 {
+    now_ms().wrapping_sub(ago)
+}
+
 /// Events per second over the last second, as HAProxy's `freq_ctr`: the
 /// current second's count plus the previous second's, weighted by the part
 /// of it still inside the one-second window.

@@ -35,11 +35,18 @@ pub type ServerKey = (usize, usize);
 
 /// Counts a parked connection in its server's idle connections for as
 /// long as it is parked.
-struct IdleMark(Arc<ServerConns>);
+struct IdleMark {
+    srv: Arc<ServerConns>,
+    /// The worker thread that parked it (the one that drops it too).
+    thread: usize,
+    /// It had served more than one request.
+    safe: bool,
+}
 
 impl Drop for IdleMark {
     fn drop(&mut self) {
-        self.0.remove_idle();
+        self.srv.unmark_parked(self.thread, self.safe);
+        self.srv.remove_idle();
     }
 }
 
@@ -63,6 +70,14 @@ thread_local! {
     /// Connections this thread keeps parked at most, all servers together
     /// (HAProxy bounds idle connections by a share of its descriptors).
     static CAP: std::cell::Cell<usize> = const { std::cell::Cell::new(DEFAULT_CAP) };
+    /// This worker thread's number, for the per-thread idle counts.
+    static THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Tells the pool which worker thread this is (the runtime does, at
+/// start): the server's per-thread idle counts file its connections there.
+pub fn set_thread_index(index: usize) {
+    THREAD.with(|t| t.set(index));
 }
 
 /// The per-thread cap when the runtime sets none.
@@ -100,11 +115,17 @@ pub fn park(key: ServerKey, srv: &Arc<ServerConns>, conn: Box<Connection>, keep:
         let mut conn = conn;
         conn.in_use = None;
         let now = Instant::now();
+        let mark = IdleMark {
+            srv: Arc::clone(srv),
+            thread: THREAD.with(std::cell::Cell::get),
+            safe: conn.reused,
+        };
+        srv.mark_parked(mark.thread, mark.safe);
         entry.list.push(Parked {
             conn,
             since: now,
             expires: now + keep,
-            _idle: IdleMark(Arc::clone(srv)),
+            _idle: mark,
         });
         true
     })
@@ -133,6 +154,7 @@ pub fn take(key: ServerKey) -> Option<Box<Connection>> {
             } = p;
             if expires > now && still_open(&conn.transport) {
                 conn.in_use = Some(entry.srv.use_conn());
+                conn.reused = true;
                 return Some(conn);
             }
         }

@@ -69,7 +69,14 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
             .map_err(|e| StartError(vec![format!("Cannot create pidfile {}: {e}", p.display())]))?;
     }
     let nbthread = config.global.nbthread.max(1);
+    // The servers' saved state (`server-state-file`): addresses and ports
+    // belong to the configuration, the rest is applied to the servers
+    // before any check runs.
+    let mut config = config;
+    let saved = crate::monitor::state_file::load(&config);
+    crate::monitor::state_apply::apply_addresses(&saved, &mut config);
     let state = State::build_with(config, Arc::new(applets));
+    crate::monitor::state_apply::apply(&state, &saved);
     // Older processes hand their stick tables over through the local peer.
     state.peers.set_old_process(!opts.soft_stop_pids.is_empty());
     // The peers applet opens its streams to peers through the host
@@ -179,6 +186,7 @@ fn worker(
         // connections, closed once expired even when nobody asks again.
         let maxconn = st.config.global.maxconn.unwrap_or(4096) as usize;
         crate::idle::set_thread_cap(maxconn / 4 / st.config.global.nbthread.max(1));
+        crate::idle::set_thread_index(index);
         tokio::spawn(async {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {

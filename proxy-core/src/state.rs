@@ -92,6 +92,10 @@ pub struct State {
     pub cli_listeners: AtomicU32,
     /// Set on a soft stop: listeners close, live streams finish.
     pub stopping: AtomicBool,
+    /// Set while start-up applies the saved server states (HAProxy's
+    /// `MODE_STARTING`): state changes are reported on stderr only, as
+    /// `config : ...`, not logged.
+    pub starting: AtomicBool,
     pub started: std::time::Instant,
     pub streams_total: AtomicU64,
     /// Applet services loaded at start-up.
@@ -218,6 +222,7 @@ impl State {
             cli_limit: Arc::new(Semaphore::new(g.stats_maxconn.max(1) as usize)),
             cli_listeners: AtomicU32::new(0),
             stopping: AtomicBool::new(false),
+            starting: AtomicBool::new(false),
             started: std::time::Instant::now(),
             streams_total: AtomicU64::new(0),
             applets,
@@ -250,6 +255,11 @@ impl State {
 
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Relaxed)
+    }
+
+    /// Start-up is applying saved server states (see [`State::starting`]).
+    pub fn is_starting(&self) -> bool {
+        self.starting.load(Ordering::Relaxed)
     }
 }
 

@@ -132,3 +132,28 @@ pub struct ServerStateRow {
     /// `srv_agent_port`
     pub srv_agent_port: u32,
 }
+
+/// One line of `show servers conn`: a server's connection pool.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerConnRow {
+    pub be_id: u32,
+    pub be_name: String,
+    pub srv_id: u32,
+    pub srv_name: String,
+    pub addr: String,
+    pub port: u16,
+    /// `pool-purge-delay`, ms.
+    pub purge_delay: u64,
+    pub used_cur: u64,
+    pub used_max: u64,
+    pub need_est: u64,
+    /// Idle connections that never served a second request.
+    pub unsafe_nb: u64,
+    /// Idle connections that did.
+    pub safe_nb: u64,
+    /// `pool-max-conn`, -1 for no limit.
+    pub idle_lim: i64,
+    pub idle_cur: u64,
+    /// Idle connections per thread, one entry per thread.
+    pub idle_per_thr: Vec<u64>,
+}

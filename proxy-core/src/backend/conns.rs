@@ -28,6 +28,12 @@ pub struct ServerConns {
     pub est_need: AtomicU32,
     /// Idle (parked) connections, all threads together.
     pub curr_idle: AtomicU32,
+    /// Of those, the ones that served more than one request (HAProxy's
+    /// "safe" list; the others are its "idle", or unsafe, list).
+    pub curr_safe: AtomicU32,
+    /// Idle connections per worker thread (`idle_per_thr` of `show
+    /// servers conn`), threads beyond [`IDLE_THREADS`] counted modulo.
+    idle_thr: [AtomicU32; IDLE_THREADS],
     /// `pool-low-conn`: idle connections kept beyond the estimate.
     pub low_idle: u32,
     /// `pool-max-conn`: idle connections at most (`None`: no limit).
@@ -45,6 +51,9 @@ pub struct ServerConns {
     /// Connections of that excess not yet closed by any thread.
     purge_left: AtomicU32,
 }
+
+/// Worker threads [`ServerConns`] counts idle connections for, each.
+pub const IDLE_THREADS: usize = 64;
 
 /// Marks a connection as in use on a server; dropping it (closing the
 /// connection or parking it) gives the count back.
@@ -106,6 +115,8 @@ impl ServerConns {
             max_used: AtomicU32::new(0),
             est_need: AtomicU32::new(0),
             curr_idle: AtomicU32::new(0),
+            curr_safe: AtomicU32::new(0),
+            idle_thr: std::array::from_fn(|_| AtomicU32::new(0)),
             low_idle,
             max_idle,
             purge_delay_ms: u64::try_from(purge_delay.as_millis()).unwrap_or(u64::MAX),
@@ -153,6 +164,28 @@ impl ServerConns {
     /// Counts one idle connection less (taken back or closed).
     pub fn remove_idle(&self) {
         self.curr_idle.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Files a connection counted by [`ServerConns::add_idle`] under its
+    /// worker `thread`, and as safe when it served more than one request.
+    pub fn mark_parked(&self, thread: usize, safe: bool) {
+        self.idle_thr[thread % IDLE_THREADS].fetch_add(1, Ordering::Relaxed);
+        if safe {
+            self.curr_safe.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Undoes [`ServerConns::mark_parked`].
+    pub fn unmark_parked(&self, thread: usize, safe: bool) {
+        self.idle_thr[thread % IDLE_THREADS].fetch_sub(1, Ordering::Relaxed);
+        if safe {
+            self.curr_safe.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Idle connections parked by worker `thread`.
+    pub fn idle_on(&self, thread: usize) -> u32 {
+        self.idle_thr[thread % IDLE_THREADS].load(Ordering::Relaxed)
     }
 
     /// Makes sure a purge is scheduled while the server has idle

@@ -88,8 +88,10 @@ impl ServerHealth {
         } else if old == OpState::Stopped && op != OpState::Stopped {
             let since = self.down_since.swap(0, Ordering::Relaxed);
             if since > 0 {
-                self.downtime_ms
-                    .fetch_add(now.saturating_sub(since - 1), Ordering::Relaxed);
+                self.downtime_ms.fetch_add(
+                    crate::counters::ms_since(since.wrapping_sub(1)),
+                    Ordering::Relaxed,
+                );
             }
         }
         old
@@ -111,9 +113,18 @@ impl ServerHealth {
         let mut ms = self.downtime_ms.load(Ordering::Relaxed);
         let since = self.down_since.load(Ordering::Relaxed);
         if since > 0 {
-            ms += now_ms().saturating_sub(since - 1);
+            ms += crate::counters::ms_since(since.wrapping_sub(1));
         }
         Duration::from_millis(ms)
+    }
+
+    /// A server down since start-up counts as down since `ago_ms` before
+    /// now (a saved state's last change).
+    pub fn backdate_down(&self, ago_ms: u64) {
+        if self.op() == OpState::Stopped {
+            let t = crate::counters::ms_ago(ago_ms).wrapping_add(1);
+            self.down_since.store(t.max(1), Ordering::Relaxed);
+        }
     }
 
     /// The checks, locked (a panic elsewhere leaves plain data behind).

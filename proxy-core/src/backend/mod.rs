@@ -43,6 +43,8 @@ pub struct Server {
     pub id: u32,
     pub ip: IpAddr,
     pub port: Option<u16>,
+    /// The host name of the configured address (`srv_fqdn`).
+    pub hostname: Option<String>,
     pub source: Option<SocketAddr>,
     pub backup: bool,
     /// `disabled` in the configuration (starts in maintenance).
@@ -89,6 +91,7 @@ impl Server {
             id: c.id,
             ip: c.ip,
             port: c.port,
+            hostname: c.hostname.clone(),
             source: c.source.map(|s| SocketAddr::new(s.ip, s.port)),
             backup: c.backup,
             disabled: c.disabled,
@@ -146,9 +149,7 @@ impl Server {
             return w;
         };
         let total = ss.as_millis().div_ceil(1000).max(1) as u64;
-        let since = crate::counters::now_ms()
-            .saturating_sub(self.last_change.load(Ordering::Relaxed))
-            / 1000;
+        let since = crate::counters::ms_since(self.last_change.load(Ordering::Relaxed)) / 1000;
         if since >= total {
             self.health.end_warmup();
             return w;
@@ -186,6 +187,13 @@ impl Server {
         old != state
     }
 
+    /// Dates the last state change `ago_ms` before now (a saved state).
+    pub fn set_changed_ago(&self, ago_ms: u64) {
+        self.last_change
+            .store(crate::counters::ms_ago(ago_ms), Ordering::Relaxed);
+        self.health.backdate_down(ago_ms);
+    }
+
     /// The address to connect to; a server without a port takes the port
     /// the client connected to.
     pub fn addr(&self, client_dst_port: Option<u16>) -> SocketAddr {
@@ -200,6 +208,7 @@ impl Server {
             id: idx as u32 + 1,
             ip: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             port: Some(1),
+            hostname: None,
             source: None,
             backup: false,
             disabled: false,

@@ -45,6 +45,19 @@ impl CheckStatus {
         self as u32
     }
 
+    /// The status of HAProxy number `n` (as a server-state file has it);
+    /// `None` for numbers that name no status (3 and 14 are HAProxy's
+    /// internal markers, 21 and up do not exist).
+    pub fn from_code(n: u32) -> Option<CheckStatus> {
+        use CheckStatus::*;
+        [
+            Unknown, Init, Start, Hana, SockErr, L4Ok, L4Tout, L4Con, L6Ok, L6Tout, L6Rsp, L7Tout,
+            L7Rsp, L7Ok, L7OkC, L7Sts, ProcErr, ProcTout, ProcOk,
+        ]
+        .into_iter()
+        .find(|s| s.code() == n)
+    }
+
     /// Statuses from here on carry data from layer 5-7 (an answer was
     /// read): an agent failing below this does not mark its server down.
     pub fn is_l57_data(self) -> bool {

@@ -138,8 +138,9 @@ const UNSUPPORTED_SERVER: &[&str] = &[
 ];
 
 /// A server address: IPv4/IPv6 literal or host name, optional port (`None`
-/// when absent or 0: the client's destination port is used then).
-fn server_addr(spec: &str) -> Result<(IpAddr, Option<u16>), String> {
+/// when absent or 0: the client's destination port is used then), and
+/// the host name when it was not a literal.
+fn server_addr(spec: &str) -> Result<(IpAddr, Option<u16>, Option<String>), String> {
     let (prefix, rest) = split_prefix(spec);
     let family = match prefix {
         None if rest.starts_with('/') => {
@@ -169,7 +170,9 @@ fn server_addr(spec: &str) -> Result<(IpAddr, Option<u16>), String> {
         )
         .filter(|&n| n > 0),
     };
-    Ok((ip, port))
+    let hostname = (host.parse::<IpAddr>().is_err() && !host.is_empty() && host != "*")
+        .then(|| host.to_string());
+    Ok((ip, port, hostname))
 }
 
 /// `server <name> <addr>[:port] [options...]`.
@@ -182,9 +185,9 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     // A name that does not resolve may still start the server, if its
     // `init-addr` methods say how: decided once the options are read.
     let resolved = server_addr(addr).map_err(|e| format!("{who} : {e}"));
-    let (ip, port) = match &resolved {
-        Ok(a) => *a,
-        Err(_) => (IpAddr::from([0, 0, 0, 0]), None),
+    let (ip, port, hostname) = match &resolved {
+        Ok(a) => a.clone(),
+        Err(_) => (IpAddr::from([0, 0, 0, 0]), None, None),
     };
     let mut srv = match &st.cfg.default_server {
         Some(d) => ServerConfig {
@@ -197,6 +200,7 @@ pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         },
         None => new_server(name, ip, port, ctx),
     };
+    srv.hostname = hostname;
     server_options(st, &mut srv, ctx, (&who, name), 3)?;
     if let Err(e) = resolved {
         super::kw_server_check::init_addr_fallback(&mut srv, addr).ok_or(e)?;

@@ -239,6 +239,10 @@ pub struct ServerConfig {
     /// client's destination port is used then).
     pub ip: IpAddr,
     pub port: Option<u16>,
+    /// The host name the address was given as (`None` for an IP
+    /// literal): only such servers take their address from a server-state
+    /// file (`init-addr last`).
+    pub hostname: Option<String>,
     /// 0..=256, default 1.
     pub weight: u32,
     /// 0 = unlimited.
@@ -278,6 +282,7 @@ impl ServerConfig {
             name: name.to_string(),
             ip,
             port,
+            hostname: None,
             weight: 1,
             maxconn: 0,
             source: None,

@@ -301,7 +301,7 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
     if maxconn > 0 {
         metrics.push(m("slim", u64::from(maxconn)));
     }
-    let lastchg = crate::counters::now_ms().saturating_sub(s.last_change.load(Ordering::Relaxed));
+    let lastchg = crate::counters::ms_since(s.last_change.load(Ordering::Relaxed));
     metrics.extend([
         m("qcur", 0),
         m("weight", u64::from(s.shown_weight())),
@@ -316,7 +316,9 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
         m("chkdown", s.health.chkdown.load(Ordering::Relaxed)),
         m("downtime", s.health.downtime().as_secs()),
         m("hanafail", s.health.hanafail.load(Ordering::Relaxed)),
+        m("admin_bits", admin_bits(s)),
     ]);
+    conn_metrics(state, s, &mut metrics);
     let mut fields = vec![
         f("status", st.name()),
         f("op_state", op_name(s.health.op())),
@@ -333,6 +335,12 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
         fields.push(f("maint_cause", "resolution"));
     } else if s.inherited_maint() && s.admin_state() != admin_state::MAINT {
         fields.push(f("maint_cause", "via"));
+    }
+    if let Some(h) = &s.hostname {
+        fields.push(Field {
+            name: RStr::from_str("fqdn"),
+            value: h.as_str().into(),
+        });
     }
     if let Some(t) = crate::monitor::transition::tracked_name(state, s) {
         fields.push(Field {
@@ -358,6 +366,54 @@ fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
         metrics: metrics.into(),
         fields: fields.into(),
     }
+}
+
+/// The connection pool's numbers for `show servers conn`: `conn.*`
+/// (`idle_lim` only with a `pool-max-conn`), and `conn.idle_thrN` for
+/// each worker thread.
+fn conn_metrics(state: &State, s: &Server, out: &mut Vec<Metric>) {
+    let c = &s.conns;
+    let ld = |a: &std::sync::atomic::AtomicU32| u64::from(a.load(Ordering::Relaxed));
+    let idle = ld(&c.curr_idle);
+    let safe = ld(&c.curr_safe);
+    out.extend([
+        m("conn.purge_delay", c.purge_delay_ms),
+        m("conn.used_cur", ld(&c.curr_used)),
+        m("conn.used_max", ld(&c.max_used)),
+        m("conn.need_est", ld(&c.est_need)),
+        m("conn.unsafe_nb", idle.saturating_sub(safe)),
+        m("conn.safe_nb", safe),
+        m("conn.idle_cur", idle),
+    ]);
+    if let Some(lim) = c.max_idle {
+        out.push(m("conn.idle_lim", u64::from(lim)));
+    }
+    for t in 0..state.config.global.nbthread.max(1) {
+        out.push(m(
+            leak_name(&format!("conn.idle_thr{t}")),
+            u64::from(c.idle_on(t)),
+        ));
+    }
+}
+
+/// HAProxy's `srv_admin_state` bits: forced maintenance 0x01, inherited
+/// 0x02, resolution 0x20, `disabled`
+/// in the configuration 0x04 (kept after leaving maintenance, as
+/// HAProxy does), forced drain 0x08.
+fn admin_bits(s: &Server) -> u64 {
+    use crate::backend::admin_state;
+    let mut b = if s.disabled { 0x04 } else { 0 };
+    match s.admin_state() {
+        // An address that did not resolve: resolution maintenance.
+        admin_state::MAINT if s.health.cfg.unresolved => b |= 0x20,
+        admin_state::MAINT => b |= 0x01,
+        admin_state::DRAIN => b |= 0x08,
+        _ => {}
+    }
+    if s.inherited_maint() {
+        b |= 0x02;
+    }
+    b
 }
 
 fn op_name(op: crate::check::health::OpState) -> &'static str {

@@ -50,6 +50,7 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         if old == admin_state::MAINT {
             let via = transition::tracked_name(st, s).unwrap_or_default();
             log(
+                st,
                 r.0,
                 LOG_NOTICE,
                 &format!(
@@ -128,16 +129,28 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         }
     };
     transition::note_backend_change(st, r.0, be, before);
-    log(r.0, level, &msg);
+    if st.is_starting() {
+        // Applying a saved state: HAProxy 2.6 keeps quiet about entering
+        // maintenance or drain then, but reports a drain as kept.
+        match state {
+            admin_state::MAINT => return true,
+            admin_state::DRAIN if old != admin_state::MAINT => {
+                let m = format!("{name} remains in forced drain mode");
+                transition::emit(st, r.0, LOG_NOTICE, &m);
+                return true;
+            }
+            _ => {}
+        }
+    }
+    log(st, r.0, level, &msg);
     if state == admin_state::MAINT || old == admin_state::MAINT {
         propagate_maint(st, r, state == admin_state::MAINT, 0);
     }
     true
 }
 
-fn log(pi: usize, level: u8, msg: &str) {
-    tracing::warn!("{msg}.");
-    crate::log::subscriber::traffic_with_severity(pi, level, &format!("{msg}."));
+fn log(st: &State, pi: usize, level: u8, msg: &str) {
+    transition::emit(st, pi, level, msg);
 }
 
 /// The servers tracking `r` enter or leave maintenance with it
@@ -167,6 +180,7 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
         if s.admin_state() == admin_state::MAINT {
             if !on {
                 log(
+                    st,
                     t.0,
                     LOG_NOTICE,
                     &format!("{name} remains in forced maintenance"),
@@ -184,6 +198,7 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
             transition::note_backend_change(st, t.0, be, before);
             if was_down {
                 log(
+                    st,
                     t.0,
                     LOG_NOTICE,
                     &format!("{name} was DOWN and now enters maintenance via {via}"),
@@ -191,7 +206,12 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
             } else {
                 let mut m = format!("{name} is going DOWN for maintenance via {via}");
                 counts(&mut m, be, s, true);
-                log(t.0, if was_stopping { LOG_NOTICE } else { LOG_ALERT }, &m);
+                log(
+                    st,
+                    t.0,
+                    if was_stopping { LOG_NOTICE } else { LOG_ALERT },
+                    &m,
+                );
             }
         } else {
             let op = match transition::tracked_op(st, s) {
@@ -211,7 +231,7 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
                     "READY"
                 },
             );
-            log(t.0, LOG_NOTICE, &m);
+            log(st, t.0, LOG_NOTICE, &m);
         }
         propagate_maint(st, t, on, depth + 1);
     }

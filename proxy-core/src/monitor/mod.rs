@@ -5,12 +5,16 @@
 //! - [`transition`]: UP/DOWN/stopping changes, their effects and logs.
 //! - [`admin`]: maintenance/drain/ready from the CLI or an agent.
 //! - [`observe`]: live traffic errors as a health signal (`observe`).
+//! - [`state_file`], [`state_apply`]: the servers' state saved before a
+//!   reload (`server-state-file`), read and applied at start-up.
 //!
 //! The pure parts (statuses, the rise/fall machine, the probes) are in
 //! [`crate::check`]; this module ties them to the servers and logs.
 
 pub mod admin;
 pub mod observe;
+pub mod state_apply;
+pub mod state_file;
 pub mod task;
 pub mod transition;
 

@@ -30,6 +30,9 @@ pub enum Cause {
     Tracked,
     /// `set server ... health|agent` (`, changed from CLI`).
     Cli,
+    /// A server-state file read at start-up (`, changed from
+    /// server-state after a reload`).
+    StateFile,
     /// No reason in the message: an operator's command, or a check
     /// whose result `log-health-checks` has already logged.
     Silent,
@@ -52,9 +55,14 @@ fn prefix(s: &Server) -> &'static str {
     }
 }
 
-/// Logs a state-change line on the backend's targets and on stderr.
-fn emit(pi: usize, severity: u8, msg: &str) {
+/// Logs a state-change line on the backend's targets and on stderr;
+/// while starting, on stderr only, as a configuration warning.
+pub(super) fn emit(st: &State, pi: usize, severity: u8, msg: &str) {
     let line = format!("{msg}.");
+    if st.is_starting() {
+        tracing::warn!("config : {line}");
+        return;
+    }
     // HAProxy prints these as warnings on stderr whatever their log level.
     tracing::warn!("{line}");
     traffic_with_severity(pi, severity, &line);
@@ -67,6 +75,7 @@ fn append_cause(msg: &mut String, s: &Server, cause: Cause) {
         Cause::Health => c.check.append_info(msg),
         Cause::Agent => c.agent.append_info(msg),
         Cause::Cli => msg.push_str(", changed from CLI"),
+        Cause::StateFile => msg.push_str(", changed from server-state after a reload"),
         Cause::Tracked | Cause::Silent => {}
     }
 }
@@ -148,6 +157,9 @@ pub fn note_backend_change(st: &State, pi: usize, be: &Backend, before: (u32, u3
         be.down_trans.fetch_add(1, Ordering::Relaxed);
         be.last_change
             .store(crate::counters::now_ms(), Ordering::Relaxed);
+        if st.is_starting() {
+            return;
+        }
         let name = &st.proxies[pi].name;
         tracing::error!("backend '{name}' has no server available!");
         traffic_with_severity(
@@ -187,7 +199,7 @@ pub fn set_stopped(st: &State, r: SrvRef, cause: Cause) {
     append_cause(&mut msg, s, cause);
     append_more(st, &mut msg, (be, s), 0, cause);
     let level = if was_stopping { LOG_NOTICE } else { LOG_ALERT };
-    emit(r.0, level, &msg);
+    emit(st, r.0, level, &msg);
     for t in trackers(st, r) {
         set_stopped(st, t, Cause::Tracked);
     }
@@ -224,7 +236,7 @@ pub fn set_running(st: &State, r: SrvRef, cause: Cause) {
     );
     append_cause(&mut msg, s, cause);
     append_more(st, &mut msg, (be, s), xferred, cause);
-    emit(r.0, LOG_NOTICE, &msg);
+    emit(st, r.0, LOG_NOTICE, &msg);
     for t in trackers(st, r) {
         set_running(st, t, Cause::Tracked);
     }
@@ -249,7 +261,7 @@ pub fn set_stopping(st: &State, r: SrvRef, cause: Cause) {
     );
     append_cause(&mut msg, s, cause);
     append_more(st, &mut msg, (be, s), 0, cause);
-    emit(r.0, LOG_NOTICE, &msg);
+    emit(st, r.0, LOG_NOTICE, &msg);
     for t in trackers(st, r) {
         set_stopping(st, t, Cause::Tracked);
     }
@@ -272,5 +284,5 @@ pub fn log_check_result(st: &State, r: SrvRef, c: &Check, drain: bool) {
     c.append_info(&mut msg);
     msg.push_str(", status: ");
     msg.push_str(&c.progress(drain));
-    emit(r.0, LOG_NOTICE, &msg);
+    emit(st, r.0, LOG_NOTICE, &msg);
 }
