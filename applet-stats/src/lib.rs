@@ -20,7 +20,8 @@
 //!
 //! Module map: `fields` (static field table), `fill` (per-row-type rules),
 //! `select` (filters shared by all formats), `host_source` (the host's
-//! snapshots as the model: the only code that reads applet-sdk types),
+//! snapshots as the model: with `host_health`, which reads a server's
+//! checks back, the only code that reads applet-sdk types),
 //! `plugin` (the exported services: `stats-cli`, `stats-page`,
 //! `prometheus-exporter`).
 
@@ -32,6 +33,7 @@ pub mod fields;
 pub mod fill;
 pub mod health;
 pub mod help;
+mod host_health;
 pub mod host_source;
 pub mod html;
 mod html_rows;

@@ -7,7 +7,8 @@
 //! - [`services`]: the host-services table handed to every applet
 //!   instance, and the one bridge from a process-wide static to the
 //!   [`State`](crate::state::State) that its functions read; `admin`: its
-//!   commands that change the state.
+//!   commands that change the state; `server_view`: a server as the
+//!   applets see it (counters, checks, tracking, pool numbers).
 //! - `peers`: the host services of the peers applet (its section, the
 //!   shared tables in wire form, outgoing streams, wake-ups, the status
 //!   board).
@@ -25,6 +26,7 @@ mod core_cli;
 pub mod lifecycle;
 mod peers;
 mod peers_cli;
+mod server_view;
 pub mod services;
 
 #[cfg(test)]

@@ -61,54 +61,8 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         return true;
     }
     let (msg, level) = match state {
-        admin_state::MAINT => {
-            {
-                let mut c = s.health.lock();
-                if c.check.enabled {
-                    c.check.paused = true;
-                    c.check.health = 0;
-                }
-            }
-            s.health.set_op(OpState::Stopped);
-            if was_down {
-                (
-                    format!("{name} was DOWN and now enters maintenance"),
-                    LOG_NOTICE,
-                )
-            } else {
-                let mut m = format!("{name} is going DOWN for maintenance");
-                counts(&mut m, be, s, true);
-                (m, if was_stopping { LOG_NOTICE } else { LOG_ALERT })
-            }
-        }
-        _ if old == admin_state::MAINT => {
-            let up = {
-                let mut c = s.health.lock();
-                if c.check.enabled {
-                    c.check.paused = false;
-                    c.check.health = c.check.rise;
-                }
-                c.all_agree()
-            };
-            let op = match (up, s.slowstart) {
-                (false, _) => OpState::Stopped,
-                (true, Some(_)) => OpState::Starting,
-                (true, None) => OpState::Running,
-            };
-            s.health.set_op(op);
-            let m = format!(
-                "{name} is {}/{} (leaving {}maintenance)",
-                if op == OpState::Stopped { "DOWN" } else { "UP" },
-                if state == admin_state::DRAIN {
-                    "DRAIN"
-                } else {
-                    "READY"
-                },
-                if forced { "forced " } else { "" }
-            );
-            be.serve_queue(s.idx);
-            (m, LOG_NOTICE)
-        }
+        admin_state::MAINT => enter_maint(be, s, &name, was_down, was_stopping),
+        _ if old == admin_state::MAINT => (leave_maint(be, s, &name, state, forced), LOG_NOTICE),
         admin_state::DRAIN => {
             let mut m = format!("{name} enters drain state");
             counts(&mut m, be, s, s.health.op() == OpState::Stopped);
@@ -117,11 +71,7 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         _ => {
             let m = format!(
                 "{name} is {} (leaving {}drain)",
-                if s.health.op() == OpState::Stopped {
-                    "DOWN"
-                } else {
-                    "UP"
-                },
+                up_down(s.health.op()),
                 if forced { "forced " } else { "" }
             );
             be.serve_queue(s.idx);
@@ -133,7 +83,10 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         // Applying a saved state: HAProxy 2.6 keeps quiet about entering
         // maintenance or drain then, but reports a drain as kept.
         match state {
-            admin_state::MAINT => return true,
+            admin_state::MAINT => {
+                propagate_maint(st, r, true, 0);
+                return true;
+            }
             admin_state::DRAIN if old != admin_state::MAINT => {
                 let m = format!("{name} remains in forced drain mode");
                 transition::emit(st, r.0, LOG_NOTICE, &m);
@@ -147,6 +100,79 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         propagate_maint(st, r, state == admin_state::MAINT, 0);
     }
     true
+}
+
+/// `UP` or `DOWN`, as state-change messages say it.
+fn up_down(op: OpState) -> &'static str {
+    if op == OpState::Stopped {
+        "DOWN"
+    } else {
+        "UP"
+    }
+}
+
+/// Entering maintenance: the health check pauses at 0 and the server
+/// stops; the message and its log level.
+fn enter_maint(
+    be: &crate::backend::Backend,
+    s: &crate::backend::Server,
+    name: &str,
+    was_down: bool,
+    was_stopping: bool,
+) -> (String, u8) {
+    {
+        let mut c = s.health.lock();
+        if c.check.enabled {
+            c.check.paused = true;
+            c.check.health = 0;
+        }
+    }
+    s.health.set_op(OpState::Stopped);
+    if was_down {
+        return (
+            format!("{name} was DOWN and now enters maintenance"),
+            LOG_NOTICE,
+        );
+    }
+    let mut m = format!("{name} is going DOWN for maintenance");
+    counts(&mut m, be, s, true);
+    (m, if was_stopping { LOG_NOTICE } else { LOG_ALERT })
+}
+
+/// Leaving maintenance: the health check resumes at `rise` (up, checked
+/// again soon) and the server is up if every check agrees.
+fn leave_maint(
+    be: &crate::backend::Backend,
+    s: &crate::backend::Server,
+    name: &str,
+    state: u8,
+    forced: bool,
+) -> String {
+    let up = {
+        let mut c = s.health.lock();
+        if c.check.enabled {
+            c.check.paused = false;
+            c.check.health = c.check.rise;
+        }
+        c.all_agree()
+    };
+    let op = match (up, s.slowstart) {
+        (false, _) => OpState::Stopped,
+        (true, Some(_)) => OpState::Starting,
+        (true, None) => OpState::Running,
+    };
+    s.health.set_op(op);
+    be.serve_queue(s.idx);
+    format!(
+        "{name} is {}/{} (leaving {}maintenance)",
+        up_down(op),
+        if state == admin_state::DRAIN {
+            "DRAIN"
+        } else {
+            "READY"
+        },
+        if forced { "forced " } else { "" }
+    )
 }
 
 fn log(st: &State, pi: usize, level: u8, msg: &str) {
@@ -224,7 +250,7 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
             transition::note_backend_change(st, t.0, be, before);
             let m = format!(
                 "{name} is {}/{} (leaving maintenance)",
-                if op == OpState::Stopped { "DOWN" } else { "UP" },
+                up_down(op),
                 if s.admin_state() == admin_state::DRAIN {
                     "DRAIN"
                 } else {
