@@ -225,6 +225,7 @@ fn check_proxy(
         report.warnings,
     );
     check_nbsrv_refs(st, px, all, report.errors);
+    super::kw_check::finalize(st, report.warnings);
     if px.mode == Mode::Tcp {
         http_only(&mut st.cfg, report.warnings);
     }
