@@ -16,7 +16,9 @@
 
 use super::keywords::{type_str, Ctx, KwResult, ProxyState};
 use super::kw_check_expect::parse_expect;
-use super::kw_check_rules::{parse_connect, parse_http_send, parse_send, Words};
+use super::kw_check_rules::{
+    add_http_rule, is_step, opt_send, parse_connect, parse_http_send, parse_send, Words,
+};
 use super::model_check::{CheckKind, ProxyChecks};
 use super::model_check_rules::{
     CheckAction, CheckRule, ConnectRule, Expect, ExpectKind, HttpSend, TextOrFormat,
@@ -78,15 +80,6 @@ impl CheckState {
             Proto::Http => CheckKind::HttpCheck,
         };
     }
-}
-
-/// Rules that do not count when looking for the first, last or next step.
-fn is_step(r: &CheckRule) -> bool {
-    !matches!(r.action, CheckAction::Comment | CheckAction::Var(_))
-}
-
-fn opt_send(r: &CheckRule) -> bool {
-    matches!(&r.action, CheckAction::HttpSend(h) if h.from_option)
 }
 
 /// `option tcp-check` (`on` false: `no option tcp-check`, refused).
@@ -289,85 +282,6 @@ fn first_connect(rules: &[CheckRule]) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Adds a rule to a proxy's http-check list while `option httpchk` is in
-/// force: the option's request merges with the first `http-check send`,
-/// and a send, expect or connect must follow what HTTP allows.
-fn add_http_rule(rules: &mut Vec<CheckRule>, mut chk: CheckRule) -> Result<(), String> {
-    let steps = |rules: &Vec<CheckRule>| -> Vec<usize> {
-        (0..rules.len()).filter(|&i| is_step(&rules[i])).collect()
-    };
-    if opt_send(&chk) {
-        let s = steps(rules);
-        let mut first = s.first().copied();
-        if first.is_some_and(|i| matches!(rules[i].action, CheckAction::Connect(_))) {
-            first = s.get(1).copied();
-        }
-        match first {
-            Some(i) if opt_send(&rules[i]) => {
-                rules.remove(i);
-                rules.insert(0, chk);
-            }
-            Some(i) if matches!(rules[i].action, CheckAction::HttpSend(_)) => {
-                merge_send(&mut rules[i], chk);
-            }
-            _ => rules.insert(0, chk),
-        }
-        return Ok(());
-    }
-    let last = steps(rules).last().map(|&i| &rules[i]);
-    let n = chk.index + 1;
-    match (last, &chk.action) {
-        (None, _) => {}
-        (Some(r), _) if opt_send(r) => {}
-        (Some(r), CheckAction::HttpSend(_)) if !matches!(r.action, CheckAction::Connect(_)) => {
-            return Err(format!(
-                "unable to add http-check send rule at step {n} (missing connect rule)."
-            ))
-        }
-        (Some(r), CheckAction::Expect(_))
-            if !matches!(r.action, CheckAction::HttpSend(_) | CheckAction::Expect(_)) =>
-        {
-            return Err(format!(
-                "unable to add http-check expect rule at step {n} (missing send rule)."
-            ))
-        }
-        (Some(r), CheckAction::Connect(_)) if !matches!(r.action, CheckAction::Expect(_)) => {
-            return Err(format!(
-                "unable to add http-check connect rule at step {n} (missing expect rule)."
-            ))
-        }
-        _ => {}
-    }
-    if matches!(chk.action, CheckAction::HttpSend(_)) {
-        if let Some(&i) = steps(rules).first().filter(|&&i| opt_send(&rules[i])) {
-            // The option's request takes the rule's settings and its place
-            // in the list moves to the end (HAProxy keeps the old rule).
-            let mut old = rules.remove(i);
-            merge_send(&mut old, chk);
-            if let CheckAction::HttpSend(h) = &mut old.action {
-                h.from_option = false;
-            }
-            chk = old;
-        }
-    }
-    rules.push(chk);
-    Ok(())
-}
-
-/// What `new` sets overrides `old`'s request (headers as a whole).
-fn merge_send(old: &mut CheckRule, new: CheckRule) {
-    let (CheckAction::HttpSend(o), CheckAction::HttpSend(n)) = (&mut old.action, new.action) else {
-        return;
-    };
-    o.method = n.method.or(o.method.take());
-    o.uri = n.uri.or(o.uri.take());
-    o.version = n.version.or(o.version.take());
-    if !n.headers.is_empty() {
-        o.headers = n.headers;
-    }
-    o.body = n.body.or(o.body.take());
 }
 
 /// The end of a proxy's parsing: HAProxy's warnings about unused rules,

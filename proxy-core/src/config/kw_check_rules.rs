@@ -4,7 +4,9 @@
 //! Which rules may follow which is `kw_check`'s business.
 
 use super::addr::{inet_family, parse_inet, split_prefix, Family};
-use super::model_check_rules::{ConnectRule, HttpSend, SendData, TextOrFormat};
+use super::model_check_rules::{
+    CheckAction, CheckRule, ConnectRule, HttpSend, SendData, TextOrFormat,
+};
 use crate::rules::format::{LogFormat, Mode, ParseCtx};
 use crate::sample::args::ArgResolver;
 
@@ -252,4 +254,92 @@ pub(super) fn parse_http_send(w: &mut Words<'_>) -> Result<(HttpSend, Option<Str
         h.headers.push((n, LogFormat::parse_in(&v, ctx, w.files)?));
     }
     Ok((h, comment))
+}
+
+/// Rules that do not count when looking for the first, last or next step.
+pub(super) fn is_step(r: &CheckRule) -> bool {
+    !matches!(r.action, CheckAction::Comment | CheckAction::Var(_))
+}
+
+pub(super) fn opt_send(r: &CheckRule) -> bool {
+    matches!(&r.action, CheckAction::HttpSend(h) if h.from_option)
+}
+
+/// Adds a rule to a proxy's http-check list while `option httpchk` is in
+/// force: the option's request merges with the first `http-check send`,
+/// and a send, expect or connect must follow what HTTP allows.
+pub(super) fn add_http_rule(rules: &mut Vec<CheckRule>, mut chk: CheckRule) -> Result<(), String> {
+    let steps = |rules: &Vec<CheckRule>| -> Vec<usize> {
+        (0..rules.len()).filter(|&i| is_step(&rules[i])).collect()
+    };
+    if opt_send(&chk) {
+        let s = steps(rules);
+        let mut first = s.first().copied();
+        if first.is_some_and(|i| matches!(rules[i].action, CheckAction::Connect(_))) {
+            first = s.get(1).copied();
+        }
+        match first {
+            Some(i) if opt_send(&rules[i]) => {
+                rules.remove(i);
+                rules.insert(0, chk);
+            }
+            Some(i) if matches!(rules[i].action, CheckAction::HttpSend(_)) => {
+                merge_send(&mut rules[i], chk);
+            }
+            _ => rules.insert(0, chk),
+        }
+        return Ok(());
+    }
+    let last = steps(rules).last().map(|&i| &rules[i]);
+    let n = chk.index + 1;
+    match (last, &chk.action) {
+        (None, _) => {}
+        (Some(r), _) if opt_send(r) => {}
+        (Some(r), CheckAction::HttpSend(_)) if !matches!(r.action, CheckAction::Connect(_)) => {
+            return Err(format!(
+                "unable to add http-check send rule at step {n} (missing connect rule)."
+            ))
+        }
+        (Some(r), CheckAction::Expect(_))
+            if !matches!(r.action, CheckAction::HttpSend(_) | CheckAction::Expect(_)) =>
+        {
+            return Err(format!(
+                "unable to add http-check expect rule at step {n} (missing send rule)."
+            ))
+        }
+        (Some(r), CheckAction::Connect(_)) if !matches!(r.action, CheckAction::Expect(_)) => {
+            return Err(format!(
+                "unable to add http-check connect rule at step {n} (missing expect rule)."
+            ))
+        }
+        _ => {}
+    }
+    if matches!(chk.action, CheckAction::HttpSend(_)) {
+        if let Some(&i) = steps(rules).first().filter(|&&i| opt_send(&rules[i])) {
+            // The option's request takes the rule's settings and its place
+            // in the list moves to the end (HAProxy keeps the old rule).
+            let mut old = rules.remove(i);
+            merge_send(&mut old, chk);
+            if let CheckAction::HttpSend(h) = &mut old.action {
+                h.from_option = false;
+            }
+            chk = old;
+        }
+    }
+    rules.push(chk);
+    Ok(())
+}
+
+/// What `new` sets overrides `old`'s request (headers as a whole).
+fn merge_send(old: &mut CheckRule, new: CheckRule) {
+    let (CheckAction::HttpSend(o), CheckAction::HttpSend(n)) = (&mut old.action, new.action) else {
+        return;
+    };
+    o.method = n.method.or(o.method.take());
+    o.uri = n.uri.or(o.uri.take());
+    o.version = n.version.or(o.version.take());
+    if !n.headers.is_empty() {
+        o.headers = n.headers;
+    }
+    o.body = n.body.or(o.body.take());
 }
