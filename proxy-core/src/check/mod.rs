@@ -25,6 +25,8 @@ pub mod tcpcheck;
 #[cfg(test)]
 mod tests_agent;
 #[cfg(test)]
+mod tests_connect;
+#[cfg(test)]
 mod tests_http;
 #[cfg(test)]
 mod tests_run;

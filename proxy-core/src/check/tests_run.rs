@@ -163,47 +163,6 @@ pub(super) fn received(s: &Server) -> Vec<u8> {
 
 use CheckStatus::*;
 
-#[tokio::test]
-async fn plain_connect() {
-    // "reason: Layer4 connection problem, info: "Connection refused""
-    let (o, _) = run("", Srv::Refuse, 1000).await;
-    is(&o, L4Con, None, "Connection refused");
-    // "reason: Layer4 check passed" (no data needed, nothing sent)
-    let (o, s) = run("", Srv::Close, 1000).await;
-    is(&o, L4Ok, None, "");
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(received(&s), b"");
-    let (o, _) = run("", Srv::Silent, 1000).await;
-    is(&o, L4Ok, None, "");
-}
-
-#[tokio::test]
-async fn connect_timeouts() {
-    // "reason: Layer4 timeout, check duration: 1001ms" with inter 1s; with
-    // `timeout check` set, min(inter, timeout connect) (301ms for 300ms).
-    let s = tokio::net::TcpSocket::new_v4().expect("socket");
-    s.bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
-    let addr = s.local_addr().expect("addr");
-    let _l = s.listen(0).expect("listen");
-    let mut fillers = Vec::new();
-    for _ in 0..4 {
-        let f = TcpStream::connect(addr);
-        fillers.push(tokio::spawn(f));
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut t = target(addr, 400);
-    let o = tcpcheck::run_health(&checks(""), &t).await;
-    is(&o, L4Tout, None, "");
-    assert!(o.duration >= Duration::from_millis(390), "{o:?}");
-    t.timeout_connect = Some(Duration::from_millis(150));
-    t.timeout_check = Some(Duration::from_secs(2));
-    let o =
-        tcpcheck::run_health(&checks(" option tcp-check\n tcp-check expect string x"), &t).await;
-    // "Layer4 timeout, info: " at initial connection step of tcp-check""
-    is(&o, L4Tout, None, " at initial connection step of tcp-check");
-    assert!(o.duration < Duration::from_millis(390), "{o:?}");
-}
-
 const OPEN: &[u8] = b"+OK hello\r\n";
 
 #[tokio::test]
@@ -460,6 +419,20 @@ async fn tcp_check_sends_and_long_info() {
     .await;
     is(&o, L7Ok, Some(0), "(tcp-check)");
     assert_eq!(received(&s), b"PING\r\n");
+    // Variables of the check scope feed formats; names are the server's.
+    let lines = " option tcp-check\n tcp-check set-var(check.x) str(abc)\n tcp-check send-lf %[var(check.x)]-%[srv_name]\n tcp-check expect string +OK";
+    let (o, s) = run(lines, Srv::ReplyOpen(OPEN.into()), 1000).await;
+    is(&o, L7Ok, Some(0), "(tcp-check)");
+    assert_eq!(received(&s), b"abc-s1");
+    // A second connect rule opens a new connection (port 1: refused).
+    let lines = " option tcp-check\n tcp-check connect\n tcp-check expect string +OK\n tcp-check connect port 1 comment again\n tcp-check expect string +OK";
+    let (o, _) = run(lines, Srv::ReplyOpen(OPEN.into()), 1000).await;
+    is(
+        &o,
+        L4Con,
+        None,
+        "Connection refused at step 3 of tcp-check (connect port 1) comment: 'again'",
+    );
     // HAProxy keeps 127 bytes of a description.
     let long = "c".repeat(200);
     let (o, _) = run(
@@ -482,19 +455,5 @@ async fn tcp_check_sends_and_long_info() {
         got.starts_with("PROXY TCP4 127.0.0.1 127.0.0.1 ")
             && got.ends_with(&format!(" {}\r\nhi", srv.addr.port())),
         "{got}"
-    );
-}
-
-#[tokio::test]
-async fn pool_refusal_is_a_socket_error() {
-    let srv = server(Srv::Close).await;
-    let mut t = target(srv.addr, 1000);
-    t.pool = Pool::new("connection", 0, Some(0), 0);
-    let o = tcpcheck::run_health(&checks(""), &t).await;
-    is(
-        &o,
-        SockErr,
-        None,
-        "TCPCHK error allocating connection at step 0",
     );
 }
