@@ -19,6 +19,9 @@ pub enum CheckStatus {
     /// `INI`
     #[default]
     Init,
+    /// `CHECKED`: an agent answer that changes nothing ("No status
+    /// change").
+    Checked,
     /// `HANA`: health analysis (observe) reported errors.
     Hana,
     /// `SOCKERR`
@@ -77,7 +80,11 @@ impl CheckStatus {
 
     /// Parses a short name (`L7OK`, ...) back.
     pub fn from_info(s: &str) -> Option<CheckStatus> {
-        let all = [CheckStatus::Unknown, CheckStatus::Init];
+        let all = [
+            CheckStatus::Unknown,
+            CheckStatus::Init,
+            CheckStatus::Checked,
+        ];
         all.into_iter()
             .chain(CheckStatus::PROM_STATES)
             .find(|c| c.info() == s)
@@ -88,6 +95,7 @@ impl CheckStatus {
         match self {
             CheckStatus::Unknown => 0,
             CheckStatus::Init => 1,
+            CheckStatus::Checked => 3,
             CheckStatus::Hana => 4,
             CheckStatus::SockErr => 5,
             CheckStatus::L4Ok => 6,
@@ -112,6 +120,7 @@ impl CheckStatus {
         match self {
             CheckStatus::Unknown => "UNK",
             CheckStatus::Init => "INI",
+            CheckStatus::Checked => "CHECKED",
             CheckStatus::Hana => "HANA",
             CheckStatus::SockErr => "SOCKERR",
             CheckStatus::L4Ok => "L4OK",
@@ -136,6 +145,7 @@ impl CheckStatus {
         match self {
             CheckStatus::Unknown => "Unknown",
             CheckStatus::Init => "Initializing",
+            CheckStatus::Checked => "No status change",
             CheckStatus::Hana => "Health analyze",
             CheckStatus::SockErr => "Socket error",
             CheckStatus::L4Ok => "Layer4 check passed",

@@ -91,6 +91,7 @@ pub mod connect;
 pub mod connection;
 pub mod counters;
 pub mod error;
+pub mod health;
 pub mod host;
 pub mod http;
 pub mod http_mode;

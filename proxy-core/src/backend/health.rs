@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::check::health::{Check, OpState, ServerChecks};
 use crate::config::model_check::ServerCheck;
 use crate::config::ServerConfig;
 use crate::counters::now_ms;
+use crate::health::machine::{Check, OpState, ServerChecks};
 
 /// The health side of a [`super::Server`].
 #[derive(Debug)]

@@ -20,9 +20,9 @@ use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
-use crate::check::health::OpState;
 use crate::config::{Balance, ProxyConfig, ServerConfig};
 use crate::counters::Counters;
+use crate::health::machine::OpState;
 use lb::LbState;
 
 /// A server's administrative state (`set server ... state`).

@@ -228,6 +228,7 @@ fn check_proxy(
     for (loc, msg) in super::kw_server_check::check_tracks(px, all) {
         error(report.errors, &loc, msg);
     }
+    super::kw_check::finalize(st, report.warnings);
     if px.mode == Mode::Tcp {
         http_only(&mut st.cfg, report.warnings);
     }

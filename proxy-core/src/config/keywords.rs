@@ -123,6 +123,8 @@ pub(super) struct ProxyState {
     /// Tables named by stick-table fetches (`None`: the proxy's own), with
     /// the ACL keyword, checked once every table is known.
     pub stick_refs: Vec<(Option<String>, String, Location)>,
+    /// `tcp-check` / `http-check` rules while the section is parsed.
+    pub checks: super::kw_check::CheckState,
 }
 
 impl ProxyState {
@@ -153,6 +155,7 @@ impl ProxyState {
                 rule_users: 0,
                 nbsrv_refs: Vec::new(),
                 stick_refs: Vec::new(),
+                checks: Default::default(),
             };
         };
         let mut st = parent.clone();
@@ -162,6 +165,7 @@ impl ProxyState {
         st.rule_users = 0;
         st.nbsrv_refs.clear();
         st.stick_refs.clear();
+        st.checks = parent.checks.inherited();
         let cfg = &mut st.cfg;
         // ACLs stay in their section; inherited rules keep theirs.
         cfg.acls.clear();
@@ -373,6 +377,9 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("http-response", D | F | B | L, 0, h::http_response),
     px("redirect", F | B | L, 0, h::redirect),
     px("tcp-request", D | F | B | L, 0, super::kw_tcp::tcp_request),
+    // health checks (HAProxy parses them in frontends too, with a warning)
+    px("tcp-check", D | F | B | L, 0, super::kw_check::tcp_check),
+    px("http-check", D | F | B | L, 0, super::kw_check::http_check),
     px("errorfile", D | F | B | L, 0, hm::errorfile),
     px("http-reuse", D | B | L, F, hm::http_reuse),
     px("monitor-uri", D | F | L, B, hm::monitor_uri),

@@ -25,6 +25,14 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
     ("httpclose", Side::Both, opt_conn_mode),
     ("http_proxy", Side::Both, opt_http_proxy),
     ("http-buffer-request", Side::Both, opt_buffer_request),
+    // Both sides: HAProxy warns in a frontend but keeps them (see kw_check).
+    ("httpchk", Side::Both, super::kw_check::opt_httpchk),
+    ("tcp-check", Side::Both, super::kw_check::opt_tcp_check),
+    (
+        "log-health-checks",
+        Side::Back,
+        super::kw_check::opt_log_health_checks,
+    ),
 ];
 
 /// Real HAProxy options this proxy does not implement (yet): refused with a
@@ -45,10 +53,8 @@ const UNSUPPORTED_OPTIONS: &[&str] = &[
     "http-pretend-keepalive",
     "http-restrict-req-hdr-names",
     "http-use-proxy-header",
-    "httpchk",
     "independent-streams",
     "ldap-check",
-    "log-health-checks",
     "log-separate-errors",
     "logasap",
     "mysql-check",
@@ -66,7 +72,6 @@ const UNSUPPORTED_OPTIONS: &[&str] = &[
     "spop-check",
     "srvtcpka",
     "ssl-hello-chk",
-    "tcp-check",
     "tcp-smart-accept",
     "tcp-smart-connect",
     "tcpka",

@@ -35,6 +35,9 @@ mod checks;
 pub mod cond;
 mod keywords;
 mod kw_acl;
+mod kw_check;
+mod kw_check_expect;
+mod kw_check_rules;
 mod kw_global;
 mod kw_http;
 mod kw_http_misc;
@@ -50,12 +53,15 @@ mod kw_tcp;
 mod logtarget;
 pub mod model;
 pub mod model_check;
+pub mod model_check_rules;
 pub mod model_http;
 pub mod model_stick;
 pub mod parser;
 mod sections;
 pub mod tokenizer;
 
+#[cfg(test)]
+mod tests_check;
 #[cfg(test)]
 mod tests_http;
 

@@ -117,18 +117,19 @@ pub enum CheckKind {
     HttpCheck,
 }
 
-/// One `tcp-check` / `http-check` rule. (Filled in by the check-rules
-/// work: connect, send, expect, comment, set-var...)
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CheckRule {
-    Comment(String),
-}
+pub use super::model_check_rules::{
+    CheckAction, CheckRule, ConnectRule, Expect, ExpectKind, HeaderMatch, HttpSend, Pattern,
+    RuleStatus, SendData, TextOrFormat,
+};
 
 /// How a proxy checks its servers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProxyChecks {
     pub kind: CheckKind,
-    /// The rules in order (`tcp-check` or `http-check` lines).
+    /// The rules in order, final: an implicit connect first when the
+    /// rules have none, an `option httpchk` request where HAProxy puts it,
+    /// the implicit `expect status 200-399` after a last HTTP send, comment
+    /// rules folded into the rules they precede. Empty for `Connect`.
     pub rules: Vec<CheckRule>,
     /// `option log-health-checks`.
     pub log_health_checks: bool,

@@ -26,7 +26,7 @@ fn server_state(s: &Server) -> ServerState {
 
 /// One check's record as text fields `<prefix>.<name>` (the stats applet
 /// reads them back into its health model).
-fn check_fields(prefix: &str, c: &crate::check::health::Check, out: &mut Vec<Field>) {
+fn check_fields(prefix: &str, c: &crate::health::machine::Check, out: &mut Vec<Field>) {
     let flag = |b: bool| if b { "1" } else { "0" };
     let mut add = |name: &str, v: String| {
         out.push(Field {
@@ -193,8 +193,8 @@ fn admin_bits(s: &Server) -> u64 {
     b
 }
 
-fn op_name(op: crate::check::health::OpState) -> &'static str {
-    use crate::check::health::OpState;
+fn op_name(op: crate::health::machine::OpState) -> &'static str {
+    use crate::health::machine::OpState;
     match op {
         OpState::Stopped => "STOPPED",
         OpState::Starting => "STARTING",

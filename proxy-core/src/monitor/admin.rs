@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use super::transition::{self, SrvRef, LOG_ALERT, LOG_NOTICE};
 use crate::backend::admin_state;
 use crate::check::agent::AgentAdmin;
-use crate::check::health::OpState;
+use crate::health::machine::OpState;
 use crate::state::State;
 
 /// An agent's `ready`, `drain` or `maint`.

@@ -5,9 +5,9 @@
 use std::sync::atomic::Ordering;
 
 use super::transition::SrvRef;
-use crate::check::status::CheckStatus;
 use crate::check::CheckOutcome;
 use crate::config::model_check::{Observe, OnError};
+use crate::health::status::CheckStatus;
 use crate::state::State;
 
 /// What one stream saw of its server.

@@ -29,10 +29,10 @@ use std::sync::atomic::Ordering;
 use super::state_file::{strtol, Plan, Step};
 use super::transition::{set_running, set_stopped, set_stopping, Cause};
 use crate::backend::admin_state;
-use crate::check::health::OpState;
-use crate::check::status::CheckStatus;
 use crate::config::model_check::InitAddr;
 use crate::config::Config;
+use crate::health::machine::OpState;
+use crate::health::status::CheckStatus;
 use crate::state::State;
 
 /// `srv_admin_state` bits (HAProxy's `SRV_ADMF_*`).

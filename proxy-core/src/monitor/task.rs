@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use super::transition::{self, Cause, SrvRef};
 use crate::backend::Server;
-use crate::check::agent::{AgentAdmin, AgentReply};
-use crate::check::health::{OpState, ServerContext, Verdict};
+use crate::check::agent::AgentReply;
 use crate::check::{CheckOutcome, CheckTarget};
+use crate::health::machine::{OpState, ServerContext, Verdict};
 use crate::state::State;
 
 /// Intervals below this do not set the pace of the start-up spread.
@@ -100,10 +100,17 @@ pub async fn run(st: Arc<State>, p: Planned) {
                     None,
                 )
             };
-            apply(&st, p.srv, p.agent, &out.0);
-            if let Some(reply) = out.1 {
-                apply_agent_reply(&st, p.srv, &reply);
+            let (mut outcome, reply) = out;
+            // As HAProxy: the agent's admin state, weight and maxconn
+            // first, then its health verdict.
+            if let Some(mut reply) = reply {
+                if apply_agent_reply(&st, p.srv, &mut reply) {
+                    let (status, desc) = reply.outcome();
+                    outcome.status = status;
+                    outcome.desc = desc;
+                }
             }
+            apply(&st, p.srv, p.agent, &outcome);
         }
         let wait = {
             let c = server.health.lock();
@@ -128,14 +135,15 @@ fn server(st: &State, (pi, si): SrvRef) -> Option<&Server> {
 /// Whether the check runs now (enabled, not paused), and where it goes.
 fn prepare(st: &State, p: Planned, s: &Server) -> Option<CheckTarget> {
     let px = &st.proxies[p.srv.0];
-    let port = {
+    let stopped = s.health.op() == OpState::Stopped;
+    let (port, inter) = {
         let mut c = s.health.lock();
         let chk = if p.agent { &mut c.agent } else { &mut c.check };
         if !chk.active() {
             return None;
         }
         chk.in_progress = true;
-        chk.port
+        (chk.port, chk.interval(stopped))
     };
     let cfg = &s.health.cfg;
     let ip = if p.agent {
@@ -143,19 +151,21 @@ fn prepare(st: &State, p: Planned, s: &Server) -> Option<CheckTarget> {
     } else {
         cfg.addr.unwrap_or(s.ip)
     };
-    let inter = s.health.lock().check.inter;
     let t = &px.cfg.timeouts;
     Some(CheckTarget {
         addr: std::net::SocketAddr::new(ip, port.or(s.port).unwrap_or(0)),
         source: s.source.or(px.be.as_ref().and_then(|b| b.source)),
-        connect_timeout: match t.check {
-            Some(_) => t.connect.map_or(inter, |c| c.min(inter)),
-            None => inter,
-        },
-        check_timeout: t.check.unwrap_or(inter),
+        inter,
+        timeout_connect: t.connect,
+        timeout_check: t.check,
+        send_proxy: !p.agent && cfg.send_proxy,
+        server_stopped: stopped,
         pool: st.pools.connection.clone(),
         proxy: px.name.clone(),
+        proxy_id: i64::from(px.cfg.id),
         server: s.name.clone(),
+        server_id: i64::from(s.id),
+        proc_vars: Some(st.proc_vars.clone()),
     })
 }
 
@@ -205,19 +215,32 @@ pub fn apply(st: &State, r: SrvRef, agent: bool, out: &CheckOutcome) {
 }
 
 /// What an agent's words ask beyond up/down: weight, maxconn, admin
-/// state.
-fn apply_agent_reply(st: &State, r: SrvRef, reply: &AgentReply) {
-    let Some(s) = server(st, r) else { return };
+/// state. Returns true when a refused weight added a warning (the
+/// outcome's text changes).
+fn apply_agent_reply(st: &State, r: SrvRef, reply: &mut AgentReply) -> bool {
     use std::sync::atomic::Ordering::Relaxed;
+    let Some(s) = server(st, r) else { return false };
+    if let Some(a) = reply.admin {
+        super::admin::agent_admin(st, r, a);
+    }
+    let mut warned = false;
     if let Some(pct) = reply.weight_pct {
         let w = (u64::from(s.iweight) * u64::from(pct) / 100).min(256) as u32;
-        s.weight.store(w, Relaxed);
+        let static_lb = !s.dynamic_lb;
+        if static_lb && w != 0 && w != s.iweight {
+            if reply.warning.is_none() {
+                reply.warning = Some(
+                    "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n"
+                        .into(),
+                );
+                warned = true;
+            }
+        } else {
+            s.weight.store(w, Relaxed);
+        }
     }
     if let Some(m) = reply.maxconn {
         s.maxconn.store(m, Relaxed);
     }
-    if let Some(a) = reply.admin {
-        super::admin::agent_admin(st, r, a);
-    }
-    let _ = AgentAdmin::Ready;
+    warned
 }

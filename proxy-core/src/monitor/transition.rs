@@ -11,7 +11,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::backend::{Backend, Server};
-use crate::check::health::{Check, OpState};
+use crate::health::machine::{Check, OpState};
 use crate::log::subscriber::traffic_with_severity;
 use crate::state::State;
 
@@ -270,8 +270,8 @@ pub fn set_stopping(st: &State, r: SrvRef, cause: Cause) {
 /// The `log-health-checks` line for a check result worth reporting.
 pub fn log_check_result(st: &State, r: SrvRef, c: &Check, drain: bool) {
     let Some((_, s)) = lookup(st, r) else { return };
-    let passed = c.status.result() != crate::check::status::CheckResult::Failed;
-    let cond = c.status.result() == crate::check::status::CheckResult::CondPass;
+    let passed = c.status.result() != crate::health::status::CheckResult::Failed;
+    let cond = c.status.result() == crate::health::status::CheckResult::CondPass;
     let mut msg = format!(
         "{} check for {}server {}/{} {}{}",
         if c.agent { "Agent" } else { "Health" },

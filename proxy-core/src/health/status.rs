@@ -10,6 +10,9 @@ pub enum CheckStatus {
     #[default]
     Init = 1,
     Start = 2,
+    /// An agent answer that changes nothing about health (weights, admin
+    /// state only): no log, no count.
+    Checked = 3,
     /// Health analysis of live traffic (`observe`) reported errors.
     Hana = 4,
     SockErr = 5,
@@ -67,7 +70,7 @@ impl CheckStatus {
     pub fn result(self) -> CheckResult {
         use CheckStatus::*;
         match self {
-            Unknown | Init | Start => CheckResult::Neutral,
+            Unknown | Init | Start | Checked => CheckResult::Neutral,
             L4Ok | L6Ok | L7Ok | ProcOk => CheckResult::Passed,
             L7OkC => CheckResult::CondPass,
             _ => CheckResult::Failed,
@@ -81,6 +84,7 @@ impl CheckStatus {
             Unknown => "UNK",
             Init => "INI",
             Start => "START",
+            Checked => "CHECKED",
             Hana => "HANA",
             SockErr => "SOCKERR",
             L4Ok => "L4OK",
@@ -107,6 +111,7 @@ impl CheckStatus {
             Unknown => "Unknown",
             Init => "Initializing",
             Start => "Start",
+            Checked => "No status change",
             Hana => "Health analyze",
             SockErr => "Socket error",
             L4Ok => "Layer4 check passed",

@@ -130,6 +130,12 @@ impl Check {
 
     /// Records one result and moves the health counter as HAProxy does.
     pub fn apply(&mut self, out: &CheckOutcome) -> Applied {
+        // An agent that closed on an incomplete line: the status stays,
+        // only the text says so.
+        if out.status == CheckStatus::Unknown {
+            self.desc = out.desc.clone();
+            return Applied::default();
+        }
         let mut applied = Applied {
             report: out.status != self.status,
             failed: false,
