@@ -107,8 +107,20 @@ impl Stat {
         }
     }
 
-    /// The value of `col` in the row `px`/`sv` (empty if absent).
+    /// The value of `col` in the row `px`/`sv` (empty if absent), without
+    /// the `* ` HAProxy puts before `check_status` and `agent_status`
+    /// while a check runs.
     pub fn get(&self, px: &str, sv: &str, col: &str) -> &str {
+        let v = self.get_raw(px, sv, col);
+        if col.ends_with("_status") {
+            v.trim_start_matches("* ")
+        } else {
+            v
+        }
+    }
+
+    /// The value of `col` in the row `px`/`sv` as shown (empty if absent).
+    pub fn get_raw(&self, px: &str, sv: &str, col: &str) -> &str {
         self.rows
             .iter()
             .find(|r| {
@@ -274,7 +286,9 @@ impl Run {
 
     /// Polls `show stat` until `pred` holds (panics after [`SETTLE`] with
     /// the logs and the last CSV), then until the logs have been quiet for
-    /// [`Run::quiet`] (at most [`SETTLE`] more).
+    /// [`Run::quiet`] (at most [`SETTLE`] more); returns a `show stat`
+    /// taken when no check of the recorded backends was under way (where
+    /// `pred` must still hold).
     pub fn settle(&mut self, what: &str, pred: impl Fn(&Stat) -> bool) -> Stat {
         let deadline = Instant::now() + SETTLE;
         let mut st;
@@ -296,7 +310,36 @@ impl Run {
             std::thread::sleep(Duration::from_millis(20));
         }
         self.wait_quiet();
-        st
+        // A snapshot taken while a check runs shows it half done (HAProxy
+        // 2.6: `* ` before the status, `check_code` 0, `last_chk` and
+        // `last_agt` empty): take one where no check of the recorded
+        // backends runs (and `pred` holds).
+        loop {
+            st = self.stat();
+            if pred(&st) && !self.check_running(&st) {
+                return st;
+            }
+            if Instant::now() > deadline + SETTLE {
+                panic!(
+                    "step {what:?}: no moment without a check running where the state holds within {SETTLE:?}; show stat:\n{}\nlogs:\n{}",
+                    st.raw(),
+                    self.health_logs().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(3));
+        }
+    }
+
+    /// True if a check or an agent check of a recorded backend is under way
+    /// in `st` (its status starts with `* `).
+    fn check_running(&self, st: &Stat) -> bool {
+        self.backends.iter().any(|be| {
+            st.servers(be).iter().any(|sv| {
+                ["check_status", "agent_status"]
+                    .iter()
+                    .any(|c| st.get_raw(be, sv, c).starts_with("* "))
+            })
+        })
     }
 
     /// Waits until no log line arrived for [`Run::quiet`] (bounded).
@@ -521,5 +564,9 @@ mod tests {
         assert_eq!(st.get("be", "s1", "status"), "UP");
         assert_eq!(st.servers("be"), ["s1"]);
         assert_eq!(st.get("be", "s2", "status"), "");
+        let st = Stat::parse("# pxname,svname,check_status,last_chk\nbe,s1,* L4CON,* x\n");
+        assert_eq!(st.get("be", "s1", "check_status"), "L4CON");
+        assert_eq!(st.get_raw("be", "s1", "check_status"), "* L4CON");
+        assert_eq!(st.get("be", "s1", "last_chk"), "* x");
     }
 }

@@ -127,6 +127,9 @@ struct Shared {
     stop: AtomicBool,
     /// Whether the accept loop currently holds a listener.
     listening: AtomicBool,
+    /// The last mode the server listened in (for the backlog at a switch
+    /// to [`Mode::Refuse`]).
+    last_listening_mode: Mutex<Mode>,
 }
 
 /// A controllable fake server on `127.0.0.1:<port>`; stops on drop.
@@ -151,6 +154,7 @@ impl Faulty {
             served: Mutex::new(BTreeMap::new()),
             stop: AtomicBool::new(false),
             listening: AtomicBool::new(false),
+            last_listening_mode: Mutex::new(Mode::Close),
         });
         let thread = {
             let shared = shared.clone();
@@ -260,11 +264,22 @@ fn accept_loop(port: u16, shared: &Arc<Shared>) {
             .map(|m| m.clone())
             .unwrap_or(Mode::Refuse);
         if mode == Mode::Refuse {
-            if listener.take().is_some() {
+            if let Some(l) = listener.take() {
+                // Connections the kernel completed but we did not accept yet
+                // would be reset by the close: serve them as before, so that
+                // a check under way at the switch sees the old behaviour,
+                // not a reset.
+                drain_backlog(&l, shared);
+                drop(l);
                 shared.listening.store(false, Ordering::SeqCst);
             }
             std::thread::sleep(Duration::from_millis(2));
             continue;
+        }
+        if let Ok(mut m) = shared.last_listening_mode.lock() {
+            if *m != mode {
+                *m = mode.clone();
+            }
         }
         let Some(l) = listener.as_ref() else {
             // std sets SO_REUSEADDR: the port binds again at once even
@@ -284,14 +299,7 @@ fn accept_loop(port: u16, shared: &Arc<Shared>) {
             continue;
         };
         match l.accept() {
-            Ok((s, _)) => {
-                shared.connections.fetch_add(1, Ordering::SeqCst);
-                let sh = shared.clone();
-                std::thread::spawn(move || {
-                    let _ = s.set_nonblocking(false);
-                    let _ = handle(s, mode, &sh);
-                });
-            }
+            Ok((s, _)) => spawn_handler(s, mode, shared),
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 // Short enough not to delay a check much, long enough for
                 // tests with dozens of servers on 2 cores.
@@ -301,6 +309,31 @@ fn accept_loop(port: u16, shared: &Arc<Shared>) {
         }
     }
     shared.listening.store(false, Ordering::SeqCst);
+}
+
+fn spawn_handler(s: TcpStream, mode: Mode, shared: &Arc<Shared>) {
+    shared.connections.fetch_add(1, Ordering::SeqCst);
+    let sh = shared.clone();
+    std::thread::spawn(move || {
+        let _ = s.set_nonblocking(false);
+        let _ = handle(s, mode, &sh);
+    });
+}
+
+/// Accepts what is queued on `l` and serves it in the mode that was in
+/// force until now.
+fn drain_backlog(l: &TcpListener, shared: &Arc<Shared>) {
+    let prev = shared
+        .last_listening_mode
+        .lock()
+        .map(|m| m.clone())
+        .unwrap_or(Mode::Close);
+    for _ in 0..1000 {
+        match l.accept() {
+            Ok((s, _)) => spawn_handler(s, prev.clone(), shared),
+            Err(_) => return,
+        }
+    }
 }
 
 fn count(shared: &Shared, name: &str) {

@@ -7,6 +7,12 @@
 //! where traffic went (see `tests::checks`). It also checks the shape of
 //! each transcript (the expected lines), so that it fails when both go
 //! wrong. `PROXY_BIN=/usr/sbin/haproxy` runs the HAProxy side only.
+//!
+//! Determinism: `PROXY_BIN` set to a symlink to HAProxy whose name does not
+//! contain `haproxy` (e.g. `/tmp/x/proxy`) runs HAProxy against itself and
+//! compares: every test here passed that way repeatedly, also with the two
+//! cores kept busy. What was found timing-dependent in HAProxy itself was
+//! taken out of the scenarios or masked where it is, with the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -440,8 +446,9 @@ fn disable_on_404_drains() {
 
 // ---------------------------------------------------------------- CLI
 
-/// `disable health` / `enable health`, `set server ... health down|up`,
-/// `disable agent` + `set server ... agent down|up`.
+/// `disable health` / `enable health`, `set server ... health down|up`
+/// (the checks then bring the server back to what they see), and `set
+/// server ... agent down|up` while the agent cannot be reached.
 fn cli_commands(bin: &Path) -> Vec<String> {
     let s1 = Faulty::new("s1", Mode::ok());
     let s2 = Faulty::new("s2", Mode::ok());
@@ -473,14 +480,15 @@ fn cli_commands(bin: &Path) -> Vec<String> {
     r.step("forced down, checks bring it back", |st| {
         is(st, "s1", "UP") && st.get("be", "s1", "chkdown") == "2"
     });
-    r.cli_step("disable health be/s1");
-    r.cli_step("set server be/s1 health down");
-    r.step("forced down, no checks", |st| is(st, "s1", "DOWN"));
-    r.traffic_step(2);
+    // Forced up while its checks fail: the checks take it down again.
+    s1.set(Mode::Refuse);
+    r.step("s1 refuses", |st| is(st, "s1", "DOWN"));
     r.cli_step("set server be/s1 health up");
-    // With its checks disabled, an UP server shows `no check`.
-    r.step("forced up", |st| is(st, "s1", "no check"));
-    r.cli_step("enable health be/s1");
+    r.step("forced up, checks take it down", |st| {
+        is(st, "s1", "DOWN") && st.get("be", "s1", "chkdown") == "4"
+    });
+    s1.set(Mode::ok());
+    r.step("s1 ok again", |st| is(st, "s1", "UP"));
 
     // An agent that cannot be reached changes nothing: what the CLI
     // forces stays.
@@ -505,8 +513,18 @@ fn cli_health_and_agent_commands() {
         // Unchecked, s1 still takes its share, and fails it.
         step_has(t, "health disabled, s1 refuses", "traffic 503=1 s2=1");
         step_has_parts(t, "health enabled", "log Server be/s1 is DOWN", &[]);
-        step_has(t, "forced down, no checks", "traffic s2=2");
-        step_has_parts(t, "forced up", "log Server be/s1 is UP", &[]);
+        step_has_parts(
+            t,
+            "forced down, checks bring it back",
+            "log Server be/s1 is UP",
+            &[],
+        );
+        step_has_parts(
+            t,
+            "forced up, checks take it down",
+            "log Server be/s1 is DOWN",
+            &[],
+        );
         step_has(t, "agent forced down", "traffic s1=2");
         step_has(t, "agent forced up", "traffic s1=1 s2=1");
     });
@@ -537,7 +555,32 @@ fn observe(bin: &Path) -> Vec<String> {
     });
     s1.set_traffic_status(200);
     r.traffic_step(2);
+    // Whether the session whose answer was the last error still counts as
+    // active when the server goes down is timing, in HAProxy 2.6 too (two
+    // runs of it differed): that number is masked, in this test only.
     r.transcript
+        .iter()
+        .map(|l| mask_sessions_active(l))
+        .collect()
+}
+
+/// `... 1 sessions active, ...` -> `... N sessions active, ...`.
+fn mask_sessions_active(l: &str) -> String {
+    let key = " sessions active,";
+    let Some(i) = l.find(key) else {
+        return l.to_string();
+    };
+    let start = l[..i].rfind(' ').map_or(0, |j| j + 1);
+    format!("{}N{}", &l[..start], &l[i..])
+}
+
+#[test]
+fn mask_sessions() {
+    assert_eq!(
+        mask_sessions_active("left. 12 sessions active, 0 requeued"),
+        "left. N sessions active, 0 requeued"
+    );
+    assert_eq!(mask_sessions_active("no"), "no");
 }
 
 #[test]
@@ -548,7 +591,7 @@ fn observe_layer7_marks_down() {
             t,
             "two errors: down, then up again",
             "log Server be/s1 is DOWN",
-            &[],
+            &["N sessions active"],
         );
         step_has_parts(
             t,
@@ -605,8 +648,9 @@ fn slowstart(bin: &Path) -> Vec<String> {
         seen.len() >= 3,
         seen.last()
     ));
-    let st = r.stat();
-    r.record("s1 at full weight", &st);
+    r.step("s1 at full weight", |st| {
+        st.get("be", "s1", "weight") == "20"
+    });
     r.transcript
 }
 
@@ -653,14 +697,6 @@ fn track(bin: &Path) -> Vec<String> {
     });
     s1.set(Mode::ok());
     r.step("s1 up", |st| is(st, "s1", "UP") && is(st, "be2/s1", "UP"));
-    r.cli_step("disable server be/s1");
-    r.step("s1 maint", |st| {
-        is(st, "s1", "MAINT") && is(st, "be2/s1", "MAINT (via be/s1)")
-    });
-    r.cli_step("enable server be/s1");
-    r.step("s1 ready", |st| {
-        is(st, "s1", "UP") && is(st, "be2/s1", "UP")
-    });
     r.transcript
 }
 
@@ -675,8 +711,8 @@ fn track_follows() {
 // ---------------------------------------------------------------- many servers
 
 /// 40 backends of 2 servers, all `s1` on one fake server and all `s2` on
-/// another: every `s1` goes down, then every `s2` (each backend then has
-/// no server), then every `s1` comes back.
+/// another: every `s1` goes down (resets), then every `s2` (503; each
+/// backend then has no server), then every `s1` comes back.
 fn many_backends(bin: &Path) -> Vec<String> {
     const N: usize = 40;
     let a = Faulty::new("a", Mode::ok());
@@ -715,8 +751,12 @@ fn many_backends(bin: &Path) -> Vec<String> {
         |st: &Stat, sv: &str, want: &str| names.iter().all(|be| st.get(be, sv, "status") == want);
     r.step("all up", |st| all(st, "s1", "UP") && all(st, "s2", "UP"));
     r.traffic_step(2);
-    a.set(Mode::Refuse);
-    r.step("every s1 refuses", |st| all(st, "s1", "DOWN"));
+    // Not `Refuse` here: 40 servers on one port are checked 200 times a
+    // second, and closing a listener resets the connections the kernel
+    // has just completed, so a check would now and then see a reset
+    // instead of a refusal (timing). A reset on every check is certain.
+    a.set(Mode::Close);
+    r.step("every s1 resets", |st| all(st, "s1", "DOWN"));
     r.traffic_step(2);
     b.set(Mode::status(503));
     r.step("every s2 answers 503", |st| all(st, "s2", "DOWN"));
@@ -732,7 +772,7 @@ fn many_backends(bin: &Path) -> Vec<String> {
 #[test]
 fn forty_backends_of_two() {
     compare(many_backends, |t| {
-        for step in ["every s1 refuses", "every s2 answers 503", "every s1 back"] {
+        for step in ["every s1 resets", "every s2 answers 503", "every s1 back"] {
             let lines = step_lines(t, step);
             let downs = lines.iter().filter(|l| l.contains(" is DOWN.")).count();
             let ups = lines.iter().filter(|l| l.contains(" is UP.")).count();
@@ -754,10 +794,15 @@ fn forty_backends_of_two() {
         }
         step_has(
             t,
-            "every s1 refuses",
+            "every s1 resets",
             "log Server m17/s1 is DOWN. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
         );
-        step_has(t, "every s1 refuses", "traffic b=2");
+        step_has(
+            t,
+            "every s1 resets",
+            "log Health check for server m17/s1 failed, reason: Socket error, info: \"Connection reset by peer\", check duration: Nms, status: 0/2 DOWN.",
+        );
+        step_has(t, "every s1 resets", "traffic b=2");
         step_has(
             t,
             "every s2 answers 503",
