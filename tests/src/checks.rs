@@ -481,7 +481,8 @@ pub fn compare(scenario: impl Fn(&Path) -> Vec<String>, shape: impl Fn(&[String]
 /// Prints a transcript on stderr (shown by `cargo test` on failure, or
 /// always with `--nocapture`).
 fn print_transcript(who: &str, t: &[String]) {
-    eprintln!("--- transcript of {who}\n{}\n---", t.join("\n"));
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    eprintln!("--- transcript of {test} on {who}\n{}\n---", t.join("\n"));
 }
 
 /// Asserts that `t` contains `line` (exactly), with the transcript in the
