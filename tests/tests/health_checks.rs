@@ -920,3 +920,74 @@ fn forty_servers_odd_rise_fall() {
         step_has(t, "all fail", "log backend be has no server available!");
     });
 }
+
+// ---------------------------------------------------------------- backups
+
+/// One active and two backups, with or without `option allbackups`: the
+/// active goes down, then the first backup, then the active comes back.
+fn backups(bin: &Path, all: bool) -> Vec<String> {
+    let s1 = Faulty::new("s1", Mode::ok());
+    let b1 = Faulty::new("b1", Mode::ok());
+    let b2 = Faulty::new("b2", Mode::ok());
+    let body = format!(
+        "backend be\n\
+         \x20   option httpchk GET /health\n\
+         \x20   option log-health-checks\n\
+         {}\
+         \x20   default-server check inter 100 rise 2 fall 2\n\
+         \x20   server s1 127.0.0.1:{}\n\
+         \x20   server b1 127.0.0.1:{} backup\n\
+         \x20   server b2 127.0.0.1:{} backup\n",
+        if all { "    option allbackups\n" } else { "" },
+        s1.port,
+        b1.port,
+        b2.port
+    );
+    let mut r = Run::start(bin, &body, &["be"]);
+    r.step("all up", |st| {
+        is(st, "s1", "UP") && is(st, "b1", "UP") && is(st, "b2", "UP")
+    });
+    r.traffic_step(4);
+    s1.set(Mode::status(503));
+    r.step("s1 down", |st| is(st, "s1", "DOWN"));
+    r.traffic_step(4);
+    b1.set(Mode::Refuse);
+    r.step("b1 down", |st| is(st, "b1", "DOWN"));
+    r.traffic_step(4);
+    s1.set(Mode::ok());
+    r.step("s1 back", |st| is(st, "s1", "UP"));
+    r.traffic_step(4);
+    r.transcript
+}
+
+#[test]
+fn backups_take_over() {
+    compare(
+        |bin| backups(bin, false),
+        |t| {
+            step_has(t, "all up", "traffic s1=4");
+            step_has(
+                t,
+                "s1 down",
+                "log Server be/s1 is DOWN. 0 active and 2 backup servers left. Running on backup. 0 sessions active, 0 requeued, 0 remaining in queue.",
+            );
+            // Without allbackups, the first backup takes it all.
+            step_has(t, "s1 down", "traffic b1=4");
+            step_has(t, "b1 down", "traffic b2=4");
+            step_has(t, "s1 back", "traffic s1=4");
+        },
+    );
+}
+
+#[test]
+fn allbackups_share() {
+    compare(
+        |bin| backups(bin, true),
+        |t| {
+            step_has(t, "all up", "traffic s1=4");
+            step_has(t, "s1 down", "traffic b1=2 b2=2");
+            step_has(t, "b1 down", "traffic b2=4");
+            step_has(t, "s1 back", "traffic s1=4");
+        },
+    );
+}
