@@ -30,6 +30,11 @@
 //!   httplog line), [`pools`] (the SIGQUIT pool dump).
 //! - Stick tables: [`stick`] (CLI, requests and banners from chosen source
 //!   addresses, `show table` output masked for comparisons).
+//! - Health checks: [`faulty`] (fake servers whose behaviour a test
+//!   switches at run time: refuse, close, hang, HTTP status/body, garbage,
+//!   reset, agent lines; counting check connections), [`checks`] (a
+//!   scenario's transcript of log lines, `show stat` columns and traffic,
+//!   run on our proxy and on HAProxy 2.6 and compared).
 //! - Applets: [`applets`] (the fixture libraries built next to the binary,
 //!   a copy of the binary alone in a temp dir so that only the libraries a
 //!   test names are loaded, one-shot runs of it).
@@ -46,7 +51,9 @@
 
 pub mod applets;
 pub mod bound;
+pub mod checks;
 pub mod client;
+pub mod faulty;
 pub mod http;
 pub mod httplog;
 pub mod peers;
