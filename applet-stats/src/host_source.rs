@@ -66,6 +66,7 @@ fn apply(row: &mut ProxyStats, list: &[Metric]) {
             "chkfail" => row.chkfail = v,
             "chkdown" => row.chkdown = v,
             "hanafail" => row.hanafail = v,
+            "throttle" => row.throttle = Some(v),
             "lbtot" => row.lbtot = v,
             "rate" => row.rate = v,
             "rate_lim" => row.rate_lim = v,

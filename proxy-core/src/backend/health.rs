@@ -99,13 +99,16 @@ impl ServerHealth {
 
     /// A slowstart is over: `Starting` becomes `Running` (no-op in any
     /// other state, and when another thread got there first).
-    pub fn end_warmup(&self) {
-        let _ = self.op.compare_exchange(
-            OpState::Starting.code(),
-            OpState::Running.code(),
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
+    /// Returns whether this call made the change.
+    pub fn end_warmup(&self) -> bool {
+        self.op
+            .compare_exchange(
+                OpState::Starting.code(),
+                OpState::Running.code(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            )
+            .is_ok()
     }
 
     /// Total time down (`downtime`), including the current period.

@@ -33,6 +33,17 @@ impl LbState {
         }
     }
 
+    /// A server changed: the rotation starts afresh, with that server
+    /// first when it just came up (`ahead`), else (a weight change, a
+    /// drain ending) behind the others: where HAProxy's weighted
+    /// round-robin tree puts a server it requeues in those cases.
+    pub fn reposition(&mut self, srv: usize, ahead: bool) {
+        self.current.iter_mut().for_each(|c| *c = 0);
+        if let Some(c) = self.current.get_mut(srv) {
+            *c = if ahead { 1 } else { -1 };
+        }
+    }
+
     /// Picks a server for a new stream, or `None` when every usable server
     /// is full. `usable` says which servers are candidates (the active ones,
     /// or the backups when no active one is up).

@@ -141,24 +141,52 @@ impl Server {
         }
     }
 
+    /// The slowstart ramp in sixteenths: 1 at the start, short of 16 until
+    /// the warm-up task declares the server RUNNING.
+    fn warm_step(&self) -> u64 {
+        let Some(ss) = self.slowstart else { return 16 };
+        let total = ss.as_millis().div_ceil(1000).max(1) as u64;
+        let since = self.warm_elapsed_secs().min(total.saturating_sub(1));
+        ((16 * since + total) / total).min(16)
+    }
+
+    fn warm_elapsed_secs(&self) -> u64 {
+        crate::counters::ms_since(self.last_change.load(Ordering::Relaxed)) / 1000
+    }
+
+    /// The slowstart period has elapsed (time to turn RUNNING).
+    pub fn warm_done(&self) -> bool {
+        self.slowstart.is_none_or(|ss| {
+            self.warm_elapsed_secs() >= ss.as_millis().div_ceil(1000).max(1) as u64
+        })
+    }
+
+    /// `throttle`: the percentage of its weight a server in slowstart
+    /// gets (shown only while it is starting).
+    pub fn throttle(&self) -> Option<u32> {
+        if self.health.op() != OpState::Starting {
+            return None;
+        }
+        if self.weight.load(Ordering::Relaxed) == 0 {
+            return Some(100);
+        }
+        let step = if self.dynamic_lb {
+            self.warm_step()
+        } else {
+            16
+        };
+        Some((100 * step).div_ceil(16) as u32)
+    }
+
     /// The weight during a slowstart: HAProxy's ramp, in sixteenths of
     /// the weight per whole second elapsed, never below one sixteenth.
+    /// The full weight comes with RUNNING, which the warm-up task sets
+    /// (and logs) once the slowstart has elapsed.
     fn warming_weight(&self, w: u32) -> u32 {
-        let Some(ss) = self.slowstart else {
-            self.health.end_warmup();
-            return w;
-        };
-        let total = ss.as_millis().div_ceil(1000).max(1) as u64;
-        let since = crate::counters::ms_since(self.last_change.load(Ordering::Relaxed)) / 1000;
-        if since >= total {
-            self.health.end_warmup();
-            return w;
-        }
         if !self.dynamic_lb {
             return w;
         }
-        let step = ((16 * since + total) / total).min(16);
-        (u64::from(w) * step).div_ceil(16) as u32
+        (u64::from(w) * self.warm_step()).div_ceil(16) as u32
     }
 
     /// The `weight` the stats show: the user weight (ramping during a
@@ -353,6 +381,17 @@ impl Backend {
         } else {
             backups.take(1).map(|s| s.idx).collect()
         }
+    }
+
+    /// Tells load balancing that server `srv` changed state or weight
+    /// (see [`LbState::reposition`]).
+    pub fn server_changed(&self, srv: usize) {
+        self.lock().lb.reposition(srv, false);
+    }
+
+    /// Server `srv` came up: it is next in the rotation.
+    pub fn server_came_up(&self, srv: usize) {
+        self.lock().lb.reposition(srv, true);
     }
 
     /// Usable active and backup servers (`srv_act`, `srv_bck`).

@@ -45,6 +45,9 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
                 return Err("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n".into());
             }
             srv.weight.store(cmd.value as u32, Ordering::Relaxed);
+            if let Some(be) = &p.be {
+                be.server_changed(srv.idx);
+            }
             Ok(String::new())
         }
         AdminOp::SET_SERVER_STATE => {

@@ -78,6 +78,9 @@ pub(super) fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
     if maxconn > 0 {
         metrics.push(m("slim", u64::from(maxconn)));
     }
+    if let Some(t) = s.throttle() {
+        metrics.push(m("throttle", u64::from(t)));
+    }
     let lastchg = crate::counters::ms_since(s.last_change.load(Ordering::Relaxed));
     metrics.extend([
         m("qcur", 0),

@@ -18,7 +18,8 @@ pub fn agent_admin(st: &State, r: SrvRef, a: AgentAdmin) {
         AgentAdmin::Drain => admin_state::DRAIN,
         AgentAdmin::Maint => admin_state::MAINT,
     };
-    set_admin(st, r, state, false);
+    // HAProxy's agent sets the forced flags, as the CLI does.
+    set_admin(st, r, state, true);
 }
 
 /// Moves a server to admin `state`; `forced` when an operator asked.
@@ -44,6 +45,7 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
     let was_stopping = s.health.op() == OpState::Stopping || old == admin_state::DRAIN;
     let was_down = s.health.op() == OpState::Stopped;
     s.set_admin(state);
+    be.server_changed(s.idx);
     if s.inherited_maint() && (state == admin_state::MAINT || old == admin_state::MAINT) {
         // Already in maintenance through the tracked server: only the
         // forced flag changes.
@@ -128,6 +130,12 @@ fn enter_maint(
         }
     }
     s.health.set_op(OpState::Stopped);
+    if !was_down {
+        // Going down for maintenance counts as a transition to DOWN.
+        s.health
+            .chkdown
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     if was_down {
         return (
             format!("{name} was DOWN and now enters maintenance"),
@@ -162,6 +170,9 @@ fn leave_maint(
         (true, None) => OpState::Running,
     };
     s.health.set_op(op);
+    if op.is_up() {
+        be.server_came_up(s.idx);
+    }
     be.serve_queue(s.idx);
     format!(
         "{name} is {}/{} (leaving {}maintenance)",
@@ -219,6 +230,7 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
             let was_down = s.health.op() == OpState::Stopped;
             let was_stopping = s.health.op() == OpState::Stopping;
             s.health.set_op(OpState::Stopped);
+            be.server_changed(s.idx);
             s.last_change
                 .store(crate::counters::now_ms(), Ordering::Relaxed);
             transition::note_backend_change(st, t.0, be, before);
@@ -245,6 +257,11 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
                 None => OpState::Running,
             };
             s.health.set_op(op);
+            if op.is_up() {
+                be.server_came_up(s.idx);
+            } else {
+                be.server_changed(s.idx);
+            }
             s.last_change
                 .store(crate::counters::now_ms(), Ordering::Relaxed);
             transition::note_backend_change(st, t.0, be, before);

@@ -30,4 +30,17 @@ pub fn start(st: &Arc<State>, index: usize, n: usize) {
             tokio::spawn(task::run(st.clone(), p));
         }
     }
+    let warming = st.proxies.iter().enumerate().flat_map(|(pi, p)| {
+        p.be.iter().flat_map(move |b| {
+            b.servers
+                .iter()
+                .filter(|s| s.slowstart.is_some())
+                .map(move |s| (pi, s.idx))
+        })
+    });
+    for (i, r) in warming.enumerate() {
+        if i % n.max(1) == index {
+            tokio::spawn(task::warmup(st.clone(), r));
+        }
+    }
 }

@@ -183,7 +183,8 @@ pub fn apply(st: &State, r: SrvRef, agent: bool, out: &CheckOutcome) {
             return;
         }
         let applied = chk.apply(out);
-        if applied.failed {
+        // Agent failures are not failed health checks (`chkfail`).
+        if applied.failed && !agent {
             s.health
                 .chkfail
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -237,10 +238,29 @@ fn apply_agent_reply(st: &State, r: SrvRef, reply: &mut AgentReply) -> bool {
             }
         } else {
             s.weight.store(w, Relaxed);
+            if let Some(be) = &st.proxies[r.0].be {
+                be.server_changed(s.idx);
+            }
         }
     }
     if let Some(m) = reply.maxconn {
         s.maxconn.store(m, Relaxed);
     }
     warned
+}
+
+/// Watches a server with a `slowstart` (every second, or a twentieth of
+/// the slowstart if longer, as HAProxy steps it) and ends its warm-up.
+pub async fn warmup(st: Arc<State>, r: SrvRef) {
+    loop {
+        let Some(s) = server(&st, r) else { return };
+        let Some(ss) = s.slowstart else { return };
+        tokio::time::sleep((ss / 20).max(Duration::from_secs(1))).await;
+        if st.is_stopping() {
+            return;
+        }
+        if s.health.op() == OpState::Starting && s.warm_done() {
+            transition::end_warmup(&st, r);
+        }
+    }
 }

@@ -183,6 +183,7 @@ pub fn set_stopped(st: &State, r: SrvRef, cause: Cause) {
     let was_stopping =
         s.health.op() == OpState::Stopping || s.admin_state() == crate::backend::admin_state::DRAIN;
     s.health.set_op(OpState::Stopped);
+    be.server_changed(s.idx);
     s.health.chkdown.fetch_add(1, Ordering::Relaxed);
     s.last_change
         .store(crate::counters::now_ms(), Ordering::Relaxed);
@@ -219,6 +220,7 @@ pub fn set_running(st: &State, r: SrvRef, cause: Cause) {
         OpState::Running
     };
     s.health.set_op(next);
+    be.server_came_up(s.idx);
     s.last_change
         .store(crate::counters::now_ms(), Ordering::Relaxed);
     note_backend_change(st, r.0, be, before);
@@ -242,6 +244,25 @@ pub fn set_running(st: &State, r: SrvRef, cause: Cause) {
     }
 }
 
+/// A slowstart is over: `Starting` becomes `Running`, which HAProxy
+/// reports as the server being UP again.
+pub fn end_warmup(st: &State, r: SrvRef) {
+    let Some((be, s)) = lookup(st, r) else { return };
+    if !s.health.end_warmup() {
+        return;
+    }
+    be.server_changed(s.idx);
+    let xferred = be.serve_queue(s.idx);
+    let mut msg = format!(
+        "{}Server {}/{} is UP",
+        prefix(s),
+        st.proxies[r.0].name,
+        s.name
+    );
+    append_more(st, &mut msg, (be, s), xferred, Cause::Silent);
+    emit(st, r.0, LOG_NOTICE, &msg);
+}
+
 /// Marks a server stopping (up, no new traffic: `NOLB`).
 pub fn set_stopping(st: &State, r: SrvRef, cause: Cause) {
     let Some((be, s)) = lookup(st, r) else { return };
@@ -250,6 +271,7 @@ pub fn set_stopping(st: &State, r: SrvRef, cause: Cause) {
     }
     let before = be.usable_counts();
     s.health.set_op(OpState::Stopping);
+    be.server_changed(s.idx);
     s.last_change
         .store(crate::counters::now_ms(), Ordering::Relaxed);
     note_backend_change(st, r.0, be, before);
