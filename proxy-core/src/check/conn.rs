@@ -90,7 +90,6 @@ impl CheckConn {
             Io::Done(stream) => {
                 // Small writes go out at once (HAProxy sends checks whole).
                 let _ = stream.set_nodelay(true);
-                self.conn.from = stream.local_addr().ok();
                 self.conn.transport = Transport::Tcp(stream);
                 self.linger = linger;
                 Ok(())
@@ -100,8 +99,10 @@ impl CheckConn {
         }
     }
 
+    /// The local address, asked of the socket only when a format needs it
+    /// (one system call saved on every check).
     pub(super) fn local(&self) -> Option<SocketAddr> {
-        self.conn.from
+        self.conn.from.or_else(|| self.conn.transport.local_addr())
     }
 
     pub(super) fn peer(&self) -> Option<SocketAddr> {
