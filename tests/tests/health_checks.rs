@@ -991,3 +991,43 @@ fn allbackups_share() {
         },
     );
 }
+
+// ---------------------------------------------------------- persistence
+
+/// `stick on src`: every request of the test client sticks to the server
+/// it first got; when that server goes DOWN, persistence falls back to
+/// load balancing, and what the table holds afterwards decides where the
+/// client goes once the server is back (compared with HAProxy).
+fn persistence(bin: &Path) -> Vec<String> {
+    let s1 = Faulty::new("s1", Mode::ok());
+    let s2 = Faulty::new("s2", Mode::ok());
+    let body = format!(
+        "backend be\n\
+         \x20   option httpchk GET /health\n\
+         \x20   option log-health-checks\n\
+         \x20   stick-table type ip size 1k expire 10m\n\
+         \x20   stick on src\n\
+         \x20   default-server check inter 100 rise 2 fall 2\n\
+         \x20   server s1 127.0.0.1:{}\n\
+         \x20   server s2 127.0.0.1:{}\n",
+        s1.port, s2.port
+    );
+    let mut r = Run::start(bin, &body, &["be"]);
+    r.step("all up", |st| is(st, "s1", "UP") && is(st, "s2", "UP"));
+    r.traffic_step(4);
+    s1.set(Mode::status(503));
+    r.step("s1 down", |st| is(st, "s1", "DOWN"));
+    r.traffic_step(4);
+    s1.set(Mode::ok());
+    r.step("s1 back", |st| is(st, "s1", "UP"));
+    r.traffic_step(4);
+    r.transcript
+}
+
+#[test]
+fn persistence_falls_back_while_down() {
+    compare(persistence, |t| {
+        step_has(t, "all up", "traffic s1=4");
+        step_has(t, "s1 down", "traffic s2=4");
+    });
+}

@@ -586,6 +586,56 @@ mod tests {
     }
 
     #[test]
+    fn down_servers_leave_balancing_and_backups_take_over() {
+        use crate::health::machine::OpState;
+        let mut b = backend(0, 4);
+        b.servers[2].backup = true;
+        b.servers[3].backup = true;
+        let picks = |b: &Backend, n: usize| {
+            let mut seen = vec![0; 4];
+            for _ in 0..n {
+                match b.assign(None) {
+                    Assignment::Server(i) => {
+                        seen[i] += 1;
+                        b.release(i);
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            seen
+        };
+        assert_eq!(picks(&b, 4), [2, 2, 0, 0]);
+        b.servers[0].health.set_op(OpState::Stopped);
+        assert_eq!(picks(&b, 4), [0, 4, 0, 0], "a DOWN server gets nothing");
+        assert!(!b.assign_direct(0), "nor persistent traffic");
+        b.servers[1].health.set_op(OpState::Stopping);
+        assert_eq!(picks(&b, 4), [0, 0, 4, 0], "the first backup takes over");
+        assert!(b.assign_direct(1), "NOLB keeps persistent traffic");
+        b.release(1);
+        b.allbackups = true;
+        assert_eq!(picks(&b, 4), [0, 0, 2, 2], "option allbackups: all of them");
+        assert_eq!(b.usable_counts(), (0, 2));
+        b.servers[2].health.set_op(OpState::Stopped);
+        b.servers[3].health.set_op(OpState::Stopped);
+        assert!(matches!(b.assign(None), Assignment::NoServer));
+    }
+
+    #[test]
+    fn a_server_coming_up_serves_the_queue() {
+        use crate::health::machine::OpState;
+        let b = backend(1, 2);
+        b.servers[1].health.set_op(OpState::Stopped);
+        assert!(matches!(b.assign(None), Assignment::Server(0)));
+        let Assignment::Queued(mut t) = b.assign(None) else {
+            panic!("expected a queue")
+        };
+        b.servers[1].health.set_op(OpState::Running);
+        assert_eq!(b.serve_queue(1), 1);
+        assert_eq!(t.rx.try_recv().unwrap(), 1);
+        assert_eq!(b.queued.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
     fn disabled_servers_leave_no_server() {
         let b = backend(0, 1);
         b.servers[0].set_admin(admin_state::MAINT);
