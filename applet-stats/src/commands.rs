@@ -216,6 +216,59 @@ pub fn dispatch(
     }
 }
 
+/// `set server <b>/<s> weight|state|health|agent|check-port ...`.
+fn set_server(admin: &dyn Admin, (b, s, r): (&str, &str, ServerRef), args: &[&str]) -> String {
+    let arg = |i: usize| args.get(i).copied().unwrap_or("");
+    let done = |r: Result<(), AdminError>| r.err().map(admin_error).unwrap_or_default();
+    match arg(3) {
+        "weight" => set_weight(admin, b, s, r, arg(4)),
+        "state" => {
+            let st = match arg(4) {
+                "ready" => AdminState::Ready,
+                "drain" => AdminState::Drain,
+                "maint" => AdminState::Maint,
+                _ => {
+                    return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n"
+                        .into()
+                }
+            };
+            done(admin.set_server_state(b, s, st))
+        }
+        "health" => {
+            let v = match arg(4) {
+                "down" => 0,
+                "up" => 1,
+                "stopping" => 2,
+                _ => {
+                    return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n"
+                        .into()
+                }
+            };
+            done(admin.server_check_op(b, s, AdminOp::SET_SERVER_HEALTH, v))
+        }
+        "agent" => {
+            let v = match arg(4) {
+                "down" => 0,
+                "up" => 1,
+                _ => return "'set server <srv> agent' expects 'up' or 'down'.\n".into(),
+            };
+            done(admin.server_check_op(b, s, AdminOp::SET_SERVER_AGENT, v))
+        }
+        "check-port" => match arg(4) {
+            "" => "set server <b>/<s> check-port requires a port.\n".into(),
+            p => match p.parse::<u16>() {
+                Ok(port) if port > 0 => {
+                    done(admin.server_check_op(b, s, AdminOp::SET_CHECK_PORT, u64::from(port)))
+                }
+                _ => "provided port is not an integer\n".into(),
+            },
+        },
+        _ => "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port \
+| agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n"
+            .into(),
+    }
+}
+
 /// Commands reserved to the admin level.
 fn admin_command(words: &[&str], args: &[&str], src: &dyn Source, admin: &dyn Admin) -> String {
     let arg = |i: usize| args.get(i).copied().unwrap_or("");
@@ -285,56 +338,7 @@ fn admin_command(words: &[&str], args: &[&str], src: &dyn Source, admin: &dyn Ad
         },
         ["set", "server"] => match find_server(admin, arg(2)) {
             Err(e) => e,
-            Ok((b, s, r)) => match arg(3) {
-                "weight" => set_weight(admin, b, s, r, arg(4)),
-                "state" => {
-                    let st = match arg(4) {
-                        "ready" => AdminState::Ready,
-                        "drain" => AdminState::Drain,
-                        "maint" => AdminState::Maint,
-                        _ => {
-                            return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n"
-                                .into()
-                        }
-                    };
-                    done(admin.set_server_state(b, s, st))
-                }
-                "health" => {
-                    let v = match arg(4) {
-                        "down" => 0,
-                        "up" => 1,
-                        "stopping" => 2,
-                        _ => {
-                            return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n"
-                                .into()
-                        }
-                    };
-                    done(admin.server_check_op(b, s, AdminOp::SET_SERVER_HEALTH, v))
-                }
-                "agent" => {
-                    let v = match arg(4) {
-                        "down" => 0,
-                        "up" => 1,
-                        _ => return "'set server <srv> agent' expects 'up' or 'down'.\n".into(),
-                    };
-                    done(admin.server_check_op(b, s, AdminOp::SET_SERVER_AGENT, v))
-                }
-                "check-port" => match arg(4) {
-                    "" => "set server <b>/<s> check-port requires a port.\n".into(),
-                    p => match p.parse::<u16>() {
-                        Ok(port) if port > 0 => done(admin.server_check_op(
-                            b,
-                            s,
-                            AdminOp::SET_CHECK_PORT,
-                            u64::from(port),
-                        )),
-                        _ => "provided port is not an integer\n".into(),
-                    },
-                },
-                _ => "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port \
-| agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n"
-                    .into(),
-            },
+            Ok((b, s, r)) => set_server(admin, (b, s, r), args),
         },
         ["shutdown", "session"] => match parse_ptr(arg(2)) {
             0 => "Session pointer expected (use 'show sess').\n".into(),

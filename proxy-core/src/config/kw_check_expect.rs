@@ -36,7 +36,6 @@ pub(super) fn parse_expect(
     w: &mut Words<'_>,
     http: bool,
 ) -> Result<(Expect, Option<String>), String> {
-    use RuleStatus as S;
     if w.at(2).is_empty() {
         return Err("expects at least a matching pattern as arguments".into());
     }
@@ -44,18 +43,7 @@ pub(super) fn parse_expect(
         let list = if http { HTTP_KWS } else { TCP_KWS };
         format!("{list} but got '{word}' as argument.")
     };
-    let mut e = Expect {
-        kind: ExpectKind::String(Vec::new()),
-        inverse: false,
-        min_recv: -1,
-        on_success: None,
-        on_error: None,
-        status_code: None,
-        ok_status: None,
-        error_status: None,
-        tout_status: None,
-        head: 0,
-    };
+    let mut e = blank_expect();
     let (mut kind_word, mut pattern, mut comment): (Option<String>, String, Option<String>) =
         (None, String::new(), None);
     let (mut on_success, mut on_error) = (None::<String>, None::<String>);
@@ -91,13 +79,7 @@ pub(super) fn parse_expect(
         match word.as_str() {
             "min-recv" => {
                 no_bang(&word)?;
-                if val.is_empty() {
-                    return Err("'min-recv' expects a integer as argument".into());
-                }
-                e.min_recv = atol(&val);
-                if e.min_recv < -1 || e.min_recv > i64::from(i32::MAX) {
-                    return Err("'min-recv' expects -1 or an integer from 0 to INT_MAX".into());
-                }
+                e.min_recv = min_recv(&val)?;
                 i += 1;
             }
             "string" | "rstring" | "binary" | "rbinary" | "string-lf" | "binary-lf" | "status"
@@ -139,66 +121,14 @@ pub(super) fn parse_expect(
                 }
                 i += 1;
             }
-            "ok-status" => {
+            "ok-status" | "error-status" | "tout-status" => {
                 no_bang(&word)?;
-                let t = [
-                    ("L7OK", S::L7Ok),
-                    ("L7OKC", S::L7OkC),
-                    ("L6OK", S::L6Ok),
-                    ("L4OK", S::L4Ok),
-                ];
-                e.ok_status = Some(status_word(
-                    &word,
-                    &val,
-                    &t,
-                    "'L4OK', 'L6OK', 'L7OK' or 'L7OKC'",
-                )?);
-                i += 1;
-            }
-            "error-status" => {
-                no_bang(&word)?;
-                let t = [
-                    ("L7RSP", S::L7Rsp),
-                    ("L7STS", S::L7Sts),
-                    ("L7OKC", S::L7OkC),
-                    ("L6RSP", S::L6Rsp),
-                    ("L4CON", S::L4Con),
-                ];
-                e.error_status = Some(status_word(
-                    &word,
-                    &val,
-                    &t,
-                    "'L4CON', 'L6RSP', 'L7RSP' or 'L7STS'",
-                )?);
-                i += 1;
-            }
-            "tout-status" => {
-                no_bang(&word)?;
-                let t = [
-                    ("L7TOUT", S::L7Tout),
-                    ("L6TOUT", S::L6Tout),
-                    ("L4TOUT", S::L4Tout),
-                ];
-                e.tout_status = Some(status_word(
-                    &word,
-                    &val,
-                    &t,
-                    "'L4TOUT', 'L6TOUT' or 'L7TOUT'",
-                )?);
+                set_status(&mut e, &word, &val)?;
                 i += 1;
             }
             "status-code" => {
                 no_bang(&word)?;
-                if val.is_empty() {
-                    return Err("'status-code' expects an expression as argument".into());
-                }
-                let ex = Expr::parse_word(&val, w.files).map_err(|x| {
-                    format!(
-                        "error detected while parsing status-code expression : {}",
-                        x.describe()
-                    )
-                })?;
-                e.status_code = Some(ex);
+                e.status_code = Some(status_code(&val, w)?);
                 i += 1;
             }
             other => return Err(bad(other)),
@@ -213,6 +143,98 @@ pub(super) fn parse_expect(
         (None, None) => return Err("pattern not found".into()),
     };
     Ok((e, comment))
+}
+
+/// An expect rule before its words are read.
+fn blank_expect() -> Expect {
+    Expect {
+        kind: ExpectKind::String(Vec::new()),
+        inverse: false,
+        min_recv: -1,
+        on_success: None,
+        on_error: None,
+        status_code: None,
+        ok_status: None,
+        error_status: None,
+        tout_status: None,
+        head: 0,
+    }
+}
+
+/// `min-recv <n>`: -1 or 0 to INT_MAX.
+fn min_recv(val: &str) -> Result<i64, String> {
+    if val.is_empty() {
+        return Err("'min-recv' expects a integer as argument".into());
+    }
+    let n = atol(val);
+    if n < -1 || n > i64::from(i32::MAX) {
+        return Err("'min-recv' expects -1 or an integer from 0 to INT_MAX".into());
+    }
+    Ok(n)
+}
+
+/// `ok-status`, `error-status`, `tout-status`: the status a match, a
+/// mismatch or a timeout reports.
+fn set_status(e: &mut Expect, word: &str, val: &str) -> Result<(), String> {
+    use RuleStatus as S;
+    match word {
+        "ok-status" => {
+            let t = [
+                ("L7OK", S::L7Ok),
+                ("L7OKC", S::L7OkC),
+                ("L6OK", S::L6Ok),
+                ("L4OK", S::L4Ok),
+            ];
+            e.ok_status = Some(status_word(
+                word,
+                val,
+                &t,
+                "'L4OK', 'L6OK', 'L7OK' or 'L7OKC'",
+            )?);
+        }
+        "error-status" => {
+            let t = [
+                ("L7RSP", S::L7Rsp),
+                ("L7STS", S::L7Sts),
+                ("L7OKC", S::L7OkC),
+                ("L6RSP", S::L6Rsp),
+                ("L4CON", S::L4Con),
+            ];
+            e.error_status = Some(status_word(
+                word,
+                val,
+                &t,
+                "'L4CON', 'L6RSP', 'L7RSP' or 'L7STS'",
+            )?);
+        }
+        _ => {
+            let t = [
+                ("L7TOUT", S::L7Tout),
+                ("L6TOUT", S::L6Tout),
+                ("L4TOUT", S::L4Tout),
+            ];
+            e.tout_status = Some(status_word(
+                word,
+                val,
+                &t,
+                "'L4TOUT', 'L6TOUT' or 'L7TOUT'",
+            )?);
+        }
+    }
+    Ok(())
+}
+
+/// `status-code <expr>`: the code a result reports.
+fn status_code(val: &str, w: &mut Words<'_>) -> Result<Expr, String> {
+    if val.is_empty() {
+        return Err("'status-code' expects an expression as argument".into());
+    }
+    Expr::parse_word(val, w.files).map_err(|x| {
+        format!(
+            "error detected while parsing status-code expression : {}",
+            x.describe()
+        )
+    })
 }
 
 /// C's `atol`: leading digits with an optional sign, 0 when none.
