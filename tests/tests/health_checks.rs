@@ -1117,3 +1117,57 @@ fn on_marked_down_shutdown_sessions() {
         );
     }
 }
+
+// ------------------------------------------------- fastinter, downinter
+
+/// `inter 2s fastinter 100 downinter 1500`: once a check fails, the next
+/// ones come at `fastinter` (the server is DOWN well before two `inter`
+/// would pass); once it is DOWN they come at `downinter`; back UP, at
+/// `inter`. Timings are recorded as yes/no facts, the same on both sides.
+fn intervals(bin: &Path) -> Vec<String> {
+    use std::time::{Duration, Instant};
+    let s1 = Faulty::new("s1", Mode::ok());
+    let body = format!(
+        "backend be\n\
+         \x20   option httpchk GET /health\n\
+         \x20   option log-health-checks\n\
+         \x20   server s1 127.0.0.1:{} check inter 2s fastinter 100 downinter 1500 rise 1 fall 3\n",
+        s1.port
+    );
+    let mut r = Run::start(bin, &body, &["be"]);
+    r.step("up", |st| {
+        is(st, "s1", "UP") && st.get("be", "s1", "check_status") == "L7OK"
+    });
+    s1.set(Mode::status(500));
+    let failing = Instant::now();
+    r.step("down", |st| is(st, "s1", "DOWN"));
+    // At `inter` alone, 3 failures take 4 s or more after the first.
+    r.note(format!(
+        "down within 3.5 s of the fault: {}",
+        failing.elapsed() < Duration::from_millis(3500)
+    ));
+    let before = s1.checks();
+    std::thread::sleep(Duration::from_millis(1200));
+    let while_down = s1.checks() - before;
+    r.note(format!(
+        "checks in 1.2 s while down: at most 1: {}",
+        while_down <= 1
+    ));
+    r.transcript
+}
+
+#[test]
+fn fastinter_and_downinter() {
+    compare(intervals, |t| {
+        assert!(
+            t.iter()
+                .any(|l| l == "down within 3.5 s of the fault: true"),
+            "{t:?}"
+        );
+        assert!(
+            t.iter()
+                .any(|l| l == "checks in 1.2 s while down: at most 1: true"),
+            "{t:?}"
+        );
+    });
+}
