@@ -36,12 +36,7 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         return false;
     }
     let before = be.usable_counts();
-    let name = format!(
-        "{}Server {}/{}",
-        if s.backup { "Backup " } else { "" },
-        st.proxies[r.0].name,
-        s.name
-    );
+    let name = transition::label(st, r.0, s);
     let was_stopping = s.health.op() == OpState::Stopping || old == admin_state::DRAIN;
     let was_down = s.health.op() == OpState::Stopped;
     s.set_admin(state);
@@ -67,7 +62,7 @@ pub fn set_admin(st: &State, r: SrvRef, state: u8, forced: bool) -> bool {
         _ if old == admin_state::MAINT => (leave_maint(be, s, &name, state, forced), LOG_NOTICE),
         admin_state::DRAIN => {
             let mut m = format!("{name} enters drain state");
-            counts(&mut m, be, s, s.health.op() == OpState::Stopped);
+            transition::append_counts(&mut m, (be, s), 0, s.health.op() == OpState::Stopped);
             (m, LOG_NOTICE)
         }
         _ => {
@@ -143,7 +138,7 @@ fn enter_maint(
         );
     }
     let mut m = format!("{name} is going DOWN for maintenance");
-    counts(&mut m, be, s, true);
+    transition::append_counts(&mut m, (be, s), 0, true);
     (m, if was_stopping { LOG_NOTICE } else { LOG_ALERT })
 }
 
@@ -207,12 +202,7 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
         if s.imaint.swap(on, Ordering::Relaxed) == on {
             continue;
         }
-        let name = format!(
-            "{}Server {}/{}",
-            if s.backup { "Backup " } else { "" },
-            st.proxies[t.0].name,
-            s.name
-        );
+        let name = transition::label(st, t.0, s);
         let via = transition::tracked_name(st, s).unwrap_or_default();
         if s.admin_state() == admin_state::MAINT {
             if !on {
@@ -243,7 +233,7 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
                 );
             } else {
                 let mut m = format!("{name} is going DOWN for maintenance via {via}");
-                counts(&mut m, be, s, true);
+                transition::append_counts(&mut m, (be, s), 0, true);
                 log(
                     st,
                     t.0,
@@ -277,27 +267,6 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
             log(st, t.0, LOG_NOTICE, &m);
         }
         propagate_maint(st, t, on, depth + 1);
-    }
-}
-
-/// The counts part of a message, after the change.
-fn counts(m: &mut String, be: &crate::backend::Backend, s: &crate::backend::Server, down: bool) {
-    let (act, bck) = be.usable_counts();
-    let on_backup = if bck > 0 && act == 0 {
-        " Running on backup."
-    } else {
-        ""
-    };
-    if down {
-        m.push_str(&format!(
-            ". {act} active and {bck} backup servers left.{on_backup} {} sessions active, 0 requeued, 0 remaining in queue",
-            s.cur_sess.load(Ordering::Relaxed)
-        ));
-    } else {
-        m.push_str(&format!(
-            ". {act} active and {bck} backup servers online.{on_backup} 0 sessions requeued, {} total in queue",
-            be.queued.load(Ordering::Relaxed)
-        ));
     }
 }
 

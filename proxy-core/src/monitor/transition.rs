@@ -46,13 +46,14 @@ fn lookup(st: &State, (pi, si): SrvRef) -> Option<(&Backend, &Server)> {
     Some((be, be.servers.get(si)?))
 }
 
-/// `Backup ` for backup servers.
-fn prefix(s: &Server) -> &'static str {
-    if s.backup {
-        "Backup "
-    } else {
-        ""
-    }
+/// `Server be/s1` (`Backup Server be/b1`), how messages name a server.
+pub fn label(st: &State, pi: usize, s: &Server) -> String {
+    format!(
+        "{}Server {}/{}",
+        if s.backup { "Backup " } else { "" },
+        st.proxies[pi].name,
+        s.name
+    )
 }
 
 /// Logs a state-change line on the backend's targets and on stderr;
@@ -94,21 +95,28 @@ fn append_more(
             msg.push_str(&name);
         }
     }
+    append_counts(msg, (be, s), xferred, s.health.op() == OpState::Stopped);
+}
+
+/// `. N active and M backup servers left|online. ...`: the backend's
+/// usable servers after the change, the server's sessions and the queue
+/// (`down`: the server is now down).
+pub fn append_counts(msg: &mut String, (be, s): (&Backend, &Server), xferred: u32, down: bool) {
     let (act, bck) = be.usable_counts();
     let on_backup = if bck > 0 && act == 0 {
         " Running on backup."
     } else {
         ""
     };
-    let queue = be.queued.load(Ordering::Relaxed);
-    if s.health.op() == OpState::Stopped {
+    if down {
         msg.push_str(&format!(
             ". {act} active and {bck} backup servers left.{on_backup} {} sessions active, {xferred} requeued, 0 remaining in queue",
             s.cur_sess.load(Ordering::Relaxed)
         ));
     } else {
         msg.push_str(&format!(
-            ". {act} active and {bck} backup servers online.{on_backup} {xferred} sessions requeued, {queue} total in queue"
+            ". {act} active and {bck} backup servers online.{on_backup} {xferred} sessions requeued, {} total in queue",
+            be.queued.load(Ordering::Relaxed)
         ));
     }
 }
@@ -191,12 +199,7 @@ pub fn set_stopped(st: &State, r: SrvRef, cause: Cause) {
     if s.health.cfg.shutdown_on_down {
         st.shutdown_server_sessions(r.0, s.idx);
     }
-    let mut msg = format!(
-        "{}Server {}/{} is DOWN",
-        prefix(s),
-        st.proxies[r.0].name,
-        s.name
-    );
+    let mut msg = format!("{} is DOWN", label(st, r.0, s));
     append_cause(&mut msg, s, cause);
     append_more(st, &mut msg, (be, s), 0, cause);
     let level = if was_stopping { LOG_NOTICE } else { LOG_ALERT };
@@ -230,12 +233,7 @@ pub fn set_running(st: &State, r: SrvRef, cause: Cause) {
         }
     }
     let xferred = be.serve_queue(s.idx);
-    let mut msg = format!(
-        "{}Server {}/{} is UP",
-        prefix(s),
-        st.proxies[r.0].name,
-        s.name
-    );
+    let mut msg = format!("{} is UP", label(st, r.0, s));
     append_cause(&mut msg, s, cause);
     append_more(st, &mut msg, (be, s), xferred, cause);
     emit(st, r.0, LOG_NOTICE, &msg);
@@ -253,12 +251,7 @@ pub fn end_warmup(st: &State, r: SrvRef) {
     }
     be.server_changed(s.idx);
     let xferred = be.serve_queue(s.idx);
-    let mut msg = format!(
-        "{}Server {}/{} is UP",
-        prefix(s),
-        st.proxies[r.0].name,
-        s.name
-    );
+    let mut msg = format!("{} is UP", label(st, r.0, s));
     append_more(st, &mut msg, (be, s), xferred, Cause::Silent);
     emit(st, r.0, LOG_NOTICE, &msg);
 }
@@ -275,12 +268,7 @@ pub fn set_stopping(st: &State, r: SrvRef, cause: Cause) {
     s.last_change
         .store(crate::counters::now_ms(), Ordering::Relaxed);
     note_backend_change(st, r.0, be, before);
-    let mut msg = format!(
-        "{}Server {}/{} is stopping",
-        prefix(s),
-        st.proxies[r.0].name,
-        s.name
-    );
+    let mut msg = format!("{} is stopping", label(st, r.0, s));
     append_cause(&mut msg, s, cause);
     append_more(st, &mut msg, (be, s), 0, cause);
     emit(st, r.0, LOG_NOTICE, &msg);
