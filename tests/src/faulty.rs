@@ -54,6 +54,10 @@ pub const CONN_LIFETIME: Duration = Duration::from_secs(30);
 /// Requests whose target starts with this are traffic, not checks.
 pub const TRAFFIC_PREFIX: &str = "/t/";
 
+/// A traffic request the server never answers (it holds the connection
+/// up to 8 s): a stream that stays attached to its server.
+pub const STALL_TARGET: &str = "/t/stall";
+
 /// What a [`Faulty`] server does with the next connections.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -403,8 +407,15 @@ fn answer(status: u16, body: &str) -> Vec<u8> {
 
 /// Answers a traffic request (already read) with the traffic status and
 /// the server's name.
-fn serve_traffic(mut s: TcpStream, sh: &Shared) -> std::io::Result<()> {
+/// A traffic request: answered with the server's name, except
+/// [`STALL_TARGET`], which is held unanswered (bounded) until the other
+/// side closes.
+fn serve_traffic(mut s: TcpStream, sh: &Shared, target: &str) -> std::io::Result<()> {
     sh.traffic.fetch_add(1, Ordering::SeqCst);
+    if target == STALL_TARGET {
+        let _ = read_until(&mut s, Duration::from_secs(8), |_| false);
+        return Ok(());
+    }
     let status = u16::try_from(sh.traffic_status.load(Ordering::SeqCst)).unwrap_or(500);
     s.write_all(&answer(status, &sh.name))?;
     let _ = s.shutdown(Shutdown::Write);
@@ -449,7 +460,7 @@ fn handle(mut s: TcpStream, mode: Mode, sh: &Shared) -> std::io::Result<()> {
                 contains(b, expect.as_bytes()) || head_end(b).is_some()
             });
             if target(&got).starts_with(TRAFFIC_PREFIX) {
-                return serve_traffic(s, sh);
+                return serve_traffic(s, sh, &target(&got));
             }
             count(sh, &mode.name());
             if contains(&got, expect.as_bytes()) {
@@ -461,7 +472,7 @@ fn handle(mut s: TcpStream, mode: Mode, sh: &Shared) -> std::io::Result<()> {
         Mode::Http { .. } | Mode::Garbage(_) | Mode::ResetMidAnswer => {
             let head = read_until(&mut s, Duration::from_secs(5), |b| head_end(b).is_some());
             if target(&head).starts_with(TRAFFIC_PREFIX) {
-                return serve_traffic(s, sh);
+                return serve_traffic(s, sh, &target(&head));
             }
             count(sh, &mode.name());
             match &mode {

@@ -1171,3 +1171,81 @@ fn fastinter_and_downinter() {
         );
     });
 }
+
+/// A request stalled on the backup b1 while the active s1 is DOWN: when
+/// s1 comes back with `on-marked-up shutdown-backup-sessions`, the
+/// backup's streams end (the client is released before `timeout
+/// server`; HAProxy 2.6 with a 502 when the stream wakes, we at once).
+fn marked_up(bin: &Path) -> Vec<String> {
+    use std::io::{Read, Write};
+    let s1 = Faulty::new("s1", Mode::status(503));
+    let b1 = Faulty::new("b1", Mode::ok());
+    let body = format!(
+        "backend be\n\
+         \x20   option httpchk GET /health\n\
+         \x20   option log-health-checks\n\
+         \x20   timeout server 4s\n\
+         \x20   default-server check inter 100 rise 1 fall 1\n\
+         \x20   server s1 127.0.0.1:{} on-marked-up shutdown-backup-sessions\n\
+         \x20   server b1 127.0.0.1:{} backup\n",
+        s1.port, b1.port
+    );
+    let mut r = Run::start(bin, &body, &["be"]);
+    r.step("s1 down", |st| is(st, "s1", "DOWN") && is(st, "b1", "UP"));
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", r.fe)).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(6)))
+        .unwrap();
+    let sent = std::time::Instant::now();
+    c.write_all(
+        format!(
+            "GET {} HTTP/1.1\r\nHost: x\r\n\r\n",
+            tests::faulty::STALL_TARGET
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // The request reached the backup before s1 comes back.
+    let reached = tests::util::poll_until(std::time::Duration::from_secs(5), || {
+        (b1.traffic() > 0).then_some(())
+    });
+    r.note(format!("stalled on the backup: {}", reached.is_some()));
+    s1.set(Mode::ok());
+    r.step("s1 up", |st| is(st, "s1", "UP"));
+    let mut got = Vec::new();
+    let read = c.read_to_end(&mut got);
+    let ended = read.is_ok();
+    let haproxy = bin.to_string_lossy().contains("haproxy");
+    let first = String::from_utf8_lossy(&got)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    if haproxy {
+        assert_eq!(first, "HTTP/1.1 502 Bad Gateway", "HAProxy's answer");
+    } else {
+        assert!(
+            ended && sent.elapsed() < std::time::Duration::from_secs(3),
+            "released at once"
+        );
+    }
+    r.note(format!(
+        "client's stream ended, not timed out: {}",
+        ended && !first.contains("504")
+    ));
+    r.transcript
+}
+
+#[test]
+fn on_marked_up_shutdown_backup_sessions() {
+    compare(marked_up, |t| {
+        assert!(
+            t.iter().any(|l| l == "stalled on the backup: true"),
+            "{t:?}"
+        );
+        assert!(
+            t.iter()
+                .any(|l| l == "client's stream ended, not timed out: true"),
+            "{t:?}"
+        );
+    });
+}
