@@ -65,9 +65,19 @@ fn print_build_options(a: &args::Args) {
         "Applet SDK expected: {}",
         proxy_core::applet::loader::expected_sdk_version()
     );
-    let cfg = Config::default();
+    // With `-f`, the configuration's `applet-load` files count too.
+    let cfg = if a.files.is_empty() {
+        Config::default()
+    } else {
+        config::load_paths(&a.files).unwrap_or_default()
+    };
     match proxy_core::applet::load_for(&cfg, &a.applet_dirs) {
-        Ok(reg) => print!("{}", reg.describe()),
+        Ok(reg) => {
+            print!("{}", reg.describe());
+            for w in reg.warnings() {
+                println!("Applet warning: {w}");
+            }
+        }
         Err(e) => println!("Applets: {e}"),
     }
 }
@@ -155,6 +165,13 @@ fn main() -> ExitCode {
         // The applets the file names must load and provide its services.
         match proxy_core::applet::load_for(&cfg, &a.applet_dirs) {
             Ok(reg) => {
+                // What a start would warn about (an incompatible library
+                // next to the executable is skipped).
+                if !quiet {
+                    for w in reg.warnings() {
+                        warning(w);
+                    }
+                }
                 let unknown = proxy_core::applet::check_services(&cfg, &reg);
                 if !unknown.is_empty() {
                     for e in &unknown {

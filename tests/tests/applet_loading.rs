@@ -321,7 +321,15 @@ fn vv_lists_loaded_applets_and_their_services() {
         .collect();
     assert_eq!(
         names,
-        ["echo", "hello", "panic", "panic-init", "panic-release"],
+        [
+            "echo",
+            "hello",
+            "panic",
+            "panic-init",
+            "panic-release",
+            "tcp-panic",
+            "tcp-panic-init"
+        ],
         "{}",
         o.stdout
     );
@@ -392,5 +400,104 @@ fn bad_libraries_next_to_the_binary_are_skipped() {
             incompatible.display()
         )) && applet_lines[0].ends_with("(skipped)"),
         "{err}"
+    );
+}
+
+/// A service used in the other kind of rule is a configuration error at
+/// `-c` (and at start-up), at `file:line`: a TCP service cannot answer an
+/// HTTP request rule, an HTTP service cannot take raw bytes.
+#[test]
+fn a_service_of_the_wrong_kind_is_refused() {
+    if is_haproxy() {
+        return;
+    }
+    let iso = IsolatedBin::new();
+    let d = lib_dir(&[("applet_hello", "libapplet_hello.so")]);
+    let dir = d.path().to_str().unwrap();
+    let file = iso.dir.path().join("proxy.cfg");
+    let c = cfg("", "    http-request use-service echo\n");
+    let line = c
+        .lines()
+        .position(|l| l.contains("use-service echo"))
+        .unwrap()
+        + 1;
+    assert_refused(
+        &iso,
+        &c,
+        &["--applet-dir", dir],
+        &[&format!(
+            "parsing [{}:{line}] : 'http-request use-service' : service 'echo' is a TCP service: use it with 'tcp-request content use-service'.",
+            file.display()
+        )],
+    );
+    let c = cfg(
+        "",
+        "    tcp-request inspect-delay 1s\n    tcp-request content use-service hello\n",
+    );
+    let line = c
+        .lines()
+        .position(|l| l.contains("use-service hello"))
+        .unwrap()
+        + 1;
+    assert_refused(
+        &iso,
+        &c,
+        &["--applet-dir", dir],
+        &[&format!(
+            "parsing [{}:{line}] : 'tcp-request content use-service' : service 'hello' is an HTTP service: use it with 'http-request use-service'.",
+            file.display()
+        )],
+    );
+}
+
+/// `-c` warns about what a start would skip (an incompatible applet next
+/// to the executable), and `-vv -f` lists the services of the
+/// configuration's `applet-load` files.
+#[test]
+fn check_and_vv_see_what_a_start_sees() {
+    if is_haproxy() {
+        return;
+    }
+    let iso = IsolatedBin::new();
+    std::fs::copy(
+        fixture("applet_incompatible"),
+        iso.dir.path().join("libapplet_incompatible.so"),
+    )
+    .unwrap();
+    let d = lib_dir(&[("applet_hello", "libapplet_hello.so")]);
+    let hello = d.path().join("libapplet_hello.so");
+    let c = cfg(&format!("    applet-load {}\n", hello.display()), USE_HELLO);
+    let file = iso.dir.write("proxy.cfg", &c);
+    let file = file.to_str().unwrap();
+    let o = iso.run(&["-c", "-f", file]);
+    assert_eq!(o.code, Some(0), "{}", o.all());
+    assert!(
+        o.stdout.contains("Configuration file is valid"),
+        "{}",
+        o.all()
+    );
+    let warned: Vec<&str> = o
+        .stderr
+        .lines()
+        .filter(|l| {
+            l.contains("[WARNING]")
+                && l.contains("libapplet_incompatible.so")
+                && l.ends_with("(skipped)")
+        })
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", o.all());
+
+    let o = iso.run(&["-vv", "-f", file]);
+    assert_eq!(o.code, Some(0), "{}", o.all());
+    assert!(
+        o.stdout.contains("\thello (http-service)")
+            && o.stdout.contains(&hello.display().to_string()),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("Applet warning: ") && o.stdout.contains("(skipped)"),
+        "{}",
+        o.stdout
     );
 }

@@ -104,16 +104,16 @@ fn a_panicking_tcp_applet_ends_its_connection_only() {
     let (echo_port, panic_port, init_port) = (echo.port, panics.port, inits.port);
     let cfg = format!(
         "{}frontend echo\n    bind {echo}\n    tcp-request content use-service echo\n\n\
-         frontend panics\n    bind {panics}\n    tcp-request content use-service panic\n\n\
-         frontend inits\n    bind {inits}\n    tcp-request content use-service panic-init\n",
+         frontend panics\n    bind {panics}\n    tcp-request content use-service tcp-panic\n\n\
+         frontend inits\n    bind {inits}\n    tcp-request content use-service tcp-panic-init\n",
         tcp_defaults()
     );
     let px = Proxy::start_with(&cfg, &[&echo, &panics, &inits]);
     let mut live = connect(echo_port);
     for (i, (port, server, service)) in [
-        (panic_port, "<PANIC>", "panic"),
-        (init_port, "<PANIC-INIT>", "panic-init"),
-        (panic_port, "<PANIC>", "panic"),
+        (panic_port, "<TCP-PANIC>", "tcp-panic"),
+        (init_port, "<TCP-PANIC-INIT>", "tcp-panic-init"),
+        (panic_port, "<TCP-PANIC>", "tcp-panic"),
     ]
     .into_iter()
     .enumerate()
@@ -140,12 +140,12 @@ fn a_panicking_tcp_applet_ends_its_connection_only() {
         // The live connection is untouched.
         echo_roundtrip(&mut live, format!("still here {i}\n").as_bytes());
     }
-    let tag = "[failures of service 'panic': 2]";
+    let tag = "[failures of service 'tcp-panic': 2]";
     let ok = tests::util::poll_until(T, || px.stderr().contains(tag).then_some(()));
     assert!(ok.is_some(), "{}", px.stderr());
     assert!(
         px.stderr()
-            .contains("[failures of service 'panic-init': 1]"),
+            .contains("[failures of service 'tcp-panic-init': 1]"),
         "{}",
         px.stderr()
     );

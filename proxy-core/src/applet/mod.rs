@@ -39,24 +39,59 @@ pub fn check_services(cfg: &crate::config::Config, reg: &AppletRegistry) -> Vec<
     let mut errors = Vec::new();
     for p in &cfg.proxies {
         let http = p.http.request.iter().filter_map(|r| match &r.action {
-            HttpAction::UseService(name) => Some((name, &r.loc, "http-request use-service")),
+            HttpAction::UseService(name) => Some((name, &r.loc, true)),
             _ => None,
         });
         let tcp = p.http.tcp_content.iter().filter_map(|r| match &r.action {
-            crate::config::TcpAction::UseService(s) => {
-                Some((s, &r.loc, "tcp-request content use-service"))
-            }
+            crate::config::TcpAction::UseService(s) => Some((s, &r.loc, false)),
             _ => None,
         });
-        for (name, loc, kw) in http.chain(tcp) {
-            if reg.service(name).is_none() {
+        for (name, loc, in_http) in http.chain(tcp) {
+            let kw = if in_http {
+                "http-request use-service"
+            } else {
+                "tcp-request content use-service"
+            };
+            let Some(entry) = reg.service(name) else {
                 errors.push(format!(
                     "parsing [{loc}] : '{kw}' : unknown service '{name}' (no loaded applet provides it)."
+                ));
+                continue;
+            };
+            // An HTTP service needs a parsed request, a TCP one the raw
+            // bytes: each only in its own kind of rule.
+            let (want, other) = if in_http {
+                (
+                    applet_sdk::ServiceKind::HTTP_SERVICE,
+                    "tcp-request content use-service",
+                )
+            } else {
+                (
+                    applet_sdk::ServiceKind::TCP_SERVICE,
+                    "http-request use-service",
+                )
+            };
+            if entry.kind == applet_sdk::ServiceKind::CLI {
+                errors.push(format!(
+                    "parsing [{loc}] : '{kw}' : service '{name}' is a CLI service, for 'stats socket' only."
+                ));
+            } else if entry.kind != want {
+                errors.push(format!(
+                    "parsing [{loc}] : '{kw}' : service '{name}' is {} service: use it with '{other}'.",
+                    kind_article(entry.kind)
                 ));
             }
         }
     }
     errors
+}
+
+/// `an HTTP` / `a TCP` / `a CLI`, for messages.
+fn kind_article(k: applet_sdk::ServiceKind) -> &'static str {
+    match k {
+        applet_sdk::ServiceKind::HTTP_SERVICE => "an HTTP",
+        _ => "a TCP",
+    }
 }
 
 /// Loads the applets a configuration and the command line ask for: the

@@ -3,6 +3,7 @@
 //!
 //! - `panic`: panics in its first `on_io`.
 //! - `panic-init`: panics in its constructor.
+//! - `tcp-panic`, `tcp-panic-init`: the same as TCP services.
 //! - `panic-release`: answers nothing, then panics in `release` and in
 //!   `Drop`.
 
@@ -53,5 +54,7 @@ export_applet! {
         ("panic", ServiceKind::HTTP_SERVICE, "panics while answering", panic),
         ("panic-init", ServiceKind::HTTP_SERVICE, "panics in its constructor", panic_init),
         ("panic-release", ServiceKind::HTTP_SERVICE, "panics in release and drop", panic_release),
+        ("tcp-panic", ServiceKind::TCP_SERVICE, "panics while serving a connection", panic),
+        ("tcp-panic-init", ServiceKind::TCP_SERVICE, "panics in its constructor", panic_init),
     ],
 }
