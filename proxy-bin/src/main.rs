@@ -172,7 +172,12 @@ fn main() -> ExitCode {
                         warning(w);
                     }
                 }
-                let unknown = proxy_core::applet::check_services(&cfg, &reg);
+                let mut unknown = proxy_core::applet::check_services(&cfg, &reg);
+                if unknown.is_empty() {
+                    unknown.extend(proxy_core::host::lifecycle::check_service_arguments(
+                        &cfg, &reg,
+                    ));
+                }
                 if !unknown.is_empty() {
                     for e in &unknown {
                         alert(&format!("config : {e}"));

@@ -48,6 +48,11 @@ pub fn run(config: Config, opts: RunOptions) -> Result<i32, StartError> {
         tracing::warn!("{w}");
     }
     let mut unknown = crate::applet::check_services(&config, &applets);
+    if unknown.is_empty() {
+        unknown.extend(crate::host::lifecycle::check_service_arguments(
+            &config, &applets,
+        ));
+    }
     unknown.extend(crate::stats_socket::check_services(&config, &applets));
     unknown.extend(crate::peers_net::check_services(&config, &applets));
     if !unknown.is_empty() {

@@ -65,7 +65,9 @@ pub async fn run_stream(
         TcpVerdict::Reject => t.reject(&mut s),
         // Boxed: this rare path's state would otherwise be reserved in
         // every TCP stream's future, idle or not.
-        TcpVerdict::Service(name) => Box::pin(t.serve_service(&mut s, &name, &mut trk)).await,
+        TcpVerdict::Service(name, args) => {
+            Box::pin(t.serve_service(&mut s, &name, &args, &mut trk)).await
+        }
         TcpVerdict::Continue => t.serve_backend(&mut s, &mut trk).await,
     }
 }
@@ -136,8 +138,14 @@ impl<'a> TcpSession<'a> {
     }
 
     /// `use-service`: an applet serves the connection.
-    async fn serve_service(&mut self, s: &mut Stream, name: &str, trk: &mut Trackers) {
-        let served = crate::tcp_service::serve(self.st, self.fe, s, name).await;
+    async fn serve_service(
+        &mut self,
+        s: &mut Stream,
+        name: &str,
+        args: &[String],
+        trk: &mut Trackers,
+    ) {
+        let served = crate::tcp_service::serve(self.st, self.fe, s, name, args).await;
         self.totals.req = served.bytes_in;
         self.totals.res = served.bytes_out;
         if let Some(e) = served.end {

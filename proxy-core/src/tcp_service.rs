@@ -18,8 +18,9 @@ pub struct Served {
     pub end: Option<ProxyError>,
 }
 
-/// Registers service `name` on si[1] and runs it until both sides are done.
-pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served {
+/// Registers service `name` (with its `use-service` arguments) on si[1]
+/// and runs it until both sides are done.
+pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str, args: &[String]) -> Served {
     let mut out = Served {
         bytes_out: 0,
         bytes_in: 0,
@@ -27,7 +28,7 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str) -> Served
     };
     let inst = Instance {
         service: name,
-        args: &[],
+        args,
         frontend: &fe.name,
         backend: &fe.name,
         src: s.si[0].conn().and_then(|c| c.from),

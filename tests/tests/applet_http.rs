@@ -243,3 +243,74 @@ fn applet_and_server_alternate_on_one_connection() {
         .iter()
         .all(|r| !r.head.target().starts_with("/hello")));
 }
+
+/// Service arguments: the words after the service name, up to `if` or
+/// `unless`, reach its constructor (`hello` answers its first argument);
+/// a constructor that refuses them is a configuration error at
+/// `file:line` naming the service, at `-c` as at start.
+#[test]
+fn service_arguments_reach_the_constructor() {
+    if is_haproxy() {
+        return;
+    }
+    let (_px, port) = start(
+        "    http-request use-service hello \"hi there\" if { path /hi }\n    http-request use-service hello\n",
+    );
+    let mut c = Client::connect(port);
+    let r = c.get("/hi");
+    assert!(
+        r.raw.ends_with(b"\r\n\r\nhi there"),
+        "{:?}",
+        String::from_utf8_lossy(&r.raw)
+    );
+    let r = c.get("/other");
+    assert!(
+        r.raw.ends_with(b"Hello, world!\n"),
+        "{:?}",
+        String::from_utf8_lossy(&r.raw)
+    );
+
+    let _ = fixture("applet_hello");
+    let dir = tests::util::TempDir::new();
+    let file = dir.write(
+        "bad.cfg",
+        &format!(
+            "{}frontend fe\n    bind 127.0.0.1:{}\n    http-request use-service hello a b\n",
+            http_defaults(),
+            tests::free_port()
+        ),
+    );
+    let line = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("use-service hello a b"))
+        .unwrap()
+        + 1;
+    let o = tests::run_proxy(&["-c", "-f", file.to_str().unwrap()], &[]);
+    assert_eq!(o.code, Some(1), "{}", o.all());
+    assert!(
+        o.stderr.contains(&format!(
+            "parsing [{}:{line}] : 'http-request use-service' : service 'hello' refused its arguments: hello takes at most one argument, got 2",
+            file.display()
+        )),
+        "{}",
+        o.stderr
+    );
+    // The same for a TCP service's arguments.
+    let file = dir.write(
+        "bad-tcp.cfg",
+        &format!(
+            "{}frontend fe\n    bind 127.0.0.1:{}\n    tcp-request content use-service echo x if TRUE\n",
+            http_defaults(),
+            tests::free_port()
+        ),
+    );
+    let o = tests::run_proxy(&["-c", "-f", file.to_str().unwrap()], &[]);
+    assert_eq!(o.code, Some(1), "{}", o.all());
+    assert!(
+        o.stderr
+            .contains("'tcp-request content use-service' : service 'echo' refused its arguments: echo takes no argument"),
+        "{}",
+        o.stderr
+    );
+}

@@ -39,11 +39,11 @@ pub fn check_services(cfg: &crate::config::Config, reg: &AppletRegistry) -> Vec<
     let mut errors = Vec::new();
     for p in &cfg.proxies {
         let http = p.http.request.iter().filter_map(|r| match &r.action {
-            HttpAction::UseService(name) => Some((name, &r.loc, true)),
+            HttpAction::UseService(name, _) => Some((name, &r.loc, true)),
             _ => None,
         });
         let tcp = p.http.tcp_content.iter().filter_map(|r| match &r.action {
-            crate::config::TcpAction::UseService(s) => Some((s, &r.loc, false)),
+            crate::config::TcpAction::UseService(s, _) => Some((s, &r.loc, false)),
             _ => None,
         });
         for (name, loc, in_http) in http.chain(tcp) {

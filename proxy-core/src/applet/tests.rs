@@ -180,7 +180,15 @@ fn two_libraries_side_by_side() {
     let names: Vec<&str> = reg.services().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
-        ["echo", "hello", "panic", "panic-init", "panic-release"]
+        [
+            "echo",
+            "hello",
+            "panic",
+            "panic-init",
+            "panic-release",
+            "tcp-panic",
+            "tcp-panic-init"
+        ]
     );
     assert_eq!(reg.service("panic").map(|s| s.lib.name()), Some("panicky"));
     assert_eq!(reg.service("echo").map(|s| s.lib.name()), Some("hello"));

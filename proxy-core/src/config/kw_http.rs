@@ -356,12 +356,19 @@ impl RuleLine<'_> {
         Ok((HttpAction::SetSrc(e), 3))
     }
 
-    /// `use-service <name>`.
+    /// `use-service <name> [<arg>...]`: the words up to `if`/`unless` are
+    /// the service's arguments.
     fn use_service(&self, st: &ProxyState) -> Parsed {
         let name = self
             .arg(2)
             .ok_or_else(|| self.err(st, "'use-service' expects a service name.".into()))?;
-        Ok((HttpAction::UseService(name.to_string()), 3))
+        let args: Vec<String> = (3..)
+            .map_while(|i| self.arg(i))
+            .take_while(|w| *w != "if" && *w != "unless")
+            .map(str::to_string)
+            .collect();
+        let used = 3 + args.len();
+        Ok((HttpAction::UseService(name.to_string(), args), used))
     }
 
     /// The `if|unless <cond>` from `args[next]` on (none when empty).

@@ -142,7 +142,14 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<Tcp
                     "Prometheus exporter service only available on 'http-request' rulesets".into(),
                 );
             }
-            (TcpAction::UseService(service.clone()), 4)
+            // The words up to `if`/`unless` are the service's arguments.
+            let words: Vec<String> = args[4..]
+                .iter()
+                .take_while(|w| *w != "if" && *w != "unless")
+                .cloned()
+                .collect();
+            let used = 4 + words.len();
+            (TcpAction::UseService(service.clone(), words), used)
         }
         a if a.starts_with("track-sc") => {
             let (t, next) =

@@ -55,7 +55,8 @@ pub enum HttpAction {
     },
     /// Hand the request to a service (`prometheus-exporter`, an applet):
     /// checked against the registered services after parsing.
-    UseService(String),
+    /// `use-service <name> [<arg>...]`.
+    UseService(String, Vec<String>),
     /// `track-sc<n> <key> [table <t>]`.
     Track(TrackAction),
     /// `sc-inc-gpc0(<n>)`, `sc-inc-gpc1(<n>)`, `sc-set-gpt0(<n>) <v>`.
@@ -90,7 +91,7 @@ impl HttpAction {
             HttpAction::SetVar(a) => a.exprs(),
             HttpAction::Allow
             | HttpAction::DelHeader { .. }
-            | HttpAction::UseService(_)
+            | HttpAction::UseService(..)
             | HttpAction::Sc(_) => Vec::new(),
         }
     }

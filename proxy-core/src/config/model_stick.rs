@@ -153,7 +153,8 @@ pub enum TcpAction {
     Track(TrackAction),
     Sc(ScAction),
     /// `tcp-request content use-service <name>`.
-    UseService(String),
+    /// `use-service <name> [<arg>...]`.
+    UseService(String, Vec<String>),
     /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
     SetVar(crate::rules::var_action::VarAction),
 }
@@ -170,7 +171,7 @@ impl TcpRule {
     /// The service of a `use-service` rule.
     pub fn service(&self) -> Option<&str> {
         match &self.action {
-            TcpAction::UseService(s) => Some(s),
+            TcpAction::UseService(s, _) => Some(s),
             _ => None,
         }
     }

@@ -5,6 +5,7 @@
 
 use super::model::Config;
 use super::model_http::{HeaderMatch, HttpAction, RedirectKind, ReplyBody};
+use super::model_stick::TcpAction;
 use super::parser::testing::{error, ok};
 use crate::rules::tests::Req;
 use crate::rules::{eval, eval_opt};
@@ -196,7 +197,7 @@ fn http_request_actions() {
     assert!(how.matches(name, b"X-Request-ID") && !how.matches(name, b"x-id"));
     assert_eq!(
         r[15].action,
-        HttpAction::UseService("prometheus-exporter".into())
+        HttpAction::UseService("prometheus-exporter".into(), Vec::new())
     );
     assert_eq!(r[15].loc.line, 20);
 }
@@ -432,7 +433,13 @@ fn tcp_request_content() {
     assert!(fe_err(" tcp-request session set-var(sess.a) req.hdr(x)")
         .contains("fetch method 'req.hdr' extracts information from 'HTTP request headers', none of which is available here"));
     assert!(fe_err(" tcp-request session use-service x").contains("expects 'accept', 'reject'"));
-    assert!(fe_err(" tcp-request content use-service x foo").contains("but found 'foo'"));
+    // Words after the service name are its arguments (issue 14).
+    let c = fe_ok(" tcp-request content use-service x foo \"b c\" if TRUE");
+    let rule = &c.proxy("f").unwrap().http.tcp_content[0];
+    assert_eq!(
+        rule.action,
+        TcpAction::UseService("x".into(), vec!["foo".into(), "b c".into()])
+    );
     assert_eq!(
         fe_err(" tcp-request content use-service x if nope"),
         "parsing [t.cfg:5] : 'tcp-request content use-service' : error detected in frontend 'f' while parsing 'if' condition : no such ACL : 'nope'."

@@ -181,3 +181,40 @@ pub async fn serve(
     }
     driven
 }
+
+/// Runs the constructor of every `use-service` rule once with its
+/// arguments, as a configuration check: a constructor that refuses them
+/// (`Err`) is an error at the rule's `file:line` naming the service. A
+/// constructor that panics is not judged here: it fails at run time,
+/// counted like any failed call.
+pub fn check_service_arguments(
+    cfg: &crate::config::Config,
+    reg: &crate::applet::AppletRegistry,
+) -> Vec<String> {
+    use crate::config::model_http::HttpAction;
+    use crate::config::TcpAction;
+    let mut errors = Vec::new();
+    for p in &cfg.proxies {
+        let http = p.http.request.iter().filter_map(|r| match &r.action {
+            HttpAction::UseService(n, a) => Some((n, a, &r.loc, "http-request use-service")),
+            _ => None,
+        });
+        let tcp = p.http.tcp_content.iter().filter_map(|r| match &r.action {
+            TcpAction::UseService(n, a) => Some((n, a, &r.loc, "tcp-request content use-service")),
+            _ => None,
+        });
+        for (name, args, loc, kw) in http.chain(tcp) {
+            let Some(entry) = reg.service(name) else {
+                continue;
+            };
+            if let Err(applet_sdk::AppletError::Init(m)) =
+                entry.lib.create(name, args, super::services::table())
+            {
+                errors.push(format!(
+                    "parsing [{loc}] : '{kw}' : service '{name}' refused its arguments: {m}"
+                ));
+            }
+        }
+    }
+    errors
+}

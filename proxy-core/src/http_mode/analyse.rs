@@ -266,10 +266,12 @@ fn decided<'a>(v: Verdict, edits: Option<&mut Vec<OwnedEdit>>) -> Route<'a> {
                 end: ProxyError::new(kind).at(FinState::R),
             })
         }
-        Verdict::Service((e, name)) => {
+        Verdict::Service((e, name, args)) => {
             let mut all = edits.map(std::mem::take).unwrap_or_default();
             all.extend(e);
-            Route::Service(ServiceCall::named(name, all))
+            let mut call = ServiceCall::named(name, all);
+            call.args = args;
+            Route::Service(call)
         }
         Verdict::Forward(_) => Route::Done(false),
     }

@@ -340,7 +340,7 @@ pub enum Verdict {
         deny: bool,
     },
     /// `use-service`: the header edits decided so far and the service.
-    Service((Vec<OwnedEdit>, String)),
+    Service((Vec<OwnedEdit>, String, Vec<String>)),
 }
 
 /// Runs the `http-request` rules, then the standalone `redirect` rules.
@@ -440,7 +440,9 @@ pub fn request_rules(
                 });
                 edits.extend(names.into_iter().map(OwnedEdit::Del));
             }
-            HttpAction::UseService(name) => return Verdict::Service((edits, name.clone())),
+            HttpAction::UseService(name, args) => {
+                return Verdict::Service((edits, name.clone(), args.clone()))
+            }
             HttpAction::SetVar(a) => a.apply(view),
             HttpAction::Track(_) | HttpAction::Sc(_) | HttpAction::SetSrc(_) => {}
         }

@@ -243,7 +243,8 @@ pub enum TcpVerdict {
     /// `reject`: close the connection.
     Reject,
     /// `use-service <name>`.
-    Service(String),
+    /// `use-service`: the service and its arguments.
+    Service(String, Vec<String>),
 }
 
 /// Runs `tcp-request connection` (`session`) or `tcp-request content`
@@ -262,7 +263,7 @@ pub fn tcp_rules(
         match &r.action {
             TcpAction::Accept => return TcpVerdict::Continue,
             TcpAction::Reject => return TcpVerdict::Reject,
-            TcpAction::UseService(s) => return TcpVerdict::Service(s.clone()),
+            TcpAction::UseService(s, args) => return TcpVerdict::Service(s.clone(), args.clone()),
             TcpAction::Track(a) => ctx.track(a, session, false, trk, base),
             TcpAction::Sc(a) => {
                 let view = StickView {
