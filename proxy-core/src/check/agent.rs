@@ -236,18 +236,7 @@ pub(super) fn eval(run: &mut Run<'_>, i: usize, last_read: bool) -> Eval {
 }
 
 fn placeholder_expect() -> Expect {
-    Expect {
-        kind: ExpectKind::String(Vec::new()),
-        inverse: false,
-        min_recv: -1,
-        on_success: None,
-        on_error: None,
-        status_code: None,
-        ok_status: None,
-        error_status: None,
-        tout_status: None,
-        head: 2,
-    }
+    Expect::new(ExpectKind::String(Vec::new()), 2)
 }
 
 /// Runs one agent check: connects to `target` (the agent's address),

@@ -342,18 +342,10 @@ pub(super) fn final_rules(mut rules: Vec<CheckRule>, proto: Proto) -> Vec<CheckR
                 rules.push(CheckRule {
                     index,
                     comment: None,
-                    action: CheckAction::Expect(Expect {
-                        kind: ExpectKind::HttpStatus(vec![(200, 399)]),
-                        inverse: false,
-                        min_recv: -1,
-                        on_success: None,
-                        on_error: None,
-                        status_code: None,
-                        ok_status: None,
-                        error_status: None,
-                        tout_status: None,
-                        head: 0,
-                    }),
+                    action: CheckAction::Expect(Expect::new(
+                        ExpectKind::HttpStatus(vec![(200, 399)]),
+                        0,
+                    )),
                 });
             }
         }

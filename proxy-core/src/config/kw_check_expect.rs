@@ -43,7 +43,7 @@ pub(super) fn parse_expect(
         let list = if http { HTTP_KWS } else { TCP_KWS };
         format!("{list} but got '{word}' as argument.")
     };
-    let mut e = blank_expect();
+    let mut e = Expect::new(ExpectKind::String(Vec::new()), 0);
     let (mut kind_word, mut pattern, mut comment): (Option<String>, String, Option<String>) =
         (None, String::new(), None);
     let (mut on_success, mut on_error) = (None::<String>, None::<String>);
@@ -143,22 +143,6 @@ pub(super) fn parse_expect(
         (None, None) => return Err("pattern not found".into()),
     };
     Ok((e, comment))
-}
-
-/// An expect rule before its words are read.
-fn blank_expect() -> Expect {
-    Expect {
-        kind: ExpectKind::String(Vec::new()),
-        inverse: false,
-        min_recv: -1,
-        on_success: None,
-        on_error: None,
-        status_code: None,
-        ok_status: None,
-        error_status: None,
-        tout_status: None,
-        head: 0,
-    }
 }
 
 /// `min-recv <n>`: -1 or 0 to INT_MAX.

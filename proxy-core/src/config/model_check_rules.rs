@@ -112,6 +112,25 @@ pub struct Expect {
     pub head: usize,
 }
 
+impl Expect {
+    /// An expect rule with every option at its default (`min-recv -1`, no
+    /// messages, no statuses, no code expression).
+    pub fn new(kind: ExpectKind, head: usize) -> Expect {
+        Expect {
+            kind,
+            inverse: false,
+            min_recv: -1,
+            on_success: None,
+            on_error: None,
+            status_code: None,
+            ok_status: None,
+            error_status: None,
+            tout_status: None,
+            head,
+        }
+    }
+}
+
 /// The pattern of an `expect` rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExpectKind {

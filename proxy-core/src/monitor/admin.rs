@@ -276,12 +276,7 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
 /// messages.
 pub fn check_op(st: &State, r: SrvRef, op: u32, value: u64) -> Result<String, String> {
     use super::transition::{set_running, set_stopped, set_stopping, Cause};
-    let Some(s) = st
-        .proxies
-        .get(r.0)
-        .and_then(|p| p.be.as_ref())
-        .and_then(|b| b.servers.get(r.1))
-    else {
+    let Some(s) = super::server_at(st, r) else {
         return Err("No such server.\n".into());
     };
     match op {

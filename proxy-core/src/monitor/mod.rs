@@ -20,7 +20,13 @@ pub mod transition;
 
 use std::sync::Arc;
 
+use crate::backend::Server;
 use crate::state::State;
+
+/// The server at `(proxy, server)`, if it exists.
+pub fn server_at(st: &State, (pi, si): transition::SrvRef) -> Option<&Server> {
+    st.proxies.get(pi)?.be.as_ref()?.servers.get(si)
+}
 
 /// Starts this worker's share of the checks (worker `index` of `n` takes
 /// every `n`-th), so checks spread over the threads like streams do.

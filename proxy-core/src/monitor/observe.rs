@@ -53,12 +53,7 @@ impl Seen {
 
 /// Feeds one observation about server `r`.
 pub fn report(st: &State, r: SrvRef, seen: Seen) {
-    let Some(s) = st
-        .proxies
-        .get(r.0)
-        .and_then(|p| p.be.as_ref())
-        .and_then(|b| b.servers.get(r.1))
-    else {
+    let Some(s) = super::server_at(st, r) else {
         return;
     };
     let Some(layer) = s.health.cfg.observe else {

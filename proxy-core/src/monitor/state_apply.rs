@@ -222,12 +222,7 @@ pub fn apply(st: &State, plan: &Plan) {
 
 /// Applies one validated line to server `r`.
 fn apply_one(st: &State, r: (usize, usize), saved: &SavedState) {
-    let Some(s) = st
-        .proxies
-        .get(r.0)
-        .and_then(|p| p.be.as_ref())
-        .and_then(|b| b.servers.get(r.1))
-    else {
+    let Some(s) = super::server_at(st, r) else {
         return;
     };
     let health = u32::try_from(saved.check_health.max(0)).unwrap_or(u32::MAX);
@@ -304,12 +299,7 @@ fn apply_one(st: &State, r: (usize, usize), saved: &SavedState) {
 /// Maintenance and drain from the saved admin bits.
 fn apply_admin(st: &State, r: (usize, usize), saved: &SavedState) {
     use super::admin::set_admin;
-    let Some(s) = st
-        .proxies
-        .get(r.0)
-        .and_then(|p| p.be.as_ref())
-        .and_then(|b| b.servers.get(r.1))
-    else {
+    let Some(s) = super::server_at(st, r) else {
         return;
     };
     let cfg_maint = s.disabled;

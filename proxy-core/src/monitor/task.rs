@@ -149,8 +149,8 @@ async fn sleep_on_grid(d: Duration) {
     tokio::time::sleep_until(due + extra).await;
 }
 
-fn server(st: &State, (pi, si): SrvRef) -> Option<&Server> {
-    st.proxies.get(pi)?.be.as_ref()?.servers.get(si)
+fn server(st: &State, r: SrvRef) -> Option<&Server> {
+    super::server_at(st, r)
 }
 
 /// Whether the check runs now (enabled, not paused), and where it goes.
