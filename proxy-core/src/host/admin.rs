@@ -125,7 +125,7 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
         | AdminOp::ENABLE_AGENT
         | AdminOp::SET_CHECK_PORT => {
             let (p, srv) = find_server(state, cmd)?;
-            crate::monitor::admin::check_op(state, (p.idx, srv.idx), cmd.op.0, cmd.value)
+            crate::monitor::admin::check_op(state, (p.idx, srv.idx), cmd.op, cmd.value)
         }
         AdminOp(other) => Err(format!("unknown admin operation {other}\n")),
     }

@@ -5,6 +5,8 @@
 
 use std::sync::atomic::Ordering;
 
+use applet_sdk::AdminOp;
+
 use super::transition::{self, SrvRef, LOG_ALERT, LOG_NOTICE};
 use crate::backend::admin_state;
 use crate::check::agent::AgentAdmin;
@@ -270,17 +272,16 @@ fn propagate_maint(st: &State, r: SrvRef, on: bool, depth: usize) {
     }
 }
 
-/// The CLI's check commands, by [`applet_sdk::AdminOp`] number: 9 `set
-/// server health`, 10 `set server agent`, 11/12 `enable|disable
-/// health|agent`, 13 `set server check-port`. Errors are HAProxy's
-/// messages.
-pub fn check_op(st: &State, r: SrvRef, op: u32, value: u64) -> Result<String, String> {
+/// The CLI's check commands (`set server <b>/<s> health|agent|check-port`,
+/// `enable|disable health|agent`), as the stats applet sends them. Errors
+/// are HAProxy's messages.
+pub fn check_op(st: &State, r: SrvRef, op: AdminOp, value: u64) -> Result<String, String> {
     use super::transition::{set_running, set_stopped, set_stopping, Cause};
     let Some(s) = super::server_at(st, r) else {
         return Err("No such server.\n".into());
     };
     match op {
-        9 => {
+        AdminOp::SET_SERVER_HEALTH => {
             if s.health.track.is_some() {
                 return Err("cannot change health on a tracking server.\n".into());
             }
@@ -294,7 +295,7 @@ pub fn check_op(st: &State, r: SrvRef, op: u32, value: u64) -> Result<String, St
                 _ => set_running(st, r, Cause::Cli),
             }
         }
-        10 => {
+        AdminOp::SET_SERVER_AGENT => {
             let enabled = {
                 let mut c = s.health.lock();
                 if c.agent.enabled {
@@ -311,11 +312,12 @@ pub fn check_op(st: &State, r: SrvRef, op: u32, value: u64) -> Result<String, St
                 set_running(st, r, Cause::Cli);
             }
         }
-        11 | 12 => {
+        AdminOp::ENABLE_HEALTH | AdminOp::ENABLE_AGENT => {
             let mut c = s.health.lock();
-            let chk = if op == 11 { &mut c.check } else { &mut c.agent };
+            let health = op == AdminOp::ENABLE_HEALTH;
+            let chk = if health { &mut c.check } else { &mut c.agent };
             if value == 1 && !chk.configured {
-                return Err(if op == 11 {
+                return Err(if health {
                     "Health check was not configured on this server, cannot enable.\n".into()
                 } else {
                     "Agent was not configured on this server, cannot enable.\n".into()
@@ -323,11 +325,11 @@ pub fn check_op(st: &State, r: SrvRef, op: u32, value: u64) -> Result<String, St
             }
             chk.enabled = value == 1 && chk.configured;
         }
-        13 => {
+        AdminOp::SET_CHECK_PORT => {
             let port = u16::try_from(value).ok().filter(|&p| p > 0);
             s.health.lock().check.port = port;
         }
-        _ => return Err(format!("unknown admin operation {op}\n")),
+        AdminOp(other) => return Err(format!("unknown admin operation {other}\n")),
     }
     Ok(String::new())
 }
