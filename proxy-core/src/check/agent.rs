@@ -16,7 +16,7 @@
 //! or "agent warns : <msg>" when there is something to say.
 
 use super::conn::BUFSIZE;
-use super::tcpcheck::{implicit_connect, Eval, Proto, Run};
+use super::tcpcheck::{Eval, Proto, Run};
 use super::{CheckOutcome, CheckStatus, CheckTarget};
 use crate::config::model_check::{CheckAction, CheckRule, Expect, ExpectKind, SendData};
 
@@ -250,7 +250,7 @@ pub async fn run_agent(
     // HAProxy's agent rules: the implicit connect, `send-lf` of the
     // agent string (step 1), a custom expect (step 2).
     let rules = [
-        implicit_connect(),
+        CheckRule::implicit_connect(),
         CheckRule {
             index: 0,
             comment: None,

@@ -68,7 +68,7 @@ pub async fn run_health(checks: &ProxyChecks, target: &CheckTarget) -> CheckOutc
     let implicit;
     let (proto, rules) = match checks.kind {
         CheckKind::Connect => {
-            implicit = [implicit_connect()];
+            implicit = [CheckRule::implicit_connect()];
             (Proto::Connect, &implicit[..])
         }
         CheckKind::TcpCheck => (Proto::Tcp, &checks.rules[..]),
@@ -76,19 +76,6 @@ pub async fn run_health(checks: &ProxyChecks, target: &CheckTarget) -> CheckOutc
     };
     let mut run = Run::new(target, proto, rules, checks.disable_on_404);
     run.run().await
-}
-
-/// The connect rule HAProxy puts first when the rules have none.
-pub(super) fn implicit_connect() -> CheckRule {
-    CheckRule {
-        index: 0,
-        comment: None,
-        action: CheckAction::Connect(ConnectRule {
-            default: true,
-            implicit: true,
-            ..ConnectRule::default()
-        }),
-    }
 }
 
 /// HAProxy's statuses for the ones rules name.

@@ -21,7 +21,7 @@ use super::kw_check_rules::{
 };
 use super::model_check::{CheckKind, ProxyChecks};
 use super::model_check_rules::{
-    CheckAction, CheckRule, ConnectRule, Expect, ExpectKind, HttpSend, TextOrFormat,
+    CheckAction, CheckRule, Expect, ExpectKind, HttpSend, TextOrFormat,
 };
 use crate::rules::var_action;
 
@@ -352,18 +352,7 @@ pub(super) fn final_rules(mut rules: Vec<CheckRule>, proto: Proto) -> Vec<CheckR
     }
     let first = steps(&rules).first().copied();
     if !first.is_some_and(|i| matches!(rules[i].action, CheckAction::Connect(_))) {
-        rules.insert(
-            0,
-            CheckRule {
-                index: 0,
-                comment: None,
-                action: CheckAction::Connect(ConnectRule {
-                    default: true,
-                    implicit: true,
-                    ..ConnectRule::default()
-                }),
-            },
-        );
+        rules.insert(0, CheckRule::implicit_connect());
     }
     let mut out: Vec<CheckRule> = Vec::with_capacity(rules.len());
     let mut comment: Option<String> = None;

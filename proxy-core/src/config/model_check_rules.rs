@@ -24,6 +24,21 @@ pub struct CheckRule {
     pub action: CheckAction,
 }
 
+impl CheckRule {
+    /// The connect rule HAProxy puts first when the rules have none.
+    pub fn implicit_connect() -> CheckRule {
+        CheckRule {
+            index: 0,
+            comment: None,
+            action: CheckAction::Connect(ConnectRule {
+                default: true,
+                implicit: true,
+                ..ConnectRule::default()
+            }),
+        }
+    }
+}
+
 /// What a rule does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckAction {
