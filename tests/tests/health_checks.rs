@@ -605,8 +605,9 @@ fn observe_layer7_marks_down() {
 
 // ---------------------------------------------------------------- slowstart
 
-/// `slowstart 2s`: after s1 comes back its weight rises step by step to
-/// the configured one; traffic goes to it meanwhile.
+/// `slowstart 3s`: after s1 comes back its weight rises step by step to
+/// the configured one. Both proxies step it once a second, so sampling
+/// starts the moment s1 is UP (no quiet wait) to see every step.
 fn slowstart(bin: &Path) -> Vec<String> {
     let s1 = Faulty::new("s1", Mode::ok());
     let s2 = Faulty::new("s2", Mode::ok());
@@ -615,7 +616,7 @@ fn slowstart(bin: &Path) -> Vec<String> {
          \x20   option httpchk GET /health\n\
          \x20   option log-health-checks\n\
          \x20   default-server check inter 100 rise 2 fall 2 weight 20\n\
-         \x20   server s1 127.0.0.1:{} slowstart 2s\n\
+         \x20   server s1 127.0.0.1:{} slowstart 3s\n\
          \x20   server s2 127.0.0.1:{}\n",
         s1.port, s2.port
     );
@@ -624,13 +625,17 @@ fn slowstart(bin: &Path) -> Vec<String> {
     s1.set(Mode::Refuse);
     r.step("s1 down", |st| is(st, "s1", "DOWN"));
     s1.set(Mode::ok());
-    r.settle("s1 up", |st| is(st, "s1", "UP"));
-    // Weights seen while it rises, until the full weight (10 s at most).
+    // Weights seen while it rises, from the first UP until the full
+    // weight (15 s at most).
     let mut seen: Vec<u32> = Vec::new();
     let mut throttled = false;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     while std::time::Instant::now() < deadline {
         let st = r.stat();
+        if !is(&st, "s1", "UP") {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            continue;
+        }
         let w: u32 = st.get("be", "s1", "weight").parse().unwrap_or(0);
         throttled |= !st.get("be", "s1", "throttle").is_empty();
         if seen.last() != Some(&w) {
