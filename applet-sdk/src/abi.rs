@@ -23,7 +23,7 @@ use crate::host::HostServices_Ref;
 /// The generation of the root-module layout. Bumped together with the
 /// crate's version whenever the layout changes incompatibly; the proxy
 /// refuses a library whose value differs from its own.
-pub const SDK_ABI_VERSION: u32 = 1;
+pub const SDK_ABI_VERSION: u32 = 2;
 
 /// What a service is for: where the configuration may name it.
 ///
@@ -64,6 +64,25 @@ impl fmt::Display for ServiceKind {
     }
 }
 
+/// Options of a service, as bits (unknown bits are ignored by the host).
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ServiceFlags(pub u32);
+
+impl ServiceFlags {
+    pub const NONE: ServiceFlags = ServiceFlags(0);
+    /// An HTTP service that wants bytes: its input is the request as it
+    /// goes to a server (head, then the body with its framing) and its
+    /// output is parsed as a server's HTTP/1.1 response. Without it, an
+    /// HTTP service gets the parsed request and answers through the
+    /// response writer.
+    pub const RAW_HTTP: ServiceFlags = ServiceFlags(1);
+
+    pub fn contains(self, other: ServiceFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
 /// One service a library provides.
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
@@ -73,6 +92,7 @@ pub struct ServiceInfo {
     pub kind: ServiceKind,
     /// One line for listings.
     pub description: RString,
+    pub flags: ServiceFlags,
 }
 
 impl ServiceInfo {
@@ -81,7 +101,14 @@ impl ServiceInfo {
             name: name.into(),
             kind,
             description: description.into(),
+            flags: ServiceFlags::NONE,
         }
+    }
+
+    /// The same service with `flags`.
+    pub fn with_flags(mut self, flags: ServiceFlags) -> ServiceInfo {
+        self.flags = flags;
+        self
     }
 }
 
@@ -208,7 +235,8 @@ impl Default for StreamInfo<'_> {
     }
 }
 
-/// One HTTP header line, as received (name case preserved).
+/// One HTTP header field, as received (name case preserved, value
+/// trimmed; bytes that are not UTF-8 are shown as `?`).
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, Copy)]
 pub struct Header<'a> {
@@ -216,15 +244,64 @@ pub struct Header<'a> {
     pub value: RStr<'a>,
 }
 
-/// The request head the host already parsed, for HTTP services.
+/// The request of an HTTP service, parsed by the host (after the
+/// `http-request` rules that ran before `use-service`).
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, Copy)]
 pub struct RequestHead<'a> {
     pub method: RStr<'a>,
-    pub uri: RStr<'a>,
+    /// The request target exactly as sent (`/path?query`, or an absolute
+    /// URI).
+    pub target: RStr<'a>,
+    /// The target's path (for an absolute URI, the part after the
+    /// authority; `/` when empty).
+    pub path: RStr<'a>,
+    /// What follows the first `?`, without it; empty when none.
+    pub query: RStr<'a>,
     /// `HTTP/1.0` or `HTTP/1.1`.
     pub version: RStr<'a>,
     pub headers: RSlice<'a, Header<'a>>,
+    /// The body's length when known up front (`Content-Length`, or 0 for
+    /// a request without a body); `None` for a chunked body.
+    pub content_length: ROption<u64>,
+    /// The trailer fields of a chunked body, once it ended (empty before).
+    pub trailers: RSlice<'a, Header<'a>>,
+}
+
+/// A header field the applet sends.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct OwnedHeader {
+    pub name: RString,
+    pub value: RString,
+}
+
+/// The head of an HTTP service's response.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct ResponseStart {
+    /// 200 to 599.
+    pub status: u16,
+    /// Empty for the standard reason of `status`.
+    pub reason: RString,
+    /// Without `Content-Length`, `Transfer-Encoding` or `Connection`: the
+    /// host frames the response.
+    pub headers: RVec<OwnedHeader>,
+    /// The body's length when known up front (`Content-Length`); `None`
+    /// to stream it (chunked to an HTTP/1.1 client, until close to an
+    /// HTTP/1.0 one).
+    pub length: ROption<u64>,
+}
+
+/// What an HTTP service answers in one call, besides the body bytes in
+/// [`IoCtx::output`].
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Default)]
+pub struct HttpOut {
+    /// Set by the applet once, before any body byte: the host takes it.
+    pub head: ROption<ResponseStart>,
+    /// Set by the applet after its last body byte: the response is whole.
+    pub end: bool,
 }
 
 /// The I/O context of one call. Everything in it is borrowed for the
@@ -232,22 +309,25 @@ pub struct RequestHead<'a> {
 #[repr(C)]
 #[derive(StableAbi)]
 pub struct IoCtx<'a> {
-    /// Bytes available in the request channel. When the host passes a
-    /// parsed `request`, its head is not repeated here: `input` starts at
-    /// the body.
+    /// Bytes available: for an HTTP service, the request body (de-framed);
+    /// for other services (and [`ServiceFlags::RAW_HTTP`]), what the peer
+    /// sent.
     pub input: RSlice<'a, u8>,
     /// Set by the applet: how many bytes of `input` it consumed (the host
     /// clamps it to `input.len()`).
     pub consumed: usize,
-    /// The client closed its side: no more input will come.
+    /// No more input will come: for an HTTP service, the body ended
+    /// (trailers included); otherwise the peer closed its side.
     pub input_closed: bool,
     /// How many bytes the applet may append to `output` in this call.
     pub room: usize,
-    /// The response channel; the applet appends at most `room` bytes.
+    /// The output channel: an HTTP service's response body, or bytes.
     pub output: &'a mut RVec<u8>,
     pub stream: StreamInfo<'a>,
-    /// For HTTP services: the parsed request head, when the host has one.
+    /// For HTTP services: the parsed request.
     pub request: ROption<RequestHead<'a>>,
+    /// For HTTP services: the response head and end.
+    pub response: &'a mut HttpOut,
 }
 
 pub use self::object::{Applet, AppletBox, Applet_TO};

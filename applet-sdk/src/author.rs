@@ -1,15 +1,16 @@
-//! The side applet authors see: a plain Rust trait, an I/O handle with
-//! `&[u8]`/`&str` views, and the panic containment that sits between them
-//! and the ABI.
+//! The side applet authors see: a plain Rust trait (with the I/O handle of
+//! [`crate::io`]), and the wrapper that sits between it and the ABI: panic
+//! containment, and the output kept for later calls by `Io::write_all`.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
-use abi_stable::std_types::{RErr, ROk, RResult, RVec};
+use abi_stable::std_types::{RErr, ROk, RResult};
 
-use crate::abi::{Applet, AppletError, IoCtx, RequestHead, StreamInfo, Wait};
+use crate::abi::{Applet, AppletError, IoCtx, Wait, WaitKind};
+use crate::io::{Io, OutState};
 
 /// What an applet author implements. One value serves one stream (for
 /// HTTP: one transaction); it is created by the constructor named in
@@ -27,144 +28,6 @@ pub trait AppletImpl: Send + 'static {
 
     /// Runs once when the applet is detached from its stream.
     fn release(&mut self) {}
-}
-
-/// The I/O handle of one call.
-pub struct Io<'a> {
-    input: &'a [u8],
-    consumed: &'a mut usize,
-    input_closed: bool,
-    room: usize,
-    output: &'a mut RVec<u8>,
-    start_len: usize,
-    stream: StreamInfo<'a>,
-    request: Option<RequestHead<'a>>,
-    error: Option<String>,
-}
-
-impl<'a> Io<'a> {
-    /// Wraps the raw context (the SDK does this; public for tests of
-    /// applets without a proxy).
-    pub fn new(ctx: &'a mut IoCtx<'_>) -> Io<'a> {
-        let start_len = ctx.output.len();
-        Io {
-            input: ctx.input.as_slice(),
-            consumed: &mut ctx.consumed,
-            input_closed: ctx.input_closed,
-            room: ctx.room,
-            output: &mut *ctx.output,
-            start_len,
-            stream: ctx.stream,
-            request: ctx.request.into_option(),
-            error: None,
-        }
-    }
-
-    /// The input not consumed yet.
-    pub fn input(&self) -> &'a [u8] {
-        &self.input[(*self.consumed).min(self.input.len())..]
-    }
-
-    /// Marks `n` more bytes of the input as used (clamped to what is
-    /// there); they are gone on the next call.
-    pub fn consume(&mut self, n: usize) {
-        *self.consumed = (*self.consumed + n).min(self.input.len());
-    }
-
-    /// The client closed its side: no more input will come.
-    pub fn input_closed(&self) -> bool {
-        self.input_closed
-    }
-
-    /// How many more bytes [`write`](Io::write) takes in this call.
-    pub fn room(&self) -> usize {
-        self.room - self.written()
-    }
-
-    /// Bytes written in this call so far.
-    pub fn written(&self) -> usize {
-        self.output.len() - self.start_len
-    }
-
-    /// Appends what fits in the room left; returns how much was taken.
-    /// Keep the rest and return [`Wait::ROOM`].
-    pub fn write(&mut self, data: &[u8]) -> usize {
-        let n = data.len().min(self.room());
-        self.output.extend_from_slice(&data[..n]);
-        n
-    }
-
-    /// The stream the applet serves.
-    pub fn stream(&self) -> Stream<'a> {
-        Stream(self.stream)
-    }
-
-    /// The parsed request head, when the host passed one (HTTP services).
-    /// Without it, the request is in [`input`](Io::input) as raw bytes.
-    pub fn request(&self) -> Option<Request<'a>> {
-        self.request.map(Request)
-    }
-
-    /// Fails the call: the host reports `msg`, closes the stream and does
-    /// not call `on_io` again (`release` still runs).
-    pub fn fail(&mut self, msg: impl Into<String>) {
-        self.error = Some(msg.into());
-    }
-}
-
-/// The stream's identity and addresses.
-#[derive(Debug, Clone, Copy)]
-pub struct Stream<'a>(StreamInfo<'a>);
-
-impl<'a> Stream<'a> {
-    pub fn id(&self) -> u64 {
-        self.0.id
-    }
-    pub fn frontend(&self) -> &'a str {
-        self.0.frontend.as_str()
-    }
-    pub fn backend(&self) -> &'a str {
-        self.0.backend.as_str()
-    }
-    /// `ip:port`, empty when unknown.
-    pub fn client_addr(&self) -> &'a str {
-        self.0.client_addr.as_str()
-    }
-    /// `ip:port`, empty when unknown.
-    pub fn local_addr(&self) -> &'a str {
-        self.0.local_addr.as_str()
-    }
-}
-
-/// A parsed request head.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a>(RequestHead<'a>);
-
-impl<'a> Request<'a> {
-    pub fn method(&self) -> &'a str {
-        self.0.method.as_str()
-    }
-    pub fn uri(&self) -> &'a str {
-        self.0.uri.as_str()
-    }
-    /// `HTTP/1.0` or `HTTP/1.1`.
-    pub fn version(&self) -> &'a str {
-        self.0.version.as_str()
-    }
-    /// Every header line in order.
-    pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        self.0
-            .headers
-            .as_slice()
-            .iter()
-            .map(|h| (h.name.as_str(), h.value.as_str()))
-    }
-    /// The first header of that name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&'a str> {
-        self.headers()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    }
 }
 
 thread_local! {
@@ -229,25 +92,61 @@ fn drop_guarded<T>(value: T) {
 #[doc(hidden)]
 pub struct Shim<T: AppletImpl> {
     inner: Option<T>,
+    out: OutState,
+    /// The applet returned `Wait::DONE` while output was pending: say so
+    /// once it is flushed, without calling it again.
+    done: bool,
 }
 
 impl<T: AppletImpl> Shim<T> {
     pub fn new(inner: T) -> Shim<T> {
-        Shim { inner: Some(inner) }
+        Shim {
+            inner: Some(inner),
+            out: OutState::default(),
+            done: false,
+        }
+    }
+
+    /// Sends output kept by `write_all`; `Some(wait)` when the applet must
+    /// not be called in this round (output still pending, or it is done).
+    fn flush(&mut self, ctx: &mut IoCtx<'_>) -> Option<Wait> {
+        if self.out.has_pending() {
+            let n = self.out.flush_into(ctx.output, ctx.room);
+            ctx.room -= n;
+            if self.out.has_pending() {
+                return Some(Wait::ROOM);
+            }
+            if self.out.ended {
+                ctx.response.end = true;
+            }
+        }
+        self.done.then_some(Wait::DONE)
     }
 }
 
 impl<T: AppletImpl> Applet for Shim<T> {
-    fn on_io(&mut self, io: &mut IoCtx<'_>) -> RResult<Wait, AppletError> {
+    fn on_io(&mut self, ctx: &mut IoCtx<'_>) -> RResult<Wait, AppletError> {
+        if self.inner.is_none() {
+            return RErr(AppletError::Failed("called again after a panic".into()));
+        }
+        if let Some(wait) = self.flush(ctx) {
+            return ROk(wait);
+        }
         let Some(inner) = self.inner.as_mut() else {
             return RErr(AppletError::Failed("called again after a panic".into()));
         };
+        let out = &mut self.out;
         let r = guarded(|| {
-            let mut io = Io::new(io);
+            let mut io = Io::new(ctx, out);
             let wait = inner.on_io(&mut io);
             (wait, io.error.take())
         });
         match r {
+            Ok((wait, None)) if self.out.has_pending() => {
+                // Called again only once everything went out.
+                self.done = wait.kind == WaitKind::DONE;
+                ROk(Wait::ROOM)
+            }
             Ok((wait, None)) => ROk(wait),
             Ok((_, Some(msg))) => RErr(AppletError::Failed(msg.into())),
             Err(msg) => {
@@ -319,6 +218,16 @@ pub mod __private {
             create,
         }
         .leak_into_prefix()
+    }
+
+    /// One entry of the service list: the kind with its optional flags.
+    pub fn service_info(
+        name: &str,
+        spec: impl Into<crate::io::ServiceSpec>,
+        description: &str,
+    ) -> ServiceInfo {
+        let spec = spec.into();
+        ServiceInfo::new(name, spec.kind, description).with_flags(spec.flags)
     }
 
     pub fn services(list: impl FnOnce() -> Vec<ServiceInfo>) -> RVec<ServiceInfo> {

@@ -114,15 +114,19 @@
 mod abi;
 mod author;
 mod host;
+mod io;
 mod macros;
 pub mod peers;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use abi::{
     Applet, AppletBox, AppletError, AppletLib, AppletLib_Prefix, AppletLib_Ref, Applet_TO,
-    CreateFn, Header, IoCtx, RequestHead, ServiceInfo, ServiceKind, StreamInfo, Wait, WaitKind,
-    SDK_ABI_VERSION,
+    CreateFn, Header, HttpOut, IoCtx, OwnedHeader, RequestHead, ResponseStart, ServiceFlags,
+    ServiceInfo, ServiceKind, StreamInfo, Wait, WaitKind, SDK_ABI_VERSION,
 };
-pub use author::{AppletImpl, Io, Request, Stream};
+pub use author::AppletImpl;
+pub use io::{Io, Request, Response, ServiceSpec, Stream, WriteError};
 pub use host::{
     cli_level, field, metric, AdminCmd, AdminOp, Field, Host, HostServices, HostServices_Prefix,
     HostServices_Ref, LogLevel, Metric, PoolSnapshot, ProcessSnapshot, ProxyKind, ProxyMode,

@@ -14,6 +14,9 @@
 /// }
 /// ```
 ///
+/// The kind may carry flags: `(ServiceKind::HTTP_SERVICE,
+/// ServiceFlags::RAW_HTTP)`.
+///
 /// A constructor is any `fn(&[String], Host) -> Result<T, String>` (or a
 /// closure of that shape) with `T: AppletImpl`; the slice holds the words
 /// that follow the service name in the configuration.
@@ -36,7 +39,7 @@ macro_rules! export_applet {
         extern "C" fn __applet_sdk_services(
         ) -> $crate::__private::RVec<$crate::ServiceInfo> {
             $crate::__private::services(|| {
-                ::std::vec![ $( $crate::ServiceInfo::new($svc, $kind, $desc) ),* ]
+                ::std::vec![ $( $crate::__private::service_info($svc, $kind, $desc) ),* ]
             })
         }
 

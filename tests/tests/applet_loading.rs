@@ -171,7 +171,7 @@ fn a_plain_c_library_is_refused() {
     );
 }
 
-/// An applet built against applet-sdk 0.2.0 (examples/applets/incompatible):
+/// An applet built against applet-sdk 0.1.0, the previous release (examples/applets/incompatible):
 /// the exact message, naming the file and both versions.
 #[test]
 fn an_applet_built_against_another_sdk_is_refused() {
@@ -181,13 +181,13 @@ fn an_applet_built_against_another_sdk_is_refused() {
     let iso = IsolatedBin::new();
     let want = expected_sdk(&iso);
     assert_ne!(
-        want, "0.2.0",
+        want, "0.1.0",
         "the fixture must differ from the proxy's SDK"
     );
     let d = lib_dir(&[("applet_incompatible", "libapplet_incompatible.so")]);
     let f = d.path().join("libapplet_incompatible.so");
     let f = f.to_str().unwrap();
-    let msg = format!("applet '{f}': built with applet-sdk 0.2.0, this proxy expects {want}");
+    let msg = format!("applet '{f}': built with applet-sdk 0.1.0, this proxy expects {want}");
     assert_refused(
         &iso,
         &cfg(&format!("    applet-load {f}\n"), USE_HELLO),
@@ -396,7 +396,7 @@ fn bad_libraries_next_to_the_binary_are_skipped() {
     assert!(applet_lines[0].contains("[WARNING]"), "{err}");
     assert!(
         applet_lines[0].contains(&format!(
-            "applet '{}': built with applet-sdk 0.2.0",
+            "applet '{}': built with applet-sdk 0.1.0",
             incompatible.display()
         )) && applet_lines[0].ends_with("(skipped)"),
         "{err}"

@@ -13,9 +13,12 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use abi_stable::std_types::{RNone, ROption, RSlice, RSome, RString, RVec};
-use applet_sdk::{AppletBox, Header, IoCtx, RequestHead, StreamInfo, WaitKind};
+use abi_stable::std_types::{RNone, RSlice, RString, RVec};
+use applet_sdk::{AppletBox, HttpOut, IoCtx, ServiceFlags, StreamInfo, WaitKind};
 
+use super::http_codec::HttpCodec;
+use crate::http::head::RequestHead;
+use crate::http::BodyKind;
 use crate::stream::{Applet, AppletIo, AppletWait};
 
 /// The stream's identity, owned.
@@ -28,15 +31,6 @@ struct StreamMeta {
     local: RString,
 }
 
-/// A parsed request head, owned.
-#[derive(Debug)]
-struct RequestMeta {
-    method: RString,
-    uri: RString,
-    version: RString,
-    headers: Vec<(RString, RString)>,
-}
-
 /// A library applet as a [`crate::stream::Applet`].
 pub struct AppletAdapter {
     service: String,
@@ -44,7 +38,10 @@ pub struct AppletAdapter {
     applet: Option<AppletBox>,
     failed: Option<String>,
     stream: StreamMeta,
-    request: Option<RequestMeta>,
+    flags: ServiceFlags,
+    /// An HTTP service's transaction, once [`AppletAdapter::set_http_request`]
+    /// handed it the request; without it the applet reads and writes bytes.
+    http: Option<Box<HttpCodec>>,
 }
 
 impl fmt::Debug for AppletAdapter {
@@ -87,15 +84,22 @@ fn addr(a: Option<SocketAddr>) -> RString {
 }
 
 impl AppletAdapter {
-    /// Wraps an applet object; `library` names its file in messages.
-    pub fn new(service: &str, library: &str, applet: AppletBox) -> AppletAdapter {
+    /// Wraps an applet object; `library` names its file in messages,
+    /// `flags` are its service's.
+    pub fn new(
+        service: &str,
+        library: &str,
+        applet: AppletBox,
+        flags: ServiceFlags,
+    ) -> AppletAdapter {
         AppletAdapter {
             service: service.to_string(),
             library: library.to_string(),
             applet: Some(applet),
             failed: None,
             stream: StreamMeta::default(),
-            request: None,
+            flags,
+            http: None,
         }
     }
 
@@ -117,33 +121,24 @@ impl AppletAdapter {
         };
     }
 
-    /// Hands the applet a parsed request head (HTTP services). When set,
-    /// the input the core passes must start at the body; without it, the
-    /// applet parses the raw request from its input.
-    pub fn set_request<N, V>(
+    /// Whether the service takes the request as bytes
+    /// ([`ServiceFlags::RAW_HTTP`]) rather than parsed.
+    pub fn raw_http(&self) -> bool {
+        self.flags.contains(ServiceFlags::RAW_HTTP)
+    }
+
+    /// Hands an HTTP service its request: `head` holds the head as it
+    /// would go to a server (`parsed` spans into it), `body` its framing.
+    /// From then on the input is the framed body and the output the
+    /// framed response (see [`HttpCodec`]).
+    pub fn set_http_request(
         &mut self,
-        method: &str,
-        uri: &str,
-        version: &str,
-        headers: impl IntoIterator<Item = (N, V)>,
-    ) where
-        N: AsRef<str>,
-        V: AsRef<[u8]>,
-    {
-        self.request = Some(RequestMeta {
-            method: method.into(),
-            uri: uri.into(),
-            version: version.into(),
-            headers: headers
-                .into_iter()
-                .map(|(n, v)| {
-                    (
-                        RString::from(n.as_ref()),
-                        RString::from(String::from_utf8_lossy(v.as_ref()).as_ref()),
-                    )
-                })
-                .collect(),
-        });
+        head: Vec<u8>,
+        parsed: &RequestHead,
+        body: BodyKind,
+        expect_100: bool,
+    ) {
+        self.http = Some(Box::new(HttpCodec::new(head, parsed, body, expect_100)));
     }
 
     /// Why the applet failed, if it did (one line, naming the service and
@@ -158,15 +153,17 @@ impl AppletAdapter {
     }
 
     fn fail(&mut self, why: impl fmt::Display) {
+        // Released at once: it will not be called again. Its own error is
+        // secondary to the one that failed it, but worth telling.
+        let release = match self.applet.take().map(|mut a| a.release().into_result()) {
+            Some(Err(e)) => format!(" (and its release {e})"),
+            _ => String::new(),
+        };
         if self.failed.is_none() {
             self.failed = Some(format!(
-                "applet service '{}' ('{}'): {why}",
+                "applet service '{}' ('{}'): {why}{release}",
                 self.service, self.library
             ));
-        }
-        if let Some(mut a) = self.applet.take() {
-            // Its own error is secondary to the one that failed it.
-            let _ = a.release();
         }
     }
 }
@@ -184,47 +181,37 @@ impl Applet for AppletAdapter {
         let Some(applet) = self.applet.as_mut() else {
             return AppletWait::Done;
         };
+        let s = &self.stream;
+        let stream = StreamInfo {
+            id: s.id,
+            frontend: s.frontend.as_rstr(),
+            backend: s.backend.as_rstr(),
+            client_addr: s.client.as_rstr(),
+            local_addr: s.local.as_rstr(),
+        };
+        if let Some(codec) = self.http.as_mut() {
+            return match codec.call(applet, stream, io) {
+                Ok(w) => w,
+                Err(why) => {
+                    self.fail(why);
+                    AppletWait::Done
+                }
+            };
+        }
         let start = io.consumed.min(io.input.len());
         let input = &io.input[start..];
         let mut out: RVec<u8> = std::mem::take(io.output).into();
         let before = out.len();
-        let headers: Vec<Header<'_>> = self
-            .request
-            .as_ref()
-            .map(|r| {
-                r.headers
-                    .iter()
-                    .map(|(n, v)| Header {
-                        name: n.as_rstr(),
-                        value: v.as_rstr(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let request: ROption<RequestHead<'_>> = match &self.request {
-            Some(r) => RSome(RequestHead {
-                method: r.method.as_rstr(),
-                uri: r.uri.as_rstr(),
-                version: r.version.as_rstr(),
-                headers: RSlice::from_slice(&headers),
-            }),
-            None => RNone,
-        };
-        let s = &self.stream;
+        let mut response = HttpOut::default();
         let mut ctx = IoCtx {
             input: RSlice::from_slice(input),
             consumed: 0,
             input_closed: io.input_closed,
             room: io.room,
             output: &mut out,
-            stream: StreamInfo {
-                id: s.id,
-                frontend: s.frontend.as_rstr(),
-                backend: s.backend.as_rstr(),
-                client_addr: s.client.as_rstr(),
-                local_addr: s.local.as_rstr(),
-            },
-            request,
+            stream,
+            request: RNone,
+            response: &mut response,
         };
         let result = applet.on_io(&mut ctx).into_result();
         let consumed = ctx.consumed.min(input.len());

@@ -24,6 +24,7 @@ pub struct Service {
     pub name: String,
     pub kind: ServiceKind,
     pub description: String,
+    pub flags: applet_sdk::ServiceFlags,
 }
 
 /// A loaded, checked applet library.
@@ -291,6 +292,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<LoadedLib, LoadError> {
             name: s.name.into_string(),
             kind: s.kind,
             description: s.description.into_string(),
+            flags: s.flags,
         })
         .collect();
     Ok(LoadedLib {

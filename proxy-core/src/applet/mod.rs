@@ -19,6 +19,7 @@
 //! services) is [`crate::host`], above the state.
 
 pub mod adapter;
+pub mod http_codec;
 pub mod loader;
 pub mod registry;
 

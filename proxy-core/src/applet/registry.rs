@@ -30,6 +30,7 @@ pub struct ServiceEntry {
     pub name: String,
     pub kind: ServiceKind,
     pub description: String,
+    pub flags: applet_sdk::ServiceFlags,
     pub lib: Arc<LoadedLib>,
 }
 
@@ -167,6 +168,7 @@ impl AppletRegistry {
                     name: s.name.clone(),
                     kind: s.kind,
                     description: s.description.clone(),
+                    flags: s.flags,
                     lib: Arc::clone(&lib),
                 },
             );
@@ -266,6 +268,7 @@ impl AppletRegistry {
             service,
             entry.lib.path_display(),
             applet,
+            entry.flags,
         ))
     }
 

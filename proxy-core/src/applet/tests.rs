@@ -236,7 +236,7 @@ fn an_applet_built_against_another_sdk_version_is_refused() {
     assert_eq!(
         e.to_string(),
         format!(
-            "applet '{}': built with applet-sdk 0.2.0, this proxy expects {}",
+            "applet '{}': built with applet-sdk 0.1.0, this proxy expects {}",
             path.display(),
             expected_sdk_version()
         )
@@ -315,6 +315,6 @@ fn the_executable_directory_is_searched_leniently() {
     assert!(reg.service("panic").is_some());
     assert_eq!(reg.libraries().len(), 1);
     assert_eq!(reg.warnings().len(), 1, "{:?}", reg.warnings());
-    assert!(reg.warnings()[0].contains("0.2.0"), "{:?}", reg.warnings());
+    assert!(reg.warnings()[0].contains("0.1.0"), "{:?}", reg.warnings());
     let _ = std::fs::remove_dir_all(&d);
 }

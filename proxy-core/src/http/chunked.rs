@@ -173,6 +173,18 @@ impl ChunkedDecoder {
         self.state == State::Done
     }
 
+    /// In the trailer section (after the last chunk, before the end).
+    pub fn in_trailers(&self) -> bool {
+        matches!(
+            self.state,
+            State::TrailerStart
+                | State::TrailerName
+                | State::TrailerValue
+                | State::TrailerLf
+                | State::FinalLf
+        )
+    }
+
     /// Payload bytes seen so far (sum of the chunk sizes).
     pub fn data_len(&self) -> u64 {
         self.data_len

@@ -49,10 +49,12 @@
 pub mod authority;
 pub mod chunked;
 pub mod connection_header;
+pub mod dechunk;
 pub mod errors;
 pub mod framing;
 pub mod head;
 pub mod rewrite;
+pub mod status;
 pub mod tokens;
 pub mod version;
 

@@ -471,32 +471,6 @@ fn fetch_ip(e: &crate::config::model_stick::KeyExpr, view: &dyn RequestView) -> 
     }
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Unknown",
-    }
-}
-
 /// The bytes of a `deny`/`return` answer.
 fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &dyn RequestView) -> (Vec<u8>, u16) {
     let status = reply.status;
@@ -519,7 +493,7 @@ fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &dyn RequestView) -> 
     };
     let mut out = format!(
         "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n",
-        reason(status),
+        crate::http::status::reason(status),
         body.len()
     )
     .into_bytes();
@@ -585,7 +559,7 @@ fn redirect(rd: &Redirect, view: &dyn RequestView) -> Option<Verdict> {
     let mut out = format!(
         "HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: ",
         rd.code,
-        reason(rd.code)
+        crate::http::status::reason(rd.code)
     )
     .into_bytes();
     out.extend_from_slice(&loc);

@@ -81,6 +81,8 @@ struct Plan<'r> {
     req_copy: Option<Vec<u8>>,
     server_close: bool,
     server_timeout: Option<std::time::Duration>,
+    /// The head went out as it came (the request's spans fit `to_server`).
+    as_is: bool,
 }
 
 /// Writes the request head for the target and consumes it from `cbuf`.
@@ -105,7 +107,8 @@ fn plan<'r>(
     let mut to_server = SendQueue::default();
     let head = &req.head;
     let unchanged = req.edits.is_empty() && fplan.skip.is_empty() && fplan.content_length.is_none();
-    if as_received && unchanged {
+    let as_is = as_received && unchanged && head.start == 0;
+    if as_is {
         // Nothing to change: the applet reads the head as it came, without
         // the cost of rebuilding it.
         to_server.data.extend_from_slice(&cbuf.data()[..head.len]);
@@ -125,6 +128,7 @@ fn plan<'r>(
         req_copy,
         server_close: rplan.server_close,
         server_timeout: None,
+        as_is,
     })
 }
 
@@ -373,14 +377,15 @@ pub(super) async fn serve_applet(
         src: req.src,
         dst: req.dst,
     };
-    // Rule 6: a connection allocated before the applet was chosen is freed
-    // here, by the registration itself.
-    if let Err(e) = lifecycle::attach(st, s, 1, &inst) {
-        // A constructor that panicked or failed is a failed applet call
-        // like any other: 500 `IC`, counted.
-        lifecycle::count_failure(st, &call.name, &e);
-        return applet_failed(ctx, s, txn, FinState::C).await;
-    }
+    let mut adapter = match lifecycle::create(st, &inst, s.uniq_id) {
+        Ok(a) => a,
+        Err(e) => {
+            // A constructor that panicked or failed is a failed applet
+            // call like any other: 500 `IC`, counted.
+            lifecycle::count_failure(st, &call.name, &e);
+            return applet_failed(ctx, s, txn, FinState::C).await;
+        }
+    };
     req.edits = call.edits;
     let mode = conn_mode(ctx.fe.cfg.http.conn_mode);
     // The frontend's `http-response` rules run on an applet's answer too
@@ -390,6 +395,14 @@ pub(super) async fn serve_applet(
         Ok(p) => p,
         Err(f) => return super::local::local_failure(s, txn, f).await,
     };
+    if !adapter.raw_http() {
+        if let Err(f) = hand_over_head(&mut adapter, &mut plan, ctx) {
+            return super::local::local_failure(s, txn, f).await;
+        }
+    }
+    // Rule 6: a connection allocated before the applet was chosen is freed
+    // here, by the registration itself.
+    lifecycle::attach_adapter(s, 1, adapter);
     plan.server_close = true;
     plan.server_timeout = ctx.fe.cfg.timeouts.server.or(ctx.fe.cfg.timeouts.client);
     let now = std::time::Instant::now();
@@ -404,7 +417,9 @@ pub(super) async fn serve_applet(
         let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) else {
             return false;
         };
-        let mut side = AppletSide::new(app);
+        // Called once before any input: it may answer at once, or ask
+        // for a body the client holds back until `100 Continue`.
+        let mut side = AppletSide::started(app);
         let client = &mut cc.transport;
         let parts = StreamParts {
             vars: &s.vars,
@@ -446,6 +461,32 @@ pub(super) async fn serve_applet(
     // An applet's answer is a local one: `L` in the log, as `<STATS>`.
     txn.answered_locally();
     !result.client_close
+}
+
+/// Gives an HTTP service its request head as fields instead of bytes: the
+/// exchange then sends it only the (framed) body.
+fn hand_over_head(
+    adapter: &mut crate::applet::AppletAdapter,
+    plan: &mut Plan<'_>,
+    ctx: &Ctx<'_>,
+) -> Result<(), Failure> {
+    let head = std::mem::take(&mut plan.to_server.data);
+    let req = plan.req;
+    let reparsed;
+    let parsed = if plan.as_is {
+        &req.head
+    } else {
+        // Rules changed it: read it back as it goes out.
+        match crate::http::head::parse_request(&head, &ctx.limits) {
+            Ok(crate::http::head::Parsed::Complete(h)) => {
+                reparsed = h;
+                &reparsed
+            }
+            _ => return Err(Failure::BadRequestHead(HeadError::HeaderValue)),
+        }
+    };
+    adapter.set_http_request(head, parsed, req.framing.body, req.framing.expect_100);
+    Ok(())
 }
 
 /// An applet failed in `phase`: a 500 if nothing was sent yet (`C`),

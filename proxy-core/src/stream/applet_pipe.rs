@@ -76,6 +76,15 @@ impl AppletPipe {
         }
     }
 
+    /// A pipe whose applet is called as soon as its output is polled,
+    /// before any input.
+    pub fn started() -> AppletPipe {
+        AppletPipe {
+            wait: AppletWait::Room,
+            ..AppletPipe::default()
+        }
+    }
+
     fn kicked(&self, cx: &mut Context<'_>) -> bool {
         self.kick.as_ref().is_some_and(|k| k.poll_rung(cx))
     }

@@ -83,6 +83,14 @@ impl<'a> AppletSide<'a> {
         }
     }
 
+    /// An applet side whose applet is called once before any input (an
+    /// HTTP service handed its request head as fields).
+    pub fn started(app: &'a mut AppCtx) -> AppletSide<'a> {
+        AppletSide {
+            inner: Mutex::new((AppletPipe::started(), app)),
+        }
+    }
+
     /// An applet side whose applet is also called when `kick` rings.
     pub fn with_kick(
         app: &'a mut AppCtx,

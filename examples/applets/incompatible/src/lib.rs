@@ -1,5 +1,5 @@
-//! Test fixture: an ordinary applet, but built against applet-sdk 0.2.0
-//! (the `sdk-v2` copy). A proxy built against 0.1.x must refuse it with a
+//! Test fixture: an ordinary applet, but built against applet-sdk 0.1.0
+//! (the `sdk-v01` copy). A proxy built against 0.2.x must refuse it with a
 //! message naming both versions.
 
 use applet_sdk::{export_applet, AppletImpl, Host, Io, ServiceKind, Wait};
@@ -20,6 +20,6 @@ export_applet! {
     name: "incompatible",
     version: env!("CARGO_PKG_VERSION"),
     services: [
-        ("incompatible", ServiceKind::HTTP_SERVICE, "built against applet-sdk 0.2.0", nothing),
+        ("incompatible", ServiceKind::HTTP_SERVICE, "built against applet-sdk 0.1.0", nothing),
     ],
 }
