@@ -288,11 +288,13 @@ impl<'a> Request<'a> {
     }
     /// The value of query parameter `name` (`a=1&b=2`), not decoded.
     pub fn query_param(&self, name: &str) -> Option<&'a str> {
-        self.query().split('&').find_map(|kv| match kv.split_once('=') {
-            Some((k, v)) if k == name => Some(v),
-            None if kv == name => Some(""),
-            _ => None,
-        })
+        self.query()
+            .split('&')
+            .find_map(|kv| match kv.split_once('=') {
+                Some((k, v)) if k == name => Some(v),
+                None if kv == name => Some(""),
+                _ => None,
+            })
     }
     /// `HTTP/1.0` or `HTTP/1.1`.
     pub fn version(&self) -> &'a str {

@@ -126,12 +126,12 @@ pub use abi::{
     ServiceInfo, ServiceKind, StreamInfo, Wait, WaitKind, SDK_ABI_VERSION,
 };
 pub use author::AppletImpl;
-pub use io::{Io, Request, Response, ServiceSpec, Stream, WriteError};
 pub use host::{
     cli_level, field, metric, AdminCmd, AdminOp, Field, Host, HostServices, HostServices_Prefix,
     HostServices_Ref, LogLevel, Metric, PoolSnapshot, ProcessSnapshot, ProxyKind, ProxyMode,
     ProxySnapshot, ServerSnapshot, ServerState, SiSnapshot, StreamSnapshot, TableCmd, TableOp,
 };
+pub use io::{Io, Request, Response, ServiceSpec, Stream, WriteError};
 
 /// The `abi_stable` this SDK is built on, for hosts and advanced uses
 /// (applets written with [`export_applet!`] never need it).

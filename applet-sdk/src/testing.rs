@@ -1,0 +1,1 @@
+//! In-process test kit for applet authors (feature `testing`).
