@@ -181,6 +181,7 @@ impl AppletImpl for Fails {
 
 fn call(a: &mut AppletBox, input: &[u8], closed: bool, room: usize) -> (RVec<u8>, usize, Wait) {
     let mut out = RVec::new();
+    let mut response = HttpOut::default();
     let mut ctx = IoCtx {
         input: RSlice::from_slice(input),
         consumed: 0,
@@ -189,6 +190,7 @@ fn call(a: &mut AppletBox, input: &[u8], closed: bool, room: usize) -> (RVec<u8>
         output: &mut out,
         stream: StreamInfo::default(),
         request: RNone,
+        response: &mut response,
     };
     let w = a.on_io(&mut ctx);
     let consumed = ctx.consumed;
@@ -213,6 +215,7 @@ fn io_respects_room_and_reports_consumption() {
 fn a_panic_becomes_an_error_and_the_applet_is_not_called_again() {
     let mut a: AppletBox = Applet_TO::from_value(Shim::new(Boom), TD_Opaque);
     let mut out = RVec::new();
+    let mut response = HttpOut::default();
     let mut ctx = IoCtx {
         input: RSlice::from_slice(b""),
         consumed: 0,
@@ -221,6 +224,7 @@ fn a_panic_becomes_an_error_and_the_applet_is_not_called_again() {
         output: &mut out,
         stream: StreamInfo::default(),
         request: RNone,
+        response: &mut response,
     };
     match a.on_io(&mut ctx) {
         RErr(AppletError::Panicked(m)) => {
@@ -237,6 +241,7 @@ fn a_panic_becomes_an_error_and_the_applet_is_not_called_again() {
 fn io_fail_reports_failed() {
     let mut a: AppletBox = Applet_TO::from_value(Shim::new(Fails), TD_Opaque);
     let mut out = RVec::new();
+    let mut response = HttpOut::default();
     let mut ctx = IoCtx {
         input: RSlice::from_slice(b""),
         consumed: 0,
@@ -245,6 +250,7 @@ fn io_fail_reports_failed() {
         output: &mut out,
         stream: StreamInfo::default(),
         request: RNone,
+        response: &mut response,
     };
     assert_eq!(a.on_io(&mut ctx), RErr(AppletError::Failed("nope".into())));
 }
@@ -289,4 +295,52 @@ fn create_dispatches_and_contains_panics() {
 fn kinds_print_their_names() {
     assert_eq!(ServiceKind::HTTP_SERVICE.to_string(), "http-service");
     assert_eq!(ServiceKind(99).to_string(), "kind-99");
+}
+
+/// Answers with `write_all` more than one call's room: the rest goes out
+/// in later calls without the applet being called again, then its DONE.
+struct Big;
+impl AppletImpl for Big {
+    fn on_io(&mut self, io: &mut Io<'_>) -> Wait {
+        assert!(!io.head_sent(), "called again after answering");
+        io.send_head(Response::new(200).length(10)).unwrap();
+        assert_eq!(io.send_head(Response::new(200)), Err(WriteError::HeadSent));
+        io.write_all(b"0123456789").unwrap();
+        assert!(io.has_pending_output());
+        io.end();
+        assert_eq!(io.write_all(b"x"), Err(WriteError::Ended));
+        Wait::DONE
+    }
+}
+
+#[test]
+fn write_all_keeps_what_does_not_fit_and_ends_after_it() {
+    let mut a: AppletBox = Applet_TO::from_value(Shim::new(Big), TD_Opaque);
+    let mut got = Vec::new();
+    let mut ends = Vec::new();
+    let mut waits = Vec::new();
+    for _ in 0..4 {
+        let mut out = RVec::new();
+        let mut response = HttpOut::default();
+        let mut ctx = IoCtx {
+            input: RSlice::from_slice(b""),
+            consumed: 0,
+            input_closed: true,
+            room: 4,
+            output: &mut out,
+            stream: StreamInfo::default(),
+            request: RNone,
+            response: &mut response,
+        };
+        let w = a.on_io(&mut ctx).unwrap();
+        got.extend_from_slice(&out);
+        ends.push(response.end);
+        waits.push(w);
+        if w == Wait::DONE {
+            break;
+        }
+    }
+    assert_eq!(got, b"0123456789");
+    assert_eq!(ends, [false, false, true]);
+    assert_eq!(waits, [Wait::ROOM, Wait::ROOM, Wait::DONE]);
 }

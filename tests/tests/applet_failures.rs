@@ -7,7 +7,8 @@
 //! Fixtures (examples/applets/panicky, loaded from the binary's
 //! directory): `panic` panics in `on_io`, `panic-init` in its
 //! constructor, `panic-release` answers nothing and panics in `release`
-//! and in `Drop`.
+//! and in `Drop`; `too-long`, `too-short`, `no-head`, `framing-header`,
+//! `silent` and `never-ends` break their HTTP response each in one way.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -219,4 +220,90 @@ fn panics_under_load_leave_other_streams_and_pools_intact() {
         px.stderr()
     );
     assert_eq!(Client::connect(port).get("/").status(), 200);
+}
+
+/// An applet that breaks its response ends its own stream: a 500 (`IC`)
+/// when nothing reached the client yet, a cut connection (`ID`) when its
+/// head did; the warning names the service, its library and what it did;
+/// the next request is served.
+#[test]
+fn broken_responses_end_their_own_stream() {
+    if is_haproxy() {
+        return;
+    }
+    let _ = fixture("applet_panicky");
+    let _ = fixture("applet_hello");
+    let fe = BoundPort::new();
+    let port = fe.port;
+    let services = [
+        "too-long",
+        "too-short",
+        "no-head",
+        "framing-header",
+        "silent",
+        "never-ends",
+    ];
+    // A frontend has no server timeout: the client's bounds an applet.
+    let mut cfg = http_defaults().replace("timeout client 10s", "timeout client 300ms");
+    cfg.push_str(&format!("frontend fe\n    bind {fe}\n"));
+    for s in services {
+        cfg.push_str(&format!(
+            "    http-request use-service {s} if {{ path_beg /{s}/ }}\n"
+        ));
+    }
+    cfg.push_str("    http-request use-service hello\n");
+    let px = Proxy::start_with(&cfg, &[&fe]);
+    let cases = [
+        (
+            "too-long",
+            "IC--",
+            "sent more body than the 2 bytes it announced",
+        ),
+        (
+            "too-short",
+            "IC--",
+            "ended its response after 3 of the 10 bytes it announced",
+        ),
+        (
+            "no-head",
+            "IC--",
+            "wrote body bytes before its response head",
+        ),
+        ("framing-header", "IC--", "set 'Content-Length' itself"),
+        ("silent", "IC--", "did not end its response within 300 ms"),
+        (
+            "never-ends",
+            "ID--",
+            "did not end its response within 300 ms",
+        ),
+    ];
+    for (service, term, msg) in cases {
+        let mut c = Client::connect(port);
+        c.send(format!("GET /{service}/ HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes());
+        assert_eq!(c.wait_closed(T), Some(true), "{service}: not closed");
+        let got = String::from_utf8_lossy(c.pending()).into_owned();
+        if term == "IC--" {
+            assert_eq!(got, String::from_utf8_lossy(WIRE_500), "{service}");
+        } else {
+            // The head and a first chunk went out, then the cut: no end.
+            assert!(got.starts_with("HTTP/1.1 200 OK\r\n"), "{service}: {got}");
+            assert!(got.contains("7\r\npartial\r\n") && !got.ends_with("0\r\n\r\n"));
+        }
+        let l = log_for(&px, c.port(), T);
+        let server = format!("<{}>", service.to_uppercase());
+        assert_eq!(
+            (l.server.as_str(), l.term.as_str()),
+            (server.as_str(), term),
+            "{l}"
+        );
+        wait_failures(&px, service, 1);
+        let line = px
+            .stderr_lines()
+            .snapshot()
+            .into_iter()
+            .find(|l| l.contains(&format!("applet service '{service}'")))
+            .unwrap();
+        assert!(line.contains(msg), "{service}: {line}");
+        assert_eq!(Client::connect(port).get("/").status(), 200);
+    }
 }

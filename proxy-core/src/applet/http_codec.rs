@@ -245,7 +245,12 @@ impl HttpCodec {
         }
         let wait = result.map_err(|e| e.to_string())?;
         let before = io.output.len();
-        self.answer(io.output, wait.kind)?;
+        if let Err(why) = self.answer(io.output, wait.kind) {
+            // Nothing of a broken answer goes out: the client gets a clean
+            // error if nothing was sent before.
+            io.output.truncate(before);
+            return Err(why);
+        }
         io.room = io.room.saturating_sub(io.output.len() - before);
         if self.out == Out::Ended {
             return Ok(AppletWait::Done);

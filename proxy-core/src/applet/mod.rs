@@ -115,4 +115,6 @@ pub fn load_for(
 }
 
 #[cfg(test)]
+mod http_codec_tests;
+#[cfg(test)]
 mod tests;

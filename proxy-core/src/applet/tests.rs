@@ -98,47 +98,74 @@ fn hello_loads_and_describes_itself() {
     );
 }
 
+/// Hands `a` the request in `raw` (a whole head, maybe followed by body
+/// bytes) as the HTTP exchange does: the head as fields; returns the bytes
+/// that follow it (the framed body, as the exchange would forward them).
+pub(super) fn hand_request<'r>(a: &mut AppletAdapter, raw: &'r [u8]) -> &'r [u8] {
+    use crate::http::head::{parse_request, HeadLimits, Parsed};
+    let Ok(Parsed::Complete(head)) = parse_request(raw, &HeadLimits::default()) else {
+        panic!("not a whole request head: {raw:?}");
+    };
+    let framing = crate::http::framing::request_framing(raw, &head).expect("framing");
+    a.set_http_request(
+        raw[..head.len].to_vec(),
+        &head,
+        framing.body,
+        framing.expect_100,
+    );
+    &raw[head.len..]
+}
+
 #[test]
 fn hello_answers_through_the_adapter() {
     let reg = registry(&["applet_hello"]);
     let mut a = adapter(&reg, "hello", &["hi there"]);
     assert_eq!(a.name(), "hello");
-    // The head is not complete yet.
-    let c = call(&mut a, &GET[..10], false, 1000);
-    assert_eq!((c.wait, c.consumed, c.out.len()), (AppletWait::Input, 0, 0));
-    let c = call(&mut a, GET, false, 1000);
+    assert!(!a.raw_http());
+    let body = hand_request(&mut a, GET);
+    let c = call(&mut a, body, false, 1000);
     let expected =
         "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 8\r\n\r\nhi there";
     assert_eq!(String::from_utf8_lossy(&c.out), expected);
-    assert_eq!(c.consumed, GET.len());
     assert_eq!(c.room_left, 1000 - expected.len());
     assert_eq!(c.wait, AppletWait::Done);
     assert_eq!(a.failed(), None);
 }
 
 #[test]
-fn hello_respects_the_room_and_a_parsed_head() {
+fn hello_respects_the_room_and_drops_a_head_body() {
     let reg = registry(&["applet_hello"]);
-    let mut a = adapter(&reg, "hello", &[]);
-    a.set_stream(7, "fe", "be", None, None);
-    a.set_request("HEAD", "/", "HTTP/1.1", [("Host", b"x".as_slice())]);
-    let mut got = Vec::new();
-    let mut wait = AppletWait::Room;
-    let mut calls = 0;
-    while wait == AppletWait::Room {
-        let c = call(&mut a, b"", false, 16);
-        assert!(c.out.len() <= 16);
-        got.extend_from_slice(&c.out);
-        wait = c.wait;
-        calls += 1;
+    let body = "x".repeat(300);
+    for (method, with_body) in [("GET", true), ("HEAD", false)] {
+        let mut a = adapter(&reg, "hello", &[&body]);
+        a.set_stream(7, "fe", "be", None, None);
+        let req = format!("{method} / HTTP/1.1\r\nHost: x\r\n\r\n");
+        hand_request(&mut a, req.as_bytes());
+        let mut got = Vec::new();
+        let mut wait = AppletWait::Room;
+        let mut calls = 0;
+        while wait == AppletWait::Room && calls < 100 {
+            let c = call(&mut a, b"", false, 100);
+            if calls > 0 {
+                assert!(c.out.len() <= 100, "{}", c.out.len());
+            }
+            got.extend_from_slice(&c.out);
+            wait = c.wait;
+            calls += 1;
+        }
+        assert_eq!(wait, AppletWait::Done);
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 300\r\n\r\n";
+        let want = if with_body {
+            format!("{head}{body}")
+        } else {
+            head.to_string()
+        };
+        assert_eq!(String::from_utf8_lossy(&got), want, "{method}");
+        assert!(
+            !with_body || calls > 3,
+            "{method}: the body must not fit in one call"
+        );
     }
-    assert_eq!(wait, AppletWait::Done);
-    assert!(calls > 1, "the answer should not fit in 16 bytes");
-    // HEAD: the length of the default body, but no body.
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 14\r\n\r\n"
-    );
 }
 
 #[test]
@@ -182,12 +209,18 @@ fn two_libraries_side_by_side() {
         names,
         [
             "echo",
+            "framing-header",
             "hello",
+            "never-ends",
+            "no-head",
             "panic",
             "panic-init",
             "panic-release",
+            "silent",
             "tcp-panic",
-            "tcp-panic-init"
+            "tcp-panic-init",
+            "too-long",
+            "too-short"
         ]
     );
     assert_eq!(reg.service("panic").map(|s| s.lib.name()), Some("panicky"));
@@ -196,7 +229,8 @@ fn two_libraries_side_by_side() {
     assert!(listing.contains("hello (http-service)"), "{listing}");
     assert!(listing.contains("echo (tcp-service)"), "{listing}");
     let mut a = adapter(&reg, "hello", &["x"]);
-    assert_eq!(call(&mut a, GET, false, 1000).wait, AppletWait::Done);
+    hand_request(&mut a, GET);
+    assert_eq!(call(&mut a, b"", false, 1000).wait, AppletWait::Done);
     assert_eq!(a.failed(), None);
 }
 

@@ -6,7 +6,19 @@
 /// The reason phrase of `status`; codes without a name of their own get
 /// their class's (`Client Error`, ...).
 pub fn reason(status: u16) -> &'static str {
-    match status {
+    named(status).unwrap_or(match status {
+        100..=199 => "Informational",
+        200..=299 => "Success",
+        300..=399 => "Redirection",
+        400..=499 => "Client Error",
+        500..=599 => "Server Error",
+        _ => "Other",
+    })
+}
+
+/// The codes with a name of their own.
+fn named(status: u16) -> Option<&'static str> {
+    Some(match status {
         100 => "Continue",
         101 => "Switching Protocols",
         102 => "Processing",
@@ -75,11 +87,6 @@ pub fn reason(status: u16) -> &'static str {
         510 => "Not extended",
         511 => "Network authentication required",
         520 => "Web server is returning an unknown error",
-        100..=199 => "Informational",
-        200..=299 => "Success",
-        300..=399 => "Redirection",
-        400..=499 => "Client Error",
-        500..=599 => "Server Error",
-        _ => "Other",
-    }
+        _ => return None,
+    })
 }

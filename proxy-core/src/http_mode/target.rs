@@ -440,6 +440,23 @@ pub(super) async fn serve_applet(
     };
     // The applet goes away with its transaction (rule 6 again: detach);
     // the client stays for its next request.
+    // An applet that never ends its response is a failed applet, not a
+    // slow server: it is ended like one that broke its response.
+    let pipe_failure = pipe_failure.or_else(|| {
+        let timed_out = result
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == ErrorKind::ServerTimeout);
+        timed_out.then(|| {
+            let library = st.applets.service(&call.name).map(|e| e.lib.path_display());
+            format!(
+                "applet service '{}' ('{}'): did not end its response within {} ms",
+                call.name,
+                library.unwrap_or("?"),
+                plan.server_timeout.map_or(0, |t| t.as_millis())
+            )
+        })
+    });
     let failure = lifecycle::finish(st, s, 1, &call.name, pipe_failure, Other::Keep);
     if failure.is_some() {
         // A failing applet ends its own stream only (`IC` before any
