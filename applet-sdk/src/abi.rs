@@ -77,9 +77,22 @@ impl ServiceFlags {
     /// HTTP service gets the parsed request and answers through the
     /// response writer.
     pub const RAW_HTTP: ServiceFlags = ServiceFlags(1);
+    /// Its streams can be woken from any thread with
+    /// [`Host::wake`](crate::Host::wake)`(io.stream().id())`: an instance
+    /// waiting for input or a timer is then called again soon (e.g. a long
+    /// poll answered when shared state changes). Costs a registration per
+    /// stream, so it is asked for, not given to every service.
+    pub const WAKEABLE: ServiceFlags = ServiceFlags(2);
 
     pub fn contains(self, other: ServiceFlags) -> bool {
         self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for ServiceFlags {
+    type Output = ServiceFlags;
+    fn bitor(self, other: ServiceFlags) -> ServiceFlags {
+        ServiceFlags(self.0 | other.0)
     }
 }
 

@@ -478,7 +478,8 @@ mod services {
         pub peer_connect:
             extern "C" fn(section: RStr<'_>, peer: RStr<'_>, token: u64) -> RResult<u64, RString>,
         /// Calls the applet of stream `stream_id` again soon (a no-op for
-        /// a stream that ended or is not a peers stream).
+        /// a stream that ended, or whose service is neither the peers one
+        /// nor flagged [`ServiceFlags::WAKEABLE`](crate::ServiceFlags::WAKEABLE)).
         pub wake: extern "C" fn(stream_id: u64),
         /// Publishes the section's state for `show peers`.
         pub peers_status: extern "C" fn(section: RStr<'_>, status: SectionStatus),
@@ -602,7 +603,9 @@ impl Host {
         }
     }
 
-    /// Calls the applet of stream `stream_id` again soon.
+    /// Calls the applet of stream `stream_id` again soon, from any thread
+    /// (streams of peers and of [`ServiceFlags::WAKEABLE`](crate::ServiceFlags::WAKEABLE)
+    /// services; a no-op for others and for streams that ended).
     pub fn wake(&self, stream_id: u64) {
         if let Some(f) = self.table.wake() {
             f(stream_id)

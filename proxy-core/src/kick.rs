@@ -85,7 +85,8 @@ impl Kick {
 }
 
 /// The kicks of the streams that can be woken, by stream id. Only peers
-/// streams register (at their start and end), so one lock serves.
+/// streams and those of services flagged `WAKEABLE` register (at their
+/// start and end), so one lock serves.
 #[derive(Debug, Default)]
 pub struct Kicks {
     by_id: Mutex<HashMap<u64, Arc<Kick>>>,

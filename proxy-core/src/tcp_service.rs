@@ -43,7 +43,13 @@ pub async fn serve(st: &State, fe: &Proxy, s: &mut Stream, name: &str, args: &[S
     // One inactivity limit, `timeout client`, over both sides: the stream
     // ends once nothing moved either way for that long.
     let timeouts = SideTimeouts::both(fe.cfg.timeouts.client);
-    let Some(d) = lifecycle::serve(st, s, 1, name, None, timeouts).await else {
+    let wakeable = st
+        .applets
+        .service(name)
+        .is_some_and(|e| e.flags.contains(applet_sdk::ServiceFlags::WAKEABLE));
+    let wake = wakeable.then(|| st.kicks.register(s.uniq_id));
+    let kick = wake.as_ref().map(|w| w.kick.clone());
+    let Some(d) = lifecycle::serve(st, s, 1, name, kick, timeouts).await else {
         out.end = Some(ProxyError::new(ErrorKind::Internal).at(FinState::C));
         return out;
     };

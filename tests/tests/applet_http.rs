@@ -314,3 +314,35 @@ fn service_arguments_reach_the_constructor() {
         o.stderr
     );
 }
+
+/// A wakeable service (`longpoll`, flagged `ServiceFlags::WAKEABLE`): a
+/// `GET` waits with nothing to read until a `POST` on another connection
+/// publishes a message and wakes it from that stream's thread through
+/// `Host::wake`; the waiter then answers at once, on a connection that
+/// stays usable.
+#[test]
+fn a_waiting_applet_is_woken_from_another_stream() {
+    if is_haproxy() {
+        return;
+    }
+    let (px, port) = start("    http-request use-service longpoll\n");
+    let mut waiter = Client::connect(port);
+    waiter.send(b"GET /poll HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert!(
+        waiter.quiet_for(Duration::from_millis(300)),
+        "the GET must wait for a message"
+    );
+    let mut poster = Client::connect(port);
+    poster.send(b"POST /poll HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n\r\nnews");
+    assert_eq!(poster.read_response(false).status(), 204);
+    let r = waiter.read_response(false);
+    assert_eq!((r.status(), r.body.as_slice()), (200, &b"news"[..]));
+    let l = log_for(&px, waiter.port(), T);
+    assert_eq!((l.server.as_str(), l.status), ("<LONGPOLL>", 200), "{l}");
+    // Not a one-off: the next GET waits for the next message.
+    waiter.send(b"GET /poll HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert!(waiter.quiet_for(Duration::from_millis(200)));
+    poster.send(b"POST /poll HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nlater");
+    assert_eq!(poster.read_response(false).status(), 204);
+    assert_eq!(waiter.read_response(false).body, b"later");
+}

@@ -121,6 +121,11 @@ impl AppletAdapter {
         };
     }
 
+    /// Whether its stream must be wakeable through the host's `wake`.
+    pub fn wakeable(&self) -> bool {
+        self.flags.contains(ServiceFlags::WAKEABLE)
+    }
+
     /// Whether the service takes the request as bytes
     /// ([`ServiceFlags::RAW_HTTP`]) rather than parsed.
     pub fn raw_http(&self) -> bool {

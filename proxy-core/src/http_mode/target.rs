@@ -400,6 +400,7 @@ pub(super) async fn serve_applet(
             return super::local::local_failure(s, txn, f).await;
         }
     }
+    let wake = adapter.wakeable().then(|| st.kicks.register(s.uniq_id));
     // Rule 6: a connection allocated before the applet was chosen is freed
     // here, by the registration itself.
     lifecycle::attach_adapter(s, 1, adapter);
@@ -419,7 +420,7 @@ pub(super) async fn serve_applet(
         };
         // Called once before any input: it may answer at once, or ask
         // for a body the client holds back until `100 Continue`.
-        let mut side = AppletSide::started(app);
+        let mut side = AppletSide::started(app, wake.as_ref().map(|w| w.kick.clone()));
         let client = &mut cc.transport;
         let parts = StreamParts {
             vars: &s.vars,

@@ -77,10 +77,11 @@ impl AppletPipe {
     }
 
     /// A pipe whose applet is called as soon as its output is polled,
-    /// before any input.
-    pub fn started() -> AppletPipe {
+    /// before any input (and when `kick` rings, if given).
+    pub fn started(kick: Option<Arc<Kick>>) -> AppletPipe {
         AppletPipe {
             wait: AppletWait::Room,
+            kick,
             ..AppletPipe::default()
         }
     }

@@ -84,10 +84,14 @@ impl<'a> AppletSide<'a> {
     }
 
     /// An applet side whose applet is called once before any input (an
-    /// HTTP service handed its request head as fields).
-    pub fn started(app: &'a mut AppCtx) -> AppletSide<'a> {
+    /// HTTP service handed its request head as fields), and again
+    /// whenever `kick` rings.
+    pub fn started(
+        app: &'a mut AppCtx,
+        kick: Option<std::sync::Arc<crate::kick::Kick>>,
+    ) -> AppletSide<'a> {
         AppletSide {
-            inner: Mutex::new((AppletPipe::started(), app)),
+            inner: Mutex::new((AppletPipe::started(kick), app)),
         }
     }
 

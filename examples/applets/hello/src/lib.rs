@@ -7,11 +7,18 @@
 //!   it).
 //! - `echo` (TCP service): sends back everything it receives until the
 //!   client closes its side.
+//! - `longpoll` (HTTP service, wakeable): a `GET` waits until a `POST`
+//!   to the service publishes a message, then answers it; the `POST` wakes
+//!   the waiting streams from its own thread with `Host::wake`.
 //!
 //! Configuration: `http-request use-service hello "hi there"`,
 //! `tcp-request content use-service echo`.
 
-use applet_sdk::{applet_debug, export_applet, AppletImpl, Host, Io, ServiceKind, Wait};
+use std::sync::Mutex;
+
+use applet_sdk::{
+    applet_debug, export_applet, AppletImpl, Host, Io, ServiceFlags, ServiceKind, Wait,
+};
 
 const DEFAULT_BODY: &str = "Hello, world!\n";
 
@@ -48,6 +55,88 @@ impl AppletImpl for Hello {
     }
 }
 
+/// What `longpoll` instances share: the last message, its generation, and
+/// the streams waiting for the next one.
+struct Board {
+    generation: u64,
+    message: Vec<u8>,
+    waiting: Vec<u64>,
+}
+
+static BOARD: Mutex<Board> = Mutex::new(Board {
+    generation: 0,
+    message: Vec::new(),
+    waiting: Vec::new(),
+});
+
+fn board() -> std::sync::MutexGuard<'static, Board> {
+    BOARD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct LongPoll {
+    host: Host,
+    /// The generation seen when this `GET` started waiting.
+    seen: Option<u64>,
+    posted: Vec<u8>,
+}
+
+impl LongPoll {
+    fn new(_args: &[String], host: Host) -> Result<LongPoll, String> {
+        Ok(LongPoll {
+            host,
+            seen: None,
+            posted: Vec::new(),
+        })
+    }
+
+    /// A `POST`: reads the message, publishes it, wakes the waiters.
+    fn publish(&mut self, io: &mut Io<'_>) -> Wait {
+        let body = io.body();
+        self.posted.extend_from_slice(body);
+        io.consume(body.len());
+        if !io.body_ended() {
+            return Wait::INPUT;
+        }
+        let waiting = {
+            let mut b = board();
+            b.generation += 1;
+            b.message = std::mem::take(&mut self.posted);
+            std::mem::take(&mut b.waiting)
+        };
+        for id in waiting {
+            self.host.wake(id);
+        }
+        let _ = io.respond(204, "", b"");
+        Wait::DONE
+    }
+}
+
+impl AppletImpl for LongPoll {
+    fn on_io(&mut self, io: &mut Io<'_>) -> Wait {
+        if io.head_sent() {
+            return Wait::DONE;
+        }
+        if io.request().is_some_and(|r| r.method() == "POST") {
+            return self.publish(io);
+        }
+        let mut b = board();
+        match self.seen {
+            Some(seen) if b.generation > seen => {
+                let msg = b.message.clone();
+                drop(b);
+                let _ = io.respond(200, "text/plain", &msg);
+                Wait::DONE
+            }
+            Some(_) => Wait::INPUT,
+            None => {
+                self.seen = Some(b.generation);
+                b.waiting.push(io.stream().id());
+                Wait::INPUT
+            }
+        }
+    }
+}
+
 /// Echoes its input.
 struct Echo;
 
@@ -81,5 +170,6 @@ export_applet! {
     services: [
         ("hello", ServiceKind::HTTP_SERVICE, "answers 200 OK with a fixed body (first argument)", Hello::new),
         ("echo", ServiceKind::TCP_SERVICE, "echoes its input until the client closes", Echo::new),
+        ("longpoll", (ServiceKind::HTTP_SERVICE, ServiceFlags::WAKEABLE), "GET waits for the next POSTed message", LongPoll::new),
     ],
 }
