@@ -7,12 +7,29 @@
 //! crate is the only one an applet depends on.
 //!
 //! As an author you write a plain Rust type implementing [`AppletImpl`]
-//! (a non-blocking state machine: read [`Io::input`], [`Io::write`] the
-//! answer, return a [`Wait`]) and name its constructor in
-//! [`export_applet!`]. The macro writes the root module, the service list
-//! and the constructor dispatch, and wraps every entry point in
-//! `catch_unwind`, so a panic in your code fails one stream instead of
-//! stopping the proxy.
+//! (a non-blocking state machine: read the [`Io`] input, write the answer,
+//! return a [`Wait`]) and name its constructor in [`export_applet!`]. The
+//! macro writes the root module, the service list and the constructor
+//! dispatch, and wraps every entry point in `catch_unwind`, so a panic in
+//! your code fails one stream instead of stopping the proxy.
+//!
+//! An HTTP service works at the level of HTTP: the proxy hands it the
+//! parsed request ([`Io::request`]) and the de-framed body ([`Io::body`]),
+//! and frames what it answers through the response writer
+//! ([`Io::send_head`], [`Io::write_all`], [`Io::end`], or
+//! [`Io::respond`]). A TCP service reads and writes bytes.
+//!
+//! # Modules
+//!
+//! - `abi`: the `#[repr(C)]` types that cross the boundary (root module,
+//!   applet object, per-call context, request and response heads);
+//! - `io`: [`Io`], [`Request`], [`Response`];
+//! - `author`: [`AppletImpl`] and the wrapper (panic containment, output
+//!   kept by `write_all`);
+//! - `host`: [`Host`] and the host-services table;
+//! - [`peers`]: the peers protocol's view of the host;
+//! - `testing` (feature `testing`): run a service in-process in unit
+//!   tests.
 //!
 //! # Example
 //!
@@ -28,7 +45,7 @@
 //! crate-type = ["cdylib"]
 //!
 //! [dependencies]
-//! applet-sdk = "0.1"
+//! applet-sdk = "0.2"
 //!
 //! [profile.release]
 //! panic = "unwind"   # never "abort": panics must be catchable
@@ -39,42 +56,39 @@
 //! ```
 //! use applet_sdk::{applet_info, export_applet, AppletImpl, Host, Io, ServiceKind, Wait};
 //!
-//! /// Answers every HTTP request with a fixed body.
+//! /// Answers every HTTP request with a fixed body, and `/echo` with
+//! /// the request's body.
 //! struct Hello {
-//!     /// The response not written yet.
-//!     pending: Vec<u8>,
-//!     answered: bool,
+//!     body: String,
+//!     echoed: Vec<u8>,
 //! }
 //!
 //! impl Hello {
 //!     fn new(args: &[String], host: Host) -> Result<Hello, String> {
-//!         let body = args.first().map(String::as_str).unwrap_or("hello\n");
+//!         let body = args.first().cloned().unwrap_or_else(|| "hello\n".into());
 //!         applet_info!(host, "hello: answering {} bytes", body.len());
-//!         let head = format!(
-//!             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
-//!             body.len()
-//!         );
-//!         Ok(Hello { pending: [head.as_bytes(), body.as_bytes()].concat(), answered: false })
+//!         Ok(Hello { body, echoed: Vec::new() })
 //!     }
 //! }
 //!
 //! impl AppletImpl for Hello {
 //!     fn on_io(&mut self, io: &mut Io<'_>) -> Wait {
-//!         if !self.answered {
-//!             // Without a parsed head from the host, wait for the raw one.
-//!             if io.request().is_none() {
-//!                 let input = io.input();
-//!                 match input.windows(4).position(|w| w == b"\r\n\r\n") {
-//!                     Some(end) => io.consume(end + 4),
-//!                     None if io.input_closed() => return Wait::DONE,
-//!                     None => return Wait::INPUT,
-//!                 }
+//!         let echo = io.request().is_some_and(|r| r.path() == "/echo");
+//!         if echo {
+//!             // The body arrives de-framed, in pieces.
+//!             let piece = io.body();
+//!             self.echoed.extend_from_slice(piece);
+//!             io.consume(piece.len());
+//!             if !io.body_ended() {
+//!                 return Wait::INPUT;
 //!             }
-//!             self.answered = true;
 //!         }
-//!         let n = io.write(&self.pending);
-//!         self.pending.drain(..n);
-//!         if self.pending.is_empty() { Wait::DONE } else { Wait::ROOM }
+//!         let answer = if echo { self.echoed.clone() } else { self.body.clone().into_bytes() };
+//!         // Head with Content-Length, body, end: the proxy frames it.
+//!         if io.respond(200, "text/plain", &answer).is_err() {
+//!             io.fail("answered twice");
+//!         }
+//!         Wait::DONE
 //!     }
 //! }
 //!
@@ -96,10 +110,18 @@
 //! # Compatibility
 //!
 //! While this crate is `0.y`, the proxy and every applet must be built
-//! against the same `0.y` (0.1.x with 0.1.x): the proxy refuses anything
-//! else at start-up, naming both versions. From 1.0, an applet built
-//! against any 1.x loads in a proxy built against any 1.x: the root module,
-//! [`HostServices`] and the [`Applet`] trait only grow by appending.
+//! against the same `0.y` (0.2.x with 0.2.x): the proxy refuses anything
+//! else at start-up, naming the file and both versions. From 0.2.0 the
+//! interface only grows by appending: the root module, [`HostServices`]
+//! and the [`Applet`] trait gain fields and methods at their end (read as
+//! `Option` by the other side), and the open-ended integer and list types
+//! gain values.
+//!
+//! # Threads
+//!
+//! One instance serves one stream and is never called concurrently with
+//! itself; instances of one service run in parallel on the proxy's worker
+//! threads, so state they share must be `Sync`.
 //!
 //! # What crosses the boundary
 //!
