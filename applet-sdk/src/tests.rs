@@ -189,6 +189,7 @@ fn call(a: &mut AppletBox, input: &[u8], closed: bool, room: usize) -> (RVec<u8>
         output: &mut out,
         stream: StreamInfo::default(),
         request: RNone,
+        response: &mut HttpOut::default(),
     };
     let w = a.on_io(&mut ctx);
     let consumed = ctx.consumed;
@@ -221,6 +222,7 @@ fn a_panic_becomes_an_error_and_the_applet_is_not_called_again() {
         output: &mut out,
         stream: StreamInfo::default(),
         request: RNone,
+        response: &mut HttpOut::default(),
     };
     match a.on_io(&mut ctx) {
         RErr(AppletError::Panicked(m)) => {
@@ -245,6 +247,7 @@ fn io_fail_reports_failed() {
         output: &mut out,
         stream: StreamInfo::default(),
         request: RNone,
+        response: &mut HttpOut::default(),
     };
     assert_eq!(a.on_io(&mut ctx), RErr(AppletError::Failed("nope".into())));
 }
