@@ -22,9 +22,10 @@
 //! `select` (filters shared by all formats), `host_source` (the host's
 //! snapshots as the model: with `host_health`, which reads a server's
 //! checks back, the only code that reads applet-sdk types),
-//! `plugin` (the exported services: `stats-cli`, `stats-page`,
-//! `prometheus-exporter`).
+//! `plugin` (the exported services: `stats-cli`, `stats-page` from `page`,
+//! `prometheus-exporter`; `answer` sends the HTTP services' answers).
 
+mod answer;
 pub mod api;
 pub mod cli;
 mod commands;
@@ -41,6 +42,7 @@ mod html_server;
 pub mod info;
 pub mod json;
 pub mod model;
+pub mod page;
 pub mod plugin;
 pub mod prom;
 pub mod select;
