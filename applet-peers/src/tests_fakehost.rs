@@ -354,6 +354,12 @@ extern "C" fn h_status(section: RStr<'_>, status: SectionStatus) {
     with(|w| w.status.insert(section.to_string(), status));
 }
 
+extern "C" fn h_stick_tables(
+    _: applet_sdk::StickQuery,
+) -> RResult<RVec<applet_sdk::StickTableInfo>, RString> {
+    RErr("No such table\n".into())
+}
+
 /// The host's function table.
 pub(crate) fn host() -> HostServices_Ref {
     static TABLE: OnceLock<HostServices_Ref> = OnceLock::new();
@@ -374,6 +380,7 @@ pub(crate) fn host() -> HostServices_Ref {
             peer_connect: h_connect,
             wake: h_wake,
             peers_status: h_status,
+            stick_tables: h_stick_tables,
         }
         .leak_into_prefix()
     })

@@ -418,6 +418,7 @@ mod services {
         AdminCmd, LogLevel, PoolSnapshot, ProcessSnapshot, ProxySnapshot, StreamSnapshot, TableCmd,
     };
     use crate::peers::{PeerEntry, PeerUpdates, PeersSectionInfo, SectionStatus, TableMarks};
+    use crate::tables::{StickQuery, StickTableInfo};
     use abi_stable::std_types::ROption;
 
     /// The functions the host provides. The host fills one static instance;
@@ -483,6 +484,11 @@ mod services {
         pub wake: extern "C" fn(stream_id: u64),
         /// Publishes the section's state for `show peers`.
         pub peers_status: extern "C" fn(section: RStr<'_>, status: SectionStatus),
+        /// `show table` as data (appended: read through
+        /// [`Host::stick_tables`], `None` on an older proxy; see
+        /// [`crate::tables`]). `Err` is HAProxy's message for the query.
+        pub stick_tables:
+            extern "C" fn(query: StickQuery) -> RResult<RVec<StickTableInfo>, RString>,
     }
 }
 
@@ -617,6 +623,20 @@ impl Host {
         if let Some(f) = self.table.peers_status() {
             f(RStr::from_str(section), status)
         }
+    }
+
+    /// `show table` as data (see [`crate::tables`]); `None` when the
+    /// proxy is older than this function.
+    pub fn stick_tables(
+        &self,
+        query: crate::tables::StickQuery,
+    ) -> Option<Result<Vec<crate::tables::StickTableInfo>, String>> {
+        self.table.stick_tables().map(|f| {
+            f(query)
+                .into_result()
+                .map(RVec::into_vec)
+                .map_err(RString::into_string)
+        })
     }
 
     pub fn admin(&self, cmd: AdminCmd) -> Result<String, String> {

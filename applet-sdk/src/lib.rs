@@ -139,6 +139,7 @@ mod host;
 mod io;
 mod macros;
 pub mod peers;
+pub mod tables;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -154,6 +155,7 @@ pub use host::{
     ProxySnapshot, ServerSnapshot, ServerState, SiSnapshot, StreamSnapshot, TableCmd, TableOp,
 };
 pub use io::{Io, Request, Response, ServiceSpec, Stream, WriteError};
+pub use tables::{StickColumn, StickEntry, StickQuery, StickTableInfo, StickValue, StickValueKind};
 
 /// The `abi_stable` this SDK is built on, for hosts and advanced uses
 /// (applets written with [`export_applet!`] never need it).

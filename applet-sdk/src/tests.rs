@@ -1,6 +1,6 @@
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RErr, RNone, ROk, RSlice, RStr, RString, RVec};
+use abi_stable::std_types::{RErr, RNone, ROk, RResult, RSlice, RStr, RString, RVec};
 
 use crate::*;
 
@@ -94,6 +94,46 @@ extern "C" fn t_connect(
 extern "C" fn t_wake(_: u64) {}
 extern "C" fn t_status(_: abi_stable::std_types::RStr<'_>, _: crate::peers::SectionStatus) {}
 
+extern "C" fn t_stick_tables(q: StickQuery) -> RResult<RVec<StickTableInfo>, RString> {
+    if q.table.as_str() != "t" {
+        return RErr("No such table\n".into());
+    }
+    ROk(RVec::from(vec![StickTableInfo {
+        name: "t".into(),
+        key_type: "ip".into(),
+        size: 10,
+        used: 1,
+        key_len: 4,
+        columns: RVec::from(vec![StickColumn {
+            name: "gpc0".into(),
+            data_type: "gpc".into(),
+            index: 0,
+            period_ms: 0,
+        }]),
+        dumped: true,
+        entries: RVec::from(vec![StickEntry {
+            id: 0x10,
+            key: "127.0.0.1".into(),
+            use_count: 0,
+            expire_ms: 5,
+            values: RVec::from(vec![StickValue::unsigned(3)]),
+        }]),
+        metrics: RVec::new(),
+    }]))
+}
+
+#[test]
+fn stick_tables_reach_the_host() {
+    let h = Host::new(table(), "test");
+    let got = h.stick_tables(StickQuery::table("t", None, &[], 2, 2));
+    let got = got.unwrap().unwrap();
+    assert_eq!(got[0].entries[0].values[0], StickValue::unsigned(3));
+    assert_eq!(
+        h.stick_tables(StickQuery::all()),
+        Some(Err("No such table\n".to_string()))
+    );
+}
+
 #[test]
 fn peers_host_functions_reach_the_host() {
     let h = Host::new(table(), "t");
@@ -144,6 +184,7 @@ fn table() -> HostServices_Ref {
         peer_connect: t_connect,
         wake: t_wake,
         peers_status: t_status,
+        stick_tables: t_stick_tables,
     }
     .leak_into_prefix()
 }

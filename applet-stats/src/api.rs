@@ -56,6 +56,19 @@ pub trait Source {
         let _ = (action, args, level, socket_level);
         None
     }
+    /// `show table` as data (see [`crate::stick`]) for a session at
+    /// `level` on a socket of `socket_level`: the tables, or HAProxy's
+    /// error message. `None` when the host cannot give it (an older
+    /// proxy: then [`Source::tables`] answers with its text).
+    fn stick_tables(
+        &self,
+        show: &crate::stick::StickShow<'_>,
+        level: crate::cli::Level,
+        socket_level: crate::cli::Level,
+    ) -> Option<Result<Vec<crate::stick::StickTable>, String>> {
+        let _ = (show, level, socket_level);
+        None
+    }
 }
 
 /// Target state of `set server <b>/<s> state ...` and

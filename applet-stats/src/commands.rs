@@ -354,19 +354,25 @@ fn admin_command(words: &[&str], args: &[&str], src: &dyn Source, admin: &dyn Ad
 }
 
 /// `show|clear|set table ...` and `show peers ...`, answered by the host
-/// (which applies HAProxy's level rules: see [`Source::tables`]).
+/// (which applies HAProxy's level rules: see [`Source::tables`]); `show
+/// table` is rendered here from the host's data ([`crate::stick`]) when
+/// the host gives it.
 fn table_command(
     cli: &CliSession,
     args: &[&str],
     src: &dyn Source,
     action: TableAction,
 ) -> Outcome {
-    match src.tables(
-        action,
-        &args[2.min(args.len())..],
-        cli.level,
-        cli.socket_level,
-    ) {
+    let words = &args[2.min(args.len())..];
+    if action == TableAction::Show {
+        let show = crate::stick::StickShow::parse(words);
+        match src.stick_tables(&show, cli.level, cli.socket_level) {
+            Some(Ok(tables)) => return reply(crate::stick::render(&show, &tables)),
+            Some(Err(e)) => return reply(e),
+            None => {}
+        }
+    }
+    match src.tables(action, words, cli.level, cli.socket_level) {
         Some(Ok(s)) | Some(Err(s)) => reply(s),
         None => reply(help::usage_message(args)),
     }

@@ -25,6 +25,15 @@ use crate::model::{
     ObjType, ProcessInfo, ProxyMode, ProxyStats, ServerStateRow, SessionInfo, SiInfo,
 };
 
+/// A CLI level as the host's functions take it.
+fn lvl(l: Level) -> u8 {
+    match l {
+        Level::User => applet_sdk::cli_level::USER,
+        Level::Operator => applet_sdk::cli_level::OPERATOR,
+        Level::Admin => applet_sdk::cli_level::ADMIN,
+    }
+}
+
 /// The host's data as a [`Source`] and its admin commands as an
 /// [`Admin`].
 #[derive(Debug, Clone, Copy)]
@@ -285,13 +294,17 @@ impl Source for HostData {
             TableAction::ShowPeers => TableOp::SHOW_PEERS,
             TableAction::Command => TableOp::COMMAND,
         };
-        let lvl = |l: Level| match l {
-            Level::User => applet_sdk::cli_level::USER,
-            Level::Operator => applet_sdk::cli_level::OPERATOR,
-            Level::Admin => applet_sdk::cli_level::ADMIN,
-        };
         self.host
             .tables(TableCmd::new(op, args, lvl(level), lvl(socket_level)))
+    }
+
+    fn stick_tables(
+        &self,
+        show: &crate::stick::StickShow<'_>,
+        level: Level,
+        socket_level: Level,
+    ) -> Option<Result<Vec<crate::stick::StickTable>, String>> {
+        crate::host_tables::stick_tables(&self.host, show, lvl(level), lvl(socket_level))
     }
 
     fn servers_conn(&self) -> Vec<crate::model::ServerConnRow> {

@@ -11,7 +11,8 @@
 //! * [`html`] — the stats page,
 //! * [`prom`] — the Prometheus exporter (`haproxy_*` metric names),
 //! * [`cli`] — the stats socket command parser and dispatcher,
-//! * [`sess`] — `show sess`, `show servers state`, `show backend`.
+//! * [`sess`] — `show sess`, `show servers state`, `show backend`,
+//! * [`stick`] — `show table`.
 //!
 //! Data comes from the host through the [`api::Source`] trait as the plain
 //! model of [`model`] and [`health`]; admin actions go through
@@ -21,10 +22,12 @@
 //! Module map: `fields` (static field table), `fill` (per-row-type rules),
 //! `select` (filters shared by all formats), `host_source` (the host's
 //! snapshots as the model: with `host_health`, which reads a server's
-//! checks back, the only code that reads applet-sdk types),
-//! `plugin` (the exported services: `stats-cli`, `stats-page`,
-//! `prometheus-exporter`).
+//! checks back, and `host_tables`, which reads the stick tables, the only
+//! code that reads applet-sdk types),
+//! `plugin` (the exported services: `stats-cli`, `stats-page` from `page`,
+//! `prometheus-exporter`; `answer` sends the HTTP services' answers).
 
+mod answer;
 pub mod api;
 pub mod cli;
 mod commands;
@@ -35,16 +38,19 @@ pub mod health;
 pub mod help;
 mod host_health;
 pub mod host_source;
+mod host_tables;
 pub mod html;
 mod html_rows;
 mod html_server;
 pub mod info;
 pub mod json;
 pub mod model;
+pub mod page;
 pub mod plugin;
 pub mod prom;
 pub mod select;
 pub mod sess;
+pub mod stick;
 pub mod typed;
 
 use applet_sdk::{export_applet, ServiceKind};

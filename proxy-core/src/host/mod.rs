@@ -28,6 +28,7 @@ mod peers;
 mod peers_cli;
 mod server_view;
 pub mod services;
+mod stick_view;
 
 #[cfg(test)]
 mod tests;

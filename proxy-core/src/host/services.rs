@@ -20,7 +20,8 @@
 //! `show stat` column names, the process values of `show info` (`info`),
 //! the live streams of [`crate::stream::live`] (`sessions`) and the pools.
 //! `tables` runs the stick-table commands (`show|clear|set table`, `show
-//! peers`) and answers with their text. `admin` runs the commands that
+//! peers`) and answers with their text; `stick_tables` (in `stick_view`)
+//! gives `show table` as data. `admin` runs the commands that
 //! change the state (in `admin`).
 
 use std::net::SocketAddr;
@@ -85,6 +86,7 @@ pub fn table() -> HostServices_Ref {
             peer_connect: super::peers::host_peer_connect,
             wake: super::peers::host_wake,
             peers_status: super::peers::host_peers_status,
+            stick_tables: super::stick_view::host_stick_tables,
         }
         .leak_into_prefix()
     })

@@ -50,6 +50,7 @@ mod shard;
 pub mod show;
 pub mod store;
 pub mod table;
+pub mod view;
 
 #[cfg(test)]
 mod tests;

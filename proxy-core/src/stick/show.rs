@@ -31,13 +31,11 @@
 //! dumped due to insufficient privileges`, and `clear table <t>` by filter
 //! does nothing (see [`Access`]).
 
-use std::fmt::Write;
-
-use super::data::{DataType, DataValue};
+use super::data::DataType;
 use super::entry::EntryMut;
-use super::key::{format_key, CliKeyError, Key};
+use super::key::{CliKeyError, Key};
 use super::table::StickTable;
-use super::StickTables;
+use super::{view, StickTables};
 
 /// Most data filters on one command (`STKTABLE_FILTER_LEN`).
 pub const MAX_FILTERS: usize = 4;
@@ -103,59 +101,6 @@ impl Filter {
     }
 }
 
-/// The header line of a table.
-pub fn header(t: &StickTable) -> String {
-    let c = t.config();
-    format!(
-        "# table: {}, type: {}, size:{}, used:{}\n",
-        c.name,
-        c.key_type.name(),
-        c.size,
-        t.used()
-    )
-}
-
-/// One entry line.
-pub fn entry_line(t: &StickTable, e: &EntryMut<'_>) -> String {
-    let c = t.config();
-    let entry = e.entry();
-    let addr = entry as *const _ as usize;
-    let mut s = format!(
-        "{addr:#x}: key={} use={} exp={}",
-        format_key(&c.key_type, entry.key()),
-        entry.ref_cnt(),
-        entry.expire_in(e.now_ms)
-    );
-    for spec in c.layout.specs() {
-        let dt = spec.data_type;
-        let name = dt.name();
-        for idx in 0..spec.nbelem {
-            let label = if dt.is_array() {
-                match name.split_once('_') {
-                    Some((pfx, sfx)) => format!("{pfx}{idx}_{sfx}"),
-                    None => format!("{name}{idx}"),
-                }
-            } else {
-                name.to_string()
-            };
-            let _ = if dt.takes_period() {
-                write!(s, " {label}({})=", spec.period_ms)
-            } else {
-                write!(s, " {label}=")
-            };
-            match e.get(dt, idx) {
-                Some(DataValue::Dict(d)) => s.push_str(d.as_deref().unwrap_or("-")),
-                Some(v) => {
-                    let _ = write!(s, "{}", v.as_i64(e.now_ms, spec.period_ms));
-                }
-                None => {}
-            }
-        }
-    }
-    s.push('\n');
-    s
-}
-
 /// What the CLI session may see and change (HAProxy 2.6's checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Access {
@@ -195,15 +140,17 @@ pub fn cli_table_access(
     access: Access,
 ) -> Result<String, String> {
     let arg = |i: usize| args.get(i).copied().unwrap_or("");
-    if arg(0).is_empty() {
-        if action != Action::Show {
-            return Err(args_error(action));
+    if action == Action::Show {
+        if arg(0).is_empty() {
+            return Ok(view::render_all(&view::show_all(tables)));
         }
-        return Ok(tables
-            .iter()
-            .filter(|t| t.config().size > 0)
-            .map(|t| header(t))
-            .collect());
+        let key = (arg(1) == "key").then(|| arg(2));
+        let words = &args[1.min(args.len())..];
+        let (v, shown) = view::show_one(tables, arg(0), key, words, now_ms, access)?;
+        return Ok(view::render(&v, shown));
+    }
+    if arg(0).is_empty() {
+        return Err(args_error(action));
     }
     let t = tables
         .find(arg(0))
@@ -219,15 +166,16 @@ pub fn cli_table_access(
             );
         }
         let filters = parse_filters(t, &args[1..])?;
-        return Ok(dump_or_clear(t, action, &filters, now_ms, access));
+        return Ok(clear(t, &filters, now_ms, access));
     }
     if !arg(1).is_empty() || action == Action::Set {
         return Err(args_error(action));
     }
-    Ok(dump_or_clear(t, action, &[], now_ms, access))
+    Ok(clear(t, &[], now_ms, access))
 }
 
-fn args_error(action: Action) -> String {
+/// The message of a command whose arguments do not fit.
+pub(super) fn args_error(action: Action) -> String {
     match action {
         Action::Show => "Optional argument only supports \"data.<store_data_type>\" <operator> <value> and key <key>\n",
         Action::Clear => "Required arguments: <table> \"data.<store_data_type>\" <operator> <value> or <table> key <key>\n",
@@ -288,52 +236,14 @@ fn parse_ll(s: &str) -> Option<i64> {
     s.parse::<i64>().ok().or_else(|| (s == "-").then_some(0))
 }
 
-fn dump_or_clear(
-    t: &StickTable,
-    action: Action,
-    filters: &[Filter],
-    now_ms: u64,
-    access: Access,
-) -> String {
-    if t.config().size == 0 {
+/// `clear table <t> [data...]`: removes every unreferenced matching
+/// entry (nothing on a socket below `operator`).
+fn clear(t: &StickTable, filters: &[Filter], now_ms: u64, access: Access) -> String {
+    if t.config().size == 0 || !access.socket_oper {
         return String::new();
     }
-    if !access.socket_oper {
-        return match action {
-            Action::Show => header(t) + "# contents not dumped due to insufficient privileges\n",
-            _ => String::new(),
-        };
-    }
-    let pass = |e: &EntryMut<'_>| filters.iter().all(|f| f.matches(e));
-    match action {
-        Action::Show => {
-            let mut lines: Vec<(Vec<u8>, String)> = Vec::new();
-            t.for_each(now_ms, |e| {
-                if pass(e) {
-                    lines.push((sort_key(e.key()), entry_line(t, e)));
-                }
-            });
-            lines.sort();
-            let mut out = header(t);
-            out.extend(lines.into_iter().map(|(_, l)| l));
-            // as HAProxy, a dump also reaps the due entries it walked over
-            t.purge_expired(now_ms);
-            out
-        }
-        _ => {
-            t.remove_if(now_ms, |e| pass(e));
-            String::new()
-        }
-    }
-}
-
-/// HAProxy walks its key tree in byte order; integer keys are stored in
-/// host (little-endian) order there.
-fn sort_key(k: &Key) -> Vec<u8> {
-    match k {
-        Key::Integer(v) => v.to_le_bytes().to_vec(),
-        other => other.to_wire(),
-    }
+    t.remove_if(now_ms, |e| filters.iter().all(|f| f.matches(e)));
+    String::new()
 }
 
 fn per_key(
@@ -361,11 +271,8 @@ fn per_key(
         return Err("Permission denied\n".into());
     }
     match action {
-        Action::Show => Ok(t
-            .lookup(&key, now_ms, |e| {
-                format!("{}{}", header(t), entry_line(t, e))
-            })
-            .unwrap_or_default()),
+        // answered by `view::show_one`
+        Action::Show => Err(args_error(action)),
         Action::Clear => match t.remove(&key) {
             Ok(_) => Ok(String::new()),
             Err(_) => Err("Entry currently in use, cannot remove\n".into()),
