@@ -104,6 +104,7 @@ impl Inst {
     /// One call; returns what it wrote and whether it consumed anything.
     fn call(&mut self, now: u64, room: usize) -> (Vec<u8>, bool) {
         let mut out = RVec::new();
+        let mut response = applet_sdk::HttpOut::default();
         let mut ctx = IoCtx {
             input: RSlice::from_slice(&self.input),
             consumed: 0,
@@ -115,6 +116,7 @@ impl Inst {
                 ..StreamInfo::default()
             },
             request: RNone,
+            response: &mut response,
         };
         let w = match self.app.on_io(&mut ctx) {
             ROk(w) => w,
@@ -180,6 +182,7 @@ impl Net {
                 continue;
             }
             let mut out = RVec::new();
+            let mut response = applet_sdk::HttpOut::default();
             let mut ctx = IoCtx {
                 input: RSlice::from_slice(&[]),
                 consumed: 0,
@@ -188,6 +191,7 @@ impl Net {
                 output: &mut out,
                 stream: StreamInfo::default(),
                 request: RNone,
+                response: &mut response,
             };
             let w = match self.syncs[i].1.on_io(&mut ctx) {
                 ROk(w) => w,

@@ -744,12 +744,19 @@ pub fn test_table() -> HostServices_Ref {
             peer_connect: h_connect,
             wake: h_wake,
             peers_status: h_status,
+            stick_tables: h_stick_tables,
         }
         .leak_into_prefix()
     })
 }
 
 const NO_PROXY: &str = "not available in tests (no proxy)";
+
+extern "C" fn h_stick_tables(
+    _: crate::StickQuery,
+) -> abi_stable::std_types::RResult<RVec<crate::StickTableInfo>, RString> {
+    abi_stable::std_types::RErr(NO_PROXY.into())
+}
 
 extern "C" fn h_log(level: LogLevel, source: RStr<'_>, msg: RStr<'_>) {
     let level = match level {
