@@ -323,12 +323,19 @@ fn vv_lists_loaded_applets_and_their_services() {
         names,
         [
             "echo",
+            "framing-header",
             "hello",
+            "longpoll",
+            "never-ends",
+            "no-head",
             "panic",
             "panic-init",
             "panic-release",
+            "silent",
             "tcp-panic",
-            "tcp-panic-init"
+            "tcp-panic-init",
+            "too-long",
+            "too-short"
         ],
         "{}",
         o.stdout

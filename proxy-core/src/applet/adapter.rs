@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use abi_stable::std_types::{RNone, RSlice, RString, RVec};
@@ -21,20 +22,54 @@ use crate::http::head::RequestHead;
 use crate::http::BodyKind;
 use crate::stream::{Applet, AppletIo, AppletWait};
 
-/// The stream's identity, owned.
+/// The names and addresses an applet sees of its stream, as the ABI
+/// carries them. Made once per client connection and shared by the
+/// instances serving its requests.
 #[derive(Debug, Default)]
-struct StreamMeta {
-    id: u64,
+pub struct StreamNames {
     frontend: RString,
     backend: RString,
     client: RString,
     local: RString,
+    src: Option<SocketAddr>,
+    dst: Option<SocketAddr>,
+}
+
+impl StreamNames {
+    pub fn new(
+        frontend: &str,
+        backend: &str,
+        src: Option<SocketAddr>,
+        dst: Option<SocketAddr>,
+    ) -> StreamNames {
+        StreamNames {
+            frontend: frontend.into(),
+            backend: backend.into(),
+            client: addr(src),
+            local: addr(dst),
+            src,
+            dst,
+        }
+    }
+
+    /// Whether these names still describe a stream from `src` to `dst`
+    /// (`set-src` changes the client's address for one request).
+    pub fn fits(&self, src: Option<SocketAddr>, dst: Option<SocketAddr>) -> bool {
+        self.src == src && self.dst == dst
+    }
+}
+
+/// The stream's identity.
+#[derive(Debug, Default)]
+struct StreamMeta {
+    id: u64,
+    names: Arc<StreamNames>,
 }
 
 /// A library applet as a [`crate::stream::Applet`].
 pub struct AppletAdapter {
-    service: String,
-    library: String,
+    service: Arc<str>,
+    library: Arc<str>,
     applet: Option<AppletBox>,
     failed: Option<String>,
     stream: StreamMeta,
@@ -87,14 +122,14 @@ impl AppletAdapter {
     /// Wraps an applet object; `library` names its file in messages,
     /// `flags` are its service's.
     pub fn new(
-        service: &str,
-        library: &str,
+        service: Arc<str>,
+        library: Arc<str>,
         applet: AppletBox,
         flags: ServiceFlags,
     ) -> AppletAdapter {
         AppletAdapter {
-            service: service.to_string(),
-            library: library.to_string(),
+            service,
+            library,
             applet: Some(applet),
             failed: None,
             stream: StreamMeta::default(),
@@ -104,21 +139,8 @@ impl AppletAdapter {
     }
 
     /// The stream the applet serves, as the applet sees it in every call.
-    pub fn set_stream(
-        &mut self,
-        id: u64,
-        frontend: &str,
-        backend: &str,
-        client: Option<SocketAddr>,
-        local: Option<SocketAddr>,
-    ) {
-        self.stream = StreamMeta {
-            id,
-            frontend: frontend.into(),
-            backend: backend.into(),
-            client: addr(client),
-            local: addr(local),
-        };
+    pub fn set_stream(&mut self, id: u64, names: Arc<StreamNames>) {
+        self.stream = StreamMeta { id, names };
     }
 
     /// Whether its stream must be wakeable through the host's `wake`.
@@ -186,9 +208,9 @@ impl Applet for AppletAdapter {
         let Some(applet) = self.applet.as_mut() else {
             return AppletWait::Done;
         };
-        let s = &self.stream;
+        let s = &self.stream.names;
         let stream = StreamInfo {
-            id: s.id,
+            id: self.stream.id,
             frontend: s.frontend.as_rstr(),
             backend: s.backend.as_rstr(),
             client_addr: s.client.as_rstr(),

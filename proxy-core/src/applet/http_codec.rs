@@ -353,7 +353,9 @@ impl HttpCodec {
             }
             _ => return Err("sent a reason phrase with control characters".into()),
         };
-        let mut head = Vec::with_capacity(128);
+        // Written straight into the output; the caller takes it back out
+        // if the head turns out to be invalid.
+        let head = output;
         let _ = write!(head, "HTTP/1.1 {status} {reason}\r\n");
         for h in start.headers.iter() {
             let (name, value) = (h.name.as_str(), h.value.as_str());
@@ -399,7 +401,6 @@ impl HttpCodec {
             }
         };
         head.extend_from_slice(b"\r\n");
-        output.extend_from_slice(&head);
         Ok(body)
     }
 }

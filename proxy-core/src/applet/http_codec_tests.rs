@@ -30,7 +30,7 @@ impl Applet for Script {
 
 fn scripted(steps: Vec<Step>) -> AppletAdapter {
     let applet = Applet_TO::from_value(Script { steps, calls: 0 }, TD_Opaque);
-    AppletAdapter::new("script", "test", applet, ServiceFlags::NONE)
+    AppletAdapter::new("script".into(), "test".into(), applet, ServiceFlags::NONE)
 }
 
 fn head(status: u16, length: Option<u64>, headers: &[(&str, &str)]) -> ResponseStart {

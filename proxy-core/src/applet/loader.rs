@@ -31,7 +31,7 @@ pub struct Service {
 pub struct LoadedLib {
     path: PathBuf,
     /// `path` as text, made once: every instance names its library.
-    path_display: String,
+    path_display: std::sync::Arc<str>,
     module: AppletLib_Ref,
     name: String,
     version: String,
@@ -60,6 +60,12 @@ impl LoadedLib {
     /// The file, as text (for messages).
     pub fn path_display(&self) -> &str {
         &self.path_display
+    }
+
+    /// [`path_display`](Self::path_display), shared: every instance names
+    /// its library without a copy.
+    pub fn path_shared(&self) -> std::sync::Arc<str> {
+        self.path_display.clone()
     }
 
     /// The library's own name.
@@ -297,7 +303,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<LoadedLib, LoadError> {
         .collect();
     Ok(LoadedLib {
         path: path.to_path_buf(),
-        path_display: path.display().to_string(),
+        path_display: path.display().to_string().into(),
         module,
         name: module.name().as_str().to_string(),
         version: module.version().as_str().to_string(),

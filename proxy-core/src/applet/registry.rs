@@ -28,6 +28,8 @@ use crate::stream::Applet;
 #[derive(Debug, Clone)]
 pub struct ServiceEntry {
     pub name: String,
+    /// `name`, shared with every instance.
+    pub shared_name: Arc<str>,
     pub kind: ServiceKind,
     pub description: String,
     pub flags: applet_sdk::ServiceFlags,
@@ -166,6 +168,7 @@ impl AppletRegistry {
                 s.name.clone(),
                 ServiceEntry {
                     name: s.name.clone(),
+                    shared_name: s.name.as_str().into(),
                     kind: s.kind,
                     description: s.description.clone(),
                     flags: s.flags,
@@ -265,8 +268,8 @@ impl AppletRegistry {
         // The library's name as text is made once at load time, not per
         // instance (on the request path).
         Ok(AppletAdapter::new(
-            service,
-            entry.lib.path_display(),
+            entry.shared_name.clone(),
+            entry.lib.path_shared(),
             applet,
             entry.flags,
         ))

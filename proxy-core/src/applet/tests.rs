@@ -93,7 +93,8 @@ fn hello_loads_and_describes_itself() {
         names,
         [
             ("hello", ServiceKind::HTTP_SERVICE),
-            ("echo", ServiceKind::TCP_SERVICE)
+            ("echo", ServiceKind::TCP_SERVICE),
+            ("longpoll", ServiceKind::HTTP_SERVICE)
         ]
     );
 }
@@ -138,7 +139,10 @@ fn hello_respects_the_room_and_drops_a_head_body() {
     let body = "x".repeat(300);
     for (method, with_body) in [("GET", true), ("HEAD", false)] {
         let mut a = adapter(&reg, "hello", &[&body]);
-        a.set_stream(7, "fe", "be", None, None);
+        a.set_stream(
+            7,
+            std::sync::Arc::new(super::adapter::StreamNames::new("fe", "be", None, None)),
+        );
         let req = format!("{method} / HTTP/1.1\r\nHost: x\r\n\r\n");
         hand_request(&mut a, req.as_bytes());
         let mut got = Vec::new();
@@ -211,6 +215,7 @@ fn two_libraries_side_by_side() {
             "echo",
             "framing-header",
             "hello",
+            "longpoll",
             "never-ends",
             "no-head",
             "panic",

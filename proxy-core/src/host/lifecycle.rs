@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use crate::applet::adapter::StreamNames;
 use crate::applet::AppletAdapter;
 use crate::kick::Kick;
 use crate::state::State;
@@ -53,10 +54,22 @@ pub struct Instance<'a> {
 /// constructor that failed) is returned, not counted: the caller says
 /// what it means for its stream.
 pub fn create(st: &State, inst: &Instance<'_>, id: u64) -> Result<AppletAdapter, String> {
+    let names = StreamNames::new(inst.frontend, inst.backend, inst.src, inst.dst);
+    create_named(st, inst, id, Arc::new(names))
+}
+
+/// [`create`] with the stream's names already made (HTTP services: once
+/// per client connection, for all its requests).
+pub fn create_named(
+    st: &State,
+    inst: &Instance<'_>,
+    id: u64,
+    names: Arc<StreamNames>,
+) -> Result<AppletAdapter, String> {
     let mut a = st
         .applets
         .create_adapter(inst.service, inst.args, super::services::table())?;
-    a.set_stream(id, inst.frontend, inst.backend, inst.src, inst.dst);
+    a.set_stream(id, names);
     Ok(a)
 }
 

@@ -63,6 +63,10 @@ pub(super) struct Ctx<'a> {
     pub(super) size: usize,
     /// The listener, which names a client on a unix socket in the log.
     pub(super) listener_id: u32,
+    /// What applets serving this connection's requests see of it, made
+    /// at the first one.
+    pub(super) applet_names:
+        std::sync::Mutex<Option<std::sync::Arc<crate::applet::adapter::StreamNames>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -153,6 +157,7 @@ pub fn run_stream(
             ),
             size,
             listener_id,
+            applet_names: std::sync::Mutex::new(None),
         };
         let mut cbuf = RecvBuf::default();
         let mut first = true;

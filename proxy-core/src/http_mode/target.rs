@@ -12,6 +12,9 @@ use super::request::{self, OwnedEdit, ResView};
 use super::route::tunnel;
 use super::txn::Txn;
 use super::{combine, conn_mode, Ctx};
+use std::sync::Arc;
+
+use crate::applet::adapter::StreamNames;
 use crate::config::model_http::{HttpReuse, HttpRule};
 use crate::connect::{connect_server, release_server};
 use crate::connection::Transport;
@@ -377,7 +380,8 @@ pub(super) async fn serve_applet(
         src: req.src,
         dst: req.dst,
     };
-    let mut adapter = match lifecycle::create(st, &inst, s.uniq_id) {
+    let names = ctx.applet_names(&inst);
+    let mut adapter = match lifecycle::create_named(st, &inst, s.uniq_id, names) {
         Ok(a) => a,
         Err(e) => {
             // A constructor that panicked or failed is a failed applet
@@ -479,6 +483,27 @@ pub(super) async fn serve_applet(
     // An applet's answer is a local one: `L` in the log, as `<STATS>`.
     txn.answered_locally();
     !result.client_close
+}
+
+impl Ctx<'_> {
+    /// The names applets see of this connection: made once, again only if
+    /// a rule changed the addresses.
+    fn applet_names(&self, inst: &Instance<'_>) -> Arc<StreamNames> {
+        let mut cached = self.applet_names.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cached {
+            Some(n) if n.fits(inst.src, inst.dst) => n.clone(),
+            _ => {
+                let n = Arc::new(StreamNames::new(
+                    inst.frontend,
+                    inst.backend,
+                    inst.src,
+                    inst.dst,
+                ));
+                *cached = Some(n.clone());
+                n
+            }
+        }
+    }
 }
 
 /// Gives an HTTP service its request head as fields instead of bytes: the
