@@ -348,7 +348,8 @@ impl Response {
             start: ResponseStart {
                 status,
                 reason: RString::new(),
-                headers: RVec::new(),
+                // Room for the usual few headers in one allocation.
+                headers: RVec::with_capacity(4),
                 length: abi_stable::std_types::RNone,
             },
         }

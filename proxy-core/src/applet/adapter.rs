@@ -76,7 +76,8 @@ pub struct AppletAdapter {
     flags: ServiceFlags,
     /// An HTTP service's transaction, once [`AppletAdapter::set_http_request`]
     /// handed it the request; without it the applet reads and writes bytes.
-    http: Option<Box<HttpCodec>>,
+    /// (Inline: the adapter is boxed once already, by its registration.)
+    http: Option<HttpCodec>,
 }
 
 impl fmt::Debug for AppletAdapter {
@@ -165,7 +166,7 @@ impl AppletAdapter {
         body: BodyKind,
         expect_100: bool,
     ) {
-        self.http = Some(Box::new(HttpCodec::new(head, parsed, body, expect_100)));
+        self.http = Some(HttpCodec::new(head, parsed, body, expect_100));
     }
 
     /// Why the applet failed, if it did (one line, naming the service and

@@ -193,14 +193,27 @@ impl HttpCodec {
         self.http_out = HttpOut::default();
         let r = &self.req;
         let h = &r.head;
-        let headers: Vec<Header<'_>> = r
-            .fields
-            .iter()
-            .map(|&(n, v)| Header {
-                name: rstr(h, n),
-                value: rstr(h, v),
-            })
-            .collect();
+        // The usual few headers go in an array on the stack, not a
+        // fresh allocation per call.
+        let empty = Header {
+            name: RStr::from_str(""),
+            value: RStr::from_str(""),
+        };
+        let mut few = [empty; 24];
+        let many: Vec<Header<'_>>;
+        let header = |&(n, v): &(Span, Span)| Header {
+            name: rstr(h, n),
+            value: rstr(h, v),
+        };
+        let headers: &[Header<'_>] = if r.fields.len() <= few.len() {
+            for (slot, f) in few.iter_mut().zip(&r.fields) {
+                *slot = header(f);
+            }
+            &few[..r.fields.len()]
+        } else {
+            many = r.fields.iter().map(header).collect();
+            &many
+        };
         let trailers: Vec<Header<'_>> = r
             .trailers
             .iter()
@@ -215,7 +228,7 @@ impl HttpCodec {
             path: r.path.map_or(RStr::from_str("/"), |p| rstr(h, p)),
             query: rstr(h, r.query),
             version: RStr::from_str(if r.http11 { "HTTP/1.1" } else { "HTTP/1.0" }),
-            headers: RSlice::from_slice(&headers),
+            headers: RSlice::from_slice(headers),
             content_length: match r.content_length {
                 Some(n) => RSome(n),
                 None => RNone,
@@ -234,7 +247,6 @@ impl HttpCodec {
         };
         let result = applet.on_io(&mut ctx).into_result();
         let consumed = ctx.consumed.min(self.body.len());
-        drop(headers);
         drop(trailers);
         self.body.drain(..consumed);
         if self.scratch.len() > room {

@@ -23,7 +23,8 @@ use applet_sdk::{
 const DEFAULT_BODY: &str = "Hello, world!\n";
 
 struct Hello {
-    body: String,
+    /// The default body is not copied per request.
+    body: std::borrow::Cow<'static, str>,
 }
 
 impl Hello {
@@ -34,10 +35,10 @@ impl Hello {
                 args.len()
             ));
         }
-        let body = args
-            .first()
-            .cloned()
-            .unwrap_or_else(|| DEFAULT_BODY.to_string());
+        let body: std::borrow::Cow<'static, str> = match args.first() {
+            Some(b) => b.clone().into(),
+            None => DEFAULT_BODY.into(),
+        };
         applet_debug!(host, "hello: new instance, {} byte body", body.len());
         Ok(Hello { body })
     }
