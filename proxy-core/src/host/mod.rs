@@ -26,6 +26,7 @@ mod core_cli;
 pub mod lifecycle;
 mod peers;
 mod peers_cli;
+mod peers_view;
 mod server_view;
 pub mod services;
 mod stick_view;
