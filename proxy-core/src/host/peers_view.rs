@@ -88,3 +88,87 @@ fn section(st: &State, p: &PeersConfig, local: &str, started_s: i64) -> PeersSec
         metrics: RVec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use applet_sdk::peers::SectionStatus;
+
+    use super::*;
+
+    const CFG: &str = "\
+global
+    localpeer hapA
+
+peers mypeers
+    peer hapA 127.0.0.1:10000
+    peer hapB 127.0.0.1:10001
+    table t type ip size 10 store gpc0
+
+peers other
+    peer someone 127.0.0.1:1
+
+peers second
+    disabled
+    peer hapA 127.0.0.1:10002
+";
+
+    #[test]
+    fn sections_as_show_peers_lists_them() {
+        let config = crate::config::parse_str(CFG, "test.cfg").expect("config");
+        let st = State::build(config);
+        if std::env::var_os("HAPROXY_LOCALPEER").is_some() {
+            return; // another name wins over `localpeer`
+        }
+        let v = view(&st);
+        let names: Vec<&str> = v.sections.iter().map(|s| s.config.name.as_str()).collect();
+        assert_eq!(names, ["second", "mypeers"]);
+        let s = &v.sections[1];
+        assert!(v.sections[0].disabled && !s.disabled);
+        let peers: Vec<(&str, &str, bool)> = s
+            .config
+            .peers
+            .iter()
+            .map(|p| (p.name.as_str(), p.addr.as_str(), p.local))
+            .collect();
+        assert_eq!(
+            peers,
+            [
+                ("hapA", "127.0.0.1:10000", true),
+                ("hapB", "127.0.0.1:10001", false)
+            ]
+        );
+        assert_eq!(s.peer_ids.len(), 2);
+        assert!(s.peer_ids[0] != 0 && s.peer_ids[0] != s.peer_ids[1]);
+        assert_eq!(s.config.tables[0].name.as_str(), "mypeers/t");
+        assert_eq!(s.tables.len(), 1);
+        assert_eq!(s.tables[0].marks, TableMarks::default());
+        assert!(s.status.is_none());
+
+        st.peers.publish(
+            "mypeers",
+            SectionStatus {
+                flags: 3,
+                resync_timeout: ROption::RNone,
+                task_calls: 7,
+                peers: RVec::new(),
+            },
+        );
+        let v = view(&st);
+        let s = &v.sections[1];
+        assert_eq!(
+            s.status.as_ref().map(|s| s.task_calls).into_option(),
+            Some(7)
+        );
+        assert!(s.published_ms <= v.now_ms);
+
+        // The text older applets get reads the same view.
+        let text = super::super::peers_cli::show_peers(&st, &["mypeers"]).expect("text");
+        assert!(text
+            .contains("] id=mypeers disabled=0 flags=0x3 resync_timeout=<NEVER> task_calls=7\n"));
+        assert!(text.contains(": id=hapA(local,inactive) addr=127.0.0.1:10000 last_status=NONE"));
+        assert_eq!(
+            super::super::peers_cli::show_peers(&st, &["dict", "other"]),
+            Err("No such peers\n".to_string())
+        );
+    }
+}
