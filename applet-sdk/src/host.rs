@@ -491,9 +491,10 @@ mod services {
         pub stick_tables:
             extern "C" fn(query: StickQuery) -> RResult<RVec<StickTableInfo>, RString>,
         /// `show peers` as data (appended: read through
-        /// [`Host::peers_view`], `None` on an older proxy; see
-        /// [`crate::peers_view`]): the sections it lists, their
-        /// configuration and the state the peers applet last published.
+        /// [`Host::peers_view`](crate::Host::peers_view), `None` on an
+        /// older proxy; see [`crate::peers_view`]): the sections it lists,
+        /// their configuration and the state the peers applet last
+        /// published.
         pub peers_view: extern "C" fn() -> PeersView,
     }
 }
