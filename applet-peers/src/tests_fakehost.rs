@@ -360,6 +360,10 @@ extern "C" fn h_stick_tables(
     RErr("No such table\n".into())
 }
 
+extern "C" fn h_peers_view() -> applet_sdk::PeersView {
+    applet_sdk::PeersView::default()
+}
+
 /// The host's function table.
 pub(crate) fn host() -> HostServices_Ref {
     static TABLE: OnceLock<HostServices_Ref> = OnceLock::new();
@@ -381,6 +385,7 @@ pub(crate) fn host() -> HostServices_Ref {
             wake: h_wake,
             peers_status: h_status,
             stick_tables: h_stick_tables,
+            peers_view: h_peers_view,
         }
         .leak_into_prefix()
     })

@@ -418,6 +418,7 @@ mod services {
         AdminCmd, LogLevel, PoolSnapshot, ProcessSnapshot, ProxySnapshot, StreamSnapshot, TableCmd,
     };
     use crate::peers::{PeerEntry, PeerUpdates, PeersSectionInfo, SectionStatus, TableMarks};
+    use crate::peers_view::PeersView;
     use crate::tables::{StickQuery, StickTableInfo};
     use abi_stable::std_types::ROption;
 
@@ -489,6 +490,12 @@ mod services {
         /// [`crate::tables`]). `Err` is HAProxy's message for the query.
         pub stick_tables:
             extern "C" fn(query: StickQuery) -> RResult<RVec<StickTableInfo>, RString>,
+        /// `show peers` as data (appended: read through
+        /// [`Host::peers_view`](crate::Host::peers_view), `None` on an
+        /// older proxy; see [`crate::peers_view`]): the sections it lists,
+        /// their configuration and the state the peers applet last
+        /// published.
+        pub peers_view: extern "C" fn() -> PeersView,
     }
 }
 
@@ -637,6 +644,12 @@ impl Host {
                 .map(RVec::into_vec)
                 .map_err(RString::into_string)
         })
+    }
+
+    /// `show peers` as data (see [`crate::peers_view`]); `None` when the
+    /// proxy is older than this function.
+    pub fn peers_view(&self) -> Option<crate::peers_view::PeersView> {
+        self.table.peers_view().map(|f| f())
     }
 
     pub fn admin(&self, cmd: AdminCmd) -> Result<String, String> {

@@ -28,6 +28,7 @@
 //!   kept by `write_all`);
 //! - `host`: [`Host`] and the host-services table;
 //! - [`peers`]: the peers protocol's view of the host;
+//! - [`peers_view`]: `show peers` as data, for a CLI applet;
 //! - `testing` (feature `testing`): run a service in-process in unit
 //!   tests.
 //!
@@ -139,6 +140,7 @@ mod host;
 mod io;
 mod macros;
 pub mod peers;
+pub mod peers_view;
 pub mod tables;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -155,6 +157,7 @@ pub use host::{
     ProxySnapshot, ServerSnapshot, ServerState, SiSnapshot, StreamSnapshot, TableCmd, TableOp,
 };
 pub use io::{Io, Request, Response, ServiceSpec, Stream, WriteError};
+pub use peers_view::{PeersSectionView, PeersView, SharedTableView};
 pub use tables::{StickColumn, StickEntry, StickQuery, StickTableInfo, StickValue, StickValueKind};
 
 /// The `abi_stable` this SDK is built on, for hosts and advanced uses

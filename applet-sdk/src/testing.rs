@@ -745,6 +745,7 @@ pub fn test_table() -> HostServices_Ref {
             wake: h_wake,
             peers_status: h_status,
             stick_tables: h_stick_tables,
+            peers_view: h_peers_view,
         }
         .leak_into_prefix()
     })
@@ -756,6 +757,11 @@ extern "C" fn h_stick_tables(
     _: crate::StickQuery,
 ) -> abi_stable::std_types::RResult<RVec<crate::StickTableInfo>, RString> {
     abi_stable::std_types::RErr(NO_PROXY.into())
+}
+
+/// No proxy, no peers sections.
+extern "C" fn h_peers_view() -> crate::PeersView {
+    crate::PeersView::default()
 }
 
 extern "C" fn h_log(level: LogLevel, source: RStr<'_>, msg: RStr<'_>) {

@@ -134,6 +134,34 @@ fn stick_tables_reach_the_host() {
     );
 }
 
+extern "C" fn t_peers_view() -> PeersView {
+    PeersView {
+        now_ms: 1500,
+        sections: RVec::from(vec![PeersSectionView {
+            config: t_section(RStr::from_str("mypeers")).unwrap(),
+            id: 0x10,
+            disabled: false,
+            last_change_s: 0,
+            utc_offset_s: 0,
+            peer_ids: RVec::from(vec![0x20]),
+            tables: RVec::from(vec![SharedTableView::default()]),
+            status: RNone,
+            published_ms: 1000,
+            metrics: RVec::new(),
+        }]),
+        metrics: RVec::new(),
+    }
+}
+
+#[test]
+fn peers_view_reaches_the_host() {
+    let h = Host::new(table(), "test");
+    let view = h.peers_view().unwrap();
+    let s = &view.sections[0];
+    assert_eq!((s.id, s.config.name.as_str()), (0x10, "mypeers"));
+    assert_eq!(s.status_age_ms(&view), 500);
+}
+
 #[test]
 fn peers_host_functions_reach_the_host() {
     let h = Host::new(table(), "t");
@@ -185,6 +213,7 @@ fn table() -> HostServices_Ref {
         wake: t_wake,
         peers_status: t_status,
         stick_tables: t_stick_tables,
+        peers_view: t_peers_view,
     }
     .leak_into_prefix()
 }

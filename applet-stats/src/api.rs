@@ -69,6 +69,12 @@ pub trait Source {
         let _ = (show, level, socket_level);
         None
     }
+    /// `show peers` as data (see [`crate::peers_show`]). `None` when the
+    /// host cannot give it (an older proxy: then [`Source::tables`]
+    /// answers with its text).
+    fn peers_view(&self) -> Option<applet_sdk::PeersView> {
+        None
+    }
 }
 
 /// Target state of `set server <b>/<s> state ...` and

@@ -11,6 +11,8 @@ use crate::testdata;
 #[derive(Default)]
 struct Host {
     log: RefCell<Vec<String>>,
+    /// `show peers` as data; `None`: an older host, answering with text.
+    peers: Option<applet_sdk::PeersView>,
 }
 
 impl Source for Host {
@@ -34,6 +36,19 @@ impl Source for Host {
     }
     fn pools(&self) -> String {
         "Dumping pools usage. Use SIGQUIT to flush them.\n".into()
+    }
+    fn tables(
+        &self,
+        action: crate::api::TableAction,
+        args: &[&str],
+        _: Level,
+        _: Level,
+    ) -> Option<Result<String, String>> {
+        (action == crate::api::TableAction::ShowPeers)
+            .then(|| Ok(format!("host text: {}\n", args.join(" "))))
+    }
+    fn peers_view(&self) -> Option<applet_sdk::PeersView> {
+        self.peers.clone()
     }
     fn servers_state(&self) -> Vec<ServerStateRow> {
         vec![ServerStateRow {
@@ -117,6 +132,20 @@ fn run(level: Level, input: &str) -> Output {
 
 fn answer(level: Level, cmd: &str) -> String {
     run(level, &format!("{cmd}\n")).text
+}
+
+#[test]
+fn show_peers_is_rendered_from_the_view_else_asked_as_text() {
+    let h = Host {
+        peers: Some(applet_sdk::PeersView::default()),
+        ..Host::default()
+    };
+    let out = CliSession::new(Level::User).feed(b"show peers\nshow peers dict nope\n", &h, &h);
+    assert_eq!(out.text, "\nNo such peers\n\n");
+    assert_eq!(
+        answer(Level::User, "show peers dict x"),
+        "host text: dict x\n\n"
+    );
 }
 
 #[test]

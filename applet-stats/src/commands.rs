@@ -355,8 +355,8 @@ fn admin_command(words: &[&str], args: &[&str], src: &dyn Source, admin: &dyn Ad
 
 /// `show|clear|set table ...` and `show peers ...`, answered by the host
 /// (which applies HAProxy's level rules: see [`Source::tables`]); `show
-/// table` is rendered here from the host's data ([`crate::stick`]) when
-/// the host gives it.
+/// table` and `show peers` are rendered here from the host's data
+/// ([`crate::stick`], [`crate::peers_show`]) when the host gives it.
 fn table_command(
     cli: &CliSession,
     args: &[&str],
@@ -370,6 +370,12 @@ fn table_command(
             Some(Ok(tables)) => return reply(crate::stick::render(&show, &tables)),
             Some(Err(e)) => return reply(e),
             None => {}
+        }
+    }
+    if action == TableAction::ShowPeers {
+        if let Some(view) = src.peers_view() {
+            let (Ok(s) | Err(s)) = crate::peers_show::render(words, &view);
+            return reply(s);
         }
     }
     match src.tables(action, words, cli.level, cli.socket_level) {

@@ -307,6 +307,10 @@ impl Source for HostData {
         crate::host_tables::stick_tables(&self.host, show, lvl(level), lvl(socket_level))
     }
 
+    fn peers_view(&self) -> Option<applet_sdk::PeersView> {
+        self.host.peers_view()
+    }
+
     fn servers_conn(&self) -> Vec<crate::model::ServerConnRow> {
         let threads = self.info().nbthread.max(1) as usize;
         let mut out = Vec::new();

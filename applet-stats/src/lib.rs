@@ -12,12 +12,16 @@
 //! * [`prom`] — the Prometheus exporter (`haproxy_*` metric names),
 //! * [`cli`] — the stats socket command parser and dispatcher,
 //! * [`sess`] — `show sess`, `show servers state`, `show backend`,
-//! * [`stick`] — `show table`.
+//! * [`stick`] — `show table`,
+//! * [`peers_show`] — `show peers`.
 //!
 //! Data comes from the host through the [`api::Source`] trait as the plain
 //! model of [`model`] and [`health`]; admin actions go through
 //! [`api::Admin`]. Nothing here does I/O or touches the ABI types; the
-//! conversion from the host snapshot is done elsewhere, in one place.
+//! conversion from the host snapshot is done elsewhere, in one place. The
+//! one exception is [`peers_show`], which renders applet-sdk's `show
+//! peers` data as it comes (plain data already, that a copy would
+//! duplicate field for field).
 //!
 //! Module map: `fields` (static field table), `fill` (per-row-type rules),
 //! `select` (filters shared by all formats), `host_source` (the host's
@@ -46,6 +50,7 @@ pub mod info;
 pub mod json;
 pub mod model;
 pub mod page;
+pub mod peers_show;
 pub mod plugin;
 pub mod prom;
 pub mod select;

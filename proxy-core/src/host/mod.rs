@@ -12,8 +12,10 @@
 //! - `peers`: the host services of the peers applet (its section, the
 //!   shared tables in wire form, outgoing streams, wake-ups, the status
 //!   board).
-//! - `peers_cli`: `show peers`, which the CLI applet asks for through the
-//!   `tables` service.
+//! - `peers_view`: `show peers` as data (the `peers_view` service), which
+//!   the CLI applet renders; `peers_cli`: the same as text, from that
+//!   view, for CLI applets older than `peers_view` (through the `tables`
+//!   service).
 //!
 //! Layering: above the run-time state and the applet libraries
 //! ([`crate::applet`]), below everything that runs applets (TCP and HTTP
@@ -26,6 +28,7 @@ mod core_cli;
 pub mod lifecycle;
 mod peers;
 mod peers_cli;
+mod peers_view;
 mod server_view;
 pub mod services;
 mod stick_view;

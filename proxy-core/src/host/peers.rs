@@ -74,29 +74,35 @@ pub(super) extern "C" fn host_peers_section(name: RStr<'_>) -> ROption<PeersSect
             return RNone;
         };
         let local = local_peer_name(st.config.global.localpeer.as_deref());
-        RSome(PeersSectionInfo {
-            name: p.name.as_str().into(),
-            local_peer: local.as_str().into(),
-            peers: p
-                .peers
-                .iter()
-                .map(|l| PeerInfo {
-                    name: l.name.as_str().into(),
-                    addr: peer_addr(p, &l.name)
-                        .map(|a| RString::from(a.to_string()))
-                        .unwrap_or_default(),
-                    local: l.name == local,
-                })
-                .collect(),
-            tables: section_tables(&st, &p.name)
-                .into_iter()
-                .map(|t| table_info(t))
-                .collect(),
-            pid: std::process::id(),
-            max_message: st.config.global.bufsize as u32,
-            old_process: st.peers.old_process(),
-        })
+        RSome(section_info(&st, p, &local))
     })
+}
+
+/// Section `p` as the SDK describes it, `local` being the local peer's
+/// name (also part of `show peers`' view).
+pub(super) fn section_info(st: &State, p: &PeersConfig, local: &str) -> PeersSectionInfo {
+    PeersSectionInfo {
+        name: p.name.as_str().into(),
+        local_peer: local.into(),
+        peers: p
+            .peers
+            .iter()
+            .map(|l| PeerInfo {
+                name: l.name.as_str().into(),
+                addr: peer_addr(p, &l.name)
+                    .map(|a| RString::from(a.to_string()))
+                    .unwrap_or_default(),
+                local: l.name == local,
+            })
+            .collect(),
+        tables: section_tables(st, &p.name)
+            .into_iter()
+            .map(|t| table_info(t))
+            .collect(),
+        pid: std::process::id(),
+        max_message: st.config.global.bufsize as u32,
+        old_process: st.peers.old_process(),
+    }
 }
 
 fn find_table(st: &State, name: &str) -> Option<Arc<StickTable>> {

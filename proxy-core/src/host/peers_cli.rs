@@ -1,143 +1,116 @@
-//! `show peers [dict|-] [<section>]` in HAProxy 2.6's layout, for the
-//! configured `peers` sections.
+//! `show peers [dict|-] [<section>]` as text, for CLI applets built before
+//! `peers_view` (they ask the `tables` service with `TableOp::SHOW_PEERS`,
+//! which the SDK still documents, so a newer proxy must keep answering
+//! it). Current applets render the same data themselves
+//! (applet-stats' `peers_show`); this is a frozen copy of that layout, and
+//! reads nothing but the view ([`super::peers_view::view`]), so both paths
+//! show the same sections, timers and identities.
 //!
-//! The peers applet owns the sessions and publishes their state (host
-//! service `peers_status`); this renders the last published state, timers
-//! moved on by the time since. Before the applet published anything (or
-//! without it) every peer shows as before its first connection attempt:
-//! `inactive`, `last_status=NONE`, timers `<NEVER>`, counters 0, no
-//! `appctx`. The shared tables are listed per peer with the tables' own
-//! update counters.
-//! As in HAProxy, peers are listed last declared first, a section without
-//! the local peer (`-L`, `localpeer`, host name) is not shown, and an
-//! unknown section name is `No such peers`. Dates are UTC.
+//! HAProxy 2.6's layout: sections as the view lists them (`No such
+//! peers` for an unknown name), peers last declared first, a peer without
+//! published state as before its first connection (`inactive`,
+//! `last_status=NONE`, timers `<NEVER>`, counters 0, no `appctx`),
+//! published timers moved on by the time since, dates in local time.
 
 use std::fmt::Write;
-use std::time::SystemTime;
 
-use crate::config::model_stick::{local_peer_name, PeerLine, PeersConfig};
-use crate::config::BindAddr;
+use applet_sdk::peers::{PeerInfo, PeerStatus};
+use applet_sdk::{PeersSectionView, PeersView};
+
+use crate::log::date::CivilDateTime;
 use crate::state::State;
 
 /// Runs `show peers <args>` (`args`: the words after `peers`).
 pub fn show_peers(st: &State, args: &[&str]) -> Result<String, String> {
-    let mut args = args;
-    let mut dict = false;
-    match args.first().copied() {
-        Some("dict") => {
-            dict = true;
-            args = &args[1..];
-        }
-        Some("-") => args = &args[1..],
-        _ => {}
-    }
-    let local = local_peer_name(st.config.global.localpeer.as_deref());
-    let shown: Vec<&PeersConfig> = st
-        .config
-        .peers
-        .iter()
-        .rev()
-        .filter(|p| p.local(&local).is_some())
-        .collect();
-    let only = args.first().copied().filter(|a| !a.is_empty());
-    let list: Vec<&PeersConfig> = match only {
-        Some(name) => match shown.iter().find(|p| p.name == name) {
-            Some(p) => vec![*p],
+    render(args, &super::peers_view::view(st))
+}
+
+fn render(args: &[&str], view: &PeersView) -> Result<String, String> {
+    let (dict, args) = match args.split_first() {
+        Some((&"dict", rest)) => (true, rest),
+        Some((&"-", rest)) => (false, rest),
+        _ => (false, args),
+    };
+    let list: Vec<&PeersSectionView> = match args.first().copied().filter(|a| !a.is_empty()) {
+        Some(name) => match view.sections.iter().find(|s| s.config.name == name) {
+            Some(s) => vec![s],
             None => return Err("No such peers\n".into()),
         },
-        None => shown,
+        None => view.sections.iter().collect(),
     };
-    let started = SystemTime::now()
-        .checked_sub(st.started.elapsed())
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    let date = crate::log::date::log_date(started);
-    let date = date.split('.').next().unwrap_or("");
     let mut out = String::new();
-    for (n, p) in list.iter().enumerate() {
+    for (n, s) in list.into_iter().enumerate() {
         if n > 0 {
             out.push('\n');
         }
-        let (flags, resync, calls) = match st.peers.section_status(&p.name) {
-            Some((s, at)) => (
-                s.flags,
-                timer(
-                    s.resync_timeout.into_option(),
-                    at.elapsed().as_millis() as i64,
-                ),
-                s.task_calls,
+        let age = s.status_age_ms(view) as i64;
+        let status = s.status.as_ref().into_option();
+        let (flags, resync, calls) = match status {
+            Some(st) => (
+                st.flags,
+                timer(st.resync_timeout.into_option(), age),
+                st.task_calls,
             ),
             None => (0, "<NEVER>".to_string(), 0),
         };
+        let date = CivilDateTime::from_unix(s.last_change_s + i64::from(s.utc_offset_s), 0);
         let _ = writeln!(
             out,
-            "{:p}: [{date}] id={} disabled={} flags={flags:#x} resync_timeout={resync} task_calls={calls}",
-            *p,
-            p.name,
-            u8::from(p.disabled)
+            "{:#x}: [{:02}/{}/{:04}:{:02}:{:02}:{:02}] id={} disabled={} flags={flags:#x} resync_timeout={resync} task_calls={calls}",
+            s.id,
+            date.day,
+            date.month_name(),
+            date.year,
+            date.hour,
+            date.minute,
+            date.second,
+            s.config.name,
+            u8::from(s.disabled)
         );
-        for peer in p.peers.iter().rev() {
-            dump_peer(st, p, peer, &local, dict, &mut out);
+        for (i, peer) in s.config.peers.iter().enumerate().rev() {
+            let ps = status.and_then(|st| st.peers.iter().find(|p| p.name == peer.name));
+            let id = s.peer_ids.get(i).copied().unwrap_or(0);
+            dump_peer(s, peer, id, ps, age, dict, &mut out);
         }
     }
     Ok(out)
 }
 
-/// A peer's address: its own, or the section's `bind` for the local one.
-fn peer_addr(p: &PeersConfig, peer: &PeerLine) -> String {
-    if let Some(a) = peer.addr {
-        return a.to_string();
-    }
-    match p.bind.as_ref().and_then(|b| b.addrs.first()) {
-        Some(BindAddr::Tcp(a)) => a.to_string(),
-        _ => "0.0.0.0:0".to_string(),
-    }
-}
-
 fn dump_peer(
-    st: &State,
-    p: &PeersConfig,
-    peer: &PeerLine,
-    local: &str,
+    s: &PeersSectionView,
+    peer: &PeerInfo,
+    id: u64,
+    ps: Option<&PeerStatus>,
+    age: i64,
     dict: bool,
     out: &mut String,
 ) {
-    let role = if peer.name == local {
-        "local"
-    } else {
-        "remote"
-    };
-    let board = st.peers.section_status(&p.name);
-    let status = board
-        .as_ref()
-        .and_then(|(s, at)| Some((s.peers.iter().find(|x| x.name.as_str() == peer.name)?, *at)));
-    let Some((ps, at)) = status else {
+    let role = if peer.local { "local" } else { "remote" };
+    let addr = Some(peer.addr.as_str())
+        .filter(|a| !a.is_empty())
+        .unwrap_or("0.0.0.0:0");
+    let Some(ps) = ps else {
         let _ = writeln!(
             out,
-            "  {:p}: id={}({role},inactive) addr={} last_status=NONE last_hdshk=<NEVER>",
-            peer,
-            peer.name,
-            peer_addr(p, peer)
+            "  {id:#x}: id={}({role},inactive) addr={addr} last_status=NONE last_hdshk=<NEVER>",
+            peer.name
         );
         out.push_str(
             "        reconnect=<NEVER> heartbeat=<NEVER> confirm=0 tx_hbt=0 rx_hbt=0 no_hbt=0 new_conn=0 proto_err=0 coll=0\n",
         );
         out.push_str("        flags=0x0");
-        dump_tables(st, p, peer, None, dict, out);
+        dump_tables(s, id, None, dict, out);
         return;
     };
-    // Published `age` ago: times move on by as much.
-    let age = at.elapsed().as_millis() as i64;
     let hdshk = match ps.last_hdshk.into_option() {
         Some(t) => human_ms(age - t),
         None => "<NEVER>".to_string(),
     };
     let _ = writeln!(
         out,
-        "  {:p}: id={}({role},{}) addr={} last_status={} last_hdshk={hdshk}",
-        peer,
+        "  {id:#x}: id={}({role},{}) addr={addr} last_status={} last_hdshk={hdshk}",
         peer.name,
         if ps.active { "active" } else { "inactive" },
-        peer_addr(p, peer),
         status_name(ps.status)
     );
     let _ = writeln!(
@@ -161,32 +134,30 @@ fn dump_peer(
             0x7f00_0000_0000u64 | ps.stream_id << 4
         );
     }
-    let shared = super::peers::section_tables(st, &p.name);
     for (label, idx) in [
         ("remote_table", ps.remote_table),
         ("last_local_table", ps.last_local_table),
     ] {
-        let i = idx as usize;
-        if let (Some(t), Some(ts)) = (
-            i.checked_sub(1).and_then(|i| shared.get(i)),
-            i.checked_sub(1).and_then(|i| ps.tables.get(i)),
-        ) {
+        let Some(i) = (idx as usize).checked_sub(1) else {
+            continue;
+        };
+        if let (Some(t), Some(ts)) = (s.config.tables.get(i), ps.tables.get(i)) {
             let _ = write!(
                 out,
                 "\n        {label}:{:#x} id={} local_id={} remote_id={}",
-                table_ptr(peer, i - 1),
-                t.name(),
+                table_ptr(id, i),
+                t.name,
                 ts.local_id,
                 ts.remote_id
             );
         }
     }
-    dump_tables(st, p, peer, Some(ps), dict, out);
+    dump_tables(s, id, Some(ps), dict, out);
 }
 
 /// The address `show peers` gives a peer's shared-table record.
-fn table_ptr(peer: &PeerLine, i: usize) -> usize {
-    (peer as *const PeerLine as usize) + 8 * (i + 1)
+fn table_ptr(peer_id: u64, i: usize) -> u64 {
+    peer_id.wrapping_add(8 * (i as u64 + 1))
 }
 
 /// `show peers`' name of a status code.
@@ -236,25 +207,24 @@ fn human_ms(ms: i64) -> String {
 }
 
 fn dump_tables(
-    st: &State,
-    p: &PeersConfig,
-    peer: &PeerLine,
-    ps: Option<&applet_sdk::peers::PeerStatus>,
+    s: &PeersSectionView,
+    peer_id: u64,
+    ps: Option<&PeerStatus>,
     dict: bool,
     out: &mut String,
 ) {
-    let shared = super::peers::section_tables(st, &p.name);
-    if !shared.is_empty() {
+    if !s.config.tables.is_empty() {
         out.push_str("\n        shared tables:");
-        for (i, t) in shared.iter().enumerate().rev() {
-            let st_ptr = table_ptr(peer, i);
+        for (i, t) in s.config.tables.iter().enumerate().rev() {
             let ts = ps
-                .and_then(|s| s.tables.get(i))
+                .and_then(|p| p.tables.get(i))
                 .cloned()
                 .unwrap_or_default();
+            let tv = s.tables.get(i).copied().unwrap_or_default();
             let _ = write!(
                 out,
-                "\n          {st_ptr:#x} local_id={} remote_id={} flags={:#x} remote_data={:#x}",
+                "\n          {:#x} local_id={} remote_id={} flags={:#x} remote_data={:#x}",
+                table_ptr(peer_id, i),
                 i + 1,
                 ts.remote_id,
                 ts.flags,
@@ -271,11 +241,8 @@ fn dump_tables(
             );
             let _ = write!(
                 out,
-                "\n              table:{:p} id={} update={} localupdate={} commitupdate=0 refcnt=1",
-                std::sync::Arc::as_ptr(t),
-                t.name(),
-                t.watermark() as u32,
-                t.local_watermark() as u32
+                "\n              table:{:#x} id={} update={} localupdate={} commitupdate=0 refcnt=1",
+                tv.id, t.name, tv.marks.update as u32, tv.marks.local_update as u32
             );
             if dict {
                 out.push_str("\n        TX dictionary cache:\n        RX dictionary cache:");

@@ -21,7 +21,8 @@
 //! the live streams of [`crate::stream::live`] (`sessions`) and the pools.
 //! `tables` runs the stick-table commands (`show|clear|set table`, `show
 //! peers`) and answers with their text; `stick_tables` (in `stick_view`)
-//! gives `show table` as data. `admin` runs the commands that
+//! gives `show table` as data, `peers_view` (in `peers_view`) `show
+//! peers`. `admin` runs the commands that
 //! change the state (in `admin`).
 
 use std::net::SocketAddr;
@@ -87,6 +88,7 @@ pub fn table() -> HostServices_Ref {
             wake: super::peers::host_wake,
             peers_status: super::peers::host_peers_status,
             stick_tables: super::stick_view::host_stick_tables,
+            peers_view: super::peers_view::host_peers_view,
         }
         .leak_into_prefix()
     })
