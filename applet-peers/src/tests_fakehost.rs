@@ -386,7 +386,12 @@ pub(crate) fn host() -> HostServices_Ref {
             peers_status: h_status,
             stick_tables: h_stick_tables,
             peers_view: h_peers_view,
+            log_enabled: h_log_enabled,
         }
         .leak_into_prefix()
     })
+}
+
+extern "C" fn h_log_enabled(_: applet_sdk::LogLevel) -> bool {
+    true
 }

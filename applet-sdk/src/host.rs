@@ -496,6 +496,10 @@ mod services {
         /// their configuration and the state the peers applet last
         /// published.
         pub peers_view: extern "C" fn() -> PeersView,
+        /// Whether a message of `level` would be logged at all (appended:
+        /// read through [`Host::log_enabled`], which says yes on an older
+        /// proxy), so that the log macros skip formatting otherwise.
+        pub log_enabled: extern "C" fn(level: LogLevel) -> bool,
     }
 }
 
@@ -532,6 +536,16 @@ impl Host {
     /// statics are not the proxy's and print nothing).
     pub fn log(&self, level: LogLevel, msg: &str) {
         (self.table.log())(level, RStr::from_str(self.source), RStr::from_str(msg));
+    }
+
+    /// Whether a message of `level` would be logged (the `applet_*!`
+    /// macros ask before formatting). `true` on a proxy older than this
+    /// function.
+    pub fn log_enabled(&self, level: LogLevel) -> bool {
+        match self.table.log_enabled() {
+            Some(f) => f(level),
+            None => true,
+        }
     }
 
     /// Milliseconds since the proxy started (monotonic).

@@ -110,7 +110,9 @@ macro_rules! export_applet {
 #[macro_export]
 macro_rules! applet_log {
     ($host:expr, $level:expr, $($arg:tt)+) => {
-        $crate::Host::log(&$host, $level, &::std::format!($($arg)+))
+        if $crate::Host::log_enabled(&$host, $level) {
+            $crate::Host::log(&$host, $level, &::std::format!($($arg)+))
+        }
     };
 }
 

@@ -746,6 +746,7 @@ pub fn test_table() -> HostServices_Ref {
             peers_status: h_status,
             stick_tables: h_stick_tables,
             peers_view: h_peers_view,
+            log_enabled: h_log_enabled,
         }
         .leak_into_prefix()
     })
@@ -819,3 +820,7 @@ extern "C" fn h_status(_: RStr<'_>, _: SectionStatus) {}
 
 #[cfg(test)]
 mod tests;
+
+extern "C" fn h_log_enabled(_: crate::LogLevel) -> bool {
+    true
+}

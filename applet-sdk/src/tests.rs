@@ -214,6 +214,7 @@ fn table() -> HostServices_Ref {
         peers_status: t_status,
         stick_tables: t_stick_tables,
         peers_view: t_peers_view,
+        log_enabled: t_log_enabled,
     }
     .leak_into_prefix()
 }
@@ -413,4 +414,8 @@ fn write_all_keeps_what_does_not_fit_and_ends_after_it() {
     assert_eq!(got, b"0123456789");
     assert_eq!(ends, [false, false, true]);
     assert_eq!(waits, [Wait::ROOM, Wait::ROOM, Wait::DONE]);
+}
+
+extern "C" fn t_log_enabled(_: crate::LogLevel) -> bool {
+    true
 }

@@ -41,7 +41,7 @@ const FRAMING_RESERVE: usize = 32;
 /// are not UTF-8 replaced by `?` in place) and spans into them.
 #[derive(Debug)]
 struct RequestView {
-    head: Vec<u8>,
+    head: String,
     method: Span,
     target: Span,
     /// `None`: an absolute URI without a path, seen as `/`.
@@ -50,7 +50,7 @@ struct RequestView {
     http11: bool,
     fields: Vec<(Span, Span)>,
     content_length: Option<u64>,
-    trailers_raw: Vec<u8>,
+    trailers_raw: String,
     trailers: Vec<(Span, Span)>,
 }
 
@@ -95,12 +95,13 @@ pub struct HttpCodec {
     http_out: HttpOut,
 }
 
-/// Replaces the bytes of `buf` that are not UTF-8 by `?`, keeping offsets.
-fn utf8_in_place(buf: &mut [u8]) {
+/// `buf` as text, its bytes that are not UTF-8 replaced by `?` (offsets
+/// kept), checked once so that every field is then a plain slice.
+fn utf8_text(mut buf: Vec<u8>) -> String {
     let mut pos = 0;
-    while pos < buf.len() {
+    loop {
         match std::str::from_utf8(&buf[pos..]) {
-            Ok(_) => return,
+            Ok(_) => break,
             Err(e) => {
                 let bad = pos + e.valid_up_to();
                 let n = e.error_len().unwrap_or(buf.len() - bad);
@@ -109,18 +110,20 @@ fn utf8_in_place(buf: &mut [u8]) {
             }
         }
     }
+    String::from_utf8(buf).unwrap_or_default()
 }
 
-fn rstr<'a>(buf: &'a [u8], span: Span) -> RStr<'a> {
-    // The buffer was made UTF-8 whole and spans end on ASCII bytes.
-    RStr::from_str(std::str::from_utf8(span.get(buf)).unwrap_or(""))
+fn rstr(text: &str, span: Span) -> RStr<'_> {
+    // Spans start and end on ASCII bytes (delimiters), so on character
+    // boundaries; `get` only checks that.
+    RStr::from_str(text.get(span.start..span.end).unwrap_or(""))
 }
 
 impl RequestView {
-    fn new(mut head: Vec<u8>, parsed: &RequestHead, body: BodyKind) -> RequestView {
-        utf8_in_place(&mut head);
+    fn new(head: Vec<u8>, parsed: &RequestHead, body: BodyKind) -> RequestView {
+        let head = utf8_text(head);
         let target = parsed.target;
-        let t = target.get(&head);
+        let t = target.get(head.as_bytes());
         let q = t.iter().position(|&b| b == b'?');
         let path_end = target.start + q.unwrap_or(t.len());
         let query = match q {
@@ -152,7 +155,7 @@ impl RequestView {
                 BodyKind::Chunked => None,
                 _ => Some(0),
             },
-            trailers_raw: Vec::new(),
+            trailers_raw: String::new(),
             trailers: Vec::new(),
             head,
         }
@@ -295,10 +298,9 @@ impl HttpCodec {
             .feed(&io.input[start..], &mut self.body, BODY_ROOM)
             .map_err(|e| format!("request body: {e}"))?;
         io.consumed = start + fed.consumed;
-        if let Some(mut raw) = trailers {
-            utf8_in_place(&mut raw);
+        if let Some(raw) = trailers {
             self.req.trailers = trailer_fields(&raw);
-            self.req.trailers_raw = raw;
+            self.req.trailers_raw = utf8_text(raw);
         }
         self.body_done = fed.done;
         Ok(())
@@ -368,7 +370,11 @@ impl HttpCodec {
         // Written straight into the output; the caller takes it back out
         // if the head turns out to be invalid.
         let head = output;
-        let _ = write!(head, "HTTP/1.1 {status} {reason}\r\n");
+        head.extend_from_slice(b"HTTP/1.1 ");
+        head.extend_from_slice(&three_digits(status));
+        head.push(b' ');
+        head.extend_from_slice(reason.as_bytes());
+        head.extend_from_slice(b"\r\n");
         for h in start.headers.iter() {
             let (name, value) = (h.name.as_str(), h.value.as_str());
             if name.is_empty() || !name.bytes().all(is_tchar) {
@@ -394,7 +400,9 @@ impl HttpCodec {
         let body = match length {
             Some(n) => {
                 if status != 204 {
-                    let _ = write!(head, "content-length: {n}\r\n");
+                    head.extend_from_slice(b"content-length: ");
+                    push_decimal(head, n);
+                    head.extend_from_slice(b"\r\n");
                 }
                 if no_body {
                     BodyOut::Discard
@@ -415,6 +423,31 @@ impl HttpCodec {
         head.extend_from_slice(b"\r\n");
         Ok(body)
     }
+}
+
+/// A status from 100 to 999 as its three digits.
+fn three_digits(status: u16) -> [u8; 3] {
+    [
+        b'0' + (status / 100 % 10) as u8,
+        b'0' + (status / 10 % 10) as u8,
+        b'0' + (status % 10) as u8,
+    ]
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Frames body bytes.

@@ -89,6 +89,7 @@ pub fn table() -> HostServices_Ref {
             peers_status: super::peers::host_peers_status,
             stick_tables: super::stick_view::host_stick_tables,
             peers_view: super::peers_view::host_peers_view,
+            log_enabled: host_log_enabled,
         }
         .leak_into_prefix()
     })
@@ -151,6 +152,16 @@ extern "C" fn host_log(level: LogLevel, source: RStr<'_>, msg: RStr<'_>) {
             5 | 6 => tracing::info!(target: "applet", applet = source, "{msg}"),
             _ => tracing::debug!(target: "applet", applet = source, "{msg}"),
         }
+    })
+}
+
+/// Whether `host_log` would print a message of `level`.
+extern "C" fn host_log_enabled(level: LogLevel) -> bool {
+    contain("log_enabled", true, || match level.0 {
+        0..=3 => tracing::enabled!(target: "applet", tracing::Level::ERROR),
+        4 => tracing::enabled!(target: "applet", tracing::Level::WARN),
+        5 | 6 => tracing::enabled!(target: "applet", tracing::Level::INFO),
+        _ => tracing::enabled!(target: "applet", tracing::Level::DEBUG),
     })
 }
 
