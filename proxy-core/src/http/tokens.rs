@@ -41,6 +41,7 @@ pub fn list_contains(value: &[u8], token: &[u8]) -> bool {
 
 /// Whether `b` is a `tchar` (RFC 9110 §5.6.2), the bytes allowed in a token
 /// such as a method or a header name.
+#[inline]
 pub fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
@@ -65,6 +66,7 @@ pub fn is_tchar(b: u8) -> bool {
 /// Whether `b` may appear in a header field value on the wire (RFC 9110
 /// §5.5: HTAB, SP, VCHAR, obs-text). This is httparse's rule too, so heads
 /// and trailers are held to the same standard.
+#[inline]
 pub fn is_field_value_byte(b: u8) -> bool {
     b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80
 }

@@ -127,28 +127,24 @@ pub async fn run<S: SideIo + ?Sized>(
         client_last: now,
         server_last: now,
     };
+    // An answer that is already there (an applet answering at once) needs
+    // no timer and no waiting: one round first, with nothing to wake.
+    let quick = {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        x.round(&mut cx, client, server, cbuf, sbuf, to_server).1
+    };
+    if let Some(outcome) = quick {
+        return x.conclude(outcome);
+    }
     let far = tokio::time::Instant::now() + Duration::from_secs(86400 * 365);
     let sleep = tokio::time::sleep_until(far);
     tokio::pin!(sleep);
     let outcome: Result<(), ProxyError> = poll_fn(|cx| loop {
-        let (mut act_c, mut act_s) = (Activity::default(), Activity::default());
-        let step = x
-            .poll_request(
-                cx,
-                client,
-                server,
-                cbuf,
-                to_server,
-                (&mut act_c, &mut act_s),
-            )
-            .and_then(|()| x.poll_response(cx, client, server, sbuf, (&mut act_c, &mut act_s)));
-        match step {
-            Err(e) => return Poll::Ready(Err(e)),
-            Ok(Step::Finished) => return Poll::Ready(Ok(())),
-            Ok(Step::Again) => continue,
-            Ok(Step::Wait) => {}
+        let (acts, done) = x.round(cx, client, server, cbuf, sbuf, to_server);
+        if let Some(outcome) = done {
+            return Poll::Ready(outcome);
         }
-        let next = match x.deadline(act_c, act_s) {
+        let next = match x.deadline(acts.0, acts.1) {
             Err(e) => return Poll::Ready(Err(e)),
             Ok(next) => next.map_or(far, tokio::time::Instant::from_std),
         };
@@ -162,6 +158,40 @@ pub async fn run<S: SideIo + ?Sized>(
 }
 
 impl Exchange<'_> {
+    /// Moves what can move in both directions until everything waits
+    /// (`None`: the activity seen) or the exchange is over (`Some`).
+    fn round<S: SideIo + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        client: &mut Transport,
+        server: &mut S,
+        cbuf: &mut RecvBuf,
+        sbuf: &mut RecvBuf,
+        to_server: &mut SendQueue,
+    ) -> ((Activity, Activity), Option<Result<(), ProxyError>>) {
+        let (mut act_c, mut act_s) = (Activity::default(), Activity::default());
+        loop {
+            let step = self
+                .poll_request(
+                    cx,
+                    client,
+                    server,
+                    cbuf,
+                    to_server,
+                    (&mut act_c, &mut act_s),
+                )
+                .and_then(|()| {
+                    self.poll_response(cx, client, server, sbuf, (&mut act_c, &mut act_s))
+                });
+            match step {
+                Err(e) => return ((act_c, act_s), Some(Err(e))),
+                Ok(Step::Finished) => return ((act_c, act_s), Some(Ok(()))),
+                Ok(Step::Again) => continue,
+                Ok(Step::Wait) => return ((act_c, act_s), None),
+            }
+        }
+    }
+
     /// The request side: the queued head first, then the body; tells the
     /// other side once the whole request is out.
     fn poll_request<S: SideIo + ?Sized>(
