@@ -12,7 +12,7 @@ use super::facts::Facts;
 use super::local::keep_after;
 use super::request::{request_rules, OwnedEdit, Verdict, View, ViewBase};
 use super::route::{http_proxy_address, stats_args};
-use super::target::ServiceCall;
+use super::service::ServiceCall;
 use super::txn::Txn;
 use super::Ctx;
 use crate::error::{ErrorKind, ProxyError};

@@ -9,8 +9,9 @@
 //!    frontend then the backend, the stats page, the backend choice,
 //!    persistence, `forwardfor`; they end in a route: a server, an applet,
 //!    an answer of the proxy's own, or an error;
-//! 3. target ([`target`]): a server through `alloc_conn` (a new connection
-//!    or an idle one) or an applet through `register_handler`;
+//! 3. target: a server through `alloc_conn` (a new connection or an idle
+//!    one, [`target`]) or an applet through `register_handler`
+//!    ([`service`], which hands an HTTP service the parsed request);
 //! 4. one exchange ([`exchange`]), the same for a server and an applet;
 //! 5. finish: error pages, tunnels, the idle pool, then counters and the
 //!    httplog line ([`txnlog`]), and si[1] back to INI (rule 5).
@@ -28,6 +29,7 @@ mod facts;
 mod local;
 pub mod request;
 mod route;
+mod service;
 mod target;
 mod txn;
 pub mod txnlog;
@@ -407,7 +409,7 @@ async fn conclude(
 ) -> bool {
     match route {
         Route::Answer(a) => local_answer(s, cbuf, req, txn, a).await,
-        Route::Service(call) => target::serve_applet(ctx, s, cbuf, req, txn, call, trk).await,
+        Route::Service(call) => service::serve_applet(ctx, s, cbuf, req, txn, call, trk).await,
         Route::Error(end) => {
             let keep = analyse::keep_before_body(ctx, req);
             cbuf.consume(req.head.len);

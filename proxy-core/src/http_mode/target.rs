@@ -1,9 +1,9 @@
 //! The target of a request and the one exchange with it: a server of the
-//! chosen backend (an idle connection or a new one, through `alloc_conn`)
-//! or an applet registered on si[1] in a server's place (through
-//! `register_handler`, which frees whatever endpoint was there: rule 6).
-//! Both get the same request head and go through the same exchange, whose
-//! response is parsed, checked, kept alive, counted and logged alike.
+//! chosen backend (an idle connection or a new one, through `alloc_conn`),
+//! or an applet in a server's place ([`super::service`]). Both get the
+//! request the same way ([`plan`]) and go through the same exchange
+//! ([`exchange_with`]), whose response is parsed, checked, kept alive,
+//! counted and logged alike.
 
 use super::analyse::Request;
 use super::exchange::{self, ExchangeResult, ExchangeSpec};
@@ -12,86 +12,43 @@ use super::request::{self, OwnedEdit, ResView};
 use super::route::tunnel;
 use super::txn::Txn;
 use super::{combine, conn_mode, Ctx};
-use std::sync::Arc;
-
-use crate::applet::adapter::StreamNames;
 use crate::config::model_http::{HttpReuse, HttpRule};
 use crate::connect::{connect_server, release_server};
 use crate::connection::Transport;
 use crate::counters::CurGuard;
-use crate::error::{ErrorKind, ProxyError};
-use crate::host::lifecycle::{self, Instance, Other};
 use crate::http::connection_header::plan_request;
 use crate::http::framing::RequestInfo;
 use crate::http::rewrite::write_request_head;
 use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadError};
-use crate::log::termination::FinState;
 use crate::state::Proxy;
 use crate::stkctr::persist;
 use crate::stkctr::rules::{RuleCtx, StickView};
 use crate::stkctr::Trackers;
 use crate::stream::recvbuf::{RecvBuf, SendQueue};
-use crate::stream::side::{AppletSide, SideIo};
+use crate::stream::side::SideIo;
 use crate::stream::Stream;
-
-/// Which service answers, with what arguments and header edits, and the
-/// name its log lines show as the server (`<STATS>` for the stats page).
-pub(super) struct ServiceCall {
-    pub(super) name: String,
-    pub(super) args: Vec<String>,
-    pub(super) log_name: String,
-    pub(super) edits: Vec<OwnedEdit>,
-}
-
-impl ServiceCall {
-    /// `use-service <name>`. HAProxy logs its Prometheus exporter as
-    /// `<PROMEX>`; other services under their own name.
-    pub(super) fn named(name: String, edits: Vec<OwnedEdit>) -> ServiceCall {
-        let log_name = if name == "prometheus-exporter" {
-            "promex".to_string()
-        } else {
-            name.clone()
-        };
-        ServiceCall {
-            name,
-            args: Vec::new(),
-            log_name,
-            edits,
-        }
-    }
-
-    /// The stats page (`stats uri`), with its arguments.
-    pub(super) fn stats_page(args: Vec<String>, edits: Vec<OwnedEdit>) -> ServiceCall {
-        ServiceCall {
-            name: crate::applet::PAGE_SERVICE.to_string(),
-            args,
-            log_name: "stats".to_string(),
-            edits,
-        }
-    }
-}
 
 /// The request as it goes to a target, and what the exchange needs that
 /// the target decides.
-struct Plan<'r> {
-    req: &'r Request,
+pub(super) struct Plan<'r> {
+    pub(super) req: &'r Request,
     /// The request head as it goes out (with the body bytes already here).
-    to_server: SendQueue,
-    req_info: RequestInfo,
+    pub(super) to_server: SendQueue,
+    pub(super) req_info: RequestInfo,
     /// `http-response` rules to run on the final response head.
-    res_rules: Vec<&'r HttpRule>,
+    pub(super) res_rules: Vec<&'r HttpRule>,
     /// A copy of the request head for those rules (none without rules).
-    req_copy: Option<Vec<u8>>,
-    server_close: bool,
-    server_timeout: Option<std::time::Duration>,
+    pub(super) req_copy: Option<Vec<u8>>,
+    pub(super) server_close: bool,
+    pub(super) server_timeout: Option<std::time::Duration>,
     /// The head went out as it came (the request's spans fit `to_server`).
-    as_is: bool,
+    pub(super) as_is: bool,
 }
 
 /// Writes the request head for the target and consumes it from `cbuf`.
 /// An applet (`as_received`) reads it as it came when nothing changes it;
 /// a server always gets it rebuilt (lower-case names, as HAProxy sends).
-fn plan<'r>(
+pub(super) fn plan<'r>(
     mode: ConnMode,
     cbuf: &mut RecvBuf,
     req: &'r Request,
@@ -137,17 +94,17 @@ fn plan<'r>(
 
 /// The two receive buffers of an exchange: the client's (which outlives
 /// the transaction: pipelined requests) and the target's.
-struct Bufs<'b> {
-    client: &'b mut RecvBuf,
-    server: RecvBuf,
+pub(super) struct Bufs<'b> {
+    pub(super) client: &'b mut RecvBuf,
+    pub(super) server: RecvBuf,
 }
 
 /// The parts of a stream response rules read, borrowed beside its
 /// endpoints.
-struct StreamParts<'a> {
-    vars: &'a crate::sample::vars::VarStore,
-    be: Option<usize>,
-    srv: Option<usize>,
+pub(super) struct StreamParts<'a> {
+    pub(super) vars: &'a crate::sample::vars::VarStore,
+    pub(super) be: Option<usize>,
+    pub(super) srv: Option<usize>,
 }
 
 impl<'a> StreamParts<'a> {
@@ -169,7 +126,7 @@ impl<'a> StreamParts<'a> {
 
 /// Runs the one exchange with the target `server` and records its result
 /// on the transaction.
-async fn exchange_with<S: SideIo + ?Sized>(
+pub(super) async fn exchange_with<S: SideIo + ?Sized>(
     ctx: &Ctx<'_>,
     (client, server): (&mut Transport, &mut S),
     stream: StreamParts<'_>,
@@ -356,189 +313,4 @@ fn park(bp: &Proxy, s: &mut Stream) {
         .server
         .map_or(cfg.pool_purge_delay, |t| t.min(cfg.pool_purge_delay));
     crate::idle::park((bp.idx, srv), &server.conns, conn, keep);
-}
-
-/// An applet answers in a server's place: registered on si[1], it gets
-/// the request head and body and its answer goes through the same
-/// exchange. Returns whether the client connection stays open.
-pub(super) async fn serve_applet(
-    ctx: &Ctx<'_>,
-    s: &mut Stream,
-    cbuf: &mut RecvBuf,
-    req: &mut Request,
-    txn: &mut Txn,
-    call: ServiceCall,
-    trk: &Trackers,
-) -> bool {
-    let st = ctx.st;
-    txn.applet = Some(call.log_name.clone());
-    let inst = Instance {
-        service: &call.name,
-        args: &call.args,
-        frontend: &ctx.fe.name,
-        backend: &ctx.fe.name,
-        src: req.src,
-        dst: req.dst,
-    };
-    let names = ctx.applet_names(&inst);
-    let mut adapter = match lifecycle::create_named(st, &inst, s.uniq_id, names) {
-        Ok(a) => a,
-        Err(e) => {
-            // A constructor that panicked or failed is a failed applet
-            // call like any other: 500 `IC`, counted.
-            lifecycle::count_failure(st, &call.name, &e);
-            return applet_failed(ctx, s, txn, FinState::C).await;
-        }
-    };
-    req.edits = call.edits;
-    let mode = conn_mode(ctx.fe.cfg.http.conn_mode);
-    // The frontend's `http-response` rules run on an applet's answer too
-    // (HAProxy applies them to a use-service answer, e.g. `<PROMEX>`).
-    let res_rules = ctx.fe.cfg.http.response.iter().collect();
-    let mut plan = match plan(mode, cbuf, req, res_rules, true) {
-        Ok(p) => p,
-        Err(f) => return super::local::local_failure(s, txn, f).await,
-    };
-    if !adapter.raw_http() {
-        if let Err(f) = hand_over_head(&mut adapter, &mut plan, ctx) {
-            return super::local::local_failure(s, txn, f).await;
-        }
-    }
-    let wake = adapter.wakeable().then(|| st.kicks.register(s.uniq_id));
-    // Rule 6: a connection allocated before the applet was chosen is freed
-    // here, by the registration itself.
-    lifecycle::attach_adapter(s, 1, adapter);
-    plan.server_close = true;
-    plan.server_timeout = ctx.fe.cfg.timeouts.server.or(ctx.fe.cfg.timeouts.client);
-    let now = std::time::Instant::now();
-    s.timers.queued = Some(now);
-    s.timers.connected = Some(now);
-    let mut bufs = Bufs {
-        client: cbuf,
-        server: RecvBuf::default(),
-    };
-    let (result, pipe_failure) = {
-        let (c0, c1) = s.si.split_at_mut(1);
-        let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) else {
-            return false;
-        };
-        // Called once before any input: it may answer at once, or ask
-        // for a body the client holds back until `100 Continue`.
-        let mut side = AppletSide::started(app, wake.as_ref().map(|w| w.kick.clone()));
-        let client = &mut cc.transport;
-        let parts = StreamParts {
-            vars: &s.vars,
-            be: s.be,
-            srv: s.srv,
-        };
-        let r = exchange_with(
-            ctx,
-            (client, &mut side),
-            parts,
-            &mut bufs,
-            &mut plan,
-            txn,
-            trk,
-        )
-        .await;
-        (r, side.failure())
-    };
-    // The applet goes away with its transaction (rule 6 again: detach);
-    // the client stays for its next request.
-    // An applet that never ends its response is a failed applet, not a
-    // slow server: it is ended like one that broke its response.
-    let pipe_failure = pipe_failure.or_else(|| {
-        let timed_out = result
-            .error
-            .as_ref()
-            .is_some_and(|e| e.kind == ErrorKind::ServerTimeout);
-        timed_out.then(|| {
-            let library = st.applets.service(&call.name).map(|e| e.lib.path_display());
-            format!(
-                "applet service '{}' ('{}'): did not end its response within {} ms",
-                call.name,
-                library.unwrap_or("?"),
-                plan.server_timeout.map_or(0, |t| t.as_millis())
-            )
-        })
-    });
-    let failure = lifecycle::finish(st, s, 1, &call.name, pipe_failure, Other::Keep);
-    if failure.is_some() {
-        // A failing applet ends its own stream only (`IC` before any
-        // output reached the client, `ID` after); `finish` counted it.
-        let phase = if result.bytes_out == 0 {
-            FinState::C
-        } else {
-            FinState::D
-        };
-        return applet_failed(ctx, s, txn, phase).await;
-    }
-    if let Some(e) = result.error {
-        if e.status.is_some() {
-            return send_error(ctx.fe, None, s, txn, e, None).await;
-        }
-        txn.end = Some(e);
-        return false;
-    }
-    // An applet's answer is a local one: `L` in the log, as `<STATS>`.
-    txn.answered_locally();
-    !result.client_close
-}
-
-impl Ctx<'_> {
-    /// The names applets see of this connection: made once, again only if
-    /// a rule changed the addresses.
-    fn applet_names(&self, inst: &Instance<'_>) -> Arc<StreamNames> {
-        let mut cached = self.applet_names.lock().unwrap_or_else(|e| e.into_inner());
-        match &*cached {
-            Some(n) if n.fits(inst.src, inst.dst) => n.clone(),
-            _ => {
-                let n = Arc::new(StreamNames::new(
-                    inst.frontend,
-                    inst.backend,
-                    inst.src,
-                    inst.dst,
-                ));
-                *cached = Some(n.clone());
-                n
-            }
-        }
-    }
-}
-
-/// Gives an HTTP service its request head as fields instead of bytes: the
-/// exchange then sends it only the (framed) body.
-fn hand_over_head(
-    adapter: &mut crate::applet::AppletAdapter,
-    plan: &mut Plan<'_>,
-    ctx: &Ctx<'_>,
-) -> Result<(), Failure> {
-    let head = std::mem::take(&mut plan.to_server.data);
-    let req = plan.req;
-    let reparsed;
-    let parsed = if plan.as_is {
-        &req.head
-    } else {
-        // Rules changed it: read it back as it goes out.
-        match crate::http::head::parse_request(&head, &ctx.limits) {
-            Ok(crate::http::head::Parsed::Complete(h)) => {
-                reparsed = h;
-                &reparsed
-            }
-            _ => return Err(Failure::BadRequestHead(HeadError::HeaderValue)),
-        }
-    };
-    adapter.set_http_request(head, parsed, req.framing.body, req.framing.expect_100);
-    Ok(())
-}
-
-/// An applet failed in `phase`: a 500 if nothing was sent yet (`C`),
-/// else the connection is cut (`D`).
-async fn applet_failed(ctx: &Ctx<'_>, s: &mut Stream, txn: &mut Txn, phase: FinState) -> bool {
-    let end = ProxyError::new(ErrorKind::Applet).at(phase);
-    if phase == FinState::D {
-        txn.end = Some(end);
-        return false;
-    }
-    send_error(ctx.fe, None, s, txn, end.answer(Some(500)), None).await
 }
