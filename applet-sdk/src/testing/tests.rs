@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use super::driver::split_target;
 use super::*;
 use crate::{Io, Response};
 
