@@ -747,6 +747,7 @@ pub fn test_table() -> HostServices_Ref {
             stick_tables: h_stick_tables,
             peers_view: h_peers_view,
             log_enabled: h_log_enabled,
+            patterns: h_patterns,
         }
         .leak_into_prefix()
     })
@@ -761,6 +762,12 @@ extern "C" fn h_stick_tables(
 }
 
 /// No proxy, no peers sections.
+extern "C" fn h_patterns(
+    _: crate::PatternQuery,
+) -> abi_stable::std_types::RResult<RVec<crate::PatternRefView>, RString> {
+    abi_stable::std_types::RErr(NO_PROXY.into())
+}
+
 extern "C" fn h_peers_view() -> crate::PeersView {
     crate::PeersView::default()
 }
