@@ -360,6 +360,12 @@ extern "C" fn h_stick_tables(
     RErr("No such table\n".into())
 }
 
+extern "C" fn h_patterns(
+    _: applet_sdk::PatternQuery,
+) -> RResult<RVec<applet_sdk::PatternRefView>, RString> {
+    RErr("Unknown map identifier. Please use #<id> or <file>.\n".into())
+}
+
 extern "C" fn h_peers_view() -> applet_sdk::PeersView {
     applet_sdk::PeersView::default()
 }
@@ -387,6 +393,7 @@ pub(crate) fn host() -> HostServices_Ref {
             stick_tables: h_stick_tables,
             peers_view: h_peers_view,
             log_enabled: h_log_enabled,
+            patterns: h_patterns,
         }
         .leak_into_prefix()
     })

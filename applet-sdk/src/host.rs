@@ -417,6 +417,7 @@ mod services {
     use super::{
         AdminCmd, LogLevel, PoolSnapshot, ProcessSnapshot, ProxySnapshot, StreamSnapshot, TableCmd,
     };
+    use crate::patterns::{PatternQuery, PatternRefView};
     use crate::peers::{PeerEntry, PeerUpdates, PeersSectionInfo, SectionStatus, TableMarks};
     use crate::peers_view::PeersView;
     use crate::tables::{StickQuery, StickTableInfo};
@@ -500,6 +501,11 @@ mod services {
         /// read through [`Host::log_enabled`], which says yes on an older
         /// proxy), so that the log macros skip formatting otherwise.
         pub log_enabled: extern "C" fn(level: LogLevel) -> bool,
+        /// `show map` and `show acl` as data (appended: read through
+        /// [`Host::patterns`](crate::Host::patterns), `None` on an older
+        /// proxy; see [`crate::patterns`]). `Err` is HAProxy's message for
+        /// the query (an unknown reference).
+        pub patterns: extern "C" fn(query: PatternQuery) -> RResult<RVec<PatternRefView>, RString>,
     }
 }
 
@@ -664,6 +670,20 @@ impl Host {
     /// proxy is older than this function.
     pub fn peers_view(&self) -> Option<crate::peers_view::PeersView> {
         self.table.peers_view().map(|f| f())
+    }
+
+    /// `show map` / `show acl` as data (see [`crate::patterns`]); `None`
+    /// when the proxy is older than this function.
+    pub fn patterns(
+        &self,
+        query: crate::patterns::PatternQuery,
+    ) -> Option<Result<Vec<crate::patterns::PatternRefView>, String>> {
+        self.table.patterns().map(|f| {
+            f(query)
+                .into_result()
+                .map(RVec::into_vec)
+                .map_err(RString::into_string)
+        })
     }
 
     pub fn admin(&self, cmd: AdminCmd) -> Result<String, String> {

@@ -29,6 +29,7 @@
 //! - `host`: [`Host`] and the host-services table;
 //! - [`peers`]: the peers protocol's view of the host;
 //! - [`peers_view`]: `show peers` as data, for a CLI applet;
+//! - [`patterns`]: `show map` / `show acl` as data, for a CLI applet;
 //! - `testing` (feature `testing`): run a service in-process in unit
 //!   tests.
 //!
@@ -139,6 +140,7 @@ mod author;
 mod host;
 mod io;
 mod macros;
+pub mod patterns;
 pub mod peers;
 pub mod peers_view;
 pub mod tables;
@@ -157,6 +159,7 @@ pub use host::{
     ProxySnapshot, ServerSnapshot, ServerState, SiSnapshot, StreamSnapshot, TableCmd, TableOp,
 };
 pub use io::{Io, Request, Response, ServiceSpec, Stream, WriteError};
+pub use patterns::{PatternEntryView, PatternKind, PatternQuery, PatternRefView};
 pub use peers_view::{PeersSectionView, PeersView, SharedTableView};
 pub use tables::{StickColumn, StickEntry, StickQuery, StickTableInfo, StickValue, StickValueKind};
 

@@ -1,6 +1,6 @@
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RErr, RNone, ROk, RResult, RSlice, RStr, RString, RVec};
+use abi_stable::std_types::{RErr, RNone, ROk, RResult, RSlice, RSome, RStr, RString, RVec};
 
 use crate::*;
 
@@ -162,6 +162,43 @@ fn peers_view_reaches_the_host() {
     assert_eq!(s.status_age_ms(&view), 500);
 }
 
+extern "C" fn t_patterns(q: PatternQuery) -> RResult<RVec<PatternRefView>, RString> {
+    if q.kind != PatternKind::MAP || q.reference.as_ref().map(|r| r.as_str()) != RSome("m.map") {
+        return RErr("Unknown map identifier. Please use #<id> or <file>.\n".into());
+    }
+    ROk(RVec::from(vec![PatternRefView {
+        id: 0,
+        file: "m.map".into(),
+        dumped: true,
+        entries: RVec::from(vec![PatternEntryView {
+            id: 0x30,
+            pattern: "k".into(),
+            value: RSome("v".into()),
+            version: q.version.unwrap_or(0),
+            line: 1,
+        }]),
+        ..PatternRefView::default()
+    }]))
+}
+
+#[test]
+fn patterns_reach_the_host() {
+    let h = Host::new(table(), "test");
+    let got = h.patterns(PatternQuery::one(PatternKind::MAP, "m.map", Some(2)));
+    let got = got.unwrap().unwrap();
+    assert_eq!(
+        got[0].entries[0].value.as_ref().map(|v| v.as_str()),
+        RSome("v")
+    );
+    assert_eq!(got[0].entries[0].version, 2);
+    assert_eq!(
+        h.patterns(PatternQuery::all(PatternKind::ACL)),
+        Some(Err(
+            "Unknown map identifier. Please use #<id> or <file>.\n".to_string()
+        ))
+    );
+}
+
 #[test]
 fn peers_host_functions_reach_the_host() {
     let h = Host::new(table(), "t");
@@ -215,6 +252,7 @@ fn table() -> HostServices_Ref {
         stick_tables: t_stick_tables,
         peers_view: t_peers_view,
         log_enabled: t_log_enabled,
+        patterns: t_patterns,
     }
     .leak_into_prefix()
 }

@@ -75,6 +75,17 @@ pub trait Source {
     fn peers_view(&self) -> Option<applet_sdk::PeersView> {
         None
     }
+    /// `show map` / `show acl` as data (see [`crate::patterns_show`]):
+    /// the references, or HAProxy's message. `None` when the host cannot
+    /// give it (an older proxy: then [`Source::tables`] answers with its
+    /// text).
+    fn patterns(
+        &self,
+        query: applet_sdk::PatternQuery,
+    ) -> Option<Result<Vec<applet_sdk::PatternRefView>, String>> {
+        let _ = query;
+        None
+    }
 }
 
 /// Target state of `set server <b>/<s> state ...` and

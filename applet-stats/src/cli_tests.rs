@@ -13,6 +13,9 @@ struct Host {
     log: RefCell<Vec<String>>,
     /// `show peers` as data; `None`: an older host, answering with text.
     peers: Option<applet_sdk::PeersView>,
+    /// `show map|acl` as data (every query gets it); `None`: an older
+    /// host, answering with text.
+    patterns: Option<Result<Vec<applet_sdk::PatternRefView>, String>>,
 }
 
 impl Source for Host {
@@ -44,11 +47,20 @@ impl Source for Host {
         _: Level,
         _: Level,
     ) -> Option<Result<String, String>> {
-        (action == crate::api::TableAction::ShowPeers)
-            .then(|| Ok(format!("host text: {}\n", args.join(" "))))
+        matches!(
+            action,
+            crate::api::TableAction::ShowPeers | crate::api::TableAction::Command
+        )
+        .then(|| Ok(format!("host text: {}\n", args.join(" "))))
     }
     fn peers_view(&self) -> Option<applet_sdk::PeersView> {
         self.peers.clone()
+    }
+    fn patterns(
+        &self,
+        _: applet_sdk::PatternQuery,
+    ) -> Option<Result<Vec<applet_sdk::PatternRefView>, String>> {
+        self.patterns.clone()
     }
     fn servers_state(&self) -> Vec<ServerStateRow> {
         vec![ServerStateRow {
@@ -145,6 +157,31 @@ fn show_peers_is_rendered_from_the_view_else_asked_as_text() {
     assert_eq!(
         answer(Level::User, "show peers dict x"),
         "host text: dict x\n\n"
+    );
+}
+
+#[test]
+fn show_map_is_rendered_from_the_data_else_asked_as_text() {
+    let unknown = "Unknown ACL identifier. Please use #<id> or <file>.\n";
+    let h = Host {
+        patterns: Some(Err(unknown.into())),
+        ..Host::default()
+    };
+    let out = CliSession::new(Level::User).feed(b"show acl #9\n", &h, &h);
+    assert_eq!(out.text, format!("{unknown}\n"));
+    let h = Host {
+        patterns: Some(Ok(Vec::new())),
+        ..Host::default()
+    };
+    let out = CliSession::new(Level::User).feed(b"show map\n", &h, &h);
+    assert_eq!(out.text, "# id (file) description\n\n");
+    assert_eq!(
+        answer(Level::User, "show map @2 m"),
+        "host text: show map @2 m\n\n"
+    );
+    assert_eq!(
+        answer(Level::User, "get map m k"),
+        "host text: get map m k\n\n"
     );
 }
 

@@ -192,6 +192,10 @@ pub fn dispatch(
         ["set", "var"] if !cli.experimental => {
             reply("This command is restricted to experimental mode only.\n")
         }
+        ["show", "map" | "acl"] => match src.patterns(crate::patterns_show::query(args)) {
+            Some(answer) => reply(crate::patterns_show::render(answer)),
+            None => core_command(cli, args, src),
+        },
         [_, "map" | "acl" | "var"] => core_command(cli, args, src),
         ["clear", "counters"] => {
             let all = arg(2) == "all";
@@ -385,7 +389,8 @@ fn table_command(
 }
 
 /// Map, ACL and variable commands, answered by the core with HAProxy's
-/// text. Changing a map or an ACL needs the operator level. As HAProxy
+/// text (`show map|acl` too when the host cannot give it as data: see
+/// [`crate::patterns_show`]). Changing a map or an ACL needs the operator level. As HAProxy
 /// 2.6 prints them, a variable `get var` finds, and the refusals of `set
 /// var` other than a missing argument, come without the empty line that
 /// ends other answers.

@@ -311,6 +311,13 @@ impl Source for HostData {
         self.host.peers_view()
     }
 
+    fn patterns(
+        &self,
+        query: applet_sdk::PatternQuery,
+    ) -> Option<Result<Vec<applet_sdk::PatternRefView>, String>> {
+        self.host.patterns(query)
+    }
+
     fn servers_conn(&self) -> Vec<crate::model::ServerConnRow> {
         let threads = self.info().nbthread.max(1) as usize;
         let mut out = Vec::new();

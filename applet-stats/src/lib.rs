@@ -13,15 +13,16 @@
 //! * [`cli`] — the stats socket command parser and dispatcher,
 //! * [`sess`] — `show sess`, `show servers state`, `show backend`,
 //! * [`stick`] — `show table`,
-//! * [`peers_show`] — `show peers`.
+//! * [`peers_show`] — `show peers`,
+//! * [`patterns_show`] — `show map`, `show acl`.
 //!
 //! Data comes from the host through the [`api::Source`] trait as the plain
 //! model of [`model`] and [`health`]; admin actions go through
 //! [`api::Admin`]. Nothing here does I/O or touches the ABI types; the
 //! conversion from the host snapshot is done elsewhere, in one place. The
-//! one exception is [`peers_show`], which renders applet-sdk's `show
-//! peers` data as it comes (plain data already, that a copy would
-//! duplicate field for field).
+//! exceptions are [`peers_show`] and [`patterns_show`], which render
+//! applet-sdk's `show peers` and `show map|acl` data as it comes (plain
+//! data already, that a copy would duplicate field for field).
 //!
 //! Module map: `fields` (static field table), `fill` (per-row-type rules),
 //! `select` (filters shared by all formats), `host_source` (the host's
@@ -50,6 +51,7 @@ pub mod info;
 pub mod json;
 pub mod model;
 pub mod page;
+pub mod patterns_show;
 pub mod peers_show;
 pub mod plugin;
 pub mod prom;

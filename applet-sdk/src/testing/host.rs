@@ -33,6 +33,7 @@ pub fn test_table() -> HostServices_Ref {
             stick_tables: h_stick_tables,
             peers_view: h_peers_view,
             log_enabled: h_log_enabled,
+            patterns: h_patterns,
         }
         .leak_into_prefix()
     })
@@ -43,6 +44,12 @@ const NO_PROXY: &str = "not available in tests (no proxy)";
 extern "C" fn h_stick_tables(
     _: crate::StickQuery,
 ) -> abi_stable::std_types::RResult<RVec<crate::StickTableInfo>, RString> {
+    abi_stable::std_types::RErr(NO_PROXY.into())
+}
+
+extern "C" fn h_patterns(
+    _: crate::PatternQuery,
+) -> abi_stable::std_types::RResult<RVec<crate::PatternRefView>, RString> {
     abi_stable::std_types::RErr(NO_PROXY.into())
 }
 

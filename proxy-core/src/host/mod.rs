@@ -16,6 +16,10 @@
 //!   the CLI applet renders; `peers_cli`: the same as text, from that
 //!   view, for CLI applets older than `peers_view` (through the `tables`
 //!   service).
+//! - `pattern_view`: `show map` / `show acl` as data (the `patterns`
+//!   service), from the pattern registry's view; the CLI text for older
+//!   applets (`core_cli`, through the `tables` service) renders the same
+//!   view.
 //!
 //! Layering: above the run-time state and the applet libraries
 //! ([`crate::applet`]), below everything that runs applets (TCP and HTTP
@@ -26,6 +30,7 @@
 mod admin;
 mod core_cli;
 pub mod lifecycle;
+mod pattern_view;
 mod peers;
 mod peers_cli;
 mod peers_view;

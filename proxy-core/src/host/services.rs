@@ -22,7 +22,7 @@
 //! `tables` runs the stick-table commands (`show|clear|set table`, `show
 //! peers`) and answers with their text; `stick_tables` (in `stick_view`)
 //! gives `show table` as data, `peers_view` (in `peers_view`) `show
-//! peers`. `admin` runs the commands that
+//! peers`, `patterns` (in `pattern_view`) `show map|acl`. `admin` runs the commands that
 //! change the state (in `admin`).
 
 use std::net::SocketAddr;
@@ -90,6 +90,7 @@ pub fn table() -> HostServices_Ref {
             stick_tables: super::stick_view::host_stick_tables,
             peers_view: super::peers_view::host_peers_view,
             log_enabled: host_log_enabled,
+            patterns: super::pattern_view::host_patterns,
         }
         .leak_into_prefix()
     })

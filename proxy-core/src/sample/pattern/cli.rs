@@ -14,6 +14,7 @@ use std::fmt::Write;
 
 use super::reference::{lock, PatRef};
 use super::registry::PatRegistry;
+use super::view::RefView;
 use super::MatchKind;
 use crate::sample::value::Value;
 
@@ -21,11 +22,11 @@ const UNKNOWN_MAP: &str = "Unknown map identifier. Please use #<id> or <file>.\n
 const UNKNOWN_ACL: &str = "Unknown ACL identifier. Please use #<id> or <file>.\n";
 const MALFORMED: &str = "Malformed identifier. Please use #<id> or <file>.\n";
 
-fn unknown(map: bool) -> String {
+pub(super) fn unknown(map: bool) -> String {
     (if map { UNKNOWN_MAP } else { UNKNOWN_ACL }).to_string()
 }
 
-fn has_flag(r: &PatRef, map: bool) -> bool {
+pub(super) fn has_flag(r: &PatRef, map: bool) -> bool {
     if map {
         r.is_map
     } else {
@@ -34,7 +35,7 @@ fn has_flag(r: &PatRef, map: bool) -> bool {
 }
 
 /// HAProxy's `str2uic`: leading decimal digits, wrapping, 0 when none.
-fn str2uic(s: &str) -> u32 {
+pub fn str2uic(s: &str) -> u32 {
     s.bytes().take_while(u8::is_ascii_digit).fold(0u32, |n, b| {
         n.wrapping_mul(10).wrapping_add(u32::from(b - b'0'))
     })
@@ -67,9 +68,7 @@ impl PatRegistry {
             "acl" => false,
             _ => return None,
         };
-        if self.refs().iter().any(|r| lock(r).unique_id < 0) {
-            self.finalize();
-        }
+        self.ensure_ids();
         let args = &words[2..];
         Some(match verb {
             "show" => self.cli_show(map, args),
@@ -93,42 +92,10 @@ impl PatRegistry {
         self.lookup(name).filter(|r| has_flag(&lock(r), map))
     }
 
+    /// `show map|acl [[@<ver>] <ref>]`, rendered from [`Self::show_view`].
     fn cli_show(&self, map: bool, args: &[&str]) -> Result<String, String> {
-        let mut out = String::new();
-        let Some(&first) = args.first().filter(|w| !w.is_empty()) else {
-            out.push_str("# id (file) description\n");
-            for r in self.refs().iter() {
-                let r = lock(r);
-                if has_flag(&r, map) {
-                    let _ = writeln!(
-                        out,
-                        "{} ({}) {}. curr_ver={} next_ver={} entry_cnt={}",
-                        r.unique_id,
-                        r.reference.as_deref().unwrap_or(""),
-                        r.display,
-                        r.curr_gen,
-                        r.next_gen,
-                        r.entry_cnt
-                    );
-                }
-            }
-            return Ok(out);
-        };
-        let (gen, name) = match first.strip_prefix('@') {
-            Some(g) => (Some(str2uic(g)), args.get(1).copied().unwrap_or("")),
-            None => (None, first),
-        };
-        let r = self.lookup_flagged(name, map).ok_or_else(|| unknown(map))?;
-        let r = lock(&r);
-        let gen = gen.unwrap_or(r.curr_gen);
-        for e in r.elts.iter().filter(|e| e.gen == gen) {
-            match &e.sample {
-                Some(s) => writeln!(out, "{:#x} {} {}", e.id, e.pattern, s),
-                None => writeln!(out, "{:#x} {}", e.id, e.pattern),
-            }
-            .ok();
-        }
-        Ok(out)
+        let (name, gen) = show_args(args);
+        Ok(show_text(&self.show_view(map, name, gen)?))
     }
 
     fn cli_get(&self, map: bool, args: &[&str]) -> Result<String, String> {
@@ -305,6 +272,48 @@ impl PatRegistry {
         r.purge_range(to.wrapping_sub(u32::MAX >> 1), to);
         Ok(String::new())
     }
+}
+
+/// The reference and version `show map|acl <args>` asks for (`None`: the
+/// listing; `@<ver>` without a name asks for `""`, which nothing is).
+pub fn show_args<'a>(args: &[&'a str]) -> (Option<&'a str>, Option<u32>) {
+    match args.first().copied().filter(|w| !w.is_empty()) {
+        None => (None, None),
+        Some(first) => match first.strip_prefix('@') {
+            Some(g) => (Some(arg(args, 1)), Some(str2uic(g))),
+            None => (Some(first), None),
+        },
+    }
+}
+
+/// HAProxy 2.6's `show map|acl` text: the listing when no view carries
+/// entries, else the entries (`<id> <pattern>[ <value>]`).
+pub fn show_text(views: &[RefView]) -> String {
+    let mut out = String::new();
+    if let Some(entries) = views.iter().find_map(|v| v.entries.as_ref()) {
+        for e in entries {
+            match &e.sample {
+                Some(s) => writeln!(out, "{:#x} {} {}", e.id, e.pattern, s),
+                None => writeln!(out, "{:#x} {}", e.id, e.pattern),
+            }
+            .ok();
+        }
+        return out;
+    }
+    out.push_str("# id (file) description\n");
+    for r in views {
+        let _ = writeln!(
+            out,
+            "{} ({}) {}. curr_ver={} next_ver={} entry_cnt={}",
+            r.unique_id,
+            r.reference.as_deref().unwrap_or(""),
+            r.display,
+            r.curr_gen,
+            r.next_gen,
+            r.entry_cnt
+        );
+    }
+    out
 }
 
 fn arg<'a>(args: &[&'a str], i: usize) -> &'a str {

@@ -23,6 +23,7 @@ mod index;
 pub mod parse;
 pub mod reference;
 pub mod registry;
+pub mod view;
 
 #[cfg(test)]
 mod cli_tests;
