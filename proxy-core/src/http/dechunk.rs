@@ -201,6 +201,76 @@ mod tests {
         assert!(trailer_fields(&t).is_empty());
     }
 
+    /// xorshift64*: deterministic randomness for the property below.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            let mut x = self.0;
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            self.0 = x;
+            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) % n as u64) as usize
+        }
+    }
+
+    /// Random payloads, chunked at random sizes (extensions, bare LF or
+    /// CRLF, trailers or not), fed in random pieces with a random output
+    /// limit: the payload comes out whole and in order, the trailers as
+    /// sent, and not one byte past the body is taken.
+    #[test]
+    fn random_chunkings_and_splits_give_the_payload_back() {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..2000 {
+            let payload: Vec<u8> = (0..r.below(600)).map(|_| r.below(256) as u8).collect();
+            let eol: &[u8] = if r.below(4) == 0 { b"\n" } else { b"\r\n" };
+            let mut wire = Vec::new();
+            let mut rest = &payload[..];
+            while !rest.is_empty() {
+                let n = (1 + r.below(100)).min(rest.len());
+                wire.extend_from_slice(format!("{n:x}").as_bytes());
+                if r.below(3) == 0 {
+                    wire.extend_from_slice(b";x=y");
+                }
+                wire.extend_from_slice(eol);
+                wire.extend_from_slice(&rest[..n]);
+                wire.extend_from_slice(eol);
+                rest = &rest[n..];
+            }
+            wire.extend_from_slice(b"0");
+            wire.extend_from_slice(eol);
+            let trailers: &[u8] = if r.below(2) == 0 { b"" } else { b"T: v" };
+            if !trailers.is_empty() {
+                wire.extend_from_slice(trailers);
+                wire.extend_from_slice(eol);
+            }
+            wire.extend_from_slice(eol);
+            let after = wire.len();
+            wire.extend_from_slice(b"GET /next");
+            let mut d = BodyDecoder::new(BodyKind::Chunked);
+            let (mut out, mut got, mut pos, mut seen_trailers) = (Vec::new(), Vec::new(), 0, None);
+            let limit = 1 + r.below(64);
+            let mut rounds = 0;
+            while !d.is_done() {
+                rounds += 1;
+                assert!(rounds < 100_000, "stuck");
+                let end = (pos + 1 + r.below(40)).min(wire.len());
+                let (fed, t) = d.feed(&wire[pos..end], &mut out, limit).expect("valid");
+                assert!(out.len() <= limit);
+                pos += fed.consumed;
+                if t.is_some() {
+                    seen_trailers = t;
+                }
+                // The applet consumes what it got.
+                got.append(&mut out);
+            }
+            assert_eq!(pos, after, "took bytes past the body");
+            assert_eq!(got, payload);
+            let t = seen_trailers.expect("trailer section");
+            assert_eq!(trailer_fields(&t).len(), usize::from(!trailers.is_empty()));
+        }
+    }
+
     #[test]
     fn lengths_stop_at_the_length_and_limits_hold() {
         let (body, _) = decode(BodyKind::Length(4), b"abcd", 3);
