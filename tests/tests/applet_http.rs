@@ -346,3 +346,31 @@ fn a_waiting_applet_is_woken_from_another_stream() {
     assert_eq!(poster.read_response(false).status(), 204);
     assert_eq!(waiter.read_response(false).body, b"later");
 }
+
+/// An answer given while the client still holds its body back for
+/// `100 Continue` ends the request: `connection: close` and a close, as
+/// HAProxy 2.6 ends its own answer to an incomplete request, so that the
+/// client's next request is never read as that body. A client that sends
+/// its body at once keeps its connection.
+#[test]
+fn an_answer_to_a_held_back_body_closes_the_connection() {
+    if is_haproxy() {
+        return;
+    }
+    let (_px, port) = start("    http-request use-service hello\n");
+    let mut c = Client::connect(port);
+    c.send(b"POST /a HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 100\r\n\r\n");
+    assert_eq!(c.wait_closed(T), Some(true), "not closed");
+    let got = String::from_utf8_lossy(c.pending()).into_owned();
+    assert!(
+        got.starts_with("HTTP/1.1 200 OK\r\n") && got.contains("\r\nconnection: close\r\n"),
+        "{got}"
+    );
+    assert!(!got.contains("100 Continue"), "{got}");
+    // The body sent along: answered, and the connection serves again.
+    let mut c = Client::connect(port);
+    c.send(b"POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\nabc");
+    let r = c.read_response(false);
+    assert_eq!(r.status(), 200);
+    assert_eq!(c.get("/b").status(), 200);
+}

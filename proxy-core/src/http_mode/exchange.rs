@@ -42,6 +42,12 @@ pub struct ExchangeSpec<'a> {
     pub server_timeout: Option<Duration>,
     /// `capture response header` declarations of the frontend.
     pub res_captures: &'a [Capture],
+    /// The answer is the proxy's own (an applet's): one given while the
+    /// client still holds its body back for `100 Continue` closes the
+    /// connection (with `connection: close`), as HAProxy 2.6 ends a local
+    /// answer to an incomplete request, instead of reading the next
+    /// request as that body.
+    pub local: bool,
 }
 
 /// The `http-response` rule pass: `(response bytes, head) -> edits`.
@@ -98,6 +104,11 @@ struct Exchange<'s> {
     req_failed: bool,
     /// The applet (or server) was told the request is whole.
     input_signalled: bool,
+    /// An interim response went to the client.
+    interim_sent: bool,
+    /// The final answer came while the client held its body back: the
+    /// request is given up and the connection closes after the answer.
+    abandoned: bool,
     client_last: Instant,
     server_last: Instant,
 }
@@ -124,6 +135,8 @@ pub async fn run<S: SideIo + ?Sized>(
         phase: ResPhase::Head,
         req_failed: false,
         input_signalled: false,
+        interim_sent: false,
+        abandoned: false,
         client_last: now,
         server_last: now,
     };
@@ -302,10 +315,22 @@ impl Exchange<'_> {
         match parsed {
             Err(_) => Err(bad()),
             Ok(Parsed::Complete(head)) => {
-                let queued =
-                    response_head(&self.spec, sbuf, &head, &mut self.to_client, &mut self.res);
+                let held_back = self.spec.local
+                    && self.spec.req_framing.expect_100
+                    && !self.interim_sent
+                    && self.req_body.total == 0
+                    && !self.req_body.is_done();
+                let queued = response_head(
+                    &self.spec,
+                    sbuf,
+                    &head,
+                    &mut self.to_client,
+                    &mut self.res,
+                    held_back,
+                );
                 match queued {
                     Some(body) => {
+                        self.abandoned = held_back;
                         self.res.response_at = Some(Instant::now());
                         self.phase = if self.res.tunnel {
                             ResPhase::Done
@@ -315,7 +340,10 @@ impl Exchange<'_> {
                         Ok(Step::Again)
                     }
                     None if self.res.status >= 200 || self.res.status == 0 => Err(bad()),
-                    None => Ok(Step::Again), // interim response queued
+                    None => {
+                        self.interim_sent = true;
+                        Ok(Step::Again) // interim response queued
+                    }
                 }
             }
             Ok(Parsed::Incomplete) if sbuf.is_full(self.spec.limits.max_head) => Err(bad()),
@@ -346,7 +374,7 @@ impl Exchange<'_> {
         if !self.to_client.is_empty() {
             return Step::Wait;
         }
-        if self.req_body.is_done() || self.req_failed || self.res.tunnel {
+        if self.req_body.is_done() || self.req_failed || self.res.tunnel || self.abandoned {
             return Step::Finished;
         }
         // The response is complete but the request body is not: finish it
@@ -414,6 +442,7 @@ fn response_head(
     head: &ResponseHead,
     to_client: &mut SendQueue,
     res: &mut ExchangeResult,
+    held_back: bool,
 ) -> Option<Mover> {
     let buf = sbuf.data();
     let framing = match crate::http::framing::response_framing(buf, head, &spec.req_info) {
@@ -423,13 +452,17 @@ fn response_head(
             return None;
         }
     };
-    let plan = plan_response(
+    let mut plan = plan_response(
         spec.fe_mode,
         spec.req_framing,
         spec.server_close,
         &framing,
         head.status,
     );
+    if held_back && head.status >= 200 && !plan.tunnel {
+        plan.client_close = true;
+        plan.add = Some(b"close");
+    }
     let owned = match spec.res_rules {
         Some(rules) if head.status >= 200 => match rules(buf, head) {
             Ok(e) => e,

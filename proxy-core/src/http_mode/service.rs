@@ -170,6 +170,7 @@ fn attach_service<'r>(
     // here, by the registration itself.
     lifecycle::attach_adapter(s, 1, adapter);
     plan.server_close = true;
+    plan.local = true;
     plan.server_timeout = ctx.fe.cfg.timeouts.server.or(ctx.fe.cfg.timeouts.client);
     Ok((plan, wake))
 }

@@ -43,6 +43,8 @@ pub(super) struct Plan<'r> {
     pub(super) server_timeout: Option<std::time::Duration>,
     /// The head went out as it came (the request's spans fit `to_server`).
     pub(super) as_is: bool,
+    /// The target answers as the proxy itself (an applet).
+    pub(super) local: bool,
 }
 
 /// Writes the request head for the target and consumes it from `cbuf`.
@@ -89,6 +91,7 @@ pub(super) fn plan<'r>(
         server_close: rplan.server_close,
         server_timeout: None,
         as_is,
+        local: false,
     })
 }
 
@@ -171,6 +174,7 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
         client_timeout: ctx.fe.cfg.timeouts.client,
         server_timeout: plan.server_timeout,
         res_captures: &ctx.fe.cfg.http.capture_response,
+        local: plan.local,
     };
     let to_server = &mut plan.to_server;
     let (cbuf, sbuf) = (&mut *bufs.client, &mut bufs.server);
