@@ -369,3 +369,76 @@ fn request_then_half_close_gets_the_response() {
     let l = logs_for(&px, c.port(), 1, T).remove(0);
     assert_eq!((l.status, l.term.as_str()), (200, "----"), "{l}");
 }
+
+/// What becomes of the connection after an answer of the proxy's own
+/// (`return`, `deny`, `redirect`) to a request with a body, through ours
+/// and through HAProxy 2.6 with the same configuration: a body already
+/// here whole goes with the request and the connection stays (but a
+/// redirect ends any request with a body); a body still on its way ends
+/// the connection and the answer says `connection: close`.
+#[test]
+fn local_answers_to_requests_with_bodies_end_as_haproxy_ends_them() {
+    if is_haproxy() {
+        return;
+    }
+    let cases: [(&str, &[u8]); 8] = [
+        ("return, whole body", b"POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello"),
+        ("return, partial body", b"POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nhello"),
+        ("return, head only", b"POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n"),
+        (
+            "return, partial chunked",
+            b"POST /a HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n",
+        ),
+        (
+            "return, whole chunked",
+            b"POST /a HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        ),
+        ("deny, whole body", b"POST /d HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello"),
+        ("deny, partial body", b"POST /d HTTP/1.1\r\nhost: x\r\ncontent-length: 9\r\n\r\nhello"),
+        ("redirect, whole body", b"POST /r HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello"),
+    ];
+    let run = |bin: Option<&str>| -> Vec<String> {
+        let fe = BoundPort::new();
+        let port = fe.port;
+        let config = format!(
+            "{}frontend fe\n    bind {fe}\n\
+             \x20   http-request deny if {{ path /d }}\n\
+             \x20   http-request redirect location /x if {{ path /r }}\n\
+             \x20   http-request return status 200 content-type text/plain string hi\n",
+            http_defaults()
+        );
+        let mut b = Proxy::builder(&config).listen(&fe);
+        if let Some(bin) = bin {
+            b = b.bin(bin);
+        }
+        let _px = b.start();
+        cases
+            .iter()
+            .map(|(name, req)| {
+                let mut c = Client::connect(port);
+                c.send(req);
+                let closed = match c.wait_closed(Duration::from_millis(700)) {
+                    Some(true) => "closed",
+                    _ => "open",
+                };
+                let got = String::from_utf8_lossy(c.pending()).replace("\r\n", "|");
+                format!("{name}: {got} [{closed}]")
+            })
+            .collect()
+    };
+    let ours = run(None);
+    if std::path::Path::new(tests::checks::HAPROXY).exists() {
+        let reference = run(Some(tests::checks::HAPROXY));
+        assert_eq!(ours, reference);
+    }
+    assert!(
+        ours[0].ends_with("[open]") && !ours[0].contains("connection: close"),
+        "{}",
+        ours[0]
+    );
+    assert!(
+        ours[1].contains("|connection: close|") && ours[1].ends_with("[closed]"),
+        "{}",
+        ours[1]
+    );
+}

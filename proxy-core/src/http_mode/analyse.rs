@@ -91,6 +91,9 @@ pub(super) struct Answer {
     pub(super) bytes: Vec<u8>,
     pub(super) status: u16,
     pub(super) end: ProxyError,
+    /// Ends a request with a body even when all of it is here (a
+    /// redirect).
+    pub(super) close_on_body: bool,
 }
 
 /// The frontend's analysers, up to the choice of a backend.
@@ -189,6 +192,7 @@ fn monitor_uri(ctx: &Ctx<'_>, cbuf: &RecvBuf, req: &Request) -> Option<Answer> {
         bytes: crate::http::error_response(200).to_vec(),
         status: 200,
         end: ProxyError::new(ErrorKind::Local).at(FinState::R),
+        close_on_body: false,
     })
 }
 
@@ -254,6 +258,7 @@ fn decided<'a>(v: Verdict, edits: Option<&mut Vec<OwnedEdit>>) -> Route<'a> {
             bytes,
             status,
             deny,
+            redirect,
         } => {
             let kind = if deny {
                 ErrorKind::Policy
@@ -264,6 +269,7 @@ fn decided<'a>(v: Verdict, edits: Option<&mut Vec<OwnedEdit>>) -> Route<'a> {
                 bytes,
                 status,
                 end: ProxyError::new(kind).at(FinState::R),
+                close_on_body: redirect,
             })
         }
         Verdict::Service((e, name, args)) => {

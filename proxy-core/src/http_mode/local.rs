@@ -123,24 +123,80 @@ pub(super) async fn local_answer(
         cbuf.consume(req.head.len + body);
         return write_all(client_transport(s), &a.bytes).await.is_ok() && req.framing.keep_alive;
     }
-    send_local(s, &a.bytes, &req.framing, cbuf, &req.head).await
+    send_local(s, &a.bytes, &req.framing, cbuf, &req.head, a.close_on_body).await
 }
 
-/// Writes `msg`, drops the request from the buffer; keeps the connection
-/// only when the request had no body and the client wants keep-alive.
+/// Writes `msg` and drops the request from the buffer. A body already
+/// here whole goes with it, and the connection may serve another request
+/// (if the client keeps it); a body still on its way ends the connection,
+/// and the answer says so with `connection: close`, as HAProxy 2.6 ends
+/// its own answer to an incomplete request. With `close_on_body` (a
+/// redirect) any body ends the connection.
 pub(super) async fn send_local(
     s: &mut Stream,
     msg: &[u8],
     framing: &crate::http::Framing,
     cbuf: &mut RecvBuf,
     head: &RequestHead,
+    close_on_body: bool,
 ) -> bool {
-    let keep = framing.keep_alive && matches!(framing.body, crate::http::BodyKind::None);
     cbuf.consume(head.len);
+    let bodyless = matches!(framing.body, crate::http::BodyKind::None);
+    let whole = buffered_body(framing.body, cbuf.data()).filter(|_| bodyless || !close_on_body);
+    if let Some(n) = whole {
+        cbuf.consume(n);
+    }
+    let closing;
+    let msg = match whole {
+        None if !says_connection(msg) => {
+            closing = with_connection_close(msg);
+            &closing[..]
+        }
+        _ => msg,
+    };
     if write_all(client_transport(s), msg).await.is_err() {
         return false;
     }
-    keep
+    framing.keep_alive && whole.is_some()
+}
+
+/// The length of a request body of kind `body` when all of it is in
+/// `data`.
+fn buffered_body(body: crate::http::BodyKind, data: &[u8]) -> Option<usize> {
+    use crate::http::BodyKind;
+    match body {
+        BodyKind::None => Some(0),
+        BodyKind::Length(n) => usize::try_from(n).ok().filter(|&n| n <= data.len()),
+        BodyKind::Chunked => {
+            let mut d = crate::http::ChunkedDecoder::default();
+            let p = d.advance(data).ok()?;
+            p.done.then_some(p.consumed)
+        }
+        BodyKind::UntilClose | BodyKind::Tunnel => None,
+    }
+}
+
+/// Whether a message's head has a `Connection` field.
+fn says_connection(msg: &[u8]) -> bool {
+    let end = msg
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(msg.len());
+    msg[..end]
+        .split(|&b| b == b'\n')
+        .any(|l| l.len() > 11 && l[..11].eq_ignore_ascii_case(b"connection:"))
+}
+
+/// `msg` with `connection: close` as its last header field.
+fn with_connection_close(msg: &[u8]) -> Vec<u8> {
+    let Some(end) = msg.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return msg.to_vec();
+    };
+    let mut out = Vec::with_capacity(msg.len() + 19);
+    out.extend_from_slice(&msg[..end + 2]);
+    out.extend_from_slice(b"connection: close\r\n");
+    out.extend_from_slice(&msg[end + 2..]);
+    out
 }
 
 /// Ends the transaction with `f` as HTTP refuses it (the early or the

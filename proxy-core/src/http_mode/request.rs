@@ -333,11 +333,14 @@ pub enum Verdict {
     /// Forward, with these header edits.
     Forward(Vec<OwnedEdit>),
     /// Answer locally with this response; `deny` says it is a refusal
-    /// (`PR` in the log) rather than a local answer (`LR`).
+    /// (`PR` in the log) rather than a local answer (`LR`); `redirect`
+    /// that it ends any request with a body (HAProxy 2.6 closes after a
+    /// redirect unless the request is bodyless).
     Respond {
         bytes: Vec<u8>,
         status: u16,
         deny: bool,
+        redirect: bool,
     },
     /// `use-service`: the header edits decided so far and the service.
     Service((Vec<OwnedEdit>, String, Vec<String>)),
@@ -407,6 +410,7 @@ pub fn request_rules(
                     bytes,
                     status,
                     deny: true,
+                    redirect: false,
                 };
             }
             HttpAction::Return(reply) => {
@@ -415,6 +419,7 @@ pub fn request_rules(
                     bytes,
                     status,
                     deny: false,
+                    redirect: false,
                 };
             }
             HttpAction::Redirect(rd) => {
@@ -574,5 +579,6 @@ fn redirect(rd: &Redirect, view: &dyn RequestView) -> Option<Verdict> {
         bytes: out,
         status: rd.code,
         deny: false,
+        redirect: true,
     })
 }
