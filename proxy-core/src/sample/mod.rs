@@ -11,6 +11,7 @@ pub mod args;
 pub mod conv;
 pub mod pattern;
 pub mod regex;
+pub mod ssl_hello;
 mod regex_pcre;
 pub mod value;
 pub mod vars;
