@@ -11,8 +11,8 @@ pub mod args;
 pub mod conv;
 pub mod pattern;
 pub mod regex;
-pub mod ssl_hello;
 mod regex_pcre;
+pub mod ssl_hello;
 pub mod value;
 pub mod vars;
 

@@ -34,6 +34,17 @@ pub enum Parsed<T> {
 
 use Parsed::{Found, Incomplete, NotTls};
 
+impl<T> Parsed<T> {
+    /// The found value changed by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Parsed<U> {
+        match self {
+            Found(x) => Found(f(x)),
+            Incomplete => Incomplete,
+            NotTls => NotTls,
+        }
+    }
+}
+
 /// A big-endian integer of `n` (1..=3) bytes at `at`, if all are there.
 fn be(b: &[u8], at: usize, n: usize) -> Option<usize> {
     let s = b.get(at..at.checked_add(n)?)?;

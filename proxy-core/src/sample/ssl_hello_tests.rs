@@ -178,11 +178,13 @@ fn all(b: &[u8]) {
 #[test]
 fn garbage_and_truncations_never_panic() {
     let mut rng = XorShift(0x1234_5678_9abc_def1);
-    let base = hello_with(&[
-        ext(0, &[0, 8, 0, 0, 5, b'a', b'.', b'c', b'o', b'm']),
-        ext(16, &[0, 3, 2, b'h', b'2']),
-    ]
-    .concat());
+    let base = hello_with(
+        &[
+            ext(0, &[0, 8, 0, 0, 5, b'a', b'.', b'c', b'o', b'm']),
+            ext(16, &[0, 3, 2, b'h', b'2']),
+        ]
+        .concat(),
+    );
     for _ in 0..20_000 {
         let mut b = base.clone();
         // flip some bytes, truncate, or use pure noise
