@@ -239,6 +239,7 @@ fn config(fes: &[&BoundPort; 3], be: &[&TlsServer; 4]) -> String {
          frontend fe_short\n    bind {f1}\n    tcp-request inspect-delay 300ms\n    \
          tcp-request content accept if {{ req.ssl_hello_type 1 }}\n    \
          use_backend be_a if {{ req.ssl_sni -i a.example.com }}\n    \
+         use_backend be_b if {{ req.ssl_ver 3.3 }}\n    \
          default_backend be_default\n\n\
          frontend fe_strict\n    bind {f2}\n    tcp-request inspect-delay 5s\n    \
          tcp-request content reject if !{{ req.ssl_hello_type 1 }}\n    \
@@ -291,6 +292,9 @@ fn tls_routed_by_client_hello_as_haproxy() {
     let garbage = kit.dir.write("garbage", "this is not TLS at all\r\n\r\n");
     let long = kit.dir.path().join("long");
     std::fs::write(&long, long_sni_hello()).unwrap();
+    // The first bytes of a hello, then nothing: the delay expires.
+    let partial = kit.dir.path().join("partial");
+    std::fs::write(&partial, &long_sni_hello()[..20]).unwrap();
     let cases: Vec<(usize, How<'_>)> = vec![
         (0, How::Tls("a.example.com", "")),
         (0, How::Tls("x.b.example.com", "")),
@@ -302,6 +306,8 @@ fn tls_routed_by_client_hello_as_haproxy() {
         (0, How::Raw(&long)),
         (1, How::Raw(&garbage)),
         (1, How::Tls("a.example.com", "")),
+        (1, How::Tls("x.b.example.com", "")),
+        (1, How::Raw(&partial)),
         (2, How::Raw(&garbage)),
         (2, How::Tls("x.b.example.com", "")),
         (2, How::Tls("a.example.com", "")),
@@ -336,8 +342,10 @@ fn tls_routed_by_client_hello_as_haproxy() {
             assert!(t[6].starts_with("fe0: A "), "{t:?}");
             assert!(t[7].contains("be_default/d"), "{t:?}");
             assert!(t[8].contains("be_default/d"), "{t:?}");
-            assert!(t[10].contains("<NOSRV>"), "{t:?}");
-            assert!(t[11].starts_with("fe2: B "), "{t:?}");
+            assert!(t[10].starts_with("fe1: B "), "{t:?}");
+            assert!(t[11].contains("be_default/d"), "{t:?}");
+            assert!(t[12].contains("<NOSRV>"), "{t:?}");
+            assert!(t[13].starts_with("fe2: B "), "{t:?}");
         },
     );
 }

@@ -259,6 +259,10 @@ fn payload_conditions_wait_for_data() {
         c("if { req.ssl_hello_type 1 }", &view(b"GET /", true)),
         Some(false)
     );
+    // `req.ssl_ver` patterns are dotted versions by default.
+    assert!(cond_err("if { req.ssl_ver 3.x }").contains("'3.x' is not a dotted number."));
+    let ver = cond("if { req.ssl_ver 3.1:3.3 }");
+    assert_eq!(ver.exprs().next().map(|e| e.pats.len()), Some(1));
     // HTTP mode: no buffer, no value.
     assert!(!cond("if { req.ssl_hello_type 1 }").eval(&Req::get("/")));
     assert!(cond("if !{ req.ssl_sni -m found }").eval(&Req::get("/")));
