@@ -141,9 +141,9 @@ impl<'a> TcpSession<'a> {
         let mut buf = std::mem::take(&mut self.inbuf);
         let base = self.view(Some(vars));
         let none = Transport::None;
-        let v = inspect
-            .run(client.unwrap_or(&none), &base, trk, &mut buf)
-            .await;
+        // Boxed: the inspection's read state would otherwise be reserved
+        // in every TCP stream's future.
+        let v = Box::pin(inspect.run(client.unwrap_or(&none), &base, trk, &mut buf)).await;
         self.inbuf = buf;
         v
     }
