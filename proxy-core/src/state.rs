@@ -124,6 +124,7 @@ fn start_samples(config: &Config) -> crate::sample::vars::ProcVars {
             src: None,
             dst: None,
             vars: Some(&vars),
+            payload: None,
         };
         for a in &config.global.set_vars {
             a.apply(&view);
@@ -237,6 +238,23 @@ impl State {
     }
 
     /// The proxy index of a backend (or listen) by name.
+    /// The frontend's `use_backend` rules in order, then its
+    /// `default_backend`: the index of the backend a stream goes to.
+    pub fn switch_backend(
+        &self,
+        fe: &Proxy,
+        ctx: crate::stkctr::rules::RuleCtx<'_>,
+        trk: &crate::stkctr::Trackers,
+        view: &dyn crate::rules::RequestView,
+    ) -> Option<usize> {
+        fe.cfg
+            .use_backends
+            .iter()
+            .find(|u| ctx.cond(u.cond.as_ref(), trk, view))
+            .and_then(|u| self.backend_index(&u.backend))
+            .or_else(|| fe.fe.as_ref().and_then(|f| f.backend))
+    }
+
     pub fn backend_index(&self, name: &str) -> Option<usize> {
         self.proxies
             .iter()
@@ -311,6 +329,7 @@ impl State {
             src: s.si[0].conn().and_then(|c| c.from),
             dst,
             vars: Some(&s.vars),
+            payload: None,
         };
         let ctx = RuleCtx::new(&self.stick, fe.cfg.table);
         if tcp_rules(ctx, rules, true, trk, &view) != TcpVerdict::Reject {

@@ -6,6 +6,7 @@
 //! the tcplog line says how it ended.
 
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,11 +24,12 @@ use crate::log::termination::{term_code, ErrCause, FinState};
 use crate::sample::vars::VarStore;
 use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
-use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, StickView, TcpVerdict};
+use crate::stkctr::rules::{ConnView, RuleCtx, StickView, TcpVerdict};
 use crate::stkctr::Trackers;
 use crate::stream::forward::{forward, FwdEnd, SideTimeouts, Totals};
 use crate::stream::live::LiveStream;
 use crate::stream::{SiState, Stream};
+use crate::tcp_inspect::{send_buffered, with_payload, Inspect};
 
 /// The admission permits an accepted connection holds until its stream ends.
 pub struct Permits {
@@ -61,14 +63,16 @@ pub async fn run_stream(
         return;
     }
     let mut t = TcpSession::start(&st, fe_proxy, &mut s, listener_id);
-    match t.content_verdict(&s, &mut trk) {
+    let client = s.si[0].conn().map(|c| &c.transport);
+    let verdict = t.content_verdict(client, &s.vars, &mut trk).await;
+    match verdict {
         TcpVerdict::Reject => t.reject(&mut s),
         // Boxed: this rare path's state would otherwise be reserved in
         // every TCP stream's future, idle or not.
         TcpVerdict::Service(name, args) => {
             Box::pin(t.serve_service(&mut s, &name, &args, &mut trk)).await
         }
-        TcpVerdict::Continue => t.serve_backend(&mut s, &mut trk).await,
+        TcpVerdict::Continue | TcpVerdict::Wait => t.serve_backend(&mut s, &mut trk).await,
     }
 }
 
@@ -82,6 +86,9 @@ struct TcpSession<'a> {
     addrs: (Option<SocketAddr>, Option<SocketAddr>),
     info: ConnectInfo,
     totals: Totals,
+    /// Client bytes read while the content rules inspected them, sent to
+    /// the server first.
+    inbuf: Vec<u8>,
 }
 
 impl<'a> TcpSession<'a> {
@@ -107,18 +114,38 @@ impl<'a> TcpSession<'a> {
             addrs: (src, dst),
             info: ConnectInfo::default(),
             totals: Totals::default(),
+            inbuf: Vec::new(),
         }
     }
 
     /// `tcp-request content` rules: go on, reject, or hand the stream to a
-    /// service.
-    fn content_verdict(&self, s: &Stream, trk: &mut Trackers) -> TcpVerdict {
+    /// service; with `tcp-request inspect-delay`, after waiting for the
+    /// client data they need (see [`crate::tcp_inspect`]).
+    async fn content_verdict(
+        &mut self,
+        client: Option<&Transport>,
+        vars: &VarStore,
+        trk: &mut Trackers,
+    ) -> TcpVerdict {
         let content = &self.fe.cfg.http.tcp_content;
         if content.is_empty() {
             return TcpVerdict::Continue;
         }
-        let ctx = RuleCtx::new(&self.st.stick, self.fe.cfg.table);
-        tcp_rules(ctx, content, false, trk, &self.view(Some(&s.vars)))
+        let g = &self.st.config.global;
+        let inspect = Inspect {
+            ctx: RuleCtx::new(&self.st.stick, self.fe.cfg.table),
+            rules: content,
+            delay: self.fe.cfg.http.inspect_delay,
+            limit: g.bufsize.saturating_sub(g.maxrewrite).max(1),
+        };
+        let mut buf = std::mem::take(&mut self.inbuf);
+        let base = self.view(Some(vars));
+        let none = Transport::None;
+        // Boxed: the inspection's read state would otherwise be reserved
+        // in every TCP stream's future.
+        let v = Box::pin(inspect.run(client.unwrap_or(&none), &base, trk, &mut buf)).await;
+        self.inbuf = buf;
+        v
     }
 
     /// What rules see of the connection (its variables when given).
@@ -127,6 +154,7 @@ impl<'a> TcpSession<'a> {
             src: self.addrs.0,
             dst: self.addrs.1,
             vars,
+            payload: None,
         }
     }
 
@@ -159,12 +187,14 @@ impl<'a> TcpSession<'a> {
     /// The frontend's backend: connect a server, forward, count and log.
     async fn serve_backend(&mut self, s: &mut Stream, trk: &mut Trackers) {
         let st = self.st;
-        let be_proxy = self
-            .fe
-            .fe
-            .as_ref()
-            .and_then(|f| f.backend)
-            .and_then(|i| st.proxies.get(i));
+        let be_proxy = {
+            let flag = AtomicBool::new(false);
+            let limit = self.inbuf.len();
+            let view = with_payload(self.view(Some(&s.vars)), &self.inbuf, limit, false, &flag);
+            let ctx = RuleCtx::new(&st.stick, self.fe.cfg.table);
+            st.switch_backend(self.fe, ctx, trk, &view)
+                .and_then(|i| st.proxies.get(i))
+        };
         match be_proxy {
             None => s.end_with(ProxyError::new(ErrorKind::NoServer).at(FinState::R)),
             Some(bp) => {
@@ -283,14 +313,20 @@ impl<'a> TcpSession<'a> {
             s.end_with(ProxyError::new(ErrorKind::Internal));
             return;
         };
-        let end = forward(
-            &mut client.transport,
-            &mut server.transport,
-            timeouts,
-            bufsize,
-            &mut self.totals,
-        )
-        .await;
+        let sent = send_buffered(&mut server.transport, &self.inbuf).await;
+        self.totals.req += self.inbuf.len() as u64;
+        let end = if let Err(e) = sent {
+            FwdEnd::ServerError(e)
+        } else {
+            forward(
+                &mut client.transport,
+                &mut server.transport,
+                timeouts,
+                bufsize,
+                &mut self.totals,
+            )
+            .await
+        };
         let kind = match end {
             FwdEnd::Done => None,
             FwdEnd::ClientTimeout => Some(ErrorKind::ClientTimeout),

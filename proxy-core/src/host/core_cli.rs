@@ -70,6 +70,7 @@ fn set_var(st: &State, args: &[&str]) -> Result<String, String> {
         src: None,
         dst: None,
         vars: Some(&vars),
+        payload: None,
     };
     let mut files = crate::rules::expr::NoFiles;
     let value = if fmt {

@@ -141,13 +141,7 @@ pub(super) async fn frontend<'a>(
     let be_idx = {
         let facts = Facts::of(ctx, s, Some(txn)).with_body(req.body.as_deref());
         let view = req.view(ctx, cbuf.data(), &facts);
-        ctx.fe
-            .cfg
-            .use_backends
-            .iter()
-            .find(|u| fe_ctx.cond(u.cond.as_ref(), trk, &view))
-            .and_then(|u| ctx.st.backend_index(&u.backend))
-            .or_else(|| ctx.fe.fe.as_ref().and_then(|f| f.backend))
+        ctx.st.switch_backend(ctx.fe, fe_ctx, trk, &view)
     };
     match be_idx.and_then(|i| ctx.st.proxies.get(i)) {
         Some(bp) => Route::Backend(bp),

@@ -275,6 +275,7 @@ fn connection_rules(st: &State, fe_idx: usize, conn: &mut Connection) -> Option<
         src: conn.from,
         dst: conn.dst(),
         vars: vars.as_deref(),
+        payload: None,
     };
     let ctx = RuleCtx::new(&st.stick, p.cfg.table);
     let verdict = tcp_rules(ctx, &p.cfg.tcp_conn, true, &mut trk, &view);

@@ -158,7 +158,25 @@ pub fn parse_expr_with(words: &[String], files: &mut PatRegistry) -> Result<Pars
     let flags = parse_flags(words, method)?;
     let first = flags.next.min(words.len());
     let inline: Vec<&str> = words[first..].iter().map(String::as_str).collect();
-    let pats = pattern_lists(&expr.kw, &flags, &inline, files)?;
+    // `req.ssl_ver` matched by default takes dotted versions (`3.1:3.3`).
+    let dotted = parsed.method.is_none()
+        && expr.convs.is_empty()
+        && expr.fetch == super::fetch::Fetch::SslHello(super::fetch::SslField::Ver);
+    let as_ints: Vec<String> = if dotted {
+        inline
+            .iter()
+            .map(|w| dotted_versions(w))
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    let ints: Vec<&str> = as_ints.iter().map(String::as_str).collect();
+    let pats = pattern_lists(
+        &expr.kw,
+        &flags,
+        if dotted { &ints } else { &inline },
+        files,
+    )?;
     let mut warnings = Vec::new();
     if words.len() <= flags.next
         && flags.files.is_empty()
@@ -184,6 +202,33 @@ pub fn parse_expr_with(words: &[String], files: &mut PatRegistry) -> Result<Pars
         },
         warnings,
     })
+}
+
+/// A dotted version or range of them (`3`, `3.1`, `3.1:3.3`, `:3.2`) as
+/// the integers `major << 16 | minor` they stand for.
+fn dotted_versions(w: &str) -> Result<String, String> {
+    let one = |s: &str| -> Option<String> {
+        if s.is_empty() {
+            return Some(String::new());
+        }
+        let (maj, min) = s.split_once('.').unwrap_or((s, "0"));
+        let n = |x: &str| {
+            (!x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| x.parse::<i64>().ok())
+                .flatten()
+        };
+        Some(((n(maj)? << 16) | n(min)?).to_string())
+    };
+    let bad = || format!("'{w}' is not a dotted number.");
+    match w.split_once(':') {
+        Some((a, b)) => Ok(format!(
+            "{}:{}",
+            one(a).ok_or_else(bad)?,
+            one(b).ok_or_else(bad)?
+        )),
+        None if !w.is_empty() => one(w).ok_or_else(bad),
+        None => Err(bad()),
+    }
 }
 
 /// The pattern lists of an expression: each `-f` file, then the inline

@@ -199,6 +199,47 @@ impl Condition {
         }
     }
 
+    /// Like [`Condition::eval`] while data may still arrive: `None` when
+    /// the answer depends on data not complete yet (a term that did not
+    /// match while a fetch raised `may_change`, as HAProxy's "miss"), a
+    /// miss AND-ed with a failure failing and OR-ed with a success passing.
+    pub fn eval_partial(
+        &self,
+        view: &dyn RequestView,
+        may_change: &std::sync::atomic::AtomicBool,
+    ) -> Option<bool> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut any_miss = false;
+        let mut any = false;
+        for suite in &self.suites {
+            let mut miss = false;
+            let mut fail = false;
+            for t in suite {
+                may_change.store(false, Relaxed);
+                let m = t.acl.matches(view);
+                if !m && may_change.load(Relaxed) {
+                    miss = true;
+                } else if m == t.neg {
+                    fail = true;
+                    break;
+                }
+            }
+            if !fail && !miss {
+                any = true;
+                break;
+            }
+            any_miss |= !fail && miss;
+        }
+        may_change.store(false, Relaxed);
+        if !any && any_miss {
+            return None;
+        }
+        Some(match self.polarity {
+            Polarity::If => any,
+            Polarity::Unless => !any,
+        })
+    }
+
     /// Every term, suite after suite.
     pub fn terms(&self) -> impl Iterator<Item = &Term> {
         self.suites.iter().flatten()

@@ -72,6 +72,15 @@ pub enum Load {
     SrvIsUp,
 }
 
+/// What a `req.ssl_*` fetch reads of a TLS hello.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SslField {
+    HelloType,
+    Ver,
+    Sni,
+    Alpn,
+}
+
 /// A sample fetch with its arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fetch {
@@ -89,6 +98,8 @@ pub enum Fetch {
     Ver(bool),
     ReqProtoHttp,
     ReqLen,
+    /// `req.ssl_hello_type`, `req.ssl_ver`, `req.ssl_sni`, `req.ssl_alpn`.
+    SslHello(SslField),
     /// `req.body`: the buffered request body (binary).
     ReqBody,
     Hdr(HdrSel),
@@ -302,7 +313,8 @@ impl Fetch {
             | Fetch::Env(_)
             | Fetch::Named(_, false)
             | Fetch::UniqueId
-            | Fetch::Capture { .. } => SmpType::Str,
+            | Fetch::Capture { .. }
+            | Fetch::SslHello(SslField::Sni | SslField::Alpn) => SmpType::Str,
             Fetch::UrlParam { int: false, .. }
             | Fetch::Cook {
                 cnt: false,
@@ -339,6 +351,7 @@ impl Fetch {
             | Fetch::Ver(false)
             | Fetch::ReqProtoHttp
             | Fetch::ReqLen
+            | Fetch::SslHello(_)
             | Fetch::ReqBody
             | Fetch::UrlParam { .. }
             | Fetch::Cook { .. }

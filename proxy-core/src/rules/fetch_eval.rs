@@ -42,6 +42,9 @@ impl Fetch {
                 cnt,
                 int,
             } => cookies(view, *res, name.as_deref(), *cnt, *int, all, f),
+            Fetch::SslHello(super::fetch::SslField::Alpn) => {
+                super::fetch_payload::alpn(view, all, f)
+            }
             _ => match self.one(view) {
                 Some(v) => f(v),
                 None => ControlFlow::Continue(()),
@@ -80,9 +83,8 @@ impl Fetch {
                 ]))
             }
             Fetch::ReqProtoHttp => Some(Value::Bool(true)),
-            Fetch::ReqLen => Some(Value::Int(
-                i64::try_from(view.req_len()).unwrap_or(i64::MAX),
-            )),
+            Fetch::ReqLen => Some(super::fetch_payload::req_len(view)),
+            Fetch::SslHello(f) => super::fetch_payload::ssl(view, *f),
             Fetch::ReqBody => view
                 .stream()
                 .and_then(|s| s.body())

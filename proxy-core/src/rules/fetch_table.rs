@@ -2,7 +2,7 @@
 //! how many arguments it takes and how they become a [`Fetch`]; the bases
 //! and suffixes of the ACL-derived names (`path_beg`, `hdr_sub`...).
 
-use super::fetch::{Fetch, HdrSel, Load, MatchMethod, Named};
+use super::fetch::{Fetch, HdrSel, Load, MatchMethod, Named, SslField};
 use crate::sample::args;
 use crate::sample::pattern::MatchKind;
 use crate::sample::vars::VarName;
@@ -42,6 +42,13 @@ pub(super) const PLAIN: &[(&str, Arity, MakeFetch)] = &[
     ("req.proto_http", NONE, |_, _| Ok(Fetch::ReqProtoHttp)),
     ("req_len", NONE, |_, _| Ok(Fetch::ReqLen)),
     ("req.len", NONE, |_, _| Ok(Fetch::ReqLen)),
+    ("req.ssl_hello_type", NONE, |_, _| ssl(SslField::HelloType)),
+    ("req_ssl_hello_type", NONE, |_, _| ssl(SslField::HelloType)),
+    ("req.ssl_ver", NONE, |_, _| ssl(SslField::Ver)),
+    ("req_ssl_ver", NONE, |_, _| ssl(SslField::Ver)),
+    ("req.ssl_sni", NONE, |_, _| ssl(SslField::Sni)),
+    ("req_ssl_sni", NONE, |_, _| ssl(SslField::Sni)),
+    ("req.ssl_alpn", NONE, |_, _| ssl(SslField::Alpn)),
     ("req.body", NONE, |_, _| Ok(Fetch::ReqBody)),
     ("hdr", (0, 2), |_, a| {
         hdr_fetch(Fetch::Hdr, hdr(false, false), a)
@@ -205,6 +212,10 @@ pub(super) const SUFFIXES: &[(&str, MatchMethod)] = &[
     ("reg", MatchKind::Reg),
     ("sub", MatchKind::Sub),
 ];
+
+fn ssl(f: SslField) -> Result<Fetch, String> {
+    Ok(Fetch::SslHello(f))
+}
 
 fn opt(a: &[String], i: usize) -> Option<String> {
     a.get(i).filter(|s| !s.is_empty()).cloned()

@@ -31,6 +31,7 @@ pub mod cond;
 pub mod expr;
 pub mod fetch;
 mod fetch_eval;
+mod fetch_payload;
 pub mod fetch_stick;
 mod fetch_table;
 pub mod format;
@@ -102,6 +103,33 @@ pub trait RequestView {
     /// figures), for the fetches that read it; `None` outside a stream.
     fn stream(&self) -> Option<&dyn StreamInfo> {
         None
+    }
+    /// The client bytes a TCP-mode stream buffered for inspection (the
+    /// `req.ssl_*` fetches); `None` elsewhere (HTTP mode).
+    fn payload(&self) -> Option<&Payload<'_>> {
+        None
+    }
+}
+
+/// Client bytes buffered for `tcp-request content` inspection.
+#[derive(Clone, Copy, Debug)]
+pub struct Payload<'a> {
+    pub data: &'a [u8],
+    /// The most the buffer may hold.
+    pub limit: usize,
+    /// More data may still come (the rules may wait for it).
+    pub partial: bool,
+    /// Raised by a fetch whose answer may change with more data.
+    pub may_change: &'a std::sync::atomic::AtomicBool,
+}
+
+impl Payload<'_> {
+    /// A fetch's answer depends on data not there yet.
+    pub fn note_incomplete(&self) {
+        if self.partial {
+            self.may_change
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 

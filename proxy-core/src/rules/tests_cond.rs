@@ -215,3 +215,55 @@ fn formats() {
     // Values of HTTP rules are never quoted: `Q` only applies to log lines.
     assert_eq!(f("%{+Q}[src]"), "10.1.2.3");
 }
+
+/// TCP-mode payload fetches: nothing in HTTP mode; on a partial hello a
+/// condition is a "miss" (`None`: wait), negated or not, unless another
+/// term already decides; on a final buffer the fetch just fails.
+#[test]
+fn payload_conditions_wait_for_data() {
+    use crate::stkctr::rules::ConnView;
+    use std::sync::atomic::AtomicBool;
+    let flag = AtomicBool::new(false);
+    let hello = [0x16, 3, 1, 0, 60, 1, 0, 0, 56];
+    let view = |data: &'static [u8], partial: bool| ConnView {
+        src: None,
+        dst: None,
+        vars: None,
+        payload: Some(super::Payload {
+            data,
+            limit: 100,
+            partial,
+            may_change: &flag,
+        }),
+    };
+    let half: &'static [u8] = Box::leak(Box::new(hello));
+    let c = |s: &str, v: &ConnView<'_>| cond(s).eval_partial(v, &flag);
+    assert_eq!(c("if { req.ssl_hello_type 1 }", &view(half, true)), None);
+    assert_eq!(c("if !{ req.ssl_hello_type 1 }", &view(half, true)), None);
+    assert_eq!(c("unless { req.ssl_sni x }", &view(half, true)), None);
+    assert_eq!(
+        c("if { req.ssl_sni x } || TRUE", &view(half, true)),
+        Some(true)
+    );
+    assert_eq!(
+        c("if { req.ssl_sni x } FALSE", &view(half, true)),
+        Some(false)
+    );
+    assert_eq!(
+        c("if !{ req.ssl_hello_type 1 }", &view(half, false)),
+        Some(true)
+    );
+    assert_eq!(c("if { req.len gt 5 }", &view(half, true)), Some(true));
+    assert_eq!(c("if { req.len gt 50 }", &view(half, true)), None);
+    assert_eq!(
+        c("if { req.ssl_hello_type 1 }", &view(b"GET /", true)),
+        Some(false)
+    );
+    // `req.ssl_ver` patterns are dotted versions by default.
+    assert!(cond_err("if { req.ssl_ver 3.x }").contains("'3.x' is not a dotted number."));
+    let ver = cond("if { req.ssl_ver 3.1:3.3 }");
+    assert_eq!(ver.exprs().next().map(|e| e.pats.len()), Some(1));
+    // HTTP mode: no buffer, no value.
+    assert!(!cond("if { req.ssl_hello_type 1 }").eval(&Req::get("/")));
+    assert!(cond("if !{ req.ssl_sni -m found }").eval(&Req::get("/")));
+}

@@ -12,6 +12,7 @@ pub mod conv;
 pub mod pattern;
 pub mod regex;
 mod regex_pcre;
+pub mod ssl_hello;
 pub mod value;
 pub mod vars;
 

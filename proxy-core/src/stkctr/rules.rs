@@ -17,7 +17,7 @@ use super::track::Trackers;
 use super::TableSet;
 use crate::config::model_stick::{GptValue, ScAction, TcpAction, TcpRule, TrackAction};
 use crate::rules::fetch_stick::StickFetches;
-use crate::rules::{eval_opt, RequestView, StreamInfo};
+use crate::rules::{eval_opt, Payload, RequestView, StreamInfo};
 use crate::sample::vars::VarStore;
 use crate::stick::DataType;
 
@@ -70,14 +70,20 @@ impl RequestView for StickView<'_> {
     fn res_version(&self) -> Option<(u8, u8)> {
         self.inner.res_version()
     }
+    fn payload(&self) -> Option<&Payload<'_>> {
+        self.inner.payload()
+    }
 }
 
 /// What a connection carries before any request: its addresses, and the
 /// variables of its session once there are any.
+#[derive(Clone)]
 pub struct ConnView<'v> {
     pub src: Option<SocketAddr>,
     pub dst: Option<SocketAddr>,
     pub vars: Option<&'v VarStore>,
+    /// The client bytes buffered so far (TCP-mode inspection).
+    pub payload: Option<Payload<'v>>,
 }
 
 impl StreamInfo for ConnView<'_> {
@@ -111,6 +117,12 @@ impl RequestView for ConnView<'_> {
     }
     fn nbsrv(&self, _backend: Option<&str>) -> u32 {
         0
+    }
+    fn req_len(&self) -> u64 {
+        self.payload.as_ref().map_or(0, |p| p.data.len() as u64)
+    }
+    fn payload(&self) -> Option<&Payload<'_>> {
+        self.payload.as_ref()
     }
 }
 
@@ -162,6 +174,25 @@ impl<'a> RuleCtx<'a> {
             env: self.env(Some(trk)),
         };
         eval_opt(Some(c), &v)
+    }
+
+    /// Like [`RuleCtx::cond`] on data still arriving: `None` while the
+    /// answer depends on bytes not there yet.
+    pub fn cond_partial(
+        &self,
+        cond: Option<&crate::rules::Condition>,
+        trk: &Trackers,
+        base: &dyn RequestView,
+    ) -> Option<bool> {
+        let Some(c) = cond else { return Some(true) };
+        let v = StickView {
+            inner: base,
+            env: self.env(Some(trk)),
+        };
+        match base.payload() {
+            Some(p) if p.partial => c.eval_partial(&v, p.may_change),
+            _ => Some(c.eval(&v)),
+        }
     }
 
     /// `track-sc<n>`: `session` for `tcp-request connection`, `http` for
@@ -245,6 +276,8 @@ pub enum TcpVerdict {
     /// `use-service <name>`.
     /// `use-service`: the service and its arguments.
     Service(String, Vec<String>),
+    /// A condition needs client data not there yet: wait for more.
+    Wait,
 }
 
 /// Runs `tcp-request connection` (`session`) or `tcp-request content`
@@ -257,8 +290,10 @@ pub fn tcp_rules(
     base: &dyn RequestView,
 ) -> TcpVerdict {
     for r in rules {
-        if !ctx.cond(r.cond.as_ref(), trk, base) {
-            continue;
+        match ctx.cond_partial(r.cond.as_ref(), trk, base) {
+            None => return TcpVerdict::Wait,
+            Some(false) => continue,
+            Some(true) => {}
         }
         match &r.action {
             TcpAction::Accept => return TcpVerdict::Continue,
