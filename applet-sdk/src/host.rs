@@ -360,7 +360,9 @@ impl TableOp {
     pub const CLEAR: TableOp = TableOp(2);
     /// `set table <name> key <key> [data.<type> <value>]*`.
     pub const SET: TableOp = TableOp(3);
-    /// `show peers [dict|-] [<section>]`.
+    /// Was `show peers` as text; the proxy answers `Unknown action` since
+    /// the data came through [`Host::peers_view`], which the CLI applet
+    /// renders (kept so that the value is never reused).
     pub const SHOW_PEERS: TableOp = TableOp(4);
     /// Another command the core answers itself (maps, ACLs, variables):
     /// `args` are all the command's words. An older proxy answers

@@ -13,9 +13,7 @@
 //!   shared tables in wire form, outgoing streams, wake-ups, the status
 //!   board).
 //! - `peers_view`: `show peers` as data (the `peers_view` service), which
-//!   the CLI applet renders; `peers_cli`: the same as text, from that
-//!   view, for CLI applets older than `peers_view` (through the `tables`
-//!   service).
+//!   the CLI applet renders (the only place its text is made).
 //! - `pattern_view`: `show map` / `show acl` as data (the `patterns`
 //!   service), from the pattern registry's view; the CLI text for older
 //!   applets (`core_cli`, through the `tables` service) renders the same
@@ -32,7 +30,6 @@ mod core_cli;
 pub mod lifecycle;
 mod pattern_view;
 mod peers;
-mod peers_cli;
 mod peers_view;
 mod server_view;
 pub mod services;

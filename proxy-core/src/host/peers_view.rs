@@ -160,15 +160,5 @@ peers second
             Some(7)
         );
         assert!(s.published_ms <= v.now_ms);
-
-        // The text older applets get reads the same view.
-        let text = super::super::peers_cli::show_peers(&st, &["mypeers"]).expect("text");
-        assert!(text
-            .contains("] id=mypeers disabled=0 flags=0x3 resync_timeout=<NEVER> task_calls=7\n"));
-        assert!(text.contains(": id=hapA(local,inactive) addr=127.0.0.1:10000 last_status=NONE"));
-        assert_eq!(
-            super::super::peers_cli::show_peers(&st, &["dict", "other"]),
-            Err("No such peers\n".to_string())
-        );
     }
 }

@@ -118,12 +118,6 @@ extern "C" fn host_tables(cmd: TableCmd) -> RResult<RString, RString> {
             TableOp::SHOW => Action::Show,
             TableOp::CLEAR => Action::Clear,
             TableOp::SET => Action::Set,
-            TableOp::SHOW_PEERS => {
-                return match super::peers_cli::show_peers(&st, &args) {
-                    Ok(s) => ROk(s.into()),
-                    Err(e) => RErr(e.into()),
-                }
-            }
             TableOp::COMMAND => {
                 return match super::core_cli::answer(&st, &args) {
                     Ok(s) => ROk(s.into()),
