@@ -288,6 +288,26 @@ impl Cluster {
         out
     }
 
+    /// Waits until every running node's peers section has finished both
+    /// resync phases (`show peers` section flags 0x1|0x2, as 2.6 prints
+    /// them) and teaches no peer a full lesson (peer flag 0x1). Until then a
+    /// late full teach can carry an entry's older value over a newer one:
+    /// HAProxy's protocol has no versions, the last message wins.
+    pub fn wait_resynced(&self, timeout: Duration) {
+        let running: Vec<&Node> = self.nodes.iter().filter(|n| n.is_running()).collect();
+        let mut last = String::new();
+        let ok = wait_until(timeout, || {
+            running.iter().all(|n| {
+                last = n.cli("show peers");
+                resync_over(&last)
+            })
+        });
+        assert!(
+            ok,
+            "peers did not finish resyncing within {timeout:?}:\n{last}"
+        );
+    }
+
     /// Waits until every running node's masked [`table_lines`] for `table`
     /// are the same, list every key of `keys`, and show no entry in use.
     /// Returns the common lines; panics with every table on timeout.
@@ -329,6 +349,25 @@ impl Cluster {
         }
         last.swap_remove(0)
     }
+}
+
+/// Whether a `show peers` dump says the section's resync is over and no
+/// full teach is under way (see [`Cluster::wait_resynced`]).
+pub fn resync_over(show_peers: &str) -> bool {
+    let flags = |line: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix("flags=0x"))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    let Some(section) = show_peers.lines().next().and_then(flags) else {
+        return false;
+    };
+    // A peer's own flags open its third line: `flags=0x... appctx:...`.
+    let peers = show_peers
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("flags=0x"));
+    section & 0x3 == 0x3 && peers.filter_map(flags).all(|f| f & 0x1 == 0)
 }
 
 /// `show table` output masked for comparison between instances: entry

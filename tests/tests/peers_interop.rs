@@ -272,7 +272,9 @@ fn three_converge(specs: [(&str, Kind); 3]) {
             &["gpc0=2", "http_req_cnt=2"],
         );
     }
-    // One key changed on every node in turn ends with the last value.
+    // One key changed on every node in turn ends with the last value, once
+    // no resync lesson can still carry an older one.
+    c.wait_resynced(Duration::from_secs(20));
     for i in 0..3 {
         requests(40, c.node(i).fe_port, &["/bump"]);
         c.wait_converged(SRC_TRACK, &keys(40..46), false, CONVERGE);
