@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 use tokio::net::{TcpStream, UnixStream};
 
 use crate::pool::PoolSlot;
+use crate::tls::conn::TlsStream;
 
 /// What a connection is for (HAProxy's `conn->target`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -36,6 +37,8 @@ pub enum Transport {
     None,
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// TLS over TCP (an `ssl` bind or server).
+    Tls(Box<TlsStream>),
 }
 
 impl Transport {
@@ -56,6 +59,7 @@ impl Transport {
         match self {
             Transport::Tcp(s) => s.poll_read_ready(cx),
             Transport::Unix(s) => s.poll_read_ready(cx),
+            Transport::Tls(s) => s.poll_read_ready(cx),
             Transport::None => Poll::Ready(Err(not_connected())),
         }
     }
@@ -64,6 +68,7 @@ impl Transport {
         match self {
             Transport::Tcp(s) => s.poll_write_ready(cx),
             Transport::Unix(s) => s.poll_write_ready(cx),
+            Transport::Tls(s) => s.poll_write_ready(cx),
             Transport::None => Poll::Ready(Err(not_connected())),
         }
     }
@@ -72,6 +77,7 @@ impl Transport {
         match self {
             Transport::Tcp(s) => s.try_read(buf),
             Transport::Unix(s) => s.try_read(buf),
+            Transport::Tls(s) => s.try_read(buf),
             Transport::None => Err(not_connected()),
         }
     }
@@ -80,6 +86,7 @@ impl Transport {
         match self {
             Transport::Tcp(s) => s.try_write(buf),
             Transport::Unix(s) => s.try_write(buf),
+            Transport::Tls(s) => s.try_write(buf),
             Transport::None => Err(not_connected()),
         }
     }
@@ -92,6 +99,9 @@ impl Transport {
         cx: &mut Context<'_>,
         buf: &mut Vec<u8>,
     ) -> Poll<io::Result<usize>> {
+        if let Transport::Tls(s) = self {
+            return s.poll_read(cx, buf);
+        }
         loop {
             match self.poll_read_ready(cx) {
                 Poll::Ready(Ok(())) => {}
@@ -101,7 +111,7 @@ impl Transport {
             let read = match self {
                 Transport::Tcp(s) => s.try_read_buf(buf),
                 Transport::Unix(s) => s.try_read_buf(buf),
-                Transport::None => Err(not_connected()),
+                Transport::Tls(_) | Transport::None => Err(not_connected()),
             };
             match read {
                 // Readiness was stale: tokio cleared it, wait again.
@@ -125,7 +135,7 @@ impl Transport {
         let _ = match self {
             Transport::Tcp(s) => s.try_io(tokio::io::Interest::READABLE, nothing),
             Transport::Unix(s) => s.try_io(tokio::io::Interest::READABLE, nothing),
-            Transport::None => Ok(()),
+            Transport::Tls(_) | Transport::None => Ok(()),
         };
     }
 
@@ -134,6 +144,10 @@ impl Transport {
         match self {
             Transport::Tcp(s) => std::pin::Pin::new(s).poll_write(cx, buf),
             Transport::Unix(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+            Transport::Tls(s) => match s.poll_write_ready(cx) {
+                Poll::Ready(Ok(())) => Poll::Ready(s.try_write(buf)),
+                other => other.map_ok(|()| 0),
+            },
             Transport::None => Poll::Ready(Err(not_connected())),
         }
     }
@@ -148,6 +162,7 @@ impl Transport {
         let res = match self {
             Transport::Tcp(s) => std::pin::Pin::new(s).poll_shutdown(&mut cx),
             Transport::Unix(s) => std::pin::Pin::new(s).poll_shutdown(&mut cx),
+            Transport::Tls(s) => return s.shutdown_write(),
             Transport::None => return Ok(()),
         };
         match res {
@@ -160,6 +175,7 @@ impl Transport {
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match self {
             Transport::Tcp(s) => s.local_addr().ok(),
+            Transport::Tls(s) => s.socket().and_then(|s| s.local_addr().ok()),
             _ => None,
         }
     }
@@ -169,6 +185,7 @@ impl Transport {
         match self {
             Transport::Tcp(s) => s.as_raw_fd(),
             Transport::Unix(s) => s.as_raw_fd(),
+            Transport::Tls(s) => s.socket().map_or(-1, |s| s.as_raw_fd()),
             Transport::None => -1,
         }
     }

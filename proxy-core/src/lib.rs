@@ -112,6 +112,7 @@ pub mod stkctr;
 pub mod stream;
 pub mod sys;
 pub mod tcp;
+pub mod tls;
 mod tcp_inspect;
 pub mod tcp_service;
 pub mod units;
