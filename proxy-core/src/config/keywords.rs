@@ -125,9 +125,15 @@ pub(super) struct ProxyState {
     pub stick_refs: Vec<(Option<String>, String, Location)>,
     /// `tcp-check` / `http-check` rules while the section is parsed.
     pub checks: super::kw_check::CheckState,
+    /// The global TLS settings as they stood when the section began.
+    pub global_ssl: crate::tls::opts::GlobalSsl,
 }
 
 impl ProxyState {
+    pub(super) fn global_ssl(&self) -> &crate::tls::opts::GlobalSsl {
+        &self.global_ssl
+    }
+
     /// A new section, empty or inheriting from `parent` (a defaults
     /// section). Settings
     /// for the side the new proxy lacks are dropped, as HAProxy only copies
@@ -156,6 +162,7 @@ impl ProxyState {
                 nbsrv_refs: Vec::new(),
                 stick_refs: Vec::new(),
                 checks: Default::default(),
+                global_ssl: Default::default(),
             };
         };
         let mut st = parent.clone();
@@ -334,6 +341,30 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     gl("tune.maxrewrite", g::tune_maxrewrite),
     gl("tune.fail-alloc", g::tune_fail_alloc),
     gl("tune.conn-pool-max", g::tune_conn_pool_max),
+    gl("crt-base", g::ssl_base),
+    gl("ca-base", g::ssl_base),
+    gl("ssl-default-bind-options", g::ssl_default),
+    gl("ssl-default-bind-ciphers", g::ssl_default),
+    gl("ssl-default-bind-ciphersuites", g::ssl_default),
+    gl("ssl-default-bind-curves", g::ssl_default),
+    gl("ssl-default-server-options", g::ssl_default),
+    gl("ssl-default-server-ciphers", g::ssl_default),
+    gl("ssl-default-server-ciphersuites", g::ssl_default),
+    gl("ssl-server-verify", g::ssl_server_verify),
+    gl("tune.ssl.default-dh-param", g::ssl_accepted),
+    gl("tune.ssl.cachesize", g::ssl_accepted),
+    gl("tune.ssl.lifetime", g::ssl_accepted),
+    gl("tune.ssl.maxrecord", g::ssl_accepted),
+    gl("tune.ssl.ssl-ctx-cache-size", g::ssl_accepted),
+    gl("tune.ssl.capture-buffer-size", g::ssl_accepted),
+    gl("tune.ssl.capture-cipherlist-size", g::ssl_accepted),
+    gl("tune.ssl.force-private-cache", g::ssl_accepted),
+    gl("tune.ssl.keylog", g::ssl_accepted),
+    gl("ssl-dh-param-file", g::ssl_accepted),
+    gl("ssl-mode-async", g::ssl_accepted),
+    gl("ssl-load-extra-files", g::ssl_accepted),
+    gl("ssl-load-extra-del-ext", g::ssl_accepted),
+    gl("ssl-skip-self-issued-ca", g::ssl_accepted),
     // proxies
     px("mode", D | F | B | L, 0, p::mode),
     px("bind", F | L, B, s::bind),

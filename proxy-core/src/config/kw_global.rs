@@ -264,6 +264,77 @@ pub(super) fn tune_conn_pool_max(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult 
     Ok(())
 }
 
+/// `crt-base <dir>` / `ca-base <dir>`.
+pub(super) fn ssl_base(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    let kw = ctx.kw().to_string();
+    let dir = ctx
+        .arg(1)
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| format!("global statement '{kw}' expects a directory path as an argument."))?
+        .to_string();
+    let slot = if kw == "crt-base" {
+        &mut g.ssl.crt_base
+    } else {
+        &mut g.ssl.ca_base
+    };
+    if slot.is_some() {
+        return Err(format!("'{kw}' already specified. Continuing."));
+    }
+    *slot = Some(dir);
+    Ok(())
+}
+
+/// `ssl-default-{bind,server}-{options,ciphers,ciphersuites,curves}`.
+pub(super) fn ssl_default(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    let kw = ctx.kw().to_string();
+    let conf = if kw.starts_with("ssl-default-bind-") {
+        &mut g.ssl.bind
+    } else {
+        &mut g.ssl.server
+    };
+    let words: Vec<&str> = ctx.args[1..].iter().map(String::as_str).collect();
+    if kw.ends_with("-options") {
+        return crate::tls::opts::parse_default_options(&kw, &words, conf);
+    }
+    let v = words
+        .first()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("global statement '{kw}' expects a cipher suite as an argument."))?
+        .to_string();
+    if kw.ends_with("-ciphers") {
+        conf.ciphers = Some(v);
+    } else if kw.ends_with("-ciphersuites") {
+        conf.ciphersuites = Some(v);
+    } else {
+        conf.curves = Some(v);
+    }
+    Ok(())
+}
+
+/// `ssl-server-verify none|required`.
+pub(super) fn ssl_server_verify(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    match ctx.arg(1) {
+        Some("none") => g.ssl.server_verify_none = true,
+        Some("required") => g.ssl.server_verify_none = false,
+        _ => {
+            return Err(
+                "'ssl-server-verify' expects 'none' or 'required' as argument.".to_string(),
+            )
+        }
+    }
+    Ok(())
+}
+
+/// TLS tuning and OpenSSL-specific settings that have no counterpart
+/// with rustls: accepted, so existing configurations load (DH parameters
+/// matter only for DHE suites, which rustls does not offer).
+pub(super) fn ssl_accepted(_: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    if ctx.arg(1).is_none() && ctx.kw() != "ssl-mode-async" {
+        return Err(format!("'{}' expects an argument.", ctx.kw()));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::parser::testing::{error, ok};

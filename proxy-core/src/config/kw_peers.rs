@@ -104,6 +104,8 @@ pub(super) fn line(p: &mut PeersConfig, args: &[String], loc: &Location) -> Resu
                 addrs,
                 name: None,
                 loc: loc.clone(),
+                ssl: None,
+                tls: None,
             });
             Ok(())
         }

@@ -88,6 +88,8 @@ pub struct Global {
     pub server_state_file: Option<String>,
     /// `server-state-base <dir>`.
     pub server_state_base: Option<String>,
+    /// `crt-base`, `ca-base`, `ssl-default-*`.
+    pub ssl: crate::tls::opts::GlobalSsl,
 }
 
 /// One `stats socket` line.
@@ -107,6 +109,7 @@ impl Default for Global {
             spread_checks: 0,
             server_state_file: None,
             server_state_base: None,
+            ssl: Default::default(),
             maxconn: None,
             nbthread: 1,
             logs: Vec::new(),
@@ -222,6 +225,10 @@ pub struct BindConfig {
     pub addrs: Vec<BindAddr>,
     pub name: Option<String>,
     pub loc: Location,
+    /// `ssl`, `crt` and the other TLS settings of the line.
+    pub ssl: Option<Box<crate::tls::bind::BindSsl>>,
+    /// The handshake configuration built from them (after parsing).
+    pub tls: Option<crate::tls::bind::TlsHandle>,
 }
 
 /// `source <addr>[:port]` on a backend or a server.

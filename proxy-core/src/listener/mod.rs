@@ -12,6 +12,7 @@
 //! not depend on this file, which hands connections to TCP and HTTP mode.
 
 pub mod socket;
+mod tls_session;
 
 use std::io;
 use std::sync::Arc;
@@ -44,6 +45,8 @@ pub struct Listener {
     pub id: u32,
     pub name: Option<String>,
     pub socket: BoundSocket,
+    /// The handshake configuration of an `ssl` bind.
+    pub tls: Option<Arc<crate::tls::bind::BindTls>>,
 }
 
 fn bind_error(loc: &Location, fe: &str, what: &str, e: &io::Error) -> String {
@@ -75,6 +78,7 @@ pub fn bind_all(config: &Config) -> Result<Vec<Listener>, Vec<String>> {
                         id,
                         name: b.name.clone(),
                         socket,
+                        tls: b.tls.as_ref().map(|t| t.0.clone()),
                     }),
                     Err(e) => {
                         let what = match a {
@@ -162,6 +166,8 @@ pub fn spawn_accept_loop(
     let sock = l.socket.for_this_thread()?;
     let local = sock.fixed_local_addr();
     let (fe_idx, lid) = (l.proxy, l.id);
+    let tls = l.tls.clone();
+    let lname: Arc<str> = l.name.clone().unwrap_or_else(|| lid.to_string()).into();
     tokio::spawn(async move {
         let fe_limit = st
             .proxies
@@ -232,7 +238,20 @@ pub fn spawn_accept_loop(
             let st2 = st.clone();
             let on_kill = move |l: &LiveStream| give_back_slot(&st2, l);
             let record = live.clone();
-            if http {
+            if let Some(tls) = &tls {
+                let fut = tls_session::run(
+                    st.clone(),
+                    tls.clone(),
+                    lname.clone(),
+                    (fe_idx, lid),
+                    conn,
+                    record,
+                    permits,
+                    trk,
+                    http,
+                );
+                st.live.spawn(live, fut, on_kill);
+            } else if http {
                 let fut = crate::http_mode::run_stream(
                     st.clone(),
                     fe_idx,

@@ -1,0 +1,80 @@
+//! An accepted connection on an `ssl` bind: the handshake first (HAProxy's
+//! embryonic session, bounded by `timeout client`), then the same stream
+//! a plain connection gets, over the TLS transport. A handshake that
+//! fails ends here, counted and logged as HAProxy 2.6 logs it:
+//! `<ip>:<port> [<date>] <frontend>/<bind>: SSL handshake failure`.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::connection::{Connection, Transport};
+use crate::log::fields::ClientAddr;
+use crate::state::State;
+use crate::stkctr::Trackers;
+use crate::stream::live::LiveStream;
+use crate::tcp::Permits;
+use crate::tls::accept::{accept, HandshakeError};
+use crate::tls::bind::BindTls;
+
+/// Runs the handshake, then the frontend's stream (HTTP or TCP).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn run(
+    st: Arc<State>,
+    tls: Arc<BindTls>,
+    bind_name: Arc<str>,
+    (fe_idx, lid): (usize, u32),
+    mut conn: Box<Connection>,
+    live: Arc<LiveStream>,
+    permits: Permits,
+    trk: Trackers,
+    http: bool,
+) {
+    let accepted = SystemTime::now();
+    let Transport::Tcp(sock) = std::mem::take(&mut conn.transport) else {
+        return;
+    };
+    let timeout = st
+        .proxies
+        .get(fe_idx)
+        .and_then(|p| p.cfg.timeouts.client);
+    match accept(sock, &tls, timeout, &tls.counters).await {
+        Ok(s) => conn.transport = Transport::Tls(Box::new(s)),
+        Err(e) => {
+            log_failure(&st, fe_idx, &bind_name, &conn, accepted, &e);
+            return;
+        }
+    }
+    if http {
+        crate::http_mode::run_stream(st, fe_idx, lid, conn, live, permits, trk).await;
+    } else {
+        crate::tcp::run_stream(st, fe_idx, lid, conn, live, permits, trk).await;
+    }
+}
+
+/// The log line of a failed handshake, on the frontend's log targets.
+fn log_failure(
+    st: &State,
+    fe_idx: usize,
+    bind_name: &str,
+    conn: &Connection,
+    accepted: SystemTime,
+    e: &HandshakeError,
+) {
+    tracing::debug!("TLS handshake on frontend #{fe_idx}: {e:?}");
+    let Some(p) = st.proxies.get(fe_idx) else {
+        return;
+    };
+    if p.cfg.logs.is_empty() {
+        return;
+    }
+    let client = conn.from.map_or(ClientAddr::Unknown, ClientAddr::Inet);
+    let mut line = format!("{client} [");
+    crate::log::date::write_log_date(accepted, &mut line);
+    line.push_str("] ");
+    line.push_str(&p.cfg.name);
+    line.push('/');
+    line.push_str(bind_name);
+    line.push_str(": ");
+    line.push_str(e.log_text());
+    crate::log::subscriber::traffic(fe_idx, &line);
+}

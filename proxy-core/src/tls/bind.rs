@@ -1,0 +1,242 @@
+//! An `ssl` bind made ready to accept: its certificates indexed by name,
+//! one rustls server configuration per certificate and option set, and
+//! the handshake that picks one from the ClientHello.
+//!
+//! The configuration is chosen after the ClientHello is read (rustls's
+//! lazy acceptor), so a crt-list line's own options (`alpn`, `verify`,
+//! `ciphers`...) apply to the handshakes it serves, as in HAProxy. Every
+//! configuration of a bind shares one session cache and one ticket key
+//! set, so a session resumes whichever certificate served it first.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use rustls::server::{
+    ClientHello, ProducesTickets, ResolvesServerCert,
+    ServerSessionMemoryCache, StoresServerSessions,
+};
+use rustls::sign::CertifiedKey;
+use rustls::ServerConfig;
+
+use super::certs::{load_crt_arg, LoadedCert};
+use super::crtlist::{parse_crt_list, CrtListEntry};
+use super::opts::{join_base, parse_kw, GlobalSsl, Parsed, SslConf};
+use super::sni::SniTable;
+use super::{ciphers, verify};
+
+/// Sessions kept for resumption by ID, per bind (HAProxy's default
+/// `tune.ssl.cachesize` is 20000 entries).
+const SESSION_CACHE: usize = 20_000;
+
+/// A certificate source named on a bind line, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CrtSource {
+    /// `crt <file|dir>`: its certificates, bind options.
+    Crt(String),
+    /// `crt-list <file>`.
+    List(String),
+}
+
+/// What the config parser keeps for an `ssl` bind line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BindSsl {
+    /// `'bind <addr>' in section '<proxy>'`, for errors found later.
+    pub who: String,
+    /// `ssl` was given (without it, `crt` only loads certificates).
+    pub enabled: bool,
+    pub sources: Vec<CrtSource>,
+    pub strict_sni: bool,
+    pub conf: SslConf,
+}
+
+/// A built bind shared by the configuration and its listeners; equal only
+/// to itself.
+#[derive(Clone, Debug)]
+pub struct TlsHandle(pub Arc<BindTls>);
+
+impl PartialEq for TlsHandle {
+    fn eq(&self, o: &TlsHandle) -> bool {
+        Arc::ptr_eq(&self.0, &o.0)
+    }
+}
+impl Eq for TlsHandle {}
+
+/// The certificates of a bind, with the option set index of each.
+struct CertSet {
+    sni: SniTable,
+    /// Configuration per (certificate pointer, option set).
+    configs: HashMap<(usize, usize), Arc<ServerConfig>>,
+}
+
+/// An `ssl` bind ready to run handshakes.
+pub struct BindTls {
+    certs: RwLock<Arc<CertSet>>,
+    /// Handshakes done and failed on this bind.
+    pub counters: super::accept::HandshakeCounters,
+    /// Every certificate loaded, in order (for `show ssl cert`).
+    pub loaded: Vec<Arc<LoadedCert>>,
+}
+
+impl std::fmt::Debug for BindTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BindTls")
+    }
+}
+
+/// Always the same certificate: the choice was made from the ClientHello.
+#[derive(Debug)]
+struct OneCert(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for OneCert {
+    fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Loads what a bind line names: each `crt` file or directory and each
+/// crt-list file with its lines' options. Errors are HAProxy's texts.
+pub fn load_sources(
+    ssl: &BindSsl,
+    global: &GlobalSsl,
+) -> Result<Vec<(Arc<LoadedCert>, Vec<String>, SslConf)>, String> {
+    let mut out = Vec::new();
+    for src in &ssl.sources {
+        match src {
+            CrtSource::Crt(path) => {
+                for c in load_crt_arg(std::path::Path::new(path))? {
+                    out.push((Arc::new(c), Vec::new(), SslConf::default()));
+                }
+            }
+            CrtSource::List(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    format!(
+                        "'crt-list' : cannot open file '{path}' : {}",
+                        super::certs::io_reason(&e)
+                    )
+                })?;
+                for e in parse_crt_list(&text, path)? {
+                    let conf = entry_conf(&e, global, path)?;
+                    let file = join_base(global.crt_base.as_deref(), &e.file);
+                    for c in load_crt_arg(std::path::Path::new(&file))? {
+                        out.push((Arc::new(c), e.filters.clone(), conf.clone()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The options between `[` and `]` of a crt-list line.
+fn entry_conf(e: &CrtListEntry, global: &GlobalSsl, list: &str) -> Result<SslConf, String> {
+    let mut conf = SslConf::default();
+    let words: Vec<&str> = e.opts.iter().map(String::as_str).collect();
+    let mut i = 0;
+    while i < words.len() {
+        match parse_kw(words[i], &words[i + 1..], &mut conf, global.ca_base.as_deref()) {
+            Ok(Parsed::Took(n)) => i += 1 + n,
+            Ok(Parsed::NotOurs) => {
+                return Err(format!(
+                    "crt-list '{list}' line {} : unknown ssl keyword '{}'",
+                    e.line, words[i]
+                ))
+            }
+            Err(m) => return Err(format!("crt-list '{list}' line {} : {m}", e.line)),
+        }
+    }
+    Ok(conf)
+}
+
+impl BindTls {
+    /// Builds the handshake configurations of a bind whose certificates
+    /// `certs` were loaded by [`load_sources`].
+    pub fn build(
+        ssl: &BindSsl,
+        global: &GlobalSsl,
+        certs: Vec<(Arc<LoadedCert>, Vec<String>, SslConf)>,
+        warnings: &mut Vec<String>,
+    ) -> Result<BindTls, String> {
+        let sessions: Arc<dyn StoresServerSessions> = ServerSessionMemoryCache::new(SESSION_CACHE);
+        let ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| e.to_string())?;
+        let bind_conf = ssl.conf.over(&global.bind);
+        // Option set 0 is the bind's own; each crt-list line with options
+        // gets its own set, over the bind's.
+        let mut sets: Vec<SslConf> = vec![bind_conf.clone()];
+        let mut entries = Vec::new();
+        for (cert, filters, conf) in &certs {
+            let idx = if *conf == SslConf::default() {
+                0
+            } else {
+                sets.push(conf.over(&bind_conf));
+                sets.len() - 1
+            };
+            entries.push((cert.clone(), filters.clone(), idx));
+        }
+        let mut configs = HashMap::new();
+        for (cert, _, idx) in &entries {
+            let key = (Arc::as_ptr(cert) as usize, *idx);
+            if configs.contains_key(&key) {
+                continue;
+            }
+            let cfg = server_config(&sets[*idx], cert, &sessions, &ticketer, warnings)?;
+            configs.insert(key, Arc::new(cfg));
+        }
+        let loaded = entries.iter().map(|e| e.0.clone()).collect();
+        let sni = SniTable::new(entries, ssl.strict_sni);
+        Ok(BindTls {
+            certs: RwLock::new(Arc::new(CertSet { sni, configs })),
+            counters: Default::default(),
+            loaded,
+        })
+    }
+
+    /// The configuration for a ClientHello; `None` refuses the handshake
+    /// (`strict-sni` without a matching certificate).
+    pub fn config_for(&self, hello: &ClientHello<'_>) -> Option<Arc<ServerConfig>> {
+        let set = self
+            .certs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let e = set
+            .sni
+            .select(hello.server_name(), hello.signature_schemes())?;
+        set.configs
+            .get(&(Arc::as_ptr(&e.cert) as usize, e.opts_idx))
+            .cloned()
+    }
+}
+
+/// One rustls server configuration: versions, suites and groups from the
+/// option set, client certificates as `verify` says, the shared session
+/// stores.
+fn server_config(
+    conf: &SslConf,
+    cert: &LoadedCert,
+    sessions: &Arc<dyn StoresServerSessions>,
+    ticketer: &Arc<dyn ProducesTickets>,
+    warnings: &mut Vec<String>,
+) -> Result<ServerConfig, String> {
+    let provider = Arc::new(ciphers::provider_for(conf, warnings)?);
+    let versions = ciphers::versions_for(&conf.versions)?;
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(|e| format!("no usable TLS version or cipher: {e}"))?;
+    let client_auth = verify::client_verifier(conf, provider)?;
+    let mut cfg = builder
+        .with_client_cert_verifier(client_auth)
+        .with_cert_resolver(Arc::new(OneCert(cert.key.clone())));
+    if let Some(alpn) = &conf.alpn {
+        cfg.alpn_protocols = alpn.clone();
+    }
+    // HAProxy asks OpenSSL for the server's cipher order unless told
+    // `prefer-client-ciphers`.
+    cfg.ignore_client_order = !conf.prefer_client_ciphers;
+    // Without tickets, sessions still resume by ID (TLS 1.3's tickets are
+    // then stateful: references into the cache), as OpenSSL does.
+    cfg.session_storage = sessions.clone();
+    if !conf.no_tls_tickets {
+        cfg.ticketer = ticketer.clone();
+    }
+    Ok(cfg)
+}

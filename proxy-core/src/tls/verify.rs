@@ -1,0 +1,154 @@
+//! Client certificates on an `ssl` bind: `verify none|optional|required`
+//! with `ca-file` and `crl-file`, and `ca-ignore-err`/`crt-ignore-err`
+//! letting listed verification errors through, as HAProxy 2.6 does.
+//! Errors are numbered as OpenSSL numbers them (`X509_V_ERR_*`), the
+//! numbers `ssl_c_verify` reports and the ignore lists name.
+
+use std::sync::Arc;
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, SignatureScheme};
+
+use super::certs::{load_ca_file, load_crl_file};
+use super::opts::{SslConf, Verify};
+
+/// OpenSSL's number for a certificate verification failure.
+pub fn x509_code(e: &Error) -> u32 {
+    match e {
+        Error::InvalidCertificate(c) => match c {
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => 10,
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => 9,
+            CertificateError::Revoked => 23,
+            CertificateError::UnknownIssuer => 20,
+            CertificateError::BadSignature => 7,
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                26
+            }
+            CertificateError::UnknownRevocationStatus => 3,
+            CertificateError::ExpiredRevocationList
+            | CertificateError::ExpiredRevocationListContext { .. } => 12,
+            _ => 1,
+        },
+        _ => 1,
+    }
+}
+
+/// A parsed `ca-ignore-err`/`crt-ignore-err` list: `all` or numbers.
+#[derive(Debug, Clone, Default)]
+struct IgnoreList {
+    all: bool,
+    codes: Vec<u32>,
+}
+
+impl IgnoreList {
+    fn parse(kw: &str, spec: Option<&str>) -> Result<IgnoreList, String> {
+        let Some(spec) = spec else {
+            return Ok(IgnoreList::default());
+        };
+        if spec == "all" {
+            return Ok(IgnoreList {
+                all: true,
+                codes: Vec::new(),
+            });
+        }
+        let mut codes = Vec::new();
+        for w in spec.split(',') {
+            codes.push(w.trim().parse::<u32>().map_err(|_| {
+                format!("'{kw}' : expects either 'all' or a comma-separated list of error IDs, got '{w}'")
+            })?);
+        }
+        Ok(IgnoreList { all: false, codes })
+    }
+
+    fn covers(&self, code: u32) -> bool {
+        self.all || self.codes.contains(&code)
+    }
+}
+
+/// WebPKI verification, with the listed errors let through.
+#[derive(Debug)]
+struct Lenient {
+    inner: Arc<dyn ClientCertVerifier>,
+    ignore: IgnoreList,
+}
+
+impl ClientCertVerifier for Lenient {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        match self.inner.verify_client_cert(end_entity, intermediates, now) {
+            Err(e) if self.ignore.covers(x509_code(&e)) => Ok(ClientCertVerified::assertion()),
+            other => other,
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// The client certificate policy of an option set.
+pub fn client_verifier(
+    conf: &SslConf,
+    provider: Arc<CryptoProvider>,
+) -> Result<Arc<dyn ClientCertVerifier>, String> {
+    let verify = conf.verify.unwrap_or(Verify::None);
+    if verify == Verify::None {
+        return Ok(WebPkiClientVerifier::no_client_auth());
+    }
+    let Some(ca) = &conf.ca_file else {
+        return Err(
+            "verify is enabled but no CA file specified.".to_string(),
+        );
+    };
+    let roots = Arc::new(load_ca_file(std::path::Path::new(ca))?);
+    let mut b = WebPkiClientVerifier::builder_with_provider(roots, provider);
+    if let Some(crl) = &conf.crl_file {
+        b = b.with_crls(load_crl_file(std::path::Path::new(crl))?);
+    }
+    if verify == Verify::Optional {
+        b = b.allow_unauthenticated();
+    }
+    let inner = b.build().map_err(|e| format!("client certificate verifier: {e}"))?;
+    let mut ignore = IgnoreList::parse("ca-ignore-err", conf.ca_ignore_err.as_deref())?;
+    let crt = IgnoreList::parse("crt-ignore-err", conf.crt_ignore_err.as_deref())?;
+    // rustls does not say at which depth a chain failed: either list
+    // covers an error.
+    ignore.all |= crt.all;
+    ignore.codes.extend(crt.codes);
+    if !ignore.all && ignore.codes.is_empty() {
+        return Ok(inner);
+    }
+    Ok(Arc::new(Lenient { inner, ignore }))
+}
