@@ -18,6 +18,7 @@
 
 pub mod certinfo;
 pub mod certs;
+pub mod crtlist;
 
 #[cfg(test)]
 mod testgen;
