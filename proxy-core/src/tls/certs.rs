@@ -131,9 +131,12 @@ pub fn load_pem(path: &Path) -> Result<LoadedCert, String> {
         SignatureAlgorithm::RSA => KeyAlgo::Rsa,
         SignatureAlgorithm::ECDSA => KeyAlgo::Ecdsa,
         SignatureAlgorithm::ED25519 => KeyAlgo::Ed25519,
-        other => return Err(format!(
-            "unable to load private key from file '{key_src}' ({other:?} keys are not supported)."
-        )),
+        other => {
+            let why = format!("{other:?} keys are not supported");
+            return Err(format!(
+                "unable to load private key from file '{key_src}' ({why})."
+            ));
+        }
     };
     let names = sni_names(&leaf);
     let info = CertInfo::from_chain(&chain).ok_or_else(no_cert)?;
