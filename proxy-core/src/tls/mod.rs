@@ -19,6 +19,7 @@
 pub mod certinfo;
 pub mod certs;
 pub mod crtlist;
+pub mod sni;
 
 #[cfg(test)]
 mod testgen;
