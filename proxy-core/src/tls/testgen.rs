@@ -82,6 +82,7 @@ pub(super) fn fixture() -> Option<&'static Path> {
             eprintln!("tls tests skipped: no openssl command");
             return None;
         }
+        remove_stale();
         let dir = std::env::temp_dir().join(format!("proxy-tls-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temporary directory");
@@ -100,6 +101,24 @@ pub(super) fn fixture() -> Option<&'static Path> {
         Some(dir)
     })
     .as_deref()
+}
+
+/// Removes the fixtures of earlier test runs whose process is gone: a
+/// static cannot clean up after the last test, so each run does it for
+/// the ones before.
+fn remove_stale() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix("proxy-tls-"));
+        if let Some(pid) = pid.filter(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
 }
 
 /// A fresh directory under the fixture for one test.
