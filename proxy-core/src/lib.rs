@@ -69,6 +69,8 @@
 //! - [`stick`]: stick tables (keys, counters, expiry, replication hooks, `show table`).
 //!
 //! Leaves, on std and system crates only:
+//! - [`tls`]: certificates, crt-lists and SNI selection for `bind ... ssl`
+//!   (HAProxy 2.6's loading rules on rustls's types).
 //! - [`units`]: time and size values (the configuration and the stick-table
 //!   declarations parse them).
 //! - [`kick`]: waking an applet's stream from outside it (a stick table
@@ -112,9 +114,9 @@ pub mod stkctr;
 pub mod stream;
 pub mod sys;
 pub mod tcp;
-pub mod tls;
 mod tcp_inspect;
 pub mod tcp_service;
+pub mod tls;
 pub mod units;
 
 /// The version string the command line prints.

@@ -11,7 +11,8 @@ use super::keywords::{invalid_char, suggest, type_str, Ctx, KwResult, ProxyState
 use super::kw_proxy::parse_source;
 use super::model::{BindConfig, ServerConfig};
 use crate::tls::bind::{BindSsl, CrtSource};
-use crate::tls::opts::{join_base, parse_kw, GlobalSsl, Parsed, SslConf};
+use crate::tls::certs::join_base;
+use crate::tls::opts::{parse_kw, GlobalSsl, Parsed, SslConf};
 use crate::units::parse_time;
 
 /// `bind` options we implement.

@@ -18,9 +18,9 @@ use rustls::server::{
 use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
 
-use super::certs::{load_crt_arg, LoadedCert};
-use super::crtlist::{parse_crt_list, CrtListEntry};
-use super::opts::{join_base, parse_kw, GlobalSsl, Parsed, SslConf};
+use super::certs::{join_base, load_crt_arg, LoadedCert};
+use super::crtlist::{load_crt_list, CrtListEntry};
+use super::opts::{parse_kw, GlobalSsl, Parsed, SslConf, VersionSpec};
 use super::sni::SniTable;
 use super::{ciphers, verify};
 
@@ -93,12 +93,16 @@ impl ResolvesServerCert for OneCert {
     }
 }
 
+/// A certificate with the SNI filters and own options of its crt-list
+/// line (none for a `crt` argument).
+pub type CertEntry = (Arc<LoadedCert>, Vec<String>, SslConf);
+
 /// Loads what a bind line names: each `crt` file or directory and each
 /// crt-list file with its lines' options. Errors are HAProxy's texts.
 pub fn load_sources(
     ssl: &BindSsl,
     global: &GlobalSsl,
-) -> Result<Vec<(Arc<LoadedCert>, Vec<String>, SslConf)>, String> {
+) -> Result<Vec<CertEntry>, String> {
     let mut out = Vec::new();
     for src in &ssl.sources {
         match src {
@@ -108,13 +112,8 @@ pub fn load_sources(
                 }
             }
             CrtSource::List(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    format!(
-                        "'crt-list' : cannot open file '{path}' : {}",
-                        super::certs::io_reason(&e)
-                    )
-                })?;
-                for e in parse_crt_list(&text, path)? {
+                let list = load_crt_list(path).map_err(|e| format!("'crt-list' : {e}"))?;
+                for e in list {
                     let conf = entry_conf(&e, global, path)?;
                     let file = join_base(global.crt_base.as_deref(), &e.file);
                     for c in load_crt_arg(std::path::Path::new(&file))? {
@@ -153,7 +152,7 @@ impl BindTls {
     pub fn build(
         ssl: &BindSsl,
         global: &GlobalSsl,
-        certs: Vec<(Arc<LoadedCert>, Vec<String>, SslConf)>,
+        certs: Vec<CertEntry>,
         warnings: &mut Vec<String>,
     ) -> Result<BindTls, String> {
         let sessions: Arc<dyn StoresServerSessions> = ServerSessionMemoryCache::new(SESSION_CACHE);
@@ -217,8 +216,8 @@ fn server_config(
     ticketer: &Arc<dyn ProducesTickets>,
     warnings: &mut Vec<String>,
 ) -> Result<ServerConfig, String> {
-    let provider = Arc::new(ciphers::provider_for(conf, warnings)?);
-    let versions = ciphers::versions_for(&conf.versions)?;
+    let provider = Arc::new(provider_for(conf, warnings)?);
+    let versions = versions_for(&conf.versions)?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions)
         .map_err(|e| format!("no usable TLS version or cipher: {e}"))?;
@@ -239,4 +238,70 @@ fn server_config(
         cfg.ticketer = ticketer.clone();
     }
     Ok(cfg)
+}
+
+/// The rustls provider for an option set's `ciphers`, `ciphersuites` and
+/// `curves`; names rustls lacks are warned about.
+pub fn provider_for(
+    conf: &SslConf,
+    warnings: &mut Vec<String>,
+) -> Result<rustls::crypto::CryptoProvider, String> {
+    let mut warn = |kw: &str, names: &[String]| {
+        if !names.is_empty() {
+            warnings.push(format!(
+                "'{kw}' : {} not supported by this proxy (rustls), not offered",
+                names.join(", ")
+            ));
+        }
+    };
+    let t12 = match &conf.ciphers {
+        Some(s) => {
+            let c = ciphers::tls12_suites(s).map_err(|e| format!("'ciphers' : {e}"))?;
+            warn("ciphers", &c.unsupported);
+            Some(c.suites)
+        }
+        None => None,
+    };
+    let t13 = match &conf.ciphersuites {
+        Some(s) => {
+            let c = ciphers::tls13_suites(s).map_err(|e| format!("'ciphersuites' : {e}"))?;
+            warn("ciphersuites", &c.unsupported);
+            Some(c.suites)
+        }
+        None => None,
+    };
+    let groups = match &conf.curves {
+        Some(s) => {
+            let g = ciphers::kx_groups(s).map_err(|e| format!("'curves' : {e}"))?;
+            warn("curves", &g.unsupported);
+            Some(g.groups)
+        }
+        None => None,
+    };
+    Ok(ciphers::provider(
+        t12.as_deref(),
+        t13.as_deref(),
+        groups.as_deref(),
+    ))
+}
+
+/// The protocol versions rustls may negotiate for a version spec: TLS 1.3
+/// and 1.2 at most (rustls has nothing older, HAProxy's default minimum
+/// is TLS 1.2 anyway).
+pub fn versions_for(
+    v: &VersionSpec,
+) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, String> {
+    let mut out = Vec::new();
+    if v.allows(4) {
+        out.push(&rustls::version::TLS13);
+    }
+    if v.allows(3) {
+        out.push(&rustls::version::TLS12);
+    }
+    if out.is_empty() {
+        return Err(
+            "no SSL/TLS version left: this proxy supports TLSv1.2 and TLSv1.3 only".to_string(),
+        );
+    }
+    Ok(out)
 }

@@ -112,16 +112,6 @@ pub struct GlobalSsl {
     pub server_verify_none: bool,
 }
 
-/// Joins a relative path to a `crt-base`/`ca-base` directory.
-pub fn join_base(base: Option<&str>, path: &str) -> String {
-    match base {
-        Some(b) if !path.starts_with('/') && !b.is_empty() => {
-            format!("{}/{path}", b.trim_end_matches('/'))
-        }
-        _ => path.to_string(),
-    }
-}
-
 /// What [`parse_kw`] did with a keyword.
 pub enum Parsed {
     /// Not a TLS keyword.
@@ -232,12 +222,12 @@ pub fn parse_kw(
         }
         "ca-file" | "ca-verify-file" => {
             let f = need(args, kw, "missing CAfile path")?;
-            conf.ca_file = Some(join_base(ca_base, f));
+            conf.ca_file = Some(super::certs::join_base(ca_base, f));
             1
         }
         "crl-file" => {
             let f = need(args, kw, "missing CRLfile path")?;
-            conf.crl_file = Some(join_base(ca_base, f));
+            conf.crl_file = Some(super::certs::join_base(ca_base, f));
             1
         }
         "ca-ignore-err" | "crt-ignore-err" => {

@@ -1,0 +1,319 @@
+//! Loading certificates as HAProxy 2.6's `bind ... crt <file|dir>`,
+//! `ca-file` and `crl-file` do, into rustls's types.
+//!
+//! A `crt` PEM file holds the leaf, then any chain certificates, and the
+//! private key anywhere in it (PKCS#1 RSA, SEC1 EC or PKCS#8; the first
+//! key found is used). Without a key, `<file>.key` is read for one. A
+//! `crt` naming a directory loads every regular file in it in byte order
+//! of the names, except dotfiles and the reserved extensions `.key`,
+//! `.ocsp`, `.issuer` and `.sctl` (case-sensitive; symbolic links are
+//! followed). A `crt` naming nothing is tried as a multi-cert bundle:
+//! `<name>.dsa`, `<name>.ecdsa`, `<name>.rsa`, in that order, each found one
+//! loaded as its own certificate.
+//!
+//! The SNI names of a certificate are its SAN DNS names and then every
+//! CN, lowercased: 2.6 inserts both (a `CN=a` with `SAN=DNS:b` answers to
+//! `a` and `b`), checked with the binary.
+//!
+//! Errors are 2.6's text after the bind line's prefix (checked with the
+//! binary, `<f>` the path as written after `crt-base` joining):
+//! - `unable to stat SSL certificate from file '<f>' : No such file or directory.`
+//! - `cannot open the file '<f>'.` (unreadable)
+//! - `unable to load certificate from file '<f>'.` (no or bad certificate)
+//! - `No Private Key found in '<f>.key'.` (no key in `<f>`, no `<f>.key`)
+//! - ` '<f>.key' is present but cannot be read or parsed'.` (unreadable
+//!   `.key`; the leading space is 2.6's), and for a `.key` without a key
+//!   `\n  unable to load private key from file '<f>.key'.\n   '<f>.key' is
+//!   present but cannot be read or parsed'.`
+//! - `inconsistencies between private key and certificate loaded '<f>'.`
+//! - `unable to scan directory '<d>' : Permission denied.`
+//!
+//! An encrypted key counts as no key (2.6 would prompt for a passphrase).
+//! A key that OpenSSL takes but ring cannot sign with (P-521, RSA under
+//! 2048 bits, DSA, Ed448) fails with our own wording:
+//! `unable to load private key from file '<f>' (<reason>).`
+
+use std::fs;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::sign::CertifiedKey;
+use rustls::{RootCertStore, SignatureAlgorithm};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+
+use super::certinfo::CertInfo;
+
+/// The type of a certificate's key, which decides which clients can use
+/// it (their signature algorithms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyAlgo {
+    Rsa,
+    Ecdsa,
+    Ed25519,
+}
+
+/// One certificate file loaded for a bind line.
+#[derive(Clone, Debug)]
+pub struct LoadedCert {
+    /// The file as named in the configuration, after `crt-base` joining
+    /// (the name `show ssl cert` lists).
+    pub path: String,
+    /// Chain and signing key, for rustls.
+    pub key: Arc<CertifiedKey>,
+    /// SNI names: SAN DNS names then CNs, lowercased, without repeats;
+    /// may hold wildcards such as `*.example.com`.
+    pub names: Vec<String>,
+    pub algo: KeyAlgo,
+    pub info: CertInfo,
+}
+
+/// `crt-base`/`ca-base` joining as 2.6 does it: a path not starting with
+/// `/` gets `<base>/` in front, even when the base ends with `/` (the
+/// binary shows `crt-base /tmp/hx/` making `/tmp/hx//rsa.pem`).
+/// `ca-file @system-ca` is not a path; callers leave it alone.
+pub fn join_base(base: Option<&str>, path: &str) -> String {
+    match base {
+        Some(b) if !path.starts_with('/') => format!("{b}/{path}"),
+        _ => path.to_string(),
+    }
+}
+
+/// `strerror()` text, as in HAProxy's messages (Rust adds " (os error N)").
+fn strerror(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
+        None => e.to_string(),
+    }
+}
+
+fn stat_error(name: &str, e: &io::Error) -> String {
+    format!(
+        "unable to stat SSL certificate from file '{name}' : {}.",
+        strerror(e)
+    )
+}
+
+/// Loads one PEM file: chain, key (or `<file>.key`), and checks that the
+/// key belongs to the leaf.
+pub fn load_pem(path: &Path) -> Result<LoadedCert, String> {
+    let name = path.to_string_lossy().into_owned();
+    fs::metadata(path).map_err(|e| stat_error(&name, &e))?;
+    let pem = fs::read(path).map_err(|_| format!("cannot open the file '{name}'."))?;
+    let no_cert = || format!("unable to load certificate from file '{name}'.");
+    let chain = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| no_cert())?;
+    let leaf_der = chain.first().ok_or_else(no_cert)?;
+    let (_, leaf) = X509Certificate::from_der(leaf_der).map_err(|_| no_cert())?;
+    // Any trouble with a key in the file itself (none, encrypted, bad
+    // base64) sends 2.6 to the `.key` file.
+    let (key_der, key_src) = match PrivateKeyDer::from_pem_slice(&pem) {
+        Ok(k) => (k, name.clone()),
+        Err(_) => key_file(&name)?,
+    };
+    let signer = rustls::crypto::ring::sign::any_supported_type(&key_der)
+        .map_err(|e| format!("unable to load private key from file '{key_src}' ({e})."))?;
+    // The comparison `CertifiedKey::keys_match` makes, done here on
+    // x509-parser's reading of the leaf: keys_match parses it with webpki,
+    // which refuses version 1 certificates that 2.6 serves.
+    if let Some(spki) = signer.public_key() {
+        if spki.as_ref() != leaf.public_key().raw {
+            return Err(format!(
+                "inconsistencies between private key and certificate loaded '{name}'."
+            ));
+        }
+    }
+    let algo = match signer.algorithm() {
+        SignatureAlgorithm::RSA => KeyAlgo::Rsa,
+        SignatureAlgorithm::ECDSA => KeyAlgo::Ecdsa,
+        SignatureAlgorithm::ED25519 => KeyAlgo::Ed25519,
+        other => {
+            let why = format!("{other:?} keys are not supported");
+            return Err(format!(
+                "unable to load private key from file '{key_src}' ({why})."
+            ));
+        }
+    };
+    let names = sni_names(&leaf);
+    let info = CertInfo::from_chain(&chain).ok_or_else(no_cert)?;
+    Ok(LoadedCert {
+        path: name,
+        key: Arc::new(CertifiedKey::new(chain, signer)),
+        names,
+        algo,
+        info,
+    })
+}
+
+/// The key of `<name>.key`, for a PEM file without one.
+fn key_file(name: &str) -> Result<(PrivateKeyDer<'static>, String), String> {
+    let kname = format!("{name}.key");
+    if fs::metadata(&kname).is_err() {
+        return Err(format!("No Private Key found in '{kname}'."));
+    }
+    let unreadable = format!(" '{kname}' is present but cannot be read or parsed'.");
+    let text = fs::read(&kname).map_err(|_| unreadable.clone())?;
+    match PrivateKeyDer::from_pem_slice(&text) {
+        Ok(k) => Ok((k, kname)),
+        Err(_) => Err(format!(
+            "\n  unable to load private key from file '{kname}'.\n  {unreadable}"
+        )),
+    }
+}
+
+/// SAN DNS names then CNs, lowercased, first occurrence kept.
+fn sni_names(leaf: &X509Certificate<'_>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        if !n.is_empty() && !names.contains(&n) {
+            names.push(n);
+        }
+    };
+    if let Ok(Some(san)) = leaf.subject_alternative_name() {
+        for gn in &san.value.general_names {
+            if let GeneralName::DNSName(d) = gn {
+                add(d);
+            }
+        }
+    }
+    for cn in leaf.subject().iter_common_name() {
+        add(&String::from_utf8_lossy(cn.as_slice()));
+    }
+    names
+}
+
+/// What `crt <path>` loads: a file, a directory's files, or a bundle.
+pub fn load_crt_arg(path: &Path) -> Result<Vec<LoadedCert>, String> {
+    match fs::metadata(path) {
+        Ok(m) if m.is_dir() => load_dir(path),
+        Ok(_) => Ok(vec![load_pem(path)?]),
+        Err(e) => {
+            let name = path.to_string_lossy();
+            let mut out = Vec::new();
+            for ext in ["dsa", "ecdsa", "rsa"] {
+                let p = format!("{name}.{ext}");
+                if fs::metadata(&p).is_ok() {
+                    out.push(load_pem(Path::new(&p))?);
+                }
+            }
+            if out.is_empty() {
+                return Err(stat_error(&name, &e));
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The file names a `crt <dir>` skips.
+fn skipped_in_dir(file: &[u8]) -> bool {
+    file.starts_with(b".")
+        || [&b".key"[..], b".ocsp", b".issuer", b".sctl"]
+            .iter()
+            .any(|ext| file.ends_with(ext))
+}
+
+/// A directory's name as 2.6 keeps it: without trailing slashes (the
+/// name of its implicit crt-list, and the prefix of its files' names).
+pub fn dir_name(path: &str) -> &str {
+    let t = path.trim_end_matches('/');
+    if t.is_empty() && !path.is_empty() {
+        "/"
+    } else {
+        t
+    }
+}
+
+fn load_dir(path: &Path) -> Result<Vec<LoadedCert>, String> {
+    let full = path.to_string_lossy();
+    let dir = dir_name(&full);
+    let scan_err = |e: io::Error| format!("unable to scan directory '{dir}' : {}.", strerror(&e));
+    let mut files = Vec::new();
+    for entry in fs::read_dir(path).map_err(scan_err)? {
+        files.push(entry.map_err(scan_err)?.file_name());
+    }
+    // alphasort in the C locale: byte order.
+    files.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| !skipped_in_dir(f.as_bytes())) {
+        let sep = if dir.ends_with('/') { "" } else { "/" };
+        let p = format!("{dir}{sep}{}", f.to_string_lossy());
+        match fs::metadata(&p) {
+            Ok(m) if m.is_file() => out.push(load_pem(Path::new(&p))?),
+            Ok(_) => {}
+            Err(e) => return Err(stat_error(&p, &e)),
+        }
+    }
+    Ok(out)
+}
+
+/// Certificates and CRLs of a `ca-file`/`crl-file` (2.6 reads both kinds
+/// from either). A directory gives the certificates of its `.pem`, `.crt`,
+/// `.cer` and `.crl` files (dotfiles skipped; a file without one is skipped
+/// where 2.6 warns). Errors are 2.6's first alert; the bind error it
+/// adds is `'ca-file' : unable to load <f>` (or `'crl-file' : ...`).
+fn load_store(
+    path: &Path,
+) -> Result<
+    (
+        Vec<CertificateDer<'static>>,
+        Vec<CertificateRevocationListDer<'static>>,
+    ),
+    String,
+> {
+    let name = path.to_string_lossy();
+    let open_err = |why: &str| format!("Couldn't open the ca-file '{name}' ({why}).");
+    let meta = fs::metadata(path).map_err(|e| open_err(&strerror(&e)))?;
+    let mut certs = Vec::new();
+    let mut crls = Vec::new();
+    if meta.is_dir() {
+        let mut files: Vec<_> = fs::read_dir(path)
+            .map_err(|e| open_err(&strerror(&e)))?
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        files.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        for f in &files {
+            let b = f.as_bytes();
+            let wanted = [&b".pem"[..], b".crt", b".cer", b".crl"]
+                .iter()
+                .any(|ext| b.ends_with(ext));
+            if b.starts_with(b".") || !wanted {
+                continue;
+            }
+            if let Ok(text) = fs::read(path.join(f)) {
+                certs.extend(CertificateDer::pem_slice_iter(&text).filter_map(Result::ok));
+            }
+        }
+    } else {
+        let text = fs::read(path).map_err(|e| open_err(&strerror(&e)))?;
+        certs.extend(CertificateDer::pem_slice_iter(&text).filter_map(Result::ok));
+        crls.extend(CertificateRevocationListDer::pem_slice_iter(&text).filter_map(Result::ok));
+    }
+    if certs.is_empty() && crls.is_empty() {
+        return Err(open_err("no certificate or crl found"));
+    }
+    Ok((certs, crls))
+}
+
+/// `ca-file <f>`: the trust anchors for client (or server) certificates.
+/// Certificates webpki cannot take as anchors are left out; a file of
+/// CRLs only is accepted, as 2.6 does, and gives an empty store.
+pub fn load_ca_file(path: &Path) -> Result<RootCertStore, String> {
+    let (certs, _) = load_store(path)?;
+    let mut store = RootCertStore::empty();
+    store.add_parsable_certificates(certs);
+    Ok(store)
+}
+
+/// `crl-file <f>`: its CRLs (certificates in it are accepted and unused).
+pub fn load_crl_file(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, String> {
+    Ok(load_store(path)?.1)
+}
+
+#[cfg(test)]
+#[path = "tests_certs.rs"]
+mod tests;
