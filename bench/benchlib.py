@@ -90,7 +90,15 @@ def cmd_http_check(a):
         "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" % a.path
     ).encode()
     try:
-        with socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout) as s:
+        with socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout) as raw:
+            s = raw
+            if a.tls:
+                import ssl
+
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                s = ctx.wrap_socket(raw, server_hostname="bench.test")
             s.settimeout(a.timeout)
             s.sendall(req)
             data = b""
@@ -575,6 +583,7 @@ def main():
     s.add_argument("port", type=int)
     s.add_argument("--path", default="/")
     s.add_argument("--timeout", type=float, default=5.0)
+    s.add_argument("--tls", action="store_true", help="speak TLS (certificate not checked)")
     s.set_defaults(fn=cmd_http_check)
 
     s = sub.add_parser("cpu-ticks")

@@ -67,6 +67,11 @@ SCENARIO_TABLE=(
   "map-ip|cfg_map_ip|http|/|lua:stick_src.lua|mode http, keep-alive, in-core answer, x-src looked up with map_ip in a 100,000-network map|proxy haproxy|map"
   "log-none|cfg_log_none|http|/||mode http, keep-alive, in-core answer, no log (reference for log-20)|proxy haproxy|log"
   "log-20|cfg_log_20|http|/||mode http, keep-alive, in-core answer, a log-format of 20 variables sent to a UDP syslog address per request|proxy haproxy|log"
+  "https-ka|cfg_tls_answer|https|/||TLS 1.3 (ECDSA P-256), keep-alive, in-core answer|proxy haproxy|tls"
+  "https-resume|cfg_tls_answer|https|/|Connection: close|TLS 1.3 (ECDSA P-256), a new connection per request: resumed handshakes (session tickets), in-core answer|proxy haproxy|tls-hs"
+  "https-full-ecdsa|cfg_tls_full_ecdsa|https|/|Connection: close|TLS 1.3, a new connection per request: full handshakes with an ECDSA P-256 certificate (no tickets, no session cache), in-core answer|proxy haproxy|tls-full"
+  "https-full-rsa|cfg_tls_full_rsa|https|/|Connection: close|TLS 1.3, a new connection per request: full handshakes with an RSA-2048 certificate (no tickets, no session cache), in-core answer|proxy haproxy|tls-full"
+  "https-1m|cfg_tls_backend|https|/1m.bin||TLS 1.3 (ECDSA P-256) keep-alive, 1 MiB body from nginx|proxy haproxy|tls-bulk"
 )
 
 usage() {
@@ -238,6 +243,7 @@ PORT_direct=$BACKEND_PORT
 start_backend() {
   mkdir -p "$STATE/www" "$STATE/nginx-tmp"
   python3 -c 'import sys; sys.stdout.write("x" * 16384)' >"$STATE/www/16k.bin"
+  python3 -c 'import sys; sys.stdout.write("x" * 1048576)' >"$STATE/www/1m.bin"
   chmod -R a+rX "$STATE/www"
   cat >"$STATE/nginx.conf" <<EOF
 worker_processes 1;
@@ -427,6 +433,54 @@ cfg_log_20() {  # same arguments as cfg_basic
     http-request return status 200 content-type text/plain string \"Hello, world!\\n\""
 }
 
+# TLS scenarios: certificates made once per run (never committed).
+make_certs() {
+  [[ -f "$STATE/ecdsa.pem" ]] && return
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=bench.test -keyout "$STATE/ecdsa.key" -out "$STATE/ecdsa.crt" 2>/dev/null
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+    -subj /CN=bench.test -keyout "$STATE/rsa.key" -out "$STATE/rsa.crt" 2>/dev/null
+  cat "$STATE/ecdsa.crt" "$STATE/ecdsa.key" >"$STATE/ecdsa.pem"
+  cat "$STATE/rsa.crt" "$STATE/rsa.key" >"$STATE/rsa.pem"
+  chmod 644 "$STATE"/*.pem
+}
+# cfg_tls FILE PORT MAXCONN TIMEOUT PEM GLOBAL_EXTRA BIND_EXTRA FRONTEND_BODY
+cfg_tls() {
+  make_certs
+  cat >"$1" <<EOF
+global
+    nbthread 1
+    maxconn $3
+$6
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client $4
+    timeout server $4
+
+frontend fe_bench
+    bind 127.0.0.1:$2 ssl crt $STATE/$5 $7
+$8
+EOF
+}
+TLS_ANSWER='    http-request return status 200 content-type text/plain string "Hello, world!\n"'
+cfg_tls_answer() {  # same arguments as cfg_basic
+  cfg_tls "$1" "$3" "$4" "$5" ecdsa.pem "" "" "$TLS_ANSWER"
+}
+cfg_tls_full_ecdsa() {
+  cfg_tls "$1" "$3" "$4" "$5" ecdsa.pem "    tune.ssl.cachesize 0" "no-tls-tickets" "$TLS_ANSWER"
+}
+cfg_tls_full_rsa() {
+  cfg_tls "$1" "$3" "$4" "$5" rsa.pem "    tune.ssl.cachesize 0" "no-tls-tickets" "$TLS_ANSWER"
+}
+cfg_tls_backend() {
+  cfg_tls "$1" "$3" "$4" "$5" ecdsa.pem "" "" "    default_backend be_bench
+
+backend be_bench
+    server s1 127.0.0.1:$BACKEND_PORT"
+}
+
 # wrk arguments for a scenario's header column: `lua:<file>` runs that wrk
 # script from bench/, anything else is one extra header.
 wrk_extra() {
@@ -434,6 +488,8 @@ wrk_extra() {
   if [[ "$hdr" == lua:* ]]; then printf '%s\n' -s "$BENCH_DIR/${hdr#lua:}"
   elif [[ -n "$hdr" ]]; then printf '%s\n' -H "$hdr"; fi
 }
+
+tls_flag() { [[ "$1" == https-* ]] && echo --tls || true; }
 
 bin_of() { case $1 in proxy) echo "$PROXY_BIN" ;; haproxy) echo "$HAPROXY_BIN" ;; esac; }
 
@@ -468,7 +524,9 @@ record_failure() {  # record_failure SCENARIO TARGET REP REASON
 measure() {
   local sc=$1 t=$2 rep=$3 order=$4 path=$5 hdr=$6 desc=$7 pid=$8 port_var="PORT_$2"
   local port=${9:-${!port_var}}
-  local url="http://127.0.0.1:$port$path" raw="$RUN_DIR/wrk-$sc-$t-$rep"
+  local scheme=http
+  [[ "$sc" == https-* ]] && scheme=https
+  local url="$scheme://127.0.0.1:$port$path" raw="$RUN_DIR/wrk-$sc-$t-$rep"
   local hargs=() attempt rec best="" best_wait="" wait
   mapfile -t hargs < <(wrk_extra "$hdr")
   # A measurement during which the proxy waited for its core more than
@@ -536,7 +594,7 @@ run_scenario() {
     local cfg="$RUN_DIR/$t-$name.cfg" port_var="PORT_$t"
     "$cfgfn" "$cfg" "$mode" "${!port_var}" "$LOAD_MAXCONN" 30s
     if start_target "$t" "$cfg" "$name" &&
-       python3 "$LIB" http-check "${!port_var}" --path "$path" 2>>"$RUN_DIR/$t-$name.log"; then
+       python3 "$LIB" http-check "${!port_var}" --path "$path" $(tls_flag "$name") 2>>"$RUN_DIR/$t-$name.log"; then
       pid_of[$t]=$TPID
     else
       [[ -z "$TFAIL" ]] && TFAIL="health check GET $path through it failed (log: ${RUN_DIR#"$ROOT"/}/$t-$name.log)"
@@ -585,7 +643,7 @@ run_group() {
       k=$((k + 1))
       "$cfgfn" "$cfg" "$mode" "$port" "$LOAD_MAXCONN" 30s
       if start_target "$t" "$cfg" "$name" "$port" &&
-         python3 "$LIB" http-check "$port" --path "$path" 2>>"$RUN_DIR/$t-$name.log"; then
+         python3 "$LIB" http-check "$port" --path "$path" $(tls_flag "$name") 2>>"$RUN_DIR/$t-$name.log"; then
         keys+=("$key"); pid_of[$key]=$TPID; port_of[$key]=$port; row_of[$key]=$row
       else
         [[ -z "$TFAIL" ]] && TFAIL="health check GET $path through it failed (log: ${RUN_DIR#"$ROOT"/}/$t-$name.log)"

@@ -352,7 +352,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     gl("ssl-default-server-ciphersuites", g::ssl_default),
     gl("ssl-server-verify", g::ssl_server_verify),
     gl("tune.ssl.default-dh-param", g::ssl_accepted),
-    gl("tune.ssl.cachesize", g::ssl_accepted),
+    gl("tune.ssl.cachesize", g::tune_ssl_cachesize),
     gl("tune.ssl.lifetime", g::ssl_accepted),
     gl("tune.ssl.maxrecord", g::ssl_accepted),
     gl("tune.ssl.ssl-ctx-cache-size", g::ssl_accepted),

@@ -317,11 +317,19 @@ pub(super) fn ssl_server_verify(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
         Some("none") => g.ssl.server_verify_none = true,
         Some("required") => g.ssl.server_verify_none = false,
         _ => {
-            return Err(
-                "'ssl-server-verify' expects 'none' or 'required' as argument.".to_string(),
-            )
+            return Err("'ssl-server-verify' expects 'none' or 'required' as argument.".to_string())
         }
     }
+    Ok(())
+}
+
+/// `tune.ssl.cachesize <entries>`.
+pub(super) fn tune_ssl_cachesize(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    let n = ctx
+        .arg(1)
+        .and_then(|a| a.parse::<usize>().ok())
+        .ok_or("'tune.ssl.cachesize' expects an integer argument.")?;
+    g.ssl.cachesize = Some(n);
     Ok(())
 }
 
@@ -329,7 +337,14 @@ pub(super) fn ssl_server_verify(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
 /// with rustls: accepted, so existing configurations load (DH parameters
 /// matter only for DHE suites, which rustls does not offer).
 pub(super) fn ssl_accepted(_: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
-    if ctx.arg(1).is_none() && ctx.kw() != "ssl-mode-async" {
+    let flag = matches!(
+        ctx.kw(),
+        "ssl-mode-async"
+            | "tune.ssl.force-private-cache"
+            | "ssl-load-extra-del-ext"
+            | "ssl-skip-self-issued-ca"
+    );
+    if ctx.arg(1).is_none() && !flag {
         return Err(format!("'{}' expects an argument.", ctx.kw()));
     }
     Ok(())
