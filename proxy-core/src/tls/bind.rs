@@ -20,7 +20,7 @@ use rustls::ServerConfig;
 
 use super::certs::{join_base, load_crt_arg, LoadedCert};
 use super::crtlist::{load_crt_list, CrtListEntry};
-use super::opts::{parse_kw, GlobalSsl, Parsed, SslConf, VersionSpec};
+use super::opts::{parse_kw, GlobalSsl, Parsed, SslConf};
 use super::sni::SniTable;
 use super::{ciphers, verify};
 
@@ -219,7 +219,10 @@ fn server_config(
     warnings: &mut Vec<String>,
 ) -> Result<ServerConfig, String> {
     let provider = Arc::new(provider_for(conf, warnings)?);
-    let versions = versions_for(&conf.versions)?;
+    for w in conf.versions.warnings() {
+        warnings.push(w);
+    }
+    let versions = conf.versions.versions()?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions)
         .map_err(|e| format!("no usable TLS version or cipher: {e}"))?;
@@ -285,25 +288,4 @@ pub fn provider_for(
         t13.as_deref(),
         groups.as_deref(),
     ))
-}
-
-/// The protocol versions rustls may negotiate for a version spec: TLS 1.3
-/// and 1.2 at most (rustls has nothing older, HAProxy's default minimum
-/// is TLS 1.2 anyway).
-pub fn versions_for(
-    v: &VersionSpec,
-) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, String> {
-    let mut out = Vec::new();
-    if v.allows(4) {
-        out.push(&rustls::version::TLS13);
-    }
-    if v.allows(3) {
-        out.push(&rustls::version::TLS12);
-    }
-    if out.is_empty() {
-        return Err(
-            "no SSL/TLS version left: this proxy supports TLSv1.2 and TLSv1.3 only".to_string(),
-        );
-    }
-    Ok(out)
 }

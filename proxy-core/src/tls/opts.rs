@@ -3,8 +3,7 @@
 //! and its error texts. Turning them into rustls configurations is
 //! [`super::bind`]'s job.
 
-/// Protocol versions as HAProxy names them, oldest first.
-pub const VERSIONS: [&str; 5] = ["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+use super::ciphers::{parse_version, VersionRange};
 
 /// `verify` on a bind line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,49 +13,11 @@ pub enum Verify {
     Required,
 }
 
-/// The versions a line allows: `ssl-min-ver`/`ssl-max-ver`, the `no-*`
-/// and `force-*` options. Indexes are into [`VERSIONS`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct VersionSpec {
-    pub min: Option<usize>,
-    pub max: Option<usize>,
-    /// Bit `i` set: version `i` disabled by `no-...`.
-    pub disabled: u8,
-    pub force: Option<usize>,
-}
-
-impl VersionSpec {
-    /// This line's settings over `base`'s (the global defaults).
-    pub fn over(&self, base: &VersionSpec) -> VersionSpec {
-        if self.min.is_some() || self.max.is_some() || self.force.is_some() {
-            return VersionSpec {
-                disabled: self.disabled,
-                ..*self
-            };
-        }
-        VersionSpec {
-            disabled: self.disabled | base.disabled,
-            ..*base
-        }
-    }
-
-    /// Whether version `i` may be negotiated. Without `ssl-min-ver` the
-    /// minimum is TLSv1.2, HAProxy's default since 2.2.
-    pub fn allows(&self, i: usize) -> bool {
-        if let Some(f) = self.force {
-            return f == i;
-        }
-        let min = self.min.unwrap_or(3);
-        let max = self.max.unwrap_or(VERSIONS.len() - 1);
-        i >= min && i <= max && self.disabled & (1 << i) == 0
-    }
-}
-
 /// TLS settings of one bind line or crt-list entry. `None`/`false` means
 /// "not said here": the global defaults apply.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SslConf {
-    pub versions: VersionSpec,
+    pub versions: VersionRange,
     pub alpn: Option<Vec<Vec<u8>>>,
     pub ciphers: Option<String>,
     pub ciphersuites: Option<String>,
@@ -74,7 +35,7 @@ impl SslConf {
     /// This line's settings over `base`'s.
     pub fn over(&self, base: &SslConf) -> SslConf {
         SslConf {
-            versions: self.versions.over(&base.versions),
+            versions: self.versions.with_defaults(&base.versions),
             alpn: self.alpn.clone().or_else(|| base.alpn.clone()),
             ciphers: self.ciphers.clone().or_else(|| base.ciphers.clone()),
             ciphersuites: self
@@ -130,14 +91,6 @@ fn need<'a>(args: &[&'a str], kw: &str, what: &str) -> Result<&'a str, String> {
         .ok_or_else(|| format!("'{kw}' : {what}"))
 }
 
-fn version_index(kw: &str, v: &str) -> Result<usize, String> {
-    let _ = kw;
-    VERSIONS
-        .iter()
-        .position(|n| *n == v)
-        .ok_or_else(|| format!("'{v}' : unknown ssl/tls version"))
-}
-
 /// Parses the ALPN list `h2,http/1.1` into protocol names.
 pub fn parse_alpn(list: &str) -> Result<Vec<Vec<u8>>, String> {
     let mut out = Vec::new();
@@ -165,22 +118,15 @@ pub fn parse_kw(
     let took = match kw {
         "ssl-min-ver" | "ssl-max-ver" => {
             let word = need(args, kw, "missing the ssl/tls version")?;
-            let i = version_index(kw, word)?;
+            let ver = parse_version(word)?;
             if kw == "ssl-min-ver" {
-                v.min = Some(i);
+                v.ssl_min_ver(ver);
             } else {
-                v.max = Some(i);
+                v.ssl_max_ver(ver);
             }
             1
         }
-        "no-sslv3" | "no-tlsv10" | "no-tlsv11" | "no-tlsv12" | "no-tlsv13" => {
-            v.disabled |= 1 << version_bit(kw);
-            0
-        }
-        "force-sslv3" | "force-tlsv10" | "force-tlsv11" | "force-tlsv12" | "force-tlsv13" => {
-            v.force = Some(version_bit(kw));
-            0
-        }
+        k if v.keyword(k) => 0,
         "alpn" => {
             let list = need(args, kw, "missing the comma-delimited ALPN protocol suite")?;
             conf.alpn = Some(parse_alpn(list)?);
@@ -250,16 +196,6 @@ pub fn parse_kw(
         _ => return Ok(Parsed::NotOurs),
     };
     Ok(Parsed::Took(took))
-}
-
-fn version_bit(kw: &str) -> usize {
-    match kw.rsplit('-').next() {
-        Some("sslv3") => 0,
-        Some("tlsv10") => 1,
-        Some("tlsv11") => 2,
-        Some("tlsv12") => 3,
-        _ => 4,
-    }
 }
 
 /// `ssl-default-bind-options` / `ssl-default-server-options`: the words
@@ -345,9 +281,10 @@ mod tests {
         )
         .ok();
         let eff = SslConf::default().over(&g);
-        assert!(!eff.versions.allows(3) && eff.no_tls_tickets);
+        assert_eq!(eff.versions.versions().map(|v| v.len()), Ok(1));
+        assert!(eff.no_tls_tickets);
         let mut b = SslConf::default();
         parse_kw("ssl-min-ver", &["TLSv1.2"], &mut b, None).ok();
-        assert!(b.over(&g).versions.allows(3));
+        assert_eq!(b.over(&g).versions.versions().map(|v| v.len()), Ok(2));
     }
 }
