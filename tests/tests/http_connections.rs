@@ -381,7 +381,7 @@ fn local_answers_to_requests_with_bodies_end_as_haproxy_ends_them() {
     if is_haproxy() {
         return;
     }
-    let cases: [(&str, &[u8]); 8] = [
+    let cases: [(&str, &[u8]); 12] = [
         ("return, whole body", b"POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello"),
         ("return, partial body", b"POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nhello"),
         ("return, head only", b"POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n"),
@@ -396,6 +396,19 @@ fn local_answers_to_requests_with_bodies_end_as_haproxy_ends_them() {
         ("deny, whole body", b"POST /d HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello"),
         ("deny, partial body", b"POST /d HTTP/1.1\r\nhost: x\r\ncontent-length: 9\r\n\r\nhello"),
         ("redirect, whole body", b"POST /r HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello"),
+        // The client's own choice shows in the answer too: HAProxy's
+        // HTTP/1 output says `close` to a client that closes and
+        // `keep-alive` to an HTTP/1.0 client that stays.
+        ("return, client closes", b"GET /a HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"),
+        ("return, HTTP/1.0", b"GET /a HTTP/1.0\r\nhost: x\r\n\r\n"),
+        (
+            "return, HTTP/1.0 keep-alive",
+            b"GET /a HTTP/1.0\r\nhost: x\r\nconnection: keep-alive\r\n\r\n",
+        ),
+        (
+            "return, whole body, client closes",
+            b"POST /a HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 5\r\n\r\nhello",
+        ),
     ];
     let run = |bin: Option<&str>| -> Vec<String> {
         let fe = BoundPort::new();
@@ -440,5 +453,11 @@ fn local_answers_to_requests_with_bodies_end_as_haproxy_ends_them() {
         ours[1].contains("|connection: close|") && ours[1].ends_with("[closed]"),
         "{}",
         ours[1]
+    );
+    assert!(ours[8].contains("|connection: close|"), "{}", ours[8]);
+    assert!(
+        ours[10].contains("|connection: keep-alive|"),
+        "{}",
+        ours[10]
     );
 }

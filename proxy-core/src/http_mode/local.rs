@@ -121,7 +121,9 @@ pub(super) async fn local_answer(
         // The whole body was buffered (`option http-buffer-request`): it
         // goes with the request and the connection may serve another.
         cbuf.consume(req.head.len + body);
-        return write_all(client_transport(s), &a.bytes).await.is_ok() && req.framing.keep_alive;
+        let keep = req.framing.keep_alive;
+        let msg = with_connection_mode(&a.bytes, &req.framing, keep);
+        return write_all(client_transport(s), &msg).await.is_ok() && keep;
     }
     send_local(s, &a.bytes, &req.framing, cbuf, &req.head, a.close_on_body).await
 }
@@ -146,18 +148,31 @@ pub(super) async fn send_local(
     if let Some(n) = whole {
         cbuf.consume(n);
     }
-    let closing;
-    let msg = match whole {
-        None if !says_connection(msg) => {
-            closing = with_connection_close(msg);
-            &closing[..]
-        }
-        _ => msg,
-    };
-    if write_all(client_transport(s), msg).await.is_err() {
+    let keep = framing.keep_alive && whole.is_some();
+    let msg = with_connection_mode(msg, framing, keep);
+    if write_all(client_transport(s), &msg).await.is_err() {
         return false;
     }
-    framing.keep_alive && whole.is_some()
+    keep
+}
+
+/// `msg` saying what becomes of the connection, as HAProxy 2.6's HTTP/1
+/// output does for its own answers: `connection: close` when it closes
+/// (the client asked, a body still on its way), `connection: keep-alive`
+/// when an HTTP/1.0 client's connection stays open; unchanged when the
+/// answer already has a `Connection` field or needs none.
+fn with_connection_mode<'m>(
+    msg: &'m [u8],
+    framing: &crate::http::Framing,
+    keep: bool,
+) -> std::borrow::Cow<'m, [u8]> {
+    use std::borrow::Cow;
+    let http10 = framing.version == crate::http::Version::Http10;
+    if says_connection(msg) || (keep && !http10) {
+        return Cow::Borrowed(msg);
+    }
+    let value: &[u8] = if keep { b"keep-alive" } else { b"close" };
+    Cow::Owned(with_connection(msg, value))
 }
 
 /// The length of a request body of kind `body` when all of it is in
@@ -187,14 +202,16 @@ fn says_connection(msg: &[u8]) -> bool {
         .any(|l| l.len() > 11 && l[..11].eq_ignore_ascii_case(b"connection:"))
 }
 
-/// `msg` with `connection: close` as its last header field.
-fn with_connection_close(msg: &[u8]) -> Vec<u8> {
+/// `msg` with `connection: <value>` as its last header field.
+fn with_connection(msg: &[u8], value: &[u8]) -> Vec<u8> {
     let Some(end) = msg.windows(4).position(|w| w == b"\r\n\r\n") else {
         return msg.to_vec();
     };
-    let mut out = Vec::with_capacity(msg.len() + 19);
+    let mut out = Vec::with_capacity(msg.len() + 14 + value.len());
     out.extend_from_slice(&msg[..end + 2]);
-    out.extend_from_slice(b"connection: close\r\n");
+    out.extend_from_slice(b"connection: ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&msg[end + 2..]);
     out
 }
