@@ -162,7 +162,7 @@ impl BindTls {
                 0 => Arc::new(NoServerSessionStorage {}),
                 n => ServerSessionMemoryCache::new(n),
             };
-        let ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| e.to_string())?;
+        let ticketer = super::ciphers::backend::Ticketer::new().map_err(|e| e.to_string())?;
         let bind_conf = ssl.conf.over(&global.bind);
         // Option set 0 is the bind's own; each crt-list line with options
         // gets its own set, over the bind's.

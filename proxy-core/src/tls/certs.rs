@@ -115,7 +115,7 @@ pub fn load_pem(path: &Path) -> Result<LoadedCert, String> {
         Ok(k) => (k, name.clone()),
         Err(_) => key_file(&name)?,
     };
-    let signer = rustls::crypto::ring::sign::any_supported_type(&key_der)
+    let signer = super::ciphers::backend::sign::any_supported_type(&key_der)
         .map_err(|e| format!("unable to load private key from file '{key_src}' ({e})."))?;
     // The comparison `CertifiedKey::keys_match` makes, done here on
     // x509-parser's reading of the leaf: keys_match parses it with webpki,
