@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Open N idle TCP connections to 127.0.0.1:PORT and (optionally) measure the
+"""Open N idle TCP (or, with --tls, TLS) connections to 127.0.0.1:PORT and (optionally) measure the
 resident memory a process spends on them.
 
 By default nothing is sent on the connections; --send gives bytes (Python
@@ -64,7 +64,9 @@ def still_open(socks):
             closed += 1
             continue
         try:
-            if not by_fd[fd].recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+            # The socket's own recv, under a TLS wrapper too: a peek at
+            # the raw bytes (session tickets count as open, EOF as closed).
+            if not socket.socket.recv(by_fd[fd], 1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
                 closed += 1  # EOF from the peer
         except BlockingIOError:
             pass
@@ -107,6 +109,8 @@ def main():
                    help="without --pid: hold connections this long (0 = until stdin EOF)")
     p.add_argument("--field", action="append", default=[], help="extra key=value in the JSON")
     p.add_argument("--send", default="", help="bytes to send on each connection (Python escapes)")
+    p.add_argument("--tls", action="store_true",
+                   help="complete a TLS handshake on each connection (certificate not checked)")
     p.add_argument("--read-response", action="store_true",
                    help="read one HTTP response on each connection after --send")
     a = p.parse_args()
@@ -128,6 +132,13 @@ def main():
         rec["rss_before_kb"] = vmrss_kb(a.pid)
         rec["fds_before"] = fd_count(a.pid)
 
+    ctx = None
+    if a.tls:
+        import ssl
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
     socks, errors, last_err = [], 0, None
     for _ in range(a.count):
         if time.monotonic() > deadline:
@@ -137,6 +148,8 @@ def main():
         s.settimeout(5.0)
         try:
             s.connect(("127.0.0.1", a.port))
+            if ctx is not None:
+                s = ctx.wrap_socket(s, server_hostname="bench.test")
             if payload:
                 s.sendall(payload)
             if a.read_response:

@@ -31,7 +31,7 @@ WARMUP=2          # seconds of untimed wrk before each measurement
 CONNS=50          # wrk -c
 THREADS=1         # wrk -t
 IDLE_CONNS=10000  # idle connections for the memory test (0 = skip)
-IDLE_KINDS="tcp,http-fresh,http-ka,http-partial"  # which idle tests (see IDLE_TABLE)
+IDLE_KINDS="tcp,http-fresh,http-ka,http-partial,https-ka"  # which idle tests (see IDLE_TABLE)
 SCENARIOS="tcp-ka,tcp-close"
 BASELINE=0        # also load the backend directly (no proxy) for reference
 RENICE=1          # run everything under test with nice -10 when allowed
@@ -87,7 +87,7 @@ Options:
   --scenarios LIST  comma-separated, "all" or "none" (default $SCENARIOS)
   --idle-conns N    idle connections for the memory test (default $IDLE_CONNS)
   --no-idle         skip the memory test
-  --idle-kinds K    which idle tests: tcp,http-fresh,http-ka,http-partial (default all)
+  --idle-kinds K    which idle tests: tcp,http-fresh,http-ka,http-partial,https-ka (default all)
   --baseline        also load the backend directly, without a proxy
   --no-renice       do not raise the priority (nice -10) of what is measured
   --noisy-retries N repeat a measurement disturbed by other load (the proxy
@@ -673,6 +673,7 @@ IDLE_TABLE=(
   "http-fresh|http||"
   "http-ka|http|GET / HTTP/1.1\\r\\nHost: bench\\r\\n\\r\\n|read"
   "http-partial|http|GET / HTTP/1.1\\r\\nHost: bench\\r\\n|"
+  "https-ka|https|GET / HTTP/1.1\\r\\nHost: bench\\r\\n\\r\\n|read"
 )
 
 run_idle() {
@@ -687,10 +688,12 @@ run_idle_kind() {
   IFS='|' read -r kind mode send read <<<"$1"
   [[ -n "$send" ]] && extra+=(--send "$send")
   [[ -n "$read" ]] && extra+=(--read-response)
+  local cfgfn=cfg_basic
+  if [[ "$mode" == https ]]; then cfgfn=cfg_tls_backend; mode=http; extra+=(--tls); fi
   log "idle memory ($kind): $IDLE_CONNS connections per proxy (mode $mode, maxconn $IDLE_MAXCONN)"
   for t in proxy haproxy; do
     cfg="$RUN_DIR/$t-idle-$kind.cfg"; port_var="PORT_$t"
-    cfg_basic "$cfg" "$mode" "${!port_var}" "$IDLE_MAXCONN" 10m
+    "$cfgfn" "$cfg" "$mode" "${!port_var}" "$IDLE_MAXCONN" 10m
     if ! start_target "$t" "$cfg" idle; then
       python3 -c 'import json,sys; print(json.dumps({"kind":"idle","target":sys.argv[1],"failed":sys.argv[2]}))' \
         "$t" "$TFAIL" >>"$RESULTS"
