@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use rustls::server::{
-    ClientHello, ProducesTickets, ResolvesServerCert,
-    ServerSessionMemoryCache, StoresServerSessions,
+    ClientHello, ProducesTickets, ResolvesServerCert, ServerSessionMemoryCache,
+    StoresServerSessions,
 };
 use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
@@ -83,6 +83,31 @@ impl std::fmt::Debug for BindTls {
     }
 }
 
+/// The session cache, its lookups counted for `show info`
+/// (`SslCacheLookups`, `SslCacheMisses`): rustls looks a session ID up
+/// with `get` (TLS 1.2) and a stateful TLS 1.3 ticket with `take`.
+#[derive(Debug)]
+struct CountedCache(Arc<ServerSessionMemoryCache>);
+
+impl StoresServerSessions for CountedCache {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        self.0.put(key, value)
+    }
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let v = self.0.get(key);
+        super::stats::ssl_stats().cache_lookup(v.is_some());
+        v
+    }
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let v = self.0.take(key);
+        super::stats::ssl_stats().cache_lookup(v.is_some());
+        v
+    }
+    fn can_cache(&self) -> bool {
+        self.0.can_cache()
+    }
+}
+
 /// Always the same certificate: the choice was made from the ClientHello.
 #[derive(Debug)]
 struct OneCert(Arc<CertifiedKey>);
@@ -99,10 +124,7 @@ pub type CertEntry = (Arc<LoadedCert>, Vec<String>, SslConf);
 
 /// Loads what a bind line names: each `crt` file or directory and each
 /// crt-list file with its lines' options. Errors are HAProxy's texts.
-pub fn load_sources(
-    ssl: &BindSsl,
-    global: &GlobalSsl,
-) -> Result<Vec<CertEntry>, String> {
+pub fn load_sources(ssl: &BindSsl, global: &GlobalSsl) -> Result<Vec<CertEntry>, String> {
     let mut out = Vec::new();
     for src in &ssl.sources {
         match src {
@@ -132,7 +154,12 @@ fn entry_conf(e: &CrtListEntry, global: &GlobalSsl, list: &str) -> Result<SslCon
     let words: Vec<&str> = e.opts.iter().map(String::as_str).collect();
     let mut i = 0;
     while i < words.len() {
-        match parse_kw(words[i], &words[i + 1..], &mut conf, global.ca_base.as_deref()) {
+        match parse_kw(
+            words[i],
+            &words[i + 1..],
+            &mut conf,
+            global.ca_base.as_deref(),
+        ) {
             Ok(Parsed::Took(n)) => i += 1 + n,
             Ok(Parsed::NotOurs) => {
                 return Err(format!(
@@ -155,7 +182,8 @@ impl BindTls {
         certs: Vec<CertEntry>,
         warnings: &mut Vec<String>,
     ) -> Result<BindTls, String> {
-        let sessions: Arc<dyn StoresServerSessions> = ServerSessionMemoryCache::new(SESSION_CACHE);
+        let sessions: Arc<dyn StoresServerSessions> =
+            Arc::new(CountedCache(ServerSessionMemoryCache::new(SESSION_CACHE)));
         let ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| e.to_string())?;
         let bind_conf = ssl.conf.over(&global.bind);
         // Option set 0 is the bind's own; each crt-list line with options
@@ -192,11 +220,7 @@ impl BindTls {
     /// The configuration for a ClientHello; `None` refuses the handshake
     /// (`strict-sni` without a matching certificate).
     pub fn config_for(&self, hello: &ClientHello<'_>) -> Option<Arc<ServerConfig>> {
-        let set = self
-            .certs
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let set = self.certs.read().unwrap_or_else(|e| e.into_inner()).clone();
         let e = set
             .sni
             .select(hello.server_name(), hello.signature_schemes())?;

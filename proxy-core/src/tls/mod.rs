@@ -22,7 +22,12 @@
 //!   certificate and option set, chosen per ClientHello;
 //! - [`accept`]: the handshake of an accepted connection;
 //! - [`conn`]: a TLS connection over a TCP socket, driven by readiness like
-//!   a plain socket so the one data path carries it.
+//!   a plain socket so the one data path carries it;
+//! - [`info`]: what a connection says of itself after its handshake
+//!   (version, suite, SNI, ALPN, peer chain) in OpenSSL's names, and
+//!   [`certfields`]: the peer certificate's fields as the `ssl_c_*`
+//!   fetches give them;
+//! - [`stats`]: the process-wide TLS figures of `show info`.
 //!
 //! Messages are HAProxy 2.6's words for the part after the bind line's
 //! `'bind <addr>' in section '<sect>' : ` prefix, which the configuration
@@ -30,13 +35,16 @@
 
 pub mod accept;
 pub mod bind;
+pub mod certfields;
 pub mod certinfo;
 pub mod certs;
 pub mod ciphers;
 pub mod conn;
 pub mod crtlist;
+pub mod info;
 pub mod opts;
 pub mod sni;
+pub mod stats;
 pub mod verify;
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! Errors are numbered as OpenSSL numbers them (`X509_V_ERR_*`), the
 //! numbers `ssl_c_verify` reports and the ignore lists name.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
@@ -25,15 +25,79 @@ pub fn x509_code(e: &Error) -> u32 {
             CertificateError::Revoked => 23,
             CertificateError::UnknownIssuer => 20,
             CertificateError::BadSignature => 7,
-            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
-                26
-            }
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => 26,
             CertificateError::UnknownRevocationStatus => 3,
             CertificateError::ExpiredRevocationList
             | CertificateError::ExpiredRevocationListContext { .. } => 12,
             _ => 1,
         },
         _ => 1,
+    }
+}
+
+/// The errors OpenSSL reports for `e` found on the chain whose leaf is
+/// `leaf` (`alone`: the client sent no intermediate), as its verify
+/// callback sees them: the first one (`ssl_c_err`) and the last one
+/// (`ssl_c_verify`). A self-signed leaf nobody trusts is "self-signed
+/// certificate" (18), whether webpki saw an unknown issuer or a CA
+/// certificate used as a leaf; a lone leaf of an unknown issuer is
+/// "unable to get local issuer certificate" (20), then "unable to verify
+/// the first certificate" (21).
+pub fn x509_codes(e: &Error, leaf: &CertificateDer<'_>, alone: bool) -> VerifyErr {
+    let code = x509_code(e);
+    let (first, last) = match code {
+        20 | 1 if self_issued(leaf) => (18, 18),
+        20 if alone => (20, 21),
+        c => (c, c),
+    };
+    VerifyErr { first, last }
+}
+
+/// A verification failure let through, in OpenSSL's numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifyErr {
+    /// The first error met (`ssl_c_err`).
+    pub first: u32,
+    /// The verification's result (`ssl_c_verify`).
+    pub last: u32,
+}
+
+fn self_issued(der: &[u8]) -> bool {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    X509Certificate::from_der(der).is_ok_and(|(_, c)| c.subject().as_raw() == c.issuer().as_raw())
+}
+
+/// Errors let through by an ignore list, by the SHA-1 of the leaf they
+/// were found on, until the handshake that met them takes theirs back
+/// ([`take_let_through`]): the verifier is shared by every handshake of
+/// a bind and cannot tell its connection. Bounded: a handshake that
+/// failed later leaves its entry to be pushed out.
+static LET_THROUGH: Mutex<Vec<([u8; 20], VerifyErr)>> = Mutex::new(Vec::new());
+
+/// How many entries [`LET_THROUGH`] keeps at most.
+const LET_THROUGH_MAX: usize = 256;
+
+fn leaf_key(der: &[u8]) -> [u8; 20] {
+    use sha1::{Digest, Sha1};
+    Sha1::digest(der).into()
+}
+
+fn note_let_through(leaf: &[u8], code: VerifyErr) {
+    let mut l = LET_THROUGH.lock().unwrap_or_else(|e| e.into_inner());
+    if l.len() >= LET_THROUGH_MAX {
+        l.remove(0);
+    }
+    l.push((leaf_key(leaf), code));
+}
+
+/// The verification errors let through for the handshake that saw
+/// `leaf` (zeros if there were none).
+pub fn take_let_through(leaf: &[u8]) -> VerifyErr {
+    let key = leaf_key(leaf);
+    let mut l = LET_THROUGH.lock().unwrap_or_else(|e| e.into_inner());
+    match l.iter().rposition(|(k, _)| *k == key) {
+        Some(i) => l.remove(i).1,
+        None => VerifyErr::default(),
     }
 }
 
@@ -92,9 +156,20 @@ impl ClientCertVerifier for Lenient {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        match self.inner.verify_client_cert(end_entity, intermediates, now) {
-            Err(e) if self.ignore.covers(x509_code(&e)) => Ok(ClientCertVerified::assertion()),
-            other => other,
+        match self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)
+        {
+            Err(e) => {
+                let code = x509_codes(&e, end_entity, intermediates.is_empty());
+                // OpenSSL asks about each error it meets: all must be let through.
+                if !self.ignore.covers(code.first) || !self.ignore.covers(code.last) {
+                    return Err(e);
+                }
+                note_let_through(end_entity, code);
+                Ok(ClientCertVerified::assertion())
+            }
+            ok => ok,
         }
     }
     fn verify_tls12_signature(
@@ -128,9 +203,7 @@ pub fn client_verifier(
         return Ok(WebPkiClientVerifier::no_client_auth());
     }
     let Some(ca) = &conf.ca_file else {
-        return Err(
-            "verify is enabled but no CA file specified.".to_string(),
-        );
+        return Err("verify is enabled but no CA file specified.".to_string());
     };
     let roots = Arc::new(load_ca_file(std::path::Path::new(ca))?);
     let mut b = WebPkiClientVerifier::builder_with_provider(roots, provider);
@@ -140,7 +213,9 @@ pub fn client_verifier(
     if verify == Verify::Optional {
         b = b.allow_unauthenticated();
     }
-    let inner = b.build().map_err(|e| format!("client certificate verifier: {e}"))?;
+    let inner = b
+        .build()
+        .map_err(|e| format!("client certificate verifier: {e}"))?;
     let mut ignore = IgnoreList::parse("ca-ignore-err", conf.ca_ignore_err.as_deref())?;
     let crt = IgnoreList::parse("crt-ignore-err", conf.crt_ignore_err.as_deref())?;
     // rustls does not say at which depth a chain failed: either list
