@@ -92,6 +92,8 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
         AdminOp::CLEAR_COUNTERS => {
             let all = cmd.value != 0;
             state.global.clear(all);
+            // HAProxy resets the TLS maxima with the others.
+            crate::tls::stats::ssl_stats().clear_max();
             for p in &state.proxies {
                 if let Some(fe) = &p.fe {
                     fe.counters.clear(all);
