@@ -46,6 +46,8 @@ pub use crate::sample::regex;
 pub(crate) mod tests;
 #[cfg(test)]
 mod tests_cond;
+#[cfg(test)]
+mod tests_ssl;
 
 use std::net::SocketAddr;
 use std::ops::ControlFlow;

@@ -49,3 +49,5 @@ pub mod verify;
 
 #[cfg(test)]
 mod testgen;
+#[cfg(test)]
+mod tests_fields;
