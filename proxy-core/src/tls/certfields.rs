@@ -97,7 +97,7 @@ fn escape_2253(v: &[u8], out: &mut Vec<u8>) {
         if edge || matches!(b, b',' | b'+' | b'"' | b'\\' | b'<' | b'>' | b';') {
             out.push(b'\\');
             out.push(b);
-        } else if b < 0x20 || b >= 0x7f {
+        } else if !(0x20..0x7f).contains(&b) {
             out.extend_from_slice(format!("\\{b:02X}").as_bytes());
         } else {
             out.push(b);
