@@ -258,11 +258,13 @@ pub fn parse_fetch(word: &str, acl: bool) -> Result<ParsedFetch<'_>, FetchError>
         .or_else(|| {
             let (base, suffix) = kw.rsplit_once('_')?;
             let (_, m) = SUFFIXES.iter().find(|(s, _)| *s == suffix)?;
-            if !acl || !DERIVED_BASES.contains(&base) {
+            // 2.6 derives only `_end` and `_reg` from `ssl_fc_sni`.
+            let sni = base == "ssl_fc_sni" && matches!(suffix, "end" | "reg");
+            if !acl || !(DERIVED_BASES.contains(&base) || sni) {
                 return None;
             }
             method = Some(*m);
-            PLAIN.iter().find(|(n, _, _)| *n == base)
+            PLAIN.iter().chain(SSL).find(|(n, _, _)| *n == base)
         });
     let Some(&(_, (min, max), make)) = found else {
         if fetch_stick::is_stick_keyword(kw) {

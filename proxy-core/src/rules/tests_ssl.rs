@@ -104,6 +104,9 @@ fn plain_tls_and_resumed_connections() {
         "1|1|www.example.com|TLSv1.3|TLS_AES_256_GCM_SHA384|http/1.1|0|256|256|0|0|0|0||0||0|\
          TLSv1.3|TLS_AES_256_GCM_SHA384"
     );
+    let sni = super::tests::cond("if { ssl_fc_sni_end .example.com } { ssl_fc_sni_reg ^www }");
+    assert!(sni.eval(&tls));
+    assert!(parse_fetch("ssl_fc_sni_beg", true).is_err());
     // A resumed session keeps its certificate but verified none now.
     let resumed = Tls {
         front: Some(TlsInfo {
