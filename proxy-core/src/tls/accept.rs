@@ -18,7 +18,7 @@ use super::bind::BindTls;
 use super::conn::TlsStream;
 use super::info::TlsInfo;
 use super::stats::{ssl_stats, SslEndpoint};
-use super::verify::take_let_through;
+use super::verify_memo::handshake_errors;
 
 /// Why a handshake did not complete; each has HAProxy's log text.
 #[derive(Debug)]
@@ -129,9 +129,8 @@ async fn handshake(
     let (sock, conn) = stream.into_inner();
     let conn = rustls::Connection::from(conn);
     let mut info = TlsInfo::of(&conn);
-    // A resumed session verified nothing now: no error of its own.
-    if let Some(leaf) = info.leaf().filter(|_| !info.resumed) {
-        info.verify_err = take_let_through(leaf);
+    if let Some(leaf) = info.leaf() {
+        info.verify_err = handshake_errors(leaf, info.resumed);
     }
     Ok(TlsStream::counted(sock, conn, endpoint, Some(info)))
 }

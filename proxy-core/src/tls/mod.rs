@@ -17,7 +17,8 @@
 //! - [`ciphers`]: OpenSSL cipher strings, curves and versions mapped to
 //!   what rustls offers;
 //! - [`verify`]: client certificate policies (`verify`, `ca-file`,
-//!   `crl-file`, the ignore lists);
+//!   `crl-file`, the ignore lists), and [`verify_memo`]: the errors a
+//!   handshake's verification let through, for `ssl_c_verify`;
 //! - [`bind`]: an `ssl` bind built into rustls configurations, one per
 //!   certificate and option set, chosen per ClientHello;
 //! - [`accept`]: the handshake of an accepted connection;
@@ -46,6 +47,7 @@ pub mod opts;
 pub mod sni;
 pub mod stats;
 pub mod verify;
+pub mod verify_memo;
 
 #[cfg(test)]
 mod testgen;

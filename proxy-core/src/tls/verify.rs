@@ -4,7 +4,7 @@
 //! Errors are numbered as OpenSSL numbers them (`X509_V_ERR_*`), the
 //! numbers `ssl_c_verify` reports and the ignore lists name.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
@@ -65,40 +65,6 @@ pub struct VerifyErr {
 fn self_issued(der: &[u8]) -> bool {
     use x509_parser::prelude::{FromDer, X509Certificate};
     X509Certificate::from_der(der).is_ok_and(|(_, c)| c.subject().as_raw() == c.issuer().as_raw())
-}
-
-/// Errors let through by an ignore list, by the SHA-1 of the leaf they
-/// were found on, until the handshake that met them takes theirs back
-/// ([`take_let_through`]): the verifier is shared by every handshake of
-/// a bind and cannot tell its connection. Bounded: a handshake that
-/// failed later leaves its entry to be pushed out.
-static LET_THROUGH: Mutex<Vec<([u8; 20], VerifyErr)>> = Mutex::new(Vec::new());
-
-/// How many entries [`LET_THROUGH`] keeps at most.
-const LET_THROUGH_MAX: usize = 256;
-
-fn leaf_key(der: &[u8]) -> [u8; 20] {
-    use sha1::{Digest, Sha1};
-    Sha1::digest(der).into()
-}
-
-fn note_let_through(leaf: &[u8], code: VerifyErr) {
-    let mut l = LET_THROUGH.lock().unwrap_or_else(|e| e.into_inner());
-    if l.len() >= LET_THROUGH_MAX {
-        l.remove(0);
-    }
-    l.push((leaf_key(leaf), code));
-}
-
-/// The verification errors let through for the handshake that saw
-/// `leaf` (zeros if there were none).
-pub fn take_let_through(leaf: &[u8]) -> VerifyErr {
-    let key = leaf_key(leaf);
-    let mut l = LET_THROUGH.lock().unwrap_or_else(|e| e.into_inner());
-    match l.iter().rposition(|(k, _)| *k == key) {
-        Some(i) => l.remove(i).1,
-        None => VerifyErr::default(),
-    }
 }
 
 /// A parsed `ca-ignore-err`/`crt-ignore-err` list: `all` or numbers.
@@ -166,7 +132,7 @@ impl ClientCertVerifier for Lenient {
                 if !self.ignore.covers(code.first) || !self.ignore.covers(code.last) {
                     return Err(e);
                 }
-                note_let_through(end_entity, code);
+                super::verify_memo::note_let_through(end_entity, code);
                 Ok(ClientCertVerified::assertion())
             }
             ok => ok,
