@@ -8,7 +8,8 @@
 //! Certificates are made at test time with `openssl` (a CA, an RSA server
 //! certificate, a client certificate it signed, a self-signed one and one
 //! of another CA); clients are curl and Python `ssl`, which also resumes
-//! sessions (TLS 1.3 and 1.2). Log lines are compared with the client
+//! sessions (TLS 1.3 and 1.2, by ticket and, on a `no-tls-tickets` bind,
+//! from the session cache). Log lines are compared with the client
 //! port, the date and the timers masked.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -140,6 +141,8 @@ fn kit() -> Option<Kit> {
 struct Ports {
     tls13: BoundPort,
     tls12: BoundPort,
+    /// Sessions resume by ID: lookups in the session cache.
+    no_tickets: BoundPort,
     plain: BoundPort,
     tcp: BoundPort,
     tcpfmt: BoundPort,
@@ -155,6 +158,7 @@ fn config(d: &Path, p: &Ports, sock: &Path, origin: u16) -> String {
          frontend fe\n\
          \x20   bind {t13} {ssl} crt-ignore-err all alpn http/1.1\n\
          \x20   bind {t12} {ssl} alpn http/1.1 ssl-max-ver TLSv1.2\n\
+         \x20   bind {no_tickets} {ssl} alpn http/1.1 no-tls-tickets\n\
          \x20   bind {plain}\n\
          \x20   option httpslog\n\
          \x20   http-request redirect scheme https code 301 if !{{ ssl_fc }}\n\
@@ -173,6 +177,7 @@ fn config(d: &Path, p: &Ports, sock: &Path, origin: u16) -> String {
         sock = sock.display(),
         t13 = p.tls13,
         t12 = p.tls12,
+        no_tickets = p.no_tickets,
         plain = p.plain,
         tcp = p.tcp,
         tcpfmt = p.tcpfmt,
@@ -268,7 +273,7 @@ fn ssl_info(sock: &Path) -> Vec<String> {
 
 /// The TLS cases: (name, which port, client arguments).
 fn cases(p: &Ports) -> Vec<(&'static str, u16, [&'static str; 6])> {
-    let (t13, t12) = (p.tls13.port, p.tls12.port);
+    let (t13, t12, nt) = (p.tls13.port, p.tls12.port, p.no_tickets.port);
     let sni = "srv.example.com";
     vec![
         (
@@ -296,6 +301,12 @@ fn cases(p: &Ports) -> Vec<(&'static str, u16, [&'static str; 6])> {
             "tls12 self-signed refused",
             t12,
             ["-", "1.2", "self", "-", "1", "/e"],
+        ),
+        ("tls12 by session ID", nt, [sni, "1.2", "-", "-", "3", "/h"]),
+        (
+            "tls13 stateful tickets",
+            nt,
+            [sni, "1.3", "-", "-", "3", "/i"],
         ),
         (
             "through a server",
@@ -328,6 +339,7 @@ fn scenario(kit: &Kit, origin: &Origin, bin: &Path) -> Vec<String> {
     let p = Ports {
         tls13: BoundPort::new(),
         tls12: BoundPort::new(),
+        no_tickets: BoundPort::new(),
         plain: BoundPort::new(),
         tcp: BoundPort::new(),
         tcpfmt: BoundPort::new(),
@@ -335,7 +347,15 @@ fn scenario(kit: &Kit, origin: &Origin, bin: &Path) -> Vec<String> {
     };
     let sock = kit.dir.path().join(format!("s{}.sock", p.prom.port));
     let cfg = config(kit.dir.path(), &p, &sock, origin.port);
-    let all = [&p.tls13, &p.tls12, &p.plain, &p.tcp, &p.tcpfmt, &p.prom];
+    let all = [
+        &p.tls13,
+        &p.tls12,
+        &p.no_tickets,
+        &p.plain,
+        &p.tcp,
+        &p.tcpfmt,
+        &p.prom,
+    ];
     let px = all
         .iter()
         .fold(Proxy::builder(&cfg).bin(bin), |b, l| b.listen(l))
@@ -413,10 +433,11 @@ fn tls_fetches_logs_and_stats_as_haproxy() {
         |t| {
             let has = |s: &str| t.iter().any(|l| l.contains(s));
             assert!(has("info CumSslConns: 0"), "{t:?}");
-            // 1 curl + 3 + 2 + 1 + 2 + 1 refused + 1 + 1 + 1.
-            assert!(has("info CumSslConns: 13"), "{t:?}");
-            assert!(has("stat fe: 6/4/1"), "{t:?}");
-            assert!(has("haproxy_process_ssl_connections_total 13"), "{t:?}");
+            // 1 curl + 3 + 2 + 1 + 2 + 1 refused + 3 + 3 + 1 + 1 + 1.
+            assert!(has("info CumSslConns: 19"), "{t:?}");
+            assert!(has("stat fe: 8/8/1"), "{t:?}");
+            assert!(has("haproxy_process_ssl_connections_total 19"), "{t:?}");
+            assert!(has("info SslCacheLookups: 4"), "{t:?}");
             assert!(has("verify=18 err=0/0/0/0/0"), "{t:?}");
             assert!(has("reused:True 200"), "{t:?}");
             assert!(has("verify=18 err=18/0/0/0/0"), "{t:?}");
