@@ -401,6 +401,16 @@ fn scenario(kit: &Kit, origin: &Origin, bin: &Path) -> Vec<String> {
         let v: Vec<&str> = cols.iter().map(|c| stat.get(fe, "FRONTEND", c)).collect();
         t.push(format!("stat {fe}: {}", v.join("/")));
     }
+    // `clear counters` zeroes the SSL module's columns and the maxima.
+    cli(&sock, "clear counters");
+    let stat = Stat::parse(&cli(&sock, "show stat"));
+    let i = info(&sock);
+    t.push(format!(
+        "cleared: {} {:?} {:?}",
+        stat.get("fe", "FRONTEND", "ssl_sess"),
+        i.get("MaxSslRate"),
+        i.get("CumSslConns")
+    ));
     let metrics = Command::new("curl")
         .args(["-s", &format!("http://127.0.0.1:{}/metrics", p.prom.port)])
         .output()
@@ -438,6 +448,7 @@ fn tls_fetches_logs_and_stats_as_haproxy() {
             assert!(has("stat fe: 8/8/1"), "{t:?}");
             assert!(has("haproxy_process_ssl_connections_total 19"), "{t:?}");
             assert!(has("info SslCacheLookups: 4"), "{t:?}");
+            assert!(has("cleared: 0 Some(\"0\") Some(\"19\")"), "{t:?}");
             assert!(has("verify=18 err=0/0/0/0/0"), "{t:?}");
             assert!(has("reused:True 200"), "{t:?}");
             assert!(has("verify=18 err=18/0/0/0/0"), "{t:?}");

@@ -98,6 +98,9 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
                 if let Some(fe) = &p.fe {
                     fe.counters.clear(all);
                 }
+                for t in p.cfg.binds.iter().filter_map(|b| b.tls.as_ref()) {
+                    t.0.counters.clear();
+                }
                 if let Some(be) = &p.be {
                     be.counters.clear(all);
                     be.queued_max

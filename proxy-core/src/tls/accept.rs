@@ -56,6 +56,16 @@ pub struct HandshakeCounters {
     pub failed: AtomicU64,
 }
 
+impl HandshakeCounters {
+    /// `clear counters` (with or without `all`): HAProxy 2.6 zeroes the
+    /// SSL module's counters either way.
+    pub fn clear(&self) {
+        for c in [&self.full, &self.resumed, &self.failed] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
 fn classify(e: io::Error) -> HandshakeError {
     match e.kind() {
         io::ErrorKind::UnexpectedEof
