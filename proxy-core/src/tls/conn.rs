@@ -162,11 +162,19 @@ impl TlsState {
     }
 
     /// Takes the connection's facts the first time its handshake is seen
-    /// done (a handshake driven by the data path ends in `receive`).
+    /// done (a handshake driven by the data path ends in `receive`). A
+    /// server connection's full handshake is a new key for
+    /// `SslBackendKeyRate` (client connections are counted at accept,
+    /// where their facts are taken before the stream is made).
     fn note_handshake(&self) {
-        if self.info.get().is_none() && !self.conn.is_handshaking() {
-            let _ = self.info.set(TlsInfo::of(&self.conn));
+        if self.info.get().is_some() || self.conn.is_handshaking() {
+            return;
         }
+        let info = TlsInfo::of(&self.conn);
+        if matches!(self.conn, Connection::Client(_)) {
+            ssl_stats().handshake(true, info.resumed);
+        }
+        let _ = self.info.set(info);
     }
 
     fn readable(&self) -> bool {

@@ -52,4 +52,6 @@ pub mod verify_memo;
 #[cfg(test)]
 mod testgen;
 #[cfg(test)]
+mod tests_conn;
+#[cfg(test)]
 mod tests_fields;

@@ -8,7 +8,9 @@
 //! - `SslRate` / `MaxSslRate`: connections accepted on `ssl` binds per
 //!   second (the accept, not the handshake);
 //! - `SslFrontendKeyRate` / `SslBackendKeyRate` and their maxima: full
-//!   handshakes (new keys) per second; resumed ones make no key;
+//!   handshakes (new keys) per second; resumed ones make no key (server
+//!   connections are counted by their TLS stream when it sees its
+//!   handshake done, see [`super::conn`]);
 //! - `SslFrontendSessionReuse_pct`: the share of the last second's
 //!   accepted connections that made no key, rounded down;
 //! - `SslCacheLookups` / `SslCacheMisses`: lookups of the session cache
