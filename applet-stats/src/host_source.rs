@@ -112,6 +112,10 @@ fn apply(row: &mut ProxyStats, list: &[Metric]) {
             "eint" => row.eint = v,
             "used_conn_cur" => row.used_conn_cur = v,
             "uweight" => row.uweight = v,
+            // The SSL module's columns after `-`.
+            "ssl_sess" => row.modules.ssl[0] = v,
+            "ssl_reused_sess" => row.modules.ssl[1] = v,
+            "ssl_failed_handshake" => row.modules.ssl[2] = v,
             _ => {}
         }
     }

@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 use tokio::net::{TcpStream, UnixStream};
 
 use crate::pool::PoolSlot;
-use crate::tls::conn::TlsStream;
+use crate::tls::conn::{TlsCell, TlsStream};
 
 /// What a connection is for (HAProxy's `conn->target`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -239,6 +239,15 @@ impl Connection {
             self.to = self.transport.local_addr();
         }
         self.to
+    }
+
+    /// The cell holding the connection's TLS facts, when it carries TLS
+    /// (empty until its handshake is done).
+    pub fn tls_cell(&self) -> Option<TlsCell> {
+        match &self.transport {
+            Transport::Tls(t) => Some(t.info_cell()),
+            _ => None,
+        }
     }
 
     /// Closes the socket but keeps the object and its addresses, as a failed

@@ -125,6 +125,7 @@ fn start_samples(config: &Config) -> crate::sample::vars::ProcVars {
             dst: None,
             vars: Some(&vars),
             payload: None,
+            tls: Default::default(),
         };
         for a in &config.global.set_vars {
             a.apply(&view);
@@ -330,6 +331,7 @@ impl State {
             dst,
             vars: Some(&s.vars),
             payload: None,
+            tls: s.tls_cells(),
         };
         let ctx = RuleCtx::new(&self.stick, fe.cfg.table);
         if tcp_rules(ctx, rules, true, trk, &view) != TcpVerdict::Reject {

@@ -89,6 +89,8 @@ struct TcpSession<'a> {
     /// Client bytes read while the content rules inspected them, sent to
     /// the server first.
     inbuf: Vec<u8>,
+    /// The client connection's TLS facts (an `ssl` bind).
+    tls: Option<crate::tls::conn::TlsCell>,
 }
 
 impl<'a> TcpSession<'a> {
@@ -115,6 +117,7 @@ impl<'a> TcpSession<'a> {
             info: ConnectInfo::default(),
             totals: Totals::default(),
             inbuf: Vec::new(),
+            tls: s.si[0].conn().and_then(Connection::tls_cell),
         }
     }
 
@@ -155,6 +158,7 @@ impl<'a> TcpSession<'a> {
             dst: self.addrs.1,
             vars,
             payload: None,
+            tls: [self.tls.clone(), None],
         }
     }
 
@@ -478,10 +482,12 @@ fn log_stream(t: &TcpSession<'_>, s: &Stream, be: Option<&Proxy>, applet: Option
         },
         request_id: s.uniq_id,
         ..LogRecord::new(t.client, s.timers.accept_date, &fe.name)
-    };
+    }
+    .with_client_tls(s.si[0].conn());
     let mut line = Vec::with_capacity(160);
     if fmt.exprs().next().is_some() {
-        let vars = t.view(Some(&s.vars));
+        let mut vars = t.view(Some(&s.vars));
+        vars.tls = s.tls_cells();
         let view = LogView {
             line: b"",
             src: t.addrs.0,

@@ -101,6 +101,8 @@ pub(super) enum RuleSet {
     HttpRequest,
     HttpResponse,
     TcpContent,
+    TcpConnection,
+    TcpSession,
 }
 
 /// Parses the condition `words` (`if|unless ...`; empty: none), with the
@@ -125,16 +127,39 @@ pub(super) fn parse_cond(
     } else {
         "backend"
     };
-    let (usage, context) = match set {
-        RuleSet::UseBackend => (Usage::Request, "frontend use-backend rule".to_string()),
-        RuleSet::HttpRequest => (Usage::Request, format!("{side} http-request header rule")),
-        RuleSet::HttpResponse => (Usage::Response, format!("{side} http-response header rule")),
-        RuleSet::TcpContent => (Usage::Request, format!("{side} tcp-request content rule")),
+    let (usage, context, tcp) = match set {
+        RuleSet::UseBackend => (
+            Usage::Request,
+            "frontend use-backend rule".to_string(),
+            None,
+        ),
+        RuleSet::HttpRequest => (
+            Usage::Request,
+            format!("{side} http-request header rule"),
+            None,
+        ),
+        RuleSet::HttpResponse => (
+            Usage::Response,
+            format!("{side} http-response header rule"),
+            None,
+        ),
+        RuleSet::TcpContent => (
+            Usage::Request,
+            format!("{side} tcp-request content rule"),
+            Some("content"),
+        ),
+        RuleSet::TcpConnection => (
+            Usage::Any,
+            format!("{side} tcp-request connection rule"),
+            Some("connection"),
+        ),
+        RuleSet::TcpSession => (
+            Usage::Session,
+            format!("{side} tcp-request session rule"),
+            Some("session"),
+        ),
     };
-    for w in parsed
-        .cond
-        .usage_warnings(usage, &context, set == RuleSet::TcpContent)
-    {
+    for w in parsed.cond.usage_warnings(usage, &context, tcp) {
         ctx.warn(w);
     }
     Ok(Some(parsed.cond))

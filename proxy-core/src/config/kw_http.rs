@@ -141,7 +141,7 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
     } else {
         line.action(st, &mut warnings, ctx.files)?
     };
-    check_usage(&act.exprs(), res).map_err(|e| line.err(st, e))?;
+    check_usage(&act, &line).map_err(|e| line.err(st, e))?;
     let cond = line.condition(st, ctx, next)?;
     for w in warnings {
         ctx.warn(w);
@@ -156,20 +156,36 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
 }
 
 /// Refuses an expression that needs what the rule set cannot see: the
-/// response in a request rule, or the server before one is chosen
-/// (HAProxy's "may not be reliably used here").
-fn check_usage(exprs: &[&crate::rules::expr::Expr], res: bool) -> Result<(), String> {
+/// response or the server connection in a request rule, or the server
+/// before one is chosen. HAProxy words it after the action: variables
+/// and tracking name the action or the key ("extracts information
+/// from"), the others the fetch ("may not be reliably used here").
+fn check_usage(act: &HttpAction, line: &RuleLine<'_>) -> Result<(), String> {
     use crate::rules::fetch::{Fetch, Named};
-    for e in exprs {
+    if line.res {
+        return Ok(());
+    }
+    for e in act.exprs() {
         let needs = match (&e.fetch, e.usage()) {
-            (_, Usage::Response) if !res => "HTTP response headers",
-            (Fetch::Named(Named::Server, _), _) if !res => "server",
+            (_, Usage::Response) => "HTTP response headers",
+            (_, Usage::Server) => "server-side connection",
+            (Fetch::Named(Named::Server, _), _) => "server",
             _ => continue,
         };
-        return Err(format!(
-            "sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here.",
-            e.kw
-        ));
+        return Err(match act {
+            HttpAction::SetVar(_) => format!(
+                "fetch method '{}' extracts information from '{needs}', none of which is available here.",
+                line.action
+            ),
+            HttpAction::Track(_) => format!(
+                "fetch method '{}' extracts information from '{needs}', none of which is available here.",
+                line.arg(2).unwrap_or(&e.kw)
+            ),
+            _ => format!(
+                "sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here.",
+                e.kw
+            ),
+        });
     }
     Ok(())
 }

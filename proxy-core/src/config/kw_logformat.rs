@@ -146,9 +146,19 @@ pub(super) fn check(
         cfg.log_format_sd = None;
     }
     if let Some(l) = cfg.log_format.as_mut() {
-        if tcp && matches!(l.builtin, Some(Builtin::Http | Builtin::Clf)) {
+        if tcp
+            && matches!(
+                l.builtin,
+                Some(Builtin::Http | Builtin::Clf | Builtin::Https)
+            )
+        {
+            let opt = if l.builtin == Some(Builtin::Https) {
+                "httpslog"
+            } else {
+                "httplog"
+            };
             warnings.push(format!(
-                "config : parsing [{}] : 'option httplog' not usable with {type_str} '{}' (needs \
+                "config : parsing [{}] : 'option {opt}' not usable with {type_str} '{}' (needs \
                  'mode http'). Falling back to 'option tcplog'.",
                 l.loc, cfg.name
             ));

@@ -18,6 +18,7 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
     ("allbackups", Side::Back, opt_allbackups),
     ("tcplog", Side::Front, opt_tcplog),
     ("httplog", Side::Front, opt_httplog),
+    ("httpslog", Side::Front, opt_httpslog),
     ("dontlognull", Side::Front, opt_dontlognull),
     ("forwardfor", Side::Both, opt_forwardfor),
     ("http-keep-alive", Side::Both, opt_conn_mode),
@@ -114,7 +115,7 @@ pub(super) fn option(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         return Err(format!("unknown option '{name}'.{hint}"));
     };
     if let Err(phrase) = check_side(st, side) {
-        if name == "tcplog" || name == "httplog" {
+        if matches!(name, "tcplog" | "httplog" | "httpslog") {
             ctx.warn(format!(
                 "backend '{}' : 'option {name}' directive is ignored in backends.",
                 st.cfg.name
@@ -176,10 +177,23 @@ fn opt_httplog(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
         set_log_format(st, ctx, builtin.text(), Some(builtin));
     } else if matches!(
         st.cfg.log_format.as_ref().and_then(|l| l.builtin),
-        Some(Builtin::Http | Builtin::Clf)
+        Some(Builtin::Http | Builtin::Clf | Builtin::Https)
     ) {
         st.cfg.log_format = None;
     }
+    Ok(())
+}
+
+/// `option httpslog`: HAProxy 2.6 ignores words after it and has no
+/// negation.
+fn opt_httpslog(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
+    if !on {
+        return Err("negation/default is not supported for option 'httpslog'.".into());
+    }
+    st.cfg.httplog = true;
+    st.cfg.tcplog = false;
+    st.httplog_loc = Some(ctx.loc.clone());
+    set_log_format(st, ctx, Builtin::Https.text(), Some(Builtin::Https));
     Ok(())
 }
 

@@ -94,10 +94,12 @@ pub(super) fn stick(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         return Err("'stick' expects a fetch method.".into());
     }
     let key = parse_key_expr(arg(2), ctx.files).map_err(|e| format!("'stick': {e}."))?;
-    if key.fetch.usage() == Usage::Response {
+    let u = key.fetch.usage();
+    if !u.fits(Usage::Request) {
         return Err(format!(
-            "'stick': fetch method '{}' extracts information from 'HTTP response headers', none of which is available during request.",
-            key.kw
+            "'stick': fetch method '{}' extracts information from '{}', none of which is available during request.",
+            key.kw,
+            u.source()
         ));
     }
     let mut i = 3;

@@ -43,7 +43,12 @@ pub(super) fn tcp_request(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
                 ));
                 return Ok(());
             }
-            let rule = tcp_rule(st, ctx, content)?;
+            let set = if content {
+                RuleSet::TcpContent
+            } else {
+                RuleSet::TcpConnection
+            };
+            let rule = tcp_rule(st, ctx, set)?;
             if content {
                 let after = if st.seen & SEEN_HTTP_REQUEST != 0 {
                     Some("an 'http-request'")
@@ -78,7 +83,7 @@ pub(super) fn tcp_request(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
                     st.cfg.name
                 ));
             }
-            let rule = tcp_rule(st, ctx, false)?;
+            let rule = tcp_rule(st, ctx, RuleSet::TcpSession)?;
             st.cfg.tcp_sess.push(rule);
             Ok(())
         }
@@ -110,8 +115,18 @@ const OTHER_TCP_ACTIONS: &[&str] = &[
     "sc-set-gpt",
 ];
 
-/// One `tcp-request connection|content` rule (`args[2]` is the action).
-fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<TcpRule, String> {
+/// One `tcp-request connection|session|content` rule (`args[2]` is the
+/// action).
+fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, rules: RuleSet) -> Result<TcpRule, String> {
+    let content = rules == RuleSet::TcpContent;
+    // What fetches see at this stage: the connection's addresses only
+    // before the handshake, its TLS layer after it, the buffered request
+    // in content rules; never the server side.
+    let place = match rules {
+        RuleSet::TcpConnection => Usage::Any,
+        RuleSet::TcpSession => Usage::Session,
+        _ => Usage::Request,
+    };
     let args = ctx.args;
     let arg = |i: usize| args.get(i).map_or("", String::as_str);
     let set = arg(1);
@@ -121,14 +136,10 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<Tcp
         a if var_action::is_var_action(a) => {
             let (v, used) =
                 var_action::parse(&args[2..], ctx.files).map_err(|e| format!("'{full}' : {e}"))?;
-            if let Some(e) = v
-                .exprs()
-                .into_iter()
-                .find(|e| !content && e.usage() != Usage::Any)
-            {
+            if let Some(e) = v.exprs().into_iter().find(|e| !e.usage().fits(place)) {
                 return Err(format!(
-                    "'{full}' : fetch method '{}' extracts information from 'HTTP request headers', none of which is available here",
-                    e.kw
+                    "fetch method '{action}' extracts information from '{}', none of which is available here",
+                    e.usage().source()
                 ));
             }
             (TcpAction::SetVar(v), 2 + used)
@@ -154,10 +165,12 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<Tcp
         a if a.starts_with("track-sc") => {
             let (t, next) =
                 parse_track(args, 2, ctx.files).map_err(|e| format!("'{full}' : {e}"))?;
-            if !content && t.key.fetch.usage() != Usage::Any {
+            let u = t.key.fetch.usage();
+            if !u.fits(place) {
                 return Err(format!(
-                    "'{full}' : fetch method '{}' extracts information from 'HTTP request headers', none of which is available here",
-                    t.key.kw
+                    "'{full}' : fetch method '{}' extracts information from '{}', none of which is available here",
+                    t.key.kw,
+                    u.source()
                 ));
             }
             (TcpAction::Track(t), next)
@@ -187,7 +200,7 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, content: bool) -> Result<Tcp
             "'tcp-request {set} {action}' expects either 'if' or 'unless' followed by a condition but found '{w}'."
         ));
     }
-    let cond = parse_cond(st, ctx, rest, RuleSet::TcpContent).map_err(|e| {
+    let cond = parse_cond(st, ctx, rest, rules).map_err(|e| {
         format!(
             "'tcp-request {set} {action}' : error detected in {} while parsing '{}' condition : {e}",
             who(st),

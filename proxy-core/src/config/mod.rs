@@ -64,6 +64,8 @@ pub mod tokenizer;
 mod tests_check;
 #[cfg(test)]
 mod tests_http;
+#[cfg(test)]
+mod tests_tls_usage;
 
 pub use model::*;
 pub use model_http::*;

@@ -424,6 +424,7 @@ impl FormatLine {
             Some(Builtin::Tcp) => "option tcplog",
             Some(Builtin::Http) => "option httplog",
             Some(Builtin::Clf) => "option httplog clf",
+            Some(Builtin::Https) => "option httpslog",
             None => "log-format",
         }
     }

@@ -431,7 +431,7 @@ fn tcp_request_content() {
     );
     assert_eq!(c.proxy("f").unwrap().tcp_sess.len(), 2);
     assert!(fe_err(" tcp-request session set-var(sess.a) req.hdr(x)")
-        .contains("fetch method 'req.hdr' extracts information from 'HTTP request headers', none of which is available here"));
+        .contains("fetch method 'set-var(sess.a)' extracts information from 'HTTP request headers', none of which is available here"));
     assert!(fe_err(" tcp-request session use-service x").contains("expects 'accept', 'reject'"));
     // Words after the service name are its arguments (issue 14).
     let c = fe_ok(" tcp-request content use-service x foo \"b c\" if TRUE");

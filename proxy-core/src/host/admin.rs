@@ -92,9 +92,14 @@ fn admin_on(state: &State, cmd: &AdminCmd) -> Result<String, String> {
         AdminOp::CLEAR_COUNTERS => {
             let all = cmd.value != 0;
             state.global.clear(all);
+            // HAProxy resets the TLS maxima with the others.
+            crate::tls::stats::ssl_stats().clear_max();
             for p in &state.proxies {
                 if let Some(fe) = &p.fe {
                     fe.counters.clear(all);
+                }
+                for t in p.cfg.binds.iter().filter_map(|b| b.tls.as_ref()) {
+                    t.0.counters.clear();
                 }
                 if let Some(be) = &p.be {
                     be.counters.clear(all);

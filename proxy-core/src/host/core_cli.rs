@@ -71,6 +71,7 @@ fn set_var(st: &State, args: &[&str]) -> Result<String, String> {
         dst: None,
         vars: Some(&vars),
         payload: None,
+        tls: Default::default(),
     };
     let mut files = crate::rules::expr::NoFiles;
     let value = if fmt {

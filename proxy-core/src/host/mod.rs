@@ -14,6 +14,8 @@
 //!   board).
 //! - `peers_view`: `show peers` as data (the `peers_view` service), which
 //!   the CLI applet renders (the only place its text is made).
+//! - `ssl_view`: the TLS figures of `show info` and of the frontends'
+//!   `show stat` rows.
 //! - `pattern_view`: `show map` / `show acl` as data (the `patterns`
 //!   service), from the pattern registry's view; the CLI text for older
 //!   applets (`core_cli`, through the `tables` service) renders the same
@@ -33,6 +35,7 @@ mod peers;
 mod peers_view;
 mod server_view;
 pub mod services;
+mod ssl_view;
 mod stick_view;
 
 #[cfg(test)]

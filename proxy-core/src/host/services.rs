@@ -277,6 +277,7 @@ fn proxies_of(state: &State) -> Vec<ProxySnapshot> {
                         let mut v = counter_metrics(&fe.counters);
                         v.push(m("slim", u64::from(fe.maxconn.load(Ordering::Relaxed))));
                         v.push(m("rate_lim", 0));
+                        v.extend(super::ssl_view::frontend_metrics(p));
                         v
                     })
                     .unwrap_or_default();
@@ -553,6 +554,9 @@ fn info_of(state: &State) -> ProcessSnapshot {
             m("TotalBytesOut", bytes_out),
             m("Start_time_sec", start),
         ]
+        .into_iter()
+        .chain(super::ssl_view::info_metrics())
+        .collect::<Vec<_>>()
         .into(),
         fields: vec![
             f("Name", "HAProxy"),

@@ -1,7 +1,7 @@
 //! What fetches see of an HTTP stream beyond its messages
 //! ([`StreamInfo`]): the proxies, server and listener by name and id, the
-//! variables, the captures, the unique id, the buffered body, and the
-//! load figures of backends and servers.
+//! variables, the captures, the unique id, the buffered body, the load
+//! figures of backends and servers, and the TLS facts of both connections.
 
 use super::txn::Txn;
 use super::Ctx;
@@ -10,6 +10,8 @@ use crate::rules::StreamInfo;
 use crate::sample::vars::VarStore;
 use crate::state::{Proxy, State};
 use crate::stream::Stream;
+use crate::tls::conn::TlsCell;
+use crate::tls::info::TlsInfo;
 
 /// One stream's facts, borrowed for the time rules run.
 pub struct Facts<'a> {
@@ -23,6 +25,8 @@ pub struct Facts<'a> {
     pub req_captures: &'a [Vec<u8>],
     pub res_captures: &'a [Vec<u8>],
     pub body: Option<&'a [u8]>,
+    /// The TLS facts of the client and server connections.
+    pub tls: [Option<TlsCell>; 2],
 }
 
 impl<'a> Facts<'a> {
@@ -39,6 +43,7 @@ impl<'a> Facts<'a> {
             req_captures: txn.map_or(&[], |t| &t.req_captures),
             res_captures: txn.map_or(&[], |t| &t.res_captures),
             body: None,
+            tls: s.tls_cells(),
         }
     }
 
@@ -148,5 +153,9 @@ impl StreamInfo for Facts<'_> {
 
     fn stopping(&self) -> bool {
         self.st.is_stopping()
+    }
+
+    fn tls(&self, back: bool) -> Option<&TlsInfo> {
+        self.tls[usize::from(back)].as_ref()?.get()
     }
 }

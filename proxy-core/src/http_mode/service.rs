@@ -88,6 +88,7 @@ pub(super) async fn serve_applet(
         server: RecvBuf::default(),
     };
     let (result, pipe_failure) = {
+        let tls = s.tls_cells();
         let (c0, c1) = s.si.split_at_mut(1);
         let (Some(cc), Some(app)) = (c0[0].conn_mut(), c1[0].endpoint_mut().appctx_mut()) else {
             return false;
@@ -100,6 +101,7 @@ pub(super) async fn serve_applet(
             vars: &s.vars,
             be: s.be,
             srv: s.srv,
+            tls,
         };
         let r = exchange_with(
             ctx,

@@ -108,6 +108,7 @@ pub(super) struct StreamParts<'a> {
     pub(super) vars: &'a crate::sample::vars::VarStore,
     pub(super) be: Option<usize>,
     pub(super) srv: Option<usize>,
+    pub(super) tls: [Option<crate::tls::conn::TlsCell>; 2],
 }
 
 impl<'a> StreamParts<'a> {
@@ -123,6 +124,7 @@ impl<'a> StreamParts<'a> {
             req_captures: &txn.req_captures,
             res_captures: &txn.res_captures,
             body: None,
+            tls: self.tls,
         }
     }
 }
@@ -244,6 +246,7 @@ pub(super) async fn serve_server(
         server: RecvBuf::default(),
     };
     let result = {
+        let tls = s.tls_cells();
         let (c0, c1) = s.si.split_at_mut(1);
         let (Some(cc), Some(sc)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
             return false;
@@ -253,6 +256,7 @@ pub(super) async fn serve_server(
             vars: &s.vars,
             be: s.be,
             srv: s.srv,
+            tls,
         };
         exchange_with(ctx, (client, server), parts, &mut bufs, &mut plan, txn, trk).await
     };

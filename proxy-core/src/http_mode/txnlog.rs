@@ -203,6 +203,7 @@ impl<'a> LogCtx<'a> {
             request_id: log.uniq_id,
             ..LogRecord::new(self.client, accept_date, &fe.name)
         }
+        .with_client_tls(front)
     }
 
     /// Renders `fmt` for this transaction into `out`; `view` evaluates
@@ -232,6 +233,7 @@ impl<'a> LogCtx<'a> {
             req_captures: &log.req_captures,
             res_captures: &log.res_captures,
             body: None,
+            tls: s.tls_cells(),
         };
         let src = match self.client {
             ClientAddr::Inet(a) => Some(a),

@@ -295,6 +295,8 @@ fn connection_rules(st: &State, fe_idx: usize, conn: &mut Connection) -> Option<
         dst: conn.dst(),
         vars: vars.as_deref(),
         payload: None,
+        // Before the handshake: nothing of TLS is known yet.
+        tls: Default::default(),
     };
     let ctx = RuleCtx::new(&st.stick, p.cfg.table);
     let verdict = tcp_rules(ctx, &p.cfg.tcp_conn, true, &mut trk, &view);

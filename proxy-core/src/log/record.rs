@@ -82,6 +82,10 @@ pub struct LogRecord<'a> {
     pub frontend: &'a str,
     /// The frontend listener is TLS (`%ft` gets a `~`).
     pub frontend_ssl: bool,
+    /// `%sslv`, `%sslc`: the client connection's TLS version and cipher,
+    /// in OpenSSL's names.
+    pub ssl_version: Option<&'static str>,
+    pub ssl_cipher: Option<&'static str>,
     pub backend: &'a str,
     /// The backend is in `mode http` (`%Td` counts from the response).
     pub http_backend: bool,
@@ -128,6 +132,8 @@ impl<'a> LogRecord<'a> {
             request_date: accept_date,
             frontend,
             frontend_ssl: false,
+            ssl_version: None,
+            ssl_cipher: None,
             backend: frontend,
             http_backend: false,
             server: "<NOSRV>",
@@ -285,7 +291,25 @@ impl LogVars for LogRecord<'_> {
             Var::r | Var::HM | Var::HP | Var::HPO | Var::HQ | Var::HU | Var::HV => {
                 LogValue::Request(self.request_line)
             }
-            Var::sslc | Var::sslv => LogValue::Missing,
+            Var::sslv => opt_text(self.ssl_version.map(str::as_bytes)),
+            Var::sslc => opt_text(self.ssl_cipher.map(str::as_bytes)),
+        }
+    }
+}
+
+impl<'a> LogRecord<'a> {
+    /// The record with what the client connection `c` says of TLS: `%ft`
+    /// gets its `~` on an `ssl` bind, `%sslv`/`%sslc` their names.
+    pub fn with_client_tls(self, c: Option<&crate::connection::Connection>) -> LogRecord<'a> {
+        let Some(crate::connection::Transport::Tls(t)) = c.map(|c| &c.transport) else {
+            return self;
+        };
+        let info = t.info();
+        LogRecord {
+            frontend_ssl: true,
+            ssl_version: info.and_then(|i| i.protocol()),
+            ssl_cipher: info.and_then(|i| i.cipher()).map(|s| s.name),
+            ..self
         }
     }
 }

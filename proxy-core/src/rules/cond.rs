@@ -262,15 +262,12 @@ impl Condition {
     }
 
     /// HAProxy's "will never match" warnings for ACLs using fetches that
-    /// do not exist where the rule runs (`side`: request or response).
-    /// `context` names the rule set (`frontend http-response header
-    /// rule`); `tcp` words them as for `tcp-request content`.
-    pub fn usage_warnings(&self, side: Usage, context: &str, tcp: bool) -> Vec<String> {
-        let bad = |e: &&AclExpr| {
-            let u = e.expr.usage();
-            u != Usage::Any && u != side
-        };
-        let place = if tcp { " in 'tcp-request content'" } else { "" };
+    /// do not exist where the rule runs (`side`, as [`Usage::fits`] takes
+    /// it). `context` names the rule set (`frontend http-response header
+    /// rule`); `tcp` names the `tcp-request` stage the words mention.
+    pub fn usage_warnings(&self, side: Usage, context: &str, tcp: Option<&str>) -> Vec<String> {
+        let bad = |e: &&AclExpr| !e.expr.usage().fits(side);
+        let place = tcp.map_or(String::new(), |t| format!(" in 'tcp-request {t}'"));
         let mut out = Vec::new();
         let mut seen: Vec<&Arc<Acl>> = Vec::new();
         for t in self.terms() {

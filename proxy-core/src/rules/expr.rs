@@ -66,6 +66,9 @@ impl ExprError {
             ExprError::Fetch(FetchError::Args(kw, msg)) => {
                 format!("fetch method '{kw}' : {msg}")
             }
+            ExprError::Fetch(FetchError::Invalid(kw, msg)) => {
+                format!("invalid args in fetch method '{kw}' : {msg}")
+            }
             ExprError::UnknownConv(c) => format!("unknown converter '{c}'"),
             ExprError::NotSupported(c, why) => {
                 format!("converter '{c}' is not supported by this proxy ({why})")

@@ -15,6 +15,7 @@
 //! `hdr()` with an empty name sees every header; bare `hdr` (no
 //! parentheses) never finds anything, as in HAProxy 2.6.
 
+use super::fetch_ssl::{SslFetch, SSL};
 use super::fetch_stick::{self, StkFetch, StkOp};
 use super::fetch_table::{DERIVED_BASES, PLAIN, SUFFIXES};
 use crate::sample::args::{self, closing_paren};
@@ -26,13 +27,46 @@ use crate::sample::{SmpType, Value};
 pub type MatchMethod = MatchKind;
 
 /// Where a fetch can be used: anywhere (the connection, constants,
-/// servers), on the request, or on the response.
+/// servers), once the session exists (the client connection's TLS layer,
+/// not in `tcp-request connection`), on the request, on the response, or
+/// once a server connection exists (its TLS layer: response rules and
+/// logs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Usage {
     Any,
+    Session,
     Request,
     Response,
+    Server,
 }
+
+impl Usage {
+    /// Whether a fetch of this usage works where `place` rules run
+    /// (`Any`: `tcp-request connection`; `Session`: `tcp-request
+    /// session`; `Request`: request rules; `Response`: response rules).
+    pub fn fits(self, place: Usage) -> bool {
+        match self {
+            Usage::Any => true,
+            Usage::Session => place != Usage::Any,
+            Usage::Server => place == Usage::Response,
+            u => u == place,
+        }
+    }
+
+    /// What HAProxy says such a fetch extracts information from.
+    pub fn source(self) -> &'static str {
+        match self {
+            Usage::Session => "client-side connection",
+            Usage::Server => "server-side connection",
+            Usage::Response => "HTTP response headers",
+            Usage::Any | Usage::Request => "HTTP request headers",
+        }
+    }
+}
+
+/// A fetch builder's error starting with this is HAProxy's check of the
+/// arguments failing ("invalid args in fetch method"), not their parsing.
+pub(super) const INVALID: &str = "\u{1}";
 
 /// A header selection: which side, whole lines or comma-split values,
 /// which name (`None` for bare `hdr`, `""` for every header) and which
@@ -167,6 +201,11 @@ pub enum Fetch {
     TableCnt(Option<String>),
     /// `table_avl([<table>])`: free places in the table.
     TableAvl(Option<String>),
+    /// `ssl_fc*`, `ssl_c_*`, `ssl_bc*`: the TLS layer of a connection.
+    Ssl(Box<SslFetch>),
+    /// `fc_err`: the client connection's error; an established one has
+    /// none (0).
+    FcErr,
 }
 
 /// What the keyword table gives for a word such as `hdr_beg(host),lower`.
@@ -187,6 +226,8 @@ pub enum FetchError {
     Unknown(String),
     /// The keyword exists but its arguments are wrong: (keyword, reason).
     Args(String, String),
+    /// The arguments parse but do not make sense: (keyword, reason).
+    Invalid(String, String),
 }
 
 /// Parses a fetch word: `name`, `name(args)`, maybe followed by converters
@@ -210,15 +251,21 @@ pub fn parse_fetch(word: &str, acl: bool) -> Result<ParsedFetch<'_>, FetchError>
         rest = &inner[close + 1..];
     }
     let mut method = None;
-    let found = PLAIN.iter().find(|(n, _, _)| *n == kw).or_else(|| {
-        let (base, suffix) = kw.rsplit_once('_')?;
-        let (_, m) = SUFFIXES.iter().find(|(s, _)| *s == suffix)?;
-        if !acl || !DERIVED_BASES.contains(&base) {
-            return None;
-        }
-        method = Some(*m);
-        PLAIN.iter().find(|(n, _, _)| *n == base)
-    });
+    let found = PLAIN
+        .iter()
+        .chain(SSL)
+        .find(|(n, _, _)| *n == kw)
+        .or_else(|| {
+            let (base, suffix) = kw.rsplit_once('_')?;
+            let (_, m) = SUFFIXES.iter().find(|(s, _)| *s == suffix)?;
+            // 2.6 derives only `_end` and `_reg` from `ssl_fc_sni`.
+            let sni = base == "ssl_fc_sni" && matches!(suffix, "end" | "reg");
+            if !acl || !(DERIVED_BASES.contains(&base) || sni) {
+                return None;
+            }
+            method = Some(*m);
+            PLAIN.iter().chain(SSL).find(|(n, _, _)| *n == base)
+        });
     let Some(&(_, (min, max), make)) = found else {
         if fetch_stick::is_stick_keyword(kw) {
             let refs: Vec<&str> = raw.iter().map(String::as_str).collect();
@@ -253,7 +300,10 @@ pub fn parse_fetch(word: &str, acl: bool) -> Result<ParsedFetch<'_>, FetchError>
     if raw.len() < min {
         return Err(bad(format!("missing arguments (got {}/{min})", raw.len())));
     }
-    let mut fetch = make(kw, &raw).map_err(bad)?;
+    let mut fetch = make(kw, &raw).map_err(|m| match m.strip_prefix(INVALID) {
+        Some(m) => FetchError::Invalid(kw.to_string(), m.to_string()),
+        None => bad(m),
+    })?;
     if let Fetch::Hdr(s) | Fetch::HdrVal(s) | Fetch::HdrIp(s) = &mut fetch {
         // `hdr` without parentheses has no name at all.
         if !parens {
@@ -330,6 +380,7 @@ impl Fetch {
             Fetch::Load(Load::SrvIsUp, ..) => SmpType::Bool,
             Fetch::Stk(f) if f.op == StkOp::Tracked => SmpType::Bool,
             Fetch::Const(v) => v.smp_type(),
+            Fetch::Ssl(f) => f.sample_type(),
             Fetch::Var(..) => SmpType::Any,
             _ => SmpType::Int,
         }
@@ -360,6 +411,7 @@ impl Fetch {
             | Fetch::HdrCnt(_)
             | Fetch::HdrVal(_)
             | Fetch::HdrIp(_) => Usage::Request,
+            Fetch::Ssl(f) => f.usage(),
             _ => Usage::Any,
         }
     }

@@ -149,6 +149,8 @@ impl Fetch {
             Fetch::Stk(sf) => view.stick().and_then(|env| env.fetch(sf, view.src())),
             Fetch::TableCnt(t) => view.stick().and_then(|env| env.table_cnt(t.as_deref())),
             Fetch::TableAvl(t) => view.stick().and_then(|env| env.table_avl(t.as_deref())),
+            Fetch::Ssl(f) => f.eval(view.tls(f.back)),
+            Fetch::FcErr => Some(Value::Int(0)),
             Fetch::Hdr(_) | Fetch::HdrVal(_) | Fetch::HdrIp(_) | Fetch::Cook { .. } => None,
         }
     }

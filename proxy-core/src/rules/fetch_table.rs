@@ -195,6 +195,7 @@ pub(super) const PLAIN: &[(&str, Arity, MakeFetch)] = &[
     }),
     ("srv_conn", (1, 1), |_, a| server(Load::SrvConn, a)),
     ("srv_is_up", (1, 1), |_, a| server(Load::SrvIsUp, a)),
+    ("fc_err", NONE, |_, _| Ok(Fetch::FcErr)),
 ];
 
 /// Bases of the ACL-only derived names (`<base>_<suffix>`).

@@ -34,6 +34,12 @@ pub const HTTPLOG_FORMAT: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %S
 /// `option httplog clf`.
 pub const CLF_FORMAT: &str = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s \
      %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
+/// `option httpslog`: the httplog line, then the client connection's
+/// error codes and resumption, its SNI, TLS version and cipher.
+pub const HTTPSLOG_FORMAT: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS \
+     %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r \
+     %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] \
+     %[ssl_fc_sni]/%sslv/%sslc";
 /// `option tcplog`.
 pub const TCPLOG_FORMAT: &str =
     "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
@@ -44,6 +50,7 @@ pub enum Builtin {
     Tcp,
     Http,
     Clf,
+    Https,
 }
 
 impl Builtin {
@@ -52,15 +59,16 @@ impl Builtin {
             Builtin::Tcp => TCPLOG_FORMAT,
             Builtin::Http => HTTPLOG_FORMAT,
             Builtin::Clf => CLF_FORMAT,
+            Builtin::Https => HTTPSLOG_FORMAT,
         }
     }
 
     /// The parsed format (the strings are constants the tests parse, so
     /// the empty fallback never shows).
     pub fn format(self) -> &'static LogFormat {
-        static F: OnceLock<[LogFormat; 3]> = OnceLock::new();
+        static F: OnceLock<[LogFormat; 4]> = OnceLock::new();
         let all = F.get_or_init(|| {
-            [Builtin::Tcp, Builtin::Http, Builtin::Clf].map(|b| {
+            [Builtin::Tcp, Builtin::Http, Builtin::Clf, Builtin::Https].map(|b| {
                 let ctx = ParseCtx {
                     mode: Mode::Log,
                     http_proxy: Some(b != Builtin::Tcp),

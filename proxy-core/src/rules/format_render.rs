@@ -535,7 +535,7 @@ impl LogVars for ViewVars<'_> {
             Var::fp => addr_port(v.dst()),
             Var::f => self.named(Named::Frontend),
             Var::ft => match self.named(Named::Frontend) {
-                LogValue::Text(n) => LogValue::Frontend(n, false),
+                LogValue::Text(n) => LogValue::Frontend(n, v.tls(false).is_some()),
                 other => other,
             },
             Var::b => self.named(Named::Backend),
@@ -560,7 +560,14 @@ impl LogVars for ViewVars<'_> {
                 LogValue::Request(Some(line))
             }
             Var::hr | Var::hrl | Var::hs | Var::hsl => LogValue::Captures(Captures::NONE),
-            Var::sslc | Var::sslv => LogValue::Missing,
+            Var::sslv => match v.tls(false).and_then(|i| i.protocol()) {
+                Some(p) => LogValue::Text(p.as_bytes()),
+                None => LogValue::Missing,
+            },
+            Var::sslc => match v.tls(false).and_then(|i| i.cipher()) {
+                Some(s) => LogValue::Text(s.name.as_bytes()),
+                None => LogValue::Missing,
+            },
             _ => LogValue::Missing,
         }
     }

@@ -22,7 +22,8 @@
 //!
 //! Modules: [`fetch`] (what a fetch is and how a word names one),
 //! `fetch_table` (the keyword table), `fetch_eval` (what each fetch
-//! reads), [`fetch_stick`] (the stick-table fetches), `sample` (header
+//! reads), [`fetch_stick`] (the stick-table fetches), [`fetch_ssl`] (the
+//! TLS fetches of layer 5), `sample` (header
 //! value helpers), [`expr`], [`acl`], [`cond`], [`format`],
 //! [`format_render`], [`var_action`].
 
@@ -32,6 +33,7 @@ pub mod expr;
 pub mod fetch;
 mod fetch_eval;
 mod fetch_payload;
+pub mod fetch_ssl;
 pub mod fetch_stick;
 mod fetch_table;
 pub mod format;
@@ -44,10 +46,13 @@ pub use crate::sample::regex;
 pub(crate) mod tests;
 #[cfg(test)]
 mod tests_cond;
+#[cfg(test)]
+mod tests_ssl;
 
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
 
+use crate::tls::info::TlsInfo;
 pub use acl::{AclExpr, MatchMethod};
 pub use cond::{Acl, Condition, Polarity, Term};
 pub use format::LogFormat;
@@ -108,6 +113,11 @@ pub trait RequestView {
     /// `req.ssl_*` fetches); `None` elsewhere (HTTP mode).
     fn payload(&self) -> Option<&Payload<'_>> {
         None
+    }
+    /// The TLS facts of the client connection (`back`: the server
+    /// connection), for the `ssl_*` fetches; `None` when it is not TLS.
+    fn tls(&self, back: bool) -> Option<&TlsInfo> {
+        self.stream().and_then(|s| s.tls(back))
     }
 }
 
@@ -172,6 +182,12 @@ pub trait StreamInfo: Sync {
     /// Whether the process is stopping (soft stop).
     fn stopping(&self) -> bool {
         false
+    }
+    /// The TLS facts of the client connection (`back`: the server
+    /// connection), when it is TLS.
+    fn tls(&self, back: bool) -> Option<&TlsInfo> {
+        let _ = back;
+        None
     }
 }
 

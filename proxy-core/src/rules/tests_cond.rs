@@ -122,7 +122,7 @@ fn response_fetches_and_usage_warnings() {
     let w = cond("if { path /x }").usage_warnings(
         Usage::Response,
         "frontend http-response header rule",
-        false,
+        None,
     );
     assert_eq!(
         w,
@@ -132,14 +132,14 @@ fn response_fetches_and_usage_warnings() {
     let w = cond_with("if s || s", &acls).usage_warnings(
         Usage::Request,
         "backend tcp-request content rule",
-        true,
+        Some("content"),
     );
     assert_eq!(
         w,
         ["acl 's' will never match in 'tcp-request content' because it only involves keywords that are incompatible with 'backend tcp-request content rule'"]
     );
     assert!(cond("if METH_GET { src 1.2.3.4 } { nbsrv 1 }")
-        .usage_warnings(Usage::Response, "x", false)
+        .usage_warnings(Usage::Response, "x", None)
         .is_empty());
 }
 
@@ -235,6 +235,7 @@ fn payload_conditions_wait_for_data() {
             partial,
             may_change: &flag,
         }),
+        tls: Default::default(),
     };
     let half: &'static [u8] = Box::leak(Box::new(hello));
     let c = |s: &str, v: &ConnView<'_>| cond(s).eval_partial(v, &flag);

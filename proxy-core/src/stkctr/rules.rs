@@ -20,6 +20,8 @@ use crate::rules::fetch_stick::StickFetches;
 use crate::rules::{eval_opt, Payload, RequestView, StreamInfo};
 use crate::sample::vars::VarStore;
 use crate::stick::DataType;
+use crate::tls::conn::TlsCell;
+use crate::tls::info::TlsInfo;
 
 /// A view with the stick-table environment added.
 pub struct StickView<'a> {
@@ -73,6 +75,9 @@ impl RequestView for StickView<'_> {
     fn payload(&self) -> Option<&Payload<'_>> {
         self.inner.payload()
     }
+    fn tls(&self, back: bool) -> Option<&TlsInfo> {
+        self.inner.tls(back)
+    }
 }
 
 /// What a connection carries before any request: its addresses, and the
@@ -84,11 +89,16 @@ pub struct ConnView<'v> {
     pub vars: Option<&'v VarStore>,
     /// The client bytes buffered so far (TCP-mode inspection).
     pub payload: Option<Payload<'v>>,
+    /// The TLS facts of the client and server connections.
+    pub tls: [Option<TlsCell>; 2],
 }
 
 impl StreamInfo for ConnView<'_> {
     fn vars(&self) -> Option<&VarStore> {
         self.vars
+    }
+    fn tls(&self, back: bool) -> Option<&TlsInfo> {
+        self.tls[usize::from(back)].as_ref()?.get()
     }
 }
 
@@ -123,6 +133,9 @@ impl RequestView for ConnView<'_> {
     }
     fn payload(&self) -> Option<&Payload<'_>> {
         self.payload.as_ref()
+    }
+    fn tls(&self, back: bool) -> Option<&TlsInfo> {
+        StreamInfo::tls(self, back)
     }
 }
 

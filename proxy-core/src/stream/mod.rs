@@ -104,6 +104,12 @@ pub struct Stream {
 }
 
 impl Stream {
+    /// The cells of the TLS facts of the client (0) and server (1)
+    /// connections, for rules that run while the stream moves bytes.
+    pub fn tls_cells(&self) -> [Option<crate::tls::conn::TlsCell>; 2] {
+        [0, 1].map(|i| self.si[i].conn().and_then(Connection::tls_cell))
+    }
+
     /// Makes a stream around an accepted client connection, reporting to
     /// its live record `live` (registered at accept). If the stream
     /// pool refuses, the connection is handed back so the caller can answer

@@ -16,6 +16,9 @@ use tokio_rustls::LazyConfigAcceptor;
 
 use super::bind::BindTls;
 use super::conn::TlsStream;
+use super::info::TlsInfo;
+use super::stats::{ssl_stats, SslEndpoint};
+use super::verify_memo::handshake_errors;
 
 /// Why a handshake did not complete; each has HAProxy's log text.
 #[derive(Debug)]
@@ -24,6 +27,8 @@ pub enum HandshakeError {
     Closed,
     /// `timeout client` passed during the handshake.
     Timeout,
+    /// The client's certificate failed verification.
+    Untrusted,
     /// Not TLS, a protocol error, no acceptable certificate or version.
     Failed(String),
 }
@@ -34,6 +39,7 @@ impl HandshakeError {
         match self {
             HandshakeError::Closed => "Connection closed during SSL handshake",
             HandshakeError::Timeout => "Timeout during SSL handshake",
+            HandshakeError::Untrusted => "SSL client certificate not trusted",
             HandshakeError::Failed(_) => "SSL handshake failure",
         }
     }
@@ -50,12 +56,31 @@ pub struct HandshakeCounters {
     pub failed: AtomicU64,
 }
 
+impl HandshakeCounters {
+    /// `clear counters` (with or without `all`): HAProxy 2.6 zeroes the
+    /// SSL module's counters either way.
+    pub fn clear(&self) {
+        for c in [&self.full, &self.resumed, &self.failed] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
 fn classify(e: io::Error) -> HandshakeError {
     match e.kind() {
         io::ErrorKind::UnexpectedEof
         | io::ErrorKind::ConnectionReset
         | io::ErrorKind::BrokenPipe
         | io::ErrorKind::ConnectionAborted => HandshakeError::Closed,
+        // rustls's own error inside: a certificate that failed its checks
+        // is the client's (only client certificates are verified here).
+        _ if matches!(
+            e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+            Some(rustls::Error::InvalidCertificate(_))
+        ) =>
+        {
+            HandshakeError::Untrusted
+        }
         _ => HandshakeError::Failed(e.to_string()),
     }
 }
@@ -67,7 +92,11 @@ pub async fn accept(
     timeout: Option<Duration>,
     counters: &HandshakeCounters,
 ) -> Result<TlsStream, HandshakeError> {
-    let hs = handshake(sock, tls);
+    // As HAProxy: the accept counts in `SslRate`, and the endpoint in
+    // `CumSslConns` whether or not its handshake succeeds.
+    let stats = ssl_stats();
+    stats.accepted();
+    let hs = handshake(sock, tls, stats.endpoint());
     let res = match timeout {
         Some(t) => match tokio::time::timeout(t, hs).await {
             Ok(r) => r,
@@ -77,9 +106,8 @@ pub async fn accept(
     };
     match &res {
         Ok(s) => {
-            let resumed = s
-                .with_conn(|c| c.handshake_kind() == Some(rustls::HandshakeKind::Resumed))
-                .unwrap_or(false);
+            let resumed = s.info().is_some_and(|i| i.resumed);
+            stats.handshake(false, resumed);
             let c = if resumed {
                 &counters.resumed
             } else {
@@ -94,7 +122,11 @@ pub async fn accept(
     res
 }
 
-async fn handshake(sock: TcpStream, tls: &BindTls) -> Result<TlsStream, HandshakeError> {
+async fn handshake(
+    sock: TcpStream,
+    tls: &BindTls,
+    endpoint: SslEndpoint,
+) -> Result<TlsStream, HandshakeError> {
     let start = LazyConfigAcceptor::new(Acceptor::default(), sock)
         .await
         .map_err(classify)?;
@@ -105,5 +137,10 @@ async fn handshake(sock: TcpStream, tls: &BindTls) -> Result<TlsStream, Handshak
     };
     let stream = start.into_stream(config).await.map_err(classify)?;
     let (sock, conn) = stream.into_inner();
-    Ok(TlsStream::new(sock, conn))
+    let conn = rustls::Connection::from(conn);
+    let mut info = TlsInfo::of(&conn);
+    if let Some(leaf) = info.leaf() {
+        info.verify_err = handshake_errors(leaf, info.resumed);
+    }
+    Ok(TlsStream::counted(sock, conn, endpoint, Some(info)))
 }

@@ -83,6 +83,31 @@ impl std::fmt::Debug for BindTls {
     }
 }
 
+/// The session cache, its lookups counted for `show info`
+/// (`SslCacheLookups`, `SslCacheMisses`): rustls looks a session ID up
+/// with `get` (TLS 1.2) and a stateful TLS 1.3 ticket with `take`.
+#[derive(Debug)]
+struct CountedCache(Arc<ServerSessionMemoryCache>);
+
+impl StoresServerSessions for CountedCache {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        self.0.put(key, value)
+    }
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let v = self.0.get(key);
+        super::stats::ssl_stats().cache_lookup(v.is_some());
+        v
+    }
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let v = self.0.take(key);
+        super::stats::ssl_stats().cache_lookup(v.is_some());
+        v
+    }
+    fn can_cache(&self) -> bool {
+        self.0.can_cache()
+    }
+}
+
 /// Always the same certificate: the choice was made from the ClientHello.
 #[derive(Debug)]
 struct OneCert(Arc<CertifiedKey>);
@@ -160,7 +185,7 @@ impl BindTls {
         let sessions: Arc<dyn StoresServerSessions> =
             match global.cachesize.unwrap_or(SESSION_CACHE) {
                 0 => Arc::new(NoServerSessionStorage {}),
-                n => ServerSessionMemoryCache::new(n),
+                n => Arc::new(CountedCache(ServerSessionMemoryCache::new(n))),
             };
         let ticketer = super::ciphers::backend::Ticketer::new().map_err(|e| e.to_string())?;
         let bind_conf = ssl.conf.over(&global.bind);

@@ -169,13 +169,15 @@ pub fn dn_entries(name: &X509Name<'_>) -> Vec<(String, Vec<u8>)> {
         .flat_map(|rdn| rdn.iter())
         .map(|atv| {
             let oid = atv.attr_type().to_id_string();
-            let short = SHORT_NAMES
-                .iter()
-                .find(|(o, _)| *o == oid)
-                .map_or(oid.clone(), |(_, s)| (*s).to_string());
+            let short = short_name(&oid).map_or(oid.clone(), str::to_string);
             (short, atv.as_slice().to_vec())
         })
         .collect()
+}
+
+/// OpenSSL's short name of the attribute type `oid` (dotted), if it has one.
+pub fn short_name(oid: &str) -> Option<&'static str> {
+    SHORT_NAMES.iter().find(|(o, _)| *o == oid).map(|(_, s)| *s)
 }
 
 /// `name` as `/C=FR/O=Org/CN=host`: the default form of `ssl_c_s_dn` and

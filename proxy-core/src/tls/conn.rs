@@ -14,12 +14,15 @@
 //! too.
 
 use std::io::{self, Read, Write};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use rustls::Connection;
 use tokio::net::TcpStream;
+
+use super::info::TlsInfo;
+use super::stats::{ssl_stats, SslEndpoint};
 
 /// How long a dropped connection may take to flush what it still holds.
 const LINGER: Duration = Duration::from_secs(10);
@@ -28,6 +31,11 @@ const LINGER: Duration = Duration::from_secs(10);
 pub struct TlsStream {
     /// Always `Some` until drop hands it to the linger task.
     inner: Option<Inner>,
+    /// What the fetches read, taken once the handshake is done (shared
+    /// with the rules that run while the stream is busy moving bytes).
+    info: TlsCell,
+    /// Counts the stream in `CurrSslConns` while it lives.
+    _endpoint: SslEndpoint,
 }
 
 struct Inner {
@@ -35,8 +43,13 @@ struct Inner {
     tls: Mutex<TlsState>,
 }
 
+/// A connection's [`TlsInfo`], filled once its handshake is done.
+pub type TlsCell = Arc<OnceLock<TlsInfo>>;
+
 struct TlsState {
     conn: Connection,
+    /// The stream's [`TlsCell`], filled when the handshake ends.
+    info: TlsCell,
     /// Decrypted bytes waiting to be read.
     plain: usize,
     /// The peer sent close_notify or the socket reached end-of-stream.
@@ -115,6 +128,7 @@ impl TlsState {
             Ok(st) => {
                 self.plain = st.plaintext_bytes_to_read();
                 self.peer_closed |= st.peer_has_closed();
+                self.note_handshake();
             }
             Err(e) => {
                 // The alert rustls queued is worth a try; the error stands.
@@ -147,6 +161,22 @@ impl TlsState {
         }
     }
 
+    /// Takes the connection's facts the first time its handshake is seen
+    /// done (a handshake driven by the data path ends in `receive`). A
+    /// server connection's full handshake is a new key for
+    /// `SslBackendKeyRate` (client connections are counted at accept,
+    /// where their facts are taken before the stream is made).
+    fn note_handshake(&self) {
+        if self.info.get().is_some() || self.conn.is_handshaking() {
+            return;
+        }
+        let info = TlsInfo::of(&self.conn);
+        if matches!(self.conn, Connection::Client(_)) {
+            ssl_stats().handshake(true, info.resumed);
+        }
+        let _ = self.info.set(info);
+    }
+
     fn readable(&self) -> bool {
         self.plain > 0 || self.peer_closed || self.failed.is_some()
     }
@@ -161,10 +191,29 @@ fn socket_shutdown_write(sock: &TcpStream) -> io::Result<()> {
 
 impl TlsStream {
     /// Wraps a socket whose handshake rustls has completed (or will
-    /// complete: handshake records are driven like any others).
+    /// complete: handshake records are driven like any others). The
+    /// stream counts as a TLS endpoint (`CurrSslConns`, `CumSslConns`).
     pub fn new(sock: TcpStream, conn: impl Into<Connection>) -> TlsStream {
+        TlsStream::counted(sock, conn, ssl_stats().endpoint(), None)
+    }
+
+    /// [`TlsStream::new`] for an endpoint counted already (when its
+    /// handshake began), with the facts its handshake left when the
+    /// caller knows more than rustls keeps (the verification error let
+    /// through).
+    pub fn counted(
+        sock: TcpStream,
+        conn: impl Into<Connection>,
+        endpoint: SslEndpoint,
+        facts: Option<TlsInfo>,
+    ) -> TlsStream {
+        let info = TlsCell::default();
+        if let Some(f) = facts {
+            let _ = info.set(f);
+        }
         let mut st = TlsState {
             conn: conn.into(),
+            info: info.clone(),
             plain: 0,
             peer_closed: false,
             failed: None,
@@ -177,12 +226,26 @@ impl TlsStream {
             st.plain = io.plaintext_bytes_to_read();
             st.peer_closed = io.peer_has_closed();
         }
+        st.note_handshake();
         TlsStream {
             inner: Some(Inner {
                 sock,
                 tls: Mutex::new(st),
             }),
+            info,
+            _endpoint: endpoint,
         }
+    }
+
+    /// The connection's facts for the fetches, once its handshake is
+    /// done (`None` before: nothing is settled yet).
+    pub fn info(&self) -> Option<&TlsInfo> {
+        self.info.get()
+    }
+
+    /// The cell the facts go in, to read them while the stream is busy.
+    pub fn info_cell(&self) -> TlsCell {
+        self.info.clone()
     }
 
     fn parts(&self) -> io::Result<(&TcpStream, MutexGuard<'_, TlsState>)> {

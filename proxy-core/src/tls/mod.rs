@@ -17,12 +17,18 @@
 //! - [`ciphers`]: OpenSSL cipher strings, curves and versions mapped to
 //!   what rustls offers;
 //! - [`verify`]: client certificate policies (`verify`, `ca-file`,
-//!   `crl-file`, the ignore lists);
+//!   `crl-file`, the ignore lists), and [`verify_memo`]: the errors a
+//!   handshake's verification let through, for `ssl_c_verify`;
 //! - [`bind`]: an `ssl` bind built into rustls configurations, one per
 //!   certificate and option set, chosen per ClientHello;
 //! - [`accept`]: the handshake of an accepted connection;
 //! - [`conn`]: a TLS connection over a TCP socket, driven by readiness like
-//!   a plain socket so the one data path carries it.
+//!   a plain socket so the one data path carries it;
+//! - [`info`]: what a connection says of itself after its handshake
+//!   (version, suite, SNI, ALPN, peer chain) in OpenSSL's names, and
+//!   [`certfields`]: the peer certificate's fields as the `ssl_c_*`
+//!   fetches give them;
+//! - [`stats`]: the process-wide TLS figures of `show info`.
 //!
 //! Messages are HAProxy 2.6's words for the part after the bind line's
 //! `'bind <addr>' in section '<sect>' : ` prefix, which the configuration
@@ -30,14 +36,22 @@
 
 pub mod accept;
 pub mod bind;
+pub mod certfields;
 pub mod certinfo;
 pub mod certs;
 pub mod ciphers;
 pub mod conn;
 pub mod crtlist;
+pub mod info;
 pub mod opts;
 pub mod sni;
+pub mod stats;
 pub mod verify;
+pub mod verify_memo;
 
 #[cfg(test)]
 mod testgen;
+#[cfg(test)]
+mod tests_conn;
+#[cfg(test)]
+mod tests_fields;

@@ -35,6 +35,38 @@ pub fn x509_code(e: &Error) -> u32 {
     }
 }
 
+/// The errors OpenSSL reports for `e` found on the chain whose leaf is
+/// `leaf` (`alone`: the client sent no intermediate), as its verify
+/// callback sees them: the first one (`ssl_c_err`) and the last one
+/// (`ssl_c_verify`). A self-signed leaf nobody trusts is "self-signed
+/// certificate" (18), whether webpki saw an unknown issuer or a CA
+/// certificate used as a leaf; a lone leaf of an unknown issuer is
+/// "unable to get local issuer certificate" (20), then "unable to verify
+/// the first certificate" (21).
+pub fn x509_codes(e: &Error, leaf: &CertificateDer<'_>, alone: bool) -> VerifyErr {
+    let code = x509_code(e);
+    let (first, last) = match code {
+        20 | 1 if self_issued(leaf) => (18, 18),
+        20 if alone => (20, 21),
+        c => (c, c),
+    };
+    VerifyErr { first, last }
+}
+
+/// A verification failure let through, in OpenSSL's numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifyErr {
+    /// The first error met (`ssl_c_err`).
+    pub first: u32,
+    /// The verification's result (`ssl_c_verify`).
+    pub last: u32,
+}
+
+fn self_issued(der: &[u8]) -> bool {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    X509Certificate::from_der(der).is_ok_and(|(_, c)| c.subject().as_raw() == c.issuer().as_raw())
+}
+
 /// A parsed `ca-ignore-err`/`crt-ignore-err` list: `all` or numbers.
 #[derive(Debug, Clone, Default)]
 struct IgnoreList {
@@ -94,8 +126,16 @@ impl ClientCertVerifier for Lenient {
             .inner
             .verify_client_cert(end_entity, intermediates, now)
         {
-            Err(e) if self.ignore.covers(x509_code(&e)) => Ok(ClientCertVerified::assertion()),
-            other => other,
+            Err(e) => {
+                let code = x509_codes(&e, end_entity, intermediates.is_empty());
+                // OpenSSL asks about each error it meets: all must be let through.
+                if !self.ignore.covers(code.first) || !self.ignore.covers(code.last) {
+                    return Err(e);
+                }
+                super::verify_memo::note_let_through(end_entity, code);
+                Ok(ClientCertVerified::assertion())
+            }
+            ok => ok,
         }
     }
     fn verify_tls12_signature(
