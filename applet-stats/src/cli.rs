@@ -10,8 +10,8 @@
 //!   received so far has been answered; interactive sessions stay open
 //!   until `quit`.
 //! * A command ending with `<<` starts a payload, ended by an empty line
-//!   (interactive prompt `+ ` meanwhile). None of our commands uses it but
-//!   the framing is honoured.
+//!   (interactive prompt `+ ` meanwhile): the lines, each with its `\n`,
+//!   go to the command (`set ssl cert`, `add ssl crt-list`).
 //! * A single command longer than HAProxy's buffer ([`MAX_COMMAND_LEN`]
 //!   bytes with its delimiter) closes the connection without an answer, as
 //!   2.6 does; nothing beyond that is buffered.

@@ -20,6 +20,9 @@
 //!   `crl-file`, the ignore lists);
 //! - [`bind`]: an `ssl` bind built into rustls configurations, one per
 //!   certificate and option set, chosen per ClientHello;
+//! - [`store`]: the certificates and crt-lists of the configuration by
+//!   name, and the binds using them, which [`cli`]'s `ssl cert` and `ssl
+//!   crt-list` commands change at run time;
 //! - [`accept`]: the handshake of an accepted connection;
 //! - [`conn`]: a TLS connection over a TCP socket, driven by readiness like
 //!   a plain socket so the one data path carries it.
@@ -33,10 +36,12 @@ pub mod bind;
 pub mod certinfo;
 pub mod certs;
 pub mod ciphers;
+pub mod cli;
 pub mod conn;
 pub mod crtlist;
 pub mod opts;
 pub mod sni;
+pub mod store;
 pub mod verify;
 
 #[cfg(test)]
