@@ -309,7 +309,7 @@ fn unknown_commands() {
     assert!(out.starts_with("Unknown command. Please enter one of the following commands only:\n"));
     let help = answer(Level::User, "help");
     assert!(help.starts_with(
-        "The following commands are valid at this level:\n  add acl [@<ver>] <acl> <pattern>"
+        "The following commands are valid at this level:\n  abort ssl cert <certfile>"
     ));
 }
 
