@@ -21,7 +21,7 @@ pub enum Outcome {
     Quit,
 }
 
-const DENIED: &str = "Permission denied\n";
+pub(crate) const DENIED: &str = "Permission denied\n";
 const REQUIRE_BS: &str = "Require 'backend/server'.\n";
 
 fn reply(s: impl Into<String>) -> Outcome {
@@ -215,11 +215,8 @@ pub fn dispatch(
                 Err(e) => reply(admin_error(e)),
             }
         }
-        // 2.6 refuses a user-level `show ssl cert` with this message.
-        ["show", "ssl", "cert"] if !need(Level::Operator) => reply("Can't allocate memory!\n"),
-        ["show", "ssl", "cert"] => ssl_command(cli, args, payload, src),
+        [_, "ssl", "cert" | "crt-list"] => reply(crate::ssl::command(cli, args, payload, src)),
         _ if !need(Level::Admin) => reply(DENIED),
-        [_, "ssl", "cert" | "crt-list"] => ssl_command(cli, args, payload, src),
         _ => reply(admin_command(kw.words, args, src, admin)),
     }
 }
@@ -415,25 +412,6 @@ fn core_command(cli: &mut CliSession, args: &[&str], src: &dyn Source) -> Outcom
             cli.no_lf = args.starts_with(&["set", "var"]) && !s.starts_with("Missing");
             reply(s)
         }
-        None => reply(help::usage_message(args)),
-    }
-}
-
-/// Certificate and crt-list commands, answered by the core (which keeps
-/// the certificates). A payload goes as two more words, `<<` and its
-/// text, so the host interface stays a list of words.
-fn ssl_command(
-    cli: &CliSession,
-    args: &[&str],
-    payload: Option<&str>,
-    src: &dyn Source,
-) -> Outcome {
-    let mut words = args.to_vec();
-    if let Some(p) = payload {
-        words.extend(["<<", p]);
-    }
-    match src.tables(TableAction::Command, &words, cli.level, cli.socket_level) {
-        Some(Ok(s)) | Some(Err(s)) => reply(s),
         None => reply(help::usage_message(args)),
     }
 }
