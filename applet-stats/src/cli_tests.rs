@@ -241,6 +241,11 @@ fn payload_framing() {
         run(Level::Admin, "prompt\nshow version <<\nfoo\n\nquit\n").text,
         "\n> + + 2.6.12-1+deb12u4\n\n> "
     );
+    // A payload beyond the buffer closes the session unanswered, as 2.6.
+    let line = format!("{}\n", "x".repeat(100));
+    let big = format!("show version <<\n{}\n", line.repeat(200));
+    let out = run(Level::Admin, &big);
+    assert_eq!((out.text.as_str(), out.close), ("", true));
 }
 
 #[test]
