@@ -10,8 +10,9 @@
 //!   received so far has been answered; interactive sessions stay open
 //!   until `quit`.
 //! * A command ending with `<<` starts a payload, ended by an empty line
-//!   (interactive prompt `+ ` meanwhile). None of our commands uses it but
-//!   the framing is honoured.
+//!   (interactive prompt `+ ` meanwhile): the lines, each with its `\n`,
+//!   go to the command (`set ssl cert`, `add ssl crt-list`).
+//!   The command and its payload together get HAProxy's buffer, no more.
 //! * A single command longer than HAProxy's buffer ([`MAX_COMMAND_LEN`]
 //!   bytes with its delimiter) closes the connection without an answer, as
 //!   2.6 does; nothing beyond that is buffered.
@@ -188,6 +189,12 @@ impl CliSession {
                 self.payload_cmd = None;
                 let payload = std::mem::take(&mut self.payload);
                 self.run(&cmd, Some(&payload), src, admin, out);
+            } else if cmd.len() + self.payload.len() + text.len() + 2 > MAX_COMMAND_LEN {
+                // The command and its payload share 2.6's one buffer: past
+                // it, 2.6 closes without an answer.
+                self.payload_cmd = None;
+                self.payload.clear();
+                self.close(out);
             } else {
                 self.payload.push_str(text);
                 self.payload.push('\n');

@@ -241,6 +241,11 @@ fn payload_framing() {
         run(Level::Admin, "prompt\nshow version <<\nfoo\n\nquit\n").text,
         "\n> + + 2.6.12-1+deb12u4\n\n> "
     );
+    // A payload beyond the buffer closes the session unanswered, as 2.6.
+    let line = format!("{}\n", "x".repeat(100));
+    let big = format!("show version <<\n{}\n", line.repeat(200));
+    let out = run(Level::Admin, &big);
+    assert_eq!((out.text.as_str(), out.close), ("", true));
 }
 
 #[test]
@@ -309,7 +314,7 @@ fn unknown_commands() {
     assert!(out.starts_with("Unknown command. Please enter one of the following commands only:\n"));
     let help = answer(Level::User, "help");
     assert!(help.starts_with(
-        "The following commands are valid at this level:\n  add acl [@<ver>] <acl> <pattern>"
+        "The following commands are valid at this level:\n  abort ssl cert <certfile>"
     ));
 }
 

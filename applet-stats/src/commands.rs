@@ -21,7 +21,7 @@ pub enum Outcome {
     Quit,
 }
 
-const DENIED: &str = "Permission denied\n";
+pub(crate) const DENIED: &str = "Permission denied\n";
 const REQUIRE_BS: &str = "Require 'backend/server'.\n";
 
 fn reply(s: impl Into<String>) -> Outcome {
@@ -111,7 +111,7 @@ fn set_weight(admin: &dyn Admin, b: &str, s: &str, r: ServerRef, arg: &str) -> S
 pub fn dispatch(
     cli: &mut CliSession,
     args: &[&str],
-    _payload: Option<&str>,
+    payload: Option<&str>,
     src: &dyn Source,
     admin: &dyn Admin,
 ) -> Outcome {
@@ -215,6 +215,7 @@ pub fn dispatch(
                 Err(e) => reply(admin_error(e)),
             }
         }
+        [_, "ssl", "cert" | "crt-list"] => reply(crate::ssl::command(cli, args, payload, src)),
         _ if !need(Level::Admin) => reply(DENIED),
         _ => reply(admin_command(kw.words, args, src, admin)),
     }

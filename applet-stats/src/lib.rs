@@ -14,7 +14,8 @@
 //! * [`sess`] — `show sess`, `show servers state`, `show backend`,
 //! * [`stick`] — `show table`,
 //! * [`peers_show`] — `show peers`,
-//! * [`patterns_show`] — `show map`, `show acl`.
+//! * [`patterns_show`] — `show map`, `show acl`,
+//! * `ssl` — the certificate commands' levels (the core answers them).
 //!
 //! Data comes from the host through the [`api::Source`] trait as the plain
 //! model of [`model`] and [`health`]; admin actions go through
@@ -57,6 +58,7 @@ pub mod plugin;
 pub mod prom;
 pub mod select;
 pub mod sess;
+mod ssl;
 pub mod stick;
 pub mod typed;
 

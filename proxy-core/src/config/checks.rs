@@ -153,8 +153,9 @@ pub(super) fn finalize(
         check_proxy(st, px, &all, &mut report);
     }
     let tables = super::kw_stick::finalize(&mut states, &peers, errors);
+    let tls = crate::tls::store::CertStore::default();
     for st in &mut states {
-        build_bind_tls(&mut st.cfg, &global, errors, warnings);
+        build_bind_tls(&mut st.cfg, &global, &tls, errors, warnings);
     }
     Config {
         global,
@@ -164,6 +165,7 @@ pub(super) fn finalize(
         tables,
         peers,
         patterns: Default::default(),
+        tls: std::sync::Arc::new(tls),
     }
 }
 
@@ -172,10 +174,12 @@ pub(super) fn finalize(
 fn build_bind_tls(
     px: &mut ProxyConfig,
     global: &Global,
+    store: &crate::tls::store::CertStore,
     errors: &mut Vec<ConfigError>,
     warnings: &mut Vec<String>,
 ) {
-    use crate::tls::bind::{load_sources, BindTls, TlsHandle};
+    use crate::tls::bind::{BindTls, TlsHandle};
+    use std::sync::Arc;
     for b in &mut px.binds {
         let Some(ssl) = b.ssl.as_deref() else {
             continue;
@@ -196,16 +200,22 @@ fn build_bind_tls(
             });
             continue;
         }
-        let built = load_sources(ssl, &global.ssl).and_then(|certs| {
-            let mut w = Vec::new();
-            let r = BindTls::build(ssl, &global.ssl, certs, &mut w);
-            for m in w {
-                warnings.push(format!("config : parsing [{}] : {} : {m}", b.loc, ssl.who));
-            }
-            r
-        });
+        let built = store
+            .load_bind(ssl, &global.ssl)
+            .and_then(|(slots, certs)| {
+                let mut w = Vec::new();
+                let r = BindTls::build(ssl, &global.ssl, certs, &mut w);
+                for m in w {
+                    warnings.push(format!("config : parsing [{}] : {} : {m}", b.loc, ssl.who));
+                }
+                r.map(|t| (slots, t))
+            });
         match built {
-            Ok(t) if ssl.enabled => b.tls = Some(TlsHandle(std::sync::Arc::new(t))),
+            Ok((slots, t)) if ssl.enabled => {
+                let t = Arc::new(t);
+                store.register_bind(t.clone(), slots, &px.name, b.loc.to_string());
+                b.tls = Some(TlsHandle(t));
+            }
             Ok(_) => {}
             Err(e) => error(errors, &b.loc, format!("{} : {e}", ssl.who)),
         }

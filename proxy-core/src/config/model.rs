@@ -44,6 +44,9 @@ pub struct Config {
     /// The map and pattern files the configuration loaded (the CLI's
     /// `show map`, `add acl`... work on them).
     pub patterns: std::sync::Arc<crate::sample::pattern::PatRegistry>,
+    /// The certificates and crt-lists the `ssl` binds loaded, and those
+    /// binds (the CLI's `ssl cert` and `ssl crt-list` commands).
+    pub tls: std::sync::Arc<crate::tls::store::CertStore>,
 }
 
 impl Config {

@@ -1,6 +1,8 @@
 //! CLI commands the core answers itself, for the stats applet: the map
 //! and ACL commands (on the configuration's pattern lists) and `get var`
-//! / `set var` on the process-wide variables, with HAProxy 2.6's text.
+//! / `set var` on the process-wide variables, and the certificate commands
+//! (`... ssl cert`, `... ssl crt-list`, see [`crate::tls::cli`]), with
+//! HAProxy 2.6's text.
 
 use crate::rules::expr::Expr;
 use crate::rules::format::LogFormat;
@@ -14,6 +16,10 @@ pub fn answer(st: &State, words: &[&str]) -> Result<String, String> {
     match words {
         ["get", "var", rest @ ..] => get_var(st, rest.first().copied()),
         ["set", "var", rest @ ..] => set_var(st, rest),
+        [_, "ssl", "cert" | "crt-list", ..] => match st.config.tls.cli(words) {
+            Some(s) => Ok(s),
+            None => Err("Unknown command.\n".into()),
+        },
         _ => match st.config.patterns.cli(words) {
             Some(r) => r,
             None => Err("Unknown command.\n".into()),

@@ -4,6 +4,8 @@
 //! fails ends here, counted and logged as HAProxy 2.6 logs it:
 //! `<ip>:<port> [<date>] <frontend>/<bind>: SSL handshake failure`.
 
+use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -16,9 +18,29 @@ use crate::tcp::Permits;
 use crate::tls::accept::{accept, HandshakeError};
 use crate::tls::bind::BindTls;
 
-/// Runs the handshake, then the frontend's stream (HTTP or TCP).
+/// A connection in its handshake, counted in the process's current
+/// connections as HAProxy counts an embryonic session in `actconn`: a
+/// soft stop (`-sf`) waits for it instead of exiting under the client.
+/// The stream, once it starts, counts itself.
+struct Embryonic(Arc<State>);
+
+impl Embryonic {
+    fn enter(st: &Arc<State>) -> Embryonic {
+        st.global.cur.fetch_add(1, Ordering::Relaxed);
+        Embryonic(st.clone())
+    }
+}
+
+impl Drop for Embryonic {
+    fn drop(&mut self) {
+        self.0.global.cur.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Runs the handshake, then the frontend's stream (HTTP or TCP). The
+/// connection counts as current from this call on, before its task runs.
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn run(
+pub(super) fn run(
     st: Arc<State>,
     tls: Arc<BindTls>,
     bind_name: Arc<str>,
@@ -28,24 +50,43 @@ pub(super) async fn run(
     permits: Permits,
     trk: Trackers,
     http: bool,
-) {
-    let accepted = SystemTime::now();
-    let Transport::Tcp(sock) = std::mem::take(&mut conn.transport) else {
-        return;
-    };
-    let timeout = st.proxies.get(fe_idx).and_then(|p| p.cfg.timeouts.client);
-    match accept(sock, &tls, timeout, &tls.counters).await {
-        Ok(s) => conn.transport = Transport::Tls(Box::new(s)),
-        Err(e) => {
-            log_failure(&st, fe_idx, &bind_name, &conn, accepted, &e);
+) -> impl Future<Output = ()> {
+    let embryonic = Embryonic::enter(&st);
+    async move {
+        let accepted = SystemTime::now();
+        let Transport::Tcp(sock) = std::mem::take(&mut conn.transport) else {
             return;
+        };
+        let timeout = st.proxies.get(fe_idx).and_then(|p| p.cfg.timeouts.client);
+        match accept(sock, &tls, timeout, &tls.counters).await {
+            Ok(s) => conn.transport = Transport::Tls(Box::new(s)),
+            Err(e) => {
+                log_failure(&st, fe_idx, &bind_name, &conn, accepted, &e);
+                return;
+            }
+        }
+        if http {
+            let stream = crate::http_mode::run_stream(st, fe_idx, lid, conn, live, permits, trk);
+            hand_over(embryonic, stream).await;
+        } else {
+            let stream = crate::tcp::run_stream(st, fe_idx, lid, conn, live, permits, trk);
+            hand_over(embryonic, stream).await;
         }
     }
-    if http {
-        crate::http_mode::run_stream(st, fe_idx, lid, conn, live, permits, trk).await;
-    } else {
-        crate::tcp::run_stream(st, fe_idx, lid, conn, live, permits, trk).await;
-    }
+}
+
+/// Runs `stream`, keeping `embryonic` counted until the stream's first
+/// poll has counted the stream itself: the count never shows zero
+/// between the two (another thread's soft stop could see it).
+async fn hand_over(embryonic: Embryonic, stream: impl Future<Output = ()>) {
+    let mut stream = std::pin::pin!(stream);
+    let mut held = Some(embryonic);
+    std::future::poll_fn(move |cx| {
+        let r = stream.as_mut().poll(cx);
+        drop(held.take());
+        r
+    })
+    .await
 }
 
 /// The log line of a failed handshake, on the frontend's log targets.

@@ -18,8 +18,8 @@ use rustls::server::{
 use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
 
-use super::certs::{join_base, load_crt_arg, LoadedCert};
-use super::crtlist::{load_crt_list, CrtListEntry};
+use super::certs::LoadedCert;
+use super::crtlist::CrtListEntry;
 use super::opts::{parse_kw, GlobalSsl, Parsed, SslConf};
 use super::sni::SniTable;
 use super::{ciphers, verify};
@@ -61,8 +61,10 @@ impl PartialEq for TlsHandle {
 }
 impl Eq for TlsHandle {}
 
-/// The certificates of a bind, with the option set index of each.
-struct CertSet {
+/// The certificates of a bind, with the option set index of each: what
+/// a handshake reads, replaced whole when the CLI changes a certificate
+/// or a crt-list.
+pub struct CertSet {
     sni: SniTable,
     /// Configuration per (certificate pointer, option set).
     configs: HashMap<(usize, usize), Arc<ServerConfig>>,
@@ -73,8 +75,13 @@ pub struct BindTls {
     certs: RwLock<Arc<CertSet>>,
     /// Handshakes done and failed on this bind.
     pub counters: super::accept::HandshakeCounters,
-    /// Every certificate loaded, in order (for `show ssl cert`).
-    pub loaded: Vec<Arc<LoadedCert>>,
+    /// The bind line's settings, kept to rebuild the set.
+    ssl: BindSsl,
+    global: GlobalSsl,
+    /// Shared by every configuration of the bind, before and after a
+    /// rebuild, so sessions resume across a certificate change.
+    sessions: Arc<dyn StoresServerSessions>,
+    ticketer: Arc<dyn ProducesTickets>,
 }
 
 impl std::fmt::Debug for BindTls {
@@ -122,34 +129,8 @@ impl ResolvesServerCert for OneCert {
 /// line (none for a `crt` argument).
 pub type CertEntry = (Arc<LoadedCert>, Vec<String>, SslConf);
 
-/// Loads what a bind line names: each `crt` file or directory and each
-/// crt-list file with its lines' options. Errors are HAProxy's texts.
-pub fn load_sources(ssl: &BindSsl, global: &GlobalSsl) -> Result<Vec<CertEntry>, String> {
-    let mut out = Vec::new();
-    for src in &ssl.sources {
-        match src {
-            CrtSource::Crt(path) => {
-                for c in load_crt_arg(std::path::Path::new(path))? {
-                    out.push((Arc::new(c), Vec::new(), SslConf::default()));
-                }
-            }
-            CrtSource::List(path) => {
-                let list = load_crt_list(path).map_err(|e| format!("'crt-list' : {e}"))?;
-                for e in list {
-                    let conf = entry_conf(&e, global, path)?;
-                    let file = join_base(global.crt_base.as_deref(), &e.file);
-                    for c in load_crt_arg(std::path::Path::new(&file))? {
-                        out.push((Arc::new(c), e.filters.clone(), conf.clone()));
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// The options between `[` and `]` of a crt-list line.
-fn entry_conf(e: &CrtListEntry, global: &GlobalSsl, list: &str) -> Result<SslConf, String> {
+pub fn entry_conf(e: &CrtListEntry, global: &GlobalSsl, list: &str) -> Result<SslConf, String> {
     let mut conf = SslConf::default();
     let words: Vec<&str> = e.opts.iter().map(String::as_str).collect();
     let mut i = 0;
@@ -175,7 +156,7 @@ fn entry_conf(e: &CrtListEntry, global: &GlobalSsl, list: &str) -> Result<SslCon
 
 impl BindTls {
     /// Builds the handshake configurations of a bind whose certificates
-    /// `certs` were loaded by [`load_sources`].
+    /// `certs` were loaded (see [`super::store::CertStore::load_bind`]).
     pub fn build(
         ssl: &BindSsl,
         global: &GlobalSsl,
@@ -188,19 +169,43 @@ impl BindTls {
                 n => Arc::new(CountedCache(ServerSessionMemoryCache::new(n))),
             };
         let ticketer = super::ciphers::backend::Ticketer::new().map_err(|e| e.to_string())?;
-        let bind_conf = ssl.conf.over(&global.bind);
+        let empty = CertSet {
+            sni: SniTable::default(),
+            configs: HashMap::new(),
+        };
+        let b = BindTls {
+            certs: RwLock::new(Arc::new(empty)),
+            counters: Default::default(),
+            ssl: ssl.clone(),
+            global: global.clone(),
+            sessions,
+            ticketer,
+        };
+        let set = b.prepare(certs, warnings)?;
+        b.install(set);
+        Ok(b)
+    }
+
+    /// The configurations for `certs` with this bind's options, not yet in
+    /// use: [`BindTls::install`] puts them in service.
+    pub fn prepare(
+        &self,
+        certs: Vec<CertEntry>,
+        warnings: &mut Vec<String>,
+    ) -> Result<CertSet, String> {
+        let bind_conf = self.ssl.conf.over(&self.global.bind);
         // Option set 0 is the bind's own; each crt-list line with options
         // gets its own set, over the bind's.
         let mut sets: Vec<SslConf> = vec![bind_conf.clone()];
         let mut entries = Vec::new();
-        for (cert, filters, conf) in &certs {
-            let idx = if *conf == SslConf::default() {
+        for (cert, filters, conf) in certs {
+            let idx = if conf == SslConf::default() {
                 0
             } else {
                 sets.push(conf.over(&bind_conf));
                 sets.len() - 1
             };
-            entries.push((cert.clone(), filters.clone(), idx));
+            entries.push((cert, filters, idx));
         }
         let mut configs = HashMap::new();
         for (cert, _, idx) in &entries {
@@ -208,16 +213,27 @@ impl BindTls {
             if configs.contains_key(&key) {
                 continue;
             }
-            let cfg = server_config(&sets[*idx], cert, &sessions, &ticketer, warnings)?;
+            let cfg = server_config(&sets[*idx], cert, &self.sessions, &self.ticketer, warnings)?;
             configs.insert(key, Arc::new(cfg));
         }
-        let loaded = entries.iter().map(|e| e.0.clone()).collect();
-        let sni = SniTable::new(entries, ssl.strict_sni);
-        Ok(BindTls {
-            certs: RwLock::new(Arc::new(CertSet { sni, configs })),
-            counters: Default::default(),
-            loaded,
-        })
+        let sni = SniTable::new(entries, self.ssl.strict_sni);
+        Ok(CertSet { sni, configs })
+    }
+
+    /// Serves `set` from the next handshake on; connections already
+    /// established keep the configuration they were made with.
+    pub fn install(&self, set: CertSet) {
+        *self.certs.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+    }
+
+    /// The bind line's settings.
+    pub fn ssl(&self) -> &BindSsl {
+        &self.ssl
+    }
+
+    /// The `global` TLS settings the bind was built with.
+    pub fn global(&self) -> &GlobalSsl {
+        &self.global
     }
 
     /// The configuration for a ClientHello; `None` refuses the handshake

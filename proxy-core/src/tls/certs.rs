@@ -103,18 +103,39 @@ pub fn load_pem(path: &Path) -> Result<LoadedCert, String> {
     let name = path.to_string_lossy().into_owned();
     fs::metadata(path).map_err(|e| stat_error(&name, &e))?;
     let pem = fs::read(path).map_err(|_| format!("cannot open the file '{name}'."))?;
-    let no_cert = || format!("unable to load certificate from file '{name}'.");
-    let chain = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| no_cert())?;
-    let leaf_der = chain.first().ok_or_else(no_cert)?;
-    let (_, leaf) = X509Certificate::from_der(leaf_der).map_err(|_| no_cert())?;
+    let chain = read_chain(&pem, &name)?;
     // Any trouble with a key in the file itself (none, encrypted, bad
     // base64) sends 2.6 to the `.key` file.
     let (key_der, key_src) = match PrivateKeyDer::from_pem_slice(&pem) {
         Ok(k) => (k, name.clone()),
         Err(_) => key_file(&name)?,
     };
+    finish(name, chain, key_der, &key_src)
+}
+
+/// The certificates of a PEM text, leaf first, or 2.6's error when there
+/// is none or the leaf is not X.509.
+fn read_chain(pem: &[u8], name: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let no_cert = || format!("unable to load certificate from file '{name}'.");
+    let chain = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| no_cert())?;
+    let leaf_der = chain.first().ok_or_else(no_cert)?;
+    X509Certificate::from_der(leaf_der).map_err(|_| no_cert())?;
+    Ok(chain)
+}
+
+/// A certificate whose chain and key are read: the key checked against
+/// the leaf and made a signer, the SNI names and the `show` fields taken.
+fn finish(
+    name: String,
+    chain: Vec<CertificateDer<'static>>,
+    key_der: PrivateKeyDer<'static>,
+    key_src: &str,
+) -> Result<LoadedCert, String> {
+    let no_cert = || format!("unable to load certificate from file '{name}'.");
+    let leaf_der = chain.first().ok_or_else(no_cert)?;
+    let (_, leaf) = X509Certificate::from_der(leaf_der).map_err(|_| no_cert())?;
     let signer = super::ciphers::backend::sign::any_supported_type(&key_der)
         .map_err(|e| format!("unable to load private key from file '{key_src}' ({e})."))?;
     // The comparison `CertifiedKey::keys_match` makes, done here on
@@ -147,6 +168,51 @@ pub fn load_pem(path: &Path) -> Result<LoadedCert, String> {
         algo,
         info,
     })
+}
+
+/// A certificate given on the CLI (`set ssl cert <file> <payload>`): read
+/// but not yet checked. As in 2.6 the key may be missing or belong to
+/// another certificate until the commit, which refuses it.
+#[derive(Debug)]
+pub struct PendingCert {
+    chain: Vec<CertificateDer<'static>>,
+    key: Option<PrivateKeyDer<'static>>,
+    /// The fields `show ssl cert *<file>` prints.
+    pub info: CertInfo,
+}
+
+impl Clone for PendingCert {
+    fn clone(&self) -> PendingCert {
+        PendingCert {
+            chain: self.chain.clone(),
+            key: self.key.as_ref().map(PrivateKeyDer::clone_key),
+            info: self.info.clone(),
+        }
+    }
+}
+
+impl PendingCert {
+    /// Reads a PEM payload; `name` is the file it is meant for, named in
+    /// 2.6's error (`unable to load certificate from file '<name>'.`).
+    /// Nothing is read from disk: no `<file>.key` fallback.
+    pub fn parse(pem: &[u8], name: &str) -> Result<PendingCert, String> {
+        let chain = read_chain(pem, name)?;
+        let info = CertInfo::from_chain(&chain)
+            .ok_or_else(|| format!("unable to load certificate from file '{name}'."))?;
+        Ok(PendingCert {
+            chain,
+            key: PrivateKeyDer::from_pem_slice(pem).ok(),
+            info,
+        })
+    }
+
+    /// The certificate ready to serve as `name`, or 2.6's refusal.
+    pub fn into_loaded(self, name: &str) -> Result<LoadedCert, String> {
+        let key = self
+            .key
+            .ok_or("The transaction must contain at least a certificate and a private key!")?;
+        finish(name.to_string(), self.chain, key, name)
+    }
 }
 
 /// The key of `<name>.key`, for a PEM file without one.
@@ -187,26 +253,56 @@ fn sni_names(leaf: &X509Certificate<'_>) -> Vec<String> {
     names
 }
 
-/// What `crt <path>` loads: a file, a directory's files, or a bundle.
-pub fn load_crt_arg(path: &Path) -> Result<Vec<LoadedCert>, String> {
-    match fs::metadata(path) {
-        Ok(m) if m.is_dir() => load_dir(path),
-        Ok(_) => Ok(vec![load_pem(path)?]),
-        Err(e) => {
-            let name = path.to_string_lossy();
-            let mut out = Vec::new();
-            for ext in ["dsa", "ecdsa", "rsa"] {
-                let p = format!("{name}.{ext}");
-                if fs::metadata(&p).is_ok() {
-                    out.push(load_pem(Path::new(&p))?);
-                }
-            }
-            if out.is_empty() {
-                return Err(stat_error(&name, &e));
-            }
-            Ok(out)
+/// The files a `crt <path>` argument stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CrtFiles {
+    /// One PEM file.
+    File(String),
+    /// A directory (its name as [`dir_name`] gives it) and its files:
+    /// 2.6 makes it a crt-list of that name.
+    Dir(String, Vec<String>),
+    /// The `.dsa`, `.ecdsa` and `.rsa` files of a multi-cert bundle.
+    Bundle(Vec<String>),
+}
+
+impl CrtFiles {
+    /// Every file, in load order.
+    pub fn files(&self) -> &[String] {
+        match self {
+            CrtFiles::File(f) => std::slice::from_ref(f),
+            CrtFiles::Dir(_, v) | CrtFiles::Bundle(v) => v,
         }
     }
+}
+
+/// Finds what `crt <path>` names: a file, a directory's files, or a
+/// bundle; the errors are those of [`load_crt_arg`] before any file is read.
+pub fn crt_files(path: &Path) -> Result<CrtFiles, String> {
+    let name = path.to_string_lossy();
+    match fs::metadata(path) {
+        Ok(m) if m.is_dir() => dir_files(path),
+        Ok(_) => Ok(CrtFiles::File(name.into_owned())),
+        Err(e) => {
+            let found: Vec<String> = ["dsa", "ecdsa", "rsa"]
+                .iter()
+                .map(|ext| format!("{name}.{ext}"))
+                .filter(|p| fs::metadata(p).is_ok())
+                .collect();
+            if found.is_empty() {
+                return Err(stat_error(&name, &e));
+            }
+            Ok(CrtFiles::Bundle(found))
+        }
+    }
+}
+
+/// What `crt <path>` loads: a file, a directory's files, or a bundle.
+pub fn load_crt_arg(path: &Path) -> Result<Vec<LoadedCert>, String> {
+    crt_files(path)?
+        .files()
+        .iter()
+        .map(|f| load_pem(Path::new(f)))
+        .collect()
 }
 
 /// The file names a `crt <dir>` skips.
@@ -228,7 +324,7 @@ pub fn dir_name(path: &str) -> &str {
     }
 }
 
-fn load_dir(path: &Path) -> Result<Vec<LoadedCert>, String> {
+fn dir_files(path: &Path) -> Result<CrtFiles, String> {
     let full = path.to_string_lossy();
     let dir = dir_name(&full);
     let scan_err = |e: io::Error| format!("unable to scan directory '{dir}' : {}.", strerror(&e));
@@ -243,12 +339,12 @@ fn load_dir(path: &Path) -> Result<Vec<LoadedCert>, String> {
         let sep = if dir.ends_with('/') { "" } else { "/" };
         let p = format!("{dir}{sep}{}", f.to_string_lossy());
         match fs::metadata(&p) {
-            Ok(m) if m.is_file() => out.push(load_pem(Path::new(&p))?),
+            Ok(m) if m.is_file() => out.push(p),
             Ok(_) => {}
             Err(e) => return Err(stat_error(&p, &e)),
         }
     }
-    Ok(out)
+    Ok(CrtFiles::Dir(dir.to_string(), out))
 }
 
 /// Certificates and CRLs of a `ca-file`/`crl-file` (2.6 reads both kinds

@@ -221,6 +221,12 @@ fn parse_line(
 
 /// Reads and parses the crt-list at `path` (not joined with `crt-base`).
 pub fn load_crt_list(path: &str) -> Result<Vec<CrtListEntry>, String> {
+    Ok(load_crt_list_counted(path)?.0)
+}
+
+/// [`load_crt_list`], with the number of lines of the file: the CLI
+/// numbers the lines it adds after them, as 2.6 does.
+pub fn load_crt_list_counted(path: &str) -> Result<(Vec<CrtListEntry>, usize), String> {
     let bytes = std::fs::read(path).map_err(|e| {
         let why = match e.raw_os_error() {
             Some(c) => nix::errno::Errno::from_raw(c).desc().to_string(),
@@ -228,7 +234,17 @@ pub fn load_crt_list(path: &str) -> Result<Vec<CrtListEntry>, String> {
         };
         format!("cannot open file '{path}' : {why}")
     })?;
-    parse_crt_list(&String::from_utf8_lossy(&bytes), path)
+    let text = String::from_utf8_lossy(&bytes);
+    let lines = text.bytes().filter(|&b| b == b'\n').count();
+    Ok((parse_crt_list(&text, path)?, lines))
+}
+
+/// One line given to `add ssl crt-list <list> <<` (`source` names it in
+/// errors, `CLI` for 2.6). Unlike a file's lines, `#` starts no comment;
+/// `None` for a line without a word.
+pub fn parse_cli_line(line: &str, source: &str) -> Result<Option<CrtListEntry>, String> {
+    let at = |what: &str| format!("parsing [{source}:1]: {what}");
+    parse_line(line, 1, &at, &mut Vec::new())
 }
 
 /// An entry's option block as 2.6 prints it: its settings in

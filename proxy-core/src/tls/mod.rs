@@ -21,6 +21,9 @@
 //!   handshake's verification let through, for `ssl_c_verify`;
 //! - [`bind`]: an `ssl` bind built into rustls configurations, one per
 //!   certificate and option set, chosen per ClientHello;
+//! - [`store`]: the certificates and crt-lists of the configuration by
+//!   name, and the binds using them, which [`cli`]'s `ssl cert` and `ssl
+//!   crt-list` commands change at run time;
 //! - [`accept`]: the handshake of an accepted connection;
 //! - [`conn`]: a TLS connection over a TCP socket, driven by readiness like
 //!   a plain socket so the one data path carries it;
@@ -40,12 +43,14 @@ pub mod certfields;
 pub mod certinfo;
 pub mod certs;
 pub mod ciphers;
+pub mod cli;
 pub mod conn;
 pub mod crtlist;
 pub mod info;
 pub mod opts;
 pub mod sni;
 pub mod stats;
+pub mod store;
 pub mod verify;
 pub mod verify_memo;
 
