@@ -33,10 +33,7 @@ pub(super) async fn run(
     let Transport::Tcp(sock) = std::mem::take(&mut conn.transport) else {
         return;
     };
-    let timeout = st
-        .proxies
-        .get(fe_idx)
-        .and_then(|p| p.cfg.timeouts.client);
+    let timeout = st.proxies.get(fe_idx).and_then(|p| p.cfg.timeouts.client);
     match accept(sock, &tls, timeout, &tls.counters).await {
         Ok(s) => conn.transport = Transport::Tls(Box::new(s)),
         Err(e) => {

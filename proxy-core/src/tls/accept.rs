@@ -99,7 +99,9 @@ async fn handshake(sock: TcpStream, tls: &BindTls) -> Result<TlsStream, Handshak
         .await
         .map_err(classify)?;
     let Some(config) = tls.config_for(&start.client_hello()) else {
-        return Err(HandshakeError::Failed("no certificate for this name".into()));
+        return Err(HandshakeError::Failed(
+            "no certificate for this name".into(),
+        ));
     };
     let stream = start.into_stream(config).await.map_err(classify)?;
     let (sock, conn) = stream.into_inner();

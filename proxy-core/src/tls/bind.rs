@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use rustls::server::{
-    ClientHello, ProducesTickets, ResolvesServerCert,
-    ServerSessionMemoryCache, StoresServerSessions,
+    ClientHello, ProducesTickets, ResolvesServerCert, ServerSessionMemoryCache,
+    StoresServerSessions,
 };
 use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
@@ -99,10 +99,7 @@ pub type CertEntry = (Arc<LoadedCert>, Vec<String>, SslConf);
 
 /// Loads what a bind line names: each `crt` file or directory and each
 /// crt-list file with its lines' options. Errors are HAProxy's texts.
-pub fn load_sources(
-    ssl: &BindSsl,
-    global: &GlobalSsl,
-) -> Result<Vec<CertEntry>, String> {
+pub fn load_sources(ssl: &BindSsl, global: &GlobalSsl) -> Result<Vec<CertEntry>, String> {
     let mut out = Vec::new();
     for src in &ssl.sources {
         match src {
@@ -132,7 +129,12 @@ fn entry_conf(e: &CrtListEntry, global: &GlobalSsl, list: &str) -> Result<SslCon
     let words: Vec<&str> = e.opts.iter().map(String::as_str).collect();
     let mut i = 0;
     while i < words.len() {
-        match parse_kw(words[i], &words[i + 1..], &mut conf, global.ca_base.as_deref()) {
+        match parse_kw(
+            words[i],
+            &words[i + 1..],
+            &mut conf,
+            global.ca_base.as_deref(),
+        ) {
             Ok(Parsed::Took(n)) => i += 1 + n,
             Ok(Parsed::NotOurs) => {
                 return Err(format!(
@@ -192,11 +194,7 @@ impl BindTls {
     /// The configuration for a ClientHello; `None` refuses the handshake
     /// (`strict-sni` without a matching certificate).
     pub fn config_for(&self, hello: &ClientHello<'_>) -> Option<Arc<ServerConfig>> {
-        let set = self
-            .certs
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let set = self.certs.read().unwrap_or_else(|e| e.into_inner()).clone();
         let e = set
             .sni
             .select(hello.server_name(), hello.signature_schemes())?;
