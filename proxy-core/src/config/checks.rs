@@ -155,6 +155,7 @@ pub(super) fn finalize(
     let tables = super::kw_stick::finalize(&mut states, &peers, errors);
     for st in &mut states {
         build_bind_tls(&mut st.cfg, &global, errors, warnings);
+        super::kw_server_tls::build_server_tls(&mut st.cfg, &global, errors, warnings);
     }
     Config {
         global,
@@ -177,7 +178,9 @@ fn build_bind_tls(
 ) {
     use crate::tls::bind::{load_sources, BindTls, TlsHandle};
     for b in &mut px.binds {
-        let Some(ssl) = b.ssl.as_deref() else { continue };
+        let Some(ssl) = b.ssl.as_deref() else {
+            continue;
+        };
         if ssl.enabled && ssl.sources.is_empty() {
             let spec = ssl
                 .who

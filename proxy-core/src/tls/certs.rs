@@ -187,6 +187,14 @@ fn sni_names(leaf: &X509Certificate<'_>) -> Vec<String> {
     names
 }
 
+/// The names of a DER certificate as [`sni_names`] lists them (none when
+/// it does not parse): what a server's certificate is checked against.
+pub fn cert_names(der: &[u8]) -> Vec<String> {
+    X509Certificate::from_der(der)
+        .map(|(_, leaf)| sni_names(&leaf))
+        .unwrap_or_default()
+}
+
 /// What `crt <path>` loads: a file, a directory's files, or a bundle.
 pub fn load_crt_arg(path: &Path) -> Result<Vec<LoadedCert>, String> {
     match fs::metadata(path) {

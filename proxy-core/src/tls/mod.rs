@@ -21,22 +21,28 @@
 //! - [`bind`]: an `ssl` bind built into rustls configurations, one per
 //!   certificate and option set, chosen per ClientHello;
 //! - [`accept`]: the handshake of an accepted connection;
+//! - [`client`]: TLS towards servers (`server ... ssl`): the settings, the
+//!   client configuration built once per server, the handshake;
+//! - [`srv_verify`]: server certificates, `verify none|required`, and
+//!   host names (`sni`, `verifyhost`);
 //! - [`conn`]: a TLS connection over a TCP socket, driven by readiness like
 //!   a plain socket so the one data path carries it.
 //!
-//! Messages are HAProxy 2.6's words for the part after the bind line's
-//! `'bind <addr>' in section '<sect>' : ` prefix, which the configuration
-//! layer adds.
+//! Messages are HAProxy 2.6's words for the part after the line's
+//! `'bind <addr>' in section '<sect>' : ` or `'server <px>/<name>' : `
+//! prefix, which the configuration layer adds.
 
 pub mod accept;
 pub mod bind;
 pub mod certinfo;
 pub mod certs;
 pub mod ciphers;
+pub mod client;
 pub mod conn;
 pub mod crtlist;
 pub mod opts;
 pub mod sni;
+pub mod srv_verify;
 pub mod verify;
 
 #[cfg(test)]
