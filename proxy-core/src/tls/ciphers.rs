@@ -33,9 +33,17 @@
 //! (the six suites below, forward secret and AEAD); groups P-384, X25519, P-256. Nothing
 //! weak is among them, so the defaults need no filtering.
 
-use rustls::crypto::ring::{cipher_suite as rs, default_provider, kx_group};
+use rustls::crypto::ring::{cipher_suite as rs, kx_group};
 use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::{SupportedCipherSuite, SupportedProtocolVersion};
+
+/// ring's provider as rustls makes it. rustls 0.23.48 deprecates it for
+/// lacking post-quantum key exchange; ring is what this proxy is built on,
+/// and HAProxy 2.6 offers no post-quantum group either.
+#[allow(deprecated)]
+fn default_provider() -> CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
 
 /// What a cipher keyword selects: the suites rustls will offer, in preference order, and the
 /// cipher names the value asked for explicitly that OpenSSL would offer but rustls does not
@@ -689,7 +697,7 @@ impl Pattern {
             && hit(self.ver, c.ver)
             && hit(u32::from(self.strength), u32::from(c.flags & STRENGTH))
             && (!self.not_default || c.flags & NOT_DEFAULT != 0)
-            && self.cipher.map_or(true, |named| std::ptr::eq(named, c))
+            && self.cipher.is_none_or(|named| std::ptr::eq(named, c))
     }
 }
 
