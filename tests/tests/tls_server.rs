@@ -446,6 +446,28 @@ fn checks(kit: &Kit, b: &Backends, bin: &Path) -> Vec<String> {
             st.get(be, "s", "status") == *want && !st.get(be, "s", "check_status").is_empty()
         })
     });
+    // `srv_use_ssl` of `show servers state`: traffic over TLS.
+    let state = r.cli("show servers state");
+    let head: Vec<&str> = state
+        .lines()
+        .find(|l| l.starts_with("# be_id"))
+        .unwrap_or_default()
+        .split(' ')
+        .skip(1)
+        .collect();
+    let col = |name: &str| head.iter().position(|c| *c == name);
+    let (be_col, ssl_col) = (col("be_name").unwrap(), col("srv_use_ssl").unwrap());
+    let mut uses = Vec::new();
+    for l in state
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        let w: Vec<&str> = l.split(' ').collect();
+        if let (Some(be), Some(ssl)) = (w.get(be_col), w.get(ssl_col)) {
+            uses.push(format!("{be}={ssl}"));
+        }
+    }
+    r.note(format!("srv_use_ssl {}", uses.join(" ")));
     r.transcript
 }
 
@@ -474,6 +496,11 @@ fn checks_over_tls_as_haproxy() {
             col("http_cert/s", "check_status=L7OK");
             col("http_nocert/s", "check_status=SOCKERR");
             col("http_nocert/s", "last_chk=SSL fatal error");
+            assert!(
+                t.iter()
+                    .any(|l| l.starts_with("srv_use_ssl be=1 clear=1 cssl_tls=0 ")),
+                "{t:?}"
+            );
             step_has(
                 t,
                 "settled",
