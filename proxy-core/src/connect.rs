@@ -212,8 +212,7 @@ async fn connect_transport(
     let Some(plan) = tls else {
         return Ok(Transport::Tcp(sock));
     };
-    let name = client::server_name(plan.sni, to.ip());
-    let stream = client::handshake(sock, plan.tls.tls.config.clone(), name)
+    let stream = client::connect_tls(sock, &plan.tls.tls, plan.sni, to.ip())
         .await
         .map_err(ConnFail::Tls)?;
     Ok(Transport::Tls(Box::new(stream)))

@@ -24,7 +24,7 @@ use crate::rules::expr::Expr;
 use crate::rules::fetch::{Fetch, Usage};
 use crate::sample::pattern::PatRegistry;
 use crate::tls::certs::{join_base, load_ca_file, load_crl_file};
-use crate::tls::client::{self, ServerTlsHandle, SniExpr, SslUse, Who};
+use crate::tls::client::{self, ServerSsl, ServerTlsHandle, SniExpr, SslUse, Who};
 use crate::tls::opts::{parse_alpn, parse_kw, Parsed, Verify};
 
 /// The TLS options of server lines, for suggestions.
@@ -114,10 +114,38 @@ pub(super) fn tls_option(
             });
             return Ok(Some(2));
         }
+        "verifyhost" | "ca-file" | "crl-file" | "crt" | "sni" | "check-sni" | "alpn"
+        | "check-alpn" | "npn" => {
+            path_or_name_option(st, ssl, opt, files)?;
+            return Ok(Some(2));
+        }
+        kw => {
+            let args: Vec<&str> = opt.value.into_iter().collect();
+            return match parse_kw(kw, &args, &mut ssl.conf, None) {
+                Ok(Parsed::Took(n)) => Ok(Some(1 + n)),
+                Ok(Parsed::NotOurs) => Ok(None),
+                Err(e) => Err(format!("{who} : {e}.")),
+            };
+        }
+    }
+    Ok(Some(1))
+}
+
+/// The TLS options naming a file, a name or a list (`ca-file`, `crt`,
+/// `sni`, `alpn`, ...): each takes one argument.
+fn path_or_name_option(
+    st: &ProxyState,
+    ssl: &mut ServerSsl,
+    opt: &SrvOpt<'_>,
+    files: &mut PatRegistry,
+) -> Result<(), String> {
+    let who = opt.who;
+    let value = opt.value.filter(|v| !v.is_empty());
+    let missing = |what: &str| format!("{who} : '{}' : {what}.", opt.kw);
+    match opt.kw {
         "verifyhost" => {
             let v = value.ok_or_else(|| missing("missing hostname to verify against"))?;
             ssl.verifyhost = Some(v.to_string());
-            return Ok(Some(2));
         }
         "ca-file" | "crl-file" => {
             let what = if opt.kw == "ca-file" {
@@ -135,12 +163,10 @@ pub(super) fn tls_option(
             } else {
                 ssl.conf.crl_file = Some(path);
             }
-            return Ok(Some(2));
         }
         "crt" => {
             let v = value.ok_or_else(|| missing("missing certificate file path"))?;
             ssl.crt = Some(join_base(st.global_ssl().crt_base.as_deref(), v));
-            return Ok(Some(2));
         }
         "sni" => {
             let v = value.ok_or_else(|| missing("missing sni expression"))?;
@@ -151,12 +177,10 @@ pub(super) fn tls_option(
                 text: v.to_string(),
                 expr,
             });
-            return Ok(Some(2));
         }
         "check-sni" => {
             let v = value.ok_or_else(|| missing("missing SNI"))?;
             ssl.check_sni = Some(v.to_string());
-            return Ok(Some(2));
         }
         "alpn" | "check-alpn" | "npn" => {
             let what = if opt.kw == "npn" {
@@ -173,18 +197,10 @@ pub(super) fn tls_option(
                 // never offered.
                 _ => {}
             }
-            return Ok(Some(2));
         }
-        kw => {
-            let args: Vec<&str> = opt.value.into_iter().collect();
-            return match parse_kw(kw, &args, &mut ssl.conf, None) {
-                Ok(Parsed::Took(n)) => Ok(Some(1 + n)),
-                Ok(Parsed::NotOurs) => Ok(None),
-                Err(e) => Err(format!("{who} : {e}.")),
-            };
-        }
+        _ => {}
     }
-    Ok(Some(1))
+    Ok(())
 }
 
 /// Parses an `sni` expression: one sample that a request can give.

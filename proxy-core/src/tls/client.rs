@@ -106,6 +106,8 @@ pub struct ServerTls {
     pub check_name: Option<ServerName<'static>>,
     /// Traffic goes over TLS.
     pub traffic: bool,
+    /// `verify required`: names are checked.
+    pub verify: bool,
     /// Health checks go over TLS.
     pub checks: bool,
 }
@@ -198,6 +200,7 @@ pub fn build(
         sni: ssl.sni.as_ref().map(|s| s.expr.clone()),
         check_name: ssl.check_sni.as_deref().and_then(dns_name),
         traffic: ssl.use_ssl == SslUse::On,
+        verify: effective_verify(ssl, global) == Verify::Required,
         checks: ssl.check_ssl || (ssl.use_ssl == SslUse::On && !checks_elsewhere),
     })
 }
@@ -227,12 +230,7 @@ fn verifier(
     global: &GlobalSsl,
     provider: Arc<rustls::crypto::CryptoProvider>,
 ) -> Result<Arc<dyn ServerCertVerifier>, String> {
-    let verify = ssl.conf.verify.unwrap_or(if global.server_verify_none {
-        Verify::None
-    } else {
-        Verify::Required
-    });
-    if verify == Verify::None {
+    if effective_verify(ssl, global) == Verify::None {
         return Ok(Arc::new(AcceptAny(provider)));
     }
     let Some(ca) = &conf.ca_file else {
@@ -249,6 +247,15 @@ fn verifier(
         provider,
     )?;
     Ok(Arc::new(req))
+}
+
+/// `verify` on the line, else what `ssl-server-verify` says.
+fn effective_verify(ssl: &ServerSsl, global: &GlobalSsl) -> Verify {
+    ssl.conf.verify.unwrap_or(if global.server_verify_none {
+        Verify::None
+    } else {
+        Verify::Required
+    })
 }
 
 /// `ca-file @system-ca`: the system's trust store (`SSL_CERT_DIR` when
@@ -321,6 +328,36 @@ pub fn eval_sni(expr: &Expr, view: &dyn RequestView) -> Option<String> {
 pub fn server_name(sni: Option<&str>, ip: IpAddr) -> ServerName<'static> {
     sni.and_then(dns_name)
         .unwrap_or(ServerName::IpAddress(ip.into()))
+}
+
+/// The handshake of a traffic connection to a server with `tls`, sending
+/// `sni`. 2.6 sends any SNI value as it is and, with `verify required`,
+/// checks the certificate against it; rustls sends no SNI that is not a
+/// host name (`a.test:8443`, an address), so for those the check is made
+/// here once the handshake is done: a value no certificate name can be
+/// fails as it fails in 2.6.
+pub async fn connect_tls(
+    sock: TcpStream,
+    tls: &ServerTls,
+    sni: Option<&str>,
+    ip: IpAddr,
+) -> io::Result<TlsStream> {
+    let stream = handshake(sock, tls.config.clone(), server_name(sni, ip)).await?;
+    let raw = sni.filter(|v| tls.verify && !v.is_empty() && dns_name(v).is_none());
+    if let Some(raw) = raw {
+        let leaf_ok = stream.with_conn(|c| {
+            c.peer_certificates()
+                .and_then(|chain| chain.first())
+                .is_some_and(|leaf| super::srv_verify::cert_matches(leaf, raw))
+        });
+        if leaf_ok != Some(true) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the certificate is not valid for the SNI '{raw}'"),
+            ));
+        }
+    }
+    Ok(stream)
 }
 
 /// Runs the client side of a handshake on a connected socket.

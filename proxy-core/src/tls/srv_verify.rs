@@ -165,7 +165,7 @@ impl ServerCertVerifier for Required {
 
 /// Whether `host` is one of the certificate's names (SAN DNS names, then
 /// subject CNs).
-fn cert_matches(cert: &CertificateDer<'_>, host: &str) -> bool {
+pub fn cert_matches(cert: &CertificateDer<'_>, host: &str) -> bool {
     cert_names(cert.as_ref())
         .iter()
         .any(|pattern| name_matches(pattern, host))
