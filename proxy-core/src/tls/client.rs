@@ -8,7 +8,12 @@
 //! - sessions are kept per server for resumption (`no-ssl-reuse` turns
 //!   that off; `no-tls-tickets` leaves TLS 1.2 with session IDs only);
 //! - `sni <expr>` is evaluated on the stream for each connection; without
-//!   it (or when it gives nothing usable as a host name) no SNI is sent;
+//!   it no SNI is sent. rustls cannot send a value that is no host name
+//!   (`a.test:8443`, an address), which 2.6 sends as it is: none is sent
+//!   then, and `verify required` checks the certificate against the value
+//!   as 2.6 would (see [`connect_tls`]);
+//! - idle connections are reused only for the same SNI (2.6 hashes it
+//!   into its reuse keys; see [`crate::idle::take`]);
 //! - `crt` is the client certificate offered when the server asks;
 //! - health checks use TLS with `check-ssl`, or with `ssl` when neither
 //!   `port` nor `addr` sends them elsewhere; they send `check-sni` and
