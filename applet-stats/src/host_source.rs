@@ -432,6 +432,7 @@ impl Source for HostData {
                     srv_check_state: state_bits("check", 0),
                     srv_agent_state: state_bits("agent", 0x10),
                     srv_port: u32::from(port),
+                    srv_use_ssl: fld("use_ssl") == "1",
                     srv_fqdn: Some(fld("fqdn"))
                         .filter(|h| !h.is_empty())
                         .map(str::to_string),

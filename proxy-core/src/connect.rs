@@ -20,6 +20,7 @@ use crate::log::termination::FinState;
 use crate::monitor::observe::Seen;
 use crate::state::{Proxy, State};
 use crate::stream::{sess_flags, AllocConnError, SiState, Stream};
+use crate::tls::client::{self, TrafficTls};
 
 /// HAProxy waits this long before retrying a server that refused.
 const TURN_AROUND: Duration = Duration::from_secs(1);
@@ -176,8 +177,49 @@ async fn tcp_connect(to: SocketAddr, from: Option<SocketAddr>) -> std::io::Resul
     Ok(stream)
 }
 
+/// The TLS a connection to a server runs, and the SNI it sends.
+struct TlsPlan<'a> {
+    tls: &'a TrafficTls,
+    sni: Option<&'a str>,
+}
+
+/// What the chosen server of `s` needs: TLS (with the SNI its `sni`
+/// expression gave, among the stream's values `sni`) or nothing.
+fn tls_plan<'a>(be: &'a Backend, s: &Stream, sni: &'a [Option<String>]) -> Option<TlsPlan<'a>> {
+    let tls = be.servers.get(s.srv?)?.tls.as_ref()?;
+    let sni = tls
+        .sni_slot
+        .and_then(|i| sni.get(i))
+        .and_then(|v| v.as_deref());
+    Some(TlsPlan { tls, sni })
+}
+
+/// Why a connection could not be made.
+enum ConnFail {
+    Tcp(std::io::Error),
+    Tls(std::io::Error),
+}
+
+/// The TCP connect, then the TLS handshake when the server has `ssl`: the
+/// connection is established only once both are done, as in HAProxy
+/// (`timeout connect` bounds them together).
+async fn connect_transport(
+    to: SocketAddr,
+    from: Option<SocketAddr>,
+    tls: Option<&TlsPlan<'_>>,
+) -> Result<Transport, ConnFail> {
+    let sock = tcp_connect(to, from).await.map_err(ConnFail::Tcp)?;
+    let Some(plan) = tls else {
+        return Ok(Transport::Tcp(sock));
+    };
+    let stream = client::connect_tls(sock, &plan.tls.tls, plan.sni, to.ip())
+        .await
+        .map_err(ConnFail::Tls)?;
+    Ok(Transport::Tls(Box::new(stream)))
+}
+
 /// One connect attempt on the connection already attached to si[1].
-async fn attempt(p: &Proxy, s: &mut Stream) -> Result<(), ProxyError> {
+async fn attempt(p: &Proxy, s: &mut Stream, tls: Option<TlsPlan<'_>>) -> Result<(), ProxyError> {
     let (to, from) = match s.si[1].conn() {
         Some(c) => (c.to, c.from),
         None => return Err(ProxyError::new(ErrorKind::Internal).context("no server connection")),
@@ -186,21 +228,34 @@ async fn attempt(p: &Proxy, s: &mut Stream) -> Result<(), ProxyError> {
         return Err(ProxyError::new(ErrorKind::Internal).context("no server address"));
     };
     s.si[1].set_state(SiState::Con);
+    let connect = connect_transport(to, from, tls.as_ref());
     let res = match p.cfg.timeouts.connect {
-        Some(d) => match tokio::time::timeout(d, tcp_connect(to, from)).await {
+        Some(d) => match tokio::time::timeout(d, connect).await {
             Ok(r) => r,
             Err(_) => return Err(ProxyError::new(ErrorKind::ConnectTimeout)),
         },
-        None => tcp_connect(to, from).await,
+        None => connect.await,
     };
     match res {
-        Ok(stream) => {
+        Ok(t) => {
             if let Some(c) = s.si[1].conn_mut() {
-                c.transport = Transport::Tcp(stream);
+                c.transport = t;
+                c.sni = tls.and_then(|t| t.sni).map(Into::into);
             }
             Ok(())
         }
-        Err(e) => Err(ProxyError::from_connect(&e)),
+        Err(ConnFail::Tcp(e)) => Err(ProxyError::from_connect(&e)),
+        Err(ConnFail::Tls(e)) => {
+            // A failed handshake is a failed connection: retried, `SC`,
+            // 503, as HAProxy counts it.
+            tracing::debug!(
+                "TLS handshake with {to} (backend {}) failed: {e}",
+                p.cfg.name
+            );
+            Err(ProxyError::new(ErrorKind::ConnectFailed)
+                .at(FinState::C)
+                .context(format!("SSL handshake failure: {e}")))
+        }
     }
 }
 
@@ -208,13 +263,16 @@ async fn attempt(p: &Proxy, s: &mut Stream) -> Result<(), ProxyError> {
 /// redispatch; on failure the error says why, and si[1] ends in CLO.
 ///
 /// With `reuse`, an idle connection to the chosen server is taken from this
-/// thread's pool when there is one, instead of connecting.
+/// thread's pool when there is one, instead of connecting. `sni` holds
+/// the values of the backend's `sni` expressions on this stream (see
+/// [`client::eval_snis`]).
 pub async fn connect_server(
     st: &State,
     p: &Proxy,
     s: &mut Stream,
     info: &mut ConnectInfo,
     reuse: bool,
+    sni: &[Option<String>],
 ) -> Result<(), ProxyError> {
     let Some(be) = p.be.as_ref() else {
         return Err(ProxyError::new(ErrorKind::Internal));
@@ -227,7 +285,8 @@ pub async fn connect_server(
             s.timers.queued = Some(std::time::Instant::now());
         }
         if reuse && matches!(s.si[1].endpoint(), crate::stream::Endpoint::None) {
-            if let Some(conn) = s.srv.and_then(|i| crate::idle::take((p.idx, i))) {
+            let want = tls_plan(be, s, sni).and_then(|t| t.sni);
+            if let Some(conn) = s.srv.and_then(|i| crate::idle::take((p.idx, i), want)) {
                 bump(&be.counters.reuse);
                 if let Some(i) = s.srv {
                     bump(&be.servers[i].counters.reuse);
@@ -246,7 +305,8 @@ pub async fn connect_server(
                 if let Some(i) = s.srv {
                     bump(&be.servers[i].counters.connect);
                 }
-                attempt(p, s).await
+                let tls = tls_plan(be, s, sni);
+                attempt(p, s, tls).await
             }
             Err(e) => Err(e),
         };

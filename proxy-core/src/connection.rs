@@ -214,6 +214,10 @@ pub struct Connection {
     /// Taken back from the idle pool at least once: it has served more
     /// than one request (a "safe" idle connection when parked again).
     pub reused: bool,
+    /// The SNI a server connection was made with: only a request wanting
+    /// the same one may reuse it (as 2.6 hashes the SNI into idle
+    /// connections' keys).
+    pub sni: Option<Box<str>>,
     _slot: PoolSlot,
 }
 
@@ -228,6 +232,7 @@ impl Connection {
             in_use: None,
             sess_vars: None,
             reused: false,
+            sni: None,
             _slot: slot,
         }
     }

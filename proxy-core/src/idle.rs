@@ -132,23 +132,42 @@ pub fn park(key: ServerKey, srv: &Arc<ServerConns>, conn: Box<Connection>, keep:
 }
 
 /// Whether a parked socket is still usable: no data pending (a response we
-/// did not ask for) and no end-of-stream or error from the server.
+/// did not ask for) and no end-of-stream or error from the server. Over
+/// TLS, records that carry no data (a late session ticket, a key update)
+/// are taken in on the way: only data, a close or an error count.
 fn still_open(t: &Transport) -> bool {
-    let Transport::Tcp(s) = t else { return false };
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    let mut probe = [0u8; 1];
-    let mut rb = tokio::io::ReadBuf::new(&mut probe);
-    matches!(s.poll_peek(&mut cx, &mut rb), Poll::Pending)
+    match t {
+        Transport::Tcp(s) => {
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let mut probe = [0u8; 1];
+            let mut rb = tokio::io::ReadBuf::new(&mut probe);
+            matches!(s.poll_peek(&mut cx, &mut rb), Poll::Pending)
+        }
+        Transport::Tls(s) => {
+            let mut probe = [0u8; 1];
+            matches!(s.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        }
+        _ => false,
+    }
 }
 
-/// Takes the most recently parked live connection for `key`, closing any
-/// dead or expired ones met on the way. It counts as in use again.
-pub fn take(key: ServerKey) -> Option<Box<Connection>> {
+/// Takes the most recently parked live connection for `key` made with
+/// SNI `sni`, closing any dead or expired ones met on the way. It counts
+/// as in use again.
+pub fn take(key: ServerKey, sni: Option<&str>) -> Option<Box<Connection>> {
     let now = Instant::now();
     IDLE.with(|m| {
         let mut m = m.borrow_mut();
         let entry = m.get_mut(&key)?;
-        while let Some(p) = entry.list.pop() {
+        let mut i = entry.list.len();
+        while i > 0 {
+            i -= 1;
+            if entry.list[i].conn.sni.as_deref() != sni {
+                continue;
+            }
+            // Its idle mark goes at the end of this pass, after the
+            // connection counts as in use again (as before it was found).
+            let p = entry.list.remove(i);
             let Parked {
                 mut conn, expires, ..
             } = p;
@@ -283,8 +302,11 @@ mod tests {
         assert!(park((0, 0), &s, c, KEEP));
         assert_eq!(pool.used(), 1, "a parked connection is still allocated");
         assert_eq!((count((0, 0)), used(&s), idle(&s)), (1, 0, 1));
-        assert!(take((0, 1)).is_none(), "another server's pool is empty");
-        let back = take((0, 0)).unwrap();
+        assert!(
+            take((0, 1), None).is_none(),
+            "another server's pool is empty"
+        );
+        let back = take((0, 0), None).unwrap();
         assert_eq!((used(&s), idle(&s)), (1, 0), "in use again");
         drop(back);
         assert_eq!((pool.used(), used(&s)), (0, 0));
@@ -299,7 +321,7 @@ mod tests {
         peer.shutdown().await.unwrap();
         drop(peer);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(take((1, 0)).is_none());
+        assert!(take((1, 0), None).is_none());
         assert_eq!(pool.used(), 0, "the dead connection was closed and freed");
         assert_eq!((used(&s), idle(&s)), (0, 0));
     }

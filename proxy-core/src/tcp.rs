@@ -277,11 +277,12 @@ impl<'a> TcpSession<'a> {
             }
             None => Transport::None,
         };
+        let sni = self.sni_values(bp, s);
         let outcome = tokio::select! {
             // Boxed so that the connect phase's state is not kept for the
             // whole life of the stream (it is the largest; idle streams
             // only need the forwarding state).
-            r = Box::pin(connect_server(self.st, bp, s, &mut self.info, false)) => Some(r),
+            r = Box::pin(connect_server(self.st, bp, s, &mut self.info, false, &sni)) => Some(r),
             _ = client_aborted(&client_t) => None,
         };
         if let Some(c) = s.si[0].conn_mut() {
@@ -295,6 +296,18 @@ impl<'a> TcpSession<'a> {
             };
             Err(ProxyError::new(ErrorKind::ClientAborted).at(phase))
         })
+    }
+
+    /// The values of the backend's `sni` expressions on this stream (its
+    /// variables and what the client sent so far); none without `sni`.
+    fn sni_values(&self, bp: &Proxy, s: &Stream) -> Vec<Option<String>> {
+        let Some(be) = bp.be.as_ref().filter(|b| !b.sni_exprs.is_empty()) else {
+            return Vec::new();
+        };
+        let flag = AtomicBool::new(false);
+        let limit = self.inbuf.len();
+        let view = with_payload(self.view(Some(&s.vars)), &self.inbuf, limit, false, &flag);
+        crate::tls::client::eval_snis(&be.sni_exprs, &view)
     }
 
     /// Moves bytes both ways until both sides are done; an abort or a

@@ -73,6 +73,8 @@ pub struct Server {
     /// The balance algorithm adapts weights at run time (slowstart only
     /// ramps those up).
     pub dynamic_lb: bool,
+    /// `ssl`: connections to it run a TLS handshake first.
+    pub tls: Option<crate::tls::client::TrafficTls>,
 }
 
 impl Server {
@@ -108,6 +110,7 @@ impl Server {
             cur_sess: AtomicU32::new(0),
             counters: Counters::default(),
             conns: conns::ServerConns::new(c.pool_low_conn, c.pool_max_conn, c.pool_purge_delay),
+            tls: None,
         }
     }
 
@@ -255,6 +258,7 @@ impl Server {
             ),
             slowstart: None,
             dynamic_lb: true,
+            tls: None,
         }
     }
 }
@@ -297,6 +301,9 @@ struct Shared {
 pub struct Backend {
     pub balance: Balance,
     pub servers: Vec<Server>,
+    /// The servers' distinct `sni` expressions (see
+    /// [`crate::tls::client::traffic_tls`]).
+    pub sni_exprs: Vec<crate::rules::expr::Expr>,
     pub dispatch: Option<SocketAddr>,
     pub source: Option<SocketAddr>,
     pub counters: Counters,
@@ -328,13 +335,19 @@ fn resolve_track(p: &ProxyConfig, s: &ServerConfig, all: &[ProxyConfig]) -> Opti
 impl Backend {
     /// The backend of `p`; `all` (every proxy, by index) resolves `track`.
     pub fn from_config(p: &ProxyConfig, all: &[ProxyConfig]) -> Backend {
+        let (tls, sni_exprs) = crate::tls::client::traffic_tls(&p.servers);
         let servers: Vec<Server> = p
             .servers
             .iter()
+            .zip(tls)
             .enumerate()
-            .map(|(i, s)| Server::from_config(i, s, resolve_track(p, s, all), p.balance))
+            .map(|(i, (s, tls))| Server {
+                tls,
+                ..Server::from_config(i, s, resolve_track(p, s, all), p.balance)
+            })
             .collect();
         Backend {
+            sni_exprs,
             allbackups: p.allbackups,
             down_trans: AtomicU64::new(0),
             last_change: AtomicU64::new(crate::counters::now_ms()),
@@ -523,6 +536,7 @@ mod tests {
             last_change: AtomicU64::new(0),
             balance: Balance::RoundRobin,
             servers: Vec::new(),
+            sni_exprs: Vec::new(),
             dispatch: None,
             source: None,
             counters: Counters::default(),

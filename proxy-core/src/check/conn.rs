@@ -1,7 +1,8 @@
 //! The connection of a check: a real pool connection (its slot held for
 //! the check's life, a failed take is HAProxy's resource error), bound to
-//! the configured source, with reads into a buffer that never grows past
-//! `tune.bufsize` and every wait bounded by the check's deadline.
+//! the configured source, TLS over it when the server's checks use it,
+//! with reads into a buffer that never grows past `tune.bufsize` and
+//! every wait bounded by the check's deadline.
 
 use std::future::poll_fn;
 use std::io;
@@ -10,8 +11,11 @@ use std::time::Instant;
 
 use tokio::net::TcpSocket;
 
+use rustls::pki_types::ServerName;
+
 use crate::connection::{Connection, Transport};
 use crate::pool::{AllocError, Pool};
+use crate::tls::client::{handshake, CheckTls};
 
 /// HAProxy's `tune.bufsize`: a check reads at most this much.
 pub(super) const BUFSIZE: usize = 16384;
@@ -30,10 +34,14 @@ pub(super) struct CheckConn {
 }
 
 /// `strerror()` text for an I/O error ("Connection refused"), as HAProxy
-/// reports it; errors without an errno use Rust's text.
+/// reports it; a TLS error after the handshake (an alert, a bad record)
+/// is HAProxy's "SSL fatal error"; other errors without an errno use
+/// Rust's text.
 pub(super) fn strerror(e: &io::Error) -> String {
     match e.raw_os_error() {
         Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
+        // Only the TLS layer reports bad data: sockets do not.
+        None if e.kind() == io::ErrorKind::InvalidData => "SSL fatal error".to_string(),
         None => e.to_string(),
     }
 }
@@ -99,6 +107,34 @@ impl CheckConn {
         }
     }
 
+    /// Runs the TLS handshake over the connected socket before
+    /// `deadline`; the check goes on over TLS.
+    pub(super) async fn start_tls(&mut self, tls: &CheckTls, deadline: Instant) -> Io<()> {
+        let Transport::Tcp(sock) = std::mem::take(&mut self.conn.transport) else {
+            return Io::Failed(io::Error::from(io::ErrorKind::NotConnected));
+        };
+        let Some(to) = self.conn.to else {
+            return Io::Failed(io::Error::from(io::ErrorKind::NotConnected));
+        };
+        let name = tls
+            .name
+            .clone()
+            .unwrap_or(ServerName::IpAddress(to.ip().into()));
+        match until(deadline, handshake(sock, tls.config.clone(), name)).await {
+            Io::Done(s) => {
+                self.conn.transport = Transport::Tls(Box::new(s));
+                Io::Done(())
+            }
+            Io::Failed(e) => Io::Failed(e),
+            Io::Expired => Io::Expired,
+        }
+    }
+
+    /// Whether the check runs over TLS.
+    pub(super) fn is_tls(&self) -> bool {
+        matches!(self.conn.transport, Transport::Tls(_))
+    }
+
     /// The local address, asked of the socket only when a format needs it
     /// (one system call saved on every check).
     pub(super) fn local(&self) -> Option<SocketAddr> {
@@ -142,7 +178,12 @@ impl Drop for CheckConn {
         // HAProxy closes check connections with a reset unless the rule
         // says `linger` (some servers log resets).
         if !self.linger {
-            if let Transport::Tcp(s) = &self.conn.transport {
+            let sock = match &self.conn.transport {
+                Transport::Tcp(s) => Some(s),
+                Transport::Tls(s) => s.socket(),
+                _ => None,
+            };
+            if let Some(s) = sock {
                 let _ = s.set_zero_linger();
             }
         }

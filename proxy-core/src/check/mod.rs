@@ -74,4 +74,8 @@ pub struct CheckTarget {
     pub server_id: i64,
     /// The process-wide variables (`proc.*`), when the caller shares them.
     pub proc_vars: Option<crate::sample::vars::ProcVars>,
+    /// TLS under the checks (`check-ssl`, or `ssl` without `port` or
+    /// `addr`), for the connections the server's settings apply to (the
+    /// implicit one, `connect default`); never the agent's.
+    pub tls: Option<crate::tls::client::CheckTls>,
 }

@@ -256,7 +256,13 @@ impl<'a> Run<'a> {
             }
             CheckAction::Connect(c) => {
                 let msg = if c.implicit { "" } else { "(tcp-check)" };
-                self.outcome(CheckStatus::L4Ok, msg)
+                // A TLS connection passed its handshake too: layer 6.
+                let status = if self.conn.as_ref().is_some_and(CheckConn::is_tls) {
+                    CheckStatus::L6Ok
+                } else {
+                    CheckStatus::L4Ok
+                };
+                self.outcome(status, msg)
             }
             _ => self.outcome(CheckStatus::L7Ok, "(tcp-check)"),
         }
@@ -308,6 +314,20 @@ impl<'a> Run<'a> {
                 return Err(self.outcome(status, format!("{}{}", strerror(&e), self.where_())));
             }
             Err((_, _)) => return Err(self.outcome(CheckStatus::L4Tout, self.where_())),
+        }
+        // The server's settings (its TLS) apply to the connections made
+        // with them, as HAProxy's `default` connect rules.
+        if let Some(tls) = self
+            .t
+            .tls
+            .as_ref()
+            .filter(|_| c.default && self.proto != Proto::Agent)
+        {
+            match conn.start_tls(tls, self.deadline).await {
+                Io::Done(()) => {}
+                Io::Failed(e) => return Err(self.handshake_failed(&e)),
+                Io::Expired => return Err(self.outcome(CheckStatus::L6Tout, self.where_())),
+            }
         }
         self.conn = Some(conn);
         self.connected = true;
@@ -384,6 +404,17 @@ impl<'a> Run<'a> {
             CheckStatus::L4Con
         };
         self.outcome(status, format!("{}{}", strerror(e), self.where_()))
+    }
+
+    /// A TLS handshake that failed: `L6RSP`, with the system's error
+    /// when there was one (tcp-check rules only, as 2.6 words it).
+    fn handshake_failed(&self, e: &io::Error) -> CheckOutcome {
+        let errno = match e.raw_os_error() {
+            Some(_) if self.proto == Proto::Tcp => format!(" ({})", strerror(e)),
+            _ => String::new(),
+        };
+        let msg = format!("SSL handshake failure{errno}{}", self.where_());
+        self.outcome(CheckStatus::L6Rsp, msg)
     }
 
     /// The deadline passed: `L4TOUT` while connecting, else the current

@@ -124,6 +124,7 @@ pub(super) fn target(addr: SocketAddr, inter_ms: u64) -> CheckTarget {
         server: "s1".into(),
         server_id: 1,
         proc_vars: None,
+        tls: None,
     }
 }
 

@@ -156,6 +156,7 @@ pub(super) fn finalize(
     let tls = crate::tls::store::CertStore::default();
     for st in &mut states {
         build_bind_tls(&mut st.cfg, &global, &tls, errors, warnings);
+        super::kw_server_tls::build_server_tls(&mut st.cfg, &global, errors, warnings);
     }
     Config {
         global,

@@ -189,12 +189,8 @@ const SERVER_KEYWORDS: &[&str] = &[
 
 /// HAProxy `server` options we do not implement: refused by name.
 const UNSUPPORTED_SERVER: &[&str] = &[
-    "alpn",
-    "ca-file",
     "check-send-proxy",
-    "check-ssl",
     "cookie",
-    "crt",
     "interface",
     "max-reuse",
     "maxqueue",
@@ -209,13 +205,12 @@ const UNSUPPORTED_SERVER: &[&str] = &[
     "resolvers",
     "send-proxy",
     "send-proxy-v2",
-    "sni",
+    "send-proxy-v2-ssl",
+    "send-proxy-v2-ssl-cn",
     "socks4",
-    "ssl",
     "tcp-ut",
     "tfo",
     "usesrc",
-    "verify",
     "ws",
 ];
 
@@ -259,7 +254,9 @@ fn server_addr(spec: &str) -> Result<(IpAddr, Option<u16>, Option<String>), Stri
 
 /// `server <name> <addr>[:port] [options...]`.
 pub(super) fn server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
-    let (Some(name), Some(addr)) = (ctx.arg(1), ctx.arg(2)) else {
+    let args = ctx.args;
+    let word = |i: usize| args.get(i).map(String::as_str);
+    let (Some(name), Some(addr)) = (word(1), word(2)) else {
         return Err("'server' expects <name> and <addr>[:<port>] as arguments.".into());
     };
     check_server_name(st, name)?;
@@ -314,18 +311,25 @@ pub(super) fn default_server(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult
 fn server_options(
     st: &ProxyState,
     srv: &mut ServerConfig,
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     (who, name): (&str, &str),
     first: usize,
 ) -> KwResult {
+    // The words outlive the borrow of `ctx` the expression files need.
+    let args = ctx.args;
+    let word = |i: usize| args.get(i).map(String::as_str);
     let mut i = first;
-    while let Some(kw) = ctx.arg(i) {
+    while let Some(kw) = word(i) {
         let opt = SrvOpt {
             who,
             name,
             kw,
-            value: ctx.arg(i + 1),
+            value: word(i + 1),
         };
+        if let Some(n) = super::kw_server_tls::tls_option(st, srv, &opt, ctx.files)? {
+            i += n;
+            continue;
+        }
         i += server_option(st, srv, &opt)?;
     }
     Ok(())
@@ -482,6 +486,7 @@ fn unknown_server_keyword(who: &str, k: &str) -> String {
         SERVER_KEYWORDS
             .iter()
             .chain(super::kw_server_check::CHECK_KEYWORDS)
+            .chain(super::kw_server_tls::TLS_KEYWORDS)
             .chain(UNSUPPORTED_SERVER)
             .copied(),
     )

@@ -48,6 +48,7 @@ mod kw_proxy;
 mod kw_reply;
 mod kw_server;
 mod kw_server_check;
+mod kw_server_tls;
 mod kw_stick;
 mod kw_tcp;
 mod logtarget;

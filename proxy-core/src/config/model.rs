@@ -282,6 +282,10 @@ pub struct ServerConfig {
     pub pool_purge_delay: Duration,
     /// Every other check setting (`fastinter`, `agent-check`, `track`...).
     pub hc: super::model_check::ServerCheck,
+    /// `ssl`, `verify`, `sni` and the other TLS settings of the line.
+    pub ssl: crate::tls::client::ServerSsl,
+    /// The TLS client built from them after parsing, when prepared.
+    pub tls: Option<crate::tls::client::ServerTlsHandle>,
     pub loc: Location,
 }
 
@@ -307,6 +311,8 @@ impl ServerConfig {
             pool_low_conn: 0,
             pool_purge_delay: Duration::from_secs(5),
             hc: Default::default(),
+            ssl: Default::default(),
+            tls: None,
             loc,
         }
     }

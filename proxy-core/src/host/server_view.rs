@@ -116,6 +116,9 @@ pub(super) fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
     } else if s.inherited_maint() && s.admin_state() != admin_state::MAINT {
         fields.push(f("maint_cause", "via"));
     }
+    if s.tls.is_some() {
+        fields.push(f("use_ssl", "1"));
+    }
     if let Some(h) = &s.hostname {
         fields.push(Field {
             name: RStr::from_str("fqdn"),

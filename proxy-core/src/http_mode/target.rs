@@ -210,6 +210,7 @@ pub(super) async fn serve_server(
         return false;
     };
     let pending = std::mem::take(&mut req.pending);
+    let sni = sni_values(ctx, be, s, cbuf, req, txn);
     let http = &ctx.fe.cfg.http;
     let mode = combine(conn_mode(http.conn_mode), conn_mode(bp.cfg.http.conn_mode));
     let res_rules = http
@@ -228,7 +229,7 @@ pub(super) async fn serve_server(
         HttpReuse::Safe => !txn.first_request,
         HttpReuse::Aggressive | HttpReuse::Always => true,
     } && !plan.server_close;
-    if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse).await {
+    if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse, &sni).await {
         release_server(be, s);
         // HAProxy 2.6 answers through the stream and keeps a keep-alive
         // client whose request is complete (no body left to read).
@@ -266,6 +267,31 @@ pub(super) async fn serve_server(
     let keep = finish_server(ctx, bp, s, &mut bufs, plan.req, txn, result).await;
     release_server(be, s);
     keep
+}
+
+/// The values of the backend's `sni` expressions for this request (none
+/// when no server has `sni`), read while the head is still in `cbuf`.
+fn sni_values(
+    ctx: &Ctx<'_>,
+    be: &crate::backend::Backend,
+    s: &Stream,
+    cbuf: &RecvBuf,
+    req: &Request,
+    txn: &Txn,
+) -> Vec<Option<String>> {
+    if be.sni_exprs.is_empty() {
+        return Vec::new();
+    }
+    let parts = StreamParts {
+        vars: &s.vars,
+        be: s.be,
+        srv: s.srv,
+        tls: s.tls_cells(),
+    };
+    let facts = parts.facts(ctx, txn);
+    let mut base = req.view_base(ctx);
+    base.info = Some(&facts);
+    crate::tls::client::eval_snis(&be.sni_exprs, &base.at(cbuf.data()))
 }
 
 /// The end of a server exchange: an error page if nothing was sent yet, a

@@ -187,6 +187,15 @@ fn prepare(st: &State, p: Planned, s: &Server) -> Option<CheckTarget> {
         server: s.name.clone(),
         server_id: i64::from(s.id),
         proc_vars: Some(st.proc_vars.clone()),
+        tls: if p.agent {
+            None
+        } else {
+            px.cfg
+                .servers
+                .get(p.srv.1)
+                .and_then(|c| c.tls.as_ref())
+                .and_then(|h| h.0.check_tls())
+        },
     })
 }
 

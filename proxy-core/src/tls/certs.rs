@@ -253,6 +253,14 @@ fn sni_names(leaf: &X509Certificate<'_>) -> Vec<String> {
     names
 }
 
+/// The names of a DER certificate as [`sni_names`] lists them (none when
+/// it does not parse): what a server's certificate is checked against.
+pub fn cert_names(der: &[u8]) -> Vec<String> {
+    X509Certificate::from_der(der)
+        .map(|(_, leaf)| sni_names(&leaf))
+        .unwrap_or_default()
+}
+
 /// The files a `crt <path>` argument stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CrtFiles {

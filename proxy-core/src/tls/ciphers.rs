@@ -1160,7 +1160,7 @@ impl TlsVersion {
         1 << self as u8
     }
 
-    fn rustls(self) -> Option<&'static SupportedProtocolVersion> {
+    pub fn rustls(self) -> Option<&'static SupportedProtocolVersion> {
         match self {
             TlsVersion::Tlsv12 => Some(&rustls::version::TLS12),
             TlsVersion::Tlsv13 => Some(&rustls::version::TLS13),

@@ -25,6 +25,10 @@
 //!   name, and the binds using them, which [`cli`]'s `ssl cert` and `ssl
 //!   crt-list` commands change at run time;
 //! - [`accept`]: the handshake of an accepted connection;
+//! - [`client`]: TLS towards servers (`server ... ssl`): the settings, the
+//!   client configuration built once per server, the handshake;
+//! - [`srv_verify`]: server certificates, `verify none|required`, and
+//!   host names (`sni`, `verifyhost`);
 //! - [`conn`]: a TLS connection over a TCP socket, driven by readiness like
 //!   a plain socket so the one data path carries it;
 //! - [`info`]: what a connection says of itself after its handshake
@@ -33,9 +37,9 @@
 //!   fetches give them;
 //! - [`stats`]: the process-wide TLS figures of `show info`.
 //!
-//! Messages are HAProxy 2.6's words for the part after the bind line's
-//! `'bind <addr>' in section '<sect>' : ` prefix, which the configuration
-//! layer adds.
+//! Messages are HAProxy 2.6's words for the part after the line's
+//! `'bind <addr>' in section '<sect>' : ` or `'server <px>/<name>' : `
+//! prefix, which the configuration layer adds.
 
 pub mod accept;
 pub mod bind;
@@ -44,11 +48,13 @@ pub mod certinfo;
 pub mod certs;
 pub mod ciphers;
 pub mod cli;
+pub mod client;
 pub mod conn;
 pub mod crtlist;
 pub mod info;
 pub mod opts;
 pub mod sni;
+pub mod srv_verify;
 pub mod stats;
 pub mod store;
 pub mod verify;
