@@ -2,7 +2,11 @@
 //! embryonic session, bounded by `timeout client`), then the same stream
 //! a plain connection gets, over the TLS transport. A handshake that
 //! fails ends here, counted and logged as HAProxy 2.6 logs it:
-//! `<ip>:<port> [<date>] <frontend>/<bind>: SSL handshake failure`.
+//! `<ip>:<port> [<date>] <frontend>/<bind>: SSL handshake failure` (or
+//! `Connection closed during SSL handshake`, `Timeout during SSL
+//! handshake`, `SSL client certificate not trusted`), at severity info;
+//! with `option dontlognull` only the failures are logged, not the closes
+//! and timeouts, as 2.6 does.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -33,10 +37,7 @@ pub(super) async fn run(
     let Transport::Tcp(sock) = std::mem::take(&mut conn.transport) else {
         return;
     };
-    let timeout = st
-        .proxies
-        .get(fe_idx)
-        .and_then(|p| p.cfg.timeouts.client);
+    let timeout = st.proxies.get(fe_idx).and_then(|p| p.cfg.timeouts.client);
     match accept(sock, &tls, timeout, &tls.counters).await {
         Ok(s) => conn.transport = Transport::Tls(Box::new(s)),
         Err(e) => {
@@ -64,7 +65,7 @@ fn log_failure(
     let Some(p) = st.proxies.get(fe_idx) else {
         return;
     };
-    if p.cfg.logs.is_empty() {
+    if p.cfg.logs.is_empty() || (p.cfg.dontlognull && !e.logged_with_dontlognull()) {
         return;
     }
     let client = conn.from.map_or(ClientAddr::Unknown, ClientAddr::Inet);

@@ -7,23 +7,34 @@
 //! session, and is logged with HAProxy's words for it.
 
 use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use rustls::server::Acceptor;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::LazyConfigAcceptor;
 
 use super::bind::BindTls;
 use super::conn::TlsStream;
 
+/// A fatal `unrecognized_name` alert in a plaintext record: what OpenSSL
+/// answers when `strict-sni` finds no certificate for the ClientHello.
+const UNRECOGNIZED_NAME_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70];
+
 /// Why a handshake did not complete; each has HAProxy's log text.
 #[derive(Debug)]
 pub enum HandshakeError {
-    /// The client closed before the handshake ended.
+    /// The client closed (or reset) before sending anything, or closed
+    /// mid-handshake.
     Closed,
     /// `timeout client` passed during the handshake.
     Timeout,
+    /// The client's certificate did not verify (`verify optional` or
+    /// `required`), and no `crt-ignore-err`/`ca-ignore-err` let it pass.
+    ClientCertRefused(String),
     /// Not TLS, a protocol error, no acceptable certificate or version.
     Failed(String),
 }
@@ -34,8 +45,19 @@ impl HandshakeError {
         match self {
             HandshakeError::Closed => "Connection closed during SSL handshake",
             HandshakeError::Timeout => "Timeout during SSL handshake",
+            HandshakeError::ClientCertRefused(_) => "SSL client certificate not trusted",
             HandshakeError::Failed(_) => "SSL handshake failure",
         }
+    }
+
+    /// Whether `option dontlognull` still lets this one be logged: 2.6
+    /// drops an embryonic session closed by the client or timed out (no
+    /// error recorded yet when it decides), and keeps real failures.
+    pub fn logged_with_dontlognull(&self) -> bool {
+        matches!(
+            self,
+            HandshakeError::ClientCertRefused(_) | HandshakeError::Failed(_)
+        )
     }
 }
 
@@ -50,12 +72,64 @@ pub struct HandshakeCounters {
     pub failed: AtomicU64,
 }
 
-fn classify(e: io::Error) -> HandshakeError {
+/// The socket during the handshake, noting whether the client sent
+/// anything: 2.6 calls a reset before the first byte a close, and one
+/// after it a failure.
+struct Counted {
+    sock: TcpStream,
+    received: bool,
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.sock).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.received = true;
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.sock).poll_write(cx, data)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.sock).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.sock).poll_shutdown(cx)
+    }
+}
+
+/// HAProxy's reading of an I/O error during the handshake.
+fn classify(e: io::Error, received: bool) -> HandshakeError {
+    if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        return match tls {
+            rustls::Error::InvalidCertificate(c) => {
+                HandshakeError::ClientCertRefused(format!("{c:?}"))
+            }
+            other => HandshakeError::Failed(other.to_string()),
+        };
+    }
     match e.kind() {
-        io::ErrorKind::UnexpectedEof
-        | io::ErrorKind::ConnectionReset
+        io::ErrorKind::UnexpectedEof => HandshakeError::Closed,
+        io::ErrorKind::ConnectionReset
         | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::ConnectionAborted => HandshakeError::Closed,
+        | io::ErrorKind::ConnectionAborted
+            if !received =>
+        {
+            HandshakeError::Closed
+        }
         _ => HandshakeError::Failed(e.to_string()),
     }
 }
@@ -95,13 +169,32 @@ pub async fn accept(
 }
 
 async fn handshake(sock: TcpStream, tls: &BindTls) -> Result<TlsStream, HandshakeError> {
-    let start = LazyConfigAcceptor::new(Acceptor::default(), sock)
-        .await
-        .map_err(classify)?;
-    let Some(config) = tls.config_for(&start.client_hello()) else {
-        return Err(HandshakeError::Failed("no certificate for this name".into()));
+    let mut acceptor = LazyConfigAcceptor::new(
+        Acceptor::default(),
+        Counted {
+            sock,
+            received: false,
+        },
+    );
+    let start = match (&mut acceptor).await {
+        Ok(s) => s,
+        Err(e) => {
+            let received = acceptor.take_io().is_none_or(|io| io.received);
+            return Err(classify(e, received));
+        }
     };
-    let stream = start.into_stream(config).await.map_err(classify)?;
-    let (sock, conn) = stream.into_inner();
-    Ok(TlsStream::new(sock, conn))
+    let Some(config) = tls.config_for(&start.client_hello()) else {
+        let mut io = start.io;
+        // Best effort: the refusal stands whether the alert leaves or not.
+        let _ = io.sock.write_all(&UNRECOGNIZED_NAME_ALERT).await;
+        return Err(HandshakeError::Failed(
+            "no certificate for this name".into(),
+        ));
+    };
+    let stream = start
+        .into_stream(config)
+        .await
+        .map_err(|e| classify(e, true))?;
+    let (io, conn) = stream.into_inner();
+    Ok(TlsStream::new(io.sock, conn))
 }
