@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use rustls::server::{
-    ClientHello, ProducesTickets, ResolvesServerCert,
-    ServerSessionMemoryCache, StoresServerSessions,
+    ClientHello, ProducesTickets, ResolvesServerCert, ServerSessionMemoryCache,
+    StoresServerSessions,
 };
 use rustls::sign::CertifiedKey;
-use rustls::ServerConfig;
+use rustls::{ServerConfig, SignatureScheme};
 
 use super::certs::{join_base, load_crt_arg, LoadedCert};
 use super::crtlist::{load_crt_list, CrtListEntry};
@@ -99,10 +99,7 @@ pub type CertEntry = (Arc<LoadedCert>, Vec<String>, SslConf);
 
 /// Loads what a bind line names: each `crt` file or directory and each
 /// crt-list file with its lines' options. Errors are HAProxy's texts.
-pub fn load_sources(
-    ssl: &BindSsl,
-    global: &GlobalSsl,
-) -> Result<Vec<CertEntry>, String> {
+pub fn load_sources(ssl: &BindSsl, global: &GlobalSsl) -> Result<Vec<CertEntry>, String> {
     let mut out = Vec::new();
     for src in &ssl.sources {
         match src {
@@ -132,7 +129,12 @@ fn entry_conf(e: &CrtListEntry, global: &GlobalSsl, list: &str) -> Result<SslCon
     let words: Vec<&str> = e.opts.iter().map(String::as_str).collect();
     let mut i = 0;
     while i < words.len() {
-        match parse_kw(words[i], &words[i + 1..], &mut conf, global.ca_base.as_deref()) {
+        match parse_kw(
+            words[i],
+            &words[i + 1..],
+            &mut conf,
+            global.ca_base.as_deref(),
+        ) {
             Ok(Parsed::Took(n)) => i += 1 + n,
             Ok(Parsed::NotOurs) => {
                 return Err(format!(
@@ -191,19 +193,59 @@ impl BindTls {
 
     /// The configuration for a ClientHello; `None` refuses the handshake
     /// (`strict-sni` without a matching certificate).
+    ///
+    /// As in 2.6, ECDSA counts as offered only when the client lists an
+    /// ECDSA TLS 1.2 suite too (a TLS 1.3-only ClientHello gets the RSA
+    /// certificate of an RSA+ECDSA pair). A client whose ALPN list shares
+    /// nothing with the bind's goes on without ALPN, as OpenSSL does,
+    /// where rustls alone would refuse it with `no_application_protocol`.
     pub fn config_for(&self, hello: &ClientHello<'_>) -> Option<Arc<ServerConfig>> {
-        let set = self
-            .certs
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let e = set
-            .sni
-            .select(hello.server_name(), hello.signature_schemes())?;
-        set.configs
+        let set = self.certs.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let schemes = hello.signature_schemes();
+        let filtered: Vec<SignatureScheme>;
+        let schemes = if offers_ecdsa_suite(hello.cipher_suites()) {
+            schemes
+        } else {
+            filtered = schemes.iter().copied().filter(|s| !is_ecdsa(*s)).collect();
+            &filtered
+        };
+        let e = set.sni.select(hello.server_name(), schemes)?;
+        let cfg = set
+            .configs
             .get(&(Arc::as_ptr(&e.cert) as usize, e.opts_idx))
-            .cloned()
+            .cloned()?;
+        let shared = match hello.alpn() {
+            None => true,
+            Some(mut theirs) => {
+                theirs.any(|p| cfg.alpn_protocols.iter().any(|o| o.as_slice() == p))
+            }
+        };
+        if cfg.alpn_protocols.is_empty() || shared {
+            return Some(cfg);
+        }
+        let mut no_alpn = (*cfg).clone();
+        no_alpn.alpn_protocols.clear();
+        Some(Arc::new(no_alpn))
     }
+}
+
+/// An ECDSA signature scheme (the low byte 3, 2.6's test).
+fn is_ecdsa(s: SignatureScheme) -> bool {
+    u16::from(s) & 0xff == 3
+}
+
+/// The TLS 1.2 suites with ECDSA authentication that OpenSSL 3 knows:
+/// ECDHE-ECDSA with NULL, RC4, 3DES, AES-CBC, AES-GCM, Camellia, ARIA,
+/// AES-CCM and CHACHA20-POLY1305.
+const ECDSA_SUITES: &[u16] = &[
+    0xC006, 0xC007, 0xC008, 0xC009, 0xC00A, 0xC023, 0xC024, 0xC02B, 0xC02C, 0xC048, 0xC049, 0xC05C,
+    0xC05D, 0xC072, 0xC073, 0xC086, 0xC087, 0xC0AC, 0xC0AD, 0xC0AE, 0xC0AF, 0xCCA9,
+];
+
+/// Whether the client offers a TLS 1.2 suite an ECDSA certificate can
+/// serve (TLS 1.3 suites do not count, as in 2.6).
+fn offers_ecdsa_suite(suites: &[rustls::CipherSuite]) -> bool {
+    suites.iter().any(|s| ECDSA_SUITES.contains(&u16::from(*s)))
 }
 
 /// One rustls server configuration: versions, suites and groups from the
