@@ -104,9 +104,12 @@ pub fn load_pem(path: &Path) -> Result<LoadedCert, String> {
     fs::metadata(path).map_err(|e| stat_error(&name, &e))?;
     let pem = fs::read(path).map_err(|_| format!("cannot open the file '{name}'."))?;
     let no_cert = || format!("unable to load certificate from file '{name}'.");
-    let chain = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| no_cert())?;
+    // The certificates before the first unreadable section (such as a
+    // key block with bad base64): that section is the key's business,
+    // which then falls back to `<file>.key` as 2.6's does.
+    let chain: Vec<_> = CertificateDer::pem_slice_iter(&pem)
+        .map_while(Result::ok)
+        .collect();
     let leaf_der = chain.first().ok_or_else(no_cert)?;
     let (_, leaf) = X509Certificate::from_der(leaf_der).map_err(|_| no_cert())?;
     // Any trouble with a key in the file itself (none, encrypted, bad
