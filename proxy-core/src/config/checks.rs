@@ -177,7 +177,9 @@ fn build_bind_tls(
 ) {
     use crate::tls::bind::{load_sources, BindTls, TlsHandle};
     for b in &mut px.binds {
-        let Some(ssl) = b.ssl.as_deref() else { continue };
+        let Some(ssl) = b.ssl.as_deref() else {
+            continue;
+        };
         if ssl.enabled && ssl.sources.is_empty() {
             let spec = ssl
                 .who

@@ -317,9 +317,7 @@ pub(super) fn ssl_server_verify(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
         Some("none") => g.ssl.server_verify_none = true,
         Some("required") => g.ssl.server_verify_none = false,
         _ => {
-            return Err(
-                "'ssl-server-verify' expects 'none' or 'required' as argument.".to_string(),
-            )
+            return Err("'ssl-server-verify' expects 'none' or 'required' as argument.".to_string())
         }
     }
     Ok(())

@@ -156,7 +156,8 @@ fn bind_tls_kw(
             return Ok(Some(1));
         }
         "crt-list" => {
-            let f = arg.ok_or_else(|| format!("{who} : 'crt-list' : missing certificate location"))?;
+            let f =
+                arg.ok_or_else(|| format!("{who} : 'crt-list' : missing certificate location"))?;
             let path = join_base(global.crt_base.as_deref(), f);
             ssl.sources.push(CrtSource::List(path));
             return Ok(Some(1));

@@ -279,7 +279,8 @@ impl<'e> Parser<'e> {
         if let Some(Err(msg)) = parent.map(|i| rule_inheritance(&mut self.defaults[i], kind)) {
             self.fatal(Some(loc), msg);
         }
-        let mut st = ProxyState::inherit(parent.map(|i| &self.defaults[i]), name, kind, loc.clone());
+        let mut st =
+            ProxyState::inherit(parent.map(|i| &self.defaults[i]), name, kind, loc.clone());
         // `crt-base`/`ca-base` apply to the lines after them, as HAProxy
         // joins paths while parsing.
         st.global_ssl = self.global.ssl.clone();

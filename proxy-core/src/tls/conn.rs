@@ -248,7 +248,11 @@ impl TlsStream {
 
     /// Reads decrypted bytes into the spare capacity of `buf`, appending;
     /// `Ok(0)` is end-of-stream.
-    pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<usize>> {
+    pub fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Poll<io::Result<usize>> {
         let (sock, mut st) = self.parts()?;
         loop {
             if st.plain > 0 || st.peer_closed || st.failed.is_some() {

@@ -140,7 +140,9 @@ pub fn parse_alpn(list: &str) -> Result<Vec<Vec<u8>>, String> {
     let mut out = Vec::new();
     for p in list.split(',') {
         if p.is_empty() || p.len() > 255 {
-            return Err(format!("'alpn' : empty or too long protocol name in '{list}'"));
+            return Err(format!(
+                "'alpn' : empty or too long protocol name in '{list}'"
+            ));
         }
         out.push(p.as_bytes().to_vec());
     }
@@ -267,12 +269,16 @@ pub fn parse_default_options(stmt: &str, words: &[&str], conf: &mut SslConf) -> 
             || w.starts_with("force-")
             || matches!(w, "ssl-min-ver" | "ssl-max-ver" | "prefer-client-ciphers");
         if !allowed {
-            return Err(format!("unknown option '{w}' on global statement '{stmt}'."));
+            return Err(format!(
+                "unknown option '{w}' on global statement '{stmt}'."
+            ));
         }
         match parse_kw(w, &words[i + 1..], conf, None) {
             Ok(Parsed::Took(n)) => i += 1 + n,
             Ok(Parsed::NotOurs) => {
-                return Err(format!("unknown option '{w}' on global statement '{stmt}'."))
+                return Err(format!(
+                    "unknown option '{w}' on global statement '{stmt}'."
+                ))
             }
             Err(e) => return Err(format!("{e} on global statement '{stmt}'.")),
         }
@@ -290,7 +296,9 @@ mod tests {
         assert!(!v.allows(2));
         assert!(v.allows(3) && v.allows(4));
         let mut c = SslConf::default();
-        parse_kw("ssl-max-ver", &["TLSv1.2"], &mut c, None).map(|_| ()).ok();
+        parse_kw("ssl-max-ver", &["TLSv1.2"], &mut c, None)
+            .map(|_| ())
+            .ok();
         assert!(c.versions.allows(3) && !c.versions.allows(4));
         let mut c = SslConf::default();
         parse_kw("no-tlsv13", &[], &mut c, None).map(|_| ()).ok();

@@ -25,9 +25,7 @@ pub fn x509_code(e: &Error) -> u32 {
             CertificateError::Revoked => 23,
             CertificateError::UnknownIssuer => 20,
             CertificateError::BadSignature => 7,
-            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
-                26
-            }
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => 26,
             CertificateError::UnknownRevocationStatus => 3,
             CertificateError::ExpiredRevocationList
             | CertificateError::ExpiredRevocationListContext { .. } => 12,
@@ -92,7 +90,10 @@ impl ClientCertVerifier for Lenient {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        match self.inner.verify_client_cert(end_entity, intermediates, now) {
+        match self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)
+        {
             Err(e) if self.ignore.covers(x509_code(&e)) => Ok(ClientCertVerified::assertion()),
             other => other,
         }
@@ -128,9 +129,7 @@ pub fn client_verifier(
         return Ok(WebPkiClientVerifier::no_client_auth());
     }
     let Some(ca) = &conf.ca_file else {
-        return Err(
-            "verify is enabled but no CA file specified.".to_string(),
-        );
+        return Err("verify is enabled but no CA file specified.".to_string());
     };
     let roots = Arc::new(load_ca_file(std::path::Path::new(ca))?);
     let mut b = WebPkiClientVerifier::builder_with_provider(roots, provider);
@@ -140,7 +139,9 @@ pub fn client_verifier(
     if verify == Verify::Optional {
         b = b.allow_unauthenticated();
     }
-    let inner = b.build().map_err(|e| format!("client certificate verifier: {e}"))?;
+    let inner = b
+        .build()
+        .map_err(|e| format!("client certificate verifier: {e}"))?;
     let mut ignore = IgnoreList::parse("ca-ignore-err", conf.ca_ignore_err.as_deref())?;
     let crt = IgnoreList::parse("crt-ignore-err", conf.crt_ignore_err.as_deref())?;
     // rustls does not say at which depth a chain failed: either list
