@@ -198,7 +198,8 @@ fn build_bind_tls(
         }
         let built = load_sources(ssl, &global.ssl).and_then(|certs| {
             let mut w = Vec::new();
-            let r = BindTls::build(ssl, &global.ssl, certs, &mut w);
+            let http = px.mode == Mode::Http;
+            let r = BindTls::build(ssl, &global.ssl, certs, http, &mut w);
             for m in w {
                 warnings.push(format!("config : parsing [{}] : {} : {m}", b.loc, ssl.who));
             }

@@ -151,10 +151,12 @@ fn entry_conf(e: &CrtListEntry, global: &GlobalSsl, list: &str) -> Result<SslCon
 impl BindTls {
     /// Builds the handshake configurations of a bind whose certificates
     /// `certs` were loaded by [`load_sources`].
+    /// `http`: the frontend is in HTTP mode, where only HTTP/1 is spoken.
     pub fn build(
         ssl: &BindSsl,
         global: &GlobalSsl,
         certs: Vec<CertEntry>,
+        http: bool,
         warnings: &mut Vec<String>,
     ) -> Result<BindTls, String> {
         let sessions: Arc<dyn StoresServerSessions> = ServerSessionMemoryCache::new(SESSION_CACHE);
@@ -172,6 +174,16 @@ impl BindTls {
                 sets.len() - 1
             };
             entries.push((cert.clone(), filters.clone(), idx));
+        }
+        if http
+            && sets
+                .iter_mut()
+                .fold(false, |dropped, c| without_h2(c) || dropped)
+        {
+            warnings.push(
+                "'alpn' : h2 is not offered: this proxy speaks HTTP/1.1 only in HTTP mode"
+                    .to_string(),
+            );
         }
         let mut configs = HashMap::new();
         for (cert, _, idx) in &entries {
@@ -227,6 +239,19 @@ impl BindTls {
         no_alpn.alpn_protocols.clear();
         Some(Arc::new(no_alpn))
     }
+}
+
+/// Takes `h2` out of an option set's ALPN list; whether it was there.
+/// Offering it would have HTTP/2 clients talk to an HTTP/1.1 parser
+/// (a `400` to a client expecting frames); without it they fall back to
+/// `http/1.1`, or to no ALPN at all.
+fn without_h2(conf: &mut SslConf) -> bool {
+    let Some(list) = &mut conf.alpn else {
+        return false;
+    };
+    let before = list.len();
+    list.retain(|p| p.as_slice() != b"h2");
+    list.len() != before
 }
 
 /// An ECDSA signature scheme (the low byte 3, 2.6's test).
