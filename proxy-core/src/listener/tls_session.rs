@@ -4,9 +4,9 @@
 //! fails ends here, counted and logged as HAProxy 2.6 logs it:
 //! `<ip>:<port> [<date>] <frontend>/<bind>: SSL handshake failure` (or
 //! `Connection closed during SSL handshake`, `Timeout during SSL
-//! handshake`, `SSL client certificate not trusted`), at severity info;
-//! with `option dontlognull` only the failures are logged, not the closes
-//! and timeouts, as 2.6 does.
+//! handshake`, `SSL client certificate not trusted`), at severity info,
+//! when the frontend has a log format; with `option dontlognull` only the
+//! failures are logged, not the closes and timeouts, as 2.6 does.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -65,7 +65,11 @@ fn log_failure(
     let Some(p) = st.proxies.get(fe_idx) else {
         return;
     };
-    if p.cfg.logs.is_empty() || (p.cfg.dontlognull && !e.logged_with_dontlognull()) {
+    // Without a log format (no `option httplog`/`tcplog`, no
+    // `log-format`) 2.6 logs only the "Connect from" line of a stream,
+    // and a failed handshake makes none.
+    let quiet = p.cfg.log_format.is_none() || p.cfg.dontlognull && !e.logged_with_dontlognull();
+    if p.cfg.logs.is_empty() || quiet {
         return;
     }
     let client = conn.from.map_or(ClientAddr::Unknown, ClientAddr::Inet);
