@@ -35,6 +35,18 @@ pub fn x509_code(e: &Error) -> u32 {
     }
 }
 
+/// The OpenSSL errors a client's chain raises for `e`, each of which the
+/// ignore lists must cover: for a lone certificate of an unknown issuer,
+/// OpenSSL reports "unable to get local issuer certificate" (20) then
+/// "unable to verify the first certificate" (21), as 2.6 shows (it
+/// refuses such a certificate under `crt-ignore-err 20` or `21` alone).
+pub fn chain_codes(e: &Error, leaf_only: bool) -> Vec<u32> {
+    match x509_code(e) {
+        20 if leaf_only => vec![20, 21],
+        code => vec![code],
+    }
+}
+
 /// A parsed `ca-ignore-err`/`crt-ignore-err` list: `all` or numbers.
 #[derive(Debug, Clone, Default)]
 struct IgnoreList {
@@ -94,7 +106,13 @@ impl ClientCertVerifier for Lenient {
             .inner
             .verify_client_cert(end_entity, intermediates, now)
         {
-            Err(e) if self.ignore.covers(x509_code(&e)) => Ok(ClientCertVerified::assertion()),
+            Err(e)
+                if chain_codes(&e, intermediates.is_empty())
+                    .into_iter()
+                    .all(|c| self.ignore.covers(c)) =>
+            {
+                Ok(ClientCertVerified::assertion())
+            }
             other => other,
         }
     }
