@@ -27,8 +27,7 @@ const UNRECOGNIZED_NAME_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x
 /// Why a handshake did not complete; each has HAProxy's log text.
 #[derive(Debug)]
 pub enum HandshakeError {
-    /// The client closed (or reset) before sending anything, or closed
-    /// mid-handshake.
+    /// The client closed the connection before the handshake ended.
     Closed,
     /// `timeout client` passed during the handshake.
     Timeout,
@@ -72,15 +71,38 @@ pub struct HandshakeCounters {
     pub failed: AtomicU64,
 }
 
-/// The socket during the handshake, noting whether the client sent
-/// anything: 2.6 calls a reset before the first byte a close, and one
-/// after it a failure.
-struct Counted {
+/// The socket while the ClientHello is read, checking that the first bytes
+/// open a TLS record (a content type from 20 to 24, then major version 3).
+/// Anything else (a plaintext HTTP request, garbage) ends the handshake
+/// before rustls sees it: rustls would answer with a `decode_error` alert,
+/// where OpenSSL, and so 2.6, closes without a word.
+struct Sniffed {
     sock: TcpStream,
-    received: bool,
+    /// Bytes of the record header seen so far (2 once checked).
+    seen: usize,
+    /// The content type, once seen.
+    first: u8,
 }
 
-impl AsyncRead for Counted {
+impl Sniffed {
+    /// Checks the bytes just read; `false` when they cannot start TLS.
+    fn check(&mut self, new: &[u8]) -> bool {
+        for &b in new {
+            match self.seen {
+                0 => self.first = b,
+                1 => {
+                    self.seen = 2;
+                    return (20..=24).contains(&self.first) && b == 3;
+                }
+                _ => return true,
+            }
+            self.seen += 1;
+        }
+        true
+    }
+}
+
+impl AsyncRead for Sniffed {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -88,14 +110,20 @@ impl AsyncRead for Counted {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.sock).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.received = true;
+        if self.seen < 2 {
+            let fresh = buf.filled()[before..].to_vec();
+            if !self.check(&fresh) {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "not a TLS record",
+                )));
+            }
         }
         r
     }
 }
 
-impl AsyncWrite for Counted {
+impl AsyncWrite for Sniffed {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -111,8 +139,9 @@ impl AsyncWrite for Counted {
     }
 }
 
-/// HAProxy's reading of an I/O error during the handshake.
-fn classify(e: io::Error, received: bool) -> HandshakeError {
+/// HAProxy's reading of an I/O error during the handshake: an end of
+/// stream is a close, a reset a failure (as 2.6 logs them).
+fn classify(e: io::Error) -> HandshakeError {
     if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         return match tls {
             rustls::Error::InvalidCertificate(c) => {
@@ -123,13 +152,6 @@ fn classify(e: io::Error, received: bool) -> HandshakeError {
     }
     match e.kind() {
         io::ErrorKind::UnexpectedEof => HandshakeError::Closed,
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::ConnectionAborted
-            if !received =>
-        {
-            HandshakeError::Closed
-        }
         _ => HandshakeError::Failed(e.to_string()),
     }
 }
@@ -169,20 +191,14 @@ pub async fn accept(
 }
 
 async fn handshake(sock: TcpStream, tls: &BindTls) -> Result<TlsStream, HandshakeError> {
-    let mut acceptor = LazyConfigAcceptor::new(
-        Acceptor::default(),
-        Counted {
-            sock,
-            received: false,
-        },
-    );
-    let start = match (&mut acceptor).await {
-        Ok(s) => s,
-        Err(e) => {
-            let received = acceptor.take_io().is_none_or(|io| io.received);
-            return Err(classify(e, received));
-        }
+    let sniffed = Sniffed {
+        sock,
+        seen: 0,
+        first: 0,
     };
+    let start = LazyConfigAcceptor::new(Acceptor::default(), sniffed)
+        .await
+        .map_err(classify)?;
     let Some(config) = tls.config_for(&start.client_hello()) else {
         let mut io = start.io;
         // Best effort: the refusal stands whether the alert leaves or not.
@@ -191,10 +207,7 @@ async fn handshake(sock: TcpStream, tls: &BindTls) -> Result<TlsStream, Handshak
             "no certificate for this name".into(),
         ));
     };
-    let stream = start
-        .into_stream(config)
-        .await
-        .map_err(|e| classify(e, true))?;
+    let stream = start.into_stream(config).await.map_err(classify)?;
     let (io, conn) = stream.into_inner();
     Ok(TlsStream::new(io.sock, conn))
 }
