@@ -24,6 +24,10 @@ use super::conn::TlsStream;
 /// answers when `strict-sni` finds no certificate for the ClientHello.
 const UNRECOGNIZED_NAME_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70];
 
+/// A fatal `protocol_version` alert in a TLS 1.0 record: what OpenSSL
+/// answers a client whose best version is below the bind's minimum.
+const PROTOCOL_VERSION_ALERT: [u8; 7] = [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46];
+
 /// Why a handshake did not complete; each has HAProxy's log text.
 #[derive(Debug)]
 pub enum HandshakeError {
@@ -71,34 +75,42 @@ pub struct HandshakeCounters {
     pub failed: AtomicU64,
 }
 
-/// The socket while the ClientHello is read, checking that the first bytes
-/// open a TLS record (a content type from 20 to 24, then major version 3).
-/// Anything else (a plaintext HTTP request, garbage) ends the handshake
-/// before rustls sees it: rustls would answer with a `decode_error` alert,
-/// where OpenSSL, and so 2.6, closes without a word.
+/// The socket while the ClientHello is read, keeping its first bytes.
+/// They must open a TLS record (a content type from 20 to 24, then major
+/// version 3): anything else (a plaintext HTTP request, garbage) ends the
+/// handshake before rustls sees it, as rustls would answer with a
+/// `decode_error` alert where OpenSSL, and so 2.6, closes without a word.
 struct Sniffed {
     sock: TcpStream,
-    /// Bytes of the record header seen so far (2 once checked).
+    /// The record header and the handshake header, then the ClientHello's
+    /// `legacy_version`.
+    head: [u8; HEAD],
     seen: usize,
-    /// The content type, once seen.
-    first: u8,
 }
 
+/// Bytes kept: record header (5), handshake header (4), version (2).
+const HEAD: usize = 11;
+
 impl Sniffed {
-    /// Checks the bytes just read; `false` when they cannot start TLS.
-    fn check(&mut self, new: &[u8]) -> bool {
-        for &b in new {
-            match self.seen {
-                0 => self.first = b,
-                1 => {
-                    self.seen = 2;
-                    return (20..=24).contains(&self.first) && b == 3;
-                }
-                _ => return true,
-            }
-            self.seen += 1;
+    /// Whether the bytes so far may open a ClientHello this proxy can
+    /// answer: a TLS record, and a `legacy_version` of TLS 1.2 at least
+    /// (the client's best version when below TLS 1.2; a client offering
+    /// TLS 1.3 puts TLS 1.2 there and the rest in an extension).
+    fn check(&self) -> Result<(), io::Error> {
+        let h = &self.head;
+        if (self.seen >= 1 && !(20..=24).contains(&h[0])) || (self.seen >= 2 && h[1] != 3) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not a TLS record",
+            ));
         }
-        true
+        if self.seen == HEAD && h[0] == 22 && u16::from_be_bytes([h[9], h[10]]) < 0x0303 {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "client below TLS 1.2",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -110,13 +122,15 @@ impl AsyncRead for Sniffed {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.sock).poll_read(cx, buf);
-        if self.seen < 2 {
-            let fresh = buf.filled()[before..].to_vec();
-            if !self.check(&fresh) {
-                return Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "not a TLS record",
-                )));
+        if self.seen < HEAD {
+            let was = self.seen;
+            let fresh = &buf.filled()[before..];
+            let n = fresh.len().min(HEAD - was);
+            let this = &mut *self;
+            this.head[was..was + n].copy_from_slice(&fresh[..n]);
+            this.seen += n;
+            if let Err(e) = this.check() {
+                return Poll::Ready(Err(e));
             }
         }
         r
@@ -193,12 +207,23 @@ pub async fn accept(
 async fn handshake(sock: TcpStream, tls: &BindTls) -> Result<TlsStream, HandshakeError> {
     let sniffed = Sniffed {
         sock,
+        head: [0; HEAD],
         seen: 0,
-        first: 0,
     };
-    let start = LazyConfigAcceptor::new(Acceptor::default(), sniffed)
-        .await
-        .map_err(classify)?;
+    let mut acceptor = LazyConfigAcceptor::new(Acceptor::default(), sniffed);
+    let start = match (&mut acceptor).await {
+        Ok(s) => s,
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            // rustls has nothing below TLS 1.2 and would refuse such a
+            // ClientHello with `handshake_failure` (it lacks the signature
+            // algorithms extension); OpenSSL names the real reason.
+            if let Some(mut io) = acceptor.take_io() {
+                let _ = io.sock.write_all(&PROTOCOL_VERSION_ALERT).await;
+            }
+            return Err(HandshakeError::Failed(e.to_string()));
+        }
+        Err(e) => return Err(classify(e)),
+    };
     let Some(config) = tls.config_for(&start.client_hello()) else {
         let mut io = start.io;
         // Best effort: the refusal stands whether the alert leaves or not.
