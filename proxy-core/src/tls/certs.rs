@@ -312,6 +312,20 @@ pub fn load_ca_file(path: &Path) -> Result<RootCertStore, String> {
     Ok(store)
 }
 
+/// The certificates and CRLs of a `ca-file` as read, for the checks
+/// webpki cannot make (version 1 client certificates).
+pub fn load_ca_ders(
+    path: &Path,
+) -> Result<
+    (
+        Vec<CertificateDer<'static>>,
+        Vec<CertificateRevocationListDer<'static>>,
+    ),
+    String,
+> {
+    load_store(path)
+}
+
 /// `crl-file <f>`: its CRLs (certificates in it are accepted and unused).
 pub fn load_crl_file(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, String> {
     Ok(load_store(path)?.1)

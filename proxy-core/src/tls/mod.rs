@@ -17,7 +17,8 @@
 //! - [`ciphers`]: OpenSSL cipher strings, curves and versions mapped to
 //!   what rustls offers;
 //! - [`verify`]: client certificate policies (`verify`, `ca-file`,
-//!   `crl-file`, the ignore lists);
+//!   `crl-file`, the ignore lists), with [`verify_v1`] for version 1
+//!   client certificates, which webpki refuses;
 //! - [`bind`]: an `ssl` bind built into rustls configurations, one per
 //!   certificate and option set, chosen per ClientHello;
 //! - [`accept`]: the handshake of an accepted connection;
@@ -38,6 +39,7 @@ pub mod crtlist;
 pub mod opts;
 pub mod sni;
 pub mod verify;
+pub mod verify_v1;
 
 #[cfg(test)]
 mod testgen;

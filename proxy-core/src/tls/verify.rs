@@ -1,20 +1,22 @@
 //! Client certificates on an `ssl` bind: `verify none|optional|required`
 //! with `ca-file` and `crl-file`, and `ca-ignore-err`/`crt-ignore-err`
 //! letting listed verification errors through, as HAProxy 2.6 does.
-//! Errors are numbered as OpenSSL numbers them (`X509_V_ERR_*`), the
+//! Version 1 certificates, which webpki refuses, are checked by
+//! [`super::verify_v1`]. Errors are numbered as OpenSSL numbers them (`X509_V_ERR_*`), the
 //! numbers `ssl_c_verify` reports and the ignore lists name.
 
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, SignatureScheme};
 
-use super::certs::{load_ca_file, load_crl_file};
+use super::certs::{load_ca_ders, load_ca_file, load_crl_file};
 use super::opts::{SslConf, Verify};
+use super::verify_v1::{self, is_v1, V1Anchors};
 
 /// OpenSSL's number for a certificate verification failure.
 pub fn x509_code(e: &Error) -> u32 {
@@ -79,14 +81,17 @@ impl IgnoreList {
     }
 }
 
-/// WebPKI verification, with the listed errors let through.
+/// WebPKI verification, version 1 certificates checked as OpenSSL does
+/// ([`super::verify_v1`]), and the listed errors let through.
 #[derive(Debug)]
-struct Lenient {
+struct Checked {
     inner: Arc<dyn ClientCertVerifier>,
     ignore: IgnoreList,
+    v1: V1Anchors,
+    algs: WebPkiSupportedAlgorithms,
 }
 
-impl ClientCertVerifier for Lenient {
+impl ClientCertVerifier for Checked {
     fn offer_client_auth(&self) -> bool {
         self.inner.offer_client_auth()
     }
@@ -102,10 +107,15 @@ impl ClientCertVerifier for Lenient {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        match self
+        let res = match self
             .inner
             .verify_client_cert(end_entity, intermediates, now)
         {
+            Err(_) if is_v1(end_entity) => self.v1.verify(end_entity, now),
+            other => other.map(|_| ()),
+        };
+        match res {
+            Ok(()) => Ok(ClientCertVerified::assertion()),
             Err(e)
                 if chain_codes(&e, intermediates.is_empty())
                     .into_iter()
@@ -113,7 +123,7 @@ impl ClientCertVerifier for Lenient {
             {
                 Ok(ClientCertVerified::assertion())
             }
-            other => other,
+            Err(e) => Err(e),
         }
     }
     fn verify_tls12_signature(
@@ -122,6 +132,9 @@ impl ClientCertVerifier for Lenient {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        if is_v1(cert) {
+            return verify_v1::verify_signature(message, cert, dss, &self.algs, false);
+        }
         self.inner.verify_tls12_signature(message, cert, dss)
     }
     fn verify_tls13_signature(
@@ -130,6 +143,9 @@ impl ClientCertVerifier for Lenient {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        if is_v1(cert) {
+            return verify_v1::verify_signature(message, cert, dss, &self.algs, true);
+        }
         self.inner.verify_tls13_signature(message, cert, dss)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -149,10 +165,15 @@ pub fn client_verifier(
     let Some(ca) = &conf.ca_file else {
         return Err("verify is enabled but no CA file specified.".to_string());
     };
-    let roots = Arc::new(load_ca_file(std::path::Path::new(ca))?);
+    let ca = std::path::Path::new(ca);
+    let roots = Arc::new(load_ca_file(ca)?);
+    let (cas, _) = load_ca_ders(ca)?;
+    let algs = provider.signature_verification_algorithms;
     let mut b = WebPkiClientVerifier::builder_with_provider(roots, provider);
+    let mut crls = Vec::new();
     if let Some(crl) = &conf.crl_file {
-        b = b.with_crls(load_crl_file(std::path::Path::new(crl))?);
+        crls = load_crl_file(std::path::Path::new(crl))?;
+        b = b.with_crls(crls.clone());
     }
     if verify == Verify::Optional {
         b = b.allow_unauthenticated();
@@ -166,8 +187,10 @@ pub fn client_verifier(
     // covers an error.
     ignore.all |= crt.all;
     ignore.codes.extend(crt.codes);
-    if !ignore.all && ignore.codes.is_empty() {
-        return Ok(inner);
-    }
-    Ok(Arc::new(Lenient { inner, ignore }))
+    Ok(Arc::new(Checked {
+        inner,
+        ignore,
+        v1: V1Anchors::new(cas, crls),
+        algs,
+    }))
 }
