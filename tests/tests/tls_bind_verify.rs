@@ -88,6 +88,9 @@ fn client_certificates_verified_as_haproxy() {
         (8, Some("wrong")),
         (9, Some("wrong")),
         (9, Some("expired")),
+        // Version 1 (no extensions), as `openssl x509 -req` makes them.
+        (0, Some("client_v1")),
+        (3, Some("client_v1")),
     ];
     compare(
         |bin| {
@@ -107,6 +110,12 @@ fn client_certificates_verified_as_haproxy() {
                     client.unwrap_or("no cert")
                 ));
             }
+            // TLS 1.2 signs the handshake differently: a v1 certificate there.
+            let (c, k) = (pki.path("client_v1.crt"), pki.path("client_v1.key"));
+            let port = ports[0].port.to_string();
+            let got = pki.py(&["hs", &port, "rsa.test", "-", "1.2", &c, &k]);
+            let log = log_line(&px, probes.len() + 1);
+            t.push(format!("bind 1 client_v1 tls1.2: {got} | {log}"));
             t
         },
         |t| {
@@ -156,6 +165,10 @@ fn client_certificates_verified_as_haproxy() {
             assert_eq!(get("bind 8 no cert"), ok, "{t:#?}");
             assert!(get("bind 9 wrong").ends_with(&untrusted(9)), "{t:#?}");
             assert_eq!(get("bind 10 wrong"), ok, "{t:#?}");
+            assert_eq!(get("bind 1 client_v1"), ok, "{t:#?}");
+            assert_eq!(get("bind 4 client_v1"), ok, "{t:#?}");
+            let v1_tls12 = "TLSv1.2 None HTTP/1.1 200 OK | request";
+            assert_eq!(get("bind 1 client_v1 tls1.2"), v1_tls12, "{t:#?}");
             assert!(get("bind 10 expired").ends_with(&untrusted(10)), "{t:#?}");
         },
     );
