@@ -175,15 +175,18 @@ impl BindTls {
             };
             entries.push((cert.clone(), filters.clone(), idx));
         }
-        if http
-            && sets
-                .iter_mut()
-                .fold(false, |dropped, c| without_h2(c) || dropped)
-        {
-            warnings.push(
-                "'alpn' : h2 is not offered: this proxy speaks HTTP/1.1 only in HTTP mode"
-                    .to_string(),
-            );
+        if http {
+            // Every set is cleaned, not just up to the first with h2.
+            let mut dropped = false;
+            for c in &mut sets {
+                dropped |= without_h2(c);
+            }
+            if dropped {
+                warnings.push(
+                    "'alpn' : h2 is not offered: this proxy speaks HTTP/1.1 only in HTTP mode"
+                        .to_string(),
+                );
+            }
         }
         let mut configs = HashMap::new();
         for (cert, _, idx) in &entries {

@@ -33,6 +33,9 @@
 //! (the six suites below, forward secret and AEAD); groups P-384, X25519, P-256. Nothing
 //! weak is among them, so the defaults need no filtering.
 
+// rustls 0.23.48 deprecates ring's provider for lacking post-quantum groups; this
+// proxy is built on ring (no aws-lc), so it is the provider there is.
+#[allow(deprecated)]
 use rustls::crypto::ring::{cipher_suite as rs, default_provider, kx_group};
 use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::{SupportedCipherSuite, SupportedProtocolVersion};
@@ -689,7 +692,7 @@ impl Pattern {
             && hit(self.ver, c.ver)
             && hit(u32::from(self.strength), u32::from(c.flags & STRENGTH))
             && (!self.not_default || c.flags & NOT_DEFAULT != 0)
-            && self.cipher.map_or(true, |named| std::ptr::eq(named, c))
+            && self.cipher.is_none_or(|named| std::ptr::eq(named, c))
     }
 }
 
@@ -1326,6 +1329,7 @@ pub fn provider(
     tls13: Option<&[SupportedCipherSuite]>,
     groups: Option<&[&'static dyn SupportedKxGroup]>,
 ) -> CryptoProvider {
+    #[allow(deprecated)] // see the import
     let base = default_provider();
     let pick =
         |chosen: Option<&[SupportedCipherSuite]>, want13: bool| -> Vec<SupportedCipherSuite> {
@@ -1974,7 +1978,9 @@ mod tests {
         // Defaults: ring's, which hold nothing weak: TLS 1.3 first, then only the six
         // forward-secret AEAD TLS 1.2 suites, and groups of at least 128-bit strength.
         let d = provider(None, None, None);
-        assert_eq!(d.cipher_suites, default_provider().cipher_suites);
+        #[allow(deprecated)] // see the import
+        let ring = default_provider();
+        assert_eq!(d.cipher_suites, ring.cipher_suites);
         let tls12: Vec<_> = d
             .cipher_suites
             .iter()
