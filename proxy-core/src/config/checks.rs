@@ -154,7 +154,7 @@ pub(super) fn finalize(
     }
     let tables = super::kw_stick::finalize(&mut states, &peers, errors);
     for st in &mut states {
-        build_bind_tls(&mut st.cfg, &global, errors, warnings);
+        super::checks_tls::build_bind_tls(&mut st.cfg, &global, errors, warnings);
     }
     Config {
         global,
@@ -164,52 +164,6 @@ pub(super) fn finalize(
         tables,
         peers,
         patterns: Default::default(),
-    }
-}
-
-/// Loads the certificates of each TLS bind of `px` and builds its
-/// handshake configuration; what fails is an error at the bind line.
-fn build_bind_tls(
-    px: &mut ProxyConfig,
-    global: &Global,
-    errors: &mut Vec<ConfigError>,
-    warnings: &mut Vec<String>,
-) {
-    use crate::tls::bind::{load_sources, BindTls, TlsHandle};
-    for b in &mut px.binds {
-        let Some(ssl) = b.ssl.as_deref() else {
-            continue;
-        };
-        if ssl.enabled && ssl.sources.is_empty() {
-            let spec = ssl
-                .who
-                .split('\'')
-                .nth(1)
-                .and_then(|w| w.strip_prefix("bind "))
-                .unwrap_or("");
-            errors.push(ConfigError {
-                loc: None,
-                msg: format!(
-                    "Proxy '{}': no SSL certificate specified for bind '{spec}' at [{}] (use 'crt').",
-                    px.name, b.loc
-                ),
-            });
-            continue;
-        }
-        let built = load_sources(ssl, &global.ssl).and_then(|certs| {
-            let mut w = Vec::new();
-            let http = px.mode == Mode::Http;
-            let r = BindTls::build(ssl, &global.ssl, certs, http, &mut w);
-            for m in w {
-                warnings.push(format!("config : parsing [{}] : {} : {m}", b.loc, ssl.who));
-            }
-            r
-        });
-        match built {
-            Ok(t) if ssl.enabled => b.tls = Some(TlsHandle(std::sync::Arc::new(t))),
-            Ok(_) => {}
-            Err(e) => error(errors, &b.loc, format!("{} : {e}", ssl.who)),
-        }
     }
 }
 

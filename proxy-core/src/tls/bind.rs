@@ -49,6 +49,37 @@ pub struct BindSsl {
     pub conf: SslConf,
 }
 
+/// Why a bind could not be built, in the shape 2.6 reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindError {
+    /// An error at the bind line (`parsing [<file>:<line>] : <bind> :
+    /// <msg>`), after the alerts 2.6 prints first without a location
+    /// (`Couldn't open the ca-file ...`).
+    AtLine { before: Vec<String>, msg: String },
+    /// An error found once parsing is over: `Proxy '<px>': <msg> for bind
+    /// '<addr>' at [<file>:<line>].`, with our reason in parentheses when
+    /// 2.6 gives none (it cannot say which cipher it did not know).
+    ForBind { msg: String, why: Option<String> },
+}
+
+impl From<String> for BindError {
+    fn from(msg: String) -> BindError {
+        BindError::AtLine {
+            before: Vec::new(),
+            msg,
+        }
+    }
+}
+
+impl BindError {
+    fn for_bind(msg: &str, why: Option<&str>) -> BindError {
+        BindError::ForBind {
+            msg: msg.to_string(),
+            why: why.map(str::to_string),
+        }
+    }
+}
+
 /// A built bind shared by the configuration and its listeners; equal only
 /// to itself.
 #[derive(Clone, Debug)]
@@ -158,7 +189,7 @@ impl BindTls {
         certs: Vec<CertEntry>,
         http: bool,
         warnings: &mut Vec<String>,
-    ) -> Result<BindTls, String> {
+    ) -> Result<BindTls, BindError> {
         let sessions: Arc<dyn StoresServerSessions> = ServerSessionMemoryCache::new(SESSION_CACHE);
         let ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| e.to_string())?;
         let bind_conf = ssl.conf.over(&global.bind);
@@ -285,9 +316,19 @@ fn server_config(
     sessions: &Arc<dyn StoresServerSessions>,
     ticketer: &Arc<dyn ProducesTickets>,
     warnings: &mut Vec<String>,
-) -> Result<ServerConfig, String> {
-    let provider = Arc::new(provider_for(conf, warnings)?);
-    let versions = versions_for(&conf.versions)?;
+) -> Result<ServerConfig, BindError> {
+    let provider = Arc::new(provider_for(conf, warnings).map_err(|e| list_error(conf, e))?);
+    let versions = versions_for(&conf.versions).map_err(|e| {
+        let v = &conf.versions;
+        // 2.6 lowers its default minimum to an `ssl-max-ver` below it (with
+        // a warning): such a bind has versions there, just none of ours.
+        let lowered = v.min.is_none() && v.force.is_none() && v.max.is_some_and(|m| m < 3);
+        if lowered || (0..super::opts::VERSIONS.len()).any(|i| v.allows(i)) {
+            BindError::from(e)
+        } else {
+            BindError::for_bind("all SSL/TLS versions are disabled", None)
+        }
+    })?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions)
         .map_err(|e| format!("no usable TLS version or cipher: {e}"))?;
@@ -308,6 +349,26 @@ fn server_config(
         cfg.ticketer = ticketer.clone();
     }
     Ok(cfg)
+}
+
+/// An error of [`provider_for`] as 2.6 words it: it could not set the
+/// list, whatever was wrong in it; ours says what in parentheses.
+fn list_error(conf: &SslConf, e: String) -> BindError {
+    let lists = [
+        ("'ciphers' : ", "SSL cipher list", &conf.ciphers),
+        (
+            "'ciphersuites' : ",
+            "TLS 1.3 cipher suites",
+            &conf.ciphersuites,
+        ),
+        ("'curves' : ", "SSL curves list", &conf.curves),
+    ];
+    for (prefix, what, value) in lists {
+        if let (Some(why), Some(v)) = (e.strip_prefix(prefix), value) {
+            return BindError::for_bind(&format!("unable to set {what} to '{v}'"), Some(why));
+        }
+    }
+    BindError::from(e)
 }
 
 /// The rustls provider for an option set's `ciphers`, `ciphersuites` and

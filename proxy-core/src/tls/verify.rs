@@ -14,6 +14,7 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, SignatureScheme};
 
+use super::bind::BindError;
 use super::certs::{load_ca_ders, load_ca_file, load_crl_file};
 use super::opts::{SslConf, Verify};
 use super::verify_v1::{self, is_v1, V1Anchors};
@@ -153,26 +154,45 @@ impl ClientCertVerifier for Checked {
     }
 }
 
-/// The client certificate policy of an option set.
+/// The client certificate policy of an option set. Its `ca-file` and
+/// `crl-file` are read even under `verify none`, as 2.6 does, so that a
+/// bad one is an error either way.
 pub fn client_verifier(
     conf: &SslConf,
     provider: Arc<CryptoProvider>,
-) -> Result<Arc<dyn ClientCertVerifier>, String> {
+) -> Result<Arc<dyn ClientCertVerifier>, BindError> {
+    let unreadable = |kw: &str, path: &str, e: String| BindError::AtLine {
+        before: vec![e],
+        msg: format!("'{kw}' : unable to load {path}"),
+    };
+    let ca = match &conf.ca_file {
+        Some(f) => {
+            let p = std::path::Path::new(f);
+            let roots = load_ca_file(p).map_err(|e| unreadable("ca-file", f, e))?;
+            let (cas, _) = load_ca_ders(p).map_err(|e| unreadable("ca-file", f, e))?;
+            Some((Arc::new(roots), cas))
+        }
+        None => None,
+    };
+    let crls = match &conf.crl_file {
+        Some(f) => {
+            load_crl_file(std::path::Path::new(f)).map_err(|e| unreadable("crl-file", f, e))?
+        }
+        None => Vec::new(),
+    };
     let verify = conf.verify.unwrap_or(Verify::None);
     if verify == Verify::None {
         return Ok(WebPkiClientVerifier::no_client_auth());
     }
-    let Some(ca) = &conf.ca_file else {
-        return Err("verify is enabled but no CA file specified.".to_string());
+    let Some((roots, cas)) = ca else {
+        return Err(BindError::ForBind {
+            msg: "verify is enabled but no CA file specified".to_string(),
+            why: None,
+        });
     };
-    let ca = std::path::Path::new(ca);
-    let roots = Arc::new(load_ca_file(ca)?);
-    let (cas, _) = load_ca_ders(ca)?;
     let algs = provider.signature_verification_algorithms;
     let mut b = WebPkiClientVerifier::builder_with_provider(roots, provider);
-    let mut crls = Vec::new();
-    if let Some(crl) = &conf.crl_file {
-        crls = load_crl_file(std::path::Path::new(crl))?;
+    if !crls.is_empty() {
         b = b.with_crls(crls.clone());
     }
     if verify == Verify::Optional {
