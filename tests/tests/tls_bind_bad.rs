@@ -337,13 +337,14 @@ fn bad_handshakes_logged_as_haproxy() {
     );
 }
 
-/// `-c` on a configuration whose bind names `crt <what>`; the ALERT line
-/// naming the bind, without the pid. `setpriv` drops the capabilities
-/// that let root read any directory, so that `chmod 000` means something.
-fn check_crt(bin: &Path, pki: &Pki, what: &str) -> String {
+/// `-c` on a configuration whose bind has `ssl <opts>`: the exit code and
+/// the ALERT lines but the closing ones, without the pid. `setpriv` drops
+/// the capabilities that let root read any directory, so that `chmod 000`
+/// means something.
+fn check_bind(bin: &Path, pki: &Pki, opts: &str) -> String {
     let cfg = format!(
         "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    \
-         timeout connect 1s\n\nfrontend fe\n    bind 127.0.0.1:8443 ssl crt {what}\n"
+         timeout connect 1s\n\nfrontend fe\n    bind 127.0.0.1:8443 ssl {opts}\n"
     );
     let path = pki.dir.write("check.cfg", &cfg);
     let out = Command::new("setpriv")
@@ -356,16 +357,17 @@ fn check_crt(bin: &Path, pki: &Pki, what: &str) -> String {
         .unwrap();
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    let line = text
+    let alerts: Vec<&str> = text
         .lines()
-        .find(|l| l.contains("parsing ["))
-        .map(|l| l.split_once(") : ").map_or(l, |x| x.1).to_string())
-        .unwrap_or_else(|| format!("no error line: {text}"));
+        .filter(|l| l.starts_with("[ALERT]"))
+        .filter(|l| !l.contains("Fatal errors found") && !l.contains("Error(s) found"))
+        .map(|l| l.split_once(") : ").map_or(l, |x| x.1))
+        .collect();
     let dir = pki.dir.path().display().to_string();
     format!(
         "exit {:?}: {}",
         out.status.code(),
-        line.replace(&dir, "<kit>")
+        alerts.join(" // ").replace(&dir, "<kit>")
     )
 }
 
@@ -403,12 +405,36 @@ fn bad_certificate_files_refused_as_haproxy() {
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
         files.push("locked");
     }
+    let ca = pki.path("ca.crt");
+    let rsa = pki.path("rsa.pem");
+    let more = [
+        (
+            "verify without ca-file",
+            format!("crt {rsa} verify required"),
+        ),
+        (
+            "absent ca-file",
+            format!("crt {rsa} ca-file {ca}x verify required"),
+        ),
+        (
+            "absent crl-file",
+            format!("crt {rsa} ca-file {ca} crl-file {ca}x verify optional"),
+        ),
+        ("no version left", format!("crt {rsa} no-tlsv12 no-tlsv13")),
+    ];
     compare(
         |bin| {
-            files
+            let mut t: Vec<String> = files
                 .iter()
-                .map(|f| format!("{f}: {}", check_crt(bin, &pki, &pki.path(f))))
-                .collect()
+                .map(|f| {
+                    let r = check_bind(bin, &pki, &format!("crt {}", pki.path(f)));
+                    format!("{f}: {r}")
+                })
+                .collect();
+            for (what, opts) in &more {
+                t.push(format!("{what}: {}", check_bind(bin, &pki, opts)));
+            }
+            t
         },
         |t| {
             let has = |k: &str, what: &str| {
@@ -437,12 +463,36 @@ fn bad_certificate_files_refused_as_haproxy() {
                 "unable to load certificate from file '<kit>/garbage.pem'.",
             );
             has("absent.pem", "unable to stat SSL certificate from file '<kit>/absent.pem' : No such file or directory.");
-            if t.len() > 5 {
+            if t.iter().any(|l| l.starts_with("locked")) {
                 has(
                     "locked",
                     "unable to scan directory '<kit>/locked' : Permission denied.",
                 );
             }
+            let get = |k: &str| {
+                t.iter()
+                    .find_map(|l| l.strip_prefix(&format!("{k}: ")))
+                    .unwrap()
+            };
+            let at = "for bind '127.0.0.1:8443' at [<kit>/check.cfg:8].";
+            let no_ca = "verify is enabled but no CA file specified";
+            assert_eq!(
+                get("verify without ca-file"),
+                format!("exit Some(1): config : Proxy 'fe': {no_ca} {at}")
+            );
+            assert_eq!(
+                get("no version left"),
+                format!(
+                    "exit Some(1): config : Proxy 'fe': all SSL/TLS versions are disabled {at}"
+                )
+            );
+            let absent = "Couldn't open the ca-file '<kit>/ca.crtx' (No such file or directory).";
+            assert!(
+                get("absent ca-file").starts_with(&format!("exit Some(1): config : {absent} // ")),
+                "{t:#?}"
+            );
+            let crl = "'crl-file' : unable to load <kit>/ca.crtx";
+            assert!(get("absent crl-file").ends_with(crl), "{t:#?}");
         },
     );
     if have_setpriv {
