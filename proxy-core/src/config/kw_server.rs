@@ -526,8 +526,9 @@ mod tests {
             error("frontend f\n bind :80 nmae x\n"),
             "parsing [t.cfg:2] : 'bind :80' in section 'frontend': unknown keyword 'nmae'; did you mean 'name' maybe ?"
         );
-        assert!(error("listen l\n bind :80 ssl crt x.pem\n")
-            .contains("'bind :80' in section 'listen' : 'ssl' is not supported"));
+        assert!(error("listen l\n bind :80 ssl crt x.pem\n").contains(
+            "'bind :80' in section 'listen' : unable to stat SSL certificate from file 'x.pem'"
+        ));
         assert!(error("frontend f\n bind :80 name\n").contains("'name' : missing name"));
     }
 
