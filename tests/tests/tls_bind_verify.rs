@@ -265,7 +265,16 @@ fn haproxy_as_tls_client_of_an_ssl_bind() {
             ));
             let url = format!("http://127.0.0.1:{}/", bad.port);
             let out = curl(&["-o", "/dev/null", "-w", "%{http_code}", &url], b"");
-            t.push(format!("bad: {}", String::from_utf8_lossy(&out.stdout)));
+            // 502 when the refusal (TLS 1.3: after HAProxy's Finished)
+            // reaches it after its request went out, 503 when before
+            // (a failed connection, retried): timing decides.
+            let code = String::from_utf8_lossy(&out.stdout).into_owned();
+            let code = if code == "502" || code == "503" {
+                "502/503"
+            } else {
+                &code
+            };
+            t.push(format!("bad: {code}"));
             let refused = ours.wait_log(|l| l.contains("SSL"), Duration::from_secs(10));
             let refused = refused
                 .as_deref()
@@ -280,8 +289,7 @@ fn haproxy_as_tls_client_of_an_ssl_bind() {
                 format!("good: HTTP/1.1 200 X upload {want_got} answer 200000 {answer_sum}"),
                 "{t:#?}"
             );
-            // TLS 1.3: the refusal comes after HAProxy sent its request.
-            assert_eq!(t[1], "bad: 502", "{t:#?}");
+            assert_eq!(t[1], "bad: 502/503", "{t:#?}");
             assert_eq!(
                 t[2], "ours logged: fe/1: SSL client certificate not trusted",
                 "{t:#?}"
