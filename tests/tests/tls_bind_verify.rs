@@ -49,7 +49,8 @@ fn config(pki: &Pki, ports: &[BoundPort]) -> String {
     .iter()
     .zip(ports)
     .map(|(opts, p)| format!("    bind {p} ssl crt rsa.pem ca-file ca.crt {opts}\n"))
-    .collect::<String>();
+    .collect::<String>()
+        + &format!("    bind {} ssl crt-list list.txt\n", ports[10]);
     let dir = pki.dir.path().display();
     format!(
         "global\n    log stdout format raw local0\n    crt-base {dir}\n    ca-base {dir}\n\n\
@@ -58,6 +59,9 @@ fn config(pki: &Pki, ports: &[BoundPort]) -> String {
          frontend fe\n{binds}    http-request return status 200 content-type text/plain string hello\n"
     )
 }
+
+/// A crt-list asking for client certificates for one name only.
+const PER_NAME_VERIFY: &str = "dflt.pem\nrsa.pem [verify required ca-file ca.crt] rsa.test\n";
 
 #[test]
 fn client_certificates_verified_as_haproxy() {
@@ -94,11 +98,12 @@ fn client_certificates_verified_as_haproxy() {
     ];
     compare(
         |bin| {
-            let ports: Vec<BoundPort> = (0..10).map(|_| BoundPort::new()).collect();
+            let ports: Vec<BoundPort> = (0..11).map(|_| BoundPort::new()).collect();
             let cfg = config(&pki, &ports);
             let px = ports
                 .iter()
                 .fold(Proxy::builder(&cfg).bin(bin), |b, p| b.listen(p))
+                .file("list.txt", PER_NAME_VERIFY)
                 .start();
             let mut t = Vec::new();
             for (i, (bind, client)) in probes.iter().enumerate() {
@@ -116,6 +121,18 @@ fn client_certificates_verified_as_haproxy() {
             let got = pki.py(&["hs", &port, "rsa.test", "-", "1.2", &c, &k]);
             let log = log_line(&px, probes.len() + 1);
             t.push(format!("bind 1 client_v1 tls1.2: {got} | {log}"));
+            // `verify` on a crt-list line: for that name only.
+            let list_probes = [
+                ("rsa.test", None),
+                ("rsa.test", Some("client")),
+                ("dflt.test", None),
+            ];
+            for (i, (sni, client)) in list_probes.iter().enumerate() {
+                let got = pki.curl(ports[10].port, sni, *client);
+                let log = log_line(&px, probes.len() + 2 + i);
+                let who = client.unwrap_or("no cert");
+                t.push(format!("list {sni} {who}: {got} | {log}"));
+            }
             t
         },
         |t| {
@@ -165,6 +182,12 @@ fn client_certificates_verified_as_haproxy() {
             assert_eq!(get("bind 8 no cert"), ok, "{t:#?}");
             assert!(get("bind 9 wrong").ends_with(&untrusted(9)), "{t:#?}");
             assert_eq!(get("bind 10 wrong"), ok, "{t:#?}");
+            assert!(
+                get("list rsa.test no cert").ends_with("fe/11: SSL handshake failure"),
+                "{t:#?}"
+            );
+            assert_eq!(get("list rsa.test client"), ok, "{t:#?}");
+            assert_eq!(get("list dflt.test no cert"), ok, "{t:#?}");
             assert_eq!(get("bind 1 client_v1"), ok, "{t:#?}");
             assert_eq!(get("bind 4 client_v1"), ok, "{t:#?}");
             let v1_tls12 = "TLSv1.2 None HTTP/1.1 200 OK | request";
