@@ -267,6 +267,7 @@ fn bad_handshakes_logged_as_haproxy() {
             sev.sort();
             sev.dedup();
             t.extend(sev);
+            t.push(format!("panicked: {}", px.stderr().contains("panicked")));
             t
         },
         |t| {
@@ -328,6 +329,7 @@ fn bad_handshakes_logged_as_haproxy() {
                 get("quiet serving").starts_with("hello 200 | httplog 200"),
                 "{t:#?}"
             );
+            assert_eq!(t.last().map(String::as_str), Some("panicked: false"));
             assert!(
                 t.iter()
                     .any(|l| l == "syslog <134> fe/1: SSL handshake failure"),
