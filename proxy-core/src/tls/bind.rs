@@ -401,10 +401,14 @@ pub fn provider_for(
         }
         None => None,
     };
-    let groups = match &conf.curves {
+    let (kw, groups) = match (&conf.curves, &conf.ecdhe) {
+        (Some(s), _) => ("curves", Some(s)),
+        (None, e) => ("ecdhe", e.as_ref()),
+    };
+    let groups = match groups {
         Some(s) => {
-            let g = ciphers::kx_groups(s).map_err(|e| format!("'curves' : {e}"))?;
-            warn("curves", &g.unsupported);
+            let g = ciphers::kx_groups(s).map_err(|e| format!("'{kw}' : {e}"))?;
+            warn(kw, &g.unsupported);
             Some(g.groups)
         }
         None => None,
