@@ -266,7 +266,8 @@ fn protocol_options_negotiated_as_haproxy() {
                 \x20   bind {p1} ssl crt rsa.pem ssl-min-ver TLSv1.3\n\
                 \x20   bind {p2} ssl crt rsa.pem ssl-max-ver TLSv1.2 ciphers ECDHE-RSA-CHACHA20-POLY1305\n\
                 \x20   bind {p3} ssl crt rsa.pem ciphersuites TLS_CHACHA20_POLY1305_SHA256 curves secp384r1\n\
-                \x20   bind {p5} ssl crt rsa.pem no-tls-tickets\n")
+                \x20   bind {p5} ssl crt rsa.pem no-tls-tickets\n\
+                \x20   bind {p6} ssl crt rsa.pem ecdhe prime256v1\n")
         + &fe_tcp("    bind {p4} ssl crt rsa.pem alpn h2,http/1.1\n");
     let old = ["-cipher", "DEFAULT@SECLEVEL=0"];
     compare(
@@ -296,6 +297,8 @@ fn protocol_options_negotiated_as_haproxy() {
                 &["-ciphersuites", "TLS_AES_128_GCM_SHA256"],
             );
             probe("other curve", p[3], &["-curves", "prime256v1"]);
+            probe("ecdhe", p[6], &[]);
+            probe("ecdhe other curve", p[6], &["-curves", "X25519"]);
             probe("alpn h2", p[4], &["-alpn", "h2"]);
             probe("alpn http/1.1", p[4], &["-alpn", "http/1.1"]);
             probe("alpn client order", p[4], &["-alpn", "http/1.1,h2"]);
@@ -355,6 +358,8 @@ fn protocol_options_negotiated_as_haproxy() {
             );
             assert!(get("other ciphersuite").starts_with("refused"), "{t:#?}");
             assert!(get("other curve").starts_with("refused"), "{t:#?}");
+            assert!(get("ecdhe").ends_with("kx=prime256v1"), "{t:#?}");
+            assert!(get("ecdhe other curve").starts_with("refused"), "{t:#?}");
             assert!(get("alpn h2").contains("alpn=h2 "), "{t:#?}");
             assert!(get("alpn http/1.1").contains("alpn=http/1.1 "), "{t:#?}");
             assert!(get("alpn client order").contains("alpn=h2 "), "{t:#?}");
@@ -395,9 +400,11 @@ fn ssl_default_bind_settings_apply_as_haproxy() {
     let Some(pki) = Pki::new() else { return };
     let global = "    ssl-default-bind-options ssl-max-ver TLSv1.2 no-tls-tickets\n\
                   \x20   ssl-default-bind-ciphers ECDHE-RSA-AES128-GCM-SHA256\n\
-                  \x20   ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256\n";
+                  \x20   ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256\n\
+                  \x20   ssl-default-bind-curves X25519:secp384r1\n";
     let body = fe("    bind {p0} ssl crt rsa.pem\n\
-                \x20   bind {p1} ssl crt rsa.pem ssl-max-ver TLSv1.3 ciphers ECDHE-RSA-CHACHA20-POLY1305\n");
+                \x20   bind {p1} ssl crt rsa.pem ssl-max-ver TLSv1.3 ciphers ECDHE-RSA-CHACHA20-POLY1305\n\
+                \x20   bind {p2} ssl crt rsa.pem ssl-max-ver TLSv1.3 ecdhe prime256v1\n");
     compare(
         |bin| {
             let (_px, p) = start(bin, &pki, global, &body, &[]);
@@ -412,6 +419,12 @@ fn ssl_default_bind_settings_apply_as_haproxy() {
                 ),
                 ("bind over defaults", p[1], &[]),
                 ("bind over defaults 1.2", p[1], &["-tls1_2"]),
+                ("default curves over ecdhe", p[2], &["-curves", "secp384r1"]),
+                (
+                    "default curves refuse p-256",
+                    p[2],
+                    &["-curves", "prime256v1"],
+                ),
             ] {
                 t.push(format!("{what}: {}", pki.s_client(port, args)));
             }
@@ -436,10 +449,15 @@ fn ssl_default_bind_settings_apply_as_haproxy() {
                 "{t:#?}"
             );
             assert!(
-                t[5].starts_with("resume: new ticket=False HTTP/1.1 200 OK reused"),
+                t[7].starts_with("resume: new ticket=False HTTP/1.1 200 OK reused"),
                 "{t:#?}"
             );
-            assert_eq!(t[6], "curl: hello 200", "{t:#?}");
+            assert_eq!(t[8], "curl: hello 200", "{t:#?}");
+            assert!(t[5].ends_with("kx=secp384r1"), "{t:#?}");
+            assert!(
+                t[6].starts_with("default curves refuse p-256: refused"),
+                "{t:#?}"
+            );
         },
     );
 }
