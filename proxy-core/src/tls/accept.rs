@@ -92,26 +92,32 @@ struct Sniffed {
 const HEAD: usize = 11;
 
 impl Sniffed {
-    /// Whether the bytes so far may open a ClientHello this proxy can
-    /// answer: a TLS record, and a `legacy_version` of TLS 1.2 at least
-    /// (the client's best version when below TLS 1.2; a client offering
-    /// TLS 1.3 puts TLS 1.2 there and the rest in an extension).
     fn check(&self) -> Result<(), io::Error> {
-        let h = &self.head;
-        if (self.seen >= 1 && !(20..=24).contains(&h[0])) || (self.seen >= 2 && h[1] != 3) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "not a TLS record",
-            ));
-        }
-        if self.seen == HEAD && h[0] == 22 && u16::from_be_bytes([h[9], h[10]]) < 0x0303 {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "client below TLS 1.2",
-            ));
-        }
-        Ok(())
+        check_head(&self.head[..self.seen])
     }
+}
+
+/// Whether the first bytes of a connection (up to [`HEAD`]) may open a
+/// ClientHello this proxy can answer: a TLS record, and a `legacy_version`
+/// of TLS 1.2 at least (the client's best version when below TLS 1.2; a
+/// client offering TLS 1.3 puts TLS 1.2 there and the rest in an
+/// extension).
+fn check_head(h: &[u8]) -> Result<(), io::Error> {
+    let not_tls =
+        h.first().is_some_and(|t| !(20..=24).contains(t)) || h.get(1).is_some_and(|&m| m != 3);
+    if not_tls {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a TLS record",
+        ));
+    }
+    if h.len() == HEAD && h[0] == 22 && u16::from_be_bytes([h[9], h[10]]) < 0x0303 {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "client below TLS 1.2",
+        ));
+    }
+    Ok(())
 }
 
 impl AsyncRead for Sniffed {
@@ -235,4 +241,31 @@ async fn handshake(sock: TcpStream, tls: &BindTls) -> Result<TlsStream, Handshak
     let stream = start.into_stream(config).await.map_err(classify)?;
     let (io, conn) = stream.into_inner();
     Ok(TlsStream::new(io.sock, conn))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(h: &[u8]) -> Option<io::ErrorKind> {
+        check_head(h).err().map(|e| e.kind())
+    }
+
+    #[test]
+    fn first_bytes_must_open_a_tls_record_of_a_tls12_client() {
+        assert_eq!(kind(b""), None);
+        assert_eq!(kind(&[22]), None);
+        assert_eq!(kind(&[22, 3]), None);
+        assert_eq!(kind(b"G"), Some(io::ErrorKind::InvalidData));
+        assert_eq!(kind(b"GET / HTTP/1.1"), Some(io::ErrorKind::InvalidData));
+        assert_eq!(kind(&[22, 9]), Some(io::ErrorKind::InvalidData));
+        assert_eq!(kind(&[0x80, 0x2e]), Some(io::ErrorKind::InvalidData));
+        // Record header, handshake header, then legacy_version.
+        let hello = |v: [u8; 2]| [22, 3, 1, 0, 200, 1, 0, 0, 196, v[0], v[1]];
+        assert_eq!(kind(&hello([3, 3])), None);
+        assert_eq!(kind(&hello([3, 1])), Some(io::ErrorKind::Unsupported));
+        assert_eq!(kind(&hello([3, 2])), Some(io::ErrorKind::Unsupported));
+        // An alert record is TLS, whatever follows.
+        assert_eq!(kind(&[21, 3, 3, 0, 2, 2, 40, 0, 0, 0, 0]), None);
+    }
 }

@@ -440,3 +440,54 @@ pub fn versions_for(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn h2_taken_out_of_alpn() {
+        let mut c = SslConf {
+            alpn: Some(vec![b"h2".to_vec(), b"http/1.1".to_vec()]),
+            ..SslConf::default()
+        };
+        assert!(without_h2(&mut c));
+        assert_eq!(c.alpn, Some(vec![b"http/1.1".to_vec()]));
+        assert!(!without_h2(&mut c));
+        assert!(!without_h2(&mut SslConf::default()));
+    }
+
+    #[test]
+    fn ecdsa_needs_an_ecdsa_tls12_suite() {
+        use rustls::CipherSuite as S;
+        assert!(offers_ecdsa_suite(&[
+            S::TLS13_AES_128_GCM_SHA256,
+            S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+        ]));
+        assert!(!offers_ecdsa_suite(&[
+            S::TLS13_AES_128_GCM_SHA256,
+            S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+        ]));
+        assert!(is_ecdsa(SignatureScheme::ECDSA_NISTP256_SHA256));
+        assert!(!is_ecdsa(SignatureScheme::RSA_PSS_SHA256));
+    }
+
+    #[test]
+    fn list_errors_worded_as_haproxy() {
+        let conf = SslConf {
+            ciphers: Some("FOO".into()),
+            ..SslConf::default()
+        };
+        assert_eq!(
+            list_error(&conf, "'ciphers' : unknown cipher 'FOO'".into()),
+            BindError::ForBind {
+                msg: "unable to set SSL cipher list to 'FOO'".into(),
+                why: Some("unknown cipher 'FOO'".into()),
+            }
+        );
+        assert_eq!(
+            list_error(&conf, "other".into()),
+            BindError::from("other".to_string())
+        );
+    }
+}

@@ -214,3 +214,25 @@ pub fn client_verifier(
         algs,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openssl_error_numbers_of_a_chain() {
+        let unknown = Error::InvalidCertificate(CertificateError::UnknownIssuer);
+        assert_eq!(chain_codes(&unknown, true), [20, 21]);
+        assert_eq!(chain_codes(&unknown, false), [20]);
+        let expired = Error::InvalidCertificate(CertificateError::Expired);
+        assert_eq!(chain_codes(&expired, true), [10]);
+        let ignore = IgnoreList::parse("crt-ignore-err", Some("20,21")).unwrap_or_default();
+        assert!(chain_codes(&unknown, true)
+            .into_iter()
+            .all(|c| ignore.covers(c)));
+        let ignore = IgnoreList::parse("crt-ignore-err", Some("20")).unwrap_or_default();
+        assert!(!chain_codes(&unknown, true)
+            .into_iter()
+            .all(|c| ignore.covers(c)));
+    }
+}
