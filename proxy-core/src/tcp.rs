@@ -35,6 +35,17 @@ use crate::tcp_inspect::{send_buffered, with_payload, Inspect};
 pub struct Permits {
     pub global: Option<OwnedSemaphorePermit>,
     pub frontend: Option<OwnedSemaphorePermit>,
+    /// What counted the connection before its stream existed (a TLS
+    /// handshake's embryonic count): released by [`Permits::counted`]
+    /// once the stream counts itself, so it is never counted twice.
+    pub precount: Option<Box<dyn Send + Sync>>,
+}
+
+impl Permits {
+    /// The stream now counts itself in the current connections.
+    pub fn counted(&mut self) {
+        self.precount = None;
+    }
 }
 
 /// Runs one TCP-mode stream to its end. `trk` holds the counters the
@@ -46,13 +57,14 @@ pub async fn run_stream(
     listener_id: u32,
     client: Box<Connection>,
     live: Arc<LiveStream>,
-    _permits: Permits,
+    mut permits: Permits,
     mut trk: Trackers,
 ) {
     let Some((fe_proxy, fe)) = st.frontend(fe_idx) else {
         return;
     };
     let _act = CurGuard::enter(&st.global);
+    permits.counted();
     let _fec = CurGuard::enter(&fe.counters);
     // Rule 1: no stream, so the client connection is dropped (closed,
     // back to its pool) right here.

@@ -62,6 +62,7 @@ pub mod procnet;
 pub mod servers;
 pub mod stick;
 pub mod tcplog;
+pub mod tlskit;
 pub mod util;
 
 use std::collections::HashSet;

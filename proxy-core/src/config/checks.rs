@@ -155,7 +155,7 @@ pub(super) fn finalize(
     let tables = super::kw_stick::finalize(&mut states, &peers, errors);
     let tls = crate::tls::store::CertStore::default();
     for st in &mut states {
-        build_bind_tls(&mut st.cfg, &global, &tls, errors, warnings);
+        super::checks_tls::build_bind_tls(&mut st.cfg, &global, &tls, errors, warnings);
         super::kw_server_tls::build_server_tls(&mut st.cfg, &global, errors, warnings);
     }
     Config {
@@ -167,59 +167,6 @@ pub(super) fn finalize(
         peers,
         patterns: Default::default(),
         tls: std::sync::Arc::new(tls),
-    }
-}
-
-/// Loads the certificates of each TLS bind of `px` and builds its
-/// handshake configuration; what fails is an error at the bind line.
-fn build_bind_tls(
-    px: &mut ProxyConfig,
-    global: &Global,
-    store: &crate::tls::store::CertStore,
-    errors: &mut Vec<ConfigError>,
-    warnings: &mut Vec<String>,
-) {
-    use crate::tls::bind::{BindTls, TlsHandle};
-    use std::sync::Arc;
-    for b in &mut px.binds {
-        let Some(ssl) = b.ssl.as_deref() else {
-            continue;
-        };
-        if ssl.enabled && ssl.sources.is_empty() {
-            let spec = ssl
-                .who
-                .split('\'')
-                .nth(1)
-                .and_then(|w| w.strip_prefix("bind "))
-                .unwrap_or("");
-            errors.push(ConfigError {
-                loc: None,
-                msg: format!(
-                    "Proxy '{}': no SSL certificate specified for bind '{spec}' at [{}] (use 'crt').",
-                    px.name, b.loc
-                ),
-            });
-            continue;
-        }
-        let built = store
-            .load_bind(ssl, &global.ssl)
-            .and_then(|(slots, certs)| {
-                let mut w = Vec::new();
-                let r = BindTls::build(ssl, &global.ssl, certs, &mut w);
-                for m in w {
-                    warnings.push(format!("config : parsing [{}] : {} : {m}", b.loc, ssl.who));
-                }
-                r.map(|t| (slots, t))
-            });
-        match built {
-            Ok((slots, t)) if ssl.enabled => {
-                let t = Arc::new(t);
-                store.register_bind(t.clone(), slots, &px.name, b.loc.to_string());
-                b.tls = Some(TlsHandle(t));
-            }
-            Ok(_) => {}
-            Err(e) => error(errors, &b.loc, format!("{} : {e}", ssl.who)),
-        }
     }
 }
 

@@ -158,8 +158,9 @@ fn bind_tls_kw(
         "crt-list" => {
             let f =
                 arg.ok_or_else(|| format!("{who} : 'crt-list' : missing certificate location"))?;
-            let path = join_base(global.crt_base.as_deref(), f);
-            ssl.sources.push(CrtSource::List(path));
+            // The list itself is not under `crt-base` (2.6 opens a relative
+            // one from the working directory); the files it names are.
+            ssl.sources.push(CrtSource::List(f.to_string()));
             return Ok(Some(1));
         }
         _ => {

@@ -32,6 +32,7 @@
 mod addr;
 mod blocks;
 mod checks;
+mod checks_tls;
 pub mod cond;
 mod keywords;
 mod kw_acl;

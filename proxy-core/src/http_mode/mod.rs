@@ -128,11 +128,12 @@ pub fn run_stream(
     // of every idle connection.
     async move {
         // The admission permits go when the connection does.
-        let _held = &permits;
+        let mut permits = permits;
         let Some((fe_proxy, fe)) = st.frontend(fe_idx) else {
             return;
         };
         let _act = CurGuard::enter(&st.global);
+        permits.counted();
         let _fec = CurGuard::enter(&fe.counters);
         let mut s = match st.open_stream(client, fe_idx, live) {
             Ok(s) => s,

@@ -225,7 +225,11 @@ pub fn spawn_accept_loop(
                 conn.from = Some(*peer);
             }
             conn.transport = transport.0;
-            let permits = Permits { global, frontend };
+            let permits = Permits {
+                global,
+                frontend,
+                precount: None,
+            };
             st.global.connection();
             if let Some(fe) = st.proxies.get(fe_idx).and_then(|p| p.fe.as_ref()) {
                 fe.counters.connection();

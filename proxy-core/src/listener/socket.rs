@@ -131,7 +131,10 @@ pub(crate) async fn accept(
     match l {
         LoopListener::Tcp(l) => {
             let (s, peer) = l.accept().await?;
-            s.set_nodelay(true)?;
+            // A connection reset while it waited in the backlog refuses
+            // the option; it is still served (and logged) as 2.6 does, its
+            // first read telling of the reset.
+            let _ = s.set_nodelay(true);
             Ok((Transport::Tcp(s), Some(peer)))
         }
         LoopListener::Unix(l) => {

@@ -2,7 +2,11 @@
 //! embryonic session, bounded by `timeout client`), then the same stream
 //! a plain connection gets, over the TLS transport. A handshake that
 //! fails ends here, counted and logged as HAProxy 2.6 logs it:
-//! `<ip>:<port> [<date>] <frontend>/<bind>: SSL handshake failure`.
+//! `<ip>:<port> [<date>] <frontend>/<bind>: SSL handshake failure` (or
+//! `Connection closed during SSL handshake`, `Timeout during SSL
+//! handshake`, `SSL client certificate not trusted`), at severity info,
+//! when the frontend has a log format; with `option dontlognull` only the
+//! failures are logged, not the closes and timeouts, as 2.6 does.
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -47,7 +51,7 @@ pub(super) fn run(
     (fe_idx, lid): (usize, u32),
     mut conn: Box<Connection>,
     live: Arc<LiveStream>,
-    permits: Permits,
+    mut permits: Permits,
     trk: Trackers,
     http: bool,
 ) -> impl Future<Output = ()> {
@@ -65,28 +69,15 @@ pub(super) fn run(
                 return;
             }
         }
+        // Still counted until the stream counts itself (`-sf` never sees
+        // zero in between), then released, so never counted twice.
+        permits.precount = Some(Box::new(embryonic));
         if http {
-            let stream = crate::http_mode::run_stream(st, fe_idx, lid, conn, live, permits, trk);
-            hand_over(embryonic, stream).await;
+            crate::http_mode::run_stream(st, fe_idx, lid, conn, live, permits, trk).await;
         } else {
-            let stream = crate::tcp::run_stream(st, fe_idx, lid, conn, live, permits, trk);
-            hand_over(embryonic, stream).await;
+            crate::tcp::run_stream(st, fe_idx, lid, conn, live, permits, trk).await;
         }
     }
-}
-
-/// Runs `stream`, keeping `embryonic` counted until the stream's first
-/// poll has counted the stream itself: the count never shows zero
-/// between the two (another thread's soft stop could see it).
-async fn hand_over(embryonic: Embryonic, stream: impl Future<Output = ()>) {
-    let mut stream = std::pin::pin!(stream);
-    let mut held = Some(embryonic);
-    std::future::poll_fn(move |cx| {
-        let r = stream.as_mut().poll(cx);
-        drop(held.take());
-        r
-    })
-    .await
 }
 
 /// The log line of a failed handshake, on the frontend's log targets.
@@ -102,7 +93,11 @@ fn log_failure(
     let Some(p) = st.proxies.get(fe_idx) else {
         return;
     };
-    if p.cfg.logs.is_empty() {
+    // Without a log format (no `option httplog`/`tcplog`, no
+    // `log-format`) 2.6 logs only the "Connect from" line of a stream,
+    // and a failed handshake makes none.
+    let quiet = p.cfg.log_format.is_none() || p.cfg.dontlognull && !e.logged_with_dontlognull();
+    if p.cfg.logs.is_empty() || quiet {
         return;
     }
     let client = conn.from.map_or(ClientAddr::Unknown, ClientAddr::Inet);

@@ -117,9 +117,12 @@ pub fn load_pem(path: &Path) -> Result<LoadedCert, String> {
 /// is none or the leaf is not X.509.
 fn read_chain(pem: &[u8], name: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let no_cert = || format!("unable to load certificate from file '{name}'.");
-    let chain = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| no_cert())?;
+    // The certificates before the first unreadable section (such as a
+    // key block with bad base64): that section is the key's business,
+    // which then falls back to `<file>.key` as 2.6's does.
+    let chain: Vec<_> = CertificateDer::pem_slice_iter(pem)
+        .map_while(Result::ok)
+        .collect();
     let leaf_der = chain.first().ok_or_else(no_cert)?;
     X509Certificate::from_der(leaf_der).map_err(|_| no_cert())?;
     Ok(chain)
@@ -411,6 +414,20 @@ pub fn load_ca_file(path: &Path) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
     store.add_parsable_certificates(certs);
     Ok(store)
+}
+
+/// The certificates and CRLs of a `ca-file` as read, for the checks
+/// webpki cannot make (version 1 client certificates).
+pub fn load_ca_ders(
+    path: &Path,
+) -> Result<
+    (
+        Vec<CertificateDer<'static>>,
+        Vec<CertificateRevocationListDer<'static>>,
+    ),
+    String,
+> {
+    load_store(path)
 }
 
 /// `crl-file <f>`: its CRLs (certificates in it are accepted and unused).

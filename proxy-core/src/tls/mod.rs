@@ -18,7 +18,9 @@
 //!   what rustls offers;
 //! - [`verify`]: client certificate policies (`verify`, `ca-file`,
 //!   `crl-file`, the ignore lists), and [`verify_memo`]: the errors a
-//!   handshake's verification let through, for `ssl_c_verify`;
+//!   handshake's verification let through, for `ssl_c_verify`; with
+//!   [`verify_v1`] for version 1
+//!   client certificates, which webpki refuses;
 //! - [`bind`]: an `ssl` bind built into rustls configurations, one per
 //!   certificate and option set, chosen per ClientHello;
 //! - [`store`]: the certificates and crt-lists of the configuration by
@@ -59,6 +61,7 @@ pub mod stats;
 pub mod store;
 pub mod verify;
 pub mod verify_memo;
+pub mod verify_v1;
 
 #[cfg(test)]
 mod testgen;

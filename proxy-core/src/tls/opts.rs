@@ -22,6 +22,9 @@ pub struct SslConf {
     pub ciphers: Option<String>,
     pub ciphersuites: Option<String>,
     pub curves: Option<String>,
+    /// `ecdhe <curve>`: the one group used when no `curves` applies, the
+    /// bind's nor `ssl-default-bind-curves` (2.6 lets either win over it).
+    pub ecdhe: Option<String>,
     pub no_tls_tickets: bool,
     pub prefer_client_ciphers: bool,
     pub verify: Option<Verify>,
@@ -43,6 +46,7 @@ impl SslConf {
                 .clone()
                 .or_else(|| base.ciphersuites.clone()),
             curves: self.curves.clone().or_else(|| base.curves.clone()),
+            ecdhe: self.ecdhe.clone().or_else(|| base.ecdhe.clone()),
             no_tls_tickets: self.no_tls_tickets || base.no_tls_tickets,
             prefer_client_ciphers: self.prefer_client_ciphers || base.prefer_client_ciphers,
             verify: self.verify.or(base.verify),
@@ -144,9 +148,12 @@ pub fn parse_kw(
             conf.ciphersuites = Some(need(args, kw, "missing cipher suite")?.to_string());
             1
         }
-        "curves" | "ecdhe" => {
-            let c = need(args, kw, "missing curve suite")?;
-            conf.curves = Some(c.to_string());
+        "curves" => {
+            conf.curves = Some(need(args, kw, "missing curve suite")?.to_string());
+            1
+        }
+        "ecdhe" => {
+            conf.ecdhe = Some(need(args, kw, "missing curve suite")?.to_string());
             1
         }
         "no-tls-tickets" => {

@@ -24,7 +24,7 @@ fn store_with(binds: &[BindSsl]) -> CertStore {
     let g = GlobalSsl::default();
     for (i, b) in binds.iter().enumerate() {
         let (slots, certs) = store.load_bind(b, &g).unwrap();
-        let tls = BindTls::build(b, &g, certs, &mut Vec::new()).unwrap();
+        let tls = BindTls::build(b, &g, certs, true, &mut Vec::new()).unwrap();
         store.register_bind(Arc::new(tls), slots, "fe", format!("t.cfg:{}", 10 + i));
     }
     store

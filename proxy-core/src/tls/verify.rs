@@ -1,20 +1,23 @@
 //! Client certificates on an `ssl` bind: `verify none|optional|required`
 //! with `ca-file` and `crl-file`, and `ca-ignore-err`/`crt-ignore-err`
 //! letting listed verification errors through, as HAProxy 2.6 does.
-//! Errors are numbered as OpenSSL numbers them (`X509_V_ERR_*`), the
+//! Version 1 certificates, which webpki refuses, are checked by
+//! [`super::verify_v1`]. Errors are numbered as OpenSSL numbers them (`X509_V_ERR_*`), the
 //! numbers `ssl_c_verify` reports and the ignore lists name.
 
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, SignatureScheme};
 
-use super::certs::{load_ca_file, load_crl_file};
+use super::bind::BindError;
+use super::certs::{load_ca_ders, load_ca_file, load_crl_file};
 use super::opts::{SslConf, Verify};
+use super::verify_v1::{self, is_v1, V1Anchors};
 
 /// OpenSSL's number for a certificate verification failure.
 pub fn x509_code(e: &Error) -> u32 {
@@ -99,14 +102,17 @@ impl IgnoreList {
     }
 }
 
-/// WebPKI verification, with the listed errors let through.
+/// WebPKI verification, version 1 certificates checked as OpenSSL does
+/// ([`super::verify_v1`]), and the listed errors let through.
 #[derive(Debug)]
-struct Lenient {
+struct Checked {
     inner: Arc<dyn ClientCertVerifier>,
     ignore: IgnoreList,
+    v1: V1Anchors,
+    algs: WebPkiSupportedAlgorithms,
 }
 
-impl ClientCertVerifier for Lenient {
+impl ClientCertVerifier for Checked {
     fn offer_client_auth(&self) -> bool {
         self.inner.offer_client_auth()
     }
@@ -122,10 +128,15 @@ impl ClientCertVerifier for Lenient {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        match self
+        let res = match self
             .inner
             .verify_client_cert(end_entity, intermediates, now)
         {
+            Err(_) if is_v1(end_entity) => self.v1.verify(end_entity, now),
+            other => other.map(|_| ()),
+        };
+        match res {
+            Ok(()) => Ok(ClientCertVerified::assertion()),
             Err(e) => {
                 let code = x509_codes(&e, end_entity, intermediates.is_empty());
                 // OpenSSL asks about each error it meets: all must be let through.
@@ -135,7 +146,6 @@ impl ClientCertVerifier for Lenient {
                 super::verify_memo::note_let_through(end_entity, code);
                 Ok(ClientCertVerified::assertion())
             }
-            ok => ok,
         }
     }
     fn verify_tls12_signature(
@@ -144,6 +154,9 @@ impl ClientCertVerifier for Lenient {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        if is_v1(cert) {
+            return verify_v1::verify_signature(message, cert, dss, &self.algs, false);
+        }
         self.inner.verify_tls12_signature(message, cert, dss)
     }
     fn verify_tls13_signature(
@@ -152,6 +165,9 @@ impl ClientCertVerifier for Lenient {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        if is_v1(cert) {
+            return verify_v1::verify_signature(message, cert, dss, &self.algs, true);
+        }
         self.inner.verify_tls13_signature(message, cert, dss)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -159,22 +175,46 @@ impl ClientCertVerifier for Lenient {
     }
 }
 
-/// The client certificate policy of an option set.
+/// The client certificate policy of an option set. Its `ca-file` and
+/// `crl-file` are read even under `verify none`, as 2.6 does, so that a
+/// bad one is an error either way.
 pub fn client_verifier(
     conf: &SslConf,
     provider: Arc<CryptoProvider>,
-) -> Result<Arc<dyn ClientCertVerifier>, String> {
+) -> Result<Arc<dyn ClientCertVerifier>, BindError> {
+    let unreadable = |kw: &str, path: &str, e: String| BindError::AtLine {
+        before: vec![e],
+        msg: format!("'{kw}' : unable to load {path}"),
+    };
+    let ca = match &conf.ca_file {
+        Some(f) => {
+            let p = std::path::Path::new(f);
+            let roots = load_ca_file(p).map_err(|e| unreadable("ca-file", f, e))?;
+            let (cas, _) = load_ca_ders(p).map_err(|e| unreadable("ca-file", f, e))?;
+            Some((Arc::new(roots), cas))
+        }
+        None => None,
+    };
+    let crls = match &conf.crl_file {
+        Some(f) => {
+            load_crl_file(std::path::Path::new(f)).map_err(|e| unreadable("crl-file", f, e))?
+        }
+        None => Vec::new(),
+    };
     let verify = conf.verify.unwrap_or(Verify::None);
     if verify == Verify::None {
         return Ok(WebPkiClientVerifier::no_client_auth());
     }
-    let Some(ca) = &conf.ca_file else {
-        return Err("verify is enabled but no CA file specified.".to_string());
+    let Some((roots, cas)) = ca else {
+        return Err(BindError::ForBind {
+            msg: "verify is enabled but no CA file specified".to_string(),
+            why: None,
+        });
     };
-    let roots = Arc::new(load_ca_file(std::path::Path::new(ca))?);
+    let algs = provider.signature_verification_algorithms;
     let mut b = WebPkiClientVerifier::builder_with_provider(roots, provider);
-    if let Some(crl) = &conf.crl_file {
-        b = b.with_crls(load_crl_file(std::path::Path::new(crl))?);
+    if !crls.is_empty() {
+        b = b.with_crls(crls.clone());
     }
     if verify == Verify::Optional {
         b = b.allow_unauthenticated();
@@ -188,8 +228,35 @@ pub fn client_verifier(
     // covers an error.
     ignore.all |= crt.all;
     ignore.codes.extend(crt.codes);
-    if !ignore.all && ignore.codes.is_empty() {
-        return Ok(inner);
+    Ok(Arc::new(Checked {
+        inner,
+        ignore,
+        v1: V1Anchors::new(cas, crls),
+        algs,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openssl_error_numbers_of_a_chain() {
+        // Not self-issued: the leaf's own bytes do not parse as a
+        // certificate, so only the "alone" rule applies.
+        let leaf = CertificateDer::from(vec![0u8; 4]);
+        let unknown = Error::InvalidCertificate(CertificateError::UnknownIssuer);
+        let both = |e: &Error, alone| {
+            let c = x509_codes(e, &leaf, alone);
+            (c.first, c.last)
+        };
+        assert_eq!(both(&unknown, true), (20, 21));
+        assert_eq!(both(&unknown, false), (20, 20));
+        let expired = Error::InvalidCertificate(CertificateError::Expired);
+        assert_eq!(both(&expired, true), (10, 10));
+        let ignore = IgnoreList::parse("crt-ignore-err", Some("20,21")).unwrap_or_default();
+        assert!(ignore.covers(20) && ignore.covers(21));
+        let ignore = IgnoreList::parse("crt-ignore-err", Some("20")).unwrap_or_default();
+        assert!(!ignore.covers(21));
     }
-    Ok(Arc::new(Lenient { inner, ignore }))
 }
