@@ -367,7 +367,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     gl("ssl-skip-self-issued-ca", g::ssl_accepted),
     // proxies
     px("mode", D | F | B | L, 0, p::mode),
-    px("bind", F | L, B, s::bind),
+    px("bind", F | L, B, super::kw_bind::bind),
     px("maxconn", D | F | L, B, p::maxconn),
     px("default_backend", D | F | L, B, p::default_backend),
     px("use_backend", F | L, B, p::use_backend),

@@ -36,6 +36,7 @@ mod checks_tls;
 pub mod cond;
 mod keywords;
 mod kw_acl;
+mod kw_bind;
 mod kw_check;
 mod kw_check_expect;
 mod kw_check_rules;
