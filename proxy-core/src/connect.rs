@@ -20,7 +20,7 @@ use crate::log::termination::FinState;
 use crate::monitor::observe::Seen;
 use crate::state::{Proxy, State};
 use crate::stream::{sess_flags, AllocConnError, SiState, Stream};
-use crate::tls::client::{self, TrafficTls};
+use crate::tls_client::{self, TrafficTls};
 
 /// HAProxy waits this long before retrying a server that refused.
 const TURN_AROUND: Duration = Duration::from_secs(1);
@@ -212,7 +212,7 @@ async fn connect_transport(
     let Some(plan) = tls else {
         return Ok(Transport::Tcp(sock));
     };
-    let stream = client::connect_tls(sock, &plan.tls.tls, plan.sni, to.ip())
+    let stream = tls_client::connect_tls(sock, &plan.tls.tls, plan.sni, to.ip())
         .await
         .map_err(ConnFail::Tls)?;
     Ok(Transport::Tls(Box::new(stream)))
@@ -265,7 +265,7 @@ async fn attempt(p: &Proxy, s: &mut Stream, tls: Option<TlsPlan<'_>>) -> Result<
 /// With `reuse`, an idle connection to the chosen server is taken from this
 /// thread's pool when there is one, instead of connecting. `sni` holds
 /// the values of the backend's `sni` expressions on this stream (see
-/// [`client::eval_snis`]).
+/// [`tls_client::eval_snis`]).
 pub async fn connect_server(
     st: &State,
     p: &Proxy,

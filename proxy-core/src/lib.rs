@@ -69,8 +69,9 @@
 //! - [`stick`]: stick tables (keys, counters, expiry, replication hooks, `show table`).
 //!
 //! Leaves, on std and system crates only:
-//! - [`tls`]: certificates, crt-lists and SNI selection for `bind ... ssl`
-//!   (HAProxy 2.6's loading rules on rustls's types).
+//! - [`tls`]: TLS on rustls: certificates, crt-lists, SNI selection, the
+//!   handshake of `bind ... ssl`, the TLS connection itself (HAProxy 2.6's
+//!   loading rules on rustls's types).
 //! - [`units`]: time and size values (the configuration and the stick-table
 //!   declarations parse them).
 //! - [`kick`]: waking an applet's stream from outside it (a stick table
@@ -117,6 +118,7 @@ pub mod tcp;
 mod tcp_inspect;
 pub mod tcp_service;
 pub mod tls;
+pub mod tls_client;
 pub mod units;
 
 /// The version string the command line prints.

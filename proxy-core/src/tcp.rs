@@ -319,7 +319,7 @@ impl<'a> TcpSession<'a> {
         let flag = AtomicBool::new(false);
         let limit = self.inbuf.len();
         let view = with_payload(self.view(Some(&s.vars)), &self.inbuf, limit, false, &flag);
-        crate::tls::client::eval_snis(&be.sni_exprs, &view)
+        crate::tls_client::eval_snis(&be.sni_exprs, &view)
     }
 
     /// Moves bytes both ways until both sides are done; an abort or a

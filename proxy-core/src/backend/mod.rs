@@ -12,6 +12,8 @@
 pub mod conns;
 pub mod health;
 pub mod lb;
+mod server_tls;
+pub use server_tls::traffic_tls;
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
@@ -74,7 +76,7 @@ pub struct Server {
     /// ramps those up).
     pub dynamic_lb: bool,
     /// `ssl`: connections to it run a TLS handshake first.
-    pub tls: Option<crate::tls::client::TrafficTls>,
+    pub tls: Option<crate::tls_client::TrafficTls>,
 }
 
 impl Server {
@@ -302,7 +304,7 @@ pub struct Backend {
     pub balance: Balance,
     pub servers: Vec<Server>,
     /// The servers' distinct `sni` expressions (see
-    /// [`crate::tls::client::traffic_tls`]).
+    /// [`crate::backend::traffic_tls`]).
     pub sni_exprs: Vec<crate::rules::expr::Expr>,
     pub dispatch: Option<SocketAddr>,
     pub source: Option<SocketAddr>,
@@ -335,7 +337,7 @@ fn resolve_track(p: &ProxyConfig, s: &ServerConfig, all: &[ProxyConfig]) -> Opti
 impl Backend {
     /// The backend of `p`; `all` (every proxy, by index) resolves `track`.
     pub fn from_config(p: &ProxyConfig, all: &[ProxyConfig]) -> Backend {
-        let (tls, sni_exprs) = crate::tls::client::traffic_tls(&p.servers);
+        let (tls, sni_exprs) = crate::backend::traffic_tls(&p.servers);
         let servers: Vec<Server> = p
             .servers
             .iter()

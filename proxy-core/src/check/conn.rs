@@ -15,7 +15,7 @@ use rustls::pki_types::ServerName;
 
 use crate::connection::{Connection, Transport};
 use crate::pool::{AllocError, Pool};
-use crate::tls::client::{handshake, CheckTls};
+use crate::tls_client::{handshake, CheckTls};
 
 /// HAProxy's `tune.bufsize`: a check reads at most this much.
 pub(super) const BUFSIZE: usize = 16384;

@@ -77,5 +77,5 @@ pub struct CheckTarget {
     /// TLS under the checks (`check-ssl`, or `ssl` without `port` or
     /// `addr`), for the connections the server's settings apply to (the
     /// implicit one, `connect default`); never the agent's.
-    pub tls: Option<crate::tls::client::CheckTls>,
+    pub tls: Option<crate::tls_client::CheckTls>,
 }

@@ -24,8 +24,8 @@ use crate::rules::expr::Expr;
 use crate::rules::fetch::{Fetch, Usage};
 use crate::sample::pattern::PatRegistry;
 use crate::tls::certs::{join_base, load_ca_file, load_crl_file};
-use crate::tls::client::{self, ServerSsl, ServerTlsHandle, SniExpr, SslUse, Who};
 use crate::tls::opts::{parse_alpn, parse_kw, Parsed, Verify};
+use crate::tls_client::{self, ServerSsl, ServerTlsHandle, SniExpr, SslUse, Who};
 
 /// The TLS options of server lines, for suggestions.
 pub(super) const TLS_KEYWORDS: &[&str] = &[
@@ -246,7 +246,7 @@ fn files_load(srv: &ServerConfig, who: &str, errors: &mut Vec<ConfigError>) -> b
     let conf = &srv.ssl.conf;
     for (kw, path) in [("ca-file", &conf.ca_file), ("crl-file", &conf.crl_file)] {
         let Some(path) = path else { continue };
-        let full = client::system_ca(path);
+        let full = tls_client::system_ca(path);
         let p = std::path::Path::new(&full);
         let res = if kw == "ca-file" {
             load_ca_file(p).map(|_| ())
@@ -286,7 +286,7 @@ pub(super) fn build_server_tls(
             server: &s.name,
         };
         let elsewhere = s.hc.port.is_some() || s.hc.addr.is_some();
-        let built = client::build(&s.ssl, &global.ssl, &names, elsewhere, &mut w);
+        let built = tls_client::build(&s.ssl, &global.ssl, &names, elsewhere, &mut w);
         warnings.extend(w.into_iter().map(|m| format!("config : {who} : {m}")));
         match built {
             Ok(t) => s.tls = Some(ServerTlsHandle(Arc::new(t))),
@@ -301,7 +301,7 @@ pub(super) fn build_server_tls(
 #[cfg(test)]
 mod tests {
     use super::super::parser::testing::{error, errors, ok};
-    use crate::tls::client::SslUse;
+    use crate::tls_client::SslUse;
 
     const HEAD: &str = "defaults\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n";
 

@@ -283,9 +283,9 @@ pub struct ServerConfig {
     /// Every other check setting (`fastinter`, `agent-check`, `track`...).
     pub hc: super::model_check::ServerCheck,
     /// `ssl`, `verify`, `sni` and the other TLS settings of the line.
-    pub ssl: crate::tls::client::ServerSsl,
+    pub ssl: crate::tls_client::ServerSsl,
     /// The TLS client built from them after parsing, when prepared.
-    pub tls: Option<crate::tls::client::ServerTlsHandle>,
+    pub tls: Option<crate::tls_client::ServerTlsHandle>,
     pub loc: Location,
 }
 

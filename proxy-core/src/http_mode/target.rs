@@ -291,7 +291,7 @@ fn sni_values(
     let facts = parts.facts(ctx, txn);
     let mut base = req.view_base(ctx);
     base.info = Some(&facts);
-    crate::tls::client::eval_snis(&be.sni_exprs, &base.at(cbuf.data()))
+    crate::tls_client::eval_snis(&be.sni_exprs, &base.at(cbuf.data()))
 }
 
 /// The end of a server exchange: an error page if nothing was sent yet, a

@@ -27,9 +27,7 @@
 //!   name, and the binds using them, which [`cli`]'s `ssl cert` and `ssl
 //!   crt-list` commands change at run time;
 //! - [`accept`]: the handshake of an accepted connection;
-//! - [`client`]: TLS towards servers (`server ... ssl`): the settings, the
-//!   client configuration built once per server, the handshake;
-//! - [`srv_verify`]: server certificates, `verify none|required`, and
+//! - [`srv_verify`]: server certificates (for [`crate::tls_client`]), `verify none|required`, and
 //!   host names (`sni`, `verifyhost`);
 //! - [`conn`]: a TLS connection over a TCP socket, driven by readiness like
 //!   a plain socket so the one data path carries it;
@@ -50,7 +48,6 @@ pub mod certinfo;
 pub mod certs;
 pub mod ciphers;
 pub mod cli;
-pub mod client;
 pub mod conn;
 pub mod crtlist;
 pub mod info;
@@ -64,7 +61,7 @@ pub mod verify_memo;
 pub mod verify_v1;
 
 #[cfg(test)]
-mod testgen;
+pub(crate) mod testgen;
 #[cfg(test)]
 mod tests_conn;
 #[cfg(test)]

@@ -75,7 +75,7 @@ q openssl ca -config cadb/ca.cnf -gencrl -keyfile ca.key -cert ca.crt -out crl.p
 
 /// The directory of the test certificates, made on first use; `None`
 /// when `openssl` cannot be run.
-pub(super) fn fixture() -> Option<&'static Path> {
+pub(crate) fn fixture() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
         if Command::new("openssl").arg("version").output().is_err() {

@@ -35,13 +35,13 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, SignatureScheme};
 use tokio::net::TcpStream;
 
-use super::bind::provider_for;
-use super::ciphers::{TlsVersion, VersionRange};
-use super::conn::TlsStream;
-use super::opts::{GlobalSsl, SslConf, Verify};
-use super::srv_verify::{AcceptAny, Required};
 use crate::rules::expr::Expr;
 use crate::rules::RequestView;
+use crate::tls::bind::provider_for;
+use crate::tls::ciphers::{TlsVersion, VersionRange};
+use crate::tls::conn::TlsStream;
+use crate::tls::opts::{GlobalSsl, SslConf, Verify};
+use crate::tls::srv_verify::{AcceptAny, Required};
 
 /// Server names whose sessions a server keeps for resumption.
 const SESSIONS_PER_SERVER: usize = 256;
@@ -174,7 +174,7 @@ pub fn build(
         .with_custom_certificate_verifier(verifier);
     let mut cfg = match &ssl.crt {
         Some(crt) => {
-            let cert = super::certs::load_pem(std::path::Path::new(crt))?;
+            let cert = crate::tls::certs::load_pem(std::path::Path::new(crt))?;
             builder.with_client_cert_resolver(Arc::new(OneClientCert(cert.key)))
         }
         None => builder.with_no_client_auth(),
@@ -367,7 +367,7 @@ pub async fn connect_tls(
         let leaf_ok = stream.with_conn(|c| {
             c.peer_certificates()
                 .and_then(|chain| chain.first())
-                .is_some_and(|leaf| super::srv_verify::cert_matches(leaf, raw))
+                .is_some_and(|leaf| crate::tls::srv_verify::cert_matches(leaf, raw))
         });
         if leaf_ok != Some(true) {
             return Err(io::Error::new(
@@ -400,33 +400,6 @@ pub struct TrafficTls {
     pub sni_slot: Option<usize>,
 }
 
-/// The traffic TLS of each of a backend's servers, and the distinct `sni`
-/// expressions among them: a stream evaluates each once, however many
-/// servers share it (usually all, through `default-server`).
-pub fn traffic_tls(
-    servers: &[crate::config::ServerConfig],
-) -> (Vec<Option<TrafficTls>>, Vec<Expr>) {
-    let mut exprs: Vec<Expr> = Vec::new();
-    let per_server = servers
-        .iter()
-        .map(|s| {
-            let tls = s.tls.as_ref().map(|h| h.0.clone()).filter(|t| t.traffic)?;
-            let sni_slot = tls
-                .sni
-                .as_ref()
-                .map(|e| match exprs.iter().position(|x| x == e) {
-                    Some(i) => i,
-                    None => {
-                        exprs.push(e.clone());
-                        exprs.len() - 1
-                    }
-                });
-            Some(TrafficTls { tls, sni_slot })
-        })
-        .collect();
-    (per_server, exprs)
-}
-
 /// Evaluates a backend's `sni` expressions on a stream, in order (nothing
 /// to do, and no cost, when it has none).
 pub fn eval_snis(exprs: &[Expr], view: &dyn RequestView) -> Vec<Option<String>> {
@@ -452,5 +425,5 @@ impl ServerTls {
 }
 
 #[cfg(test)]
-#[path = "tests_client.rs"]
+#[path = "tests.rs"]
 mod tests;
