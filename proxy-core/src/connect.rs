@@ -34,6 +34,9 @@ pub struct ConnectInfo {
     pub be_queue: u32,
     /// The server connection came from the idle pool.
     pub reused: bool,
+    /// The client address as the rules left it (`set-src`), which is the
+    /// one `balance source` hashes; `None`: the connection's.
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// Releases the server slot a stream holds, if any.
@@ -62,7 +65,9 @@ async fn assign_server(
         be.counters.selected();
         return Ok(());
     }
-    let client_ip = s.si[0].conn().and_then(|c| c.from).map(|a| a.ip());
+    let client_ip = info
+        .client
+        .or_else(|| s.si[0].conn().and_then(|c| c.from).map(|a| a.ip()));
     if be.servers.is_empty() {
         return match be.dispatch {
             Some(_) => {

@@ -7,7 +7,9 @@
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 
+use super::lb_hash::{source_hash, HashLb};
 use super::Server;
+use crate::config::model::HashType;
 use crate::config::Balance;
 
 /// Per-backend selection state.
@@ -17,6 +19,11 @@ pub struct LbState {
     current: Vec<i64>,
     /// Where the leastconn tie-break rotation starts next.
     next: usize,
+    /// `hash-type` and `hash-balance-factor` of the backend.
+    hash_type: HashType,
+    balance_factor: u32,
+    /// The hash algorithms' table or ring.
+    hash: HashLb,
 }
 
 /// Whether a server may take a new stream now.
@@ -29,7 +36,17 @@ impl LbState {
     pub fn new(n: usize) -> LbState {
         LbState {
             current: vec![0; n],
-            next: 0,
+            ..LbState::default()
+        }
+    }
+
+    /// State for a backend whose hash algorithms follow `hash-type` and
+    /// `hash-balance-factor`.
+    pub fn with_hash(n: usize, hash_type: HashType, balance_factor: u32) -> LbState {
+        LbState {
+            hash_type,
+            balance_factor,
+            ..LbState::new(n)
         }
     }
 
@@ -58,7 +75,15 @@ impl LbState {
             Balance::RoundRobin | Balance::StaticRr => self.smooth_rr(servers, usable),
             Balance::LeastConn => self.least_conn(servers, usable),
             Balance::First => usable.iter().copied().find(|&i| has_room(&servers[i])),
-            Balance::Source => pick_by_hash(servers, usable, client),
+            Balance::Source => match client {
+                Some(ip) => {
+                    let h = source_hash(self.hash_type, ip, usable.len());
+                    self.by_hash(servers, usable, h)
+                }
+                // No address to hash (a UNIX socket client): HAProxy
+                // falls back to round robin.
+                None => self.smooth_rr(servers, usable),
+            },
         }
     }
 
@@ -89,6 +114,15 @@ impl LbState {
         Some(b)
     }
 
+    /// The server the hash `h` maps to; when it is full the stream queues
+    /// rather than breaking the mapping.
+    fn by_hash(&mut self, servers: &[Server], usable: &[usize], h: u32) -> Option<usize> {
+        let i = self
+            .hash
+            .pick(self.hash_type, self.balance_factor, servers, usable, h)?;
+        has_room(&servers[i]).then_some(i)
+    }
+
     /// Fewest current streams relative to weight; equals take turns.
     fn least_conn(&mut self, servers: &[Server], usable: &[usize]) -> Option<usize> {
         let n = usable.len();
@@ -112,51 +146,6 @@ impl LbState {
         }
         Some(b)
     }
-}
-
-/// `balance source`: the client address hashed onto a map where each server
-/// appears as many times as its weight, so a client keeps its server as long
-/// as the set of usable servers does not change.
-fn pick_by_hash(servers: &[Server], usable: &[usize], client: Option<IpAddr>) -> Option<usize> {
-    let total: u64 = usable
-        .iter()
-        .map(|&i| u64::from(servers[i].eweight()))
-        .sum();
-    if total == 0 {
-        return None;
-    }
-    let h = match client {
-        Some(IpAddr::V4(a)) => hash32(u32::from(a)),
-        Some(IpAddr::V6(a)) => {
-            let o = a.octets();
-            let folded = o.chunks(4).fold(0u32, |acc, c| {
-                acc ^ u32::from_be_bytes([c[0], c[1], c[2], c[3]])
-            });
-            hash32(folded)
-        }
-        None => 0,
-    };
-    let mut slot = u64::from(h) % total;
-    for &i in usable {
-        let w = u64::from(servers[i].eweight());
-        if slot < w {
-            // The hashed server is full: the stream queues rather than
-            // breaking the mapping.
-            return has_room(&servers[i]).then_some(i);
-        }
-        slot -= w;
-    }
-    None
-}
-
-/// A 32-bit integer mix (good avalanche, cheap); any client bit moves the
-/// result.
-fn hash32(mut a: u32) -> u32 {
-    a = (a ^ 61) ^ (a >> 16);
-    a = a.wrapping_add(a << 3);
-    a ^= a >> 4;
-    a = a.wrapping_mul(0x27d4_eb2d);
-    a ^ (a >> 15)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 pub mod conns;
 pub mod health;
 pub mod lb;
+mod lb_hash;
 mod server_tls;
 pub use server_tls::traffic_tls;
 
@@ -361,7 +362,7 @@ impl Backend {
             queued_total: AtomicU64::new(0),
             queued_max: AtomicU32::new(0),
             shared: Mutex::new(Shared {
-                lb: LbState::new(servers.len()),
+                lb: LbState::with_hash(servers.len(), p.hash_type, p.hash_balance_factor),
                 queue: VecDeque::new(),
                 next_ticket: 0,
             }),

@@ -394,6 +394,13 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("retries", D | B | L, F, p::retries),
     negatable(px("option", D | F | B | L, 0, option)),
     px("balance", D | B | L, F, p::balance),
+    px("hash-type", D | B | L, F, super::kw_lb::hash_type),
+    px(
+        "hash-balance-factor",
+        D | B | L,
+        F,
+        super::kw_lb::hash_balance_factor,
+    ),
     negatable(px("log", D | F | B | L, 0, p::log)),
     px("id", F | B | L, 0, p::id),
     px("description", D | F | B | L, 0, p::description),

@@ -43,6 +43,7 @@ mod kw_check_rules;
 mod kw_global;
 mod kw_http;
 mod kw_http_misc;
+mod kw_lb;
 mod kw_logformat;
 mod kw_option;
 mod kw_peers;

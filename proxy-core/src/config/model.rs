@@ -198,6 +198,29 @@ pub enum Balance {
     Source,
 }
 
+/// `hash-type`: how hash-based algorithms turn a key into a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct HashType {
+    /// `consistent` (a ring of points per server) rather than `map-based`
+    /// (a table of slots, one per unit of weight).
+    pub consistent: bool,
+    pub func: HashFn,
+    /// `avalanche`: the key's hash goes through [`full_hash`] too.
+    ///
+    /// [`full_hash`]: crate::sample::conv::hash::full_hash
+    pub avalanche: bool,
+}
+
+/// The function of `hash-type` that hashes a string key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HashFn {
+    #[default]
+    Sdbm,
+    Djb2,
+    Wt6,
+    Crc32,
+}
+
 /// All `timeout` values of a proxy; `None` = not set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timeouts {
@@ -368,6 +391,11 @@ pub struct ProxyConfig {
     pub retries: u32,
     pub redispatch: bool,
     pub balance: Balance,
+    /// `hash-type` (default: map-based sdbm).
+    pub hash_type: HashType,
+    /// `hash-balance-factor`: 0, or a server's load cap in percent of the
+    /// average for consistent hashing.
+    pub hash_balance_factor: u32,
     pub tcplog: bool,
     pub httplog: bool,
     pub dontlognull: bool,
@@ -466,6 +494,8 @@ impl ProxyConfig {
             retries: 3,
             redispatch: false,
             balance: Balance::RoundRobin,
+            hash_type: HashType::default(),
+            hash_balance_factor: 0,
             tcplog: false,
             httplog: false,
             dontlognull: false,
