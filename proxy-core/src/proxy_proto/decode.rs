@@ -127,8 +127,9 @@ pub fn decode(buf: &[u8]) -> Result<Decoded, PpError> {
 
 /// A v1 line: `PROXY <proto> [<src> <dst> <sport> <dport>]\r\n`.
 fn decode_v1(buf: &[u8]) -> Result<Decoded, PpError> {
-    let window = &buf[..buf.len().min(V1_MAX)];
-    let Some(cr) = window.iter().position(|&b| b == b'\r') else {
+    // 2.6 looks for the CR in all it received, past the 107 bytes of
+    // the spec's longest line (a longer line then fails on its words).
+    let Some(cr) = buf.iter().position(|&b| b == b'\r') else {
         // The whole bound received without an end of line is no header;
         // anything shorter may still get its CRLF.
         return if buf.len() >= V1_MAX {

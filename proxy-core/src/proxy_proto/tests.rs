@@ -64,6 +64,9 @@ fn v1_malformed() {
     long.resize(V1_MAX, b'1');
     assert_eq!(decode(&long), Err(PpError::Truncated));
     assert_eq!(decode(&long[..V1_MAX - 1]), Ok(Decoded::Incomplete));
+    // A CR past the bound: the line is read, and its words are wrong.
+    long.extend_from_slice(b"\r\n");
+    assert_eq!(decode(&long), Err(PpError::BadHeader));
     for bad in [
         &b"PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n"[..],
         b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",
