@@ -218,6 +218,9 @@ pub struct Connection {
     /// the same one may reuse it (as 2.6 hashes the SNI into idle
     /// connections' keys).
     pub sni: Option<Box<str>>,
+    /// The PROXY header the client connection started with (`accept-proxy`
+    /// or `expect-proxy`), for the `fc_pp_*` fetches.
+    pub pp: Option<Box<crate::proxy_proto::Header>>,
     _slot: PoolSlot,
 }
 
@@ -233,6 +236,7 @@ impl Connection {
             sess_vars: None,
             reused: false,
             sni: None,
+            pp: None,
             _slot: slot,
         }
     }

@@ -72,6 +72,8 @@
 //! - [`tls`]: TLS on rustls: certificates, crt-lists, SNI selection, the
 //!   handshake of `bind ... ssl`, the TLS connection itself (HAProxy 2.6's
 //!   loading rules on rustls's types).
+//! - [`proxy_proto`]: the PROXY protocol header, decoded (pure, for the
+//!   accept path and fuzzing) and encoded (for `send-proxy`).
 //! - [`units`]: time and size values (the configuration and the stick-table
 //!   declarations parse them).
 //! - [`kick`]: waking an applet's stream from outside it (a stick table
@@ -105,6 +107,7 @@ pub mod log;
 pub mod monitor;
 pub mod peers_net;
 pub mod pool;
+pub mod proxy_proto;
 pub mod rules;
 pub mod runtime;
 pub mod sample;

@@ -126,6 +126,7 @@ fn start_samples(config: &Config) -> crate::sample::vars::ProcVars {
             vars: Some(&vars),
             payload: None,
             tls: Default::default(),
+            expect_proxy: Default::default(),
         };
         for a in &config.global.set_vars {
             a.apply(&view);
@@ -332,6 +333,7 @@ impl State {
             vars: Some(&s.vars),
             payload: None,
             tls: s.tls_cells(),
+            expect_proxy: Default::default(),
         };
         let ctx = RuleCtx::new(&self.stick, fe.cfg.table);
         if tcp_rules(ctx, rules, true, trk, &view) != TcpVerdict::Reject {

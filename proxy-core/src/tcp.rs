@@ -171,6 +171,7 @@ impl<'a> TcpSession<'a> {
             vars,
             payload: None,
             tls: [self.tls.clone(), None],
+            expect_proxy: Default::default(),
         }
     }
 

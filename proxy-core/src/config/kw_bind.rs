@@ -11,6 +11,7 @@ use crate::tls::opts::{parse_kw, GlobalSsl, Parsed, SslConf};
 
 /// `bind` options we implement.
 const BIND_KEYWORDS: &[&str] = &[
+    "accept-proxy",
     "name",
     "ssl",
     "crt",
@@ -49,7 +50,6 @@ const BIND_KEYWORDS: &[&str] = &[
 /// HAProxy `bind` options we do not implement: refused by name.
 const UNSUPPORTED_BIND: &[&str] = &[
     "accept-netscaler-cip",
-    "accept-proxy",
     "backlog",
     "ca-sign-file",
     "ca-sign-pass",
@@ -88,6 +88,7 @@ pub(super) fn bind(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     let addrs = parse_bind_addrs(spec).map_err(|e| format!("'bind' : {e}"))?;
     let who = format!("'bind {spec}' in section '{}'", st.section.name());
     let mut name = None;
+    let mut accept_proxy = false;
     let mut ssl = BindSsl {
         who: who.clone(),
         ..BindSsl::default()
@@ -100,6 +101,10 @@ pub(super) fn bind(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
             continue;
         }
         match kw {
+            "accept-proxy" => {
+                accept_proxy = true;
+                i += 1;
+            }
             "name" => {
                 let n = ctx
                     .arg(i + 1)
@@ -126,6 +131,7 @@ pub(super) fn bind(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
         loc: ctx.loc.clone(),
         ssl,
         tls: None,
+        accept_proxy,
     });
     Ok(())
 }

@@ -106,6 +106,7 @@ pub(super) fn line(p: &mut PeersConfig, args: &[String], loc: &Location) -> Resu
                 loc: loc.clone(),
                 ssl: None,
                 tls: None,
+                accept_proxy: false,
             });
             Ok(())
         }

@@ -98,7 +98,6 @@ const OTHER_TCP_ACTIONS: &[&str] = &[
     "capture",
     "do-resolve",
     "expect-netscaler-cip",
-    "expect-proxy",
     "set-dst",
     "set-dst-port",
     "set-log-level",
@@ -144,6 +143,22 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, rules: RuleSet) -> Result<Tc
             }
             (TcpAction::SetVar(v), 2 + used)
         }
+        "expect-proxy" if rules != RuleSet::TcpConnection => {
+            return Err(format!(
+                "'expect-proxy layer4' is not allowed in 'tcp-request {set}' rules in {} '{}'",
+                super::keywords::type_str(st.cfg.kind),
+                st.cfg.name
+            ));
+        }
+        "expect-proxy" if arg(3) != "layer4" => {
+            return Err(format!(
+                "'tcp-request connection expect-proxy' only supports 'layer4' in {} '{}' (got '{}')",
+                super::keywords::type_str(st.cfg.kind),
+                st.cfg.name,
+                arg(3)
+            ));
+        }
+        "expect-proxy" => (TcpAction::ExpectProxy, 4),
         "accept" => (TcpAction::Accept, 3),
         "reject" => (TcpAction::Reject, 3),
         "use-service" if content => {

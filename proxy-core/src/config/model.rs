@@ -255,6 +255,8 @@ pub struct BindConfig {
     pub ssl: Option<Box<crate::tls::bind::BindSsl>>,
     /// The handshake configuration built from them (after parsing).
     pub tls: Option<crate::tls::bind::TlsHandle>,
+    /// `accept-proxy`: every connection starts with a PROXY header.
+    pub accept_proxy: bool,
 }
 
 /// `source <addr>[:port]` on a backend or a server.

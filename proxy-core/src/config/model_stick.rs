@@ -157,6 +157,9 @@ pub enum TcpAction {
     UseService(String, Vec<String>),
     /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
     SetVar(crate::rules::var_action::VarAction),
+    /// `tcp-request connection expect-proxy layer4`: read a PROXY header
+    /// before anything else, as `accept-proxy` does for a whole bind.
+    ExpectProxy,
 }
 
 /// A `tcp-request connection` or `tcp-request content` rule.

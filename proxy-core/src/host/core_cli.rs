@@ -78,6 +78,7 @@ fn set_var(st: &State, args: &[&str]) -> Result<String, String> {
         vars: Some(&vars),
         payload: None,
         tls: Default::default(),
+        expect_proxy: Default::default(),
     };
     let mut files = crate::rules::expr::NoFiles;
     let value = if fmt {

@@ -11,6 +11,7 @@
 //! accept, the accept loop of the stats sockets and peers), so those need
 //! not depend on this file, which hands connections to TCP and HTTP mode.
 
+mod pp_accept;
 pub mod socket;
 mod tls_session;
 
@@ -47,6 +48,8 @@ pub struct Listener {
     pub socket: BoundSocket,
     /// The handshake configuration of an `ssl` bind.
     pub tls: Option<Arc<crate::tls::bind::BindTls>>,
+    /// `accept-proxy`: a PROXY header comes first.
+    pub accept_proxy: bool,
 }
 
 fn bind_error(loc: &Location, fe: &str, what: &str, e: &io::Error) -> String {
@@ -79,6 +82,7 @@ pub fn bind_all(config: &Config) -> Result<Vec<Listener>, Vec<String>> {
                         name: b.name.clone(),
                         socket,
                         tls: b.tls.as_ref().map(|t| t.0.clone()),
+                        accept_proxy: b.accept_proxy,
                     }),
                     Err(e) => {
                         let what = match a {
@@ -167,6 +171,7 @@ pub fn spawn_accept_loop(
     let local = sock.fixed_local_addr();
     let (fe_idx, lid) = (l.proxy, l.id);
     let tls = l.tls.clone();
+    let accept_proxy = l.accept_proxy;
     let lname: Arc<str> = l.name.clone().unwrap_or_else(|| lid.to_string()).into();
     tokio::spawn(async move {
         let fe_limit = st
@@ -234,42 +239,34 @@ pub fn spawn_accept_loop(
             if let Some(fe) = st.proxies.get(fe_idx).and_then(|p| p.fe.as_ref()) {
                 fe.counters.connection();
             }
-            // tcp-request connection rules: before any stream exists.
-            let Some(trk) = connection_rules(&st, fe_idx, &mut conn) else {
+            // tcp-request connection rules: before any stream exists,
+            // and before the PROXY header (they see the real addresses).
+            let Some((trk, expect_rule)) = connection_rules(&st, fe_idx, &mut conn) else {
                 continue;
             };
             let live = register_live(&st, &mut conn, fe_idx, lid);
             let st2 = st.clone();
             let on_kill = move |l: &LiveStream| give_back_slot(&st2, l);
             let record = live.clone();
-            if let Some(tls) = &tls {
-                let fut = tls_session::run(
-                    st.clone(),
-                    tls.clone(),
-                    lname.clone(),
-                    (fe_idx, lid),
-                    conn,
-                    record,
-                    permits,
-                    trk,
-                    http,
-                );
-                st.live.spawn(live, fut, on_kill);
-            } else if http {
-                let fut = crate::http_mode::run_stream(
-                    st.clone(),
-                    fe_idx,
-                    lid,
-                    conn,
-                    record,
-                    permits,
-                    trk,
-                );
-                st.live.spawn(live, fut, on_kill);
-            } else {
-                let fut = run_stream(st.clone(), fe_idx, lid, conn, record, permits, trk);
-                st.live.spawn(live, fut, on_kill);
-            }
+            let expect_proxy = accept_proxy || expect_rule;
+            let (st2, tls2, lname2) = (st.clone(), tls.clone(), lname.clone());
+            let fut = async move {
+                let mut conn = conn;
+                if expect_proxy && !pp_accept::run(&st2, fe_idx, &lname2, &mut conn).await {
+                    return;
+                }
+                let ids = (fe_idx, lid);
+                if let Some(tls) = tls2 {
+                    let (c, r) = (conn, record);
+                    tls_session::run(st2, tls, lname2, ids, c, r, permits, trk, http).await;
+                } else if http {
+                    crate::http_mode::run_stream(st2, fe_idx, lid, conn, record, permits, trk)
+                        .await;
+                } else {
+                    run_stream(st2, fe_idx, lid, conn, record, permits, trk).await;
+                }
+            };
+            st.live.spawn(live, fut, on_kill);
         }
     });
     Ok(())
@@ -277,14 +274,15 @@ pub fn spawn_accept_loop(
 
 /// Runs the frontend's `tcp-request connection` rules on an accepted
 /// connection: the counters they track, or `None` when one rejects it
-/// (the connection is then reset, counted in `dcon`).
-fn connection_rules(st: &State, fe_idx: usize, conn: &mut Connection) -> Option<Trackers> {
+/// (the connection is then reset, counted in `dcon`); with them, whether
+/// an `expect-proxy layer4` rule matched.
+fn connection_rules(st: &State, fe_idx: usize, conn: &mut Connection) -> Option<(Trackers, bool)> {
     let mut trk = Trackers::new();
     let Some(p) = st.proxies.get(fe_idx) else {
-        return Some(trk);
+        return Some((trk, false));
     };
     if p.cfg.tcp_conn.is_empty() {
-        return Some(trk);
+        return Some((trk, false));
     }
     // A store only for rules that set variables: most connections never
     // need one.
@@ -301,9 +299,11 @@ fn connection_rules(st: &State, fe_idx: usize, conn: &mut Connection) -> Option<
         payload: None,
         // Before the handshake: nothing of TLS is known yet.
         tls: Default::default(),
+        expect_proxy: Default::default(),
     };
     let ctx = RuleCtx::new(&st.stick, p.cfg.table);
     let verdict = tcp_rules(ctx, &p.cfg.tcp_conn, true, &mut trk, &view);
+    let expect_proxy = view.expect_proxy.get();
     conn.sess_vars = vars;
     if verdict == TcpVerdict::Reject {
         // As HAProxy: no lingering, the client gets a single RST.
@@ -318,7 +318,7 @@ fn connection_rules(st: &State, fe_idx: usize, conn: &mut Connection) -> Option<
         return None;
     }
     trk.count_session(ctx.now_ms);
-    Some(trk)
+    Some((trk, expect_proxy))
 }
 
 /// Registers an accepted connection's stream for `show sess`.

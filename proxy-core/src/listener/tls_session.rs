@@ -90,17 +90,34 @@ fn log_failure(
     e: &HandshakeError,
 ) {
     tracing::debug!("TLS handshake on frontend #{fe_idx}: {e:?}");
+    let client = conn.from.map_or(ClientAddr::Unknown, ClientAddr::Inet);
+    let hard = e.logged_with_dontlognull();
+    log_embryonic(st, fe_idx, bind_name, client, accepted, e.log_text(), hard);
+}
+
+/// The line 2.6 logs when a connection dies before its stream starts
+/// (handshake, PROXY header): `<client> [<date>] <frontend>/<bind>:
+/// <reason>`. `hard`: a real failure, still logged under `option
+/// dontlognull` (a close or a timeout is not).
+pub(super) fn log_embryonic(
+    st: &State,
+    fe_idx: usize,
+    bind_name: &str,
+    client: ClientAddr,
+    accepted: SystemTime,
+    reason: &str,
+    hard: bool,
+) {
     let Some(p) = st.proxies.get(fe_idx) else {
         return;
     };
     // Without a log format (no `option httplog`/`tcplog`, no
     // `log-format`) 2.6 logs only the "Connect from" line of a stream,
     // and a failed handshake makes none.
-    let quiet = p.cfg.log_format.is_none() || p.cfg.dontlognull && !e.logged_with_dontlognull();
+    let quiet = p.cfg.log_format.is_none() || p.cfg.dontlognull && !hard;
     if p.cfg.logs.is_empty() || quiet {
         return;
     }
-    let client = conn.from.map_or(ClientAddr::Unknown, ClientAddr::Inet);
     let mut line = format!("{client} [");
     crate::log::date::write_log_date(accepted, &mut line);
     line.push_str("] ");
@@ -108,6 +125,6 @@ fn log_failure(
     line.push('/');
     line.push_str(bind_name);
     line.push_str(": ");
-    line.push_str(e.log_text());
+    line.push_str(reason);
     crate::log::subscriber::traffic(fe_idx, &line);
 }

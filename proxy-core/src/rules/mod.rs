@@ -119,6 +119,9 @@ pub trait RequestView {
     fn tls(&self, back: bool) -> Option<&TlsInfo> {
         self.stream().and_then(|s| s.tls(back))
     }
+    /// `tcp-request connection expect-proxy layer4` matched: only the
+    /// accept path's view, before any stream, records it.
+    fn expect_proxy(&self) {}
 }
 
 /// Client bytes buffered for `tcp-request content` inspection.

@@ -91,6 +91,8 @@ pub struct ConnView<'v> {
     pub payload: Option<Payload<'v>>,
     /// The TLS facts of the client and server connections.
     pub tls: [Option<TlsCell>; 2],
+    /// Set by an `expect-proxy layer4` rule that matched.
+    pub expect_proxy: Flag,
 }
 
 impl StreamInfo for ConnView<'_> {
@@ -103,6 +105,9 @@ impl StreamInfo for ConnView<'_> {
 }
 
 impl RequestView for ConnView<'_> {
+    fn expect_proxy(&self) {
+        self.expect_proxy.raise();
+    }
     fn method(&self) -> &[u8] {
         b""
     }
@@ -279,6 +284,27 @@ pub fn sc_action(a: &ScAction, trk: &Trackers, now: u64, view: &dyn RequestView)
     }
 }
 
+/// A flag a rule raises through the shared view it is given (atomic
+/// only because views must be `Sync`; one thread uses it).
+#[derive(Debug, Default)]
+pub struct Flag(std::sync::atomic::AtomicBool);
+
+impl Flag {
+    pub fn raise(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Clone for Flag {
+    fn clone(&self) -> Flag {
+        Flag(std::sync::atomic::AtomicBool::new(self.get()))
+    }
+}
+
 /// What the `tcp-request` rules decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TcpVerdict {
@@ -320,6 +346,7 @@ pub fn tcp_rules(
                 };
                 sc_action(a, trk, ctx.now_ms, &view)
             }
+            TcpAction::ExpectProxy => base.expect_proxy(),
             TcpAction::SetVar(a) => a.apply(&StickView {
                 inner: base,
                 env: ctx.env(Some(&*trk)),
