@@ -445,3 +445,32 @@ except ssl.SSLError as e:
 except (ConnectionError, socket.timeout, OSError) as e:
     print('error', type(e).__name__)
 "#;
+
+/// A hand-made ClientHello (TLS 1.2 header, one TLS 1.3 suite) whose
+/// server name is `name_len` bytes long, framed in records of at most
+/// `record` bytes of payload.
+pub fn hand_made_hello(name_len: usize, record: usize) -> Vec<u8> {
+    let name = vec![b'a'; name_len];
+    let mut sni = vec![0u8, 0];
+    let list = 3 + name.len();
+    sni.extend_from_slice(&((list + 2) as u16).to_be_bytes());
+    sni.extend_from_slice(&(list as u16).to_be_bytes());
+    sni.push(0);
+    sni.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    sni.extend_from_slice(&name);
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[7; 32]);
+    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+    body.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+    body.extend_from_slice(&sni);
+    let mut hs = vec![1];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&body);
+    let mut out = Vec::new();
+    for chunk in hs.chunks(record) {
+        out.extend_from_slice(&[0x16, 3, 1]);
+        out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out
+}

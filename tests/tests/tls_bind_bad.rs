@@ -20,38 +20,9 @@ use std::time::{Duration, Instant};
 use tests::checks::compare;
 use tests::http::raw_exchange;
 use tests::servers::reset;
-use tests::tlskit::Pki;
+use tests::tlskit::{self, Pki};
 use tests::util::local;
 use tests::{BoundPort, Proxy};
-
-/// A hand-made ClientHello (TLS 1.2 header, one TLS 1.3 suite) whose
-/// server name is `name_len` bytes long, framed in records of at most
-/// `record` bytes of payload.
-fn hello(name_len: usize, record: usize) -> Vec<u8> {
-    let name = vec![b'a'; name_len];
-    let mut sni = vec![0u8, 0];
-    let list = 3 + name.len();
-    sni.extend_from_slice(&((list + 2) as u16).to_be_bytes());
-    sni.extend_from_slice(&(list as u16).to_be_bytes());
-    sni.push(0);
-    sni.extend_from_slice(&(name.len() as u16).to_be_bytes());
-    sni.extend_from_slice(&name);
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[7; 32]);
-    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
-    body.extend_from_slice(&(sni.len() as u16).to_be_bytes());
-    body.extend_from_slice(&sni);
-    let mut hs = vec![1];
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&body);
-    let mut out = Vec::new();
-    for chunk in hs.chunks(record) {
-        out.extend_from_slice(&[0x16, 3, 1]);
-        out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
-        out.extend_from_slice(chunk);
-    }
-    out
-}
 
 /// How a raw probe ends after sending its bytes.
 #[derive(Clone, Copy)]
@@ -187,7 +158,7 @@ fn since_marker(px: &Proxy, mark: u16, n: &mut usize, seen: &mut usize) -> Vec<S
 fn bad_handshakes_logged_as_haproxy() {
     let Some(pki) = Pki::new() else { return };
     let garbage = b"GET / HTTP/1.1\r\nHost: not-tls\r\n\r\n".to_vec();
-    let partial = hello(20, 16384)[..40].to_vec();
+    let partial = tlskit::hand_made_hello(20, 16384)[..40].to_vec();
     compare(
         |bin| {
             let udp = UdpSocket::bind(local(0)).unwrap();
@@ -235,9 +206,9 @@ fn bad_handshakes_logged_as_haproxy() {
                     &mut t,
                 );
             }
-            let long = hello(16 * 1024, 1 << 16);
+            let long = tlskit::hand_made_hello(16 * 1024, 1 << 16);
             step("16k sni one record", raw(tls, &long, End::Fin), &mut t);
-            let long = hello(16 * 1024, 16 * 1024);
+            let long = tlskit::hand_made_hello(16 * 1024, 16 * 1024);
             step("16k sni two records", raw(tls, &long, End::Fin), &mut t);
             let r = pki.py(&["bytewise", &slow.to_string(), "rsa.test"]);
             step("bytewise hello", r, &mut t);

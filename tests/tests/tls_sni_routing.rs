@@ -260,41 +260,20 @@ fn config(fes: &[&BoundPort; 3], be: &[&TlsServer; 4]) -> String {
     )
 }
 
-/// A ClientHello whose server name is 16 KB long (no TLS library sends
-/// one: it is built by hand), in one oversized record.
-fn long_sni_hello() -> Vec<u8> {
-    let name = vec![b'a'; 16 * 1024];
-    let mut sni = vec![0u8, 0];
-    let list = 3 + name.len();
-    sni.extend_from_slice(&((list + 2) as u16).to_be_bytes());
-    sni.extend_from_slice(&(list as u16).to_be_bytes());
-    sni.push(0);
-    sni.extend_from_slice(&(name.len() as u16).to_be_bytes());
-    sni.extend_from_slice(&name);
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[7; 32]);
-    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
-    body.extend_from_slice(&(sni.len() as u16).to_be_bytes());
-    body.extend_from_slice(&sni);
-    let mut hs = vec![1];
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&body);
-    let mut rec = vec![0x16, 3, 1];
-    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    rec.extend_from_slice(&hs);
-    rec
-}
-
 #[test]
 fn tls_routed_by_client_hello_as_haproxy() {
     let Some(kit) = kit() else { return };
     let servers = ["A", "B", "H2", "DEFAULT"].map(|n| TlsServer::start(&kit, n));
     let garbage = kit.dir.write("garbage", "this is not TLS at all\r\n\r\n");
     let long = kit.dir.path().join("long");
-    std::fs::write(&long, long_sni_hello()).unwrap();
+    std::fs::write(&long, tests::tlskit::hand_made_hello(16 * 1024, 1 << 16)).unwrap();
     // The first bytes of a hello, then nothing: the delay expires.
     let partial = kit.dir.path().join("partial");
-    std::fs::write(&partial, &long_sni_hello()[..20]).unwrap();
+    std::fs::write(
+        &partial,
+        &tests::tlskit::hand_made_hello(16 * 1024, 1 << 16)[..20],
+    )
+    .unwrap();
     let cases: Vec<(usize, How<'_>)> = vec![
         (0, How::Tls("a.example.com", "")),
         (0, How::Tls("x.b.example.com", "")),
