@@ -474,3 +474,18 @@ pub fn hand_made_hello(name_len: usize, record: usize) -> Vec<u8> {
     }
     out
 }
+
+/// Runs a shell script that makes test certificates in `dir` (with the
+/// `openssl` CLI); fails the test with its stderr when it fails.
+pub fn run_cert_script(dir: &TempDir, script: &str) {
+    let out = Command::new("sh")
+        .args(["-c", script])
+        .current_dir(dir.path())
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success(),
+        "making certificates failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

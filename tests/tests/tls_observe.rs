@@ -123,16 +123,7 @@ fn kit() -> Option<Kit> {
         return None;
     }
     let dir = TempDir::new();
-    let out = Command::new("sh")
-        .args(["-c", CERTS])
-        .current_dir(dir.path())
-        .output()
-        .expect("sh");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tests::tlskit::run_cert_script(&dir, CERTS);
     let client = dir.write("client.py", CLIENT);
     Some(Kit { dir, client })
 }

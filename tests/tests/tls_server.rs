@@ -102,16 +102,7 @@ impl Kit {
             return None;
         }
         let dir = TempDir::new();
-        let out = Command::new("sh")
-            .args(["-c", SCRIPT])
-            .current_dir(dir.path())
-            .output()
-            .expect("sh runs");
-        assert!(
-            out.status.success(),
-            "making certificates failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        tests::tlskit::run_cert_script(&dir, SCRIPT);
         dir.write("server.py", PY_SERVER);
         Some(Kit { dir })
     }
