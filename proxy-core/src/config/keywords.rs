@@ -123,6 +123,9 @@ pub(super) struct ProxyState {
     /// Tables named by stick-table fetches (`None`: the proxy's own), with
     /// the ACL keyword, checked once every table is known.
     pub stick_refs: Vec<(Option<String>, String, Location)>,
+    /// Userlists named by `http_auth*` fetches, with the ACL keyword,
+    /// checked once every userlist is known.
+    pub userlist_refs: Vec<(String, String, Location)>,
     /// `tcp-check` / `http-check` rules while the section is parsed.
     pub checks: super::kw_check::CheckState,
     /// The global TLS settings as they stood when the section began.
@@ -161,6 +164,7 @@ impl ProxyState {
                 rule_users: 0,
                 nbsrv_refs: Vec::new(),
                 stick_refs: Vec::new(),
+                userlist_refs: Vec::new(),
                 checks: Default::default(),
                 global_ssl: Default::default(),
             };
@@ -172,6 +176,7 @@ impl ProxyState {
         st.rule_users = 0;
         st.nbsrv_refs.clear();
         st.stick_refs.clear();
+        st.userlist_refs.clear();
         st.checks = parent.checks.inherited();
         let cfg = &mut st.cfg;
         // ACLs stay in their section; inherited rules keep theirs.

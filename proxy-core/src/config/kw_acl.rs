@@ -68,6 +68,10 @@ fn check_fetches<'a>(
                 ));
             }
             Fetch::Nbsrv(Some(b)) => st.nbsrv_refs.push((b.clone(), loc.clone())),
+            Fetch::HttpAuth { list, .. } => {
+                st.userlist_refs
+                    .push((list.clone(), e.expr.kw.clone(), loc.clone()))
+            }
             _ => {
                 for (t, _) in e.expr.table_refs() {
                     st.stick_refs

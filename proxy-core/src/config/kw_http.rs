@@ -43,6 +43,7 @@ const REQUEST_ACTIONS: &[&str] = &[
     "del-header",
     "use-service",
     "set-src",
+    "auth",
 ];
 
 const RESPONSE_ACTIONS: &[&str] = &["allow", "deny", "set-header", "add-header", "del-header"];
@@ -61,7 +62,6 @@ const OTHER_ACTIONS: &[&str] = &[
     "cache-use",
     "cache-store",
     "add-acl(",
-    "auth",
     "capture",
     "del-acl(",
     "del-map(",
@@ -247,6 +247,7 @@ impl RuleLine<'_> {
             "set-header" | "add-header" => self.set_header(st, files),
             "del-header" => self.del_header(st),
             "set-src" => self.set_src(st, files),
+            "auth" => super::kw_auth::parse_auth(self.args, st).map_err(|e| self.err(st, e)),
             _ => self.use_service(st),
         }
     }

@@ -305,6 +305,7 @@ pub(super) fn parse_redirect(
         drop_query: false,
         append_slash: false,
         ignore_empty: false,
+        cookie: None,
     };
     while let Some(kw) = args.get(i).map(String::as_str) {
         if kw == "if" || kw == "unless" {
@@ -339,7 +340,8 @@ pub(super) fn parse_redirect(
             "append-slash" => r.append_slash = true,
             "ignore-empty" => r.ignore_empty = true,
             "set-cookie" | "clear-cookie" => {
-                return Err(format!("'{kw}' is not supported by this proxy."))
+                r.cookie = Some(redirect_cookie(kw, value)?);
+                i += 1;
             }
             _ => {
                 return Err(format!(
@@ -356,4 +358,16 @@ pub(super) fn parse_redirect(
     r.kind = kind;
     r.target = fmt;
     Ok((r, i))
+}
+
+/// The `set-cookie` field a redirect sends for `set-cookie <NAME[=value]>`
+/// or `clear-cookie <NAME[=]>`, as HAProxy 2.6 writes it (the cookie as
+/// given, then `path=/`, and `Max-Age=0` to clear it).
+fn redirect_cookie(kw: &str, value: Option<&str>) -> Result<String, String> {
+    let v = value.ok_or_else(|| format!("'{kw}' expects a cookie name."))?;
+    Ok(if kw == "set-cookie" {
+        format!("{v}; path=/;")
+    } else {
+        format!("{v}; path=/; Max-Age=0;")
+    })
 }

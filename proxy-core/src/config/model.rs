@@ -47,6 +47,8 @@ pub struct Config {
     /// The certificates and crt-lists the `ssl` binds loaded, and those
     /// binds (the CLI's `ssl cert` and `ssl crt-list` commands).
     pub tls: std::sync::Arc<crate::tls::store::CertStore>,
+    /// `userlist` sections, in declaration order (duplicates dropped).
+    pub userlists: Vec<crate::auth::Userlist>,
 }
 
 impl Config {

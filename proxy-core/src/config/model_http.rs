@@ -66,6 +66,11 @@ pub enum HttpAction {
     SetSrc(crate::config::model_stick::KeyExpr),
     /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
     SetVar(crate::rules::var_action::VarAction),
+    /// `auth [realm <realm>]`: a 401 asking for Basic credentials; the
+    /// realm defaults to the proxy's name (filled in when parsed).
+    Auth {
+        realm: String,
+    },
 }
 
 impl HttpAction {
@@ -92,7 +97,8 @@ impl HttpAction {
             HttpAction::Allow
             | HttpAction::DelHeader { .. }
             | HttpAction::UseService(..)
-            | HttpAction::Sc(_) => Vec::new(),
+            | HttpAction::Sc(_)
+            | HttpAction::Auth { .. } => Vec::new(),
         }
     }
 }
@@ -174,6 +180,8 @@ pub struct Redirect {
     pub append_slash: bool,
     /// Do nothing when the target evaluates empty.
     pub ignore_empty: bool,
+    /// The `set-cookie` field value of `set-cookie` / `clear-cookie`.
+    pub cookie: Option<String>,
 }
 
 /// A standalone `redirect` rule.

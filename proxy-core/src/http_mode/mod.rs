@@ -23,6 +23,7 @@
 //! [`crate::stream`].
 
 mod analyse;
+mod auth;
 mod body_wait;
 pub mod exchange;
 mod facts;

@@ -449,6 +449,7 @@ pub fn request_rules(
                 return Verdict::Service((edits, name.clone(), args.clone()))
             }
             HttpAction::SetVar(a) => a.apply(view),
+            HttpAction::Auth { realm } => return super::auth::challenge(http, realm),
             HttpAction::Track(_) | HttpAction::Sc(_) | HttpAction::SetSrc(_) => {}
         }
     }
@@ -573,6 +574,9 @@ fn redirect(rd: &Redirect, view: &dyn RequestView) -> Option<Verdict> {
     // redirects as not cacheable; 301 and 308 go without cache-control.
     if matches!(rd.code, 302 | 303 | 307) {
         out.extend_from_slice(b"cache-control: no-cache\r\n");
+    }
+    if let Some(c) = &rd.cookie {
+        out.extend_from_slice(format!("set-cookie: {c}\r\n").as_bytes());
     }
     out.extend_from_slice(b"\r\n");
     Some(Verdict::Respond {

@@ -1,0 +1,214 @@
+//! `userlist <name>` sections: `user <name> [password <hash> |
+//! insecure-password <pw>] [groups <g>[,<g>...]]` and `group <name>
+//! [users <u>[,<u>...]]`, read into [`crate::auth::Userlist`].
+//!
+//! As in HAProxy 2.6, a duplicated userlist, user or group is ignored with
+//! a warning; group and user names given in `groups` / `users` are
+//! resolved once the whole configuration is read (so a group may name a
+//! user declared after it), an unknown one being a fatal error. A
+//! password hash is not checked when read: one crypt(3) cannot use never
+//! matches. HAProxy's messages here put no space before the colon after
+//! `parsing [file:line]`, unlike the proxies' keywords: so do we.
+
+use super::model::Location;
+use crate::auth::{Secret, User, Userlist};
+
+/// A userlist being read: the names in `groups` / `users` options are
+/// resolved by [`resolve`].
+#[derive(Debug)]
+pub(super) struct UserlistState {
+    pub list: Userlist,
+    /// `(user, group)` pairs named by `user ... groups` or `group ...
+    /// users` lines; the user is named first in both.
+    pending: Vec<Membership>,
+    /// Set for a duplicated userlist: its lines are read and dropped.
+    dropped: bool,
+}
+
+#[derive(Debug)]
+struct Membership {
+    user: String,
+    group: String,
+}
+
+/// What a line gives: a warning (prefixed for the warnings list), or the
+/// fatal error.
+pub(super) type LineResult = Result<Option<String>, String>;
+
+fn at(loc: &Location, msg: String) -> String {
+    format!("parsing [{loc}]: {msg}")
+}
+
+/// `userlist <name>`: the new section, or the error; a duplicate is kept
+/// (its lines are checked) but dropped, with a warning.
+pub(super) fn start(
+    args: &[String],
+    loc: &Location,
+    lists: &[UserlistState],
+) -> Result<(UserlistState, Option<String>), String> {
+    let Some(name) = args.get(1) else {
+        return Err(at(loc, "'userlist' expects <name> as arguments.".into()));
+    };
+    let dropped = lists.iter().any(|l| !l.dropped && l.list.name == *name);
+    let warn = dropped.then(|| {
+        format!(
+            "config : {}",
+            at(loc, format!("ignoring duplicated userlist '{name}'."))
+        )
+    });
+    let st = UserlistState {
+        list: Userlist {
+            name: name.clone(),
+            users: Vec::new(),
+            groups: Vec::new(),
+        },
+        pending: Vec::new(),
+        dropped,
+    };
+    Ok((st, warn))
+}
+
+/// One line of a userlist section: `Ok(Some(warning))`, or the error.
+pub(super) fn line(st: &mut UserlistState, args: &[String], loc: &Location) -> LineResult {
+    match args[0].as_str() {
+        "user" => user(st, args, loc),
+        "group" => group(st, args, loc),
+        kw => Err(at(
+            loc,
+            format!("unknown keyword '{kw}' in 'users' section"),
+        )),
+    }
+}
+
+/// `user <name> [password <hash> | insecure-password <pw>] [groups <list>]`.
+fn user(st: &mut UserlistState, args: &[String], loc: &Location) -> LineResult {
+    let Some(name) = args.get(1).filter(|n| !n.is_empty()) else {
+        return Err(at(loc, "'user' expects <name> as arguments.".into()));
+    };
+    let mut secret = Secret::None;
+    let mut groups = Vec::new();
+    let mut i = 2;
+    while let Some(opt) = args.get(i) {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match opt.as_str() {
+            "password" => secret = Secret::Crypt(value),
+            "insecure-password" => secret = Secret::Clear(value),
+            "groups" => groups.extend(split_names(&value)),
+            _ => {
+                return Err(at(
+                    loc,
+                    "'user' only supports 'password', 'insecure-password' and 'groups' options."
+                        .into(),
+                ))
+            }
+        }
+        i += 2;
+    }
+    if st.list.users.iter().any(|u| u.name == *name) {
+        let msg = format!(
+            "ignoring duplicated user '{name}' in userlist '{}'.",
+            st.list.name
+        );
+        return Ok(Some(format!("config : {}", at(loc, msg))));
+    }
+    st.pending.extend(groups.into_iter().map(|g| Membership {
+        user: name.clone(),
+        group: g,
+    }));
+    st.list.users.push(User {
+        name: name.clone(),
+        secret,
+        groups: Vec::new(),
+    });
+    Ok(None)
+}
+
+/// `group <name> [users <list>]`.
+fn group(st: &mut UserlistState, args: &[String], loc: &Location) -> LineResult {
+    let Some(name) = args.get(1).filter(|n| !n.is_empty()) else {
+        return Err(at(loc, "'group' expects <name> as arguments.".into()));
+    };
+    let mut users = Vec::new();
+    let mut i = 2;
+    while let Some(opt) = args.get(i) {
+        if opt != "users" {
+            return Err(at(loc, "'group' only supports 'users' option.".into()));
+        }
+        users.extend(split_names(args.get(i + 1).map_or("", String::as_str)));
+        i += 2;
+    }
+    if st.list.has_group(name) {
+        let msg = format!(
+            "ignoring duplicated group '{name}' in userlist '{}'.",
+            st.list.name
+        );
+        return Ok(Some(format!("config : {}", at(loc, msg))));
+    }
+    st.pending.extend(users.into_iter().map(|u| Membership {
+        user: u,
+        group: name.clone(),
+    }));
+    st.list.groups.push(name.clone());
+    Ok(None)
+}
+
+fn split_names(list: &str) -> impl Iterator<Item = String> + '_ {
+    list.split(',')
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+}
+
+/// The userlists once every line is read: memberships resolved, the
+/// duplicates dropped; `errors` gets HAProxy's message for each unknown
+/// user or group.
+pub(super) fn resolve(states: Vec<UserlistState>, errors: &mut Vec<String>) -> Vec<Userlist> {
+    let mut out = Vec::new();
+    for st in states.into_iter().filter(|s| !s.dropped) {
+        let mut list = st.list;
+        for m in st.pending {
+            let known_group = list.has_group(&m.group);
+            let Some(u) = list.users.iter_mut().find(|u| u.name == m.user) else {
+                errors.push(format!(
+                    "userlist '{}': no such user '{}' specified in group '{}'",
+                    list.name, m.user, m.group
+                ));
+                continue;
+            };
+            // A `group` line always declares its group: only a `user`
+            // line can name an unknown one.
+            if !known_group {
+                errors.push(format!(
+                    "userlist '{}': no such group '{}' specified in user '{}'",
+                    list.name, m.group, m.user
+                ));
+                continue;
+            }
+            if !u.groups.contains(&m.group) {
+                u.groups.push(m.group);
+            }
+        }
+        out.push(list);
+    }
+    out
+}
+
+/// The userlists named by the proxies' `http_auth*` fetches must exist.
+pub(super) fn check_refs(
+    proxies: &[super::keywords::ProxyState],
+    lists: &[Userlist],
+    errors: &mut Vec<String>,
+) {
+    for st in proxies {
+        for (list, kw, loc) in &st.userlist_refs {
+            if !lists.iter().any(|l| l.name == *list) {
+                errors.push(at(
+                    loc,
+                    format!(
+                        "unable to find userlist '{list}' referenced in arg 1 of ACL keyword '{kw}' in proxy '{}'.",
+                        st.cfg.name
+                    ),
+                ));
+            }
+        }
+    }
+}
