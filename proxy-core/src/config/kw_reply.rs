@@ -196,7 +196,7 @@ impl ReplyArgs<'_> {
         let path = value.ok_or("'errorfile' expects <fmt> as argument.")?;
         let raw = read_file(path)?;
         check_raw_response(&raw).map_err(|e| format!("'{path}': {e}."))?;
-        self.reply.body = ReplyBody::Errorfile(raw);
+        self.reply.body = ReplyBody::Errorfile(crate::http::errorfile_wire::normalize(&raw).into());
         Ok(())
     }
 
@@ -364,7 +364,7 @@ pub(super) fn parse_redirect(
 /// or `clear-cookie <NAME[=]>`, as HAProxy 2.6 writes it (the cookie as
 /// given, then `path=/`, and `Max-Age=0` to clear it).
 fn redirect_cookie(kw: &str, value: Option<&str>) -> Result<String, String> {
-    let v = value.ok_or_else(|| format!("'{kw}' expects a cookie name."))?;
+    let v = value.ok_or_else(|| format!("missing argument for '{kw}'."))?;
     Ok(if kw == "set-cookie" {
         format!("{v}; path=/;")
     } else {

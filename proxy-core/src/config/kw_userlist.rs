@@ -212,3 +212,110 @@ pub(super) fn check_refs(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::parser::testing::{error, errors, ok};
+    use crate::auth::Secret;
+
+    #[test]
+    fn userlist_section() {
+        let c = ok("userlist ul\n group adm users bob\n group ops\n user alice insecure-password w groups ops,adm\n user bob password $1$abc$x\n user carl\n");
+        let ul = &c.userlists[0];
+        assert_eq!(ul.name, "ul");
+        assert_eq!(ul.groups, ["adm", "ops"]);
+        let alice = ul.user(b"alice").unwrap();
+        assert_eq!(alice.secret, Secret::Clear("w".into()));
+        assert_eq!(alice.groups, ["ops", "adm"]);
+        assert_eq!(ul.user(b"bob").unwrap().groups, ["adm"]);
+        assert_eq!(
+            ul.user(b"bob").unwrap().secret,
+            Secret::Crypt("$1$abc$x".into())
+        );
+        assert_eq!(ul.user(b"carl").unwrap().secret, Secret::None);
+        assert!(ul.check(b"alice", b"w") && !ul.check(b"alice", b"x") && !ul.check(b"carl", b""));
+    }
+
+    #[test]
+    fn userlist_warnings() {
+        let c = ok("userlist u\n user a insecure-password x\n user a insecure-password y\n group g\n group g\nuserlist u\n user b\n");
+        assert_eq!(
+            c.warnings,
+            [
+                "config : parsing [t.cfg:3]: ignoring duplicated user 'a' in userlist 'u'.",
+                "config : parsing [t.cfg:5]: ignoring duplicated group 'g' in userlist 'u'.",
+                "config : parsing [t.cfg:6]: ignoring duplicated userlist 'u'.",
+            ]
+        );
+        assert_eq!(c.userlists.len(), 1);
+        assert!(c.userlists[0].check(b"a", b"x"));
+        assert!(c.userlists[0].user(b"b").is_none());
+    }
+
+    /// HAProxy 2.6.12's `-c` messages for the same lines.
+    #[test]
+    fn userlist_errors() {
+        assert_eq!(
+            error("userlist\n"),
+            "parsing [t.cfg:1]: 'userlist' expects <name> as arguments."
+        );
+        assert_eq!(
+            error("userlist u\n user\n"),
+            "parsing [t.cfg:2]: 'user' expects <name> as arguments."
+        );
+        assert_eq!(
+            error("userlist u\n user a foo x\n"),
+            "parsing [t.cfg:2]: 'user' only supports 'password', 'insecure-password' and 'groups' options."
+        );
+        assert_eq!(
+            error("userlist u\n group\n"),
+            "parsing [t.cfg:2]: 'group' expects <name> as arguments."
+        );
+        assert_eq!(
+            error("userlist u\n group g foo\n"),
+            "parsing [t.cfg:2]: 'group' only supports 'users' option."
+        );
+        assert_eq!(
+            error("userlist u\n frob\n"),
+            "parsing [t.cfg:2]: unknown keyword 'frob' in 'users' section"
+        );
+        assert_eq!(
+            error("userlist u\n user a insecure-password x groups nog\n"),
+            "userlist 'u': no such group 'nog' specified in user 'a'"
+        );
+        assert_eq!(
+            error("userlist u\n group g users nou\n"),
+            "userlist 'u': no such user 'nou' specified in group 'g'"
+        );
+        assert_eq!(
+            error("frontend f\n mode http\n bind :1\n http-request deny if { http_auth(nope) }\n"),
+            "parsing [t.cfg:4]: unable to find userlist 'nope' referenced in arg 1 of ACL keyword 'http_auth' in proxy 'f'."
+        );
+        // A group may name a user declared after it; a bad hash is no error.
+        let c = ok("userlist u\n group g users a\n user a password notahash groups g\n");
+        assert!(!c.userlists[0].check(b"a", b"notahash"));
+        assert_eq!(errors("userlist u\n user\n user a foo\n").len(), 2);
+    }
+
+    #[test]
+    fn auth_action() {
+        use crate::config::model_http::HttpAction;
+        let c = ok("userlist u\nfrontend f\n mode http\n bind :1\n http-request auth if !{ http_auth(u) }\n http-request auth realm \"My Realm\"\n");
+        let r = &c.proxy("f").unwrap().http.request;
+        assert_eq!(r[0].action, HttpAction::Auth { realm: "f".into() });
+        assert!(r[0].cond.is_some());
+        assert_eq!(
+            r[1].action,
+            HttpAction::Auth {
+                realm: "My Realm".into()
+            }
+        );
+        let e = error("frontend f\n mode http\n bind :1\n http-request auth realm\n");
+        assert!(
+            e.ends_with("while parsing 'http-request auth' rule : missing realm value.\n"),
+            "{e}"
+        );
+        let e = error("frontend f\n mode http\n bind :1\n http-request auth foo\n");
+        assert!(e.ends_with("'http-request auth' expects either 'if' or 'unless' followed by a condition but found 'foo'."), "{e}");
+    }
+}

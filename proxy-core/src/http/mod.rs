@@ -50,6 +50,7 @@ pub mod authority;
 pub mod chunked;
 pub mod connection_header;
 pub mod dechunk;
+pub mod errorfile_wire;
 pub mod errors;
 pub mod framing;
 pub mod head;
