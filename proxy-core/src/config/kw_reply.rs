@@ -112,6 +112,7 @@ pub(super) fn parse_reply(
         payload: None,
         has_payload: false,
         deny,
+        status_kw: false,
         files,
     };
     while i < args.len() {
@@ -132,6 +133,9 @@ struct ReplyArgs<'f> {
     has_payload: bool,
     /// A `deny` reply (takes `deny_status`).
     deny: bool,
+    /// `status` was given: a `deny` then has no default error page (2.6
+    /// answers an empty body), unlike with `deny_status`.
+    status_kw: bool,
     /// Map files named by the formats.
     files: &'f mut PatRegistry,
 }
@@ -148,7 +152,10 @@ impl ReplyArgs<'_> {
         let kw = args[i].as_str();
         let value = args.get(i + 1).map(String::as_str);
         match kw {
-            "status" => self.reply.status = status_code(value)?,
+            "status" => {
+                self.reply.status = status_code(value)?;
+                self.status_kw = true;
+            }
             "deny_status" if self.deny => self.reply.status = status_code(value)?,
             "content-type" => {
                 self.reply.content_type = Some(
@@ -167,7 +174,11 @@ impl ReplyArgs<'_> {
             "file" => self.payload("file", value)?,
             "lf-string" => self.format_payload("lf-string", value)?,
             "lf-file" => self.format_payload("lf-file", value)?,
-            "errorfiles" => return Err(format!("'{kw}' is not supported by this proxy.")),
+            "errorfiles" => {
+                self.set_payload("errorfiles")?;
+                let name = value.ok_or("'errorfiles' expects <name> as argument.")?;
+                self.reply.body = ReplyBody::Errorfiles(name.to_string());
+            }
             "hdr" => {
                 self.header(value, args.get(i + 2), warn)?;
                 return Ok(Some(3));
@@ -265,6 +276,9 @@ impl ReplyArgs<'_> {
     /// is dropped with a warning.
     fn finish(mut self, warn: &mut dyn FnMut(String)) -> Result<HttpReply, String> {
         let reply = &mut self.reply;
+        if self.deny && self.status_kw && self.payload.is_none() {
+            reply.body = ReplyBody::Empty;
+        }
         if self.has_payload && reply.content_type.is_none() {
             return Err(
                 "a content type must be defined when non-empty payload is configured.".into(),

@@ -41,6 +41,7 @@ mod kw_bind;
 mod kw_check;
 mod kw_check_expect;
 mod kw_check_rules;
+mod kw_errors;
 mod kw_global;
 mod kw_http;
 mod kw_http_misc;

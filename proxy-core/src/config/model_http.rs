@@ -155,6 +155,9 @@ pub enum ReplyBody {
     Payload(Bytes),
     /// `lf-string <fmt>` or `lf-file <path>`: the body, made per request.
     Format(LogFormat),
+    /// `errorfiles <name>`: while parsing only; becomes the section's
+    /// `Errorfile` for the status, or `Empty`.
+    Errorfiles(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

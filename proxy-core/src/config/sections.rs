@@ -29,6 +29,8 @@ pub(super) enum Cur {
     Peers(usize),
     /// A `userlist` section.
     Userlist(usize),
+    /// An `http-errors` section.
+    HttpErrors(usize),
     /// A section we refused; its lines are skipped silently.
     Skip,
 }
@@ -42,6 +44,7 @@ pub(super) struct Parser<'e> {
     pub(super) proxies: Vec<ProxyState>,
     pub(super) peers: Vec<PeersConfig>,
     pub(super) userlists: Vec<UserlistState>,
+    pub(super) http_errors: Vec<super::kw_errors::HttpErrors>,
     pub(super) cur: Cur,
     pub(super) errors: Vec<ConfigError>,
     pub(super) warnings: Vec<String>,
@@ -59,6 +62,7 @@ impl<'e> Parser<'e> {
             proxies: Vec::new(),
             peers: Vec::new(),
             userlists: Vec::new(),
+            http_errors: Vec::new(),
             cur: Cur::Outside,
             errors: Vec::new(),
             warnings: Vec::new(),
@@ -121,6 +125,17 @@ impl<'e> Parser<'e> {
             self.start_userlist(args, loc);
             return true;
         }
+        if args[0] == "http-errors" {
+            self.cur = Cur::Skip;
+            match super::kw_errors::start(args, loc, &self.http_errors) {
+                Ok(sec) => {
+                    self.http_errors.push(sec);
+                    self.cur = Cur::HttpErrors(self.http_errors.len() - 1);
+                }
+                Err(msg) => self.fatal(None, msg),
+            }
+            return true;
+        }
         if UNSUPPORTED_SECTIONS.contains(&args[0].as_str()) {
             self.cur = Cur::Skip;
             self.fatal(
@@ -152,6 +167,12 @@ impl<'e> Parser<'e> {
                 match super::kw_userlist::line(&mut self.userlists[i], args, loc) {
                     Ok(warning) => self.warnings.extend(warning),
                     Err(msg) => self.fatal(None, msg),
+                }
+                None
+            }
+            Cur::HttpErrors(i) => {
+                if let Err(msg) = super::kw_errors::line(&mut self.http_errors[i], args, loc) {
+                    self.fatal(None, msg);
                 }
                 None
             }
@@ -339,9 +360,10 @@ impl<'e> Parser<'e> {
     pub(super) fn finish(self) -> Result<Config, ConfigErrors> {
         let Parser {
             global,
-            proxies,
+            mut proxies,
             peers,
             userlists,
+            http_errors,
             mut errors,
             mut warnings,
             notices,
@@ -351,6 +373,7 @@ impl<'e> Parser<'e> {
         let mut post = Vec::new();
         let userlists = super::kw_userlist::resolve(userlists, &mut post);
         super::kw_userlist::check_refs(&proxies, &userlists, &mut post);
+        super::kw_errors::resolve(&mut proxies, &http_errors, &mut post, &mut warnings);
         errors.extend(post.into_iter().map(|msg| ConfigError { loc: None, msg }));
         if errors.is_empty() {
             let mut config = finalize(global, proxies, peers, &mut errors, &mut warnings);
@@ -383,7 +406,6 @@ const UNSUPPORTED_SECTIONS: &[&str] = &[
     "mailers",
     "cache",
     "program",
-    "http-errors",
     "ring",
     "log-forward",
     "fcgi-app",

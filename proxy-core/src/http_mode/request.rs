@@ -495,7 +495,7 @@ fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &dyn RequestView) -> 
             rendered = f.render(view);
             &rendered
         }
-        ReplyBody::Empty => b"",
+        ReplyBody::Empty | ReplyBody::Errorfiles(_) => b"",
     };
     let mut out = format!(
         "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n",
