@@ -78,6 +78,10 @@ fn crypt_hashes() {
         "$5$abc$qsg6EHbUzHQzF1POlD7zUwBINSELQxypPaeDcZe6vH0",
         "$6$abc$IdWKNKTJEb8LxY7CGg8YBXlvtfZzFw7Mp/r6niK9YB2mdvgY..TKjv1T..8RadRt2qvUHYRLr/TsVArtr91iR1",
         "$2b$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a",
+        "$2a$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a",
+        "$2y$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a",
+        "_J9..abcd/H6HLCcf7nw",
+        "$sha1$48000$abcdefgh$7GdBOcaDEGQFmTrCnpetzuLBqUHf",
     ];
     for h in ok {
         let s = Secret::Crypt(h.to_string());
@@ -85,7 +89,24 @@ fn crypt_hashes() {
         assert!(!s.matches(b"Secret"), "{h}");
         assert!(!s.matches(b""), "{h}");
     }
-    for bad in ["notahash", "$1$abc", "", "$9$x$y", "$2b$99$short"] {
+    // yescrypt: libxcrypt accepts it, not us (see README).
+    let yescrypt = "$y$j9T$abcdefgh$IUWJt2doU4Kf6E/JP1UkAT3S5O3Q7SSA8SJirXIlEu9";
+    let odd = [
+        "$2b$",
+        "_",
+        "_J9",
+        "$sha1$",
+        "$sha1$x$",
+        "$1$",
+        "$6$$",
+        "$5$rounds=x$a$b",
+        "$",
+        "$$$$",
+    ];
+    for bad in ["notahash", "$1$abc", "", "$9$x$y", "$2b$99$short", yescrypt]
+        .into_iter()
+        .chain(odd)
+    {
         assert!(!Secret::Crypt(bad.to_string()).matches(b"secret"), "{bad}");
         assert!(!Secret::Crypt(bad.to_string()).matches(b""), "{bad}");
     }
