@@ -88,7 +88,7 @@ fn parse(value: &[u8]) -> Option<Credentials> {
             pass: Vec::new(),
         });
     }
-    if !scheme.eq_ignore_ascii_case(b"basic") || data.len() % 4 != 0 {
+    if !scheme.eq_ignore_ascii_case(b"basic") || !data.len().is_multiple_of(4) {
         return None;
     }
     let decoded = crate::sample::conv::encode::b64_decode(data, false)?;
