@@ -83,7 +83,7 @@ pub(super) fn line(sec: &mut HttpErrors, args: &[String], loc: &Location) -> Res
     let raw = read_file(path).map_err(|e| at(format!("errorfile : {e}")))?;
     check_raw_response(&raw).map_err(|e| at(format!("errorfile : '{path}': {e}")))?;
     sec.pages
-        .insert(status, crate::http::errorfile_wire::normalize(&raw).into());
+        .insert(status, super::errorpage::normalize(&raw).into());
     Ok(())
 }
 

@@ -207,7 +207,7 @@ impl ReplyArgs<'_> {
         let path = value.ok_or("'errorfile' expects <fmt> as argument.")?;
         let raw = read_file(path)?;
         check_raw_response(&raw).map_err(|e| format!("'{path}': {e}."))?;
-        self.reply.body = ReplyBody::Errorfile(crate::http::errorfile_wire::normalize(&raw).into());
+        self.reply.body = ReplyBody::Errorfile(super::errorpage::normalize(&raw).into());
         Ok(())
     }
 

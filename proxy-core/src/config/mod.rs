@@ -34,6 +34,7 @@ mod blocks;
 mod checks;
 mod checks_tls;
 pub mod cond;
+mod errorpage;
 mod keywords;
 mod kw_acl;
 mod kw_auth;

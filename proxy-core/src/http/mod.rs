@@ -50,7 +50,6 @@ pub mod authority;
 pub mod chunked;
 pub mod connection_header;
 pub mod dechunk;
-pub mod errorfile_wire;
 pub mod errors;
 pub mod framing;
 pub mod head;
