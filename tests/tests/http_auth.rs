@@ -198,6 +198,10 @@ fn userlist_config_errors() {
             "frontend f\n mode http\n bind 127.0.0.1:1\n http-request deny if { http_auth(nope) }\n",
             "unable to find userlist 'nope' referenced in arg 1 of ACL keyword 'http_auth' in proxy 'f'.",
         ),
+        (
+            "userlist u\n group g1\nfrontend f\n mode http\n bind 127.0.0.1:1\n acl ok http_auth_group(u) g1 g3\n http-request deny if ok\n",
+            "proxy f: acl ok http_auth_group(): invalid group 'g3'.",
+        ),
     ];
     let dir = tempfile_dir();
     let path = dir.join("bad.cfg");

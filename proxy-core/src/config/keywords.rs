@@ -125,7 +125,7 @@ pub(super) struct ProxyState {
     pub stick_refs: Vec<(Option<String>, String, Location)>,
     /// Userlists named by `http_auth*` fetches, with the ACL keyword,
     /// checked once every userlist is known.
-    pub userlist_refs: Vec<(String, String, Location)>,
+    pub userlist_refs: Vec<super::kw_userlist::UserlistRef>,
     /// `errorfiles` lines (a defaults' first), applied once every
     /// `http-errors` section is known.
     pub errorfiles_refs: Vec<super::kw_errors::ErrorfilesRef>,

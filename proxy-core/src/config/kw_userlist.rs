@@ -192,21 +192,73 @@ pub(super) fn resolve(states: Vec<UserlistState>, errors: &mut Vec<String>) -> V
     out
 }
 
-/// The userlists named by the proxies' `http_auth*` fetches must exist.
+/// A userlist named by an `http_auth*` fetch of an ACL, checked once every
+/// userlist is known.
+#[derive(Clone, Debug)]
+pub(crate) struct UserlistRef {
+    list: String,
+    /// The fetch keyword, the ACL's name (empty: anonymous).
+    kw: String,
+    acl: String,
+    loc: Location,
+    /// `http_auth_group` patterns: groups the userlist must have.
+    groups: Vec<String>,
+}
+
+/// Notes the userlists (and groups) the `http_auth*` fetches of `exprs`
+/// name, in ACL `acl`.
+pub(super) fn note_refs<'a>(
+    st: &mut super::keywords::ProxyState,
+    acl: &str,
+    exprs: impl Iterator<Item = &'a crate::rules::AclExpr>,
+    loc: &Location,
+) {
+    use crate::rules::fetch::Fetch;
+    for e in exprs {
+        let Fetch::HttpAuth { list, group } = &e.expr.fetch else {
+            continue;
+        };
+        let groups = if *group {
+            let pats = e.literals().iter();
+            pats.map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        st.userlist_refs.push(UserlistRef {
+            list: list.clone(),
+            kw: e.expr.kw.clone(),
+            acl: acl.to_string(),
+            loc: loc.clone(),
+            groups,
+        });
+    }
+}
+
+/// The userlists (and groups) named by the proxies' `http_auth*` fetches
+/// must exist.
 pub(super) fn check_refs(
     proxies: &[super::keywords::ProxyState],
     lists: &[Userlist],
     errors: &mut Vec<String>,
 ) {
     for st in proxies {
-        for (list, kw, loc) in &st.userlist_refs {
-            if !lists.iter().any(|l| l.name == *list) {
+        let px = &st.cfg.name;
+        for r in &st.userlist_refs {
+            let Some(list) = lists.iter().find(|l| l.name == r.list) else {
                 errors.push(at(
-                    loc,
+                    &r.loc,
                     format!(
-                        "unable to find userlist '{list}' referenced in arg 1 of ACL keyword '{kw}' in proxy '{}'.",
-                        st.cfg.name
+                        "unable to find userlist '{}' referenced in arg 1 of ACL keyword '{}' in proxy '{px}'.",
+                        r.list, r.kw
                     ),
+                ));
+                continue;
+            };
+            for g in r.groups.iter().filter(|g| !list.has_group(g)) {
+                errors.push(format!(
+                    "proxy {px}: acl {} {}(): invalid group '{g}'.",
+                    r.acl, r.kw
                 ));
             }
         }
@@ -290,6 +342,14 @@ mod tests {
         assert_eq!(
             error("frontend f\n mode http\n bind :1\n http-request deny if { http_auth(nope) }\n"),
             "parsing [t.cfg:4]: unable to find userlist 'nope' referenced in arg 1 of ACL keyword 'http_auth' in proxy 'f'."
+        );
+        assert_eq!(
+            error("userlist u\n group g1\nfrontend f\n mode http\n bind :1\n http-request deny if { http_auth_group(u) g1 g2 }\n"),
+            "proxy f: acl  http_auth_group(): invalid group 'g2'."
+        );
+        assert_eq!(
+            error("userlist u\n group g1\nfrontend f\n mode http\n bind :1\n acl ok http_auth_group(u) g1 g3\n http-request deny if ok\n"),
+            "proxy f: acl ok http_auth_group(): invalid group 'g3'."
         );
         // A group may name a user declared after it; a bad hash is no error.
         let c = ok("userlist u\n group g users a\n user a password notahash groups g\n");
