@@ -247,7 +247,7 @@ impl RuleLine<'_> {
             "set-header" | "add-header" => self.set_header(st, files),
             "del-header" => self.del_header(st),
             "set-src" => self.set_src(st, files),
-            "auth" => super::kw_auth::parse_auth(self.args, st).map_err(|e| self.err(st, e)),
+            "auth" => super::kw_auth::parse_auth(self.args).map_err(|e| self.err(st, e)),
             _ => self.use_service(st),
         }
     }

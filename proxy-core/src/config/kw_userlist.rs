@@ -362,12 +362,27 @@ mod tests {
         use crate::config::model_http::HttpAction;
         let c = ok("userlist u\nfrontend f\n mode http\n bind :1\n http-request auth if !{ http_auth(u) }\n http-request auth realm \"My Realm\"\n");
         let r = &c.proxy("f").unwrap().http.request;
-        assert_eq!(r[0].action, HttpAction::Auth { realm: "f".into() });
+        assert_eq!(
+            r[0].action,
+            HttpAction::Auth {
+                realm: Some("f".into())
+            }
+        );
         assert!(r[0].cond.is_some());
         assert_eq!(
             r[1].action,
             HttpAction::Auth {
-                realm: "My Realm".into()
+                realm: Some("My Realm".into())
+            }
+        );
+        let c = ok(
+            "defaults base\n mode http\n http-request auth\nfrontend myfe from base\n bind :1\n",
+        );
+        let r = &c.proxy("myfe").unwrap().http.request;
+        assert_eq!(
+            r[0].action,
+            HttpAction::Auth {
+                realm: Some("myfe".into())
             }
         );
         let e = error("frontend f\n mode http\n bind :1\n http-request auth realm\n");

@@ -67,9 +67,10 @@ pub enum HttpAction {
     /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
     SetVar(crate::rules::var_action::VarAction),
     /// `auth [realm <realm>]`: a 401 asking for Basic credentials; the
-    /// realm defaults to the proxy's name (filled in when parsed).
+    /// realm defaults to the name of the proxy running the rule (filled in
+    /// once the configuration is read: `None` only while parsing).
     Auth {
-        realm: String,
+        realm: Option<String>,
     },
 }
 

@@ -449,7 +449,9 @@ pub fn request_rules(
                 return Verdict::Service((edits, name.clone(), args.clone()))
             }
             HttpAction::SetVar(a) => a.apply(view),
-            HttpAction::Auth { realm } => return super::auth::challenge(http, realm),
+            HttpAction::Auth { realm } => {
+                return super::auth::challenge(http, realm.as_deref().unwrap_or_default())
+            }
             HttpAction::Track(_) | HttpAction::Sc(_) | HttpAction::SetSrc(_) => {}
         }
     }
