@@ -233,3 +233,67 @@ fn reply_page(
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::parser::testing::{error, ok};
+    use crate::config::model_http::{HttpAction, ReplyBody};
+
+    /// Files under the temporary directory, unique to this test run.
+    fn page(name: &str, status: &str) -> String {
+        let dir = std::env::temp_dir().join(format!("proxy-core-errors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, format!("HTTP/1.1 {status}\nContent-Length: 0\n\n")).unwrap();
+        path.display().to_string()
+    }
+
+    fn first_line(c: &crate::config::Config, px: &str, code: u16) -> String {
+        let raw = &c.proxy(px).unwrap().http.errorfiles[&code];
+        let end = raw.iter().position(|&b| b == b'\r').unwrap_or(raw.len());
+        String::from_utf8_lossy(&raw[..end]).into_owned()
+    }
+
+    #[test]
+    fn errorfiles_in_order_and_inherited() {
+        let (a, b) = (page("a.http", "503 A"), page("b.http", "503 B"));
+        let n = page("n.http", "404 N");
+        let c = ok(&format!(
+            "defaults\n errorfiles site\nbackend b1\nbackend b2\n errorfile 503 {b}\n errorfiles site\nbackend b3\n errorfiles site 404\n errorfile 503 {b}\nbackend b4\n errorloc303 503 /x\nhttp-errors site\n errorfile 503 {a}\n errorfile 404 {n}\n"
+        ));
+        assert_eq!(first_line(&c, "b1", 503), "HTTP/1.1 503 A");
+        assert_eq!(first_line(&c, "b1", 404), "HTTP/1.1 404 N");
+        assert_eq!(first_line(&c, "b2", 503), "HTTP/1.1 503 A");
+        assert_eq!(first_line(&c, "b3", 503), "HTTP/1.1 503 B");
+        assert_eq!(first_line(&c, "b4", 503), "HTTP/1.1 303 See Other");
+        assert!(c.proxy("b4").unwrap().http.errorfiles[&503].ends_with(b"location: /x\r\n\r\n"));
+    }
+
+    #[test]
+    fn warnings_and_replies() {
+        let a = page("a2.http", "503 A");
+        let c = ok(&format!(
+            "http-errors site\n errorfile 503 {a}\nfrontend f\n mode http\n bind :1\n errorfiles site 404\n http-request deny errorfiles site deny_status 400\n http-request return status 503 errorfiles site\n"
+        ));
+        assert_eq!(
+            c.warnings[..2],
+            [
+                "config : config: proxy 'f' : status '404' not declared in http-errors section 'site' (at t.cfg:6).",
+                "config : Proxy 'f': status '400' referenced by an http reply not declared in http-errors section 'site'.",
+            ]
+        );
+        let rules = &c.proxy("f").unwrap().http.request;
+        let HttpAction::Deny(r) = &rules[0].action else {
+            panic!()
+        };
+        assert_eq!(r.body, ReplyBody::Empty);
+        let HttpAction::Return(r) = &rules[1].action else {
+            panic!()
+        };
+        assert!(matches!(&r.body, ReplyBody::Errorfile(b) if b.starts_with(b"HTTP/1.1 503 A")));
+        assert_eq!(
+            error("frontend f\n mode http\n bind :1\n errorfiles nope\n"),
+            "proxy 'f': unknown http-errors section 'nope' (at t.cfg:4)."
+        );
+    }
+}
