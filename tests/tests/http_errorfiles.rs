@@ -196,3 +196,70 @@ fn error_page_config_errors() {
         }
     }
 }
+
+/// `http-request tarpit`: the refusal (500, `deny_status`, a payload, an
+/// `errorfiles` page) comes after `timeout tarpit`, or the backend side's
+/// `timeout connect` without it, and is logged `PT` with the wait as `Tw`.
+#[test]
+fn tarpit_as_haproxy() {
+    let dir = pages();
+    let cfg = |fe: &BoundPort, ls: &BoundPort| {
+        format!(
+            "global\n  log stdout format raw local0\n\
+             http-errors site\n  errorfile 403 {}\n\
+             defaults\n  mode http\n  log global\n  option httplog\n  timeout connect 300ms\n  timeout client 5s\n  timeout server 5s\n\
+             frontend fe\n  bind {fe}\n  timeout tarpit 200ms\n\
+             \x20 http-request tarpit deny_status 403 if {{ path /t2 }}\n\
+             \x20 http-request tarpit status 429 content-type text/plain string slow if {{ path /t3 }}\n\
+             \x20 http-request tarpit deny_status 403 errorfiles site if {{ path /t4 }}\n\
+             \x20 http-request tarpit\n\
+             listen ls\n  bind {ls}\n  http-request tarpit\n",
+            dir.join("403.http").display()
+        )
+    };
+    compare(
+        |bin| {
+            let (fe, ls) = (BoundPort::new(), BoundPort::new());
+            let px = Proxy::builder(&cfg(&fe, &ls))
+                .bin(bin)
+                .listen(&fe)
+                .listen(&ls)
+                .start();
+            let mut t = Vec::new();
+            for (n, (port, path, wait)) in [
+                (fe.port, "/t", 200i64),
+                (fe.port, "/t2", 200),
+                (fe.port, "/t3", 200),
+                (fe.port, "/t4", 200),
+                (ls.port, "/l", 300),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let req = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+                let start = std::time::Instant::now();
+                let got = probe(&px, port, n, &req);
+                let waited = start.elapsed() >= Duration::from_millis(wait as u64 - 20);
+                let tw = px
+                    .logs()
+                    .iter()
+                    .rev()
+                    .find(|l| l.contains(&format!("{path}?n=")))
+                    .map(|l| tests::httplog::parse(l).unwrap())
+                    .map(|l| (l.t_request, l.t_queue >= wait - 20));
+                t.push(format!(
+                    "{path}: {got} | waited {waited} | Tq, Tw>=wait: {tw:?}"
+                ));
+            }
+            t
+        },
+        |t| {
+            assert!(
+                t[0].contains("500 PT--") && t[0].contains("waited true"),
+                "{t:?}"
+            );
+            assert!(t[3].contains("x-foo: bar"), "{t:?}");
+            assert!(t[4].contains("waited true"), "{t:?}");
+        },
+    );
+}

@@ -56,6 +56,7 @@ mod kw_server;
 mod kw_server_check;
 mod kw_server_tls;
 mod kw_stick;
+mod kw_tarpit;
 mod kw_tcp;
 mod kw_userlist;
 mod logtarget;

@@ -38,6 +38,9 @@ pub enum HttpAction {
     Deny(HttpReply),
     /// Answer directly (`http-request return`).
     Return(HttpReply),
+    /// `http-request tarpit`: a deny (500 by default) answered after the
+    /// proxy's `timeout tarpit` (set once the configuration is read).
+    Tarpit(HttpReply, Option<Duration>),
     Redirect(Redirect),
     SetHeader {
         name: String,
@@ -87,7 +90,7 @@ impl HttpAction {
             v
         }
         match self {
-            HttpAction::Deny(r) | HttpAction::Return(r) => reply(r),
+            HttpAction::Deny(r) | HttpAction::Return(r) | HttpAction::Tarpit(r, _) => reply(r),
             HttpAction::Redirect(r) => r.target.exprs().collect(),
             HttpAction::SetHeader { value, .. } | HttpAction::AddHeader { value, .. } => {
                 value.exprs().collect()

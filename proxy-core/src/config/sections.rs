@@ -375,6 +375,7 @@ impl<'e> Parser<'e> {
         super::kw_userlist::check_refs(&proxies, &userlists, &mut post);
         super::kw_errors::resolve(&mut proxies, &http_errors, &mut post, &mut warnings);
         super::kw_auth::default_realms(&mut proxies);
+        super::kw_tarpit::delays(&mut proxies);
         errors.extend(post.into_iter().map(|msg| ConfigError { loc: None, msg }));
         if errors.is_empty() {
             let mut config = finalize(global, proxies, peers, &mut errors, &mut warnings);

@@ -122,6 +122,9 @@ pub(super) async fn local_answer(
     txn: &mut Txn,
     a: Answer,
 ) -> bool {
+    if let Some(d) = a.delay {
+        tokio::time::sleep(d).await;
+    }
     // Logged as HAProxy counts a message it makes itself.
     let logged = crate::http::htx_size(&a.bytes).unwrap_or(a.bytes.len() as u64);
     txn.ended(a.end, i32::from(a.status), logged);

@@ -344,6 +344,12 @@ pub enum Verdict {
     },
     /// `use-service`: the header edits decided so far and the service.
     Service((Vec<OwnedEdit>, String, Vec<String>)),
+    /// `tarpit`: this refusal, sent after the delay (`PT` in the log).
+    Tarpit {
+        bytes: Vec<u8>,
+        status: u16,
+        delay: Option<std::time::Duration>,
+    },
 }
 
 /// Runs the `http-request` rules, then the standalone `redirect` rules.
@@ -411,6 +417,16 @@ pub fn request_rules(
                     status,
                     deny: true,
                     redirect: false,
+                };
+            }
+            HttpAction::Tarpit(reply, delay) => {
+                trk.count_http_error(ctx.now_ms);
+                let (bytes, status) = reply_bytes(http, reply, view);
+                let delay = *delay;
+                return Verdict::Tarpit {
+                    bytes,
+                    status,
+                    delay,
                 };
             }
             HttpAction::Return(reply) => {
