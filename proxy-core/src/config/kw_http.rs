@@ -13,8 +13,8 @@
 //! Implemented actions: `http-request allow|deny|return|redirect|
 //! set-header|add-header|del-header|use-service|set-src|track-sc*|sc-*|
 //! set-var|set-var-fmt|unset-var`, `http-response allow|deny|set-header|
-//! add-header|del-header|set-var...`; HAProxy's other actions are refused
-//! by name.
+//! add-header|del-header|set-var...`, and the rewriting actions of
+//! [`super::kw_http_rewrite`]; HAProxy's other actions are refused by name.
 
 use super::keywords::{Ctx, KwResult, ProxyState, SectionKind, BACKEND, FRONTEND};
 use super::kw_acl::{parse_cond, who, RuleSet};
@@ -69,18 +69,7 @@ const OTHER_ACTIONS: &[&str] = &[
     "early-hint",
     "normalize-uri",
     "reject",
-    "replace-header",
-    "replace-path",
-    "replace-pathq",
-    "replace-uri",
-    "replace-value",
     "set-map(",
-    "set-method",
-    "set-path",
-    "set-pathq",
-    "set-query",
-    "set-uri",
-    "set-status",
     "strict-mode",
     "tarpit",
     "set-timeout",
@@ -237,6 +226,9 @@ impl RuleLine<'_> {
             return stick;
         }
         match self.action {
+            a if super::kw_http_rewrite::is_rewrite(a, self.res) => {
+                super::kw_http_rewrite::parse(a, self.args, files).map_err(|e| self.err(st, e))
+            }
             a if !self.known().contains(&a) => Err(self.unknown_action()),
             "allow" => Ok((HttpAction::Allow, 2)),
             "deny" | "return" => self.reply(st, warnings, files),

@@ -43,6 +43,7 @@ mod kw_check_rules;
 mod kw_global;
 mod kw_http;
 mod kw_http_misc;
+mod kw_http_rewrite;
 mod kw_lb;
 mod kw_logformat;
 mod kw_option;
@@ -59,6 +60,7 @@ pub mod model;
 pub mod model_check;
 pub mod model_check_rules;
 pub mod model_http;
+pub mod model_rewrite;
 pub mod model_stick;
 pub mod parser;
 mod sections;
@@ -68,6 +70,8 @@ pub mod tokenizer;
 mod tests_check;
 #[cfg(test)]
 mod tests_http;
+#[cfg(test)]
+mod tests_http_rewrite;
 #[cfg(test)]
 mod tests_tls_usage;
 

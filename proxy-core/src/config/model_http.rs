@@ -66,6 +66,9 @@ pub enum HttpAction {
     SetSrc(crate::config::model_stick::KeyExpr),
     /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
     SetVar(crate::rules::var_action::VarAction),
+    /// `set-path`, `replace-header`, `set-status`, ... (see
+    /// [`super::model_rewrite`]).
+    Rewrite(super::model_rewrite::RewriteAction),
 }
 
 impl HttpAction {
@@ -89,6 +92,7 @@ impl HttpAction {
             HttpAction::Track(t) => vec![&t.key],
             HttpAction::SetSrc(e) => vec![e],
             HttpAction::SetVar(a) => a.exprs(),
+            HttpAction::Rewrite(r) => r.formats().map_or(Vec::new(), |f| f.exprs().collect()),
             HttpAction::Allow
             | HttpAction::DelHeader { .. }
             | HttpAction::UseService(..)

@@ -10,12 +10,13 @@ use std::net::SocketAddr;
 
 use super::facts::Facts;
 use super::local::keep_after;
-use super::request::{request_rules, OwnedEdit, Verdict, View, ViewBase};
+use super::request::{request_rules, Verdict, View, ViewBase};
 use super::route::{http_proxy_address, stats_args};
 use super::service::ServiceCall;
 use super::txn::Txn;
 use super::Ctx;
 use crate::error::{ErrorKind, ProxyError};
+use crate::http::head_edit::HeadEdits;
 use crate::http::{Framing, RequestHead};
 use crate::log::termination::FinState;
 use crate::state::Proxy;
@@ -32,8 +33,9 @@ pub(super) struct Request {
     /// The client's address (`set-src` may change it for this request).
     pub(super) src: Option<SocketAddr>,
     pub(super) dst: Option<SocketAddr>,
-    /// Header edits decided so far, applied when the head goes out.
-    pub(super) edits: Vec<OwnedEdit>,
+    /// What rules changed in the head so far: rules and analysers read
+    /// the request through it, and it is applied when the head goes out.
+    pub(super) edits: HeadEdits,
     /// `stick store-request` entries to write once a server is chosen.
     pub(super) pending: Pending,
     /// The payload read by `option http-buffer-request` (`req.body`).
@@ -53,6 +55,7 @@ impl Request {
             st: ctx.st,
             default_backend: ctx.fe.fe.as_ref().and_then(|f| f.backend),
             info: None,
+            rw: (!self.edits.is_empty()).then_some(&self.edits),
         }
     }
 
@@ -130,8 +133,8 @@ pub(super) async fn frontend<'a>(
     }
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
     match rules(ctx, &ctx.fe.cfg.http, fe_ctx, (s, cbuf), req, txn, trk) {
-        Verdict::Forward(e) => req.edits = e,
-        other => return decided(other, None),
+        Verdict::Forward => {}
+        other => return decided(other, req),
     }
     // stats uri: after the rules, so that a deny still blocks it; after
     // http_proxy, whose connection the applet's registration frees.
@@ -164,8 +167,8 @@ pub(super) async fn backend<'a>(
     if bp.idx != ctx.fe.idx && !bp.cfg.http.request.is_empty() {
         let be_ctx = RuleCtx::new(&ctx.st.stick, bp.cfg.table);
         match rules(ctx, &bp.cfg.http, be_ctx, (s, cbuf), req, txn, trk) {
-            Verdict::Forward(e) => req.edits.extend(e),
-            other => return decided(other, Some(&mut req.edits)),
+            Verdict::Forward => {}
+            other => return decided(other, req),
         }
     }
     req.pending = persistence(ctx, bp, s, cbuf, req, trk);
@@ -231,12 +234,14 @@ fn rules(
     txn: &mut Txn,
     trk: &mut Trackers,
 ) -> Verdict {
+    let mut edits = std::mem::take(&mut req.edits);
     let (verdict, src) = {
         let facts = Facts::of(ctx, s, Some(txn)).with_body(req.body.as_deref());
         let mut view = req.view(ctx, cbuf.data(), &facts);
-        let v = request_rules(http, &mut view, rctx, trk);
+        let v = request_rules(http, &mut view, rctx, trk, &mut edits);
         (v, view.src)
     };
+    req.edits = edits;
     if src != req.src {
         req.src = src;
         txn.src = src;
@@ -244,9 +249,9 @@ fn rules(
     verdict
 }
 
-/// A rule's verdict other than `Forward`, as a route; a service's header
-/// edits join those decided before (`edits`, for a backend's rules).
-fn decided<'a>(v: Verdict, edits: Option<&mut Vec<OwnedEdit>>) -> Route<'a> {
+/// A rule's verdict other than `Forward`, as a route; a service gets the
+/// head as rules left it.
+fn decided<'a>(v: Verdict, req: &mut Request) -> Route<'a> {
     match v {
         Verdict::Respond {
             bytes,
@@ -266,14 +271,12 @@ fn decided<'a>(v: Verdict, edits: Option<&mut Vec<OwnedEdit>>) -> Route<'a> {
                 close_on_body: redirect,
             })
         }
-        Verdict::Service((e, name, args)) => {
-            let mut all = edits.map(std::mem::take).unwrap_or_default();
-            all.extend(e);
-            let mut call = ServiceCall::named(name, all);
+        Verdict::Service((name, args)) => {
+            let mut call = ServiceCall::named(name, std::mem::take(&mut req.edits));
             call.args = args;
             Route::Service(call)
         }
-        Verdict::Forward(_) => Route::Done(false),
+        Verdict::Forward => Route::Done(false),
     }
 }
 
@@ -326,10 +329,9 @@ fn forwardfor(ctx: &Ctx<'_>, bp: &Proxy, cbuf: &RecvBuf, req: &mut Request) {
         .iter()
         .any(|h| h.is(cbuf.data(), ff.header.as_bytes()));
     if !(excepted || (ff.if_none && present)) {
-        req.edits.push(OwnedEdit::Add(
-            ff.header.as_bytes().to_vec(),
-            src.ip().to_string().into_bytes(),
-        ));
+        let value = src.ip().to_string().into_bytes();
+        req.edits
+            .add(&req.head.headers, ff.header.as_bytes(), value);
     }
 }
 

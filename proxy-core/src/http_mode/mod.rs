@@ -28,6 +28,7 @@ pub mod exchange;
 mod facts;
 mod local;
 pub mod request;
+mod rewrite_actions;
 mod route;
 mod service;
 mod target;
@@ -369,7 +370,7 @@ async fn transaction(
         framing,
         src,
         dst,
-        edits: Vec::new(),
+        edits: Default::default(),
         pending: Default::default(),
         body: None,
         body_raw: None,

@@ -6,11 +6,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
+use super::rewrite_actions::{decide, for_each_edited};
 use crate::config::model_http::{
     HttpAction, HttpConfig, HttpReply, Redirect, RedirectKind, ReplyBody,
 };
 use crate::connection::Transport;
 use crate::http::head::{parse_request, HeadError};
+use crate::http::head_edit::HeadEdits;
 use crate::http::{Failure, HeadLimits, Parsed, RequestHead};
 use crate::rules::{eval_opt, RequestView, StreamInfo};
 use crate::state::State;
@@ -108,6 +110,8 @@ pub struct View<'a> {
     pub default_backend: Option<usize>,
     /// The stream around the request (names, variables, captures).
     pub info: Option<&'a dyn StreamInfo>,
+    /// What rules rewrote so far (none: the head as received).
+    pub rw: Option<&'a HeadEdits>,
 }
 
 /// What every [`View`] of one request shares but the buffer, which
@@ -120,6 +124,7 @@ pub struct ViewBase<'a> {
     pub st: &'a State,
     pub default_backend: Option<usize>,
     pub info: Option<&'a dyn StreamInfo>,
+    pub rw: Option<&'a HeadEdits>,
 }
 
 impl<'a> ViewBase<'a> {
@@ -136,17 +141,43 @@ impl<'a> ViewBase<'a> {
             st: self.st,
             default_backend: self.default_backend,
             info: self.info,
+            rw: self.rw,
+        }
+    }
+}
+
+impl View<'_> {
+    /// The same view, showing the edits `rw`.
+    fn with_edits<'b>(&'b self, rw: &'b HeadEdits) -> View<'b> {
+        View {
+            buf: self.buf,
+            head: self.head,
+            src: self.src,
+            dst: self.dst,
+            st: self.st,
+            default_backend: self.default_backend,
+            info: self.info,
+            rw: (!rw.is_empty()).then_some(rw),
         }
     }
 }
 
 impl RequestView for View<'_> {
     fn method(&self) -> &[u8] {
-        self.head.method(self.buf)
+        // As HAProxy 2.6, the fetch keeps a standard method as received
+        // (`set-method` changes what is sent); another one is read again.
+        let received = self.head.method(self.buf);
+        match self.rw.and_then(|r| r.method.as_deref()) {
+            Some(m) if !is_standard_method(received) => m,
+            _ => received,
+        }
     }
 
     fn uri(&self) -> &[u8] {
-        self.head.target(self.buf)
+        match self.rw.and_then(|r| r.uri.as_deref()) {
+            Some(u) => u,
+            None => self.head.target(self.buf),
+        }
     }
 
     fn path(&self) -> &[u8] {
@@ -162,11 +193,7 @@ impl RequestView for View<'_> {
     }
 
     fn for_each_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
-        for h in &self.head.headers {
-            if f(h.name(self.buf), h.value(self.buf)).is_break() {
-                return;
-            }
-        }
+        for_each_edited(self.rw, self.buf, &self.head.headers, f)
     }
 
     fn src(&self) -> Option<SocketAddr> {
@@ -196,6 +223,14 @@ impl RequestView for View<'_> {
     }
 }
 
+/// The methods HAProxy 2.6 knows by name (`enum http_meth_t`).
+fn is_standard_method(m: &[u8]) -> bool {
+    const KNOWN: [&[u8]; 8] = [
+        b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"TRACE", b"OPTIONS", b"CONNECT",
+    ];
+    KNOWN.contains(&m)
+}
+
 /// The path of a request target: no query, no scheme and authority.
 pub fn path_of(uri: &[u8]) -> &[u8] {
     let mut p = uri;
@@ -216,30 +251,33 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// A header edit decided by rules, owned so it outlives the rule pass.
-#[derive(Debug, Clone)]
-pub enum OwnedEdit {
-    Del(Vec<u8>),
-    Set(Vec<u8>, Vec<u8>),
-    Add(Vec<u8>, Vec<u8>),
-}
-
-impl OwnedEdit {
-    pub fn as_edit(&self) -> crate::http::Edit<'_> {
-        match self {
-            OwnedEdit::Del(n) => crate::http::Edit::Del(n),
-            OwnedEdit::Set(n, v) => crate::http::Edit::Set(n, v),
-            OwnedEdit::Add(n, v) => crate::http::Edit::Add(n, v),
-        }
-    }
-}
-
 /// A request with its response head, for `http-response` rules.
 pub struct ResView<'a> {
     pub req: View<'a>,
     pub buf: &'a [u8],
     pub head: &'a crate::http::ResponseHead,
+    /// What earlier `http-response` rules rewrote.
+    pub rw: Option<&'a HeadEdits>,
 }
+
+impl ResView<'_> {
+    /// The same view, showing the edits `rw`.
+    pub fn with_edits<'b>(&'b self, rw: &'b HeadEdits) -> ResView<'b> {
+        ResView {
+            req: self.req.with_edits(self.req.rw.unwrap_or(&NO_EDITS)),
+            buf: self.buf,
+            head: self.head,
+            rw: (!rw.is_empty()).then_some(rw),
+        }
+    }
+}
+
+static NO_EDITS: HeadEdits = HeadEdits {
+    method: None,
+    uri: None,
+    status: None,
+    fields: None,
+};
 
 impl RequestView for ResView<'_> {
     fn method(&self) -> &[u8] {
@@ -267,7 +305,10 @@ impl RequestView for ResView<'_> {
         self.req.nbsrv(backend)
     }
     fn status(&self) -> Option<u16> {
-        Some(self.head.status)
+        match self.rw.and_then(|r| r.status.as_ref()) {
+            Some((code, _)) => Some(*code),
+            None => Some(self.head.status),
+        }
     }
     fn res_version(&self) -> Option<(u8, u8)> {
         Some(if self.head.version.is_11() {
@@ -280,11 +321,7 @@ impl RequestView for ResView<'_> {
         self.req.info
     }
     fn for_each_res_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
-        for h in &self.head.headers {
-            if f(h.name(self.buf), h.value(self.buf)).is_break() {
-                return;
-            }
-        }
+        for_each_edited(self.rw, self.buf, &self.head.headers, f)
     }
 }
 
@@ -292,37 +329,34 @@ impl RequestView for ResView<'_> {
 #[derive(Debug, Clone, Copy)]
 pub struct Denied;
 
-/// Runs `http-response` rules: header edits, or `Err` on `deny`.
+/// Runs `http-response` rules on the response in `base`: the head's
+/// edits, or `Err` on `deny`. Each rule's condition sees what earlier
+/// rules rewrote; `env` gives the stick counters.
 pub fn response_rules(
     rules: &[&crate::config::model_http::HttpRule],
-    view: &dyn RequestView,
-) -> Result<Vec<OwnedEdit>, Denied> {
-    let mut edits = Vec::new();
+    base: &ResView<'_>,
+    env: crate::stkctr::eval::StickEnv<'_>,
+) -> Result<HeadEdits, Denied> {
+    let mut edits = HeadEdits::default();
     for r in rules {
-        if !eval_opt(r.cond.as_ref(), view) {
-            continue;
-        }
-        match &r.action {
-            HttpAction::Allow => break,
-            HttpAction::Deny(_) => return Err(Denied),
-            HttpAction::SetVar(a) => a.apply(view),
-            HttpAction::SetHeader { name, value } => {
-                edits.push(OwnedEdit::Set(name.as_bytes().to_vec(), value.render(view)))
+        let change = {
+            let cur = base.with_edits(&edits);
+            let view = StickView { inner: &cur, env };
+            if !eval_opt(r.cond.as_ref(), &view) {
+                continue;
             }
-            HttpAction::AddHeader { name, value } => {
-                edits.push(OwnedEdit::Add(name.as_bytes().to_vec(), value.render(view)))
+            match &r.action {
+                HttpAction::Allow => break,
+                HttpAction::Deny(_) => return Err(Denied),
+                HttpAction::SetVar(a) => {
+                    a.apply(&view);
+                    continue;
+                }
+                act => decide(act, &view),
             }
-            HttpAction::DelHeader { name, how } => {
-                let mut names: Vec<Vec<u8>> = Vec::new();
-                view.for_each_res_header(&mut |n, _| {
-                    if how.matches(name, n) && !names.iter().any(|x| x.eq_ignore_ascii_case(n)) {
-                        names.push(n.to_vec());
-                    }
-                    ControlFlow::Continue(())
-                });
-                edits.extend(names.into_iter().map(OwnedEdit::Del));
-            }
-            _ => {}
+        };
+        if let Some(c) = change {
+            c.apply(&mut edits, base.buf, &base.head.headers);
         }
     }
     Ok(edits)
@@ -330,8 +364,8 @@ pub fn response_rules(
 
 /// What the `http-request` rules decided.
 pub enum Verdict {
-    /// Forward, with these header edits.
-    Forward(Vec<OwnedEdit>),
+    /// Forward (the head's edits are in the caller's [`HeadEdits`]).
+    Forward,
     /// Answer locally with this response; `deny` says it is a refusal
     /// (`PR` in the log) rather than a local answer (`LR`); `redirect`
     /// that it ends any request with a body (HAProxy 2.6 closes after a
@@ -342,8 +376,8 @@ pub enum Verdict {
         deny: bool,
         redirect: bool,
     },
-    /// `use-service`: the header edits decided so far and the service.
-    Service((Vec<OwnedEdit>, String, Vec<String>)),
+    /// `use-service`: the service and its arguments.
+    Service((String, Vec<String>)),
 }
 
 /// Runs the `http-request` rules, then the standalone `redirect` rules.
@@ -352,26 +386,27 @@ pub enum Verdict {
 /// HTTP error on them.
 ///
 /// `set-src` changes `base.src`: later rules see the new address, and the
-/// caller takes it over for the connection.
+/// caller takes it over for the connection. Head changes go to `edits`,
+/// which later rules see.
 pub fn request_rules(
     http: &HttpConfig,
     base: &mut View<'_>,
     ctx: RuleCtx<'_>,
     trk: &mut Trackers,
+    edits: &mut HeadEdits,
 ) -> Verdict {
-    let mut edits = Vec::new();
     for r in &http.request {
-        if !ctx.cond(r.cond.as_ref(), trk, &*base) {
+        if !ctx.cond(r.cond.as_ref(), trk, &base.with_edits(edits)) {
             continue;
         }
         match &r.action {
             HttpAction::Track(a) => {
-                ctx.track(a, false, true, trk, &*base);
+                ctx.track(a, false, true, trk, &base.with_edits(edits));
                 continue;
             }
             HttpAction::Sc(a) => {
                 let view = StickView {
-                    inner: &*base,
+                    inner: &base.with_edits(edits),
                     env: ctx.env(Some(&*trk)),
                 };
                 sc_action(a, trk, ctx.now_ms, &view);
@@ -380,7 +415,7 @@ pub fn request_rules(
             HttpAction::SetSrc(e) => {
                 let ip = {
                     let view = StickView {
-                        inner: &*base,
+                        inner: &base.with_edits(edits),
                         env: ctx.env(Some(&*trk)),
                     };
                     fetch_ip(e, &view)
@@ -397,11 +432,12 @@ pub fn request_rules(
             }
             _ => {}
         }
+        let cur = base.with_edits(edits);
         let view = &StickView {
-            inner: &*base,
+            inner: &cur,
             env: ctx.env(Some(&*trk)),
         };
-        match &r.action {
+        let change = match &r.action {
             HttpAction::Allow => break,
             HttpAction::Deny(reply) => {
                 trk.count_http_error(ctx.now_ms);
@@ -422,38 +458,26 @@ pub fn request_rules(
                     redirect: false,
                 };
             }
-            HttpAction::Redirect(rd) => {
-                if let Some(v) = redirect(rd, view) {
-                    return v;
-                }
-            }
-            HttpAction::SetHeader { name, value } => {
-                edits.push(OwnedEdit::Set(name.as_bytes().to_vec(), value.render(view)))
-            }
-            HttpAction::AddHeader { name, value } => {
-                edits.push(OwnedEdit::Add(name.as_bytes().to_vec(), value.render(view)))
-            }
-            HttpAction::DelHeader { name, how } => {
-                let mut names = Vec::new();
-                view.for_each_header(&mut |n, _| {
-                    if how.matches(name, n)
-                        && !names.iter().any(|x: &Vec<u8>| x.eq_ignore_ascii_case(n))
-                    {
-                        names.push(n.to_vec());
-                    }
-                    ControlFlow::Continue(())
-                });
-                edits.extend(names.into_iter().map(OwnedEdit::Del));
-            }
+            HttpAction::Redirect(rd) => match redirect(rd, view) {
+                Some(v) => return v,
+                None => None,
+            },
             HttpAction::UseService(name, args) => {
-                return Verdict::Service((edits, name.clone(), args.clone()))
+                return Verdict::Service((name.clone(), args.clone()))
             }
-            HttpAction::SetVar(a) => a.apply(view),
-            HttpAction::Track(_) | HttpAction::Sc(_) | HttpAction::SetSrc(_) => {}
+            HttpAction::SetVar(a) => {
+                a.apply(view);
+                None
+            }
+            act => decide(act, view),
+        };
+        if let Some(c) = change {
+            c.apply(edits, base.buf, &base.head.headers);
         }
     }
+    let cur = base.with_edits(edits);
     let view = &StickView {
-        inner: &*base,
+        inner: &cur,
         env: ctx.env(Some(&*trk)),
     };
     for r in &http.redirects {
@@ -463,7 +487,7 @@ pub fn request_rules(
             }
         }
     }
-    Verdict::Forward(edits)
+    Verdict::Forward
 }
 
 /// The address a `set-src` expression gives: an IP sample, or text that

@@ -11,13 +11,13 @@ use std::sync::Arc;
 use super::analyse::Request;
 use super::exchange::ExchangeResult;
 use super::local::send_error;
-use super::request::OwnedEdit;
 use super::target::{exchange_with, plan, Bufs, Plan, StreamParts};
 use super::txn::Txn;
 use super::{conn_mode, Ctx};
 use crate::applet::adapter::StreamNames;
 use crate::error::{ErrorKind, ProxyError};
 use crate::host::lifecycle::{self, Instance, Other};
+use crate::http::head_edit::HeadEdits;
 use crate::http::{Failure, HeadError};
 use crate::log::termination::FinState;
 use crate::stkctr::Trackers;
@@ -31,13 +31,13 @@ pub(super) struct ServiceCall {
     pub(super) name: String,
     pub(super) args: Vec<String>,
     pub(super) log_name: String,
-    pub(super) edits: Vec<OwnedEdit>,
+    pub(super) edits: HeadEdits,
 }
 
 impl ServiceCall {
     /// `use-service <name>`. HAProxy logs its Prometheus exporter as
     /// `<PROMEX>`; other services under their own name.
-    pub(super) fn named(name: String, edits: Vec<OwnedEdit>) -> ServiceCall {
+    pub(super) fn named(name: String, edits: HeadEdits) -> ServiceCall {
         let log_name = if name == "prometheus-exporter" {
             "promex".to_string()
         } else {
@@ -52,7 +52,7 @@ impl ServiceCall {
     }
 
     /// The stats page (`stats uri`), with its arguments.
-    pub(super) fn stats_page(args: Vec<String>, edits: Vec<OwnedEdit>) -> ServiceCall {
+    pub(super) fn stats_page(args: Vec<String>, edits: HeadEdits) -> ServiceCall {
         ServiceCall {
             name: crate::applet::PAGE_SERVICE.to_string(),
             args,

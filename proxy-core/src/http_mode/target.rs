@@ -8,7 +8,7 @@
 use super::analyse::Request;
 use super::exchange::{self, ExchangeResult, ExchangeSpec};
 use super::local::{keep_after, send_error};
-use super::request::{self, OwnedEdit, ResView};
+use super::request::{self, ResView};
 use super::route::tunnel;
 use super::txn::Txn;
 use super::{combine, conn_mode, Ctx};
@@ -18,11 +18,11 @@ use crate::connection::Transport;
 use crate::counters::CurGuard;
 use crate::http::connection_header::plan_request;
 use crate::http::framing::RequestInfo;
-use crate::http::rewrite::write_request_head;
-use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadError};
+use crate::http::head_edit::{write_request_edited, HeadEdits};
+use crate::http::{ConnMode, Failure, ForwardPlan, HeadError};
 use crate::state::Proxy;
 use crate::stkctr::persist;
-use crate::stkctr::rules::{RuleCtx, StickView};
+use crate::stkctr::rules::RuleCtx;
 use crate::stkctr::Trackers;
 use crate::stream::recvbuf::{RecvBuf, SendQueue};
 use crate::stream::side::SideIo;
@@ -75,8 +75,7 @@ pub(super) fn plan<'r>(
         // the cost of rebuilding it.
         to_server.data.extend_from_slice(&cbuf.data()[..head.len]);
     } else {
-        let e: Vec<Edit<'_>> = req.edits.iter().map(OwnedEdit::as_edit).collect();
-        write_request_head(cbuf.data(), head, &fplan, &e, &mut to_server.data)
+        write_request_edited(cbuf.data(), head, &fplan, &req.edits, &mut to_server.data)
             .map_err(|_| Failure::BadRequestHead(HeadError::HeaderValue))?;
     }
     let req_info = RequestInfo::new(cbuf.data(), head, framing);
@@ -148,20 +147,17 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
     let rules = &plan.res_rules;
     let copy = plan.req_copy.as_deref();
     let rules_fn =
-        |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<Vec<OwnedEdit>, request::Denied> {
+        |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<HeadEdits, request::Denied> {
             let Some(copy) = copy else {
-                return Ok(Vec::new());
+                return Ok(HeadEdits::default());
             };
             let view = ResView {
                 req: vbase.at(copy),
                 buf,
                 head: rh,
+                rw: None,
             };
-            let view = StickView {
-                inner: &view,
-                env: fe_ctx.env(Some(trk)),
-            };
-            request::response_rules(rules, &view)
+            request::response_rules(rules, &view, fe_ctx.env(Some(trk)))
         };
     let spec = ExchangeSpec {
         size: ctx.size,

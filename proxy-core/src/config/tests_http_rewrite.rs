@@ -1,0 +1,84 @@
+//! Tests of the rewriting actions' parsing (`set-path`, `replace-header`,
+//! `set-status`, ...): what they compile to, and `haproxy -c` 2.6.12's
+//! messages for their mistakes.
+
+use super::model_http::HttpAction;
+use super::model_rewrite::{LinePart, RewriteAction};
+use super::parser::testing::{error, ok};
+
+const HEAD: &str = "defaults d\n mode http\nfrontend f\n bind :1\n";
+
+fn fe(lines: &str) -> String {
+    format!("{HEAD}{lines}\n default_backend b\nbackend b\n")
+}
+
+fn err(line: &str) -> String {
+    error(&fe(&format!(" {line}")))
+}
+
+#[test]
+fn rewriting_actions_compile() {
+    let c = ok(&fe(" http-request set-path /x%[path] if { path_beg /a }\n http-request replace-uri ^(.*)$ \\1\n http-request replace-value x ^a$ b\n http-response set-status 404 reason Gone\n http-response set-status 200"));
+    let f = c.proxy("f").unwrap_or_else(|| panic!("no frontend"));
+    let req = &f.http.request;
+    assert!(matches!(
+        &req[0].action,
+        HttpAction::Rewrite(RewriteAction::Set(LinePart::Path, _))
+    ));
+    assert!(req[0].cond.is_some());
+    assert!(matches!(
+        &req[1].action,
+        HttpAction::Rewrite(RewriteAction::Replace(LinePart::Uri, _, _))
+    ));
+    assert!(matches!(
+        &req[2].action,
+        HttpAction::Rewrite(RewriteAction::ReplaceHeader {
+            each_value: true,
+            ..
+        })
+    ));
+    let res = &f.http.response;
+    assert_eq!(
+        res[0].action,
+        HttpAction::Rewrite(RewriteAction::SetStatus(404, Some("Gone".into())))
+    );
+    assert_eq!(
+        res[1].action,
+        HttpAction::Rewrite(RewriteAction::SetStatus(200, None))
+    );
+}
+
+#[test]
+fn rewriting_action_mistakes_as_haproxy() {
+    let pre = "parsing [t.cfg:5] : error detected in frontend 'f' while parsing";
+    assert_eq!(
+        err("http-request set-path"),
+        format!("{pre} 'http-request set-path' rule : expects exactly 1 argument <format>.")
+    );
+    assert_eq!(
+        err("http-request set-method a b"),
+        format!("{pre} 'http-request set-method' rule : expects exactly 1 argument <format>.")
+    );
+    assert_eq!(
+        err("http-request replace-path x"),
+        format!("{pre} 'http-request replace-path' rule : expects exactly 2 arguments <match-regex> and <replace-format>.")
+    );
+    assert_eq!(
+        err("http-request replace-header x y"),
+        format!("{pre} 'http-request replace-header' rule : expects exactly 3 arguments.")
+    );
+    assert!(err("http-request replace-path ( y").starts_with(&format!(
+        "{pre} 'http-request replace-path' rule : failed to parse the regex : regex '(' is invalid"
+    )));
+    assert_eq!(
+        err("http-response set-status 99"),
+        format!("{pre} 'http-response set-status' rule : expects an integer status code between 100 and 999.")
+    );
+    assert_eq!(
+        err("http-response set-status 200 reason"),
+        "parsing [t.cfg:5] : 'http-response set-status' expects either 'if' or 'unless' followed by a condition but found 'reason'."
+    );
+    // Request-only and response-only actions stay in their rule set.
+    assert!(err("http-request set-status 200").contains("but got 'set-status'"));
+    assert!(err("http-response set-path /x").contains("but got 'set-path'"));
+}
