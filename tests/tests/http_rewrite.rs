@@ -100,7 +100,10 @@ fn scenario(bin: &Path) -> Vec<String> {
         t.push(format!("origin got: {seen}"));
         t.push(format!("client got: {}", head_lines(&got)));
     }
-    let logs = px.wait_logs(requests.len(), |l| l.starts_with("LOG "), T);
+    let mut logs = px.wait_logs(requests.len(), |l| l.starts_with("LOG "), T);
+    // Each log line is written as its connection ends: their order may
+    // differ from the requests'.
+    logs.sort();
     t.extend(logs);
     t
 }

@@ -118,9 +118,11 @@ fn http_only(cfg: &mut ProxyConfig, warnings: &mut Vec<String>) {
     };
     rules("http-request", http.request.is_empty());
     rules("http-response", http.response.is_empty());
+    rules("http-after-response", http.after.is_empty());
     rules("redirect", http.redirects.is_empty());
     http.request.clear();
     http.response.clear();
+    http.after.clear();
     http.redirects.clear();
     if http.forwardfor.take().is_some() {
         warnings.push(format!(

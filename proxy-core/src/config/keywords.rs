@@ -413,6 +413,12 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("acl", D | F | B | L, 0, acl),
     px("http-request", D | F | B | L, 0, h::http_request),
     px("http-response", D | F | B | L, 0, h::http_response),
+    px(
+        "http-after-response",
+        D | F | B | L,
+        0,
+        h::http_after_response,
+    ),
     px("redirect", F | B | L, 0, h::redirect),
     px("tcp-request", D | F | B | L, 0, super::kw_tcp::tcp_request),
     // health checks (HAProxy parses them in frontends too, with a warning)

@@ -47,6 +47,12 @@ const REQUEST_ACTIONS: &[&str] = &[
 
 const RESPONSE_ACTIONS: &[&str] = &["allow", "deny", "set-header", "add-header", "del-header"];
 
+/// `http-after-response` actions besides variables and rewrites.
+const AFTER_ACTIONS: &[&str] = &["allow", "set-header", "add-header", "del-header"];
+
+/// HAProxy 2.6 `http-after-response` actions we do not implement.
+const AFTER_OTHER_ACTIONS: &[&str] = &["capture", "strict-mode", "ot-group"];
+
 /// HAProxy 2.6 actions we do not implement (both rule sets; a name ending
 /// in `(` takes an argument in parentheses).
 const OTHER_ACTIONS: &[&str] = &[
@@ -106,6 +112,12 @@ pub(super) fn http_response(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult 
     http_rule(st, ctx, true)
 }
 
+/// `http-after-response <action> [args] [if|unless <cond>]`: response
+/// rules that also run on the proxy's own answers.
+pub(super) fn http_after_response(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    http_rule(st, ctx, true)
+}
+
 /// `http-request <action> [args] [if|unless <cond>]` and its response twin.
 fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
     let kw = ctx.kw().to_string();
@@ -122,6 +134,7 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
         action,
         full: format!("{kw} {action}"),
         res,
+        after: kw == "http-after-response",
     };
     let mut warnings = Vec::new();
     let (act, next) = if var_action::is_var_action(action) {
@@ -140,6 +153,10 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
         cond,
         loc: ctx.loc.clone(),
     };
+    if line.after {
+        st.cfg.http.after.push(rule);
+        return Ok(());
+    }
     push_http_rule(st, ctx, rule, res);
     Ok(())
 }
@@ -186,8 +203,10 @@ struct RuleLine<'a> {
     action: &'a str,
     /// `<kw> <action>`, as messages name the rule.
     full: String,
-    /// An `http-response` rule.
+    /// An `http-response` (or `http-after-response`) rule.
     res: bool,
+    /// An `http-after-response` rule.
+    after: bool,
 }
 
 /// An action and the index of the first word after its arguments.
@@ -208,7 +227,9 @@ impl RuleLine<'_> {
     }
 
     fn known(&self) -> &'static [&'static str] {
-        if self.res {
+        if self.after {
+            AFTER_ACTIONS
+        } else if self.res {
             RESPONSE_ACTIONS
         } else {
             REQUEST_ACTIONS
@@ -265,7 +286,14 @@ impl RuleLine<'_> {
     /// The error for an action this rule set does not have.
     fn unknown_action(&self) -> String {
         let a = self.action;
-        if is_other_action(a) {
+        // `http-after-response` has few actions: the others are unknown
+        // there, as in HAProxy.
+        let other = if self.after {
+            AFTER_OTHER_ACTIONS.contains(&a)
+        } else {
+            is_other_action(a)
+        };
+        if other {
             return format!("'{}' is not supported by this proxy.", self.full);
         }
         let list: Vec<String> = self.known().iter().map(|k| format!("'{k}'")).collect();

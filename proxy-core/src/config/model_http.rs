@@ -235,6 +235,9 @@ pub struct HttpConfig {
     pub request: Vec<HttpRule>,
     /// `http-response` rules, in order.
     pub response: Vec<HttpRule>,
+    /// `http-after-response` rules, in order: they run on every answer,
+    /// the proxy's own included.
+    pub after: Vec<HttpRule>,
     /// Standalone `redirect` rules (run after `http-request` rules).
     pub redirects: Vec<RedirectRule>,
     /// `tcp-request content` rules (`use-service`, `track-sc*`, `accept`,
@@ -316,6 +319,9 @@ impl HttpConfig {
     /// Whether there are rules a named defaults section passes on (HAProxy's
     /// "TCP/HTTP rules").
     pub fn has_rules(&self) -> bool {
-        !(self.request.is_empty() && self.response.is_empty() && self.tcp_content.is_empty())
+        !(self.request.is_empty()
+            && self.response.is_empty()
+            && self.after.is_empty()
+            && self.tcp_content.is_empty())
     }
 }

@@ -82,3 +82,26 @@ fn rewriting_action_mistakes_as_haproxy() {
     assert!(err("http-request set-status 200").contains("but got 'set-status'"));
     assert!(err("http-response set-path /x").contains("but got 'set-path'"));
 }
+
+#[test]
+fn http_after_response_sections_and_actions() {
+    let c = ok(&fe(" http-after-response set-header x %[status]\n http-after-response set-status 500 if { status 200 }\n http-after-response allow\n http-after-response set-var(txn.x) str(1)"));
+    let f = c.proxy("f").unwrap_or_else(|| panic!("no frontend"));
+    assert_eq!(f.http.after.len(), 4);
+    assert!(f.http.response.is_empty());
+    assert_eq!(
+        error("defaults\n mode http\n http-after-response set-header a b\n"),
+        "parsing [t.cfg:3] : 'http-after-response' not allowed in anonymous 'defaults' section."
+    );
+    assert!(err("http-after-response deny")
+        .ends_with("'http-after-response' expects 'allow', 'set-header', 'add-header', 'del-header', but got 'deny'."));
+    assert!(err("http-after-response capture res.hdr(x) len 3")
+        .contains("'http-after-response capture' is not supported by this proxy."));
+    let w = ok("listen t\n mode tcp\n bind :1\n http-after-response set-header a b\n").warnings;
+    assert!(
+        w.iter().any(|w| w.ends_with(
+            "'http-after-response' rules ignored for proxy 't' as they require HTTP mode."
+        )),
+        "{w:?}"
+    );
+}

@@ -22,6 +22,7 @@
 //! mover, a socket or an applet as a side) are every mode's, in
 //! [`crate::stream`].
 
+mod after_response;
 mod analyse;
 mod body_wait;
 pub mod exchange;
@@ -410,14 +411,14 @@ async fn conclude(
     route: Route<'_>,
 ) -> bool {
     match route {
-        Route::Answer(a) => local_answer(s, cbuf, req, txn, a).await,
+        Route::Answer(a) => local_answer(ctx, s, cbuf, req, txn, a).await,
         Route::Service(call) => service::serve_applet(ctx, s, cbuf, req, txn, call, trk).await,
         Route::Error(end) => {
             let keep = analyse::keep_before_body(ctx, req);
             cbuf.consume(req.head.len);
-            send_error(ctx.fe, None, s, txn, end, keep).await
+            send_error(ctx, None, s, txn, end, keep).await
         }
-        Route::Fatal(end, be) => send_error(ctx.fe, be, s, txn, end, None).await,
+        Route::Fatal(end, be) => send_error(ctx, be, s, txn, end, None).await,
         Route::Fail(f) => local_failure(s, txn, f).await,
         Route::Done(keep) => keep,
         // Not a route `conclude` is given: a backend goes to its server.

@@ -329,18 +329,19 @@ impl RequestView for ResView<'_> {
 #[derive(Debug, Clone, Copy)]
 pub struct Denied;
 
-/// Runs `http-response` rules on the response in `base`: the head's
-/// edits, or `Err` on `deny`. Each rule's condition sees what earlier
-/// rules rewrote; `env` gives the stick counters.
+/// Runs one set of `http-response` (or `http-after-response`) rules on
+/// the response in `base`, adding to `edits`; `Err` on `deny`. Each
+/// rule's condition sees what earlier rules rewrote; `env` gives the
+/// stick counters. `allow` ends this set only.
 pub fn response_rules(
-    rules: &[&crate::config::model_http::HttpRule],
+    rules: &[crate::config::model_http::HttpRule],
     base: &ResView<'_>,
     env: crate::stkctr::eval::StickEnv<'_>,
-) -> Result<HeadEdits, Denied> {
-    let mut edits = HeadEdits::default();
+    edits: &mut HeadEdits,
+) -> Result<(), Denied> {
     for r in rules {
         let change = {
-            let cur = base.with_edits(&edits);
+            let cur = base.with_edits(edits);
             let view = StickView { inner: &cur, env };
             if !eval_opt(r.cond.as_ref(), &view) {
                 continue;
@@ -356,10 +357,10 @@ pub fn response_rules(
             }
         };
         if let Some(c) = change {
-            c.apply(&mut edits, base.buf, &base.head.headers);
+            c.apply(edits, base.buf, &base.head.headers);
         }
     }
-    Ok(edits)
+    Ok(())
 }
 
 /// What the `http-request` rules decided.

@@ -5,6 +5,7 @@
 //! ([`exchange_with`]), whose response is parsed, checked, kept alive,
 //! counted and logged alike.
 
+use super::after_response::RuleSets;
 use super::analyse::Request;
 use super::exchange::{self, ExchangeResult, ExchangeSpec};
 use super::local::{keep_after, send_error};
@@ -12,7 +13,7 @@ use super::request::{self, ResView};
 use super::route::tunnel;
 use super::txn::Txn;
 use super::{combine, conn_mode, Ctx};
-use crate::config::model_http::{HttpReuse, HttpRule};
+use crate::config::model_http::HttpReuse;
 use crate::connect::{connect_server, release_server};
 use crate::connection::Transport;
 use crate::counters::CurGuard;
@@ -35,8 +36,9 @@ pub(super) struct Plan<'r> {
     /// The request head as it goes out (with the body bytes already here).
     pub(super) to_server: SendQueue,
     pub(super) req_info: RequestInfo,
-    /// `http-response` rules to run on the final response head.
-    pub(super) res_rules: Vec<&'r HttpRule>,
+    /// `http-response` rules to run on the final response head (the
+    /// backend's, then the frontend's), then `http-after-response` ones.
+    pub(super) res_rules: [RuleSets<'r>; 2],
     /// A copy of the request head for those rules (none without rules).
     pub(super) req_copy: Option<Vec<u8>>,
     pub(super) server_close: bool,
@@ -54,7 +56,7 @@ pub(super) fn plan<'r>(
     mode: ConnMode,
     cbuf: &mut RecvBuf,
     req: &'r Request,
-    res_rules: Vec<&'r HttpRule>,
+    res_rules: [RuleSets<'r>; 2],
     as_received: bool,
 ) -> Result<Plan<'r>, Failure> {
     let framing = &req.framing;
@@ -79,7 +81,8 @@ pub(super) fn plan<'r>(
             .map_err(|_| Failure::BadRequestHead(HeadError::HeaderValue))?;
     }
     let req_info = RequestInfo::new(cbuf.data(), head, framing);
-    let req_copy = (!res_rules.is_empty()).then(|| cbuf.data()[..head.len].to_vec());
+    let has_rules = res_rules.iter().any(|r| !r.is_empty());
+    let req_copy = has_rules.then(|| cbuf.data()[..head.len].to_vec());
     cbuf.consume(head.len);
     Ok(Plan {
         req,
@@ -144,12 +147,13 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
     let facts = stream.facts(ctx, txn);
     let mut vbase = req.view_base(ctx);
     vbase.info = Some(&facts);
-    let rules = &plan.res_rules;
+    let [rules, after] = &plan.res_rules;
     let copy = plan.req_copy.as_deref();
     let rules_fn =
         |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<HeadEdits, request::Denied> {
+            let mut edits = HeadEdits::default();
             let Some(copy) = copy else {
-                return Ok(HeadEdits::default());
+                return Ok(edits);
             };
             let view = ResView {
                 req: vbase.at(copy),
@@ -157,7 +161,11 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
                 head: rh,
                 rw: None,
             };
-            request::response_rules(rules, &view, fe_ctx.env(Some(trk)))
+            let env = fe_ctx.env(Some(trk));
+            for set in rules.iter().chain(after) {
+                request::response_rules(set, &view, env, &mut edits)?;
+            }
+            Ok(edits)
         };
     let spec = ExchangeSpec {
         size: ctx.size,
@@ -209,11 +217,7 @@ pub(super) async fn serve_server(
     let sni = sni_values(ctx, be, s, cbuf, req, txn);
     let http = &ctx.fe.cfg.http;
     let mode = combine(conn_mode(http.conn_mode), conn_mode(bp.cfg.http.conn_mode));
-    let res_rules = http
-        .response
-        .iter()
-        .chain(bp.cfg.http.response.iter().filter(|_| bp.idx != ctx.fe.idx))
-        .collect();
+    let res_rules = super::after_response::rule_sets(ctx.fe, Some(bp));
     let mut plan = match plan(mode, cbuf, req, res_rules, false) {
         Ok(p) => p,
         Err(f) => return super::local::local_failure(s, txn, f).await,
@@ -231,7 +235,7 @@ pub(super) async fn serve_server(
         // HAProxy 2.6 answers through the stream and keeps a keep-alive
         // client whose request is complete (no body left to read).
         let keep = super::analyse::keep_before_body(ctx, plan.req);
-        return send_error(ctx.fe, Some(bp), s, txn, e, keep).await;
+        return send_error(ctx, Some(bp), s, txn, e, keep).await;
     }
     let srv = s.srv.and_then(|i| be.servers.get(i));
     if let Some(srv) = srv {
@@ -312,7 +316,7 @@ async fn finish_server(
         // request was entirely read stays connected; the server
         // connection is dropped.
         let keep = keep_after(ctx.fe, &req.framing, result.request_complete);
-        return send_error(ctx.fe, Some(bp), s, txn, e, keep).await;
+        return send_error(ctx, Some(bp), s, txn, e, keep).await;
     }
     if result.tunnel {
         tunnel(ctx, bp, s, bufs.client, &mut bufs.server, txn).await;
