@@ -28,6 +28,7 @@ fn config(fe: &BoundPort, origin: u16) -> String {
          http-request set-query %[query]&added=1 if {{ path /q }}\n    \
          http-request set-method POST if {{ path_end /post }}\n    \
          http-request set-uri /fixed%[path] if {{ hdr(x-fixed) -m found }}\n    \
+         http-request set-uri http://other.example:8080/abs%[path] if {{ hdr(x-abs) -m found }}\n    \
          http-request set-pathq /pq?z=9 if {{ path /pathq }}\n    \
          http-request replace-uri ^(.*)/dup$ \\1/undup\n    \
          http-request replace-pathq ^/rp\\?(.*)$ /rp2?\\1&more\n    \
@@ -83,6 +84,7 @@ fn scenario(bin: &Path) -> Vec<String> {
         "GET /thing/post HTTP/1.1\r\nhost: h\r\n",
         "GET /a?b=c HTTP/1.1\r\nhost: h\r\nx-fixed: 1\r\n",
         "GET /pathq?x=1 HTTP/1.1\r\nhost: h\r\n",
+        "GET /b HTTP/1.1\r\nhost: h\r\nx-abs: 1\r\n",
         "GET /api/v1/dup?k HTTP/1.1\r\nhost: h\r\n",
         "GET /rp?z=1 HTTP/1.1\r\nhost: h\r\n",
         "GET /h HTTP/1.1\r\nhost: h\r\nx-h: v-old\r\nx-h: keep\r\nx-list: a, b ,c\r\nx-list: a , b , c\r\n",

@@ -42,6 +42,19 @@ fn path_start(uri: &[u8]) -> usize {
         .map_or(uri.len(), |p| auth + p)
 }
 
+/// The authority of an absolute-form `uri` (without user info), `None`
+/// for another form.
+pub fn authority(uri: &[u8]) -> Option<&[u8]> {
+    let p = parts(uri);
+    let sep = uri[..p.path].windows(3).position(|w| w == b"://")?;
+    let auth = &uri[sep + 3..p.path];
+    let auth = match auth.iter().rposition(|&b| b == b'@') {
+        Some(at) => &auth[at + 1..],
+        None => auth,
+    };
+    (!auth.is_empty()).then_some(auth)
+}
+
 /// The path of `uri` (no query).
 pub fn path(uri: &[u8]) -> &[u8] {
     let p = parts(uri);
@@ -125,6 +138,9 @@ mod tests {
         assert_eq!(parts(b"*"), UriParts { path: 0, query: 1 });
         assert_eq!(path(b"http://h/x?y"), b"/x");
         assert_eq!(pathq(b"http://h/x?y"), b"/x?y");
+        assert_eq!(authority(b"http://u:p@h:81/x"), Some(&b"h:81"[..]));
+        assert_eq!(authority(b"https://h?q"), Some(&b"h"[..]));
+        assert_eq!(authority(b"/x"), None);
     }
 
     #[test]

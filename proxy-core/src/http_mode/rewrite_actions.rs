@@ -25,6 +25,9 @@ pub enum Change<'r> {
     /// path and query forms: the whole new target).
     Method(Vec<u8>),
     Uri(Vec<u8>),
+    /// `set-uri` / `replace-uri`: the whole target, and, as HAProxy 2.6,
+    /// `Host` gets the authority of an absolute one.
+    WholeUri(Vec<u8>),
     ReplaceHeader {
         name: &'r str,
         re: &'r regex::bytes::Regex,
@@ -84,7 +87,7 @@ fn set_part<'r>(part: LinePart, new: Vec<u8>, view: &dyn RequestView) -> Change<
         LinePart::Path => Change::Uri(uri_edit::with_path(uri, &new, false)),
         LinePart::Pathq => Change::Uri(uri_edit::with_path(uri, &new, true)),
         LinePart::Query => Change::Uri(uri_edit::with_query(uri, &new)),
-        LinePart::Uri => Change::Uri(new),
+        LinePart::Uri => Change::WholeUri(new),
     }
 }
 
@@ -98,6 +101,13 @@ impl Change<'_> {
             Change::DelHeader(n, how) => edits.delete(buf, headers, &|h| how.matches(n, h)),
             Change::Method(m) => edits.method = Some(m),
             Change::Uri(u) => edits.uri = Some(u),
+            Change::WholeUri(u) => {
+                if let Some(auth) = uri_edit::authority(&u) {
+                    let auth = auth.to_vec();
+                    edits.replace(buf, headers, b"host", &mut |_| Some(auth.clone()));
+                }
+                edits.uri = Some(u);
+            }
             Change::Status(code, reason) => {
                 edits.status = Some((code, reason.map(|r| r.as_bytes().to_vec())))
             }
