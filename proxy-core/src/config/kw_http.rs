@@ -74,11 +74,8 @@ const OTHER_ACTIONS: &[&str] = &[
     "disable-l7-retry",
     "early-hint",
     "normalize-uri",
-    "reject",
     "set-map(",
     "strict-mode",
-    "tarpit",
-    "set-timeout",
     "wait-for-body",
     "set-dst",
     "set-dst-port",
@@ -249,6 +246,10 @@ impl RuleLine<'_> {
         match self.action {
             a if super::kw_http_rewrite::is_rewrite(a, self.res) => {
                 super::kw_http_rewrite::parse(a, self.args, files).map_err(|e| self.err(st, e))
+            }
+            a if super::kw_http_flow::is_flow(a, self.res, self.after) => {
+                super::kw_http_flow::parse(st, a, self.args, &mut |w| warnings.push(w), files)
+                    .map_err(|e| self.err(st, e))
             }
             a if !self.known().contains(&a) => Err(self.unknown_action()),
             "allow" => Ok((HttpAction::Allow, 2)),

@@ -42,6 +42,7 @@ mod kw_check_expect;
 mod kw_check_rules;
 mod kw_global;
 mod kw_http;
+pub mod kw_http_flow;
 mod kw_http_misc;
 mod kw_http_rewrite;
 mod kw_lb;

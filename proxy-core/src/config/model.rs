@@ -234,6 +234,8 @@ pub struct Timeouts {
     pub http_request: Option<Duration>,
     pub http_keep_alive: Option<Duration>,
     pub check: Option<Duration>,
+    /// `timeout tarpit` (unset: `timeout connect`, as HAProxy).
+    pub tarpit: Option<Duration>,
 }
 
 /// One address of a `bind` line.

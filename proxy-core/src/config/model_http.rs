@@ -69,6 +69,16 @@ pub enum HttpAction {
     /// `set-path`, `replace-header`, `set-status`, ... (see
     /// [`super::model_rewrite`]).
     Rewrite(super::model_rewrite::RewriteAction),
+    /// `reject`: the connection closes, nothing answered.
+    Reject,
+    /// `tarpit [reply]`: the answer (500 by default) goes out after
+    /// `timeout tarpit`.
+    Tarpit(HttpReply),
+    /// `set-log-level <level>|silent`: the syslog severity of the
+    /// transaction's log line (`None`: no line).
+    SetLogLevel(Option<u8>),
+    /// `set-timeout server|tunnel <time>`.
+    SetTimeout(super::kw_http_flow::TimeoutKind, Duration),
 }
 
 impl HttpAction {
@@ -84,7 +94,7 @@ impl HttpAction {
             v
         }
         match self {
-            HttpAction::Deny(r) | HttpAction::Return(r) => reply(r),
+            HttpAction::Deny(r) | HttpAction::Return(r) | HttpAction::Tarpit(r) => reply(r),
             HttpAction::Redirect(r) => r.target.exprs().collect(),
             HttpAction::SetHeader { value, .. } | HttpAction::AddHeader { value, .. } => {
                 value.exprs().collect()
@@ -94,6 +104,9 @@ impl HttpAction {
             HttpAction::SetVar(a) => a.exprs(),
             HttpAction::Rewrite(r) => r.formats().map_or(Vec::new(), |f| f.exprs().collect()),
             HttpAction::Allow
+            | HttpAction::Reject
+            | HttpAction::SetLogLevel(_)
+            | HttpAction::SetTimeout(..)
             | HttpAction::DelHeader { .. }
             | HttpAction::UseService(..)
             | HttpAction::Sc(_) => Vec::new(),

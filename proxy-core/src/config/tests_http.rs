@@ -210,9 +210,8 @@ fn http_request_errors() {
         .starts_with("parsing [t.cfg:5] : 'http-request' expects 'allow', 'deny',"));
     assert!(e("http-request foo").ends_with("but got 'foo'."));
     assert!(e("http-request").ends_with("but got '' (missing argument)."));
-    assert!(
-        e("http-request tarpit").contains("'http-request tarpit' is not supported by this proxy.")
-    );
+    assert!(e("http-request silent-drop")
+        .contains("'http-request silent-drop' is not supported by this proxy."));
     assert!(e("http-request set-var(foo.x) str(1)").ends_with(
         "invalid variable name 'foo.x'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"
     ));

@@ -105,3 +105,42 @@ fn http_after_response_sections_and_actions() {
         "{w:?}"
     );
 }
+
+#[test]
+fn flow_actions_and_their_mistakes() {
+    let c = ok(&fe(" http-request reject if { path /x }\n http-request tarpit deny_status 429\n http-request set-log-level err\n http-request set-log-level silent"));
+    let f = c.proxy("f").unwrap_or_else(|| panic!("no frontend"));
+    let acts: Vec<&HttpAction> = f.http.request.iter().map(|r| &r.action).collect();
+    assert_eq!(acts[0], &HttpAction::Reject);
+    assert!(matches!(acts[1], HttpAction::Tarpit(r) if r.status == 429));
+    assert_eq!(acts[2], &HttpAction::SetLogLevel(Some(3)));
+    assert_eq!(acts[3], &HttpAction::SetLogLevel(None));
+    let pre = "parsing [t.cfg:5] : error detected in frontend 'f' while parsing";
+    assert_eq!(
+        err("http-request set-log-level foo"),
+        format!("{pre} 'http-request set-log-level' rule : expects exactly 1 argument (log level name or 'silent').")
+    );
+    assert_eq!(
+        err("http-request set-timeout server 1s"),
+        format!("{pre} 'http-request set-timeout' rule : proxy 'f' has no backend capability.")
+    );
+    assert_eq!(
+        err("http-request reject x"),
+        "parsing [t.cfg:5] : 'http-request reject' expects either 'if' or 'unless' followed by a condition but found 'x'."
+    );
+    let be = |l: &str| error(&format!("defaults d\n mode http\nbackend b\n {l}\n"));
+    let pre = "parsing [t.cfg:4] : error detected in backend 'b' while parsing 'http-request set-timeout' rule :";
+    assert_eq!(
+        be("http-request set-timeout foo 1s"),
+        format!("{pre} 'set-timeout' rule supports 'server'/'tunnel' (got 'foo').")
+    );
+    assert_eq!(
+        be("http-request set-timeout server abc"),
+        format!("{pre} unexpected character 'a' in rule 'set-timeout server'.")
+    );
+    assert_eq!(
+        be("http-request set-timeout server"),
+        format!("{pre} expects exactly 2 arguments.")
+    );
+    assert!(err("http-response set-log-level err").contains("not supported by this proxy"));
+}

@@ -86,6 +86,10 @@ pub(super) enum Route<'a> {
     Fail(crate::http::Failure),
     /// Already ended (answered or refused); whether the client stays.
     Done(bool),
+    /// `tarpit`: this answer, after the tarpit delay.
+    Tarpit(Answer),
+    /// `reject`: closed without an answer.
+    Reject,
 }
 
 /// A response the proxy makes itself (`return`, `redirect`, `deny`,
@@ -235,13 +239,15 @@ fn rules(
     trk: &mut Trackers,
 ) -> Verdict {
     let mut edits = std::mem::take(&mut req.edits);
+    let mut knobs = txn.knobs;
     let (verdict, src) = {
         let facts = Facts::of(ctx, s, Some(txn)).with_body(req.body.as_deref());
         let mut view = req.view(ctx, cbuf.data(), &facts);
-        let v = request_rules(http, &mut view, rctx, trk, &mut edits);
+        let v = request_rules(http, &mut view, rctx, trk, (&mut edits, &mut knobs));
         (v, view.src)
     };
     req.edits = edits;
+    txn.knobs = knobs;
     if src != req.src {
         req.src = src;
         txn.src = src;
@@ -277,6 +283,13 @@ fn decided<'a>(v: Verdict, req: &mut Request) -> Route<'a> {
             Route::Service(call)
         }
         Verdict::Forward => Route::Done(false),
+        Verdict::Reject => Route::Reject,
+        Verdict::Tarpit { bytes, status } => Route::Tarpit(Answer {
+            bytes,
+            status,
+            end: ProxyError::new(ErrorKind::Policy).at(FinState::T),
+            close_on_body: false,
+        }),
     }
 }
 

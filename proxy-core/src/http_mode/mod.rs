@@ -27,6 +27,7 @@ mod analyse;
 mod body_wait;
 pub mod exchange;
 mod facts;
+mod flow_actions;
 mod local;
 pub mod request;
 mod rewrite_actions;
@@ -412,6 +413,8 @@ async fn conclude(
 ) -> bool {
     match route {
         Route::Answer(a) => local_answer(ctx, s, cbuf, req, txn, a).await,
+        Route::Tarpit(a) => flow_actions::tarpit(ctx, s, cbuf, req, txn, a).await,
+        Route::Reject => flow_actions::reject(txn),
         Route::Service(call) => service::serve_applet(ctx, s, cbuf, req, txn, call, trk).await,
         Route::Error(end) => {
             let keep = analyse::keep_before_body(ctx, req);

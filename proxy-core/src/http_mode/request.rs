@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
+use super::flow_actions::Knobs;
 use super::rewrite_actions::{decide, for_each_edited};
 use crate::config::model_http::{
     HttpAction, HttpConfig, HttpReply, Redirect, RedirectKind, ReplyBody,
@@ -379,6 +380,10 @@ pub enum Verdict {
     },
     /// `use-service`: the service and its arguments.
     Service((String, Vec<String>)),
+    /// `reject`.
+    Reject,
+    /// `tarpit`: this answer, after the delay.
+    Tarpit { bytes: Vec<u8>, status: u16 },
 }
 
 /// Runs the `http-request` rules, then the standalone `redirect` rules.
@@ -394,7 +399,7 @@ pub fn request_rules(
     base: &mut View<'_>,
     ctx: RuleCtx<'_>,
     trk: &mut Trackers,
-    edits: &mut HeadEdits,
+    (edits, knobs): (&mut HeadEdits, &mut Knobs),
 ) -> Verdict {
     for r in &http.request {
         if !ctx.cond(r.cond.as_ref(), trk, &base.with_edits(edits)) {
@@ -465,6 +470,20 @@ pub fn request_rules(
             },
             HttpAction::UseService(name, args) => {
                 return Verdict::Service((name.clone(), args.clone()))
+            }
+            HttpAction::Reject => return Verdict::Reject,
+            HttpAction::Tarpit(reply) => {
+                trk.count_http_error(ctx.now_ms);
+                let (bytes, status) = reply_bytes(http, reply, view);
+                return Verdict::Tarpit { bytes, status };
+            }
+            HttpAction::SetLogLevel(l) => {
+                knobs.log_level = Some(*l);
+                None
+            }
+            HttpAction::SetTimeout(kind, d) => {
+                knobs.set_timeout(*kind, *d);
+                None
             }
             HttpAction::SetVar(a) => {
                 a.apply(view);

@@ -222,7 +222,7 @@ pub(super) async fn serve_server(
         Ok(p) => p,
         Err(f) => return super::local::local_failure(s, txn, f).await,
     };
-    plan.server_timeout = bp.cfg.timeouts.server;
+    plan.server_timeout = txn.knobs.server_timeout.or(bp.cfg.timeouts.server);
     let reuse = match bp.cfg.http.reuse {
         HttpReuse::Never => false,
         // `safe`: a client's first request gets a connection of its own.

@@ -41,6 +41,8 @@ pub(super) struct Txn {
     pub(super) unique_id: Option<Vec<u8>>,
     /// `%Ti`: ms the connection was idle before the first byte.
     pub(super) idle_ms: i64,
+    /// What `set-log-level` / `set-timeout` rules chose.
+    pub(super) knobs: super::flow_actions::Knobs,
     /// `%rt`: the request's number (the stream's for the first request of
     /// a connection, a new one for the next, as HAProxy makes a stream
     /// per request).
@@ -70,6 +72,7 @@ impl Txn {
             src: None,
             unique_id: None,
             idle_ms: 0,
+            knobs: Default::default(),
             uniq_id: 0,
         }
     }

@@ -121,6 +121,8 @@ impl<'a> LogCtx<'a> {
         let (queued, connected) = timers_of(s);
         let t_queue = match (head_done, queued) {
             (Some(h), Some(q)) => q.saturating_duration_since(h).as_millis() as i64,
+            // A tarpit: no request time, the wait counted from the start.
+            (None, Some(q)) => q.saturating_duration_since(log.first_byte).as_millis() as i64,
             _ => -1,
         };
         let t_connect = match (queued, connected) {
@@ -266,9 +268,20 @@ pub(super) fn emit_log(lc: &LogCtx<'_>) {
     if fe.cfg.logs.is_empty() {
         return;
     }
+    let level = lc.txn.knobs.log_level;
+    if level == Some(None) {
+        return; // `set-log-level silent`
+    }
     let mut line = Vec::with_capacity(256);
     lc.render(fmt, None, &mut line);
-    traffic(fe.idx, &String::from_utf8_lossy(&line));
+    match level {
+        Some(Some(severity)) => crate::log::subscriber::traffic_with_severity(
+            fe.idx,
+            severity,
+            &String::from_utf8_lossy(&line),
+        ),
+        _ => traffic(fe.idx, &String::from_utf8_lossy(&line)),
+    }
 }
 
 /// A client the proxy cannot take on for want of an allocation (its

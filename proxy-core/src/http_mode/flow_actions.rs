@@ -1,0 +1,70 @@
+//! The `http-request` actions that change how the transaction goes:
+//! `set-log-level` and `set-timeout` record their choice in the
+//! transaction's [`Knobs`]; `reject` and `tarpit` end it (their routes are
+//! concluded here).
+//!
+//! As HAProxy 2.6: `reject` closes the connection without an answer and
+//! logs `PR--` with no request time (`-1`); `tarpit` holds the request for
+//! `timeout tarpit` (else `timeout connect`) of the proxy whose rule
+//! matched, then answers its reply (500 by default) and logs `PT--`, the
+//! wait shown as `%Tw` and no request time.
+
+use std::time::{Duration, Instant};
+
+use super::analyse::{Answer, Request};
+use super::local::local_answer;
+use super::txn::Txn;
+use super::Ctx;
+use crate::config::kw_http_flow::TimeoutKind;
+use crate::error::{ErrorKind, ProxyError};
+use crate::log::termination::FinState;
+use crate::stream::recvbuf::RecvBuf;
+use crate::stream::Stream;
+
+/// What rules set for the rest of the transaction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Knobs {
+    /// `set-log-level`: `Some(None)` is `silent`.
+    pub log_level: Option<Option<u8>>,
+    /// `set-timeout server`.
+    pub server_timeout: Option<Duration>,
+    /// `set-timeout tunnel`.
+    pub tunnel_timeout: Option<Duration>,
+}
+
+impl Knobs {
+    pub fn set_timeout(&mut self, kind: TimeoutKind, d: Duration) {
+        match kind {
+            TimeoutKind::Server => self.server_timeout = Some(d),
+            TimeoutKind::Tunnel => self.tunnel_timeout = Some(d),
+        }
+    }
+}
+
+/// `reject`: the transaction ends unanswered and the connection closes.
+pub(super) fn reject(txn: &mut Txn) -> bool {
+    txn.head_done = None;
+    txn.ended(ProxyError::new(ErrorKind::Policy).at(FinState::R), -1, 0);
+    false
+}
+
+/// `tarpit`: waits, then answers `a`.
+pub(super) async fn tarpit(
+    ctx: &Ctx<'_>,
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    req: &Request,
+    txn: &mut Txn,
+    mut a: Answer,
+) -> bool {
+    let px = s.be.and_then(|i| ctx.st.proxies.get(i)).unwrap_or(ctx.fe);
+    let t = &px.cfg.timeouts;
+    if let Some(d) = t.tarpit.or(t.connect) {
+        tokio::time::sleep(d).await;
+    }
+    // The log shows the wait as time in queue, and no request time.
+    s.timers.queued = Some(Instant::now());
+    txn.head_done = None;
+    a.end = ProxyError::new(ErrorKind::Policy).at(FinState::T);
+    local_answer(ctx, s, cbuf, req, txn, a).await
+}
