@@ -2,8 +2,9 @@
 //! `set-uri`, `set-method`, `replace-*`, `set-status`) against HAProxy 2.6
 //! with the same configuration and client: what the origin received, what
 //! the client got, and the log fields (`%r`/`%HP`/... keep the request as
-//! received, `%ST` the status as sent). Later rules and `use_backend` see
-//! what earlier rules rewrote.
+//! received, `%ST` the status as sent; `capture` rules fill `%hr` and
+//! `capture.req.hdr`). Later rules and `use_backend` see what earlier
+//! rules rewrote.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -21,7 +22,11 @@ fn config(fe: &BoundPort, origin: u16) -> String {
          defaults\n    mode http\n    log global\n    timeout connect 2s\n    \
          timeout client 5s\n    timeout server 5s\n\n\
          frontend fe\n    bind {fe}\n    \
-         log-format \"LOG %ST %HM %HP %HQ %HU %b %{{+Q}}r\"\n    \
+         log-format \"LOG %ST %HM %HP %HQ %HU %b %hr %{{+Q}}r\"\n    \
+         capture request header host len 10\n    \
+         declare capture request len 4\n    \
+         http-request capture req.hdr(x-cap) len 5\n    \
+         http-request capture path id 1\n    \
          http-request set-path /api/v1%[path] if {{ path_beg /old }}\n    \
          http-request set-header x-seen-path %[path]\n    \
          http-request replace-path ^/api/v1/(.*) /api/v2/\\1\n    \
@@ -39,6 +44,7 @@ fn config(fe: &BoundPort, origin: u16) -> String {
          use_backend be_api if {{ path_beg /api }}\n    \
          default_backend be_web\n\n\
          backend be_api\n    \
+         http-request set-header x-cap2 %[capture.req.hdr(2)]\n    \
          http-response set-status 203 reason Rewritten if {{ status 200 }}\n    \
          http-response set-header x-status %[status]\n    \
          http-response replace-header x-origin ^(.*)$ api-\\1\n    \
@@ -78,7 +84,7 @@ fn scenario(bin: &Path) -> Vec<String> {
         .listen(&fe)
         .start();
     let requests: &[&str] = &[
-        "GET /old/x?k=v HTTP/1.1\r\nhost: h\r\n",
+        "GET /old/x?k=v HTTP/1.1\r\nhost: h\r\nx-cap: 123456789\r\n",
         "GET /plain?q=1 HTTP/1.1\r\nhost: h\r\n",
         "GET /q?a=b HTTP/1.1\r\nhost: h\r\n",
         "GET /thing/post HTTP/1.1\r\nhost: h\r\n",
@@ -125,6 +131,7 @@ fn rewrites_as_haproxy() {
         assert!(t.iter().any(|l| l.contains("x-origin: api-tiny")));
         assert!(t
             .iter()
-            .any(|l| l.starts_with("LOG 203 GET /old/x ?k=v /old/x?k=v be_api")));
+            .any(|l| l.starts_with("LOG 203 GET /old/x ?k=v /old/x?k=v be_api {h|/old|12345}")));
+        assert!(t.iter().any(|l| l.contains("x-cap2: 12345")));
     });
 }

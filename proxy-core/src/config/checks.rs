@@ -233,6 +233,7 @@ fn check_proxy(
         report.warnings,
     );
     check_nbsrv_refs(st, px, all, report.errors);
+    super::kw_capture_rule::check_ids(px, report.errors);
     for (loc, msg) in super::kw_server_check::check_tracks(px, all) {
         error(report.errors, &loc, msg);
     }

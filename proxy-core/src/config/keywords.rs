@@ -420,6 +420,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
         h::http_after_response,
     ),
     px("redirect", F | B | L, 0, h::redirect),
+    px("declare", D | F | B | L, 0, super::kw_capture_rule::declare),
     px("tcp-request", D | F | B | L, 0, super::kw_tcp::tcp_request),
     // health checks (HAProxy parses them in frontends too, with a warning)
     px("tcp-check", D | F | B | L, 0, super::kw_check::tcp_check),

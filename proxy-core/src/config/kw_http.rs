@@ -137,6 +137,10 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
     let (act, next) = if var_action::is_var_action(action) {
         let (a, used) = var_action::parse(&args[1..], ctx.files).map_err(|e| line.err(st, e))?;
         (HttpAction::SetVar(a), 1 + used)
+    } else if action == "capture" && !res {
+        // Declares its slot in the section: needs the section mutable.
+        let parsed = super::kw_capture_rule::parse(st, args, ctx.files);
+        parsed.map_err(|e| line.err(st, e))?
     } else {
         line.action(st, &mut warnings, ctx.files)?
     };

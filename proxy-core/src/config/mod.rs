@@ -37,6 +37,7 @@ pub mod cond;
 mod keywords;
 mod kw_acl;
 mod kw_bind;
+pub mod kw_capture_rule;
 mod kw_check;
 mod kw_check_expect;
 mod kw_check_rules;

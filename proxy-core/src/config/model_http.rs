@@ -79,6 +79,8 @@ pub enum HttpAction {
     SetLogLevel(Option<u8>),
     /// `set-timeout server|tunnel <time>`.
     SetTimeout(super::kw_http_flow::TimeoutKind, Duration),
+    /// `capture <expr> len <n> | id <n>`.
+    Capture(super::kw_capture_rule::CaptureAction),
 }
 
 impl HttpAction {
@@ -101,6 +103,7 @@ impl HttpAction {
             }
             HttpAction::Track(t) => vec![&t.key],
             HttpAction::SetSrc(e) => vec![e],
+            HttpAction::Capture(c) => vec![&c.expr],
             HttpAction::SetVar(a) => a.exprs(),
             HttpAction::Rewrite(r) => r.formats().map_or(Vec::new(), |f| f.exprs().collect()),
             HttpAction::Allow

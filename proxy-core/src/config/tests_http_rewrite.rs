@@ -144,3 +144,51 @@ fn flow_actions_and_their_mistakes() {
     );
     assert!(err("http-response set-log-level err").contains("not supported by this proxy"));
 }
+
+#[test]
+fn capture_rules_and_declarations() {
+    let c = ok(&fe(" capture request header host len 3\n declare capture request len 4\n http-request capture req.hdr(x) len 5\n http-request capture path id 1"));
+    let f = c.proxy("f").unwrap_or_else(|| panic!("no frontend"));
+    let lens: Vec<usize> = f.http.capture_request.iter().map(|c| c.len).collect();
+    assert_eq!(lens, [3, 4, 5]);
+    let slots: Vec<(usize, Option<usize>)> = f
+        .http
+        .request
+        .iter()
+        .filter_map(|r| match &r.action {
+            HttpAction::Capture(c) => Some((c.slot, c.len)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(slots, [(2, Some(5)), (1, None)]);
+    let pre = "parsing [t.cfg:5] : error detected in frontend 'f' while parsing 'http-request capture' rule :";
+    assert_eq!(
+        err("http-request capture hdr(x)"),
+        format!("{pre} expects <expression> [ 'len' <length> | id <idx> ].")
+    );
+    assert_eq!(
+        err("http-request capture hdr(x) foo 1"),
+        format!("{pre} expects 'len' or 'id', found 'foo'.")
+    );
+    assert_eq!(
+        err("http-request capture hdr(x) len 0"),
+        format!("{pre} length must be > 0.")
+    );
+    assert_eq!(
+        err("http-request capture hdr(x) id 3"),
+        "Proxy 'f': unable to find capture id '3' referenced by http-request capture rule."
+    );
+    assert_eq!(
+        err("declare capture request len 0"),
+        "parsing [t.cfg:5] : length must be > 0"
+    );
+    assert_eq!(
+        err("declare capture request"),
+        "parsing [t.cfg:5] : 'declare capture' requires a capture length ('len')"
+    );
+    assert_eq!(
+        error("defaults d\n mode http\nbackend b\n declare capture request len 3\n"),
+        "parsing [t.cfg:4] : 'declare' only available in frontend or listen section"
+    );
+    assert!(err("http-response capture res.hdr(x) id 0").contains("not supported by this proxy"));
+}

@@ -239,7 +239,7 @@ fn rules(
     trk: &mut Trackers,
 ) -> Verdict {
     let mut edits = std::mem::take(&mut req.edits);
-    let mut knobs = txn.knobs;
+    let mut knobs = std::mem::take(&mut txn.knobs);
     let (verdict, src) = {
         let facts = Facts::of(ctx, s, Some(txn)).with_body(req.body.as_deref());
         let mut view = req.view(ctx, cbuf.data(), &facts);
@@ -247,6 +247,7 @@ fn rules(
         (v, view.src)
     };
     req.edits = edits;
+    super::flow_actions::store_captures(&mut knobs, &ctx.fe.cfg.http.capture_request, txn);
     txn.knobs = knobs;
     if src != req.src {
         req.src = src;

@@ -22,7 +22,7 @@ use crate::stream::recvbuf::RecvBuf;
 use crate::stream::Stream;
 
 /// What rules set for the rest of the transaction.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Knobs {
     /// `set-log-level`: `Some(None)` is `silent`.
     pub log_level: Option<Option<u8>>,
@@ -30,6 +30,9 @@ pub struct Knobs {
     pub server_timeout: Option<Duration>,
     /// `set-timeout tunnel`.
     pub tunnel_timeout: Option<Duration>,
+    /// `capture` values to store: slot and value (cut to the slot's
+    /// length when stored).
+    pub captures: Vec<(usize, Vec<u8>)>,
 }
 
 impl Knobs {
@@ -37,6 +40,21 @@ impl Knobs {
         match kind {
             TimeoutKind::Server => self.server_timeout = Some(d),
             TimeoutKind::Tunnel => self.tunnel_timeout = Some(d),
+        }
+    }
+}
+
+/// Stores the values `capture` rules took in the frontend's slots
+/// (`fe_slots`: their lengths).
+pub(super) fn store_captures(
+    knobs: &mut Knobs,
+    fe_slots: &[crate::config::model_http::Capture],
+    txn: &mut Txn,
+) {
+    for (slot, v) in knobs.captures.drain(..) {
+        let len = fe_slots.get(slot).map_or(0, |c| c.len);
+        if let Some(s) = txn.req_captures.get_mut(slot) {
+            *s = v[..v.len().min(len)].to_vec();
         }
     }
 }

@@ -485,6 +485,12 @@ pub fn request_rules(
                 knobs.set_timeout(*kind, *d);
                 None
             }
+            HttpAction::Capture(c) => {
+                if let Some(v) = c.expr.eval(view).and_then(|v| v.into_text()) {
+                    knobs.captures.push((c.slot, v.into_owned()));
+                }
+                None
+            }
             HttpAction::SetVar(a) => {
                 a.apply(view);
                 None
