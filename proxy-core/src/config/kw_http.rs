@@ -72,7 +72,6 @@ const OTHER_ACTIONS: &[&str] = &[
     "del-acl(",
     "del-map(",
     "disable-l7-retry",
-    "early-hint",
     "normalize-uri",
     "set-map(",
     "strict-mode",

@@ -1,6 +1,7 @@
 //! Parsing the `http-request` / `http-response` actions that change how
 //! a transaction goes rather than its messages: `reject`, `tarpit`,
-//! `set-log-level` and `set-timeout`, with `haproxy -c` 2.6's messages.
+//! `set-log-level`, `set-timeout` and `early-hint`, with `haproxy -c`
+//! 2.6's messages.
 
 use std::time::Duration;
 
@@ -10,7 +11,13 @@ use crate::sample::pattern::PatRegistry;
 
 /// Request-only flow actions (`http-response set-log-level` is not
 /// implemented).
-const REQUEST_FLOW: &[&str] = &["reject", "tarpit", "set-log-level", "set-timeout"];
+const REQUEST_FLOW: &[&str] = &[
+    "reject",
+    "tarpit",
+    "set-log-level",
+    "set-timeout",
+    "early-hint",
+];
 
 /// Whether `action` is a flow action of this rule set.
 pub(super) fn is_flow(action: &str, res: bool, after: bool) -> bool {
@@ -45,6 +52,14 @@ pub(super) fn parse(
     let arg = |i: usize| args.get(i).map(String::as_str);
     match action {
         "reject" => Ok((HttpAction::Reject, 2)),
+        "early-hint" => {
+            let (Some(name), Some(value)) = (arg(2), arg(3)) else {
+                return Err("expects exactly 2 arguments.".into());
+            };
+            let value = crate::rules::LogFormat::parse_with(value, files)?;
+            let name = name.to_string();
+            Ok((HttpAction::EarlyHint { name, value }, 4))
+        }
         "tarpit" => {
             let (reply, next) = super::kw_reply::parse_reply(args, 2, (500, true), warn, files)?;
             Ok((HttpAction::Tarpit(reply), next))

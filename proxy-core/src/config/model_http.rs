@@ -81,6 +81,12 @@ pub enum HttpAction {
     SetTimeout(super::kw_http_flow::TimeoutKind, Duration),
     /// `capture <expr> len <n> | id <n>`.
     Capture(super::kw_capture_rule::CaptureAction),
+    /// `early-hint <name> <fmt>`: a `103 Early Hints` answer with this
+    /// field, sent once the rule set has run.
+    EarlyHint {
+        name: String,
+        value: LogFormat,
+    },
 }
 
 impl HttpAction {
@@ -98,9 +104,9 @@ impl HttpAction {
         match self {
             HttpAction::Deny(r) | HttpAction::Return(r) | HttpAction::Tarpit(r) => reply(r),
             HttpAction::Redirect(r) => r.target.exprs().collect(),
-            HttpAction::SetHeader { value, .. } | HttpAction::AddHeader { value, .. } => {
-                value.exprs().collect()
-            }
+            HttpAction::SetHeader { value, .. }
+            | HttpAction::AddHeader { value, .. }
+            | HttpAction::EarlyHint { value, .. } => value.exprs().collect(),
             HttpAction::Track(t) => vec![&t.key],
             HttpAction::SetSrc(e) => vec![e],
             HttpAction::Capture(c) => vec![&c.expr],

@@ -192,3 +192,22 @@ fn capture_rules_and_declarations() {
     );
     assert!(err("http-response capture res.hdr(x) id 0").contains("not supported by this proxy"));
 }
+
+#[test]
+fn early_hint_rules() {
+    let c = ok(&fe(
+        " http-request early-hint link \"</a.css>; rel=preload\" if { path /x }",
+    ));
+    let f = c.proxy("f").unwrap_or_else(|| panic!("no frontend"));
+    assert!(
+        matches!(&f.http.request[0].action, HttpAction::EarlyHint { name, .. } if name == "link")
+    );
+    assert_eq!(
+        err("http-request early-hint x"),
+        "parsing [t.cfg:5] : error detected in frontend 'f' while parsing 'http-request early-hint' rule : expects exactly 2 arguments."
+    );
+    assert_eq!(
+        err("http-request early-hint x y z"),
+        "parsing [t.cfg:5] : 'http-request early-hint' expects either 'if' or 'unless' followed by a condition but found 'z'."
+    );
+}

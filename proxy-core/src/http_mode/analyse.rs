@@ -136,7 +136,11 @@ pub(super) async fn frontend<'a>(
         txn.unique_id = id;
     }
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
-    match rules(ctx, &ctx.fe.cfg.http, fe_ctx, (s, cbuf), req, txn, trk) {
+    let verdict = rules(ctx, &ctx.fe.cfg.http, fe_ctx, (s, cbuf), req, txn, trk);
+    if !super::flow_actions::send_early_hints(s, txn, req.framing.version).await {
+        return Route::Done(false);
+    }
+    match verdict {
         Verdict::Forward => {}
         other => return decided(other, req),
     }
@@ -170,7 +174,11 @@ pub(super) async fn backend<'a>(
     // `listen` section ran its rules as the frontend already).
     if bp.idx != ctx.fe.idx && !bp.cfg.http.request.is_empty() {
         let be_ctx = RuleCtx::new(&ctx.st.stick, bp.cfg.table);
-        match rules(ctx, &bp.cfg.http, be_ctx, (s, cbuf), req, txn, trk) {
+        let verdict = rules(ctx, &bp.cfg.http, be_ctx, (s, cbuf), req, txn, trk);
+        if !super::flow_actions::send_early_hints(s, txn, req.framing.version).await {
+            return Route::Done(false);
+        }
+        match verdict {
             Verdict::Forward => {}
             other => return decided(other, req),
         }

@@ -33,6 +33,9 @@ pub struct Knobs {
     /// `capture` values to store: slot and value (cut to the slot's
     /// length when stored).
     pub captures: Vec<(usize, Vec<u8>)>,
+    /// `early-hint` fields to send, one `103` answer each (as HAProxy
+    /// 2.6.12 sends them).
+    pub hints: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Knobs {
@@ -57,6 +60,32 @@ pub(super) fn store_captures(
             *s = v[..v.len().min(len)].to_vec();
         }
     }
+}
+
+/// Sends the `103 Early Hints` answers rules made, to an HTTP/1.1 client
+/// (HAProxy sends none to an HTTP/1.0 one). Returns whether the client
+/// is still there.
+pub(super) async fn send_early_hints(
+    s: &mut Stream,
+    txn: &mut Txn,
+    version: crate::http::Version,
+) -> bool {
+    let hints = std::mem::take(&mut txn.knobs.hints);
+    if hints.is_empty() || !version.is_11() {
+        return true;
+    }
+    let mut out = Vec::new();
+    for (n, v) in hints {
+        out.extend_from_slice(b"HTTP/1.1 103 Early Hints\r\n");
+        out.extend(n.iter().map(u8::to_ascii_lowercase));
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(&v);
+        out.extend_from_slice(b"\r\n\r\n");
+    }
+    let client = super::local::client_transport(s);
+    crate::stream::recvbuf::write_all(client, &out)
+        .await
+        .is_ok()
 }
 
 /// `reject`: the transaction ends unanswered and the connection closes.

@@ -485,6 +485,11 @@ pub fn request_rules(
                 knobs.set_timeout(*kind, *d);
                 None
             }
+            HttpAction::EarlyHint { name, value } => {
+                let field = (name.as_bytes().to_vec(), value.render(view));
+                knobs.hints.push(field);
+                None
+            }
             HttpAction::Capture(c) => {
                 if let Some(v) = c.expr.eval(view).and_then(|v| v.into_text()) {
                     knobs.captures.push((c.slot, v.into_owned()));
