@@ -16,8 +16,10 @@ use super::local::local_answer;
 use super::txn::Txn;
 use super::Ctx;
 use crate::config::kw_http_flow::TimeoutKind;
+use crate::config::model_http::HttpAction;
 use crate::error::{ErrorKind, ProxyError};
 use crate::log::termination::FinState;
+use crate::rules::RequestView;
 use crate::stream::recvbuf::RecvBuf;
 use crate::stream::Stream;
 
@@ -39,6 +41,26 @@ pub struct Knobs {
 }
 
 impl Knobs {
+    /// Runs `act` if it is one that sets a knob (`set-log-level`,
+    /// `set-timeout`, `early-hint`, `capture`); false for another action.
+    pub fn set_by(&mut self, act: &HttpAction, view: &dyn RequestView) -> bool {
+        match act {
+            HttpAction::SetLogLevel(l) => self.log_level = Some(*l),
+            HttpAction::SetTimeout(kind, d) => self.set_timeout(*kind, *d),
+            HttpAction::EarlyHint { name, value } => {
+                let field = (name.as_bytes().to_vec(), value.render(view));
+                self.hints.push(field);
+            }
+            HttpAction::Capture(c) => {
+                if let Some(v) = c.expr.eval(view).and_then(|v| v.into_text()) {
+                    self.captures.push((c.slot, v.into_owned()));
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
     pub fn set_timeout(&mut self, kind: TimeoutKind, d: Duration) {
         match kind {
             TimeoutKind::Server => self.server_timeout = Some(d),

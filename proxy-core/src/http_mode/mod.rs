@@ -30,6 +30,7 @@ mod facts;
 mod flow_actions;
 mod local;
 pub mod request;
+mod response_rules;
 mod rewrite_actions;
 mod route;
 mod service;

@@ -330,40 +330,6 @@ impl RequestView for ResView<'_> {
 #[derive(Debug, Clone, Copy)]
 pub struct Denied;
 
-/// Runs one set of `http-response` (or `http-after-response`) rules on
-/// the response in `base`, adding to `edits`; `Err` on `deny`. Each
-/// rule's condition sees what earlier rules rewrote; `env` gives the
-/// stick counters. `allow` ends this set only.
-pub fn response_rules(
-    rules: &[crate::config::model_http::HttpRule],
-    base: &ResView<'_>,
-    env: crate::stkctr::eval::StickEnv<'_>,
-    edits: &mut HeadEdits,
-) -> Result<(), Denied> {
-    for r in rules {
-        let change = {
-            let cur = base.with_edits(edits);
-            let view = StickView { inner: &cur, env };
-            if !eval_opt(r.cond.as_ref(), &view) {
-                continue;
-            }
-            match &r.action {
-                HttpAction::Allow => break,
-                HttpAction::Deny(_) => return Err(Denied),
-                HttpAction::SetVar(a) => {
-                    a.apply(&view);
-                    continue;
-                }
-                act => decide(act, &view),
-            }
-        };
-        if let Some(c) = change {
-            c.apply(edits, base.buf, &base.head.headers);
-        }
-    }
-    Ok(())
-}
-
 /// What the `http-request` rules decided.
 pub enum Verdict {
     /// Forward (the head's edits are in the caller's [`HeadEdits`]).
@@ -477,25 +443,7 @@ pub fn request_rules(
                 let (bytes, status) = reply_bytes(http, reply, view);
                 return Verdict::Tarpit { bytes, status };
             }
-            HttpAction::SetLogLevel(l) => {
-                knobs.log_level = Some(*l);
-                None
-            }
-            HttpAction::SetTimeout(kind, d) => {
-                knobs.set_timeout(*kind, *d);
-                None
-            }
-            HttpAction::EarlyHint { name, value } => {
-                let field = (name.as_bytes().to_vec(), value.render(view));
-                knobs.hints.push(field);
-                None
-            }
-            HttpAction::Capture(c) => {
-                if let Some(v) = c.expr.eval(view).and_then(|v| v.into_text()) {
-                    knobs.captures.push((c.slot, v.into_owned()));
-                }
-                None
-            }
+            act if knobs.set_by(act, view) => None,
             HttpAction::SetVar(a) => {
                 a.apply(view);
                 None

@@ -163,7 +163,7 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
             };
             let env = fe_ctx.env(Some(trk));
             for set in rules.iter().chain(after) {
-                request::response_rules(set, &view, env, &mut edits)?;
+                super::response_rules::response_rules(set, &view, env, &mut edits)?;
             }
             Ok(edits)
         };
