@@ -17,6 +17,9 @@ const REQUEST_FLOW: &[&str] = &[
     "set-log-level",
     "set-timeout",
     "early-hint",
+    "set-dst",
+    "set-dst-port",
+    "set-src-port",
 ];
 
 /// Whether `action` is a flow action of this rule set.
@@ -52,6 +55,16 @@ pub(super) fn parse(
     let arg = |i: usize| args.get(i).map(String::as_str);
     match action {
         "reject" => Ok((HttpAction::Reject, 2)),
+        "set-dst" | "set-dst-port" | "set-src-port" => {
+            let e = super::kw_stick::parse_key_expr(arg(2).unwrap_or(""), files)
+                .map_err(|e| format!("failed to parse sample expression : {e}"))?;
+            let act = match action {
+                "set-dst" => HttpAction::SetDst(e),
+                "set-dst-port" => HttpAction::SetDstPort(e),
+                _ => HttpAction::SetSrcPort(e),
+            };
+            Ok((act, 3))
+        }
         "early-hint" => {
             let (Some(name), Some(value)) = (arg(2), arg(3)) else {
                 return Err("expects exactly 2 arguments.".into());

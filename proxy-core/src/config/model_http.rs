@@ -64,6 +64,14 @@ pub enum HttpAction {
     /// `set-src <expr>`: the client's address becomes the fetched one
     /// (an IP, or text holding one) for the rest of the connection.
     SetSrc(crate::config::model_stick::KeyExpr),
+    /// `set-dst <expr>`: the destination address the connection shows
+    /// (`dst`, `%fi`) from now on.
+    SetDst(crate::config::model_stick::KeyExpr),
+    /// `set-src-port <expr>`: the client's port for this request.
+    SetSrcPort(crate::config::model_stick::KeyExpr),
+    /// `set-dst-port <expr>`: the destination port, which a server
+    /// without a port connects to.
+    SetDstPort(crate::config::model_stick::KeyExpr),
     /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
     SetVar(crate::rules::var_action::VarAction),
     /// `set-path`, `replace-header`, `set-status`, ... (see
@@ -108,7 +116,10 @@ impl HttpAction {
             | HttpAction::AddHeader { value, .. }
             | HttpAction::EarlyHint { value, .. } => value.exprs().collect(),
             HttpAction::Track(t) => vec![&t.key],
-            HttpAction::SetSrc(e) => vec![e],
+            HttpAction::SetSrc(e)
+            | HttpAction::SetDst(e)
+            | HttpAction::SetSrcPort(e)
+            | HttpAction::SetDstPort(e) => vec![e],
             HttpAction::Capture(c) => vec![&c.expr],
             HttpAction::SetVar(a) => a.exprs(),
             HttpAction::Rewrite(r) => r.formats().map_or(Vec::new(), |f| f.exprs().collect()),

@@ -211,3 +211,16 @@ fn early_hint_rules() {
         "parsing [t.cfg:5] : 'http-request early-hint' expects either 'if' or 'unless' followed by a condition but found 'z'."
     );
 }
+
+#[test]
+fn address_actions() {
+    let c = ok(&fe(" http-request set-dst ipv4(10.0.0.1)\n http-request set-dst-port int(81)\n http-request set-src-port hdr(x-port)"));
+    let f = c.proxy("f").unwrap_or_else(|| panic!("no frontend"));
+    let acts: Vec<&HttpAction> = f.http.request.iter().map(|r| &r.action).collect();
+    assert!(matches!(acts[0], HttpAction::SetDst(_)));
+    assert!(matches!(acts[1], HttpAction::SetDstPort(_)));
+    assert!(matches!(acts[2], HttpAction::SetSrcPort(_)));
+    assert!(err("http-request set-dst").contains(
+        "'http-request set-dst' rule : failed to parse sample expression : missing fetch method"
+    ));
+}

@@ -248,11 +248,11 @@ fn rules(
 ) -> Verdict {
     let mut edits = std::mem::take(&mut req.edits);
     let mut knobs = std::mem::take(&mut txn.knobs);
-    let (verdict, src) = {
+    let (verdict, src, dst) = {
         let facts = Facts::of(ctx, s, Some(txn)).with_body(req.body.as_deref());
         let mut view = req.view(ctx, cbuf.data(), &facts);
         let v = request_rules(http, &mut view, rctx, trk, (&mut edits, &mut knobs));
-        (v, view.src)
+        (v, view.src, view.dst)
     };
     req.edits = edits;
     super::flow_actions::store_captures(&mut knobs, &ctx.fe.cfg.http.capture_request, txn);
@@ -260,6 +260,12 @@ fn rules(
     if src != req.src {
         req.src = src;
         txn.src = src;
+    }
+    if dst != req.dst {
+        // `set-dst*`: for this request, as `set-src` (logs and a
+        // port-less server see it).
+        req.dst = dst;
+        txn.dst = dst;
     }
     verdict
 }

@@ -384,22 +384,16 @@ pub fn request_rules(
                 sc_action(a, trk, ctx.now_ms, &view);
                 continue;
             }
-            HttpAction::SetSrc(e) => {
-                let ip = {
-                    let view = StickView {
-                        inner: &base.with_edits(edits),
-                        env: ctx.env(Some(&*trk)),
-                    };
-                    fetch_ip(e, &view)
+            HttpAction::SetSrc(_)
+            | HttpAction::SetDst(_)
+            | HttpAction::SetSrcPort(_)
+            | HttpAction::SetDstPort(_) => {
+                let view = StickView {
+                    inner: &base.with_edits(edits),
+                    env: ctx.env(Some(&*trk)),
                 };
-                if let Some(ip) = ip {
-                    // The port survives within one address family.
-                    let port = base
-                        .src
-                        .filter(|a| a.is_ipv4() == ip.is_ipv4())
-                        .map_or(0, |a| a.port());
-                    base.src = Some(SocketAddr::new(ip, port));
-                }
+                let (src, dst) = set_addr(&r.action, &view, (base.src, base.dst));
+                (base.src, base.dst) = (src, dst);
                 continue;
             }
             _ => {}
@@ -467,6 +461,37 @@ pub fn request_rules(
         }
     }
     Verdict::Forward
+}
+
+/// `set-src`, `set-dst`, `set-src-port`, `set-dst-port`: the client's
+/// and the destination addresses after the action. A new address keeps
+/// the port within one address family; a value that is not an address
+/// (or a port) changes nothing.
+fn set_addr(
+    act: &HttpAction,
+    view: &dyn RequestView,
+    (src, dst): (Option<SocketAddr>, Option<SocketAddr>),
+) -> (Option<SocketAddr>, Option<SocketAddr>) {
+    let with_ip = |old: Option<SocketAddr>, ip: IpAddr| {
+        let port = old
+            .filter(|a| a.is_ipv4() == ip.is_ipv4())
+            .map_or(0, |a| a.port());
+        Some(SocketAddr::new(ip, port))
+    };
+    let port_of = |e: &crate::config::model_stick::KeyExpr| {
+        e.eval(view)?.to_int().and_then(|p| u16::try_from(p).ok())
+    };
+    let with_port = |old: Option<SocketAddr>, p: Option<u16>| match (old, p) {
+        (Some(a), Some(p)) => Some(SocketAddr::new(a.ip(), p)),
+        _ => old,
+    };
+    match act {
+        HttpAction::SetSrc(e) => (fetch_ip(e, view).map_or(src, |ip| with_ip(src, ip)), dst),
+        HttpAction::SetDst(e) => (src, fetch_ip(e, view).map_or(dst, |ip| with_ip(dst, ip))),
+        HttpAction::SetSrcPort(e) => (with_port(src, port_of(e)), dst),
+        HttpAction::SetDstPort(e) => (src, with_port(dst, port_of(e))),
+        _ => (src, dst),
+    }
 }
 
 /// The address a `set-src` expression gives: an IP sample, or text that

@@ -230,6 +230,7 @@ pub(super) async fn serve_server(
         HttpReuse::Aggressive | HttpReuse::Always => true,
     } && !plan.server_close;
     txn.info.client = txn.src.map(|a| a.ip());
+    txn.info.dst = txn.dst;
     if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse, &sni).await {
         release_server(be, s);
         // HAProxy 2.6 answers through the stream and keeps a keep-alive

@@ -37,6 +37,9 @@ pub(super) struct Txn {
     /// The client address `set-src` gave this request (logged instead of
     /// the connection's).
     pub(super) src: Option<SocketAddr>,
+    /// The destination `set-dst`/`set-dst-port` gave this request (logged
+    /// instead of the connection's).
+    pub(super) dst: Option<SocketAddr>,
     /// The unique id (`unique-id-format`), once made.
     pub(super) unique_id: Option<Vec<u8>>,
     /// `%Ti`: ms the connection was idle before the first byte.
@@ -70,6 +73,7 @@ impl Txn {
             req_captures: Vec::new(),
             res_captures: Vec::new(),
             src: None,
+            dst: None,
             unique_id: None,
             idle_ms: 0,
             knobs: Default::default(),

@@ -157,7 +157,7 @@ impl<'a> LogCtx<'a> {
         let back = s.and_then(|s| s.si[1].conn());
         let frontend_addr = match front {
             Some(c) if wants(&[Var::fi, Var::fp]) || fmt.exprs().next().is_some() => {
-                c.to.or_else(|| c.transport.local_addr())
+                log.dst.or(c.to).or_else(|| c.transport.local_addr())
             }
             _ => None,
         };
