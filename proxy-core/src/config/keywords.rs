@@ -127,6 +127,8 @@ pub(super) struct ProxyState {
     pub checks: super::kw_check::CheckState,
     /// The global TLS settings as they stood when the section began.
     pub global_ssl: crate::tls::opts::GlobalSsl,
+    /// `expose-experimental-directives` was given before the section.
+    pub experimental: bool,
 }
 
 impl ProxyState {
@@ -163,6 +165,7 @@ impl ProxyState {
                 stick_refs: Vec::new(),
                 checks: Default::default(),
                 global_ssl: Default::default(),
+                experimental: false,
             };
         };
         let mut st = parent.clone();
@@ -337,6 +340,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     gl("set-var-fmt", g::set_var),
     gl("stats", g::stats),
     gl("daemon", g::daemon),
+    gl("expose-experimental-directives", g::expose_experimental),
     gl("tune.bufsize", g::tune_bufsize),
     gl("tune.maxrewrite", g::tune_maxrewrite),
     gl("tune.fail-alloc", g::tune_fail_alloc),

@@ -72,7 +72,6 @@ const OTHER_ACTIONS: &[&str] = &[
     "del-acl(",
     "del-map(",
     "disable-l7-retry",
-    "normalize-uri",
     "set-map(",
     "strict-mode",
     "wait-for-body",
@@ -133,6 +132,11 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
     let (act, next) = if var_action::is_var_action(action) {
         let (a, used) = var_action::parse(&args[1..], ctx.files).map_err(|e| line.err(st, e))?;
         (HttpAction::SetVar(a), 1 + used)
+    } else if action == "normalize-uri" && !res {
+        if !st.experimental {
+            return Err("'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'".into());
+        }
+        super::kw_http_rewrite::parse_normalize(args).map_err(|e| line.err(st, e))?
     } else if action == "capture" && !res {
         // Declares its slot in the section: needs the section mutable.
         let parsed = super::kw_capture_rule::parse(st, args, ctx.files);

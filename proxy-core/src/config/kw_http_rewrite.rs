@@ -89,6 +89,37 @@ pub(super) fn parse(
     Ok((HttpAction::Rewrite(act), next))
 }
 
+/// `normalize-uri <normalizer> [full|strict]` (arguments from `args[2]`).
+pub(super) fn parse_normalize(args: &[String]) -> Result<(HttpAction, usize), String> {
+    use crate::http::normalize_uri::Normalizer as N;
+    let arg = |i: usize| args.get(i).map(String::as_str);
+    let name = arg(2).ok_or("missing argument <normalizer>.")?;
+    // The option, when the next word is one (2.6 takes any word there).
+    let option = |word: &str| -> Result<(bool, usize), String> {
+        match arg(3) {
+            None | Some("if" | "unless") => Ok((false, 3)),
+            Some(w) if w == word => Ok((true, 4)),
+            Some(w) => Err(format!("unknown argument '{w}' for '{name}' normalizer.")),
+        }
+    };
+    let (n, next) = match name {
+        "path-strip-dot" => (N::StripDot, 3),
+        "path-strip-dotdot" => option("full").map(|(full, n)| (N::StripDotdot { full }, n))?,
+        "path-merge-slashes" => (N::MergeSlashes, 3),
+        "percent-decode-unreserved" => {
+            option("strict").map(|(strict, n)| (N::DecodeUnreserved { strict }, n))?
+        }
+        "percent-to-uppercase" => {
+            option("strict").map(|(strict, n)| (N::PercentUpper { strict }, n))?
+        }
+        "query-sort-by-name" => (N::SortQuery, 3),
+        "fragment-strip" => (N::FragmentStrip, 3),
+        "fragment-encode" => (N::FragmentEncode, 3),
+        other => return Err(format!("unknown normalizer '{other}'.")),
+    };
+    Ok((HttpAction::Rewrite(RewriteAction::Normalize(n)), next))
+}
+
 /// `set-<part>` / `replace-<part>`: whether it is a replace, and the part.
 fn line_part(action: &str) -> (bool, LinePart) {
     let (replace, part) = match action.strip_prefix("replace-") {

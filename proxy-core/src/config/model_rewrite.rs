@@ -39,6 +39,8 @@ pub enum RewriteAction {
     },
     /// `set-status <code> [reason <text>]` (responses).
     SetStatus(u16, Option<String>),
+    /// `normalize-uri <normalizer> [full|strict]`.
+    Normalize(crate::http::normalize_uri::Normalizer),
 }
 
 impl RewriteAction {
@@ -48,7 +50,7 @@ impl RewriteAction {
             RewriteAction::Set(_, f)
             | RewriteAction::Replace(_, _, f)
             | RewriteAction::ReplaceHeader { fmt: f, .. } => Some(f),
-            RewriteAction::SetStatus(..) => None,
+            RewriteAction::SetStatus(..) | RewriteAction::Normalize(_) => None,
         }
     }
 }

@@ -284,6 +284,7 @@ impl<'e> Parser<'e> {
         // `crt-base`/`ca-base` apply to the lines after them, as HAProxy
         // joins paths while parsing.
         st.global_ssl = self.global.ssl.clone();
+        st.experimental = self.global.expose_experimental;
         if kind == SectionKind::Defaults {
             self.defaults.push(st);
             self.cur = Cur::Defaults(self.defaults.len() - 1);

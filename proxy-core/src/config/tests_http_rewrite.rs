@@ -224,3 +224,42 @@ fn address_actions() {
         "'http-request set-dst' rule : failed to parse sample expression : missing fetch method"
     ));
 }
+
+#[test]
+fn normalize_uri_needs_experimental_directives() {
+    use crate::http::normalize_uri::Normalizer as N;
+    assert_eq!(
+        err("http-request normalize-uri path-strip-dot"),
+        "parsing [t.cfg:5] : 'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'"
+    );
+    let exp = |l: &str| {
+        format!(
+            "global\n expose-experimental-directives\n{}",
+            fe(&format!(" {l}"))
+        )
+    };
+    let c = ok(&exp("http-request normalize-uri path-strip-dotdot full\n http-request normalize-uri percent-to-uppercase"));
+    let f = c.proxy("f").unwrap_or_else(|| panic!("no frontend"));
+    let acts: Vec<&HttpAction> = f.http.request.iter().map(|r| &r.action).collect();
+    assert_eq!(
+        acts[0],
+        &HttpAction::Rewrite(RewriteAction::Normalize(N::StripDotdot { full: true }))
+    );
+    assert_eq!(
+        acts[1],
+        &HttpAction::Rewrite(RewriteAction::Normalize(N::PercentUpper { strict: false }))
+    );
+    let pre = "parsing [t.cfg:7] : error detected in frontend 'f' while parsing 'http-request normalize-uri' rule :";
+    assert_eq!(
+        error(&exp("http-request normalize-uri")),
+        format!("{pre} missing argument <normalizer>.")
+    );
+    assert_eq!(
+        error(&exp("http-request normalize-uri foo")),
+        format!("{pre} unknown normalizer 'foo'.")
+    );
+    assert_eq!(
+        error(&exp("http-request normalize-uri path-strip-dotdot foo")),
+        format!("{pre} unknown argument 'foo' for 'path-strip-dotdot' normalizer.")
+    );
+}

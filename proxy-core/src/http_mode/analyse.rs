@@ -299,6 +299,12 @@ fn decided<'a>(v: Verdict, req: &mut Request) -> Route<'a> {
         }
         Verdict::Forward => Route::Done(false),
         Verdict::Reject => Route::Reject,
+        Verdict::BadRequest => Route::Fatal(
+            ProxyError::new(ErrorKind::Policy)
+                .at(FinState::R)
+                .answer(Some(400)),
+            None,
+        ),
         Verdict::Tarpit { bytes, status } => Route::Tarpit(Answer {
             bytes,
             status,

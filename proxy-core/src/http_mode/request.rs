@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use super::flow_actions::Knobs;
-use super::rewrite_actions::{decide, for_each_edited};
+use super::rewrite_actions::{decide, for_each_edited, Change};
 use crate::config::model_http::{
     HttpAction, HttpConfig, HttpReply, Redirect, RedirectKind, ReplyBody,
 };
@@ -348,6 +348,9 @@ pub enum Verdict {
     Service((String, Vec<String>)),
     /// `reject`.
     Reject,
+    /// A rule found the request invalid (`normalize-uri ... strict`):
+    /// 400, the connection closes.
+    BadRequest,
     /// `tarpit`: this answer, after the delay.
     Tarpit { bytes: Vec<u8>, status: u16 },
 }
@@ -444,8 +447,10 @@ pub fn request_rules(
             }
             act => decide(act, view),
         };
-        if let Some(c) = change {
-            c.apply(edits, base.buf, &base.head.headers);
+        match change {
+            Some(Change::Refuse) => return Verdict::BadRequest,
+            Some(c) => c.apply(edits, base.buf, &base.head.headers),
+            None => {}
         }
     }
     let cur = base.with_edits(edits);

@@ -35,6 +35,9 @@ pub enum Change<'r> {
         each_value: bool,
     },
     Status(u16, Option<&'r str>),
+    /// `normalize-uri ... strict` met a bad encoding: the request is
+    /// refused with a 400.
+    Refuse,
 }
 
 /// The change `action` makes, as the request (or response) in `view`
@@ -76,6 +79,10 @@ fn decide_rewrite<'r>(r: &'r RewriteAction, view: &dyn RequestView) -> Option<Ch
             each_value: *each_value,
         }),
         RewriteAction::SetStatus(code, reason) => Some(Change::Status(*code, reason.as_deref())),
+        RewriteAction::Normalize(n) => Some(match n.apply(view.uri()) {
+            Ok(uri) => Change::Uri(uri),
+            Err(_) => Change::Refuse,
+        }),
     }
 }
 
@@ -111,6 +118,8 @@ impl Change<'_> {
             Change::Status(code, reason) => {
                 edits.status = Some((code, reason.map(|r| r.as_bytes().to_vec())))
             }
+            // Turned into an answer by the rule pass, before any change.
+            Change::Refuse => {}
             Change::ReplaceHeader {
                 name,
                 re,
