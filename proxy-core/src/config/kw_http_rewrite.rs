@@ -91,7 +91,7 @@ pub(super) fn parse(
 
 /// `normalize-uri <normalizer> [full|strict]` (arguments from `args[2]`).
 pub(super) fn parse_normalize(args: &[String]) -> Result<(HttpAction, usize), String> {
-    use crate::http::normalize_uri::Normalizer as N;
+    use super::model_rewrite::Normalizer as N;
     let arg = |i: usize| args.get(i).map(String::as_str);
     let name = arg(2).ok_or("missing argument <normalizer>.")?;
     // The option, when the next word is one (2.6 takes any word there).

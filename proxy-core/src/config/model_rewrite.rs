@@ -40,7 +40,7 @@ pub enum RewriteAction {
     /// `set-status <code> [reason <text>]` (responses).
     SetStatus(u16, Option<String>),
     /// `normalize-uri <normalizer> [full|strict]`.
-    Normalize(crate::http::normalize_uri::Normalizer),
+    Normalize(Normalizer),
 }
 
 impl RewriteAction {
@@ -53,4 +53,27 @@ impl RewriteAction {
             RewriteAction::SetStatus(..) | RewriteAction::Normalize(_) => None,
         }
     }
+}
+
+/// One `normalize-uri` normalizer with its option (run by
+/// `http_mode/normalize_uri.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalizer {
+    /// `path-strip-dot`: drops `.` segments.
+    StripDot,
+    /// `path-strip-dotdot [full]`: `..` removes the segment before it;
+    /// with `full`, a `..` with nothing before it goes too.
+    StripDotdot { full: bool },
+    /// `path-merge-slashes`.
+    MergeSlashes,
+    /// `percent-decode-unreserved [strict]`.
+    DecodeUnreserved { strict: bool },
+    /// `percent-to-uppercase [strict]`.
+    PercentUpper { strict: bool },
+    /// `query-sort-by-name`: parameters in a stable order of their names.
+    SortQuery,
+    /// `fragment-strip`.
+    FragmentStrip,
+    /// `fragment-encode`: `#` becomes `%23`.
+    FragmentEncode,
 }

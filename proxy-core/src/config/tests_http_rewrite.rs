@@ -227,7 +227,7 @@ fn address_actions() {
 
 #[test]
 fn normalize_uri_needs_experimental_directives() {
-    use crate::http::normalize_uri::Normalizer as N;
+    use super::model_rewrite::Normalizer as N;
     assert_eq!(
         err("http-request normalize-uri path-strip-dot"),
         "parsing [t.cfg:5] : 'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'"

@@ -54,7 +54,6 @@ pub mod errors;
 pub mod framing;
 pub mod head;
 pub mod head_edit;
-pub mod normalize_uri;
 pub mod rewrite;
 pub mod status;
 pub mod tokens;

@@ -29,6 +29,7 @@ pub mod exchange;
 mod facts;
 mod flow_actions;
 mod local;
+mod normalize_uri;
 pub mod request;
 mod response_rules;
 mod rewrite_actions;

@@ -79,7 +79,7 @@ fn decide_rewrite<'r>(r: &'r RewriteAction, view: &dyn RequestView) -> Option<Ch
             each_value: *each_value,
         }),
         RewriteAction::SetStatus(code, reason) => Some(Change::Status(*code, reason.as_deref())),
-        RewriteAction::Normalize(n) => Some(match n.apply(view.uri()) {
+        RewriteAction::Normalize(n) => Some(match super::normalize_uri::apply(*n, view.uri()) {
             Ok(uri) => Change::Uri(uri),
             Err(_) => Change::Refuse,
         }),

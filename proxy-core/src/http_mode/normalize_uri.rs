@@ -4,69 +4,46 @@
 //! alone); the percent ones on the path and the query; `query-sort-by-name`
 //! on the query. Behaviour checked against HAProxy 2.6.12 (see the tests).
 
-use super::uri_edit::parts;
-
-/// One normalizer with its option.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Normalizer {
-    /// `path-strip-dot`: drops `.` segments.
-    StripDot,
-    /// `path-strip-dotdot [full]`: `..` removes the segment before it;
-    /// with `full`, a `..` with nothing before it goes too.
-    StripDotdot { full: bool },
-    /// `path-merge-slashes`.
-    MergeSlashes,
-    /// `percent-decode-unreserved [strict]`.
-    DecodeUnreserved { strict: bool },
-    /// `percent-to-uppercase [strict]`.
-    PercentUpper { strict: bool },
-    /// `query-sort-by-name`: parameters in a stable order of their names.
-    SortQuery,
-    /// `fragment-strip`.
-    FragmentStrip,
-    /// `fragment-encode`: `#` becomes `%23`.
-    FragmentEncode,
-}
+use crate::config::model_rewrite::Normalizer;
+use crate::http::uri_edit::parts;
 
 /// A `strict` normalizer met an invalid percent-encoding (HAProxy answers
 /// 400).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadEncoding;
 
-impl Normalizer {
-    /// `uri` normalized.
-    pub fn apply(self, uri: &[u8]) -> Result<Vec<u8>, BadEncoding> {
-        let p = parts(uri);
-        let (head, path, query) = (&uri[..p.path], &uri[p.path..p.query], &uri[p.query..]);
-        let out = match self {
-            Normalizer::StripDot => [head, &strip_dot(path), query].concat(),
-            Normalizer::StripDotdot { full } => [head, &strip_dotdot(path, full), query].concat(),
-            Normalizer::MergeSlashes => [head, &merge_slashes(path), query].concat(),
-            Normalizer::DecodeUnreserved { strict } => {
-                [head, &percent(&uri[p.path..], strict, Percent::Decode)?].concat()
-            }
-            Normalizer::PercentUpper { strict } => {
-                [head, &percent(&uri[p.path..], strict, Percent::Upper)?].concat()
-            }
-            Normalizer::SortQuery => [head, path, &sort_query(query)].concat(),
-            Normalizer::FragmentStrip => match uri.iter().position(|&b| b == b'#') {
-                Some(i) => uri[..i].to_vec(),
-                None => uri.to_vec(),
-            },
-            Normalizer::FragmentEncode => {
-                let mut out = Vec::with_capacity(uri.len() + 2);
-                for &b in uri {
-                    if b == b'#' {
-                        out.extend_from_slice(b"%23");
-                    } else {
-                        out.push(b);
-                    }
+/// `uri` normalized by `n`.
+pub fn apply(n: Normalizer, uri: &[u8]) -> Result<Vec<u8>, BadEncoding> {
+    let p = parts(uri);
+    let (head, path, query) = (&uri[..p.path], &uri[p.path..p.query], &uri[p.query..]);
+    let out = match n {
+        Normalizer::StripDot => [head, &strip_dot(path), query].concat(),
+        Normalizer::StripDotdot { full } => [head, &strip_dotdot(path, full), query].concat(),
+        Normalizer::MergeSlashes => [head, &merge_slashes(path), query].concat(),
+        Normalizer::DecodeUnreserved { strict } => {
+            [head, &percent(&uri[p.path..], strict, Percent::Decode)?].concat()
+        }
+        Normalizer::PercentUpper { strict } => {
+            [head, &percent(&uri[p.path..], strict, Percent::Upper)?].concat()
+        }
+        Normalizer::SortQuery => [head, path, &sort_query(query)].concat(),
+        Normalizer::FragmentStrip => match uri.iter().position(|&b| b == b'#') {
+            Some(i) => uri[..i].to_vec(),
+            None => uri.to_vec(),
+        },
+        Normalizer::FragmentEncode => {
+            let mut out = Vec::with_capacity(uri.len() + 2);
+            for &b in uri {
+                if b == b'#' {
+                    out.extend_from_slice(b"%23");
+                } else {
+                    out.push(b);
                 }
-                out
             }
-        };
-        Ok(out)
-    }
+            out
+        }
+    };
+    Ok(out)
 }
 
 /// The segments of an absolute path (empty for an empty path).
@@ -205,15 +182,13 @@ fn sort_query(query: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::Normalizer as N;
     use super::*;
+    use crate::config::model_rewrite::Normalizer as N;
 
     #[track_caller]
     fn check(n: N, cases: &[(&str, &str)]) {
         for (input, want) in cases {
-            let got = n
-                .apply(input.as_bytes())
-                .map(|v| String::from_utf8_lossy(&v).into_owned());
+            let got = apply(n, input.as_bytes()).map(|v| String::from_utf8_lossy(&v).into_owned());
             assert_eq!(got.as_deref(), Ok(*want), "{n:?} on {input}");
         }
     }
@@ -299,8 +274,8 @@ mod tests {
             N::DecodeUnreserved { strict: true },
             N::PercentUpper { strict: true },
         ] {
-            assert_eq!(n.apply(b"/%6"), Err(BadEncoding));
-            assert_eq!(n.apply(b"/%zz"), Err(BadEncoding));
+            assert_eq!(apply(n, b"/%6"), Err(BadEncoding));
+            assert_eq!(apply(n, b"/%zz"), Err(BadEncoding));
         }
     }
 
