@@ -74,7 +74,6 @@ const OTHER_ACTIONS: &[&str] = &[
     "disable-l7-retry",
     "set-map(",
     "strict-mode",
-    "wait-for-body",
     "set-mark",
     "set-tos",
     "silent-drop",

@@ -20,6 +20,7 @@ const REQUEST_FLOW: &[&str] = &[
     "set-dst",
     "set-dst-port",
     "set-src-port",
+    "wait-for-body",
 ];
 
 /// Whether `action` is a flow action of this rule set.
@@ -55,6 +56,7 @@ pub(super) fn parse(
     let arg = |i: usize| args.get(i).map(String::as_str);
     match action {
         "reject" => Ok((HttpAction::Reject, 2)),
+        "wait-for-body" => wait_for_body(args),
         "set-dst" | "set-dst-port" | "set-src-port" => {
             let e = super::kw_stick::parse_key_expr(arg(2).unwrap_or(""), files)
                 .map_err(|e| format!("failed to parse sample expression : {e}"))?;
@@ -87,6 +89,32 @@ pub(super) fn parse(
         }
         _ => set_timeout(st, arg(2), arg(3)).map(|a| (a, 4)),
     }
+}
+
+/// `wait-for-body time <time> [at-least <bytes>]`.
+fn wait_for_body(args: &[String]) -> Result<(HttpAction, usize), String> {
+    let arg = |i: usize| args.get(i).map(String::as_str);
+    let usage = || "expects time <time> [ at-least <bytes> ].".to_string();
+    if arg(2) != Some("time") {
+        return Err(usage());
+    }
+    let raw = arg(3).ok_or("missing argument for 'time'.")?;
+    let time = crate::units::parse_time(raw).map_err(|_| {
+        let c = raw.chars().find(|c| !c.is_ascii_digit()).unwrap_or(' ');
+        format!("unexpected character '{c}'.")
+    })?;
+    let (at_least, next) = match arg(4) {
+        Some("at-least") => {
+            let raw = arg(5).ok_or("missing argument for 'at-least'.")?;
+            let n = crate::units::parse_size(raw).map_err(|_| {
+                let c = raw.chars().find(|c| !c.is_ascii_digit()).unwrap_or(' ');
+                format!("unexpected character '{c}'.")
+            })?;
+            (Some(n), 6)
+        }
+        _ => (None, 4),
+    };
+    Ok((HttpAction::WaitForBody { time, at_least }, next))
 }
 
 /// `set-timeout server|tunnel <time>`, in a section with a backend side.

@@ -87,6 +87,13 @@ pub enum HttpAction {
     SetLogLevel(Option<u8>),
     /// `set-timeout server|tunnel <time>`.
     SetTimeout(super::kw_http_flow::TimeoutKind, Duration),
+    /// `wait-for-body time <t> [at-least <bytes>]`: the body is read
+    /// (all of it, `at-least` bytes or a buffer) before the next rule; a
+    /// 408 when `time` passes first.
+    WaitForBody {
+        time: Duration,
+        at_least: Option<u64>,
+    },
     /// `capture <expr> len <n> | id <n>`.
     Capture(super::kw_capture_rule::CaptureAction),
     /// `early-hint <name> <fmt>`: a `103 Early Hints` answer with this
@@ -127,6 +134,7 @@ impl HttpAction {
             | HttpAction::Reject
             | HttpAction::SetLogLevel(_)
             | HttpAction::SetTimeout(..)
+            | HttpAction::WaitForBody { .. }
             | HttpAction::DelHeader { .. }
             | HttpAction::UseService(..)
             | HttpAction::Sc(_) => Vec::new(),

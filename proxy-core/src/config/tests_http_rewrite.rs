@@ -263,3 +263,35 @@ fn normalize_uri_needs_experimental_directives() {
         format!("{pre} unknown argument 'foo' for 'path-strip-dotdot' normalizer.")
     );
 }
+
+#[test]
+fn wait_for_body_rules() {
+    let c = ok(&fe(
+        " http-request wait-for-body time 1s at-least 1k if { method POST }",
+    ));
+    let f = c.proxy("f").unwrap_or_else(|| panic!("no frontend"));
+    assert_eq!(
+        f.http.request[0].action,
+        HttpAction::WaitForBody {
+            time: std::time::Duration::from_secs(1),
+            at_least: Some(1024)
+        }
+    );
+    let pre = "parsing [t.cfg:5] : error detected in frontend 'f' while parsing 'http-request wait-for-body' rule :";
+    assert_eq!(
+        err("http-request wait-for-body"),
+        format!("{pre} expects time <time> [ at-least <bytes> ].")
+    );
+    assert_eq!(
+        err("http-request wait-for-body time"),
+        format!("{pre} missing argument for 'time'.")
+    );
+    assert_eq!(
+        err("http-request wait-for-body time x"),
+        format!("{pre} unexpected character 'x'.")
+    );
+    assert_eq!(
+        err("http-request wait-for-body time 1s at-least"),
+        format!("{pre} missing argument for 'at-least'.")
+    );
+}

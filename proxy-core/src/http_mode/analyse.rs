@@ -107,7 +107,7 @@ pub(super) struct Answer {
 pub(super) async fn frontend<'a>(
     ctx: &Ctx<'a>,
     s: &mut Stream,
-    cbuf: &RecvBuf,
+    cbuf: &mut RecvBuf,
     req: &mut Request,
     txn: &mut Txn,
     trk: &mut Trackers,
@@ -136,13 +136,11 @@ pub(super) async fn frontend<'a>(
         txn.unique_id = id;
     }
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
-    let verdict = rules(ctx, &ctx.fe.cfg.http, fe_ctx, (s, cbuf), req, txn, trk);
-    if !super::flow_actions::send_early_hints(s, txn, req.framing.version).await {
-        return Route::Done(false);
-    }
-    match verdict {
-        Verdict::Forward => {}
-        other => return decided(other, req),
+    let http = &ctx.fe.cfg.http;
+    match run_rules(ctx, http, fe_ctx, (&mut *s, &mut *cbuf), req, txn, trk).await {
+        Ok(Verdict::Forward) => {}
+        Ok(other) => return decided(other, req),
+        Err(route) => return route,
     }
     // stats uri: after the rules, so that a deny still blocks it; after
     // http_proxy, whose connection the applet's registration frees.
@@ -165,7 +163,7 @@ pub(super) async fn backend<'a>(
     ctx: &Ctx<'a>,
     bp: &'a Proxy,
     s: &mut Stream,
-    cbuf: &RecvBuf,
+    cbuf: &mut RecvBuf,
     req: &mut Request,
     txn: &mut Txn,
     trk: &mut Trackers,
@@ -174,13 +172,11 @@ pub(super) async fn backend<'a>(
     // `listen` section ran its rules as the frontend already).
     if bp.idx != ctx.fe.idx && !bp.cfg.http.request.is_empty() {
         let be_ctx = RuleCtx::new(&ctx.st.stick, bp.cfg.table);
-        let verdict = rules(ctx, &bp.cfg.http, be_ctx, (s, cbuf), req, txn, trk);
-        if !super::flow_actions::send_early_hints(s, txn, req.framing.version).await {
-            return Route::Done(false);
-        }
-        match verdict {
-            Verdict::Forward => {}
-            other => return decided(other, req),
+        let http = &bp.cfg.http;
+        match run_rules(ctx, http, be_ctx, (&mut *s, &mut *cbuf), req, txn, trk).await {
+            Ok(Verdict::Forward) => {}
+            Ok(other) => return decided(other, req),
+            Err(route) => return route,
         }
     }
     req.pending = persistence(ctx, bp, s, cbuf, req, trk);
@@ -231,6 +227,41 @@ fn tcp_content<'a>(
     }
     txn.ended(ProxyError::new(ErrorKind::Policy).at(FinState::R), -1, 0);
     Some(Route::Done(false))
+}
+
+/// Runs one proxy's `http-request` rules with the waits `wait-for-body`
+/// asks for, then sends the early hints they made: the verdict, or the
+/// route when the transaction ended on the way (a 408 when the body did
+/// not come in time, as HAProxy 2.6).
+async fn run_rules<'a>(
+    ctx: &Ctx<'_>,
+    http: &crate::config::model_http::HttpConfig,
+    rctx: RuleCtx<'_>,
+    (s, cbuf): (&mut Stream, &mut RecvBuf),
+    req: &mut Request,
+    txn: &mut Txn,
+    trk: &mut Trackers,
+) -> Result<Verdict, Route<'a>> {
+    loop {
+        let verdict = rules(ctx, http, rctx, (&*s, &*cbuf), req, txn, trk);
+        if !super::flow_actions::send_early_hints(s, txn, req.framing.version).await {
+            return Err(Route::Done(false));
+        }
+        let Verdict::WaitBody { time, at_least } = verdict else {
+            return Ok(verdict);
+        };
+        let deadline = Some(std::time::Instant::now() + time);
+        let at_least = at_least.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let Some(c) = s.si[0].conn_mut() else {
+            return Err(Route::Done(false));
+        };
+        let client = &mut c.transport;
+        let wait = (deadline, at_least);
+        if !super::body_wait::buffer_body_until(ctx, client, cbuf, req, wait).await {
+            let end = ProxyError::new(ErrorKind::ClientTimeout).at(FinState::R);
+            return Err(Route::Fatal(end.answer(Some(408)), None));
+        }
+    }
 }
 
 /// Runs one proxy's `http-request` rules on the request. `set-src` gives
@@ -297,7 +328,8 @@ fn decided<'a>(v: Verdict, req: &mut Request) -> Route<'a> {
             call.args = args;
             Route::Service(call)
         }
-        Verdict::Forward => Route::Done(false),
+        // Handled by `run_rules`: neither reaches here.
+        Verdict::Forward | Verdict::WaitBody { .. } => Route::Done(false),
         Verdict::Reject => Route::Reject,
         Verdict::BadRequest => Route::Fatal(
             ProxyError::new(ErrorKind::Policy)

@@ -38,6 +38,8 @@ pub struct Knobs {
     /// `early-hint` fields to send, one `103` answer each (as HAProxy
     /// 2.6.12 sends them).
     pub hints: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The rule a pass interrupted by `wait-for-body` resumes at.
+    pub resume: usize,
 }
 
 impl Knobs {

@@ -348,6 +348,12 @@ pub enum Verdict {
     Service((String, Vec<String>)),
     /// `reject`.
     Reject,
+    /// `wait-for-body`: read the body (until the deadline, or `at_least`
+    /// bytes), then run the rules again from `knobs.resume`.
+    WaitBody {
+        time: std::time::Duration,
+        at_least: Option<u64>,
+    },
     /// A rule found the request invalid (`normalize-uri ... strict`):
     /// 400, the connection closes.
     BadRequest,
@@ -370,7 +376,8 @@ pub fn request_rules(
     trk: &mut Trackers,
     (edits, knobs): (&mut HeadEdits, &mut Knobs),
 ) -> Verdict {
-    for r in &http.request {
+    let start = std::mem::take(&mut knobs.resume);
+    for (i, r) in http.request.iter().enumerate().skip(start) {
         if !ctx.cond(r.cond.as_ref(), trk, &base.with_edits(edits)) {
             continue;
         }
@@ -435,6 +442,13 @@ pub fn request_rules(
                 return Verdict::Service((name.clone(), args.clone()))
             }
             HttpAction::Reject => return Verdict::Reject,
+            HttpAction::WaitForBody { time, at_least } => {
+                knobs.resume = i + 1;
+                return Verdict::WaitBody {
+                    time: *time,
+                    at_least: *at_least,
+                };
+            }
             HttpAction::Tarpit(reply) => {
                 trk.count_http_error(ctx.now_ms);
                 let (bytes, status) = reply_bytes(http, reply, view);
