@@ -72,6 +72,7 @@ SCENARIO_TABLE=(
   "https-full-ecdsa|cfg_tls_full_ecdsa|https|/|Connection: close|TLS 1.3, a new connection per request: full handshakes with an ECDSA P-256 certificate (no tickets, no session cache), in-core answer|proxy haproxy|tls-full"
   "https-full-rsa|cfg_tls_full_rsa|https|/|Connection: close|TLS 1.3, a new connection per request: full handshakes with an RSA-2048 certificate (no tickets, no session cache), in-core answer|proxy haproxy|tls-full"
   "https-1m|cfg_tls_backend|https|/1m.bin||TLS 1.3 (ECDSA P-256) keep-alive, 1 MiB body from nginx|proxy haproxy|tls-bulk"
+  "rewrite10|cfg_rewrite10|http|/|x-list: a, b, c|mode http, keep-alive, small body from nginx after a chain of 10 rewriting http-request actions (set-path, set-query, set-header with formats, replace-header, replace-value, del-header, set-method, replace-path, set-uri)"
 )
 
 usage() {
@@ -431,6 +432,23 @@ cfg_log_20() {  # same arguments as cfg_basic
     "log global
     log-format \"$LOG_20\"
     http-request return status 200 content-type text/plain string \"Hello, world!\\n\""
+}
+
+# rewrite10: the basic forwarding config plus 10 rewriting actions that
+# leave the request for nginx as `GET /` (so that it still answers 200).
+cfg_rewrite10() {  # same arguments as cfg_basic
+  cfg_basic "$@"
+  sed -i '/^    default_backend be_bench/i\
+    http-request set-path /v1%[path]\
+    http-request set-query a=1\&b=2\
+    http-request set-header x-forwarded-path %[path]\
+    http-request replace-header host ^(.*)$ \\1\
+    http-request add-header x-trace %[method]-%[path]\
+    http-request del-header accept\
+    http-request replace-value x-list ^b$ B\
+    http-request set-method GET\
+    http-request replace-path ^/v1(.*)$ \\1\
+    http-request set-uri %[path]' "$1"
 }
 
 # TLS scenarios: certificates made once per run (never committed).

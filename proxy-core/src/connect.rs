@@ -37,6 +37,9 @@ pub struct ConnectInfo {
     /// The client address as the rules left it (`set-src`), which is the
     /// one `balance source` hashes; `None`: the connection's.
     pub client: Option<std::net::IpAddr>,
+    /// The destination as the rules left it (`set-dst-port`), whose port
+    /// a server without one connects to; `None`: the connection's.
+    pub dst: Option<std::net::SocketAddr>,
 }
 
 /// Releases the server slot a stream holds, if any.
@@ -127,13 +130,20 @@ async fn assign_server(
 
 /// Writes the destination (and source) address into the server-side
 /// connection, allocating it on this first touch (rule 3).
-fn assign_address(st: &State, p: &Proxy, be: &Backend, s: &mut Stream) -> Result<(), ProxyError> {
+fn assign_address(
+    st: &State,
+    p: &Proxy,
+    be: &Backend,
+    s: &mut Stream,
+    dst: Option<std::net::SocketAddr>,
+) -> Result<(), ProxyError> {
     if s.flags & sess_flags::ADDR_SET != 0 && s.si[1].conn().is_some() {
         // Written already: by an earlier attempt (retries keep it, rule 4)
         // or by `option http_proxy` reading the request URI.
         return Ok(());
     }
-    let client_dst_port = s.si[0].conn_mut().and_then(|c| c.dst()).map(|a| a.port());
+    let client_dst = dst.or_else(|| s.si[0].conn_mut().and_then(|c| c.dst()));
+    let client_dst_port = client_dst.map(|a| a.port());
     let (to, from, target) = match s.srv {
         Some(i) => {
             let srv = &be.servers[i];
@@ -304,7 +314,7 @@ pub async fn connect_server(
                 return Ok(());
             }
         }
-        let result = match assign_address(st, p, be, s) {
+        let result = match assign_address(st, p, be, s, info.dst) {
             Ok(()) => {
                 bump(&be.counters.connect);
                 if let Some(i) = s.srv {

@@ -118,9 +118,11 @@ fn http_only(cfg: &mut ProxyConfig, warnings: &mut Vec<String>) {
     };
     rules("http-request", http.request.is_empty());
     rules("http-response", http.response.is_empty());
+    rules("http-after-response", http.after.is_empty());
     rules("redirect", http.redirects.is_empty());
     http.request.clear();
     http.response.clear();
+    http.after.clear();
     http.redirects.clear();
     if http.forwardfor.take().is_some() {
         warnings.push(format!(
@@ -232,6 +234,7 @@ fn check_proxy(
         report.warnings,
     );
     check_nbsrv_refs(st, px, all, report.errors);
+    super::kw_capture_rule::check_ids(px, report.errors);
     for (loc, msg) in super::kw_server_check::check_tracks(px, all) {
         error(report.errors, &loc, msg);
     }

@@ -133,6 +133,8 @@ pub(super) struct ProxyState {
     pub checks: super::kw_check::CheckState,
     /// The global TLS settings as they stood when the section began.
     pub global_ssl: crate::tls::opts::GlobalSsl,
+    /// `expose-experimental-directives` was given before the section.
+    pub experimental: bool,
 }
 
 impl ProxyState {
@@ -171,6 +173,7 @@ impl ProxyState {
                 errorfiles_refs: Vec::new(),
                 checks: Default::default(),
                 global_ssl: Default::default(),
+                experimental: false,
             };
         };
         let mut st = parent.clone();
@@ -346,6 +349,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     gl("set-var-fmt", g::set_var),
     gl("stats", g::stats),
     gl("daemon", g::daemon),
+    gl("expose-experimental-directives", g::expose_experimental),
     gl("tune.bufsize", g::tune_bufsize),
     gl("tune.maxrewrite", g::tune_maxrewrite),
     gl("tune.fail-alloc", g::tune_fail_alloc),
@@ -422,7 +426,14 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("acl", D | F | B | L, 0, acl),
     px("http-request", D | F | B | L, 0, h::http_request),
     px("http-response", D | F | B | L, 0, h::http_response),
+    px(
+        "http-after-response",
+        D | F | B | L,
+        0,
+        h::http_after_response,
+    ),
     px("redirect", F | B | L, 0, h::redirect),
+    px("declare", D | F | B | L, 0, super::kw_capture_rule::declare),
     px("tcp-request", D | F | B | L, 0, super::kw_tcp::tcp_request),
     // health checks (HAProxy parses them in frontends too, with a warning)
     px("tcp-check", D | F | B | L, 0, super::kw_check::tcp_check),

@@ -176,9 +176,8 @@ pub(super) fn resolve(
             .iter_mut()
             .chain(st.cfg.http.response.iter_mut());
         for rule in rules {
-            if let HttpAction::Deny(reply)
-            | HttpAction::Return(reply)
-            | HttpAction::Tarpit(reply, _) = &mut rule.action
+            if let HttpAction::Deny(reply) | HttpAction::Return(reply) | HttpAction::Tarpit(reply) =
+                &mut rule.action
             {
                 reply_page(&name, reply, sections, errors, warnings);
             }

@@ -231,6 +231,12 @@ pub(super) fn daemon(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
     Ok(())
 }
 
+pub(super) fn expose_experimental(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
+    ctx.max_args(0)?;
+    g.expose_experimental = true;
+    Ok(())
+}
+
 pub(super) fn tune_bufsize(g: &mut Global, ctx: &mut Ctx<'_>) -> KwResult {
     ctx.max_args(1)?;
     // The cap keeps sizes within what HAProxy's int-based code accepts.

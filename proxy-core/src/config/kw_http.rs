@@ -13,8 +13,8 @@
 //! Implemented actions: `http-request allow|deny|return|tarpit|redirect|
 //! auth|set-header|add-header|del-header|use-service|set-src|track-sc*|sc-*|
 //! set-var|set-var-fmt|unset-var`, `http-response allow|deny|set-header|
-//! add-header|del-header|set-var...`; HAProxy's other actions are refused
-//! by name.
+//! add-header|del-header|set-var...`, and the rewriting actions of
+//! [`super::kw_http_rewrite`]; HAProxy's other actions are refused by name.
 
 use super::keywords::{Ctx, KwResult, ProxyState, SectionKind, BACKEND, FRONTEND};
 use super::kw_acl::{parse_cond, who, RuleSet};
@@ -49,6 +49,12 @@ const REQUEST_ACTIONS: &[&str] = &[
 
 const RESPONSE_ACTIONS: &[&str] = &["allow", "deny", "set-header", "add-header", "del-header"];
 
+/// `http-after-response` actions besides variables and rewrites.
+const AFTER_ACTIONS: &[&str] = &["allow", "set-header", "add-header", "del-header"];
+
+/// HAProxy 2.6 `http-after-response` actions we do not implement.
+const AFTER_OTHER_ACTIONS: &[&str] = &["capture", "strict-mode", "ot-group"];
+
 /// HAProxy 2.6 actions we do not implement (both rule sets; a name ending
 /// in `(` takes an argument in parentheses).
 const OTHER_ACTIONS: &[&str] = &[
@@ -67,28 +73,9 @@ const OTHER_ACTIONS: &[&str] = &[
     "del-acl(",
     "del-map(",
     "disable-l7-retry",
-    "early-hint",
-    "normalize-uri",
-    "reject",
-    "replace-header",
-    "replace-path",
-    "replace-pathq",
-    "replace-uri",
-    "replace-value",
     "set-map(",
-    "set-method",
-    "set-path",
-    "set-pathq",
-    "set-query",
-    "set-uri",
-    "set-status",
     "strict-mode",
-    "set-timeout",
-    "wait-for-body",
-    "set-dst",
-    "set-dst-port",
     "set-mark",
-    "set-src-port",
     "set-tos",
     "silent-drop",
     "set-priority-class",
@@ -117,6 +104,12 @@ pub(super) fn http_response(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult 
     http_rule(st, ctx, true)
 }
 
+/// `http-after-response <action> [args] [if|unless <cond>]`: response
+/// rules that also run on the proxy's own answers.
+pub(super) fn http_after_response(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
+    http_rule(st, ctx, true)
+}
+
 /// `http-request <action> [args] [if|unless <cond>]` and its response twin.
 fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
     let kw = ctx.kw().to_string();
@@ -133,11 +126,21 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
         action,
         full: format!("{kw} {action}"),
         res,
+        after: kw == "http-after-response",
     };
     let mut warnings = Vec::new();
     let (act, next) = if var_action::is_var_action(action) {
         let (a, used) = var_action::parse(&args[1..], ctx.files).map_err(|e| line.err(st, e))?;
         (HttpAction::SetVar(a), 1 + used)
+    } else if action == "normalize-uri" && !res {
+        if !st.experimental {
+            return Err("'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'".into());
+        }
+        super::kw_http_rewrite::parse_normalize(args).map_err(|e| line.err(st, e))?
+    } else if action == "capture" && !res {
+        // Declares its slot in the section: needs the section mutable.
+        let parsed = super::kw_capture_rule::parse(st, args, ctx.files);
+        parsed.map_err(|e| line.err(st, e))?
     } else {
         line.action(st, &mut warnings, ctx.files)?
     };
@@ -151,6 +154,10 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
         cond,
         loc: ctx.loc.clone(),
     };
+    if line.after {
+        st.cfg.http.after.push(rule);
+        return Ok(());
+    }
     push_http_rule(st, ctx, rule, res);
     Ok(())
 }
@@ -197,8 +204,10 @@ struct RuleLine<'a> {
     action: &'a str,
     /// `<kw> <action>`, as messages name the rule.
     full: String,
-    /// An `http-response` rule.
+    /// An `http-response` (or `http-after-response`) rule.
     res: bool,
+    /// An `http-after-response` rule.
+    after: bool,
 }
 
 /// An action and the index of the first word after its arguments.
@@ -219,7 +228,9 @@ impl RuleLine<'_> {
     }
 
     fn known(&self) -> &'static [&'static str] {
-        if self.res {
+        if self.after {
+            AFTER_ACTIONS
+        } else if self.res {
             RESPONSE_ACTIONS
         } else {
             REQUEST_ACTIONS
@@ -237,6 +248,13 @@ impl RuleLine<'_> {
             return stick;
         }
         match self.action {
+            a if super::kw_http_rewrite::is_rewrite(a, self.res) => {
+                super::kw_http_rewrite::parse(a, self.args, files).map_err(|e| self.err(st, e))
+            }
+            a if super::kw_http_flow::is_flow(a, self.res, self.after) => {
+                super::kw_http_flow::parse(st, a, self.args, &mut |w| warnings.push(w), files)
+                    .map_err(|e| self.err(st, e))
+            }
             a if !self.known().contains(&a) => Err(self.unknown_action()),
             "allow" => Ok((HttpAction::Allow, 2)),
             "deny" | "return" | "tarpit" => self.reply(st, warnings, files),
@@ -274,7 +292,14 @@ impl RuleLine<'_> {
     /// The error for an action this rule set does not have.
     fn unknown_action(&self) -> String {
         let a = self.action;
-        if is_other_action(a) {
+        // `http-after-response` has few actions: the others are unknown
+        // there, as in HAProxy.
+        let other = if self.after {
+            AFTER_OTHER_ACTIONS.contains(&a)
+        } else {
+            is_other_action(a)
+        };
+        if other {
             return format!("'{}' is not supported by this proxy.", self.full);
         }
         let list: Vec<String> = self.known().iter().map(|k| format!("'{k}'")).collect();
@@ -313,7 +338,7 @@ impl RuleLine<'_> {
         )
         .map_err(|e| self.err(st, e))?;
         let act = match self.action {
-            "tarpit" => HttpAction::Tarpit(reply, None),
+            "tarpit" => HttpAction::Tarpit(reply),
             "deny" => HttpAction::Deny(reply),
             _ => HttpAction::Return(reply),
         };

@@ -39,13 +39,16 @@ mod keywords;
 mod kw_acl;
 mod kw_auth;
 mod kw_bind;
+pub mod kw_capture_rule;
 mod kw_check;
 mod kw_check_expect;
 mod kw_check_rules;
 mod kw_errors;
 mod kw_global;
 mod kw_http;
+pub mod kw_http_flow;
 mod kw_http_misc;
+mod kw_http_rewrite;
 mod kw_lb;
 mod kw_logformat;
 mod kw_option;
@@ -56,7 +59,6 @@ mod kw_server;
 mod kw_server_check;
 mod kw_server_tls;
 mod kw_stick;
-mod kw_tarpit;
 mod kw_tcp;
 mod kw_userlist;
 mod logtarget;
@@ -64,6 +66,7 @@ pub mod model;
 pub mod model_check;
 pub mod model_check_rules;
 pub mod model_http;
+pub mod model_rewrite;
 pub mod model_stick;
 pub mod parser;
 mod sections;
@@ -73,6 +76,8 @@ pub mod tokenizer;
 mod tests_check;
 #[cfg(test)]
 mod tests_http;
+#[cfg(test)]
+mod tests_http_rewrite;
 #[cfg(test)]
 mod tests_tls_usage;
 

@@ -72,6 +72,8 @@ pub struct Global {
     /// `set-var` / `set-var-fmt`: process variables set at start-up.
     pub set_vars: Vec<crate::rules::var_action::VarAction>,
     pub daemon: bool,
+    /// `expose-experimental-directives` (needed by `normalize-uri`).
+    pub expose_experimental: bool,
     /// `tune.bufsize`, bytes (default 16384).
     pub bufsize: usize,
     /// `tune.maxrewrite`, bytes (default 1024).
@@ -123,6 +125,7 @@ impl Default for Global {
             applet_load: Vec::new(),
             set_vars: Vec::new(),
             daemon: false,
+            expose_experimental: false,
             bufsize: 16384,
             maxrewrite: 1024,
             fail_alloc: 0,

@@ -38,9 +38,6 @@ pub enum HttpAction {
     Deny(HttpReply),
     /// Answer directly (`http-request return`).
     Return(HttpReply),
-    /// `http-request tarpit`: a deny (500 by default) answered after the
-    /// proxy's `timeout tarpit` (set once the configuration is read).
-    Tarpit(HttpReply, Option<Duration>),
     Redirect(Redirect),
     SetHeader {
         name: String,
@@ -67,6 +64,14 @@ pub enum HttpAction {
     /// `set-src <expr>`: the client's address becomes the fetched one
     /// (an IP, or text holding one) for the rest of the connection.
     SetSrc(crate::config::model_stick::KeyExpr),
+    /// `set-dst <expr>`: the destination address the connection shows
+    /// (`dst`, `%fi`) from now on.
+    SetDst(crate::config::model_stick::KeyExpr),
+    /// `set-src-port <expr>`: the client's port for this request.
+    SetSrcPort(crate::config::model_stick::KeyExpr),
+    /// `set-dst-port <expr>`: the destination port, which a server
+    /// without a port connects to.
+    SetDstPort(crate::config::model_stick::KeyExpr),
     /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
     SetVar(crate::rules::var_action::VarAction),
     /// `auth [realm <realm>]`: a 401 asking for Basic credentials; the
@@ -74,6 +79,34 @@ pub enum HttpAction {
     /// once the configuration is read: `None` only while parsing).
     Auth {
         realm: Option<String>,
+    },
+    /// `set-path`, `replace-header`, `set-status`, ... (see
+    /// [`super::model_rewrite`]).
+    Rewrite(super::model_rewrite::RewriteAction),
+    /// `reject`: the connection closes, nothing answered.
+    Reject,
+    /// `tarpit [reply]`: the answer (500 by default) goes out after
+    /// `timeout tarpit`.
+    Tarpit(HttpReply),
+    /// `set-log-level <level>|silent`: the syslog severity of the
+    /// transaction's log line (`None`: no line).
+    SetLogLevel(Option<u8>),
+    /// `set-timeout server|tunnel <time>`.
+    SetTimeout(super::kw_http_flow::TimeoutKind, Duration),
+    /// `wait-for-body time <t> [at-least <bytes>]`: the body is read
+    /// (all of it, `at-least` bytes or a buffer) before the next rule; a
+    /// 408 when `time` passes first.
+    WaitForBody {
+        time: Duration,
+        at_least: Option<u64>,
+    },
+    /// `capture <expr> len <n> | id <n>`.
+    Capture(super::kw_capture_rule::CaptureAction),
+    /// `early-hint <name> <fmt>`: a `103 Early Hints` answer with this
+    /// field, sent once the rule set has run.
+    EarlyHint {
+        name: String,
+        value: LogFormat,
     },
 }
 
@@ -90,15 +123,24 @@ impl HttpAction {
             v
         }
         match self {
-            HttpAction::Deny(r) | HttpAction::Return(r) | HttpAction::Tarpit(r, _) => reply(r),
+            HttpAction::Deny(r) | HttpAction::Return(r) | HttpAction::Tarpit(r) => reply(r),
             HttpAction::Redirect(r) => r.target.exprs().collect(),
-            HttpAction::SetHeader { value, .. } | HttpAction::AddHeader { value, .. } => {
-                value.exprs().collect()
-            }
+            HttpAction::SetHeader { value, .. }
+            | HttpAction::AddHeader { value, .. }
+            | HttpAction::EarlyHint { value, .. } => value.exprs().collect(),
             HttpAction::Track(t) => vec![&t.key],
-            HttpAction::SetSrc(e) => vec![e],
+            HttpAction::SetSrc(e)
+            | HttpAction::SetDst(e)
+            | HttpAction::SetSrcPort(e)
+            | HttpAction::SetDstPort(e) => vec![e],
+            HttpAction::Capture(c) => vec![&c.expr],
             HttpAction::SetVar(a) => a.exprs(),
+            HttpAction::Rewrite(r) => r.formats().map_or(Vec::new(), |f| f.exprs().collect()),
             HttpAction::Allow
+            | HttpAction::Reject
+            | HttpAction::SetLogLevel(_)
+            | HttpAction::SetTimeout(..)
+            | HttpAction::WaitForBody { .. }
             | HttpAction::DelHeader { .. }
             | HttpAction::UseService(..)
             | HttpAction::Sc(_)
@@ -246,6 +288,9 @@ pub struct HttpConfig {
     pub request: Vec<HttpRule>,
     /// `http-response` rules, in order.
     pub response: Vec<HttpRule>,
+    /// `http-after-response` rules, in order: they run on every answer,
+    /// the proxy's own included.
+    pub after: Vec<HttpRule>,
     /// Standalone `redirect` rules (run after `http-request` rules).
     pub redirects: Vec<RedirectRule>,
     /// `tcp-request content` rules (`use-service`, `track-sc*`, `accept`,
@@ -327,6 +372,9 @@ impl HttpConfig {
     /// Whether there are rules a named defaults section passes on (HAProxy's
     /// "TCP/HTTP rules").
     pub fn has_rules(&self) -> bool {
-        !(self.request.is_empty() && self.response.is_empty() && self.tcp_content.is_empty())
+        !(self.request.is_empty()
+            && self.response.is_empty()
+            && self.after.is_empty()
+            && self.tcp_content.is_empty())
     }
 }

@@ -334,6 +334,7 @@ impl<'e> Parser<'e> {
         // `crt-base`/`ca-base` apply to the lines after them, as HAProxy
         // joins paths while parsing.
         st.global_ssl = self.global.ssl.clone();
+        st.experimental = self.global.expose_experimental;
         if kind == SectionKind::Defaults {
             self.defaults.push(st);
             self.cur = Cur::Defaults(self.defaults.len() - 1);
@@ -375,7 +376,6 @@ impl<'e> Parser<'e> {
         super::kw_userlist::check_refs(&proxies, &userlists, &mut post);
         super::kw_errors::resolve(&mut proxies, &http_errors, &mut post, &mut warnings);
         super::kw_auth::default_realms(&mut proxies);
-        super::kw_tarpit::delays(&mut proxies);
         errors.extend(post.into_iter().map(|msg| ConfigError { loc: None, msg }));
         if errors.is_empty() {
             let mut config = finalize(global, proxies, peers, &mut errors, &mut warnings);

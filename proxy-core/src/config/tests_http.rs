@@ -210,8 +210,8 @@ fn http_request_errors() {
         .starts_with("parsing [t.cfg:5] : 'http-request' expects 'allow', 'deny',"));
     assert!(e("http-request foo").ends_with("but got 'foo'."));
     assert!(e("http-request").ends_with("but got '' (missing argument)."));
-    assert!(e("http-request set-path /x")
-        .contains("'http-request set-path' is not supported by this proxy."));
+    assert!(e("http-request silent-drop")
+        .contains("'http-request silent-drop' is not supported by this proxy."));
     assert!(e("http-request set-var(foo.x) str(1)").ends_with(
         "invalid variable name 'foo.x'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"
     ));
@@ -345,7 +345,7 @@ fn http_response_rules() {
     assert_eq!(d.status, 503);
     assert!(fe_err(" http-response frob").contains("'http-response' expects 'allow', 'deny', 'set-header', 'add-header', 'del-header', but got 'frob'."));
     assert!(fe_err(" http-response return").contains("'http-response return' is not supported"));
-    assert!(fe_err(" http-response set-status 503").contains("not supported"));
+    assert!(fe_err(" http-response set-nice 1").contains("not supported"));
     assert_eq!(
         fe_err(" http-response deny if nope"),
         "parsing [t.cfg:5] : error detected while parsing an 'http-response deny' condition : no such ACL : 'nope'."

@@ -53,9 +53,11 @@ pub mod dechunk;
 pub mod errors;
 pub mod framing;
 pub mod head;
+pub mod head_edit;
 pub mod rewrite;
 pub mod status;
 pub mod tokens;
+pub mod uri_edit;
 pub mod version;
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ impl HeadOut for BytesMut {
 }
 
 /// Counts bytes instead of writing them.
-struct Counter(usize);
+pub(super) struct Counter(pub(super) usize);
 
 impl HeadOut for Counter {
     fn reserve_bytes(&mut self, _: usize) {}
@@ -220,7 +220,7 @@ pub fn write_response_head<O: HeadOut>(
     Ok(())
 }
 
-fn put_version(o: &mut dyn HeadOut, buf: &[u8], version: Version, raw: Span) {
+pub(super) fn put_version(o: &mut dyn HeadOut, buf: &[u8], version: Version, raw: Span) {
     match version {
         Version::Http11 => o.put(b"HTTP/1.1"),
         Version::Http10 => o.put(raw.get(buf)),
@@ -285,7 +285,7 @@ fn put_name(o: &mut dyn HeadOut, name: &[u8], case: NameCase) {
 }
 
 /// One field, with the mux's `Connection` and `TE` treatment.
-fn put_field(o: &mut dyn HeadOut, name: &[u8], value: &[u8], case: NameCase) {
+pub(super) fn put_field(o: &mut dyn HeadOut, name: &[u8], value: &[u8], case: NameCase) {
     let cleaned;
     let value = if eq_ignore_case(name, b"connection") {
         match clean_connection_value(value) {

@@ -10,12 +10,13 @@ use std::net::SocketAddr;
 
 use super::facts::Facts;
 use super::local::keep_after;
-use super::request::{request_rules, OwnedEdit, Verdict, View, ViewBase};
+use super::request::{request_rules, Verdict, View, ViewBase};
 use super::route::{http_proxy_address, stats_args};
 use super::service::ServiceCall;
 use super::txn::Txn;
 use super::Ctx;
 use crate::error::{ErrorKind, ProxyError};
+use crate::http::head_edit::HeadEdits;
 use crate::http::{Framing, RequestHead};
 use crate::log::termination::FinState;
 use crate::state::Proxy;
@@ -32,8 +33,9 @@ pub(super) struct Request {
     /// The client's address (`set-src` may change it for this request).
     pub(super) src: Option<SocketAddr>,
     pub(super) dst: Option<SocketAddr>,
-    /// Header edits decided so far, applied when the head goes out.
-    pub(super) edits: Vec<OwnedEdit>,
+    /// What rules changed in the head so far: rules and analysers read
+    /// the request through it, and it is applied when the head goes out.
+    pub(super) edits: HeadEdits,
     /// `stick store-request` entries to write once a server is chosen.
     pub(super) pending: Pending,
     /// The payload read by `option http-buffer-request` (`req.body`).
@@ -53,6 +55,7 @@ impl Request {
             st: ctx.st,
             default_backend: ctx.fe.fe.as_ref().and_then(|f| f.backend),
             info: None,
+            rw: (!self.edits.is_empty()).then_some(&self.edits),
         }
     }
 
@@ -83,6 +86,10 @@ pub(super) enum Route<'a> {
     Fail(crate::http::Failure),
     /// Already ended (answered or refused); whether the client stays.
     Done(bool),
+    /// `tarpit`: this answer, after the tarpit delay.
+    Tarpit(Answer),
+    /// `reject`: closed without an answer.
+    Reject,
 }
 
 /// A response the proxy makes itself (`return`, `redirect`, `deny`,
@@ -94,15 +101,13 @@ pub(super) struct Answer {
     /// Ends a request with a body even when all of it is here (a
     /// redirect).
     pub(super) close_on_body: bool,
-    /// Sent only after this delay (`tarpit`).
-    pub(super) delay: Option<std::time::Duration>,
 }
 
 /// The frontend's analysers, up to the choice of a backend.
 pub(super) async fn frontend<'a>(
     ctx: &Ctx<'a>,
     s: &mut Stream,
-    cbuf: &RecvBuf,
+    cbuf: &mut RecvBuf,
     req: &mut Request,
     txn: &mut Txn,
     trk: &mut Trackers,
@@ -131,9 +136,11 @@ pub(super) async fn frontend<'a>(
         txn.unique_id = id;
     }
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
-    match rules(ctx, &ctx.fe.cfg.http, fe_ctx, (s, cbuf), req, txn, trk) {
-        Verdict::Forward(e) => req.edits = e,
-        other => return decided(other, None),
+    let http = &ctx.fe.cfg.http;
+    match run_rules(ctx, http, fe_ctx, (&mut *s, &mut *cbuf), req, txn, trk).await {
+        Ok(Verdict::Forward) => {}
+        Ok(other) => return decided(other, req),
+        Err(route) => return route,
     }
     // stats uri: after the rules, so that a deny still blocks it; after
     // http_proxy, whose connection the applet's registration frees.
@@ -156,7 +163,7 @@ pub(super) async fn backend<'a>(
     ctx: &Ctx<'a>,
     bp: &'a Proxy,
     s: &mut Stream,
-    cbuf: &RecvBuf,
+    cbuf: &mut RecvBuf,
     req: &mut Request,
     txn: &mut Txn,
     trk: &mut Trackers,
@@ -165,9 +172,11 @@ pub(super) async fn backend<'a>(
     // `listen` section ran its rules as the frontend already).
     if bp.idx != ctx.fe.idx && !bp.cfg.http.request.is_empty() {
         let be_ctx = RuleCtx::new(&ctx.st.stick, bp.cfg.table);
-        match rules(ctx, &bp.cfg.http, be_ctx, (s, cbuf), req, txn, trk) {
-            Verdict::Forward(e) => req.edits.extend(e),
-            other => return decided(other, Some(&mut req.edits)),
+        let http = &bp.cfg.http;
+        match run_rules(ctx, http, be_ctx, (&mut *s, &mut *cbuf), req, txn, trk).await {
+            Ok(Verdict::Forward) => {}
+            Ok(other) => return decided(other, req),
+            Err(route) => return route,
         }
     }
     req.pending = persistence(ctx, bp, s, cbuf, req, trk);
@@ -189,7 +198,6 @@ fn monitor_uri(ctx: &Ctx<'_>, cbuf: &RecvBuf, req: &Request) -> Option<Answer> {
         status: 200,
         end: ProxyError::new(ErrorKind::Local).at(FinState::R),
         close_on_body: false,
-        delay: None,
     })
 }
 
@@ -221,6 +229,41 @@ fn tcp_content<'a>(
     Some(Route::Done(false))
 }
 
+/// Runs one proxy's `http-request` rules with the waits `wait-for-body`
+/// asks for, then sends the early hints they made: the verdict, or the
+/// route when the transaction ended on the way (a 408 when the body did
+/// not come in time, as HAProxy 2.6).
+async fn run_rules<'a>(
+    ctx: &Ctx<'_>,
+    http: &crate::config::model_http::HttpConfig,
+    rctx: RuleCtx<'_>,
+    (s, cbuf): (&mut Stream, &mut RecvBuf),
+    req: &mut Request,
+    txn: &mut Txn,
+    trk: &mut Trackers,
+) -> Result<Verdict, Route<'a>> {
+    loop {
+        let verdict = rules(ctx, http, rctx, (&*s, &*cbuf), req, txn, trk);
+        if !super::flow_actions::send_early_hints(s, txn, req.framing.version).await {
+            return Err(Route::Done(false));
+        }
+        let Verdict::WaitBody { time, at_least } = verdict else {
+            return Ok(verdict);
+        };
+        let deadline = Some(std::time::Instant::now() + time);
+        let at_least = at_least.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let Some(c) = s.si[0].conn_mut() else {
+            return Err(Route::Done(false));
+        };
+        let client = &mut c.transport;
+        let wait = (deadline, at_least);
+        if !super::body_wait::buffer_body_until(ctx, client, cbuf, req, wait).await {
+            let end = ProxyError::new(ErrorKind::ClientTimeout).at(FinState::R);
+            return Err(Route::Fatal(end.answer(Some(408)), None));
+        }
+    }
+}
+
 /// Runs one proxy's `http-request` rules on the request. `set-src` gives
 /// the request a new client address for the rest of it (as HAProxy 2.6:
 /// the next request on the connection starts from the connection's
@@ -234,22 +277,33 @@ fn rules(
     txn: &mut Txn,
     trk: &mut Trackers,
 ) -> Verdict {
-    let (verdict, src) = {
+    let mut edits = std::mem::take(&mut req.edits);
+    let mut knobs = std::mem::take(&mut txn.knobs);
+    let (verdict, src, dst) = {
         let facts = Facts::of(ctx, s, Some(txn)).with_body(req.body.as_deref());
         let mut view = req.view(ctx, cbuf.data(), &facts);
-        let v = request_rules(http, &mut view, rctx, trk);
-        (v, view.src)
+        let v = request_rules(http, &mut view, rctx, trk, (&mut edits, &mut knobs));
+        (v, view.src, view.dst)
     };
+    req.edits = edits;
+    super::flow_actions::store_captures(&mut knobs, &ctx.fe.cfg.http.capture_request, txn);
+    txn.knobs = knobs;
     if src != req.src {
         req.src = src;
         txn.src = src;
     }
+    if dst != req.dst {
+        // `set-dst*`: for this request, as `set-src` (logs and a
+        // port-less server see it).
+        req.dst = dst;
+        txn.dst = dst;
+    }
     verdict
 }
 
-/// A rule's verdict other than `Forward`, as a route; a service's header
-/// edits join those decided before (`edits`, for a backend's rules).
-fn decided<'a>(v: Verdict, edits: Option<&mut Vec<OwnedEdit>>) -> Route<'a> {
+/// A rule's verdict other than `Forward`, as a route; a service gets the
+/// head as rules left it.
+fn decided<'a>(v: Verdict, req: &mut Request) -> Route<'a> {
     match v {
         Verdict::Respond {
             bytes,
@@ -267,28 +321,28 @@ fn decided<'a>(v: Verdict, edits: Option<&mut Vec<OwnedEdit>>) -> Route<'a> {
                 status,
                 end: ProxyError::new(kind).at(FinState::R),
                 close_on_body: redirect,
-                delay: None,
             })
         }
-        Verdict::Tarpit {
-            bytes,
-            status,
-            delay,
-        } => Route::Answer(Answer {
+        Verdict::Service((name, args)) => {
+            let mut call = ServiceCall::named(name, std::mem::take(&mut req.edits));
+            call.args = args;
+            Route::Service(call)
+        }
+        // Handled by `run_rules`: neither reaches here.
+        Verdict::Forward | Verdict::WaitBody { .. } => Route::Done(false),
+        Verdict::Reject => Route::Reject,
+        Verdict::BadRequest => Route::Fatal(
+            ProxyError::new(ErrorKind::Policy)
+                .at(FinState::R)
+                .answer(Some(400)),
+            None,
+        ),
+        Verdict::Tarpit { bytes, status } => Route::Tarpit(Answer {
             bytes,
             status,
             end: ProxyError::new(ErrorKind::Policy).at(FinState::T),
             close_on_body: false,
-            delay,
         }),
-        Verdict::Service((e, name, args)) => {
-            let mut all = edits.map(std::mem::take).unwrap_or_default();
-            all.extend(e);
-            let mut call = ServiceCall::named(name, all);
-            call.args = args;
-            Route::Service(call)
-        }
-        Verdict::Forward(_) => Route::Done(false),
     }
 }
 
@@ -341,10 +395,9 @@ fn forwardfor(ctx: &Ctx<'_>, bp: &Proxy, cbuf: &RecvBuf, req: &mut Request) {
         .iter()
         .any(|h| h.is(cbuf.data(), ff.header.as_bytes()));
     if !(excepted || (ff.if_none && present)) {
-        req.edits.push(OwnedEdit::Add(
-            ff.header.as_bytes().to_vec(),
-            src.ip().to_string().into_bytes(),
-        ));
+        let value = src.ip().to_string().into_bytes();
+        req.edits
+            .add(&req.head.headers, ff.header.as_bytes(), value);
     }
 }
 

@@ -34,12 +34,35 @@ pub(super) async fn buffer_body(
         .http_request
         .or(ctx.fe.cfg.timeouts.client);
     let deadline = limit.map(|d| started + d);
+    buffer_body_until(ctx, client, cbuf, req, (deadline, None)).await;
+}
+
+/// `http-request wait-for-body`: reads the body of `req` until it is all
+/// here, or `at_least` bytes of it are, or the buffer is full (`true`), or
+/// `deadline` strikes first (`false`); what came is in `req.body`.
+pub(super) async fn buffer_body_until(
+    ctx: &Ctx<'_>,
+    client: &mut Transport,
+    cbuf: &mut RecvBuf,
+    req: &mut Request,
+    (deadline, at_least): (Option<Instant>, Option<usize>),
+) -> bool {
+    if matches!(req.framing.body, BodyKind::None) {
+        req.body = Some(Vec::new());
+        req.body_raw = Some(0);
+        return true;
+    }
+    let enough = |req: &Request, cbuf: &RecvBuf| {
+        complete(req, cbuf.data())
+            || cbuf.is_full(ctx.size)
+            || at_least.is_some_and(|n| payload(req, cbuf.data()).len() >= n)
+    };
     // A client waiting for `100 Continue` before its body would otherwise
     // wait for nothing (curl gives up after a second): tell it to go on.
     if !complete(req, cbuf.data()) && expects_continue(req, cbuf.data()) {
         let _ = write_all(&*client, b"HTTP/1.1 100 Continue\r\n\r\n").await;
     }
-    while !complete(req, cbuf.data()) && !cbuf.is_full(ctx.size) {
+    while !enough(req, cbuf) {
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if left == Some(Duration::ZERO) {
             break;
@@ -58,6 +81,7 @@ pub(super) async fn buffer_body(
     }
     req.body = Some(payload(req, cbuf.data()));
     req.body_raw = raw_len(req, cbuf.data());
+    enough(req, cbuf)
 }
 
 /// The length of the whole body as received, when all of it is in `data`.

@@ -10,16 +10,16 @@ use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::request::{Denied, OwnedEdit};
+use super::request::Denied;
 use crate::config::model_http::Capture;
 use crate::connection::Transport;
 use crate::error::{ErrorKind, ProxyError};
 use crate::http::connection_header::plan_response;
 use crate::http::head::{may_start_status_line, parse_response, Parsed};
-use crate::http::rewrite::write_response_head;
+use crate::http::head_edit::{write_response_edited, HeadEdits};
 use crate::http::Failure;
 use crate::http::{
-    BodyKind, ConnMode, Edit, ForwardPlan, Framing, HeadLimits, RequestInfo, ResponseHead,
+    BodyKind, ConnMode, ForwardPlan, Framing, HeadLimits, RequestInfo, ResponseHead,
 };
 use crate::log::termination::FinState;
 use crate::stream::mover::{Activity, BodyError, Mover};
@@ -51,7 +51,7 @@ pub struct ExchangeSpec<'a> {
 }
 
 /// The `http-response` rule pass: `(response bytes, head) -> edits`.
-pub type ResRules<'a> = dyn Fn(&[u8], &ResponseHead) -> Result<Vec<OwnedEdit>, Denied> + Sync + 'a;
+pub type ResRules<'a> = dyn Fn(&[u8], &ResponseHead) -> Result<HeadEdits, Denied> + Sync + 'a;
 
 /// How an exchange ended.
 #[derive(Debug, Default)]
@@ -463,7 +463,7 @@ fn response_head(
         plan.client_close = true;
         plan.add = Some(b"close");
     }
-    let owned = match spec.res_rules {
+    let edits = match spec.res_rules {
         Some(rules) if head.status >= 200 => match rules(buf, head) {
             Ok(e) => e,
             Err(Denied) => {
@@ -471,9 +471,8 @@ fn response_head(
                 return None;
             }
         },
-        _ => Vec::new(),
+        _ => HeadEdits::default(),
     };
-    let edits: Vec<Edit<'_>> = owned.iter().map(OwnedEdit::as_edit).collect();
     let fplan = ForwardPlan::new(&framing, plan.add);
     // Written straight into the client's queue (a failed write leaves
     // nothing behind: the head is checked before a byte is written).
@@ -481,12 +480,13 @@ fn response_head(
         to_client.data.clear();
         to_client.pos = 0;
     }
-    if write_response_head(buf, head, &fplan, &edits, &mut to_client.data).is_err() {
+    if write_response_edited(buf, head, &fplan, &edits, &mut to_client.data).is_err() {
         res.status = 0;
         return None;
     }
     let len = head.len;
-    res.status = head.status;
+    // `set-status`: the log and the counters see the status as sent.
+    res.status = edits.status.as_ref().map_or(head.status, |(code, _)| *code);
     if head.status >= 200 || plan.tunnel {
         res.res_captures = spec
             .res_captures

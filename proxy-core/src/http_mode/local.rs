@@ -2,8 +2,10 @@
 //! built-in ones), rule answers (`deny`, `return`, `redirect`), failures
 //! of the request's head, and the graceful close of a client connection.
 
+use super::after_response::after_local;
 use super::analyse::{Answer, Request};
 use super::txn::Txn;
+use super::Ctx;
 use crate::connection::Transport;
 use crate::error::ProxyError;
 use crate::http::{Failure, MessagePath, RequestHead};
@@ -116,14 +118,16 @@ pub(super) fn client_transport(s: &Stream) -> &Transport {
 /// Sends an answer of the proxy's own (`return`, `redirect`, `deny`,
 /// `monitor-uri`), consuming the request.
 pub(super) async fn local_answer(
+    ctx: &Ctx<'_>,
     s: &mut Stream,
     cbuf: &mut RecvBuf,
     req: &Request,
     txn: &mut Txn,
-    a: Answer,
+    mut a: Answer,
 ) -> bool {
-    if let Some(d) = a.delay {
-        tokio::time::sleep(d).await;
+    if let Some((bytes, status)) = after_local(ctx, s, txn, &a.bytes) {
+        a.bytes = bytes;
+        a.status = status;
     }
     // Logged as HAProxy counts a message it makes itself.
     let logged = crate::http::htx_size(&a.bytes).unwrap_or(a.bytes.len() as u64);
@@ -245,15 +249,21 @@ pub(super) async fn local_failure(s: &mut Stream, txn: &mut Txn, f: Failure) -> 
 /// the request's version when the client connection stays open. Returns
 /// whether it does.
 pub(super) async fn send_error(
-    fe: &Proxy,
+    ctx: &Ctx<'_>,
     be: Option<&Proxy>,
     s: &mut Stream,
     txn: &mut Txn,
     end: ProxyError,
     keep: Option<crate::http::Version>,
 ) -> bool {
-    let status = end.http_status();
-    let page = error_page(fe, be, status, keep);
+    let mut status = end.http_status();
+    let mut page = error_page(ctx.fe, be, status, keep);
+    // `http-after-response` rules run on error pages too.
+    if let Some((bytes, new)) = after_local(ctx, s, txn, &page.bytes) {
+        page.logged = crate::http::htx_size(&bytes).unwrap_or(bytes.len() as u64);
+        page.bytes = bytes.into();
+        status = new;
+    }
     txn.ended(end, i32::from(status), page.logged);
     write_all(client_transport(s), &page.bytes).await.is_ok() && keep.is_some()
 }

@@ -22,13 +22,18 @@
 //! mover, a socket or an applet as a side) are every mode's, in
 //! [`crate::stream`].
 
+mod after_response;
 mod analyse;
 mod auth;
 mod body_wait;
 pub mod exchange;
 mod facts;
+mod flow_actions;
 mod local;
+mod normalize_uri;
 pub mod request;
+mod response_rules;
+mod rewrite_actions;
 mod route;
 mod service;
 mod target;
@@ -370,7 +375,7 @@ async fn transaction(
         framing,
         src,
         dst,
-        edits: Vec::new(),
+        edits: Default::default(),
         pending: Default::default(),
         body: None,
         body_raw: None,
@@ -410,14 +415,16 @@ async fn conclude(
     route: Route<'_>,
 ) -> bool {
     match route {
-        Route::Answer(a) => local_answer(s, cbuf, req, txn, a).await,
+        Route::Answer(a) => local_answer(ctx, s, cbuf, req, txn, a).await,
+        Route::Tarpit(a) => flow_actions::tarpit(ctx, s, cbuf, req, txn, a).await,
+        Route::Reject => flow_actions::reject(txn),
         Route::Service(call) => service::serve_applet(ctx, s, cbuf, req, txn, call, trk).await,
         Route::Error(end) => {
             let keep = analyse::keep_before_body(ctx, req);
             cbuf.consume(req.head.len);
-            send_error(ctx.fe, None, s, txn, end, keep).await
+            send_error(ctx, None, s, txn, end, keep).await
         }
-        Route::Fatal(end, be) => send_error(ctx.fe, be, s, txn, end, None).await,
+        Route::Fatal(end, be) => send_error(ctx, be, s, txn, end, None).await,
         Route::Fail(f) => local_failure(s, txn, f).await,
         Route::Done(keep) => keep,
         // Not a route `conclude` is given: a backend goes to its server.

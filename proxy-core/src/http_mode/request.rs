@@ -6,11 +6,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
+use super::flow_actions::Knobs;
+use super::rewrite_actions::{decide, for_each_edited, Change};
 use crate::config::model_http::{
     HttpAction, HttpConfig, HttpReply, Redirect, RedirectKind, ReplyBody,
 };
 use crate::connection::Transport;
 use crate::http::head::{parse_request, HeadError};
+use crate::http::head_edit::HeadEdits;
 use crate::http::{Failure, HeadLimits, Parsed, RequestHead};
 use crate::rules::{eval_opt, RequestView, StreamInfo};
 use crate::state::State;
@@ -108,6 +111,8 @@ pub struct View<'a> {
     pub default_backend: Option<usize>,
     /// The stream around the request (names, variables, captures).
     pub info: Option<&'a dyn StreamInfo>,
+    /// What rules rewrote so far (none: the head as received).
+    pub rw: Option<&'a HeadEdits>,
 }
 
 /// What every [`View`] of one request shares but the buffer, which
@@ -120,6 +125,7 @@ pub struct ViewBase<'a> {
     pub st: &'a State,
     pub default_backend: Option<usize>,
     pub info: Option<&'a dyn StreamInfo>,
+    pub rw: Option<&'a HeadEdits>,
 }
 
 impl<'a> ViewBase<'a> {
@@ -136,17 +142,43 @@ impl<'a> ViewBase<'a> {
             st: self.st,
             default_backend: self.default_backend,
             info: self.info,
+            rw: self.rw,
+        }
+    }
+}
+
+impl View<'_> {
+    /// The same view, showing the edits `rw`.
+    fn with_edits<'b>(&'b self, rw: &'b HeadEdits) -> View<'b> {
+        View {
+            buf: self.buf,
+            head: self.head,
+            src: self.src,
+            dst: self.dst,
+            st: self.st,
+            default_backend: self.default_backend,
+            info: self.info,
+            rw: (!rw.is_empty()).then_some(rw),
         }
     }
 }
 
 impl RequestView for View<'_> {
     fn method(&self) -> &[u8] {
-        self.head.method(self.buf)
+        // As HAProxy 2.6, the fetch keeps a standard method as received
+        // (`set-method` changes what is sent); another one is read again.
+        let received = self.head.method(self.buf);
+        match self.rw.and_then(|r| r.method.as_deref()) {
+            Some(m) if !is_standard_method(received) => m,
+            _ => received,
+        }
     }
 
     fn uri(&self) -> &[u8] {
-        self.head.target(self.buf)
+        match self.rw.and_then(|r| r.uri.as_deref()) {
+            Some(u) => u,
+            None => self.head.target(self.buf),
+        }
     }
 
     fn path(&self) -> &[u8] {
@@ -162,11 +194,7 @@ impl RequestView for View<'_> {
     }
 
     fn for_each_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
-        for h in &self.head.headers {
-            if f(h.name(self.buf), h.value(self.buf)).is_break() {
-                return;
-            }
-        }
+        for_each_edited(self.rw, self.buf, &self.head.headers, f)
     }
 
     fn src(&self) -> Option<SocketAddr> {
@@ -196,6 +224,14 @@ impl RequestView for View<'_> {
     }
 }
 
+/// The methods HAProxy 2.6 knows by name (`enum http_meth_t`).
+fn is_standard_method(m: &[u8]) -> bool {
+    const KNOWN: [&[u8]; 8] = [
+        b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"TRACE", b"OPTIONS", b"CONNECT",
+    ];
+    KNOWN.contains(&m)
+}
+
 /// The path of a request target: no query, no scheme and authority.
 pub fn path_of(uri: &[u8]) -> &[u8] {
     let mut p = uri;
@@ -216,30 +252,33 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// A header edit decided by rules, owned so it outlives the rule pass.
-#[derive(Debug, Clone)]
-pub enum OwnedEdit {
-    Del(Vec<u8>),
-    Set(Vec<u8>, Vec<u8>),
-    Add(Vec<u8>, Vec<u8>),
-}
-
-impl OwnedEdit {
-    pub fn as_edit(&self) -> crate::http::Edit<'_> {
-        match self {
-            OwnedEdit::Del(n) => crate::http::Edit::Del(n),
-            OwnedEdit::Set(n, v) => crate::http::Edit::Set(n, v),
-            OwnedEdit::Add(n, v) => crate::http::Edit::Add(n, v),
-        }
-    }
-}
-
 /// A request with its response head, for `http-response` rules.
 pub struct ResView<'a> {
     pub req: View<'a>,
     pub buf: &'a [u8],
     pub head: &'a crate::http::ResponseHead,
+    /// What earlier `http-response` rules rewrote.
+    pub rw: Option<&'a HeadEdits>,
 }
+
+impl ResView<'_> {
+    /// The same view, showing the edits `rw`.
+    pub fn with_edits<'b>(&'b self, rw: &'b HeadEdits) -> ResView<'b> {
+        ResView {
+            req: self.req.with_edits(self.req.rw.unwrap_or(&NO_EDITS)),
+            buf: self.buf,
+            head: self.head,
+            rw: (!rw.is_empty()).then_some(rw),
+        }
+    }
+}
+
+static NO_EDITS: HeadEdits = HeadEdits {
+    method: None,
+    uri: None,
+    status: None,
+    fields: None,
+};
 
 impl RequestView for ResView<'_> {
     fn method(&self) -> &[u8] {
@@ -267,7 +306,10 @@ impl RequestView for ResView<'_> {
         self.req.nbsrv(backend)
     }
     fn status(&self) -> Option<u16> {
-        Some(self.head.status)
+        match self.rw.and_then(|r| r.status.as_ref()) {
+            Some((code, _)) => Some(*code),
+            None => Some(self.head.status),
+        }
     }
     fn res_version(&self) -> Option<(u8, u8)> {
         Some(if self.head.version.is_11() {
@@ -280,11 +322,7 @@ impl RequestView for ResView<'_> {
         self.req.info
     }
     fn for_each_res_header<'a>(&'a self, f: &mut dyn FnMut(&'a [u8], &'a [u8]) -> ControlFlow<()>) {
-        for h in &self.head.headers {
-            if f(h.name(self.buf), h.value(self.buf)).is_break() {
-                return;
-            }
-        }
+        for_each_edited(self.rw, self.buf, &self.head.headers, f)
     }
 }
 
@@ -292,46 +330,10 @@ impl RequestView for ResView<'_> {
 #[derive(Debug, Clone, Copy)]
 pub struct Denied;
 
-/// Runs `http-response` rules: header edits, or `Err` on `deny`.
-pub fn response_rules(
-    rules: &[&crate::config::model_http::HttpRule],
-    view: &dyn RequestView,
-) -> Result<Vec<OwnedEdit>, Denied> {
-    let mut edits = Vec::new();
-    for r in rules {
-        if !eval_opt(r.cond.as_ref(), view) {
-            continue;
-        }
-        match &r.action {
-            HttpAction::Allow => break,
-            HttpAction::Deny(_) => return Err(Denied),
-            HttpAction::SetVar(a) => a.apply(view),
-            HttpAction::SetHeader { name, value } => {
-                edits.push(OwnedEdit::Set(name.as_bytes().to_vec(), value.render(view)))
-            }
-            HttpAction::AddHeader { name, value } => {
-                edits.push(OwnedEdit::Add(name.as_bytes().to_vec(), value.render(view)))
-            }
-            HttpAction::DelHeader { name, how } => {
-                let mut names: Vec<Vec<u8>> = Vec::new();
-                view.for_each_res_header(&mut |n, _| {
-                    if how.matches(name, n) && !names.iter().any(|x| x.eq_ignore_ascii_case(n)) {
-                        names.push(n.to_vec());
-                    }
-                    ControlFlow::Continue(())
-                });
-                edits.extend(names.into_iter().map(OwnedEdit::Del));
-            }
-            _ => {}
-        }
-    }
-    Ok(edits)
-}
-
 /// What the `http-request` rules decided.
 pub enum Verdict {
-    /// Forward, with these header edits.
-    Forward(Vec<OwnedEdit>),
+    /// Forward (the head's edits are in the caller's [`HeadEdits`]).
+    Forward,
     /// Answer locally with this response; `deny` says it is a refusal
     /// (`PR` in the log) rather than a local answer (`LR`); `redirect`
     /// that it ends any request with a body (HAProxy 2.6 closes after a
@@ -342,14 +344,21 @@ pub enum Verdict {
         deny: bool,
         redirect: bool,
     },
-    /// `use-service`: the header edits decided so far and the service.
-    Service((Vec<OwnedEdit>, String, Vec<String>)),
-    /// `tarpit`: this refusal, sent after the delay (`PT` in the log).
-    Tarpit {
-        bytes: Vec<u8>,
-        status: u16,
-        delay: Option<std::time::Duration>,
+    /// `use-service`: the service and its arguments.
+    Service((String, Vec<String>)),
+    /// `reject`.
+    Reject,
+    /// `wait-for-body`: read the body (until the deadline, or `at_least`
+    /// bytes), then run the rules again from `knobs.resume`.
+    WaitBody {
+        time: std::time::Duration,
+        at_least: Option<u64>,
     },
+    /// A rule found the request invalid (`normalize-uri ... strict`):
+    /// 400, the connection closes.
+    BadRequest,
+    /// `tarpit`: this answer, after the delay.
+    Tarpit { bytes: Vec<u8>, status: u16 },
 }
 
 /// Runs the `http-request` rules, then the standalone `redirect` rules.
@@ -358,56 +367,53 @@ pub enum Verdict {
 /// HTTP error on them.
 ///
 /// `set-src` changes `base.src`: later rules see the new address, and the
-/// caller takes it over for the connection.
+/// caller takes it over for the connection. Head changes go to `edits`,
+/// which later rules see.
 pub fn request_rules(
     http: &HttpConfig,
     base: &mut View<'_>,
     ctx: RuleCtx<'_>,
     trk: &mut Trackers,
+    (edits, knobs): (&mut HeadEdits, &mut Knobs),
 ) -> Verdict {
-    let mut edits = Vec::new();
-    for r in &http.request {
-        if !ctx.cond(r.cond.as_ref(), trk, &*base) {
+    let start = std::mem::take(&mut knobs.resume);
+    for (i, r) in http.request.iter().enumerate().skip(start) {
+        if !ctx.cond(r.cond.as_ref(), trk, &base.with_edits(edits)) {
             continue;
         }
         match &r.action {
             HttpAction::Track(a) => {
-                ctx.track(a, false, true, trk, &*base);
+                ctx.track(a, false, true, trk, &base.with_edits(edits));
                 continue;
             }
             HttpAction::Sc(a) => {
                 let view = StickView {
-                    inner: &*base,
+                    inner: &base.with_edits(edits),
                     env: ctx.env(Some(&*trk)),
                 };
                 sc_action(a, trk, ctx.now_ms, &view);
                 continue;
             }
-            HttpAction::SetSrc(e) => {
-                let ip = {
-                    let view = StickView {
-                        inner: &*base,
-                        env: ctx.env(Some(&*trk)),
-                    };
-                    fetch_ip(e, &view)
+            HttpAction::SetSrc(_)
+            | HttpAction::SetDst(_)
+            | HttpAction::SetSrcPort(_)
+            | HttpAction::SetDstPort(_) => {
+                let view = StickView {
+                    inner: &base.with_edits(edits),
+                    env: ctx.env(Some(&*trk)),
                 };
-                if let Some(ip) = ip {
-                    // The port survives within one address family.
-                    let port = base
-                        .src
-                        .filter(|a| a.is_ipv4() == ip.is_ipv4())
-                        .map_or(0, |a| a.port());
-                    base.src = Some(SocketAddr::new(ip, port));
-                }
+                let (src, dst) = set_addr(&r.action, &view, (base.src, base.dst));
+                (base.src, base.dst) = (src, dst);
                 continue;
             }
             _ => {}
         }
+        let cur = base.with_edits(edits);
         let view = &StickView {
-            inner: &*base,
+            inner: &cur,
             env: ctx.env(Some(&*trk)),
         };
-        match &r.action {
+        let change = match &r.action {
             HttpAction::Allow => break,
             HttpAction::Deny(reply) => {
                 trk.count_http_error(ctx.now_ms);
@@ -419,16 +425,6 @@ pub fn request_rules(
                     redirect: false,
                 };
             }
-            HttpAction::Tarpit(reply, delay) => {
-                trk.count_http_error(ctx.now_ms);
-                let (bytes, status) = reply_bytes(http, reply, view);
-                let delay = *delay;
-                return Verdict::Tarpit {
-                    bytes,
-                    status,
-                    delay,
-                };
-            }
             HttpAction::Return(reply) => {
                 let (bytes, status) = reply_bytes(http, reply, view);
                 return Verdict::Respond {
@@ -438,41 +434,45 @@ pub fn request_rules(
                     redirect: false,
                 };
             }
-            HttpAction::Redirect(rd) => {
-                if let Some(v) = redirect(rd, view) {
-                    return v;
-                }
-            }
-            HttpAction::SetHeader { name, value } => {
-                edits.push(OwnedEdit::Set(name.as_bytes().to_vec(), value.render(view)))
-            }
-            HttpAction::AddHeader { name, value } => {
-                edits.push(OwnedEdit::Add(name.as_bytes().to_vec(), value.render(view)))
-            }
-            HttpAction::DelHeader { name, how } => {
-                let mut names = Vec::new();
-                view.for_each_header(&mut |n, _| {
-                    if how.matches(name, n)
-                        && !names.iter().any(|x: &Vec<u8>| x.eq_ignore_ascii_case(n))
-                    {
-                        names.push(n.to_vec());
-                    }
-                    ControlFlow::Continue(())
-                });
-                edits.extend(names.into_iter().map(OwnedEdit::Del));
-            }
+            HttpAction::Redirect(rd) => match redirect(rd, view) {
+                Some(v) => return v,
+                None => None,
+            },
             HttpAction::UseService(name, args) => {
-                return Verdict::Service((edits, name.clone(), args.clone()))
+                return Verdict::Service((name.clone(), args.clone()))
             }
-            HttpAction::SetVar(a) => a.apply(view),
             HttpAction::Auth { realm } => {
                 return super::auth::challenge(http, realm.as_deref().unwrap_or_default())
             }
-            HttpAction::Track(_) | HttpAction::Sc(_) | HttpAction::SetSrc(_) => {}
+            HttpAction::Reject => return Verdict::Reject,
+            HttpAction::WaitForBody { time, at_least } => {
+                knobs.resume = i + 1;
+                return Verdict::WaitBody {
+                    time: *time,
+                    at_least: *at_least,
+                };
+            }
+            HttpAction::Tarpit(reply) => {
+                trk.count_http_error(ctx.now_ms);
+                let (bytes, status) = reply_bytes(http, reply, view);
+                return Verdict::Tarpit { bytes, status };
+            }
+            act if knobs.set_by(act, view) => None,
+            HttpAction::SetVar(a) => {
+                a.apply(view);
+                None
+            }
+            act => decide(act, view),
+        };
+        match change {
+            Some(Change::Refuse) => return Verdict::BadRequest,
+            Some(c) => c.apply(edits, base.buf, &base.head.headers),
+            None => {}
         }
     }
+    let cur = base.with_edits(edits);
     let view = &StickView {
-        inner: &*base,
+        inner: &cur,
         env: ctx.env(Some(&*trk)),
     };
     for r in &http.redirects {
@@ -482,7 +482,38 @@ pub fn request_rules(
             }
         }
     }
-    Verdict::Forward(edits)
+    Verdict::Forward
+}
+
+/// `set-src`, `set-dst`, `set-src-port`, `set-dst-port`: the client's
+/// and the destination addresses after the action. A new address keeps
+/// the port within one address family; a value that is not an address
+/// (or a port) changes nothing.
+fn set_addr(
+    act: &HttpAction,
+    view: &dyn RequestView,
+    (src, dst): (Option<SocketAddr>, Option<SocketAddr>),
+) -> (Option<SocketAddr>, Option<SocketAddr>) {
+    let with_ip = |old: Option<SocketAddr>, ip: IpAddr| {
+        let port = old
+            .filter(|a| a.is_ipv4() == ip.is_ipv4())
+            .map_or(0, |a| a.port());
+        Some(SocketAddr::new(ip, port))
+    };
+    let port_of = |e: &crate::config::model_stick::KeyExpr| {
+        e.eval(view)?.to_int().and_then(|p| u16::try_from(p).ok())
+    };
+    let with_port = |old: Option<SocketAddr>, p: Option<u16>| match (old, p) {
+        (Some(a), Some(p)) => Some(SocketAddr::new(a.ip(), p)),
+        _ => old,
+    };
+    match act {
+        HttpAction::SetSrc(e) => (fetch_ip(e, view).map_or(src, |ip| with_ip(src, ip)), dst),
+        HttpAction::SetDst(e) => (src, fetch_ip(e, view).map_or(dst, |ip| with_ip(dst, ip))),
+        HttpAction::SetSrcPort(e) => (with_port(src, port_of(e)), dst),
+        HttpAction::SetDstPort(e) => (src, with_port(dst, port_of(e))),
+        _ => (src, dst),
+    }
 }
 
 /// The address a `set-src` expression gives: an IP sample, or text that

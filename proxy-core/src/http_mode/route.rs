@@ -91,7 +91,7 @@ pub(super) async fn tunnel(
         txn.bytes_out += sbuf.len() as u64;
     }
     sbuf.consume(sbuf.len());
-    let tun = bp.cfg.timeouts.tunnel;
+    let tun = txn.knobs.tunnel_timeout.or(bp.cfg.timeouts.tunnel);
     let timeouts = SideTimeouts {
         client: tun.or(fe.cfg.timeouts.client),
         server: tun.or(bp.cfg.timeouts.server),

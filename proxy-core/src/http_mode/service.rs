@@ -11,13 +11,13 @@ use std::sync::Arc;
 use super::analyse::Request;
 use super::exchange::ExchangeResult;
 use super::local::send_error;
-use super::request::OwnedEdit;
 use super::target::{exchange_with, plan, Bufs, Plan, StreamParts};
 use super::txn::Txn;
 use super::{conn_mode, Ctx};
 use crate::applet::adapter::StreamNames;
 use crate::error::{ErrorKind, ProxyError};
 use crate::host::lifecycle::{self, Instance, Other};
+use crate::http::head_edit::HeadEdits;
 use crate::http::{Failure, HeadError};
 use crate::log::termination::FinState;
 use crate::stkctr::Trackers;
@@ -31,13 +31,13 @@ pub(super) struct ServiceCall {
     pub(super) name: String,
     pub(super) args: Vec<String>,
     pub(super) log_name: String,
-    pub(super) edits: Vec<OwnedEdit>,
+    pub(super) edits: HeadEdits,
 }
 
 impl ServiceCall {
     /// `use-service <name>`. HAProxy logs its Prometheus exporter as
     /// `<PROMEX>`; other services under their own name.
-    pub(super) fn named(name: String, edits: Vec<OwnedEdit>) -> ServiceCall {
+    pub(super) fn named(name: String, edits: HeadEdits) -> ServiceCall {
         let log_name = if name == "prometheus-exporter" {
             "promex".to_string()
         } else {
@@ -52,7 +52,7 @@ impl ServiceCall {
     }
 
     /// The stats page (`stats uri`), with its arguments.
-    pub(super) fn stats_page(args: Vec<String>, edits: Vec<OwnedEdit>) -> ServiceCall {
+    pub(super) fn stats_page(args: Vec<String>, edits: HeadEdits) -> ServiceCall {
         ServiceCall {
             name: crate::applet::PAGE_SERVICE.to_string(),
             args,
@@ -161,8 +161,13 @@ fn attach_service<'r>(
     };
     let mode = conn_mode(ctx.fe.cfg.http.conn_mode);
     // The frontend's `http-response` rules run on an applet's answer too
-    // (HAProxy applies them to a use-service answer, e.g. `<PROMEX>`).
-    let res_rules = ctx.fe.cfg.http.response.iter().collect();
+    // (HAProxy applies them to a use-service answer, e.g. `<PROMEX>`),
+    // but not on the stats page, which only `http-after-response` rules
+    // see (as HAProxy 2.6).
+    let mut res_rules = super::after_response::rule_sets(ctx.fe, None);
+    if call.name == crate::applet::PAGE_SERVICE {
+        res_rules[0].clear();
+    }
     let mut plan = plan(mode, cbuf, req, res_rules, true).map_err(Refused::Head)?;
     if !adapter.raw_http() {
         hand_over_head(&mut adapter, &mut plan, ctx).map_err(Refused::Head)?;
@@ -233,7 +238,7 @@ async fn conclude_service(
     }
     if let Some(e) = result.error {
         if e.status.is_some() {
-            return send_error(ctx.fe, None, s, txn, e, None).await;
+            return send_error(ctx, None, s, txn, e, None).await;
         }
         txn.end = Some(e);
         return false;
@@ -298,5 +303,5 @@ async fn applet_failed(ctx: &Ctx<'_>, s: &mut Stream, txn: &mut Txn, phase: FinS
         txn.end = Some(end);
         return false;
     }
-    send_error(ctx.fe, None, s, txn, end.answer(Some(500)), None).await
+    send_error(ctx, None, s, txn, end.answer(Some(500)), None).await
 }

@@ -5,24 +5,25 @@
 //! ([`exchange_with`]), whose response is parsed, checked, kept alive,
 //! counted and logged alike.
 
+use super::after_response::RuleSets;
 use super::analyse::Request;
 use super::exchange::{self, ExchangeResult, ExchangeSpec};
 use super::local::{keep_after, send_error};
-use super::request::{self, OwnedEdit, ResView};
+use super::request::{self, ResView};
 use super::route::tunnel;
 use super::txn::Txn;
 use super::{combine, conn_mode, Ctx};
-use crate::config::model_http::{HttpReuse, HttpRule};
+use crate::config::model_http::HttpReuse;
 use crate::connect::{connect_server, release_server};
 use crate::connection::Transport;
 use crate::counters::CurGuard;
 use crate::http::connection_header::plan_request;
 use crate::http::framing::RequestInfo;
-use crate::http::rewrite::write_request_head;
-use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadError};
+use crate::http::head_edit::{write_request_edited, HeadEdits};
+use crate::http::{ConnMode, Failure, ForwardPlan, HeadError};
 use crate::state::Proxy;
 use crate::stkctr::persist;
-use crate::stkctr::rules::{RuleCtx, StickView};
+use crate::stkctr::rules::RuleCtx;
 use crate::stkctr::Trackers;
 use crate::stream::recvbuf::{RecvBuf, SendQueue};
 use crate::stream::side::SideIo;
@@ -35,8 +36,9 @@ pub(super) struct Plan<'r> {
     /// The request head as it goes out (with the body bytes already here).
     pub(super) to_server: SendQueue,
     pub(super) req_info: RequestInfo,
-    /// `http-response` rules to run on the final response head.
-    pub(super) res_rules: Vec<&'r HttpRule>,
+    /// `http-response` rules to run on the final response head (the
+    /// backend's, then the frontend's), then `http-after-response` ones.
+    pub(super) res_rules: [RuleSets<'r>; 2],
     /// A copy of the request head for those rules (none without rules).
     pub(super) req_copy: Option<Vec<u8>>,
     pub(super) server_close: bool,
@@ -54,7 +56,7 @@ pub(super) fn plan<'r>(
     mode: ConnMode,
     cbuf: &mut RecvBuf,
     req: &'r Request,
-    res_rules: Vec<&'r HttpRule>,
+    res_rules: [RuleSets<'r>; 2],
     as_received: bool,
 ) -> Result<Plan<'r>, Failure> {
     let framing = &req.framing;
@@ -75,12 +77,12 @@ pub(super) fn plan<'r>(
         // the cost of rebuilding it.
         to_server.data.extend_from_slice(&cbuf.data()[..head.len]);
     } else {
-        let e: Vec<Edit<'_>> = req.edits.iter().map(OwnedEdit::as_edit).collect();
-        write_request_head(cbuf.data(), head, &fplan, &e, &mut to_server.data)
+        write_request_edited(cbuf.data(), head, &fplan, &req.edits, &mut to_server.data)
             .map_err(|_| Failure::BadRequestHead(HeadError::HeaderValue))?;
     }
     let req_info = RequestInfo::new(cbuf.data(), head, framing);
-    let req_copy = (!res_rules.is_empty()).then(|| cbuf.data()[..head.len].to_vec());
+    let has_rules = res_rules.iter().any(|r| !r.is_empty());
+    let req_copy = has_rules.then(|| cbuf.data()[..head.len].to_vec());
     cbuf.consume(head.len);
     Ok(Plan {
         req,
@@ -145,23 +147,25 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
     let facts = stream.facts(ctx, txn);
     let mut vbase = req.view_base(ctx);
     vbase.info = Some(&facts);
-    let rules = &plan.res_rules;
+    let [rules, after] = &plan.res_rules;
     let copy = plan.req_copy.as_deref();
     let rules_fn =
-        |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<Vec<OwnedEdit>, request::Denied> {
+        |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<HeadEdits, request::Denied> {
+            let mut edits = HeadEdits::default();
             let Some(copy) = copy else {
-                return Ok(Vec::new());
+                return Ok(edits);
             };
             let view = ResView {
                 req: vbase.at(copy),
                 buf,
                 head: rh,
+                rw: None,
             };
-            let view = StickView {
-                inner: &view,
-                env: fe_ctx.env(Some(trk)),
-            };
-            request::response_rules(rules, &view)
+            let env = fe_ctx.env(Some(trk));
+            for set in rules.iter().chain(after) {
+                super::response_rules::response_rules(set, &view, env, &mut edits)?;
+            }
+            Ok(edits)
         };
     let spec = ExchangeSpec {
         size: ctx.size,
@@ -213,16 +217,12 @@ pub(super) async fn serve_server(
     let sni = sni_values(ctx, be, s, cbuf, req, txn);
     let http = &ctx.fe.cfg.http;
     let mode = combine(conn_mode(http.conn_mode), conn_mode(bp.cfg.http.conn_mode));
-    let res_rules = http
-        .response
-        .iter()
-        .chain(bp.cfg.http.response.iter().filter(|_| bp.idx != ctx.fe.idx))
-        .collect();
+    let res_rules = super::after_response::rule_sets(ctx.fe, Some(bp));
     let mut plan = match plan(mode, cbuf, req, res_rules, false) {
         Ok(p) => p,
         Err(f) => return super::local::local_failure(s, txn, f).await,
     };
-    plan.server_timeout = bp.cfg.timeouts.server;
+    plan.server_timeout = txn.knobs.server_timeout.or(bp.cfg.timeouts.server);
     let reuse = match bp.cfg.http.reuse {
         HttpReuse::Never => false,
         // `safe`: a client's first request gets a connection of its own.
@@ -230,12 +230,13 @@ pub(super) async fn serve_server(
         HttpReuse::Aggressive | HttpReuse::Always => true,
     } && !plan.server_close;
     txn.info.client = txn.src.map(|a| a.ip());
+    txn.info.dst = txn.dst;
     if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse, &sni).await {
         release_server(be, s);
         // HAProxy 2.6 answers through the stream and keeps a keep-alive
         // client whose request is complete (no body left to read).
         let keep = super::analyse::keep_before_body(ctx, plan.req);
-        return send_error(ctx.fe, Some(bp), s, txn, e, keep).await;
+        return send_error(ctx, Some(bp), s, txn, e, keep).await;
     }
     let srv = s.srv.and_then(|i| be.servers.get(i));
     if let Some(srv) = srv {
@@ -316,7 +317,7 @@ async fn finish_server(
         // request was entirely read stays connected; the server
         // connection is dropped.
         let keep = keep_after(ctx.fe, &req.framing, result.request_complete);
-        return send_error(ctx.fe, Some(bp), s, txn, e, keep).await;
+        return send_error(ctx, Some(bp), s, txn, e, keep).await;
     }
     if result.tunnel {
         tunnel(ctx, bp, s, bufs.client, &mut bufs.server, txn).await;

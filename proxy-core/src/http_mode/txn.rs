@@ -37,10 +37,15 @@ pub(super) struct Txn {
     /// The client address `set-src` gave this request (logged instead of
     /// the connection's).
     pub(super) src: Option<SocketAddr>,
+    /// The destination `set-dst`/`set-dst-port` gave this request (logged
+    /// instead of the connection's).
+    pub(super) dst: Option<SocketAddr>,
     /// The unique id (`unique-id-format`), once made.
     pub(super) unique_id: Option<Vec<u8>>,
     /// `%Ti`: ms the connection was idle before the first byte.
     pub(super) idle_ms: i64,
+    /// What `set-log-level` / `set-timeout` rules chose.
+    pub(super) knobs: super::flow_actions::Knobs,
     /// `%rt`: the request's number (the stream's for the first request of
     /// a connection, a new one for the next, as HAProxy makes a stream
     /// per request).
@@ -68,8 +73,10 @@ impl Txn {
             req_captures: Vec::new(),
             res_captures: Vec::new(),
             src: None,
+            dst: None,
             unique_id: None,
             idle_ms: 0,
+            knobs: Default::default(),
             uniq_id: 0,
         }
     }

@@ -121,19 +121,13 @@ impl<'a> LogCtx<'a> {
         let (queued, connected) = timers_of(s);
         let t_queue = match (head_done, queued) {
             (Some(h), Some(q)) => q.saturating_duration_since(h).as_millis() as i64,
+            // A tarpit: no request time, the wait counted from the start.
+            (None, Some(q)) => q.saturating_duration_since(log.first_byte).as_millis() as i64,
             _ => -1,
         };
         let t_connect = match (queued, connected) {
             (Some(q), Some(c)) => c.saturating_duration_since(q).as_millis() as i64,
             _ => -1,
-        };
-        // HAProxy 2.6 logs a tarpitted request without `Tq`, its wait as
-        // `Tw`.
-        let (t_request, t_queue) = match head_done {
-            Some(h) if log.term().1 == crate::log::termination::FinState::T => {
-                (-1, now.saturating_duration_since(h).as_millis() as i64)
-            }
-            _ => (t_request, t_queue),
         };
         let t_response = match (connected, log.response_at) {
             (Some(c), Some(r)) => r.saturating_duration_since(c).as_millis() as i64,
@@ -163,7 +157,7 @@ impl<'a> LogCtx<'a> {
         let back = s.and_then(|s| s.si[1].conn());
         let frontend_addr = match front {
             Some(c) if wants(&[Var::fi, Var::fp]) || fmt.exprs().next().is_some() => {
-                c.to.or_else(|| c.transport.local_addr())
+                log.dst.or(c.to).or_else(|| c.transport.local_addr())
             }
             _ => None,
         };
@@ -274,9 +268,20 @@ pub(super) fn emit_log(lc: &LogCtx<'_>) {
     if fe.cfg.logs.is_empty() {
         return;
     }
+    let level = lc.txn.knobs.log_level;
+    if level == Some(None) {
+        return; // `set-log-level silent`
+    }
     let mut line = Vec::with_capacity(256);
     lc.render(fmt, None, &mut line);
-    traffic(fe.idx, &String::from_utf8_lossy(&line));
+    match level {
+        Some(Some(severity)) => crate::log::subscriber::traffic_with_severity(
+            fe.idx,
+            severity,
+            &String::from_utf8_lossy(&line),
+        ),
+        _ => traffic(fe.idx, &String::from_utf8_lossy(&line)),
+    }
 }
 
 /// A client the proxy cannot take on for want of an allocation (its
