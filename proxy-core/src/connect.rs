@@ -37,6 +37,9 @@ pub struct ConnectInfo {
     /// The client address as the rules left it (`set-src`), which is the
     /// one `balance source` hashes; `None`: the connection's.
     pub client: Option<std::net::IpAddr>,
+    /// The hash of the request's key for the `balance` algorithms that
+    /// hash one (`uri`, `hdr`, ...); `None`: no key (round robin).
+    pub lb_key: Option<u32>,
 }
 
 /// Releases the server slot a stream holds, if any.
@@ -92,7 +95,7 @@ async fn assign_server(
         s.flags &= !sess_flags::DIRECT;
         s.srv = None;
     }
-    let srv = match be.assign(client_ip) {
+    let srv = match be.assign(client_ip, info.lb_key) {
         Assignment::Server(i) => i,
         Assignment::NoServer => return Err(ProxyError::new(ErrorKind::NoServer)),
         Assignment::Queued(mut ticket) => {

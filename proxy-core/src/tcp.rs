@@ -291,6 +291,7 @@ impl<'a> TcpSession<'a> {
             None => Transport::None,
         };
         let sni = self.sni_values(bp, s);
+        self.info.lb_key = self.lb_key_hash(bp, s);
         let outcome = tokio::select! {
             // Boxed so that the connect phase's state is not kept for the
             // whole life of the stream (it is the largest; idle streams
@@ -321,6 +322,16 @@ impl<'a> TcpSession<'a> {
         let limit = self.inbuf.len();
         let view = with_payload(self.view(Some(&s.vars)), &self.inbuf, limit, false, &flag);
         crate::tls_client::eval_snis(&be.sni_exprs, &view)
+    }
+
+    /// The hash of the stream's `balance` key (`rdp-cookie`, `hash`) in
+    /// what the client sent so far; `None` without one.
+    fn lb_key_hash(&self, bp: &Proxy, s: &Stream) -> Option<u32> {
+        let key = bp.be.as_ref()?.lb_key.as_ref()?;
+        let flag = AtomicBool::new(false);
+        let limit = self.inbuf.len();
+        let view = with_payload(self.view(Some(&s.vars)), &self.inbuf, limit, false, &flag);
+        key.hash(&view)
     }
 
     /// Moves bytes both ways until both sides are done; an abort or a

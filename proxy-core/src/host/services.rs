@@ -254,6 +254,13 @@ fn algo_name(b: crate::config::Balance) -> &'static str {
         Balance::LeastConn => "leastconn",
         Balance::First => "first",
         Balance::Source => "source",
+        Balance::Uri => "uri",
+        Balance::UrlParam => "url_param",
+        Balance::Hdr => "hdr",
+        Balance::RdpCookie => "rdp-cookie",
+        Balance::Hash => "hash",
+        // HAProxy has no name for it in its list.
+        Balance::Random => "unknown",
     }
 }
 

@@ -211,6 +211,7 @@ pub(super) async fn serve_server(
     };
     let pending = std::mem::take(&mut req.pending);
     let sni = sni_values(ctx, be, s, cbuf, req, txn);
+    txn.info.lb_key = lb_key_hash(ctx, be, s, cbuf, req, txn);
     let http = &ctx.fe.cfg.http;
     let mode = combine(conn_mode(http.conn_mode), conn_mode(bp.cfg.http.conn_mode));
     let res_rules = http
@@ -283,6 +284,34 @@ fn sni_values(
     if be.sni_exprs.is_empty() {
         return Vec::new();
     }
+    with_view(ctx, s, cbuf, req, txn, &mut |v| {
+        crate::tls_client::eval_snis(&be.sni_exprs, v)
+    })
+}
+
+/// The hash of the request's `balance` key (`uri`, `hdr`, ...), read
+/// while the head is still in `cbuf`; `None` without one.
+fn lb_key_hash(
+    ctx: &Ctx<'_>,
+    be: &crate::backend::Backend,
+    s: &Stream,
+    cbuf: &RecvBuf,
+    req: &Request,
+    txn: &Txn,
+) -> Option<u32> {
+    let key = be.lb_key.as_ref()?;
+    with_view(ctx, s, cbuf, req, txn, &mut |v| key.hash(v))
+}
+
+/// Calls `f` with the rules' view of the request in `cbuf`.
+fn with_view<R>(
+    ctx: &Ctx<'_>,
+    s: &Stream,
+    cbuf: &RecvBuf,
+    req: &Request,
+    txn: &Txn,
+    f: &mut dyn FnMut(&dyn crate::rules::RequestView) -> R,
+) -> R {
     let parts = StreamParts {
         vars: &s.vars,
         be: s.be,
@@ -292,7 +321,7 @@ fn sni_values(
     let facts = parts.facts(ctx, txn);
     let mut base = req.view_base(ctx);
     base.info = Some(&facts);
-    crate::tls_client::eval_snis(&be.sni_exprs, &base.at(cbuf.data()))
+    f(&base.at(cbuf.data()))
 }
 
 /// The end of a server exchange: an error page if nothing was sent yet, a
