@@ -397,3 +397,28 @@ fn rdp_cookie_map_based_and_consistent() {
         compare(|bin| run_rdp(bin, &ports, ht), shape);
     }
 }
+
+/// `check_post`: a POST without the parameter in its query string is
+/// balanced on the parameter in its body (none anywhere: round robin).
+#[test]
+fn url_param_check_post_body() {
+    let req = |i: u32| {
+        let body = match i % 6 {
+            1 => "a=1&b=2".to_string(),
+            3 => format!("sid={i} tail&z"),
+            5 if i % 4 == 1 => "sid= x".into(),
+            5 => "sid=\x01".into(),
+            _ => format!("x=1&sid=u{}&y", i.wrapping_mul(40_503)),
+        };
+        let target = if i % 10 == 7 {
+            format!("/p?sid=q{i}")
+        } else {
+            "/p".into()
+        };
+        format!(
+            "POST {target} HTTP/1.1\r\nhost: t\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    check_reqs("    balance url_param sid check_post\n", &[1, 2, 1], &req);
+}

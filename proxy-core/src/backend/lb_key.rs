@@ -117,24 +117,25 @@ fn url_param_key(p: &LbParams, view: &dyn RequestView) -> Option<Vec<u8>> {
     param_value(body, name, true).map(<[u8]>::to_vec)
 }
 
-/// The value of `name=` in `params` (`a=1&b=2`). `body`: HAProxy stops a
-/// body value at a blank and gives up on one that is not URL-encoded.
+/// The value of `name=` in `params` (`a=1&b=2`), up to the next `&`.
+/// `body`: 2.6 looks at the value's first character only: a blank there
+/// makes the value empty, another non-token character means the body is
+/// not URL-encoded (no value).
 pub(crate) fn param_value<'a>(mut params: &'a [u8], name: &[u8], body: bool) -> Option<&'a [u8]> {
     let plen = name.len();
     while params.len() > plen {
         if params[plen] == b'=' && &params[..plen] == name {
             let v = &params[plen + 1..];
-            let mut end = 0;
-            while end < v.len() && v[end] != b'&' {
-                if body && !is_token(v[end]) {
-                    if matches!(v[end], b' ' | b'\t' | b'\r' | b'\n') {
-                        break;
+            let end = v.iter().position(|&c| c == b'&').unwrap_or(v.len());
+            match v.first() {
+                Some(&c) if body && end > 0 && !is_token(c) => {
+                    if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+                        return Some(&[]);
                     }
                     return None;
                 }
-                end += 1;
+                _ => return Some(&v[..end]),
             }
-            return Some(&v[..end]);
         }
         let amp = params.iter().position(|&c| c == b'&')?;
         params = &params[amp + 1..];
@@ -241,8 +242,9 @@ mod tests {
         assert_eq!(param_value(b"a=1&id=42&x", b"id", false), Some(&b"42"[..]));
         assert_eq!(param_value(b"aid=1&id=", b"id", false), Some(&b""[..]));
         assert_eq!(param_value(b"a=1&b=2", b"id", false), None);
-        assert_eq!(param_value(b"id=a b", b"id", true), Some(&b"a"[..]));
-        assert_eq!(param_value(b"id=a\x01b", b"id", true), None);
+        assert_eq!(param_value(b"id=a b", b"id", true), Some(&b"a b"[..]));
+        assert_eq!(param_value(b"id= b", b"id", true), Some(&b""[..]));
+        assert_eq!(param_value(b"id=\x01b", b"id", true), None);
         let big = format!("{}&id=7", "x=y&".repeat(250_000));
         assert_eq!(param_value(big.as_bytes(), b"id", false), Some(&b"7"[..]));
         assert_eq!(main_domain(b"www.example.com"), b"example");

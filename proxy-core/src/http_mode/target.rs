@@ -210,6 +210,7 @@ pub(super) async fn serve_server(
         return false;
     };
     let pending = std::mem::take(&mut req.pending);
+    wait_post_body(ctx, bp, s, cbuf, req, txn).await;
     let sni = sni_values(ctx, be, s, cbuf, req, txn);
     txn.info.lb_key = lb_key_hash(ctx, be, s, cbuf, req, txn);
     let http = &ctx.fe.cfg.http;
@@ -318,10 +319,32 @@ fn with_view<R>(
         srv: s.srv,
         tls: s.tls_cells(),
     };
-    let facts = parts.facts(ctx, txn);
+    let facts = parts.facts(ctx, txn).with_body(req.body.as_deref());
     let mut base = req.view_base(ctx);
     base.info = Some(&facts);
     f(&base.at(cbuf.data()))
+}
+
+/// `balance url_param <p> check_post`: a POST's body is waited for (up to
+/// a buffer's worth) before the server is chosen, as 2.6 does.
+async fn wait_post_body(
+    ctx: &Ctx<'_>,
+    bp: &Proxy,
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    req: &mut Request,
+    txn: &Txn,
+) {
+    let lb = &bp.cfg;
+    if lb.balance != crate::config::Balance::UrlParam || !lb.lb_params.check_post {
+        return;
+    }
+    if req.body.is_some() || req.head.method(cbuf.data()) != b"POST" {
+        return;
+    }
+    if let Some(c) = s.si[0].conn_mut() {
+        super::body_wait::buffer_body(ctx, &mut c.transport, cbuf, req, txn.first_byte).await;
+    }
 }
 
 /// The end of a server exchange: an error page if nothing was sent yet, a
