@@ -14,10 +14,12 @@ use std::time::Duration;
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::backend::{Assignment, Backend};
+use crate::config::model_pp::ServerPp;
 use crate::connection::{Target, Transport};
 use crate::error::{ErrorKind, ProxyError};
 use crate::log::termination::FinState;
 use crate::monitor::observe::Seen;
+use crate::proxy_proto::send::{self, PpFacts};
 use crate::state::{Proxy, State};
 use crate::stream::{sess_flags, AllocConnError, SiState, Stream};
 use crate::tls_client::{self, TrafficTls};
@@ -40,6 +42,13 @@ pub struct ConnectInfo {
     /// The hash of the request's key for the `balance` algorithms that
     /// hash one (`uri`, `hdr`, ...); `None`: no key (round robin).
     pub lb_key: Option<u32>,
+}
+
+/// The PROXY protocol options of server `srv` of `p` (none for a
+/// dispatch address).
+pub fn server_pp(p: &Proxy, srv: Option<usize>) -> ServerPp {
+    srv.and_then(|i| p.cfg.servers.get(i))
+        .map_or(ServerPp::default(), |c| c.send_proxy)
 }
 
 /// Releases the server slot a stream holds, if any.
@@ -215,8 +224,15 @@ async fn connect_transport(
     to: SocketAddr,
     from: Option<SocketAddr>,
     tls: Option<&TlsPlan<'_>>,
+    pp: Option<&[u8]>,
 ) -> Result<Transport, ConnFail> {
-    let sock = tcp_connect(to, from).await.map_err(ConnFail::Tcp)?;
+    let mut sock = tcp_connect(to, from).await.map_err(ConnFail::Tcp)?;
+    // The PROXY header goes first, in clear, before any TLS.
+    if let Some(h) = pp {
+        tokio::io::AsyncWriteExt::write_all(&mut sock, h)
+            .await
+            .map_err(ConnFail::Tcp)?;
+    }
     let Some(plan) = tls else {
         return Ok(Transport::Tcp(sock));
     };
@@ -227,7 +243,12 @@ async fn connect_transport(
 }
 
 /// One connect attempt on the connection already attached to si[1].
-async fn attempt(p: &Proxy, s: &mut Stream, tls: Option<TlsPlan<'_>>) -> Result<(), ProxyError> {
+async fn attempt(
+    p: &Proxy,
+    s: &mut Stream,
+    tls: Option<TlsPlan<'_>>,
+    pp: Option<Vec<u8>>,
+) -> Result<(), ProxyError> {
     let (to, from) = match s.si[1].conn() {
         Some(c) => (c.to, c.from),
         None => return Err(ProxyError::new(ErrorKind::Internal).context("no server connection")),
@@ -236,7 +257,7 @@ async fn attempt(p: &Proxy, s: &mut Stream, tls: Option<TlsPlan<'_>>) -> Result<
         return Err(ProxyError::new(ErrorKind::Internal).context("no server address"));
     };
     s.si[1].set_state(SiState::Con);
-    let connect = connect_transport(to, from, tls.as_ref());
+    let connect = connect_transport(to, from, tls.as_ref(), pp.as_deref());
     let res = match p.cfg.timeouts.connect {
         Some(d) => match tokio::time::timeout(d, connect).await {
             Ok(r) => r,
@@ -281,6 +302,7 @@ pub async fn connect_server(
     info: &mut ConnectInfo,
     reuse: bool,
     sni: &[Option<String>],
+    pp: &PpFacts<'_>,
 ) -> Result<(), ProxyError> {
     let Some(be) = p.be.as_ref() else {
         return Err(ProxyError::new(ErrorKind::Internal));
@@ -292,7 +314,13 @@ pub async fn connect_server(
             assign_server(p, be, s, info).await?;
             s.timers.queued = Some(std::time::Instant::now());
         }
-        if reuse && matches!(s.si[1].endpoint(), crate::stream::Endpoint::None) {
+        let pp_opts = server_pp(p, s.srv);
+        // A connection that began with a PROXY header speaks for its
+        // client only: it is never taken from (or given to) the pool.
+        if reuse
+            && !pp_opts.enabled()
+            && matches!(s.si[1].endpoint(), crate::stream::Endpoint::None)
+        {
             let want = tls_plan(be, s, sni).and_then(|t| t.sni);
             if let Some(conn) = s.srv.and_then(|i| crate::idle::take((p.idx, i), want)) {
                 bump(&be.counters.reuse);
@@ -314,7 +342,7 @@ pub async fn connect_server(
                     bump(&be.servers[i].counters.connect);
                 }
                 let tls = tls_plan(be, s, sni);
-                attempt(p, s, tls).await
+                attempt(p, s, tls, send::header(pp_opts, pp)).await
             }
             Err(e) => Err(e),
         };

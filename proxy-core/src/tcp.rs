@@ -21,6 +21,7 @@ use crate::log::record::{LogRecord, LogView, Timers};
 use crate::log::subscriber::traffic;
 use crate::log::tcplog::format_default_connect;
 use crate::log::termination::{term_code, ErrCause, FinState};
+use crate::proxy_proto::send::PpFacts;
 use crate::sample::vars::VarStore;
 use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
@@ -292,11 +293,22 @@ impl<'a> TcpSession<'a> {
         };
         let sni = self.sni_values(bp, s);
         self.info.lb_key = self.lb_key_hash(bp, s);
+        let dst = s.si[0].conn_mut().and_then(|c| c.dst());
+        let conn = s.si[0].conn();
+        let received = conn.and_then(|c| c.pp.as_deref().cloned());
+        let tls_cell = s.tls_cells()[0].clone();
+        let pp = PpFacts {
+            src: conn.and_then(|c| c.from),
+            dst,
+            received: received.as_ref(),
+            tls: tls_cell.as_ref().and_then(|c| c.get()),
+            unique_id: Some(b""),
+        };
         let outcome = tokio::select! {
             // Boxed so that the connect phase's state is not kept for the
             // whole life of the stream (it is the largest; idle streams
             // only need the forwarding state).
-            r = Box::pin(connect_server(self.st, bp, s, &mut self.info, false, &sni)) => Some(r),
+            r = Box::pin(connect_server(self.st, bp, s, &mut self.info, false, &sni, &pp)) => Some(r),
             _ = client_aborted(&client_t) => None,
         };
         if let Some(c) = s.si[0].conn_mut() {

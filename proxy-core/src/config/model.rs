@@ -329,6 +329,8 @@ pub struct ServerConfig {
     /// (default 5 s).
     pub pool_purge_delay: Duration,
     /// Every other check setting (`fastinter`, `agent-check`, `track`...).
+    /// `send-proxy*`, `proxy-v2-options`: the PROXY header it gets.
+    pub send_proxy: super::model_pp::ServerPp,
     pub hc: super::model_check::ServerCheck,
     /// `ssl`, `verify`, `sni` and the other TLS settings of the line.
     pub ssl: crate::tls_client::ServerSsl,
@@ -358,6 +360,7 @@ impl ServerConfig {
             pool_max_conn: None,
             pool_low_conn: 0,
             pool_purge_delay: Duration::from_secs(5),
+            send_proxy: Default::default(),
             hc: Default::default(),
             ssl: Default::default(),
             tls: None,

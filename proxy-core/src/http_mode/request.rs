@@ -386,11 +386,9 @@ pub fn request_rules(
                     fetch_ip(e, &view)
                 };
                 if let Some(ip) = ip {
-                    // The port survives within one address family.
-                    let port = base
-                        .src
-                        .filter(|a| a.is_ipv4() == ip.is_ipv4())
-                        .map_or(0, |a| a.port());
+                    // The port survives, even across address families
+                    // (2.6 sends it so in a PROXY header).
+                    let port = base.src.map_or(0, |a| a.port());
                     base.src = Some(SocketAddr::new(ip, port));
                 }
                 continue;

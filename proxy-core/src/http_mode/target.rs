@@ -20,6 +20,7 @@ use crate::http::connection_header::plan_request;
 use crate::http::framing::RequestInfo;
 use crate::http::rewrite::write_request_head;
 use crate::http::{ConnMode, Edit, Failure, ForwardPlan, HeadError};
+use crate::proxy_proto::send::PpFacts;
 use crate::state::Proxy;
 use crate::stkctr::persist;
 use crate::stkctr::rules::{RuleCtx, StickView};
@@ -232,7 +233,16 @@ pub(super) async fn serve_server(
         HttpReuse::Aggressive | HttpReuse::Always => true,
     } && !plan.server_close;
     txn.info.client = txn.src.map(|a| a.ip());
-    if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse, &sni).await {
+    let received = s.si[0].conn().and_then(|c| c.pp.as_deref().cloned());
+    let tls_cell = s.tls_cells()[0].clone();
+    let pp = PpFacts {
+        src: req.src,
+        dst: req.dst,
+        received: received.as_ref(),
+        tls: tls_cell.as_ref().and_then(|c| c.get()),
+        unique_id: Some(txn.unique_id.as_deref().unwrap_or_default()),
+    };
+    if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse, &sni, &pp).await {
         release_server(be, s);
         // HAProxy 2.6 answers through the stream and keeps a keep-alive
         // client whose request is complete (no body left to read).
@@ -377,7 +387,11 @@ async fn finish_server(
     // Park the server connection if it can serve another request. With
     // `http-reuse never` nothing could ever take it back, so it is closed
     // instead, as rule 5 wants the server side released at the end.
-    if result.server_reusable && bufs.server.is_empty() && bp.cfg.http.reuse != HttpReuse::Never {
+    if result.server_reusable
+        && bufs.server.is_empty()
+        && bp.cfg.http.reuse != HttpReuse::Never
+        && !crate::connect::server_pp(bp, s.srv).enabled()
+    {
         park(bp, s);
     }
     !result.client_close

@@ -1,0 +1,254 @@
+//! The PROXY header servers receive (`send-proxy`, `send-proxy-v2`,
+//! `proxy-v2-options`, `check-send-proxy`, `tcp-check connect
+//! send-proxy`): a recording origin keeps the first bytes of each
+//! connection, and the header must be byte for byte the one HAProxy 2.6
+//! sends with the same configuration and the same client (addresses from
+//! `accept-proxy` and `set-src`, TLVs with their CRC32C).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use tests::checks::compare;
+use tests::util::local;
+use tests::{BoundPort, Proxy};
+
+const SIG: &[u8] = b"\r\n\r\n\0\r\nQUIT\n";
+
+/// An origin that records the first bytes of each connection (up to the
+/// end of an HTTP head, or what comes within half a second) and answers
+/// a short HTTP response.
+fn recording_origin() -> (u16, mpsc::Receiver<Vec<u8>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                c.set_read_timeout(Some(Duration::from_millis(500)))
+                    .unwrap();
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = c.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    if got.windows(4).any(|w| w == b"\r\n\r\n") && !got.ends_with(SIG) {
+                        break;
+                    }
+                }
+                let _ = c.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+                let _ = tx.send(got);
+            });
+        }
+    });
+    (port, rx)
+}
+
+/// The PROXY header at the start of `data`, shown as text (v1) or hex
+/// (v2); `none` when there is none.
+fn header_of(data: &[u8]) -> String {
+    if data.starts_with(b"PROXY ") {
+        let end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .unwrap_or(data.len());
+        return String::from_utf8_lossy(&data[..end]).into_owned();
+    }
+    if data.starts_with(SIG) && data.len() >= 16 {
+        let len = 16 + usize::from(u16::from_be_bytes([data[14], data[15]]));
+        let hex: Vec<String> = data[..len.min(data.len())]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        return format!("v2 {}", hex.join(""));
+    }
+    "none".into()
+}
+
+/// One client request (after `pp`, the client's own PROXY header)
+/// through a proxy whose frontend `fe` has `accept-proxy` and whose
+/// server line ends with `srv`; the header the origin got.
+fn run(bin: &Path, fe: &str, srv: &str, pp: &[u8], req_extra: &str) -> Vec<String> {
+    run_mode(bin, "http", fe, srv, pp, req_extra)
+}
+
+/// [`run`] with the proxies in `mode`.
+fn run_mode(
+    bin: &Path,
+    mode: &str,
+    fe: &str,
+    srv: &str,
+    pp: &[u8],
+    req_extra: &str,
+) -> Vec<String> {
+    let (origin, rx) = recording_origin();
+    let front = BoundPort::new();
+    let cfg = format!(
+        "{}frontend f\n    bind {front} accept-proxy\n{fe}    default_backend b\n\nbackend b\n    server s 127.0.0.1:{origin} {srv}\n",
+        tests::http::http_defaults().replace("mode http", &format!("mode {mode}"))
+    );
+    let px = Proxy::builder(&cfg).bin(bin).listen(&front).start();
+    let mut c = TcpStream::connect(local(front.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut data = pp.to_vec();
+    data.extend_from_slice(
+        format!("GET /x HTTP/1.1\r\nhost: t.example\r\n{req_extra}connection: close\r\n\r\n")
+            .as_bytes(),
+    );
+    c.write_all(&data).unwrap();
+    let mut resp = Vec::new();
+    let _ = c.read_to_end(&mut resp);
+    let got = rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+    drop(px);
+    vec![
+        format!("== {srv}"),
+        String::from_utf8_lossy(resp.split(|&b| b == b'\r').next().unwrap_or_default())
+            .into_owned(),
+        header_of(&got),
+    ]
+}
+
+fn v1(line: &str) -> Vec<u8> {
+    format!("{line}\r\n").into_bytes()
+}
+
+/// A client v2 header 10.1.2.3:4000 -> 10.9.8.7:80 with an authority TLV.
+fn v2_with_authority() -> Vec<u8> {
+    let mut body = vec![10, 1, 2, 3, 10, 9, 8, 7];
+    body.extend_from_slice(&4000u16.to_be_bytes());
+    body.extend_from_slice(&80u16.to_be_bytes());
+    body.extend_from_slice(&[0x02, 0, 11]);
+    body.extend_from_slice(b"example.org");
+    let mut b = SIG.to_vec();
+    b.extend_from_slice(&[0x21, 0x11]);
+    b.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    b.extend_from_slice(&body);
+    b
+}
+
+fn shape(t: &[String]) {
+    assert!(t[1].contains("200"), "{t:?}");
+    assert_ne!(t[2], "none", "{t:?}");
+}
+
+#[test]
+fn v1_forwards_the_received_addresses() {
+    let pp = v1("PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222");
+    compare(|b| run(b, "", "send-proxy", &pp, ""), shape);
+    let six = v1("PROXY TCP6 2001:db8::1 2001:db8::2 1111 2222");
+    compare(|b| run(b, "", "send-proxy", &six, ""), shape);
+}
+
+#[test]
+fn v2_plain_and_mixed_families() {
+    let pp = v1("PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222");
+    compare(|b| run(b, "", "send-proxy-v2", &pp, ""), shape);
+    let fe = "    http-request set-src hdr(x-src)\n";
+    compare(
+        |b| run(b, fe, "send-proxy-v2", &pp, "x-src: 2001:db8::7\r\n"),
+        shape,
+    );
+    compare(
+        |b| run(b, fe, "send-proxy", &pp, "x-src: 2001:db8::7\r\n"),
+        shape,
+    );
+}
+
+#[test]
+fn v2_options_tlvs_and_crc() {
+    let pp = v2_with_authority();
+    let fe = "    unique-id-format id-%[src]-%[dst_port]\n";
+    for srv in [
+        "send-proxy-v2 proxy-v2-options authority,unique-id,crc32c",
+        "send-proxy-v2 proxy-v2-options ssl,cert-cn,ssl-cipher,cert-sig,cert-key",
+        "send-proxy-v2-ssl-cn proxy-v2-options crc32c",
+        "send-proxy-v2 proxy-v2-options unique-id",
+    ] {
+        compare(|b| run(b, fe, srv, &pp, ""), shape);
+    }
+    // Without a format the unique id is empty, and still sent.
+    compare(
+        |b| {
+            run(
+                b,
+                "",
+                "send-proxy-v2 proxy-v2-options unique-id,authority",
+                &pp,
+                "",
+            )
+        },
+        shape,
+    );
+}
+
+/// The header of the first health check a server with `srv` gets (v1
+/// ports hidden: the check's own, and the origin's, vary per run).
+fn run_check(bin: &Path, be: &str, srv: &str) -> Vec<String> {
+    let (origin, rx) = recording_origin();
+    let srv_opts = srv.replace("PORT", &origin.to_string());
+    // HAProxy does not start without a listener.
+    let front = BoundPort::new();
+    let cfg = format!(
+        "{}frontend f\n    bind {front}\n    default_backend b\n\nbackend b\n{be}    server s 127.0.0.1:{origin} check inter 300ms {srv_opts}\n",
+        tests::http::http_defaults()
+    );
+    let px = Proxy::builder(&cfg).bin(bin).listen(&front).start();
+    let got = rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+    drop(px);
+    let h = header_of(&got);
+    let shown = match h.strip_prefix("PROXY ") {
+        Some(rest) => {
+            let f: Vec<&str> = rest.split(' ').collect();
+            format!("PROXY {} {} {} * *", f[0], f[1], f[2])
+        }
+        None => h,
+    };
+    vec![format!("== {be}{srv}"), shown]
+}
+
+fn check_shape(t: &[String]) {
+    assert_ne!(t[1], "none", "{t:?}");
+}
+
+#[test]
+fn health_checks_send_the_servers_header() {
+    for srv in [
+        "send-proxy",
+        "check-send-proxy",
+        "send-proxy-v2",
+        "send-proxy-v2 proxy-v2-options crc32c,ssl,unique-id",
+        "check-send-proxy send-proxy-v2-ssl",
+    ] {
+        compare(|b| run_check(b, "", srv), check_shape);
+    }
+    let tcp = "    option tcp-check\n    tcp-check connect send-proxy\n    tcp-check send PING\\r\\n\\r\\n\n";
+    compare(|b| run_check(b, tcp, ""), check_shape);
+    compare(|b| run_check(b, tcp, "send-proxy-v2"), check_shape);
+}
+
+/// A check to its own port does not take the server's header (only
+/// `check-send-proxy` would add it).
+#[test]
+fn checks_on_their_own_port_send_no_header() {
+    let none = |t: &[String]| assert_eq!(t[1], "none", "{t:?}");
+    compare(|b| run_check(b, "", "send-proxy port PORT"), none);
+}
+
+#[test]
+fn tcp_mode_sends_the_header_too() {
+    let pp = v2_with_authority();
+    for srv in [
+        "send-proxy",
+        "send-proxy-v2 proxy-v2-options authority,crc32c,ssl,unique-id",
+    ] {
+        compare(|b| run_mode(b, "tcp", "", srv, &pp, ""), shape);
+    }
+}
