@@ -14,11 +14,11 @@ use std::time::Duration;
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::backend::{Assignment, Backend};
-use crate::config::model_pp::ServerPp;
 use crate::connection::{Target, Transport};
 use crate::error::{ErrorKind, ProxyError};
 use crate::log::termination::FinState;
 use crate::monitor::observe::Seen;
+use crate::proxy_proto::opts::ServerPp;
 use crate::proxy_proto::send::{self, PpFacts};
 use crate::state::{Proxy, State};
 use crate::stream::{sess_flags, AllocConnError, SiState, Stream};

@@ -220,7 +220,7 @@ pub struct Connection {
     pub sni: Option<Box<str>>,
     /// The PROXY header the client connection started with (`accept-proxy`
     /// or `expect-proxy`), for the `fc_pp_*` fetches.
-    pub pp: Option<Box<crate::proxy_proto::Header>>,
+    pub pp: Option<std::sync::Arc<crate::proxy_proto::Header>>,
     _slot: PoolSlot,
 }
 

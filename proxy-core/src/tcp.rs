@@ -104,6 +104,8 @@ struct TcpSession<'a> {
     inbuf: Vec<u8>,
     /// The client connection's TLS facts (an `ssl` bind).
     tls: Option<crate::tls::conn::TlsCell>,
+    /// The PROXY header the client connection arrived with.
+    pp: Option<std::sync::Arc<crate::proxy_proto::Header>>,
 }
 
 impl<'a> TcpSession<'a> {
@@ -131,6 +133,7 @@ impl<'a> TcpSession<'a> {
             totals: Totals::default(),
             inbuf: Vec::new(),
             tls: s.si[0].conn().and_then(Connection::tls_cell),
+            pp: s.si[0].conn().and_then(|c| c.pp.clone()),
         }
     }
 
@@ -173,6 +176,7 @@ impl<'a> TcpSession<'a> {
             payload: None,
             tls: [self.tls.clone(), None],
             expect_proxy: Default::default(),
+            pp: self.pp.clone(),
         }
     }
 
@@ -295,12 +299,12 @@ impl<'a> TcpSession<'a> {
         self.info.lb_key = self.lb_key_hash(bp, s);
         let dst = s.si[0].conn_mut().and_then(|c| c.dst());
         let conn = s.si[0].conn();
-        let received = conn.and_then(|c| c.pp.as_deref().cloned());
+        let received = conn.and_then(|c| c.pp.clone());
         let tls_cell = s.tls_cells()[0].clone();
         let pp = PpFacts {
             src: conn.and_then(|c| c.from),
             dst,
-            received: received.as_ref(),
+            received: received.as_deref(),
             tls: tls_cell.as_ref().and_then(|c| c.get()),
             unique_id: Some(b""),
         };

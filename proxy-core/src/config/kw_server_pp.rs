@@ -5,7 +5,7 @@
 
 use super::kw_server::SrvOpt;
 use super::model::ServerConfig;
-use super::model_pp::ServerPp;
+use crate::proxy_proto::opts::ServerPp;
 
 /// The keywords handled here.
 pub(super) const PP_KEYWORDS: &[&str] = &[

@@ -62,7 +62,6 @@ pub mod model_check;
 pub mod model_check_rules;
 pub mod model_http;
 pub mod model_lb;
-pub mod model_pp;
 pub mod model_stick;
 pub mod parser;
 mod sections;

@@ -330,7 +330,7 @@ pub struct ServerConfig {
     pub pool_purge_delay: Duration,
     /// Every other check setting (`fastinter`, `agent-check`, `track`...).
     /// `send-proxy*`, `proxy-v2-options`: the PROXY header it gets.
-    pub send_proxy: super::model_pp::ServerPp,
+    pub send_proxy: crate::proxy_proto::opts::ServerPp,
     pub hc: super::model_check::ServerCheck,
     /// `ssl`, `verify`, `sni` and the other TLS settings of the line.
     pub ssl: crate::tls_client::ServerSsl,

@@ -110,6 +110,7 @@ pub(super) struct StreamParts<'a> {
     pub(super) be: Option<usize>,
     pub(super) srv: Option<usize>,
     pub(super) tls: [Option<crate::tls::conn::TlsCell>; 2],
+    pub(super) pp: Option<std::sync::Arc<crate::proxy_proto::Header>>,
 }
 
 impl<'a> StreamParts<'a> {
@@ -126,6 +127,7 @@ impl<'a> StreamParts<'a> {
             res_captures: &txn.res_captures,
             body: None,
             tls: self.tls,
+            pp: self.pp,
         }
     }
 }
@@ -233,12 +235,12 @@ pub(super) async fn serve_server(
         HttpReuse::Aggressive | HttpReuse::Always => true,
     } && !plan.server_close;
     txn.info.client = txn.src.map(|a| a.ip());
-    let received = s.si[0].conn().and_then(|c| c.pp.as_deref().cloned());
+    let received = s.si[0].conn().and_then(|c| c.pp.clone());
     let tls_cell = s.tls_cells()[0].clone();
     let pp = PpFacts {
         src: req.src,
         dst: req.dst,
-        received: received.as_ref(),
+        received: received.as_deref(),
         tls: tls_cell.as_ref().and_then(|c| c.get()),
         unique_id: Some(txn.unique_id.as_deref().unwrap_or_default()),
     };
@@ -265,12 +267,14 @@ pub(super) async fn serve_server(
         let (Some(cc), Some(sc)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
             return false;
         };
+        let pp = cc.pp.clone();
         let (client, server) = (&mut cc.transport, &mut sc.transport);
         let parts = StreamParts {
             vars: &s.vars,
             be: s.be,
             srv: s.srv,
             tls,
+            pp,
         };
         exchange_with(ctx, (client, server), parts, &mut bufs, &mut plan, txn, trk).await
     };
@@ -328,6 +332,7 @@ fn with_view<R>(
         be: s.be,
         srv: s.srv,
         tls: s.tls_cells(),
+        pp: s.si[0].conn().and_then(|c| c.pp.clone()),
     };
     let facts = parts.facts(ctx, txn).with_body(req.body.as_deref());
     let mut base = req.view_base(ctx);

@@ -11,6 +11,7 @@
 
 pub mod decode;
 pub mod encode;
+pub mod opts;
 pub mod send;
 
 pub use decode::{decode, Decoded, Header, PpError, Tlv};

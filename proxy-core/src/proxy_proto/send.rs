@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use super::decode::Header;
 use super::encode::{encode_v1, encode_v2, push_tlv, V2Options};
-use crate::config::model_pp::ServerPp;
+use crate::proxy_proto::opts::ServerPp;
 use crate::tls::certfields::{self, DnSel};
 use crate::tls::info::TlsInfo;
 

@@ -206,6 +206,10 @@ pub enum Fetch {
     /// `fc_err`: the client connection's error; an established one has
     /// none (0).
     FcErr,
+    /// `fc_rcvd_proxy`: the client connection began with a PROXY header.
+    FcRcvdProxy,
+    /// `fc_pp_authority`, `fc_pp_unique_id`: a TLV of that header.
+    FcPpTlv(u8),
 }
 
 /// What the keyword table gives for a word such as `hdr_beg(host),lower`.
@@ -364,6 +368,7 @@ impl Fetch {
             | Fetch::Named(_, false)
             | Fetch::UniqueId
             | Fetch::Capture { .. }
+            | Fetch::FcPpTlv(_)
             | Fetch::SslHello(SslField::Sni | SslField::Alpn) => SmpType::Str,
             Fetch::UrlParam { int: false, .. }
             | Fetch::Cook {
@@ -377,7 +382,7 @@ impl Fetch {
             Fetch::ReqProtoHttp | Fetch::AlwaysTrue | Fetch::AlwaysFalse | Fetch::Stopping => {
                 SmpType::Bool
             }
-            Fetch::Load(Load::SrvIsUp, ..) => SmpType::Bool,
+            Fetch::Load(Load::SrvIsUp, ..) | Fetch::FcRcvdProxy => SmpType::Bool,
             Fetch::Stk(f) if f.op == StkOp::Tracked => SmpType::Bool,
             Fetch::Const(v) => v.smp_type(),
             Fetch::Ssl(f) => f.sample_type(),

@@ -151,6 +151,14 @@ impl Fetch {
             Fetch::TableAvl(t) => view.stick().and_then(|env| env.table_avl(t.as_deref())),
             Fetch::Ssl(f) => f.eval(view.tls(f.back)),
             Fetch::FcErr => Some(Value::Int(0)),
+            Fetch::FcRcvdProxy => Some(Value::Bool(
+                view.stream().and_then(|s| s.proxy_header()).is_some(),
+            )),
+            Fetch::FcPpTlv(kind) => view
+                .stream()
+                .and_then(|s| s.proxy_header())
+                .and_then(|h| h.tlv(*kind))
+                .map(|v| Value::owned_str(v.to_vec())),
             Fetch::Hdr(_) | Fetch::HdrVal(_) | Fetch::HdrIp(_) | Fetch::Cook { .. } => None,
         }
     }
