@@ -105,3 +105,84 @@ fn fetches_and_log_fields_after_accept_proxy() {
         assert!(t.iter().any(|l| l.contains("example.org")), "{t:?}");
     });
 }
+
+fn cli(sock: &Path, cmd: &str) -> String {
+    let mut s = std::os::unix::net::UnixStream::connect(sock).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(format!("{cmd}\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// A connection refused for a bad header, then a good one: the frontend
+/// counters, `CumConns` and the log line are 2.6's (its CLI connections,
+/// which 2.6 also counts in `CumConns`, are taken out).
+fn run_counters(bin: &Path) -> Vec<String> {
+    let fe = BoundPort::new();
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("pp.sock");
+    let cfg = format!(
+        "global\n    stats socket {} level admin\n{}frontend f\n    bind {fe} accept-proxy\n    http-request return status 200\n",
+        sock.display(),
+        tests::http::http_defaults()
+    );
+    let px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
+    for head in [
+        &b"GET / HTTP/1.1\r\nhost: t\r\n\r\n"[..],
+        b"PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\nGET / HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n",
+    ] {
+        let mut c = TcpStream::connect(local(fe.port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        c.write_all(head).unwrap();
+        let mut resp = Vec::new();
+        let _ = c.read_to_end(&mut resp);
+    }
+    let bad = px
+        .wait_log(|l| l.contains("PROXY"), Duration::from_secs(5))
+        .unwrap_or_default();
+    // The date differs between the runs: only what follows it.
+    let reason = bad.split_once("] ").map_or(bad.as_str(), |(_, r)| r);
+    let mut out = vec![reason.trim().to_string()];
+    let stat = cli(&sock, "show stat");
+    let header: Vec<&str> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let row: Vec<&str> = stat
+        .lines()
+        .find(|l| l.starts_with("f,FRONTEND,"))
+        .unwrap_or("")
+        .split(',')
+        .collect();
+    for f in [
+        "conn_tot", "stot", "ereq", "dreq", "dcon", "dses", "req_tot", "hrsp_2xx",
+    ] {
+        let v = header.iter().position(|h| *h == f).and_then(|i| row.get(i));
+        out.push(format!("{f}={}", v.unwrap_or(&"?")));
+    }
+    let info = cli(&sock, "show info");
+    let cum: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("CumConns: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let is_haproxy = bin
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains("haproxy"));
+    let cli_conns = if is_haproxy { 2 } else { 0 };
+    out.push(format!("CumConns (traffic)={}", cum - cli_conns));
+    drop(px);
+    out
+}
+
+#[test]
+fn a_bad_header_is_counted_and_logged_as_in_2_6() {
+    compare(run_counters, |t| {
+        assert!(t[0].contains("PROXY protocol"), "{t:?}");
+        assert!(t.iter().any(|l| l == "conn_tot=2"), "{t:?}");
+    });
+}

@@ -540,7 +540,9 @@ fn info_of(state: &State) -> ProcessSnapshot {
             m("Maxconn", u64::from(state.maxconn.load(Ordering::Relaxed))),
             m("Hard_maxconn", u64::from(state.hard_maxconn)),
             m("CurrConns", cur),
-            m("CumConns", l(&g.total)),
+            // Accepted connections, a connection refused for a bad PROXY
+            // header included (as 2.6's `totalconn`).
+            m("CumConns", l(&g.conn_tot)),
             m("CumReq", l(&g.req_tot)),
             m("ConnRate", u64::from(g.conn_rate.read())),
             m(
