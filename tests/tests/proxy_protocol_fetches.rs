@@ -87,11 +87,11 @@ fn run(bin: &Path) -> Vec<String> {
     out
 }
 
-/// `127.0.0.1:<ephemeral>` → `127.0.0.1:*`.
+/// `127.0.0.1:<ephemeral>` → `127.0.0.1:*` (also after `src=`).
 fn hide_port(s: &str) -> String {
     s.split(' ')
-        .map(|w| match w.strip_prefix("127.0.0.1:") {
-            Some(_) => "127.0.0.1:*".to_string(),
+        .map(|w| match w.split_once("127.0.0.1:") {
+            Some((pre, _)) => format!("{pre}127.0.0.1:*"),
             None => w.to_string(),
         })
         .collect::<Vec<_>>()
@@ -184,5 +184,52 @@ fn a_bad_header_is_counted_and_logged_as_in_2_6() {
     compare(run_counters, |t| {
         assert!(t[0].contains("PROXY protocol"), "{t:?}");
         assert!(t.iter().any(|l| l == "conn_tot=2"), "{t:?}");
+    });
+}
+
+/// `show sess` (and `show sess all`) lists a stream accepted with a
+/// PROXY header under the connection's real address, not the announced
+/// one, as 2.6 does.
+fn run_show_sess(bin: &Path) -> Vec<String> {
+    let fe = BoundPort::new();
+    let origin = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let oport = origin.local_addr().unwrap().port();
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("pp.sock");
+    let cfg = format!(
+        "global\n    stats socket {} level admin\n{}frontend f\n    bind {fe} accept-proxy\n    default_backend b\nbackend b\n    server s 127.0.0.1:{oport}\n",
+        sock.display(),
+        tests::tcp_defaults()
+    );
+    let px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
+    let mut c = TcpStream::connect(local(fe.port)).unwrap();
+    c.write_all(b"PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\nhello")
+        .unwrap();
+    let (_held, _) = origin.accept().unwrap();
+    let sess = cli(&sock, "show sess");
+    let mut out: Vec<String> = sess
+        .lines()
+        .filter(|l| l.contains(" fe=f "))
+        .filter_map(|l| l.split(' ').find(|w| w.starts_with("src=")))
+        .map(hide_port)
+        .collect();
+    let all = cli(&sock, "show sess all");
+    out.extend(
+        all.lines()
+            .filter(|l| l.contains(" source=") && !l.contains("unix"))
+            .filter_map(|l| l.split(' ').find(|w| w.starts_with("source=")))
+            .map(hide_port),
+    );
+    drop(c);
+    drop(px);
+    out.insert(0, "== show sess".into());
+    out
+}
+
+#[test]
+fn show_sess_shows_the_real_address() {
+    compare(run_show_sess, |t| {
+        assert_eq!(t.len(), 3, "{t:?}");
+        assert_eq!(t[1], "src=127.0.0.1:*", "{t:?}");
     });
 }
