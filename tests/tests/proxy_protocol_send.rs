@@ -252,3 +252,63 @@ fn tcp_mode_sends_the_header_too() {
         compare(|b| run_mode(b, "tcp", "", srv, &pp, ""), shape);
     }
 }
+
+/// A TLS client (curl, with or without a client certificate) through an
+/// `ssl` frontend: the SSL TLV's flags, verify result, version, CN and
+/// cipher, and the SNI as authority.
+fn run_tls(bin: &Path, pki: &tests::tlskit::Pki, srv: &str, client: Option<&str>) -> Vec<String> {
+    let (origin, rx) = recording_origin();
+    let front = BoundPort::new();
+    let cfg = format!(
+        "{}frontend f\n    bind {front} ssl crt {} ca-file {} verify optional\n    default_backend b\n\nbackend b\n    server s 127.0.0.1:{origin} {srv}\n",
+        tests::http::http_defaults(),
+        pki.path("rsa.pem"),
+        pki.path("ca.crt"),
+    );
+    let px = Proxy::builder(&cfg).bin(bin).listen(&front).start();
+    let answer = pki.curl(front.port, "rsa.test", client);
+    let got = rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+    drop(px);
+    vec![
+        format!("== {srv} {client:?}"),
+        answer,
+        header_of(&without_client_port(got)),
+    ]
+}
+
+/// A v2 TCP4 block with the ports zeroed (the client's is ephemeral, the
+/// frontend's differs per run) and the CRC32C that covers them replaced
+/// by `cccccccc` (the other tests compare CRCs exactly).
+fn without_client_port(mut h: Vec<u8>) -> Vec<u8> {
+    if h.len() < 28 || !h.starts_with(SIG) || h[13] != 0x11 {
+        return h;
+    }
+    h[24..28].copy_from_slice(&[0; 4]);
+    let end = (16 + usize::from(u16::from_be_bytes([h[14], h[15]]))).min(h.len());
+    let mut at = 28;
+    while at + 3 <= end {
+        let len = usize::from(u16::from_be_bytes([h[at + 1], h[at + 2]]));
+        if h[at] == 0x03 && len == 4 && at + 7 <= end {
+            h[at + 3..at + 7].copy_from_slice(&[0xcc; 4]);
+        }
+        at += 3 + len;
+    }
+    h
+}
+
+#[test]
+fn ssl_tlv_of_a_tls_client() {
+    let Some(pki) = tests::tlskit::Pki::new() else {
+        return;
+    };
+    let srv = "send-proxy-v2-ssl-cn proxy-v2-options ssl-cipher,authority,crc32c";
+    for client in [None, Some("client")] {
+        compare(
+            |b| run_tls(b, &pki, srv, client),
+            |t| {
+                assert!(t[1].starts_with("ok"), "{t:?}");
+                assert!(t[2].starts_with("v2 "), "{t:?}");
+            },
+        );
+    }
+}
