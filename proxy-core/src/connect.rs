@@ -46,7 +46,7 @@ pub struct ConnectInfo {
 
 /// The PROXY protocol options of server `srv` of `p` (none for a
 /// dispatch address).
-pub fn server_pp(p: &Proxy, srv: Option<usize>) -> ServerPp {
+fn server_pp(p: &Proxy, srv: Option<usize>) -> ServerPp {
     srv.and_then(|i| p.cfg.servers.get(i))
         .map_or(ServerPp::default(), |c| c.send_proxy)
 }
@@ -270,6 +270,7 @@ async fn attempt(
             if let Some(c) = s.si[1].conn_mut() {
                 c.transport = t;
                 c.sni = tls.and_then(|t| t.sni).map(Into::into);
+                c.pp_sent = pp.map(Vec::into_boxed_slice);
             }
             Ok(())
         }
@@ -314,15 +315,15 @@ pub async fn connect_server(
             assign_server(p, be, s, info).await?;
             s.timers.queued = Some(std::time::Instant::now());
         }
-        let pp_opts = server_pp(p, s.srv);
-        // A connection that began with a PROXY header speaks for its
-        // client only: it is never taken from (or given to) the pool.
-        if reuse
-            && !pp_opts.enabled()
-            && matches!(s.si[1].endpoint(), crate::stream::Endpoint::None)
-        {
+        // A connection that began with a PROXY header is reused only by
+        // a stream that would send the same one.
+        let header = send::header(server_pp(p, s.srv), pp);
+        if reuse && matches!(s.si[1].endpoint(), crate::stream::Endpoint::None) {
             let want = tls_plan(be, s, sni).and_then(|t| t.sni);
-            if let Some(conn) = s.srv.and_then(|i| crate::idle::take((p.idx, i), want)) {
+            let taken = s
+                .srv
+                .and_then(|i| crate::idle::take((p.idx, i), want, header.as_deref()));
+            if let Some(conn) = taken {
                 bump(&be.counters.reuse);
                 if let Some(i) = s.srv {
                     bump(&be.servers[i].counters.reuse);
@@ -342,7 +343,7 @@ pub async fn connect_server(
                     bump(&be.servers[i].counters.connect);
                 }
                 let tls = tls_plan(be, s, sni);
-                attempt(p, s, tls, send::header(pp_opts, pp)).await
+                attempt(p, s, tls, header).await
             }
             Err(e) => Err(e),
         };

@@ -312,3 +312,97 @@ fn ssl_tlv_of_a_tls_client() {
         );
     }
 }
+
+/// A keep-alive origin: per connection, the PROXY header it began with
+/// and how many requests it served, reported when the connection ends.
+fn keep_alive_origin() -> (u16, mpsc::Receiver<String>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let (mut buf, mut header, mut served) = (Vec::new(), None, 0);
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = c.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if header.is_none() && buf.starts_with(b"PROXY ") {
+                        let end = buf.windows(2).position(|w| w == b"\r\n").unwrap_or(0);
+                        header = Some(header_of(&buf));
+                        buf.drain(..end + 2);
+                    }
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        served += 1;
+                        let _ = c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+                    }
+                }
+                let h = header.unwrap_or_else(|| "none".into());
+                let _ = tx.send(format!("{h} served {served}"));
+            });
+        }
+    });
+    (port, rx)
+}
+
+/// Two clients (different announced addresses) on keep-alive
+/// connections: every request reaches the server on a connection that
+/// began with its own client's header (a pooled connection is reused
+/// only for the same header).
+fn run_keep_alive(bin: &Path) -> Vec<String> {
+    let (origin, rx) = keep_alive_origin();
+    let front = BoundPort::new();
+    let cfg = format!(
+        "{}frontend f\n    bind {front} accept-proxy\n    default_backend b\n\nbackend b\n    server s 127.0.0.1:{origin}{}\n",
+        tests::http::http_defaults(),
+        " send-proxy"
+    );
+    let px = Proxy::builder(&cfg).bin(bin).listen(&front).start();
+    let client = |src: &str| {
+        let mut c = TcpStream::connect(local(front.port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        c.write_all(format!("PROXY TCP4 {src} 10.0.0.1 1000 80\r\n").as_bytes())
+            .unwrap();
+        c
+    };
+    let ask = |c: &mut TcpStream| {
+        c.write_all(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n").unwrap();
+        let mut got = Vec::new();
+        let mut b = [0u8; 256];
+        while !got.ends_with(b"ok") {
+            match c.read(&mut b) {
+                Ok(n) if n > 0 => got.extend_from_slice(&b[..n]),
+                _ => break,
+            }
+        }
+    };
+    let (mut a, mut b) = (client("1.1.1.1"), client("2.2.2.2"));
+    for _ in 0..3 {
+        ask(&mut a);
+        ask(&mut b);
+    }
+    ask(&mut a);
+    drop((a, b));
+    drop(px);
+    // Requests served per header, whatever the number of connections
+    // (2.6 keeps each client on one; ours may open more, never mixing).
+    let mut per_header = std::collections::BTreeMap::<String, u32>::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(2)) {
+        let (h, n) = line.rsplit_once(" served ").unwrap();
+        *per_header.entry(h.to_string()).or_default() += n.parse::<u32>().unwrap();
+    }
+    per_header
+        .into_iter()
+        .map(|(h, n)| format!("{h}: {n} requests"))
+        .collect()
+}
+
+#[test]
+fn keep_alive_reuses_a_connection_only_for_the_same_header() {
+    compare(run_keep_alive, |t| assert_eq!(t.len(), 2, "{t:?}"));
+}

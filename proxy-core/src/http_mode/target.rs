@@ -392,11 +392,7 @@ async fn finish_server(
     // Park the server connection if it can serve another request. With
     // `http-reuse never` nothing could ever take it back, so it is closed
     // instead, as rule 5 wants the server side released at the end.
-    if result.server_reusable
-        && bufs.server.is_empty()
-        && bp.cfg.http.reuse != HttpReuse::Never
-        && !crate::connect::server_pp(bp, s.srv).enabled()
-    {
+    if result.server_reusable && bufs.server.is_empty() && bp.cfg.http.reuse != HttpReuse::Never {
         park(bp, s);
     }
     !result.client_close
