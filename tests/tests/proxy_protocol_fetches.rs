@@ -233,3 +233,61 @@ fn show_sess_shows_the_real_address() {
         assert_eq!(t[1], "src=127.0.0.1:*", "{t:?}");
     });
 }
+
+/// Connections that say nothing (after a PROXY header, or not even one
+/// on a plain bind) until `timeout http-request`: 2.6 answers 408 and
+/// logs it, except with `option dontlognull`.
+fn run_silent(bin: &Path, dontlognull: bool) -> Vec<String> {
+    let (pp, plain) = (BoundPort::new(), BoundPort::new());
+    let opt = if dontlognull {
+        "    option dontlognull\n"
+    } else {
+        ""
+    };
+    let cfg = format!(
+        "{}frontend f\n    bind {pp} accept-proxy\n    bind {plain}\n{opt}    timeout http-request 300ms\n    log-format \"LOG %ci %ST %tsc\"\n    http-request return status 200\n",
+        tests::http::http_defaults()
+    );
+    let px = Proxy::builder(&cfg)
+        .bin(bin)
+        .listen(&pp)
+        .listen(&plain)
+        .start();
+    let mut out = vec![format!("== dontlognull {dontlognull}")];
+    for (port, head) in [
+        (pp.port, &b"PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\n"[..]),
+        (plain.port, b""),
+        (plain.port, b"GET / HTTP/1.1\r\n"),
+    ] {
+        let mut c = TcpStream::connect(local(port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        c.write_all(head).unwrap();
+        let mut resp = Vec::new();
+        let _ = c.read_to_end(&mut resp);
+        let text = String::from_utf8_lossy(&resp).into_owned();
+        out.push(text.lines().next().unwrap_or("closed").to_string());
+    }
+    // A last request that is logged either way marks the end of the log.
+    let mut c = TcpStream::connect(local(plain.port)).unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let _ = c.read_to_end(&mut Vec::new());
+    px.wait_log(|l| l.contains(" 200 "), Duration::from_secs(5));
+    out.extend(
+        px.logs()
+            .iter()
+            .filter(|l| l.contains("LOG "))
+            .map(|l| hide_port(l.trim())),
+    );
+    out
+}
+
+#[test]
+fn silent_connections_and_dontlognull() {
+    for dontlognull in [false, true] {
+        compare(
+            |b| run_silent(b, dontlognull),
+            |t| assert!(t.len() >= 5, "{t:?}"),
+        );
+    }
+}
