@@ -300,7 +300,9 @@ impl<'a> TcpSession<'a> {
         let dst = s.si[0].conn_mut().and_then(|c| c.dst());
         let conn = s.si[0].conn();
         let received = conn.and_then(|c| c.pp.clone());
-        let tls_cell = s.tls_cells()[0].clone();
+        // The client's transport is lent to the watcher: its TLS facts
+        // come from the cell kept at the start.
+        let tls_cell = self.tls.clone();
         let pp = PpFacts {
             src: conn.and_then(|c| c.from),
             dst,

@@ -256,12 +256,17 @@ fn tcp_mode_sends_the_header_too() {
 /// A TLS client (curl, with or without a client certificate) through an
 /// `ssl` frontend: the SSL TLV's flags, verify result, version, CN and
 /// cipher, and the SNI as authority.
-fn run_tls(bin: &Path, pki: &tests::tlskit::Pki, srv: &str, client: Option<&str>) -> Vec<String> {
+fn run_tls(
+    bin: &Path,
+    pki: &tests::tlskit::Pki,
+    (mode, srv): (&str, &str),
+    client: Option<&str>,
+) -> Vec<String> {
     let (origin, rx) = recording_origin();
     let front = BoundPort::new();
     let cfg = format!(
         "{}frontend f\n    bind {front} ssl crt {} ca-file {} verify optional\n    default_backend b\n\nbackend b\n    server s 127.0.0.1:{origin} {srv}\n",
-        tests::http::http_defaults(),
+        tests::http::http_defaults().replace("mode http", &format!("mode {mode}")),
         pki.path("rsa.pem"),
         pki.path("ca.crt"),
     );
@@ -270,7 +275,7 @@ fn run_tls(bin: &Path, pki: &tests::tlskit::Pki, srv: &str, client: Option<&str>
     let got = rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
     drop(px);
     vec![
-        format!("== {srv} {client:?}"),
+        format!("== {mode} {srv} {client:?}"),
         answer,
         header_of(&without_client_port(got)),
     ]
@@ -302,9 +307,13 @@ fn ssl_tlv_of_a_tls_client() {
         return;
     };
     let srv = "send-proxy-v2-ssl-cn proxy-v2-options ssl-cipher,authority,crc32c";
-    for client in [None, Some("client")] {
+    for (mode, client) in [
+        ("http", None),
+        ("http", Some("client")),
+        ("tcp", Some("client")),
+    ] {
         compare(
-            |b| run_tls(b, &pki, srv, client),
+            |b| run_tls(b, &pki, (mode, srv), client),
             |t| {
                 assert!(t[1].starts_with("ok"), "{t:?}");
                 assert!(t[2].starts_with("v2 "), "{t:?}");
