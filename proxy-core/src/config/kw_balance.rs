@@ -256,6 +256,14 @@ mod tests {
     }
 
     #[test]
+    fn inherited_from_defaults() {
+        let c = ok("defaults\n mode http\n balance url_param id check_post\nbackend b\n");
+        let b = &c.proxies[0];
+        assert!(b.balance == Balance::UrlParam && b.lb_params.name == "id");
+        assert!(b.lb_params.check_post);
+    }
+
+    #[test]
     fn layer7_hash_in_tcp_falls_back() {
         let c = ok("listen e\n mode tcp\n bind :1\n balance uri\n timeout client 1s\n");
         assert_eq!(c.proxies[0].balance, Balance::RoundRobin);
