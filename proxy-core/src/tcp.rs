@@ -349,7 +349,7 @@ impl<'a> TcpSession<'a> {
         let flag = AtomicBool::new(false);
         let limit = self.inbuf.len();
         let view = with_payload(self.view(Some(&s.vars)), &self.inbuf, limit, false, &flag);
-        key.hash(&view)
+        key.hash(&view, &[])
     }
 
     /// Moves bytes both ways until both sides are done; an abort or a

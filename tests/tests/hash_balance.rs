@@ -422,3 +422,14 @@ fn url_param_check_post_body() {
     };
     check_reqs("    balance url_param sid check_post\n", &[1, 2, 1], &req);
 }
+
+/// `balance hdr()` hashes the header as the rules left it
+/// (`set-header`).
+#[test]
+fn hdr_after_set_header() {
+    check_reqs(
+        "    http-request set-header x-lb %[req.hdr(x-key)]\n    balance hdr(x-lb)\n",
+        &[1, 1, 1],
+        &|i| get("/", &format!("x-key: {}\r\n", key(i))),
+    );
+}

@@ -14,6 +14,16 @@ use crate::config::model_lb::LbParams;
 use crate::rules::RequestView;
 use crate::sample::value::SmpType;
 
+/// A header edit the rules decided and the head does not show yet (the
+/// shape of `http::Edit`, which this module may not import: `http`
+/// depends on `backend` through the log).
+#[derive(Clone, Copy, Debug)]
+pub enum Edit<'a> {
+    Del(&'a [u8]),
+    Set(&'a [u8], &'a [u8]),
+    Add(&'a [u8], &'a [u8]),
+}
+
 /// What a backend hashes, and how.
 #[derive(Debug)]
 pub struct KeySource {
@@ -33,13 +43,14 @@ impl KeySource {
         })
     }
 
-    /// The hash of this request's key, `None` when it has none.
-    pub fn hash(&self, view: &dyn RequestView) -> Option<u32> {
+    /// The hash of this request's key, `None` when it has none. `edits`:
+    /// the header edits the rules decided, not yet applied to `view`.
+    pub fn hash(&self, view: &dyn RequestView, edits: &[Edit<'_>]) -> Option<u32> {
         let p = &self.params;
         let key: Vec<u8> = match self.algo {
             Balance::Uri => uri_key(p, view.uri()).to_vec(),
             Balance::UrlParam => url_param_key(p, view)?,
-            Balance::Hdr => hdr_key(p, view)?,
+            Balance::Hdr => hdr_key(p, view, edits)?,
             Balance::RdpCookie => rdp_cookie(view.payload()?.data, p.name.as_bytes())?.to_vec(),
             Balance::Hash => {
                 let v = p.expr.as_ref()?.eval(view)?.cast(SmpType::Bin)?;
@@ -151,7 +162,7 @@ fn is_token(c: u8) -> bool {
 /// `balance hdr(<name>)`: the first value of the first such header
 /// (comma-separated values count apart), trimmed; with
 /// `use_domain_only`, the label before the last dot-separated one.
-fn hdr_key(p: &LbParams, view: &dyn RequestView) -> Option<Vec<u8>> {
+fn hdr_key(p: &LbParams, view: &dyn RequestView, edits: &[Edit<'_>]) -> Option<Vec<u8>> {
     let name = p.name.as_bytes();
     let mut found: Option<&[u8]> = None;
     view.for_each_header(&mut |n, v| {
@@ -161,6 +172,16 @@ fn hdr_key(p: &LbParams, view: &dyn RequestView) -> Option<Vec<u8>> {
         }
         std::ops::ControlFlow::Continue(())
     });
+    // The first field after the edits: `set` replaces it, `del` removes
+    // it, `add` appends (so counts only when there was none).
+    for e in edits {
+        match *e {
+            Edit::Set(n, v) if n.eq_ignore_ascii_case(name) => found = Some(v),
+            Edit::Del(n) if n.eq_ignore_ascii_case(name) => found = None,
+            Edit::Add(n, v) if n.eq_ignore_ascii_case(name) => found = found.or(Some(v)),
+            _ => {}
+        }
+    }
     let first = found?.split(|&c| c == b',').next().unwrap_or_default();
     let v = first.trim_ascii();
     if v.is_empty() {

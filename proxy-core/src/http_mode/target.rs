@@ -315,7 +315,17 @@ fn lb_key_hash(
     txn: &Txn,
 ) -> Option<u32> {
     let key = be.lb_key.as_ref()?;
-    with_view(ctx, s, cbuf, req, txn, &mut |v| key.hash(v))
+    use crate::backend::lb_key::Edit;
+    let edits: Vec<Edit<'_>> = req
+        .edits
+        .iter()
+        .map(|e| match e {
+            OwnedEdit::Del(n) => Edit::Del(n),
+            OwnedEdit::Set(n, v) => Edit::Set(n, v),
+            OwnedEdit::Add(n, v) => Edit::Add(n, v),
+        })
+        .collect();
+    with_view(ctx, s, cbuf, req, txn, &mut |v| key.hash(v, &edits))
 }
 
 /// Calls `f` with the rules' view of the request in `cbuf`.
