@@ -73,6 +73,9 @@ SCENARIO_TABLE=(
   "https-full-rsa|cfg_tls_full_rsa|https|/|Connection: close|TLS 1.3, a new connection per request: full handshakes with an RSA-2048 certificate (no tickets, no session cache), in-core answer|proxy haproxy|tls-full"
   "https-1m|cfg_tls_backend|https|/1m.bin||TLS 1.3 (ECDSA P-256) keep-alive, 1 MiB body from nginx|proxy haproxy|tls-bulk"
   "rewrite10|cfg_rewrite10|http|/|x-list: a, b, c|mode http, keep-alive, small body from nginx after a chain of 10 rewriting http-request actions (set-path, set-query, set-header with formats, replace-header, replace-value, del-header, set-method, replace-path, set-uri)"
+  "balance-uri|cfg_balance_uri|http|/u/check|lua:uri_paths.lua|mode http, keep-alive, balance uri over 4 servers (all the nginx backend), 100,000 distinct paths"
+  "http-close-pp|cfg_close_pp|http|/|Connection: close|mode http, Connection: close, through a front HAProxy (mode tcp, send-proxy; the same for both targets) to a frontend with accept-proxy|proxy haproxy|pp"
+  "http-close-pp-plain|cfg_close_pp_plain|http|/|Connection: close|http-close-pp's twin: the same front HAProxy without send-proxy, a frontend without accept-proxy|proxy haproxy|pp"
 )
 
 usage() {
@@ -267,6 +270,7 @@ http {
     listen 127.0.0.1:$BACKEND_PORT backlog=4096;
     root $STATE/www;
     location = / { default_type text/plain; return 200 "hello from the bench backend\n"; }
+    location /u/ { default_type text/plain; return 200 "hello from the bench backend\n"; }
     location / { }
   }
 }
@@ -302,6 +306,52 @@ frontend fe_bench
 backend be_bench
     server s1 127.0.0.1:$BACKEND_PORT
 EOF
+}
+
+# `balance uri` over four servers that are all the nginx backend: the
+# cost is the hashing and the choice, not the servers.
+cfg_balance_uri() {  # same arguments as cfg_basic
+  cfg_basic "$@"
+  sed -i 's/^backend be_bench$/backend be_bench\n    balance uri/' "$1"
+  local i
+  for i in 2 3 4; do echo "    server s$i 127.0.0.1:$BACKEND_PORT" >>"$1"; done
+}
+
+# PROXY protocol on the accept side: wrk cannot send a PROXY header, so a
+# front HAProxy in mode tcp (pinned with the load, identical for both
+# targets) listens on the port wrk hits and forwards each connection to
+# the measured proxy, with `send-proxy` (`pp`) or without (the twin). The
+# front process lives until the end of the run (idle after its group).
+cfg_front_layer() {  # cfg_front_layer FILE PORT pp|plain: sets INNER_PORT
+  local file=$1 port=$2 send=""
+  INNER_PORT=$(python3 "$LIB" free-ports 1 --base $((port + 3000)))
+  [[ "$3" == pp ]] && send=" send-proxy"
+  cat >"$file.front" <<EOF
+global
+    nbthread 1
+    maxconn $LOAD_MAXCONN
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+listen front
+    bind 127.0.0.1:$port
+    server measured 127.0.0.1:$INNER_PORT$send
+EOF
+  "${PIN_LOAD[@]}" "$HAPROXY_BIN" -f "$file.front" -db >"$file.front.log" 2>&1 &
+  PIDS+=($!)
+}
+cfg_close_pp() {  # same arguments as cfg_basic
+  cfg_front_layer "$1" "$3" pp
+  cfg_basic "$1" "$2" "$INNER_PORT" "$4" "$5"
+  sed -i "s/^    bind 127.0.0.1:$INNER_PORT\$/& accept-proxy/" "$1"
+}
+cfg_close_pp_plain() {  # same arguments as cfg_basic
+  cfg_front_layer "$1" "$3" plain
+  cfg_basic "$1" "$2" "$INNER_PORT" "$4" "$5"
 }
 
 # An HTTP frontend that answers by itself (no backend): only the answering

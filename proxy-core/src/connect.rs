@@ -18,6 +18,8 @@ use crate::connection::{Target, Transport};
 use crate::error::{ErrorKind, ProxyError};
 use crate::log::termination::FinState;
 use crate::monitor::observe::Seen;
+use crate::proxy_proto::opts::ServerPp;
+use crate::proxy_proto::send::{self, PpFacts};
 use crate::state::{Proxy, State};
 use crate::stream::{sess_flags, AllocConnError, SiState, Stream};
 use crate::tls_client::{self, TrafficTls};
@@ -40,6 +42,16 @@ pub struct ConnectInfo {
     /// The destination as the rules left it (`set-dst-port`), whose port
     /// a server without one connects to; `None`: the connection's.
     pub dst: Option<std::net::SocketAddr>,
+    /// The hash of the request's key for the `balance` algorithms that
+    /// hash one (`uri`, `hdr`, ...); `None`: no key (round robin).
+    pub lb_key: Option<u32>,
+}
+
+/// The PROXY protocol options of server `srv` of `p` (none for a
+/// dispatch address).
+fn server_pp(p: &Proxy, srv: Option<usize>) -> ServerPp {
+    srv.and_then(|i| p.cfg.servers.get(i))
+        .map_or(ServerPp::default(), |c| c.send_proxy)
 }
 
 /// Releases the server slot a stream holds, if any.
@@ -95,7 +107,7 @@ async fn assign_server(
         s.flags &= !sess_flags::DIRECT;
         s.srv = None;
     }
-    let srv = match be.assign(client_ip) {
+    let srv = match be.assign(client_ip, info.lb_key) {
         Assignment::Server(i) => i,
         Assignment::NoServer => return Err(ProxyError::new(ErrorKind::NoServer)),
         Assignment::Queued(mut ticket) => {
@@ -222,8 +234,15 @@ async fn connect_transport(
     to: SocketAddr,
     from: Option<SocketAddr>,
     tls: Option<&TlsPlan<'_>>,
+    pp: Option<&[u8]>,
 ) -> Result<Transport, ConnFail> {
-    let sock = tcp_connect(to, from).await.map_err(ConnFail::Tcp)?;
+    let mut sock = tcp_connect(to, from).await.map_err(ConnFail::Tcp)?;
+    // The PROXY header goes first, in clear, before any TLS.
+    if let Some(h) = pp {
+        tokio::io::AsyncWriteExt::write_all(&mut sock, h)
+            .await
+            .map_err(ConnFail::Tcp)?;
+    }
     let Some(plan) = tls else {
         return Ok(Transport::Tcp(sock));
     };
@@ -234,7 +253,12 @@ async fn connect_transport(
 }
 
 /// One connect attempt on the connection already attached to si[1].
-async fn attempt(p: &Proxy, s: &mut Stream, tls: Option<TlsPlan<'_>>) -> Result<(), ProxyError> {
+async fn attempt(
+    p: &Proxy,
+    s: &mut Stream,
+    tls: Option<TlsPlan<'_>>,
+    pp: Option<Vec<u8>>,
+) -> Result<(), ProxyError> {
     let (to, from) = match s.si[1].conn() {
         Some(c) => (c.to, c.from),
         None => return Err(ProxyError::new(ErrorKind::Internal).context("no server connection")),
@@ -243,7 +267,7 @@ async fn attempt(p: &Proxy, s: &mut Stream, tls: Option<TlsPlan<'_>>) -> Result<
         return Err(ProxyError::new(ErrorKind::Internal).context("no server address"));
     };
     s.si[1].set_state(SiState::Con);
-    let connect = connect_transport(to, from, tls.as_ref());
+    let connect = connect_transport(to, from, tls.as_ref(), pp.as_deref());
     let res = match p.cfg.timeouts.connect {
         Some(d) => match tokio::time::timeout(d, connect).await {
             Ok(r) => r,
@@ -256,6 +280,7 @@ async fn attempt(p: &Proxy, s: &mut Stream, tls: Option<TlsPlan<'_>>) -> Result<
             if let Some(c) = s.si[1].conn_mut() {
                 c.transport = t;
                 c.sni = tls.and_then(|t| t.sni).map(Into::into);
+                c.pp_sent = pp.map(Vec::into_boxed_slice);
             }
             Ok(())
         }
@@ -288,6 +313,7 @@ pub async fn connect_server(
     info: &mut ConnectInfo,
     reuse: bool,
     sni: &[Option<String>],
+    pp: &PpFacts<'_>,
 ) -> Result<(), ProxyError> {
     let Some(be) = p.be.as_ref() else {
         return Err(ProxyError::new(ErrorKind::Internal));
@@ -299,9 +325,15 @@ pub async fn connect_server(
             assign_server(p, be, s, info).await?;
             s.timers.queued = Some(std::time::Instant::now());
         }
+        // A connection that began with a PROXY header is reused only by
+        // a stream that would send the same one.
+        let header = send::header(server_pp(p, s.srv), pp);
         if reuse && matches!(s.si[1].endpoint(), crate::stream::Endpoint::None) {
             let want = tls_plan(be, s, sni).and_then(|t| t.sni);
-            if let Some(conn) = s.srv.and_then(|i| crate::idle::take((p.idx, i), want)) {
+            let taken = s
+                .srv
+                .and_then(|i| crate::idle::take((p.idx, i), want, header.as_deref()));
+            if let Some(conn) = taken {
                 bump(&be.counters.reuse);
                 if let Some(i) = s.srv {
                     bump(&be.servers[i].counters.reuse);
@@ -321,7 +353,7 @@ pub async fn connect_server(
                     bump(&be.servers[i].counters.connect);
                 }
                 let tls = tls_plan(be, s, sni);
-                attempt(p, s, tls).await
+                attempt(p, s, tls, header).await
             }
             Err(e) => Err(e),
         };

@@ -220,7 +220,11 @@ pub struct Connection {
     pub sni: Option<Box<str>>,
     /// The PROXY header the client connection started with (`accept-proxy`
     /// or `expect-proxy`), for the `fc_pp_*` fetches.
-    pub pp: Option<Box<crate::proxy_proto::Header>>,
+    pub pp: Option<std::sync::Arc<crate::proxy_proto::Header>>,
+    /// The PROXY header a server connection began with: only a stream
+    /// whose header would be the same may reuse it (as 2.6 hashes it into
+    /// idle connections' keys).
+    pub pp_sent: Option<Box<[u8]>>,
     _slot: PoolSlot,
 }
 
@@ -237,6 +241,7 @@ impl Connection {
             reused: false,
             sni: None,
             pp: None,
+            pp_sent: None,
             _slot: slot,
         }
     }

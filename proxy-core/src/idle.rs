@@ -152,9 +152,9 @@ fn still_open(t: &Transport) -> bool {
 }
 
 /// Takes the most recently parked live connection for `key` made with
-/// SNI `sni`, closing any dead or expired ones met on the way. It counts
-/// as in use again.
-pub fn take(key: ServerKey, sni: Option<&str>) -> Option<Box<Connection>> {
+/// SNI `sni` and begun with PROXY header `pp`, closing any dead or
+/// expired ones met on the way. It counts as in use again.
+pub fn take(key: ServerKey, sni: Option<&str>, pp: Option<&[u8]>) -> Option<Box<Connection>> {
     let now = Instant::now();
     IDLE.with(|m| {
         let mut m = m.borrow_mut();
@@ -162,7 +162,8 @@ pub fn take(key: ServerKey, sni: Option<&str>) -> Option<Box<Connection>> {
         let mut i = entry.list.len();
         while i > 0 {
             i -= 1;
-            if entry.list[i].conn.sni.as_deref() != sni {
+            let c = &entry.list[i].conn;
+            if c.sni.as_deref() != sni || c.pp_sent.as_deref() != pp {
                 continue;
             }
             // Its idle mark goes at the end of this pass, after the
@@ -303,10 +304,10 @@ mod tests {
         assert_eq!(pool.used(), 1, "a parked connection is still allocated");
         assert_eq!((count((0, 0)), used(&s), idle(&s)), (1, 0, 1));
         assert!(
-            take((0, 1), None).is_none(),
+            take((0, 1), None, None).is_none(),
             "another server's pool is empty"
         );
-        let back = take((0, 0), None).unwrap();
+        let back = take((0, 0), None, None).unwrap();
         assert_eq!((used(&s), idle(&s)), (1, 0), "in use again");
         drop(back);
         assert_eq!((pool.used(), used(&s)), (0, 0));
@@ -321,7 +322,7 @@ mod tests {
         peer.shutdown().await.unwrap();
         drop(peer);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(take((1, 0), None).is_none());
+        assert!(take((1, 0), None, None).is_none());
         assert_eq!(pool.used(), 0, "the dead connection was closed and freed");
         assert_eq!((used(&s), idle(&s)), (0, 0));
     }

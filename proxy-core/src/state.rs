@@ -127,6 +127,7 @@ fn start_samples(config: &Config) -> crate::sample::vars::ProcVars {
             payload: None,
             tls: Default::default(),
             expect_proxy: Default::default(),
+            pp: None,
         };
         for a in &config.global.set_vars {
             a.apply(&view);
@@ -334,6 +335,7 @@ impl State {
             payload: None,
             tls: s.tls_cells(),
             expect_proxy: Default::default(),
+            pp: None,
         };
         let ctx = RuleCtx::new(&self.stick, fe.cfg.table);
         if tcp_rules(ctx, rules, true, trk, &view) != TcpVerdict::Reject {

@@ -21,6 +21,7 @@ use crate::log::record::{LogRecord, LogView, Timers};
 use crate::log::subscriber::traffic;
 use crate::log::tcplog::format_default_connect;
 use crate::log::termination::{term_code, ErrCause, FinState};
+use crate::proxy_proto::send::PpFacts;
 use crate::sample::vars::VarStore;
 use crate::state::{Proxy, State};
 use crate::stkctr::persist::{self, Pending};
@@ -103,6 +104,8 @@ struct TcpSession<'a> {
     inbuf: Vec<u8>,
     /// The client connection's TLS facts (an `ssl` bind).
     tls: Option<crate::tls::conn::TlsCell>,
+    /// The PROXY header the client connection arrived with.
+    pp: Option<std::sync::Arc<crate::proxy_proto::Header>>,
 }
 
 impl<'a> TcpSession<'a> {
@@ -130,6 +133,7 @@ impl<'a> TcpSession<'a> {
             totals: Totals::default(),
             inbuf: Vec::new(),
             tls: s.si[0].conn().and_then(Connection::tls_cell),
+            pp: s.si[0].conn().and_then(|c| c.pp.clone()),
         }
     }
 
@@ -172,6 +176,7 @@ impl<'a> TcpSession<'a> {
             payload: None,
             tls: [self.tls.clone(), None],
             expect_proxy: Default::default(),
+            pp: self.pp.clone(),
         }
     }
 
@@ -291,11 +296,25 @@ impl<'a> TcpSession<'a> {
             None => Transport::None,
         };
         let sni = self.sni_values(bp, s);
+        self.info.lb_key = self.lb_key_hash(bp, s);
+        let dst = s.si[0].conn_mut().and_then(|c| c.dst());
+        let conn = s.si[0].conn();
+        let received = conn.and_then(|c| c.pp.clone());
+        // The client's transport is lent to the watcher: its TLS facts
+        // come from the cell kept at the start.
+        let tls_cell = self.tls.clone();
+        let pp = PpFacts {
+            src: conn.and_then(|c| c.from),
+            dst,
+            received: received.as_deref(),
+            tls: tls_cell.as_ref().and_then(|c| c.get()),
+            unique_id: Some(b""),
+        };
         let outcome = tokio::select! {
             // Boxed so that the connect phase's state is not kept for the
             // whole life of the stream (it is the largest; idle streams
             // only need the forwarding state).
-            r = Box::pin(connect_server(self.st, bp, s, &mut self.info, false, &sni)) => Some(r),
+            r = Box::pin(connect_server(self.st, bp, s, &mut self.info, false, &sni, &pp)) => Some(r),
             _ = client_aborted(&client_t) => None,
         };
         if let Some(c) = s.si[0].conn_mut() {
@@ -321,6 +340,16 @@ impl<'a> TcpSession<'a> {
         let limit = self.inbuf.len();
         let view = with_payload(self.view(Some(&s.vars)), &self.inbuf, limit, false, &flag);
         crate::tls_client::eval_snis(&be.sni_exprs, &view)
+    }
+
+    /// The hash of the stream's `balance` key (`rdp-cookie`, `hash`) in
+    /// what the client sent so far; `None` without one.
+    fn lb_key_hash(&self, bp: &Proxy, s: &Stream) -> Option<u32> {
+        let key = bp.be.as_ref()?.lb_key.as_ref()?;
+        let flag = AtomicBool::new(false);
+        let limit = self.inbuf.len();
+        let view = with_payload(self.view(Some(&s.vars)), &self.inbuf, limit, false, &flag);
+        key.hash(&view)
     }
 
     /// Moves bytes both ways until both sides are done; an abort or a

@@ -73,12 +73,19 @@ fn norm(line: &str) -> String {
         client
     };
     let rest = rest.split_once("] ").map_or(rest, |(_, r)| r);
-    // An httplog line: its frontend, server and timers are enough.
+    // An httplog line: its frontend, server and timers are enough; a
+    // timer's value depends on the machine's load, whether it was
+    // measured (not -1) does not.
     let rest = if rest.contains('"') {
-        rest.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+        let mut words: Vec<String> = rest.split_whitespace().take(3).map(String::from).collect();
+        if let Some(t) = words.get_mut(2) {
+            *t = t
+                .split('/')
+                .map(|v| if v == "-1" { "-1" } else { "n" })
+                .collect::<Vec<_>>()
+                .join("/");
+        }
+        words.join(" ")
     } else {
         rest.to_string()
     };

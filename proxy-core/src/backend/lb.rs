@@ -24,6 +24,15 @@ pub struct LbState {
     balance_factor: u32,
     /// The hash algorithms' table or ring.
     hash: HashLb,
+    /// `balance random(<draws>)`.
+    draws: u32,
+}
+
+/// The earlier draw `prev` serves fewer streams for its weight than the
+/// new draw `cur` (on a tie the new draw wins, as in HAProxy).
+fn lighter(prev: &Server, cur: &Server) -> bool {
+    let load = |s: &Server| u64::from(s.cur_sess.load(Ordering::Relaxed));
+    load(cur) * u64::from(prev.eweight()) > load(prev) * u64::from(cur.eweight())
 }
 
 /// Whether a server may take a new stream now.
@@ -42,10 +51,11 @@ impl LbState {
 
     /// State for a backend whose hash algorithms follow `hash-type` and
     /// `hash-balance-factor`.
-    pub fn with_hash(n: usize, hash_type: HashType, balance_factor: u32) -> LbState {
+    pub fn with_hash(n: usize, hash_type: HashType, balance_factor: u32, draws: u32) -> LbState {
         LbState {
             hash_type,
             balance_factor,
+            draws,
             ..LbState::new(n)
         }
     }
@@ -70,6 +80,7 @@ impl LbState {
         servers: &[Server],
         usable: &[usize],
         client: Option<IpAddr>,
+        key: Option<u32>,
     ) -> Option<usize> {
         match algo {
             Balance::RoundRobin | Balance::StaticRr => self.smooth_rr(servers, usable),
@@ -84,7 +95,41 @@ impl LbState {
                 // falls back to round robin.
                 None => self.smooth_rr(servers, usable),
             },
+            Balance::Uri
+            | Balance::UrlParam
+            | Balance::Hdr
+            | Balance::RdpCookie
+            | Balance::Hash => match key {
+                Some(h) => self.by_hash(servers, usable, h),
+                None => {
+                    let consistent = self.hash_type.consistent;
+                    self.hash.next_rr(consistent, servers, usable)
+                }
+            },
+            Balance::Random => self.random(servers, usable),
         }
+    }
+
+    /// `balance random(<draws>)`: random points of the consistent ring,
+    /// keeping the server with the fewest streams for its weight; a full
+    /// winner means the stream queues.
+    fn random(&mut self, servers: &[Server], usable: &[usize]) -> Option<usize> {
+        let ht = HashType {
+            consistent: true,
+            ..self.hash_type
+        };
+        let mut best: Option<usize> = None;
+        for _ in 0..self.draws.max(1) {
+            let h = fastrand::u32(..);
+            let cur = self
+                .hash
+                .pick(ht, self.balance_factor, servers, usable, h)?;
+            best = Some(match best {
+                Some(prev) if prev != cur && lighter(&servers[prev], &servers[cur]) => prev,
+                _ => cur,
+            });
+        }
+        best.filter(|&i| has_room(&servers[i]))
     }
 
     /// Smooth weighted round-robin: every pick adds each candidate's weight
@@ -167,7 +212,7 @@ mod tests {
         let usable: Vec<usize> = (0..s.len()).collect();
         let mut c = vec![0; s.len()];
         for _ in 0..n {
-            c[lb.pick(algo, s, &usable, None).unwrap()] += 1;
+            c[lb.pick(algo, s, &usable, None, None).unwrap()] += 1;
         }
         c
     }
@@ -178,7 +223,10 @@ mod tests {
         assert_eq!(count(Balance::RoundRobin, &s, 700), vec![500, 100, 100]);
         let mut lb = LbState::new(3);
         let seq: Vec<usize> = (0..7)
-            .map(|_| lb.pick(Balance::RoundRobin, &s, &[0, 1, 2], None).unwrap())
+            .map(|_| {
+                lb.pick(Balance::RoundRobin, &s, &[0, 1, 2], None, None)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(seq, vec![0, 0, 1, 0, 2, 0, 0]);
     }
@@ -196,22 +244,28 @@ mod tests {
         s[1].cur_sess.store(1, Ordering::Relaxed);
         s[2].cur_sess.store(3, Ordering::Relaxed);
         let mut lb = LbState::new(3);
-        assert_eq!(lb.pick(Balance::LeastConn, &s, &[0, 1, 2], None), Some(1));
+        assert_eq!(
+            lb.pick(Balance::LeastConn, &s, &[0, 1, 2], None, None),
+            Some(1)
+        );
         s[1].cur_sess.store(9, Ordering::Relaxed);
-        assert_eq!(lb.pick(Balance::LeastConn, &s, &[0, 1, 2], None), Some(2));
+        assert_eq!(
+            lb.pick(Balance::LeastConn, &s, &[0, 1, 2], None, None),
+            Some(2)
+        );
     }
 
     #[test]
     fn first_fills_servers_in_order() {
         let s: Vec<Server> = (0..3).map(|i| Server::for_test(i, 1, 2)).collect();
         let mut lb = LbState::new(3);
-        assert_eq!(lb.pick(Balance::First, &s, &[0, 1, 2], None), Some(0));
+        assert_eq!(lb.pick(Balance::First, &s, &[0, 1, 2], None, None), Some(0));
         s[0].cur_sess.store(2, Ordering::Relaxed);
-        assert_eq!(lb.pick(Balance::First, &s, &[0, 1, 2], None), Some(1));
+        assert_eq!(lb.pick(Balance::First, &s, &[0, 1, 2], None, None), Some(1));
         s[1].cur_sess.store(2, Ordering::Relaxed);
         s[2].cur_sess.store(2, Ordering::Relaxed);
         assert_eq!(
-            lb.pick(Balance::First, &s, &[0, 1, 2], None),
+            lb.pick(Balance::First, &s, &[0, 1, 2], None, None),
             None,
             "all full: queue"
         );
@@ -225,8 +279,12 @@ mod tests {
         let mut seen = [0; 3];
         for n in 0..300u32 {
             let ip = IpAddr::V4(Ipv4Addr::from(0x7f00_0001 + n));
-            let a = lb.pick(Balance::Source, &s, &usable, Some(ip)).unwrap();
-            let b = lb.pick(Balance::Source, &s, &usable, Some(ip)).unwrap();
+            let a = lb
+                .pick(Balance::Source, &s, &usable, Some(ip), None)
+                .unwrap();
+            let b = lb
+                .pick(Balance::Source, &s, &usable, Some(ip), None)
+                .unwrap();
             assert_eq!(a, b);
             seen[a] += 1;
         }

@@ -33,11 +33,13 @@ pub struct HashLb {
     ring: Vec<(u32, usize)>,
     /// Consistent: sum of the effective weights on the ring.
     tot_weight: u64,
+    /// Map-based round robin (no key): the next slot to try.
+    rr_idx: usize,
+    /// Consistent round robin (no key): the ring point used last.
+    last: Option<usize>,
 }
 
 /// Hashes a string key with the `hash-type` function and modifier.
-// The key-based algorithms (uri, url_param, hdr) are its users to come.
-#[allow(dead_code)]
 pub fn key_hash(ht: HashType, key: &[u8]) -> u32 {
     let h = match ht.func {
         HashFn::Sdbm => sdbm_hash(key),
@@ -135,6 +137,48 @@ impl HashLb {
             self.map = build_map(&w);
         }
         self.sig = sig;
+    }
+
+    /// Round robin when the request has no key, as HAProxy falls back:
+    /// the map's slots in order, or the ring's points in order, skipping
+    /// full servers.
+    pub fn next_rr(
+        &mut self,
+        consistent: bool,
+        servers: &[Server],
+        usable: &[usize],
+    ) -> Option<usize> {
+        self.refresh(consistent, servers, usable);
+        if self.consistent {
+            let n = self.ring.len();
+            for _ in 0..n {
+                let idx = self.last.map_or(0, |l| (l + 1) % n);
+                self.last = Some(idx);
+                let srv = self.ring[idx].1;
+                if super::lb::has_room(&servers[srv]) {
+                    return Some(srv);
+                }
+            }
+            return None;
+        }
+        let n = self.map.len();
+        if self.rr_idx >= n {
+            self.rr_idx = 0;
+        }
+        let start = self.rr_idx;
+        let mut idx = start;
+        for _ in 0..n {
+            let srv = self.map[idx];
+            idx += 1;
+            if super::lb::has_room(&servers[srv]) {
+                self.rr_idx = idx;
+                return Some(srv);
+            }
+            if idx == n {
+                idx = 0;
+            }
+        }
+        None
     }
 
     fn is_empty(&self) -> bool {

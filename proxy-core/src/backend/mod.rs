@@ -13,6 +13,7 @@ pub mod conns;
 pub mod health;
 pub mod lb;
 mod lb_hash;
+pub mod lb_key;
 mod server_tls;
 pub use server_tls::traffic_tls;
 
@@ -90,7 +91,8 @@ impl Server {
         Server {
             health: health::ServerHealth::from_config(c, track),
             slowstart: c.hc.slowstart,
-            dynamic_lb: !matches!(balance, Balance::StaticRr | Balance::Source),
+            dynamic_lb: !(matches!(balance, Balance::StaticRr | Balance::Source)
+                || balance.hashes_request()),
             name: c.name.clone(),
             idx,
             id: c.id,
@@ -307,6 +309,8 @@ pub struct Backend {
     /// The servers' distinct `sni` expressions (see
     /// [`crate::backend::traffic_tls`]).
     pub sni_exprs: Vec<crate::rules::expr::Expr>,
+    /// What the request-hashing `balance` algorithms hash.
+    pub lb_key: Option<lb_key::KeySource>,
     pub dispatch: Option<SocketAddr>,
     pub source: Option<SocketAddr>,
     pub counters: Counters,
@@ -339,6 +343,7 @@ impl Backend {
     /// The backend of `p`; `all` (every proxy, by index) resolves `track`.
     pub fn from_config(p: &ProxyConfig, all: &[ProxyConfig]) -> Backend {
         let (tls, sni_exprs) = crate::backend::traffic_tls(&p.servers);
+        let balance = p.balance;
         let servers: Vec<Server> = p
             .servers
             .iter()
@@ -346,15 +351,16 @@ impl Backend {
             .enumerate()
             .map(|(i, (s, tls))| Server {
                 tls,
-                ..Server::from_config(i, s, resolve_track(p, s, all), p.balance)
+                ..Server::from_config(i, s, resolve_track(p, s, all), balance)
             })
             .collect();
         Backend {
             sni_exprs,
+            lb_key: lb_key::KeySource::new(balance, &p.lb_params, p.hash_type),
             allbackups: p.allbackups,
             down_trans: AtomicU64::new(0),
             last_change: AtomicU64::new(crate::counters::now_ms()),
-            balance: p.balance,
+            balance,
             dispatch: p.dispatch,
             source: p.source.map(|s| SocketAddr::new(s.ip, s.port)),
             counters: Counters::default(),
@@ -362,7 +368,12 @@ impl Backend {
             queued_total: AtomicU64::new(0),
             queued_max: AtomicU32::new(0),
             shared: Mutex::new(Shared {
-                lb: LbState::with_hash(servers.len(), p.hash_type, p.hash_balance_factor),
+                lb: LbState::with_hash(
+                    servers.len(),
+                    p.hash_type,
+                    p.hash_balance_factor,
+                    p.lb_params.draws,
+                ),
                 queue: VecDeque::new(),
                 next_ticket: 0,
             }),
@@ -451,7 +462,9 @@ impl Backend {
     }
 
     /// Chooses a server and takes a slot on it, or queues the caller.
-    pub fn assign(&self, client: Option<IpAddr>) -> Assignment {
+    /// `key`: the hash of the request's key for the algorithms that hash
+    /// one (`None`: it has none).
+    pub fn assign(&self, client: Option<IpAddr>, key: Option<u32>) -> Assignment {
         let usable = self.usable();
         if usable.iter().all(|&i| self.servers[i].eweight() == 0) {
             return Assignment::NoServer;
@@ -459,7 +472,8 @@ impl Backend {
         let mut sh = self.lock();
         // Streams already waiting go first: a newcomer does not overtake them.
         let picked = if sh.queue.is_empty() {
-            sh.lb.pick(self.balance, &self.servers, &usable, client)
+            sh.lb
+                .pick(self.balance, &self.servers, &usable, client, key)
         } else {
             None
         };
@@ -540,6 +554,7 @@ mod tests {
             balance: Balance::RoundRobin,
             servers: Vec::new(),
             sni_exprs: Vec::new(),
+            lb_key: None,
             dispatch: None,
             source: None,
             counters: Counters::default(),
@@ -559,8 +574,8 @@ mod tests {
     #[test]
     fn full_servers_queue_and_a_release_hands_the_slot_over() {
         let b = backend(1, 1);
-        assert!(matches!(b.assign(None), Assignment::Server(0)));
-        let Assignment::Queued(mut t) = b.assign(None) else {
+        assert!(matches!(b.assign(None, None), Assignment::Server(0)));
+        let Assignment::Queued(mut t) = b.assign(None, None) else {
             panic!("expected a queue")
         };
         assert_eq!(b.queued.load(Ordering::Relaxed), 1);
@@ -578,11 +593,11 @@ mod tests {
     #[test]
     fn a_waiter_that_left_is_skipped() {
         let b = backend(1, 1);
-        let _ = b.assign(None);
-        let Assignment::Queued(t1) = b.assign(None) else {
+        let _ = b.assign(None, None);
+        let Assignment::Queued(t1) = b.assign(None, None) else {
             panic!()
         };
-        let Assignment::Queued(mut t2) = b.assign(None) else {
+        let Assignment::Queued(mut t2) = b.assign(None, None) else {
             panic!()
         };
         assert_eq!(t2.position, 1);
@@ -594,8 +609,8 @@ mod tests {
     #[test]
     fn dequeue_after_grant_returns_the_slot() {
         let b = backend(1, 1);
-        let _ = b.assign(None);
-        let Assignment::Queued(t) = b.assign(None) else {
+        let _ = b.assign(None, None);
+        let Assignment::Queued(t) = b.assign(None, None) else {
             panic!()
         };
         b.release(0);
@@ -611,7 +626,7 @@ mod tests {
         let picks = |b: &Backend, n: usize| {
             let mut seen = vec![0; 4];
             for _ in 0..n {
-                match b.assign(None) {
+                match b.assign(None, None) {
                     Assignment::Server(i) => {
                         seen[i] += 1;
                         b.release(i);
@@ -634,7 +649,7 @@ mod tests {
         assert_eq!(b.usable_counts(), (0, 2));
         b.servers[2].health.set_op(OpState::Stopped);
         b.servers[3].health.set_op(OpState::Stopped);
-        assert!(matches!(b.assign(None), Assignment::NoServer));
+        assert!(matches!(b.assign(None, None), Assignment::NoServer));
     }
 
     #[test]
@@ -642,8 +657,8 @@ mod tests {
         use crate::health::machine::OpState;
         let b = backend(1, 2);
         b.servers[1].health.set_op(OpState::Stopped);
-        assert!(matches!(b.assign(None), Assignment::Server(0)));
-        let Assignment::Queued(mut t) = b.assign(None) else {
+        assert!(matches!(b.assign(None, None), Assignment::Server(0)));
+        let Assignment::Queued(mut t) = b.assign(None, None) else {
             panic!("expected a queue")
         };
         b.servers[1].health.set_op(OpState::Running);
@@ -656,6 +671,6 @@ mod tests {
     fn disabled_servers_leave_no_server() {
         let b = backend(0, 1);
         b.servers[0].set_admin(admin_state::MAINT);
-        assert!(matches!(b.assign(None), Assignment::NoServer));
+        assert!(matches!(b.assign(None, None), Assignment::NoServer));
     }
 }

@@ -61,6 +61,8 @@ pub struct CheckTarget {
     /// The server's `send-proxy` or `check-send-proxy`: checks start
     /// with a PROXY v1 line (never the agent).
     pub send_proxy: bool,
+    /// The server's PROXY protocol options (which version checks send).
+    pub pp: crate::proxy_proto::opts::ServerPp,
     /// The server is down (HAProxy's `next_state == STOPPED`): an HTTP
     /// 404 is then judged by the rules instead of `disable-on-404`.
     pub server_stopped: bool,

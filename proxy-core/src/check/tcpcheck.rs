@@ -338,27 +338,17 @@ impl<'a> Run<'a> {
         let proxy = c.send_proxy || (c.default && self.t.send_proxy && self.proto != Proto::Agent);
         if proxy {
             let line = self.proxy_line();
-            self.send(line.as_bytes()).await?;
+            self.send(&line).await?;
         }
         Ok(())
     }
 
-    /// The PROXY v1 line of this connection (its own two ends).
-    fn proxy_line(&self) -> String {
+    /// The PROXY header of this connection: its own two ends in a v1
+    /// line, or a v2 LOCAL block when the server sends v2.
+    fn proxy_line(&self) -> Vec<u8> {
         let c = self.conn.as_ref();
-        match (c.and_then(CheckConn::local), c.and_then(CheckConn::peer)) {
-            (Some(l), Some(p)) => {
-                let fam = if l.is_ipv4() { "TCP4" } else { "TCP6" };
-                format!(
-                    "PROXY {fam} {} {} {} {}\r\n",
-                    l.ip(),
-                    p.ip(),
-                    l.port(),
-                    p.port()
-                )
-            }
-            _ => "PROXY UNKNOWN\r\n".to_string(),
-        }
+        let (local, peer) = (c.and_then(CheckConn::local), c.and_then(CheckConn::peer));
+        crate::proxy_proto::send::check_header(self.t.pp, local, peer)
     }
 
     async fn send(&mut self, data: &[u8]) -> Result<(), CheckOutcome> {

@@ -117,6 +117,7 @@ pub(super) fn target(addr: SocketAddr, inter_ms: u64) -> CheckTarget {
         timeout_connect: Some(Duration::from_secs(1)),
         timeout_check: None,
         send_proxy: false,
+        pp: Default::default(),
         server_stopped: false,
         pool: Pool::new("connection", 0, None, 0),
         proxy: "be".into(),

@@ -129,6 +129,13 @@ fn http_only(cfg: &mut ProxyConfig, warnings: &mut Vec<String>) {
             "config : 'option forwardfor' ignored for {who} as it requires HTTP mode."
         ));
     }
+    use super::model::Balance;
+    if matches!(cfg.balance, Balance::Uri | Balance::UrlParam | Balance::Hdr) {
+        cfg.balance = Balance::RoundRobin;
+        warnings.push(format!(
+            "config : Layer 7 hash not possible for {who} (needs 'mode http'). Falling back to round robin."
+        ));
+    }
 }
 
 /// Turns the parsed sections into the final [`Config`], recording what is

@@ -406,7 +406,7 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("srvtimeout", D | F | B | L, 0, p::removed_timeout),
     px("retries", D | B | L, F, p::retries),
     negatable(px("option", D | F | B | L, 0, option)),
-    px("balance", D | B | L, F, p::balance),
+    px("balance", D | B | L, F, super::kw_balance::balance),
     px("hash-type", D | B | L, F, super::kw_lb::hash_type),
     px(
         "hash-balance-factor",

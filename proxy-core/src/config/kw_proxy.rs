@@ -12,7 +12,7 @@ use super::keywords::{Ctx, KwResult, LogItem, ProxyState};
 use super::kw_acl::{parse_cond, RuleSet};
 use super::kw_http::SEEN_USE_BACKEND;
 use super::logtarget::{parse_log, LogLine};
-use super::model::{Balance, Mode, SourceAddr, Timeouts, UseBackend};
+use super::model::{Mode, SourceAddr, Timeouts, UseBackend};
 use crate::units::parse_time;
 
 pub(super) fn mode(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
@@ -229,25 +229,6 @@ pub(super) fn retries(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     Ok(())
 }
 
-pub(super) fn balance(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
-    let algo = ctx.arg(1).unwrap_or("");
-    st.cfg.balance = match algo {
-        "roundrobin" => Balance::RoundRobin,
-        "static-rr" => Balance::StaticRr,
-        "leastconn" => Balance::LeastConn,
-        "first" => Balance::First,
-        "source" => Balance::Source,
-        "uri" | "url_param" | "random" | "hash" => return Err(format!("'balance {algo}' is not supported by this proxy.")),
-        a if a.starts_with("hdr(") || a.starts_with("random(") || a.starts_with("rdp-cookie") => {
-            return Err(format!("'balance {algo}' is not supported by this proxy."))
-        }
-        _ => {
-            return Err("'balance' only supports 'roundrobin', 'static-rr', 'leastconn', 'first' and 'source' options.".into())
-        }
-    };
-    Ok(())
-}
-
 pub(super) fn log(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     if ctx.negate {
         // `no log`: forget everything, inherited lines included.
@@ -390,29 +371,6 @@ listen l
             "parsing [t.cfg:2] : the 'contimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout connect'."
         );
         assert!(error("defaults\n srvtimeout 5s\n").contains("Use 'timeout server'"));
-    }
-
-    #[test]
-    fn balance() {
-        for (word, algo) in [
-            ("roundrobin", Balance::RoundRobin),
-            ("static-rr", Balance::StaticRr),
-            ("leastconn", Balance::LeastConn),
-            ("first", Balance::First),
-            ("source", Balance::Source),
-        ] {
-            assert_eq!(
-                ok(&format!("backend b\n balance {word}\n")).proxies[0].balance,
-                algo
-            );
-        }
-        assert_eq!(
-            error("backend b\n balance uri\n"),
-            "parsing [t.cfg:2] : 'balance uri' is not supported by this proxy."
-        );
-        assert!(error("backend b\n balance hdr(host)\n")
-            .contains("'balance hdr(host)' is not supported"));
-        assert!(error("backend b\n balance foo\n").contains("'balance' only supports 'roundrobin'"));
     }
 
     #[test]

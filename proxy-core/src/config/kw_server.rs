@@ -27,7 +27,6 @@ const SERVER_KEYWORDS: &[&str] = &[
 
 /// HAProxy `server` options we do not implement: refused by name.
 const UNSUPPORTED_SERVER: &[&str] = &[
-    "check-send-proxy",
     "cookie",
     "interface",
     "max-reuse",
@@ -36,15 +35,10 @@ const UNSUPPORTED_SERVER: &[&str] = &[
     "namespace",
     "non-stick",
     "proto",
-    "proxy-v2-options",
     "redir",
     "resolve-opts",
     "resolve-prefer",
     "resolvers",
-    "send-proxy",
-    "send-proxy-v2",
-    "send-proxy-v2-ssl",
-    "send-proxy-v2-ssl-cn",
     "socks4",
     "tcp-ut",
     "tfo",
@@ -235,6 +229,9 @@ fn server_option(
     if let Some(n) = super::kw_server_check::check_option(srv, opt)? {
         return Ok(n);
     }
+    if let Some(n) = super::kw_server_pp::pp_option(srv, opt)? {
+        return Ok(n);
+    }
     match opt.kw {
         "disabled" => srv.disabled = true,
         "enabled" => srv.disabled = false,
@@ -325,6 +322,7 @@ fn unknown_server_keyword(who: &str, k: &str) -> String {
             .iter()
             .chain(super::kw_server_check::CHECK_KEYWORDS)
             .chain(super::kw_server_tls::TLS_KEYWORDS)
+            .chain(super::kw_server_pp::PP_KEYWORDS)
             .chain(UNSUPPORTED_SERVER)
             .copied(),
     )

@@ -201,6 +201,29 @@ pub enum Balance {
     LeastConn,
     First,
     Source,
+    /// `balance uri`: the request URI (cut as [`LbParams`] says).
+    Uri,
+    /// `balance url_param <name>`: a query-string parameter's value.
+    UrlParam,
+    /// `balance hdr(<name>)`: a request header's value.
+    Hdr,
+    /// `balance rdp-cookie[(<name>)]`: the RDP cookie of a TCP stream.
+    RdpCookie,
+    /// `balance hash <expr>`: the value of a sample expression.
+    Hash,
+    /// `balance random[(<draws>)]`: the least loaded of random draws.
+    Random,
+}
+
+impl Balance {
+    /// The algorithms that hash a key taken from the request, and fall
+    /// back to round robin without one.
+    pub fn hashes_request(self) -> bool {
+        matches!(
+            self,
+            Balance::Uri | Balance::UrlParam | Balance::Hdr | Balance::RdpCookie | Balance::Hash
+        )
+    }
 }
 
 /// `hash-type`: how hash-based algorithms turn a key into a server.
@@ -313,6 +336,8 @@ pub struct ServerConfig {
     /// (default 5 s).
     pub pool_purge_delay: Duration,
     /// Every other check setting (`fastinter`, `agent-check`, `track`...).
+    /// `send-proxy*`, `proxy-v2-options`: the PROXY header it gets.
+    pub send_proxy: crate::proxy_proto::opts::ServerPp,
     pub hc: super::model_check::ServerCheck,
     /// `ssl`, `verify`, `sni` and the other TLS settings of the line.
     pub ssl: crate::tls_client::ServerSsl,
@@ -342,6 +367,7 @@ impl ServerConfig {
             pool_max_conn: None,
             pool_low_conn: 0,
             pool_purge_delay: Duration::from_secs(5),
+            send_proxy: Default::default(),
             hc: Default::default(),
             ssl: Default::default(),
             tls: None,
@@ -400,6 +426,8 @@ pub struct ProxyConfig {
     pub retries: u32,
     pub redispatch: bool,
     pub balance: Balance,
+    /// `balance`'s arguments (key algorithms, `random`).
+    pub lb_params: super::model_lb::LbParams,
     /// `hash-type` (default: map-based sdbm).
     pub hash_type: HashType,
     /// `hash-balance-factor`: 0, or a server's load cap in percent of the
@@ -505,6 +533,7 @@ impl ProxyConfig {
             balance: Balance::RoundRobin,
             hash_type: HashType::default(),
             hash_balance_factor: 0,
+            lb_params: Default::default(),
             tcplog: false,
             httplog: false,
             dontlognull: false,

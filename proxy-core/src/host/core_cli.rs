@@ -79,6 +79,7 @@ fn set_var(st: &State, args: &[&str]) -> Result<String, String> {
         payload: None,
         tls: Default::default(),
         expect_proxy: Default::default(),
+        pp: None,
     };
     let mut files = crate::rules::expr::NoFiles;
     let value = if fmt {

@@ -254,6 +254,13 @@ fn algo_name(b: crate::config::Balance) -> &'static str {
         Balance::LeastConn => "leastconn",
         Balance::First => "first",
         Balance::Source => "source",
+        Balance::Uri => "uri",
+        Balance::UrlParam => "url_param",
+        Balance::Hdr => "hdr",
+        Balance::RdpCookie => "rdp-cookie",
+        Balance::Hash => "hash",
+        // HAProxy has no name for it in its list.
+        Balance::Random => "unknown",
     }
 }
 
@@ -533,7 +540,9 @@ fn info_of(state: &State) -> ProcessSnapshot {
             m("Maxconn", u64::from(state.maxconn.load(Ordering::Relaxed))),
             m("Hard_maxconn", u64::from(state.hard_maxconn)),
             m("CurrConns", cur),
-            m("CumConns", l(&g.total)),
+            // Accepted connections, a connection refused for a bad PROXY
+            // header included (as 2.6's `totalconn`).
+            m("CumConns", l(&g.conn_tot)),
             m("CumReq", l(&g.req_tot)),
             m("ConnRate", u64::from(g.conn_rate.read())),
             m(

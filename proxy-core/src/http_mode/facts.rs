@@ -27,6 +27,8 @@ pub struct Facts<'a> {
     pub body: Option<&'a [u8]>,
     /// The TLS facts of the client and server connections.
     pub tls: [Option<TlsCell>; 2],
+    /// The PROXY header the client connection arrived with.
+    pub pp: Option<std::sync::Arc<crate::proxy_proto::Header>>,
 }
 
 impl<'a> Facts<'a> {
@@ -44,6 +46,7 @@ impl<'a> Facts<'a> {
             res_captures: txn.map_or(&[], |t| &t.res_captures),
             body: None,
             tls: s.tls_cells(),
+            pp: s.si[0].conn().and_then(|c| c.pp.clone()),
         }
     }
 
@@ -76,6 +79,10 @@ impl<'a> Facts<'a> {
 }
 
 impl StreamInfo for Facts<'_> {
+    fn proxy_header(&self) -> Option<&crate::proxy_proto::Header> {
+        self.pp.as_deref()
+    }
+
     fn vars(&self) -> Option<&VarStore> {
         Some(self.vars)
     }

@@ -309,7 +309,10 @@ async fn next_request(
         }
         HeadRead::Idle => None,
         HeadRead::Fail(f) => {
-            head_failed(ctx, s, &mut txn, f, trk).await;
+            // 2.6's `dontlognull` also hides a timeout before any byte
+            // (after a PROXY header or not).
+            let silent = first_byte.is_none() && matches!(f, Failure::RequestTimeout);
+            head_failed(ctx, s, &mut txn, f, trk, silent).await;
             None
         }
     }
@@ -317,7 +320,14 @@ async fn next_request(
 
 /// A request head that never came right: its answer (if any), counters
 /// and log line.
-async fn head_failed(ctx: &Ctx<'_>, s: &mut Stream, txn: &mut Txn, f: Failure, trk: &Trackers) {
+async fn head_failed(
+    ctx: &Ctx<'_>,
+    s: &mut Stream,
+    txn: &mut Txn,
+    f: Failure,
+    trk: &Trackers,
+    silent: bool,
+) {
     let o = f.outcome();
     if let Some(msg) = o.message(true) {
         if let Some(c) = s.si[0].conn() {
@@ -335,7 +345,7 @@ async fn head_failed(ctx: &Ctx<'_>, s: &mut Stream, txn: &mut Txn, f: Failure, t
     if let Some(e) = &txn.end {
         e.account(ctx.fe.fe.as_ref().map(|f| &f.counters), None, None);
     }
-    if !(txn.is_null() && ctx.fe.cfg.dontlognull) {
+    if !((txn.is_null() || silent) && ctx.fe.cfg.dontlognull) {
         let client = client_addr(ctx, s);
         emit_log(&ctx.log_ctx(s, txn, client));
     }

@@ -508,7 +508,14 @@ fn set_addr(
         _ => old,
     };
     match act {
-        HttpAction::SetSrc(e) => (fetch_ip(e, view).map_or(src, |ip| with_ip(src, ip)), dst),
+        // The client's port survives even across address families (2.6
+        // sends it so in a PROXY header).
+        HttpAction::SetSrc(e) => (
+            fetch_ip(e, view).map_or(src, |ip| {
+                Some(SocketAddr::new(ip, src.map_or(0, |a| a.port())))
+            }),
+            dst,
+        ),
         HttpAction::SetDst(e) => (src, fetch_ip(e, view).map_or(dst, |ip| with_ip(dst, ip))),
         HttpAction::SetSrcPort(e) => (with_port(src, port_of(e)), dst),
         HttpAction::SetDstPort(e) => (src, with_port(dst, port_of(e))),

@@ -96,12 +96,14 @@ pub(super) async fn serve_applet(
         // Called once before any input: it may answer at once, or ask
         // for a body the client holds back until `100 Continue`.
         let mut side = AppletSide::started(app, wake.as_ref().map(|w| w.kick.clone()));
+        let pp = cc.pp.clone();
         let client = &mut cc.transport;
         let parts = StreamParts {
             vars: &s.vars,
             be: s.be,
             srv: s.srv,
             tls,
+            pp,
         };
         let r = exchange_with(
             ctx,

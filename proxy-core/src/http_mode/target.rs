@@ -21,6 +21,7 @@ use crate::http::connection_header::plan_request;
 use crate::http::framing::RequestInfo;
 use crate::http::head_edit::{write_request_edited, HeadEdits};
 use crate::http::{ConnMode, Failure, ForwardPlan, HeadError};
+use crate::proxy_proto::send::PpFacts;
 use crate::state::Proxy;
 use crate::stkctr::persist;
 use crate::stkctr::rules::RuleCtx;
@@ -111,6 +112,7 @@ pub(super) struct StreamParts<'a> {
     pub(super) be: Option<usize>,
     pub(super) srv: Option<usize>,
     pub(super) tls: [Option<crate::tls::conn::TlsCell>; 2],
+    pub(super) pp: Option<std::sync::Arc<crate::proxy_proto::Header>>,
 }
 
 impl<'a> StreamParts<'a> {
@@ -127,6 +129,7 @@ impl<'a> StreamParts<'a> {
             res_captures: &txn.res_captures,
             body: None,
             tls: self.tls,
+            pp: self.pp,
         }
     }
 }
@@ -214,7 +217,9 @@ pub(super) async fn serve_server(
         return false;
     };
     let pending = std::mem::take(&mut req.pending);
+    wait_post_body(ctx, bp, s, cbuf, req, txn).await;
     let sni = sni_values(ctx, be, s, cbuf, req, txn);
+    txn.info.lb_key = lb_key_hash(ctx, be, s, cbuf, req, txn);
     let http = &ctx.fe.cfg.http;
     let mode = combine(conn_mode(http.conn_mode), conn_mode(bp.cfg.http.conn_mode));
     let res_rules = super::after_response::rule_sets(ctx.fe, Some(bp));
@@ -231,7 +236,16 @@ pub(super) async fn serve_server(
     } && !plan.server_close;
     txn.info.client = txn.src.map(|a| a.ip());
     txn.info.dst = txn.dst;
-    if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse, &sni).await {
+    let received = s.si[0].conn().and_then(|c| c.pp.clone());
+    let tls_cell = s.tls_cells()[0].clone();
+    let pp = PpFacts {
+        src: req.src,
+        dst: req.dst,
+        received: received.as_deref(),
+        tls: tls_cell.as_ref().and_then(|c| c.get()),
+        unique_id: Some(txn.unique_id.as_deref().unwrap_or_default()),
+    };
+    if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse, &sni, &pp).await {
         release_server(be, s);
         // HAProxy 2.6 answers through the stream and keeps a keep-alive
         // client whose request is complete (no body left to read).
@@ -254,12 +268,14 @@ pub(super) async fn serve_server(
         let (Some(cc), Some(sc)) = (c0[0].conn_mut(), c1[0].conn_mut()) else {
             return false;
         };
+        let pp = cc.pp.clone();
         let (client, server) = (&mut cc.transport, &mut sc.transport);
         let parts = StreamParts {
             vars: &s.vars,
             be: s.be,
             srv: s.srv,
             tls,
+            pp,
         };
         exchange_with(ctx, (client, server), parts, &mut bufs, &mut plan, txn, trk).await
     };
@@ -284,16 +300,67 @@ fn sni_values(
     if be.sni_exprs.is_empty() {
         return Vec::new();
     }
+    with_view(ctx, s, cbuf, req, txn, &mut |v| {
+        crate::tls_client::eval_snis(&be.sni_exprs, v)
+    })
+}
+
+/// The hash of the request's `balance` key (`uri`, `hdr`, ...), read
+/// while the head is still in `cbuf`; `None` without one.
+fn lb_key_hash(
+    ctx: &Ctx<'_>,
+    be: &crate::backend::Backend,
+    s: &Stream,
+    cbuf: &RecvBuf,
+    req: &Request,
+    txn: &Txn,
+) -> Option<u32> {
+    let key = be.lb_key.as_ref()?;
+    with_view(ctx, s, cbuf, req, txn, &mut |v| key.hash(v))
+}
+
+/// Calls `f` with the rules' view of the request in `cbuf`.
+fn with_view<R>(
+    ctx: &Ctx<'_>,
+    s: &Stream,
+    cbuf: &RecvBuf,
+    req: &Request,
+    txn: &Txn,
+    f: &mut dyn FnMut(&dyn crate::rules::RequestView) -> R,
+) -> R {
     let parts = StreamParts {
         vars: &s.vars,
         be: s.be,
         srv: s.srv,
         tls: s.tls_cells(),
+        pp: s.si[0].conn().and_then(|c| c.pp.clone()),
     };
-    let facts = parts.facts(ctx, txn);
+    let facts = parts.facts(ctx, txn).with_body(req.body.as_deref());
     let mut base = req.view_base(ctx);
     base.info = Some(&facts);
-    crate::tls_client::eval_snis(&be.sni_exprs, &base.at(cbuf.data()))
+    f(&base.at(cbuf.data()))
+}
+
+/// `balance url_param <p> check_post`: a POST's body is waited for (up to
+/// a buffer's worth) before the server is chosen, as 2.6 does.
+async fn wait_post_body(
+    ctx: &Ctx<'_>,
+    bp: &Proxy,
+    s: &mut Stream,
+    cbuf: &mut RecvBuf,
+    req: &mut Request,
+    txn: &Txn,
+) {
+    let lb = &bp.cfg;
+    if lb.balance != crate::config::Balance::UrlParam || !lb.lb_params.check_post {
+        return;
+    }
+    if req.body.is_some() || req.head.method(cbuf.data()) != b"POST" {
+        return;
+    }
+    if let Some(c) = s.si[0].conn_mut() {
+        super::body_wait::buffer_body(ctx, &mut c.transport, cbuf, req, txn.first_byte).await;
+    }
 }
 
 /// The end of a server exchange: an error page if nothing was sent yet, a

@@ -236,6 +236,7 @@ impl<'a> LogCtx<'a> {
             res_captures: &log.res_captures,
             body: None,
             tls: s.tls_cells(),
+            pp: s.si[0].conn().and_then(|c| c.pp.clone()),
         };
         let src = match self.client {
             ClientAddr::Inet(a) => Some(a),

@@ -300,6 +300,7 @@ fn connection_rules(st: &State, fe_idx: usize, conn: &mut Connection) -> Option<
         // Before the handshake: nothing of TLS is known yet.
         tls: Default::default(),
         expect_proxy: Default::default(),
+        pp: None,
     };
     let ctx = RuleCtx::new(&st.stick, p.cfg.table);
     let verdict = tcp_rules(ctx, &p.cfg.tcp_conn, true, &mut trk, &view);

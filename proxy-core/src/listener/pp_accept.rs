@@ -63,7 +63,7 @@ pub(super) async fn run(st: &State, fe_idx: usize, bind_name: &str, conn: &mut C
                 conn.from = Some(s);
                 conn.to = Some(d);
             }
-            conn.pp = Some(Box::new(h));
+            conn.pp = Some(std::sync::Arc::new(h));
             true
         }
         Err(f) => {

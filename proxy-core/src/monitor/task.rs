@@ -173,13 +173,22 @@ fn prepare(st: &State, p: Planned, s: &Server) -> Option<CheckTarget> {
         cfg.addr.unwrap_or(s.ip)
     };
     let t = &px.cfg.timeouts;
+    let pp = px
+        .cfg
+        .servers
+        .get(p.srv.1)
+        .map_or(Default::default(), |c| c.send_proxy);
     Some(CheckTarget {
         addr: std::net::SocketAddr::new(ip, port.or(s.port).unwrap_or(0)),
         source: s.source.or(px.be.as_ref().and_then(|b| b.source)),
         inter,
         timeout_connect: t.connect,
         timeout_check: t.check,
-        send_proxy: !p.agent && cfg.send_proxy,
+        // The server's `send-proxy*` reaches its checks unless they go
+        // to their own port or address (as in HAProxy).
+        send_proxy: !p.agent
+            && (cfg.send_proxy || (pp.enabled() && cfg.port.is_none() && cfg.addr.is_none())),
+        pp,
         server_stopped: stopped,
         pool: st.pools.connection.clone(),
         proxy: px.name.clone(),

@@ -224,10 +224,15 @@ fn decode_v2(buf: &[u8]) -> Result<Decoded, PpError> {
         (false, 0x21) => (Some(v2_inet6(body)?), 36),
         (false, _) => return Err(PpError::BadHeader),
     };
-    let tlvs = v2_tlvs(&body[addr_len..]).map_err(|e| match addrs {
-        Some((s, d)) => PpError::BadTlv(s, d),
-        None => e,
-    })?;
+    // 2.6 reads no TLV of a LOCAL block (nor checks them).
+    let tlvs = if local {
+        Vec::new()
+    } else {
+        v2_tlvs(&body[addr_len..]).map_err(|e| match addrs {
+            Some((s, d)) => PpError::BadTlv(s, d),
+            None => e,
+        })?
+    };
     let header = Header {
         version: 2,
         src: addrs.map(|a| a.0),

@@ -11,6 +11,8 @@
 
 pub mod decode;
 pub mod encode;
+pub mod opts;
+pub mod send;
 
 pub use decode::{decode, Decoded, Header, PpError, Tlv};
 pub use encode::{encode_v1, encode_v2, V2Options};

@@ -116,6 +116,7 @@ fn v2_round_trips_with_tlvs() {
         local: false,
         authority: Some(b"example.com".to_vec()),
         unique_id: Some(b"abc-123".to_vec()),
+        ..V2Options::default()
     };
     let mut buf = encode_v2(
         Some(addr("10.0.0.1:4000")),

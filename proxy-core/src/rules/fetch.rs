@@ -213,6 +213,10 @@ pub enum Fetch {
     },
     /// `http_auth_type`, `http_auth_user`, `http_auth_pass`.
     AuthField(super::fetch_auth::AuthField),
+    /// `fc_rcvd_proxy`: the client connection began with a PROXY header.
+    FcRcvdProxy,
+    /// `fc_pp_authority`, `fc_pp_unique_id`: a TLV of that header.
+    FcPpTlv(u8),
 }
 
 /// What the keyword table gives for a word such as `hdr_beg(host),lower`.
@@ -373,6 +377,7 @@ impl Fetch {
             | Fetch::Capture { .. }
             | Fetch::HttpAuth { group: true, .. }
             | Fetch::AuthField(_)
+            | Fetch::FcPpTlv(_)
             | Fetch::SslHello(SslField::Sni | SslField::Alpn) => SmpType::Str,
             Fetch::UrlParam { int: false, .. }
             | Fetch::Cook {
@@ -388,7 +393,7 @@ impl Fetch {
             | Fetch::AlwaysFalse
             | Fetch::Stopping
             | Fetch::HttpAuth { group: false, .. } => SmpType::Bool,
-            Fetch::Load(Load::SrvIsUp, ..) => SmpType::Bool,
+            Fetch::Load(Load::SrvIsUp, ..) | Fetch::FcRcvdProxy => SmpType::Bool,
             Fetch::Stk(f) if f.op == StkOp::Tracked => SmpType::Bool,
             Fetch::Const(v) => v.smp_type(),
             Fetch::Ssl(f) => f.sample_type(),

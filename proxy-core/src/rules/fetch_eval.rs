@@ -153,6 +153,14 @@ impl Fetch {
             Fetch::Ssl(f) => f.eval(view.tls(f.back)),
             Fetch::FcErr => Some(Value::Int(0)),
             Fetch::AuthField(which) => super::fetch_auth::field(view, *which),
+            Fetch::FcRcvdProxy => Some(Value::Bool(
+                view.stream().and_then(|s| s.proxy_header()).is_some(),
+            )),
+            Fetch::FcPpTlv(kind) => view
+                .stream()
+                .and_then(|s| s.proxy_header())
+                .and_then(|h| h.tlv(*kind))
+                .map(|v| Value::owned_str(v.to_vec())),
             Fetch::Hdr(_)
             | Fetch::HdrVal(_)
             | Fetch::HdrIp(_)

@@ -208,6 +208,9 @@ pub(super) const PLAIN: &[(&str, Arity, MakeFetch)] = &[
     ("srv_conn", (1, 1), |_, a| server(Load::SrvConn, a)),
     ("srv_is_up", (1, 1), |_, a| server(Load::SrvIsUp, a)),
     ("fc_err", NONE, |_, _| Ok(Fetch::FcErr)),
+    ("fc_rcvd_proxy", NONE, |_, _| Ok(Fetch::FcRcvdProxy)),
+    ("fc_pp_authority", NONE, |_, _| Ok(Fetch::FcPpTlv(0x02))),
+    ("fc_pp_unique_id", NONE, |_, _| Ok(Fetch::FcPpTlv(0x05))),
 ];
 
 /// Bases of the ACL-only derived names (`<base>_<suffix>`).

@@ -154,6 +154,11 @@ pub trait StreamInfo: Sync {
     fn vars(&self) -> Option<&crate::sample::vars::VarStore> {
         None
     }
+    /// The PROXY header the client connection arrived with
+    /// (`fc_rcvd_proxy`, `fc_pp_*`).
+    fn proxy_header(&self) -> Option<&crate::proxy_proto::Header> {
+        None
+    }
     /// The name and numeric id of the frontend, backend, server or
     /// listener (`fe_name`, `be_id`, ...), once known.
     fn named(&self, which: fetch::Named) -> Option<(&str, i64)> {

@@ -237,6 +237,7 @@ fn payload_conditions_wait_for_data() {
         }),
         tls: Default::default(),
         expect_proxy: Default::default(),
+        pp: None,
     };
     let half: &'static [u8] = Box::leak(Box::new(hello));
     let c = |s: &str, v: &ConnView<'_>| cond(s).eval_partial(v, &flag);

@@ -93,9 +93,14 @@ pub struct ConnView<'v> {
     pub tls: [Option<TlsCell>; 2],
     /// Set by an `expect-proxy layer4` rule that matched.
     pub expect_proxy: Flag,
+    /// The PROXY header the connection arrived with.
+    pub pp: Option<std::sync::Arc<crate::proxy_proto::Header>>,
 }
 
 impl StreamInfo for ConnView<'_> {
+    fn proxy_header(&self) -> Option<&crate::proxy_proto::Header> {
+        self.pp.as_deref()
+    }
     fn vars(&self) -> Option<&VarStore> {
         self.vars
     }
