@@ -119,6 +119,7 @@ pub mod stream;
 pub mod sys;
 pub mod tcp;
 mod tcp_inspect;
+mod tcp_response;
 pub mod tcp_service;
 pub mod tls;
 pub mod tls_client;

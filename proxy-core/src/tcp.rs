@@ -30,6 +30,7 @@ use crate::stream::forward::{forward, FwdEnd, SideTimeouts, Totals};
 use crate::stream::live::LiveStream;
 use crate::stream::{SiState, Stream};
 use crate::tcp_inspect::{send_buffered, with_payload, Inspect};
+use crate::tcp_response::Outcome;
 
 /// The admission permits an accepted connection holds until its stream ends.
 pub struct Permits {
@@ -84,7 +85,9 @@ pub async fn run_stream(
         TcpVerdict::Service(name, args) => {
             Box::pin(t.serve_service(&mut s, &name, &args, &mut trk)).await
         }
-        TcpVerdict::Continue | TcpVerdict::Wait => t.serve_backend(&mut s, &mut trk).await,
+        TcpVerdict::Continue | TcpVerdict::Wait | TcpVerdict::Close => {
+            t.serve_backend(&mut s, &mut trk).await
+        }
     }
 }
 
@@ -220,7 +223,7 @@ impl<'a> TcpSession<'a> {
                 if let Some(be) = bp.be.as_ref() {
                     let _bec = CurGuard::enter(&be.counters);
                     if let Some(srv_guard) = self.connect(bp, s, trk).await {
-                        self.forward(bp, s).await;
+                        self.forward(bp, s, trk).await;
                         drop(srv_guard);
                     }
                     self.count_backend(be, s);
@@ -325,7 +328,7 @@ impl<'a> TcpSession<'a> {
 
     /// Moves bytes both ways until both sides are done; an abort or a
     /// timeout ends the stream in the data phase.
-    async fn forward(&mut self, bp: &Proxy, s: &mut Stream) {
+    async fn forward(&mut self, bp: &Proxy, s: &mut Stream, trk: &mut Trackers) {
         let t = &self.fe.cfg.timeouts;
         let bt = &bp.cfg.timeouts;
         // `timeout tunnel` replaces both inactivity timeouts once the two
@@ -345,17 +348,43 @@ impl<'a> TcpSession<'a> {
         };
         let sent = send_buffered(&mut server.transport, &self.inbuf).await;
         self.totals.req += self.inbuf.len() as u64;
-        let end = if let Err(e) = sent {
-            FwdEnd::ServerError(e)
-        } else {
-            forward(
-                &mut client.transport,
-                &mut server.transport,
-                timeouts,
-                bufsize,
-                &mut self.totals,
-            )
-            .await
+        let mut outcome = match sent {
+            Err(e) => Outcome::Failed(FwdEnd::ServerError(e)),
+            Ok(()) => Outcome::Forward,
+        };
+        if matches!(outcome, Outcome::Forward) && !bp.cfg.tcp_res.rules.is_empty() {
+            let (view, totals) = (self.view(Some(&s.vars)), &mut self.totals);
+            let io = crate::tcp_response::Sides { client, server };
+            // Boxed: only streams of backends with such rules need its state.
+            let run = crate::tcp_response::run(self.st, bp, &view, io, trk, totals);
+            outcome = Box::pin(run).await;
+        }
+        let end = match outcome {
+            Outcome::Failed(end) => end,
+            Outcome::Close => FwdEnd::Done,
+            Outcome::Reject => {
+                s.end_with(ProxyError::new(ErrorKind::Policy).at(FinState::D));
+                crate::tcp_response::count_denied(self.fe, bp, s.srv);
+                s.si[1].set_state(SiState::Dis);
+                s.si[1].set_state(SiState::Clo);
+                return;
+            }
+            Outcome::Forward => {
+                // Forwarding counts its own bytes: add those the
+                // inspections moved before it.
+                let before = self.totals;
+                let end = forward(
+                    &mut client.transport,
+                    &mut server.transport,
+                    timeouts,
+                    bufsize,
+                    &mut self.totals,
+                )
+                .await;
+                self.totals.req += before.req;
+                self.totals.res += before.res;
+                end
+            }
         };
         let kind = match end {
             FwdEnd::Done => None,

@@ -415,6 +415,12 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("http-response", D | F | B | L, 0, h::http_response),
     px("redirect", F | B | L, 0, h::redirect),
     px("tcp-request", D | F | B | L, 0, super::kw_tcp::tcp_request),
+    px(
+        "tcp-response",
+        D | F | B | L,
+        0,
+        super::kw_tcp_response::tcp_response,
+    ),
     // health checks (HAProxy parses them in frontends too, with a warning)
     px("tcp-check", D | F | B | L, 0, super::kw_check::tcp_check),
     px("http-check", D | F | B | L, 0, super::kw_check::http_check),

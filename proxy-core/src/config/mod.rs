@@ -54,6 +54,7 @@ mod kw_server_check;
 mod kw_server_tls;
 mod kw_stick;
 mod kw_tcp;
+mod kw_tcp_response;
 mod logtarget;
 pub mod model;
 pub mod model_check;

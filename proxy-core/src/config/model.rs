@@ -427,6 +427,8 @@ pub struct ProxyConfig {
     /// `tcp-request session` rules, in order (once per client connection,
     /// when its session starts).
     pub tcp_sess: Vec<TcpRule>,
+    /// `tcp-response inspect-delay|content` (backends).
+    pub tcp_res: super::model_stick::TcpResponseRules,
     /// How servers are checked (`option httpchk`, `tcp-check` rules...).
     pub checks: super::model_check::ProxyChecks,
     /// `option allbackups`: every backup server takes traffic when no
@@ -512,6 +514,7 @@ impl ProxyConfig {
             stick_rules: Vec::new(),
             tcp_conn: Vec::new(),
             tcp_sess: Vec::new(),
+            tcp_res: Default::default(),
             checks: Default::default(),
             allbackups: false,
             load_server_state: None,

@@ -132,6 +132,15 @@ pub enum Fetch {
     Ver(bool),
     ReqProtoHttp,
     ReqLen,
+    /// `res.len`: the server bytes buffered while `tcp-response` rules
+    /// inspect them.
+    ResLen,
+    /// `req.payload(off,len)`, `res.payload(off,len)` (binary).
+    Payload {
+        res: bool,
+        offset: usize,
+        len: usize,
+    },
     /// `req.ssl_hello_type`, `req.ssl_ver`, `req.ssl_sni`, `req.ssl_alpn`.
     SslHello(SslField),
     /// `req.body`: the buffered request body (binary).
@@ -372,7 +381,7 @@ impl Fetch {
                 ..
             } => SmpType::Str,
             Fetch::Method => SmpType::Meth,
-            Fetch::ReqBody | Fetch::Base32Src => SmpType::Bin,
+            Fetch::ReqBody | Fetch::Base32Src | Fetch::Payload { .. } => SmpType::Bin,
             Fetch::Src | Fetch::Dst | Fetch::HdrIp(_) => SmpType::Addr,
             Fetch::ReqProtoHttp | Fetch::AlwaysTrue | Fetch::AlwaysFalse | Fetch::Stopping => {
                 SmpType::Bool
@@ -392,6 +401,8 @@ impl Fetch {
                 Usage::Response
             }
             Fetch::Status | Fetch::Ver(true) => Usage::Response,
+            Fetch::ResLen | Fetch::Payload { res: true, .. } => Usage::Response,
+            Fetch::Payload { .. } => Usage::Request,
             Fetch::Cook { res: true, .. } | Fetch::Capture { res: true, .. } => Usage::Response,
             Fetch::Path
             | Fetch::Url

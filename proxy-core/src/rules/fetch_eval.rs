@@ -84,6 +84,10 @@ impl Fetch {
             }
             Fetch::ReqProtoHttp => Some(Value::Bool(true)),
             Fetch::ReqLen => Some(super::fetch_payload::req_len(view)),
+            Fetch::ResLen => super::fetch_payload::res_len(view),
+            Fetch::Payload { offset, len, .. } => {
+                super::fetch_payload::payload(view, *offset, *len)
+            }
             Fetch::SslHello(f) => super::fetch_payload::ssl(view, *f),
             Fetch::ReqBody => view
                 .stream()

@@ -42,6 +42,9 @@ pub(super) const PLAIN: &[(&str, Arity, MakeFetch)] = &[
     ("req.proto_http", NONE, |_, _| Ok(Fetch::ReqProtoHttp)),
     ("req_len", NONE, |_, _| Ok(Fetch::ReqLen)),
     ("req.len", NONE, |_, _| Ok(Fetch::ReqLen)),
+    ("res.len", NONE, |_, _| Ok(Fetch::ResLen)),
+    ("req.payload", (2, 2), |_, a| payload(false, a)),
+    ("res.payload", (2, 2), |_, a| payload(true, a)),
     ("req.ssl_hello_type", NONE, |_, _| ssl(SslField::HelloType)),
     ("req_ssl_hello_type", NONE, |_, _| ssl(SslField::HelloType)),
     ("req.ssl_ver", NONE, |_, _| ssl(SslField::Ver)),
@@ -213,6 +216,27 @@ pub(super) const SUFFIXES: &[(&str, MatchMethod)] = &[
     ("reg", MatchKind::Reg),
     ("sub", MatchKind::Sub),
 ];
+
+/// `req.payload(<offset>,<length>)`, `res.payload(...)`: two
+/// non-negative integers (length 0: to the end of the buffer).
+fn payload(res: bool, a: &[String]) -> Result<Fetch, String> {
+    let num = |i: usize| {
+        a.get(i)
+            .and_then(|w| args::parse_int(w))
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| {
+                format!(
+                    "failed to parse '{}' as type unsigned integer",
+                    a.get(i).map_or("", String::as_str)
+                )
+            })
+    };
+    Ok(Fetch::Payload {
+        res,
+        offset: num(0)?,
+        len: num(1)?,
+    })
+}
 
 fn ssl(f: SslField) -> Result<Fetch, String> {
     Ok(Fetch::SslHello(f))
