@@ -237,6 +237,10 @@ fn check_proxy(
     super::kw_check::finalize(st, report.warnings);
     if px.mode == Mode::Tcp {
         http_only(&mut st.cfg, report.warnings);
+    } else if let Some(r) = px.tcp_res.rules.first().filter(|_| px.kind.has_backend()) {
+        // Only TCP-mode streams run them (see crate::tcp_response).
+        let msg = "'tcp-response content' in an HTTP-mode backend is not supported by this proxy.";
+        error(report.errors, &r.loc, msg.to_string());
     }
     if missing_timeouts(px) {
         report.warnings.push(format!(
