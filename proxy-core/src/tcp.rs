@@ -72,7 +72,7 @@ pub async fn run_stream(
     let Ok(mut s) = st.open_stream(client, fe_idx, live) else {
         return;
     };
-    if !st.session_rules(fe_proxy, &mut s, &mut trk) {
+    if !st.session_rules(fe_proxy, &mut s, &mut trk, listener_id) {
         return;
     }
     let mut t = TcpSession::start(&st, fe_proxy, &mut s, listener_id);

@@ -185,7 +185,10 @@ backend b
         );
         let e = error("backend b\n mode http\n tcp-response content accept\n");
         assert!(e.contains("t.cfg:3"), "{e}");
-        assert!(e.contains("'tcp-response content' in an HTTP-mode backend is not supported"), "{e}");
+        assert!(
+            e.contains("'tcp-response content' in an HTTP-mode backend is not supported"),
+            "{e}"
+        );
         let e = error("backend b\n tcp-response content silent-drop\n");
         assert!(
             e.contains("'tcp-response content silent-drop' is not supported"),

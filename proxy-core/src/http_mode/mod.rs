@@ -146,7 +146,7 @@ pub fn run_stream(
                 return;
             }
         };
-        if !st.session_rules(fe_proxy, &mut s, &mut trk) {
+        if !st.session_rules(fe_proxy, &mut s, &mut trk, listener_id) {
             return;
         }
         let size = st.config.global.bufsize;
