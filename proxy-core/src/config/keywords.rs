@@ -341,6 +341,19 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     gl("tune.maxrewrite", g::tune_maxrewrite),
     gl("tune.fail-alloc", g::tune_fail_alloc),
     gl("tune.conn-pool-max", g::tune_conn_pool_max),
+    gl("tune.http.maxhdr", super::kw_tune_http::tune_http_maxhdr),
+    gl(
+        "tune.http.logurilen",
+        super::kw_tune_http::tune_http_logurilen,
+    ),
+    gl(
+        "tune.http.cookielen",
+        super::kw_tune_http::tune_http_cookielen,
+    ),
+    gl(
+        "tune.idle-pool.shared",
+        super::kw_tune_http::tune_idle_pool_shared,
+    ),
     gl("crt-base", g::ssl_base),
     gl("ca-base", g::ssl_base),
     gl("ssl-default-bind-options", g::ssl_default),

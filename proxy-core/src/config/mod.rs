@@ -55,6 +55,7 @@ mod kw_server_tls;
 mod kw_stick;
 mod kw_tcp;
 mod kw_tcp_response;
+mod kw_tune_http;
 mod logtarget;
 pub mod model;
 pub mod model_check;

@@ -79,6 +79,14 @@ pub struct Global {
     pub fail_alloc: u32,
     /// `tune.conn-pool-max <n>`: cap on live connection objects.
     pub conn_pool_max: Option<usize>,
+    /// `tune.http.maxhdr`: lines a message head may have, start line
+    /// included (default 101).
+    pub http_maxhdr: usize,
+    /// `tune.http.logurilen`: the log keeps this many bytes of the
+    /// request line (default 1024).
+    pub http_logurilen: usize,
+    /// `tune.http.cookielen` (no effect: `capture cookie` is refused).
+    pub http_cookielen: usize,
     /// `stats socket` lines, in order.
     pub stats_sockets: Vec<StatsSocket>,
     /// `stats timeout`: idle limit of a CLI connection (default 10 s).
@@ -125,6 +133,9 @@ impl Default for Global {
             maxrewrite: 1024,
             fail_alloc: 0,
             conn_pool_max: None,
+            http_maxhdr: 101, // HAProxy's default, as `http::head::DEFAULT_MAX_HDR`
+            http_logurilen: 1024,
+            http_cookielen: 0,
             stats_sockets: Vec::new(),
             stats_timeout: Duration::from_secs(10),
             stats_maxconn: 10,

@@ -29,7 +29,8 @@
 //!   httparse only knows 1.0 and 1.1, so for other digits we re-parse a copy
 //!   with the version patched. No version at all (HTTP/0.9) is a 400.
 //! - At most `tune.http.maxhdr` (101) lines *including the start line*, so
-//!   100 header fields (doc/configuration.txt, `tune.http.maxhdr`).
+//!   100 header fields in a request (doc/configuration.txt,
+//!   `tune.http.maxhdr`); 2.6 lets a response have 101.
 //! - A head must fit in `tune.bufsize - tune.maxrewrite` bytes (15360 by
 //!   default). HAProxy 2.6 answers a too-large request with a plain **400**
 //!   (414 and 431 only appeared in 3.2, mux-h1 commit "Return 414 or 431
@@ -477,7 +478,9 @@ fn request_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHead>,
 }
 
 fn response_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<ResponseHead>, HeadError> {
-    with_slots(limits.max_hdr.saturating_sub(1), |slots| {
+    // 2.6 lets a response have `maxhdr` header fields, one more than a
+    // request (checked against it: 101 pass, 102 give a 502).
+    with_slots(limits.max_hdr, |slots| {
         let mut resp = httparse::Response::new(slots);
         let len = match strict_config().parse_response(&mut resp, window)? {
             httparse::Status::Partial => return Ok(Parsed::Incomplete),

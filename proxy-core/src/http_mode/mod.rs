@@ -156,7 +156,7 @@ pub fn run_stream(
             limits: HeadLimits::from_tune(
                 size,
                 st.config.global.maxrewrite,
-                crate::http::head::DEFAULT_MAX_HDR,
+                st.config.global.http_maxhdr,
             ),
             size,
             listener_id,
@@ -346,7 +346,7 @@ async fn transaction(
     txn: &mut Txn,
     trk: &mut Trackers,
 ) -> bool {
-    capture_request(ctx.fe, cbuf, &head, txn);
+    capture_request(ctx, cbuf, &head, txn);
     let framing = match framing(cbuf, &head) {
         Ok(f) => f,
         Err(f) => {
@@ -453,9 +453,14 @@ fn client_addr(ctx: &Ctx<'_>, s: &Stream) -> ClientAddr {
 /// The request line and `capture request header` values, for the log;
 /// the response block (`{|}` when empty) is printed for every request
 /// that reached the stream, local answers included.
-fn capture_request(fe: &Proxy, cbuf: &RecvBuf, head: &RequestHead, txn: &mut Txn) {
+fn capture_request(ctx: &Ctx<'_>, cbuf: &RecvBuf, head: &RequestHead, txn: &mut Txn) {
+    let fe = ctx.fe;
     if !fe.cfg.logs.is_empty() {
-        txn.request_line = Some(head.request_line(cbuf.data()).to_vec());
+        // `tune.http.logurilen` bounds what the log keeps (HAProxy's
+        // `%HV` etc. then read the cut line).
+        let line = head.request_line(cbuf.data());
+        let keep = ctx.st.config.global.http_logurilen;
+        txn.request_line = Some(line[..line.len().min(keep)].to_vec());
     }
     for cap in &fe.cfg.http.capture_request {
         let v = head

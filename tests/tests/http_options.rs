@@ -1,0 +1,139 @@
+//! HTTP `option`s and `tune.http.*` globals, on HAProxy 2.6 and on ours
+//! with the same transcript required: the same raw requests to both, the
+//! answers' status lines, what the origin received, and the log lines.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tests::checks::compare;
+use tests::http::raw_exchange;
+use tests::{BoundPort, Proxy};
+
+/// An origin answering each request with `extra` headers `X-H<n>: v`,
+/// keeping the request heads it received. Its port and that record.
+fn origin(extra: usize) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let rec = seen.clone();
+    std::thread::spawn(move || {
+        for c in l.incoming().take(32) {
+            let Ok(mut c) = c else { return };
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut head = Vec::new();
+            let mut b = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut b) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&b[..n]),
+                }
+            }
+            rec.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&head).into_owned());
+            let hs: String = (0..extra).map(|i| format!("X-H{i}: v\r\n")).collect();
+            let res =
+                format!("HTTP/1.1 200 OK\r\n{hs}Content-Length: 2\r\nConnection: close\r\n\r\nok");
+            let _ = c.write_all(res.as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+/// The status line of an answer (`closed` for none).
+fn status(answer: &[u8]) -> String {
+    let text = String::from_utf8_lossy(answer);
+    match text.split("\r\n").next() {
+        Some(l) if !l.is_empty() => l.to_string(),
+        _ => "closed".into(),
+    }
+}
+
+/// A request with `n` header fields (Host included).
+fn request(n: usize) -> Vec<u8> {
+    let hs: String = (1..n).map(|i| format!("A{i}: v\r\n")).collect();
+    format!("GET /r HTTP/1.1\r\nHost: x\r\n{hs}\r\n").into_bytes()
+}
+
+/// An httplog line's frontend, backend/server, status, termination
+/// state and request (timers, sizes and connection counts vary).
+fn norm(line: &str) -> String {
+    let rest = line.split_once("] ").map_or(line, |(_, r)| r);
+    let w: Vec<&str> = rest.split(' ').collect();
+    let req = rest.find('"').map_or("", |i| &rest[i..]);
+    let pick = |i: usize| w.get(i).copied().unwrap_or("?");
+    format!("{} {} {} {} {req}", pick(0), pick(1), pick(3), pick(7))
+}
+
+const GLOBAL: &str = "global\n    log stdout format raw local0\n";
+const DEFAULTS: &str = "defaults\n    mode http\n    log global\n    option httplog\n    \
+                        timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n";
+
+/// `tune.http.maxhdr 10`: a request may have 9 header fields (a 10th is
+/// a 400), a response 10 (an 11th is a 502).
+#[test]
+fn maxhdr_limits_as_haproxy() {
+    compare(
+        |bin| {
+            let mut t = Vec::new();
+            for extra in [8, 9] {
+                let fe = BoundPort::new();
+                let (srv, _) = origin(extra);
+                let cfg = format!(
+                    "{GLOBAL}    tune.http.maxhdr 10\n{DEFAULTS}\
+                     frontend f\n    bind {fe}\n    default_backend b\n\
+                     backend b\n    server s 127.0.0.1:{srv}\n"
+                );
+                let px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
+                for n in [9, 10] {
+                    let got = raw_exchange(fe.port, &request(n), Duration::from_secs(5));
+                    t.push(format!("res+{extra} req {n}: {}", status(&got)));
+                }
+                let logs = px.wait_logs(2, |l| l.contains(" f "), Duration::from_secs(10));
+                t.extend(logs.iter().map(|l| norm(l)));
+            }
+            t
+        },
+        |t| {
+            assert_eq!(t[0], "res+8 req 9: HTTP/1.1 200 OK");
+            assert_eq!(t[1], "res+8 req 10: HTTP/1.1 400 Bad request");
+            assert!(
+                t.iter()
+                    .any(|l| l == "res+9 req 9: HTTP/1.1 502 Bad Gateway"),
+                "{t:?}"
+            );
+        },
+    );
+}
+
+/// `tune.http.logurilen 30`: the log keeps 30 bytes of the request line,
+/// and `%HU`, `%HV`... are read from that cut line.
+#[test]
+fn logurilen_cuts_the_logged_line_as_haproxy() {
+    compare(
+        |bin| {
+            let fe = BoundPort::new();
+            let cfg = format!(
+                "{GLOBAL}    tune.http.logurilen 30\n{DEFAULTS}\
+                 frontend f\n    bind {fe}\n    \
+                 log-format \"r=[%r] HU=[%HU] HQ=[%HQ] HM=%HM HV=%HV\"\n    \
+                 http-request return status 200\n"
+            );
+            let px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
+            let req = b"GET /aaaaaaaaaabbbbbbbbbbccccccccccdddd?q=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+            let got = raw_exchange(fe.port, req, Duration::from_secs(5));
+            let mut t = vec![status(&got)];
+            t.extend(px.wait_logs(1, |l| l.starts_with("r="), Duration::from_secs(10)));
+            t
+        },
+        |t| {
+            assert_eq!(
+                t[1],
+                "r=[GET /aaaaaaaaaabbbbbbbbbbccccc] HU=[/aaaaaaaaaabbbbbbbbbbccccc] HQ=[] HM=GET HV=HTTP/0.9"
+            );
+        },
+    );
+}
