@@ -243,6 +243,10 @@ async fn attempt(p: &Proxy, s: &mut Stream, tls: Option<TlsPlan<'_>>) -> Result<
     };
     match res {
         Ok(t) => {
+            // `option nolinger`: closing the server side sends a reset.
+            if let (true, Transport::Tcp(sock)) = (p.cfg.options.nolinger, &t) {
+                let _ = sock.set_zero_linger();
+            }
             if let Some(c) = s.si[1].conn_mut() {
                 c.transport = t;
                 c.sni = tls.and_then(|t| t.sni).map(Into::into);

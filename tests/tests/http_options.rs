@@ -52,10 +52,11 @@ fn status(answer: &[u8]) -> String {
     }
 }
 
-/// A request with `n` header fields (Host included).
+/// A request with `n` counted header fields (Host included), and a
+/// `Connection: close` 2.6 does not count.
 fn request(n: usize) -> Vec<u8> {
     let hs: String = (1..n).map(|i| format!("A{i}: v\r\n")).collect();
-    format!("GET /r HTTP/1.1\r\nHost: x\r\n{hs}\r\n").into_bytes()
+    format!("GET /r HTTP/1.1\r\nHost: x\r\n{hs}Connection: close\r\n\r\n").into_bytes()
 }
 
 /// An httplog line's frontend, backend/server, status, termination
@@ -72,8 +73,9 @@ const GLOBAL: &str = "global\n    log stdout format raw local0\n";
 const DEFAULTS: &str = "defaults\n    mode http\n    log global\n    option httplog\n    \
                         timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n";
 
-/// `tune.http.maxhdr 10`: a request may have 9 header fields (a 10th is
-/// a 400), a response 10 (an 11th is a 502).
+/// `tune.http.maxhdr 10`: a message may have 9 header fields besides a
+/// `Connection: close`; a 10th is a 400 in a request, a 502 in a
+/// response.
 #[test]
 fn maxhdr_limits_as_haproxy() {
     compare(
@@ -123,7 +125,7 @@ fn logurilen_cuts_the_logged_line_as_haproxy() {
                  http-request return status 200\n"
             );
             let px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
-            let req = b"GET /aaaaaaaaaabbbbbbbbbbccccccccccdddd?q=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+            let req = b"GET /aaaaaaaaaabbbbbbbbbbccccccccccdddd?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
             let got = raw_exchange(fe.port, req, Duration::from_secs(5));
             let mut t = vec![status(&got)];
             t.extend(px.wait_logs(1, |l| l.starts_with("r="), Duration::from_secs(10)));
@@ -133,6 +135,132 @@ fn logurilen_cuts_the_logged_line_as_haproxy() {
             assert_eq!(
                 t[1],
                 "r=[GET /aaaaaaaaaabbbbbbbbbbccccc] HU=[/aaaaaaaaaabbbbbbbbbbccccc] HQ=[] HM=GET HV=HTTP/0.9"
+            );
+        },
+    );
+}
+
+/// The `X-*` lines of the request heads the origin received.
+fn x_headers(seen: &Mutex<Vec<String>>) -> Vec<String> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            h.split("\r\n")
+                .filter(|l| l.to_ascii_lowercase().starts_with("x-"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect()
+}
+
+/// `option originalto`: the frontend's address after `X-Forwarded-For`,
+/// with `except` checked against that address, the backend's header name
+/// winning, and a client's own header kept.
+#[test]
+fn originalto_as_haproxy() {
+    compare(
+        |bin| {
+            let (f1, f2, f3) = (BoundPort::new(), BoundPort::new(), BoundPort::new());
+            let (srv, seen) = origin(0);
+            let cfg = format!(
+                "{GLOBAL}{DEFAULTS}\
+                 frontend plain\n    bind {f1}\n    option forwardfor\n    \
+                 option originalto\n    default_backend b\n\
+                 frontend named\n    bind {f2}\n    option originalto header X-Fe\n    \
+                 default_backend named\n\
+                 frontend excepted\n    bind {f3}\n    \
+                 option originalto except 127.0.0.0/8\n    default_backend b\n\
+                 backend b\n    server s 127.0.0.1:{srv}\n\
+                 backend named\n    option originalto header X-Be\n    \
+                 server s 127.0.0.1:{srv}\n"
+            );
+            let _px = Proxy::builder(&cfg)
+                .bin(bin)
+                .listen(&f1)
+                .listen(&f2)
+                .listen(&f3)
+                .start();
+            let mut t = Vec::new();
+            let req =
+                b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Original-To: 1.2.3.4\r\n\r\n";
+            for fe in [&f1, &f2, &f3] {
+                let got = raw_exchange(fe.port, req, Duration::from_secs(5));
+                t.push(status(&got));
+            }
+            t.extend(x_headers(&seen));
+            t
+        },
+        |t| {
+            assert_eq!(
+                t[3],
+                "x-original-to: 1.2.3.4, x-forwarded-for: 127.0.0.1, x-original-to: 127.0.0.1"
+            );
+            assert_eq!(t[4], "x-original-to: 1.2.3.4, x-be: 127.0.0.1");
+            assert_eq!(t[5], "x-original-to: 1.2.3.4");
+        },
+    );
+}
+
+/// `option http-ignore-probes`: a connection closed, or timed out, before
+/// its first byte gets no answer and no log line; one that sent a few
+/// bytes is still a logged `400`. Without the option both are logged.
+#[test]
+fn ignore_probes_as_haproxy() {
+    compare(
+        |bin| {
+            let mut t = Vec::new();
+            for opt in ["", "    option http-ignore-probes\n"] {
+                let fe = BoundPort::new();
+                let cfg = format!(
+                    "{GLOBAL}{DEFAULTS}    timeout http-request 500ms\n\
+                     frontend f\n    bind {fe}\n{opt}    http-request return status 200\n"
+                );
+                let px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
+                let closed = raw_exchange(fe.port, b"", Duration::from_millis(100));
+                let timed_out = {
+                    let mut c = std::net::TcpStream::connect(tests::util::local(fe.port)).unwrap();
+                    c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                    let mut got = Vec::new();
+                    let _ = c.read_to_end(&mut got);
+                    got
+                };
+                let partial = raw_exchange(fe.port, b"GET / HT", Duration::from_millis(100));
+                let marker = raw_exchange(
+                    fe.port,
+                    b"GET /end HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    Duration::from_secs(3),
+                );
+                t.push(format!(
+                    "[{}] closed: {} timed out: {} partial: {} marker: {}",
+                    opt.trim(),
+                    status(&closed),
+                    status(&timed_out),
+                    status(&partial),
+                    status(&marker)
+                ));
+                px.wait_logs(1, |l| l.contains("/end"), Duration::from_secs(10));
+                std::thread::sleep(Duration::from_millis(200));
+                let mut logs: Vec<String> = px.logs().iter().map(|l| norm(l)).collect();
+                logs.sort();
+                t.extend(logs);
+            }
+            t
+        },
+        |t| {
+            assert!(
+                t.iter().any(|l| l.contains("f f/<NOSRV> 408 cR--")),
+                "{t:?}"
+            );
+            let with = t
+                .iter()
+                .position(|l| l.contains("http-ignore-probes"))
+                .unwrap();
+            assert!(t[with].contains("timed out: closed"), "{t:?}");
+            assert_eq!(
+                t.len() - with - 1,
+                2,
+                "the partial request and the marker: {t:?}"
             );
         },
     );

@@ -127,6 +127,17 @@ fn http_only(cfg: &mut ProxyConfig, warnings: &mut Vec<String>) {
             "config : 'option forwardfor' ignored for {who} as it requires HTTP mode."
         ));
     }
+    let opts = &mut cfg.options;
+    for (name, set) in [
+        ("originalto", opts.originalto.take().is_some()),
+        ("http-no-delay", std::mem::take(&mut opts.http_no_delay)),
+    ] {
+        if set {
+            warnings.push(format!(
+                "config : 'option {name}' ignored for {who} as it requires HTTP mode."
+            ));
+        }
+    }
 }
 
 /// Turns the parsed sections into the final [`Config`], recording what is

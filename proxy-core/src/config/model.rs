@@ -440,6 +440,8 @@ pub struct ProxyConfig {
     pub tcp_sess: Vec<TcpRule>,
     /// `tcp-response inspect-delay|content` (backends).
     pub tcp_res: super::model_stick::TcpResponseRules,
+    /// Connection and message handling `option`s.
+    pub options: super::model_options::ProxyOptions,
     /// How servers are checked (`option httpchk`, `tcp-check` rules...).
     pub checks: super::model_check::ProxyChecks,
     /// `option allbackups`: every backup server takes traffic when no
@@ -526,6 +528,7 @@ impl ProxyConfig {
             tcp_conn: Vec::new(),
             tcp_sess: Vec::new(),
             tcp_res: Default::default(),
+            options: Default::default(),
             checks: Default::default(),
             allbackups: false,
             load_server_state: None,

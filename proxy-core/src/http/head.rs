@@ -29,8 +29,8 @@
 //!   httparse only knows 1.0 and 1.1, so for other digits we re-parse a copy
 //!   with the version patched. No version at all (HTTP/0.9) is a 400.
 //! - At most `tune.http.maxhdr` (101) lines *including the start line*, so
-//!   100 header fields in a request (doc/configuration.txt,
-//!   `tune.http.maxhdr`); 2.6 lets a response have 101.
+//!   100 header fields (doc/configuration.txt, `tune.http.maxhdr`), a
+//!   `Connection: close|keep-alive` not counted (see [`super::field_count`]).
 //! - A head must fit in `tune.bufsize - tune.maxrewrite` bytes (15360 by
 //!   default). HAProxy 2.6 answers a too-large request with a plain **400**
 //!   (414 and 431 only appeared in 3.2, mux-h1 commit "Return 414 or 431
@@ -40,6 +40,7 @@ use std::fmt;
 
 use httparse::{Header, ParserConfig, EMPTY_HEADER};
 
+use super::field_count::{field_slots, within_limit};
 use super::tokens::eq_ignore_case;
 use super::version::{first_line, patch_version};
 
@@ -440,7 +441,7 @@ fn finish<T>(
 }
 
 fn request_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHead>, HeadError> {
-    with_slots(limits.max_hdr.saturating_sub(1), |slots| {
+    with_slots(field_slots(limits), |slots| {
         let mut req = httparse::Request::new(slots);
         let len = match strict_config().parse_request(&mut req, window)? {
             httparse::Status::Partial => return Ok(Parsed::Incomplete),
@@ -471,16 +472,14 @@ fn request_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHead>,
                 Version::Http10
             },
             version_raw,
-            headers: fields_of(window, req.headers)?,
+            headers: fields_of(window, within_limit(req.headers, limits)?)?,
             len,
         }))
     })
 }
 
 fn response_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<ResponseHead>, HeadError> {
-    // 2.6 lets a response have `maxhdr` header fields, one more than a
-    // request (checked against it: 101 pass, 102 give a 502).
-    with_slots(limits.max_hdr, |slots| {
+    with_slots(field_slots(limits), |slots| {
         let mut resp = httparse::Response::new(slots);
         let len = match strict_config().parse_response(&mut resp, window)? {
             httparse::Status::Partial => return Ok(Parsed::Incomplete),
@@ -512,7 +511,7 @@ fn response_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<ResponseHead
             status,
             status_raw,
             reason,
-            headers: fields_of(window, resp.headers)?,
+            headers: fields_of(window, within_limit(resp.headers, limits)?)?,
             len,
         }))
     })

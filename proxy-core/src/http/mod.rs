@@ -51,6 +51,7 @@ pub mod chunked;
 pub mod connection_header;
 pub mod dechunk;
 pub mod errors;
+mod field_count;
 pub mod framing;
 pub mod head;
 pub mod rewrite;

@@ -27,6 +27,8 @@ mod body_wait;
 pub mod exchange;
 mod facts;
 mod local;
+mod originalto;
+mod probes;
 pub mod request;
 mod route;
 mod service;
@@ -302,6 +304,7 @@ async fn next_request(
             Some((txn, h))
         }
         HeadRead::Idle => None,
+        HeadRead::Fail(f) if probes::ignored(ctx.fe, cbuf, &f) => None,
         HeadRead::Fail(f) => {
             head_failed(ctx, s, &mut txn, f, trk).await;
             None

@@ -1,0 +1,37 @@
+//! The proxy `option`s that tune how connections and messages are
+//! handled rather than what rules do: `originalto`, `nolinger`,
+//! `http-ignore-probes`, `abortonclose`, `accept-invalid-http-*`,
+//! and those accepted without effect here (`http-no-delay`, `splice-*`,
+//! `http-pretend-keepalive`; see README "Differences").
+
+use crate::rules::acl::IpNet;
+
+/// `option originalto [except <net>] [header <name>]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OriginalTo {
+    /// Destinations in this network get no header.
+    pub except: Option<IpNet>,
+    /// Default `X-Original-To`.
+    pub header: String,
+}
+
+/// The options of one proxy (inherited from `defaults` like the rest).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProxyOptions {
+    pub originalto: Option<OriginalTo>,
+    /// `option nolinger`: close this side's connections with a reset.
+    pub nolinger: bool,
+    /// `option http-ignore-probes`: a connection closed or timed out
+    /// before its first byte gets no answer and no log line.
+    pub ignore_probes: bool,
+    /// `option abortonclose`: a client closing while its request waits
+    /// for a server ends the stream (`CQ`/`CC`).
+    pub abortonclose: bool,
+    /// `option http-no-delay` (accepted: we never delay sends).
+    pub http_no_delay: bool,
+    /// `option http-pretend-keepalive` (accepted, see README).
+    pub pretend_keepalive: bool,
+    /// `option splice-auto|splice-request|splice-response` (accepted:
+    /// data is always copied).
+    pub splice: bool,
+}
