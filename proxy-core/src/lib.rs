@@ -91,6 +91,7 @@ pub mod applet;
 pub mod backend;
 pub mod buffer;
 pub mod check;
+pub mod client_watch;
 pub mod config;
 pub mod connect;
 pub mod connection;

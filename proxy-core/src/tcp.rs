@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::client_watch::{tcp_client_gone, TcpWatch};
 use crate::connect::{connect_server, release_server, ConnectInfo};
 use crate::connection::{Connection, Transport};
 use crate::counters::CurGuard;
@@ -277,10 +278,10 @@ impl<'a> TcpSession<'a> {
         Some(s.srv.map(|i| CurGuard::enter(&be.servers[i].counters)))
     }
 
-    /// While the server side is being reached, watch the client: a reset
-    /// there aborts the attempt (`CC`). Its socket is lent to the watcher
-    /// for that time; the destination address is read first, as the
-    /// server selection may need it.
+    /// While the server side is being reached, watch the client: its
+    /// leaving aborts the wait (`CQ`, `CC`; see [`crate::client_watch`]).
+    /// Its socket is lent to the watcher for that time; the destination
+    /// address is read first, as the server selection may need it.
     async fn connect_watching_client(
         &mut self,
         bp: &Proxy,
@@ -294,18 +295,29 @@ impl<'a> TcpSession<'a> {
             None => Transport::None,
         };
         let sni = self.sni_values(bp, s);
+        let mut read = Vec::new();
+        let watch = TcpWatch {
+            buffered: !self.inbuf.is_empty(),
+            abortonclose: bp.cfg.options.abortonclose,
+            read: &mut read,
+            limit: self.st.config.global.bufsize,
+        };
         let outcome = tokio::select! {
             // Boxed so that the connect phase's state is not kept for the
             // whole life of the stream (it is the largest; idle streams
             // only need the forwarding state).
             r = Box::pin(connect_server(self.st, bp, s, &mut self.info, false, &sni)) => Some(r),
-            _ = client_aborted(&client_t) => None,
+            _ = tcp_client_gone(&client_t, watch) => None,
         };
+        // Read while watching: sent to the server before what follows.
+        self.inbuf.extend_from_slice(&read);
         if let Some(c) = s.si[0].conn_mut() {
             c.transport = client_t;
         }
         outcome.unwrap_or_else(|| {
             let phase = if s.si[1].state == SiState::Que {
+                // Tw is the time spent in the queue, up to the abort.
+                s.timers.queued = Some(std::time::Instant::now());
                 FinState::Q
             } else {
                 FinState::C
@@ -442,19 +454,6 @@ fn count_times(be: &crate::backend::Backend, s: &Stream) {
     if let Some(x) = s.srv.and_then(|i| be.servers.get(i)) {
         x.counters.add_times(t);
     }
-}
-
-/// Resolves only if the client resets its connection. Data or a FIN from
-/// the client is not an abort: it waits in the socket until the server side
-/// is ready (HAProxy aborts on a FIN only with `option abortonclose`).
-async fn client_aborted(t: &Transport) {
-    if let Transport::Tcp(sock) = t {
-        let mut probe = [0u8; 1];
-        if sock.peek(&mut probe).await.is_err() {
-            return;
-        }
-    }
-    std::future::pending::<()>().await
 }
 
 /// Counts the stream's end where HAProxy counts it (see

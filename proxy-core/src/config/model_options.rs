@@ -24,8 +24,9 @@ pub struct ProxyOptions {
     /// `option http-ignore-probes`: a connection closed or timed out
     /// before its first byte gets no answer and no log line.
     pub ignore_probes: bool,
-    /// `option abortonclose`: a client closing while its request waits
-    /// for a server ends the stream (`CQ`/`CC`).
+    /// `option abortonclose`: in TCP mode, a client closing while its
+    /// bytes wait for a server ends the stream (`CQ`/`CC`); see
+    /// [`crate::client_watch`].
     pub abortonclose: bool,
     /// `option http-no-delay` (accepted: we never delay sends).
     pub http_no_delay: bool,
