@@ -265,3 +265,52 @@ fn ignore_probes_as_haproxy() {
         },
     );
 }
+
+/// `option http-pretend-keepalive` with `http-server-close`: the request
+/// goes to the server without `Connection: close` (1.1) or with
+/// `Connection: keep-alive` (1.0); without the option it says close.
+#[test]
+fn pretend_keepalive_as_haproxy() {
+    compare(
+        |bin| {
+            let mut t = Vec::new();
+            for opt in ["", "    option http-pretend-keepalive\n"] {
+                let fe = BoundPort::new();
+                let (srv, seen) = origin(0);
+                let cfg = format!(
+                    "{GLOBAL}{DEFAULTS}frontend f\n    bind {fe}\n    default_backend b\n\
+                     backend b\n    option http-server-close\n{opt}    \
+                     server s 127.0.0.1:{srv}\n"
+                );
+                let _px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
+                for req in [
+                    &b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"[..],
+                    b"GET / HTTP/1.0\r\nHost: x\r\n\r\n",
+                ] {
+                    let got = raw_exchange(fe.port, req, Duration::from_secs(5));
+                    t.push(status(&got));
+                }
+                for head in seen.lock().unwrap().iter() {
+                    let conn: Vec<&str> = head
+                        .split("\r\n")
+                        .filter(|l| l.to_ascii_lowercase().starts_with("connection"))
+                        .collect();
+                    t.push(format!("[{}] {:?}", opt.trim(), conn));
+                }
+            }
+            t
+        },
+        |t| {
+            assert!(
+                t.contains(&"[] [\"connection: close\"]".to_string()),
+                "{t:?}"
+            );
+            let pretend = "[option http-pretend-keepalive]";
+            assert!(t.contains(&format!("{pretend} []")), "{t:?}");
+            assert!(
+                t.contains(&format!("{pretend} [\"connection: keep-alive\"]")),
+                "{t:?}"
+            );
+        },
+    );
+}

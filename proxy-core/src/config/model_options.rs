@@ -1,8 +1,8 @@
 //! The proxy `option`s that tune how connections and messages are
 //! handled rather than what rules do: `originalto`, `nolinger`,
-//! `http-ignore-probes`, `abortonclose`, `accept-invalid-http-*`,
-//! and those accepted without effect here (`http-no-delay`, `splice-*`,
-//! `http-pretend-keepalive`; see README "Differences").
+//! `http-ignore-probes`, `abortonclose`,
+//! `http-pretend-keepalive`, and those accepted without effect here
+//! (`http-no-delay`, `splice-*`; see README "Differences").
 
 use crate::rules::acl::IpNet;
 
@@ -30,7 +30,8 @@ pub struct ProxyOptions {
     pub abortonclose: bool,
     /// `option http-no-delay` (accepted: we never delay sends).
     pub http_no_delay: bool,
-    /// `option http-pretend-keepalive` (accepted, see README).
+    /// `option http-pretend-keepalive`: with `http-server-close` or
+    /// `httpclose`, the request still tells the server keep-alive.
     pub pretend_keepalive: bool,
     /// `option splice-auto|splice-request|splice-response` (accepted:
     /// data is always copied).

@@ -163,7 +163,7 @@ fn attach_service<'r>(
     // The frontend's `http-response` rules run on an applet's answer too
     // (HAProxy applies them to a use-service answer, e.g. `<PROMEX>`).
     let res_rules = ctx.fe.cfg.http.response.iter().collect();
-    let mut plan = plan(mode, cbuf, req, res_rules, true).map_err(Refused::Head)?;
+    let mut plan = plan(mode, cbuf, req, res_rules, true, false).map_err(Refused::Head)?;
     if !adapter.raw_http() {
         hand_over_head(&mut adapter, &mut plan, ctx).map_err(Refused::Head)?;
     }

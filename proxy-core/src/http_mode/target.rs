@@ -56,9 +56,15 @@ pub(super) fn plan<'r>(
     req: &'r Request,
     res_rules: Vec<&'r HttpRule>,
     as_received: bool,
+    pretend_keepalive: bool,
 ) -> Result<Plan<'r>, Failure> {
     let framing = &req.framing;
     let mut rplan = plan_request(mode, framing);
+    // `option http-pretend-keepalive`: the server is told keep-alive
+    // (some close otherwise) though its connection still closes after.
+    if pretend_keepalive && rplan.server_close && !framing.tokens.upgrade {
+        rplan.add = (!framing.version.is_11()).then_some(&b"keep-alive"[..]);
+    }
     // A request that came with both Transfer-Encoding and Content-Length
     // was a smuggling attempt or a broken client: TE won and CL is gone,
     // but the server may have framed it its own way, so its connection is
@@ -218,7 +224,8 @@ pub(super) async fn serve_server(
         .iter()
         .chain(bp.cfg.http.response.iter().filter(|_| bp.idx != ctx.fe.idx))
         .collect();
-    let mut plan = match plan(mode, cbuf, req, res_rules, false) {
+    let pretend = bp.cfg.options.pretend_keepalive;
+    let mut plan = match plan(mode, cbuf, req, res_rules, false, pretend) {
         Ok(p) => p,
         Err(f) => return super::local::local_failure(s, txn, f).await,
     };
