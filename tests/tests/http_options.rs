@@ -314,3 +314,78 @@ fn pretend_keepalive_as_haproxy() {
         },
     );
 }
+
+/// `option http-buffer-request`: the body is in the buffer before the
+/// rules run, in the frontend (`use_backend` on `req.body_param`) and in
+/// a backend that sets the option alone; `req.body_len`, `req.body_size`
+/// and `req.body_param` read it; a client sending `Expect: 100-continue`
+/// gets the interim answer before the final one. (In 2.6 `req.body_param`
+/// takes no `i` flag and needs `-m` in an ACL.)
+#[test]
+fn buffer_request_body_fetches_as_haproxy() {
+    compare(
+        |bin| {
+            let (f1, f2) = (BoundPort::new(), BoundPort::new());
+            let ret = |who: &str| {
+                format!(
+                    "http-request return status 200 content-type text/plain lf-string \
+                     \"{who} len=%[req.body_len] size=%[req.body_size] \
+                     user=%[req.body_param(user)] first=%[req.body_param] \
+                     upper=%[req.body_param(User)]\"\n"
+                )
+            };
+            let cfg = format!(
+                "{GLOBAL}{DEFAULTS}\
+                 frontend f\n    bind {f1}\n    option http-buffer-request\n    \
+                 use_backend alice if {{ req.body_param(user) -m str alice }}\n    \
+                 default_backend other\n\
+                 frontend g\n    bind {f2}\n    default_backend buffering\n\
+                 backend alice\n    {}\
+                 backend other\n    {}\
+                 backend buffering\n    option http-buffer-request\n    {}",
+                ret("alice"),
+                ret("other"),
+                ret("buffering"),
+            );
+            let _px = Proxy::builder(&cfg)
+                .bin(bin)
+                .listen(&f1)
+                .listen(&f2)
+                .start();
+            let post = |body: &str, expect: bool| {
+                let e = if expect {
+                    "Expect: 100-continue\r\n"
+                } else {
+                    ""
+                };
+                format!(
+                    "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{e}\
+                     Content-Type: application/x-www-form-urlencoded\r\n\
+                     Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            let mut t = Vec::new();
+            for (port, body, expect) in [
+                (f1.port, "user=alice&x=1", false),
+                (f1.port, "a=1&user=bob", false),
+                (f1.port, "User=carol", true),
+                (f2.port, "k=v&User=dave", false),
+            ] {
+                let got = raw_exchange(port, post(body, expect).as_bytes(), Duration::from_secs(5));
+                let text = String::from_utf8_lossy(&got).into_owned();
+                let interim = text.starts_with("HTTP/1.1 100 Continue\r\n\r\n");
+                let final_body = text.split("\r\n\r\n").last().unwrap_or("").to_string();
+                t.push(format!("{body}: 100={interim} {final_body}"));
+            }
+            t
+        },
+        |t| {
+            assert_eq!(
+                t[0],
+                "user=alice&x=1: 100=false alice len=14 size=14 user=alice first=alice upper="
+            );
+            assert!(t[1].contains("other len=12"), "{t:?}");
+        },
+    );
+}

@@ -394,6 +394,13 @@ async fn transaction(
     };
     // The backend's current sessions, from its choice to the end.
     let _bec = CurGuard::enter(&be.counters);
+    // A backend's own `option http-buffer-request` waits for the body
+    // before its rules.
+    if bp.cfg.http.buffer_request && req.body.is_none() {
+        if let Some(c) = s.si[0].conn_mut() {
+            body_wait::buffer_body(ctx, &mut c.transport, cbuf, &mut req, txn.first_byte).await;
+        }
+    }
     match analyse::backend(ctx, bp, s, cbuf, &mut req, txn, trk).await {
         Route::Backend(bp) => target::serve_server(ctx, bp, s, cbuf, &mut req, txn, trk).await,
         other => conclude(ctx, s, cbuf, &mut req, txn, trk, other).await,

@@ -145,6 +145,13 @@ pub enum Fetch {
     SslHello(SslField),
     /// `req.body`: the buffered request body (binary).
     ReqBody,
+    /// `req.body_len`, `req.body_size` (see `fetch_body`).
+    ReqBodyLen,
+    ReqBodySize,
+    /// `req.body_param([<name>])`.
+    ReqBodyParam {
+        name: Option<String>,
+    },
     Hdr(HdrSel),
     HdrCnt(HdrSel),
     HdrVal(HdrSel),
@@ -375,6 +382,7 @@ impl Fetch {
             | Fetch::Capture { .. }
             | Fetch::SslHello(SslField::Sni | SslField::Alpn) => SmpType::Str,
             Fetch::UrlParam { int: false, .. }
+            | Fetch::ReqBodyParam { .. }
             | Fetch::Cook {
                 cnt: false,
                 int: false,
@@ -415,6 +423,9 @@ impl Fetch {
             | Fetch::ReqLen
             | Fetch::SslHello(_)
             | Fetch::ReqBody
+            | Fetch::ReqBodyLen
+            | Fetch::ReqBodySize
+            | Fetch::ReqBodyParam { .. }
             | Fetch::UrlParam { .. }
             | Fetch::Cook { .. }
             | Fetch::Capture { .. }

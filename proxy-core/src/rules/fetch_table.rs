@@ -53,6 +53,11 @@ pub(super) const PLAIN: &[(&str, Arity, MakeFetch)] = &[
     ("req_ssl_sni", NONE, |_, _| ssl(SslField::Sni)),
     ("req.ssl_alpn", NONE, |_, _| ssl(SslField::Alpn)),
     ("req.body", NONE, |_, _| Ok(Fetch::ReqBody)),
+    ("req.body_len", NONE, |_, _| Ok(Fetch::ReqBodyLen)),
+    ("req.body_size", NONE, |_, _| Ok(Fetch::ReqBodySize)),
+    ("req.body_param", (0, 1), |_, a| {
+        Ok(Fetch::ReqBodyParam { name: opt(a, 0) })
+    }),
     ("hdr", (0, 2), |_, a| {
         hdr_fetch(Fetch::Hdr, hdr(false, false), a)
     }),

@@ -31,6 +31,7 @@ pub mod acl;
 pub mod cond;
 pub mod expr;
 pub mod fetch;
+mod fetch_body;
 mod fetch_eval;
 mod fetch_payload;
 pub mod fetch_ssl;
