@@ -47,7 +47,7 @@ pub(crate) async fn tcp_client_gone(t: &Transport, w: TcpWatch<'_>) {
         match t.try_read(&mut chunk[..room]) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(_) => return,
-            Ok(0) if w.abortonclose || !(w.buffered || !w.read.is_empty()) => return,
+            Ok(0) if w.abortonclose || (!w.buffered && w.read.is_empty()) => return,
             // The FIN waits for forwarding to pass it on.
             Ok(0) => return std::future::pending().await,
             Ok(n) => w.read.extend_from_slice(&chunk[..n]),
