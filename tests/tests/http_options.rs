@@ -389,3 +389,68 @@ fn buffer_request_body_fetches_as_haproxy() {
         },
     );
 }
+
+/// `Expect: 100-continue` without `option http-buffer-request`: forwarded
+/// to the server, whose `100 Continue` reaches the client before the
+/// final answer.
+#[test]
+fn expect_continue_forwarded_as_haproxy() {
+    compare(
+        |bin| {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            let srv = l.local_addr().unwrap().port();
+            let origin = std::thread::spawn(move || {
+                let (mut c, _) = l.accept().unwrap();
+                c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut got = Vec::new();
+                let mut b = [0u8; 4096];
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match c.read(&mut b) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got.extend_from_slice(&b[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&got).to_ascii_lowercase();
+                c.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
+                while !got.ends_with(b"hello") {
+                    match c.read(&mut b) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got.extend_from_slice(&b[..n]),
+                    }
+                }
+                let _ = c.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                );
+                head.contains("expect: 100-continue")
+            });
+            let fe = BoundPort::new();
+            let cfg = format!(
+                "{GLOBAL}{DEFAULTS}frontend f\n    bind {fe}\n    default_backend b\n\
+                 backend b\n    server s 127.0.0.1:{srv}\n"
+            );
+            let _px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
+            let mut c = std::net::TcpStream::connect(tests::util::local(fe.port)).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            c.write_all(
+                b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\
+                  Content-Length: 5\r\nConnection: close\r\n\r\n",
+            )
+            .unwrap();
+            let mut interim = vec![0u8; 25];
+            c.read_exact(&mut interim).unwrap();
+            c.write_all(b"hello").unwrap();
+            let mut rest = Vec::new();
+            let _ = c.read_to_end(&mut rest);
+            vec![
+                format!("origin saw expect: {}", origin.join().unwrap()),
+                format!("interim: {:?}", String::from_utf8_lossy(&interim)),
+                format!("final: {}", status(&rest)),
+            ]
+        },
+        |t| {
+            assert_eq!(t[0], "origin saw expect: true");
+            assert_eq!(t[1], "interim: \"HTTP/1.1 100 Continue\\r\\n\\r\\n\"");
+            assert_eq!(t[2], "final: HTTP/1.1 200 OK");
+        },
+    );
+}
