@@ -93,8 +93,8 @@ fn content_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, where_: &str) -> Result<
                 .find(|e| !e.usage().fits(Usage::Response))
             {
                 return Err(format!(
-                    "'{full}' : fetch method extracts information from '{}', none of which is available here",
-                    e.usage().source()
+                    "fetch method '{action}' extracts information from '{}', none of which is available here",
+                    e.fetch.source()
                 ));
             }
             (TcpAction::SetVar(v), 2 + used)
@@ -189,6 +189,8 @@ backend b
             e.contains("'tcp-response content' in an HTTP-mode backend is not supported"),
             "{e}"
         );
+        let e = error("backend b\n tcp-response content set-var(txn.x) req.len\n");
+        assert!(e.contains("fetch method 'set-var(txn.x)' extracts information from 'request buffer', none of which is available here"), "{e}");
         let e = error("backend b\n tcp-response content silent-drop\n");
         assert!(
             e.contains("'tcp-response content silent-drop' is not supported"),

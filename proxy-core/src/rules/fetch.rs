@@ -403,6 +403,19 @@ impl Fetch {
         }
     }
 
+    /// What HAProxy says this fetch extracts information from, in its
+    /// "none of which is available here" errors: the buffers for the
+    /// payload fetches, else what [`Usage::source`] says.
+    pub fn source(&self) -> &'static str {
+        match self {
+            Fetch::ReqLen | Fetch::SslHello(_) | Fetch::Payload { res: false, .. } => {
+                "request buffer"
+            }
+            Fetch::ResLen | Fetch::Payload { res: true, .. } => "response buffer",
+            f => f.usage().source(),
+        }
+    }
+
     pub fn usage(&self) -> Usage {
         match self {
             Fetch::Hdr(s) | Fetch::HdrCnt(s) | Fetch::HdrVal(s) | Fetch::HdrIp(s) if s.res => {
