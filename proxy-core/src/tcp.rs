@@ -80,7 +80,7 @@ pub async fn run_stream(
     let client = s.si[0].conn().map(|c| &c.transport);
     let verdict = t.content_verdict(client, &s.vars, &mut trk).await;
     match verdict {
-        TcpVerdict::Reject => t.reject(&mut s),
+        TcpVerdict::Reject => t.reject(&mut s, &trk),
         // Boxed: this rare path's state would otherwise be reserved in
         // every TCP stream's future, idle or not.
         TcpVerdict::Service(name, args) => {
@@ -180,10 +180,10 @@ impl<'a> TcpSession<'a> {
     }
 
     /// `tcp-request content reject`: counted and logged, nothing forwarded.
-    fn reject(&self, s: &mut Stream) {
+    fn reject(&self, s: &mut Stream, trk: &Trackers) {
         s.end_with(ProxyError::new(ErrorKind::Policy).at(FinState::R));
         account(s, Some(self.fe), None);
-        self.log(s, None, None);
+        self.log(s, None, None, Some(trk));
     }
 
     /// `use-service`: an applet serves the connection.
@@ -201,7 +201,7 @@ impl<'a> TcpSession<'a> {
             s.end_with(e);
         }
         let server = format!("<{}>", name.to_uppercase());
-        self.log(s, None, Some(&server));
+        self.log(s, None, Some(&server), Some(trk));
         self.count_tracked(trk);
     }
 
@@ -239,7 +239,7 @@ impl<'a> TcpSession<'a> {
         // Close the server side before logging, as HAProxy does, so the
         // line's counters no longer include this stream on the backend.
         s.si[1].release_endpoint();
-        self.log(s, be_proxy, None);
+        self.log(s, be_proxy, None, Some(trk));
     }
 
     /// Brings the server side up (persistence first, then the connect
@@ -431,8 +431,8 @@ impl<'a> TcpSession<'a> {
 
     /// The tcplog line, when the frontend logs with `option tcplog`;
     /// `service` names the applet that served the stream.
-    fn log(&self, s: &Stream, be: Option<&Proxy>, service: Option<&str>) {
-        log_stream(self, s, be, service);
+    fn log(&self, s: &Stream, be: Option<&Proxy>, service: Option<&str>, trk: Option<&Trackers>) {
+        log_stream(self, s, be, service, trk);
     }
 }
 
@@ -466,7 +466,13 @@ fn account(s: &Stream, fe: Option<&Proxy>, be: Option<&Proxy>) {
     e.account(fe, be.map(|b| &b.counters), srv.map(|x| &x.counters));
 }
 
-fn log_stream(t: &TcpSession<'_>, s: &Stream, be: Option<&Proxy>, applet: Option<&str>) {
+fn log_stream(
+    t: &TcpSession<'_>,
+    s: &Stream,
+    be: Option<&Proxy>,
+    applet: Option<&str>,
+    trk: Option<&Trackers>,
+) {
     let (st, fe, info, totals) = (t.st, t.fe, &t.info, &t.totals);
     let Some(fmt) = fe.cfg.log_format() else {
         return;
@@ -542,11 +548,18 @@ fn log_stream(t: &TcpSession<'_>, s: &Stream, be: Option<&Proxy>, applet: Option
     if fmt.exprs().next().is_some() {
         let mut vars = t.view(Some(&s.vars));
         vars.tls = s.tls_cells();
+        // The counters the stream tracks (`sc0_*`...), as at its end.
+        let env = trk
+            .filter(|k| !k.is_empty())
+            .map(|k| RuleCtx::new(&st.stick, fe.cfg.table).env(Some(k)));
         let view = LogView {
             line: b"",
             src: t.addrs.0,
             dst: t.addrs.1,
             info: &vars,
+            stick: env
+                .as_ref()
+                .map(|e| e as &dyn crate::rules::fetch_stick::StickFetches),
         };
         rec.render(fmt, Some(&view), &mut line);
     } else {

@@ -2,7 +2,8 @@
 //! transcript required: they run after the PROXY header (they see its
 //! addresses), a `reject` closes the connection without a word, is logged
 //! as a killed embryonic session (`<client> [<date>] <fe>/<bind>:
-//! Success`) only after a handshake, and their variables reach the log.
+//! Success`) only after a handshake, and their variables and tracked
+//! counters reach the log.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
@@ -62,8 +63,10 @@ fn session_rules_as_haproxy() {
                 "{}frontend f\n    bind {pp} accept-proxy\n    bind {plain}\n    \
                  tcp-request session reject if {{ src 192.0.2.1 }}\n    \
                  tcp-request session set-var(sess.who) src\n    \
+                 stick-table type ip size 10 expire 1m store conn_cnt\n    \
+                 tcp-request session track-sc0 src\n    \
                  tcp-request session accept\n    \
-                 log-format \"%ci %ft %b/%s %B %ts %[var(sess.who)]\"\n    \
+                 log-format \"%ci %ft %b/%s %B %ts %[var(sess.who)] %[sc0_conn_cnt]\"\n    \
                  default_backend b\n\n\
                  frontend g\n    bind {gp}\n    \
                  tcp-request session reject\n    default_backend b\n\n\
@@ -100,7 +103,7 @@ fn session_rules_as_haproxy() {
                 "{t:?}"
             );
             assert!(
-                t.contains(&"192.0.2.7 f b/s 5 -- 192.0.2.7".to_string()),
+                t.contains(&"192.0.2.7 f b/s 5 -- 192.0.2.7 1".to_string()),
                 "{t:?}"
             );
         },
