@@ -454,3 +454,63 @@ fn expect_continue_forwarded_as_haproxy() {
         },
     );
 }
+
+/// `option accept-invalid-http-request`: the heads 2.6 then accepts (a
+/// target with `#` or a byte above 0x7f, header names with spaces, `@`
+/// or non-ASCII bytes, a NUL in a value) reach the server as 2.6 sends
+/// them; a control byte in the target and an empty name stay 400.
+#[test]
+fn accept_invalid_http_request_as_haproxy() {
+    compare(
+        |bin| {
+            let fe = BoundPort::new();
+            let (srv, seen) = origin(0);
+            let cfg = format!(
+                "{GLOBAL}{DEFAULTS}frontend f\n    bind {fe}\n    \
+                 option accept-invalid-http-request\n    default_backend b\n\
+                 backend b\n    server s 127.0.0.1:{srv}\n"
+            );
+            let _px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
+            let end = "Connection: close\r\n\r\n";
+            let cases: [Vec<u8>; 5] = [
+                [
+                    &b"GET /a#b\x01c HTTP/1.1\r\nHost: x\r\n"[..],
+                    end.as_bytes(),
+                ]
+                .concat(),
+                [
+                    &b"GET /a#b\xffd HTTP/1.1\r\nHost: x\r\n"[..],
+                    end.as_bytes(),
+                ]
+                .concat(),
+                [
+                    &b"GET / HTTP/1.1\r\nHost: x\r\nFo@o: 1\r\nFo o: 2\r\nFoo : 3\r\nB\x80r: 4\r\n"
+                        [..],
+                    end.as_bytes(),
+                ]
+                .concat(),
+                [&b"GET / HTTP/1.1\r\nHost: x\r\n: 5\r\n"[..], end.as_bytes()].concat(),
+                [
+                    &b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n"[..],
+                    end.as_bytes(),
+                ]
+                .concat(),
+            ];
+            let mut t = Vec::new();
+            for req in &cases {
+                let got = raw_exchange(fe.port, req, Duration::from_secs(5));
+                t.push(status(&got));
+            }
+            t.extend(seen.lock().unwrap().iter().map(|h| format!("{h:?}")));
+            t
+        },
+        |t| {
+            assert_eq!(t[0], "HTTP/1.1 400 Bad request");
+            assert_eq!(t[2], "HTTP/1.1 200 OK");
+            assert!(
+                t.iter().any(|l| l.contains("fo o: 2\\r\\nfoo : 3")),
+                "{t:?}"
+            );
+        },
+    );
+}

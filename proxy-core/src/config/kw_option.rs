@@ -40,6 +40,11 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
     ),
     ("abortonclose", Side::Back, conn::opt_abortonclose),
     ("http-ignore-probes", Side::Front, conn::opt_ignore_probes),
+    (
+        "accept-invalid-http-request",
+        Side::Front,
+        conn::opt_accept_invalid_req,
+    ),
     // Both sides: HAProxy warns in a frontend but keeps them (see kw_check).
     ("httpchk", Side::Both, super::kw_check::opt_httpchk),
     ("tcp-check", Side::Both, super::kw_check::opt_tcp_check),
@@ -53,7 +58,6 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
 /// Real HAProxy options this proxy does not implement (yet): refused with a
 /// clear message instead of "unknown option".
 const UNSUPPORTED_OPTIONS: &[&str] = &[
-    "accept-invalid-http-request",
     "accept-invalid-http-response",
     "checkcache",
     "clitcpka",

@@ -34,6 +34,7 @@ flag_option!(opt_abortonclose, abortonclose);
 flag_option!(opt_http_no_delay, http_no_delay);
 flag_option!(opt_pretend_keepalive, pretend_keepalive);
 flag_option!(opt_splice, splice);
+flag_option!(opt_accept_invalid_req, accept_invalid_req);
 
 /// `option originalto [except <network>] [header <name>]`.
 pub(super) fn opt_originalto(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {

@@ -39,6 +39,22 @@ fn consumed_connection(h: &Header<'_>) -> bool {
         })
 }
 
+/// [`within_limit`] for fields already as spans of `buf`.
+pub(super) fn within_count(
+    buf: &[u8],
+    fields: &[super::head::HeaderField],
+    limits: &HeadLimits,
+) -> Result<(), HeadError> {
+    let as_headers: Vec<Header<'_>> = fields
+        .iter()
+        .map(|f| Header {
+            name: std::str::from_utf8(f.name.get(buf)).unwrap_or("?"),
+            value: f.value.get(buf),
+        })
+        .collect();
+    within_limit(&as_headers, limits).map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

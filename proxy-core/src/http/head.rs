@@ -63,6 +63,9 @@ pub struct HeadLimits {
     pub max_head: usize,
     /// Lines the head may hold, the start line included (`tune.http.maxhdr`).
     pub max_hdr: usize,
+    /// `option accept-invalid-http-request`: a request the strict parser
+    /// refuses is read again leniently (see `head_lenient`).
+    pub lenient: bool,
 }
 
 impl HeadLimits {
@@ -71,6 +74,7 @@ impl HeadLimits {
         HeadLimits {
             max_head: bufsize.saturating_sub(maxrewrite),
             max_hdr: maxhdr,
+            lenient: false,
         }
     }
 }
@@ -80,6 +84,7 @@ impl Default for HeadLimits {
         HeadLimits {
             max_head: DEFAULT_MAX_HEAD,
             max_hdr: DEFAULT_MAX_HDR,
+            lenient: false,
         }
     }
 }
@@ -375,20 +380,24 @@ fn fields_of(base: &[u8], headers: &[Header<'_>]) -> Result<Vec<HeaderField>, He
 /// Parses a request head at the start of `buf`.
 pub fn parse_request(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHead>, HeadError> {
     let window = &buf[..buf.len().min(limits.max_head)];
-    let out = match request_in(window, limits) {
-        Err(HeadError::Version) => match patch_version(window, true)? {
-            None => Ok(Parsed::Incomplete),
-            Some((copy, version, raw)) => request_in(&copy, limits).map(|p| match p {
-                Parsed::Complete(mut head) => {
-                    head.version = version;
-                    head.version_raw = raw;
-                    Parsed::Complete(head)
-                }
-                Parsed::Incomplete => Parsed::Incomplete,
-            }),
-        },
-        other => other,
-    }?;
+    let out =
+        match request_in(window, limits) {
+            Err(HeadError::Version) => match patch_version(window, true)? {
+                None => Ok(Parsed::Incomplete),
+                Some((copy, version, raw)) => request_in(&copy, limits).map(|p| match p {
+                    Parsed::Complete(mut head) => {
+                        head.version = version;
+                        head.version_raw = raw;
+                        Parsed::Complete(head)
+                    }
+                    Parsed::Incomplete => Parsed::Incomplete,
+                }),
+            },
+            Err(
+                HeadError::HeaderName | HeadError::HeaderValue | HeadError::Uri | HeadError::Token,
+            ) if limits.lenient => super::head_lenient::request(window, limits),
+            other => other,
+        }?;
     finish(out, buf.len(), limits)
 }
 

@@ -54,6 +54,7 @@ pub mod errors;
 mod field_count;
 pub mod framing;
 pub mod head;
+mod head_lenient;
 pub mod rewrite;
 pub mod status;
 pub mod tokens;

@@ -155,11 +155,14 @@ pub fn run_stream(
         let ctx = Ctx {
             st: &st,
             fe: fe_proxy,
-            limits: HeadLimits::from_tune(
-                size,
-                st.config.global.maxrewrite,
-                st.config.global.http_maxhdr,
-            ),
+            limits: HeadLimits {
+                lenient: fe_proxy.cfg.options.accept_invalid_req,
+                ..HeadLimits::from_tune(
+                    size,
+                    st.config.global.maxrewrite,
+                    st.config.global.http_maxhdr,
+                )
+            },
             size,
             listener_id,
             applet_names: std::sync::Mutex::new(None),
