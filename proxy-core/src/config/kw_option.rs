@@ -45,6 +45,11 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
         Side::Front,
         conn::opt_accept_invalid_req,
     ),
+    (
+        "accept-invalid-http-response",
+        Side::Back,
+        conn::opt_accept_invalid_res,
+    ),
     // Both sides: HAProxy warns in a frontend but keeps them (see kw_check).
     ("httpchk", Side::Both, super::kw_check::opt_httpchk),
     ("tcp-check", Side::Both, super::kw_check::opt_tcp_check),
@@ -58,7 +63,6 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
 /// Real HAProxy options this proxy does not implement (yet): refused with a
 /// clear message instead of "unknown option".
 const UNSUPPORTED_OPTIONS: &[&str] = &[
-    "accept-invalid-http-response",
     "checkcache",
     "clitcpka",
     "contstats",

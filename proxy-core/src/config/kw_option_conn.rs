@@ -35,6 +35,7 @@ flag_option!(opt_http_no_delay, http_no_delay);
 flag_option!(opt_pretend_keepalive, pretend_keepalive);
 flag_option!(opt_splice, splice);
 flag_option!(opt_accept_invalid_req, accept_invalid_req);
+flag_option!(opt_accept_invalid_res, accept_invalid_res);
 
 /// `option originalto [except <network>] [header <name>]`.
 pub(super) fn opt_originalto(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {

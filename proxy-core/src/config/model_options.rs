@@ -1,6 +1,6 @@
 //! The proxy `option`s that tune how connections and messages are
 //! handled rather than what rules do: `originalto`, `nolinger`,
-//! `http-ignore-probes`, `abortonclose`, `accept-invalid-http-request`,
+//! `http-ignore-probes`, `abortonclose`, `accept-invalid-http-*`,
 //! `http-pretend-keepalive`, and those accepted without effect here
 //! (`http-no-delay`, `splice-*`; see README "Differences").
 
@@ -31,6 +31,9 @@ pub struct ProxyOptions {
     /// `option accept-invalid-http-request`: the request heads 2.6 then
     /// accepts (see `http::head_lenient`).
     pub accept_invalid_req: bool,
+    /// `option accept-invalid-http-response`: the same for a server's
+    /// response heads.
+    pub accept_invalid_res: bool,
     /// `option http-no-delay` (accepted: we never delay sends).
     pub http_no_delay: bool,
     /// `option http-pretend-keepalive`: with `http-server-close` or

@@ -63,7 +63,8 @@ pub struct HeadLimits {
     pub max_head: usize,
     /// Lines the head may hold, the start line included (`tune.http.maxhdr`).
     pub max_hdr: usize,
-    /// `option accept-invalid-http-request`: a request the strict parser
+    /// `option accept-invalid-http-request` (for a request) or
+    /// `-response` (for a server's response): a head the strict parser
     /// refuses is read again leniently (see `head_lenient`).
     pub lenient: bool,
 }
@@ -416,6 +417,9 @@ pub fn parse_response(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<Response
                 Parsed::Incomplete => Parsed::Incomplete,
             }),
         },
+        Err(
+            HeadError::HeaderName | HeadError::HeaderValue | HeadError::Status | HeadError::Token,
+        ) if limits.lenient => super::head_lenient::response(window, limits),
         other => other,
     }?;
     finish(out, buf.len(), limits)

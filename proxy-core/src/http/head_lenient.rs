@@ -1,4 +1,5 @@
-//! `option accept-invalid-http-request`: the request heads 2.6 then
+//! `option accept-invalid-http-request` (and `-response`, the same for a
+//! server's heads, whose reason may then hold control bytes): the heads 2.6 then
 //! accepts although they break the grammar: a target with `#` or bytes
 //! above 0x7f, header names holding any byte but `:`, CR and LF (spaces,
 //! `@`, non-ASCII, a space before the colon), header values with control
@@ -8,7 +9,9 @@
 //! names go to the server as they came (lower-cased, as every name).
 
 use super::field_count::within_count;
-use super::head::{HeadError, HeadLimits, HeaderField, Parsed, RequestHead, Span, Version};
+use super::head::{
+    HeadError, HeadLimits, HeaderField, Parsed, RequestHead, ResponseHead, Span, Version,
+};
 
 /// Parses `window` (the start of the client buffer) leniently.
 pub(super) fn request(
@@ -41,6 +44,55 @@ pub(super) fn request(
         target,
         version,
         version_raw,
+        headers,
+        len: end,
+    }))
+}
+
+/// Parses a server's head in `window` leniently.
+pub(super) fn response(
+    window: &[u8],
+    limits: &HeadLimits,
+) -> Result<Parsed<ResponseHead>, HeadError> {
+    let start = window
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(window.len());
+    let Some(end) = find(&window[start..], b"\r\n\r\n").map(|i| start + i + 4) else {
+        return Ok(Parsed::Incomplete);
+    };
+    let mut lines = Lines {
+        buf: window,
+        at: start,
+        end: end - 2,
+    };
+    let first = lines.next().ok_or(HeadError::Status)??;
+    let text = first.get(window);
+    let version = match text.get(..8) {
+        Some(b"HTTP/1.1") => Version::Http11,
+        Some(b"HTTP/1.0") => Version::Http10,
+        _ => return Err(HeadError::Version),
+    };
+    let digits = text.get(9..12).filter(|d| d.iter().all(u8::is_ascii_digit));
+    let (Some(b' '), Some(digits)) = (text.get(8), digits) else {
+        return Err(HeadError::Status);
+    };
+    let status = digits
+        .iter()
+        .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+    let reason_at = (first.start + 13).min(first.end);
+    let mut headers = Vec::new();
+    for line in lines {
+        headers.push(field(window, line?)?);
+    }
+    within_count(window, &headers, limits)?;
+    Ok(Parsed::Complete(ResponseHead {
+        start,
+        version,
+        version_raw: Span::new(start, start + 8),
+        status,
+        status_raw: Span::new(start + 9, start + 12),
+        reason: Span::new(reason_at, first.end),
         headers,
         len: end,
     }))
@@ -162,6 +214,17 @@ mod tests {
         assert_eq!(names, [&b"Host"[..], b"Fo o", b"Foo ", b"B\x80r"]);
         assert_eq!(h.headers[1].value.get(raw), b"2");
         assert_eq!(h.len, raw.len());
+    }
+
+    #[test]
+    fn responses_too() {
+        let raw = b"HTTP/1.1 200 O\x01K\r\nFo o: 1\r\nX: a\x00b\r\nContent-Length: 2\r\n\r\nok";
+        let Ok(Parsed::Complete(h)) = response(raw, &HeadLimits::default()) else {
+            panic!("refused")
+        };
+        assert_eq!((h.status, h.reason.get(raw)), (200, &b"O\x01K"[..]));
+        assert_eq!(h.headers[0].name.get(raw), b"Fo o");
+        assert_eq!(h.len, raw.len() - 2);
     }
 
     #[test]

@@ -147,6 +147,11 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
     trk: &Trackers,
 ) -> ExchangeResult {
     let req = plan.req;
+    // `option accept-invalid-http-response` on the backend.
+    let lenient_response = stream
+        .be
+        .and_then(|i| ctx.st.proxies.get(i))
+        .is_some_and(|p| p.cfg.options.accept_invalid_res);
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
     let facts = stream.facts(ctx, txn);
     let mut vbase = req.view_base(ctx);
@@ -171,7 +176,10 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
         };
     let spec = ExchangeSpec {
         size: ctx.size,
-        limits: ctx.limits,
+        limits: crate::http::HeadLimits {
+            lenient: lenient_response,
+            ..ctx.limits
+        },
         req_info: plan.req_info,
         req_framing: &req.framing,
         fe_mode: conn_mode(ctx.fe.cfg.http.conn_mode),
