@@ -68,10 +68,10 @@ fn queued_client_leaving_as_haproxy() {
                 for data in [&b""[..], b"abc"] {
                     let (me, got) = send_then_fin(fe.port, data);
                     let log = px.log_for(me, Duration::from_secs(10));
-                    // Tw to a tenth of a second for an abort (500 ms in);
-                    // a served stream waited for the holder, about 1.8 s.
+                    // An abort comes 500 ms in; a served stream waited
+                    // for the holder, about 1.8 s (coarse: load varies).
                     let tw = match log.tw {
-                        t if log.term.starts_with('C') => ((t + 50) / 100).to_string(),
+                        t if (300..1000).contains(&t) => "0.3..1s".into(),
                         t if (1000..3000).contains(&t) => "1..3s".into(),
                         t => t.to_string(),
                     };
@@ -90,9 +90,18 @@ fn queued_client_leaving_as_haproxy() {
             t
         },
         |t| {
-            assert!(t[0].ends_with("\"\" | b/<NOSRV> Tw~5 CQ 0/1"), "{t:?}");
-            assert!(t[1].ends_with("\"\" | b/<NOSRV> Tw~5 CQ 0/1"), "{t:?}");
-            assert!(t[2].ends_with("\"\" | b/<NOSRV> Tw~5 CQ 0/1"), "{t:?}");
+            assert!(
+                t[0].ends_with("\"\" | b/<NOSRV> Tw~0.3..1s CQ 0/1"),
+                "{t:?}"
+            );
+            assert!(
+                t[1].ends_with("\"\" | b/<NOSRV> Tw~0.3..1s CQ 0/1"),
+                "{t:?}"
+            );
+            assert!(
+                t[2].ends_with("\"\" | b/<NOSRV> Tw~0.3..1s CQ 0/1"),
+                "{t:?}"
+            );
             assert!(t[3].contains("\"x\" | b/s Tw~"), "{t:?}");
         },
     );
