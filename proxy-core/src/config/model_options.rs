@@ -19,7 +19,8 @@ pub struct OriginalTo {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProxyOptions {
     pub originalto: Option<OriginalTo>,
-    /// `option nolinger`: close this side's connections with a reset.
+    /// `option nolinger`: close this side's connections with a reset
+    /// (`SO_LINGER 0`; a half-close still sends its FIN first).
     pub nolinger: bool,
     /// `option http-ignore-probes`: a connection closed or timed out
     /// before its first byte gets no answer and no log line.
