@@ -571,3 +571,52 @@ fn accept_invalid_http_response_as_haproxy() {
         },
     );
 }
+
+/// Heads larger than `tune.bufsize - tune.maxrewrite`: a request is a
+/// 400 (`PR--`), a server's response a 502 (`PH--`), as in 2.6 (the 431
+/// and 414 answers came later); a head just under the limit passes.
+#[test]
+fn head_size_limits_as_haproxy() {
+    compare(
+        |bin| {
+            let mut t = Vec::new();
+            for (req_pad, res_pad) in [(1000, 1000), (5000, 0), (0, 5000)] {
+                let l = TcpListener::bind("127.0.0.1:0").unwrap();
+                let srv = l.local_addr().unwrap().port();
+                std::thread::spawn(move || {
+                    if let Ok((mut c, _)) = l.accept() {
+                        c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                        let mut b = [0u8; 8192];
+                        let _ = c.read(&mut b);
+                        let res = format!(
+                            "HTTP/1.1 200 OK\r\nX-Pad: {}\r\nContent-Length: 2\r\n\r\nok",
+                            "r".repeat(res_pad)
+                        );
+                        let _ = c.write_all(res.as_bytes());
+                    }
+                });
+                let fe = BoundPort::new();
+                let cfg = format!(
+                    "{GLOBAL}    tune.bufsize 4096\n    tune.maxrewrite 1024\n{DEFAULTS}\
+                     frontend f\n    bind {fe}\n    default_backend b\n\
+                     backend b\n    server s 127.0.0.1:{srv}\n"
+                );
+                let px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
+                let req = format!(
+                    "GET /p HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\nConnection: close\r\n\r\n",
+                    "q".repeat(req_pad)
+                );
+                let got = raw_exchange(fe.port, req.as_bytes(), Duration::from_secs(5));
+                t.push(format!("req {req_pad} res {res_pad}: {}", status(&got)));
+                let logs = px.wait_logs(1, |l| l.contains(" f "), Duration::from_secs(10));
+                t.extend(logs.iter().map(|l| norm(l)));
+            }
+            t
+        },
+        |t| {
+            assert_eq!(t[0], "req 1000 res 1000: HTTP/1.1 200 OK");
+            assert_eq!(t[2], "req 5000 res 0: HTTP/1.1 400 Bad request");
+            assert_eq!(t[4], "req 0 res 5000: HTTP/1.1 502 Bad Gateway");
+        },
+    );
+}
