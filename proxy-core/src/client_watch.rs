@@ -5,9 +5,8 @@
 //! client that closed before sending anything), or with `option
 //! abortonclose` in any case. The stream then ends `CQ` or `CC`.
 //!
-//! HTTP mode has no such watch: 2.6 serves a complete request whose
-//! client closed or reset while it was queued (checked with and without
-//! `option abortonclose`), and finds the client gone when answering.
+//! HTTP mode has its own rule (`http_mode::abort_watch`): only a
+//! request whose body is incomplete is given up.
 
 use std::io;
 

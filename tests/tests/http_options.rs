@@ -620,3 +620,75 @@ fn head_size_limits_as_haproxy() {
         },
     );
 }
+
+/// HTTP mode, a client closing while its request is queued: with its body
+/// incomplete the stream ends `CQ` with nothing answered; a complete
+/// request is still served; `option abortonclose` changes neither (as
+/// 2.6 behaves).
+#[test]
+fn queued_client_closing_as_haproxy() {
+    compare(
+        |bin| {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            let srv = l.local_addr().unwrap().port();
+            std::thread::spawn(move || {
+                for c in l.incoming().take(8) {
+                    let Ok(mut c) = c else { return };
+                    std::thread::spawn(move || {
+                        c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                        let mut b = [0u8; 4096];
+                        let n = c.read(&mut b).unwrap_or(0);
+                        if b[..n].windows(5).any(|w| w == b"/slow") {
+                            std::thread::sleep(Duration::from_millis(1500));
+                        }
+                        let _ = c.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                        );
+                    });
+                }
+            });
+            let mut t = Vec::new();
+            for opt in ["", "    option abortonclose\n"] {
+                let fe = BoundPort::new();
+                let cfg = format!(
+                    "{GLOBAL}{DEFAULTS}    timeout queue 5s\n\
+                     frontend f\n    bind {fe}\n    default_backend b\n\
+                     backend b\n{opt}    server s 127.0.0.1:{srv} maxconn 1\n"
+                );
+                let px = Proxy::builder(&cfg).bin(bin).listen(&fe).start();
+                let port = fe.port;
+                let holder = std::thread::spawn(move || {
+                    let slow = b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+                    raw_exchange(port, slow, Duration::from_secs(5))
+                });
+                std::thread::sleep(Duration::from_millis(200));
+                let incomplete = b"POST /q HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc";
+                let complete = b"GET /q HTTP/1.1\r\nHost: x\r\n\r\n";
+                for (what, req) in [("incomplete", &incomplete[..]), ("complete", &complete[..])] {
+                    let mut c = std::net::TcpStream::connect(tests::util::local(port)).unwrap();
+                    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    c.write_all(req).unwrap();
+                    std::thread::sleep(Duration::from_millis(300));
+                    c.shutdown(std::net::Shutdown::Write).unwrap();
+                    let mut got = Vec::new();
+                    let _ = c.read_to_end(&mut got);
+                    t.push(format!("[{}] {what}: {}", opt.trim(), status(&got)));
+                }
+                let _ = holder.join();
+                let logs = px.wait_logs(3, |l| l.contains(" f "), Duration::from_secs(10));
+                let mut logs: Vec<String> = logs.iter().map(|l| norm(l)).collect();
+                logs.sort();
+                t.extend(logs);
+            }
+            t
+        },
+        |t| {
+            assert_eq!(t[0], "[] incomplete: closed");
+            assert_eq!(t[1], "[] complete: HTTP/1.1 200 OK");
+            assert!(
+                t.contains(&"f b/<NOSRV> -1 CQ-- \"POST /q HTTP/1.1\"".to_string()),
+                "{t:?}"
+            );
+        },
+    );
+}

@@ -27,7 +27,7 @@ pub struct ProxyOptions {
     pub ignore_probes: bool,
     /// `option abortonclose`: in TCP mode, a client closing while its
     /// bytes wait for a server ends the stream (`CQ`/`CC`); see
-    /// [`crate::client_watch`].
+    /// [`crate::client_watch`]. No effect in HTTP mode (as seen on 2.6).
     pub abortonclose: bool,
     /// `option accept-invalid-http-request`: the request heads 2.6 then
     /// accepts (see `http::head_lenient`).

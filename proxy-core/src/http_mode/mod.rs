@@ -22,6 +22,7 @@
 //! mover, a socket or an applet as a side) are every mode's, in
 //! [`crate::stream`].
 
+mod abort_watch;
 mod analyse;
 mod body_wait;
 pub mod exchange;

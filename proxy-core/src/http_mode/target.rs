@@ -13,7 +13,7 @@ use super::route::tunnel;
 use super::txn::Txn;
 use super::{combine, conn_mode, Ctx};
 use crate::config::model_http::{HttpReuse, HttpRule};
-use crate::connect::{connect_server, release_server};
+use crate::connect::release_server;
 use crate::connection::Transport;
 use crate::counters::CurGuard;
 use crate::http::connection_header::plan_request;
@@ -245,8 +245,16 @@ pub(super) async fn serve_server(
         HttpReuse::Aggressive | HttpReuse::Always => true,
     } && !plan.server_close;
     txn.info.client = txn.src.map(|a| a.ip());
-    if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse, &sni).await {
+    let on = (plan.req, &*cbuf);
+    let connect =
+        super::abort_watch::connect_watching((ctx.st, bp), s, on, &mut txn.info, reuse, &sni);
+    if let Err(e) = connect.await {
         release_server(be, s);
+        if e.kind == crate::error::ErrorKind::ClientAborted {
+            // The client left (see abort_watch): nothing to answer.
+            txn.ended(e, -1, 0);
+            return false;
+        }
         // HAProxy 2.6 answers through the stream and keeps a keep-alive
         // client whose request is complete (no body left to read).
         let keep = super::analyse::keep_before_body(ctx, plan.req);
