@@ -1,9 +1,11 @@
 //! Watching a TCP-mode client while its stream waits for a server
 //! (queued or connecting), to end the wait when the client is gone as
 //! HAProxy 2.6 does: a reset or read error always ends it; an end of
-//! input (FIN) ends it when nothing of the request waits to be sent (a
-//! client that closed before sending anything), or with `option
-//! abortonclose` in any case. The stream then ends `CQ` or `CC`.
+//! input (FIN) ends it with `option abortonclose`, and without it when
+//! nothing of the request waits to be sent and the stream is queued (a
+//! fast connect is let through, as 2.6 starts it before it looks at the
+//! client; a slow one 2.6 would give up `CC`, we let it finish). The
+//! stream then ends `CQ` or `CC`.
 //!
 //! HTTP mode has its own rule (`http_mode::abort_watch`): only a
 //! request whose body is incomplete is given up.
@@ -23,6 +25,8 @@ pub(crate) struct TcpWatch<'a> {
     /// once it is connected), at most `limit` of them.
     pub read: &'a mut Vec<u8>,
     pub limit: usize,
+    /// The stream's live record: whether it is queued right now.
+    pub live: std::sync::Arc<crate::stream::live::LiveStream>,
 }
 
 /// Resolves only when the TCP-mode stream must give up waiting.
@@ -46,10 +50,22 @@ pub(crate) async fn tcp_client_gone(t: &Transport, w: TcpWatch<'_>) {
         match t.try_read(&mut chunk[..room]) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(_) => return,
-            Ok(0) if w.abortonclose || (!w.buffered && w.read.is_empty()) => return,
+            Ok(0) if w.abortonclose => return,
+            Ok(0) if !w.buffered && w.read.is_empty() => return until_queued(&w.live).await,
             // The FIN waits for forwarding to pass it on.
             Ok(0) => return std::future::pending().await,
             Ok(n) => w.read.extend_from_slice(&chunk[..n]),
         }
+    }
+}
+
+/// Resolves once the stream is (or is already) in its backend's queue;
+/// the client's end of input is known, so its state is polled instead.
+async fn until_queued(live: &crate::stream::live::LiveStream) {
+    loop {
+        if live.si[1].state() == crate::stream::SiState::Que {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }

@@ -301,6 +301,7 @@ impl<'a> TcpSession<'a> {
             abortonclose: bp.cfg.options.abortonclose,
             read: &mut read,
             limit: self.st.config.global.bufsize,
+            live: s.live.clone(),
         };
         let outcome = tokio::select! {
             // Boxed so that the connect phase's state is not kept for the
