@@ -110,19 +110,24 @@ async fn assign_server(
     let srv = match be.assign(client_ip, info.lb_key) {
         Assignment::Server(i) => i,
         Assignment::NoServer => return Err(ProxyError::new(ErrorKind::NoServer)),
-        Assignment::Queued(mut ticket) => {
+        Assignment::Queued(ticket) => {
             s.si[1].set_state(SiState::Que);
             // `%bq` counts this stream with those ahead of it.
             info.be_queue = info.be_queue.max(ticket.position + 1);
             let limit = p.cfg.timeouts.queue.or(p.cfg.timeouts.connect);
-            let granted = match limit {
-                Some(d) => tokio::time::timeout(d, &mut ticket.rx)
-                    .await
-                    .ok()
-                    .and_then(|r| r.ok()),
-                None => (&mut ticket.rx).await.ok(),
+            // Leaves the queue if this wait is dropped (the client left).
+            let mut place = QueuePlace {
+                be,
+                ticket: Some(ticket),
             };
-            match granted.or_else(|| be.dequeue(ticket)) {
+            let rx = place.ticket.as_mut().map(|t| &mut t.rx);
+            let granted = match (limit, rx) {
+                (_, None) => None,
+                (Some(d), Some(rx)) => tokio::time::timeout(d, rx).await.ok().and_then(|r| r.ok()),
+                (None, Some(rx)) => rx.await.ok(),
+            };
+            let ticket = place.ticket.take();
+            match granted.or_else(|| ticket.and_then(|t| be.dequeue(t))) {
                 Some(i) => i,
                 None => {
                     // Tw is the time spent waiting, even when it ran out.
@@ -138,6 +143,22 @@ async fn assign_server(
     be.servers[srv].counters.selected();
     s.sync_live();
     Ok(())
+}
+
+/// A stream's place in its backend's queue while it waits: dropped with
+/// the wait (the client gave up), it leaves the queue, and gives back a
+/// slot granted meanwhile, so that no dead waiter holds one.
+struct QueuePlace<'a> {
+    be: &'a Backend,
+    ticket: Option<crate::backend::QueueTicket>,
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        if let Some(granted) = self.ticket.take().and_then(|t| self.be.dequeue(t)) {
+            self.be.release(granted);
+        }
+    }
 }
 
 /// Writes the destination (and source) address into the server-side
@@ -277,6 +298,10 @@ async fn attempt(
     };
     match res {
         Ok(t) => {
+            // `option nolinger`: closing the server side sends a reset.
+            if let (true, Transport::Tcp(sock)) = (p.cfg.options.nolinger, &t) {
+                let _ = sock.set_zero_linger();
+            }
             if let Some(c) = s.si[1].conn_mut() {
                 c.transport = t;
                 c.sni = tls.and_then(|t| t.sni).map(Into::into);

@@ -321,6 +321,7 @@ impl State {
         fe: &Proxy,
         s: &mut crate::stream::Stream,
         trk: &mut crate::stkctr::Trackers,
+        listener_id: u32,
     ) -> bool {
         use crate::stkctr::rules::{tcp_rules, ConnView, RuleCtx, TcpVerdict};
         let rules = &fe.cfg.tcp_sess;
@@ -344,6 +345,7 @@ impl State {
         if let Some(f) = fe.fe.as_ref() {
             f.counters.denied_sess.fetch_add(1, Ordering::Relaxed);
         }
+        log_session_reject(fe, s, listener_id);
         false
     }
 
@@ -476,4 +478,34 @@ impl PeersRuntime {
             .get(section)
             .cloned()
     }
+}
+
+/// A `tcp-request session reject` after a handshake (PROXY header, TLS)
+/// kills what 2.6 calls an embryonic session, which it logs as
+/// `<client> [<date>] <frontend>/<bind>: Success` (no connection error);
+/// without a handshake, or under `option dontlognull`, nothing is logged.
+fn log_session_reject(fe: &Proxy, s: &crate::stream::Stream, listener_id: u32) {
+    let Some(c) = s.si[0].conn() else { return };
+    let handshake = c.pp.is_some() || c.tls_cell().is_some();
+    if !handshake || fe.cfg.logs.is_empty() || fe.cfg.log_format.is_none() || fe.cfg.dontlognull {
+        return;
+    }
+    // The bind's `name`, else the listener's number in the frontend.
+    let mut named = fe
+        .cfg
+        .binds
+        .iter()
+        .flat_map(|b| b.addrs.iter().map(move |_| b));
+    let bind = named.nth(listener_id.saturating_sub(1) as usize);
+    let bind_name = bind
+        .and_then(|b| b.name.clone())
+        .unwrap_or_else(|| listener_id.to_string());
+    let client = c.from.map_or(
+        crate::log::fields::ClientAddr::Unknown,
+        crate::log::fields::ClientAddr::Inet,
+    );
+    let mut line = String::new();
+    let date = s.timers.accept_date;
+    crate::log::format_embryonic(&client, date, &fe.name, &bind_name, "Success", &mut line);
+    crate::log::subscriber::traffic(fe.idx, &line);
 }

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::client_watch::{tcp_client_gone, TcpWatch};
 use crate::connect::{connect_server, release_server, ConnectInfo};
 use crate::connection::{Connection, Transport};
 use crate::counters::CurGuard;
@@ -31,6 +32,7 @@ use crate::stream::forward::{forward, FwdEnd, SideTimeouts, Totals};
 use crate::stream::live::LiveStream;
 use crate::stream::{SiState, Stream};
 use crate::tcp_inspect::{send_buffered, with_payload, Inspect};
+use crate::tcp_response::Outcome;
 
 /// The admission permits an accepted connection holds until its stream ends.
 pub struct Permits {
@@ -72,20 +74,22 @@ pub async fn run_stream(
     let Ok(mut s) = st.open_stream(client, fe_idx, live) else {
         return;
     };
-    if !st.session_rules(fe_proxy, &mut s, &mut trk) {
+    if !st.session_rules(fe_proxy, &mut s, &mut trk, listener_id) {
         return;
     }
     let mut t = TcpSession::start(&st, fe_proxy, &mut s, listener_id);
     let client = s.si[0].conn().map(|c| &c.transport);
     let verdict = t.content_verdict(client, &s.vars, &mut trk).await;
     match verdict {
-        TcpVerdict::Reject => t.reject(&mut s),
+        TcpVerdict::Reject => t.reject(&mut s, &trk),
         // Boxed: this rare path's state would otherwise be reserved in
         // every TCP stream's future, idle or not.
         TcpVerdict::Service(name, args) => {
             Box::pin(t.serve_service(&mut s, &name, &args, &mut trk)).await
         }
-        TcpVerdict::Continue | TcpVerdict::Wait => t.serve_backend(&mut s, &mut trk).await,
+        TcpVerdict::Continue | TcpVerdict::Wait | TcpVerdict::Close => {
+            t.serve_backend(&mut s, &mut trk).await
+        }
     }
 }
 
@@ -181,10 +185,10 @@ impl<'a> TcpSession<'a> {
     }
 
     /// `tcp-request content reject`: counted and logged, nothing forwarded.
-    fn reject(&self, s: &mut Stream) {
+    fn reject(&self, s: &mut Stream, trk: &Trackers) {
         s.end_with(ProxyError::new(ErrorKind::Policy).at(FinState::R));
         account(s, Some(self.fe), None);
-        self.log(s, None, None);
+        self.log(s, None, None, Some(trk));
     }
 
     /// `use-service`: an applet serves the connection.
@@ -202,7 +206,7 @@ impl<'a> TcpSession<'a> {
             s.end_with(e);
         }
         let server = format!("<{}>", name.to_uppercase());
-        self.log(s, None, Some(&server));
+        self.log(s, None, Some(&server), Some(trk));
         self.count_tracked(trk);
     }
 
@@ -225,7 +229,7 @@ impl<'a> TcpSession<'a> {
                 if let Some(be) = bp.be.as_ref() {
                     let _bec = CurGuard::enter(&be.counters);
                     if let Some(srv_guard) = self.connect(bp, s, trk).await {
-                        self.forward(bp, s).await;
+                        self.forward(bp, s, trk).await;
                         drop(srv_guard);
                     }
                     self.count_backend(be, s);
@@ -240,7 +244,7 @@ impl<'a> TcpSession<'a> {
         // Close the server side before logging, as HAProxy does, so the
         // line's counters no longer include this stream on the backend.
         s.si[1].release_endpoint();
-        self.log(s, be_proxy, None);
+        self.log(s, be_proxy, None, Some(trk));
     }
 
     /// Brings the server side up (persistence first, then the connect
@@ -279,10 +283,10 @@ impl<'a> TcpSession<'a> {
         Some(s.srv.map(|i| CurGuard::enter(&be.servers[i].counters)))
     }
 
-    /// While the server side is being reached, watch the client: a reset
-    /// there aborts the attempt (`CC`). Its socket is lent to the watcher
-    /// for that time; the destination address is read first, as the
-    /// server selection may need it.
+    /// While the server side is being reached, watch the client: its
+    /// leaving aborts the wait (`CQ`, `CC`; see [`crate::client_watch`]).
+    /// Its socket is lent to the watcher for that time; the destination
+    /// address is read first, as the server selection may need it.
     async fn connect_watching_client(
         &mut self,
         bp: &Proxy,
@@ -310,18 +314,30 @@ impl<'a> TcpSession<'a> {
             tls: tls_cell.as_ref().and_then(|c| c.get()),
             unique_id: Some(b""),
         };
+        let mut read = Vec::new();
+        let watch = TcpWatch {
+            buffered: !self.inbuf.is_empty(),
+            abortonclose: bp.cfg.options.abortonclose,
+            read: &mut read,
+            limit: self.st.config.global.bufsize,
+            live: s.live.clone(),
+        };
         let outcome = tokio::select! {
             // Boxed so that the connect phase's state is not kept for the
             // whole life of the stream (it is the largest; idle streams
             // only need the forwarding state).
             r = Box::pin(connect_server(self.st, bp, s, &mut self.info, false, &sni, &pp)) => Some(r),
-            _ = client_aborted(&client_t) => None,
+            _ = tcp_client_gone(&client_t, watch) => None,
         };
+        // Read while watching: sent to the server before what follows.
+        self.inbuf.extend_from_slice(&read);
         if let Some(c) = s.si[0].conn_mut() {
             c.transport = client_t;
         }
         outcome.unwrap_or_else(|| {
             let phase = if s.si[1].state == SiState::Que {
+                // Tw is the time spent in the queue, up to the abort.
+                s.timers.queued = Some(std::time::Instant::now());
                 FinState::Q
             } else {
                 FinState::C
@@ -354,7 +370,7 @@ impl<'a> TcpSession<'a> {
 
     /// Moves bytes both ways until both sides are done; an abort or a
     /// timeout ends the stream in the data phase.
-    async fn forward(&mut self, bp: &Proxy, s: &mut Stream) {
+    async fn forward(&mut self, bp: &Proxy, s: &mut Stream, trk: &mut Trackers) {
         let t = &self.fe.cfg.timeouts;
         let bt = &bp.cfg.timeouts;
         // `timeout tunnel` replaces both inactivity timeouts once the two
@@ -374,17 +390,43 @@ impl<'a> TcpSession<'a> {
         };
         let sent = send_buffered(&mut server.transport, &self.inbuf).await;
         self.totals.req += self.inbuf.len() as u64;
-        let end = if let Err(e) = sent {
-            FwdEnd::ServerError(e)
-        } else {
-            forward(
-                &mut client.transport,
-                &mut server.transport,
-                timeouts,
-                bufsize,
-                &mut self.totals,
-            )
-            .await
+        let mut outcome = match sent {
+            Err(e) => Outcome::Failed(FwdEnd::ServerError(e)),
+            Ok(()) => Outcome::Forward,
+        };
+        if matches!(outcome, Outcome::Forward) && !bp.cfg.tcp_res.rules.is_empty() {
+            let (view, totals) = (self.view(Some(&s.vars)), &mut self.totals);
+            let io = crate::tcp_response::Sides { client, server };
+            // Boxed: only streams of backends with such rules need its state.
+            let run = crate::tcp_response::run(self.st, bp, &view, io, trk, totals);
+            outcome = Box::pin(run).await;
+        }
+        let end = match outcome {
+            Outcome::Failed(end) => end,
+            Outcome::Close => FwdEnd::Done,
+            Outcome::Reject => {
+                s.end_with(ProxyError::new(ErrorKind::Policy).at(FinState::D));
+                crate::tcp_response::count_denied(self.fe, bp, s.srv);
+                s.si[1].set_state(SiState::Dis);
+                s.si[1].set_state(SiState::Clo);
+                return;
+            }
+            Outcome::Forward => {
+                // Forwarding counts its own bytes: add those the
+                // inspections moved before it.
+                let before = self.totals;
+                let end = forward(
+                    &mut client.transport,
+                    &mut server.transport,
+                    timeouts,
+                    bufsize,
+                    &mut self.totals,
+                )
+                .await;
+                self.totals.req += before.req;
+                self.totals.res += before.res;
+                end
+            }
         };
         let kind = match end {
             FwdEnd::Done => None,
@@ -419,8 +461,8 @@ impl<'a> TcpSession<'a> {
 
     /// The tcplog line, when the frontend logs with `option tcplog`;
     /// `service` names the applet that served the stream.
-    fn log(&self, s: &Stream, be: Option<&Proxy>, service: Option<&str>) {
-        log_stream(self, s, be, service);
+    fn log(&self, s: &Stream, be: Option<&Proxy>, service: Option<&str>, trk: Option<&Trackers>) {
+        log_stream(self, s, be, service, trk);
     }
 }
 
@@ -444,19 +486,6 @@ fn count_times(be: &crate::backend::Backend, s: &Stream) {
     }
 }
 
-/// Resolves only if the client resets its connection. Data or a FIN from
-/// the client is not an abort: it waits in the socket until the server side
-/// is ready (HAProxy aborts on a FIN only with `option abortonclose`).
-async fn client_aborted(t: &Transport) {
-    if let Transport::Tcp(sock) = t {
-        let mut probe = [0u8; 1];
-        if sock.peek(&mut probe).await.is_err() {
-            return;
-        }
-    }
-    std::future::pending::<()>().await
-}
-
 /// Counts the stream's end where HAProxy counts it (see
 /// [`ProxyError::account`]).
 fn account(s: &Stream, fe: Option<&Proxy>, be: Option<&Proxy>) {
@@ -467,7 +496,13 @@ fn account(s: &Stream, fe: Option<&Proxy>, be: Option<&Proxy>) {
     e.account(fe, be.map(|b| &b.counters), srv.map(|x| &x.counters));
 }
 
-fn log_stream(t: &TcpSession<'_>, s: &Stream, be: Option<&Proxy>, applet: Option<&str>) {
+fn log_stream(
+    t: &TcpSession<'_>,
+    s: &Stream,
+    be: Option<&Proxy>,
+    applet: Option<&str>,
+    trk: Option<&Trackers>,
+) {
     let (st, fe, info, totals) = (t.st, t.fe, &t.info, &t.totals);
     let Some(fmt) = fe.cfg.log_format() else {
         return;
@@ -543,11 +578,18 @@ fn log_stream(t: &TcpSession<'_>, s: &Stream, be: Option<&Proxy>, applet: Option
     if fmt.exprs().next().is_some() {
         let mut vars = t.view(Some(&s.vars));
         vars.tls = s.tls_cells();
+        // The counters the stream tracks (`sc0_*`...), as at its end.
+        let env = trk
+            .filter(|k| !k.is_empty())
+            .map(|k| RuleCtx::new(&st.stick, fe.cfg.table).env(Some(k)));
         let view = LogView {
             line: b"",
             src: t.addrs.0,
             dst: t.addrs.1,
             info: &vars,
+            stick: env
+                .as_ref()
+                .map(|e| e as &dyn crate::rules::fetch_stick::StickFetches),
         };
         rec.render(fmt, Some(&view), &mut line);
     } else {

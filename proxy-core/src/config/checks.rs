@@ -136,6 +136,17 @@ fn http_only(cfg: &mut ProxyConfig, warnings: &mut Vec<String>) {
             "config : Layer 7 hash not possible for {who} (needs 'mode http'). Falling back to round robin."
         ));
     }
+    let opts = &mut cfg.options;
+    for (name, set) in [
+        ("originalto", opts.originalto.take().is_some()),
+        ("http-no-delay", std::mem::take(&mut opts.http_no_delay)),
+    ] {
+        if set {
+            warnings.push(format!(
+                "config : 'option {name}' ignored for {who} as it requires HTTP mode."
+            ));
+        }
+    }
 }
 
 /// Turns the parsed sections into the final [`Config`], recording what is
@@ -248,6 +259,10 @@ fn check_proxy(
     super::kw_check::finalize(st, report.warnings);
     if px.mode == Mode::Tcp {
         http_only(&mut st.cfg, report.warnings);
+    } else if let Some(r) = px.tcp_res.rules.first().filter(|_| px.kind.has_backend()) {
+        // Only TCP-mode streams run them (see crate::tcp_response).
+        let msg = "'tcp-response content' in an HTTP-mode backend is not supported by this proxy.";
+        error(report.errors, &r.loc, msg.to_string());
     }
     if missing_timeouts(px) {
         report.warnings.push(format!(

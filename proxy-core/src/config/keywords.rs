@@ -354,6 +354,19 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     gl("tune.maxrewrite", g::tune_maxrewrite),
     gl("tune.fail-alloc", g::tune_fail_alloc),
     gl("tune.conn-pool-max", g::tune_conn_pool_max),
+    gl("tune.http.maxhdr", super::kw_tune_http::tune_http_maxhdr),
+    gl(
+        "tune.http.logurilen",
+        super::kw_tune_http::tune_http_logurilen,
+    ),
+    gl(
+        "tune.http.cookielen",
+        super::kw_tune_http::tune_http_cookielen,
+    ),
+    gl(
+        "tune.idle-pool.shared",
+        super::kw_tune_http::tune_idle_pool_shared,
+    ),
     gl("crt-base", g::ssl_base),
     gl("ca-base", g::ssl_base),
     gl("ssl-default-bind-options", g::ssl_default),
@@ -435,6 +448,12 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("redirect", F | B | L, 0, h::redirect),
     px("declare", D | F | B | L, 0, super::kw_capture_rule::declare),
     px("tcp-request", D | F | B | L, 0, super::kw_tcp::tcp_request),
+    px(
+        "tcp-response",
+        D | F | B | L,
+        0,
+        super::kw_tcp_response::tcp_response,
+    ),
     // health checks (HAProxy parses them in frontends too, with a warning)
     px("tcp-check", D | F | B | L, 0, super::kw_check::tcp_check),
     px("http-check", D | F | B | L, 0, super::kw_check::http_check),

@@ -104,6 +104,7 @@ pub(super) enum RuleSet {
     TcpContent,
     TcpConnection,
     TcpSession,
+    TcpResponse,
 }
 
 /// Parses the condition `words` (`if|unless ...`; empty: none), with the
@@ -151,17 +152,22 @@ pub(super) fn parse_cond(
         RuleSet::TcpContent => (
             Usage::Request,
             format!("{side} tcp-request content rule"),
-            Some("content"),
+            Some("tcp-request content"),
         ),
         RuleSet::TcpConnection => (
             Usage::Any,
             format!("{side} tcp-request connection rule"),
-            Some("connection"),
+            Some("tcp-request connection"),
         ),
         RuleSet::TcpSession => (
             Usage::Session,
             format!("{side} tcp-request session rule"),
-            Some("session"),
+            Some("tcp-request session"),
+        ),
+        RuleSet::TcpResponse => (
+            Usage::Response,
+            "backend tcp-response content rule".to_string(),
+            Some("tcp-response content"),
         ),
     };
     for w in parsed.cond.usage_warnings(usage, &context, tcp) {

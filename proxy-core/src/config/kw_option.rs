@@ -5,6 +5,7 @@
 
 use super::keywords::{suggest, Ctx, KwResult, ProxyState};
 use super::kw_logformat::set_log_format;
+use super::kw_option_conn as conn;
 use super::kw_proxy::{check_side, Side};
 use super::model_http::{ForwardFor, HttpConnMode};
 use crate::rules::acl::IpNet;
@@ -26,6 +27,29 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
     ("httpclose", Side::Both, opt_conn_mode),
     ("http_proxy", Side::Both, opt_http_proxy),
     ("http-buffer-request", Side::Both, opt_buffer_request),
+    ("originalto", Side::Both, conn::opt_originalto),
+    ("nolinger", Side::Both, conn::opt_nolinger),
+    ("http-no-delay", Side::Both, conn::opt_http_no_delay),
+    ("splice-auto", Side::Both, conn::opt_splice),
+    ("splice-request", Side::Both, conn::opt_splice),
+    ("splice-response", Side::Both, conn::opt_splice),
+    (
+        "http-pretend-keepalive",
+        Side::Back,
+        conn::opt_pretend_keepalive,
+    ),
+    ("abortonclose", Side::Back, conn::opt_abortonclose),
+    ("http-ignore-probes", Side::Front, conn::opt_ignore_probes),
+    (
+        "accept-invalid-http-request",
+        Side::Front,
+        conn::opt_accept_invalid_req,
+    ),
+    (
+        "accept-invalid-http-response",
+        Side::Back,
+        conn::opt_accept_invalid_res,
+    ),
     // Both sides: HAProxy warns in a frontend but keeps them (see kw_check).
     ("httpchk", Side::Both, super::kw_check::opt_httpchk),
     ("tcp-check", Side::Both, super::kw_check::opt_tcp_check),
@@ -39,9 +63,6 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
 /// Real HAProxy options this proxy does not implement (yet): refused with a
 /// clear message instead of "unknown option".
 const UNSUPPORTED_OPTIONS: &[&str] = &[
-    "abortonclose",
-    "accept-invalid-http-request",
-    "accept-invalid-http-response",
     "checkcache",
     "clitcpka",
     "contstats",
@@ -49,9 +70,6 @@ const UNSUPPORTED_OPTIONS: &[&str] = &[
     "external-check",
     "h1-case-adjust-bogus-client",
     "h1-case-adjust-bogus-server",
-    "http-ignore-probes",
-    "http-no-delay",
-    "http-pretend-keepalive",
     "http-restrict-req-hdr-names",
     "http-use-proxy-header",
     "independent-streams",
@@ -59,17 +77,12 @@ const UNSUPPORTED_OPTIONS: &[&str] = &[
     "log-separate-errors",
     "logasap",
     "mysql-check",
-    "nolinger",
-    "originalto",
     "persist",
     "pgsql-check",
     "prefer-last-server",
     "redis-check",
     "smtpchk",
     "socket-stats",
-    "splice-auto",
-    "splice-request",
-    "splice-response",
     "spop-check",
     "srvtcpka",
     "ssl-hello-chk",

@@ -138,7 +138,7 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, rules: RuleSet) -> Result<Tc
             if let Some(e) = v.exprs().into_iter().find(|e| !e.usage().fits(place)) {
                 return Err(format!(
                     "fetch method '{action}' extracts information from '{}', none of which is available here",
-                    e.usage().source()
+                    e.fetch.source()
                 ));
             }
             (TcpAction::SetVar(v), 2 + used)
@@ -185,7 +185,7 @@ fn tcp_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, rules: RuleSet) -> Result<Tc
                 return Err(format!(
                     "'{full}' : fetch method '{}' extracts information from '{}', none of which is available here",
                     t.key.kw,
-                    u.source()
+                    t.key.fetch.source()
                 ));
             }
             (TcpAction::Track(t), next)

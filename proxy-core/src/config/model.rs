@@ -83,6 +83,14 @@ pub struct Global {
     pub fail_alloc: u32,
     /// `tune.conn-pool-max <n>`: cap on live connection objects.
     pub conn_pool_max: Option<usize>,
+    /// `tune.http.maxhdr`: lines a message head may have, start line
+    /// included (default 101).
+    pub http_maxhdr: usize,
+    /// `tune.http.logurilen`: the log keeps this many bytes of the
+    /// request line (default 1024).
+    pub http_logurilen: usize,
+    /// `tune.http.cookielen` (no effect: `capture cookie` is refused).
+    pub http_cookielen: usize,
     /// `stats socket` lines, in order.
     pub stats_sockets: Vec<StatsSocket>,
     /// `stats timeout`: idle limit of a CLI connection (default 10 s).
@@ -130,6 +138,9 @@ impl Default for Global {
             maxrewrite: 1024,
             fail_alloc: 0,
             conn_pool_max: None,
+            http_maxhdr: 101, // HAProxy's default, as `http::head::DEFAULT_MAX_HDR`
+            http_logurilen: 1024,
+            http_cookielen: 0,
             stats_sockets: Vec::new(),
             stats_timeout: Duration::from_secs(10),
             stats_maxconn: 10,
@@ -462,6 +473,10 @@ pub struct ProxyConfig {
     /// `tcp-request session` rules, in order (once per client connection,
     /// when its session starts).
     pub tcp_sess: Vec<TcpRule>,
+    /// `tcp-response inspect-delay|content` (backends).
+    pub tcp_res: super::model_stick::TcpResponseRules,
+    /// Connection and message handling `option`s.
+    pub options: super::model_options::ProxyOptions,
     /// How servers are checked (`option httpchk`, `tcp-check` rules...).
     pub checks: super::model_check::ProxyChecks,
     /// `option allbackups`: every backup server takes traffic when no
@@ -548,6 +563,8 @@ impl ProxyConfig {
             stick_rules: Vec::new(),
             tcp_conn: Vec::new(),
             tcp_sess: Vec::new(),
+            tcp_res: Default::default(),
+            options: Default::default(),
             checks: Default::default(),
             allbackups: false,
             load_server_state: None,

@@ -160,6 +160,17 @@ pub enum TcpAction {
     /// `tcp-request connection expect-proxy layer4`: read a PROXY header
     /// before anything else, as `accept-proxy` does for a whole bind.
     ExpectProxy,
+    /// `tcp-response content close`: close the server connection, the
+    /// response received so far still goes to the client.
+    Close,
+}
+
+/// A backend's `tcp-response inspect-delay` and `tcp-response content`
+/// rules, run on the server's first bytes in TCP mode.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TcpResponseRules {
+    pub delay: Option<std::time::Duration>,
+    pub rules: Vec<TcpRule>,
 }
 
 /// A `tcp-request connection` or `tcp-request content` rule.

@@ -219,6 +219,7 @@ pub fn parse_errorfile(raw: &[u8]) -> Result<Vec<u8>, String> {
     let limits = HeadLimits {
         max_head: DEFAULT_BUFSIZE,
         max_hdr: DEFAULT_MAX_HDR,
+        lenient: false,
     };
     let head = match parse_response(raw, &limits) {
         Ok(Parsed::Complete(h)) => h,

@@ -29,7 +29,8 @@
 //!   httparse only knows 1.0 and 1.1, so for other digits we re-parse a copy
 //!   with the version patched. No version at all (HTTP/0.9) is a 400.
 //! - At most `tune.http.maxhdr` (101) lines *including the start line*, so
-//!   100 header fields (doc/configuration.txt, `tune.http.maxhdr`).
+//!   100 header fields (doc/configuration.txt, `tune.http.maxhdr`), a
+//!   `Connection: close|keep-alive` not counted (see [`super::field_count`]).
 //! - A head must fit in `tune.bufsize - tune.maxrewrite` bytes (15360 by
 //!   default). HAProxy 2.6 answers a too-large request with a plain **400**
 //!   (414 and 431 only appeared in 3.2, mux-h1 commit "Return 414 or 431
@@ -39,6 +40,7 @@ use std::fmt;
 
 use httparse::{Header, ParserConfig, EMPTY_HEADER};
 
+use super::field_count::{field_slots, within_limit};
 use super::tokens::eq_ignore_case;
 use super::version::{first_line, patch_version};
 
@@ -61,6 +63,10 @@ pub struct HeadLimits {
     pub max_head: usize,
     /// Lines the head may hold, the start line included (`tune.http.maxhdr`).
     pub max_hdr: usize,
+    /// `option accept-invalid-http-request` (for a request) or
+    /// `-response` (for a server's response): a head the strict parser
+    /// refuses is read again leniently (see `head_lenient`).
+    pub lenient: bool,
 }
 
 impl HeadLimits {
@@ -69,6 +75,7 @@ impl HeadLimits {
         HeadLimits {
             max_head: bufsize.saturating_sub(maxrewrite),
             max_hdr: maxhdr,
+            lenient: false,
         }
     }
 }
@@ -78,6 +85,7 @@ impl Default for HeadLimits {
         HeadLimits {
             max_head: DEFAULT_MAX_HEAD,
             max_hdr: DEFAULT_MAX_HDR,
+            lenient: false,
         }
     }
 }
@@ -373,20 +381,24 @@ fn fields_of(base: &[u8], headers: &[Header<'_>]) -> Result<Vec<HeaderField>, He
 /// Parses a request head at the start of `buf`.
 pub fn parse_request(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHead>, HeadError> {
     let window = &buf[..buf.len().min(limits.max_head)];
-    let out = match request_in(window, limits) {
-        Err(HeadError::Version) => match patch_version(window, true)? {
-            None => Ok(Parsed::Incomplete),
-            Some((copy, version, raw)) => request_in(&copy, limits).map(|p| match p {
-                Parsed::Complete(mut head) => {
-                    head.version = version;
-                    head.version_raw = raw;
-                    Parsed::Complete(head)
-                }
-                Parsed::Incomplete => Parsed::Incomplete,
-            }),
-        },
-        other => other,
-    }?;
+    let out =
+        match request_in(window, limits) {
+            Err(HeadError::Version) => match patch_version(window, true)? {
+                None => Ok(Parsed::Incomplete),
+                Some((copy, version, raw)) => request_in(&copy, limits).map(|p| match p {
+                    Parsed::Complete(mut head) => {
+                        head.version = version;
+                        head.version_raw = raw;
+                        Parsed::Complete(head)
+                    }
+                    Parsed::Incomplete => Parsed::Incomplete,
+                }),
+            },
+            Err(
+                HeadError::HeaderName | HeadError::HeaderValue | HeadError::Uri | HeadError::Token,
+            ) if limits.lenient => super::head_lenient::request(window, limits),
+            other => other,
+        }?;
     finish(out, buf.len(), limits)
 }
 
@@ -405,6 +417,9 @@ pub fn parse_response(buf: &[u8], limits: &HeadLimits) -> Result<Parsed<Response
                 Parsed::Incomplete => Parsed::Incomplete,
             }),
         },
+        Err(
+            HeadError::HeaderName | HeadError::HeaderValue | HeadError::Status | HeadError::Token,
+        ) if limits.lenient => super::head_lenient::response(window, limits),
         other => other,
     }?;
     finish(out, buf.len(), limits)
@@ -439,7 +454,7 @@ fn finish<T>(
 }
 
 fn request_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHead>, HeadError> {
-    with_slots(limits.max_hdr.saturating_sub(1), |slots| {
+    with_slots(field_slots(limits), |slots| {
         let mut req = httparse::Request::new(slots);
         let len = match strict_config().parse_request(&mut req, window)? {
             httparse::Status::Partial => return Ok(Parsed::Incomplete),
@@ -470,14 +485,14 @@ fn request_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<RequestHead>,
                 Version::Http10
             },
             version_raw,
-            headers: fields_of(window, req.headers)?,
+            headers: fields_of(window, within_limit(req.headers, limits)?)?,
             len,
         }))
     })
 }
 
 fn response_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<ResponseHead>, HeadError> {
-    with_slots(limits.max_hdr.saturating_sub(1), |slots| {
+    with_slots(field_slots(limits), |slots| {
         let mut resp = httparse::Response::new(slots);
         let len = match strict_config().parse_response(&mut resp, window)? {
             httparse::Status::Partial => return Ok(Parsed::Incomplete),
@@ -509,7 +524,7 @@ fn response_in(window: &[u8], limits: &HeadLimits) -> Result<Parsed<ResponseHead
             status,
             status_raw,
             reason,
-            headers: fields_of(window, resp.headers)?,
+            headers: fields_of(window, within_limit(resp.headers, limits)?)?,
             len,
         }))
     })

@@ -215,6 +215,7 @@ fn header_count_limit() {
     let big = HeadLimits {
         max_head: DEFAULT_MAX_HEAD,
         max_hdr: 301,
+        lenient: false,
     };
     assert!(matches!(
         parse_request(&build(300), &big),

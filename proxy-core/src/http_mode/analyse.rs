@@ -187,6 +187,7 @@ pub(super) async fn backend<'a>(
         }
     }
     forwardfor(ctx, bp, cbuf, req);
+    super::originalto::add_original_to(ctx.fe, bp, req);
     Route::Backend(bp)
 }
 

@@ -59,7 +59,8 @@ pub(super) async fn buffer_body_until(
     };
     // A client waiting for `100 Continue` before its body would otherwise
     // wait for nothing (curl gives up after a second): tell it to go on.
-    if !complete(req, cbuf.data()) && expects_continue(req, cbuf.data()) {
+    // 2.6 says it even when the body came with the head.
+    if expects_continue(req, cbuf.data()) {
         let _ = write_all(&*client, b"HTTP/1.1 100 Continue\r\n\r\n").await;
     }
     while !enough(req, cbuf) {

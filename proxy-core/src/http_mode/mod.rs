@@ -22,6 +22,7 @@
 //! mover, a socket or an applet as a side) are every mode's, in
 //! [`crate::stream`].
 
+mod abort_watch;
 mod after_response;
 mod analyse;
 mod auth;
@@ -31,6 +32,8 @@ mod facts;
 mod flow_actions;
 mod local;
 mod normalize_uri;
+mod originalto;
+mod probes;
 pub mod request;
 mod response_rules;
 mod rewrite_actions;
@@ -152,18 +155,21 @@ pub fn run_stream(
                 return;
             }
         };
-        if !st.session_rules(fe_proxy, &mut s, &mut trk) {
+        if !st.session_rules(fe_proxy, &mut s, &mut trk, listener_id) {
             return;
         }
         let size = st.config.global.bufsize;
         let ctx = Ctx {
             st: &st,
             fe: fe_proxy,
-            limits: HeadLimits::from_tune(
-                size,
-                st.config.global.maxrewrite,
-                crate::http::head::DEFAULT_MAX_HDR,
-            ),
+            limits: HeadLimits {
+                lenient: fe_proxy.cfg.options.accept_invalid_req,
+                ..HeadLimits::from_tune(
+                    size,
+                    st.config.global.maxrewrite,
+                    st.config.global.http_maxhdr,
+                )
+            },
             size,
             listener_id,
             applet_names: std::sync::Mutex::new(None),
@@ -308,6 +314,7 @@ async fn next_request(
             Some((txn, h))
         }
         HeadRead::Idle => None,
+        HeadRead::Fail(f) if probes::ignored(ctx.fe, cbuf, &f) => None,
         HeadRead::Fail(f) => {
             // 2.6's `dontlognull` also hides a timeout before any byte
             // (after a PROXY header or not).
@@ -362,7 +369,7 @@ async fn transaction(
     txn: &mut Txn,
     trk: &mut Trackers,
 ) -> bool {
-    capture_request(ctx.fe, cbuf, &head, txn);
+    capture_request(ctx, cbuf, &head, txn);
     let framing = match framing(cbuf, &head) {
         Ok(f) => f,
         Err(f) => {
@@ -407,6 +414,13 @@ async fn transaction(
     };
     // The backend's current sessions, from its choice to the end.
     let _bec = CurGuard::enter(&be.counters);
+    // A backend's own `option http-buffer-request` waits for the body
+    // before its rules.
+    if bp.cfg.http.buffer_request && req.body.is_none() {
+        if let Some(c) = s.si[0].conn_mut() {
+            body_wait::buffer_body(ctx, &mut c.transport, cbuf, &mut req, txn.first_byte).await;
+        }
+    }
     match analyse::backend(ctx, bp, s, cbuf, &mut req, txn, trk).await {
         Route::Backend(bp) => target::serve_server(ctx, bp, s, cbuf, &mut req, txn, trk).await,
         other => conclude(ctx, s, cbuf, &mut req, txn, trk, other).await,
@@ -471,9 +485,14 @@ fn client_addr(ctx: &Ctx<'_>, s: &Stream) -> ClientAddr {
 /// The request line and `capture request header` values, for the log;
 /// the response block (`{|}` when empty) is printed for every request
 /// that reached the stream, local answers included.
-fn capture_request(fe: &Proxy, cbuf: &RecvBuf, head: &RequestHead, txn: &mut Txn) {
+fn capture_request(ctx: &Ctx<'_>, cbuf: &RecvBuf, head: &RequestHead, txn: &mut Txn) {
+    let fe = ctx.fe;
     if !fe.cfg.logs.is_empty() {
-        txn.request_line = Some(head.request_line(cbuf.data()).to_vec());
+        // `tune.http.logurilen` bounds what the log keeps (HAProxy's
+        // `%HV` etc. then read the cut line).
+        let line = head.request_line(cbuf.data());
+        let keep = ctx.st.config.global.http_logurilen;
+        txn.request_line = Some(line[..line.len().min(keep)].to_vec());
     }
     for cap in &fe.cfg.http.capture_request {
         let v = head

@@ -170,7 +170,7 @@ fn attach_service<'r>(
     if call.name == crate::applet::PAGE_SERVICE {
         res_rules[0].clear();
     }
-    let mut plan = plan(mode, cbuf, req, res_rules, true).map_err(Refused::Head)?;
+    let mut plan = plan(mode, cbuf, req, res_rules, true, false).map_err(Refused::Head)?;
     if !adapter.raw_http() {
         hand_over_head(&mut adapter, &mut plan, ctx).map_err(Refused::Head)?;
     }

@@ -14,7 +14,7 @@ use super::route::tunnel;
 use super::txn::Txn;
 use super::{combine, conn_mode, Ctx};
 use crate::config::model_http::HttpReuse;
-use crate::connect::{connect_server, release_server};
+use crate::connect::release_server;
 use crate::connection::Transport;
 use crate::counters::CurGuard;
 use crate::http::connection_header::plan_request;
@@ -59,9 +59,15 @@ pub(super) fn plan<'r>(
     req: &'r Request,
     res_rules: [RuleSets<'r>; 2],
     as_received: bool,
+    pretend_keepalive: bool,
 ) -> Result<Plan<'r>, Failure> {
     let framing = &req.framing;
     let mut rplan = plan_request(mode, framing);
+    // `option http-pretend-keepalive`: the server is told keep-alive
+    // (some close otherwise) though its connection still closes after.
+    if pretend_keepalive && rplan.server_close && !framing.tokens.upgrade {
+        rplan.add = (!framing.version.is_11()).then_some(&b"keep-alive"[..]);
+    }
     // A request that came with both Transfer-Encoding and Content-Length
     // was a smuggling attempt or a broken client: TE won and CL is gone,
     // but the server may have framed it its own way, so its connection is
@@ -146,6 +152,11 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
     trk: &Trackers,
 ) -> ExchangeResult {
     let req = plan.req;
+    // `option accept-invalid-http-response` on the backend.
+    let lenient_response = stream
+        .be
+        .and_then(|i| ctx.st.proxies.get(i))
+        .is_some_and(|p| p.cfg.options.accept_invalid_res);
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
     let facts = stream.facts(ctx, txn);
     let mut vbase = req.view_base(ctx);
@@ -172,7 +183,10 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
         };
     let spec = ExchangeSpec {
         size: ctx.size,
-        limits: ctx.limits,
+        limits: crate::http::HeadLimits {
+            lenient: lenient_response,
+            ..ctx.limits
+        },
         req_info: plan.req_info,
         req_framing: &req.framing,
         fe_mode: conn_mode(ctx.fe.cfg.http.conn_mode),
@@ -223,7 +237,8 @@ pub(super) async fn serve_server(
     let http = &ctx.fe.cfg.http;
     let mode = combine(conn_mode(http.conn_mode), conn_mode(bp.cfg.http.conn_mode));
     let res_rules = super::after_response::rule_sets(ctx.fe, Some(bp));
-    let mut plan = match plan(mode, cbuf, req, res_rules, false) {
+    let pretend = bp.cfg.options.pretend_keepalive;
+    let mut plan = match plan(mode, cbuf, req, res_rules, false, pretend) {
         Ok(p) => p,
         Err(f) => return super::local::local_failure(s, txn, f).await,
     };
@@ -245,8 +260,22 @@ pub(super) async fn serve_server(
         tls: tls_cell.as_ref().and_then(|c| c.get()),
         unique_id: Some(txn.unique_id.as_deref().unwrap_or_default()),
     };
-    if let Err(e) = connect_server(ctx.st, bp, s, &mut txn.info, reuse, &sni, &pp).await {
+    let on = (plan.req, &*cbuf);
+    let connect = super::abort_watch::connect_watching(
+        (ctx.st, bp),
+        s,
+        on,
+        &mut txn.info,
+        (reuse, &sni),
+        &pp,
+    );
+    if let Err(e) = connect.await {
         release_server(be, s);
+        if e.kind == crate::error::ErrorKind::ClientAborted {
+            // The client left (see abort_watch): nothing to answer.
+            txn.ended(e, -1, 0);
+            return false;
+        }
         // HAProxy 2.6 answers through the stream and keeps a keep-alive
         // client whose request is complete (no body left to read).
         let keep = super::analyse::keep_before_body(ctx, plan.req);

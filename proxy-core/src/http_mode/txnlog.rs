@@ -247,6 +247,7 @@ impl<'a> LogCtx<'a> {
             src,
             dst: rec.frontend_addr,
             info: &facts,
+            stick: None,
         };
         rec.render(fmt, Some(&view), out);
     }

@@ -236,8 +236,14 @@ pub fn spawn_accept_loop(
                 precount: None,
             };
             st.global.connection();
-            if let Some(fe) = st.proxies.get(fe_idx).and_then(|p| p.fe.as_ref()) {
-                fe.counters.connection();
+            if let Some(p) = st.proxies.get(fe_idx) {
+                if let Some(fe) = p.fe.as_ref() {
+                    fe.counters.connection();
+                }
+                // `option nolinger`: closing the client sends a reset.
+                if let (true, Transport::Tcp(t)) = (p.cfg.options.nolinger, &conn.transport) {
+                    let _ = t.set_zero_linger();
+                }
             }
             // tcp-request connection rules: before any stream exists,
             // and before the PROXY header (they see the real addresses).

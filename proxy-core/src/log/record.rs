@@ -343,6 +343,8 @@ pub struct LogView<'a> {
     pub src: Option<SocketAddr>,
     pub dst: Option<SocketAddr>,
     pub info: &'a dyn StreamInfo,
+    /// The stream's tracked counters (`sc0_*`...), when it has some.
+    pub stick: Option<&'a dyn crate::rules::fetch_stick::StickFetches>,
 }
 
 impl LogView<'_> {
@@ -385,6 +387,9 @@ impl RequestView for LogView<'_> {
     }
     fn stream(&self) -> Option<&dyn StreamInfo> {
         Some(self.info)
+    }
+    fn stick(&self) -> Option<&dyn crate::rules::fetch_stick::StickFetches> {
+        self.stick
     }
 }
 

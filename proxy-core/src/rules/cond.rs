@@ -264,10 +264,10 @@ impl Condition {
     /// HAProxy's "will never match" warnings for ACLs using fetches that
     /// do not exist where the rule runs (`side`, as [`Usage::fits`] takes
     /// it). `context` names the rule set (`frontend http-response header
-    /// rule`); `tcp` names the `tcp-request` stage the words mention.
+    /// rule`); `tcp` names the TCP rule set the words mention (`tcp-request content`).
     pub fn usage_warnings(&self, side: Usage, context: &str, tcp: Option<&str>) -> Vec<String> {
         let bad = |e: &&AclExpr| !e.expr.usage().fits(side);
-        let place = tcp.map_or(String::new(), |t| format!(" in 'tcp-request {t}'"));
+        let place = tcp.map_or(String::new(), |t| format!(" in '{t}'"));
         let mut out = Vec::new();
         let mut seen: Vec<&Arc<Acl>> = Vec::new();
         for t in self.terms() {

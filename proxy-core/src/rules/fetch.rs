@@ -132,10 +132,26 @@ pub enum Fetch {
     Ver(bool),
     ReqProtoHttp,
     ReqLen,
+    /// `res.len`: the server bytes buffered while `tcp-response` rules
+    /// inspect them.
+    ResLen,
+    /// `req.payload(off,len)`, `res.payload(off,len)` (binary).
+    Payload {
+        res: bool,
+        offset: usize,
+        len: usize,
+    },
     /// `req.ssl_hello_type`, `req.ssl_ver`, `req.ssl_sni`, `req.ssl_alpn`.
     SslHello(SslField),
     /// `req.body`: the buffered request body (binary).
     ReqBody,
+    /// `req.body_len`, `req.body_size` (see `fetch_body`).
+    ReqBodyLen,
+    ReqBodySize,
+    /// `req.body_param([<name>])`.
+    ReqBodyParam {
+        name: Option<String>,
+    },
     Hdr(HdrSel),
     HdrCnt(HdrSel),
     HdrVal(HdrSel),
@@ -380,13 +396,14 @@ impl Fetch {
             | Fetch::FcPpTlv(_)
             | Fetch::SslHello(SslField::Sni | SslField::Alpn) => SmpType::Str,
             Fetch::UrlParam { int: false, .. }
+            | Fetch::ReqBodyParam { .. }
             | Fetch::Cook {
                 cnt: false,
                 int: false,
                 ..
             } => SmpType::Str,
             Fetch::Method => SmpType::Meth,
-            Fetch::ReqBody | Fetch::Base32Src => SmpType::Bin,
+            Fetch::ReqBody | Fetch::Base32Src | Fetch::Payload { .. } => SmpType::Bin,
             Fetch::Src | Fetch::Dst | Fetch::HdrIp(_) => SmpType::Addr,
             Fetch::ReqProtoHttp
             | Fetch::AlwaysTrue
@@ -402,12 +419,27 @@ impl Fetch {
         }
     }
 
+    /// What HAProxy says this fetch extracts information from, in its
+    /// "none of which is available here" errors: the buffers for the
+    /// payload fetches, else what [`Usage::source`] says.
+    pub fn source(&self) -> &'static str {
+        match self {
+            Fetch::ReqLen | Fetch::SslHello(_) | Fetch::Payload { res: false, .. } => {
+                "request buffer"
+            }
+            Fetch::ResLen | Fetch::Payload { res: true, .. } => "response buffer",
+            f => f.usage().source(),
+        }
+    }
+
     pub fn usage(&self) -> Usage {
         match self {
             Fetch::Hdr(s) | Fetch::HdrCnt(s) | Fetch::HdrVal(s) | Fetch::HdrIp(s) if s.res => {
                 Usage::Response
             }
             Fetch::Status | Fetch::Ver(true) => Usage::Response,
+            Fetch::ResLen | Fetch::Payload { res: true, .. } => Usage::Response,
+            Fetch::Payload { .. } => Usage::Request,
             Fetch::Cook { res: true, .. } | Fetch::Capture { res: true, .. } => Usage::Response,
             Fetch::Path
             | Fetch::Url
@@ -420,6 +452,9 @@ impl Fetch {
             | Fetch::ReqLen
             | Fetch::SslHello(_)
             | Fetch::ReqBody
+            | Fetch::ReqBodyLen
+            | Fetch::ReqBodySize
+            | Fetch::ReqBodyParam { .. }
             | Fetch::UrlParam { .. }
             | Fetch::Cook { .. }
             | Fetch::Capture { .. }

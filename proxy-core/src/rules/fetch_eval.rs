@@ -85,7 +85,14 @@ impl Fetch {
             }
             Fetch::ReqProtoHttp => Some(Value::Bool(true)),
             Fetch::ReqLen => Some(super::fetch_payload::req_len(view)),
+            Fetch::ResLen => super::fetch_payload::res_len(view),
+            Fetch::Payload { offset, len, .. } => {
+                super::fetch_payload::payload(view, *offset, *len)
+            }
             Fetch::SslHello(f) => super::fetch_payload::ssl(view, *f),
+            Fetch::ReqBodyLen => super::fetch_body::body_len(view),
+            Fetch::ReqBodySize => super::fetch_body::body_size(view),
+            Fetch::ReqBodyParam { name } => super::fetch_body::body_param(view, name.as_deref()),
             Fetch::ReqBody => view
                 .stream()
                 .and_then(|s| s.body())

@@ -64,3 +64,37 @@ pub(super) fn req_len(view: &dyn RequestView) -> Value<'static> {
     }
     Value::Int(i64::try_from(view.req_len()).unwrap_or(i64::MAX))
 }
+
+/// `res.len`: the server bytes buffered for the `tcp-response` rules;
+/// nothing outside that inspection.
+pub(super) fn res_len(view: &dyn RequestView) -> Option<Value<'static>> {
+    let p = view.payload()?;
+    p.note_incomplete();
+    Some(Value::Int(i64::try_from(p.data.len()).unwrap_or(i64::MAX)))
+}
+
+/// `req.payload`/`res.payload(<offset>,<length>)`: those bytes of the
+/// buffer (length 0: all from the offset); not yet there while more may
+/// come, else nothing.
+pub(super) fn payload<'v>(
+    view: &'v dyn RequestView,
+    offset: usize,
+    len: usize,
+) -> Option<Value<'v>> {
+    let p = view.payload()?;
+    let end = if len == 0 {
+        p.data.len()
+    } else {
+        offset.saturating_add(len)
+    };
+    if len == 0 {
+        p.note_incomplete();
+    }
+    match p.data.get(offset..end) {
+        Some(b) if end > offset || len == 0 => Some(Value::Bin(std::borrow::Cow::Borrowed(b))),
+        _ => {
+            p.note_incomplete();
+            None
+        }
+    }
+}

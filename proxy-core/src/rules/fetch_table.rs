@@ -43,6 +43,9 @@ pub(super) const PLAIN: &[(&str, Arity, MakeFetch)] = &[
     ("req.proto_http", NONE, |_, _| Ok(Fetch::ReqProtoHttp)),
     ("req_len", NONE, |_, _| Ok(Fetch::ReqLen)),
     ("req.len", NONE, |_, _| Ok(Fetch::ReqLen)),
+    ("res.len", NONE, |_, _| Ok(Fetch::ResLen)),
+    ("req.payload", (2, 2), |_, a| payload(false, a)),
+    ("res.payload", (2, 2), |_, a| payload(true, a)),
     ("req.ssl_hello_type", NONE, |_, _| ssl(SslField::HelloType)),
     ("req_ssl_hello_type", NONE, |_, _| ssl(SslField::HelloType)),
     ("req.ssl_ver", NONE, |_, _| ssl(SslField::Ver)),
@@ -51,6 +54,11 @@ pub(super) const PLAIN: &[(&str, Arity, MakeFetch)] = &[
     ("req_ssl_sni", NONE, |_, _| ssl(SslField::Sni)),
     ("req.ssl_alpn", NONE, |_, _| ssl(SslField::Alpn)),
     ("req.body", NONE, |_, _| Ok(Fetch::ReqBody)),
+    ("req.body_len", NONE, |_, _| Ok(Fetch::ReqBodyLen)),
+    ("req.body_size", NONE, |_, _| Ok(Fetch::ReqBodySize)),
+    ("req.body_param", (0, 1), |_, a| {
+        Ok(Fetch::ReqBodyParam { name: opt(a, 0) })
+    }),
     ("hdr", (0, 2), |_, a| {
         hdr_fetch(Fetch::Hdr, hdr(false, false), a)
     }),
@@ -228,6 +236,27 @@ pub(super) const SUFFIXES: &[(&str, MatchMethod)] = &[
     ("reg", MatchKind::Reg),
     ("sub", MatchKind::Sub),
 ];
+
+/// `req.payload(<offset>,<length>)`, `res.payload(...)`: two
+/// non-negative integers (length 0: to the end of the buffer).
+fn payload(res: bool, a: &[String]) -> Result<Fetch, String> {
+    let num = |i: usize| {
+        a.get(i)
+            .and_then(|w| args::parse_int(w))
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| {
+                format!(
+                    "failed to parse '{}' as type unsigned integer",
+                    a.get(i).map_or("", String::as_str)
+                )
+            })
+    };
+    Ok(Fetch::Payload {
+        res,
+        offset: num(0)?,
+        len: num(1)?,
+    })
+}
 
 fn ssl(f: SslField) -> Result<Fetch, String> {
     Ok(Fetch::SslHello(f))

@@ -32,6 +32,7 @@ pub mod cond;
 pub mod expr;
 pub mod fetch;
 pub mod fetch_auth;
+mod fetch_body;
 mod fetch_eval;
 mod fetch_payload;
 pub mod fetch_ssl;

@@ -132,7 +132,7 @@ fn response_fetches_and_usage_warnings() {
     let w = cond_with("if s || s", &acls).usage_warnings(
         Usage::Request,
         "backend tcp-request content rule",
-        Some("content"),
+        Some("tcp-request content"),
     );
     assert_eq!(
         w,

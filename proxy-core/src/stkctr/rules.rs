@@ -322,6 +322,8 @@ pub enum TcpVerdict {
     Service(String, Vec<String>),
     /// A condition needs client data not there yet: wait for more.
     Wait,
+    /// `tcp-response content close`.
+    Close,
 }
 
 /// Runs `tcp-request connection` (`session`) or `tcp-request content`
@@ -352,6 +354,7 @@ pub fn tcp_rules(
                 sc_action(a, trk, ctx.now_ms, &view)
             }
             TcpAction::ExpectProxy => base.expect_proxy(),
+            TcpAction::Close => return TcpVerdict::Close,
             TcpAction::SetVar(a) => a.apply(&StickView {
                 inner: base,
                 env: ctx.env(Some(&*trk)),
