@@ -57,7 +57,7 @@ pub(super) fn monitor_uri(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
 /// `capture request|response header <name> len <n>`.
 pub(super) fn capture(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     let dir = match ctx.arg(1) {
-        Some("cookie") => return Err("'capture cookie' is not supported by this proxy.".into()),
+        Some("cookie") => return super::kw_cookie::capture_cookie(st, ctx),
         Some(d @ ("request" | "response")) => d,
         _ => {
             return Err(

@@ -23,12 +23,12 @@ const SERVER_KEYWORDS: &[&str] = &[
     "pool-low-conn",
     "pool-max-conn",
     "pool-purge-delay",
+    "cookie",
 ];
 
 /// HAProxy `server` options we do not implement: refused by name.
 const UNSUPPORTED_SERVER: &[&str] = &[
     "check-send-proxy",
-    "cookie",
     "interface",
     "max-reuse",
     "maxqueue",
@@ -245,6 +245,10 @@ fn server_option(
         }
         "pool-max-conn" | "pool-low-conn" | "pool-purge-delay" => {
             server_pool(srv, opt)?;
+            return Ok(2);
+        }
+        "cookie" => {
+            super::kw_cookie::server_cookie(srv, who, opt.value)?;
             return Ok(2);
         }
         "source" => {

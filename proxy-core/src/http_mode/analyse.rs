@@ -168,6 +168,7 @@ pub(super) async fn backend<'a>(
             other => return decided(other, Some(&mut req.edits)),
         }
     }
+    super::cookie::on_request(ctx, bp, s, cbuf, req, &mut txn.cookie);
     req.pending = persistence(ctx, bp, s, cbuf, req, trk);
     // option http_proxy on the backend only (a frontend's ran already).
     if bp.cfg.http.http_proxy && s.flags & sess_flags::ADDR_SET == 0 {

@@ -24,6 +24,8 @@
 
 mod analyse;
 mod body_wait;
+mod cookie;
+mod cookie_scan;
 pub mod exchange;
 mod facts;
 mod local;

@@ -45,6 +45,9 @@ pub(super) struct Plan<'r> {
     pub(super) as_is: bool,
     /// The target answers as the proxy itself (an applet).
     pub(super) local: bool,
+    /// Cookie persistence's response step (a server of a backend with
+    /// `cookie`, or a frontend with `capture cookie`).
+    pub(super) cookie: Option<super::cookie::CookieResponse<'r>>,
 }
 
 /// Writes the request head for the target and consumes it from `cbuf`.
@@ -92,6 +95,7 @@ pub(super) fn plan<'r>(
         server_timeout: None,
         as_is,
         local: false,
+        cookie: None,
     })
 }
 
@@ -147,10 +151,11 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
     vbase.info = Some(&facts);
     let rules = &plan.res_rules;
     let copy = plan.req_copy.as_deref();
+    let cookie = plan.cookie.as_ref();
     let rules_fn =
         |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<Vec<OwnedEdit>, request::Denied> {
             let Some(copy) = copy else {
-                return Ok(Vec::new());
+                return Ok(cookie.map(|c| c.edits(buf, rh)).unwrap_or_default());
             };
             let view = ResView {
                 req: vbase.at(copy),
@@ -161,7 +166,9 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
                 inner: &view,
                 env: fe_ctx.env(Some(trk)),
             };
-            request::response_rules(rules, &view)
+            let mut edits = request::response_rules(rules, &view)?;
+            edits.extend(cookie.map(|c| c.edits(buf, rh)).unwrap_or_default());
+            Ok(edits)
         };
     let spec = ExchangeSpec {
         size: ctx.size,
@@ -170,8 +177,7 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
         req_framing: &req.framing,
         fe_mode: conn_mode(ctx.fe.cfg.http.conn_mode),
         server_close: plan.server_close,
-        res_rules: copy
-            .is_some()
+        res_rules: (copy.is_some() || cookie.is_some())
             .then_some(&rules_fn as &exchange::ResRules<'_>),
         client_timeout: ctx.fe.cfg.timeouts.client,
         server_timeout: plan.server_timeout,
@@ -241,6 +247,7 @@ pub(super) async fn serve_server(
     if let Some(srv) = srv {
         persist::store(&ctx.st.stick, pending, srv);
     }
+    plan.cookie = super::cookie::CookieResponse::new(ctx.fe, bp, s, &txn.cookie);
     // The server's current sessions (`scur`, `stot`) while it serves.
     let _srvc = srv.map(|x| CurGuard::enter(&x.counters));
     let mut bufs = Bufs {
@@ -262,6 +269,9 @@ pub(super) async fn serve_server(
         };
         exchange_with(ctx, (client, server), parts, &mut bufs, &mut plan, txn, trk).await
     };
+    if let Some(c) = plan.cookie.take() {
+        c.finish(&mut txn.cookie);
+    }
     if !trk.is_empty() {
         trk.count_status(txn.status, crate::counters::now_ms());
     }

@@ -45,6 +45,8 @@ pub(super) struct Txn {
     /// a connection, a new one for the next, as HAProxy makes a stream
     /// per request).
     pub(super) uniq_id: u64,
+    /// Cookie persistence: `%tsc` letters and `capture cookie` values.
+    pub(super) cookie: super::cookie::CookieTxn,
 }
 
 impl Txn {
@@ -71,6 +73,7 @@ impl Txn {
             unique_id: None,
             idle_ms: 0,
             uniq_id: 0,
+            cookie: Default::default(),
         }
     }
 

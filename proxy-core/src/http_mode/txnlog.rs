@@ -184,7 +184,12 @@ impl<'a> LogCtx<'a> {
             bytes_in: log.bytes_in,
             term: {
                 let (err, finst) = log.term();
-                term_code_http(err, finst, None)
+                let cookie = bp
+                    .or(Some(fe))
+                    .and_then(|b| b.cfg.persist.cookie.as_ref())
+                    .filter(|c| c.logs_letters())
+                    .map(|_| (log.cookie.req, log.cookie.res));
+                term_code_http(err, finst, cookie)
             },
             counters: LogCounters {
                 actconn: st.global.cur(),
@@ -199,6 +204,8 @@ impl<'a> LogCtx<'a> {
             req_captures: Captures::Vecs(&log.req_captures),
             res_captures: Captures::Vecs(&log.res_captures),
             request_line: log.request_line.as_deref(),
+            req_cookie: log.cookie.cli_capture.as_deref(),
+            res_cookie: log.cookie.srv_capture.as_deref(),
             unique_id: log.unique_id.as_deref(),
             request_id: log.uniq_id,
             ..LogRecord::new(self.client, accept_date, &fe.name)
