@@ -97,19 +97,11 @@ fn check_modes(ck: &CookieConfig) -> KwResult {
     Ok(())
 }
 
-/// A `domain` value: a warning without a dot, an error on a bad character.
+/// A `domain` value: a warning without a dot (2.6 checks nothing else).
 fn domain(ctx: &mut Ctx<'_>, d: &str) -> KwResult {
     if !d.contains('.') {
         ctx.warn(format!(
             "domain '{d}' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3)."
-        ));
-    }
-    if let Some(c) = d
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "-_.".contains(*c)))
-    {
-        return Err(format!(
-            "character '{c}' is not permitted in domain name '{d}'."
         ));
     }
     Ok(())
@@ -133,12 +125,8 @@ fn seconds(v: &str, kw: &str) -> Result<u32, String> {
         "d" => (86_400, 1),
         rest => return Err(bad(rest.chars().next().unwrap_or(' '))),
     };
-    let secs = n.saturating_mul(mul) / div;
-    if n != 0 && secs == 0 {
-        return Err(format!(
-            "timer underflow in argument <{v}> to <{kw}>, minimum non-null value is 1 s."
-        ));
-    }
+    // Below a second rounds up, as 2.6 takes `500ms` without complaint.
+    let secs = n.saturating_mul(mul).div_ceil(div);
     u32::try_from(secs)
         .ok()
         .filter(|&s| s <= i32::MAX as u32)
@@ -185,10 +173,9 @@ pub(super) fn capture_cookie(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult
     if st.section == SectionKind::Defaults {
         return Err("'capture cookie' not allowed in 'defaults' section.".into());
     }
-    if ctx.arg(5).is_some() {
+    if let Some(extra) = ctx.arg(6) {
         return Err(format!(
-            "'capture' cannot handle unexpected argument '{}'.",
-            ctx.arg(5).unwrap_or_default()
+            "'capture' cannot handle unexpected argument '{extra}'."
         ));
     }
     let (Some(name), Some(len)) = (ctx.arg(2), ctx.arg(4).filter(|l| !l.is_empty())) else {
@@ -205,7 +192,11 @@ pub(super) fn capture_cookie(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult
 
 /// `option persist` / `no option persist`.
 pub(super) fn opt_persist(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {
-    ctx.max_args(1)?;
+    if let Some(extra) = ctx.arg(2) {
+        return Err(format!(
+            "'option persist' cannot handle unexpected argument '{extra}'."
+        ));
+    }
     st.cfg.persist.persist = on;
     Ok(())
 }
@@ -216,7 +207,7 @@ pub(super) fn server_cookie(
     who: &str,
     value: Option<&str>,
 ) -> KwResult {
-    let v = value.ok_or_else(|| format!("{who} : 'cookie' expects an argument."))?;
+    let v = value.ok_or_else(|| format!("{who} : 'cookie' expects <value> as argument.."))?;
     srv.cookie = Some(v.to_string());
     Ok(())
 }
@@ -243,4 +234,70 @@ pub fn dynamic_cookie(key: &str, ip: std::net::IpAddr, port: u16) -> String {
     }
     buf.extend_from_slice(&u32::from(port).to_be_bytes());
     format!("{:016x}", xxhash_rust::xxh64::xxh64(&buf, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parser::testing::{error, ok};
+
+    fn listen(lines: &str) -> String {
+        format!("listen l\n bind 127.0.0.1:1\n mode http\n{lines} server s1 127.0.0.1:80\n")
+    }
+
+    #[test]
+    fn cookie_line_is_read() {
+        let c = ok(&listen(
+            " cookie SRV insert indirect nocache maxidle 30m maxlife 2h domain .a.b domain .c.d attr x=1 httponly\n",
+        ));
+        let ck = c.proxy("l").unwrap().persist.cookie.clone().unwrap();
+        assert!(ck.insert && ck.indirect && ck.nocache && ck.httponly && !ck.secure);
+        assert_eq!((ck.maxidle, ck.maxlife), (1800, 7200));
+        assert_eq!(ck.domains, [".a.b", ".c.d"]);
+        assert_eq!(ck.attrs, ["x=1"]);
+        assert!(ck.logs_letters());
+    }
+
+    #[test]
+    fn errors_as_haproxy_words_them() {
+        let e = |l: &str| error(&listen(&format!(" {l}\n")));
+        assert!(e("cookie").ends_with("'cookie' expects <cookie_name> as argument."));
+        assert!(e("cookie S foo").ends_with(COOKIE_OPTIONS));
+        assert!(e("cookie S rewrite indirect")
+            .ends_with("cookie 'rewrite' and 'indirect' modes are incompatible."));
+        assert!(e("cookie S insert prefix")
+            .ends_with("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible."));
+        assert!(e("cookie S preserve")
+            .ends_with("cookie 'preserve' requires at least 'insert' or 'indirect'."));
+        assert!(e("cookie S maxidle 10x")
+            .ends_with("unexpected character 'x' in argument to <maxidle>."));
+        assert!(e("cookie S attr a;b")
+            .ends_with("character '%x3B' is not permitted in attribute value."));
+        assert!(e("dynamic-cookie-key")
+            .ends_with("'dynamic-cookie-key' expects <secret_key> as argument."));
+        assert!(e("force-persist foo").ends_with(
+            "'force-persist' requires either 'if' or 'unless' followed by a condition."
+        ));
+        assert!(e("capture cookie x len")
+            .ends_with("'capture' expects 'cookie' <cookie_name> 'len' <len>."));
+        assert!(e("server s2 127.0.0.1:1 cookie")
+            .ends_with("'server l/s2' : 'cookie' expects <value> as argument.."));
+        assert!(e("option persist x")
+            .ends_with("'option persist' cannot handle unexpected argument 'x'."));
+    }
+
+    #[test]
+    fn dynamic_cookies_are_haproxy_values() {
+        // Values HAProxy 2.6.12 shows in `show stat` for the same servers.
+        let v4 = "10.1.2.3".parse().unwrap();
+        assert_eq!(dynamic_cookie("s3cr3t", v4, 8080), "e11f15e0d31bf58a");
+        let v6 = "2001:db8::1".parse().unwrap();
+        assert_eq!(dynamic_cookie("s3cr3t", v6, 443), "6c399c1d6b6f1808");
+        let c = ok(&listen(
+            " dynamic-cookie-key s3cr3t\n cookie SRV insert dynamic\n server s2 10.1.2.3:8080\n server s3 10.1.2.3:8080 cookie own\n",
+        ));
+        let s = &c.proxy("l").unwrap().servers;
+        assert_eq!(s[0].cookie.as_deref(), Some("e11f15e0d31bf58a"));
+        assert_eq!(s[1].cookie.as_deref(), Some("own"));
+    }
 }

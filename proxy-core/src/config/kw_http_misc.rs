@@ -287,7 +287,7 @@ mod tests {
         );
         assert!(cap("capture foo")
             .ends_with("'capture' expects 'cookie' or 'request header' or 'response header'."));
-        assert!(cap("capture cookie x len 10").contains("not supported"));
+        assert!(cap("capture cookie x len").contains("expects 'cookie' <cookie_name> 'len'"));
         assert!(cap("capture request header Host len 10 x")
             .ends_with("cannot handle unexpected argument 'x'."));
         assert!(

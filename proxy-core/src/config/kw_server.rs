@@ -482,8 +482,9 @@ backend b
         assert!(e("server s2 127.0.0.1:80 foo").contains("'server be/s2' : unknown keyword 'foo'"));
         assert!(e("server s2 127.0.0.1:80 wieght 3")
             .contains("unknown keyword 'wieght'; did you mean 'weight' maybe ?"));
-        assert!(e("server s2 127.0.0.1:80 cookie x")
-            .contains("'cookie' is not supported by this proxy"));
+        assert!(
+            e("server s2 127.0.0.1:80 redir x").contains("'redir' is not supported by this proxy")
+        );
         assert!(e("server s2 127.0.0.1:80 id 0")
             .contains("'server be/s2' : 'id' : custom id has to be > 0."));
         assert!(
