@@ -408,3 +408,51 @@ fn long_and_broken_cookies_fall_back_to_balancing() {
     assert_eq!(letters(&s[0]), "II");
     assert_eq!(s[0].body, "s1|k=\"a;b\"");
 }
+
+/// `(pxname, svname, cookie)` of each `show stat` row of `bin`.
+fn stat_cookies(bin: Option<&Path>, section: &str) -> Vec<(String, String, String)> {
+    let dir = tests::TempDir::new();
+    let sock = dir.path().join("stats.sock");
+    let fe = BoundPort::new();
+    let global = format!("global\n    stats socket {} level admin\n", sock.display());
+    let cfg = format!(
+        "{}listen app\n    bind {fe}\n{section}",
+        http_defaults().replacen("global\n", &global, 1)
+    );
+    let mut b = Proxy::builder(&cfg).listen(&fe);
+    if let Some(p) = bin {
+        b = b.bin(p);
+    }
+    let _px = b.start();
+    let out = tests::stick::cli(&sock, "show stat");
+    let mut lines = out.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap()
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let (px, sv, ck) = (col("pxname"), col("svname"), col("cookie"));
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[px].to_string(), f[sv].to_string(), f[ck].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn show_stat_cookie_column() {
+    let section = "    dynamic-cookie-key k\n    cookie SRV insert dynamic\n    server s1 10.1.2.3:8080 disabled\n    server s2 10.1.2.3:8081 cookie two disabled\n";
+    let ours = stat_cookies(None, section);
+    let row = |n: &str| ours.iter().find(|r| r.1 == n).unwrap().2.clone();
+    assert_eq!(row("s2"), "two");
+    assert_eq!(row("s1").len(), 16);
+    assert_eq!(row("BACKEND"), "SRV");
+    if is_haproxy() || !Path::new(HAPROXY).exists() {
+        return;
+    }
+    assert_eq!(ours, stat_cookies(Some(&PathBuf::from(HAPROXY)), section));
+}
