@@ -68,6 +68,16 @@ pub(super) fn on_request(
     if cookie.is_none() && capture.is_none() {
         return;
     }
+    let mut values: Vec<Vec<u8>> = req
+        .head
+        .headers
+        .iter()
+        .filter(|h| h.is(buf, b"cookie"))
+        .map(|h| h.value(buf).to_vec())
+        .collect();
+    if values.is_empty() {
+        return;
+    }
     let Some(be) = bp.be.as_ref() else { return };
     let servers: Vec<SrvCookie<'_>> = be
         .servers
@@ -83,16 +93,6 @@ pub(super) fn on_request(
             up: srv.takes_persistent(),
         })
         .collect();
-    let mut values: Vec<Vec<u8>> = req
-        .head
-        .headers
-        .iter()
-        .filter(|h| h.is(buf, b"cookie"))
-        .map(|h| h.value(buf).to_vec())
-        .collect();
-    if values.is_empty() {
-        return;
-    }
     let scan = ReqScan {
         cookie,
         capture,
