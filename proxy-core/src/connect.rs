@@ -359,7 +359,9 @@ pub async fn connect_server(
         if let Some(i) = s.srv {
             bump(&be.servers[i].counters.retries);
         }
-        let last = s.si[1].conn_retries == 0;
+        // A server that went DOWN is left at once, as 2.6 does.
+        let down = s.srv.is_some_and(|i| !be.servers[i].takes_persistent());
+        let last = s.si[1].conn_retries == 0 || down;
         // Another server could take it (the current one may be DOWN when
         // `option persist` sent the stream there); `force-persist` never
         // redispatches.

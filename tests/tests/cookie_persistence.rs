@@ -65,6 +65,8 @@ struct Seen {
     cache_control: Vec<String>,
     /// `%s`, `%tsc`, `%CC`, `%CS`.
     log: (String, String, String, String),
+    /// `%rc` (retries, redispatched).
+    retries: (u64, bool),
 }
 
 /// Dates of `Set-Cookie` values: `|` and five base64 characters.
@@ -157,6 +159,7 @@ fn run(bin: Option<&Path>, section: &str, steps: &[Step], settle: Duration) -> V
                 .map(|v| v.to_string())
                 .collect(),
             log: Default::default(),
+            retries: (0, false),
         });
         // Dates we set are now (rounded up to 4 s) or a date the client sent.
         for v in r.head.all("set-cookie") {
@@ -170,6 +173,7 @@ fn run(bin: Option<&Path>, section: &str, steps: &[Step], settle: Duration) -> V
     }
     let logs = logs_for(&px, c.port(), steps.len(), T);
     for (s, l) in seen.iter_mut().zip(logs) {
+        s.retries = (l.retries, l.redispatched);
         s.log = (l.server, l.term, l.req_cookie, l.res_cookie);
     }
     seen
@@ -356,10 +360,12 @@ fn down_server_persist_and_redispatch() {
     assert_eq!(letters(&s[1]), "VN");
     // `option persist`: the DOWN server is tried; `option redispatch`
     // sends the request elsewhere once its retries are spent.
-    let persist = format!("    option persist\n    option redispatch\n    retries 1\n{down}");
+    let persist = format!("    option persist\n    option redispatch\n    retries 3\n{down}");
     let s = compare(&persist, &steps[..1], Duration::from_millis(800));
     assert_eq!((s[0].body.as_str(), s[0].log.0.as_str()), ("s1|", "s1"));
     assert_eq!(letters(&s[0]), "DI");
+    // Left at the first failure: the server is DOWN.
+    assert_eq!(s[0].retries, (1, true));
 }
 
 #[test]
