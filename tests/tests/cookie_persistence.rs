@@ -462,3 +462,21 @@ fn show_stat_cookie_column() {
     }
     assert_eq!(ours, stat_cookies(Some(&PathBuf::from(HAPROXY)), section));
 }
+
+#[test]
+fn denied_requests_still_read_cookies_for_the_log() {
+    let section = format!(
+        "    capture cookie SRV len 10\n    cookie SRV insert indirect\n    http-request deny if {{ path /deny }}\n    http-request return status 200 if {{ path /ret }}\n{TWO}"
+    );
+    let steps = [get("/deny", Some("SRV=b2")), get("/ret", Some("SRV=b2"))];
+    let s = compare(&section, &steps, Duration::ZERO);
+    assert_eq!(s[0].status, 403);
+    assert_eq!(
+        s[0].log,
+        ("s2".into(), "PRVN".into(), "SRV=b2".into(), "-".into())
+    );
+    assert_eq!(
+        s[1].log,
+        ("<NOSRV>".into(), "LRNN".into(), "-".into(), "-".into())
+    );
+}

@@ -131,7 +131,10 @@ pub(super) async fn frontend<'a>(
     let fe_ctx = RuleCtx::new(&ctx.st.stick, ctx.fe.cfg.table);
     match rules(ctx, &ctx.fe.cfg.http, fe_ctx, (s, cbuf), req, txn, trk) {
         Verdict::Forward(e) => req.edits = e,
-        other => return decided(other, None),
+        other => {
+            super::cookie::on_deny(ctx, ctx.fe, s, cbuf, req, txn, &other);
+            return decided(other, None);
+        }
     }
     // stats uri: after the rules, so that a deny still blocks it; after
     // http_proxy, whose connection the applet's registration frees.
@@ -165,7 +168,10 @@ pub(super) async fn backend<'a>(
         let be_ctx = RuleCtx::new(&ctx.st.stick, bp.cfg.table);
         match rules(ctx, &bp.cfg.http, be_ctx, (s, cbuf), req, txn, trk) {
             Verdict::Forward(e) => req.edits.extend(e),
-            other => return decided(other, Some(&mut req.edits)),
+            other => {
+                super::cookie::on_deny(ctx, bp, s, cbuf, req, txn, &other);
+                return decided(other, Some(&mut req.edits));
+            }
         }
     }
     super::cookie::on_request(ctx, bp, s, cbuf, req, &mut txn.cookie);

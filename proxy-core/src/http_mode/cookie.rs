@@ -30,6 +30,8 @@ pub(super) struct CookieTxn {
     /// `%CC` / `%CS`.
     pub(super) cli_capture: Option<Vec<u8>>,
     pub(super) srv_capture: Option<Vec<u8>>,
+    /// The server the cookie of a denied request named (only logged).
+    pub(super) log_server: Option<usize>,
     last_date: i64,
     first_date: i64,
     /// `ignore-persist` matched.
@@ -78,10 +80,11 @@ pub(super) fn on_request(
     if values.is_empty() {
         return;
     }
-    let Some(be) = bp.be.as_ref() else { return };
-    let servers: Vec<SrvCookie<'_>> = be
-        .servers
+    // A frontend alone still reads cookies for `capture cookie`.
+    let servers: Vec<SrvCookie<'_>> = bp
+        .be
         .iter()
+        .flat_map(|be| be.servers.iter())
         .enumerate()
         .map(|(i, srv)| SrvCookie {
             cookie: bp
@@ -127,6 +130,30 @@ pub(super) fn on_request(
                 .map(|v| OwnedEdit::Add(b"cookie".to_vec(), v)),
         );
     }
+}
+
+/// A request refused by a `deny` rule of `px` (the backend so far): 2.6
+/// still reads its cookies for the log (letters, `%CC`, the server the
+/// cookie names).
+pub(super) fn on_deny(
+    ctx: &Ctx<'_>,
+    px: &Proxy,
+    s: &mut Stream,
+    cbuf: &RecvBuf,
+    req: &mut Request,
+    txn: &mut super::txn::Txn,
+    verdict: &super::request::Verdict,
+) {
+    if !matches!(verdict, super::request::Verdict::Respond { deny: true, .. }) {
+        return;
+    }
+    // The stream itself goes nowhere: its server is only shown.
+    let (srv, flags) = (s.srv, s.flags);
+    on_request(ctx, px, s, cbuf, req, &mut txn.cookie);
+    if s.flags & sess_flags::DIRECT != 0 && flags & sess_flags::DIRECT == 0 {
+        txn.cookie.log_server = s.srv;
+    }
+    (s.srv, s.flags) = (srv, flags);
 }
 
 /// `force-persist` / `ignore-persist`: the first rule whose condition

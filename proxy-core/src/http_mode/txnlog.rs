@@ -133,9 +133,13 @@ impl<'a> LogCtx<'a> {
         };
         let bp = log.backend.and_then(|i| st.proxies.get(i));
         let be_name = bp.map_or(fe.name.as_str(), |b| b.name.as_str());
+        // The cookie of a denied request may name a server (of a listen
+        // whose own rules denied it: no backend chosen yet).
+        let srv_idx = log.cookie.log_server.or(s.and_then(|s| s.srv));
         let srv = bp
+            .or_else(|| log.cookie.log_server.and(Some(fe)))
             .and_then(|b| b.be.as_ref())
-            .zip(s.and_then(|s| s.srv))
+            .zip(srv_idx)
             .and_then(|(b, i)| b.servers.get(i));
         let (srv_name, srv_conn) = match srv {
             _ if log.applet.is_some() => (server, 0),
