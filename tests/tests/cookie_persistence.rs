@@ -32,6 +32,13 @@ fn origin(name: &'static str) -> Origin {
             "/setck" => hdrs.push("set-cookie: SRV=app; path=/"),
             "/setjs" => hdrs.push("set-cookie: JS=abc; path=/"),
             "/lm" => hdrs.push("last-modified: Tue, 01 Dec 2026 00:00:00 GMT"),
+            "/expires" => hdrs.push("expires: Tue, 01 Dec 2026 00:00:00 GMT"),
+            "/etag-private" => hdrs.extend(["etag: \"x\"", "cache-control: private"]),
+            "/public" => hdrs.push("cache-control: no-transform, public"),
+            "/maxage0" => hdrs.extend(["etag: \"x\"", "cache-control: max-age=0"]),
+            "/smaxage" => hdrs.push("cache-control: max-age=0, s-maxage=10"),
+            "/pragma" => hdrs.extend(["etag: \"x\"", "pragma: no-cache"]),
+            "/privfield" => hdrs.extend(["etag: \"x\"", "cache-control: private=\"x\""]),
             _ => {}
         }
         hdrs.push("set-cookie: other=1");
@@ -142,7 +149,9 @@ fn run(bin: Option<&Path>, section: &str, steps: &[Step], settle: Duration) -> V
             )
             .as_bytes(),
         );
-        let r = c.try_read_response(false, T).expect("a response");
+        let r = c
+            .try_read_response(s.method == "HEAD", T)
+            .expect("a response");
         seen.push(Seen {
             status: r.head.status(),
             body: String::from_utf8_lossy(&r.body).into_owned(),
@@ -479,4 +488,79 @@ fn denied_requests_still_read_cookies_for_the_log() {
         s[1].log,
         ("<NOSRV>".into(), "LRNN".into(), "-".into(), "-".into())
     );
+}
+
+/// `-c` on `cfg`: its WARNING and ALERT lines without the pid.
+fn check_lines(bin: Option<&str>, cfg: &Path) -> Vec<String> {
+    let path = cfg.to_str().unwrap();
+    let out = match bin {
+        None => tests::run_proxy(&["-c", "-f", path], &[]).all(),
+        Some(b) => {
+            let o = std::process::Command::new(b)
+                .args(["-c", "-f", path])
+                .output()
+                .unwrap();
+            format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        }
+    };
+    out.lines()
+        .filter(|l| l.starts_with("[WARNING]") || l.starts_with("[ALERT]"))
+        .filter(|l| !l.contains("applet"))
+        .map(|l| l.split_once(") : ").map_or(l, |x| x.1).to_string())
+        .collect()
+}
+
+#[test]
+fn keywords_on_the_wrong_side_are_ignored_with_haproxys_warnings() {
+    let dir = tests::TempDir::new();
+    let cfg = dir.path().join("c.cfg");
+    std::fs::write(
+        &cfg,
+        "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n cookie S insert\n dynamic-cookie-key k\n default-server cookie z\nfrontend f\n bind 127.0.0.1:1\n cookie S insert\n force-persist if TRUE\n dynamic-cookie-key k\n capture cookie c len 4\n default_backend b\nbackend b\n capture cookie x len 3\n ignore-persist if TRUE\n server s1 127.0.0.1:1\n",
+    )
+    .unwrap();
+    let ours = check_lines(None, &cfg);
+    assert_eq!(ours.len(), 4, "{ours:#?}");
+    assert!(ours[0].ends_with("'cookie' ignored because frontend 'f' has no backend capability."));
+    if !is_haproxy() && Path::new(HAPROXY).exists() {
+        assert_eq!(ours, check_lines(Some(HAPROXY), &cfg));
+    }
+}
+
+#[test]
+fn nocache_follows_the_response_cacheability() {
+    let section = format!("    cookie SRV insert nocache\n{TWO}");
+    let post = |path| Step {
+        method: "POST",
+        path,
+        cookie: None,
+    };
+    let steps = [
+        get("/expires", None),
+        get("/etag-private", None),
+        get("/public", None),
+        get("/maxage0", None),
+        get("/smaxage", None),
+        get("/pragma", None),
+        post("/lm"),
+        post("/public"),
+        get("/privfield", None),
+        Step {
+            method: "HEAD",
+            path: "/lm",
+            cookie: None,
+        },
+    ];
+    let s = compare(&section, &steps, Duration::ZERO);
+    // How many `private` values the client got (the server's own count).
+    let private: Vec<usize> = s
+        .iter()
+        .map(|x| x.cache_control.iter().filter(|c| *c == "private").count())
+        .collect();
+    // `public` alone gives no freshness nor validator: not cacheable.
+    assert_eq!(private, [1, 1, 0, 0, 0, 0, 0, 0, 1, 1]);
 }

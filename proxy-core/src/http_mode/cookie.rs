@@ -357,32 +357,23 @@ fn response_cacheable(req_cacheable: bool, buf: &[u8], head: &ResponseHead) -> b
             return false;
         }
     }
-    let (mut fresh, mut null_maxage) = (false, false);
+    let mut fresh = false;
     for (_, v) in head.values(buf, b"cache-control") {
         for item in v.split(|&b| b == b',').map(trim) {
-            let lower = item.to_ascii_lowercase();
-            let l = lower.as_slice();
+            let l = item.to_ascii_lowercase();
             if l == b"public" {
                 cacheable = true;
-            } else if l == b"max-age=0" {
-                null_maxage = true;
-            } else if l == b"no-cache=\"set-cookie\"" {
-            } else if matches!(l, b"private" | b"no-cache" | b"no-store" | b"s-maxage=0")
-                || l.starts_with(b"private=")
-                || l.starts_with(b"no-cache=")
-                || l.starts_with(b"no-store=")
-            {
+            } else if matches!(
+                l.as_slice(),
+                b"private" | b"no-cache" | b"no-store" | b"max-age=0" | b"s-maxage=0"
+            ) {
                 cacheable = false;
-            } else if l.starts_with(b"s-maxage") {
-                fresh = true;
-                null_maxage = false;
-            } else if l.starts_with(b"max-age") {
+            } else if l.starts_with(b"no-cache=\"set-cookie") {
+                // Only the cookie is not cacheable: no effect here.
+            } else if l.starts_with(b"s-maxage") || l.starts_with(b"max-age") {
                 fresh = true;
             }
         }
-    }
-    if null_maxage {
-        cacheable = false;
     }
     let fresh = fresh || has(b"expires");
     let validator = has(b"etag") || has(b"last-modified");
