@@ -529,6 +529,17 @@ fn keywords_on_the_wrong_side_are_ignored_with_haproxys_warnings() {
     if !is_haproxy() && Path::new(HAPROXY).exists() {
         assert_eq!(ours, check_lines(Some(HAPROXY), &cfg));
     }
+    // TCP mode ignores cookies, each with its warning.
+    std::fs::write(
+        &cfg,
+        "defaults\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nlisten t\n mode tcp\n bind 127.0.0.1:1\n cookie S insert\n capture cookie c len 4\n server s1 127.0.0.1:1 cookie a\n",
+    )
+    .unwrap();
+    let ours = check_lines(None, &cfg);
+    assert_eq!(ours.len(), 3, "{ours:#?}");
+    if !is_haproxy() && Path::new(HAPROXY).exists() {
+        assert_eq!(ours, check_lines(Some(HAPROXY), &cfg));
+    }
 }
 
 #[test]

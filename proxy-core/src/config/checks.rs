@@ -235,7 +235,7 @@ fn check_proxy(
         error(report.errors, &loc, msg);
     }
     super::kw_check::finalize(st, report.warnings);
-    super::kw_cookie::finalize(&mut st.cfg);
+    super::kw_cookie::finalize(&mut st.cfg, report.warnings);
     if px.mode == Mode::Tcp {
         http_only(&mut st.cfg, report.warnings);
     }

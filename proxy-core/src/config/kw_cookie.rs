@@ -212,15 +212,42 @@ pub(super) fn server_cookie(
     Ok(())
 }
 
-/// Final step: servers without a `cookie` of a proxy with `cookie ...
-/// dynamic` and a `dynamic-cookie-key` get HAProxy's dynamic value.
-pub(super) fn finalize(cfg: &mut ProxyConfig) {
+/// Final step: a TCP proxy drops its cookie settings with 2.6's warnings;
+/// servers without a `cookie` of a proxy with `cookie ... dynamic` and a
+/// `dynamic-cookie-key` get HAProxy's dynamic value.
+pub(super) fn finalize(cfg: &mut ProxyConfig, warnings: &mut Vec<String>) {
+    if cfg.mode == super::model::Mode::Tcp {
+        tcp_mode(cfg, warnings);
+        return;
+    }
     let dynamic = cfg.persist.cookie.as_ref().is_some_and(|c| c.dynamic);
     let Some(key) = cfg.persist.dynamic_key.as_ref().filter(|_| dynamic) else {
         return;
     };
     for srv in cfg.servers.iter_mut().filter(|s| s.cookie.is_none()) {
         srv.cookie = Some(dynamic_cookie(key, srv.ip, srv.port.unwrap_or(0)));
+    }
+}
+
+/// Cookies need HTTP: what a TCP proxy ignores, as 2.6 warns.
+fn tcp_mode(cfg: &mut ProxyConfig, warnings: &mut Vec<String>) {
+    let name = &cfg.name;
+    if cfg.persist.cookie.take().is_some() && cfg.kind.has_backend() {
+        warnings.push(format!(
+            "config : cookie will be ignored for proxy '{name}' (needs 'mode http')."
+        ));
+    }
+    if cfg.persist.capture.take().is_some() && cfg.kind.has_frontend() {
+        warnings.push(format!(
+            "config : 'capture' statement ignored for proxy '{name}' as it requires HTTP mode."
+        ));
+    }
+    for srv in cfg.servers.iter_mut().filter(|s| s.cookie.is_some()) {
+        srv.cookie = None;
+        warnings.push(format!(
+            "config : proxy '{name}' : ignoring cookie for server '{}' as HTTP mode is disabled.",
+            srv.name
+        ));
     }
 }
 
