@@ -31,6 +31,8 @@ fn origin(name: &'static str) -> Origin {
         match r.head.target() {
             "/setck" => hdrs.push("set-cookie: SRV=app; path=/"),
             "/setjs" => hdrs.push("set-cookie: JS=abc; path=/"),
+            "/setsp" => hdrs.push("set-cookie: SRV = app ; path=/"),
+            "/settwo" => hdrs.extend(["set-cookie: SRV=x", "set-cookie: SRV=y; Secure"]),
             "/lm" => hdrs.push("last-modified: Tue, 01 Dec 2026 00:00:00 GMT"),
             "/expires" => hdrs.push("expires: Tue, 01 Dec 2026 00:00:00 GMT"),
             "/etag-private" => hdrs.extend(["etag: \"x\"", "cache-control: private"]),
@@ -574,4 +576,51 @@ fn nocache_follows_the_response_cacheability() {
         .collect();
     // `public` alone gives no freshness nor validator: not cacheable.
     assert_eq!(private, [1, 1, 0, 0, 0, 0, 0, 0, 1, 1]);
+}
+
+#[test]
+fn mode_combinations_match_haproxy() {
+    let steps = [
+        get("/setck", None),
+        get("/setck", Some("SRV=b2")),
+        get("/setsp", Some("k=1; SRV=a1")),
+        get("/settwo", None),
+        get("/", Some("SRV=a1")),
+    ];
+    // Per mode: the letters of each request, and what request 3 (two
+    // cookies set by the server) showed the client.
+    let cases: [(&str, [&str; 5], &[&str]); 5] = [
+        (
+            "cookie SRV insert indirect preserve",
+            ["NP", "VP", "VP", "NP", "VN"],
+            &["SRV=x", "SRV=y; Secure", "other=1"],
+        ),
+        (
+            "cookie SRV indirect",
+            ["NP", "VD", "VD", "NP", "VN"],
+            &["SRV=x", "SRV=y; Secure", "other=1"],
+        ),
+        (
+            "cookie SRV rewrite",
+            ["NR", "VR", "VR", "NR", "VN"],
+            &["SRV=b2", "SRV=b2; Secure", "other=1"],
+        ),
+        (
+            "cookie SRV prefix indirect",
+            ["NR", "VD", "VD", "NR", "VN"],
+            &["SRV=b2~x", "SRV=b2~y; Secure", "other=1"],
+        ),
+        (
+            "cookie SRV insert postonly indirect maxidle 1h",
+            ["ND", "VD", "VD", "ND", "VN"],
+            &["other=1"],
+        ),
+    ];
+    for (cookie, want, two) in cases {
+        let section = format!("    {cookie}\n{TWO}");
+        let s = compare(&section, &steps, Duration::ZERO);
+        let got: Vec<&str> = s.iter().map(letters).collect();
+        assert_eq!(got, want, "{cookie}");
+        assert_eq!(s[3].set_cookie, two, "{cookie}");
+    }
 }
