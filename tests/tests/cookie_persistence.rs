@@ -26,7 +26,17 @@ const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 fn origin(name: &'static str) -> Origin {
     Origin::start(move |r| {
         let cookies = r.head.all("cookie").join("||");
-        let body = format!("{name}|{cookies}");
+        let mut body = format!("{name}|{cookies}");
+        if r.head.target() == "/order" {
+            // Where the fields came, as names in order.
+            let raw = String::from_utf8_lossy(&r.raw).into_owned();
+            let names: Vec<&str> = raw
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(':').map(|x| x.0))
+                .collect();
+            body = format!("{body}|{}", names.join(","));
+        }
         let mut hdrs = vec![];
         match r.head.target() {
             "/setck" => hdrs.push("set-cookie: SRV=app; path=/"),
@@ -137,7 +147,7 @@ fn run(bin: Option<&Path>, section: &str, steps: &[Step], settle: Duration) -> V
         let cookie = s
             .cookie
             .as_ref()
-            .map(|v| format!("cookie: {v}\r\n"))
+            .map(|v| format!("cookie: {v}\r\nx-after: 1\r\n"))
             .unwrap_or_default();
         let body = if s.method == "POST" {
             "content-length: 0\r\n"
@@ -238,6 +248,8 @@ fn insert_indirect_nocache() {
         get("/", Some("a = 1 ; SRV = a1")),
         get("/", Some("SRV=")),
         get("/", Some("$Version=1; SRV=b2; $Path=/; k=v")),
+        get("/order", Some("k=1; SRV=b2")),
+        get("/order", Some("SRV=b2")),
     ];
     let s = compare(&section, &steps, Duration::ZERO);
     assert_eq!(s[0].set_cookie, ["other=1", "SRV=a1; path=/"]);
@@ -254,6 +266,9 @@ fn insert_indirect_nocache() {
     assert_eq!(letters(&s[7]), "VN");
     assert_eq!(s[8].body, "s1|a=1");
     assert_eq!(letters(&s[9]), "II");
+    // The field is edited where it was, or dropped.
+    assert_eq!(s[11].body, "s2|k=1|host,cookie,x-after");
+    assert_eq!(s[12].body, "s2||host,x-after");
 }
 
 #[test]

@@ -68,6 +68,9 @@ pub struct ForwardPlan<'a> {
     /// `plan_response`).
     pub connection: Option<&'a [u8]>,
     pub name_case: NameCase,
+    /// Fields forwarded in place with another value (index ascending), as
+    /// cookie persistence edits `Cookie`.
+    pub values: &'a [(usize, Vec<u8>)],
 }
 
 impl<'a> ForwardPlan<'a> {
@@ -80,6 +83,7 @@ impl<'a> ForwardPlan<'a> {
             remove_content_length: false,
             connection,
             name_case: NameCase::Lower,
+            values: &[],
         }
     }
 }
@@ -246,6 +250,10 @@ fn put_fields(
             || removed_by_edit(name)
             || (plan.remove_content_length && eq_ignore_case(name, b"content-length"))
         {
+            continue;
+        }
+        if let Ok(k) = plan.values.binary_search_by_key(&i, |(at, _)| *at) {
+            put_field(o, name, &plan.values[k].1, plan.name_case);
             continue;
         }
         match plan.content_length {

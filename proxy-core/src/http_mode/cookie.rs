@@ -70,13 +70,14 @@ pub(super) fn on_request(
     if cookie.is_none() && capture.is_none() {
         return;
     }
-    let mut values: Vec<Vec<u8>> = req
+    let (at, mut values): (Vec<usize>, Vec<Vec<u8>>) = req
         .head
         .headers
         .iter()
-        .filter(|h| h.is(buf, b"cookie"))
-        .map(|h| h.value(buf).to_vec())
-        .collect();
+        .enumerate()
+        .filter(|(_, h)| h.is(buf, b"cookie"))
+        .map(|(i, h)| (i, h.value(buf).to_vec()))
+        .unzip();
     if values.is_empty() {
         return;
     }
@@ -122,13 +123,11 @@ pub(super) fn on_request(
         }
     });
     if changed && !touched {
-        req.edits.push(OwnedEdit::Del(b"cookie".to_vec()));
-        req.edits.extend(
-            values
-                .into_iter()
-                .filter(|v| !v.is_empty())
-                .map(|v| OwnedEdit::Add(b"cookie".to_vec(), v)),
-        );
+        req.cookie_fields = at
+            .into_iter()
+            .zip(values)
+            .filter(|(i, v)| req.head.headers[*i].value(buf) != v.as_slice())
+            .collect();
     }
 }
 

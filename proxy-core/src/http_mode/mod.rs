@@ -375,6 +375,7 @@ async fn transaction(
         pending: Default::default(),
         body: None,
         body_raw: None,
+        cookie_fields: Vec::new(),
     };
     if ctx.fe.cfg.http.buffer_request {
         if let Some(c) = s.si[0].conn_mut() {

@@ -69,9 +69,18 @@ pub(super) fn plan<'r>(
     rplan.server_close |= framing.te_and_cl;
     let mut fplan = ForwardPlan::new(framing, rplan.add);
     fplan.remove_content_length = framing.te_and_cl;
+    // Cookie persistence edits `Cookie` fields in place; an emptied one goes.
+    let (skip, values) = cookie_plan(&framing.skip, &req.cookie_fields);
+    if !req.cookie_fields.is_empty() {
+        fplan.skip = &skip;
+        fplan.values = &values;
+    }
     let mut to_server = SendQueue::default();
     let head = &req.head;
-    let unchanged = req.edits.is_empty() && fplan.skip.is_empty() && fplan.content_length.is_none();
+    let unchanged = req.edits.is_empty()
+        && fplan.skip.is_empty()
+        && fplan.values.is_empty()
+        && fplan.content_length.is_none();
     let as_is = as_received && unchanged && head.start == 0;
     if as_is {
         // Nothing to change: the applet reads the head as it came, without
@@ -97,6 +106,24 @@ pub(super) fn plan<'r>(
         local: false,
         cookie: None,
     })
+}
+
+/// The framing's skipped fields plus the emptied `Cookie` fields, and the
+/// `Cookie` fields forwarded with a new value.
+fn cookie_plan(skip: &[usize], fields: &[(usize, Vec<u8>)]) -> (Vec<usize>, Vec<(usize, Vec<u8>)>) {
+    if fields.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut all = skip.to_vec();
+    all.extend(fields.iter().filter(|(_, v)| v.is_empty()).map(|(i, _)| *i));
+    all.sort_unstable();
+    all.dedup();
+    let values = fields
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .cloned()
+        .collect();
+    (all, values)
 }
 
 /// The two receive buffers of an exchange: the client's (which outlives
