@@ -380,6 +380,11 @@ fn dynamic_cookies_match_haproxy_values() {
 fn down_server_persist_and_redispatch() {
     let down = "    cookie SRV insert indirect\n    server s1 127.0.0.1:{S1} cookie a1\n    server s2 127.0.0.1:{DOWN} cookie b2 check inter 100 fall 1 rise 1\n";
     let steps = [get("/", Some("SRV=b2")), get("/", Some("SRV=a1"))];
+    // `option persist` also reaches a server in maintenance.
+    let maint = format!("    cookie SRV insert indirect\n    option persist\n{TWO}")
+        .replace("cookie b2", "cookie b2 disabled");
+    let s = compare(&maint, &steps, Duration::ZERO);
+    assert_eq!((s[0].body.as_str(), letters(&s[0])), ("s2|", "DN"));
     let s = compare(down, &steps, Duration::from_millis(800));
     assert_eq!((s[0].body.as_str(), letters(&s[0])), ("s1|", "DI"));
     assert_eq!(s[0].set_cookie, ["other=1", "SRV=a1; path=/"]);

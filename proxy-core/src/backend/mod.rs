@@ -502,14 +502,14 @@ impl Backend {
     }
 
     /// Takes a slot on `srv` for a stream persistence sends there even
-    /// though it is DOWN (`option persist`, `force-persist`): only a
-    /// server in maintenance or full refuses.
+    /// though it is DOWN or in maintenance (`option persist`,
+    /// `force-persist`, as 2.6): only a full server refuses.
     pub fn assign_forced(&self, srv: usize) -> bool {
         let Some(s) = self.servers.get(srv) else {
             return false;
         };
         let _sh = self.lock();
-        if s.in_maint() || !lb::has_room(s) {
+        if !lb::has_room(s) {
             return false;
         }
         s.cur_sess.fetch_add(1, Ordering::Relaxed);
