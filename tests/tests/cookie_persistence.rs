@@ -82,6 +82,8 @@ struct Seen {
     /// `Set-Cookie` fields the client got, dates replaced by `<date>`.
     set_cookie: Vec<String>,
     cache_control: Vec<String>,
+    /// The response's field names in order.
+    names: Vec<String>,
     /// `%s`, `%tsc`, `%CC`, `%CS`.
     log: (String, String, String, String),
     /// `%rc` (retries, redispatched).
@@ -178,6 +180,14 @@ fn run(bin: Option<&Path>, section: &str, steps: &[Step], settle: Duration) -> V
                 .all("cache-control")
                 .iter()
                 .map(|v| v.to_string())
+                .collect(),
+            names: String::from_utf8_lossy(&r.raw)
+                .split("\r\n\r\n")
+                .next()
+                .unwrap_or_default()
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(':').map(|x| x.0.to_string()))
                 .collect(),
             log: Default::default(),
             retries: (0, false),
@@ -281,6 +291,8 @@ fn rewrite_and_passive_modes() {
     ];
     let s = compare(&rw, &steps, Duration::ZERO);
     assert_eq!(s[0].set_cookie, ["SRV=a1; path=/", "other=1"]);
+    // Rewritten where it stands.
+    assert_eq!(s[0].names, ["set-cookie", "set-cookie", "content-length"]);
     assert_eq!(letters(&s[0]), "NR");
     assert_eq!((s[1].body.as_str(), letters(&s[1])), ("s2|SRV=b2", "VR"));
     // Passive: the cookie chooses the server; no letters in the log.

@@ -88,6 +88,31 @@ impl<'a> ForwardPlan<'a> {
     }
 }
 
+/// Fields forwarded otherwise than received, by index (as cookie
+/// persistence edits `Cookie` and `Set-Cookie` where they stand).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldEdits {
+    /// Fields not forwarded.
+    pub drop: Vec<usize>,
+    /// Fields forwarded with this value instead (index ascending).
+    pub values: Vec<(usize, Vec<u8>)>,
+}
+
+impl FieldEdits {
+    pub fn is_empty(&self) -> bool {
+        self.drop.is_empty() && self.values.is_empty()
+    }
+
+    /// `skip` (ascending) with the dropped fields, ascending.
+    pub fn skip_with(&self, skip: &[usize]) -> Vec<usize> {
+        let mut all = skip.to_vec();
+        all.extend_from_slice(&self.drop);
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
 /// An edit that would produce an invalid head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RewriteError {

@@ -36,9 +36,8 @@ pub(super) struct Request {
     pub(super) edits: Vec<OwnedEdit>,
     /// `stick store-request` entries to write once a server is chosen.
     pub(super) pending: Pending,
-    /// `Cookie` fields cookie persistence changed (index, new value; an
-    /// empty value drops the field).
-    pub(super) cookie_fields: Vec<(usize, Vec<u8>)>,
+    /// `Cookie` fields cookie persistence changed or dropped.
+    pub(super) cookie_fields: crate::http::rewrite::FieldEdits,
     /// The payload read by `option http-buffer-request` (`req.body`).
     pub(super) body: Option<Vec<u8>>,
     /// The length of the whole body as received, once it is all in the

@@ -15,6 +15,7 @@ use super::cookie_scan::{self, ReqScan, ResScan, SrvCookie};
 use super::request::OwnedEdit;
 use super::Ctx;
 use crate::config::model_cookie::{CookieConfig, PersistRuleKind};
+use crate::http::rewrite::FieldEdits;
 use crate::http::ResponseHead;
 use crate::log::termination::{CookieState, SetCookieState};
 use crate::rules::eval_opt;
@@ -123,11 +124,13 @@ pub(super) fn on_request(
         }
     });
     if changed && !touched {
-        req.cookie_fields = at
-            .into_iter()
-            .zip(values)
-            .filter(|(i, v)| req.head.headers[*i].value(buf) != v.as_slice())
-            .collect();
+        for (i, v) in at.into_iter().zip(values) {
+            if v.is_empty() {
+                req.cookie_fields.drop.push(i);
+            } else if req.head.headers[i].value(buf) != v.as_slice() {
+                req.cookie_fields.values.push((i, v));
+            }
+        }
     }
 }
 
@@ -193,6 +196,8 @@ pub(super) struct CookieResponse<'a> {
     last_date: i64,
     first_date: i64,
     found: Mutex<(SetCookieState, Option<Vec<u8>>)>,
+    /// The `Set-Cookie` fields changed where they stand.
+    fields: Mutex<FieldEdits>,
 }
 
 impl<'a> CookieResponse<'a> {
@@ -222,15 +227,16 @@ impl<'a> CookieResponse<'a> {
             last_date: ck.last_date,
             first_date: ck.first_date,
             found: Mutex::new((SetCookieState::None, None)),
+            fields: Mutex::new(FieldEdits::default()),
         })
     }
 
     /// The header edits for the final response head `head` in `buf`.
     pub(super) fn edits(&self, buf: &[u8], head: &ResponseHead) -> Vec<OwnedEdit> {
-        let mut values: Vec<Option<Vec<u8>>> = head
+        let (at, mut values): (Vec<usize>, Vec<Option<Vec<u8>>>) = head
             .values(buf, b"set-cookie")
-            .map(|(_, v)| Some(v.to_vec()))
-            .collect();
+            .map(|(i, v)| (i, Some(v.to_vec())))
+            .unzip();
         let scan = ResScan {
             cookie: self.cookie,
             capture: self.capture,
@@ -240,14 +246,16 @@ impl<'a> CookieResponse<'a> {
         };
         let (mut found, changed) = cookie_scan::scan_response(&scan, &mut values);
         let mut edits = Vec::new();
-        if changed {
-            edits.push(OwnedEdit::Del(b"set-cookie".to_vec()));
-            edits.extend(
-                values
-                    .into_iter()
-                    .flatten()
-                    .map(|v| OwnedEdit::Add(b"set-cookie".to_vec(), v)),
-            );
+        let mut fields = FieldEdits::default();
+        for (i, v) in at.into_iter().zip(values).filter(|_| changed) {
+            match v {
+                None => fields.drop.push(i),
+                Some(v) if v.as_slice() != head.headers[i].value(buf) => fields.values.push((i, v)),
+                Some(_) => {}
+            }
+        }
+        if let Ok(mut f) = self.fields.lock() {
+            *f = fields;
         }
         if let Some(ck) = self.cookie.filter(|ck| self.wants_insert(ck, found.state)) {
             edits.push(OwnedEdit::Add(b"set-cookie".to_vec(), self.set_cookie(ck)));
@@ -335,6 +343,15 @@ impl<'a> CookieResponse<'a> {
             ck.res = state;
             ck.srv_capture = capture;
         }
+    }
+}
+
+impl super::exchange::FieldSource for CookieResponse<'_> {
+    fn field_edits(&self) -> FieldEdits {
+        self.fields
+            .lock()
+            .map(|mut f| std::mem::take(&mut *f))
+            .unwrap_or_default()
     }
 }
 

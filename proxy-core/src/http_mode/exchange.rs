@@ -48,7 +48,17 @@ pub struct ExchangeSpec<'a> {
     /// answer to an incomplete request, instead of reading the next
     /// request as that body.
     pub local: bool,
+    /// Fields of the final response head forwarded otherwise (cookie
+    /// persistence), known once `res_rules` ran.
+    pub res_fields: Option<&'a ResFields<'a>>,
 }
+
+/// What changes fields of a response head in place (after `res_rules`).
+pub trait FieldSource: Sync {
+    fn field_edits(&self) -> crate::http::rewrite::FieldEdits;
+}
+
+pub type ResFields<'a> = dyn FieldSource + 'a;
 
 /// The `http-response` rule pass: `(response bytes, head) -> edits`.
 pub type ResRules<'a> = dyn Fn(&[u8], &ResponseHead) -> Result<Vec<OwnedEdit>, Denied> + Sync + 'a;
@@ -474,7 +484,16 @@ fn response_head(
         _ => Vec::new(),
     };
     let edits: Vec<Edit<'_>> = owned.iter().map(OwnedEdit::as_edit).collect();
-    let fplan = ForwardPlan::new(&framing, plan.add);
+    let mut fplan = ForwardPlan::new(&framing, plan.add);
+    let fields = match spec.res_fields {
+        Some(f) if head.status >= 200 => f.field_edits(),
+        _ => Default::default(),
+    };
+    let skip = fields.skip_with(&framing.skip);
+    if !fields.is_empty() {
+        fplan.skip = &skip;
+        fplan.values = &fields.values;
+    }
     // Written straight into the client's queue (a failed write leaves
     // nothing behind: the head is checked before a byte is written).
     if to_client.is_empty() {

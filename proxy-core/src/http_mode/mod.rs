@@ -375,7 +375,7 @@ async fn transaction(
         pending: Default::default(),
         body: None,
         body_raw: None,
-        cookie_fields: Vec::new(),
+        cookie_fields: Default::default(),
     };
     if ctx.fe.cfg.http.buffer_request {
         if let Some(c) = s.si[0].conn_mut() {

@@ -69,11 +69,11 @@ pub(super) fn plan<'r>(
     rplan.server_close |= framing.te_and_cl;
     let mut fplan = ForwardPlan::new(framing, rplan.add);
     fplan.remove_content_length = framing.te_and_cl;
-    // Cookie persistence edits `Cookie` fields in place; an emptied one goes.
-    let (skip, values) = cookie_plan(&framing.skip, &req.cookie_fields);
+    // Cookie persistence edits `Cookie` fields where they stand.
+    let skip = req.cookie_fields.skip_with(&framing.skip);
     if !req.cookie_fields.is_empty() {
         fplan.skip = &skip;
-        fplan.values = &values;
+        fplan.values = &req.cookie_fields.values;
     }
     let mut to_server = SendQueue::default();
     let head = &req.head;
@@ -106,24 +106,6 @@ pub(super) fn plan<'r>(
         local: false,
         cookie: None,
     })
-}
-
-/// The framing's skipped fields plus the emptied `Cookie` fields, and the
-/// `Cookie` fields forwarded with a new value.
-fn cookie_plan(skip: &[usize], fields: &[(usize, Vec<u8>)]) -> (Vec<usize>, Vec<(usize, Vec<u8>)>) {
-    if fields.is_empty() {
-        return (Vec::new(), Vec::new());
-    }
-    let mut all = skip.to_vec();
-    all.extend(fields.iter().filter(|(_, v)| v.is_empty()).map(|(i, _)| *i));
-    all.sort_unstable();
-    all.dedup();
-    let values = fields
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .cloned()
-        .collect();
-    (all, values)
 }
 
 /// The two receive buffers of an exchange: the client's (which outlives
@@ -210,6 +192,7 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
         server_timeout: plan.server_timeout,
         res_captures: &ctx.fe.cfg.http.capture_response,
         local: plan.local,
+        res_fields: cookie.map(|c| c as &exchange::ResFields<'_>),
     };
     let to_server = &mut plan.to_server;
     let (cbuf, sbuf) = (&mut *bufs.client, &mut bufs.server);
