@@ -189,3 +189,29 @@ fn responses() {
         assert_eq!(String::from_utf8(out).unwrap(), *want);
     }
 }
+
+#[test]
+fn field_edits_change_fields_where_they_stand() {
+    let buf =
+        b"GET / HTTP/1.1\r\nhost: a\r\ncookie: x=1; S=a\r\nx: 1\r\ncookie: S=b\r\ny: 2\r\n\r\n";
+    let h = head(buf);
+    let f = request_framing(buf, &h).unwrap();
+    let edits = FieldEdits {
+        drop: vec![3],
+        values: vec![(1, b"x=1".to_vec())],
+    };
+    let skip = edits.skip_with(&f.skip);
+    let plan = ForwardPlan {
+        skip: &skip,
+        values: &edits.values,
+        ..ForwardPlan::new(&f, None)
+    };
+    let mut out = Vec::new();
+    write_request_head(buf, &h, &plan, &[], &mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "GET / HTTP/1.1\r\nhost: a\r\ncookie: x=1\r\nx: 1\r\ny: 2\r\n\r\n"
+    );
+    assert!(FieldEdits::default().is_empty());
+    assert_eq!(edits.skip_with(&[5, 0]), [0, 3, 5]);
+}
