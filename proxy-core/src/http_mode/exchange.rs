@@ -489,8 +489,9 @@ fn response_head(
         Some(f) if head.status >= 200 => f.field_edits(),
         _ => Default::default(),
     };
-    let skip = fields.skip_with(&framing.skip);
+    let skip;
     if !fields.is_empty() {
+        skip = fields.skip_with(&framing.skip);
         fplan.skip = &skip;
         fplan.values = &fields.values;
     }

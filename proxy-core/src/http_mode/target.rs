@@ -70,8 +70,9 @@ pub(super) fn plan<'r>(
     let mut fplan = ForwardPlan::new(framing, rplan.add);
     fplan.remove_content_length = framing.te_and_cl;
     // Cookie persistence edits `Cookie` fields where they stand.
-    let skip = req.cookie_fields.skip_with(&framing.skip);
+    let skip;
     if !req.cookie_fields.is_empty() {
+        skip = req.cookie_fields.skip_with(&framing.skip);
         fplan.skip = &skip;
         fplan.values = &req.cookie_fields.values;
     }
