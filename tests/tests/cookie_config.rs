@@ -109,4 +109,18 @@ fn keywords_on_the_wrong_side_are_ignored_with_haproxys_warnings() {
     if !is_haproxy() && Path::new(HAPROXY).exists() {
         assert_eq!(ours, check_lines(Some(HAPROXY), &cfg));
     }
+    // Two servers at one address get one dynamic cookie: a warning.
+    std::fs::write(
+        &cfg,
+        "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\nlisten b\n bind 127.0.0.1:1\n dynamic-cookie-key k\n cookie S insert dynamic\n server s1 127.0.0.1:80\n server s2 127.0.0.1:80\n server s3 127.0.0.1:81 cookie x\n",
+    )
+    .unwrap();
+    let ours = check_lines(None, &cfg);
+    assert_eq!(
+        ours,
+        ["config : We generated two equal cookies for two different servers."]
+    );
+    if !is_haproxy() && Path::new(HAPROXY).exists() {
+        assert_eq!(ours, check_lines(Some(HAPROXY), &cfg));
+    }
 }

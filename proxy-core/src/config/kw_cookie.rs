@@ -224,8 +224,24 @@ pub(super) fn finalize(cfg: &mut ProxyConfig, warnings: &mut Vec<String>) {
     let Some(key) = cfg.persist.dynamic_key.as_ref().filter(|_| dynamic) else {
         return;
     };
-    for srv in cfg.servers.iter_mut().filter(|s| s.cookie.is_none()) {
-        srv.cookie = Some(dynamic_cookie(key, srv.ip, srv.port.unwrap_or(0)));
+    for j in 0..cfg.servers.len() {
+        let srv = &cfg.servers[j];
+        if srv.cookie.is_some() {
+            continue;
+        }
+        let value = dynamic_cookie(key, srv.ip, srv.port.unwrap_or(0));
+        // 2.6 compares each new value with the servers parsed before.
+        let dup = !srv.disabled
+            && cfg.servers[..j]
+                .iter()
+                .any(|o| !o.disabled && o.cookie.as_deref() == Some(value.as_str()));
+        if dup {
+            warnings.push(format!(
+                "config : We generated two equal cookies for two different servers.\nPlease change the secret key for '{}'.",
+                cfg.name
+            ));
+        }
+        cfg.servers[j].cookie = Some(value);
     }
 }
 
