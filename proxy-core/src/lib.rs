@@ -88,6 +88,7 @@
 #![deny(unsafe_code)]
 
 pub mod applet;
+pub mod auth;
 pub mod backend;
 pub mod buffer;
 pub mod check;

@@ -167,6 +167,7 @@ pub(super) fn finalize(
         peers,
         patterns: Default::default(),
         tls: std::sync::Arc::new(tls),
+        userlists: Vec::new(),
     }
 }
 

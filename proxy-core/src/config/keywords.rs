@@ -123,6 +123,12 @@ pub(super) struct ProxyState {
     /// Tables named by stick-table fetches (`None`: the proxy's own), with
     /// the ACL keyword, checked once every table is known.
     pub stick_refs: Vec<(Option<String>, String, Location)>,
+    /// Userlists named by `http_auth*` fetches, with the ACL keyword,
+    /// checked once every userlist is known.
+    pub userlist_refs: Vec<super::kw_userlist::UserlistRef>,
+    /// `errorfiles` lines (a defaults' first), applied once every
+    /// `http-errors` section is known.
+    pub errorfiles_refs: Vec<super::kw_errors::ErrorfilesRef>,
     /// `tcp-check` / `http-check` rules while the section is parsed.
     pub checks: super::kw_check::CheckState,
     /// The global TLS settings as they stood when the section began.
@@ -161,6 +167,8 @@ impl ProxyState {
                 rule_users: 0,
                 nbsrv_refs: Vec::new(),
                 stick_refs: Vec::new(),
+                userlist_refs: Vec::new(),
+                errorfiles_refs: Vec::new(),
                 checks: Default::default(),
                 global_ssl: Default::default(),
             };
@@ -172,6 +180,7 @@ impl ProxyState {
         st.rule_users = 0;
         st.nbsrv_refs.clear();
         st.stick_refs.clear();
+        st.userlist_refs.clear();
         st.checks = parent.checks.inherited();
         let cfg = &mut st.cfg;
         // ACLs stay in their section; inherited rules keep theirs.
@@ -419,6 +428,10 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     px("tcp-check", D | F | B | L, 0, super::kw_check::tcp_check),
     px("http-check", D | F | B | L, 0, super::kw_check::http_check),
     px("errorfile", D | F | B | L, 0, hm::errorfile),
+    px("errorfiles", D | F | B | L, 0, super::kw_errors::errorfiles),
+    px("errorloc", D | F | B | L, 0, super::kw_errors::errorloc),
+    px("errorloc302", D | F | B | L, 0, super::kw_errors::errorloc),
+    px("errorloc303", D | F | B | L, 0, super::kw_errors::errorloc),
     px("http-reuse", D | B | L, F, hm::http_reuse),
     px("monitor-uri", D | F | L, B, hm::monitor_uri),
     px("capture", D | F | L, B, hm::capture),

@@ -31,6 +31,7 @@ pub(super) fn acl(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     let parsed = parse_expr_with(&ctx.args[2..], ctx.files)
         .map_err(|e| format!("error detected while parsing ACL '{name}' : {e}"))?;
     check_fetches(st, std::iter::once(&parsed.expr), ctx.loc)?;
+    super::kw_userlist::note_refs(st, &name, std::iter::once(&parsed.expr), ctx.loc);
     ctx.warnings.extend(parsed.warnings);
     let Some(i) = st.cfg.acls.iter().position(|a| a.name == name) else {
         st.cfg.acls.push(Arc::new(Acl {
@@ -121,6 +122,10 @@ pub(super) fn parse_cond(
     let lookup = |n: &str| acls.iter().find(|a| a.name == n).cloned();
     let parsed = Condition::parse_with(words, &lookup, ctx.files)?;
     check_fetches(st, parsed.cond.exprs(), ctx.loc)?;
+    // Named ACLs noted theirs when defined.
+    let anonymous = parsed.cond.terms().filter(|t| t.acl.name.is_empty());
+    let exprs = anonymous.flat_map(|t| t.acl.exprs.iter());
+    super::kw_userlist::note_refs(st, "", exprs, ctx.loc);
     ctx.warnings.extend(parsed.warnings);
     let side = if st.section.has_frontend() {
         "frontend"

@@ -10,8 +10,8 @@
 //! `use_backend`; `redirect` after `use_backend`; `tcp-request` after any
 //! of them).
 //!
-//! Implemented actions: `http-request allow|deny|return|redirect|
-//! set-header|add-header|del-header|use-service|set-src|track-sc*|sc-*|
+//! Implemented actions: `http-request allow|deny|return|tarpit|redirect|
+//! auth|set-header|add-header|del-header|use-service|set-src|track-sc*|sc-*|
 //! set-var|set-var-fmt|unset-var`, `http-response allow|deny|set-header|
 //! add-header|del-header|set-var...`; HAProxy's other actions are refused
 //! by name.
@@ -43,6 +43,8 @@ const REQUEST_ACTIONS: &[&str] = &[
     "del-header",
     "use-service",
     "set-src",
+    "auth",
+    "tarpit",
 ];
 
 const RESPONSE_ACTIONS: &[&str] = &["allow", "deny", "set-header", "add-header", "del-header"];
@@ -61,7 +63,6 @@ const OTHER_ACTIONS: &[&str] = &[
     "cache-use",
     "cache-store",
     "add-acl(",
-    "auth",
     "capture",
     "del-acl(",
     "del-map(",
@@ -82,7 +83,6 @@ const OTHER_ACTIONS: &[&str] = &[
     "set-uri",
     "set-status",
     "strict-mode",
-    "tarpit",
     "set-timeout",
     "wait-for-body",
     "set-dst",
@@ -239,7 +239,7 @@ impl RuleLine<'_> {
         match self.action {
             a if !self.known().contains(&a) => Err(self.unknown_action()),
             "allow" => Ok((HttpAction::Allow, 2)),
-            "deny" | "return" => self.reply(st, warnings, files),
+            "deny" | "return" | "tarpit" => self.reply(st, warnings, files),
             "redirect" => {
                 let (r, next) = parse_redirect(self.args, 2, files).map_err(|e| self.err(st, e))?;
                 Ok((HttpAction::Redirect(r), next))
@@ -247,6 +247,7 @@ impl RuleLine<'_> {
             "set-header" | "add-header" => self.set_header(st, files),
             "del-header" => self.del_header(st),
             "set-src" => self.set_src(st, files),
+            "auth" => super::kw_auth::parse_auth(self.args).map_err(|e| self.err(st, e)),
             _ => self.use_service(st),
         }
     }
@@ -296,10 +297,11 @@ impl RuleLine<'_> {
         warnings: &mut Vec<String>,
         files: &mut PatRegistry,
     ) -> Parsed {
-        let deny = self.action == "deny";
-        let status = match (deny, self.res) {
-            (true, false) => 403,
-            (true, true) => 502,
+        let deny = self.action != "return";
+        let status = match (self.action, self.res) {
+            ("tarpit", _) => 500,
+            ("deny", false) => 403,
+            ("deny", true) => 502,
             _ => 200,
         };
         let (reply, next) = parse_reply(
@@ -310,10 +312,10 @@ impl RuleLine<'_> {
             files,
         )
         .map_err(|e| self.err(st, e))?;
-        let act = if deny {
-            HttpAction::Deny(reply)
-        } else {
-            HttpAction::Return(reply)
+        let act = match self.action {
+            "tarpit" => HttpAction::Tarpit(reply, None),
+            "deny" => HttpAction::Deny(reply),
+            _ => HttpAction::Return(reply),
         };
         Ok((act, next))
     }

@@ -23,7 +23,9 @@ pub(super) fn errorfile(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     ctx.max_args(2)?;
     let raw = read_file(path).map_err(|e| format!("errorfile : {e}"))?;
     check_raw_response(&raw).map_err(|e| format!("errorfile : '{path}': {e}"))?;
+    let raw = super::errorpage::normalize(&raw).into();
     st.cfg.http.errorfiles.insert(status, raw);
+    super::kw_errors::set_directly(st, status);
     Ok(())
 }
 

@@ -174,6 +174,7 @@ const TIMEOUTS: &[(&str, Side, Slot)] = &[
     ("http-keep-alive", Side::Both, |t| &mut t.http_keep_alive),
     ("http-request", Side::Both, |t| &mut t.http_request),
     ("tunnel", Side::Back, |t| &mut t.tunnel),
+    ("tarpit", Side::Both, |t| &mut t.tarpit),
     ("client-fin", Side::Front, |t| &mut t.client_fin),
     ("server-fin", Side::Back, |t| &mut t.server_fin),
 ];
@@ -182,9 +183,6 @@ const TIMEOUTS: &[(&str, Side, Slot)] = &[
 /// is stored as `None` so the runtime never arms a zero timer.
 pub(super) fn timeout(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     let name = ctx.arg(1).unwrap_or("");
-    if name == "tarpit" {
-        return Err("'timeout tarpit' is not supported by this proxy.".into());
-    }
     let Some(&(_, side, slot)) = TIMEOUTS.iter().find(|(n, _, _)| *n == name) else {
         let list: Vec<String> = TIMEOUTS.iter().map(|(n, _, _)| format!("'{n}'")).collect();
         let (last, rest) = list
@@ -378,7 +376,7 @@ listen l
             "{e}"
         );
         assert!(
-            e.ends_with("'client-fin' and 'server-fin' (got 'foo')"),
+            e.ends_with("'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got 'foo')"),
             "{e}"
         );
         assert!(error("defaults\n timeout client 10x\n")
@@ -387,9 +385,6 @@ listen l
             .contains("'timeout client' expects an integer value (in milliseconds)"));
         assert!(error("defaults\n timeout client 1s 2\n")
             .contains("unexpected extra argument '2' after value '1s'"));
-        assert!(
-            error("defaults\n timeout tarpit 1s\n").contains("'timeout tarpit' is not supported")
-        );
         assert_eq!(
             error("defaults\n contimeout 5s\n"),
             "parsing [t.cfg:2] : the 'contimeout' directive is not supported anymore since HAProxy 2.1. Use 'timeout connect'."

@@ -112,6 +112,7 @@ pub(super) fn parse_reply(
         payload: None,
         has_payload: false,
         deny,
+        status_kw: false,
         files,
     };
     while i < args.len() {
@@ -132,6 +133,9 @@ struct ReplyArgs<'f> {
     has_payload: bool,
     /// A `deny` reply (takes `deny_status`).
     deny: bool,
+    /// `status` was given: a `deny` then has no default error page (2.6
+    /// answers an empty body), unlike with `deny_status`.
+    status_kw: bool,
     /// Map files named by the formats.
     files: &'f mut PatRegistry,
 }
@@ -148,7 +152,10 @@ impl ReplyArgs<'_> {
         let kw = args[i].as_str();
         let value = args.get(i + 1).map(String::as_str);
         match kw {
-            "status" => self.reply.status = status_code(value)?,
+            "status" => {
+                self.reply.status = status_code(value)?;
+                self.status_kw = true;
+            }
             "deny_status" if self.deny => self.reply.status = status_code(value)?,
             "content-type" => {
                 self.reply.content_type = Some(
@@ -167,7 +174,11 @@ impl ReplyArgs<'_> {
             "file" => self.payload("file", value)?,
             "lf-string" => self.format_payload("lf-string", value)?,
             "lf-file" => self.format_payload("lf-file", value)?,
-            "errorfiles" => return Err(format!("'{kw}' is not supported by this proxy.")),
+            "errorfiles" => {
+                self.set_payload("errorfiles")?;
+                let name = value.ok_or("'errorfiles' expects <name> as argument.")?;
+                self.reply.body = ReplyBody::Errorfiles(name.to_string());
+            }
             "hdr" => {
                 self.header(value, args.get(i + 2), warn)?;
                 return Ok(Some(3));
@@ -196,7 +207,7 @@ impl ReplyArgs<'_> {
         let path = value.ok_or("'errorfile' expects <fmt> as argument.")?;
         let raw = read_file(path)?;
         check_raw_response(&raw).map_err(|e| format!("'{path}': {e}."))?;
-        self.reply.body = ReplyBody::Errorfile(raw);
+        self.reply.body = ReplyBody::Errorfile(super::errorpage::normalize(&raw).into());
         Ok(())
     }
 
@@ -265,6 +276,9 @@ impl ReplyArgs<'_> {
     /// is dropped with a warning.
     fn finish(mut self, warn: &mut dyn FnMut(String)) -> Result<HttpReply, String> {
         let reply = &mut self.reply;
+        if self.deny && self.status_kw && self.payload.is_none() {
+            reply.body = ReplyBody::Empty;
+        }
         if self.has_payload && reply.content_type.is_none() {
             return Err(
                 "a content type must be defined when non-empty payload is configured.".into(),
@@ -305,6 +319,7 @@ pub(super) fn parse_redirect(
         drop_query: false,
         append_slash: false,
         ignore_empty: false,
+        cookie: None,
     };
     while let Some(kw) = args.get(i).map(String::as_str) {
         if kw == "if" || kw == "unless" {
@@ -339,7 +354,8 @@ pub(super) fn parse_redirect(
             "append-slash" => r.append_slash = true,
             "ignore-empty" => r.ignore_empty = true,
             "set-cookie" | "clear-cookie" => {
-                return Err(format!("'{kw}' is not supported by this proxy."))
+                r.cookie = Some(redirect_cookie(kw, value)?);
+                i += 1;
             }
             _ => {
                 return Err(format!(
@@ -356,4 +372,16 @@ pub(super) fn parse_redirect(
     r.kind = kind;
     r.target = fmt;
     Ok((r, i))
+}
+
+/// The `set-cookie` field a redirect sends for `set-cookie <NAME[=value]>`
+/// or `clear-cookie <NAME[=]>`, as HAProxy 2.6 writes it (the cookie as
+/// given, then `path=/`, and `Max-Age=0` to clear it).
+fn redirect_cookie(kw: &str, value: Option<&str>) -> Result<String, String> {
+    let v = value.ok_or_else(|| format!("missing argument for '{kw}'."))?;
+    Ok(if kw == "set-cookie" {
+        format!("{v}; path=/;")
+    } else {
+        format!("{v}; path=/; Max-Age=0;")
+    })
 }

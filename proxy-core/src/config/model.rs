@@ -47,6 +47,8 @@ pub struct Config {
     /// The certificates and crt-lists the `ssl` binds loaded, and those
     /// binds (the CLI's `ssl cert` and `ssl crt-list` commands).
     pub tls: std::sync::Arc<crate::tls::store::CertStore>,
+    /// `userlist` sections, in declaration order (duplicates dropped).
+    pub userlists: Vec<crate::auth::Userlist>,
 }
 
 impl Config {
@@ -234,6 +236,8 @@ pub struct Timeouts {
     pub http_request: Option<Duration>,
     pub http_keep_alive: Option<Duration>,
     pub check: Option<Duration>,
+    /// `timeout tarpit` (unset: `timeout connect`, as in HAProxy).
+    pub tarpit: Option<Duration>,
 }
 
 /// One address of a `bind` line.

@@ -38,6 +38,9 @@ pub enum HttpAction {
     Deny(HttpReply),
     /// Answer directly (`http-request return`).
     Return(HttpReply),
+    /// `http-request tarpit`: a deny (500 by default) answered after the
+    /// proxy's `timeout tarpit` (set once the configuration is read).
+    Tarpit(HttpReply, Option<Duration>),
     Redirect(Redirect),
     SetHeader {
         name: String,
@@ -66,6 +69,12 @@ pub enum HttpAction {
     SetSrc(crate::config::model_stick::KeyExpr),
     /// `set-var(...)`, `set-var-fmt(...)`, `unset-var(...)`.
     SetVar(crate::rules::var_action::VarAction),
+    /// `auth [realm <realm>]`: a 401 asking for Basic credentials; the
+    /// realm defaults to the name of the proxy running the rule (filled in
+    /// once the configuration is read: `None` only while parsing).
+    Auth {
+        realm: Option<String>,
+    },
 }
 
 impl HttpAction {
@@ -81,7 +90,7 @@ impl HttpAction {
             v
         }
         match self {
-            HttpAction::Deny(r) | HttpAction::Return(r) => reply(r),
+            HttpAction::Deny(r) | HttpAction::Return(r) | HttpAction::Tarpit(r, _) => reply(r),
             HttpAction::Redirect(r) => r.target.exprs().collect(),
             HttpAction::SetHeader { value, .. } | HttpAction::AddHeader { value, .. } => {
                 value.exprs().collect()
@@ -92,7 +101,8 @@ impl HttpAction {
             HttpAction::Allow
             | HttpAction::DelHeader { .. }
             | HttpAction::UseService(..)
-            | HttpAction::Sc(_) => Vec::new(),
+            | HttpAction::Sc(_)
+            | HttpAction::Auth { .. } => Vec::new(),
         }
     }
 }
@@ -149,6 +159,9 @@ pub enum ReplyBody {
     Payload(Bytes),
     /// `lf-string <fmt>` or `lf-file <path>`: the body, made per request.
     Format(LogFormat),
+    /// `errorfiles <name>`: while parsing only; becomes the section's
+    /// `Errorfile` for the status, or `Empty`.
+    Errorfiles(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,6 +187,8 @@ pub struct Redirect {
     pub append_slash: bool,
     /// Do nothing when the target evaluates empty.
     pub ignore_empty: bool,
+    /// The `set-cookie` field value of `set-cookie` / `clear-cookie`.
+    pub cookie: Option<String>,
 }
 
 /// A standalone `redirect` rule.

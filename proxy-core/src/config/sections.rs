@@ -11,6 +11,7 @@ use super::keywords::{
     invalid_char, lookup, type_str, Ctx, Handler, Keyword, Lookup, ProxyState, SectionKind,
 };
 use super::kw_http::rule_inheritance;
+use super::kw_userlist::UserlistState;
 use super::model::{Config, Global, Location};
 use super::model_stick::PeersConfig;
 use super::parser::{ConfigError, ConfigErrors};
@@ -26,6 +27,10 @@ pub(super) enum Cur {
     Proxy(usize),
     /// A `peers` section.
     Peers(usize),
+    /// A `userlist` section.
+    Userlist(usize),
+    /// An `http-errors` section.
+    HttpErrors(usize),
     /// A section we refused; its lines are skipped silently.
     Skip,
 }
@@ -38,6 +43,8 @@ pub(super) struct Parser<'e> {
     pub(super) defaults: Vec<ProxyState>,
     pub(super) proxies: Vec<ProxyState>,
     pub(super) peers: Vec<PeersConfig>,
+    pub(super) userlists: Vec<UserlistState>,
+    pub(super) http_errors: Vec<super::kw_errors::HttpErrors>,
     pub(super) cur: Cur,
     pub(super) errors: Vec<ConfigError>,
     pub(super) warnings: Vec<String>,
@@ -54,6 +61,8 @@ impl<'e> Parser<'e> {
             defaults: Vec::new(),
             proxies: Vec::new(),
             peers: Vec::new(),
+            userlists: Vec::new(),
+            http_errors: Vec::new(),
             cur: Cur::Outside,
             errors: Vec::new(),
             warnings: Vec::new(),
@@ -112,6 +121,21 @@ impl<'e> Parser<'e> {
             }
             return true;
         }
+        if args[0] == "userlist" {
+            self.start_userlist(args, loc);
+            return true;
+        }
+        if args[0] == "http-errors" {
+            self.cur = Cur::Skip;
+            match super::kw_errors::start(args, loc, &self.http_errors) {
+                Ok(sec) => {
+                    self.http_errors.push(sec);
+                    self.cur = Cur::HttpErrors(self.http_errors.len() - 1);
+                }
+                Err(msg) => self.fatal(None, msg),
+            }
+            return true;
+        }
         if UNSUPPORTED_SECTIONS.contains(&args[0].as_str()) {
             self.cur = Cur::Skip;
             self.fatal(
@@ -136,6 +160,19 @@ impl<'e> Parser<'e> {
             Cur::Peers(i) => {
                 if let Err(msg) = super::kw_peers::line(&mut self.peers[i], args, loc) {
                     self.fatal(Some(loc), msg);
+                }
+                None
+            }
+            Cur::Userlist(i) => {
+                match super::kw_userlist::line(&mut self.userlists[i], args, loc) {
+                    Ok(warning) => self.warnings.extend(warning),
+                    Err(msg) => self.fatal(None, msg),
+                }
+                None
+            }
+            Cur::HttpErrors(i) => {
+                if let Err(msg) = super::kw_errors::line(&mut self.http_errors[i], args, loc) {
+                    self.fatal(None, msg);
                 }
                 None
             }
@@ -225,6 +262,19 @@ impl<'e> Parser<'e> {
         }
     }
 
+    /// `userlist <name>`.
+    fn start_userlist(&mut self, args: &[String], loc: &Location) {
+        self.cur = Cur::Skip;
+        match super::kw_userlist::start(args, loc, &self.userlists) {
+            Ok((st, warning)) => {
+                self.warnings.extend(warning);
+                self.userlists.push(st);
+                self.cur = Cur::Userlist(self.userlists.len() - 1);
+            }
+            Err(msg) => self.fatal(None, msg),
+        }
+    }
+
     /// `global`, `defaults [<name>] [from <defaults>]` or
     /// `frontend|backend|listen <name> [from <defaults>]`.
     fn start_section(&mut self, kind: SectionKind, args: &[String], loc: &Location) {
@@ -310,16 +360,26 @@ impl<'e> Parser<'e> {
     pub(super) fn finish(self) -> Result<Config, ConfigErrors> {
         let Parser {
             global,
-            proxies,
+            mut proxies,
             peers,
+            userlists,
+            http_errors,
             mut errors,
             mut warnings,
             notices,
             patterns,
             ..
         } = self;
+        let mut post = Vec::new();
+        let userlists = super::kw_userlist::resolve(userlists, &mut post);
+        super::kw_userlist::check_refs(&proxies, &userlists, &mut post);
+        super::kw_errors::resolve(&mut proxies, &http_errors, &mut post, &mut warnings);
+        super::kw_auth::default_realms(&mut proxies);
+        super::kw_tarpit::delays(&mut proxies);
+        errors.extend(post.into_iter().map(|msg| ConfigError { loc: None, msg }));
         if errors.is_empty() {
             let mut config = finalize(global, proxies, peers, &mut errors, &mut warnings);
+            config.userlists = userlists;
             if errors.is_empty() {
                 config.warnings = warnings;
                 config.notices = notices;
@@ -344,12 +404,10 @@ fn section_kind(word: &str) -> Option<SectionKind> {
 
 /// HAProxy sections this proxy does not implement (yet).
 const UNSUPPORTED_SECTIONS: &[&str] = &[
-    "userlist",
     "resolvers",
     "mailers",
     "cache",
     "program",
-    "http-errors",
     "ring",
     "log-forward",
     "fcgi-app",
@@ -486,8 +544,9 @@ frontend d
         assert!(error("backend \"a b\"\n")
             .contains("character ' ' is not permitted in 'backend' name 'a b'"));
         assert!(error("listen x 1.2.3.4:80\n").contains("please use the 'bind' keyword"));
-        assert!(error("userlist u\n  user a password x\n")
-            .contains("'userlist' sections are not supported"));
+        assert!(
+            error("cache c\n  total-max-size 4\n").contains("'cache' sections are not supported")
+        );
     }
 
     #[test]

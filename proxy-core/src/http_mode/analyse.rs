@@ -96,6 +96,8 @@ pub(super) struct Answer {
     /// Ends a request with a body even when all of it is here (a
     /// redirect).
     pub(super) close_on_body: bool,
+    /// Sent only after this delay (`tarpit`).
+    pub(super) delay: Option<std::time::Duration>,
 }
 
 /// The frontend's analysers, up to the choice of a backend.
@@ -196,6 +198,7 @@ fn monitor_uri(ctx: &Ctx<'_>, cbuf: &RecvBuf, req: &Request) -> Option<Answer> {
         status: 200,
         end: ProxyError::new(ErrorKind::Local).at(FinState::R),
         close_on_body: false,
+        delay: None,
     })
 }
 
@@ -273,8 +276,20 @@ fn decided<'a>(v: Verdict, edits: Option<&mut Vec<OwnedEdit>>) -> Route<'a> {
                 status,
                 end: ProxyError::new(kind).at(FinState::R),
                 close_on_body: redirect,
+                delay: None,
             })
         }
+        Verdict::Tarpit {
+            bytes,
+            status,
+            delay,
+        } => Route::Answer(Answer {
+            bytes,
+            status,
+            end: ProxyError::new(ErrorKind::Policy).at(FinState::T),
+            close_on_body: false,
+            delay,
+        }),
         Verdict::Service((e, name, args)) => {
             let mut all = edits.map(std::mem::take).unwrap_or_default();
             all.extend(e);

@@ -158,4 +158,8 @@ impl StreamInfo for Facts<'_> {
     fn tls(&self, back: bool) -> Option<&TlsInfo> {
         self.tls[usize::from(back)].as_ref()?.get()
     }
+
+    fn userlist(&self, name: &str) -> Option<&crate::auth::Userlist> {
+        self.st.config.userlists.iter().find(|u| u.name == name)
+    }
 }

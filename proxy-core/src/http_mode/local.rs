@@ -36,9 +36,17 @@ pub(super) fn error_page<'a>(
         .or_else(|| fe.cfg.http.errorfiles.get(&status))
     {
         let file: &[u8] = file.as_ref();
+        // HAProxy's HTTP/1 output says what becomes of the connection, as
+        // for its own pages.
+        let bytes = match keep {
+            _ if file.is_empty() || says_connection(file) => Cow::Borrowed(file),
+            Some(v) if v.is_11() => Cow::Borrowed(file),
+            None => Cow::Owned(with_connection(file, b"close")),
+            Some(_) => Cow::Owned(with_connection(file, b"keep-alive")),
+        };
         return ErrorPage {
             logged: crate::http::htx_size(file).unwrap_or(file.len() as u64),
-            bytes: Cow::Borrowed(file),
+            bytes,
         };
     }
     let bytes = match keep {
@@ -114,6 +122,9 @@ pub(super) async fn local_answer(
     txn: &mut Txn,
     a: Answer,
 ) -> bool {
+    if let Some(d) = a.delay {
+        tokio::time::sleep(d).await;
+    }
     // Logged as HAProxy counts a message it makes itself.
     let logged = crate::http::htx_size(&a.bytes).unwrap_or(a.bytes.len() as u64);
     txn.ended(a.end, i32::from(a.status), logged);

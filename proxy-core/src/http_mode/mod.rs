@@ -23,6 +23,7 @@
 //! [`crate::stream`].
 
 mod analyse;
+mod auth;
 mod body_wait;
 mod cookie;
 mod cookie_scan;

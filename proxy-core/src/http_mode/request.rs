@@ -344,6 +344,12 @@ pub enum Verdict {
     },
     /// `use-service`: the header edits decided so far and the service.
     Service((Vec<OwnedEdit>, String, Vec<String>)),
+    /// `tarpit`: this refusal, sent after the delay (`PT` in the log).
+    Tarpit {
+        bytes: Vec<u8>,
+        status: u16,
+        delay: Option<std::time::Duration>,
+    },
 }
 
 /// Runs the `http-request` rules, then the standalone `redirect` rules.
@@ -413,6 +419,16 @@ pub fn request_rules(
                     redirect: false,
                 };
             }
+            HttpAction::Tarpit(reply, delay) => {
+                trk.count_http_error(ctx.now_ms);
+                let (bytes, status) = reply_bytes(http, reply, view);
+                let delay = *delay;
+                return Verdict::Tarpit {
+                    bytes,
+                    status,
+                    delay,
+                };
+            }
             HttpAction::Return(reply) => {
                 let (bytes, status) = reply_bytes(http, reply, view);
                 return Verdict::Respond {
@@ -449,6 +465,9 @@ pub fn request_rules(
                 return Verdict::Service((edits, name.clone(), args.clone()))
             }
             HttpAction::SetVar(a) => a.apply(view),
+            HttpAction::Auth { realm } => {
+                return super::auth::challenge(http, realm.as_deref().unwrap_or_default())
+            }
             HttpAction::Track(_) | HttpAction::Sc(_) | HttpAction::SetSrc(_) => {}
         }
     }
@@ -494,7 +513,7 @@ fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &dyn RequestView) -> 
             rendered = f.render(view);
             &rendered
         }
-        ReplyBody::Empty => b"",
+        ReplyBody::Empty | ReplyBody::Errorfiles(_) => b"",
     };
     let mut out = format!(
         "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n",
@@ -573,6 +592,9 @@ fn redirect(rd: &Redirect, view: &dyn RequestView) -> Option<Verdict> {
     // redirects as not cacheable; 301 and 308 go without cache-control.
     if matches!(rd.code, 302 | 303 | 307) {
         out.extend_from_slice(b"cache-control: no-cache\r\n");
+    }
+    if let Some(c) = &rd.cookie {
+        out.extend_from_slice(format!("set-cookie: {c}\r\n").as_bytes());
     }
     out.extend_from_slice(b"\r\n");
     Some(Verdict::Respond {

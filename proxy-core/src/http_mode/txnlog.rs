@@ -127,6 +127,14 @@ impl<'a> LogCtx<'a> {
             (Some(q), Some(c)) => c.saturating_duration_since(q).as_millis() as i64,
             _ => -1,
         };
+        // HAProxy 2.6 logs a tarpitted request without `Tq`, its wait as
+        // `Tw`.
+        let (t_request, t_queue) = match head_done {
+            Some(h) if log.term().1 == crate::log::termination::FinState::T => {
+                (-1, now.saturating_duration_since(h).as_millis() as i64)
+            }
+            _ => (t_request, t_queue),
+        };
         let t_response = match (connected, log.response_at) {
             (Some(c), Some(r)) => r.saturating_duration_since(c).as_millis() as i64,
             _ => -1,

@@ -363,6 +363,11 @@ const KNOWN_METHODS: &[&[u8]] = &[
 ];
 
 impl AclExpr {
+    /// The inline patterns as written.
+    pub fn literals(&self) -> &[Box<[u8]>] {
+        &self.literal
+    }
+
     /// Whether any value of the expression matches any pattern.
     pub fn matches(&self, view: &dyn RequestView) -> bool {
         let mut hit = false;

@@ -206,6 +206,13 @@ pub enum Fetch {
     /// `fc_err`: the client connection's error; an established one has
     /// none (0).
     FcErr,
+    /// `http_auth(<userlist>)`; `group`: `http_auth_group(<userlist>)`.
+    HttpAuth {
+        list: String,
+        group: bool,
+    },
+    /// `http_auth_type`, `http_auth_user`, `http_auth_pass`.
+    AuthField(super::fetch_auth::AuthField),
 }
 
 /// What the keyword table gives for a word such as `hdr_beg(host),lower`.
@@ -364,6 +371,8 @@ impl Fetch {
             | Fetch::Named(_, false)
             | Fetch::UniqueId
             | Fetch::Capture { .. }
+            | Fetch::HttpAuth { group: true, .. }
+            | Fetch::AuthField(_)
             | Fetch::SslHello(SslField::Sni | SslField::Alpn) => SmpType::Str,
             Fetch::UrlParam { int: false, .. }
             | Fetch::Cook {
@@ -374,9 +383,11 @@ impl Fetch {
             Fetch::Method => SmpType::Meth,
             Fetch::ReqBody | Fetch::Base32Src => SmpType::Bin,
             Fetch::Src | Fetch::Dst | Fetch::HdrIp(_) => SmpType::Addr,
-            Fetch::ReqProtoHttp | Fetch::AlwaysTrue | Fetch::AlwaysFalse | Fetch::Stopping => {
-                SmpType::Bool
-            }
+            Fetch::ReqProtoHttp
+            | Fetch::AlwaysTrue
+            | Fetch::AlwaysFalse
+            | Fetch::Stopping
+            | Fetch::HttpAuth { group: false, .. } => SmpType::Bool,
             Fetch::Load(Load::SrvIsUp, ..) => SmpType::Bool,
             Fetch::Stk(f) if f.op == StkOp::Tracked => SmpType::Bool,
             Fetch::Const(v) => v.smp_type(),
@@ -410,7 +421,9 @@ impl Fetch {
             | Fetch::Hdr(_)
             | Fetch::HdrCnt(_)
             | Fetch::HdrVal(_)
-            | Fetch::HdrIp(_) => Usage::Request,
+            | Fetch::HdrIp(_)
+            | Fetch::HttpAuth { .. }
+            | Fetch::AuthField(_) => Usage::Request,
             Fetch::Ssl(f) => f.usage(),
             _ => Usage::Any,
         }

@@ -45,6 +45,7 @@ impl Fetch {
             Fetch::SslHello(super::fetch::SslField::Alpn) => {
                 super::fetch_payload::alpn(view, all, f)
             }
+            Fetch::HttpAuth { list, group } => super::fetch_auth::check(view, list, *group, all, f),
             _ => match self.one(view) {
                 Some(v) => f(v),
                 None => ControlFlow::Continue(()),
@@ -151,7 +152,12 @@ impl Fetch {
             Fetch::TableAvl(t) => view.stick().and_then(|env| env.table_avl(t.as_deref())),
             Fetch::Ssl(f) => f.eval(view.tls(f.back)),
             Fetch::FcErr => Some(Value::Int(0)),
-            Fetch::Hdr(_) | Fetch::HdrVal(_) | Fetch::HdrIp(_) | Fetch::Cook { .. } => None,
+            Fetch::AuthField(which) => super::fetch_auth::field(view, *which),
+            Fetch::Hdr(_)
+            | Fetch::HdrVal(_)
+            | Fetch::HdrIp(_)
+            | Fetch::Cook { .. }
+            | Fetch::HttpAuth { .. } => None,
         }
     }
 }

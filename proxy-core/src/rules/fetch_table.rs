@@ -3,6 +3,7 @@
 //! and suffixes of the ACL-derived names (`path_beg`, `hdr_sub`...).
 
 use super::fetch::{Fetch, HdrSel, Load, MatchMethod, Named, SslField};
+use super::fetch_auth::AuthField;
 use crate::sample::args;
 use crate::sample::pattern::MatchKind;
 use crate::sample::vars::VarName;
@@ -144,6 +145,17 @@ pub(super) const PLAIN: &[(&str, Arity, MakeFetch)] = &[
     ("src_port", NONE, |_, _| Ok(Fetch::SrcPort)),
     ("dst_port", NONE, |_, _| Ok(Fetch::DstPort)),
     ("nbsrv", (0, 1), |_, a| Ok(Fetch::Nbsrv(opt(a, 0)))),
+    ("http_auth", (1, 1), |_, a| auth(a, false)),
+    ("http_auth_group", (1, 1), |_, a| auth(a, true)),
+    ("http_auth_type", NONE, |_, _| {
+        Ok(Fetch::AuthField(AuthField::Type))
+    }),
+    ("http_auth_user", NONE, |_, _| {
+        Ok(Fetch::AuthField(AuthField::User))
+    }),
+    ("http_auth_pass", NONE, |_, _| {
+        Ok(Fetch::AuthField(AuthField::Pass))
+    }),
     ("always_true", NONE, |_, _| Ok(Fetch::AlwaysTrue)),
     ("always_false", NONE, |_, _| Ok(Fetch::AlwaysFalse)),
     ("status", NONE, |_, _| Ok(Fetch::Status)),
@@ -333,4 +345,16 @@ fn server(load: Load, a: &[String]) -> Result<Fetch, String> {
         return Err(format!("invalid server name '{w}' at position 1"));
     }
     Ok(Fetch::Load(load, be, Some(srv)))
+}
+
+/// `http_auth(<userlist>)` / `http_auth_group(<userlist>)`: the list is
+/// looked up when the configuration is checked.
+fn auth(a: &[String], group: bool) -> Result<Fetch, String> {
+    if a[0].is_empty() {
+        return Err(format!("{}missing userlist name", super::fetch::INVALID));
+    }
+    Ok(Fetch::HttpAuth {
+        list: a[0].clone(),
+        group,
+    })
 }

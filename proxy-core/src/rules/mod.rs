@@ -31,6 +31,7 @@ pub mod acl;
 pub mod cond;
 pub mod expr;
 pub mod fetch;
+pub mod fetch_auth;
 mod fetch_eval;
 mod fetch_payload;
 pub mod fetch_ssl;
@@ -190,6 +191,11 @@ pub trait StreamInfo: Sync {
     /// connection), when it is TLS.
     fn tls(&self, back: bool) -> Option<&TlsInfo> {
         let _ = back;
+        None
+    }
+    /// The `userlist` section of that name (the `http_auth*` fetches).
+    fn userlist(&self, name: &str) -> Option<&crate::auth::Userlist> {
+        let _ = name;
         None
     }
 }

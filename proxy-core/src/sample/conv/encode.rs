@@ -91,7 +91,7 @@ fn b64_digit(c: u8, url: bool) -> Option<u8> {
 /// Decodes groups of four digits. In each group, `=` may only follow at
 /// least one digit and be followed by nothing but `=`; each `=` takes a
 /// byte off that group's three.
-fn b64_decode(s: &[u8], url: bool) -> Option<Vec<u8>> {
+pub(crate) fn b64_decode(s: &[u8], url: bool) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() / 4 * 3);
     for group in s.chunks(4) {
         let mut d = [0u8; 4];
