@@ -463,7 +463,14 @@ fn denied_requests_still_read_cookies_for_the_log() {
     let section = format!(
         "    capture cookie SRV len 10\n    cookie SRV insert indirect\n    http-request deny if {{ path /deny }}\n    http-request return status 200 if {{ path /ret }}\n{TWO}"
     );
-    let steps = [get("/deny", Some("SRV=b2")), get("/ret", Some("SRV=b2"))];
+    let section = format!(
+        "    timeout tarpit 100ms\n    http-request tarpit if {{ path /tarpit }}\n{section}"
+    );
+    let steps = [
+        get("/deny", Some("SRV=b2")),
+        get("/ret", Some("SRV=b2")),
+        get("/tarpit", Some("SRV=a1")),
+    ];
     let s = compare(&section, &steps, Duration::ZERO);
     assert_eq!(s[0].status, 403);
     assert_eq!(
@@ -473,6 +480,10 @@ fn denied_requests_still_read_cookies_for_the_log() {
     assert_eq!(
         s[1].log,
         ("<NOSRV>".into(), "LRNN".into(), "-".into(), "-".into())
+    ); // A tarpit reads them too.
+    assert_eq!(
+        s[2].log,
+        ("s1".into(), "PTVN".into(), "SRV=a1".into(), "-".into())
     );
 }
 

@@ -134,7 +134,8 @@ pub(super) fn on_request(
     }
 }
 
-/// A request refused by a `deny` rule of `px` (the backend so far): 2.6
+/// A request refused by a `deny` or `tarpit` rule of `px` (the backend so
+/// far): 2.6
 /// still reads its cookies for the log (letters, `%CC`, the server the
 /// cookie names).
 pub(super) fn on_deny(
@@ -146,7 +147,11 @@ pub(super) fn on_deny(
     txn: &mut super::txn::Txn,
     verdict: &super::request::Verdict,
 ) {
-    if !matches!(verdict, super::request::Verdict::Respond { deny: true, .. }) {
+    use super::request::Verdict;
+    if !matches!(
+        verdict,
+        Verdict::Respond { deny: true, .. } | Verdict::Tarpit { .. }
+    ) {
         return;
     }
     // The stream itself goes nowhere: its server is only shown.
