@@ -71,6 +71,7 @@ SCENARIO_TABLE=(
   "https-resume|cfg_tls_answer|https|/|Connection: close|TLS 1.3 (ECDSA P-256), a new connection per request: resumed handshakes (session tickets), in-core answer|proxy haproxy|tls-hs"
   "https-full-ecdsa|cfg_tls_full_ecdsa|https|/|Connection: close|TLS 1.3, a new connection per request: full handshakes with an ECDSA P-256 certificate (no tickets, no session cache), in-core answer|proxy haproxy|tls-full"
   "https-full-rsa|cfg_tls_full_rsa|https|/|Connection: close|TLS 1.3, a new connection per request: full handshakes with an RSA-2048 certificate (no tickets, no session cache), in-core answer|proxy haproxy|tls-full"
+  "cookie-insert|cfg_cookie_insert|http|/||mode http, keep-alive, small body from nginx, cookie SRV insert indirect nocache over 2 servers; the client sends no cookie, so every response gets a Set-Cookie"
   "https-1m|cfg_tls_backend|https|/1m.bin||TLS 1.3 (ECDSA P-256) keep-alive, 1 MiB body from nginx|proxy haproxy|tls-bulk"
   "rewrite10|cfg_rewrite10|http|/|x-list: a, b, c|mode http, keep-alive, small body from nginx after a chain of 10 rewriting http-request actions (set-path, set-query, set-header with formats, replace-header, replace-value, del-header, set-method, replace-path, set-uri)"
   "balance-uri|cfg_balance_uri|http|/u/check|lua:uri_paths.lua|mode http, keep-alive, balance uri over 4 servers (all the nginx backend), 100,000 distinct paths"
@@ -352,6 +353,30 @@ cfg_close_pp() {  # same arguments as cfg_basic
 cfg_close_pp_plain() {  # same arguments as cfg_basic
   cfg_front_layer "$1" "$3" plain
   cfg_basic "$1" "$2" "$INNER_PORT" "$4" "$5"
+# Cookie persistence in insert mode: two servers (both the nginx backend),
+# each response gets the proxy's Set-Cookie.
+cfg_cookie_insert() {  # same arguments as cfg_basic
+  local file=$1 port=$3 maxconn=$4 tmo=$5
+  cat >"$file" <<EOF
+global
+    nbthread 1
+    maxconn $maxconn
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client $tmo
+    timeout server $tmo
+
+frontend fe_bench
+    bind 127.0.0.1:$port
+    default_backend be_bench
+
+backend be_bench
+    cookie SRV insert indirect nocache
+    server s1 127.0.0.1:$BACKEND_PORT cookie a1
+    server s2 127.0.0.1:$BACKEND_PORT cookie b2
+EOF
 }
 
 # An HTTP frontend that answers by itself (no backend): only the answering

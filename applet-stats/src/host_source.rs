@@ -159,12 +159,14 @@ pub fn rows_from(proxies: &[ProxySnapshot]) -> Vec<ProxyStats> {
             // `:port` alone: a server without an address yet.
             r.addr = Some(s.addr.to_string()).filter(|a| !a.starts_with(':'));
             r.server = Some(server_health(s));
+            r.cookie = applet_sdk::field(&s.fields, "cookie").map(str::to_string);
             rows.push(r);
         }
         let mut r = ProxyStats::new(ObjType::Backend, name, "BACKEND", p.id, 0);
         r.mode = mode;
         apply(&mut r, &p.backend);
         r.algo = applet_sdk::field(&p.fields, "algo").map(str::to_string);
+        r.cookie = applet_sdk::field(&p.fields, "cookie").map(str::to_string);
         rows.push(r);
     }
     resolve_tracks(&mut rows);

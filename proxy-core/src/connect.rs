@@ -97,7 +97,11 @@ async fn assign_server(
 
     // Persistence (`stick match`) chose the server already.
     if s.flags & sess_flags::DIRECT != 0 {
-        if let Some(i) = s.srv.filter(|&i| be.assign_direct(i)) {
+        let forced = s.flags & sess_flags::FORCE_PRST != 0 || p.cfg.persist.persist;
+        if let Some(i) = s
+            .srv
+            .filter(|&i| be.assign_direct(i) || (forced && be.assign_forced(i)))
+        {
             s.flags |= sess_flags::ASSIGNED;
             be.counters.persisted();
             be.servers[i].counters.persisted();
@@ -422,12 +426,22 @@ pub async fn connect_server(
         if let Some(i) = s.srv {
             bump(&be.servers[i].counters.retries);
         }
-        let last = s.si[1].conn_retries == 0;
-        let others = be.servers.iter().filter(|x| x.eweight() > 0).count() > 1;
-        if p.cfg.redispatch && last && others && s.srv.is_some() {
+        // A server that went DOWN is left at once, as 2.6 does.
+        let down = s.srv.is_some_and(|i| !be.servers[i].takes_persistent());
+        let last = s.si[1].conn_retries == 0 || down;
+        // Another server could take it (the current one may be DOWN when
+        // `option persist` sent the stream there); `force-persist` never
+        // redispatches.
+        let others = be
+            .servers
+            .iter()
+            .enumerate()
+            .any(|(j, x)| Some(j) != s.srv && x.eweight() > 0);
+        let forced = s.flags & sess_flags::FORCE_PRST != 0;
+        if p.cfg.redispatch && last && others && !forced && s.srv.is_some() {
             // Last try: pick a server again, into the same connection object.
             release_server(be, s);
-            s.flags &= !(sess_flags::ADDR_SET | sess_flags::DIRECT);
+            s.flags &= !(sess_flags::ADDR_SET | sess_flags::DIRECT | sess_flags::FORCE_PRST);
             s.flags |= sess_flags::REDISP;
             info.redispatched = true;
             bump(&be.counters.redispatches);

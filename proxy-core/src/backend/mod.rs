@@ -79,6 +79,8 @@ pub struct Server {
     pub dynamic_lb: bool,
     /// `ssl`: connections to it run a TLS handshake first.
     pub tls: Option<crate::tls_client::TrafficTls>,
+    /// The persistence cookie value (`cookie`, or the dynamic one).
+    pub cookie: Option<String>,
 }
 
 impl Server {
@@ -116,6 +118,7 @@ impl Server {
             counters: Counters::default(),
             conns: conns::ServerConns::new(c.pool_low_conn, c.pool_max_conn, c.pool_purge_delay),
             tls: None,
+            cookie: c.cookie.clone(),
         }
     }
 
@@ -264,6 +267,7 @@ impl Server {
             slowstart: None,
             dynamic_lb: true,
             tls: None,
+            cookie: None,
         }
     }
 }
@@ -505,6 +509,21 @@ impl Backend {
         };
         let _sh = self.lock();
         if !s.takes_persistent() || !lb::has_room(s) {
+            return false;
+        }
+        s.cur_sess.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// Takes a slot on `srv` for a stream persistence sends there even
+    /// though it is DOWN or in maintenance (`option persist`,
+    /// `force-persist`, as 2.6): only a full server refuses.
+    pub fn assign_forced(&self, srv: usize) -> bool {
+        let Some(s) = self.servers.get(srv) else {
+            return false;
+        };
+        let _sh = self.lock();
+        if !lb::has_room(s) {
             return false;
         }
         s.cur_sess.fetch_add(1, Ordering::Relaxed);

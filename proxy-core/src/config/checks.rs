@@ -257,6 +257,7 @@ fn check_proxy(
         error(report.errors, &loc, msg);
     }
     super::kw_check::finalize(st, report.warnings);
+    super::kw_cookie::finalize(&mut st.cfg, report.warnings);
     if px.mode == Mode::Tcp {
         http_only(&mut st.cfg, report.warnings);
     } else if let Some(r) = px.tcp_res.rules.first().filter(|_| px.kind.has_backend()) {

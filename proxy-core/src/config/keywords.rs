@@ -469,6 +469,16 @@ pub(super) static KEYWORDS: &[Keyword] = &[
     // stick tables
     px("stick-table", D | F | B | L, 0, stk::stick_table),
     px("stick", B | L, F, stk::stick),
+    // cookie persistence
+    px("cookie", D | B | L, F, super::kw_cookie::cookie),
+    px(
+        "dynamic-cookie-key",
+        D | B | L,
+        F,
+        super::kw_cookie::dynamic_cookie_key,
+    ),
+    px("force-persist", B | L, F, super::kw_cookie::persist_rule),
+    px("ignore-persist", B | L, F, super::kw_cookie::persist_rule),
 ];
 
 /// Section keywords, also offered as suggestions for typos.

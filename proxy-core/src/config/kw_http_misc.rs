@@ -59,7 +59,7 @@ pub(super) fn monitor_uri(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
 /// `capture request|response header <name> len <n>`.
 pub(super) fn capture(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     let dir = match ctx.arg(1) {
-        Some("cookie") => return Err("'capture cookie' is not supported by this proxy.".into()),
+        Some("cookie") => return super::kw_cookie::capture_cookie(st, ctx),
         Some(d @ ("request" | "response")) => d,
         _ => {
             return Err(
@@ -289,7 +289,7 @@ mod tests {
         );
         assert!(cap("capture foo")
             .ends_with("'capture' expects 'cookie' or 'request header' or 'response header'."));
-        assert!(cap("capture cookie x len 10").contains("not supported"));
+        assert!(cap("capture cookie x len").contains("expects 'cookie' <cookie_name> 'len'"));
         assert!(cap("capture request header Host len 10 x")
             .ends_with("cannot handle unexpected argument 'x'."));
         assert!(

@@ -17,6 +17,7 @@ type OptSet = fn(&mut ProxyState, &mut Ctx<'_>, bool) -> KwResult;
 const OPTIONS: &[(&str, Side, OptSet)] = &[
     ("redispatch", Side::Back, opt_redispatch),
     ("allbackups", Side::Back, opt_allbackups),
+    ("persist", Side::Back, super::kw_cookie::opt_persist),
     ("tcplog", Side::Front, opt_tcplog),
     ("httplog", Side::Front, opt_httplog),
     ("httpslog", Side::Front, opt_httpslog),
@@ -77,7 +78,6 @@ const UNSUPPORTED_OPTIONS: &[&str] = &[
     "log-separate-errors",
     "logasap",
     "mysql-check",
-    "persist",
     "pgsql-check",
     "prefer-last-server",
     "redis-check",

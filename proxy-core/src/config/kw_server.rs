@@ -23,11 +23,11 @@ const SERVER_KEYWORDS: &[&str] = &[
     "pool-low-conn",
     "pool-max-conn",
     "pool-purge-delay",
+    "cookie",
 ];
 
 /// HAProxy `server` options we do not implement: refused by name.
 const UNSUPPORTED_SERVER: &[&str] = &[
-    "cookie",
     "interface",
     "max-reuse",
     "maxqueue",
@@ -242,6 +242,10 @@ fn server_option(
         }
         "pool-max-conn" | "pool-low-conn" | "pool-purge-delay" => {
             server_pool(srv, opt)?;
+            return Ok(2);
+        }
+        "cookie" => {
+            super::kw_cookie::server_cookie(srv, who, opt.value)?;
             return Ok(2);
         }
         "source" => {
@@ -476,8 +480,9 @@ backend b
         assert!(e("server s2 127.0.0.1:80 foo").contains("'server be/s2' : unknown keyword 'foo'"));
         assert!(e("server s2 127.0.0.1:80 wieght 3")
             .contains("unknown keyword 'wieght'; did you mean 'weight' maybe ?"));
-        assert!(e("server s2 127.0.0.1:80 cookie x")
-            .contains("'cookie' is not supported by this proxy"));
+        assert!(
+            e("server s2 127.0.0.1:80 redir x").contains("'redir' is not supported by this proxy")
+        );
         assert!(e("server s2 127.0.0.1:80 id 0")
             .contains("'server be/s2' : 'id' : custom id has to be > 0."));
         assert!(

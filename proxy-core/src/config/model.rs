@@ -354,6 +354,8 @@ pub struct ServerConfig {
     pub ssl: crate::tls_client::ServerSsl,
     /// The TLS client built from them after parsing, when prepared.
     pub tls: Option<crate::tls_client::ServerTlsHandle>,
+    /// `cookie <value>` (or the dynamic one), for cookie persistence.
+    pub cookie: Option<String>,
     pub loc: Location,
 }
 
@@ -382,6 +384,7 @@ impl ServerConfig {
             hc: Default::default(),
             ssl: Default::default(),
             tls: None,
+            cookie: None,
             loc,
         }
     }
@@ -486,6 +489,8 @@ pub struct ProxyConfig {
     pub load_server_state: Option<super::model_check::StateFrom>,
     /// `server-state-file-name [<name>]` (`use-backend-name` when empty).
     pub server_state_file_name: Option<String>,
+    /// Cookie persistence (`cookie`, `option persist`, `capture cookie`...).
+    pub persist: super::model_cookie::PersistConfig,
 }
 
 /// A format directive: where it was, which built-in format it stands
@@ -569,6 +574,7 @@ impl ProxyConfig {
             allbackups: false,
             load_server_state: None,
             server_state_file_name: None,
+            persist: Default::default(),
         }
     }
 }

@@ -119,6 +119,12 @@ pub(super) fn server_snapshot(state: &State, s: &Server) -> ServerSnapshot {
     if s.tls.is_some() {
         fields.push(f("use_ssl", "1"));
     }
+    if let Some(c) = &s.cookie {
+        fields.push(Field {
+            name: RStr::from_str("cookie"),
+            value: c.as_str().into(),
+        });
+    }
     if let Some(h) = &s.hostname {
         fields.push(Field {
             name: RStr::from_str("fqdn"),

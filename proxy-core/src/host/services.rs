@@ -341,6 +341,12 @@ fn proxies_of(state: &State) -> Vec<ProxySnapshot> {
                         m("chkdown", be.down_trans.load(Ordering::Relaxed)),
                     ]);
                     fields.push(f("algo", algo_name(be.balance)));
+                    if let Some(c) = &p.cfg.persist.cookie {
+                        fields.push(Field {
+                            name: RStr::from_str("cookie"),
+                            value: c.name.as_str().into(),
+                        });
+                    }
                     let servers = be
                         .servers
                         .iter()

@@ -152,6 +152,45 @@ impl HeadEdits {
         }
     }
 
+    /// Gives the parsed head's field `i` this value (`None`: removes it)
+    /// where it stands, as cookie persistence edits `Cookie` and
+    /// `Set-Cookie`; nothing when a rule already removed or replaced it.
+    pub fn set_orig(
+        &mut self,
+        buf: &[u8],
+        headers: &[HeaderField],
+        i: usize,
+        value: Option<Vec<u8>>,
+    ) {
+        let Some(h) = headers.get(i) else { return };
+        let table = self.table(headers.len());
+        let Some(pos) = table.iter().position(|f| *f == Field::Orig(i)) else {
+            return;
+        };
+        match value {
+            Some(v) => table[pos] = Field::Made(h.name(buf).to_vec(), v),
+            None => {
+                table.remove(pos);
+            }
+        }
+    }
+
+    /// Whether a rule added, removed or rewrote a field called `name`.
+    pub fn touched(&self, buf: &[u8], headers: &[HeaderField], name: &[u8]) -> bool {
+        let Some(fields) = &self.fields else {
+            return false;
+        };
+        let made = fields
+            .iter()
+            .any(|f| matches!(f, Field::Made(n, _) if eq_ignore_case(n, name)));
+        let kept = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| eq_ignore_case(h.name(buf), name))
+            .all(|(i, _)| fields.contains(&Field::Orig(i)));
+        made || !kept
+    }
+
     /// Checks what rules wrote before any byte goes out.
     fn check(&self) -> Result<(), RewriteError> {
         let made = self.fields.iter().flatten().filter_map(|f| match f {

@@ -189,3 +189,26 @@ fn responses() {
         assert_eq!(String::from_utf8(out).unwrap(), *want);
     }
 }
+
+#[test]
+fn cookie_edits_change_fields_where_they_stand() {
+    use super::head_edit::{write_request_edited, HeadEdits};
+    let buf =
+        b"GET / HTTP/1.1\r\nhost: a\r\ncookie: x=1; S=a\r\nx: 1\r\ncookie: S=b\r\ny: 2\r\n\r\n";
+    let h = head(buf);
+    let f = request_framing(buf, &h).unwrap();
+    let mut edits = HeadEdits::default();
+    assert!(!edits.touched(buf, &h.headers, b"cookie"));
+    edits.set_orig(buf, &h.headers, 3, None);
+    edits.set_orig(buf, &h.headers, 1, Some(b"x=1".to_vec()));
+    // A field already gone is left alone.
+    edits.set_orig(buf, &h.headers, 3, Some(b"S=c".to_vec()));
+    assert!(edits.touched(buf, &h.headers, b"cookie"));
+    assert!(!edits.touched(buf, &h.headers, b"y"));
+    let mut out = Vec::new();
+    write_request_edited(buf, &h, &ForwardPlan::new(&f, None), &edits, &mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "GET / HTTP/1.1\r\nhost: a\r\ncookie: x=1\r\nx: 1\r\ny: 2\r\n\r\n"
+    );
+}

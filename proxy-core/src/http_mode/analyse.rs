@@ -139,7 +139,10 @@ pub(super) async fn frontend<'a>(
     let http = &ctx.fe.cfg.http;
     match run_rules(ctx, http, fe_ctx, (&mut *s, &mut *cbuf), req, txn, trk).await {
         Ok(Verdict::Forward) => {}
-        Ok(other) => return decided(other, req),
+        Ok(other) => {
+            super::cookie::on_deny(ctx, ctx.fe, s, cbuf, req, txn, &other);
+            return decided(other, req);
+        }
         Err(route) => return route,
     }
     // stats uri: after the rules, so that a deny still blocks it; after
@@ -175,10 +178,14 @@ pub(super) async fn backend<'a>(
         let http = &bp.cfg.http;
         match run_rules(ctx, http, be_ctx, (&mut *s, &mut *cbuf), req, txn, trk).await {
             Ok(Verdict::Forward) => {}
-            Ok(other) => return decided(other, req),
+            Ok(other) => {
+                super::cookie::on_deny(ctx, bp, s, cbuf, req, txn, &other);
+                return decided(other, req);
+            }
             Err(route) => return route,
         }
     }
+    super::cookie::on_request(ctx, bp, s, cbuf, req, &mut txn.cookie);
     req.pending = persistence(ctx, bp, s, cbuf, req, trk);
     // option http_proxy on the backend only (a frontend's ran already).
     if bp.cfg.http.http_proxy && s.flags & sess_flags::ADDR_SET == 0 {

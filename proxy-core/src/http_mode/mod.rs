@@ -27,6 +27,8 @@ mod after_response;
 mod analyse;
 mod auth;
 mod body_wait;
+mod cookie;
+mod cookie_scan;
 pub mod exchange;
 mod facts;
 mod flow_actions;

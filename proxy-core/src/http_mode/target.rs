@@ -48,6 +48,9 @@ pub(super) struct Plan<'r> {
     pub(super) as_is: bool,
     /// The target answers as the proxy itself (an applet).
     pub(super) local: bool,
+    /// Cookie persistence's response step (a server of a backend with
+    /// `cookie`, or a frontend with `capture cookie`).
+    pub(super) cookie: Option<super::cookie::CookieResponse<'r>>,
 }
 
 /// Writes the request head for the target and consumes it from `cbuf`.
@@ -101,6 +104,7 @@ pub(super) fn plan<'r>(
         server_timeout: None,
         as_is,
         local: false,
+        cookie: None,
     })
 }
 
@@ -163,10 +167,14 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
     vbase.info = Some(&facts);
     let [rules, after] = &plan.res_rules;
     let copy = plan.req_copy.as_deref();
+    let cookie = plan.cookie.as_ref();
     let rules_fn =
         |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<HeadEdits, request::Denied> {
             let mut edits = HeadEdits::default();
             let Some(copy) = copy else {
+                if let Some(c) = cookie {
+                    c.apply(buf, rh, &mut edits);
+                }
                 return Ok(edits);
             };
             let view = ResView {
@@ -176,7 +184,15 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
                 rw: None,
             };
             let env = fe_ctx.env(Some(trk));
-            for set in rules.iter().chain(after) {
+            for set in rules {
+                super::response_rules::response_rules(set, &view, env, &mut edits)?;
+            }
+            // As 2.6: the persistence cookie after `http-response` rules,
+            // before `http-after-response` ones.
+            if let Some(c) = cookie {
+                c.apply(buf, rh, &mut edits);
+            }
+            for set in after {
                 super::response_rules::response_rules(set, &view, env, &mut edits)?;
             }
             Ok(edits)
@@ -191,8 +207,7 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
         req_framing: &req.framing,
         fe_mode: conn_mode(ctx.fe.cfg.http.conn_mode),
         server_close: plan.server_close,
-        res_rules: copy
-            .is_some()
+        res_rules: (copy.is_some() || cookie.is_some())
             .then_some(&rules_fn as &exchange::ResRules<'_>),
         client_timeout: ctx.fe.cfg.timeouts.client,
         server_timeout: plan.server_timeout,
@@ -285,6 +300,7 @@ pub(super) async fn serve_server(
     if let Some(srv) = srv {
         persist::store(&ctx.st.stick, pending, srv);
     }
+    plan.cookie = super::cookie::CookieResponse::new(ctx.fe, bp, s, &txn.cookie);
     // The server's current sessions (`scur`, `stot`) while it serves.
     let _srvc = srv.map(|x| CurGuard::enter(&x.counters));
     let mut bufs = Bufs {
@@ -308,6 +324,9 @@ pub(super) async fn serve_server(
         };
         exchange_with(ctx, (client, server), parts, &mut bufs, &mut plan, txn, trk).await
     };
+    if let Some(c) = plan.cookie.take() {
+        c.finish(&mut txn.cookie);
+    }
     if !trk.is_empty() {
         trk.count_status(txn.status, crate::counters::now_ms());
     }

@@ -50,6 +50,8 @@ pub(super) struct Txn {
     /// a connection, a new one for the next, as HAProxy makes a stream
     /// per request).
     pub(super) uniq_id: u64,
+    /// Cookie persistence: `%tsc` letters and `capture cookie` values.
+    pub(super) cookie: super::cookie::CookieTxn,
 }
 
 impl Txn {
@@ -78,6 +80,7 @@ impl Txn {
             idle_ms: 0,
             knobs: Default::default(),
             uniq_id: 0,
+            cookie: Default::default(),
         }
     }
 

@@ -135,9 +135,13 @@ impl<'a> LogCtx<'a> {
         };
         let bp = log.backend.and_then(|i| st.proxies.get(i));
         let be_name = bp.map_or(fe.name.as_str(), |b| b.name.as_str());
+        // The cookie of a denied request may name a server (of a listen
+        // whose own rules denied it: no backend chosen yet).
+        let srv_idx = log.cookie.log_server.or(s.and_then(|s| s.srv));
         let srv = bp
+            .or_else(|| log.cookie.log_server.and(Some(fe)))
             .and_then(|b| b.be.as_ref())
-            .zip(s.and_then(|s| s.srv))
+            .zip(srv_idx)
             .and_then(|(b, i)| b.servers.get(i));
         let (srv_name, srv_conn) = match srv {
             _ if log.applet.is_some() => (server, 0),
@@ -186,7 +190,12 @@ impl<'a> LogCtx<'a> {
             bytes_in: log.bytes_in,
             term: {
                 let (err, finst) = log.term();
-                term_code_http(err, finst, None)
+                let cookie = bp
+                    .or(Some(fe))
+                    .and_then(|b| b.cfg.persist.cookie.as_ref())
+                    .filter(|c| c.logs_letters())
+                    .map(|_| (log.cookie.req, log.cookie.res));
+                term_code_http(err, finst, cookie)
             },
             counters: LogCounters {
                 actconn: st.global.cur(),
@@ -201,6 +210,8 @@ impl<'a> LogCtx<'a> {
             req_captures: Captures::Vecs(&log.req_captures),
             res_captures: Captures::Vecs(&log.res_captures),
             request_line: log.request_line.as_deref(),
+            req_cookie: log.cookie.cli_capture.as_deref(),
+            res_cookie: log.cookie.srv_capture.as_deref(),
             unique_id: log.unique_id.as_deref(),
             request_id: log.uniq_id,
             ..LogRecord::new(self.client, accept_date, &fe.name)

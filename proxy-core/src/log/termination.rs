@@ -93,9 +93,10 @@ impl FinState {
 }
 
 /// What the request's persistence cookie said (third `%tsc` character).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum CookieState {
     /// `N`: no cookie.
+    #[default]
     None,
     /// `I`: invalid cookie.
     Invalid,
@@ -126,9 +127,10 @@ impl CookieState {
 }
 
 /// What was done with the response's `Set-Cookie` (fourth `%tsc` character).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum SetCookieState {
     /// `N`: none.
+    #[default]
     None,
     /// `P`: the server's cookie passed through unchanged.
     Passive,

@@ -53,6 +53,9 @@ pub mod sess_flags {
     pub const CURR_SESS: u32 = 0x0000_0040;
     /// The last retry went to another server.
     pub const REDISP: u32 = 0x0000_0100;
+    /// `force-persist` matched: persistence may use a DOWN server and the
+    /// stream is never redispatched.
+    pub const FORCE_PRST: u32 = 0x0000_0200;
 }
 
 /// Timestamps of a stream's life, for the log's timers.
@@ -222,7 +225,8 @@ impl Stream {
             | sess_flags::ADDR_SET
             | sess_flags::BE_ASSIGNED
             | sess_flags::CURR_SESS
-            | sess_flags::REDISP);
+            | sess_flags::REDISP
+            | sess_flags::FORCE_PRST);
         self.end = None;
         self.timers = LogTimers::now();
         self.vars.end_txn();
