@@ -63,26 +63,8 @@ impl Fetch {
             Fetch::Method => Some(Value::Meth(Cow::Borrowed(view.method()))),
             Fetch::Base => Some(base(view)),
             Fetch::Base32 => Some(Value::Int(i64::from(base32(view)))),
-            Fetch::Base32Src => view.src().map(|a| {
-                let mut b = base32(view).to_be_bytes().to_vec();
-                match a.ip() {
-                    IpAddr::V4(v4) => b.extend_from_slice(&v4.octets()),
-                    IpAddr::V6(v6) => b.extend_from_slice(&v6.octets()),
-                }
-                Value::bin(b)
-            }),
-            Fetch::Ver(res) => {
-                let (maj, min) = if *res {
-                    view.res_version()
-                } else {
-                    Some(view.version())
-                }?;
-                Some(Value::owned_str(vec![
-                    b'0' + maj.min(9),
-                    b'.',
-                    b'0' + min.min(9),
-                ]))
-            }
+            Fetch::Base32Src => base32_src(view),
+            Fetch::Ver(res) => version(view, *res),
             Fetch::ReqProtoHttp => Some(Value::Bool(true)),
             Fetch::ReqLen => Some(super::fetch_payload::req_len(view)),
             Fetch::ResLen => super::fetch_payload::res_len(view),
@@ -163,11 +145,7 @@ impl Fetch {
             Fetch::FcRcvdProxy => Some(Value::Bool(
                 view.stream().and_then(|s| s.proxy_header()).is_some(),
             )),
-            Fetch::FcPpTlv(kind) => view
-                .stream()
-                .and_then(|s| s.proxy_header())
-                .and_then(|h| h.tlv(*kind))
-                .map(|v| Value::owned_str(v.to_vec())),
+            Fetch::FcPpTlv(kind) => pp_tlv(view, *kind),
             Fetch::Hdr(_)
             | Fetch::HdrVal(_)
             | Fetch::HdrIp(_)
@@ -175,6 +153,38 @@ impl Fetch {
             | Fetch::HttpAuth { .. } => None,
         }
     }
+}
+
+/// `base32+src`: `base32` then the client's address bytes.
+fn base32_src<'v>(view: &'v dyn RequestView) -> Option<Value<'v>> {
+    let a = view.src()?;
+    let mut b = base32(view).to_be_bytes().to_vec();
+    match a.ip() {
+        IpAddr::V4(v4) => b.extend_from_slice(&v4.octets()),
+        IpAddr::V6(v6) => b.extend_from_slice(&v6.octets()),
+    }
+    Some(Value::bin(b))
+}
+
+/// `req.ver` / `res.ver`: `major.minor`.
+fn version<'v>(view: &'v dyn RequestView, res: bool) -> Option<Value<'v>> {
+    let (maj, min) = if res {
+        view.res_version()
+    } else {
+        Some(view.version())
+    }?;
+    Some(Value::owned_str(vec![
+        b'0' + maj.min(9),
+        b'.',
+        b'0' + min.min(9),
+    ]))
+}
+
+/// `fc_pp_authority`, `fc_pp_unique_id`: a TLV of the PROXY header the
+/// connection began with.
+fn pp_tlv<'v>(view: &'v dyn RequestView, kind: u8) -> Option<Value<'v>> {
+    let h = view.stream()?.proxy_header()?;
+    h.tlv(kind).map(|v| Value::owned_str(v.to_vec()))
 }
 
 fn threads(view: &dyn RequestView) -> (u32, u32) {
