@@ -263,3 +263,57 @@ fn tarpit_as_haproxy() {
         },
     );
 }
+
+/// `http-response deny` answers what its rule asks for: the 502 page by
+/// default, the page of `deny_status`, a payload with its headers, an
+/// errorfile or an `errorfiles` section's page; compared with HAProxy
+/// byte for byte with the log's status and termination state.
+#[test]
+fn response_deny_replies_as_haproxy() {
+    let dir = pages();
+    let origin = Origin::start(|_| Reply::ok(b"hello"));
+    let p = |f: &str| dir.join(f).display().to_string();
+    let cfg = |fe: &BoundPort| {
+        format!(
+            "global\n  log stdout format raw local0\n\
+             http-errors site\n  errorfile 403 {}\n\
+             defaults\n  mode http\n  log global\n  option httplog\n  timeout connect 2s\n  timeout client 5s\n  timeout server 2s\n\
+             frontend fe\n  bind {fe}\n  http-request set-var(txn.p) path\n  default_backend be\n\
+             backend be\n  errorfile 502 {}\n\
+             \x20 http-response deny if {{ var(txn.p) -m str /d }}\n\
+             \x20 http-response deny deny_status 403 if {{ var(txn.p) -m str /d403 }}\n\
+             \x20 http-response deny status 418 content-type text/plain string nope hdr x-why %[var(txn.p)] if {{ var(txn.p) -m str /s }}\n\
+             \x20 http-response deny deny_status 403 errorfiles site if {{ var(txn.p) -m str /ef }}\n\
+             \x20 http-response deny errorfile {} if {{ var(txn.p) -m str /f }}\n\
+             \x20 server s 127.0.0.1:{}\n",
+            p("403.http"),
+            p("502.http"),
+            p("404.http"),
+            origin.port
+        )
+    };
+    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let paths = ["/d", "/d403", "/s", "/ef", "/f", "/ok"];
+    compare(
+        |bin| {
+            let fe = BoundPort::new();
+            let px = Proxy::builder(&cfg(&fe)).bin(bin).listen(&fe).start();
+            paths
+                .iter()
+                .enumerate()
+                .map(|(n, path)| {
+                    // `%B` left out: 2.6 adds the refused server response
+                    // to it (a difference the README lists).
+                    let line = probe(&px, fe.port, n, &get(path));
+                    let cut = line.rsplit_once(' ').map_or(line.as_str(), |(l, _)| l);
+                    format!("{path}: {cut}")
+                })
+                .collect()
+        },
+        |t| {
+            assert!(t[0].contains("gw!"), "{t:?}");
+            assert!(t[2].contains("418") && t[2].contains("nope"), "{t:?}");
+            assert!(t[5].contains("hello"), "{t:?}");
+        },
+    );
+}

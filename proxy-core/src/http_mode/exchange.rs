@@ -75,6 +75,9 @@ pub struct ExchangeResult {
     /// How the exchange failed; its status (`answer`) is set when nothing
     /// reached the client yet and an error page should go out (502/504).
     pub error: Option<ProxyError>,
+    /// An `http-response deny` refused the response (then `error` is
+    /// set): the answer it asks for.
+    pub denied: Option<Denied>,
 }
 
 enum ResPhase {
@@ -466,8 +469,9 @@ fn response_head(
     let edits = match spec.res_rules {
         Some(rules) if head.status >= 200 => match rules(buf, head) {
             Ok(e) => e,
-            Err(Denied) => {
+            Err(d) => {
                 res.status = 0;
+                res.denied = Some(d);
                 return None;
             }
         },

@@ -268,6 +268,38 @@ pub(super) async fn send_error(
     write_all(client_transport(s), &page.bytes).await.is_ok() && keep.is_some()
 }
 
+/// The answer of an `http-response deny`: the one its rule made, else the
+/// error page for its status (502 by default), logged with that status.
+pub(super) async fn send_denied(
+    ctx: &Ctx<'_>,
+    be: Option<&Proxy>,
+    s: &mut Stream,
+    txn: &mut Txn,
+    (end, denied): (ProxyError, super::request::Denied),
+    keep: Option<crate::http::Version>,
+) -> bool {
+    let end = end.answer(Some(denied.status));
+    let Some(mut bytes) = denied.bytes else {
+        return send_error(ctx, be, s, txn, end, keep).await;
+    };
+    let mut status = denied.status;
+    // What becomes of the connection, said as for the proxy's own pages.
+    let value: Option<&[u8]> = match keep {
+        None => Some(b"close"),
+        Some(crate::http::Version::Http10) => Some(b"keep-alive"),
+        Some(_) => None,
+    };
+    if let Some(v) = value.filter(|_| !says_connection(&bytes)) {
+        bytes = with_connection(&bytes, v);
+    }
+    if let Some((b, new)) = after_local(ctx, s, txn, &bytes) {
+        (bytes, status) = (b, new);
+    }
+    let logged = crate::http::htx_size(&bytes).unwrap_or(bytes.len() as u64);
+    txn.ended(end, i32::from(status), logged);
+    write_all(client_transport(s), &bytes).await.is_ok() && keep.is_some()
+}
+
 /// The request's version when the client connection may stay open after
 /// an error answered now: the client wants keep-alive, the frontend does
 /// not close, and the request was read whole (`complete`).

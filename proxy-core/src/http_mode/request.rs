@@ -326,9 +326,25 @@ impl RequestView for ResView<'_> {
     }
 }
 
-/// An `http-response deny` matched.
-#[derive(Debug, Clone, Copy)]
-pub struct Denied;
+/// An `http-response deny` matched: the answer it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    /// 502 unless the rule says otherwise (`deny_status`, `status`).
+    pub status: u16,
+    /// A whole answer the rule made (payload, `errorfile`, `errorfiles`);
+    /// `None`: the proxy's error page for `status`.
+    pub bytes: Option<Vec<u8>>,
+}
+
+impl Denied {
+    /// What `http-response deny <reply>` answers for the response in `view`.
+    pub fn of(reply: &HttpReply, view: &dyn RequestView) -> Denied {
+        Denied {
+            status: reply.status,
+            bytes: rule_reply(reply, view),
+        }
+    }
+}
 
 /// What the `http-request` rules decided.
 pub enum Verdict {
@@ -536,16 +552,21 @@ fn fetch_ip(e: &crate::config::model_stick::KeyExpr, view: &dyn RequestView) -> 
 /// The bytes of a `deny`/`return` answer.
 fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &dyn RequestView) -> (Vec<u8>, u16) {
     let status = reply.status;
+    let raw = rule_reply(reply, view).unwrap_or_else(|| match http.errorfiles.get(&status) {
+        Some(b) => b.to_vec(),
+        None => crate::http::error_response(status).to_vec(),
+    });
+    (raw, status)
+}
+
+/// The answer a `deny`/`return` rule makes itself; `None` when it is the
+/// proxy's error page for its status.
+fn rule_reply(reply: &HttpReply, view: &dyn RequestView) -> Option<Vec<u8>> {
+    let status = reply.status;
     let rendered;
     let body: &[u8] = match &reply.body {
-        ReplyBody::DefaultErrorfile => {
-            let raw = match http.errorfiles.get(&status) {
-                Some(b) => b.to_vec(),
-                None => crate::http::error_response(status).to_vec(),
-            };
-            return (raw, status);
-        }
-        ReplyBody::Errorfile(b) => return (b.to_vec(), status),
+        ReplyBody::DefaultErrorfile => return None,
+        ReplyBody::Errorfile(b) => return Some(b.to_vec()),
         ReplyBody::Payload(b) => b,
         ReplyBody::Format(f) => {
             rendered = f.render(view);
@@ -553,26 +574,27 @@ fn reply_bytes(http: &HttpConfig, reply: &HttpReply, view: &dyn RequestView) -> 
         }
         ReplyBody::Empty | ReplyBody::Errorfiles(_) => b"",
     };
+    // 2.6's order: the rule's `hdr` fields, then the length and type.
     let mut out = format!(
-        "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n",
-        crate::http::status::reason(status),
-        body.len()
+        "HTTP/1.1 {status} {}\r\n",
+        crate::http::status::reason(status)
     )
     .into_bytes();
-    if let Some(ct) = &reply.content_type {
-        out.extend_from_slice(b"content-type: ");
-        out.extend_from_slice(ct.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
     for (name, fmt) in &reply.headers {
         out.extend(name.as_bytes().iter().map(u8::to_ascii_lowercase));
         out.extend_from_slice(b": ");
         out.extend_from_slice(&fmt.render(view));
         out.extend_from_slice(b"\r\n");
     }
+    out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+    if let Some(ct) = &reply.content_type {
+        out.extend_from_slice(b"content-type: ");
+        out.extend_from_slice(ct.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
-    (out, status)
+    Some(out)
 }
 
 fn redirect(rd: &Redirect, view: &dyn RequestView) -> Option<Verdict> {

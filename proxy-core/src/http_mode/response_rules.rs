@@ -29,7 +29,7 @@ pub fn response_rules(
             }
             match &r.action {
                 HttpAction::Allow => break,
-                HttpAction::Deny(_) => return Err(Denied),
+                HttpAction::Deny(reply) => return Err(Denied::of(reply, &view)),
                 HttpAction::SetVar(a) => {
                     a.apply(&view);
                     continue;

@@ -240,7 +240,10 @@ async fn conclude_service(
     }
     if let Some(e) = result.error {
         if e.status.is_some() {
-            return send_error(ctx, None, s, txn, e, None).await;
+            return match result.denied {
+                Some(d) => super::local::send_denied(ctx, None, s, txn, (e, d), None).await,
+                None => send_error(ctx, None, s, txn, e, None).await,
+            };
         }
         txn.end = Some(e);
         return false;

@@ -432,7 +432,10 @@ async fn finish_server(
         // request was entirely read stays connected; the server
         // connection is dropped.
         let keep = keep_after(ctx.fe, &req.framing, result.request_complete);
-        return send_error(ctx, Some(bp), s, txn, e, keep).await;
+        return match result.denied {
+            Some(d) => super::local::send_denied(ctx, Some(bp), s, txn, (e, d), keep).await,
+            None => send_error(ctx, Some(bp), s, txn, e, keep).await,
+        };
     }
     if result.tunnel {
         tunnel(ctx, bp, s, bufs.client, &mut bufs.server, txn).await;
