@@ -22,6 +22,7 @@ const SHA512: &str =
     "$6$abc$IdWKNKTJEb8LxY7CGg8YBXlvtfZzFw7Mp/r6niK9YB2mdvgY..TKjv1T..8RadRt2qvUHYRLr/TsVArtr91iR1";
 const BCRYPT: &str = "$2b$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a";
 const DES: &str = "abNANd1rDfiNc";
+const YESCRYPT: &str = "$y$j9T$abcdefgh$IUWJt2doU4Kf6E/JP1UkAT3S5O3Q7SSA8SJirXIlEu9";
 
 fn config(fe: &BoundPort, ef: &BoundPort, errorfile: &Path) -> String {
     format!(
@@ -34,6 +35,7 @@ fn config(fe: &BoundPort, ef: &BoundPort, errorfile: &Path) -> String {
          \x20 user dan password {SHA512}\n\
          \x20 user eve password {BCRYPT}\n\
          \x20 user fred password {DES}\n\
+         \x20 user yves password {YESCRYPT}\n\
          \x20 user gus password notahash\n\
          \x20 user hal\n\
          frontend fe\n\
@@ -122,6 +124,8 @@ fn basic_auth_as_haproxy() {
         ("bcrypt", "/", Some(basic("eve:secret"))),
         ("des", "/", Some(basic("fred:secret"))),
         ("des wrong", "/", Some(basic("fred:secreT"))),
+        ("yescrypt", "/", Some(basic("yves:secret"))),
+        ("yescrypt wrong", "/", Some(basic("yves:secreT"))),
         ("bad hash", "/", Some(basic("gus:notahash"))),
         ("unknown user", "/", Some(basic("zed:secret"))),
         ("group ok", "/adm", Some(basic("bob:secret"))),

@@ -61,10 +61,16 @@ impl Secret {
 }
 
 /// crypt(3)'s verdict on `pass` for `hash` (pwhash knows the formats by
-/// their prefix and refuses what it cannot read).
+/// their prefix and refuses what it cannot read; yescrypt is apart).
 fn crypt_matches(pass: &[u8], hash: &str) -> bool {
+    use yescrypt::password_hash::PasswordVerifier;
     // crypt(3) stops at a NUL.
     let pass = pass.split(|&b| b == 0).next().unwrap_or_default();
+    if hash.starts_with("$y$") {
+        return yescrypt::Yescrypt::default()
+            .verify_password(pass, hash)
+            .is_ok();
+    }
     pwhash::unix::verify(pass, hash)
 }
 

@@ -82,6 +82,8 @@ fn crypt_hashes() {
         "$2y$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a",
         "_J9..abcd/H6HLCcf7nw",
         "$sha1$48000$abcdefgh$7GdBOcaDEGQFmTrCnpetzuLBqUHf",
+        "$y$j9T$abcdefgh$IUWJt2doU4Kf6E/JP1UkAT3S5O3Q7SSA8SJirXIlEu9",
+        "$y$j9T$PAF4mB3y5lDnJGoMPpMsp.$msShEa90cWp5UOyfVRwpWUBY2e0N5cGhxvn90qvNyz3",
     ];
     for h in ok {
         let s = Secret::Crypt(h.to_string());
@@ -89,8 +91,11 @@ fn crypt_hashes() {
         assert!(!s.matches(b"Secret"), "{h}");
         assert!(!s.matches(b""), "{h}");
     }
-    // yescrypt: libxcrypt accepts it, not us (see README).
-    let yescrypt = "$y$j9T$abcdefgh$IUWJt2doU4Kf6E/JP1UkAT3S5O3Q7SSA8SJirXIlEu9";
+    // gost-yescrypt and scrypt: libxcrypt accepts them, not us (README).
+    let unknown = [
+        "$gy$j9T$abcdefgh$Fi3mUfLMwr2ZyDlmydp6rw5RwzYJnsb1LquZlQ2CYq0",
+        "$7$CU..../....abcdefgh$XWs9HxtpA2.6U5CDBBbcW.h3o9pYlC.MIIb8JqMgZx6",
+    ];
     let odd = [
         "$2b$",
         "_",
@@ -102,9 +107,14 @@ fn crypt_hashes() {
         "$5$rounds=x$a$b",
         "$",
         "$$$$",
+        "$y$",
+        "$y$j9T$",
+        "$y$j9T$abcdefgh$",
+        "$y$zzz$abcdefgh$IUWJt2doU4Kf6E/JP1UkAT3S5O3Q7SSA8SJirXIlEu9",
     ];
-    for bad in ["notahash", "$1$abc", "", "$9$x$y", "$2b$99$short", yescrypt]
+    for bad in ["notahash", "$1$abc", "", "$9$x$y", "$2b$99$short"]
         .into_iter()
+        .chain(unknown)
         .chain(odd)
     {
         assert!(!Secret::Crypt(bad.to_string()).matches(b"secret"), "{bad}");
