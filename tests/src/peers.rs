@@ -50,6 +50,10 @@ pub const MAX_EXP: u64 = 3_601_000;
 
 /// Polls `f` every 20 ms until it is true or `timeout` passes; returns
 /// whether it became true.
+/// How long converged tables must stay the same before they count as
+/// converged.
+pub const SETTLE: Duration = Duration::from_millis(300);
+
 pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
@@ -309,7 +313,9 @@ impl Cluster {
     }
 
     /// Waits until every running node's masked [`table_lines`] for `table`
-    /// are the same, list every key of `keys`, and show no entry in use.
+    /// are the same, list every key of `keys`, show no entry in use, and
+    /// stay so for [`SETTLE`] (a node may still push an entry it released
+    /// last: its late update would overwrite a change made next).
     /// Returns the common lines; panics with every table on timeout.
     pub fn wait_converged(
         &self,
@@ -320,6 +326,7 @@ impl Cluster {
     ) -> Vec<String> {
         let running: Vec<&Node> = self.nodes.iter().filter(|n| n.is_running()).collect();
         let mut last = Vec::new();
+        let mut agreed: Option<(Vec<String>, Instant)> = None;
         let ok = wait_until(timeout, || {
             last = running
                 .iter()
@@ -327,12 +334,23 @@ impl Cluster {
                 .collect();
             let first = &last[0];
             let have: BTreeSet<String> = entry_keys(first).into_iter().collect();
-            last.iter().all(|l| l == first)
+            let same = last.iter().all(|l| l == first)
                 && keys.iter().all(|k| have.contains(k))
                 && first
                     .iter()
                     .filter(|l| !l.starts_with('#'))
-                    .all(|l| l.contains(" use=0 "))
+                    .all(|l| l.contains(" use=0 "));
+            if !same {
+                agreed = None;
+                return false;
+            }
+            match &agreed {
+                Some((lines, since)) if lines == first => since.elapsed() >= SETTLE,
+                _ => {
+                    agreed = Some((first.clone(), Instant::now()));
+                    false
+                }
+            }
         });
         if !ok {
             let mut msg = format!(
