@@ -31,8 +31,8 @@
 //!    [`Failure::BadRequestFraming`] (400, 413 or 422).
 //! 3. [`connection_header::plan_request`] with the backend's [`ConnMode`]
 //!    gives the `Connection` value to append and whether each side closes.
-//! 4. [`rewrite::write_request_head`] with [`rewrite::ForwardPlan::new`]
-//!    and the rule edits; send it, then the body: `Length(n)` → forward `n`
+//! 4. [`head_edit::write_request_edited`] with
+//!    [`rewrite::ForwardPlan::new`] and the rules' [`head_edit::HeadEdits`]; send it, then the body: `Length(n)` → forward `n`
 //!    bytes; `Chunked` → feed [`chunked::ChunkedDecoder::advance`] and
 //!    forward `consumed` bytes until `done`; `None` → nothing. What follows
 //!    in the buffer is the next (pipelined) request.
@@ -40,7 +40,7 @@
 //!    [`framing::response_framing`] with [`framing::RequestInfo`]; 1xx
 //!    (other than 101) are forwarded and the next head is parsed.
 //!    [`connection_header::plan_response`] decides the `Connection` value,
-//!    client close, server reuse, tunnel; [`rewrite::write_response_head`];
+//!    client close, server reuse, tunnel; [`head_edit::write_response_edited`];
 //!    body as in 4 (`UntilClose`: until the server closes; `Tunnel`: both
 //!    ways until close).
 //! 6. On failure, [`Failure::outcome`] gives the status, the termination
@@ -83,7 +83,7 @@ pub use errors::{
 };
 pub use framing::{BodyKind, Framing, FramingError, RequestInfo};
 pub use head::{HeadError, HeadLimits, Parsed, RequestHead, ResponseHead, Span, Version};
-pub use rewrite::{Edit, ForwardPlan, NameCase};
+pub use rewrite::{ForwardPlan, NameCase};
 
 use crate::error::{ErrorKind, ProxyError};
 use crate::log::termination::FinState;

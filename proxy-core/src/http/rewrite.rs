@@ -1,6 +1,8 @@
-//! Building the head that is forwarded: the parsed head, minus the fields
-//! the framing step dropped, with the edits of `http-request` /
-//! `http-response` rules applied, and the proxy's `Connection` value.
+//! What the forwarded head is written with: the plan (the fields the
+//! framing step dropped, a `Content-Length` rewrite, the proxy's
+//! `Connection` value), the output sinks and the per-field writer. The
+//! writers themselves, which also apply the rules' changes, are in
+//! [`super::head_edit`].
 //!
 //! The output is sized first and reserved once, then written, so a `Vec`
 //! or `BytesMut` grows at most once per head.
@@ -21,9 +23,7 @@
 //! - `Connection` loses its `close`/`keep-alive` tokens, `TE` becomes
 //!   `te: trailers` or disappears (see [`super::connection_header`]); the
 //!   proxy's own `connection:` field comes last;
-//! - rule edits: `del-header` removes every field of that name,
-//!   `set-header` removes them and appends one, `add-header` appends; the
-//!   appended fields come after the kept ones, in rule order.
+//! - rule edits follow HTX's order (see [`super::head_edit`]).
 
 use std::fmt;
 
@@ -31,8 +31,8 @@ use bytes::BytesMut;
 
 use super::connection_header::{clean_connection_value, te_outgoing, CleanedValue};
 use super::framing::Framing;
-use super::head::{HeaderField, RequestHead, ResponseHead, Span, Version};
-use super::tokens::{eq_ignore_case, is_field_value_byte, is_tchar};
+use super::head::{Span, Version};
+use super::tokens::eq_ignore_case;
 
 /// How header names are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,17 +42,6 @@ pub enum NameCase {
     Lower,
     /// As received (or as given in an edit).
     Preserve,
-}
-
-/// One header edit from a rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Edit<'a> {
-    /// Remove every field with this name (case-insensitive).
-    Del(&'a [u8]),
-    /// Remove every field with this name, then append one with this value.
-    Set(&'a [u8], &'a [u8]),
-    /// Append a field.
-    Add(&'a [u8], &'a [u8]),
 }
 
 /// What the forwarded head must change besides rule edits.
@@ -154,127 +143,11 @@ impl HeadOut for Counter {
     }
 }
 
-fn check_edits(edits: &[Edit<'_>]) -> Result<(), RewriteError> {
-    for e in edits {
-        let (name, value) = match *e {
-            Edit::Del(n) => (n, &b""[..]),
-            Edit::Set(n, v) | Edit::Add(n, v) => (n, v),
-        };
-        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-            return Err(RewriteError::BadName);
-        }
-        if !value.iter().all(|&b| is_field_value_byte(b)) {
-            return Err(RewriteError::BadValue);
-        }
-    }
-    Ok(())
-}
-
-/// Writes the forwarded request head into `out`.
-pub fn write_request_head<O: HeadOut>(
-    buf: &[u8],
-    head: &RequestHead,
-    plan: &ForwardPlan<'_>,
-    edits: &[Edit<'_>],
-    out: &mut O,
-) -> Result<(), RewriteError> {
-    check_edits(edits)?;
-    let emit = |o: &mut dyn HeadOut| {
-        o.put(head.method(buf));
-        o.put(b" ");
-        o.put(head.target(buf));
-        o.put(b" ");
-        put_version(o, buf, head.version, head.version_raw);
-        o.put(b"\r\n");
-        put_fields(o, buf, &head.headers, plan, edits);
-    };
-    let mut counter = Counter(0);
-    emit(&mut counter);
-    out.reserve_bytes(counter.0);
-    emit(out);
-    Ok(())
-}
-
-/// Writes the forwarded response head into `out`.
-pub fn write_response_head<O: HeadOut>(
-    buf: &[u8],
-    head: &ResponseHead,
-    plan: &ForwardPlan<'_>,
-    edits: &[Edit<'_>],
-    out: &mut O,
-) -> Result<(), RewriteError> {
-    check_edits(edits)?;
-    let emit = |o: &mut dyn HeadOut| {
-        put_version(o, buf, head.version, head.version_raw);
-        o.put(b" ");
-        o.put(head.status_raw.get(buf));
-        o.put(b" ");
-        o.put(head.reason.get(buf));
-        o.put(b"\r\n");
-        put_fields(o, buf, &head.headers, plan, edits);
-    };
-    let mut counter = Counter(0);
-    emit(&mut counter);
-    out.reserve_bytes(counter.0);
-    emit(out);
-    Ok(())
-}
-
 pub(super) fn put_version(o: &mut dyn HeadOut, buf: &[u8], version: Version, raw: Span) {
     match version {
         Version::Http11 => o.put(b"HTTP/1.1"),
         Version::Http10 => o.put(raw.get(buf)),
     }
-}
-
-fn put_fields(
-    o: &mut dyn HeadOut,
-    buf: &[u8],
-    headers: &[HeaderField],
-    plan: &ForwardPlan<'_>,
-    edits: &[Edit<'_>],
-) {
-    let removed_by_edit = |name: &[u8]| {
-        edits.iter().any(|e| match *e {
-            Edit::Del(n) | Edit::Set(n, _) => eq_ignore_case(n, name),
-            Edit::Add(..) => false,
-        })
-    };
-    for (i, h) in headers.iter().enumerate() {
-        let name = h.name(buf);
-        if plan.skip.binary_search(&i).is_ok()
-            || removed_by_edit(name)
-            || (plan.remove_content_length && eq_ignore_case(name, b"content-length"))
-        {
-            continue;
-        }
-        match plan.content_length {
-            Some((at, n)) if at == i => {
-                put_name(o, name, plan.name_case);
-                o.put(b": ");
-                o.put(n.to_string().as_bytes());
-                o.put(b"\r\n");
-            }
-            _ => put_field(o, name, h.value(buf), plan.name_case),
-        }
-    }
-    for e in edits {
-        match *e {
-            Edit::Set(n, v) | Edit::Add(n, v) => {
-                if !(plan.remove_content_length && eq_ignore_case(n, b"content-length")) {
-                    put_field(o, n, v, plan.name_case);
-                }
-            }
-            Edit::Del(_) => {}
-        }
-    }
-    if let Some(v) = plan.connection {
-        // The proxy's own value: written as is, never cleaned.
-        o.put(b"connection: ");
-        o.put(v);
-        o.put(b"\r\n");
-    }
-    o.put(b"\r\n");
 }
 
 fn put_name(o: &mut dyn HeadOut, name: &[u8], case: NameCase) {

@@ -5,6 +5,7 @@ use bytes::BytesMut;
 use super::connection_header::{plan_request, plan_response, ConnMode};
 use super::framing::{request_framing, response_framing, RequestInfo};
 use super::head::{parse_request, parse_response, HeadLimits, Parsed, RequestHead, ResponseHead};
+use super::head_edit::{write_request_edited, write_response_edited, HeadEdits};
 use super::rewrite::*;
 
 fn head(buf: &[u8]) -> RequestHead {
@@ -21,27 +22,35 @@ fn rhead(buf: &[u8]) -> ResponseHead {
     }
 }
 
-/// Forwards a request the way a driver would, in `mode`.
-fn forward_req(buf: &[u8], mode: ConnMode, edits: &[Edit<'_>]) -> String {
+/// Forwards a request the way a driver would, in `mode`, with the edits
+/// `rules` make.
+fn forward_with(
+    buf: &[u8],
+    mode: ConnMode,
+    rules: &dyn Fn(&mut HeadEdits, &RequestHead),
+) -> String {
     let h = head(buf);
     let f = request_framing(buf, &h).unwrap();
     let conn = plan_request(mode, &f);
     let plan = ForwardPlan::new(&f, conn.add);
+    let mut edits = HeadEdits::default();
+    rules(&mut edits, &h);
     let mut out = Vec::new();
-    write_request_head(buf, &h, &plan, edits, &mut out).unwrap();
+    write_request_edited(buf, &h, &plan, &edits, &mut out).unwrap();
     String::from_utf8(out).unwrap()
+}
+
+fn forward_req(buf: &[u8], mode: ConnMode) -> String {
+    forward_with(buf, mode, &|_, _| {})
 }
 
 #[test]
 fn plain_request_is_byte_exact_apart_from_case() {
     let buf = b"GET /a?b=c HTTP/1.1\r\nhost: example.com\r\naccept: */*\r\n\r\n";
-    assert_eq!(
-        forward_req(buf, ConnMode::KeepAlive, &[]).as_bytes(),
-        &buf[..]
-    );
+    assert_eq!(forward_req(buf, ConnMode::KeepAlive).as_bytes(), &buf[..]);
     let buf = b"GET /a HTTP/1.1\r\nHost: example.com\r\nX-Mixed-Case:  v \r\n\r\n";
     assert_eq!(
-        forward_req(buf, ConnMode::KeepAlive, &[]),
+        forward_req(buf, ConnMode::KeepAlive),
         "GET /a HTTP/1.1\r\nhost: example.com\r\nx-mixed-case: v\r\n\r\n"
     );
 }
@@ -50,17 +59,17 @@ fn plain_request_is_byte_exact_apart_from_case() {
 fn line_endings_and_versions_are_normalised() {
     let buf = b"\r\nGET / HTTP/1.1\nHost: a\n\n";
     assert_eq!(
-        forward_req(buf, ConnMode::KeepAlive, &[]),
+        forward_req(buf, ConnMode::KeepAlive),
         "GET / HTTP/1.1\r\nhost: a\r\n\r\n"
     );
     let buf = b"GET / HTTP/2.0\r\nHost: a\r\n\r\n";
     assert_eq!(
-        forward_req(buf, ConnMode::KeepAlive, &[]),
+        forward_req(buf, ConnMode::KeepAlive),
         "GET / HTTP/1.1\r\nhost: a\r\n\r\n"
     );
     let buf = b"GET / HTTP/1.0\r\nHost: a\r\n\r\n";
     assert_eq!(
-        forward_req(buf, ConnMode::KeepAlive, &[]),
+        forward_req(buf, ConnMode::KeepAlive),
         "GET / HTTP/1.0\r\nhost: a\r\nconnection: keep-alive\r\n\r\n"
     );
 }
@@ -69,12 +78,12 @@ fn line_endings_and_versions_are_normalised() {
 fn connection_and_te_handling() {
     let buf = b"GET / HTTP/1.1\r\nConnection: keep-alive, X-Foo\r\nX-Foo: 1\r\nTE: gzip, trailers\r\nKeep-Alive: 300\r\n\r\n";
     assert_eq!(
-        forward_req(buf, ConnMode::ServerClose, &[]),
+        forward_req(buf, ConnMode::ServerClose),
         "GET / HTTP/1.1\r\nconnection: X-Foo\r\nx-foo: 1\r\nte: trailers\r\nkeep-alive: 300\r\nconnection: close\r\n\r\n"
     );
     let buf = b"GET / HTTP/1.1\r\nConnection: close\r\nTE: gzip\r\n\r\n";
     assert_eq!(
-        forward_req(buf, ConnMode::KeepAlive, &[]),
+        forward_req(buf, ConnMode::KeepAlive),
         "GET / HTTP/1.1\r\n\r\n"
     );
 }
@@ -83,12 +92,12 @@ fn connection_and_te_handling() {
 fn smuggling_fields_are_dropped() {
     let buf = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nHost: a\r\n\r\n";
     assert_eq!(
-        forward_req(buf, ConnMode::KeepAlive, &[]),
+        forward_req(buf, ConnMode::KeepAlive),
         "POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n"
     );
     let buf = b"POST / HTTP/1.1\r\nContent-Length: 4, 4\r\nX: y\r\ncontent-length: 4\r\n\r\n";
     assert_eq!(
-        forward_req(buf, ConnMode::KeepAlive, &[]),
+        forward_req(buf, ConnMode::KeepAlive),
         "POST / HTTP/1.1\r\ncontent-length: 4\r\nx: y\r\n\r\n"
     );
 }
@@ -96,32 +105,30 @@ fn smuggling_fields_are_dropped() {
 #[test]
 fn rule_edits() {
     let buf = b"GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nX-B: 2\r\nx-a: 3\r\nX-C: 4\r\n\r\n";
-    let edits = [
-        Edit::Del(b"x-c"),
-        Edit::Set(b"X-A", b"new"),
-        Edit::Add(b"X-B", b"more"),
-        Edit::Add(b"X-Forwarded-For", b"127.0.0.1"),
-    ];
+    let rules = |e: &mut HeadEdits, h: &RequestHead| {
+        e.delete(buf, &h.headers, &|n| n.eq_ignore_ascii_case(b"x-c"));
+        e.set(buf, &h.headers, b"X-A", b"new".to_vec());
+        e.add(&h.headers, b"X-B", b"more".to_vec());
+        e.add(&h.headers, b"X-Forwarded-For", b"127.0.0.1".to_vec());
+    };
     assert_eq!(
-        forward_req(buf, ConnMode::KeepAlive, &edits),
+        forward_with(buf, ConnMode::KeepAlive, &rules),
         "GET / HTTP/1.1\r\nhost: a\r\nx-b: 2\r\nx-a: new\r\nx-b: more\r\nx-forwarded-for: 127.0.0.1\r\n\r\n"
     );
     let h = head(buf);
     let f = request_framing(buf, &h).unwrap();
     let plan = ForwardPlan::new(&f, None);
     let mut out = Vec::new();
+    let mut injected = HeadEdits::default();
+    injected.add(&h.headers, b"X", b"a\r\nInjected: 1".to_vec());
     assert_eq!(
-        write_request_head(
-            buf,
-            &h,
-            &plan,
-            &[Edit::Add(b"X", b"a\r\nInjected: 1")],
-            &mut out
-        ),
+        write_request_edited(buf, &h, &plan, &injected, &mut out),
         Err(RewriteError::BadValue)
     );
+    let mut bad_name = HeadEdits::default();
+    bad_name.add(&h.headers, b"bad name", b"v".to_vec());
     assert_eq!(
-        write_request_head(buf, &h, &plan, &[Edit::Del(b"bad name")], &mut out),
+        write_request_edited(buf, &h, &plan, &bad_name, &mut out),
         Err(RewriteError::BadName)
     );
     assert!(out.is_empty());
@@ -139,14 +146,9 @@ fn preserve_case_and_remove_content_length() {
         ..ForwardPlan::new(&f, None)
     };
     let mut out = BytesMut::new();
-    write_request_head(
-        buf,
-        &h,
-        &plan,
-        &[Edit::Add(b"Transfer-Encoding", b"chunked")],
-        &mut out,
-    )
-    .unwrap();
+    let mut edits = HeadEdits::default();
+    edits.add(&h.headers, b"Transfer-Encoding", b"chunked".to_vec());
+    write_request_edited(buf, &h, &plan, &edits, &mut out).unwrap();
     assert_eq!(
         &out[..],
         b"POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nconnection: close\r\n\r\n"
@@ -160,7 +162,9 @@ fn output_is_reserved_once() {
     let f = request_framing(buf, &h).unwrap();
     let plan = ForwardPlan::new(&f, Some(b"close"));
     let mut out = Vec::new();
-    write_request_head(buf, &h, &plan, &[Edit::Add(b"Y", b"2")], &mut out).unwrap();
+    let mut edits = HeadEdits::default();
+    edits.add(&h.headers, b"Y", b"2".to_vec());
+    write_request_edited(buf, &h, &plan, &edits, &mut out).unwrap();
     assert_eq!(out.capacity(), out.len());
 }
 
@@ -185,14 +189,14 @@ fn responses() {
         let f = response_framing(buf, &h, &info).unwrap();
         let p = plan_response(ConnMode::KeepAlive, &rf, false, &f, h.status);
         let mut out = Vec::new();
-        write_response_head(buf, &h, &ForwardPlan::new(&f, p.add), &[], &mut out).unwrap();
+        let plan = ForwardPlan::new(&f, p.add);
+        write_response_edited(buf, &h, &plan, &HeadEdits::default(), &mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), *want);
     }
 }
 
 #[test]
 fn cookie_edits_change_fields_where_they_stand() {
-    use super::head_edit::{write_request_edited, HeadEdits};
     let buf =
         b"GET / HTTP/1.1\r\nhost: a\r\ncookie: x=1; S=a\r\nx: 1\r\ncookie: S=b\r\ny: 2\r\n\r\n";
     let h = head(buf);
