@@ -1,9 +1,9 @@
-//! Capture slots filled by rules: `declare capture request len <n>` and
-//! `http-request capture <expr> len <n> | id <n>`, with `haproxy -c`
-//! 2.6's messages. Their slots follow the `capture request header` ones
-//! in declaration order: `%hr` shows them all, `capture.req.hdr(<n>)`
-//! reads slot `n`. (`declare capture response` and `http-response
-//! capture` are not implemented: refused by name.)
+//! Capture slots filled by rules: `declare capture request|response len
+//! <n>`, `http-request capture <expr> len <n> | id <n>` and
+//! `http-response|http-after-response capture <expr> id <n>`, with
+//! `haproxy -c` 2.6's messages. Their slots mix with the `capture
+//! request|response header` ones in declaration order: `%hr`/`%hs` show
+//! them all, `capture.req.hdr(<n>)`/`capture.res.hdr(<n>)` read slot `n`.
 
 use super::keywords::{Ctx, KwResult, ProxyState, SectionKind};
 use super::model::ProxyConfig;
@@ -53,10 +53,12 @@ pub(super) fn declare(st: &mut ProxyState, ctx: &mut Ctx<'_>) -> KwResult {
     if len == 0 {
         return Err("length must be > 0".into());
     }
-    if dir == "response" {
-        return Err("'declare capture response' is not supported by this proxy.".into());
-    }
-    st.cfg.http.capture_request.push(Capture {
+    let slots = if dir == "response" {
+        &mut st.cfg.http.capture_response
+    } else {
+        &mut st.cfg.http.capture_request
+    };
+    slots.push(Capture {
         name: String::new(),
         len,
     });
@@ -103,22 +105,61 @@ pub(super) fn parse(
     Ok((HttpAction::Capture(CaptureAction { expr, slot, len }), 5))
 }
 
+/// `http-response|http-after-response capture <expr> id <n>` (arguments
+/// from `args[2]`): the action and the index after its arguments. The
+/// slot is one of the frontend's response slots (known at run time in a
+/// backend).
+pub(super) fn parse_res(
+    args: &[String],
+    files: &mut PatRegistry,
+) -> Result<(HttpAction, usize), String> {
+    let arg = |i: usize| args.get(i).map(String::as_str);
+    let words = (2..5).take_while(|&i| arg(i).is_some_and(|a| !a.is_empty()));
+    if words
+        .clone()
+        .any(|i| matches!(arg(i), Some("if" | "unless")))
+        || words.count() < 3
+    {
+        return Err("expects <expression> id <idx>.".into());
+    }
+    let expr = super::kw_stick::parse_key_expr(arg(2).unwrap_or(""), files)
+        .map_err(|e| format!("failed to parse sample expression : {e}"))?;
+    match arg(3) {
+        Some("id") => {}
+        other => return Err(format!("expects 'id', found '{}'.", other.unwrap_or(""))),
+    }
+    let raw = arg(4).unwrap_or("");
+    let slot = raw
+        .parse::<usize>()
+        .map_err(|_| format!("cannot parse id '{raw}'."))?;
+    let len = None;
+    Ok((HttpAction::Capture(CaptureAction { expr, slot, len }), 5))
+}
+
 /// A frontend's `capture ... id <n>` rules must name a declared slot.
 pub(super) fn check_ids(px: &ProxyConfig, errors: &mut Vec<ConfigError>) {
     if !px.kind.has_frontend() {
         return;
     }
-    let slots = px.http.capture_request.len();
-    for r in &px.http.request {
-        if let HttpAction::Capture(c) = &r.action {
-            if c.len.is_none() && c.slot >= slots {
-                errors.push(ConfigError {
-                    loc: None,
-                    msg: format!(
-                        "Proxy '{}': unable to find capture id '{}' referenced by http-request capture rule.",
-                        px.name, c.slot
-                    ),
-                });
+    let req = (&px.http.request, px.http.capture_request.len(), "request");
+    let res = px.http.response.iter().chain(&px.http.after);
+    let res_slots = px.http.capture_response.len();
+    let sets: [(Box<dyn Iterator<Item = _>>, usize, &str); 2] = [
+        (Box::new(req.0.iter()), req.1, req.2),
+        (Box::new(res), res_slots, "response"),
+    ];
+    for (rules, slots, dir) in sets {
+        for r in rules {
+            if let HttpAction::Capture(c) = &r.action {
+                if c.len.is_none() && c.slot >= slots {
+                    errors.push(ConfigError {
+                        loc: None,
+                        msg: format!(
+                            "Proxy '{}': unable to find capture id '{}' referenced by http-{dir} capture rule.",
+                            px.name, c.slot
+                        ),
+                    });
+                }
             }
         }
     }

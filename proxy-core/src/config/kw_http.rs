@@ -53,7 +53,7 @@ const RESPONSE_ACTIONS: &[&str] = &["allow", "deny", "set-header", "add-header",
 const AFTER_ACTIONS: &[&str] = &["allow", "set-header", "add-header", "del-header"];
 
 /// HAProxy 2.6 `http-after-response` actions we do not implement.
-const AFTER_OTHER_ACTIONS: &[&str] = &["capture", "strict-mode", "ot-group"];
+const AFTER_OTHER_ACTIONS: &[&str] = &["strict-mode", "ot-group"];
 
 /// HAProxy 2.6 actions we do not implement (both rule sets; a name ending
 /// in `(` takes an argument in parentheses).
@@ -140,6 +140,9 @@ fn http_rule(st: &mut ProxyState, ctx: &mut Ctx<'_>, res: bool) -> KwResult {
     } else if action == "capture" && !res {
         // Declares its slot in the section: needs the section mutable.
         let parsed = super::kw_capture_rule::parse(st, args, ctx.files);
+        parsed.map_err(|e| line.err(st, e))?
+    } else if action == "capture" {
+        let parsed = super::kw_capture_rule::parse_res(args, ctx.files);
         parsed.map_err(|e| line.err(st, e))?
     } else {
         line.action(st, &mut warnings, ctx.files)?

@@ -9,8 +9,7 @@ use super::keywords::{ProxyState, SectionKind};
 use super::model_http::HttpAction;
 use crate::sample::pattern::PatRegistry;
 
-/// Request-only flow actions (`http-response set-log-level` is not
-/// implemented).
+/// Request flow actions (`http-response` has `set-log-level` only).
 const REQUEST_FLOW: &[&str] = &[
     "reject",
     "tarpit",
@@ -27,7 +26,8 @@ const REQUEST_FLOW: &[&str] = &[
 pub(super) fn is_flow(action: &str, res: bool, after: bool) -> bool {
     match (res, after) {
         (false, _) => REQUEST_FLOW.contains(&action),
-        (true, _) => false,
+        (true, false) => action == "set-log-level",
+        (true, true) => false,
     }
 }
 
@@ -36,6 +36,14 @@ pub(super) fn is_flow(action: &str, res: bool, after: bool) -> bool {
 pub enum TimeoutKind {
     Server,
     Tunnel,
+}
+
+/// What `set-timeout` sets the timeout to: a time, or (as 2.6) a sample
+/// expression read as milliseconds when the rule runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimeoutValue {
+    Fixed(Duration),
+    Expr(crate::rules::expr::Expr),
 }
 
 /// The syslog severities `set-log-level` names, `silent` being none.
@@ -87,7 +95,7 @@ pub(super) fn parse(
             };
             Ok((HttpAction::SetLogLevel(level.map(|l| l as u8)), 3))
         }
-        _ => set_timeout(st, arg(2), arg(3)).map(|a| (a, 4)),
+        _ => set_timeout(st, arg(2), arg(3), files).map(|a| (a, 4)),
     }
 }
 
@@ -117,11 +125,13 @@ fn wait_for_body(args: &[String]) -> Result<(HttpAction, usize), String> {
     Ok((HttpAction::WaitForBody { time, at_least }, next))
 }
 
-/// `set-timeout server|tunnel <time>`, in a section with a backend side.
+/// `set-timeout server|tunnel <time>|<expr>`, in a section with a backend
+/// side.
 fn set_timeout(
     st: &ProxyState,
     kind: Option<&str>,
     value: Option<&str>,
+    files: &mut PatRegistry,
 ) -> Result<HttpAction, String> {
     if st.section == SectionKind::Frontend {
         return Err(format!(
@@ -146,11 +156,30 @@ fn set_timeout(
     } else {
         "tunnel"
     };
-    // A sample expression instead of a time is not supported: it is
-    // refused the way HAProxy refuses a malformed time.
-    let d: Duration = crate::units::parse_time(value).map_err(|_| {
-        let c = value.chars().find(|c| !c.is_ascii_digit()).unwrap_or(' ');
-        format!("unexpected character '{c}' in rule 'set-timeout {name}'.")
-    })?;
-    Ok(HttpAction::SetTimeout(kind, d))
+    // As 2.6: a time first, else a sample expression; when neither, the
+    // message names the character the time stopped at.
+    let time = crate::units::parse_time(value);
+    if time
+        .as_ref()
+        .is_err_and(|e| e.starts_with("timer overflow"))
+    {
+        return Err(format!("timer overflow in argument '{value}' to rule 'set-timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)."));
+    }
+    if let Ok(d) = time {
+        if d.is_zero() {
+            return Err(format!(
+                "null value is not valid for a 'set-timeout {name}' rule."
+            ));
+        }
+        return Ok(HttpAction::SetTimeout(kind, TimeoutValue::Fixed(d)));
+    }
+    match super::kw_stick::parse_key_expr(value, files) {
+        Ok(e) => Ok(HttpAction::SetTimeout(kind, TimeoutValue::Expr(e))),
+        Err(_) => {
+            let c = value.chars().find(|c| !c.is_ascii_digit()).unwrap_or(' ');
+            Err(format!(
+                "unexpected character '{c}' in rule 'set-timeout {name}'."
+            ))
+        }
+    }
 }

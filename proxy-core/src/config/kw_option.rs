@@ -42,6 +42,11 @@ const OPTIONS: &[(&str, Side, OptSet)] = &[
     ("abortonclose", Side::Back, conn::opt_abortonclose),
     ("http-ignore-probes", Side::Front, conn::opt_ignore_probes),
     (
+        "http-use-proxy-header",
+        Side::Front,
+        conn::opt_use_proxy_header,
+    ),
+    (
         "accept-invalid-http-request",
         Side::Front,
         conn::opt_accept_invalid_req,
@@ -72,7 +77,6 @@ const UNSUPPORTED_OPTIONS: &[&str] = &[
     "h1-case-adjust-bogus-client",
     "h1-case-adjust-bogus-server",
     "http-restrict-req-hdr-names",
-    "http-use-proxy-header",
     "independent-streams",
     "ldap-check",
     "log-separate-errors",

@@ -36,6 +36,7 @@ flag_option!(opt_pretend_keepalive, pretend_keepalive);
 flag_option!(opt_splice, splice);
 flag_option!(opt_accept_invalid_req, accept_invalid_req);
 flag_option!(opt_accept_invalid_res, accept_invalid_res);
+flag_option!(opt_use_proxy_header, use_proxy_header);
 
 /// `option originalto [except <network>] [header <name>]`.
 pub(super) fn opt_originalto(st: &mut ProxyState, ctx: &mut Ctx<'_>, on: bool) -> KwResult {

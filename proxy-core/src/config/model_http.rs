@@ -91,8 +91,11 @@ pub enum HttpAction {
     /// `set-log-level <level>|silent`: the syslog severity of the
     /// transaction's log line (`None`: no line).
     SetLogLevel(Option<u8>),
-    /// `set-timeout server|tunnel <time>`.
-    SetTimeout(super::kw_http_flow::TimeoutKind, Duration),
+    /// `set-timeout server|tunnel <time>|<expr>`.
+    SetTimeout(
+        super::kw_http_flow::TimeoutKind,
+        super::kw_http_flow::TimeoutValue,
+    ),
     /// `wait-for-body time <t> [at-least <bytes>]`: the body is read
     /// (all of it, `at-least` bytes or a buffer) before the next rule; a
     /// 408 when `time` passes first.

@@ -35,6 +35,11 @@ pub struct ProxyOptions {
     /// `option accept-invalid-http-response`: the same for a server's
     /// response heads.
     pub accept_invalid_res: bool,
+    /// `option http-use-proxy-header` (frontend): a request whose target
+    /// starts with neither `/` nor `*` is one for a proxy, so `auth`
+    /// answers 407 and the `http_auth*` fetches read
+    /// `Proxy-Authorization`.
+    pub use_proxy_header: bool,
     /// `option http-no-delay` (accepted: we never delay sends).
     pub http_no_delay: bool,
     /// `option http-pretend-keepalive`: with `http-server-close` or

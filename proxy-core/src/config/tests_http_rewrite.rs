@@ -95,8 +95,11 @@ fn http_after_response_sections_and_actions() {
     );
     assert!(err("http-after-response deny")
         .ends_with("'http-after-response' expects 'allow', 'set-header', 'add-header', 'del-header', but got 'deny'."));
-    assert!(err("http-after-response capture res.hdr(x) len 3")
-        .contains("'http-after-response capture' is not supported by this proxy."));
+    assert!(
+        err("http-after-response capture res.hdr(x) len 3").ends_with(
+            "while parsing 'http-after-response capture' rule : expects 'id', found 'len'."
+        )
+    );
     let w = ok("listen t\n mode tcp\n bind :1\n http-after-response set-header a b\n").warnings;
     assert!(
         w.iter().any(|w| w.ends_with(
@@ -142,7 +145,10 @@ fn flow_actions_and_their_mistakes() {
         be("http-request set-timeout server"),
         format!("{pre} expects exactly 2 arguments.")
     );
-    assert!(err("http-response set-log-level err").contains("not supported by this proxy"));
+    let c = ok(&fe(" http-response set-log-level err"));
+    let f = c.proxy("f").unwrap_or_else(|| panic!("no frontend"));
+    assert_eq!(f.http.response[0].action, HttpAction::SetLogLevel(Some(3)));
+    assert!(err("http-after-response set-log-level err").contains("but got 'set-log-level'"));
 }
 
 #[test]
@@ -190,7 +196,15 @@ fn capture_rules_and_declarations() {
         error("defaults d\n mode http\nbackend b\n declare capture request len 3\n"),
         "parsing [t.cfg:4] : 'declare' only available in frontend or listen section"
     );
-    assert!(err("http-response capture res.hdr(x) id 0").contains("not supported by this proxy"));
+    let c = ok(&fe(" declare capture response len 4
+ capture response header x len 2
+ http-response capture res.hdr(x) id 1"));
+    let f = c.proxy("f").unwrap_or_else(|| panic!("no frontend"));
+    let lens: Vec<usize> = f.http.capture_response.iter().map(|c| c.len).collect();
+    assert_eq!(lens, [4, 2]);
+    assert!(matches!(&f.http.response[0].action, HttpAction::Capture(c) if c.slot == 1));
+    assert!(err("http-response capture res.hdr(x) id 0")
+        .contains("unable to find capture id '0' referenced by http-response capture rule"));
 }
 
 #[test]

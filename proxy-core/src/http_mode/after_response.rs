@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::ops::ControlFlow;
 
 use super::facts::Facts;
+use super::flow_actions::{store_response_knobs, Knobs};
 use super::rewrite_actions::{decide, for_each_edited};
 use super::txn::Txn;
 use super::Ctx;
@@ -50,7 +51,7 @@ pub(super) fn rule_sets<'r>(fe: &'r Proxy, be: Option<&'r Proxy>) -> [RuleSets<'
 pub(super) fn after_local(
     ctx: &Ctx<'_>,
     s: &Stream,
-    txn: &Txn,
+    txn: &mut Txn,
     msg: &[u8],
 ) -> Option<(Vec<u8>, u16)> {
     let be = s.be.or(txn.backend).and_then(|i| ctx.st.proxies.get(i));
@@ -61,11 +62,15 @@ pub(super) fn after_local(
     let Ok(Parsed::Complete(head)) = parse_response(msg, &ctx.limits) else {
         return None;
     };
-    let facts = Facts::of(ctx, s, Some(txn));
     let mut edits = HeadEdits::default();
-    for set in after {
-        run(set, msg, &head, &facts, &mut edits);
+    let mut knobs = Knobs::default();
+    {
+        let facts = Facts::of(ctx, s, Some(txn));
+        for set in after {
+            run(set, msg, &head, &facts, &mut edits, &mut knobs);
+        }
     }
+    store_response_knobs(knobs, &ctx.fe.cfg.http.capture_response, txn);
     if edits.is_empty() {
         return None;
     }
@@ -81,6 +86,7 @@ fn run(
     head: &ResponseHead,
     info: &Facts<'_>,
     edits: &mut HeadEdits,
+    knobs: &mut Knobs,
 ) {
     for r in rules {
         let change = {
@@ -99,6 +105,7 @@ fn run(
                     a.apply(&view);
                     continue;
                 }
+                act if knobs.set_by(act, &view) => continue,
                 act => decide(act, &view),
             }
         };

@@ -1,21 +1,27 @@
 //! The answer of `http-request auth`: the proxy's 401 error page (its
 //! `errorfile 401`, else the built-in page) with the `WWW-Authenticate`
 //! field of the rule's realm in place of any the page had, as HAProxy 2.6
-//! sends it (the field last).
+//! sends it (the field last). A request for a proxy (`option
+//! http-use-proxy-header`) gets the 407 page and `Proxy-Authenticate`.
 
 use super::request::Verdict;
 use crate::config::model_http::HttpConfig;
 
-/// The 401 for `http-request auth realm <realm>`.
-pub(super) fn challenge(http: &HttpConfig, realm: &str) -> Verdict {
-    let page: &[u8] = match http.errorfiles.get(&401) {
-        Some(file) => file,
-        None => crate::http::error_response(401),
+/// The 401 (`proxy`: 407) for `http-request auth realm <realm>`.
+pub(super) fn challenge(http: &HttpConfig, realm: &str, proxy: bool) -> Verdict {
+    let (status, name): (u16, &str) = if proxy {
+        (407, "proxy-authenticate")
+    } else {
+        (401, "www-authenticate")
     };
-    let field = format!("www-authenticate: Basic realm=\"{realm}\"\r\n");
+    let page: &[u8] = match http.errorfiles.get(&status) {
+        Some(file) => file,
+        None => crate::http::error_response(status),
+    };
+    let field = format!("{name}: Basic realm=\"{realm}\"\r\n");
     Verdict::Respond {
-        bytes: with_field(page, b"www-authenticate", field.as_bytes()),
-        status: 401,
+        bytes: with_field(page, name.as_bytes(), field.as_bytes()),
+        status,
         deny: false,
         redirect: false,
     }

@@ -169,4 +169,8 @@ impl StreamInfo for Facts<'_> {
     fn userlist(&self, name: &str) -> Option<&crate::auth::Userlist> {
         self.st.config.userlists.iter().find(|u| u.name == name)
     }
+
+    fn uses_proxy_header(&self) -> bool {
+        self.fe.cfg.options.use_proxy_header
+    }
 }

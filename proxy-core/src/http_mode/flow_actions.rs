@@ -15,7 +15,7 @@ use super::analyse::{Answer, Request};
 use super::local::local_answer;
 use super::txn::Txn;
 use super::Ctx;
-use crate::config::kw_http_flow::TimeoutKind;
+use crate::config::kw_http_flow::{TimeoutKind, TimeoutValue};
 use crate::config::model_http::HttpAction;
 use crate::error::{ErrorKind, ProxyError};
 use crate::log::termination::FinState;
@@ -48,7 +48,11 @@ impl Knobs {
     pub fn set_by(&mut self, act: &HttpAction, view: &dyn RequestView) -> bool {
         match act {
             HttpAction::SetLogLevel(l) => self.log_level = Some(*l),
-            HttpAction::SetTimeout(kind, d) => self.set_timeout(*kind, *d),
+            HttpAction::SetTimeout(kind, v) => {
+                if let Some(d) = timeout_value(v, view) {
+                    self.set_timeout(*kind, d);
+                }
+            }
             HttpAction::EarlyHint { name, value } => {
                 let field = (name.as_bytes().to_vec(), value.render(view));
                 self.hints.push(field);
@@ -71,6 +75,23 @@ impl Knobs {
     }
 }
 
+/// The time a `set-timeout` rule sets. As 2.6.12, an expression is read
+/// as an integer (a text by its leading digits) in milliseconds; no value
+/// or 0 leaves the timeout as it was, and a negative count sets a deadline
+/// already past (the wait ends at once; here after 1 ms).
+fn timeout_value(v: &TimeoutValue, view: &dyn RequestView) -> Option<Duration> {
+    let e = match v {
+        TimeoutValue::Fixed(d) => return Some(*d),
+        TimeoutValue::Expr(e) => e,
+    };
+    let ms = e.eval(view)?.to_int()?;
+    match u64::try_from(ms) {
+        Ok(0) => None,
+        Ok(ms) => Some(Duration::from_millis(ms)),
+        Err(_) => Some(Duration::from_millis(1)),
+    }
+}
+
 /// Stores the values `capture` rules took in the frontend's slots
 /// (`fe_slots`: their lengths).
 pub(super) fn store_captures(
@@ -78,9 +99,35 @@ pub(super) fn store_captures(
     fe_slots: &[crate::config::model_http::Capture],
     txn: &mut Txn,
 ) {
+    store_in(knobs, fe_slots, &mut txn.req_captures);
+}
+
+/// What `http-response` / `http-after-response` rules noted: the log
+/// level (kept on the transaction) and the values of their `capture`
+/// rules, stored in the frontend's response slots (`fe_slots`) over any
+/// header captured there, as 2.6 captures headers before the rules run.
+pub(super) fn store_response_knobs(
+    mut knobs: Knobs,
+    fe_slots: &[crate::config::model_http::Capture],
+    txn: &mut Txn,
+) {
+    if knobs.log_level.is_some() {
+        txn.knobs.log_level = knobs.log_level;
+    }
+    if txn.res_captures.len() < fe_slots.len() {
+        txn.res_captures.resize(fe_slots.len(), Vec::new());
+    }
+    store_in(&mut knobs, fe_slots, &mut txn.res_captures);
+}
+
+fn store_in(
+    knobs: &mut Knobs,
+    fe_slots: &[crate::config::model_http::Capture],
+    to: &mut [Vec<u8>],
+) {
     for (slot, v) in knobs.captures.drain(..) {
         let len = fe_slots.get(slot).map_or(0, |c| c.len);
-        if let Some(s) = txn.req_captures.get_mut(slot) {
+        if let Some(s) = to.get_mut(slot) {
             *s = v[..v.len().min(len)].to_vec();
         }
     }

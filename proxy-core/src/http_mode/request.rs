@@ -458,7 +458,8 @@ pub fn request_rules(
                 return Verdict::Service((name.clone(), args.clone()))
             }
             HttpAction::Auth { realm } => {
-                return super::auth::challenge(http, realm.as_deref().unwrap_or_default())
+                let proxy = crate::rules::fetch_auth::for_proxy(view);
+                return super::auth::challenge(http, realm.as_deref().unwrap_or_default(), proxy);
             }
             HttpAction::Reject => return Verdict::Reject,
             HttpAction::WaitForBody { time, at_least } => {

@@ -1,6 +1,7 @@
 //! The `http-response` and `http-after-response` rule pass over a
 //! response head (a server's or an applet's): header rewrites,
-//! `set-status`, variables, `allow` and `deny`. The proxy's own answers
+//! `set-status`, variables, `set-log-level`, `capture`, `allow` and
+//! `deny`. The proxy's own answers
 //! go through [`super::after_response`] instead.
 
 use super::request::{Denied, ResView};
@@ -13,12 +14,14 @@ use crate::stkctr::rules::StickView;
 /// Runs one set of `http-response` (or `http-after-response`) rules on
 /// the response in `base`, adding to `edits`; `Err` on `deny`. Each
 /// rule's condition sees what earlier rules rewrote; `env` gives the
-/// stick counters. `allow` ends this set only.
+/// stick counters; `knobs` gets what `set-log-level` and `capture` note.
+/// `allow` ends this set only.
 pub fn response_rules(
     rules: &[crate::config::model_http::HttpRule],
     base: &ResView<'_>,
     env: crate::stkctr::eval::StickEnv<'_>,
     edits: &mut HeadEdits,
+    knobs: &mut super::flow_actions::Knobs,
 ) -> Result<(), Denied> {
     for r in rules {
         let change = {
@@ -34,6 +37,7 @@ pub fn response_rules(
                     a.apply(&view);
                     continue;
                 }
+                act if knobs.set_by(act, &view) => continue,
                 act => decide(act, &view),
             }
         };

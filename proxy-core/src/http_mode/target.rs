@@ -168,6 +168,9 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
     let [rules, after] = &plan.res_rules;
     let copy = plan.req_copy.as_deref();
     let cookie = plan.cookie.as_ref();
+    // What the rules note for the transaction (log level, captures),
+    // kept until the exchange is over.
+    let res_knobs = std::sync::Mutex::new(super::flow_actions::Knobs::default());
     let rules_fn =
         |buf: &[u8], rh: &crate::http::ResponseHead| -> Result<HeadEdits, request::Denied> {
             let mut edits = HeadEdits::default();
@@ -184,8 +187,10 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
                 rw: None,
             };
             let env = fe_ctx.env(Some(trk));
+            let mut guard = res_knobs.lock().unwrap_or_else(|p| p.into_inner());
+            let knobs = &mut *guard;
             for set in rules {
-                super::response_rules::response_rules(set, &view, env, &mut edits)?;
+                super::response_rules::response_rules(set, &view, env, &mut edits, knobs)?;
             }
             // As 2.6: the persistence cookie after `http-response` rules,
             // before `http-after-response` ones.
@@ -193,7 +198,7 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
                 c.apply(buf, rh, &mut edits);
             }
             for set in after {
-                super::response_rules::response_rules(set, &view, env, &mut edits)?;
+                super::response_rules::response_rules(set, &view, env, &mut edits, knobs)?;
             }
             Ok(edits)
         };
@@ -221,6 +226,8 @@ pub(super) async fn exchange_with<S: SideIo + ?Sized>(
     if !result.res_captures.is_empty() {
         txn.res_captures = std::mem::take(&mut result.res_captures);
     }
+    let knobs = res_knobs.into_inner().unwrap_or_else(|p| p.into_inner());
+    super::flow_actions::store_response_knobs(knobs, &ctx.fe.cfg.http.capture_response, txn);
     txn.bytes_out = result.bytes_out;
     txn.status = if result.status == 0 {
         -1

@@ -1,6 +1,7 @@
 //! The authentication fetches: `http_auth(<userlist>)`,
 //! `http_auth_group(<userlist>)`, `http_auth_type`, `http_auth_user` and
-//! `http_auth_pass`, over the request's `Authorization` header (read by
+//! `http_auth_pass`, over the request's `Authorization` header (or
+//! `Proxy-Authorization`, see [`for_proxy`]; read by
 //! [`crate::auth::credentials`]) and the `userlist` sections the stream
 //! can see ([`super::StreamInfo::userlist`]).
 //!
@@ -25,7 +26,16 @@ pub enum AuthField {
 }
 
 fn creds(view: &dyn RequestView) -> Option<Credentials> {
-    crate::auth::credentials(|f| view.for_each_header(f), false)
+    crate::auth::credentials(|f| view.for_each_header(f), for_proxy(view))
+}
+
+/// Whether the request is one for a proxy under `option
+/// http-use-proxy-header`: as 2.6, its target starts with neither `/` nor
+/// `*` (an absolute URI, `CONNECT host:port`). Authentication then uses
+/// `Proxy-Authorization` and a 407.
+pub fn for_proxy(view: &dyn RequestView) -> bool {
+    view.stream().is_some_and(|s| s.uses_proxy_header())
+        && !matches!(view.uri().first(), Some(b'/' | b'*'))
 }
 
 /// `http_auth_type`, `http_auth_user`, `http_auth_pass`.

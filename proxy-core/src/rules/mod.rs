@@ -204,6 +204,10 @@ pub trait StreamInfo: Sync {
         let _ = name;
         None
     }
+    /// Whether the frontend has `option http-use-proxy-header`.
+    fn uses_proxy_header(&self) -> bool {
+        false
+    }
 }
 
 /// Evaluates a condition against a request.
