@@ -30,7 +30,12 @@ fuzz_target!(|data: &[u8]| {
     for h in &head.headers {
         assert!(h.name.end <= head.len && h.value.end <= head.len);
     }
-    // A head complete in `buf` is complete in any longer buffer too.
+    // The head alone is the same head: nothing after it was looked at.
+    assert_eq!(
+        parse_request(&buf[..head.len], &limits),
+        Ok(Parsed::Complete(head.clone())),
+        "the bytes after the head changed it"
+    );
     let Ok(framing) = request_framing(buf, &head) else {
         return;
     };

@@ -28,6 +28,12 @@ fuzz_target!(|data: &[u8]| {
     for h in &head.headers {
         assert!(h.name.end <= head.len && h.value.end <= head.len);
     }
+    // The head alone is the same head: nothing after it was looked at.
+    assert_eq!(
+        parse_response(&buf[..head.len], &limits),
+        Ok(Parsed::Complete(head.clone())),
+        "the bytes after the head changed it"
+    );
     let req = RequestInfo {
         is_head: ctl & 1 != 0,
         is_connect: ctl & 2 != 0,
