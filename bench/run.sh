@@ -353,6 +353,8 @@ cfg_close_pp() {  # same arguments as cfg_basic
 cfg_close_pp_plain() {  # same arguments as cfg_basic
   cfg_front_layer "$1" "$3" plain
   cfg_basic "$1" "$2" "$INNER_PORT" "$4" "$5"
+}
+
 # Cookie persistence in insert mode: two servers (both the nginx backend),
 # each response gets the proxy's Set-Cookie.
 cfg_cookie_insert() {  # same arguments as cfg_basic
