@@ -810,6 +810,21 @@ impl Client {
     }
 }
 
+/// A raw answer as one transcript word: its status line and the first
+/// line of its body.
+pub fn status_and_body_line(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let status = text.lines().next().unwrap_or("none");
+    let body = text
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or("")
+        .lines()
+        .next()
+        .unwrap_or("");
+    format!("{status} {body}")
+}
+
 /// One request on a fresh connection: sends `req`, reads all until EOF or
 /// `timeout`, returns the bytes (the connection is closed by the caller's
 /// drop otherwise).

@@ -183,6 +183,19 @@ pub fn parse(line: &str) -> Result<HttpLog, String> {
     })
 }
 
+/// A raw answer escaped to one line, then its log line's status,
+/// termination state and byte count: one transcript line.
+pub fn answer_and_log(raw: &[u8], line: &str) -> String {
+    let log = parse(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    format!(
+        "{} | {} {} {}",
+        String::from_utf8_lossy(raw).escape_debug(),
+        log.status,
+        log.term,
+        log.bytes
+    )
+}
+
 /// Waits for the httplog line of client port `port` (the first one when
 /// several requests shared the connection) and parses it.
 pub fn log_for(px: &crate::Proxy, port: u16, timeout: std::time::Duration) -> HttpLog {

@@ -100,14 +100,7 @@ fn probe(px: &Proxy, port: u16, n: usize, req: &str) -> String {
         let Some(line) = px.wait_log(|l| l.contains(&key), T) else {
             continue;
         };
-        let log = tests::httplog::parse(&line).unwrap();
-        return format!(
-            "{} | {} {} {}",
-            String::from_utf8_lossy(&got).escape_debug(),
-            log.status,
-            log.term,
-            log.bytes
-        );
+        return tests::httplog::answer_and_log(&got, &line);
     }
     panic!("no log for {req:?}: {:?}", px.logs())
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use tests::checks::compare;
-use tests::http::raw_exchange;
+use tests::http::{raw_exchange, status_and_body_line};
 use tests::{BoundPort, Proxy};
 
 const T: Duration = Duration::from_secs(5);
@@ -53,17 +53,7 @@ fn scenario(bin: &Path) -> Vec<String> {
     let mut t = Vec::new();
     for (what, port, req) in &cases {
         let got = raw_exchange(*port, req.as_bytes(), T);
-        let text = String::from_utf8_lossy(&got).to_string();
-        let status = text.lines().next().unwrap_or("none").to_string();
-        let body = text
-            .split("\r\n\r\n")
-            .nth(1)
-            .unwrap_or("")
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string();
-        t.push(format!("{what}: {status} {body}"));
+        t.push(format!("{what}: {}", status_and_body_line(&got)));
     }
     let mut logs = px.wait_logs(cases.len(), |l| l.starts_with("LOG "), T);
     logs.sort();
