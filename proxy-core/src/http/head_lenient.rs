@@ -18,18 +18,8 @@ pub(super) fn request(
     window: &[u8],
     limits: &HeadLimits,
 ) -> Result<Parsed<RequestHead>, HeadError> {
-    // Empty lines before the request line are skipped, as strictly.
-    let start = window
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(window.len());
-    let Some(end) = find(&window[start..], b"\r\n\r\n").map(|i| start + i + 4) else {
+    let Some((start, end, mut lines)) = head_lines(window) else {
         return Ok(Parsed::Incomplete);
-    };
-    let mut lines = Lines {
-        buf: window,
-        at: start,
-        end: end - 2,
     };
     let first = lines.next().ok_or(HeadError::Token)??;
     let (method, target, version, version_raw) = start_line(window, first)?;
@@ -49,22 +39,30 @@ pub(super) fn request(
     }))
 }
 
+/// Where a whole head stands in `window`: its start (after empty lines,
+/// skipped as the strict parser skips them), its end, and its lines;
+/// `None` while the blank line has not come.
+fn head_lines(window: &[u8]) -> Option<(usize, usize, Lines<'_>)> {
+    let start = window
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(window.len());
+    let end = find(&window[start..], b"\r\n\r\n").map(|i| start + i + 4)?;
+    let lines = Lines {
+        buf: window,
+        at: start,
+        end: end - 2,
+    };
+    Some((start, end, lines))
+}
+
 /// Parses a server's head in `window` leniently.
 pub(super) fn response(
     window: &[u8],
     limits: &HeadLimits,
 ) -> Result<Parsed<ResponseHead>, HeadError> {
-    let start = window
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(window.len());
-    let Some(end) = find(&window[start..], b"\r\n\r\n").map(|i| start + i + 4) else {
+    let Some((start, end, mut lines)) = head_lines(window) else {
         return Ok(Parsed::Incomplete);
-    };
-    let mut lines = Lines {
-        buf: window,
-        at: start,
-        end: end - 2,
     };
     let first = lines.next().ok_or(HeadError::Status)??;
     let text = first.get(window);
